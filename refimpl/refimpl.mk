@@ -1,0 +1,3 @@
+# refimpl/refimpl.mk - the reference node: includes one fragment per part.
+-include refimpl/core/core.mk
+-include refimpl/daemon/daemon.mk

@@ -1,0 +1,77 @@
+/*
+ * backend.h - the one interface every hasim backend implements.
+ *
+ * A backend only knows how to bring nodes up and act on their "hardware":
+ * power, NIC link, disks, and the node's own management (hactl requests,
+ * killing or restarting the daemon). Network faults do NOT belong here:
+ * they happen in the fabric (sim/fabric), which every backend plugs its
+ * NICs into. The runner (sim/run) decides what to do and when; the checker
+ * (sim/check) never sees a backend. Today there are two backends: native
+ * (hanode processes in network namespaces, TAP endpoints) and libvirt (QEMU
+ * guests, UDP tunnel endpoints); a deterministic virtual-time backend will
+ * be a third.
+ *
+ * Every operation returns 0, or -1 with a sentence in error naming the
+ * operation and the object. down() must be idempotent and must succeed on a
+ * half-built run (it is called on every failure path and on Ctrl-C).
+ */
+#ifndef HS_BACKEND_H
+#define HS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hs_run;
+struct hs_node_model;
+
+/* What the runner hands a backend to bring one node up. */
+struct hs_node_plan {
+	const struct hs_node_model *model;
+	char config_path[512];   /* hanode.conf written by the runner (host path) */
+	char config_text[4096];  /* the same, for backends that pass it to a guest */
+	char log_path[512];      /* where the node's cluster log must end up on the host */
+	char control_path[512];  /* host path of the node's control socket (native) */
+	char mdstat_path[512];   /* fake /proc/mdstat the native RAID check reads */
+};
+
+struct hs_backend_ops {
+	const char *name;        /* "native", "libvirt" */
+	double time_scale;       /* factor applied to time windows (VMs are slower) */
+
+	/* Create the nodes, wire every NIC into the run's fabric, start hanode. */
+	int (*up)(struct hs_run *run, char *error, size_t error_size);
+	/* Stop and remove everything up() made. Idempotent. */
+	void (*down)(struct hs_run *run);
+
+	int (*power)(struct hs_run *run, const char *node, bool on, char *error, size_t error_size);
+	/* The NIC behind port ("LAN1") loses/regains its link. */
+	int (*port)(struct hs_run *run, const char *node, const char *port, bool up, char *error,
+		    size_t error_size);
+	/* The node's storage array fails (both disks) or is restored. */
+	int (*raid)(struct hs_run *run, const char *node, bool ok, char *error, size_t error_size);
+	/* SIGKILL the daemon (crash) or start it again. */
+	int (*daemon)(struct hs_run *run, const char *node, bool running, char *error,
+		      size_t error_size);
+	/* Restart the daemon with another firmware version. */
+	int (*firmware)(struct hs_run *run, const char *node, const char *version, char *error,
+			size_t error_size);
+	/* One control request ("status", "maintenance on", ...) -> one JSON reply line. */
+	int (*control)(struct hs_run *run, const char *node, const char *request, char *reply,
+		       size_t reply_size, char *error, size_t error_size);
+	/* The fabric endpoint names of a node's NICs on one network (0 external,
+	 * 1 sync): native has one bond endpoint per network, a VM one per port.
+	 * Returns how many were written (at most max). */
+	int (*endpoints)(struct hs_run *run, const char *node, int network, char names[][32],
+			 int max);
+	/* Remove what killed runs of this backend left behind. Returns the number
+	 * of objects removed, or -1. */
+	int (*gc)(char *error, size_t error_size);
+};
+
+extern const struct hs_backend_ops hs_backend_native;
+
+/* Look a backend up by name; NULL if unknown (or not built). */
+const struct hs_backend_ops *hs_backend_find(const char *name);
+
+#endif

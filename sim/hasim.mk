@@ -1,0 +1,24 @@
+# sim/hasim.mk - the hasim binary: command line, runner, backends.
+#
+# hasim links the model (YAML), the fabric (switches, libslirp), the checker
+# (jansson) and the backends. Targets: $(BIN)/hasim (in ALL_BINS), hasim-test
+# (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
+
+HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
+	sim/run/client.c sim/backend/native.c sim/backend/native_gc.c
+HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
+HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB)
+
+$(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric \
+	$(shell pkg-config --cflags jansson 2>/dev/null)
+
+$(BIN)/hasim: $(HASIM_OBJS) $(HASIM_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(HASIM_OBJS) $(HASIM_LIBS) $(HSCHECK_LIBS) $(HSMODEL_LIBS) \
+		$(HSFABRIC_LDLIBS)
+
+ALL_BINS += $(BIN)/hasim
+
+.PHONY: hasim-test
+hasim-test: all
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q sim/tests/test_hasim.py

@@ -1,0 +1,475 @@
+/*
+ * run.c - the runner's loop: one scenario from bring-up to teardown.
+ *
+ * hs_run_execute builds the fabric from the topology (switches, trunks,
+ * the libslirp uplink and its port forward to the cluster IP), asks the
+ * backend to bring the nodes up, and then turns a single poll loop until
+ * the scenario is over: fabric I/O, fence requests from the nodes, the
+ * client workload, following the cluster logs and firing due steps. After
+ * the last step and the settle time it reads back the client's writes,
+ * asks every node for its final state and tears everything down: always,
+ * also after an error or a signal (the caller's flag hs_run_stop_requested).
+ *
+ * Everything the run starts is recorded under /run/halab/<run_id>/ (owner
+ * pid, started pids) so that `hasim gc` can clean up after a killed hasim.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../fabric/fabric.h"
+#include "run.h"
+
+#define RUN_POLL_FDS_MAX 64
+#define RUN_TICK_MS 10           /* how often logs are followed */
+#define RUN_VERIFY_TIMEOUT_MS 15000
+#define RUN_STORE_PORT 7000
+
+volatile sig_atomic_t hs_run_stop_requested;
+
+int64_t hs_now_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void hs_run_error_add(struct hs_run *run, const char *fmt, ...)
+{
+	va_list arguments;
+
+	if (run->runner_error_count >= sizeof(run->runner_errors) / sizeof(run->runner_errors[0]))
+		return;
+	va_start(arguments, fmt);
+	vsnprintf(run->runner_errors[run->runner_error_count],
+		  sizeof(run->runner_errors[0]), fmt, arguments);
+	va_end(arguments);
+	fprintf(stderr, "hasim: %s\n", run->runner_errors[run->runner_error_count]);
+	run->runner_error_count++;
+}
+
+struct hs_node_runtime *hs_run_node(struct hs_run *run, const char *name)
+{
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		if (strcmp(run->nodes[i].model->name, name) == 0)
+			return &run->nodes[i];
+	return NULL;
+}
+
+void hs_run_pid_add(struct hs_run *run, int pid, const char *what)
+{
+	if (!run->pids)
+		return;
+	fprintf(run->pids, "%d %s\n", pid, what);
+	fflush(run->pids);
+}
+
+/* ------------------------------------------------------------- fabric */
+
+static int run_fabric_build(struct hs_run *run, char *error, size_t error_size)
+{
+	const struct hs_topology *topology = &run->scenario.topology;
+	struct hs_fabric_config config;
+	char path[600], cluster_ip[HS_ADDRESS_MAX], *slash;
+
+	hs_fabric_config_default(&config);
+	snprintf(path, sizeof(path), "%s/fabric.jsonl", run->run_dir);
+	config.seed = run->seed;
+	config.fault_log_path = path;
+	run->fabric = hs_fabric_new(&config);
+	if (!run->fabric) {
+		snprintf(error, error_size, "run_fabric_build: cannot create the fabric");
+		return -1;
+	}
+	for (uint32_t i = 0; i < topology->switch_count; i++)
+		if (hs_fabric_switch_add(run->fabric, topology->switches[i].name) < 0)
+			goto fabric_error;
+	for (uint32_t i = 0; i < topology->switch_link_count; i++) {
+		char cable[HS_NAME_MAX * 2 + 2];
+		snprintf(cable, sizeof(cable), "%s~%s", topology->switch_links[i][0],
+			 topology->switch_links[i][1]);
+		if (hs_fabric_trunk_add(run->fabric, cable, topology->switch_links[i][0],
+					topology->switch_links[i][1]) < 0)
+			goto fabric_error;
+	}
+	if (topology->uplink_switch[0] == '\0')
+		return 0;
+	if (hs_fabric_uplink_add(run->fabric, "uplink", "uplink", topology->uplink_switch) < 0)
+		goto fabric_error;
+	snprintf(cluster_ip, sizeof(cluster_ip), "%s", topology->cluster_ip);
+	slash = strchr(cluster_ip, '/');
+	if (slash)
+		*slash = '\0';
+	if (hs_fabric_uplink_forward_add(run->fabric, "uplink", 0, cluster_ip, RUN_STORE_PORT,
+					 &run->client_port) < 0)
+		goto fabric_error;
+	return 0;
+fabric_error:
+	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
+	return -1;
+}
+
+/* ------------------------------------------------------- fence requests */
+
+static int run_fence_listen(struct hs_run *run, char *error, size_t error_size)
+{
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+
+	snprintf(address.sun_path, sizeof(address.sun_path), "%s/hasim.sock", run->state_dir);
+	run->fence_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (run->fence_listen_fd < 0 ||
+	    bind(run->fence_listen_fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    listen(run->fence_listen_fd, 8) < 0) {
+		snprintf(error, error_size, "run_fence_listen: %s: %s", address.sun_path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A node's fence_command asked to power its peer off ("fence node2\n"). */
+static void run_fence_handle(struct hs_run *run, int64_t now_ms)
+{
+	struct timeval timeout = {.tv_sec = 1};
+	char request[128] = "", node[HS_NAME_MAX] = "", error[256] = "";
+	int fd = accept4(run->fence_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	ssize_t got;
+	int result = -1;
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	got = recv(fd, request, sizeof(request) - 1, 0);
+	if (got > 0 && sscanf(request, "fence %31s", node) == 1 && hs_run_node(run, node)) {
+		result = run->backend->power(run, node, false, error, sizeof(error));
+	} else {
+		snprintf(error, sizeof(error), "bad fence request");
+	}
+	hs_steps_log(run, now_ms, "fence", "fence", "power_off", node, result == 0, error);
+	if (run->verbose || run->live)
+		fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms), node,
+			result == 0 ? "powered off" : error);
+	dprintf(fd, result == 0 ? "ok\n" : "error %s\n", error);
+	close(fd);
+}
+
+/* ------------------------------------------------------------- the loop */
+
+static bool run_finished(const struct hs_run *run, int64_t now_ms)
+{
+	if (!hs_steps_all_fired(run))
+		return false;
+	return now_ms >= run->last_step_ms + run->scenario.settle_ms &&
+	       (run->formed_ms != 0 || run->scenario.step_count > 0 ||
+		now_ms >= run->t0_ms + run->scenario.settle_ms);
+}
+
+/* One round: poll everything, then act on what is ready and what is due. */
+static void run_round(struct hs_run *run, int64_t deadline_ms)
+{
+	struct pollfd fds[RUN_POLL_FDS_MAX];
+	int64_t now_ms = hs_now_ms(), next_step_ms = hs_steps_next_ms(run);
+	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, fence_index;
+
+	fabric_count = hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 2, now_ms,
+					      &timeout_ms);
+	if (fabric_count < 0)
+		fabric_count = 0;
+	fence_index = fabric_count;
+	fds[fence_index] = (struct pollfd){.fd = run->fence_listen_fd, .events = POLLIN};
+	client_index = fence_index + 1;
+	if (hs_client_pollfd(run, &fds[client_index], now_ms, &timeout_ms) == 0)
+		fds[client_index] = (struct pollfd){.fd = -1};
+	if (next_step_ms >= 0 && next_step_ms - now_ms < timeout_ms)
+		timeout_ms = next_step_ms > now_ms ? (int)(next_step_ms - now_ms) : 0;
+	if (deadline_ms - now_ms < timeout_ms)
+		timeout_ms = deadline_ms > now_ms ? (int)(deadline_ms - now_ms) : 0;
+	if (timeout_ms < 0 || timeout_ms > RUN_TICK_MS)
+		timeout_ms = RUN_TICK_MS;
+	if (poll(fds, (nfds_t)client_index + 1, timeout_ms) < 0 && errno != EINTR)
+		return;
+	now_ms = hs_now_ms();
+	hs_fabric_pollfds_handle(run->fabric, fds, (size_t)fabric_count, now_ms);
+	if (fds[fence_index].revents & POLLIN)
+		run_fence_handle(run, now_ms);
+	if (fds[client_index].fd >= 0 && fds[client_index].revents)
+		hs_client_handle(run, fds[client_index].revents, now_ms);
+	hs_nodelog_follow(run, now_ms);
+	hs_steps_fire_due(run, now_ms);
+}
+
+static void run_client_anchor(struct hs_run *run, int64_t now_ms)
+{
+	const char *start = run->scenario.client.start;
+
+	if (!run->scenario.client.enabled || run->client.running)
+		return;
+	if ((start[0] == '\0' || strcmp(start, "formed") == 0) && run->formed_ms == 0)
+		return;
+	if (strcmp(start, "up") == 0 || start[0] == '\0' || strcmp(start, "formed") == 0)
+		hs_client_start(run, now_ms);
+}
+
+static int run_loop(struct hs_run *run)
+{
+	int64_t deadline_ms = run->t0_ms + run->scenario.timeout_ms;
+	bool client_started = false;
+
+	while (!hs_run_stop_requested) {
+		int64_t now_ms = hs_now_ms();
+		if (now_ms >= deadline_ms) {
+			hs_run_error_add(run, "scenario timed out after %u ms",
+					 run->scenario.timeout_ms);
+			break;
+		}
+		if (!client_started) {
+			run_client_anchor(run, now_ms);
+			client_started = run->client.running;
+		}
+		if (run_finished(run, now_ms))
+			break;
+		run_round(run, deadline_ms);
+	}
+	return hs_run_stop_requested ? -1 : 0;
+}
+
+/* Read back the acknowledged writes, still turning the fabric. */
+static void run_verify(struct hs_run *run)
+{
+	int64_t deadline_ms = hs_now_ms() + RUN_VERIFY_TIMEOUT_MS;
+
+	hs_client_verify_start(run, hs_now_ms());
+	while (!hs_client_verify_done(run) && !hs_run_stop_requested && hs_now_ms() < deadline_ms)
+		run_round(run, deadline_ms);
+	if (!hs_client_verify_done(run))
+		hs_client_verify_abandon(run, hs_now_ms());
+}
+
+/* --------------------------------------------------------- final state */
+
+static void run_final_node(struct hs_run *run, struct hs_node_runtime *node, json_t *nodes)
+{
+	char reply[8192] = "", error[256] = "";
+	json_t *entry = json_object(), *status = NULL;
+	const char *display = node->powered && node->daemon_running ? node->display : "off";
+	bool holds_ip = false, reachable = false;
+
+	if (node->powered && node->daemon_running &&
+	    run->backend->control(run, node->model->name, "status", reply, sizeof(reply), error,
+				  sizeof(error)) == 0) {
+		status = json_loads(reply, 0, NULL);
+		reachable = status != NULL;
+		holds_ip = json_is_true(json_object_get(status, "holds_cluster_ip"));
+		if (json_string_value(json_object_get(status, "display")))
+			display = json_string_value(json_object_get(status, "display"));
+	}
+	json_object_set_new(entry, "display", json_string(display));
+	json_object_set_new(entry, "holds_cluster_ip", json_boolean(holds_ip));
+	json_object_set_new(entry, "reachable", json_boolean(reachable));
+	if (status)
+		json_object_set(entry, "status", status);
+	json_object_set_new(nodes, node->model->name, entry);
+	json_decref(status);
+}
+
+static void run_write_final(struct hs_run *run)
+{
+	json_t *final = json_object(), *nodes = json_object();
+	char path[600];
+
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		run_final_node(run, &run->nodes[i], nodes);
+	json_object_set_new(final, "nodes", nodes);
+	snprintf(path, sizeof(path), "%s/final.json", run->run_dir);
+	json_dump_file(final, path, JSON_INDENT(2));
+	json_decref(final);
+}
+
+static void run_write_summary(struct hs_run *run)
+{
+	json_t *summary = json_object(), *aliases = json_object(), *names = json_array(),
+	       *errors = json_array();
+	char path[600];
+
+	json_object_set_new(summary, "scenario", json_string(run->scenario.name));
+	json_object_set_new(summary, "scenario_path", json_string(run->scenario.path));
+	json_object_set_new(summary, "topology", json_string(run->scenario.topology.name));
+	json_object_set_new(summary, "backend", json_string(run->backend->name));
+	json_object_set_new(summary, "seed", json_integer((json_int_t)run->seed));
+	json_object_set_new(summary, "time_scale", json_real(run->backend->time_scale));
+	json_object_set_new(summary, "run_id", json_string(run->run_id));
+	json_object_set_new(summary, "t0_mono_ms", json_integer(run->t0_ms));
+	json_object_set_new(summary, "formed_mono_ms",
+			    run->formed_ms ? json_integer(run->formed_ms) : json_null());
+	json_object_set_new(summary, "ended_mono_ms", json_integer(run->ended_ms));
+	if (run->alias_active[0]) {
+		json_object_set_new(aliases, "@active", json_string(run->alias_active));
+		json_object_set_new(aliases, "@standby", json_string(run->alias_standby));
+	}
+	json_object_set_new(summary, "aliases", aliases);
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		json_array_append_new(names, json_string(run->nodes[i].model->name));
+	json_object_set_new(summary, "nodes", names);
+	for (uint32_t i = 0; i < run->runner_error_count; i++)
+		json_array_append_new(errors, json_string(run->runner_errors[i]));
+	json_object_set_new(summary, "runner_errors", errors);
+	json_object_set_new(summary, "client_port", json_integer(run->client_port));
+	snprintf(path, sizeof(path), "%s/run.json", run->run_dir);
+	json_dump_file(summary, path, JSON_INDENT(2));
+	json_decref(summary);
+}
+
+static void run_write_counters(struct hs_run *run)
+{
+	char path[600];
+	FILE *file;
+
+	snprintf(path, sizeof(path), "%s/fabric-counters.json", run->run_dir);
+	file = fopen(path, "w");
+	if (!file)
+		return;
+	hs_fabric_counters_write_json(run->fabric, file);
+	fclose(file);
+}
+
+/* ------------------------------------------------------ set up, tear down */
+
+static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
+{
+	char path[600];
+	FILE *owner;
+
+	snprintf(path, sizeof(path), "%s/nodes", run->run_dir);
+	if ((mkdir(run->run_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(path, 0755) < 0 && errno != EEXIST)) {
+		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((mkdir("/run/halab", 0755) < 0 && errno != EEXIST) ||
+	    mkdir(run->state_dir, 0700) < 0) {
+		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/owner", run->state_dir);
+	owner = fopen(path, "w");
+	if (!owner) {
+		snprintf(error, error_size, "run_prepare_dirs: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(owner, "%d %s %s\n", (int)getpid(), run->backend->name, run->run_dir);
+	fclose(owner);
+	snprintf(path, sizeof(path), "%s/pids", run->state_dir);
+	run->pids = fopen(path, "a");
+	snprintf(path, sizeof(path), "%s/steps.jsonl", run->run_dir);
+	run->steps_log = fopen(path, "w");
+	if (!run->pids || !run->steps_log) {
+		snprintf(error, error_size, "run_prepare_dirs: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int run_write_key(struct hs_run *run, char *error, size_t error_size)
+{
+	char path[600];
+	FILE *file;
+	int fd;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, run->cluster_key, sizeof(run->cluster_key)) !=
+			      (ssize_t)sizeof(run->cluster_key)) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(error, error_size, "run_write_key: /dev/urandom: %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%s/cluster.key", run->state_dir);
+	file = fopen(path, "w");
+	if (!file) {
+		snprintf(error, error_size, "run_write_key: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(run->cluster_key); i++)
+		fprintf(file, "%02x", run->cluster_key[i]);
+	fputc('\n', file);
+	fclose(file);
+	chmod(path, 0600);
+	return 0;
+}
+
+/* Remove the state folder once nothing of the run is left. */
+static void run_remove_state(struct hs_run *run)
+{
+	char path[600];
+	const char *names[] = {"owner", "pids", "cluster.key", "hasim.sock"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", run->state_dir, names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "rm -rf -- '%s'", run->state_dir);
+	if (strncmp(run->state_dir, "/run/halab/hs", 13) == 0 && system(path) != 0)
+		fprintf(stderr, "hasim: could not remove %s\n", run->state_dir);
+}
+
+int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
+{
+	int result = -1;
+
+	run->fence_listen_fd = -1;
+	if (run_prepare_dirs(run, error, error_size) < 0 || run_write_key(run, error, error_size) < 0)
+		goto cleanup;
+	if (hs_plan_nodes(run, error, error_size) < 0 || hs_client_open(run) < 0)
+		goto cleanup;
+	if (run_fabric_build(run, error, error_size) < 0 ||
+	    run_fence_listen(run, error, error_size) < 0)
+		goto cleanup;
+	run->t0_ms = hs_now_ms();
+	hs_steps_log(run, run->t0_ms, "up", "up", "", "", true, "");
+	if (run->backend->up(run, error, error_size) < 0)
+		goto cleanup;
+	if (run_loop(run) < 0) {
+		snprintf(error, error_size, "interrupted");
+		goto cleanup;
+	}
+	if (run->scenario.client.enabled)
+		run_verify(run);
+	run_write_final(run);
+	result = 0;
+cleanup:
+	run->ended_ms = hs_now_ms();
+	if (run->backend && run->state_dir[0])
+		run->backend->down(run);
+	if (run->fabric)
+		run_write_counters(run);
+	hs_fabric_free(run->fabric);
+	run->fabric = NULL;
+	hs_client_close(run);
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		hs_nodelog_close(&run->nodes[i]);
+	if (run->fence_listen_fd >= 0)
+		close(run->fence_listen_fd);
+	if (run->steps_log)
+		fclose(run->steps_log);
+	run->steps_log = NULL;
+	if (run->pids)
+		fclose(run->pids);
+	run->pids = NULL;
+	if (run->run_dir[0])
+		run_write_summary(run);
+	if (run->state_dir[0])
+		run_remove_state(run);
+	return result;
+}

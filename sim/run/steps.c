@@ -1,0 +1,337 @@
+/*
+ * steps.c - fires the scenario's steps when their time comes.
+ *
+ * A step is due when its anchor happened ("up", "formed" or an earlier
+ * step) and its delay has passed. Each step becomes either a backend
+ * operation (power, NIC link, RAID, daemon, control request, firmware) or a
+ * fabric fault (switch power, impairment, partition, heal): the one place
+ * that maps the scenario vocabulary onto the two. Every step fired is one
+ * line of steps.jsonl with its outcome; a step that fails is a runner error
+ * (the checker fails the run), never silently dropped.
+ *
+ * Role aliases ("@active", "@standby", "@active.LAN1") resolve to the roles
+ * the nodes had when the cluster formed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../fabric/fabric.h"
+#include "run.h"
+
+void hs_steps_log(struct hs_run *run, int64_t now_ms, const char *event, const char *name,
+		  const char *action, const char *target, bool ok, const char *error)
+{
+	if (!run->steps_log)
+		return;
+	fprintf(run->steps_log,
+		"{\"mono_ms\":%lld,\"event\":\"%s\",\"name\":\"%s\",\"action\":\"%s\","
+		"\"target\":\"%s\",\"ok\":%s,\"error\":\"",
+		(long long)now_ms, event, name, action, target, ok ? "true" : "false");
+	for (const char *c = error; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', run->steps_log);
+		fputc((unsigned char)*c >= 0x20 ? *c : ' ', run->steps_log);
+	}
+	fputs("\"}\n", run->steps_log);
+	fflush(run->steps_log);
+}
+
+const char *hs_alias_resolve(const struct hs_run *run, const char *name)
+{
+	if (strcmp(name, "@active") == 0)
+		return run->alias_active[0] ? run->alias_active : NULL;
+	if (strcmp(name, "@standby") == 0)
+		return run->alias_standby[0] ? run->alias_standby : NULL;
+	return name;
+}
+
+/* "@active.LAN1" -> node "node1", port "LAN1". */
+static int steps_split_port(const struct hs_run *run, const char *target, char *node,
+			    size_t node_size, char *port, size_t port_size)
+{
+	const char *dot = strrchr(target, '.');
+	char alias[HS_NAME_MAX * 2];
+	const char *resolved;
+
+	if (!dot || (size_t)(dot - target) >= sizeof(alias))
+		return -1;
+	memcpy(alias, target, (size_t)(dot - target));
+	alias[dot - target] = '\0';
+	resolved = hs_alias_resolve(run, alias);
+	if (!resolved)
+		return -1;
+	snprintf(node, node_size, "%s", resolved);
+	snprintf(port, port_size, "%s", dot + 1);
+	return 0;
+}
+
+static int64_t steps_anchor_ms(const struct hs_run *run, const char *anchor)
+{
+	if (anchor[0] == '\0' || strcmp(anchor, "up") == 0)
+		return run->t0_ms;
+	if (strcmp(anchor, "formed") == 0)
+		return run->formed_ms ? run->formed_ms : -1;
+	for (uint32_t i = 0; i < run->scenario.step_count; i++)
+		if (strcmp(run->scenario.steps[i].name, anchor) == 0)
+			return run->step_fired_ms[i] ? run->step_fired_ms[i] : -1;
+	return -1;
+}
+
+static int64_t steps_due_ms(const struct hs_run *run, uint32_t index)
+{
+	const struct hs_step *step = &run->scenario.steps[index];
+	int64_t anchor_ms = steps_anchor_ms(run, step->when.anchor);
+
+	return anchor_ms < 0 ? -1 : anchor_ms + step->when.delay_ms;
+}
+
+/* Power a node's outlet, or every feed of a power domain. */
+static int steps_power(struct hs_run *run, const char *target, bool on, int64_t now_ms,
+		       const char *reason, char *error, size_t error_size)
+{
+	const struct hs_topology *topology = &run->scenario.topology;
+
+	for (uint32_t p = 0; p < topology->power_count; p++) {
+		const struct hs_power_model *pdu = &topology->power[p];
+		if (strcmp(pdu->name, target) != 0)
+			continue;
+		for (uint32_t f = 0; f < pdu->feed_count; f++) {
+			int result = hs_topology_node(topology, pdu->feeds[f])
+					     ? run->backend->power(run, pdu->feeds[f], on, error,
+								   error_size)
+					     : hs_fabric_switch_power_set(run->fabric, pdu->feeds[f],
+									  on, now_ms, reason);
+			if (result < 0) {
+				if (!hs_topology_node(topology, pdu->feeds[f]))
+					snprintf(error, error_size, "%s",
+						 hs_fabric_error(run->fabric));
+				return -1;
+			}
+		}
+		return 0;
+	}
+	return run->backend->power(run, target, on, error, error_size);
+}
+
+/* Clear every impairment of every cable of the nodes. */
+static int steps_heal(struct hs_run *run, int64_t now_ms, const char *reason)
+{
+	const struct hs_topology *topology = &run->scenario.topology;
+	struct hs_impair perfect = {0};
+	char cable[HS_NAME_MAX * 2 + 2];
+
+	if (hs_fabric_partition_heal(run->fabric, -1, now_ms, reason) < 0)
+		return -1;
+	for (uint32_t n = 0; n < topology->node_count; n++)
+		for (uint32_t p = 0; p < HS_PORTS_MAX; p++) {
+			const struct hs_port *port = &topology->nodes[n].ports[p];
+			if (!port->used)
+				continue;
+			snprintf(cable, sizeof(cable), "%s.%s", topology->nodes[n].name, port->name);
+			if (hs_fabric_cable_impair(run->fabric, cable, HS_DIR_BOTH, &perfect, now_ms,
+						   reason) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int steps_partition(struct hs_run *run, const struct hs_step *step, int64_t now_ms,
+			   const char *reason)
+{
+	const struct hs_topology *topology = &run->scenario.topology;
+	char names[2][8][32];
+	const char *sides[2][8];
+	int counts[2] = {0, 0};
+
+	if (topology->node_count != 2)
+		return -1;
+	for (int side = 0; side < 2; side++)
+		for (int network = 0; network < HS_NETWORK_COUNT; network++) {
+			bool wanted = strcmp(step->network, "all") == 0 ||
+				      (network == HS_NETWORK_EXTERNAL &&
+				       strcmp(step->network, "external") == 0) ||
+				      (network == HS_NETWORK_SYNC && strcmp(step->network, "sync") == 0);
+			if (!wanted)
+				continue;
+			counts[side] += run->backend->endpoints(run, topology->nodes[side].name,
+								network, &names[side][counts[side]],
+								8 - counts[side]);
+		}
+	for (int side = 0; side < 2; side++)
+		for (int i = 0; i < counts[side]; i++)
+			sides[side][i] = names[side][i];
+	if (hs_fabric_partition_add(run->fabric, sides[0], (size_t)counts[0], sides[1],
+				    (size_t)counts[1], now_ms, reason) < 0)
+		return -1;
+	if (!step->oneway &&
+	    hs_fabric_partition_add(run->fabric, sides[1], (size_t)counts[1], sides[0],
+				    (size_t)counts[0], now_ms, reason) < 0)
+		return -1;
+	return 0;
+}
+
+static int steps_control(struct hs_run *run, const char *node, const char *request, char *error,
+			 size_t error_size)
+{
+	char reply[1024];
+
+	if (run->backend->control(run, node, request, reply, sizeof(reply), error, error_size) < 0)
+		return -1;
+	if (strstr(reply, "\"ok\":false")) {
+		snprintf(error, error_size, "%s refused '%s': %s", node, request, reply);
+		return -1;
+	}
+	return 0;
+}
+
+static enum hs_dir steps_direction(enum hs_direction direction)
+{
+	return direction == HS_DIRECTION_OUT	? HS_DIR_TO_SWITCH
+	       : direction == HS_DIRECTION_IN ? HS_DIR_FROM_SWITCH
+					      : HS_DIR_BOTH;
+}
+
+/* Carry one step out. Fabric faults report through hs_fabric_error. */
+static int steps_execute(struct hs_run *run, const struct hs_step *step, const char *target,
+			 int64_t now_ms, char *error, size_t error_size)
+{
+	char node[HS_NAME_MAX], port[HS_NAME_MAX], reason[96], cable[HS_NAME_MAX * 2 + 2];
+	struct hs_impair impair = {step->loss_pct, step->delay_ms, step->jitter_ms,
+				   step->duplicate_pct};
+	int result = 0;
+
+	snprintf(reason, sizeof(reason), "step %s", step->name);
+	switch (step->action) {
+	case HS_ACTION_POWER_OFF:
+	case HS_ACTION_POWER_ON:
+		return steps_power(run, target, step->action == HS_ACTION_POWER_ON, now_ms, reason,
+				   error, error_size);
+	case HS_ACTION_PULL:
+	case HS_ACTION_PLUG:
+		if (steps_split_port(run, step->target, node, sizeof(node), port, sizeof(port)) < 0)
+			goto bad_target;
+		return run->backend->port(run, node, port, step->action == HS_ACTION_PLUG, error,
+					  error_size);
+	case HS_ACTION_SWITCH_FAIL:
+	case HS_ACTION_SWITCH_RESTORE:
+		result = hs_fabric_switch_power_set(run->fabric, target,
+						    step->action == HS_ACTION_SWITCH_RESTORE, now_ms,
+						    reason);
+		break;
+	case HS_ACTION_IMPAIR:
+		if (steps_split_port(run, step->target, node, sizeof(node), port, sizeof(port)) < 0)
+			goto bad_target;
+		snprintf(cable, sizeof(cable), "%s.%s", node, port);
+		result = hs_fabric_cable_impair(run->fabric, cable, steps_direction(step->direction),
+						&impair, now_ms, reason);
+		break;
+	case HS_ACTION_PARTITION:
+		result = steps_partition(run, step, now_ms, reason);
+		break;
+	case HS_ACTION_HEAL:
+		result = steps_heal(run, now_ms, reason);
+		break;
+	case HS_ACTION_RAID_FAIL:
+	case HS_ACTION_RAID_RESTORE:
+		return run->backend->raid(run, target, step->action == HS_ACTION_RAID_RESTORE, error,
+					  error_size);
+	case HS_ACTION_CRASH:
+	case HS_ACTION_RESTART:
+		return run->backend->daemon(run, target, step->action == HS_ACTION_RESTART, error,
+					    error_size);
+	case HS_ACTION_MAINTENANCE_ON:
+		return steps_control(run, target, "maintenance on", error, error_size);
+	case HS_ACTION_MAINTENANCE_OFF:
+		return steps_control(run, target, "maintenance off", error, error_size);
+	case HS_ACTION_SWITCHOVER:
+		return steps_control(run, target, "switchover", error, error_size);
+	case HS_ACTION_DISCONNECT:
+		return steps_control(run, target, "disconnect", error, error_size);
+	case HS_ACTION_RECONNECT:
+		return steps_control(run, target, "reconnect", error, error_size);
+	case HS_ACTION_DISBAND:
+		return steps_control(run, target, "disband", error, error_size);
+	case HS_ACTION_FIRMWARE_UPDATE:
+		return run->backend->firmware(run, target, step->version, error, error_size);
+	case HS_ACTION_CLIENT_START:
+		hs_client_start(run, now_ms);
+		return 0;
+	case HS_ACTION_CLIENT_STOP:
+		hs_client_stop(run);
+		return 0;
+	case HS_ACTION_COUNT:
+		break;
+	}
+	if (result < 0)
+		snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
+	return result;
+bad_target:
+	snprintf(error, error_size, "step %s: cannot resolve port '%s'", step->name, step->target);
+	return -1;
+}
+
+static void steps_fire(struct hs_run *run, uint32_t index, int64_t now_ms)
+{
+	const struct hs_step *step = &run->scenario.steps[index];
+	const char *target = step->target[0] ? hs_alias_resolve(run, step->target) : "";
+	char error[512] = "";
+	int result;
+
+	run->step_fired_ms[index] = now_ms;
+	run->steps_fired++;
+	run->last_step_ms = now_ms;
+	if (!target) {
+		snprintf(error, sizeof(error), "alias '%s' unresolved: the cluster never formed",
+			 step->target);
+		result = -1;
+	} else {
+		result = steps_execute(run, step, target, now_ms, error, sizeof(error));
+	}
+	hs_steps_log(run, now_ms, "step", step->name, hs_action_name(step->action),
+		     target ? target : step->target, result == 0, error);
+	if (result < 0)
+		hs_run_error_add(run, "step '%s' (%s %s) failed: %s", step->name,
+				 hs_action_name(step->action), step->target, error);
+	if (run->verbose || run->live)
+		fprintf(stderr, "[%6lld ms] step %s: %s %s%s%s\n", (long long)(now_ms - run->t0_ms),
+			step->name, hs_action_name(step->action), target ? target : step->target,
+			result == 0 ? "" : " FAILED: ", error);
+}
+
+int hs_steps_fire_due(struct hs_run *run, int64_t now_ms)
+{
+	int fired = 0;
+
+	for (uint32_t i = 0; i < run->scenario.step_count; i++) {
+		int64_t due_ms;
+		if (run->step_fired_ms[i] != 0)
+			continue;
+		due_ms = steps_due_ms(run, i);
+		if (due_ms < 0 || due_ms > now_ms)
+			continue;
+		steps_fire(run, i, now_ms);
+		fired++;
+	}
+	return fired;
+}
+
+int64_t hs_steps_next_ms(const struct hs_run *run)
+{
+	int64_t next_ms = -1;
+
+	for (uint32_t i = 0; i < run->scenario.step_count; i++) {
+		int64_t due_ms;
+		if (run->step_fired_ms[i] != 0)
+			continue;
+		due_ms = steps_due_ms(run, i);
+		if (due_ms >= 0 && (next_ms < 0 || due_ms < next_ms))
+			next_ms = due_ms;
+	}
+	return next_ms;
+}
+
+bool hs_steps_all_fired(const struct hs_run *run)
+{
+	return run->steps_fired == run->scenario.step_count;
+}

@@ -1,0 +1,5 @@
+# sim/sim.mk - the simulator: includes one fragment per part.
+-include sim/fabric/fabric.mk
+-include sim/model/model.mk
+-include sim/check/check.mk
+-include sim/hasim.mk
