@@ -1,0 +1,167 @@
+"""Tests of hasim itself: its verdicts can fail, bad input is refused, and
+nothing is left behind after a run, an interrupt or a killed hasim.
+
+The negative scenarios in sim/tests/negative/ each carry one expectation
+that the reference node does NOT meet; hasim must exit 1 and name it.
+"""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
+NEGATIVE = ROOT / "sim" / "tests" / "negative"
+HASIM = str(BIN / "hasim")
+
+pytestmark = pytest.mark.netns
+
+
+def run_ids_alive():
+    """Run ids with a namespace or a state folder on this machine."""
+    found = set()
+    netns = pathlib.Path("/run/netns")
+    if netns.exists():
+        found |= {p.name.split("-")[0] for p in netns.iterdir() if p.name.startswith("hs")}
+    state = pathlib.Path("/run/halab")
+    if state.exists():
+        found |= {p.name for p in state.iterdir() if p.name.startswith("hs")}
+    return found
+
+
+def hasim_run(scenario, out, timeout=240):
+    return subprocess.run([HASIM, "run", str(scenario), "--out", str(out), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, HALAB_BIN=str(BIN)))
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    return tmp_path / "run"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("wrong-transition", "standby->maintenance"),
+    ("missed-bound", "failover_ms"),
+    ("wrong-order", "maintenance->standby"),
+    ("lost-write", "no_lost_writes"),
+])
+def test_negative_scenario_fails(name, expected, out_dir):
+    before = run_ids_alive()
+    completed = hasim_run(NEGATIVE / f"{name}.yaml", out_dir)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    result = json.loads((out_dir / "result.json").read_text())
+    assert result["passed"] is False
+    failed = [e for e in result["expectations"] if not e["passed"]]
+    assert failed, result
+    assert any(expected in (e["description"] + e["message"]) for e in failed), failed
+    assert (out_dir / "junit.xml").read_text().count("<failure") >= 1
+    assert run_ids_alive() <= before, "the run left a namespace or state folder behind"
+
+
+def test_bad_scenario_is_refused_and_starts_nothing(out_dir):
+    before = run_ids_alive()
+    completed = hasim_run(NEGATIVE / "bad-field.yaml", out_dir)
+    assert completed.returncode == 2
+    assert "bad-field.yaml:6: steps[0].action" in completed.stderr, completed.stderr
+    assert "unplug_everything" in completed.stderr
+    assert not out_dir.exists()
+    assert run_ids_alive() == before
+
+
+def test_missing_scenario_file():
+    completed = subprocess.run([HASIM, "run", "no/such/scenario.yaml"], cwd=ROOT,
+                               capture_output=True, text=True)
+    assert completed.returncode == 2
+    assert "no/such/scenario.yaml" in completed.stderr
+
+
+def test_unknown_backend():
+    completed = subprocess.run([HASIM, "run", str(NEGATIVE / "missed-bound.yaml"),
+                                "--backend", "teleport"], cwd=ROOT, capture_output=True,
+                               text=True)
+    assert completed.returncode == 2
+    assert "unknown backend 'teleport'" in completed.stderr
+
+
+def pid_gone(pid):
+    """Ended (or a zombie waiting for a parent that no longer cares)."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+def wait_for_nodes(process, out_dir, timeout_s=30):
+    """Until both nodes wrote their first cluster-log line."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        logs = list((out_dir / "nodes").glob("*/cluster.log")) if out_dir.exists() else []
+        if len(logs) == 2 and all(p.stat().st_size > 0 for p in logs):
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    raise AssertionError("the nodes never started")
+
+
+def new_run_id(before):
+    ids = run_ids_alive() - before
+    assert len(ids) == 1, ids
+    return ids.pop()
+
+
+def test_interrupt_tears_everything_down(out_dir):
+    before = run_ids_alive()
+    process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
+                                str(out_dir), "--quiet"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_nodes(process, out_dir)
+        run_id = new_run_id(before)
+        pids = [int(line.split()[0]) for line in
+                pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        assert process.returncode == 130
+        assert run_ids_alive() == before
+        for pid in pids:
+            assert pid_gone(pid), f"hanode {pid} survived the interrupt"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True)
+
+
+def test_gc_after_killed_hasim(out_dir):
+    before = run_ids_alive()
+    process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
+                                str(out_dir), "--quiet"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_nodes(process, out_dir)
+        run_id = new_run_id(before)
+        pids = [int(line.split()[0]) for line in
+                pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
+        process.kill()
+        process.wait(timeout=10)
+        assert run_id in run_ids_alive(), "a killed hasim leaves its run behind"
+        gc = subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True, text=True)
+        assert gc.returncode == 0, gc.stderr
+        assert f"deleted namespace {run_id}-" in gc.stdout
+        assert run_ids_alive() == before
+        time.sleep(0.2)
+        for pid in pids:
+            assert pid_gone(pid), f"hanode {pid} survived gc"
+        links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        assert run_id not in links
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True)
