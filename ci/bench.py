@@ -26,6 +26,9 @@ REPORTS = ROOT / "reports"
 
 
 def run_hasim(scenario, out, seed=1):
+    if out.exists():
+        subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     completed = subprocess.run([str(BIN / "hasim"), "run", str(scenario), "--quiet",
                                 "--seed", str(seed), "--out", str(out)],

@@ -188,6 +188,11 @@ static int command_run(int argc, char **argv)
 	run->verbose = run->verbose || !quiet;
 	make_run_id(run);
 	make_run_dir(run, out);
+	if (access(run->run_dir, F_OK) == 0) {
+		fprintf(stderr, "hasim: run folder %s exists already; remove it or choose another\n",
+			run->run_dir);
+		goto cleanup;
+	}
 	find_bin_dir(run->bin_dir, sizeof(run->bin_dir), run->self_path, sizeof(run->self_path));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -59,6 +59,9 @@ struct hs_backend_ops {
 	/* One control request ("status", "maintenance on", ...) -> one JSON reply line. */
 	int (*control)(struct hs_run *run, const char *node, const char *request, char *reply,
 		       size_t reply_size, char *error, size_t error_size);
+	/* Called every round of the runner's loop: -1 with a sentence when a
+	 * node's daemon ended without being told to (a crash is a finding). */
+	int (*watch)(struct hs_run *run, char *error, size_t error_size);
 	/* The fabric endpoint names of a node's NICs on one network (0 external,
 	 * 1 sync): native has one bond endpoint per network, a VM one per port.
 	 * Returns how many were written (at most max). */

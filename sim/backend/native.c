@@ -446,6 +446,49 @@ failed:
 	return -1;
 }
 
+/* The first line hanode printed before it ended, for the error message. */
+static void native_daemon_last_words(struct hs_run *run, struct hs_node_runtime *node, char *text,
+				     size_t size)
+{
+	char path[600];
+	FILE *file;
+
+	snprintf(path, sizeof(path), "%s/nodes/%s/hanode.out", run->run_dir, node->model->name);
+	text[0] = '\0';
+	file = fopen(path, "r");
+	if (!file)
+		return;
+	if (!fgets(text, (int)size, file))
+		text[0] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	fclose(file);
+}
+
+static int native_watch(struct hs_run *run, char *error, size_t error_size)
+{
+	struct native_state *state = run->backend_data;
+	int status;
+
+	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++) {
+		struct native_node *native = &state->nodes[i];
+		struct hs_node_runtime *node = &run->nodes[i];
+		char words[300];
+		if (native->daemon_pid <= 0 ||
+		    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
+			continue;
+		native->daemon_pid = 0;
+		node->daemon_running = false;
+		snprintf(node->display, sizeof(node->display), "off");
+		native_daemon_last_words(run, node, words, sizeof(words));
+		snprintf(error, error_size, "hanode of %s ended by itself (%s %d)%s%s",
+			 node->model->name, WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			 words[0] ? ": " : "", words);
+		return -1;
+	}
+	return 0;
+}
+
 static int native_endpoints(struct hs_run *run, const char *name, int network, char names[][32],
 			    int max)
 {
@@ -469,6 +512,7 @@ const struct hs_backend_ops hs_backend_native = {
 	.daemon = native_daemon,
 	.firmware = native_firmware,
 	.control = native_control,
+	.watch = native_watch,
 	.endpoints = native_endpoints,
 	.gc = hs_native_gc,
 };

@@ -123,7 +123,8 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "key_file = %s/cluster.key\n"
 		 "cluster_ip = %s\ncluster_ip_interface = bond0\n"
 		 "heartbeat_interval_ms = %u\ndead_time_ms = %u\nwait_for_peer_ms = %u\n"
-		 "fence_delay_ms = %u\nhealth_interval_ms = %u\ntiebreaker = %s\n"
+		 "fence_delay_ms = %u\nhealth_interval_ms = %u\nping_timeout_ms = %u\n"
+		 "tiebreaker = %s\n"
 		 "%s%s%s"
 		 "raid_mdstat = %s\nraid_array = md0\n"
 		 "notify_command = cat >> %s/nodes/%s/notify.jsonl\n"
@@ -134,7 +135,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 run->state_dir, topology->cluster_ip, topology->timers.heartbeat_interval_ms,
 		 topology->timers.dead_time_ms, topology->timers.wait_for_peer_ms,
 		 topology->timers.fence_delay_ms, topology->timers.health_interval_ms,
-		 topology->tiebreaker, pings[0] ? "ping_targets = " : "", pings,
+		 topology->timers.health_interval_ms / 2, topology->tiebreaker, pings[0] ? "ping_targets = " : "", pings,
 		 pings[0] ? "\n" : "", node->plan.mdstat_path, run->run_dir, self->name,
 		 run->self_path, run->state_dir, peer->name, node->plan.log_path,
 		 node->plan.control_path, run->state_dir, self->name);

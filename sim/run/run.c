@@ -96,7 +96,7 @@ static int run_fabric_build(struct hs_run *run, char *error, size_t error_size)
 			goto fabric_error;
 	for (uint32_t i = 0; i < topology->switch_link_count; i++) {
 		char cable[HS_NAME_MAX * 2 + 2];
-		snprintf(cable, sizeof(cable), "%s~%s", topology->switch_links[i][0],
+		snprintf(cable, sizeof(cable), "trunk.%s.%s", topology->switch_links[i][0],
 			 topology->switch_links[i][1]);
 		if (hs_fabric_trunk_add(run->fabric, cable, topology->switch_links[i][0],
 					topology->switch_links[i][1]) < 0)
@@ -224,6 +224,7 @@ static int run_loop(struct hs_run *run)
 {
 	int64_t deadline_ms = run->t0_ms + run->scenario.timeout_ms;
 	bool client_started = false;
+	char error[512];
 
 	while (!hs_run_stop_requested) {
 		int64_t now_ms = hs_now_ms();
@@ -239,6 +240,10 @@ static int run_loop(struct hs_run *run)
 		if (run_finished(run, now_ms))
 			break;
 		run_round(run, deadline_ms);
+		if (run->backend->watch(run, error, sizeof(error)) < 0) {
+			hs_run_error_add(run, "%s", error);
+			break;
+		}
 	}
 	return hs_run_stop_requested ? -1 : 0;
 }
@@ -267,11 +272,13 @@ static void run_final_node(struct hs_run *run, struct hs_node_runtime *node, jso
 	if (node->powered && node->daemon_running &&
 	    run->backend->control(run, node->model->name, "status", reply, sizeof(reply), error,
 				  sizeof(error)) == 0) {
+		json_t *self;
 		status = json_loads(reply, 0, NULL);
-		reachable = status != NULL;
-		holds_ip = json_is_true(json_object_get(status, "holds_cluster_ip"));
-		if (json_string_value(json_object_get(status, "display")))
-			display = json_string_value(json_object_get(status, "display"));
+		self = json_object_get(status, "node");
+		reachable = self != NULL;
+		holds_ip = json_is_true(json_object_get(self, "ip_held"));
+		if (json_string_value(json_object_get(self, "display")))
+			display = json_string_value(json_object_get(self, "display"));
 	}
 	json_object_set_new(entry, "display", json_string(display));
 	json_object_set_new(entry, "holds_cluster_ip", json_boolean(holds_ip));
@@ -444,12 +451,17 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 		snprintf(error, error_size, "interrupted");
 		goto cleanup;
 	}
+	/* The scenario ends here: what follows (reading writes back, asking
+	 * the nodes, tearing down) is not judged as the nodes' behaviour. */
+	run->ended_ms = hs_now_ms();
+	hs_steps_log(run, run->ended_ms, "end", "end", "", "", true, "");
 	if (run->scenario.client.enabled)
 		run_verify(run);
 	run_write_final(run);
 	result = 0;
 cleanup:
-	run->ended_ms = hs_now_ms();
+	if (run->ended_ms == 0)
+		run->ended_ms = hs_now_ms();
 	if (run->backend && run->state_dir[0])
 		run->backend->down(run);
 	if (run->fabric)

@@ -144,8 +144,14 @@ static int steps_partition(struct hs_run *run, const struct hs_step *step, int64
 	const char *sides[2][8];
 	int counts[2] = {0, 0};
 
+	int sender = 0;
+
 	if (topology->node_count != 2)
 		return -1;
+	/* A one-way partition may name its sending node; by default node 1. */
+	if (step->target[0] && hs_alias_resolve(run, step->target) &&
+	    strcmp(hs_alias_resolve(run, step->target), topology->nodes[1].name) == 0)
+		sender = 1;
 	for (int side = 0; side < 2; side++)
 		for (int network = 0; network < HS_NETWORK_COUNT; network++) {
 			bool wanted = strcmp(step->network, "all") == 0 ||
@@ -154,7 +160,7 @@ static int steps_partition(struct hs_run *run, const struct hs_step *step, int64
 				      (network == HS_NETWORK_SYNC && strcmp(step->network, "sync") == 0);
 			if (!wanted)
 				continue;
-			counts[side] += run->backend->endpoints(run, topology->nodes[side].name,
+			counts[side] += run->backend->endpoints(run, topology->nodes[side ^ sender].name,
 								network, &names[side][counts[side]],
 								8 - counts[side]);
 		}
@@ -275,15 +281,23 @@ static void steps_fire(struct hs_run *run, uint32_t index, int64_t now_ms)
 {
 	const struct hs_step *step = &run->scenario.steps[index];
 	const char *target = step->target[0] ? hs_alias_resolve(run, step->target) : "";
-	char error[512] = "";
+	char error[512] = "", power_domain[HS_NAME_MAX];
 	int result;
+
+	/* `pdu: "@active"` names the power domain feeding the active node. */
+	if (step->target_power)
+		target = hs_scenario_resolve_power(&run->scenario.topology, step->target,
+						   run->alias_active[0] ? run->alias_active : NULL,
+						   power_domain, sizeof(power_domain)) == 0
+				 ? power_domain
+				 : NULL;
 
 	run->step_fired_ms[index] = now_ms;
 	run->steps_fired++;
 	run->last_step_ms = now_ms;
 	if (!target) {
-		snprintf(error, sizeof(error), "alias '%s' unresolved: the cluster never formed",
-			 step->target);
+		snprintf(error, sizeof(error), "'%s' unresolved: the cluster never formed or no "
+			 "power domain feeds it", step->target);
 		result = -1;
 	} else {
 		result = steps_execute(run, step, target, now_ms, error, sizeof(error));
