@@ -157,6 +157,10 @@ struct hs_step {
 	 * when the cluster formed: "@active", "@standby". Ports are
 	 * "<node>.<port>" with the same aliases: "@active.LAN1". */
 	char target[HS_NAME_MAX * 2];
+	/* POWER_OFF/ON: target is a power domain (written `pdu:`), not a node.
+	 * It may be "@active"/"@standby", meaning the domain that feeds that
+	 * node: resolve it with hs_scenario_resolve_power(). */
+	bool target_power;
 	char network[HS_NAME_MAX];  /* PARTITION: external | sync | all */
 	bool oneway;                /* PARTITION: first node -> second only */
 	enum hs_direction direction;/* IMPAIR */
@@ -255,6 +259,11 @@ const struct hs_node_model *hs_topology_node(const struct hs_topology *topology,
  * port does not exist, or an alias is used without active_node. */
 int hs_scenario_resolve(const struct hs_topology *topology, const char *reference,
 			const char *active_node, char *out, size_t out_size);
+/* hs_scenario_resolve_power: the target of a power_off/power_on with a
+ * pdu: a power domain name stays as it is; "@active"/"@standby" (or a node
+ * name) become the domain that feeds that node. -1 if there is none. */
+int hs_scenario_resolve_power(const struct hs_topology *topology, const char *reference,
+			      const char *active_node, char *out, size_t out_size);
 /* Index of the step called name, or -1. */
 int hs_scenario_step_index(const struct hs_scenario *scenario, const char *name);
 /* When anchor ("up", "formed", or a step) happens: *base ("up" or

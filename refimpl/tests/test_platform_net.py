@@ -1,0 +1,243 @@
+"""test_platform_net.py - hanode's network platform code against real interfaces.
+
+netif.c (cluster IP add/remove, gratuitous ARP, carrier monitor, ARP probe) and
+the ICMP ping check of checks.c need interfaces, so these tests build two
+network namespaces joined by a veth pair and drive the code through
+`test_platform tool ...` (the CUnit binary's tool mode) inside them:
+
+    hnp<pid>-a  [hnp<pid>a 192.0.2.11/24] ---veth--- [hnp<pid>b 192.0.2.12/24]  hnp<pid>-b
+
+Everything created is named hnp<pid>-... / hnp<pid>a|b and removed in the
+fixture's finally, also when a test fails. Needs root (CAP_NET_ADMIN, raw sockets).
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(os.environ.get("HALAB_BIN", REPO / "build" / "bin"))
+TOOL = (BIN / ".." / "tests" / "test_platform").resolve()
+PID = os.getpid()
+NS_A, NS_B = f"hnp{PID}-a", f"hnp{PID}-b"
+IF_A, IF_B = f"hnp{PID}a", f"hnp{PID}b"
+IP_A, IP_B, CLUSTER_IP, ABSENT_IP = "192.0.2.11", "192.0.2.12", "192.0.2.10", "192.0.2.99"
+
+pytestmark = [pytest.mark.netns,
+              pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces and raw sockets")]
+
+# Prints one JSON line per ARP frame received on an interface, for a duration.
+CAPTURE = r"""
+import json, socket, sys, time
+ifname, duration = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind((ifname, 0))
+s.settimeout(0.05)
+print("ready", flush=True)
+end = time.monotonic() + duration
+while time.monotonic() < end:
+    try:
+        data, address = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if address[2] == socket.PACKET_OUTGOING or len(data) < 42:
+        continue
+    mac = lambda b: ":".join("%02x" % x for x in b)
+    ip = lambda b: socket.inet_ntoa(b)
+    print(json.dumps({"t": time.monotonic(), "dst": mac(data[0:6]), "op": data[20] << 8 | data[21],
+                      "sha": mac(data[22:28]), "spa": ip(data[28:32]),
+                      "tha": mac(data[32:38]), "tpa": ip(data[38:42])}), flush=True)
+"""
+
+
+def run(*args, check=True):
+    result = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed ({result.returncode}): {result.stdout}{result.stderr}")
+    return result
+
+
+def tool(namespace, *args):
+    """Run the tool in a namespace; returns (exit code, stdout)."""
+    result = run("ip", "netns", "exec", namespace, str(TOOL), "tool", *args, check=False)
+    return result.returncode, result.stdout
+
+
+def mac_of(namespace, ifname):
+    # /sys shows the namespace of the reader, so read it from inside.
+    return run("ip", "netns", "exec", namespace, "cat", f"/sys/class/net/{ifname}/address").stdout.strip()
+
+
+def wait_carrier(namespace, ifname, want, limit_s=5.0):
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if tool(namespace, "carrier", ifname)[1].strip() == want:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{ifname} in {namespace} never became {want}")
+
+
+@pytest.fixture
+def pair():
+    assert TOOL.exists(), f"{TOOL} missing: run make {TOOL.relative_to(REPO) if REPO in TOOL.parents else TOOL}"
+    try:
+        run("ip", "netns", "add", NS_A)
+        run("ip", "netns", "add", NS_B)
+        run("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B, "netns", NS_B)
+        for namespace, ifname, address in ((NS_A, IF_A, IP_A), (NS_B, IF_B, IP_B)):
+            run("ip", "-n", namespace, "link", "set", "lo", "up")
+            run("ip", "-n", namespace, "addr", "add", f"{address}/24", "dev", ifname)
+            run("ip", "-n", namespace, "link", "set", ifname, "up")
+        wait_carrier(NS_A, IF_A, "up")
+        wait_carrier(NS_B, IF_B, "up")
+        yield
+    finally:
+        for namespace in (NS_A, NS_B):
+            run("ip", "netns", "del", namespace, check=False)
+
+
+def addresses(namespace, ifname):
+    shown = json.loads(run("ip", "-n", namespace, "-j", "-4", "addr", "show", "dev", ifname).stdout)
+    return sorted(f"{a['local']}/{a['prefixlen']}" for entry in shown for a in entry["addr_info"])
+
+
+def test_address_add_remove_idempotent(pair):
+    assert tool(NS_A, "addr-present", IF_A, CLUSTER_IP) == (0, "absent\n")
+    assert tool(NS_A, "addr-add", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert tool(NS_A, "addr-add", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{CLUSTER_IP}/24", f"{IP_A}/24"]
+    assert tool(NS_A, "addr-present", IF_A, CLUSTER_IP) == (0, "present\n")
+    assert tool(NS_A, "addr-del", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert tool(NS_A, "addr-del", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{IP_A}/24"]
+    assert tool(NS_A, "addr-present", IF_A, CLUSTER_IP) == (0, "absent\n")
+    # A /32 without a prefix, and removal that does not repeat the prefix.
+    assert tool(NS_A, "addr-add", IF_A, "192.0.2.20") == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{IP_A}/24", "192.0.2.20/32"]
+    assert tool(NS_A, "addr-del", IF_A, "192.0.2.20/24") == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{IP_A}/24"]
+    # The same address twice, with two prefixes: one removal leaves neither.
+    run("ip", "-n", NS_A, "addr", "add", f"{CLUSTER_IP}/32", "dev", IF_A)
+    assert tool(NS_A, "addr-add", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{CLUSTER_IP}/24", f"{CLUSTER_IP}/32", f"{IP_A}/24"]
+    assert tool(NS_A, "addr-del", IF_A, CLUSTER_IP) == (0, "ok\n")
+    assert addresses(NS_A, IF_A) == [f"{IP_A}/24"]
+    assert tool(NS_A, "addr-add", "nosuch0", f"{CLUSTER_IP}/24") == \
+        (1, "error hn_netif_address_add: nosuch0: No such device\n")
+    assert tool(NS_A, "addr-add", IF_A, "192.0.2.300/24") == \
+        (1, "error hn_netif_address_add: 192.0.2.300/24: not an IPv4 address/prefix\n")
+
+
+def test_garp_seen_by_peer(pair):
+    capture = subprocess.Popen(["ip", "netns", "exec", NS_B, sys.executable, "-c", CAPTURE, IF_B, "2.0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert capture.stdout.readline() == "ready\n"
+        assert tool(NS_A, "garp", IF_A, CLUSTER_IP, "3", "100") == (0, "sent 3\n")
+        out, err = capture.communicate(timeout=10)
+    finally:
+        if capture.poll() is None:
+            capture.kill()
+            capture.wait()
+    frames = [json.loads(line) for line in out.splitlines()]
+    garps = [f for f in frames if f["spa"] == CLUSTER_IP]
+    mac_a = mac_of(NS_A, IF_A)
+    assert [(f["dst"], f["op"], f["sha"], f["spa"], f["tpa"], f["tha"]) for f in garps] == \
+        [("ff:ff:ff:ff:ff:ff", 1, mac_a, CLUSTER_IP, CLUSTER_IP, "00:00:00:00:00:00")] * 3
+    gaps_ms = [(b["t"] - a["t"]) * 1000 for a, b in zip(garps, garps[1:])]
+    # Spaced by the interval (100 ms), not one burst; loose bounds for a loaded host.
+    assert all(50 <= gap <= 1000 for gap in gaps_ms), gaps_ms
+
+
+def test_carrier_change_reported(pair):
+    watcher = subprocess.Popen(["ip", "netns", "exec", NS_A, str(TOOL), "tool", "carrier-watch", IF_A, "4000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout.readline() == f"initial {IF_A} up\n"
+        run("ip", "-n", NS_B, "link", "set", IF_B, "down")
+        assert watcher.stdout.readline() == f"change {IF_A} down\n"
+        run("ip", "-n", NS_B, "link", "set", IF_B, "up")
+        assert watcher.stdout.readline() == f"change {IF_A} up\n"
+        run("ip", "-n", NS_A, "link", "set", IF_A, "down")
+        assert watcher.stdout.readline() == f"change {IF_A} down\n"
+        run("ip", "-n", NS_A, "link", "set", IF_A, "up")
+        assert watcher.stdout.readline() == f"change {IF_A} up\n"
+        # Deleting the pair: the watched interface is gone, which is down.
+        run("ip", "-n", NS_A, "link", "del", IF_A)
+        assert watcher.stdout.readline() == f"change {IF_A} down\n"
+        out, err = watcher.communicate(timeout=10)
+        assert (out, watcher.returncode) == ("", 0)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+
+
+def test_arp_probe(pair):
+    assert tool(NS_A, "arp-probe", IF_A, IP_B, "500") == (0, f"answered {mac_of(NS_B, IF_B)}\n")
+    start = time.monotonic()
+    assert tool(NS_A, "arp-probe", IF_A, ABSENT_IP, "300") == (0, "none\n")
+    assert 0.3 <= time.monotonic() - start < 2.0
+    # An address this node holds itself is not "someone else answering".
+    assert tool(NS_A, "addr-add", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    assert tool(NS_A, "arp-probe", IF_A, CLUSTER_IP, "300") == (0, "none\n")
+    # Once the peer holds it instead, the probe finds the peer.
+    assert tool(NS_A, "addr-del", IF_A, f"{CLUSTER_IP}/24") == (0, "ok\n")
+    run("ip", "-n", NS_B, "addr", "add", f"{CLUSTER_IP}/24", "dev", IF_B)
+    assert tool(NS_A, "arp-probe", IF_A, CLUSTER_IP, "500") == (0, f"answered {mac_of(NS_B, IF_B)}\n")
+    assert tool(NS_A, "arp-probe", "nosuch0", CLUSTER_IP, "300") == \
+        (1, "error hn_netif_arp_probe_start: nosuch0: No such device\n")
+
+
+def parse_ping(out):
+    words = out.split()
+    assert words[0] == "reachable", out
+    return words[1:-1]
+
+
+def test_ping(pair):
+    code, out = tool(NS_A, "ping", "500", IP_B, ABSENT_IP, "127.0.0.1")
+    assert code == 0
+    assert parse_ping(out) == ["2", "of", "3", f"{IP_B}=1", f"{ABSENT_IP}=0", "127.0.0.1=1"]
+    # All answered: the round ends early instead of waiting for the timeout.
+    code, out = tool(NS_A, "ping", "3000", IP_B)
+    assert code == 0 and parse_ping(out) == ["1", "of", "1", f"{IP_B}=1"]
+    assert int(out.split("elapsed_ms=")[1]) < 1000
+    # The peer's side down: nobody answers, the round ends at its timeout.
+    run("ip", "-n", NS_B, "link", "set", IF_B, "down")
+    code, out = tool(NS_A, "ping", "300", IP_B)
+    assert code == 0 and parse_ping(out) == ["0", "of", "1", f"{IP_B}=0"]
+    assert 300 <= int(out.split("elapsed_ms=")[1]) < 1000
+
+
+def test_check_round(pair):
+    """hn_checks end to end: ping, the cluster IP probe and a services command in one round."""
+    assert tool(NS_A, "round", "300", IF_A, CLUSTER_IP, IP_B, ABSENT_IP) == \
+        (0, "done=1 in_round=0 fds=1 raid_ok=1 services_ok=1 ping=1/2 cluster_ip_answered=0\n")
+    run("ip", "-n", NS_B, "addr", "add", f"{CLUSTER_IP}/24", "dev", IF_B)
+    assert tool(NS_A, "round", "300", IF_A, CLUSTER_IP, IP_B) == \
+        (0, "done=1 in_round=0 fds=1 raid_ok=1 services_ok=1 ping=1/1 cluster_ip_answered=1\n")
+
+
+def test_carrier_of_interface_created_later(pair):
+    """A watched interface that does not exist yet is down, and followed once it appears."""
+    late, late_peer = f"hnp{PID}c", f"hnp{PID}d"
+    watcher = subprocess.Popen(["ip", "netns", "exec", NS_A, str(TOOL), "tool", "carrier-watch", late, "3000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout.readline() == f"initial {late} down\n"
+        run("ip", "-n", NS_A, "link", "add", late, "type", "veth", "peer", "name", late_peer)
+        run("ip", "-n", NS_A, "link", "set", late_peer, "up")
+        run("ip", "-n", NS_A, "link", "set", late, "up")
+        assert watcher.stdout.readline() == f"change {late} up\n"
+        out, err = watcher.communicate(timeout=10)
+        assert (out, watcher.returncode) == ("", 0)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()

@@ -1,0 +1,161 @@
+/*
+ * check.h - hasim's checker: judge one run folder against its scenario.
+ *
+ * A run folder is written by the runner. The checker merges it into one
+ * timeline (timeline.c), derives each node's display state over time and
+ * the metrics (metrics.c), judges the scenario's expectations and
+ * invariants (expect.c, check.c), and writes result.json, junit.xml and
+ * timeline.html into the same folder (report*.c). It reads nothing else and
+ * knows nothing of backends, so the same folder may come from native
+ * processes, QEMU guests, a deterministic simulator or a cluster log from
+ * the field. All times in a result are ms relative to run.json's t0_mono_ms.
+ * A result is one plain value except for the timeline it points to, which
+ * hs_check_result_release() frees.
+ *
+ * The run folder (every mono_ms on one clock; only run.json is required;
+ * a bad or torn line is skipped with a warning naming file:line):
+ *
+ *   run.json      {"scenario":"active-power-loss","scenario_path":"scenarios/...yaml",
+ *                  "topology":"rack1-pair","backend":"native","seed":1,"time_scale":1.0,
+ *                  "t0_mono_ms":1000,"formed_mono_ms":4200,"ended_mono_ms":20000,
+ *                  "aliases":{"@active":"node1","@standby":"node2"},
+ *                  "nodes":["node1","node2"],"runner_errors":[]}
+ *                 (no ended_mono_ms: the last event ends the run; no
+ *                 formed_mono_ms: anchor "formed" never happened)
+ *   steps.jsonl   {"mono_ms":6200,"event":"step","name":"cut","action":"power_off",
+ *                  "target":"node1","ok":true,"error":""}
+ *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
+ *                  "error":"connection refused","latency_ms":0}
+ *                 then one verify line per acknowledged write:
+ *                 {"mono_ms":19000,"op":"verify","key":"k43","expected":"v43","got":"v43","ok":true}
+ *   fabric.jsonl  {"mono_ms":6200,"event":"link_down","cable":"node1.LAN1","reason":"step cut"}
+ *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
+ *   final.json    {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
+ *
+ * result.json (an example per case in sim/tests/check_fixtures/<case>/
+ * expected_result.json), keys in this order:
+ *   scenario, scenario_path, topology, backend, seed, time_scale, passed,
+ *   failures [sentence], warnings [sentence] (first HS_CHECK_WARNINGS_MAX),
+ *   warning_total, formed_ms (null if never formed), ended_ms,
+ *   final {node: display state at the end},
+ *   metrics {failover_ms, outage_ms, dual_active_ms, lost_writes,
+ *            reported_lost_writes: integer or null},
+ *   metric_notes {metric: why it is null}, transitions [{t_ms, node, from,
+ *   to, reason}], transitions_truncated, expectations [{index, line, kind,
+ *   description, passed, message}].
+ */
+#ifndef HS_CHECK_H
+#define HS_CHECK_H
+
+#include "model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_CHECK_MESSAGE_MAX 1024
+#define HS_CHECK_TRANSITIONS_MAX 512
+#define HS_CHECK_FAILURES_MAX (HS_EXPECTS_MAX + 32)
+#define HS_CHECK_WARNINGS_MAX 64
+#define HS_CHECK_ALIASES_MAX 8
+
+struct hs_timeline; /* timeline.h */
+
+struct hs_check_transition {
+	int64_t t_ms;
+	char node[HS_NAME_MAX];
+	char from[HS_NAME_MAX];
+	char to[HS_NAME_MAX];
+	char reason[HS_TEXT_MAX];
+};
+
+/* A metric is known (value holds it) or not, and then note says why
+ * ("no transition to active after 'cut'"); JSON shows an unknown one as
+ * null. */
+struct hs_check_metric {
+	bool known;
+	int64_t value;
+	char note[HS_TEXT_MAX];
+};
+
+struct hs_check_expect_result {
+	uint32_t index;               /* position in scenario->expects */
+	uint32_t line;                /* scenario line, 0 if unknown */
+	enum hs_expect_kind kind;
+	char description[HS_TEXT_MAX * 2]; /* "node2 standby->active within [900, 1600] ms after 'cut'" */
+	bool passed;
+	char message[HS_CHECK_MESSAGE_MAX]; /* "ok", or the failure as one sentence */
+};
+
+struct hs_check_alias {
+	char alias[HS_NAME_MAX]; /* "@active" */
+	char node[HS_NAME_MAX];  /* "node1" */
+};
+
+struct hs_check_result {
+	/* From run.json. */
+	char scenario[HS_NAME_MAX];
+	char scenario_path[HS_PATH_MAX];
+	char topology[HS_NAME_MAX];
+	char backend[HS_NAME_MAX];
+	uint64_t seed;
+	double time_scale;
+	int64_t t0_mono_ms;
+	bool formed;
+	int64_t formed_ms; /* relative to t0; valid when formed */
+	int64_t ended_ms;  /* relative to t0 */
+	uint32_t alias_count;
+	struct hs_check_alias aliases[HS_CHECK_ALIASES_MAX];
+	uint32_t node_count;
+	char nodes[HS_NODES_MAX][HS_NAME_MAX];
+
+	/* The verdict. */
+	bool passed;
+	char final_display[HS_NODES_MAX][HS_NAME_MAX]; /* display state at the end */
+	struct hs_check_metric metrics[HS_METRIC_COUNT]; /* indexed by enum hs_metric */
+	uint32_t expect_count;
+	struct hs_check_expect_result expects[HS_EXPECTS_MAX];
+	/* Every failed expectation, runner error and failed step, in order. */
+	uint32_t failure_count;
+	char failures[HS_CHECK_FAILURES_MAX][HS_CHECK_MESSAGE_MAX];
+	uint32_t transition_count;
+	bool transitions_truncated;
+	struct hs_check_transition transitions[HS_CHECK_TRANSITIONS_MAX];
+	/* Skipped lines and missing optional files; warning_total counts all,
+	 * warnings keeps the first HS_CHECK_WARNINGS_MAX. */
+	uint32_t warning_total;
+	char warnings[HS_CHECK_WARNINGS_MAX][HS_TEXT_MAX];
+
+	struct hs_timeline *timeline; /* owned; the HTML report draws it */
+};
+
+/* Judge run_dir against scenario. Returns 0 when the run was judged (the
+ * verdict is result->passed) and -1 with a sentence in error when it could
+ * not be (run.json missing or invalid, out of memory). result may be
+ * uninitialised; release it with hs_check_result_release() either way. */
+int hs_check_run(const struct hs_scenario *scenario, const char *run_dir,
+		 struct hs_check_result *result, char *error, size_t error_size);
+void hs_check_result_release(struct hs_check_result *result);
+
+/* Write run_dir/result.json, run_dir/junit.xml and run_dir/timeline.html.
+ * Returns 0, or -1 with a sentence naming the file in error. */
+int hs_report_write(const struct hs_check_result *result, const char *run_dir, char *error,
+		    size_t error_size);
+int hs_report_json_write(const struct hs_check_result *result, const char *path, char *error,
+			 size_t error_size);
+int hs_report_junit_write(const struct hs_check_result *result, const char *path, char *error,
+			  size_t error_size);
+int hs_report_html_write(const struct hs_check_result *result, const char *path, char *error,
+			 size_t error_size);
+
+/* Names as they appear in scenarios and results ("failover_ms",
+ * "single_active", "transition"); these do not need model.c. */
+const char *hs_check_metric_name(enum hs_metric metric);
+const char *hs_check_invariant_name(enum hs_invariant invariant);
+const char *hs_check_expect_kind_name(enum hs_expect_kind kind);
+
+/* Record a warning (also used by the loaders in timeline.c). */
+void hs_check_warn(struct hs_check_result *result, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

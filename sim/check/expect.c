@@ -1,0 +1,603 @@
+/*
+ * expect.c - judge a scenario's expectations against a run's timeline.
+ *
+ * Anchors: "up" is t0, "formed" is run.json's formed_mono_ms, anything else
+ * names a step and means the time steps.jsonl recorded for it; an anchor
+ * that never happened fails the expectation. Nodes may be names, role
+ * aliases from run.json ("@active") or "any" (also ""). Time windows and
+ * the bounds of *_ms metrics are multiplied by run.json's time_scale,
+ * because a slow backend stretches every timer of the node by that factor.
+ *
+ * TRANSITION expectations of one node must match in the scenario's order:
+ * each one only considers transitions after the one its predecessor (for
+ * the same node, or for "any") matched. This is what makes "active ->
+ * maintenance, then maintenance -> standby" fail when the node did it the
+ * other way round.
+ *
+ * Every message is one sentence that starts with what was expected and
+ * ends with what was seen, so that a CI log line is enough to act on.
+ */
+#include "timeline.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HS_EXPECT_LISTED_MAX 8 /* transitions listed in a "never saw it" message */
+#define HS_NODE_ANY (-1)
+#define HS_NODE_UNKNOWN (-2)
+
+struct hs_expect_context {
+	const struct hs_scenario *scenario;
+	struct hs_check_result *result;
+	/* Index of the last event a TRANSITION expectation matched, per node;
+	 * the slot HS_NODES_MAX is for "any". -1 = none yet. */
+	int64_t cursors[HS_NODES_MAX + 1];
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static bool anchor_time(const struct hs_check_result *result, const char *anchor, int64_t *t_ms)
+{
+	if (anchor[0] == '\0' || strcmp(anchor, "up") == 0) {
+		*t_ms = 0;
+		return true;
+	}
+	if (strcmp(anchor, "formed") == 0) {
+		*t_ms = result->formed_ms;
+		return result->formed;
+	}
+	const struct hs_timeline_event *step = hs_timeline_find_step(result->timeline, anchor);
+	if (step)
+		*t_ms = step->t_ms;
+	return step != NULL;
+}
+
+static const char *anchor_label(const char *anchor)
+{
+	return anchor[0] ? anchor : "up";
+}
+
+/* The index of the node an expectation names, HS_NODE_ANY or
+ * HS_NODE_UNKNOWN; label gets the name to print. */
+static int expect_node(const struct hs_check_result *result, const char *name, char *label,
+		       size_t label_size)
+{
+	if (name[0] == '\0' || strcmp(name, "any") == 0) {
+		snprintf(label, label_size, "any node");
+		return HS_NODE_ANY;
+	}
+	char node[HS_NAME_MAX * 2];
+	hs_timeline_resolve_node(result, name, node, sizeof(node));
+	snprintf(label, label_size, "%s", node);
+	int index = hs_timeline_node_index(result, node);
+	return index >= 0 ? index : HS_NODE_UNKNOWN;
+}
+
+static int64_t scaled_ms(const struct hs_check_result *result, int64_t ms)
+{
+	return (int64_t)llround((double)ms * result->time_scale);
+}
+
+static const char *scale_note(const struct hs_check_result *result, char *note, size_t note_size)
+{
+	note[0] = '\0';
+	if (result->time_scale != 1.0)
+		snprintf(note, note_size, " (time scale %g)", result->time_scale);
+	return note;
+}
+
+static bool is_transition_of(const struct hs_check_result *result,
+			     const struct hs_timeline_event *event, int node)
+{
+	return event->source_kind == HS_SOURCE_NODE && strcmp(event->kind, "transition") == 0 &&
+	       (node == HS_NODE_ANY || strcmp(event->node, result->nodes[node]) == 0);
+}
+
+static bool transition_matches(const struct hs_expect *expect,
+			       const struct hs_timeline_event *event)
+{
+	return (expect->from[0] == '\0' || strcmp(expect->from, event->from) == 0) &&
+	       strcmp(expect->to, event->to) == 0;
+}
+
+/* "standby->fault at 120 ms, fault->active at 300 ms" or "none". */
+static void list_transitions(const struct hs_check_result *result, int node, int64_t anchor_ms,
+			     char *out, size_t out_size)
+{
+	const struct hs_timeline *timeline = result->timeline;
+	size_t used = 0;
+	uint32_t listed = 0;
+	out[0] = '\0';
+	for (uint32_t i = 0; i < timeline->event_count && used < out_size; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		if (!is_transition_of(result, event, node) || event->t_ms < anchor_ms)
+			continue;
+		if (listed == HS_EXPECT_LISTED_MAX) {
+			snprintf(out + used, out_size - used, ", ...");
+			return;
+		}
+		int written = snprintf(out + used, out_size - used, "%s%s%s%s->%s at %" PRId64 " ms",
+				       listed ? ", " : "", node == HS_NODE_ANY ? event->node : "",
+				       node == HS_NODE_ANY ? " " : "", event->from, event->to,
+				       event->t_ms - anchor_ms);
+		used += written > 0 ? (size_t)written : 0;
+		listed++;
+	}
+	if (listed == 0)
+		snprintf(out, out_size, "none");
+}
+
+static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
+			const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
+			const char *format, ...)
+{
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(out->message, sizeof(out->message), format, arguments);
+	va_end(arguments);
+	out->passed = false;
+	hs_check_fail(context->result, "%s", out->message);
+}
+
+static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
+{
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(out->message, sizeof(out->message), format, arguments);
+	va_end(arguments);
+	out->passed = true;
+}
+
+/* A role alias is only known once the cluster formed; say so rather than
+ * calling it an unknown node. */
+static void unknown_node_fail(struct hs_expect_context *context,
+			      struct hs_check_expect_result *out, const char *node_label)
+{
+	if (node_label[0] == '@')
+		expect_fail(context, out,
+			    "expected %s, but alias '%s' was never resolved (the cluster did not form)",
+			    out->description, node_label);
+	else
+		expect_fail(context, out, "expected %s, but the run has no node '%s'",
+			    out->description, node_label);
+}
+
+/* ------------------------------------------------------------- transitions */
+
+static void describe_transition(const struct hs_check_result *result, const struct hs_expect *expect,
+				const char *node_label, struct hs_check_expect_result *out)
+{
+	char note[48];
+	snprintf(out->description, sizeof(out->description),
+		 "%s %s->%s within [%" PRId64 ", %" PRId64 "] ms after '%s'%s", node_label,
+		 expect->from[0] ? expect->from : "any", expect->to,
+		 scaled_ms(result, expect->within_min_ms), scaled_ms(result, expect->within_max_ms),
+		 anchor_label(expect->anchor), scale_note(result, note, sizeof(note)));
+}
+
+/* No transition in the window after the cursor: say the nearest thing that
+ * was seen instead. */
+static void transition_missed(struct hs_expect_context *context, int node, const char *node_label,
+			      int64_t anchor_ms, const struct hs_timeline_event *outside,
+			      const struct hs_timeline_event *consumed, const struct hs_expect *expect,
+			      struct hs_check_expect_result *out)
+{
+	const struct hs_check_result *result = context->result;
+	if (outside) {
+		expect_fail(context, out, "expected %s, saw it at %" PRId64 " ms", out->description,
+			    outside->t_ms - anchor_ms);
+		return;
+	}
+	if (consumed) {
+		int64_t cursor = context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
+		const struct hs_timeline_event *previous = &result->timeline->events[cursor];
+		expect_fail(context, out,
+			    "expected %s, saw it at %" PRId64 " ms, but before %s %s->%s at %" PRId64
+			    " ms, which an earlier expectation matched",
+			    out->description, consumed->t_ms - anchor_ms, previous->node,
+			    previous->from, previous->to, previous->t_ms - anchor_ms);
+		return;
+	}
+	char seen[HS_CHECK_MESSAGE_MAX / 2];
+	list_transitions(result, node, anchor_ms, seen, sizeof(seen));
+	expect_fail(context, out, "expected %s, never saw it; %s's transitions after '%s': %s",
+		    out->description, node_label, anchor_label(expect->anchor), seen);
+}
+
+static void judge_transition(struct hs_expect_context *context, const struct hs_expect *expect,
+			     struct hs_check_expect_result *out)
+{
+	struct hs_check_result *result = context->result;
+	char node_label[HS_NAME_MAX * 2];
+	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	describe_transition(result, expect, node_label, out);
+	int64_t anchor_ms;
+	if (node == HS_NODE_UNKNOWN) {
+		unknown_node_fail(context, out, node_label);
+		return;
+	}
+	if (!anchor_time(result, expect->anchor, &anchor_ms)) {
+		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
+			    out->description, expect->anchor);
+		return;
+	}
+	int64_t low_ms = anchor_ms + scaled_ms(result, expect->within_min_ms);
+	int64_t high_ms = anchor_ms + scaled_ms(result, expect->within_max_ms);
+	int64_t *cursor = &context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
+	const struct hs_timeline_event *outside = NULL, *consumed = NULL;
+	const struct hs_timeline *timeline = result->timeline;
+	for (uint32_t i = 0; i < timeline->event_count; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		if (!is_transition_of(result, event, node) || !transition_matches(expect, event) ||
+		    event->t_ms < anchor_ms)
+			continue;
+		bool inside = event->t_ms >= low_ms && event->t_ms <= high_ms;
+		bool later = (int64_t)i > *cursor;
+		if (later && inside) {
+			*cursor = i;
+			expect_pass(out, "saw it at %" PRId64 " ms", event->t_ms - anchor_ms);
+			return;
+		}
+		if (later && !outside)
+			outside = event;
+		if (!later && inside && !consumed)
+			consumed = event;
+	}
+	transition_missed(context, node, node_label, anchor_ms, outside, consumed, expect, out);
+}
+
+static void judge_no_transition(struct hs_expect_context *context, const struct hs_expect *expect,
+				struct hs_check_expect_result *out)
+{
+	struct hs_check_result *result = context->result;
+	char node_label[HS_NAME_MAX * 2], note[48];
+	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	int64_t for_ms = scaled_ms(result, expect->for_ms), anchor_ms;
+	snprintf(out->description, sizeof(out->description),
+		 "no transition of %s for %" PRId64 " ms after '%s'%s", node_label, for_ms,
+		 anchor_label(expect->anchor), scale_note(result, note, sizeof(note)));
+	if (node == HS_NODE_UNKNOWN) {
+		unknown_node_fail(context, out, node_label);
+		return;
+	}
+	if (!anchor_time(result, expect->anchor, &anchor_ms)) {
+		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
+			    out->description, expect->anchor);
+		return;
+	}
+	const struct hs_timeline *timeline = result->timeline;
+	for (uint32_t i = 0; i < timeline->event_count; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		if (!is_transition_of(result, event, node) || event->t_ms < anchor_ms ||
+		    event->t_ms > anchor_ms + for_ms)
+			continue;
+		expect_fail(context, out, "expected %s, saw %s%s%s->%s at %" PRId64 " ms",
+			    out->description, node == HS_NODE_ANY ? event->node : "",
+			    node == HS_NODE_ANY ? " " : "", event->from, event->to,
+			    event->t_ms - anchor_ms);
+		return;
+	}
+	expect_pass(out, "saw none");
+}
+
+/* ------------------------------------------------------------- final, log */
+
+static void judge_final(struct hs_expect_context *context, const struct hs_expect *expect,
+			struct hs_check_expect_result *out)
+{
+	struct hs_check_result *result = context->result;
+	char node_label[HS_NAME_MAX * 2];
+	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	snprintf(out->description, sizeof(out->description), "%s ends %s", node_label, expect->to);
+	if (node == HS_NODE_UNKNOWN) {
+		unknown_node_fail(context, out, node_label);
+		return;
+	}
+	if (node >= 0) {
+		if (strcmp(result->final_display[node], expect->to) == 0)
+			expect_pass(out, "ended %s", expect->to);
+		else
+			expect_fail(context, out, "expected %s to end %s, it ended %s", node_label,
+				    expect->to, result->final_display[node]);
+		return;
+	}
+	char ended[HS_TEXT_MAX] = "";
+	size_t used = 0;
+	for (uint32_t i = 0; i < result->node_count; i++) {
+		if (strcmp(result->final_display[i], expect->to) == 0) {
+			expect_pass(out, "%s ended %s", result->nodes[i], expect->to);
+			return;
+		}
+		int written = snprintf(ended + used, sizeof(ended) - used, "%s%s %s",
+				       i ? ", " : "", result->nodes[i], result->final_display[i]);
+		used += written > 0 && (size_t)written < sizeof(ended) - used ? (size_t)written : 0;
+	}
+	expect_fail(context, out, "expected a node to end %s, they ended %s", expect->to, ended);
+}
+
+static void describe_log(const struct hs_expect *expect, const char *node_label,
+			 struct hs_check_expect_result *out)
+{
+	char text[HS_TEXT_MAX + 32] = "", anchor[HS_NAME_MAX + 16] = "";
+	if (expect->log_text[0])
+		snprintf(text, sizeof(text), " whose reason contains '%s'", expect->log_text);
+	if (expect->anchor[0])
+		snprintf(anchor, sizeof(anchor), " after '%s'", expect->anchor);
+	snprintf(out->description, sizeof(out->description), "a '%s' record%s from %s%s",
+		 expect->log_event, text, node_label, anchor);
+}
+
+static void judge_log(struct hs_expect_context *context, const struct hs_expect *expect,
+		      struct hs_check_expect_result *out)
+{
+	struct hs_check_result *result = context->result;
+	char node_label[HS_NAME_MAX * 2];
+	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	describe_log(expect, node_label, out);
+	int64_t anchor_ms = INT64_MIN;
+	if (node == HS_NODE_UNKNOWN) {
+		unknown_node_fail(context, out, node_label);
+		return;
+	}
+	if (expect->anchor[0] && !anchor_time(result, expect->anchor, &anchor_ms)) {
+		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
+			    out->description, expect->anchor);
+		return;
+	}
+	uint32_t same_kind = 0;
+	const struct hs_timeline *timeline = result->timeline;
+	for (uint32_t i = 0; i < timeline->event_count; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		if (event->source_kind != HS_SOURCE_NODE || event->t_ms < anchor_ms ||
+		    strcmp(event->kind, expect->log_event) != 0 ||
+		    (node >= 0 && strcmp(event->node, result->nodes[node]) != 0))
+			continue;
+		same_kind++;
+		if (strstr(event->detail, expect->log_text)) {
+			expect_pass(out, "%s logged it at %" PRId64 " ms", event->node, event->t_ms);
+			return;
+		}
+	}
+	if (same_kind == 0)
+		expect_fail(context, out, "expected %s, saw none", out->description);
+	else
+		expect_fail(context, out, "expected %s, saw %u '%s' record%s, none whose reason contains '%s'",
+			    out->description, same_kind, expect->log_event, same_kind == 1 ? "" : "s",
+			    expect->log_text);
+}
+
+/* ------------------------------------------------------------- metrics */
+
+static bool metric_is_time(enum hs_metric metric)
+{
+	return metric == HS_METRIC_FAILOVER_MS || metric == HS_METRIC_OUTAGE_MS ||
+	       metric == HS_METRIC_DUAL_ACTIVE_MS;
+}
+
+static void describe_metric(const struct hs_check_result *result, const struct hs_expect *expect,
+			    int64_t min, int64_t max, struct hs_check_expect_result *out)
+{
+	char anchor[HS_NAME_MAX + 16] = "", bounds[96], note[48];
+	if (expect->metric == HS_METRIC_FAILOVER_MS && expect->anchor[0])
+		snprintf(anchor, sizeof(anchor), " after '%s'", expect->anchor);
+	if (expect->min != INT64_MIN && expect->max != INT64_MAX)
+		snprintf(bounds, sizeof(bounds), "within [%" PRId64 ", %" PRId64 "]", min, max);
+	else if (expect->max != INT64_MAX)
+		snprintf(bounds, sizeof(bounds), "<= %" PRId64, max);
+	else if (expect->min != INT64_MIN)
+		snprintf(bounds, sizeof(bounds), ">= %" PRId64, min);
+	else
+		snprintf(bounds, sizeof(bounds), "known");
+	snprintf(out->description, sizeof(out->description), "%s%s %s%s",
+		 hs_check_metric_name(expect->metric), anchor, bounds,
+		 metric_is_time(expect->metric) ? scale_note(result, note, sizeof(note)) : "");
+}
+
+static void judge_metric(struct hs_expect_context *context, const struct hs_expect *expect,
+			 struct hs_check_expect_result *out)
+{
+	struct hs_check_result *result = context->result;
+	bool time = metric_is_time(expect->metric);
+	int64_t min = expect->min != INT64_MIN && time ? scaled_ms(result, expect->min) : expect->min;
+	int64_t max = expect->max != INT64_MAX && time ? scaled_ms(result, expect->max) : expect->max;
+	describe_metric(result, expect, min, max, out);
+	if (expect->metric < HS_METRIC_FAILOVER_MS || expect->metric >= HS_METRIC_COUNT) {
+		expect_fail(context, out, "expected %s, but metric %d is unknown", out->description,
+			    (int)expect->metric);
+		return;
+	}
+	struct hs_check_metric value = result->metrics[expect->metric];
+	if (expect->metric == HS_METRIC_FAILOVER_MS && expect->anchor[0]) {
+		int64_t anchor_ms;
+		if (!anchor_time(result, expect->anchor, &anchor_ms)) {
+			expect_fail(context, out, "expected %s, but anchor '%s' never happened",
+				    out->description, expect->anchor);
+			return;
+		}
+		hs_metrics_failover(result, anchor_ms, expect->anchor, &value);
+	}
+	if (!value.known)
+		expect_fail(context, out, "expected %s, could not compute it: %s", out->description,
+			    value.note);
+	else if (value.value < min || value.value > max)
+		expect_fail(context, out, "expected %s, got %" PRId64, out->description, value.value);
+	else
+		expect_pass(out, "got %" PRId64, value.value);
+}
+
+/* ------------------------------------------------------------- invariants */
+
+/* The first moment both nodes were active, for the message. */
+static int64_t first_dual_active_ms(const struct hs_timeline *timeline)
+{
+	int64_t first_ms = INT64_MAX;
+	for (uint32_t i = 0; i < timeline->span_count[0]; i++) {
+		const struct hs_display_span *left = &timeline->spans[0][i];
+		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
+			const struct hs_display_span *right = &timeline->spans[1][j];
+			int64_t start = left->start_ms > right->start_ms ? left->start_ms
+									 : right->start_ms;
+			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
+			if (strcmp(left->state, "active") == 0 && strcmp(right->state, "active") == 0 &&
+			    end > start && start < first_ms)
+				first_ms = start;
+		}
+	}
+	return first_ms;
+}
+
+static void invariant_single_active(struct hs_expect_context *context,
+				    struct hs_check_expect_result *out)
+{
+	const struct hs_check_metric *dual = &context->result->metrics[HS_METRIC_DUAL_ACTIVE_MS];
+	if (dual->value == 0) {
+		expect_pass(out, "never two active nodes");
+		return;
+	}
+	expect_fail(context, out,
+		    "invariant single_active failed: both nodes were active for %" PRId64
+		    " ms in total, first at %" PRId64 " ms",
+		    dual->value, first_dual_active_ms(context->result->timeline));
+}
+
+static void invariant_cluster_ip_unique(struct hs_expect_context *context,
+					struct hs_check_expect_result *out)
+{
+	const struct hs_check_result *result = context->result;
+	if (!result->timeline->final_loaded) {
+		expect_fail(context, out,
+			    "invariant cluster_ip_unique failed: final.json is missing or lists no nodes");
+		return;
+	}
+	char holders[HS_TEXT_MAX] = "";
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < result->node_count; i++) {
+		if (!result->timeline->final_nodes[i].holds_cluster_ip)
+			continue;
+		size_t used = strlen(holders);
+		snprintf(holders + used, sizeof(holders) - used, "%s%s", count ? ", " : "",
+			 result->nodes[i]);
+		count++;
+	}
+	if (count == 1)
+		expect_pass(out, "%s holds the cluster IP", holders);
+	else if (count == 0)
+		expect_fail(context, out,
+			    "invariant cluster_ip_unique failed: no node holds the cluster IP at the end");
+	else
+		expect_fail(context, out,
+			    "invariant cluster_ip_unique failed: %u nodes hold the cluster IP at the end (%s)",
+			    count, holders);
+}
+
+static void lost_keys(const struct hs_timeline *timeline, char *out, size_t out_size)
+{
+	uint32_t listed = 0;
+	out[0] = '\0';
+	for (uint32_t i = 0; i < timeline->event_count; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		if (event->source_kind != HS_SOURCE_CLIENT || strcmp(event->kind, "verify") != 0 ||
+		    event->ok)
+			continue;
+		size_t used = strlen(out);
+		if (listed == HS_EXPECT_LISTED_MAX) {
+			snprintf(out + used, out_size - used, ", ...");
+			return;
+		}
+		snprintf(out + used, out_size - used, "%s%s", listed ? ", " : "", event->name);
+		listed++;
+	}
+}
+
+static void invariant_no_lost_writes(struct hs_expect_context *context,
+				     struct hs_check_expect_result *out)
+{
+	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
+	char keys[HS_TEXT_MAX];
+	if (!lost->known) {
+		expect_fail(context, out,
+			    "invariant no_lost_writes failed: could not compute lost_writes: %s",
+			    lost->note);
+	} else if (lost->value == 0) {
+		expect_pass(out, "every acknowledged write was read back");
+	} else {
+		lost_keys(context->result->timeline, keys, sizeof(keys));
+		expect_fail(context, out,
+			    "invariant no_lost_writes failed: %" PRId64
+			    " acknowledged write%s lost: %s",
+			    lost->value, lost->value == 1 ? " was" : "s were", keys);
+	}
+}
+
+static void invariant_no_silent_loss(struct hs_expect_context *context,
+				     struct hs_check_expect_result *out)
+{
+	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
+	const struct hs_check_metric *reported =
+		&context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
+	if (!lost->known)
+		expect_fail(context, out,
+			    "invariant no_silent_loss failed: could not compute lost_writes: %s",
+			    lost->note);
+	else if (lost->value <= reported->value)
+		expect_pass(out, "%" PRId64 " lost, %" PRId64 " reported", lost->value,
+			    reported->value);
+	else
+		expect_fail(context, out,
+			    "invariant no_silent_loss failed: %" PRId64
+			    " acknowledged write%s lost but the nodes reported only %" PRId64,
+			    lost->value, lost->value == 1 ? " was" : "s were", reported->value);
+}
+
+static void judge_invariant(struct hs_expect_context *context, const struct hs_expect *expect,
+			    struct hs_check_expect_result *out)
+{
+	snprintf(out->description, sizeof(out->description), "%s",
+		 hs_check_invariant_name(expect->invariant));
+	switch (expect->invariant) {
+	case HS_INVARIANT_SINGLE_ACTIVE: invariant_single_active(context, out); return;
+	case HS_INVARIANT_CLUSTER_IP_UNIQUE: invariant_cluster_ip_unique(context, out); return;
+	case HS_INVARIANT_NO_LOST_WRITES: invariant_no_lost_writes(context, out); return;
+	case HS_INVARIANT_NO_SILENT_LOSS: invariant_no_silent_loss(context, out); return;
+	case HS_INVARIANT_COUNT: break;
+	}
+	expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
+}
+
+/* ------------------------------------------------------------- all */
+
+void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_result *result)
+{
+	struct hs_expect_context context = {.scenario = scenario, .result = result};
+	for (uint32_t i = 0; i <= HS_NODES_MAX; i++)
+		context.cursors[i] = -1;
+	uint32_t count = scenario->expect_count < HS_EXPECTS_MAX ? scenario->expect_count
+								  : HS_EXPECTS_MAX;
+	for (uint32_t i = 0; i < count; i++) {
+		const struct hs_expect *expect = &scenario->expects[i];
+		struct hs_check_expect_result *out = &result->expects[result->expect_count++];
+		out->index = i;
+		out->line = expect->line;
+		out->kind = expect->kind;
+		switch (expect->kind) {
+		case HS_EXPECT_TRANSITION: judge_transition(&context, expect, out); break;
+		case HS_EXPECT_NO_TRANSITION: judge_no_transition(&context, expect, out); break;
+		case HS_EXPECT_FINAL: judge_final(&context, expect, out); break;
+		case HS_EXPECT_LOG: judge_log(&context, expect, out); break;
+		case HS_EXPECT_METRIC: judge_metric(&context, expect, out); break;
+		case HS_EXPECT_INVARIANT: judge_invariant(&context, expect, out); break;
+		default:
+			snprintf(out->description, sizeof(out->description), "expectation %u", i);
+			expect_fail(&context, out, "expectation %u has unknown kind %d", i,
+				    (int)expect->kind);
+		}
+	}
+}

@@ -1,0 +1,101 @@
+/*
+ * timeline.h - one run folder as one timeline (internal to sim/check).
+ *
+ * timeline.c reads run.json into the result's run fields, then every line
+ * of steps.jsonl, fabric.jsonl, client.jsonl and nodes/<name>/cluster.log
+ * into events, and sorts them by time; events at the same millisecond keep
+ * the order runner, fabric, nodes (in run.json order), client, and within a
+ * source their file order. metrics.c then derives each node's display
+ * state over time as spans. The timeline is bounded: HS_TIMELINE_EVENTS_MAX
+ * events, HS_TIMELINE_SPANS_MAX spans per node.
+ */
+#ifndef HS_TIMELINE_H
+#define HS_TIMELINE_H
+
+#include "check.h"
+
+#define HS_TIMELINE_EVENTS_MAX 200000
+#define HS_TIMELINE_SPANS_MAX 1024
+#define HS_TIMELINE_LINE_MAX 65536
+
+enum hs_source {
+	HS_SOURCE_RUNNER = 0, /* steps.jsonl */
+	HS_SOURCE_FABRIC,     /* fabric.jsonl */
+	HS_SOURCE_NODE,       /* nodes/<name>/cluster.log */
+	HS_SOURCE_CLIENT,     /* client.jsonl */
+};
+
+struct hs_timeline_event {
+	int64_t t_ms;             /* relative to t0 */
+	enum hs_source source_kind;
+	uint32_t source_order;    /* node index for HS_SOURCE_NODE, else 0 */
+	uint32_t sequence;        /* reading order: keeps the sort stable */
+	char source[HS_NAME_MAX]; /* "runner", "fabric", "client" or the node name */
+	char kind[HS_NAME_MAX];   /* step, transition, split_brain, link_down, put, verify ... */
+	char node[HS_NAME_MAX];   /* node concerned, aliases resolved; "" = none */
+	char from[HS_NAME_MAX];
+	char to[HS_NAME_MAX];
+	char name[HS_NAME_MAX];   /* step name; client key */
+	char action[HS_NAME_MAX]; /* step action ("power_off") */
+	char target[HS_NAME_MAX * 2]; /* step target / fabric cable, as written */
+	char detail[HS_TEXT_MAX]; /* reason, error, or a summary */
+	bool ok;                  /* steps and client requests */
+	int64_t lost_writes;      /* split_brain */
+};
+
+struct hs_display_span {
+	int64_t start_ms;
+	int64_t end_ms;
+	char state[HS_NAME_MAX];
+};
+
+struct hs_final_node {
+	bool known;
+	char display[HS_NAME_MAX];
+	bool holds_cluster_ip;
+	bool reachable;
+};
+
+struct hs_timeline {
+	uint32_t event_count;
+	uint32_t event_capacity;
+	struct hs_timeline_event *events;
+	uint32_t span_count[HS_NODES_MAX];
+	struct hs_display_span spans[HS_NODES_MAX][HS_TIMELINE_SPANS_MAX];
+	bool final_loaded; /* final.json was read */
+	struct hs_final_node final_nodes[HS_NODES_MAX];
+};
+
+/* check.c: record a failure sentence (runner errors, failed steps,
+ * failed expectations). */
+void hs_check_fail(struct hs_check_result *result, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* timeline.c */
+int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
+		     struct hs_check_result *result, char *error, size_t error_size);
+void hs_timeline_free(struct hs_timeline *timeline);
+/* "@active" -> "node1", "@active.LAN1" -> "node1"; anything else is copied
+ * up to its first '.'. */
+void hs_timeline_resolve_node(const struct hs_check_result *result, const char *name, char *node,
+			      size_t node_size);
+int hs_timeline_node_index(const struct hs_check_result *result, const char *node);
+
+/* metrics.c */
+int hs_timeline_build_spans(const struct hs_scenario *scenario, struct hs_check_result *result,
+			    char *error, size_t error_size);
+void hs_metrics_compute(struct hs_check_result *result);
+/* failover_ms from a given anchor time; fills metric (known or note). */
+void hs_metrics_failover(const struct hs_check_result *result, int64_t anchor_ms,
+			 const char *anchor_name, struct hs_check_metric *metric);
+/* The first step event, or NULL. */
+const struct hs_timeline_event *hs_timeline_first_step(const struct hs_timeline *timeline);
+/* A step event by name, or NULL. */
+const struct hs_timeline_event *hs_timeline_find_step(const struct hs_timeline *timeline,
+						      const char *name);
+
+/* expect.c: judge every expectation of the scenario into result->expects
+ * and add a failure for each that fails. */
+void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_result *result);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * scenario.c - load a scenario file (scenarios/README.md): its header
+ * (name, description, run bounds), the topology it runs on (by name from
+ * topology_dir, or by a path relative to the scenario), the overrides it
+ * applies to that topology, the client workload, and then the steps
+ * (step.c) and the expectations (expect.c).
+ *
+ * The topology is loaded first because everything after it refers to its
+ * nodes, ports, switches and power domains. Errors inside the topology
+ * file name the topology file; errors in overrides name the scenario.
+ */
+#include "yaml_walk.h"
+
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void scenario_defaults(struct hs_scenario *scenario)
+{
+	memset(scenario, 0, sizeof(*scenario));
+	scenario->settle_ms = 3000;
+	scenario->timeout_ms = 120000;
+	scenario->client.rate_per_s = 20;
+	snprintf(scenario->client.start, sizeof(scenario->client.start), "formed");
+}
+
+/* A bare name is looked up as topology_dir/NAME.yaml (topology_dir NULL:
+ * the scenario's folder/../topologies); anything with a '/' or ending in
+ * ".yaml" is a path, relative to the scenario's folder unless absolute. */
+static int topology_path(struct hs_yaml *yaml, yaml_node_t *value, const char *topology_dir,
+			 struct hs_scenario *scenario)
+{
+	char reference[HS_PATH_MAX], copy[HS_PATH_MAX], folder[HS_PATH_MAX];
+	size_t length;
+	int written;
+
+	if (hs_yaml_string(yaml, value, "topology", reference, sizeof(reference)) < 0)
+		return -1;
+	/* dirname() may modify its argument and return a pointer into it. */
+	snprintf(copy, sizeof(copy), "%s", scenario->path);
+	snprintf(folder, sizeof(folder), "%s", dirname(copy));
+	length = strlen(reference);
+	if (strchr(reference, '/') || (length > 5 && strcmp(reference + length - 5, ".yaml") == 0))
+		written = reference[0] == '/'
+			      ? snprintf(scenario->topology_path, HS_PATH_MAX, "%s", reference)
+			      : snprintf(scenario->topology_path, HS_PATH_MAX, "%s/%s", folder,
+					 reference);
+	else if (topology_dir)
+		written = snprintf(scenario->topology_path, HS_PATH_MAX, "%s/%s.yaml", topology_dir,
+				   reference);
+	else
+		written = snprintf(scenario->topology_path, HS_PATH_MAX, "%s/../topologies/%s.yaml",
+				   folder, reference);
+	if (written < 0 || written >= HS_PATH_MAX)
+		return hs_yaml_fail(yaml, value, "topology", "path of '%s' is too long", reference);
+	if (access(scenario->topology_path, R_OK) != 0)
+		return hs_yaml_fail(yaml, value, "topology", "no topology '%s' (%s not readable)",
+				    reference, scenario->topology_path);
+	return 0;
+}
+
+/* ------------------------------------------------------------ overrides */
+
+static int node_override_parse(struct hs_yaml *yaml, yaml_node_t *key, yaml_node_t *value,
+			       struct hs_topology *topology)
+{
+	static const char *const keys[] = {"model",	"firmware", "cpu",
+					   "memory_mb", "disk_gb",  NULL};
+	static const uint32_t max[] = {1024, 16777216, 1048576};
+	char name[HS_NAME_MAX], field[HS_FIELD_MAX], path[HS_FIELD_MAX], known[HS_TEXT_MAX];
+	struct hs_node_model *node;
+	yaml_node_t *item;
+	uint32_t model;
+
+	HS_FIELD(field, "overrides.nodes");
+	if (hs_yaml_name(yaml, key, field, name, sizeof(name)) < 0)
+		return -1;
+	node = (struct hs_node_model *)hs_topology_node(topology, name);
+	if (!node) {
+		hs_topology_node_list(topology, known, sizeof(known));
+		return hs_yaml_fail(yaml, key, field, "unknown node '%s' (known: %s)", name, known);
+	}
+	HS_FIELD(field, "overrides.nodes.%s", name);
+	if (hs_yaml_mapping(yaml, value, field, keys) < 0)
+		return -1;
+	item = hs_yaml_get(yaml, value, "model");
+	HS_FIELD(path, "%s.model", field);
+	if (item && hs_yaml_enum(yaml, item, path, hs_model_names(), &model) < 0)
+		return -1;
+	if (item)
+		snprintf(node->model, sizeof(node->model), "%s", hs_model_names()[model]);
+	item = hs_yaml_get(yaml, value, "firmware");
+	HS_FIELD(path, "%s.firmware", field);
+	if (item && hs_yaml_string(yaml, item, path, node->firmware, HS_NAME_MAX) < 0)
+		return -1;
+	if (item && !hs_version_valid(node->firmware))
+		return hs_yaml_fail(yaml, item, path, "'%s' is not a version major.minor.patch",
+				    node->firmware);
+	uint32_t *sizes[] = {&node->cpu_count, &node->memory_mb, &node->disk_gb};
+	for (size_t i = 0; i < 3; i++) {
+		item = hs_yaml_get(yaml, value, keys[i + 2]);
+		HS_FIELD(path, "%s.%s", field, keys[i + 2]);
+		if (item && hs_yaml_uint(yaml, item, path, 1, max[i], sizes[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int overrides_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_topology *topology)
+{
+	static const char *const keys[] = {"tiebreaker", "ping_targets", "timers", "nodes", NULL};
+	static const char *const tiebreakers[] = {"none", "ping", "fence", NULL};
+	yaml_node_t *value, *key, *item;
+	uint32_t index;
+
+	if (hs_yaml_mapping(yaml, node, "overrides", keys) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "tiebreaker");
+	if (value) {
+		if (hs_yaml_enum(yaml, value, "overrides.tiebreaker", tiebreakers, &index) < 0)
+			return -1;
+		snprintf(topology->tiebreaker, sizeof(topology->tiebreaker), "%s",
+			 tiebreakers[index]);
+	}
+	value = hs_yaml_get(yaml, node, "ping_targets");
+	if (value && hs_ping_targets_parse(yaml, value, "overrides.ping_targets", topology) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "timers");
+	if (value && hs_timers_parse(yaml, value, "overrides.timers", &topology->timers) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "nodes");
+	if (!value)
+		return 0;
+	if (hs_yaml_mapping(yaml, value, "overrides.nodes", NULL) < 0)
+		return -1;
+	for (uint32_t i = 0; i < hs_yaml_pair_count(value); i++) {
+		hs_yaml_pair(yaml, value, i, &key, &item);
+		if (node_override_parse(yaml, key, item, topology) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- client */
+
+static int client_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario)
+{
+	static const char *const keys[] = {"enabled", "rate_per_s", "start", NULL};
+	yaml_node_t *value;
+
+	if (hs_yaml_mapping(yaml, node, "client", keys) < 0)
+		return -1;
+	scenario->client.enabled = true;
+	value = hs_yaml_get(yaml, node, "enabled");
+	if (value && hs_yaml_bool(yaml, value, "client.enabled", &scenario->client.enabled) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "rate_per_s");
+	if (value && hs_yaml_uint(yaml, value, "client.rate_per_s", 1, 1000,
+				  &scenario->client.rate_per_s) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "start");
+	if (value && hs_anchor_check(yaml, value, "client.start", scenario, scenario->step_count,
+				     scenario->client.start) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------- the file */
+
+static int header_parse(struct hs_yaml *yaml, yaml_node_t *root, struct hs_scenario *scenario)
+{
+	yaml_node_t *value;
+
+	if (hs_yaml_require(yaml, root, "scenario", "name", &value) < 0 ||
+	    hs_yaml_name(yaml, value, "name", scenario->name, sizeof(scenario->name)) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, root, "description");
+	if (value && hs_yaml_string(yaml, value, "description", scenario->description,
+				    sizeof(scenario->description)) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, root, "settle_ms");
+	if (value && hs_yaml_uint(yaml, value, "settle_ms", 0, 600000, &scenario->settle_ms) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, root, "timeout_ms");
+	if (value &&
+	    hs_yaml_uint(yaml, value, "timeout_ms", 1000, 3600000, &scenario->timeout_ms) < 0)
+		return -1;
+	return 0;
+}
+
+static int scenario_parse(struct hs_yaml *yaml, const char *topology_dir,
+			  struct hs_scenario *scenario)
+{
+	static const char *const keys[] = {"name",	"description", "topology", "overrides",
+					   "settle_ms", "timeout_ms",  "client",   "steps",
+					   "expect",	NULL};
+	yaml_node_t *root = hs_yaml_root(yaml), *value, *heartbeat;
+
+	if (hs_yaml_mapping(yaml, root, "scenario", keys) < 0 ||
+	    header_parse(yaml, root, scenario) < 0 ||
+	    hs_yaml_require(yaml, root, "scenario", "topology", &value) < 0 ||
+	    topology_path(yaml, value, topology_dir, scenario) < 0 ||
+	    hs_topology_load(scenario->topology_path, &scenario->topology, yaml->error,
+			     yaml->error_size) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, root, "overrides");
+	if (value && overrides_parse(yaml, value, &scenario->topology) < 0)
+		return -1;
+	/* An override of dead_time_ms alone may undercut the topology's
+	 * heartbeat: check the merged timers again, at the override. */
+	heartbeat = hs_yaml_get(yaml, value, "timers");
+	if (value && hs_timers_check(yaml, heartbeat ? heartbeat : value, "overrides.timers",
+				     &scenario->topology.timers) < 0)
+		return -1;
+	if (hs_yaml_require(yaml, root, "scenario", "steps", &value) < 0 ||
+	    hs_steps_parse(yaml, value, scenario) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, root, "client");
+	if (value && client_parse(yaml, value, scenario) < 0)
+		return -1;
+	if (hs_yaml_require(yaml, root, "scenario", "expect", &value) < 0)
+		return -1;
+	return hs_expects_parse(yaml, value, scenario);
+}
+
+int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scenario *scenario,
+		     char *error, size_t error_size)
+{
+	struct hs_yaml yaml;
+	int result = -1;
+
+	scenario_defaults(scenario);
+	snprintf(scenario->path, sizeof(scenario->path), "%s", path);
+	if (hs_yaml_open(&yaml, path, error, error_size) < 0)
+		goto cleanup;
+	result = scenario_parse(&yaml, topology_dir, scenario);
+cleanup:
+	hs_yaml_close(&yaml);
+	return result;
+}

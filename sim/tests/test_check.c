@@ -1,0 +1,776 @@
+/*
+ * test_check.c - CUnit tests of hasim's checker against golden run folders.
+ *
+ * Each case in sim/tests/check_fixtures/<case>/ is a run folder as the
+ * runner writes it (run.json, steps.jsonl, fabric.jsonl, client.jsonl,
+ * nodes/<name>/cluster.log, final.json) plus expected_result.json. A test
+ * copies the folder to a fresh directory under /tmp (so the source tree is
+ * never written), builds the scenario struct by hand (the checker must not
+ * depend on the YAML parser), judges the run, writes the three reports, and
+ * asserts exact messages and metric values; then result.json must equal
+ * expected_result.json byte for byte. With HALAB_REGENERATE=1 the expected
+ * file is rewritten instead (review the diff before committing it).
+ * HALAB_CHECK_FIXTURES overrides the fixture folder (default: relative to
+ * the repository root, where make runs the test). A few more tests write
+ * their run folder themselves (display-state rules, damaged lines, a broken
+ * run.json) or reuse a fixture with other expectations (every failure
+ * sentence). Every folder a test makes is removed in the teardown, which
+ * CUnit runs after a failed test too.
+ */
+#include "check.h"
+#include "timeline.h"
+
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define TEST_FILE_MAX (1024 * 1024)
+
+static struct hs_check_result *g_result;
+static struct hs_scenario *g_scenario;
+static char g_run_dir[HS_PATH_MAX];
+
+/* ------------------------------------------------------------- files */
+
+static const char *fixtures_dir(void)
+{
+	const char *dir = getenv("HALAB_CHECK_FIXTURES");
+	return dir && dir[0] ? dir : "sim/tests/check_fixtures";
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	int status = -1;
+	char buffer[8192];
+	size_t count;
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	if (!in || !out)
+		goto cleanup;
+	while ((count = fread(buffer, 1, sizeof(buffer), in)) > 0)
+		if (fwrite(buffer, 1, count, out) != count)
+			goto cleanup;
+	status = ferror(in) ? -1 : 0;
+cleanup:
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0)
+		status = -1;
+	return status;
+}
+
+static int copy_tree(const char *from, const char *to)
+{
+	DIR *dir = opendir(from);
+	if (!dir)
+		return -1;
+	int status = 0;
+	struct dirent *entry;
+	while (status == 0 && (entry = readdir(dir)) != NULL) {
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		char source[HS_PATH_MAX * 2], target[HS_PATH_MAX * 2];
+		snprintf(source, sizeof(source), "%s/%s", from, entry->d_name);
+		snprintf(target, sizeof(target), "%s/%s", to, entry->d_name);
+		struct stat info;
+		if (stat(source, &info) != 0)
+			status = -1;
+		else if (S_ISDIR(info.st_mode))
+			status = mkdir(target, 0755) == 0 ? copy_tree(source, target) : -1;
+		else
+			status = copy_file(source, target);
+	}
+	closedir(dir);
+	return status;
+}
+
+static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+	(void)info;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+	if (path[0])
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The whole file, NUL-terminated, or NULL. Caller frees. */
+static char *read_text(const char *path)
+{
+	FILE *file = fopen(path, "rb");
+	if (!file)
+		return NULL;
+	char *text = calloc(1, TEST_FILE_MAX + 1);
+	if (text && fread(text, 1, TEST_FILE_MAX, file) == TEST_FILE_MAX) {
+		free(text); /* too big for a golden file: treat as unreadable */
+		text = NULL;
+	}
+	fclose(file);
+	return text;
+}
+
+/* ------------------------------------------------------------- scenarios */
+
+static struct hs_scenario *scenario_new(const char *name)
+{
+	struct hs_scenario *scenario = calloc(1, sizeof(*scenario));
+	if (!scenario)
+		return NULL;
+	snprintf(scenario->name, sizeof(scenario->name), "%s", name);
+	snprintf(scenario->path, sizeof(scenario->path), "scenarios/%s.yaml", name);
+	struct hs_topology *topology = &scenario->topology;
+	snprintf(topology->name, sizeof(topology->name), "rack1-pair");
+	snprintf(topology->tiebreaker, sizeof(topology->tiebreaker), "none");
+	topology->node_count = 2;
+	topology->power_count = 2;
+	for (uint32_t i = 0; i < 2; i++) {
+		snprintf(topology->nodes[i].name, HS_NAME_MAX, "node%u", i + 1);
+		topology->nodes[i].id = i + 1;
+		snprintf(topology->power[i].name, HS_NAME_MAX, "pdu%u", i + 1);
+		topology->power[i].feed_count = 1;
+		snprintf(topology->power[i].feeds[0], HS_NAME_MAX, "node%u", i + 1);
+	}
+	scenario->client.enabled = true;
+	scenario->client.rate_per_s = 10;
+	return scenario;
+}
+
+static struct hs_expect *expect_add(struct hs_scenario *scenario, enum hs_expect_kind kind,
+				    const char *node, const char *anchor)
+{
+	struct hs_expect *expect = &scenario->expects[scenario->expect_count++];
+	memset(expect, 0, sizeof(*expect));
+	expect->kind = kind;
+	expect->min = INT64_MIN;
+	expect->max = INT64_MAX;
+	expect->line = 20 + scenario->expect_count;
+	snprintf(expect->node, sizeof(expect->node), "%s", node);
+	snprintf(expect->anchor, sizeof(expect->anchor), "%s", anchor);
+	return expect;
+}
+
+static void expect_transition(struct hs_scenario *scenario, const char *node, const char *from,
+			      const char *to, const char *anchor, uint32_t min_ms, uint32_t max_ms)
+{
+	struct hs_expect *expect = expect_add(scenario, HS_EXPECT_TRANSITION, node, anchor);
+	snprintf(expect->from, sizeof(expect->from), "%s", from);
+	snprintf(expect->to, sizeof(expect->to), "%s", to);
+	expect->within_min_ms = min_ms;
+	expect->within_max_ms = max_ms;
+}
+
+static void expect_final(struct hs_scenario *scenario, const char *node, const char *to)
+{
+	struct hs_expect *expect = expect_add(scenario, HS_EXPECT_FINAL, node, "");
+	snprintf(expect->to, sizeof(expect->to), "%s", to);
+}
+
+static void expect_metric(struct hs_scenario *scenario, enum hs_metric metric, int64_t min,
+			  int64_t max, const char *anchor)
+{
+	struct hs_expect *expect = expect_add(scenario, HS_EXPECT_METRIC, "", anchor);
+	expect->metric = metric;
+	expect->min = min;
+	expect->max = max;
+}
+
+static void expect_invariant(struct hs_scenario *scenario, enum hs_invariant invariant)
+{
+	expect_add(scenario, HS_EXPECT_INVARIANT, "", "")->invariant = invariant;
+}
+
+/* ------------------------------------------------------------- golden runs */
+
+static void test_setup(void)
+{
+	g_result = calloc(1, sizeof(*g_result));
+	g_scenario = NULL;
+	g_run_dir[0] = '\0';
+}
+
+/* Runs after every test, also after a failed fatal assertion. */
+static void test_teardown(void)
+{
+	hs_check_result_release(g_result);
+	free(g_result);
+	free(g_scenario);
+	remove_tree(g_run_dir);
+	g_result = NULL;
+	g_scenario = NULL;
+	g_run_dir[0] = '\0';
+}
+
+/* Copy fixture name into a fresh folder and judge it; the status of
+ * hs_check_run is returned, its error left in error. */
+static int judge_case(const char *name, char *error, size_t error_size)
+{
+	char source[HS_PATH_MAX];
+	snprintf(source, sizeof(source), "%s/%s", fixtures_dir(), name);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	if (!mkdtemp(g_run_dir)) {
+		g_run_dir[0] = '\0';
+		CU_FAIL_FATAL("mkdtemp failed");
+	}
+	CU_ASSERT_FATAL(g_result != NULL && g_scenario != NULL);
+	CU_ASSERT_EQUAL_FATAL(copy_tree(source, g_run_dir), 0);
+	error[0] = '\0';
+	return hs_check_run(g_scenario, g_run_dir, g_result, error, error_size);
+}
+
+static void report_first_difference(const char *name, const char *expected, const char *actual)
+{
+	size_t line = 1;
+	const char *start = actual;
+	for (; *expected && *expected == *actual; expected++, actual++)
+		if (*actual == '\n') {
+			line++;
+			start = actual + 1;
+		}
+	fprintf(stderr, "\n%s: result.json differs from expected_result.json at line %zu: %.*s\n"
+			"(if the change is intended: HALAB_REGENERATE=1 make check-test, review the diff)\n",
+		name, line, (int)strcspn(start, "\n"), start);
+}
+
+/* Write the reports and compare result.json with the golden file; junit.xml
+ * must count the expectations and failures exactly. */
+static void check_reports(const char *name, uint32_t failed_expectations)
+{
+	char error[HS_CHECK_MESSAGE_MAX], actual_path[HS_PATH_MAX * 2], expected_path[HS_PATH_MAX];
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(actual_path, sizeof(actual_path), "%s/result.json", g_run_dir);
+	snprintf(expected_path, sizeof(expected_path), "%s/%s/expected_result.json",
+		 fixtures_dir(), name);
+	const char *regenerate = getenv("HALAB_REGENERATE");
+	if (regenerate && strcmp(regenerate, "1") == 0)
+		CU_ASSERT_EQUAL(copy_file(actual_path, expected_path), 0);
+	char *actual = read_text(actual_path), *expected = read_text(expected_path);
+	CU_ASSERT_PTR_NOT_NULL(actual);
+	CU_ASSERT_PTR_NOT_NULL(expected);
+	if (actual && expected && strcmp(actual, expected) != 0) {
+		report_first_difference(name, expected, actual);
+		CU_FAIL("result.json differs from expected_result.json");
+	}
+	free(actual);
+	free(expected);
+
+	char path[HS_PATH_MAX * 2], counts[96];
+	snprintf(path, sizeof(path), "%s/junit.xml", g_run_dir);
+	char *junit = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(junit);
+	snprintf(counts, sizeof(counts), "tests=\"%u\" failures=\"%u\"", g_result->expect_count + 1,
+		 failed_expectations);
+	CU_ASSERT_PTR_NOT_NULL(strstr(junit, counts));
+	free(junit);
+
+	snprintf(path, sizeof(path), "%s/timeline.html", g_run_dir);
+	char *html = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<svg"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "</html>"));
+	/* Self-contained: nothing to fetch. */
+	CU_ASSERT_PTR_NULL(strstr(html, "src="));
+	CU_ASSERT_PTR_NULL(strstr(html, "href="));
+	free(html);
+}
+
+static void assert_metric(enum hs_metric metric, int64_t value)
+{
+	CU_ASSERT_TRUE(g_result->metrics[metric].known);
+	CU_ASSERT_EQUAL(g_result->metrics[metric].value, value);
+}
+
+/* ------------------------------------------------------------- cases */
+
+/* The failover scenario every case below varies. */
+static struct hs_scenario *failover_scenario(const char *name)
+{
+	struct hs_scenario *scenario = scenario_new(name);
+	if (!scenario)
+		return NULL;
+	expect_transition(scenario, "@standby", "standby", "active", "cut", 900, 1600);
+	expect_final(scenario, "node2", "active");
+	expect_final(scenario, "@active", "off");
+	expect_add(scenario, HS_EXPECT_NO_TRANSITION, "any", "formed")->for_ms = 1500;
+	expect_metric(scenario, HS_METRIC_FAILOVER_MS, INT64_MIN, 1500, "");
+	expect_metric(scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 1500, "");
+	expect_invariant(scenario, HS_INVARIANT_SINGLE_ACTIVE);
+	expect_invariant(scenario, HS_INVARIANT_CLUSTER_IP_UNIQUE);
+	expect_invariant(scenario, HS_INVARIANT_NO_LOST_WRITES);
+	return scenario;
+}
+
+static void test_clean_failover(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = failover_scenario("clean_failover");
+	CU_ASSERT_EQUAL_FATAL(judge_case("clean_failover", error, sizeof(error)), 0);
+	CU_ASSERT_TRUE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 0);
+	CU_ASSERT_EQUAL(g_result->warning_total, 0);
+	CU_ASSERT_EQUAL(g_result->expect_count, 9);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].description,
+			       "node2 standby->active within [900, 1600] ms after 'cut'");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "saw it at 1200 ms");
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "off");
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[1], "active");
+	assert_metric(HS_METRIC_FAILOVER_MS, 1200);
+	assert_metric(HS_METRIC_OUTAGE_MS, 1400);
+	assert_metric(HS_METRIC_DUAL_ACTIVE_MS, 0);
+	assert_metric(HS_METRIC_LOST_WRITES, 0);
+	assert_metric(HS_METRIC_REPORTED_LOST_WRITES, 0);
+	CU_ASSERT_EQUAL(g_result->transition_count, 3);
+	CU_ASSERT_EQUAL(g_result->transitions[2].t_ms, 6400);
+	CU_ASSERT_EQUAL(g_result->formed_ms, 3300);
+	CU_ASSERT_EQUAL(g_result->ended_ms, 9000);
+	check_reports("clean_failover", 0);
+
+	/* Equal times keep the source order runner, fabric, nodes, client. */
+	const struct hs_timeline *timeline = g_result->timeline;
+	uint32_t first = 0;
+	while (first < timeline->event_count && timeline->events[first].t_ms < 5200)
+		first++;
+	CU_ASSERT_FATAL(first + 5 < timeline->event_count);
+	CU_ASSERT_STRING_EQUAL(timeline->events[first].source, "runner");
+	CU_ASSERT_STRING_EQUAL(timeline->events[first].node, "node1");
+	for (uint32_t i = 1; i <= 4; i++)
+		CU_ASSERT_STRING_EQUAL(timeline->events[first + i].source, "fabric");
+	CU_ASSERT_STRING_EQUAL(timeline->events[first + 4].target, "node1.LAN4");
+	CU_ASSERT_STRING_EQUAL(timeline->events[first + 5].source, "client");
+
+	char path[HS_PATH_MAX * 2];
+	snprintf(path, sizeof(path), "%s/timeline.html", g_run_dir);
+	char *html = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node1 off from 5200 to 9000 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node2 active from 6400 to 9000 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(html, "<title>13 failed client requests from 5200 to 6400 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>power_off @active at 5200 ms</title>cut"));
+	free(html);
+}
+
+static void test_failover_too_late(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = failover_scenario("failover_too_late");
+	CU_ASSERT_EQUAL_FATAL(judge_case("failover_too_late", error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 3);
+	CU_ASSERT_STRING_EQUAL(
+		g_result->failures[0],
+		"expected node2 standby->active within [900, 1600] ms after 'cut', saw it at 2250 ms");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[1], "expected failover_ms <= 1500, got 2250");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[2], "expected outage_ms <= 1500, got 2400");
+	CU_ASSERT_FALSE(g_result->expects[0].passed);
+	CU_ASSERT_TRUE(g_result->expects[1].passed);
+	assert_metric(HS_METRIC_FAILOVER_MS, 2250);
+	assert_metric(HS_METRIC_OUTAGE_MS, 2400);
+	check_reports("failover_too_late", 3);
+}
+
+/* Maintenance on node1 and back, with expectations in the wrong order, a
+ * transition that never happens, an anchor that never happened and a
+ * metric that cannot be computed; time_scale 1.5 stretches every window. */
+static void test_wrong_order(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("wrong_order");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_transition(g_scenario, "node1", "maintenance", "standby", "maint", 0, 5000);
+	expect_transition(g_scenario, "node1", "active", "maintenance", "maint", 0, 500);
+	expect_transition(g_scenario, "node2", "standby", "active", "maint", 0, 500);
+	expect_transition(g_scenario, "node2", "active", "standby", "clear", 0, 1000);
+	expect_transition(g_scenario, "node1", "", "active", "reboot", 0, 1000);
+	expect_metric(g_scenario, HS_METRIC_FAILOVER_MS, INT64_MIN, 1000, "clear");
+	expect_transition(g_scenario, "node1", "standby", "active", "maint", 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(judge_case("wrong_order", error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 5);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "saw it at 2900 ms");
+	CU_ASSERT_STRING_EQUAL(
+		g_result->failures[0],
+		"expected node1 active->maintenance within [0, 750] ms after 'maint' (time scale "
+		"1.5), saw it at 50 ms, but before node1 maintenance->standby at 2900 ms, which an "
+		"earlier expectation matched");
+	CU_ASSERT_TRUE(g_result->expects[2].passed);
+	CU_ASSERT_STRING_EQUAL(
+		g_result->failures[1],
+		"expected node2 active->standby within [0, 1500] ms after 'clear' (time scale 1.5), "
+		"never saw it; node2's transitions after 'clear': none");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
+			       "expected node1 any->active within [0, 1500] ms after 'reboot' (time "
+			       "scale 1.5), but anchor 'reboot' never happened");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[3],
+			       "expected failover_ms after 'clear' <= 1500 (time scale 1.5), could not "
+			       "compute it: no transition to active after 'clear'");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[4],
+			       "expected node1 standby->active within [0, 1500] ms after 'maint' "
+			       "(time scale 1.5), never saw it; node1's transitions after 'maint': "
+			       "active->maintenance at 50 ms, maintenance->standby at 2900 ms");
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "standby");
+	assert_metric(HS_METRIC_FAILOVER_MS, 100);
+	check_reports("wrong_order", 5);
+}
+
+static void test_lost_write(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = failover_scenario("lost_write");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_metric(g_scenario, HS_METRIC_LOST_WRITES, 0, 0, "");
+	expect_invariant(g_scenario, HS_INVARIANT_NO_SILENT_LOSS);
+	CU_ASSERT_EQUAL_FATAL(judge_case("lost_write", error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 3);
+	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
+			       "invariant no_lost_writes failed: 1 acknowledged write was lost: k43");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[1], "expected lost_writes within [0, 0], got 1");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
+			       "invariant no_silent_loss failed: 1 acknowledged write was lost but "
+			       "the nodes reported only 0");
+	assert_metric(HS_METRIC_LOST_WRITES, 1);
+	assert_metric(HS_METRIC_REPORTED_LOST_WRITES, 0);
+	check_reports("lost_write", 3);
+}
+
+/* Both links cut, no heal: both nodes stay active to the end. The run has
+ * no client.jsonl, so outage_ms is unknown. */
+static void test_dual_active(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("dual_active");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_invariant(g_scenario, HS_INVARIANT_SINGLE_ACTIVE);
+	expect_invariant(g_scenario, HS_INVARIANT_CLUSTER_IP_UNIQUE);
+	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 1500, "");
+	CU_ASSERT_EQUAL_FATAL(judge_case("dual_active", error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 3);
+	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
+			       "invariant single_active failed: both nodes were active for 2600 ms in "
+			       "total, first at 6400 ms");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[1],
+			       "invariant cluster_ip_unique failed: 2 nodes hold the cluster IP at the "
+			       "end (node1, node2)");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
+			       "expected outage_ms <= 1500, could not compute it: the client made no "
+			       "request");
+	assert_metric(HS_METRIC_DUAL_ACTIVE_MS, 2600);
+	CU_ASSERT_FALSE(g_result->metrics[HS_METRIC_OUTAGE_MS].known);
+	CU_ASSERT_EQUAL(g_result->warning_total, 1);
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[0],
+			       "client.jsonl: missing although the scenario runs a client");
+	check_reports("dual_active", 3);
+}
+
+/* Tie-breaker none: both active for 3 s, node2 demoted on heal and reports
+ * the 3 writes it discards; nothing was lost silently. */
+static void test_split_brain_none(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("split_brain_none");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_invariant(g_scenario, HS_INVARIANT_NO_SILENT_LOSS);
+	struct hs_expect *log = expect_add(g_scenario, HS_EXPECT_LOG, "any", "heal");
+	snprintf(log->log_event, sizeof(log->log_event), "split_brain");
+	snprintf(log->log_text, sizeof(log->log_text), "discarding 3 writes");
+	expect_metric(g_scenario, HS_METRIC_REPORTED_LOST_WRITES, 1, INT64_MAX, "");
+	expect_metric(g_scenario, HS_METRIC_DUAL_ACTIVE_MS, 0, 5000, "");
+	expect_final(g_scenario, "node1", "active");
+	expect_final(g_scenario, "node2", "standby");
+	CU_ASSERT_EQUAL_FATAL(judge_case("split_brain_none", error, sizeof(error)), 0);
+	CU_ASSERT_TRUE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 0);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "3 lost, 3 reported");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[1].message, "node2 logged it at 9400 ms");
+	assert_metric(HS_METRIC_LOST_WRITES, 3);
+	assert_metric(HS_METRIC_REPORTED_LOST_WRITES, 3);
+	assert_metric(HS_METRIC_DUAL_ACTIVE_MS, 3000);
+	assert_metric(HS_METRIC_OUTAGE_MS, 1100);
+	check_reports("split_brain_none", 0);
+}
+
+/* node1 was powered off while writing its log: the torn last line is
+ * skipped with a warning and the run is judged as if it were not there. */
+static void test_torn_line(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = failover_scenario("torn_line");
+	CU_ASSERT_EQUAL_FATAL(judge_case("torn_line", error, sizeof(error)), 0);
+	CU_ASSERT_TRUE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->warning_total, 1);
+	CU_ASSERT_STRING_EQUAL(
+		g_result->warnings[0],
+		"nodes/node1/cluster.log:3: skipped a bad line: premature end of input near '\"ev'");
+	CU_ASSERT_EQUAL(g_result->transition_count, 3);
+	assert_metric(HS_METRIC_FAILOVER_MS, 1200);
+	check_reports("torn_line", 0);
+}
+
+static void test_missing_run_json(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], expected[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("missing_run_json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	CU_ASSERT_EQUAL(judge_case("missing_run_json", error, sizeof(error)), -1);
+	snprintf(expected, sizeof(expected),
+		 "hs_check_run: cannot open %s/run.json: No such file or directory", g_run_dir);
+	CU_ASSERT_STRING_EQUAL(error, expected);
+}
+
+/* A run folder written here rather than from a fixture: it checks the
+ * display-state rules (power domains, crash, restart, a failed step), the
+ * end of a run without ended_mono_ms, a run that never formed, runner
+ * errors, and a line without mono_ms. */
+static void write_run_file(const char *relative, const char *text)
+{
+	char path[HS_PATH_MAX * 2];
+	snprintf(path, sizeof(path), "%s/%s", g_run_dir, relative);
+	FILE *file = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	fputs(text, file);
+	CU_ASSERT_EQUAL(fclose(file), 0);
+}
+
+/* fabric.jsonl with the kinds of garbage a crashed writer leaves: an
+ * over-long line, a hole of NUL bytes, a value that is no object; then one
+ * good line, which must still be read. */
+static void write_fabric_junk(void)
+{
+	char path[HS_PATH_MAX * 2];
+	snprintf(path, sizeof(path), "%s/fabric.jsonl", g_run_dir);
+	FILE *file = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	fputs("{\"mono_ms\":1600,\"event\":\"link_down\",\"cable\":\"", file);
+	for (int i = 0; i < 70000; i++)
+		fputc('x', file);
+	fputs("\"}\n", file);
+	fwrite("\0\0\0\0\n", 1, 5, file);
+	fputs("[1,2]\n", file);
+	fputs("{\"mono_ms\":1700,\"event\":\"link_down\",\"cable\":\"node2.LAN3\",\"reason\":\"step\"}\n",
+	      file);
+	CU_ASSERT_EQUAL(fclose(file), 0);
+}
+
+static void make_hardware_run(void)
+{
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	if (!mkdtemp(g_run_dir)) {
+		g_run_dir[0] = '\0';
+		CU_FAIL_FATAL("mkdtemp failed");
+	}
+	char path[HS_PATH_MAX * 2];
+	const char *dirs[] = {"nodes", "nodes/node1", "nodes/node2"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", g_run_dir, dirs[i]);
+		CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
+	}
+	write_run_file("run.json", "{\"scenario\":\"hardware\",\"t0_mono_ms\":500,"
+				   "\"nodes\":[\"node1\",\"node2\"],\"runner_errors\":"
+				   "[\"backend native: node2 did not stop within 5000 ms\"]}\n");
+	write_run_file("steps.jsonl",
+		       "{\"mono_ms\":1500,\"name\":\"off\",\"action\":\"power_off\",\"target\":\"pdu1\",\"ok\":true}\n"
+		       "{\"mono_ms\":2500,\"name\":\"on\",\"action\":\"power_on\",\"target\":\"pdu1\",\"ok\":true}\n"
+		       "{\"mono_ms\":3500,\"name\":\"kill\",\"action\":\"crash\",\"target\":\"node2\",\"ok\":true}\n"
+		       "{\"mono_ms\":4000,\"name\":\"start\",\"action\":\"restart\",\"target\":\"node2\",\"ok\":true}\n"
+		       "{\"name\":\"no time\",\"action\":\"crash\",\"target\":\"node1\",\"ok\":true}\n"
+		       "{\"mono_ms\":4500,\"name\":\"again\",\"action\":\"power_off\",\"target\":\"node1\",\"ok\":false,\"error\":\"outlet busy\"}\n");
+	write_fabric_junk();
+	write_run_file("nodes/node1/cluster.log",
+		       "{\"mono_ms\":1000,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"standalone\",\"reason\":\"peer never seen\"}\n"
+		       "{\"mono_ms\":3000,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"standby\",\"reason\":\"peer seen\"}\n");
+	write_run_file("nodes/node2/cluster.log",
+		       "{\"mono_ms\":5200,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"active\",\"reason\":\"peer seen\"}\n");
+}
+
+static void assert_span(uint32_t node, uint32_t index, int64_t start_ms, int64_t end_ms,
+			const char *state)
+{
+	const struct hs_timeline *timeline = g_result->timeline;
+	CU_ASSERT_FATAL(index < timeline->span_count[node]);
+	CU_ASSERT_EQUAL(timeline->spans[node][index].start_ms, start_ms);
+	CU_ASSERT_EQUAL(timeline->spans[node][index].end_ms, end_ms);
+	CU_ASSERT_STRING_EQUAL(timeline->spans[node][index].state, state);
+}
+
+static void test_hardware_states(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("hardware");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_add(g_scenario, HS_EXPECT_NO_TRANSITION, "node1", "formed")->for_ms = 1000;
+	expect_final(g_scenario, "any", "standby");
+	expect_final(g_scenario, "any", "off");
+	expect_final(g_scenario, "@active", "active");
+	make_hardware_run();
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->ended_ms, 4700);
+	CU_ASSERT_EQUAL(g_result->timeline->span_count[0], 5);
+	assert_span(0, 0, 0, 500, "starting");
+	assert_span(0, 1, 500, 1000, "standalone");
+	assert_span(0, 2, 1000, 2000, "off");
+	assert_span(0, 3, 2000, 2500, "starting");
+	assert_span(0, 4, 2500, 4700, "standby");
+	CU_ASSERT_EQUAL(g_result->timeline->span_count[1], 4);
+	assert_span(1, 0, 0, 3000, "starting");
+	assert_span(1, 1, 3000, 3500, "off");
+	assert_span(1, 2, 3500, 4700, "starting");
+	assert_span(1, 3, 4700, 4700, "active");
+	CU_ASSERT_EQUAL(g_result->failure_count, 5);
+	CU_ASSERT_STRING_EQUAL(g_result->failures[4],
+			       "expected @active ends active, but alias '@active' was never resolved "
+			       "(the cluster did not form)");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
+			       "runner: backend native: node2 did not stop within 5000 ms");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[1],
+			       "step 'again' did not happen: power_off node1 failed: outlet busy");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
+			       "expected no transition of node1 for 1000 ms after 'formed', but "
+			       "anchor 'formed' never happened");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[3],
+			       "expected a node to end off, they ended node1 standby, node2 active");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[1].message, "node1 ended standby");
+	CU_ASSERT_EQUAL(g_result->warning_total, 6);
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[0], "steps.jsonl:5: skipped a line without mono_ms");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[1],
+			       "fabric.jsonl:1: skipped a line of 70047 bytes (at most 65536)");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[2],
+			       "fabric.jsonl:2: skipped a line with NUL bytes (a torn write)");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[3],
+			       "fabric.jsonl:3: skipped a line without mono_ms");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[4],
+			       "client.jsonl: missing although the scenario runs a client");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[5],
+			       "final.json: missing, so cluster_ip_unique cannot hold");
+	const struct hs_timeline *timeline = g_result->timeline;
+	uint32_t fabric_events = 0;
+	for (uint32_t i = 0; i < timeline->event_count; i++)
+		if (strcmp(timeline->events[i].source, "fabric") == 0) {
+			fabric_events++;
+			CU_ASSERT_STRING_EQUAL(timeline->events[i].node, "node2");
+			CU_ASSERT_EQUAL(timeline->events[i].t_ms, 1200);
+		}
+	CU_ASSERT_EQUAL(fabric_events, 1);
+}
+
+/* Every kind of failure sentence, judged against the clean failover run. */
+static void test_failure_messages(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("messages");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_add(g_scenario, HS_EXPECT_NO_TRANSITION, "node2", "cut")->for_ms = 2000;
+	expect_add(g_scenario, HS_EXPECT_NO_TRANSITION, "any", "up")->for_ms = 4000;
+	expect_final(g_scenario, "node1", "active");
+	struct hs_expect *log = expect_add(g_scenario, HS_EXPECT_LOG, "any", "up");
+	snprintf(log->log_event, sizeof(log->log_event), "split_brain");
+	log = expect_add(g_scenario, HS_EXPECT_LOG, "node2", "");
+	snprintf(log->log_event, sizeof(log->log_event), "transition");
+	snprintf(log->log_text, sizeof(log->log_text), "ping");
+	log = expect_add(g_scenario, HS_EXPECT_LOG, "any", "nothing");
+	snprintf(log->log_event, sizeof(log->log_event), "start");
+	expect_metric(g_scenario, HS_METRIC_FAILOVER_MS, 0, 2000, "nothing");
+	expect_metric(g_scenario, HS_METRIC_DUAL_ACTIVE_MS, 1, INT64_MAX, "");
+	expect_transition(g_scenario, "node3", "standby", "active", "cut", 0, 100);
+	expect_transition(g_scenario, "any", "active", "fault", "cut", 0, 100);
+	expect_transition(g_scenario, "any", "standby", "active", "cut", 0, 100);
+	CU_ASSERT_EQUAL_FATAL(judge_case("clean_failover", error, sizeof(error)), 0);
+	static const char *const expected[] = {
+		"expected no transition of node2 for 2000 ms after 'cut', saw standby->active at "
+		"1200 ms",
+		"expected no transition of any node for 4000 ms after 'up', saw node1 "
+		"starting->active at 3100 ms",
+		"expected node1 to end active, it ended off",
+		"expected a 'split_brain' record from any node after 'up', saw none",
+		"expected a 'transition' record whose reason contains 'ping' from node2, saw 2 "
+		"'transition' records, none whose reason contains 'ping'",
+		"expected a 'start' record from any node after 'nothing', but anchor 'nothing' "
+		"never happened",
+		"expected failover_ms after 'nothing' within [0, 2000], but anchor 'nothing' never "
+		"happened",
+		"expected dual_active_ms >= 1, got 0",
+		"expected node3 standby->active within [0, 100] ms after 'cut', but the run has no "
+		"node 'node3'",
+		"expected any node active->fault within [0, 100] ms after 'cut', never saw it; any "
+		"node's transitions after 'cut': node2 standby->active at 1200 ms",
+		"expected any node standby->active within [0, 100] ms after 'cut', saw it at 1200 ms",
+	};
+	size_t count = sizeof(expected) / sizeof(expected[0]);
+	CU_ASSERT_EQUAL_FATAL(g_result->failure_count, count);
+	for (size_t i = 0; i < count; i++)
+		CU_ASSERT_STRING_EQUAL(g_result->failures[i], expected[i]);
+	CU_ASSERT_FALSE(g_result->passed);
+
+	/* A report that cannot be written names the file. */
+	CU_ASSERT_EQUAL(hs_report_write(g_result, "/nonexistent-hscheck", error, sizeof(error)),
+			-1);
+	CU_ASSERT_STRING_EQUAL(error, "hs_report_open: cannot create "
+				      "/nonexistent-hscheck/result.json.tmp: No such file or directory");
+}
+
+/* run.json that is no JSON, or lacks t0: the run cannot be judged. */
+static void test_bad_run_json(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], expected[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("bad");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	if (!mkdtemp(g_run_dir)) {
+		g_run_dir[0] = '\0';
+		CU_FAIL_FATAL("mkdtemp failed");
+	}
+	write_run_file("run.json", "{\"scenario\":\"bad\",\n\"t0_mono_ms\":");
+	CU_ASSERT_EQUAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)), -1);
+	snprintf(expected, sizeof(expected),
+		 "hs_check_run: %s/run.json:2: unexpected token near end of file", g_run_dir);
+	CU_ASSERT_STRING_EQUAL(error, expected);
+	hs_check_result_release(g_result);
+
+	write_run_file("run.json", "{\"scenario\":\"bad\",\"t0_mono_ms\":\"soon\"}");
+	CU_ASSERT_EQUAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)), -1);
+	snprintf(expected, sizeof(expected), "hs_check_run: %s/run.json: t0_mono_ms missing",
+		 g_run_dir);
+	CU_ASSERT_STRING_EQUAL(error, expected);
+}
+
+/* ------------------------------------------------------------- main */
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc function;
+	} tests[] = {
+		{"clean failover passes", test_clean_failover},
+		{"failover too late fails with the window", test_failover_too_late},
+		{"wrong transition order fails", test_wrong_order},
+		{"lost write fails no_lost_writes", test_lost_write},
+		{"dual active fails single_active", test_dual_active},
+		{"split brain under none passes no_silent_loss", test_split_brain_none},
+		{"torn last line is tolerated", test_torn_line},
+		{"missing run.json is an error", test_missing_run_json},
+		{"power, crash and failed steps drive display states", test_hardware_states},
+		{"every kind of failure reads as one sentence", test_failure_messages},
+		{"a broken run.json is an error", test_bad_run_json},
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite suite =
+		CU_add_suite_with_setup_and_teardown("check", NULL, NULL, test_setup, test_teardown);
+	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(suite, tests[i].name, tests[i].function);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned int failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	int status = (suite && failures == 0 && CU_get_error() == CUE_SUCCESS) ? 0 : 1;
+	CU_cleanup_registry();
+	return status;
+}
