@@ -18,6 +18,7 @@
 #ifndef HS_BACKEND_H
 #define HS_BACKEND_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,12 @@ struct hs_backend_ops {
 	/* One control request ("status", "maintenance on", ...) -> one JSON reply line. */
 	int (*control)(struct hs_run *run, const char *node, const char *request, char *reply,
 		       size_t reply_size, char *error, size_t error_size);
+	/* Optional (NULL = none): the backend's own fds in the runner's poll
+	 * loop, e.g. a guest agent's channel that streams the cluster log.
+	 * pollfds fills at most cap and may lower *timeout_ms; handle gets the
+	 * same fds back after poll(). */
+	int (*pollfds)(struct hs_run *run, struct pollfd *fds, int cap, int *timeout_ms);
+	void (*handle)(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms);
 	/* Called every round of the runner's loop: -1 with a sentence when a
 	 * node's daemon ended without being told to (a crash is a finding). */
 	int (*watch)(struct hs_run *run, char *error, size_t error_size);

@@ -242,7 +242,7 @@ static int native_node_up(struct hs_run *run, uint32_t index, char *error, size_
 	if (native_addresses_reset(native, node, false, error, error_size) < 0)
 		return -1;
 	node->powered = true;
-	return native_daemon_start(run, node, native, error, error_size);
+	return 0;
 fabric_error:
 	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
 	return -1;
@@ -257,8 +257,16 @@ static int native_up(struct hs_run *run, char *error, size_t error_size)
 		snprintf(error, error_size, "native_up: out of memory");
 		return -1;
 	}
+	struct native_state *state = run->backend_data;
+
+	/* Every network first, then every daemon: while up() runs, nobody turns
+	 * the fabric, so a daemon started early would see a dead network. */
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
 		if (native_node_up(run, i, error, error_size) < 0)
+			return -1;
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		if (native_daemon_start(run, &run->nodes[i], &state->nodes[i], error, error_size) <
+		    0)
 			return -1;
 	return 0;
 }

@@ -179,9 +179,10 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 {
 	struct pollfd fds[RUN_POLL_FDS_MAX];
 	int64_t now_ms = hs_now_ms(), next_step_ms = hs_steps_next_ms(run);
-	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, fence_index;
+	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, fence_index, backend_index;
+	int backend_count = 0;
 
-	fabric_count = hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 2, now_ms,
+	fabric_count = hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 18, now_ms,
 					      &timeout_ms);
 	if (fabric_count < 0)
 		fabric_count = 0;
@@ -190,13 +191,17 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 	client_index = fence_index + 1;
 	if (hs_client_pollfd(run, &fds[client_index], now_ms, &timeout_ms) == 0)
 		fds[client_index] = (struct pollfd){.fd = -1};
+	backend_index = client_index + 1;
+	if (run->backend->pollfds)
+		backend_count = run->backend->pollfds(run, &fds[backend_index],
+						      RUN_POLL_FDS_MAX - backend_index, &timeout_ms);
 	if (next_step_ms >= 0 && next_step_ms - now_ms < timeout_ms)
 		timeout_ms = next_step_ms > now_ms ? (int)(next_step_ms - now_ms) : 0;
 	if (deadline_ms - now_ms < timeout_ms)
 		timeout_ms = deadline_ms > now_ms ? (int)(deadline_ms - now_ms) : 0;
 	if (timeout_ms < 0 || timeout_ms > RUN_TICK_MS)
 		timeout_ms = RUN_TICK_MS;
-	if (poll(fds, (nfds_t)client_index + 1, timeout_ms) < 0 && errno != EINTR)
+	if (poll(fds, (nfds_t)(backend_index + backend_count), timeout_ms) < 0 && errno != EINTR)
 		return;
 	now_ms = hs_now_ms();
 	hs_fabric_pollfds_handle(run->fabric, fds, (size_t)fabric_count, now_ms);
@@ -204,6 +209,8 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 		run_fence_handle(run, now_ms);
 	if (fds[client_index].fd >= 0 && fds[client_index].revents)
 		hs_client_handle(run, fds[client_index].revents, now_ms);
+	if (backend_count > 0)
+		run->backend->handle(run, &fds[backend_index], backend_count, now_ms);
 	hs_nodelog_follow(run, now_ms);
 	hs_steps_fire_due(run, now_ms);
 }
