@@ -387,8 +387,13 @@ static void checks_probe_start(struct hn_checks *checks, uint64_t now_ms)
 	hn_netif_arp_probe_close(&checks->probe);
 	if (config->probe_ifname[0] == '\0')
 		return;
-	uint32_t timeout_ms = config->probe_timeout_ms > 0 ? config->probe_timeout_ms
-							   : CHECKS_PROBE_TIMEOUT_DEFAULT_MS;
+	/* The probe is part of a round, and a round must end before the next
+	 * one starts (a replaced round's results are dropped): without its own
+	 * timeout the probe gets the ping timeout, which config.c keeps shorter
+	 * than the health interval. */
+	uint32_t timeout_ms = config->probe_timeout_ms > 0  ? config->probe_timeout_ms
+			      : config->ping_timeout_ms > 0 ? config->ping_timeout_ms
+							    : CHECKS_PROBE_TIMEOUT_DEFAULT_MS;
 	/* A probe that cannot start (interface down) finds nobody: answered stays false. */
 	hn_netif_arp_probe_start(&checks->probe, config->probe_ifname, config->probe_ip,
 				 timeout_ms, CHECKS_PROBE_INTERVAL_MS, now_ms, error,
