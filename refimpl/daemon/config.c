@@ -1,0 +1,459 @@
+/*
+ * config.c - parse and validate hanode's `key = value` configuration.
+ *
+ * One table lists every key with its kind, where it lands in struct
+ * hn_daemon_config and its bounds; one function per kind converts and
+ * checks a value. Whole-file checks (required keys, dependent keys,
+ * timers that contradict each other) run after the last line and name the
+ * line of the key at fault. The parser never starts anything: hanode
+ * --check-config and a failed start behave the same.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -------------------------------------------------------------- the keys */
+
+enum hn_config_kind {
+	HN_KIND_U32,
+	HN_KIND_NAME,    /* [A-Za-z0-9_.-]+ */
+	HN_KIND_TEXT,    /* any printable text: paths, commands */
+	HN_KIND_IFNAME,
+	HN_KIND_IPV4,
+	HN_KIND_CIDR,
+	HN_KIND_MODEL,
+	HN_KIND_VERSION,
+	HN_KIND_TIEBREAKER,
+	HN_KIND_BOOL,
+	HN_KIND_TARGETS,
+	HN_KIND_ARRAY,   /* md array name or "none" */
+};
+
+struct hn_config_key {
+	const char *name;
+	enum hn_config_kind kind;
+	size_t offset;
+	size_t size;
+	uint32_t min, max;
+	bool required;
+	bool cluster_wide;
+};
+
+#define HN_FIELD(member) offsetof(struct hn_daemon_config, member), \
+	sizeof(((struct hn_daemon_config *)0)->member)
+
+static const struct hn_config_key hn_config_keys[] = {
+	{"node_id", HN_KIND_U32, HN_FIELD(core.self.node_id), 1, 65535, true, false},
+	{"name", HN_KIND_NAME, HN_FIELD(core.self.name), 0, 0, true, false},
+	{"model", HN_KIND_MODEL, HN_FIELD(core.self.model), 0, 0, false, false},
+	{"cpu_count", HN_KIND_U32, HN_FIELD(core.self.cpu_count), 1, 65535, false, false},
+	{"memory_mb", HN_KIND_U32, HN_FIELD(core.self.memory_mb), 1, 1u << 30, false, false},
+	{"disk_gb", HN_KIND_U32, HN_FIELD(core.self.disk_gb), 1, 1u << 30, false, false},
+	{"firmware", HN_KIND_VERSION, HN_FIELD(core.self.firmware), 0, 0, false, false},
+	{"sync_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_SYNC].interface), 0, 0, true, false},
+	{"sync_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].address), 0, 0, true, false},
+	{"sync_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].peer), 0, 0, true, false},
+	{"external_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_EXTERNAL].interface), 0, 0, false, false},
+	{"external_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].address), 0, 0, false, false},
+	{"external_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].peer), 0, 0, false, false},
+	{"port", HN_KIND_U32, HN_FIELD(port), 1, 65535, false, false},
+	{"store_port", HN_KIND_U32, HN_FIELD(store_port), 1, 65535, false, false},
+	{"pairing_port", HN_KIND_U32, HN_FIELD(pairing_port), 1, 65535, false, false},
+	{"key_file", HN_KIND_TEXT, HN_FIELD(key_file), 0, 0, false, false},
+	{"cluster_ip", HN_KIND_CIDR, HN_FIELD(cluster_ip), 0, 0, false, true},
+	{"cluster_ip_interface", HN_KIND_IFNAME, HN_FIELD(cluster_ip_interface), 0, 0, false, false},
+	{"heartbeat_interval_ms", HN_KIND_U32, HN_FIELD(core.timers.heartbeat_interval_ms), 10, 60000, false, true},
+	{"dead_time_ms", HN_KIND_U32, HN_FIELD(core.timers.dead_time_ms), 30, 600000, false, true},
+	{"wait_for_peer_ms", HN_KIND_U32, HN_FIELD(core.timers.wait_for_peer_ms), 0, 3600000, false, true},
+	{"fence_delay_ms", HN_KIND_U32, HN_FIELD(core.timers.fence_delay_ms), 0, 60000, false, true},
+	{"retransmit_ms", HN_KIND_U32, HN_FIELD(core.timers.retransmit_ms), 10, 60000, false, true},
+	{"health_interval_ms", HN_KIND_U32, HN_FIELD(health_interval_ms), 50, 3600000, false, false},
+	{"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
+	{"ping_targets", HN_KIND_TARGETS, HN_FIELD(checks), 0, 0, false, false},
+	{"ping_timeout_ms", HN_KIND_U32, HN_FIELD(checks.ping_timeout_ms), 10, 60000, false, false},
+	{"raid_mdstat", HN_KIND_TEXT, HN_FIELD(checks.raid_mdstat_path), 0, 0, false, false},
+	{"raid_array", HN_KIND_ARRAY, HN_FIELD(checks.raid_array), 0, 0, false, false},
+	{"raid_command", HN_KIND_TEXT, HN_FIELD(checks.raid_command), 0, 0, false, false},
+	{"services_start", HN_KIND_TEXT, HN_FIELD(services_start), 0, 0, false, false},
+	{"services_stop", HN_KIND_TEXT, HN_FIELD(services_stop), 0, 0, false, false},
+	{"services_status", HN_KIND_TEXT, HN_FIELD(checks.services_command), 0, 0, false, false},
+	{"notify_command", HN_KIND_TEXT, HN_FIELD(notify_command), 0, 0, false, false},
+	{"fence_command", HN_KIND_TEXT, HN_FIELD(fence_command), 0, 0, false, false},
+	{"command_timeout_ms", HN_KIND_U32, HN_FIELD(command_timeout_ms), 10, 3600000, false, false},
+	{"log_file", HN_KIND_TEXT, HN_FIELD(log_file), 0, 0, false, false},
+	{"syslog", HN_KIND_BOOL, HN_FIELD(syslog), 0, 0, false, false},
+	{"control_socket", HN_KIND_TEXT, HN_FIELD(control_socket), 0, 0, false, false},
+	{"data_dir", HN_KIND_TEXT, HN_FIELD(data_dir), 0, 0, false, false},
+};
+
+#define HN_CONFIG_KEY_COUNT (sizeof(hn_config_keys) / sizeof(hn_config_keys[0]))
+
+/* Where each key was set: line numbers for the whole-file checks. */
+struct hn_config_lines {
+	unsigned line[HN_CONFIG_KEY_COUNT];
+	unsigned last_line;
+};
+
+static const struct hn_config_key *hn_config_key_find(const char *name, size_t *index)
+{
+	for (size_t i = 0; i < HN_CONFIG_KEY_COUNT; i++) {
+		if (strcmp(hn_config_keys[i].name, name) == 0) {
+			*index = i;
+			return &hn_config_keys[i];
+		}
+	}
+	return NULL;
+}
+
+bool hn_daemon_config_is_cluster_key(const char *key)
+{
+	size_t index;
+	const struct hn_config_key *entry = hn_config_key_find(key, &index);
+	return entry && entry->cluster_wide;
+}
+
+/* ------------------------------------------------------ value parsers */
+
+static int hn_config_parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *value,
+			       char *reason, size_t reason_size)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long parsed = strtoull(text, &end, 10);
+	if (!isdigit((unsigned char)text[0]) || *end || errno || parsed < min || parsed > max) {
+		snprintf(reason, reason_size, "expected an integer in %u..%u, got '%s'", min, max,
+			 text);
+		return -1;
+	}
+	*value = (uint32_t)parsed;
+	return 0;
+}
+
+static int hn_config_parse_targets(const char *text, struct hn_checks_config *checks,
+				   char *reason, size_t reason_size)
+{
+	char copy[HN_CONFIG_LINE_MAX];
+	snprintf(copy, sizeof(copy), "%s", text);
+	checks->ping_target_count = 0;
+	char *save = NULL;
+	for (char *word = strtok_r(copy, " \t,", &save); word; word = strtok_r(NULL, " \t,", &save)) {
+		struct in_addr address;
+		if (inet_pton(AF_INET, word, &address) != 1) {
+			snprintf(reason, reason_size, "'%s' is not an IPv4 address", word);
+			return -1;
+		}
+		if (checks->ping_target_count == HN_CHECKS_PING_TARGETS_MAX) {
+			snprintf(reason, reason_size, "more than %d targets",
+				 HN_CHECKS_PING_TARGETS_MAX);
+			return -1;
+		}
+		snprintf(checks->ping_targets[checks->ping_target_count++], INET_ADDRSTRLEN, "%s",
+			 word);
+	}
+	return 0;
+}
+
+static int hn_config_parse_cidr(const char *text, char *reason, size_t reason_size)
+{
+	char address[HN_CONFIG_CIDR_MAX];
+	snprintf(address, sizeof(address), "%s", text);
+	char *slash = strchr(address, '/');
+	uint32_t prefix = 32;
+	if (slash) {
+		*slash = '\0';
+		if (hn_config_parse_u32(slash + 1, 1, 32, &prefix, reason, reason_size) != 0)
+			return -1;
+	}
+	struct in_addr parsed;
+	if (strlen(text) >= HN_CONFIG_CIDR_MAX || inet_pton(AF_INET, address, &parsed) != 1) {
+		snprintf(reason, reason_size, "expected an IPv4 address with a prefix (192.0.2.10/24)");
+		return -1;
+	}
+	return 0;
+}
+
+static bool hn_config_name_valid(const char *text)
+{
+	for (const char *c = text; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
+			return false;
+	return *text != '\0';
+}
+
+/* Converts text into the field of key; the reason says what was expected. */
+static int hn_config_set(struct hn_daemon_config *config, const struct hn_config_key *key,
+			 const char *text, char *reason, size_t reason_size)
+{
+	void *field = (char *)config + key->offset;
+	struct in_addr address;
+	if (key->size && strlen(text) >= key->size && key->kind != HN_KIND_U32 &&
+	    key->kind != HN_KIND_TARGETS && key->kind != HN_KIND_MODEL &&
+	    key->kind != HN_KIND_VERSION && key->kind != HN_KIND_TIEBREAKER &&
+	    key->kind != HN_KIND_BOOL) {
+		snprintf(reason, reason_size, "longer than %zu characters", key->size - 1);
+		return -1;
+	}
+	switch (key->kind) {
+	case HN_KIND_U32:
+		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
+	case HN_KIND_NAME:
+		if (!hn_config_name_valid(text))
+			goto invalid_name;
+		break;
+	case HN_KIND_TEXT:
+	case HN_KIND_IFNAME:
+		break;
+	case HN_KIND_IPV4:
+		if (inet_pton(AF_INET, text, &address) != 1) {
+			snprintf(reason, reason_size, "expected an IPv4 address, got '%s'", text);
+			return -1;
+		}
+		break;
+	case HN_KIND_CIDR:
+		if (hn_config_parse_cidr(text, reason, reason_size) != 0)
+			return -1;
+		break;
+	case HN_KIND_MODEL:
+		if (hn_model_parse(text, field) != 0) {
+			snprintf(reason, reason_size, "expected rack1, rack4 or virt1, got '%s'", text);
+			return -1;
+		}
+		return 0;
+	case HN_KIND_VERSION:
+		if (hn_version_parse(text, field) != 0) {
+			snprintf(reason, reason_size, "expected MAJOR.MINOR.PATCH, got '%s'", text);
+			return -1;
+		}
+		return 0;
+	case HN_KIND_TIEBREAKER:
+		if (hn_tiebreaker_parse(text, field) != 0) {
+			snprintf(reason, reason_size, "expected none, ping or fence, got '%s'", text);
+			return -1;
+		}
+		return 0;
+	case HN_KIND_BOOL:
+		if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0) {
+			snprintf(reason, reason_size, "expected yes or no, got '%s'", text);
+			return -1;
+		}
+		*(bool *)field = strcmp(text, "yes") == 0;
+		return 0;
+	case HN_KIND_TARGETS:
+		return hn_config_parse_targets(text, field, reason, reason_size);
+	case HN_KIND_ARRAY:
+		if (strcmp(text, "none") == 0)
+			text = "";
+		else if (!hn_config_name_valid(text))
+			goto invalid_name;
+		break;
+	}
+	snprintf(field, key->size, "%s", text);
+	return 0;
+invalid_name:
+	snprintf(reason, reason_size, "expected letters, digits, '_', '.' or '-', got '%s'", text);
+	return -1;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static char *hn_config_trim(char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t length = strlen(text);
+	while (length && isspace((unsigned char)text[length - 1]))
+		text[--length] = '\0';
+	return text;
+}
+
+/* One line: "" / "# comment" / "key = value". */
+static int hn_config_line(struct hn_daemon_config *config, struct hn_config_lines *lines,
+			  char *line, bool cluster_only, char *reason, size_t reason_size,
+			  char *key_name, size_t key_name_size)
+{
+	char *text = hn_config_trim(line);
+	if (!*text || *text == '#')
+		return 0;
+	char *equals = strchr(text, '=');
+	if (equals)
+		*equals = '\0';
+	snprintf(key_name, key_name_size, "%s", hn_config_trim(text));
+	if (!equals) {
+		snprintf(reason, reason_size, "expected 'key = value'");
+		return -1;
+	}
+	size_t index;
+	const struct hn_config_key *key = hn_config_key_find(key_name, &index);
+	if (!key || (cluster_only && !key->cluster_wide)) {
+		snprintf(reason, reason_size, key ? "not a cluster-wide setting" : "unknown key");
+		return -1;
+	}
+	if (lines->line[index] && !cluster_only) {
+		snprintf(reason, reason_size, "given twice (first on line %u)", lines->line[index]);
+		return -1;
+	}
+	char *value = hn_config_trim(equals + 1);
+	if (!*value) {
+		snprintf(reason, reason_size, "empty value");
+		return -1;
+	}
+	if (hn_config_set(config, key, value, reason, reason_size) != 0)
+		return -1;
+	lines->line[index] = lines->last_line;
+	return 0;
+}
+
+static int hn_config_read(struct hn_daemon_config *config, struct hn_config_lines *lines,
+			  const char *path, bool cluster_only, char *error, size_t error_size)
+{
+	FILE *file = fopen(path, "r");
+	if (!file) {
+		snprintf(error, error_size, "%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[HN_CONFIG_LINE_MAX], reason[HN_REASON_MAX], key_name[64];
+	int result = 0;
+	lines->last_line = 0;
+	while (fgets(line, sizeof(line), file)) {
+		lines->last_line++;
+		if (!strchr(line, '\n') && !feof(file)) {
+			snprintf(error, error_size, "%s:%u: line longer than %d characters", path,
+				 lines->last_line, HN_CONFIG_LINE_MAX - 2);
+			result = -1;
+			goto cleanup;
+		}
+		if (hn_config_line(config, lines, line, cluster_only, reason, sizeof(reason),
+				   key_name, sizeof(key_name)) != 0) {
+			snprintf(error, error_size, "%s:%u: key '%s': %s", path, lines->last_line,
+				 key_name, reason);
+			result = -1;
+			goto cleanup;
+		}
+	}
+cleanup:
+	fclose(file);
+	return result;
+}
+
+/* ----------------------------------------------------- whole-file checks */
+
+static unsigned hn_config_line_of(const struct hn_config_lines *lines, const char *name)
+{
+	size_t index;
+	if (!hn_config_key_find(name, &index) || !lines->line[index])
+		return lines->last_line;
+	return lines->line[index];
+}
+
+#define HN_CONFIG_FAIL(name, ...)                                                              \
+	do {                                                                                   \
+		int written = snprintf(error, error_size, "%s:%u: key '%s': ", config->path,   \
+				       hn_config_line_of(lines, name), name);                  \
+		if (written > 0 && (size_t)written < error_size)                               \
+			snprintf(error + written, error_size - (size_t)written, __VA_ARGS__);  \
+		return -1;                                                                     \
+	} while (0)
+
+static int hn_config_check(struct hn_daemon_config *config, const struct hn_config_lines *lines,
+			   char *error, size_t error_size)
+{
+	for (size_t i = 0; i < HN_CONFIG_KEY_COUNT; i++)
+		if (hn_config_keys[i].required && !lines->line[i])
+			HN_CONFIG_FAIL(hn_config_keys[i].name, "missing required key");
+	const struct hn_link_config *external = &config->links[HN_LINK_EXTERNAL];
+	if (external->interface[0] && (!external->address[0] || !external->peer[0]))
+		HN_CONFIG_FAIL(external->address[0] ? "external_peer" : "external_address",
+			       "required when external_interface is set");
+	if (!external->interface[0] && (external->address[0] || external->peer[0]))
+		HN_CONFIG_FAIL("external_interface", "required when external_address/peer is set");
+	if (config->cluster_ip[0] && !config->cluster_ip_interface[0]) {
+		if (!external->interface[0])
+			HN_CONFIG_FAIL("cluster_ip_interface", "required (no external_interface)");
+		snprintf(config->cluster_ip_interface, IF_NAMESIZE, "%s", external->interface);
+	}
+	const struct hn_timers *timers = &config->core.timers;
+	if (timers->dead_time_ms < 2 * timers->heartbeat_interval_ms)
+		HN_CONFIG_FAIL("dead_time_ms", "%u must be at least twice heartbeat_interval_ms (%u)",
+			       timers->dead_time_ms, timers->heartbeat_interval_ms);
+	if (config->core.tiebreaker == HN_TIEBREAKER_FENCE && !config->fence_command[0])
+		HN_CONFIG_FAIL("fence_command", "required by tiebreaker = fence");
+	if (config->core.tiebreaker == HN_TIEBREAKER_PING && !config->checks.ping_target_count)
+		HN_CONFIG_FAIL("ping_targets", "required by tiebreaker = ping");
+	if (config->checks.ping_timeout_ms >= config->health_interval_ms)
+		HN_CONFIG_FAIL("ping_timeout_ms", "must be shorter than health_interval_ms (%u)",
+			       config->health_interval_ms);
+	return 0;
+}
+
+/* --------------------------------------------------------------- public */
+
+static void hn_daemon_config_defaults(struct hn_daemon_config *config, const char *path)
+{
+	memset(config, 0, sizeof(*config));
+	snprintf(config->path, sizeof(config->path), "%s", path);
+	hn_config_defaults(&config->core);
+	config->port = 7400;
+	config->store_port = 7000;
+	config->pairing_port = 7401;
+	snprintf(config->key_file, sizeof(config->key_file), "/var/lib/hanode/cluster.key");
+	config->health_interval_ms = 1000;
+	config->checks.ping_timeout_ms = 500;
+	config->checks.command_timeout_ms = 5000;
+	snprintf(config->checks.raid_mdstat_path, HN_CHECKS_PATH_MAX, "/proc/mdstat");
+	config->command_timeout_ms = 5000;
+	snprintf(config->log_file, sizeof(config->log_file), "/var/log/hanode/cluster.log");
+	snprintf(config->control_socket, sizeof(config->control_socket), "/run/hanode/control.sock");
+	snprintf(config->data_dir, sizeof(config->data_dir), "/var/lib/hanode");
+}
+
+int hn_daemon_config_load(struct hn_daemon_config *config, const char *path, char *error,
+			  size_t error_size)
+{
+	struct hn_config_lines lines;
+	memset(&lines, 0, sizeof(lines));
+	hn_daemon_config_defaults(config, path);
+	if (hn_config_read(config, &lines, path, false, error, error_size) != 0)
+		return -1;
+	if (hn_config_check(config, &lines, error, error_size) != 0)
+		return -1;
+	config->checks.command_timeout_ms = config->command_timeout_ms;
+	char overlay[HN_CONFIG_PATH_MAX + 16];
+	snprintf(overlay, sizeof(overlay), "%s/cluster.conf", config->data_dir);
+	FILE *probe = fopen(overlay, "r");
+	if (!probe)
+		return 0;
+	fclose(probe);
+	struct hn_config_lines overlay_lines;
+	memset(&overlay_lines, 0, sizeof(overlay_lines));
+	if (hn_config_read(config, &overlay_lines, overlay, true, error, error_size) != 0)
+		return -1;
+	return hn_config_check(config, &lines, error, error_size);
+}
+
+int hn_daemon_config_cluster_text(const struct hn_daemon_config *config, char *text,
+				  size_t text_size)
+{
+	const struct hn_timers *timers = &config->core.timers;
+	int written = snprintf(text, text_size,
+			       "heartbeat_interval_ms=%u dead_time_ms=%u wait_for_peer_ms=%u "
+			       "fence_delay_ms=%u retransmit_ms=%u tiebreaker=%s%s%s",
+			       timers->heartbeat_interval_ms, timers->dead_time_ms,
+			       timers->wait_for_peer_ms, timers->fence_delay_ms,
+			       timers->retransmit_ms, hn_tiebreaker_name(config->core.tiebreaker),
+			       config->cluster_ip[0] ? " cluster_ip=" : "", config->cluster_ip);
+	return written < 0 || (size_t)written >= text_size ? -1 : 0;
+}
+
+void hn_daemon_config_cluster_ip_address(const struct hn_daemon_config *config, char *address,
+					 size_t address_size)
+{
+	snprintf(address, address_size, "%s", config->cluster_ip);
+	char *slash = strchr(address, '/');
+	if (slash)
+		*slash = '\0';
+}

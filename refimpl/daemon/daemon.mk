@@ -1,0 +1,60 @@
+# refimpl/daemon/daemon.mk - hanode (the daemon), hactl (the CLI), the wire
+# codec's CUnit test and the pytest suite of the real binaries.
+#
+# Targets: $(BIN)/hanode $(BIN)/hactl (in ALL_BINS), $(BUILD)/tests/test_proto (in
+# UNIT_TESTS), proto-test, daemon-test (pytest of refimpl/tests, needs root
+# for network namespaces), $(BUILD)/static/hanode and $(BUILD)/static/hactl
+# (fully static, for the busybox guest), daemon-static.
+#
+# The platform modules (netif, checks, runner, persist) come from
+# refimpl/daemon/platform.mk as HN_PLATFORM_OBJS; the core from core.mk as
+# HNCORE_LIB.
+
+-include refimpl/daemon/platform.mk
+
+HN_SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
+HN_SODIUM_LIBS := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
+HN_CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+
+HN_DAEMON_OBJS := $(addprefix $(BUILD)/refimpl/daemon/, \
+	hanode.o loop.o config.o links.o control.o clusterlog.o kvserver.o pairing.o)
+# proto.o is linked as an object so the binaries do not depend on whether
+# core.mk puts it into the archive too (an archive member is only pulled in
+# for symbols still undefined, so there is no duplicate).
+HN_PROTO_OBJ := $(BUILD)/refimpl/core/proto.o
+HN_CLI_OBJS := $(BUILD)/refimpl/cli/hactl.o $(BUILD)/refimpl/daemon/pairing.o $(HNCORE_LIB)
+
+$(BUILD)/refimpl/daemon/%.o $(BUILD)/refimpl/cli/%.o $(BUILD)/refimpl/core/proto.o \
+$(BUILD)/refimpl/tests/test_proto.o: CPPFLAGS += -Irefimpl/core -Irefimpl/daemon $(HN_SODIUM_CFLAGS)
+
+$(BIN)/hanode: $(HN_DAEMON_OBJS) $(HN_PROTO_OBJ) $(HN_PLATFORM_OBJS) $(HNCORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HN_SODIUM_LIBS)
+
+$(BIN)/hactl: $(HN_CLI_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HN_SODIUM_LIBS)
+
+$(BUILD)/tests/test_proto: $(BUILD)/refimpl/tests/test_proto.o $(HN_PROTO_OBJ) $(HNCORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HN_SODIUM_LIBS) $(HN_CUNIT_LIBS)
+
+$(BUILD)/static/hanode: $(HN_DAEMON_OBJS) $(HN_PROTO_OBJ) $(HN_PLATFORM_OBJS) $(HNCORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS) -o $@ $^ -lsodium
+
+$(BUILD)/static/hactl: $(HN_CLI_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS) -o $@ $^ -lsodium
+
+ALL_BINS += $(BIN)/hanode $(BIN)/hactl
+UNIT_TESTS += $(BUILD)/tests/test_proto
+
+.PHONY: proto-test daemon-test daemon-static
+proto-test: $(BUILD)/tests/test_proto
+	$(BUILD)/tests/test_proto
+
+daemon-static: $(BUILD)/static/hanode $(BUILD)/static/hactl
+
+daemon-test: $(BIN)/hanode $(BIN)/hactl
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q refimpl/tests

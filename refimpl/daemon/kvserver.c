@@ -1,0 +1,236 @@
+/*
+ * kvserver.c - TCP server of the store's line protocol (see kvserver.h).
+ *
+ * Each client has one bounded input buffer. Lines are served in order;
+ * while a PUT waits for the core, reading stops (the kernel's socket
+ * buffer then holds back a client that pipelines too much: natural
+ * back-pressure instead of an unbounded queue). Answers are short and
+ * written with MSG_DONTWAIT; a client that does not read its answers is
+ * disconnected.
+ */
+#include "kvserver.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ parsing */
+
+static int hn_kv_key_valid(const char *key, size_t length)
+{
+	if (length == 0 || length >= HN_KEY_MAX)
+		return 0;
+	for (size_t i = 0; i < length; i++)
+		if (!isalnum((unsigned char)key[i]) && !strchr("_./-", key[i]))
+			return 0;
+	return 1;
+}
+
+int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason,
+		size_t reason_size)
+{
+	memset(request, 0, sizeof(*request));
+	const char *key = NULL;
+	if (strncmp(line, "GET ", 4) == 0) {
+		request->kind = HN_KV_GET;
+		key = line + 4;
+	} else if (strncmp(line, "PUT ", 4) == 0) {
+		request->kind = HN_KV_PUT;
+		key = line + 4;
+	} else {
+		snprintf(reason, reason_size, "unknown command (expected GET or PUT)");
+		return -1;
+	}
+	size_t key_length = strcspn(key, " ");
+	if (!hn_kv_key_valid(key, key_length)) {
+		snprintf(reason, reason_size, "bad key (1..%d of [A-Za-z0-9_./-])", HN_KEY_MAX - 1);
+		return -1;
+	}
+	memcpy(request->key, key, key_length);
+	const char *rest = key + key_length;
+	if (request->kind == HN_KV_GET) {
+		if (*rest) {
+			snprintf(reason, reason_size, "GET takes one key");
+			return -1;
+		}
+		return 0;
+	}
+	const char *value = *rest ? rest + 1 : rest;
+	size_t value_length = strlen(value);
+	for (size_t i = 0; i < value_length; i++)
+		if (!isprint((unsigned char)value[i]))
+			value_length = HN_VALUE_MAX;
+	if (value_length == 0 || value_length >= HN_VALUE_MAX) {
+		snprintf(reason, reason_size, "bad value (1..%d printable bytes)", HN_VALUE_MAX - 1);
+		return -1;
+	}
+	memcpy(request->value, value, value_length);
+	return 0;
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void hn_kv_client_close(struct hn_kvserver *server, struct hn_kv_client *client)
+{
+	if (client->fd < 0)
+		return;
+	hn_loop_watch_remove(server->loop, client->fd);
+	close(client->fd);
+	client->fd = -1;
+	client->used = 0;
+	client->waiting_id = 0;
+}
+
+static int hn_kv_send(struct hn_kv_client *client, const char *answer)
+{
+	char line[HN_VALUE_MAX + 64];
+	int length = snprintf(line, sizeof(line), "%s\n", answer);
+	if (length < 0 || (size_t)length >= sizeof(line))
+		return -1;
+	return send(client->fd, line, (size_t)length, MSG_DONTWAIT | MSG_NOSIGNAL) == length ? 0 : -1;
+}
+
+/* Serve complete lines from the buffer until one waits for the core. */
+static void hn_kv_client_serve(struct hn_kvserver *server, struct hn_kv_client *client)
+{
+	while (client->fd >= 0 && !client->waiting_id) {
+		char *newline = memchr(client->buffer, '\n', client->used);
+		if (!newline)
+			break;
+		*newline = '\0';
+		if (newline > client->buffer && newline[-1] == '\r')
+			newline[-1] = '\0';
+		struct hn_kv_request request;
+		char answer[HN_VALUE_MAX + 32], reason[96];
+		int later = 0;
+		if (hn_kv_parse(client->buffer, &request, reason, sizeof(reason)) != 0) {
+			snprintf(answer, sizeof(answer), "ERR %s", reason);
+		} else {
+			request.request_id = ++server->next_request_id;
+			later = server->handler(server->handler_arg, &request, answer, sizeof(answer));
+		}
+		size_t consumed = (size_t)(newline - client->buffer) + 1;
+		memmove(client->buffer, newline + 1, client->used - consumed);
+		client->used -= consumed;
+		if (later == 1) {
+			client->waiting_id = request.request_id;
+		} else if (hn_kv_send(client, answer) != 0) {
+			hn_kv_client_close(server, client);
+		}
+	}
+	if (client->fd >= 0)
+		hn_loop_watch_events(server->loop, client->fd, client->waiting_id ? 0 : POLLIN);
+}
+
+static void hn_kv_on_client(void *arg, int fd, short revents)
+{
+	struct hn_kvserver *server = arg;
+	struct hn_kv_client *client = NULL;
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX && !client; i++)
+		if (server->clients[i].fd == fd)
+			client = &server->clients[i];
+	(void)revents;
+	if (!client)
+		return;
+	ssize_t got = recv(fd, client->buffer + client->used, sizeof(client->buffer) - client->used,
+			   MSG_DONTWAIT);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0) {
+		hn_kv_client_close(server, client);
+		return;
+	}
+	client->used += (size_t)got;
+	if (client->used == sizeof(client->buffer) &&
+	    !memchr(client->buffer, '\n', client->used)) {
+		hn_kv_send(client, "ERR line too long");
+		hn_kv_client_close(server, client);
+		return;
+	}
+	hn_kv_client_serve(server, client);
+}
+
+static void hn_kv_on_listen(void *arg, int fd, short revents)
+{
+	struct hn_kvserver *server = arg;
+	(void)revents;
+	int client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (client_fd < 0)
+		return;
+	char error[128];
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++) {
+		struct hn_kv_client *client = &server->clients[i];
+		if (client->fd >= 0)
+			continue;
+		if (hn_loop_watch_add(server->loop, client_fd, POLLIN, hn_kv_on_client, server, error,
+				      sizeof(error)) != 0)
+			break;
+		*client = (struct hn_kv_client){.fd = client_fd};
+		return;
+	}
+	send(client_fd, "ERR busy\n", 9, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(client_fd);
+}
+
+/* -------------------------------------------------------------- server */
+
+int hn_kvserver_open(struct hn_kvserver *server, struct hn_loop *loop, uint32_t port,
+		     hn_kvserver_request_fn *handler, void *handler_arg, char *error,
+		     size_t error_size)
+{
+	memset(server, 0, sizeof(*server));
+	server->listen_fd = -1;
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++)
+		server->clients[i].fd = -1;
+	server->loop = loop;
+	server->handler = handler;
+	server->handler_arg = handler_arg;
+	int one = 1;
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				      .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+	    listen(fd, HN_KVSERVER_CLIENTS_MAX) != 0) {
+		snprintf(error, error_size, "hn_kvserver_open: port %u: %s", port, strerror(errno));
+		goto fail;
+	}
+	if (hn_loop_watch_add(loop, fd, POLLIN, hn_kv_on_listen, server, error, error_size) != 0)
+		goto fail;
+	server->listen_fd = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void hn_kvserver_close(struct hn_kvserver *server)
+{
+	if (!server || server->listen_fd < 0)
+		return;
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++)
+		hn_kv_client_close(server, &server->clients[i]);
+	hn_loop_watch_remove(server->loop, server->listen_fd);
+	close(server->listen_fd);
+	server->listen_fd = -1;
+}
+
+void hn_kvserver_reply(struct hn_kvserver *server, uint64_t request_id, const char *answer)
+{
+	for (size_t i = 0; request_id && i < HN_KVSERVER_CLIENTS_MAX; i++) {
+		struct hn_kv_client *client = &server->clients[i];
+		if (client->fd < 0 || client->waiting_id != request_id)
+			continue;
+		client->waiting_id = 0;
+		if (hn_kv_send(client, answer) != 0)
+			hn_kv_client_close(server, client);
+		else
+			hn_kv_client_serve(server, client);
+		return;
+	}
+}
