@@ -236,7 +236,7 @@ enum hn_action_kind {
 	HN_ACTION_FENCE,              /* power off the peer; answer with FENCE_RESULT */
 	HN_ACTION_PERSIST,            /* u.entry: write durably before what follows */
 	HN_ACTION_STORE_RESET,        /* drop every entry (full resync follows) */
-	HN_ACTION_CLIENT_REPLY,       /* u.reply: answer a client write */
+	HN_ACTION_CLIENT_REPLY,       /* u.reply: answer a client write; ok: text is its seq in decimal */
 	HN_ACTION_ADMIN_REPLY,        /* u.reply: answer an admin command */
 };
 

@@ -1,0 +1,811 @@
+/*
+ * fsm.c - roles and states of the reference node: the transition table, the
+ * one function that changes role or state, heartbeats, timers and status.
+ *
+ * The core is pure (see hn_core.h): hn_node_step() takes one event and the
+ * time, updates what the node knows, then re-evaluates every rule at that
+ * time (hn_fsm_evaluate). Rules are level-triggered: a standby that should be
+ * active becomes active at the first step at which the rule holds, whichever
+ * event caused it, and hn_node_next_deadline_ms() names the exact time at
+ * which a rule can start to hold because of time alone (a link dies, the
+ * wait-for-all ends, a fence delay ends, a heartbeat or a retransmission is
+ * due). A simulator can therefore jump from deadline to deadline.
+ *
+ *                      START
+ *                        |
+ *                        v          peer seen (active -> standby;
+ *                  +----------+     otherwise tie-break)
+ *       +----------| starting |--------------------+
+ *       | wait-for-all over,  +----------+         |
+ *       | no peer, not outdated    |               v
+ *       v                          |  fault/  +-----------+  takeover rule
+ *  +--------+  release (fault,     |  isolated| standby   |-----------+
+ *  | active |<---------------------+--------->| normal    |           |
+ *  | normal |  maintenance, yield, split-brain +-----------+           |
+ *  +--------+---------------------------------> ^  ^  |               |
+ *     ^  | checks fail            checks pass   |  |  | admin         |
+ *     |  v                                      |  |  v maintenance   |
+ *     | +-------+ +---------+                   |  | +-------------+  |
+ *     | | fault | | isolated|-------------------+  +-| maintenance |  |
+ *     | +-------+ +---------+   (standby)          off+-------------+  |
+ *     +--------------------------------------------------------------+
+ *   disconnect (admin or peer's DISCONNECT): any role -> disconnected,
+ *       role frozen; reconnect (either node) -> normal, same role.
+ *   disband (admin or peer's DISBAND): any -> standalone (final); the
+ *       active keeps its resources, a standby does not start them.
+ *
+ * Decisions (SPEC plus the refinements documented here):
+ * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
+ *   and at once on every role/state change. A link is alive while a
+ *   heartbeat came on it within dead_time_ms (carrier down kills it at
+ *   once); the peer is dead when no link is alive.
+ * - Takeover (fsm_checks.c): a standby in state normal, not outdated, with
+ *   healthy checks takes over when (a) the peer is dead (tie-breaker), (b)
+ *   the alive peer is a non-eligible standby or yields, (c) both are
+ *   eligible standbys and we have newer data or the lower node id. (b) and
+ *   (c) require the peer's last heartbeat to say standby, and wait one
+ *   heartbeat interval after our own last change, so that a peer that
+ *   changed at the same moment (took over by (a), left maintenance) is seen
+ *   first; under the ping tie-breaker they never act while the cluster IP
+ *   answers. Two nodes starting together therefore settle the tie 200 ms
+ *   after they see each other.
+ * - A node answers a peer that comes back (dead -> alive) with heartbeats at
+ *   once, so a returning node joins within two packet delays.
+ * - Under the fence tie-breaker, a node whose wait-for-all ends without a
+ *   peer becomes a normal standby and goes through the standby's fencing
+ *   (delay, FENCE, active on success) instead of becoming active directly.
+ * - Data safety (store.c): a write that is not replicated is answered only
+ *   when the peer confirmed it is outdated, or is dead (and fenced under
+ *   fence); a standby that sees newer data on its peer marks itself
+ *   outdated; a resynced standby stays outdated until the active's
+ *   heartbeat confirms. What no two-node cluster without a witness can do is
+ *   left as it is: after a full partition the active (none/ping) answers
+ *   alone, so if it then fails the standby takes over without those writes,
+ *   and a restarted node that sees no peer becomes active alone after
+ *   wait-for-all (SPEC) even if its data is old.
+ * - Becoming active always starts a new data generation (fork_seq = our
+ *   last_seq): whatever the old active may have written without us can then
+ *   be detected from generations alone (see store.c).
+ * - A refused (incompatible) peer is not part of the cluster: its
+ *   heartbeats do not keep it alive. It still blocks us from becoming active
+ *   while it is active or has the lower node id, so two refusing nodes that
+ *   start together do not both go active alone.
+ * - Disconnect propagation uses edges: the admin's node (origin) sets
+ *   DISCONNECT; a peer freezes on the rising edge of that flag. Reconnect on
+ *   the origin clears the flag (falling edge resumes the peer); reconnect on
+ *   the follower changes its state to normal, and the origin resumes when
+ *   it sees its peer leave the disconnected state.
+ * - A switchover asked on the standby sets SWITCHOVER_REQUEST in its
+ *   heartbeats for 2 x dead_time_ms; the active treats it as its own admin
+ *   switchover (same checks).
+ * - The time before the first HN_EVENT_HEALTH counts as healthy with no
+ *   ping targets.
+ */
+#include "fsm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ actions */
+
+struct hn_action *hn_actions_push(struct hn_node *node, struct hn_actions *actions,
+				  enum hn_action_kind kind)
+{
+	if (actions->count >= HN_ACTIONS_MAX) {
+		node->actions_dropped++;
+		return NULL;
+	}
+	struct hn_action *action = &actions->items[actions->count++];
+	memset(action, 0, sizeof(*action));
+	action->kind = kind;
+	action->link = HN_LINK_SYNC;
+	return action;
+}
+
+const char *hn_display_state(enum hn_role role, enum hn_state state)
+{
+	if (state == HN_STATE_NORMAL)
+		return hn_role_name(role);
+	return hn_state_name(state);
+}
+
+void hn_emit_log(struct hn_node *node, struct hn_actions *actions, const char *event,
+		 const char *reason, uint64_t lost_writes)
+{
+	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
+	if (action == NULL)
+		return;
+	const char *display = hn_display_state(node->role, node->state);
+	snprintf(action->u.log.event, sizeof(action->u.log.event), "%s", event);
+	snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", display);
+	snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", display);
+	snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
+	action->u.log.lost_writes = lost_writes;
+}
+
+void hn_emit_notify(struct hn_node *node, struct hn_actions *actions, enum hn_notify_kind kind,
+		    const char *text)
+{
+	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_NOTIFY);
+	if (action == NULL)
+		return;
+	action->u.notify.kind = kind;
+	snprintf(action->u.notify.text, sizeof(action->u.notify.text), "%s", text);
+}
+
+void hn_emit_admin_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
+			 bool ok, const char *text)
+{
+	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_ADMIN_REPLY);
+	if (action == NULL)
+		return;
+	action->u.reply.request_id = request_id;
+	action->u.reply.ok = ok;
+	snprintf(action->u.reply.text, sizeof(action->u.reply.text), "%s", text);
+}
+
+static uint32_t hn_heartbeat_flags(const struct hn_node *node)
+{
+	uint32_t flags = 0;
+	if (node->state == HN_STATE_MAINTENANCE)
+		flags |= HN_HB_MAINTENANCE;
+	if (node->store.outdated)
+		flags |= HN_HB_OUTDATED;
+	if (node->store.peer_outdated && node->role == HN_ROLE_ACTIVE)
+		flags |= HN_HB_PEER_OUTDATED;
+	if (node->yielding)
+		flags |= HN_HB_YIELD;
+	if (node->disconnect_origin)
+		flags |= HN_HB_DISCONNECT;
+	if (node->state == HN_STATE_STANDALONE)
+		flags |= HN_HB_DISBAND;
+	if (node->took_over && node->role == HN_ROLE_ACTIVE)
+		flags |= HN_HB_TOOK_OVER;
+	if (node->peer.refused)
+		flags |= HN_HB_INCOMPATIBLE;
+	if (node->switchover_requested)
+		flags |= HN_HB_SWITCHOVER_REQUEST;
+	return flags;
+}
+
+static void hn_heartbeat_fill(const struct hn_node *node, struct hn_heartbeat *heartbeat)
+{
+	memset(heartbeat, 0, sizeof(*heartbeat));
+	heartbeat->protocol_version = node->config.protocol_version;
+	heartbeat->sender = node->config.self;
+	heartbeat->role = node->role;
+	heartbeat->state = node->state;
+	heartbeat->flags = hn_heartbeat_flags(node);
+	heartbeat->health = node->health;
+	heartbeat->generation = node->store.generation;
+	heartbeat->last_seq = node->store.last_seq;
+	heartbeat->writes_in_generation = hn_store_writes_in_generation(&node->store);
+	if (node->role == HN_ROLE_ACTIVE)
+		heartbeat->active_for_ms = node->now_ms - node->active_since_ms;
+	heartbeat->split_brain_loser = node->split_brain_loser;
+}
+
+/* Send a heartbeat on every link whose carrier is up, and restart the
+ * heartbeat interval so a change is followed by a regular beat. */
+void hn_emit_heartbeats(struct hn_node *node, struct hn_actions *actions)
+{
+	for (int link = 0; link < HN_LINKS; link++) {
+		if (!node->carrier[link])
+			continue;
+		struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_SEND_HEARTBEAT);
+		if (action == NULL)
+			return;
+		action->link = (enum hn_link)link;
+		hn_heartbeat_fill(node, &action->u.heartbeat);
+	}
+	node->next_heartbeat_ms = node->now_ms + node->config.timers.heartbeat_interval_ms;
+}
+
+/* ----------------------------------------------------- the one change */
+
+static void hn_transition_record_add(struct hn_node *node, const char *from, const char *to,
+				     const char *reason)
+{
+	if (node->transition_count == HN_TRANSITIONS_KEPT) {
+		memmove(&node->transitions[0], &node->transitions[1],
+			sizeof(node->transitions[0]) * (HN_TRANSITIONS_KEPT - 1));
+		node->transition_count--;
+	}
+	struct hn_transition_record *record = &node->transitions[node->transition_count++];
+	record->at_ms = node->now_ms;
+	snprintf(record->from, sizeof(record->from), "%s", from);
+	snprintf(record->to, sizeof(record->to), "%s", to);
+	snprintf(record->reason, sizeof(record->reason), "%s", reason);
+}
+
+/* Every role or state change goes through here: resources first (in the
+ * order SPEC needs for a clean hand-over), then the log record, then an
+ * immediate heartbeat so the peer reacts without waiting for the dead time. */
+void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state state,
+		       struct hn_actions *actions, const char *reason)
+{
+	if (role == node->role && state == node->state)
+		return;
+	char from[24];
+	snprintf(from, sizeof(from), "%s", hn_display_state(node->role, node->state));
+	const char *to = hn_display_state(role, state);
+	if (role == HN_ROLE_ACTIVE && node->role != HN_ROLE_ACTIVE) {
+		hn_actions_push(node, actions, HN_ACTION_IP_ADD);
+		hn_actions_push(node, actions, HN_ACTION_SERVICES_START);
+		node->active_since_ms = node->now_ms;
+	} else if (role != HN_ROLE_ACTIVE && node->role == HN_ROLE_ACTIVE) {
+		hn_actions_push(node, actions, HN_ACTION_IP_REMOVE);
+		hn_actions_push(node, actions, HN_ACTION_SERVICES_STOP);
+		node->took_over = false;
+		node->split_brain_loser = 0;
+		hn_store_on_release(node, actions);
+	}
+	node->role = role;
+	node->state = state;
+	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
+	if (action != NULL) {
+		snprintf(action->u.log.event, sizeof(action->u.log.event), "transition");
+		snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", from);
+		snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", to);
+		snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
+	}
+	hn_transition_record_add(node, from, to, reason);
+	node->changed_ms = node->now_ms;
+	hn_emit_heartbeats(node, actions);
+}
+
+/* Standby -> active in state normal: a new generation, then the change. */
+void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead,
+		      bool notify, const char *reason)
+{
+	hn_store_fork(node, node->store.last_seq);
+	hn_store_on_become_active(node);
+	node->took_over = peer_dead;
+	node->yielding = false;
+	node->switchover_requested = false;
+	node->fence_phase = HN_FENCE_IDLE;
+	hn_set_role_state(node, HN_ROLE_ACTIVE, HN_STATE_NORMAL, actions, reason);
+	if (notify)
+		hn_emit_notify(node, actions, HN_NOTIFY_FAILOVER, reason);
+}
+
+/* -------------------------------------------------------------- facts */
+
+bool hn_link_alive(const struct hn_node *node, enum hn_link link)
+{
+	return node->carrier[link] && node->peer.link_heard[link] &&
+	       node->now_ms < node->peer.link_heard_ms[link] + node->config.timers.dead_time_ms;
+}
+
+bool hn_peer_alive(const struct hn_node *node)
+{
+	return hn_link_alive(node, HN_LINK_SYNC) || hn_link_alive(node, HN_LINK_EXTERNAL);
+}
+
+bool hn_ping_ok(const struct hn_health *health)
+{
+	return health->ping_total == 0 || health->ping_reachable > 0;
+}
+
+bool hn_health_ok(const struct hn_health *health)
+{
+	return health->raid_ok && health->services_ok;
+}
+
+/* ------------------------------------------------------ event handlers */
+
+static void hn_fsm_on_start(struct hn_node *node, const struct hn_event *event,
+			    struct hn_actions *actions)
+{
+	(void)event;
+	char reason[HN_REASON_MAX];
+	node->started = true;
+	node->start_ms = node->now_ms;
+	node->state = HN_STATE_STARTING;
+	node->role = HN_ROLE_STANDBY;
+	snprintf(reason, sizeof(reason), "%s starting, waiting up to %u ms for the peer",
+		 node->config.self.name, node->config.timers.wait_for_peer_ms);
+	hn_emit_log(node, actions, "start", reason, 0);
+	hn_emit_heartbeats(node, actions);
+}
+
+static void hn_fsm_on_nothing(struct hn_node *node, const struct hn_event *event,
+			      struct hn_actions *actions)
+{
+	/* Time passed (TICK), or a standalone node hears its former peer: the
+	 * rules are re-evaluated after every event anyway. */
+	(void)node;
+	(void)event;
+	(void)actions;
+}
+
+static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
+			   struct hn_actions *actions)
+{
+	enum hn_link link = event->link;
+	bool up = event->u.carrier_up;
+	if (node->carrier[link] == up)
+		return;
+	node->carrier[link] = up;
+	if (!up)
+		node->peer.link_heard[link] = false; /* carrier loss kills the link at once */
+	char reason[HN_REASON_MAX];
+	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
+		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
+	hn_emit_log(node, actions, "health", reason, 0);
+}
+
+static void hn_fsm_on_health(struct hn_node *node, const struct hn_event *event,
+			     struct hn_actions *actions)
+{
+	(void)actions;
+	node->health = event->u.health;
+}
+
+/* A refused peer is remembered apart from the cluster peer: it blocks us
+ * from becoming active (see the header) but never keeps the peer alive. */
+static void hn_fsm_note_refused(struct hn_node *node, const struct hn_heartbeat *heartbeat,
+				const char *reason, struct hn_actions *actions)
+{
+	struct hn_peer *peer = &node->peer;
+	peer->refused = true;
+	snprintf(peer->refusal, sizeof(peer->refusal), "%s", reason);
+	peer->refused_alive = true;
+	peer->refused_heard_ms = node->now_ms;
+	peer->refused_role = heartbeat->role;
+	peer->refused_node_id = heartbeat->sender.node_id;
+	if (peer->refusal_logged)
+		return;
+	peer->refusal_logged = true;
+	char text[HN_REASON_MAX];
+	snprintf(text, sizeof(text), "%.31s refused: %.100s", heartbeat->sender.name, reason);
+	hn_emit_log(node, actions, "refused", text, 0);
+	hn_emit_notify(node, actions, HN_NOTIFY_JOIN_REFUSED, text);
+}
+
+/* Returns true if the heartbeat comes from a peer we may form a cluster with. */
+static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat *heartbeat,
+				struct hn_actions *actions)
+{
+	char reason[HN_REASON_MAX];
+	struct hn_peer *peer = &node->peer;
+	enum hn_compat_verdict verdict =
+		hn_compat_check(&node->config.self, &heartbeat->sender,
+				node->config.protocol_version, heartbeat->protocol_version, reason,
+				sizeof(reason));
+	if (verdict != HN_COMPAT_REFUSED && (heartbeat->flags & HN_HB_INCOMPATIBLE)) {
+		snprintf(reason, sizeof(reason), "%s refuses this node", heartbeat->sender.name);
+		verdict = HN_COMPAT_REFUSED;
+	}
+	if (verdict == HN_COMPAT_REFUSED) {
+		hn_fsm_note_refused(node, heartbeat, reason, actions);
+		return false;
+	}
+	if (peer->refused) {
+		peer->refused = false;
+		peer->refusal_logged = false;
+		peer->refused_alive = false;
+		peer->refusal[0] = '\0';
+	}
+	if (verdict == HN_COMPAT_WARN && !peer->warning_logged) {
+		peer->warning_logged = true;
+		hn_emit_log(node, actions, "health", reason, 0);
+	}
+	return true;
+}
+
+static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *event,
+				struct hn_actions *actions)
+{
+	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
+	struct hn_peer *peer = &node->peer;
+	if (!hn_fsm_check_compat(node, heartbeat, actions))
+		return;
+	peer->previous_flags = peer->heard ? peer->last.flags : 0;
+	peer->previous_state = peer->heard ? peer->last.state : HN_STATE_STARTING;
+	peer->last = *heartbeat;
+	peer->heard = true;
+	peer->last_heard_ms = node->now_ms;
+	if (node->carrier[event->link]) {
+		peer->link_heard[event->link] = true;
+		peer->link_heard_ms[event->link] = node->now_ms;
+	}
+	hn_store_note_peer_generation(node, &heartbeat->generation);
+	hn_fsm_check_peer_flags(node, actions);
+}
+
+static void hn_fsm_on_data(struct hn_node *node, const struct hn_event *event,
+			   struct hn_actions *actions)
+{
+	if (node->peer.refused)
+		return;
+	hn_store_on_data(node, &event->u.data, actions);
+}
+
+static bool hn_key_valid(const char *key)
+{
+	size_t length = strnlen(key, HN_KEY_MAX);
+	if (length == 0 || length >= HN_KEY_MAX)
+		return false;
+	return strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") ==
+	       length;
+}
+
+static bool hn_value_valid(const char *value)
+{
+	size_t length = strnlen(value, HN_VALUE_MAX);
+	if (length == 0 || length >= HN_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < length; i++) {
+		if ((unsigned char)value[i] < 0x20 || (unsigned char)value[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void hn_client_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
+			    const char *text)
+{
+	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_CLIENT_REPLY);
+	if (action == NULL)
+		return;
+	action->u.reply.request_id = request_id;
+	action->u.reply.ok = false;
+	snprintf(action->u.reply.text, sizeof(action->u.reply.text), "%s", text);
+}
+
+static void hn_fsm_on_client_write(struct hn_node *node, const struct hn_event *event,
+				   struct hn_actions *actions)
+{
+	uint64_t request_id = event->u.write.request_id;
+	if (!hn_key_valid(event->u.write.key)) {
+		hn_client_reply(node, actions, request_id, "bad key");
+		return;
+	}
+	if (!hn_value_valid(event->u.write.value)) {
+		hn_client_reply(node, actions, request_id, "bad value");
+		return;
+	}
+	if (!hn_node_serves_clients(node)) {
+		hn_client_reply(node, actions, request_id, "standby");
+		return;
+	}
+	hn_store_client_write(node, request_id, event->u.write.key, event->u.write.value, false,
+			      actions);
+}
+
+static void hn_fsm_on_admin_event(struct hn_node *node, const struct hn_event *event,
+				  struct hn_actions *actions)
+{
+	hn_fsm_on_admin(node, event, actions);
+}
+
+static void hn_fsm_on_fence_event(struct hn_node *node, const struct hn_event *event,
+				  struct hn_actions *actions)
+{
+	hn_fsm_on_fence_result(node, event->u.fence_ok, actions);
+}
+
+/* --------------------------------------------------- transition table */
+
+typedef void hn_fsm_handler(struct hn_node *node, const struct hn_event *event,
+			    struct hn_actions *actions);
+
+#define HN_S(state) (1u << (state))
+#define HN_S_UNSTARTED (1u << HN_STATE_COUNT) /* before HN_EVENT_START */
+#define HN_S_STARTED ((1u << HN_STATE_COUNT) - 1)
+#define HN_S_ANY (HN_S_STARTED | HN_S_UNSTARTED)
+#define HN_S_CLUSTER (HN_S_STARTED & ~HN_S(HN_STATE_STANDALONE))
+
+/* {states, event, handler}: the first row whose state set holds the
+ * node's state handles the event. What the event leads to (the next role
+ * and state) is decided by the rules of fsm_checks.c that run after every
+ * event, because most transitions depend on several facts at once (peer
+ * silent AND not outdated AND tie-breaker allows). An event without a row is
+ * logged and ignored. */
+static const struct {
+	uint32_t states;
+	enum hn_event_kind kind;
+	hn_fsm_handler *handler;
+} hn_fsm_table[] = {
+	{HN_S_UNSTARTED, HN_EVENT_START, hn_fsm_on_start},
+	{HN_S_ANY, HN_EVENT_TICK, hn_fsm_on_nothing},
+	{HN_S_ANY, HN_EVENT_LINK, hn_fsm_on_link},
+	{HN_S_ANY, HN_EVENT_HEALTH, hn_fsm_on_health},
+	{HN_S_CLUSTER, HN_EVENT_HEARTBEAT, hn_fsm_on_heartbeat},
+	{HN_S(HN_STATE_STANDALONE), HN_EVENT_HEARTBEAT, hn_fsm_on_nothing},
+	{HN_S_CLUSTER, HN_EVENT_DATA, hn_fsm_on_data},
+	{HN_S(HN_STATE_STANDALONE), HN_EVENT_DATA, hn_fsm_on_nothing},
+	{HN_S_STARTED, HN_EVENT_ADMIN, hn_fsm_on_admin_event},
+	{HN_S_STARTED, HN_EVENT_CLIENT_WRITE, hn_fsm_on_client_write},
+	{HN_S_STARTED, HN_EVENT_FENCE_RESULT, hn_fsm_on_fence_event},
+};
+
+static const char *hn_event_name(enum hn_event_kind kind)
+{
+	static const char *const names[] = {
+		[HN_EVENT_START] = "start",         [HN_EVENT_TICK] = "tick",
+		[HN_EVENT_HEARTBEAT] = "heartbeat", [HN_EVENT_LINK] = "link",
+		[HN_EVENT_HEALTH] = "health",       [HN_EVENT_ADMIN] = "admin",
+		[HN_EVENT_DATA] = "data",           [HN_EVENT_CLIENT_WRITE] = "client write",
+		[HN_EVENT_FENCE_RESULT] = "fence result",
+	};
+	return names[kind];
+}
+
+static hn_fsm_handler *hn_fsm_lookup(const struct hn_node *node, enum hn_event_kind kind)
+{
+	uint32_t state_bit = node->started ? HN_S(node->state) : HN_S_UNSTARTED;
+	for (size_t i = 0; i < sizeof(hn_fsm_table) / sizeof(hn_fsm_table[0]); i++) {
+		if (hn_fsm_table[i].kind == kind && (hn_fsm_table[i].states & state_bit))
+			return hn_fsm_table[i].handler;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ the step */
+
+static bool hn_string_terminated(const char *text, size_t size)
+{
+	return memchr(text, '\0', size) != NULL;
+}
+
+/* Why an event cannot be used, or NULL if it can. */
+static const char *hn_event_malformed(const struct hn_node *node, const struct hn_event *event,
+				      uint64_t now_ms)
+{
+	if (now_ms < node->now_ms)
+		return "time went backwards";
+	if (event->kind < HN_EVENT_START || event->kind > HN_EVENT_FENCE_RESULT)
+		return "unknown event kind";
+	if ((unsigned)event->link >= HN_LINKS)
+		return "unknown link";
+	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
+	switch (event->kind) {
+	case HN_EVENT_HEARTBEAT:
+		if ((unsigned)heartbeat->role > HN_ROLE_ACTIVE ||
+		    (unsigned)heartbeat->state >= HN_STATE_COUNT ||
+		    !hn_string_terminated(heartbeat->sender.name, HN_NAME_MAX))
+			return "heartbeat with a field out of range";
+		if (heartbeat->sender.node_id == node->config.self.node_id)
+			return "heartbeat carries this node's own id";
+		return NULL;
+	case HN_EVENT_HEALTH:
+		if (event->u.health.ping_reachable > event->u.health.ping_total)
+			return "health reports more ping targets reachable than configured";
+		return NULL;
+	case HN_EVENT_DATA:
+		if (event->u.data.kind < HN_DATA_REPLICATE || event->u.data.kind > HN_DATA_SYNC_BATCH ||
+		    event->u.data.entry_count > HN_SYNC_BATCH_MAX)
+			return "data message with a field out of range";
+		return NULL;
+	case HN_EVENT_CLIENT_WRITE:
+		if (!hn_string_terminated(event->u.write.key, HN_KEY_MAX) ||
+		    !hn_string_terminated(event->u.write.value, HN_VALUE_MAX))
+			return "client write with an unterminated key or value";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+static void hn_fsm_expire(struct hn_node *node)
+{
+	uint64_t dead_time_ms = node->config.timers.dead_time_ms;
+	for (int link = 0; link < HN_LINKS; link++) {
+		if (node->peer.link_heard[link] &&
+		    node->now_ms >= node->peer.link_heard_ms[link] + dead_time_ms)
+			node->peer.link_heard[link] = false;
+	}
+	if (node->peer.refused_alive &&
+	    node->now_ms >= node->peer.refused_heard_ms + dead_time_ms)
+		node->peer.refused_alive = false;
+	if (node->switchover_requested && node->now_ms >= node->switchover_until_ms)
+		node->switchover_requested = false;
+	if (node->yielding && node->now_ms >= node->yield_until_ms)
+		node->yielding = false;
+}
+
+/* Re-evaluate every rule at now_ms; see the header for why this is
+ * level-triggered. */
+static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
+{
+	if (!node->started)
+		return;
+	hn_fsm_expire(node);
+	if (node->state != HN_STATE_STANDALONE) {
+		hn_fsm_check_peer_death(node, actions);
+		hn_fsm_check_start(node, actions);
+		hn_fsm_check_health(node, actions);
+		hn_fsm_check_split_brain(node, actions);
+		hn_fsm_check_takeover(node, actions);
+	}
+	hn_store_evaluate(node, actions);
+	bool alive = hn_peer_alive(node);
+	/* a peer that comes back hears from us at once, so it joins without
+	 * waiting for our next regular heartbeat */
+	if (node->now_ms >= node->next_heartbeat_ms || (alive && !node->peer.was_alive))
+		hn_emit_heartbeats(node, actions);
+	node->peer.was_alive = alive;
+}
+
+int hn_node_step(struct hn_node *node, const struct hn_event *event, uint64_t now_ms,
+		 struct hn_actions *actions)
+{
+	actions->count = 0;
+	const char *malformed = hn_event_malformed(node, event, now_ms);
+	if (malformed != NULL) {
+		char reason[HN_REASON_MAX];
+		snprintf(reason, sizeof(reason), "hn_node_step: %s: event ignored: %s",
+			 node->config.self.name, malformed);
+		hn_emit_log(node, actions, "ignored", reason, 0);
+		return -1;
+	}
+	node->now_ms = now_ms;
+	hn_fsm_handler *handler = hn_fsm_lookup(node, event->kind);
+	if (handler == NULL) {
+		char reason[HN_REASON_MAX];
+		snprintf(reason, sizeof(reason), "unexpected %s event in state %s, ignored",
+			 hn_event_name(event->kind),
+			 node->started ? hn_state_name(node->state) : "not started");
+		hn_emit_log(node, actions, "ignored", reason, 0);
+	} else {
+		handler(node, event, actions);
+	}
+	hn_fsm_evaluate(node, actions);
+	return 0;
+}
+
+/* ------------------------------------------------------ init and reads */
+
+void hn_config_defaults(struct hn_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->self.node_id = 1;
+	snprintf(config->self.name, sizeof(config->self.name), "node1");
+	config->self.model = HN_MODEL_RACK1;
+	config->self.cpu_count = 4;
+	config->self.memory_mb = 8192;
+	config->self.disk_gb = 500;
+	config->self.firmware = (struct hn_version){1, 0, 0};
+	config->timers.heartbeat_interval_ms = 200;
+	config->timers.dead_time_ms = 1000;
+	config->timers.wait_for_peer_ms = 10000;
+	config->timers.fence_delay_ms = 500;
+	config->timers.retransmit_ms = 100;
+	config->tiebreaker = HN_TIEBREAKER_NONE;
+	config->protocol_version = HN_PROTOCOL_VERSION;
+}
+
+size_t hn_node_size(void)
+{
+	return sizeof(struct hn_node);
+}
+
+static const char *hn_config_invalid(const struct hn_config *config)
+{
+	const struct hn_timers *timers = &config->timers;
+	if (config->self.node_id == 0)
+		return "node_id must not be 0";
+	if (!hn_string_terminated(config->self.name, HN_NAME_MAX) || config->self.name[0] == '\0')
+		return "name must have 1..31 characters";
+	if ((unsigned)config->self.model >= HN_MODEL_COUNT)
+		return "unknown model";
+	if ((unsigned)config->tiebreaker > HN_TIEBREAKER_FENCE)
+		return "unknown tie-breaker";
+	if (timers->heartbeat_interval_ms == 0 || timers->retransmit_ms == 0)
+		return "heartbeat_interval_ms and retransmit_ms must not be 0";
+	if (timers->dead_time_ms <= timers->heartbeat_interval_ms)
+		return "dead_time_ms must exceed heartbeat_interval_ms";
+	if (config->protocol_version == 0)
+		return "protocol_version must not be 0";
+	return NULL;
+}
+
+int hn_node_init(struct hn_node *node, const struct hn_config *config, char *error,
+		 size_t error_size)
+{
+	const char *invalid = hn_config_invalid(config);
+	if (invalid != NULL) {
+		if (error != NULL && error_size > 0)
+			snprintf(error, error_size, "hn_node_init: node %u: %s",
+				 config->self.node_id, invalid);
+		return -1;
+	}
+	memset(node, 0, sizeof(*node));
+	node->config = *config;
+	node->role = HN_ROLE_STANDBY;
+	node->state = HN_STATE_STARTING;
+	node->health = (struct hn_health){.raid_ok = true, .services_ok = true};
+	node->carrier[HN_LINK_SYNC] = true;
+	node->carrier[HN_LINK_EXTERNAL] = true;
+	hn_store_init(&node->store);
+	return 0;
+}
+
+int hn_node_restore_entry(struct hn_node *node, const struct hn_entry *entry)
+{
+	if (node->started)
+		return -1;
+	return hn_store_restore_entry(&node->store, entry);
+}
+
+void hn_node_restore_generation(struct hn_node *node, const struct hn_generation *generation,
+				bool outdated)
+{
+	node->store.generation = *generation;
+	if (generation->id > node->store.highest_generation_id)
+		node->store.highest_generation_id = generation->id;
+	node->store.outdated = outdated;
+}
+
+static uint64_t hn_min_ms(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
+{
+	if (!node->started)
+		return UINT64_MAX;
+	uint64_t dead_time_ms = node->config.timers.dead_time_ms;
+	uint64_t deadline = node->next_heartbeat_ms;
+	for (int link = 0; link < HN_LINKS; link++) {
+		if (node->peer.link_heard[link])
+			deadline = hn_min_ms(deadline, node->peer.link_heard_ms[link] + dead_time_ms);
+	}
+	if (node->peer.refused_alive)
+		deadline = hn_min_ms(deadline, node->peer.refused_heard_ms + dead_time_ms);
+	if (node->state == HN_STATE_STARTING && !node->wait_over)
+		deadline = hn_min_ms(deadline,
+				     node->start_ms + node->config.timers.wait_for_peer_ms);
+	if (node->fence_phase == HN_FENCE_DELAY || node->fence_phase == HN_FENCE_RETRY)
+		deadline = hn_min_ms(deadline, node->fence_at_ms);
+	if (node->switchover_requested)
+		deadline = hn_min_ms(deadline, node->switchover_until_ms);
+	if (node->yielding)
+		deadline = hn_min_ms(deadline, node->yield_until_ms);
+	return hn_min_ms(deadline, hn_store_next_deadline_ms(node));
+}
+
+void hn_node_status(const struct hn_node *node, uint64_t now_ms, struct hn_status *status)
+{
+	(void)now_ms; /* facts are as of the last step; now_ms kept for the API */
+	memset(status, 0, sizeof(*status));
+	status->role = node->role;
+	status->state = node->state;
+	status->outdated = node->store.outdated;
+	status->peer_outdated = node->store.peer_outdated;
+	status->peer_seen = hn_peer_alive(node);
+	for (int link = 0; link < HN_LINKS; link++) {
+		status->link_alive[link] = hn_link_alive(node, (enum hn_link)link);
+		status->link_carrier[link] = node->carrier[link];
+	}
+	status->in_sync = node->role == HN_ROLE_ACTIVE ? node->store.peer_in_sync
+						       : node->store.in_sync;
+	status->resyncing = node->store.resyncing;
+	if (node->peer.heard) {
+		status->peer = node->peer.last.sender;
+		status->peer_role = node->peer.last.role;
+		status->peer_state = node->peer.last.state;
+	}
+	status->health = node->health;
+	status->generation = node->store.generation;
+	status->last_seq = node->store.last_seq;
+	status->lost_writes_total = node->lost_writes_total;
+	status->transition_count = node->transition_count;
+	memcpy(status->transitions, node->transitions, sizeof(status->transitions));
+	if (node->peer.refused)
+		snprintf(status->refusal, sizeof(status->refusal), "%s", node->peer.refusal);
+}
+
+const struct hn_entry *hn_node_get(const struct hn_node *node, const char *key)
+{
+	return hn_store_find(&node->store, key);
+}
+
+bool hn_node_serves_clients(const struct hn_node *node)
+{
+	return node->started && node->role == HN_ROLE_ACTIVE;
+}

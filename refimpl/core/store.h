@@ -1,0 +1,72 @@
+/*
+ * store.h - the replicated key/value store of the pure core (store.c):
+ * its state inside struct hn_node and the operations fsm*.c call.
+ *
+ * Only the core includes it (through fsm.h). Every operation that changes
+ * durable data emits HN_ACTION_PERSIST (or HN_ACTION_STORE_RESET) before any
+ * message that depends on it, so a caller that carries out actions in order
+ * never acknowledges a write it has not stored.
+ */
+#ifndef HN_STORE_H
+#define HN_STORE_H
+
+#include "hn_core.h"
+
+struct hn_node;
+
+/* A write waiting for the peer's ACK (or released, waiting to be answered
+ * because the previous step ran out of room for actions). */
+struct hn_pending_write {
+	uint64_t request_id;
+	bool admin;    /* answer with ADMIN_REPLY (setting) instead of CLIENT_REPLY */
+	bool held;     /* not replicated: waits until we may answer without the peer */
+	bool released; /* answer is decided, not yet emitted */
+	bool reply_ok;
+	struct hn_entry entry; /* the write as sent in REPLICATE (entry.seq) */
+};
+
+struct hn_store {
+	struct hn_entry entries[HN_STORE_ENTRIES_MAX];
+	uint32_t entry_count;
+	uint64_t last_seq;
+	struct hn_generation generation;
+	uint64_t highest_generation_id; /* ours or the peer's, for unique new ids */
+	bool outdated;                  /* our data may lack acknowledged writes */
+	/* active side */
+	bool peer_in_sync;      /* the standby acknowledged everything up to last_seq */
+	bool peer_outdated;     /* we acknowledge writes without the peer */
+	uint64_t peer_outdated_since_ms; /* when we marked it (its confirmation must be newer) */
+	uint64_t peer_acked_seq;
+	struct hn_pending_write pending[HN_PENDING_WRITES_MAX]; /* FIFO in seq order */
+	uint32_t pending_count;
+	uint64_t retransmit_at_ms; /* 0 = nothing to retransmit */
+	/* standby side */
+	bool in_sync;
+	bool resyncing;
+	bool resync_full;
+	bool resync_target_known;             /* a batch told us the active's generation */
+	struct hn_generation resync_generation; /* named in follow-up SYNC_REQUESTs */
+	uint64_t resync_at_ms; /* re-send the SYNC_REQUEST at this time */
+};
+
+void hn_store_init(struct hn_store *store);
+int hn_store_restore_entry(struct hn_store *store, const struct hn_entry *entry);
+const struct hn_entry *hn_store_find(const struct hn_store *store, const char *key);
+uint64_t hn_store_writes_in_generation(const struct hn_store *store);
+/* Start a new generation (parent = current, fork_seq given). */
+void hn_store_fork(struct hn_node *node, uint64_t fork_seq);
+void hn_store_note_peer_generation(struct hn_node *node, const struct hn_generation *generation);
+void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char *key,
+			   const char *value, bool admin, struct hn_actions *actions);
+void hn_store_on_data(struct hn_node *node, const struct hn_data_message *data,
+		      struct hn_actions *actions);
+/* Per step: sync lost, retransmission, standby resync, deferred replies. */
+void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions);
+/* Role changes: answer or keep pending writes, reset replication state. */
+void hn_store_on_become_active(struct hn_node *node);
+void hn_store_on_release(struct hn_node *node, struct hn_actions *actions);
+/* Split-brain loser: drop everything and resync in full from the winner. */
+void hn_store_reset_for_resync(struct hn_node *node, struct hn_actions *actions);
+uint64_t hn_store_next_deadline_ms(const struct hn_node *node);
+
+#endif

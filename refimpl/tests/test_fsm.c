@@ -1,0 +1,1192 @@
+/*
+ * test_fsm.c - CUnit suite "fsm": one core driven by hand at exact virtual
+ * times (the test plays the peer and the clock).
+ *
+ * Covers the rows of SPEC's fault table that one node decides (dead peer,
+ * RAID/services, network failover, maintenance, rejoin without failback),
+ * every tie-breaker, wait-for-all and force start, outdated data, every
+ * admin command, the order of actions on a role change, heartbeats and
+ * links, unexpected and malformed events, and the configuration check.
+ * Times are exact: a transition due at T is asserted at T and not at T-1.
+ */
+#include "test_main.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+
+/* node2, standby in state normal, having heard active node1 at 0. */
+static void hn_make_standby(struct hn_test_node *test, enum hn_tiebreaker tiebreaker)
+{
+	struct hn_heartbeat peer;
+	hn_test_node_create(test, 2, tiebreaker);
+	hn_test_start(test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_test_heartbeat_both(test, &peer, 0);
+	CU_ASSERT_EQUAL(hn_test_state(test), HN_STATE_NORMAL);
+	CU_ASSERT_EQUAL(hn_test_role(test), HN_ROLE_STANDBY);
+}
+
+/* node1, active since 200 (tie won one interval after it saw standby node2
+ * at 0; node2's last heartbeat is from 0). */
+static void hn_make_active(struct hn_test_node *test, enum hn_tiebreaker tiebreaker)
+{
+	struct hn_heartbeat peer;
+	hn_test_node_create(test, 1, tiebreaker);
+	hn_test_start(test, 0);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	hn_test_heartbeat_both(test, &peer, 0);
+	CU_ASSERT_EQUAL(hn_test_role(test), HN_ROLE_STANDBY);
+	hn_test_run_until(test, 200); /* (c) one heartbeat interval after the change */
+	CU_ASSERT_EQUAL(hn_test_role(test), HN_ROLE_ACTIVE);
+}
+
+/* A heartbeat of standby node2 that is in sync with the test node. */
+static void hn_peer_in_sync(struct hn_test_node *test, struct hn_heartbeat *peer)
+{
+	struct hn_status status;
+	hn_test_status(test, &status);
+	hn_test_peer_heartbeat(peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer->generation = status.generation;
+	peer->last_seq = status.last_seq;
+}
+
+static void hn_assert_kinds(const struct hn_actions *actions, const enum hn_action_kind *kinds,
+			    size_t count)
+{
+	CU_ASSERT_EQUAL_FATAL(actions->count, count);
+	for (size_t i = 0; i < count; i++) {
+		CU_ASSERT_EQUAL(actions->items[i].kind, kinds[i]);
+		if (actions->items[i].kind != kinds[i])
+			fprintf(stderr, "\n  action %zu: kind %d, expected %d\n", i,
+				actions->items[i].kind, kinds[i]);
+	}
+}
+
+static const struct hn_action *hn_admin_reply(const struct hn_test_node *test)
+{
+	const struct hn_action *reply = hn_test_find_reply(&test->actions, HN_ACTION_ADMIN_REPLY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+	return reply;
+}
+
+/* ------------------------------------------------------- dead peer (a) */
+
+struct hn_dead_case {
+	uint32_t heartbeat_interval_ms, dead_time_ms;
+	uint64_t last_heartbeat_ms;
+};
+
+/* SPEC row "active loses power": the standby becomes active exactly at the
+ * last heartbeat + dead time, and not one millisecond earlier. */
+static void test_fsm_takeover_at_dead_time(void)
+{
+	static const struct hn_dead_case cases[] = {
+		{200, 1000, 0}, {200, 1000, 700}, {100, 300, 4321}, {500, 3000, 1}, {0, 0, 0},
+	};
+	for (const struct hn_dead_case *c = cases; c->dead_time_ms != 0; c++) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		char reason[HN_REASON_MAX];
+		hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+		test.config.timers.heartbeat_interval_ms = c->heartbeat_interval_ms;
+		test.config.timers.dead_time_ms = c->dead_time_ms;
+		CU_ASSERT_FATAL(hn_node_init(test.node, &test.config, NULL, 0) == 0);
+		hn_test_start(&test, 0);
+		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+		hn_test_heartbeat_both(&test, &peer, c->last_heartbeat_ms);
+		uint64_t dead_ms = c->last_heartbeat_ms + c->dead_time_ms;
+		hn_test_run_until(&test, dead_ms - 1);
+		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+		CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), dead_ms);
+		hn_test_tick(&test, dead_ms);
+		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+		const struct hn_log_record *log = hn_test_find_log(&test.actions, "transition");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+		snprintf(reason, sizeof(reason), "peer silent on sync and external links for %u ms",
+			 c->dead_time_ms);
+		CU_ASSERT_STRING_EQUAL(log->reason, reason);
+		CU_ASSERT_STRING_EQUAL(log->from, "standby");
+		CU_ASSERT_STRING_EQUAL(log->to, "active");
+		hn_test_node_free(&test);
+	}
+}
+
+/* Becoming active: IP_ADD, SERVICES_START, LOG, heartbeats, NOTIFY. */
+static void test_fsm_takeover_action_order(void)
+{
+	struct hn_test_node test;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_run_until(&test, 1000);
+	static const enum hn_action_kind expected[] = {
+		HN_ACTION_IP_ADD,         HN_ACTION_SERVICES_START, HN_ACTION_LOG,
+		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
+	};
+	hn_assert_kinds(&test.actions, expected, 6);
+	CU_ASSERT_EQUAL(test.actions.items[5].u.notify.kind, HN_NOTIFY_FAILOVER);
+	const struct hn_heartbeat *heartbeat = &test.actions.items[3].u.heartbeat;
+	CU_ASSERT_EQUAL(heartbeat->role, HN_ROLE_ACTIVE);
+	CU_ASSERT(heartbeat->flags & HN_HB_TOOK_OVER);
+	CU_ASSERT_EQUAL(heartbeat->generation.id, (1u << 8) | 2); /* first fork of node2 */
+	CU_ASSERT_EQUAL(heartbeat->generation.parent, 0);
+	CU_ASSERT_EQUAL(test.actions.items[3].link, HN_LINK_SYNC);
+	CU_ASSERT_EQUAL(test.actions.items[4].link, HN_LINK_EXTERNAL);
+	hn_test_node_free(&test);
+}
+
+/* A heartbeat on either link keeps the peer alive; carrier loss on both
+ * links makes it dead at once. */
+static void test_fsm_links_and_carrier(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_status status;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	for (uint64_t t = 200; t <= 3000; t += 200) {
+		struct hn_event event = {.kind = HN_EVENT_HEARTBEAT, .link = HN_LINK_EXTERNAL};
+		event.u.heartbeat = peer;
+		hn_test_run_until(&test, t);
+		CU_ASSERT(hn_test_step(&test, &event, t) == 0);
+	}
+	hn_test_status(&test, &status);
+	CU_ASSERT_EQUAL(status.role, HN_ROLE_STANDBY);
+	CU_ASSERT_FALSE(status.link_alive[HN_LINK_SYNC]);
+	CU_ASSERT(status.link_alive[HN_LINK_EXTERNAL]);
+	CU_ASSERT(status.peer_seen);
+	struct hn_event down = {.kind = HN_EVENT_LINK, .link = HN_LINK_EXTERNAL};
+	down.u.carrier_up = false;
+	CU_ASSERT(hn_test_step(&test, &down, 3050) == 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
+			       "carrier of the external link is down");
+	/* heartbeats now go on the sync link only */
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 1);
+	CU_ASSERT_EQUAL(test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)]
+				.link,
+			HN_LINK_SYNC);
+	hn_test_status(&test, &status);
+	CU_ASSERT_FALSE(status.link_carrier[HN_LINK_EXTERNAL]);
+	hn_test_node_free(&test);
+}
+
+/* Heartbeats every interval on each link, full contents. */
+static void test_fsm_heartbeat_schedule(void)
+{
+	struct hn_test_node test;
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), UINT64_MAX); /* not started */
+	hn_test_start(&test, 5);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 2);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "start"),
+			       "node1 starting, waiting up to 10000 ms for the peer");
+	const struct hn_heartbeat *heartbeat =
+		&test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)]
+			 .u.heartbeat;
+	CU_ASSERT_EQUAL(heartbeat->protocol_version, HN_PROTOCOL_VERSION);
+	CU_ASSERT_EQUAL(heartbeat->sender.node_id, 1);
+	CU_ASSERT_STRING_EQUAL(heartbeat->sender.name, "node1");
+	CU_ASSERT_EQUAL(heartbeat->state, HN_STATE_STARTING);
+	CU_ASSERT_EQUAL(heartbeat->role, HN_ROLE_STANDBY);
+	CU_ASSERT_EQUAL(heartbeat->flags, 0);
+	CU_ASSERT(heartbeat->health.raid_ok && heartbeat->health.services_ok);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 205);
+	hn_test_tick(&test, 204);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 0);
+	hn_test_tick(&test, 205);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 2);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 405);
+	hn_test_node_free(&test);
+}
+
+/* ----------------------------------------------- start, wait-for-all */
+
+static void test_fsm_wait_for_all(void)
+{
+	struct hn_test_node test;
+	struct hn_status status;
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_run_until(&test, 9999);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 10000);
+	hn_test_tick(&test, 10000);
+	hn_test_status(&test, &status);
+	CU_ASSERT_EQUAL(status.role, HN_ROLE_ACTIVE);
+	CU_ASSERT_EQUAL(status.state, HN_STATE_NORMAL);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "peer not seen within 10000 ms of start");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hn_test_find_log(&test.actions, "transition"));
+	CU_ASSERT_STRING_EQUAL(hn_test_find_log(&test.actions, "transition")->from, "starting");
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_NOTIFY), 0); /* not a failover */
+	CU_ASSERT_EQUAL(status.generation.id, (1u << 8) | 1);
+	CU_ASSERT_EQUAL(status.transition_count, 1);
+	CU_ASSERT_STRING_EQUAL(status.transitions[0].to, "active");
+	CU_ASSERT_EQUAL(status.transitions[0].at_ms, 10000);
+	CU_ASSERT(hn_node_serves_clients(test.node));
+	hn_test_node_free(&test);
+}
+
+static void test_fsm_force_start(void)
+{
+	struct hn_test_node test;
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_FORCE_START, 0); /* not started: ignored */
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "ignored"),
+			       "unexpected admin event in state not started, ignored");
+	hn_test_start(&test, 0);
+	hn_test_admin(&test, HN_ADMIN_FORCE_START, 3000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "start forced by the operator after 3000 ms");
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "start forced");
+	CU_ASSERT_EQUAL(hn_admin_reply(&test)->u.reply.request_id, 77);
+	hn_test_admin(&test, HN_ADMIN_FORCE_START, 3001);
+	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not starting");
+	hn_test_node_free(&test);
+}
+
+/* An outdated node never becomes active by itself: not after the wait,
+ * not forced, not as a standby whose peer dies. */
+static void test_fsm_outdated_never_takes_over(void)
+{
+	struct hn_test_node test;
+	struct hn_generation generation = {.id = 0x301, .parent = 0x201, .fork_seq = 4};
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_node_restore_generation(test.node, &generation, true);
+	hn_test_start(&test, 0);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_PTR_NOT_NULL(hn_test_find_log(&test.actions, "start"));
+	hn_test_run_until(&test, 30000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 30200); /* heartbeats only */
+	hn_test_admin(&test, HN_ADMIN_FORCE_START, 30001);
+	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "data is outdated; an outdated node never becomes active alone");
+	hn_test_node_free(&test);
+
+	/* standby, outdated, active peer dies */
+	struct hn_heartbeat peer;
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	hn_node_restore_generation(test.node, &generation, true);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_test_heartbeat_both(&test, &peer, 0);
+	hn_test_run_until(&test, 20000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	hn_test_node_free(&test);
+}
+
+/* Start with a peer: an active peer makes us standby; two starting nodes
+ * with the same data: the lower node id; newer data wins over the id. */
+static void test_fsm_start_tie_break(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	CU_ASSERT_STRING_EQUAL(test.node != NULL ? "x" : "", "x");
+	struct hn_status status;
+	hn_test_status(&test, &status);
+	CU_ASSERT_STRING_EQUAL(status.transitions[0].reason, "peer node1 seen (active)");
+	hn_test_node_free(&test);
+
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_test_heartbeat_both(&test, &peer, 40);
+	hn_test_run_until(&test, 239);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_tick(&test, 240);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
+			       "both standby with the same data: lower node id (1 vs 2)");
+	hn_test_node_free(&test);
+
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_test_heartbeat_both(&test, &peer, 40);
+	hn_test_run_until(&test, 500);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	peer.last_seq = 0;
+	struct hn_generation newer = {.id = 0x502, .parent = 0x401, .fork_seq = 9};
+	hn_test_node_free(&test);
+
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	hn_node_restore_generation(test.node, &newer, false);
+	hn_test_start(&test, 0);
+	peer.generation = (struct hn_generation){.id = 0x401};
+	hn_test_heartbeat_both(&test, &peer, 40);
+	hn_test_run_until(&test, 240);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
+			       "both standby: newer data generation (1282 vs 1025)");
+	hn_test_node_free(&test);
+}
+
+/* ------------------------------------------------------- tie-breakers */
+
+/* ping: the standby takes over only while no one answers the cluster IP and
+ * it reaches a ping target; it logs why it waits, once. */
+static void test_fsm_tiebreaker_ping(void)
+{
+	struct hn_test_node test;
+	struct hn_health answered = {true, true, 1, 1, true};
+	struct hn_health free_ip = {true, true, 1, 1, false};
+	hn_make_standby(&test, HN_TIEBREAKER_PING);
+	hn_test_health(&test, &answered, 100);
+	hn_test_run_until(&test, 1000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
+			       "ping tie-breaker: the cluster IP still answers");
+	hn_test_run_until(&test, 1400);
+	CU_ASSERT_PTR_NULL(hn_test_find_log(&test.actions, "health"));
+	hn_test_health(&test, &free_ip, 1500);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_node_free(&test);
+
+	/* an active whose peer is dead and who reaches no ping target gives up */
+	struct hn_health unreachable = {true, true, 0, 2, false};
+	struct hn_heartbeat blind;
+	hn_test_peer_heartbeat(&blind, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	blind.health.ping_reachable = 0; /* neither reaches one: nothing moves */
+	hn_make_active(&test, HN_TIEBREAKER_PING);
+	hn_test_heartbeat_both(&test, &blind, 400);
+	hn_test_health(&test, &unreachable, 500);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_run_until(&test, 1399);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_tick(&test, 1400);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "network check failed: 0 of 2 ping targets reachable");
+	hn_test_node_free(&test);
+
+	/* under `none` the same active stays: nothing moves if no one reaches one */
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_heartbeat_both(&test, &blind, 400);
+	hn_test_health(&test, &unreachable, 500);
+	hn_test_run_until(&test, 5000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_node_free(&test);
+}
+
+/* fence: the standby waits fence_delay_ms after the dead time, fences, and
+ * takes over on success only; a failed fence is retried after dead_time. */
+static void test_fsm_tiebreaker_fence_standby(void)
+{
+	struct hn_test_node test;
+	hn_make_standby(&test, HN_TIEBREAKER_FENCE);
+	hn_test_run_until(&test, 1499);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 1500);
+	hn_test_tick(&test, 1500);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "fence"),
+			       "fencing node1: peer silent on sync and external links for 1000 ms");
+	struct hn_event result = {.kind = HN_EVENT_FENCE_RESULT};
+	result.u.fence_ok = false;
+	CU_ASSERT(hn_test_step(&test, &result, 1600) == 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "fence"),
+			       "fencing node1 failed; retrying in 1000 ms");
+	hn_test_run_until(&test, 2599);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	hn_test_tick(&test, 2600);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	result.u.fence_ok = true;
+	CU_ASSERT(hn_test_step(&test, &result, 2650) == 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "peer silent on sync and external links for 1000 ms; node1 fenced");
+	/* a second result is unexpected */
+	CU_ASSERT(hn_test_step(&test, &result, 2700) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "ignored"),
+			       "fence result without a pending fence");
+	hn_test_node_free(&test);
+}
+
+/* fence: the active fences a dead standby at once; a failed fence keeps it
+ * active; a peer that speaks again during the delay cancels the fence. */
+static void test_fsm_tiebreaker_fence_active(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_active(&test, HN_TIEBREAKER_FENCE);
+	hn_test_run_until(&test, 999);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	hn_test_tick(&test, 1000);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	struct hn_event result = {.kind = HN_EVENT_FENCE_RESULT};
+	result.u.fence_ok = false;
+	CU_ASSERT(hn_test_step(&test, &result, 1100) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "fence"),
+			       "fencing node2 failed; staying active");
+	hn_test_run_until(&test, 5000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0); /* once per death */
+	hn_test_node_free(&test);
+
+	hn_make_standby(&test, HN_TIEBREAKER_FENCE);
+	hn_test_run_until(&test, 1200);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_test_heartbeat_both(&test, &peer, 1300);
+	hn_test_run_until(&test, 2000);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+}
+
+/* ------------------------------------------------------ failover checks */
+
+struct hn_health_case {
+	struct hn_health health;
+	enum hn_state state;
+	const char *reason;
+};
+
+/* SPEC rows "active RAID lost" and "cluster status": the active releases
+ * (IP_REMOVE, SERVICES_STOP, LOG, heartbeats, NOTIFY fault) and returns to
+ * standby, without failback, when its checks pass again. */
+static void test_fsm_health_fault(void)
+{
+	static const struct hn_health_case cases[] = {
+		{{false, true, 1, 1, false}, HN_STATE_FAULT,
+		 "RAID check failed: storage array not accessible"},
+		{{true, false, 1, 1, false}, HN_STATE_FAULT,
+		 "cluster status check failed: services report an error"},
+		{{false, false, 0, 1, false}, HN_STATE_FAULT,
+		 "RAID check failed: storage array not accessible"},
+	};
+	static const enum hn_action_kind expected[] = {
+		HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP,  HN_ACTION_LOG,
+		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hn_test_node test;
+		struct hn_health healthy = {true, true, 1, 1, false};
+		hn_make_active(&test, HN_TIEBREAKER_NONE);
+		hn_test_health(&test, &cases[i].health, 300);
+		hn_assert_kinds(&test.actions, expected, 6);
+		CU_ASSERT_EQUAL(hn_test_state(&test), cases[i].state);
+		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+		CU_ASSERT_STRING_EQUAL(test.actions.items[2].u.log.reason, cases[i].reason);
+		CU_ASSERT_STRING_EQUAL(test.actions.items[2].u.log.to, "fault");
+		CU_ASSERT_EQUAL(test.actions.items[5].u.notify.kind, HN_NOTIFY_FAULT);
+		CU_ASSERT_EQUAL(test.actions.items[3].u.heartbeat.state, HN_STATE_FAULT);
+		struct hn_heartbeat peer; /* meanwhile node2 took over */
+		hn_test_peer_heartbeat(&peer, 2, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+		hn_test_heartbeat_both(&test, &peer, 301);
+		hn_test_health(&test, &healthy, 400);
+		CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY); /* no failback */
+		CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+				       "local checks pass again");
+		hn_test_node_free(&test);
+	}
+}
+
+/* SPEC row "active's external ports pulled": the active goes isolated only
+ * if the peer reaches a ping target; a standby without targets is isolated;
+ * fault and isolated turn into each other as the checks change. */
+static void test_fsm_network_failover(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_health unreachable = {true, true, 0, 1, false};
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer.health.ping_reachable = 0;
+	hn_test_heartbeat_both(&test, &peer, 250);
+	hn_test_health(&test, &unreachable, 260);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* neither reaches one */
+	peer.health.ping_reachable = 1;
+	hn_test_heartbeat_both(&test, &peer, 300);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	struct hn_health broken = {false, true, 0, 1, false};
+	hn_test_health(&test, &broken, 350);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_FAULT);
+	hn_test_health(&test, &unreachable, 450);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
+	hn_test_node_free(&test);
+
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_health(&test, &unreachable, 100);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "network check failed: 0 of 1 ping targets reachable");
+	hn_test_run_until(&test, 5000); /* isolated never takes over */
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+}
+
+/* Graceful hand-over: a standby takes over at once when the peer says it
+ * released (fault, maintenance, isolated, outdated), never while the peer
+ * says active. */
+static void test_fsm_graceful_takeover(void)
+{
+	static const struct {
+		enum hn_state state;
+		uint32_t flags;
+		const char *reason;
+	} cases[] = {
+		{HN_STATE_FAULT, 0, "peer node1 is fault and may not be active"},
+		{HN_STATE_MAINTENANCE, HN_HB_MAINTENANCE,
+		 "peer node1 is maintenance and may not be active"},
+		{HN_STATE_ISOLATED, 0, "peer node1 is isolated and may not be active"},
+		{HN_STATE_NORMAL, HN_HB_OUTDATED, "peer node1 is outdated and may not be active"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		hn_make_standby(&test, HN_TIEBREAKER_PING);
+		hn_test_run_until(&test, 350);
+		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, cases[i].state);
+		peer.flags = cases[i].flags;
+		hn_test_heartbeat_both(&test, &peer, 400);
+		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+		CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+				       cases[i].reason);
+		hn_test_node_free(&test);
+	}
+}
+
+/* ------------------------------------------------------ admin commands */
+
+static void test_fsm_admin_maintenance(void)
+{
+	struct hn_test_node test;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 250);
+	static const enum hn_action_kind expected[] = {
+		HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP, HN_ACTION_LOG,
+		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_LOG,
+		HN_ACTION_ADMIN_REPLY,
+	};
+	hn_assert_kinds(&test.actions, expected, 7);
+	CU_ASSERT(test.actions.items[3].u.heartbeat.flags & HN_HB_MAINTENANCE);
+	CU_ASSERT_STRING_EQUAL(test.actions.items[2].u.log.to, "maintenance");
+	CU_ASSERT_STRING_EQUAL(test.actions.items[5].u.log.event, "admin");
+	CU_ASSERT_STRING_EQUAL(test.actions.items[5].u.log.reason, "maintenance on: maintenance on");
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
+	hn_test_run_until(&test, 5000); /* peer dead: maintenance never takes over */
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_MAINTENANCE);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 5001);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "already in maintenance");
+	/* cleared with the peer gone: active at once (not outdated) */
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 5002);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 5003);
+	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not in maintenance");
+	hn_test_node_free(&test);
+}
+
+static void test_fsm_admin_switchover(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 300);
+	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_peer_in_sync(&test, &peer);
+	hn_test_heartbeat_both(&test, &peer, 350);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 400);
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "switchover started");
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_YIELD);
+	/* yielding: no tie-break back to us; YIELD until the peer is active */
+	hn_test_heartbeat_both(&test, &peer, 500);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	peer.role = HN_ROLE_ACTIVE;
+	hn_test_heartbeat_both(&test, &peer, 510);
+	hn_test_tick(&test, 600);
+	beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT_FALSE(test.actions.items[beat].u.heartbeat.flags & HN_HB_YIELD);
+	hn_test_node_free(&test);
+
+	/* the standby's side: YIELD makes it active at once */
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 100);
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "switchover requested from the active node");
+	beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_SWITCHOVER_REQUEST);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer.flags = HN_HB_YIELD;
+	hn_test_heartbeat_both(&test, &peer, 120);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "switchover: node1 yields the active role");
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 130);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_test_node_free(&test);
+}
+
+/* The active yields when its standby asks (SWITCHOVER_REQUEST). */
+static void test_fsm_switchover_request(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_peer_in_sync(&test, &peer);
+	hn_test_heartbeat_both(&test, &peer, 300);
+	peer.flags = HN_HB_SWITCHOVER_REQUEST;
+	hn_test_heartbeat_both(&test, &peer, 400);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "switchover requested on node2");
+	hn_test_node_free(&test);
+
+	/* refused (peer not in sync): logged once */
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer.flags = HN_HB_SWITCHOVER_REQUEST;
+	hn_test_heartbeat_both(&test, &peer, 400);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_LOG), 1);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "admin"),
+			       "switchover requested on node2 refused: data is not in sync");
+	hn_test_heartbeat_both(&test, &peer, 500);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_LOG), 0); /* logged once */
+	hn_test_node_free(&test);
+}
+
+/* Disconnect on one node freezes both; reconnect on either resumes both. */
+static void test_fsm_admin_disconnect(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 300);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* frozen: keeps resources */
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_REMOVE), 0);
+	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_DISCONNECT);
+	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 301);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "disconnect needs state normal");
+	/* the follower (peer) reconnects: its state leaves disconnected */
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_DISCONNECTED);
+	hn_test_heartbeat_both(&test, &peer, 350);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	peer.state = HN_STATE_NORMAL;
+	hn_test_heartbeat_both(&test, &peer, 400);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "node2 reconnected the cluster link");
+	hn_test_node_free(&test);
+
+	/* the follower: freezes on the flag's rising edge, never takes over,
+	 * resumes on its falling edge or on its own reconnect */
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED);
+	peer.flags = HN_HB_DISCONNECT;
+	hn_test_heartbeat_both(&test, &peer, 100);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "node1 disconnected the cluster link");
+	hn_test_run_until(&test, 10000); /* peer silent: frozen */
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_admin(&test, HN_ADMIN_RECONNECT, 10001);
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	hn_test_admin(&test, HN_ADMIN_RECONNECT, 10002);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not disconnected");
+	hn_test_node_free(&test);
+
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_heartbeat_both(&test, &peer, 100);
+	peer.flags = 0;
+	peer.state = HN_STATE_NORMAL;
+	hn_test_heartbeat_both(&test, &peer, 200);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	hn_test_node_free(&test);
+}
+
+/* Disband: both standalone; the active keeps its resources, a standby
+ * does not start them; a standalone node ignores its former peer. */
+static void test_fsm_admin_disband(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_DISBAND, 300);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STANDALONE);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_REMOVE), 0);
+	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_DISBAND);
+	CU_ASSERT_STRING_EQUAL(test.actions.items[beat - 1].u.log.to, "standalone");
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_test_heartbeat_both(&test, &peer, 350); /* would be a split brain: ignored */
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_write(&test, 5, "k", "v", 360); /* served alone */
+	CU_ASSERT(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY)->u.reply.ok);
+	hn_test_admin(&test, HN_ADMIN_DISBAND, 400);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "already standalone");
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 401);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "maintenance needs a connected cluster node");
+	hn_test_node_free(&test);
+
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_STANDALONE);
+	peer.flags = HN_HB_DISBAND;
+	hn_test_heartbeat_both(&test, &peer, 100);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STANDALONE);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
+	hn_test_run_until(&test, 5000);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT_FALSE(hn_node_serves_clients(test.node));
+	hn_test_node_free(&test);
+}
+
+/* Settings: locked on the standby; a replicated write on the active. */
+static void test_fsm_admin_settings(void)
+{
+	struct hn_test_node test;
+	struct hn_event event = {.kind = HN_EVENT_ADMIN};
+	event.u.admin.command = HN_ADMIN_SETTING_SET;
+	event.u.admin.request_id = 9;
+	snprintf(event.u.admin.key, sizeof(event.u.admin.key), "ntp");
+	snprintf(event.u.admin.value, sizeof(event.u.admin.value), "192.0.2.1");
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	CU_ASSERT(hn_test_step(&test, &event, 100) == 0);
+	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "settings are locked on the standby; edit them on the active node");
+	hn_test_node_free(&test);
+
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	CU_ASSERT(hn_test_step(&test, &event, 100) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "settings are edited on the active node");
+	hn_test_admin(&test, HN_ADMIN_FORCE_START, 200);
+	CU_ASSERT(hn_test_step(&test, &event, 300) == 0);
+	int persist = hn_test_find(&test.actions, HN_ACTION_PERSIST, 0);
+	CU_ASSERT_FATAL(persist >= 0);
+	CU_ASSERT_STRING_EQUAL(test.actions.items[persist].u.entry.key, "setting/ntp");
+	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok); /* no peer: answered at once */
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "1");
+	CU_ASSERT_STRING_EQUAL(hn_node_get(test.node, "setting/ntp")->value, "192.0.2.1");
+	memset(event.u.admin.key, 'x', 60);
+	event.u.admin.key[60] = '\0';
+	CU_ASSERT(hn_test_step(&test, &event, 400) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "setting key must have 1..55 characters and the value 1..255");
+	event.u.admin.command = (enum hn_admin_command)99;
+	CU_ASSERT(hn_test_step(&test, &event, 500) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "unknown admin command");
+	hn_test_node_free(&test);
+}
+
+/* ---------------------------------------- unexpected, malformed, config */
+
+static void test_fsm_malformed_and_unexpected(void)
+{
+	struct hn_test_node test;
+	struct hn_event event = {.kind = HN_EVENT_DATA};
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	event.u.data.kind = HN_DATA_ACK;
+	CU_ASSERT(hn_test_step(&test, &event, 0) == 0);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "ignored"),
+			       "unexpected data event in state not started, ignored");
+	hn_test_start(&test, 10);
+	hn_test_start(&test, 11); /* START twice: unexpected */
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "ignored"),
+			       "unexpected start event in state starting, ignored");
+	static const struct {
+		struct hn_event event;
+		uint64_t now_ms;
+		const char *reason;
+	} cases[] = {
+		{{.kind = (enum hn_event_kind)99}, 20,
+		 "hn_node_step: node1: event ignored: unknown event kind"},
+		{{.kind = HN_EVENT_TICK}, 5, "hn_node_step: node1: event ignored: time went backwards"},
+		{{.kind = HN_EVENT_LINK, .link = (enum hn_link)7}, 20,
+		 "hn_node_step: node1: event ignored: unknown link"},
+		{{.kind = HN_EVENT_HEALTH, .u.health = {true, true, 3, 2, false}}, 20,
+		 "hn_node_step: node1: event ignored: health reports more ping targets reachable "
+		 "than configured"},
+		{{.kind = HN_EVENT_DATA, .u.data = {.kind = (enum hn_data_kind)9}}, 20,
+		 "hn_node_step: node1: event ignored: data message with a field out of range"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT(hn_test_step(&test, &cases[i].event, cases[i].now_ms) == -1);
+		CU_ASSERT_EQUAL(test.actions.count, 1);
+		CU_ASSERT_STRING_EQUAL(test.actions.items[0].u.log.reason, cases[i].reason);
+	}
+	struct hn_event own = {.kind = HN_EVENT_HEARTBEAT};
+	hn_test_peer_heartbeat(&own.u.heartbeat, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	CU_ASSERT(hn_test_step(&test, &own, 20) == -1);
+	own.u.heartbeat.sender.node_id = 2;
+	own.u.heartbeat.state = (enum hn_state)42;
+	CU_ASSERT(hn_test_step(&test, &own, 20) == -1);
+	struct hn_event write = {.kind = HN_EVENT_CLIENT_WRITE};
+	memset(write.u.write.key, 'k', sizeof(write.u.write.key));
+	CU_ASSERT(hn_test_step(&test, &write, 20) == -1);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	hn_test_node_free(&test);
+}
+
+static void test_fsm_config_invalid(void)
+{
+	static const struct {
+		const char *field;
+		const char *error;
+	} cases[] = {
+		{"node_id", "hn_node_init: node 0: node_id must not be 0"},
+		{"name", "hn_node_init: node 1: name must have 1..31 characters"},
+		{"model", "hn_node_init: node 1: unknown model"},
+		{"tiebreaker", "hn_node_init: node 1: unknown tie-breaker"},
+		{"interval", "hn_node_init: node 1: heartbeat_interval_ms and retransmit_ms must not "
+			     "be 0"},
+		{"dead", "hn_node_init: node 1: dead_time_ms must exceed heartbeat_interval_ms"},
+		{"protocol", "hn_node_init: node 1: protocol_version must not be 0"},
+	};
+	struct hn_node *node = calloc(1, hn_node_size());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hn_config config;
+		char error[HN_REASON_MAX] = "";
+		hn_config_defaults(&config);
+		if (strcmp(cases[i].field, "node_id") == 0)
+			config.self.node_id = 0;
+		else if (strcmp(cases[i].field, "name") == 0)
+			config.self.name[0] = '\0';
+		else if (strcmp(cases[i].field, "model") == 0)
+			config.self.model = HN_MODEL_COUNT;
+		else if (strcmp(cases[i].field, "tiebreaker") == 0)
+			config.tiebreaker = (enum hn_tiebreaker)5;
+		else if (strcmp(cases[i].field, "interval") == 0)
+			config.timers.retransmit_ms = 0;
+		else if (strcmp(cases[i].field, "dead") == 0)
+			config.timers.dead_time_ms = 200;
+		else
+			config.protocol_version = 0;
+		CU_ASSERT(hn_node_init(node, &config, error, sizeof(error)) == -1);
+		CU_ASSERT_STRING_EQUAL(error, cases[i].error);
+	}
+	struct hn_config defaults;
+	hn_config_defaults(&defaults);
+	CU_ASSERT_EQUAL(defaults.timers.heartbeat_interval_ms, 200);
+	CU_ASSERT_EQUAL(defaults.timers.dead_time_ms, 1000);
+	CU_ASSERT_EQUAL(defaults.timers.wait_for_peer_ms, 10000);
+	CU_ASSERT_EQUAL(defaults.timers.fence_delay_ms, 500);
+	CU_ASSERT_EQUAL(defaults.timers.retransmit_ms, 100);
+	CU_ASSERT(hn_node_init(node, &defaults, NULL, 0) == 0);
+	hn_test_node_free(&(struct hn_test_node){.node = node});
+}
+
+/* A refused peer is logged once, never keeps itself alive, and blocks us
+ * while it is active. */
+static void test_fsm_refused_peer(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_status status;
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	peer.sender.model = HN_MODEL_RACK4;
+	hn_test_heartbeat_both(&test, &peer, 100);
+	hn_test_heartbeat_both(&test, &peer, 300);
+	hn_test_status(&test, &status);
+	CU_ASSERT_STRING_EQUAL(status.refusal, "models rack1 and rack4 cannot form a cluster");
+	CU_ASSERT_FALSE(status.peer_seen);
+	for (uint64_t t = 500; t <= 20000; t += 200)
+		hn_test_heartbeat_both(&test, &peer, t);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	hn_test_run_until(&test, 20899); /* last refused heartbeat at 19900 */
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	hn_test_tick(&test, 20900); /* the refused peer fell silent: alone now */
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_INCOMPATIBLE);
+	hn_test_node_free(&test);
+
+	/* a compatible peer that says we are incompatible; then accepted again */
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	peer.flags = HN_HB_INCOMPATIBLE;
+	hn_test_heartbeat_both(&test, &peer, 100);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "refused"),
+			       "node2 refused: node2 refuses this node");
+	peer.flags = 0;
+	hn_test_heartbeat_both(&test, &peer, 200);
+	hn_test_run_until(&test, 400);
+	hn_test_status(&test, &status);
+	CU_ASSERT_STRING_EQUAL(status.refusal, "");
+	CU_ASSERT_EQUAL(status.role, HN_ROLE_ACTIVE);
+	hn_test_node_free(&test);
+
+	/* virt1 + virt1: a warning, logged once, the cluster forms */
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	test.config.self.model = HN_MODEL_VIRT1;
+	CU_ASSERT_FATAL(hn_node_init(test.node, &test.config, NULL, 0) == 0);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	peer.sender.model = HN_MODEL_VIRT1;
+	hn_test_heartbeat_both(&test, &peer, 100);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
+			       "virt1+virt1 is not supported in production");
+	hn_test_run_until(&test, 300);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_heartbeat_both(&test, &peer, 310);
+	CU_ASSERT_PTR_NULL(hn_test_find_log(&test.actions, "health"));
+	hn_test_node_free(&test);
+}
+
+/* Client writes: validated, refused on a standby with "standby". */
+static void test_fsm_client_write_checks(void)
+{
+	static const struct {
+		const char *key, *value, *reply;
+	} cases[] = {
+		{"", "v", "bad key"},
+		{"a b", "v", "bad key"},
+		{"k", "", "bad value"},
+		{"k", "tab\there", "bad value"},
+		{"k", "v", "standby"},
+	};
+	struct hn_test_node test;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hn_test_write(&test, i, cases[i].key, cases[i].value, 100);
+		const struct hn_action *reply =
+			hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+		CU_ASSERT_FALSE(reply->u.reply.ok);
+		CU_ASSERT_EQUAL(reply->u.reply.request_id, i);
+		CU_ASSERT_STRING_EQUAL(reply->u.reply.text, cases[i].reply);
+	}
+	hn_test_node_free(&test);
+}
+
+/* Status keeps the last HN_TRANSITIONS_KEPT transitions, newest last. */
+static void test_fsm_status_transitions(void)
+{
+	struct hn_test_node test;
+	struct hn_status status;
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	for (uint64_t i = 0; i < 10; i++) {
+		hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 300 + 400 * i);
+		hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 301 + 400 * i);
+		hn_test_run_until(&test, 501 + 400 * i);
+		struct hn_heartbeat peer;
+		hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+		hn_test_heartbeat_both(&test, &peer, 502 + 400 * i);
+	}
+	hn_test_status(&test, &status);
+	CU_ASSERT_EQUAL(status.transition_count, HN_TRANSITIONS_KEPT);
+	CU_ASSERT_EQUAL(status.transitions[HN_TRANSITIONS_KEPT - 1].at_ms, 4101);
+	/* out of maintenance, the alive standby peer loses the tie again */
+	CU_ASSERT_STRING_EQUAL(status.transitions[HN_TRANSITIONS_KEPT - 1].to, "active");
+	hn_test_node_free(&test);
+}
+
+/* Wait-for-all ends without a peer, per tie-breaker and local checks. */
+static void test_fsm_start_alone_tiebreakers(void)
+{
+	struct hn_test_node test;
+	struct hn_health answered = {true, true, 1, 1, true};
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_PING);
+	hn_test_start(&test, 0);
+	hn_test_health(&test, &answered, 5);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
+			       "ping tie-breaker: the cluster IP still answers");
+	hn_test_node_free(&test);
+
+	/* ping without ping targets: the tie-breaker can never allow it */
+	struct hn_health no_targets = {true, true, 0, 0, false};
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_PING);
+	hn_test_start(&test, 0);
+	hn_test_health(&test, &no_targets, 5);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
+			       "ping tie-breaker: 0 of 0 ping targets reachable");
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+
+	/* fence: standby first, then the standby's fencing of an unseen peer */
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_FENCE);
+	hn_test_start(&test, 0);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
+			       "wait for the peer over; fencing it before becoming active");
+	hn_test_run_until(&test, 10499);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	hn_test_tick(&test, 10500);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "fence"),
+			       "fencing the peer: peer not seen on sync and external links");
+	hn_test_node_free(&test);
+
+	/* failing checks at the end of the wait: standby, then fault */
+	struct hn_health broken = {false, true, 1, 1, false};
+	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_health(&test, &broken, 5);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_FAULT);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+}
+
+/* (c) on the same generation: the higher last_seq wins; a refused peer
+ * with the lower id blocks a lone start; a peer without ping targets is
+ * not eligible. */
+static void test_fsm_tie_details(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_generation generation = {.id = 0x101};
+	struct hn_entry entry = {.key = "k", .value = "v", .seq = 4};
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	CU_ASSERT(hn_node_restore_entry(test.node, &entry) == 0);
+	hn_node_restore_generation(test.node, &generation, false);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	peer.generation = generation;
+	peer.last_seq = 3;
+	hn_test_heartbeat_both(&test, &peer, 10);
+	hn_test_run_until(&test, 210);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
+			       "both standby: newer data (seq 4 vs 3)");
+	hn_test_node_free(&test);
+
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	peer.sender.firmware.major = 9;
+	for (uint64_t t = 100; t <= 10100; t += 500)
+		hn_test_heartbeat_both(&test, &peer, t);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING); /* lower id refused peer */
+	hn_test_node_free(&test);
+
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_run_until(&test, 300);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer.health.ping_reachable = 0;
+	hn_test_heartbeat_both(&test, &peer, 400);
+	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
+			       "peer node1 is reaching no ping target and may not be active");
+	hn_test_node_free(&test);
+}
+
+/* Every refusal of an admin command changes nothing and says why. */
+static void test_fsm_admin_refusals(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 100);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 101);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "this node is not an eligible standby");
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 102);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_FAULT);
+	hn_test_heartbeat_both(&test, &peer, 103);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 104);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "the peer is not active in state normal");
+	hn_test_node_free(&test);
+
+	/* not in sync, not outdated: the active's heartbeat is older than our data */
+	struct hn_generation generation = {.id = 0x101};
+	struct hn_entry entry = {.key = "k", .value = "v", .seq = 4};
+	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
+	CU_ASSERT(hn_node_restore_entry(test.node, &entry) == 0);
+	hn_node_restore_generation(test.node, &generation, false);
+	hn_test_start(&test, 0);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	peer.generation = generation;
+	peer.last_seq = 3;
+	hn_test_heartbeat_both(&test, &peer, 10);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 100);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 101);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 102);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "maintenance needs a connected cluster node");
+	hn_test_node_free(&test);
+
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_MAINTENANCE);
+	hn_test_heartbeat_both(&test, &peer, 300);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 301);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "the peer is not in state normal");
+	peer.state = HN_STATE_NORMAL;
+	peer.flags = HN_HB_OUTDATED;
+	hn_test_heartbeat_both(&test, &peer, 302);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 303);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "the peer is not eligible (outdated or failing checks)");
+	peer.flags = 0;
+	peer.role = HN_ROLE_ACTIVE;
+	hn_test_heartbeat_both(&test, &peer, 304);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 305);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "the peer is not standby");
+	hn_test_run_until(&test, 2000);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 2001);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "the peer is not alive");
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 2002);
+	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 2003);
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "this node is not an eligible standby");
+	hn_test_node_free(&test);
+}
+
+int hn_test_register_fsm(void)
+{
+	static const struct hn_test_case cases[] = {
+		{"takeover exactly at the dead time", test_fsm_takeover_at_dead_time},
+		{"takeover action order", test_fsm_takeover_action_order},
+		{"links and carrier", test_fsm_links_and_carrier},
+		{"heartbeat schedule", test_fsm_heartbeat_schedule},
+		{"wait-for-all 10 s", test_fsm_wait_for_all},
+		{"force start", test_fsm_force_start},
+		{"outdated never takes over", test_fsm_outdated_never_takes_over},
+		{"start tie-break", test_fsm_start_tie_break},
+		{"tie-breaker ping", test_fsm_tiebreaker_ping},
+		{"tie-breaker fence, standby", test_fsm_tiebreaker_fence_standby},
+		{"tie-breaker fence, active", test_fsm_tiebreaker_fence_active},
+		{"RAID and services fault", test_fsm_health_fault},
+		{"network failover", test_fsm_network_failover},
+		{"graceful takeover", test_fsm_graceful_takeover},
+		{"admin maintenance", test_fsm_admin_maintenance},
+		{"admin switchover", test_fsm_admin_switchover},
+		{"switchover requested by the standby", test_fsm_switchover_request},
+		{"admin disconnect and reconnect", test_fsm_admin_disconnect},
+		{"admin disband", test_fsm_admin_disband},
+		{"admin settings", test_fsm_admin_settings},
+		{"malformed and unexpected events", test_fsm_malformed_and_unexpected},
+		{"invalid configuration", test_fsm_config_invalid},
+		{"refused peer", test_fsm_refused_peer},
+		{"client write checks", test_fsm_client_write_checks},
+		{"status keeps transitions", test_fsm_status_transitions},
+		{"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
+		{"tie details", test_fsm_tie_details},
+		{"admin refusals", test_fsm_admin_refusals},
+		{NULL, NULL},
+	};
+	return hn_test_add_suite("fsm", cases);
+}
