@@ -68,6 +68,7 @@ struct hn_node {
 	uint64_t switchover_until_ms;
 	bool disconnect_origin;         /* admin disconnected here: DISCONNECT flag */
 	uint32_t split_brain_loser;     /* judge's verdict advertised in heartbeats */
+	bool split_brain_active_peer;   /* saw the peer active while active ourselves */
 	enum hn_fence_phase fence_phase;
 	uint64_t fence_at_ms;
 	bool ping_wait_logged;

@@ -325,6 +325,7 @@ static void hn_split_brain_lose(struct hn_node *node, struct hn_actions *actions
 	hn_emit_log(node, actions, "split_brain", reason, lost_writes);
 	hn_emit_notify(node, actions, HN_NOTIFY_SPLIT_BRAIN, reason);
 	node->lost_writes_total += lost_writes;
+	node->split_brain_active_peer = false;
 	hn_store_reset_for_resync(node, actions);
 }
 
@@ -335,8 +336,19 @@ void hn_fsm_check_split_brain(struct hn_node *node, struct hn_actions *actions)
 	const struct hn_heartbeat *peer = &node->peer.last;
 	if (peer->role != HN_ROLE_ACTIVE) {
 		node->split_brain_loser = 0;
+		/* The loser released the cluster IP, but the network still sends
+		 * to the MAC it announced last: announce ours again. */
+		if (node->split_brain_active_peer) {
+			node->split_brain_active_peer = false;
+			hn_actions_push(node, actions, HN_ACTION_IP_ADD);
+			hn_emit_log(node, actions, "split_brain_resolved",
+				    "split brain resolved: the peer stepped down, cluster IP "
+				    "announced again",
+				    0);
+		}
 		return;
 	}
+	node->split_brain_active_peer = true;
 	uint32_t self_id = node->config.self.node_id;
 	if (self_id > peer->sender.node_id) {
 		if (peer->split_brain_loser == self_id)

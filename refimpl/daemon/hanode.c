@@ -229,6 +229,35 @@ static void hn_daemon_persist(struct hn_daemon *daemon, const struct hn_action *
 		hn_daemon_log(daemon, "health", "", "", error);
 }
 
+/* The operator's maintenance survives a restart (a firmware update is one):
+ * only an operator clears it (SPEC). The mark lives in data_dir. */
+static void hn_daemon_maintenance_remember(struct hn_daemon *daemon, bool on)
+{
+	char path[HN_CONFIG_PATH_MAX + 16];
+	FILE *mark;
+
+	snprintf(path, sizeof(path), "%s/maintenance", daemon->config.data_dir);
+	if (!on) {
+		unlink(path);
+		return;
+	}
+	mark = fopen(path, "w");
+	if (!mark) {
+		hn_daemon_log(daemon, "health", "", "", "cannot remember maintenance in data_dir");
+		return;
+	}
+	fputs("maintenance set by the operator\n", mark);
+	fclose(mark);
+}
+
+static bool hn_daemon_maintenance_remembered(const struct hn_daemon *daemon)
+{
+	char path[HN_CONFIG_PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/maintenance", daemon->config.data_dir);
+	return access(path, F_OK) == 0;
+}
+
 static void hn_daemon_admin_reply(struct hn_daemon *daemon, const struct hn_action *action)
 {
 	char message[HN_REASON_MAX + 48], text[2 * sizeof(message)], json[sizeof(text) + 32];
@@ -236,6 +265,10 @@ static void hn_daemon_admin_reply(struct hn_daemon *daemon, const struct hn_acti
 		struct hn_admin_pending *pending = &daemon->admin_pending[i];
 		if (!pending->used || pending->request_id != action->u.reply.request_id)
 			continue;
+		if (action->u.reply.ok && (pending->command == HN_ADMIN_MAINTENANCE_ON ||
+					   pending->command == HN_ADMIN_MAINTENANCE_OFF))
+			hn_daemon_maintenance_remember(daemon,
+						       pending->command == HN_ADMIN_MAINTENANCE_ON);
 		/* A stored setting's reply text is its seq (store.c). */
 		if (pending->command == HN_ADMIN_SETTING_SET && action->u.reply.ok)
 			snprintf(message, sizeof(message), "setting saved on both nodes (seq %s)",
@@ -778,6 +811,13 @@ static int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_K
 	daemon->paired = true;
 	daemon->next_health_ms = hn_loop_now_ms();
 	hn_daemon_step_simple(daemon, HN_EVENT_START);
+	if (hn_daemon_maintenance_remembered(daemon)) {
+		struct hn_event *event = &daemon->event;
+		memset(event, 0, sizeof(*event));
+		event->kind = HN_EVENT_ADMIN;
+		event->u.admin.command = HN_ADMIN_MAINTENANCE_ON;
+		hn_daemon_step(daemon, event);
+	}
 	for (int link = 0; link < HN_LINKS; link++) {
 		bool carrier_up = false;
 		if (!daemon->config.links[link].interface[0])

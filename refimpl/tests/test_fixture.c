@@ -208,7 +208,16 @@ static void test_fixture_both_cut_none(void)
 	/* node2 took over during the split: it loses its 3 writes */
 	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_ACTIVE);
 	CU_ASSERT_EQUAL(hn_fixture_log_count(fixture, 1, "split_brain"), 1);
+	/* Regression: the winner announces the cluster IP again once the loser
+	 * stepped down, or the network keeps sending to the loser's MAC (seen
+	 * on the native backend: every client request failed after the heal). */
 	CU_ASSERT_EQUAL(hn_fixture_log_count(fixture, 0, "split_brain"), 0);
+	CU_ASSERT_EQUAL(hn_fixture_log_count(fixture, 0, "split_brain_resolved"), 1);
+	const struct hn_fixture_log *announced =
+		hn_fixture_log_find(fixture, 0, "split_brain_resolved", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(announced);
+	CU_ASSERT_PTR_NOT_NULL(strstr(announced->record.reason, "cluster IP announced again"));
+	CU_ASSERT_EQUAL(announced->record.lost_writes, 0);
 	CU_ASSERT_EQUAL(hn_fixture_lost_writes(fixture), 3);
 	struct hn_status status;
 	hn_fixture_status(fixture, 1, &status);

@@ -173,6 +173,25 @@ def test_maintenance_on_both_stops_everything_and_off_takes_over(cluster):
     assert standby.display() == "maintenance"
 
 
+def test_maintenance_survives_a_restart_until_cleared(cluster):
+    """Regression: a firmware update restarts the node in maintenance; only
+    the operator clears it (SPEC), so a restart must not drop it."""
+    active, standby = active_and_standby(cluster)
+    assert standby.hactl("maintenance", "on").returncode == 0
+    wait_until(lambda: standby.display() == "maintenance", 2, message="standby in maintenance")
+    assert standby.stop() == 0
+    standby.start()
+    wait_until(lambda: standby.display() == "maintenance", 3,
+               message="restarted node back in maintenance")
+    assert active.role() == "M"
+    assert standby.hactl("maintenance", "off").returncode == 0
+    wait_until(lambda: standby.display() == "standby", 3, message="cleared by the operator")
+    assert standby.stop() == 0
+    standby.start()
+    wait_until(lambda: standby.display() == "standby", 3,
+               message="a cleared maintenance stays cleared after a restart")
+
+
 def test_switchover_swaps_roles(cluster):
     active, standby = active_and_standby(cluster)
     result = active.hactl("switchover")

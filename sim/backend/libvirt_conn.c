@@ -42,6 +42,11 @@ static void hs_libvirt_error_ignore(void *data, virErrorPtr error)
 	(void)error;
 }
 
+void hs_libvirt_errors_silence(void)
+{
+	virSetErrorFunc(NULL, hs_libvirt_error_ignore);
+}
+
 static long hs_libvirt_now_ms(void)
 {
 	struct timespec now;
@@ -153,7 +158,7 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
 		snprintf(error, error_size, "hs_libvirt_conn_open: URI '%.32s...' too long", uri);
 		return -1;
 	}
-	virSetErrorFunc(NULL, hs_libvirt_error_ignore);
+	hs_libvirt_errors_silence();
 	conn->connection = virConnectOpen(uri);
 	if (conn->connection != NULL)
 		return 0;

@@ -40,6 +40,10 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
  * idempotent. */
 void hs_libvirt_conn_close(struct hs_libvirt_conn *conn);
 
+/* Stop libvirt from printing every error on stderr: callers report the
+ * errors that matter with hs_libvirt_error_text(). conn_open calls it. */
+void hs_libvirt_errors_silence(void);
+
 /* The last libvirt error as text ("no error" if none); for messages. */
 const char *hs_libvirt_error_text(void);
 

@@ -618,8 +618,12 @@ int hs_domain_accel_probe(virConnectPtr connection, const struct hs_domain_spec 
 	/* The probe only has to reach init: no disks, no config. */
 	memset(probe.disk_paths, 0, sizeof(probe.disk_paths));
 	unlink(probe.console_path);
-	if (hs_domain_up(connection, &probe, error, error_size) != 0)
+	/* libvirt refusing type 'kvm' (no usable /dev/kvm) is an answer, not
+	 * a failure of the probe: the error text stays for the caller's log. */
+	if (hs_domain_up(connection, &probe, error, error_size) != 0) {
+		result = 0;
 		goto cleanup;
+	}
 	deadline_ms = hs_domain_now_ms() + timeout_ms;
 	while (hs_domain_now_ms() < deadline_ms && !*kvm_ok) {
 		struct timespec pause = {0, 200 * 1000000};
@@ -631,5 +635,6 @@ int hs_domain_accel_probe(virConnectPtr connection, const struct hs_domain_spec 
 cleanup:
 	if (hs_domain_down(connection, probe.name, error, error_size) != 0)
 		result = -1;
+	unlink(probe.console_path);
 	return result;
 }

@@ -112,9 +112,10 @@ int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *sp
 int hs_domain_gc(virConnectPtr connection, const char *prefix, char *error, size_t error_size);
 
 /* Boot spec (a bootable guest) with KVM and wait up to timeout_ms for
- * marker in its console file. *kvm_ok tells whether it appeared. The probe
- * domain (spec->name + "-probe") is removed in every case. Returns -1 only
- * when the probe could not run at all. */
+ * marker in its console file. *kvm_ok tells whether it appeared; libvirt
+ * refusing type 'kvm' also means false (error then says why). The probe
+ * domain (spec->name + "-probe") and its console file are removed in every
+ * case. Returns -1 only when the probe domain could not be removed. */
 int hs_domain_accel_probe(virConnectPtr connection, const struct hs_domain_spec *spec,
 			  const char *marker, int timeout_ms, bool *kvm_ok, char *error,
 			  size_t error_size);

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 		fputs(xml, stdout);
 		return 0;
 	}
+	hs_libvirt_errors_silence();
 	connection = virConnectOpen(uri);
 	if (connection == NULL) {
 		fprintf(stderr, "hs-libvirt: cannot connect to %s: %s (is libvirtd running?)\n", uri,

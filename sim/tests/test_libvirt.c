@@ -1,0 +1,319 @@
+/*
+ * test_libvirt.c - CUnit tests of the libvirt layer (sim/backend/libvirt_conn.c,
+ * libvirt_domain.c) without QEMU.
+ *
+ * The domain XML is compared with a golden file, sim/tests/golden/domain.xml;
+ * after an intended change, run with HS_REGENERATE=1 to rewrite it and review
+ * the diff. The lifecycle (define, start, power, destroy, undefine, gc) runs
+ * on libvirt's built-in test:///default driver, which keeps everything in
+ * this process's memory; that driver does not implement device updates, so
+ * the NIC and disk actions are checked there for their error reporting only
+ * (sim/tests/test_guest.py checks them on real guests).
+ * Run from the top of the tree: build/bin/test_libvirt.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "libvirt_conn.h"
+#include "libvirt_domain.h"
+
+#define TEST_GOLDEN_PATH "sim/tests/golden/domain.xml"
+
+static char test_error[1024];
+static char test_xml[HS_DOMAIN_XML_MAX];
+static struct hs_libvirt_conn test_conn;
+
+/* A complete spec with fixed paths; the command line holds characters that
+ * must be escaped. */
+static void test_spec_fill(struct hs_domain_spec *spec, const char *name, unsigned node_index)
+{
+	hs_domain_spec_defaults(spec, name, node_index);
+	snprintf(spec->kernel_path, sizeof(spec->kernel_path), "/run/halab/hs000001/vmlinuz");
+	snprintf(spec->initrd_path, sizeof(spec->initrd_path), "/run/halab/hs000001/initramfs.cpio.gz");
+	snprintf(spec->cmdline, sizeof(spec->cmdline),
+		 "console=ttyS0 quiet halab.hostname=node%u halab.note=<a&'b\">", node_index);
+	for (int d = 0; d < HS_DOMAIN_DISKS; d++)
+		snprintf(spec->disk_paths[d], sizeof(spec->disk_paths[d]),
+			 "/run/halab/hs000001/node%u-disk%d.raw", node_index, d + 1);
+	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
+		spec->nics[n].local_port = (uint16_t)(40000 + node_index * 10 + (unsigned)n);
+		spec->nics[n].remote_port = (uint16_t)(41000 + node_index * 10 + (unsigned)n);
+	}
+	spec->nics[3].link_down = true;
+	snprintf(spec->agent_socket_path, sizeof(spec->agent_socket_path),
+		 "/run/halab/hs000001/node%u.agent", node_index);
+	snprintf(spec->console_path, sizeof(spec->console_path),
+		 "/run/halab/hs000001/node%u.console", node_index);
+	snprintf(spec->config_path, sizeof(spec->config_path),
+		 "/run/halab/hs000001/node%u.conf", node_index);
+	snprintf(spec->key_path, sizeof(spec->key_path), "/run/halab/hs000001/cluster.key");
+}
+
+static char *test_file_read(const char *path)
+{
+	FILE *file = fopen(path, "r");
+	char *text;
+	long length;
+
+	if (file == NULL)
+		return NULL;
+	fseek(file, 0, SEEK_END);
+	length = ftell(file);
+	rewind(file);
+	text = calloc(1, (size_t)length + 1);
+	if (text != NULL && fread(text, 1, (size_t)length, file) != (size_t)length) {
+		free(text);
+		text = NULL;
+	}
+	fclose(file);
+	return text;
+}
+
+/* ------------------------------------------------------------------ XML */
+
+static void test_xml_golden(void)
+{
+	static struct hs_domain_spec spec;
+	const char *regenerate = getenv("HS_REGENERATE");
+	char *golden;
+
+	test_spec_fill(&spec, "hsvt-golden-node1", 1);
+	CU_ASSERT_EQUAL_FATAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
+						   sizeof(test_error)), 0);
+	if (regenerate != NULL && strcmp(regenerate, "1") == 0) {
+		FILE *file = fopen(TEST_GOLDEN_PATH, "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+		fputs(test_xml, file);
+		CU_ASSERT_EQUAL(fclose(file), 0);
+		printf("\n  regenerated %s: review the diff\n", TEST_GOLDEN_PATH);
+	}
+	golden = test_file_read(TEST_GOLDEN_PATH);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(golden);
+	CU_ASSERT_STRING_EQUAL(test_xml, golden);
+	free(golden);
+}
+
+static void test_xml_escapes_user_text(void)
+{
+	static struct hs_domain_spec spec;
+
+	test_spec_fill(&spec, "hsvt-a&b", 1);
+	CU_ASSERT_EQUAL_FATAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
+						   sizeof(test_error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<name>hsvt-a&amp;b</name>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "halab.note=&lt;a&amp;&apos;b&quot;&gt;</cmdline>"));
+}
+
+static void test_xml_missing_field(void)
+{
+	static struct hs_domain_spec spec;
+
+	test_spec_fill(&spec, "hsvt-x", 1);
+	spec.kernel_path[0] = '\0';
+	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
+					     sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_xml_format: domain 'hsvt-x': kernel_path missing");
+	test_spec_fill(&spec, "hsvt-x", 1);
+	spec.nics[2].local_port = 0;
+	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
+					     sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error,
+			       "hs_domain_xml_format: domain 'hsvt-x': LAN3 needs a MAC and two ports");
+	test_spec_fill(&spec, "hsvt-x", 1);
+	snprintf(spec.nics[0].mac, sizeof(spec.nics[0].mac), "52:54:00:00:01");
+	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
+					     sizeof(test_error)), -1);
+}
+
+static void test_xml_overflow_is_reported(void)
+{
+	static struct hs_domain_spec spec;
+	char small[512];
+
+	test_spec_fill(&spec, "hsvt-x", 1);
+	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, small, sizeof(small), test_error,
+					     sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_xml_format: domain 'hsvt-x': XML exceeds 512 bytes");
+}
+
+static void test_xml_nic_and_disk(void)
+{
+	static struct hs_domain_spec spec;
+	char xml[1024];
+
+	test_spec_fill(&spec, "hsvt-x", 2);
+	CU_ASSERT_EQUAL_FATAL(hs_domain_nic_xml_format(&spec, 1, false, xml, sizeof(xml), test_error,
+						       sizeof(test_error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<mac address='52:54:00:00:02:02'/>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<source address='127.0.0.1' port='41021'>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<local address='127.0.0.1' port='40021'/>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<link state='down'/>"));
+	CU_ASSERT_EQUAL(hs_domain_nic_xml_format(&spec, 4, true, xml, sizeof(xml), test_error,
+						 sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_nic_xml_format: domain 'hsvt-x': no NIC 4");
+	CU_ASSERT_EQUAL_FATAL(hs_domain_disk_xml_format(&spec, 1, xml, sizeof(xml), test_error,
+							sizeof(test_error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<target dev='vdb' bus='virtio'/>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "node2-disk2.raw"));
+}
+
+static void test_spec_set(void)
+{
+	static struct hs_domain_spec spec;
+
+	hs_domain_spec_defaults(&spec, "", 1);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "name", "hsvt-n1", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_STRING_EQUAL(spec.name, "hsvt-n1");
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "memory_mib", "96", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(spec.memory_mib, 96);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan3_local_port", "40003", test_error,
+					   sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(spec.nics[2].local_port, 40003);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan4_link", "down", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_TRUE(spec.nics[3].link_down);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "accel", "kvm", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_TRUE(spec.accel_kvm);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan2_remote_port", "70000", test_error,
+					   sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error,
+			       "hs_domain_spec_set: key 'lan2_remote_port': expected 0..65535, got '70000'");
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan5_mac", "x", test_error, sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "colour", "red", test_error, sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_spec_set: unknown key 'colour' or bad value 'red'");
+}
+
+/* ------------------------------------------------- lifecycle (test driver) */
+
+static void test_conn_bad_uri(void)
+{
+	struct hs_libvirt_conn conn;
+
+	CU_ASSERT_EQUAL(hs_libvirt_conn_open(&conn, "nosuchdriver:///x", test_error,
+					     sizeof(test_error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_libvirt_conn_open: nosuchdriver:///x: "));
+	CU_ASSERT_PTR_NULL(conn.connection);
+	CU_ASSERT_EQUAL(conn.libvirtd_pid, 0);
+	hs_libvirt_conn_close(&conn);
+	hs_libvirt_conn_close(NULL);
+}
+
+static void test_lifecycle(void)
+{
+	static struct hs_domain_spec spec;
+	virConnectPtr connection = test_conn.connection;
+
+	test_spec_fill(&spec, "hsvt-life", 1);
+	spec.test_driver = true;
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), -1);
+	CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 1);
+	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", false, test_error,
+					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 0);
+	/* Power off twice is still off, not an error. */
+	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", false, test_error,
+					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", true, test_error,
+					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 1);
+	/* Defining the same name again fails and leaves the first one alone. */
+	CU_ASSERT_EQUAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_up: "));
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 1);
+	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-life", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), -1);
+	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-life", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", true, test_error,
+					    sizeof(test_error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_power_set: domain 'hsvt-life': "));
+}
+
+static void test_devices_report_errors(void)
+{
+	static struct hs_domain_spec spec;
+	virConnectPtr connection = test_conn.connection;
+
+	test_spec_fill(&spec, "hsvt-dev", 1);
+	spec.test_driver = true;
+	CU_ASSERT_EQUAL(hs_domain_nic_link_set(connection, &spec, 0, false, test_error,
+					       sizeof(test_error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_nic_link_set: domain 'hsvt-dev': "));
+	CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
+	/* The test driver has no device updates: the error must say which
+	 * domain, which NIC and what libvirt said. */
+	CU_ASSERT_EQUAL(hs_domain_nic_link_set(connection, &spec, 1, false, test_error,
+					       sizeof(test_error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_nic_link_set: domain 'hsvt-dev' LAN2 down: "));
+	CU_ASSERT_EQUAL(hs_domain_disk_set(connection, &spec, 5, false, test_error,
+					   sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_disk_xml_format: domain 'hsvt-dev': no disk 5");
+	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-dev", test_error, sizeof(test_error)), 0);
+}
+
+static void test_gc_by_prefix(void)
+{
+	static struct hs_domain_spec spec;
+	virConnectPtr connection = test_conn.connection;
+	const char *names[] = {"hsvt1-a", "hsvt1-b", "hsvt2-a"};
+
+	for (unsigned i = 0; i < 3; i++) {
+		test_spec_fill(&spec, names[i], i + 1);
+		spec.test_driver = true;
+		CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
+	}
+	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt1-b", false, test_error,
+					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_gc(connection, "hsvt1-", test_error, sizeof(test_error)), 2);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt1-a"), -1);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt1-b"), -1);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt2-a"), 1);
+	CU_ASSERT_EQUAL(hs_domain_gc(connection, "hsvt2-", test_error, sizeof(test_error)), 1);
+	CU_ASSERT_EQUAL(hs_domain_gc(connection, "hsvt2-", test_error, sizeof(test_error)), 0);
+}
+
+static int test_suite_init(void)
+{
+	return hs_libvirt_conn_open(&test_conn, "test:///default", test_error, sizeof(test_error));
+}
+
+static int test_suite_clean(void)
+{
+	hs_libvirt_conn_close(&test_conn);
+	return 0;
+}
+
+int main(void)
+{
+	CU_pSuite xml_suite, driver_suite;
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	xml_suite = CU_add_suite("libvirt_domain_xml", NULL, NULL);
+	driver_suite = CU_add_suite("libvirt_test_driver", test_suite_init, test_suite_clean);
+	if (xml_suite == NULL || driver_suite == NULL)
+		goto fail;
+	if (CU_add_test(xml_suite, "golden XML", test_xml_golden) == NULL ||
+	    CU_add_test(xml_suite, "user text is escaped", test_xml_escapes_user_text) == NULL ||
+	    CU_add_test(xml_suite, "missing field", test_xml_missing_field) == NULL ||
+	    CU_add_test(xml_suite, "overflow reported", test_xml_overflow_is_reported) == NULL ||
+	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||
+	    CU_add_test(xml_suite, "spec keys", test_spec_set) == NULL ||
+	    CU_add_test(xml_suite, "bad URI", test_conn_bad_uri) == NULL ||
+	    CU_add_test(driver_suite, "lifecycle", test_lifecycle) == NULL ||
+	    CU_add_test(driver_suite, "device errors", test_devices_report_errors) == NULL ||
+	    CU_add_test(driver_suite, "gc by prefix", test_gc_by_prefix) == NULL)
+		goto fail;
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures == 0 ? 0 : 1;
+fail:
+	CU_cleanup_registry();
+	return 1;
+}
