@@ -48,8 +48,11 @@ test-asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test-unit
 
+# Everything but the VM tests (make test-vm), with JUnit XML for CI.
 test-py: all
-	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q refimpl/tests sim/tests scenarios --backend native
+	@mkdir -p reports
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not vm" refimpl/tests sim/tests scenarios \
+		--backend native --junitxml=reports/pytest-junit.xml
 
 test: deps
 	$(MAKE) all

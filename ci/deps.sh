@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential pkg-config libsodium-dev libyaml-dev libcunit1-dev libslirp-dev
 libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils lcov
-libjansson-dev python3-pytest python3-yaml busybox-static cpio linux-image-amd64 iproute2 kmod"
+libjansson-dev python3-pytest python3-yaml busybox-static cpio mdadm linux-image-amd64 iproute2 kmod"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

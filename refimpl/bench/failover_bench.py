@@ -2,7 +2,7 @@
 """failover_bench.py - how fast does hanode fail over, and what does it cost idle?
 
 Two real hanode processes run in network namespaces (the lab of
-refimpl/tests/conftest.py). One run: wait until the cluster is formed and the
+refimpl/tests/hnlab.py). One run: wait until the cluster is formed and the
 cluster IP answers, then "pull the power" of the active node: SIGKILL its
 hanode and, at the same instant, take both of its switch ports down (a dead
 machine neither answers ARP for the cluster IP it held nor sends anything).
@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-import conftest  # noqa: E402  (the lab lives there, shared with the tests)
-from conftest import CLUSTER_IP, Lab, formed, wait_until  # noqa: E402
+import hnlab  # noqa: E402  (the lab lives there, shared with the tests)
+from hnlab import CLUSTER_IP, Lab, formed, wait_until  # noqa: E402
 
 DEFAULT_TIMERS = {"heartbeat_interval_ms": 200, "dead_time_ms": 1000,
                   "wait_for_peer_ms": 10000, "health_interval_ms": 1000,
@@ -60,7 +60,7 @@ def percentile(values, fraction):
 
 
 def start_prober(lab):
-    return subprocess.Popen(["ip", "netns", "exec", lab.switch, conftest.PYTHON, "-c", PROBER,
+    return subprocess.Popen(["ip", "netns", "exec", lab.switch, hnlab.PYTHON, "-c", PROBER,
                              CLUSTER_IP], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True)
 
@@ -177,7 +177,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--output", default=os.path.join(conftest.REPO, "reports",
+    parser.add_argument("--output", default=os.path.join(hnlab.REPO, "reports",
                                                          "bench-refimpl.json"))
     arguments = parser.parse_args()
     if os.geteuid() != 0:

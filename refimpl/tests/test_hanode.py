@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from conftest import (BIN, CLUSTER_IP, FAST_TIMERS, NODE_ADDRESSES, formed, one_active, roles,
+from hnlab import (BIN, CLUSTER_IP, FAST_TIMERS, NODE_ADDRESSES, formed, one_active, roles,
                       run, store_request, wait_until)
 
 DEAD_S = FAST_TIMERS["dead_time_ms"] / 1000.0
