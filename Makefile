@@ -22,7 +22,7 @@ BIN := $(BUILD)/bin
 ALL_BINS :=
 UNIT_TESTS :=
 
-.PHONY: all deps test test-unit test-asan test-py coverage bench guest clean format-check
+.PHONY: all deps test test-unit test-asan test-py test-vm library-vm coverage bench guest clean format-check
 all:
 
 include refimpl/refimpl.mk
@@ -54,11 +54,30 @@ test-py: all
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not vm" refimpl/tests sim/tests scenarios \
 		--backend native --junitxml=reports/pytest-junit.xml
 
+# The QEMU guest's own tests and a representative set of scenarios on guests
+# (TCG). The whole library on guests is `make library-vm` (long).
+VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or split-brain-none \
+	or maintenance-both
+test-vm: all
+	$(MAKE) daemon-static
+	$(MAKE) guest
+	@mkdir -p reports
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests --junitxml=reports/pytest-vm-junit.xml
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt -k "$(VM_SCENARIOS)" \
+		--junitxml=reports/pytest-vm-scenarios-junit.xml
+
+library-vm: all
+	$(MAKE) daemon-static
+	$(MAKE) guest
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt \
+		--junitxml=reports/pytest-library-vm-junit.xml
+
 test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
 	$(MAKE) test-py
+	$(MAKE) test-vm
 
 coverage: deps
 	@ci/coverage.sh

@@ -51,7 +51,6 @@ def out_dir(tmp_path):
     ("lost-write", "no_lost_writes"),
 ])
 def test_negative_scenario_fails(name, expected, out_dir):
-    before = run_ids_alive()
     completed = hasim_run(NEGATIVE / f"{name}.yaml", out_dir)
     assert completed.returncode == 1, completed.stdout + completed.stderr
     result = json.loads((out_dir / "result.json").read_text())
@@ -60,7 +59,8 @@ def test_negative_scenario_fails(name, expected, out_dir):
     assert failed, result
     assert any(expected in (e["description"] + e["message"]) for e in failed), failed
     assert (out_dir / "junit.xml").read_text().count("<failure") >= 1
-    assert run_ids_alive() <= before, "the run left a namespace or state folder behind"
+    run_id = json.loads((out_dir / "run.json").read_text())["run_id"]
+    assert run_id not in run_ids_alive(), "the run left a namespace or state folder behind"
 
 
 def test_bad_scenario_is_refused_and_starts_nothing(out_dir):
@@ -109,26 +109,27 @@ def wait_for_nodes(process, out_dir, timeout_s=30):
     raise AssertionError("the nodes never started")
 
 
-def new_run_id(before):
-    ids = run_ids_alive() - before
-    assert len(ids) == 1, ids
-    return ids.pop()
+def run_id_of(out_dir):
+    """The run id whose owner file names out_dir (other runs may be going on)."""
+    for owner in pathlib.Path("/run/halab").glob("hs*/owner"):
+        if owner.read_text().split()[2:3] == [str(out_dir)]:
+            return owner.parent.name
+    raise AssertionError(f"no run of {out_dir} in /run/halab")
 
 
 def test_interrupt_tears_everything_down(out_dir):
-    before = run_ids_alive()
     process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
                                 str(out_dir), "--quiet"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_nodes(process, out_dir)
-        run_id = new_run_id(before)
+        run_id = run_id_of(out_dir)
         pids = [int(line.split()[0]) for line in
                 pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
         assert process.returncode == 130
-        assert run_ids_alive() == before
+        assert run_id not in run_ids_alive()
         for pid in pids:
             assert pid_gone(pid), f"hanode {pid} survived the interrupt"
     finally:
@@ -139,13 +140,12 @@ def test_interrupt_tears_everything_down(out_dir):
 
 
 def test_gc_after_killed_hasim(out_dir):
-    before = run_ids_alive()
     process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
                                 str(out_dir), "--quiet"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_nodes(process, out_dir)
-        run_id = new_run_id(before)
+        run_id = run_id_of(out_dir)
         pids = [int(line.split()[0]) for line in
                 pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
         process.kill()
@@ -154,7 +154,7 @@ def test_gc_after_killed_hasim(out_dir):
         gc = subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True, text=True)
         assert gc.returncode == 0, gc.stderr
         assert f"deleted namespace {run_id}-" in gc.stdout
-        assert run_ids_alive() == before
+        assert run_id not in run_ids_alive()
         time.sleep(0.2)
         for pid in pids:
             assert pid_gone(pid), f"hanode {pid} survived gc"
