@@ -59,6 +59,8 @@ const struct hs_backend_ops *hs_backend_find(const char *name)
 {
 	if (strcmp(name, "native") == 0)
 		return &hs_backend_native;
+	if (strcmp(name, "libvirt") == 0)
+		return &hs_backend_libvirt;
 	return NULL;
 }
 
@@ -179,7 +181,7 @@ static int command_run(int argc, char **argv)
 	}
 	run->backend = hs_backend_find(backend);
 	if (!run->backend) {
-		fprintf(stderr, "hasim: unknown backend '%s' (known: native)\n", backend);
+		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt)\n", backend);
 		goto cleanup;
 	}
 	if (load_scenario(argv[optind], &run->scenario) < 0)

@@ -5,17 +5,17 @@
 # (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
-	sim/run/client.c sim/backend/native.c sim/backend/native_gc.c
+	sim/run/client.c sim/backend/native.c sim/backend/native_gc.c sim/backend/vm.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
-HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB)
+HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS)
 
-$(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric \
+$(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \
 	$(shell pkg-config --cflags jansson 2>/dev/null)
 
 $(BIN)/hasim: $(HASIM_OBJS) $(HASIM_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(HASIM_OBJS) $(HASIM_LIBS) $(HSCHECK_LIBS) $(HSMODEL_LIBS) \
-		$(HSFABRIC_LDLIBS)
+		$(HSFABRIC_LDLIBS) $(HS_LIBVIRT_LIBS)
 
 ALL_BINS += $(BIN)/hasim
 

@@ -80,6 +80,7 @@ struct hs_backend_ops {
 };
 
 extern const struct hs_backend_ops hs_backend_native;
+extern const struct hs_backend_ops hs_backend_libvirt;
 
 /* Look a backend up by name; NULL if unknown (or not built). */
 const struct hs_backend_ops *hs_backend_find(const char *name);

@@ -1,5 +1,5 @@
 /*
- * native_gc.c - `hasim gc` for the native backend: removes what killed runs
+ * native_gc.c - `hasim gc` for both backends: removes what killed runs
  * left behind.
  *
  * A run records itself in /run/halab/<run_id>/: "owner" (hasim's pid,
@@ -7,9 +7,10 @@
  * program's name). A run whose owner is no longer a living hasim is dead:
  * its processes are ended by PID (only if that PID still runs the program
  * recorded, so a reused PID is never hit), its namespaces "<run_id>-*" are
- * deleted, and its state folder removed. Namespaces that look like a run's
- * but have no state folder at all are removed too. Runs that are still
- * alive are never touched.
+ * deleted, its libvirt domains destroyed and undefined and its QEMU guests
+ * ended, and its state folder removed. Namespaces, domains and guests that
+ * look like a run's but have no state folder at all are removed too. Runs
+ * that are still alive are never touched.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -122,6 +123,73 @@ static int gc_namespaces(void)
 	return removed;
 }
 
+/* QEMU guests of dead runs ("-name guest=<run_id>-<node>,..."): QEMU
+ * outlives a libvirtd that stopped or lost its client. */
+static int gc_guests(void)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *entry;
+	int removed = 0;
+
+	while (proc && (entry = readdir(proc)) != NULL) {
+		char path[300], command[4096], run_id[16];
+		const char *guest;
+		size_t got;
+		FILE *file;
+		int pid = atoi(entry->d_name);
+		if (pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+		file = fopen(path, "r");
+		if (!file)
+			continue;
+		got = fread(command, 1, sizeof(command) - 1, file);
+		fclose(file);
+		for (size_t i = 0; i < got; i++)
+			command[i] = command[i] ? command[i] : ' ';
+		command[got] = '\0';
+		guest = strstr(command, "guest=hs");
+		if (!strstr(command, "qemu-system") || !guest)
+			continue;
+		snprintf(run_id, sizeof(run_id), "%.8s", guest + 6);
+		if (!gc_is_run_id(run_id) || guest[14] != '-' || gc_run_alive(run_id))
+			continue;
+		if (kill(pid, SIGKILL) == 0) {
+			printf("gc: killed QEMU guest %.40s (pid %d)\n", guest + 6, pid);
+			removed++;
+		}
+	}
+	if (proc)
+		closedir(proc);
+	return removed;
+}
+
+/* Domains of dead runs still defined in a libvirtd that answers. */
+static int gc_domains(void)
+{
+	FILE *list = popen("timeout 5 virsh -c qemu:///system list --all --name 2>/dev/null", "r");
+	char name[128], command[300], run_id[16];
+	int removed = 0;
+
+	while (list && fgets(name, sizeof(name), list)) {
+		name[strcspn(name, "\n")] = '\0';
+		snprintf(run_id, sizeof(run_id), "%.8s", name);
+		if (!gc_is_run_id(run_id) || name[8] != '-' || gc_run_alive(run_id))
+			continue;
+		snprintf(command, sizeof(command),
+			 "timeout 10 virsh -c qemu:///system destroy '%s' >/dev/null 2>&1; "
+			 "timeout 10 virsh -c qemu:///system undefine '%s' >/dev/null 2>&1",
+			 name, name);
+		if (system(command) != -1) {
+			printf("gc: removed domain %s\n", name);
+			removed++;
+		}
+	}
+	if (list)
+		pclose(list);
+	return removed;
+}
+
 int hs_native_gc(char *error, size_t error_size)
 {
 	DIR *root = opendir(GC_STATE_ROOT);
@@ -139,6 +207,8 @@ int hs_native_gc(char *error, size_t error_size)
 	}
 	if (root)
 		closedir(root);
+	removed += gc_domains();
+	removed += gc_guests();
 	usleep(100000); /* killed processes leave their namespaces */
 	removed += gc_namespaces();
 	root = opendir(GC_STATE_ROOT);
