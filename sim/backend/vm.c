@@ -19,6 +19,8 @@
  *             guest NIC's link down through libvirt (as a switch port would)
  *   RAID      both disks hot-unplugged through libvirt: md fails the array
  *   crash     SIGKILL of hanode by the agent
+ *   fence     the guest writes "HALAB-FENCE <peer>" on its serial console,
+ *             hasim powers the peer off (the run's fence device)
  * Guests run under TCG (KVM hangs on this machine), hence time_scale 3:
  * the upper bounds of time windows stretch, the lower bounds stay.
  */
@@ -56,6 +58,9 @@ struct vm_node {
 	char line[VM_LINE_MAX];
 	size_t line_length;
 	FILE *log;
+	FILE *console;         /* followed for fence requests */
+	char console_line[512];
+	size_t console_length;
 	bool link_up[HS_DOMAIN_NICS];
 };
 
@@ -277,7 +282,22 @@ static int vm_guest_config(struct hs_run *run, struct hs_node_runtime *node, con
 			fprintf(file, "%.*s\n", (int)length, text);
 		text += length + (end ? 1 : 0);
 	}
-	(void)run;
+	/* The fence device of a guest: the host follows the serial console and
+	 * powers off the node named in a "HALAB-FENCE <node>" line; the guest
+	 * takes the fence as done once the peer no longer answers on the sync
+	 * network. */
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+		const struct hs_node_model *peer = &run->scenario.topology.nodes[i];
+		char address[HS_ADDRESS_MAX];
+		if (peer == node->model)
+			continue;
+		snprintf(address, sizeof(address), "%s", peer->interfaces[HS_NETWORK_SYNC].address);
+		address[strcspn(address, "/")] = '\0';
+		fprintf(file,
+			"fence_command = echo HALAB-FENCE %s > /dev/ttyS0 && sleep 1 && ! ping -c 1 -W 1 "
+			"%s > /dev/null\n",
+			peer->name, address);
+	}
 	return fclose(file) == 0 ? 0 : -1;
 }
 
@@ -415,6 +435,9 @@ static void vm_down(struct hs_run *run)
 		if (vm->log)
 			fclose(vm->log);
 		vm->log = NULL;
+		if (vm->console)
+			fclose(vm->console);
+		vm->console = NULL;
 		for (int d = 0; d < HS_DOMAIN_DISKS; d++)
 			if (vm->spec.disk_paths[d][0])
 				unlink(vm->spec.disk_paths[d]);
@@ -606,9 +629,46 @@ static void vm_carrier_events(struct hs_run *run)
 			}
 }
 
+static int vm_power(struct hs_run *run, const char *name, bool on, char *error,
+		    size_t error_size);
+
+/* Fence requests a guest wrote on its serial console (see vm_guest_config). */
+static void vm_console_follow(struct hs_run *run, struct vm_node *vm, int64_t now_ms)
+{
+	int character;
+
+	if (!vm->console)
+		vm->console = fopen(vm->spec.console_path, "r");
+	if (!vm->console)
+		return;
+	clearerr(vm->console);
+	while ((character = fgetc(vm->console)) != EOF) {
+		char node[HS_NAME_MAX] = "", error[256] = "";
+		const char *request;
+		if (character != '\n' && character != '\r') {
+			if (vm->console_length < sizeof(vm->console_line) - 1)
+				vm->console_line[vm->console_length++] = (char)character;
+			continue;
+		}
+		vm->console_line[vm->console_length] = '\0';
+		vm->console_length = 0;
+		request = strstr(vm->console_line, "HALAB-FENCE ");
+		if (!request || sscanf(request, "HALAB-FENCE %31s", node) != 1)
+			continue;
+		int result = hs_run_node(run, node) ? vm_power(run, node, false, error, sizeof(error))
+						    : -1;
+		hs_steps_log(run, now_ms, "fence", "fence", "power_off", node, result == 0,
+			     result == 0 ? "" : error[0] ? error : "unknown node");
+		if (run->verbose || run->live)
+			fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms),
+				node, result == 0 ? "powered off" : error);
+	}
+}
+
 static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms)
 {
 	struct vm_state *state = run->backend_data;
+
 
 	for (int f = 0; f < count; f++) {
 		if (!fds[f].revents)
@@ -620,11 +680,15 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 	vm_carrier_events(run);
 }
 
+/* Every round: fence requests on the consoles (the agents may all be down). */
 static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 {
-	(void)run;
+	struct vm_state *state = run->backend_data;
+
 	(void)error;
 	(void)error_size;
+	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++)
+		vm_console_follow(run, &state->nodes[i], hs_now_ms());
 	return 0;
 }
 
