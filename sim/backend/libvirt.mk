@@ -10,6 +10,11 @@
 #   libvirt-test                 runs it
 #   HS_LIBVIRT_OBJS              for the backend (sim/backend/libvirt.c) to link
 
+# Included from sim/guest/guest.mk (guest-test needs hs-libvirt) and may be
+# from sim/sim.mk too: the guard keeps the rules single.
+ifndef HS_LIBVIRT_MK
+HS_LIBVIRT_MK := 1
+
 HS_LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 HS_LIBVIRT_LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt)
 HS_LIBVIRT_OBJS := $(BUILD)/sim/backend/libvirt_conn.o $(BUILD)/sim/backend/libvirt_domain.o
@@ -31,3 +36,5 @@ UNIT_TESTS += $(BIN)/test_libvirt
 .PHONY: libvirt-test
 libvirt-test: $(BIN)/test_libvirt
 	$(BIN)/test_libvirt
+
+endif

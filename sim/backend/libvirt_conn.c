@@ -154,6 +154,8 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
 			 size_t error_size)
 {
 	memset(conn, 0, sizeof(*conn));
+	if (uri == NULL || uri[0] == '\0')
+		uri = "qemu:///system";
 	if (snprintf(conn->uri, sizeof(conn->uri), "%s", uri) >= (int)sizeof(conn->uri)) {
 		snprintf(error, error_size, "hs_libvirt_conn_open: URI '%.32s...' too long", uri);
 		return -1;

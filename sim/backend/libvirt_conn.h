@@ -20,9 +20,9 @@
 
 #include <libvirt/libvirt.h>
 
-#define HS_LIBVIRT_URI_MAX 128
+#define HS_LIBVIRT_URI_MAX	    128
 #define HS_LIBVIRT_START_TIMEOUT_MS 15000 /* libvirtd answering after start */
-#define HS_LIBVIRT_STOP_TIMEOUT_MS 5000   /* SIGTERM -> SIGKILL */
+#define HS_LIBVIRT_STOP_TIMEOUT_MS  5000  /* SIGTERM -> SIGKILL */
 
 struct hs_libvirt_conn {
 	virConnectPtr connection;
@@ -31,7 +31,8 @@ struct hs_libvirt_conn {
 	pid_t virtlogd_pid; /* 0 = not started by us */
 };
 
-/* Connect to uri ("qemu:///system", "test:///default"), starting the
+/* Connect to uri ("qemu:///system", "test:///default"; NULL or "" means
+ * qemu:///system), starting the
  * daemons for qemu:///system if needed. Returns 0, or -1 with a message. */
 int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *error,
 			 size_t error_size);

@@ -9,7 +9,9 @@
  */
 #include "libvirt_domain.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@
 
 #include "libvirt_conn.h"
 
-#define HS_DOMAIN_GC_MAX 256 /* domains listed by one gc */
+#define HS_DOMAIN_GC_MAX	     256   /* domains listed by one gc */
+#define HS_DOMAIN_POWER_WAIT_DOWN_MS 30000 /* down() waits for power threads */
 
 /* --------------------------------------------------------- XML appender */
 
@@ -54,12 +57,24 @@ static void hs_xml_append_escaped(struct hs_xml *xml, const char *text)
 {
 	for (; *text != '\0' && !xml->overflow; text++) {
 		switch (*text) {
-		case '&': hs_xml_append(xml, "&amp;"); break;
-		case '<': hs_xml_append(xml, "&lt;"); break;
-		case '>': hs_xml_append(xml, "&gt;"); break;
-		case '\'': hs_xml_append(xml, "&apos;"); break;
-		case '"': hs_xml_append(xml, "&quot;"); break;
-		default: hs_xml_append(xml, "%c", *text); break;
+		case '&':
+			hs_xml_append(xml, "&amp;");
+			break;
+		case '<':
+			hs_xml_append(xml, "&lt;");
+			break;
+		case '>':
+			hs_xml_append(xml, "&gt;");
+			break;
+		case '\'':
+			hs_xml_append(xml, "&apos;");
+			break;
+		case '"':
+			hs_xml_append(xml, "&quot;");
+			break;
+		default:
+			hs_xml_append(xml, "%c", *text);
+			break;
 		}
 	}
 }
@@ -88,8 +103,8 @@ void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsi
 }
 
 /* Copy value into a fixed field; -1 if it does not fit. */
-static int hs_domain_field_copy(char *field, size_t field_size, const char *key,
-				const char *value, char *error, size_t error_size)
+static int hs_domain_field_copy(char *field, size_t field_size, const char *key, const char *value,
+				char *error, size_t error_size)
 {
 	if (snprintf(field, field_size, "%s", value) >= (int)field_size) {
 		snprintf(error, error_size, "hs_domain_spec_set: key '%s': value longer than %zu",
@@ -106,8 +121,9 @@ static int hs_domain_number_parse(const char *key, const char *value, unsigned l
 
 	*number = strtoul(value, &end, 10);
 	if (value[0] == '\0' || *end != '\0' || *number > maximum) {
-		snprintf(error, error_size, "hs_domain_spec_set: key '%s': expected 0..%lu, got '%s'",
-			 key, maximum, value);
+		snprintf(error, error_size,
+			 "hs_domain_spec_set: key '%s': expected 0..%lu, got '%s'", key, maximum,
+			 value);
 		return -1;
 	}
 	return 0;
@@ -125,8 +141,10 @@ static int hs_domain_spec_set_nic(struct hs_domain_spec *spec, const char *key, 
 		goto unknown;
 	nic = &spec->nics[n];
 	if (strcmp(key + 5, "mac") == 0)
-		return hs_domain_field_copy(nic->mac, sizeof(nic->mac), key, value, error, error_size);
-	if (strcmp(key + 5, "link") == 0 && (strcmp(value, "up") == 0 || strcmp(value, "down") == 0)) {
+		return hs_domain_field_copy(nic->mac, sizeof(nic->mac), key, value, error,
+					    error_size);
+	if (strcmp(key + 5, "link") == 0 &&
+	    (strcmp(value, "up") == 0 || strcmp(value, "down") == 0)) {
 		nic->link_down = strcmp(value, "down") == 0;
 		return 0;
 	}
@@ -142,28 +160,34 @@ unknown:
 	return -1;
 }
 
-int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char *value,
-		       char *error, size_t error_size)
+int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char *value, char *error,
+		       size_t error_size)
 {
 	static const struct {
 		const char *key;
 		size_t offset, size;
 	} strings[] = {
-#define HS_FIELD(k, f) {k, offsetof(struct hs_domain_spec, f), sizeof(((struct hs_domain_spec *)0)->f)}
-		HS_FIELD("name", name),		  HS_FIELD("kernel", kernel_path),
-		HS_FIELD("initrd", initrd_path),	  HS_FIELD("cmdline", cmdline),
-		HS_FIELD("disk1", disk_paths[0]),	  HS_FIELD("disk2", disk_paths[1]),
-		HS_FIELD("disk_format", disk_format), HS_FIELD("agent_socket", agent_socket_path),
-		HS_FIELD("console", console_path),	  HS_FIELD("config", config_path),
-		HS_FIELD("key", key_path),
+#define HS_FIELD(k, f)                                                                             \
+	{k, offsetof(struct hs_domain_spec, f), sizeof(((struct hs_domain_spec *)0)->f)}
+	    HS_FIELD("name", name),
+	    HS_FIELD("kernel", kernel_path),
+	    HS_FIELD("initrd", initrd_path),
+	    HS_FIELD("cmdline", cmdline),
+	    HS_FIELD("disk1", disk_paths[0]),
+	    HS_FIELD("disk2", disk_paths[1]),
+	    HS_FIELD("disk_format", disk_format),
+	    HS_FIELD("agent_socket", agent_socket_path),
+	    HS_FIELD("console", console_path),
+	    HS_FIELD("config", config_path),
+	    HS_FIELD("key", key_path),
 #undef HS_FIELD
 	};
 	unsigned long number;
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		if (strcmp(key, strings[i].key) == 0)
-			return hs_domain_field_copy((char *)spec + strings[i].offset, strings[i].size,
-						    key, value, error, error_size);
+			return hs_domain_field_copy((char *)spec + strings[i].offset,
+						    strings[i].size, key, value, error, error_size);
 	if (strncmp(key, "lan", 3) == 0)
 		return hs_domain_spec_set_nic(spec, key, value, error, error_size);
 	if (strcmp(key, "accel") == 0 && (strcmp(value, "tcg") == 0 || strcmp(value, "kvm") == 0)) {
@@ -194,8 +218,7 @@ static bool hs_domain_mac_valid(const char *mac)
 	return true;
 }
 
-static int hs_domain_spec_check(const struct hs_domain_spec *spec, char *error,
-				size_t error_size)
+static int hs_domain_spec_check(const struct hs_domain_spec *spec, char *error, size_t error_size)
 {
 	const char *missing = NULL;
 
@@ -210,14 +233,15 @@ static int hs_domain_spec_check(const struct hs_domain_spec *spec, char *error,
 	else if (spec->console_path[0] == '\0')
 		missing = "console_path";
 	if (missing != NULL) {
-		snprintf(error, error_size, "hs_domain_xml_format: domain '%s': %s missing", spec->name,
-			 missing);
+		snprintf(error, error_size, "hs_domain_xml_format: domain '%s': %s missing",
+			 spec->name, missing);
 		return -1;
 	}
 	if (spec->memory_mib < 32 || spec->vcpus < 1 || spec->vcpus > 8) {
-		snprintf(error, error_size,
-			 "hs_domain_xml_format: domain '%s': memory %u MiB or %u vCPUs out of range",
-			 spec->name, spec->memory_mib, spec->vcpus);
+		snprintf(
+		    error, error_size,
+		    "hs_domain_xml_format: domain '%s': memory %u MiB or %u vCPUs out of range",
+		    spec->name, spec->memory_mib, spec->vcpus);
 		return -1;
 	}
 	if (strcmp(spec->disk_format, "raw") != 0 && strcmp(spec->disk_format, "qcow2") != 0) {
@@ -228,9 +252,10 @@ static int hs_domain_spec_check(const struct hs_domain_spec *spec, char *error,
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
 		if (!hs_domain_mac_valid(spec->nics[n].mac) || spec->nics[n].local_port == 0 ||
 		    spec->nics[n].remote_port == 0) {
-			snprintf(error, error_size,
-				 "hs_domain_xml_format: domain '%s': LAN%d needs a MAC and two ports",
-				 spec->name, n + 1);
+			snprintf(
+			    error, error_size,
+			    "hs_domain_xml_format: domain '%s': LAN%d needs a MAC and two ports",
+			    spec->name, n + 1);
 			return -1;
 		}
 	}
@@ -291,7 +316,9 @@ static void hs_domain_xml_head(struct hs_xml *xml, const struct hs_domain_spec *
 {
 	/* libvirt's test driver only knows type 'test' on i686. */
 	hs_xml_append(xml, "<domain type='%s'>\n",
-		      spec->test_driver ? "test" : spec->accel_kvm ? "kvm" : "qemu");
+		      spec->test_driver ? "test"
+		      : spec->accel_kvm ? "kvm"
+					: "qemu");
 	hs_xml_append_field(xml, "  <name>", spec->name, "</name>\n");
 	hs_xml_append(xml,
 		      "  <memory unit='MiB'>%u</memory>\n"
@@ -307,13 +334,12 @@ static void hs_domain_xml_head(struct hs_xml *xml, const struct hs_domain_spec *
 	hs_domain_xml_fwcfg(xml, spec);
 	/* ACPI: without it `poweroff -f` in the guest halts instead of
 	 * powering off. on_poweroff destroy: a powered-off node stays off. */
-	hs_xml_append(xml,
-		      "  <features>\n"
-		      "    <acpi/>\n"
-		      "  </features>\n"
-		      "  <on_poweroff>destroy</on_poweroff>\n"
-		      "  <on_reboot>restart</on_reboot>\n"
-		      "  <on_crash>destroy</on_crash>\n");
+	hs_xml_append(xml, "  <features>\n"
+			   "    <acpi/>\n"
+			   "  </features>\n"
+			   "  <on_poweroff>destroy</on_poweroff>\n"
+			   "  <on_reboot>restart</on_reboot>\n"
+			   "  <on_crash>destroy</on_crash>\n");
 }
 
 int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t text_size,
@@ -332,24 +358,23 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 		hs_domain_xml_nic(&xml, spec, n, !spec->nics[n].link_down);
 	hs_xml_append(&xml, "    <serial type='file'>\n");
 	hs_xml_append_field(&xml, "      <source path='", spec->console_path, "'/>\n");
-	hs_xml_append(&xml,
-		      "      <target port='0'/>\n"
-		      "    </serial>\n"
-		      "    <channel type='unix'>\n");
+	hs_xml_append(&xml, "      <target port='0'/>\n"
+			    "    </serial>\n"
+			    "    <channel type='unix'>\n");
 	hs_xml_append_field(&xml, "      <source mode='bind' path='", spec->agent_socket_path,
 			    "'/>\n");
-	hs_xml_append(&xml,
-		      "      <target type='virtio' name='" HS_DOMAIN_AGENT_PORT "'/>\n"
-		      "    </channel>\n"
-		      "    <memballoon model='none'/>\n"
-		      "  </devices>\n"
-		      "  <seclabel type='static' model='dac' relabel='no'>\n"
-		      "    <label>+0:+0</label>\n"
-		      "  </seclabel>\n"
-		      "</domain>\n");
+	hs_xml_append(&xml, "      <target type='virtio' name='" HS_DOMAIN_AGENT_PORT "'/>\n"
+			    "    </channel>\n"
+			    "    <memballoon model='none'/>\n"
+			    "  </devices>\n"
+			    "  <seclabel type='static' model='dac' relabel='no'>\n"
+			    "    <label>+0:+0</label>\n"
+			    "  </seclabel>\n"
+			    "</domain>\n");
 	if (xml.overflow) {
-		snprintf(error, error_size, "hs_domain_xml_format: domain '%s': XML exceeds %zu bytes",
-			 spec->name, text_size);
+		snprintf(error, error_size,
+			 "hs_domain_xml_format: domain '%s': XML exceeds %zu bytes", spec->name,
+			 text_size);
 		return -1;
 	}
 	return 0;
@@ -367,8 +392,8 @@ int hs_domain_nic_xml_format(const struct hs_domain_spec *spec, int nic_index, b
 	}
 	hs_domain_xml_nic(&xml, spec, nic_index, link_up);
 	if (xml.overflow) {
-		snprintf(error, error_size, "hs_domain_nic_xml_format: domain '%s': buffer too small",
-			 spec->name);
+		snprintf(error, error_size,
+			 "hs_domain_nic_xml_format: domain '%s': buffer too small", spec->name);
 		return -1;
 	}
 	return 0;
@@ -387,8 +412,8 @@ int hs_domain_disk_xml_format(const struct hs_domain_spec *spec, int disk_index,
 	}
 	hs_domain_xml_disk(&xml, spec, disk_index);
 	if (xml.overflow) {
-		snprintf(error, error_size, "hs_domain_disk_xml_format: domain '%s': buffer too small",
-			 spec->name);
+		snprintf(error, error_size,
+			 "hs_domain_disk_xml_format: domain '%s': buffer too small", spec->name);
 		return -1;
 	}
 	return 0;
@@ -426,9 +451,15 @@ cleanup:
 
 int hs_domain_down(virConnectPtr connection, const char *name, char *error, size_t error_size)
 {
-	virDomainPtr domain = virDomainLookupByName(connection, name);
+	virDomainPtr domain;
 	int result = -1;
 
+	if (hs_domain_power_wait(HS_DOMAIN_POWER_WAIT_DOWN_MS) != 0) {
+		snprintf(error, error_size, "hs_domain_down: '%s': power operations still running",
+			 name);
+		return -1;
+	}
+	domain = virDomainLookupByName(connection, name);
 	if (domain == NULL)
 		return 0; /* already gone: down is idempotent */
 	if (virDomainIsActive(domain) == 1 && virDomainDestroy(domain) != 0) {
@@ -492,6 +523,77 @@ cleanup:
 	return result;
 }
 
+static long hs_domain_now_ms(void);
+
+/* Asynchronous power operations under way (threads). */
+static atomic_int hs_domain_power_jobs;
+
+struct hs_domain_power_job {
+	virConnectPtr connection; /* a reference of our own (virConnectRef) */
+	char name[HS_DOMAIN_NAME_MAX];
+	bool on;
+};
+
+static void *hs_domain_power_thread(void *argument)
+{
+	struct hs_domain_power_job *job = argument;
+	char error[512];
+
+	if (hs_domain_power_set(job->connection, job->name, job->on, error, sizeof(error)) != 0)
+		fprintf(stderr, "hs_domain_power_set_async: %s\n", error);
+	virConnectClose(job->connection);
+	free(job);
+	atomic_fetch_sub(&hs_domain_power_jobs, 1);
+	return NULL;
+}
+
+int hs_domain_power_set_async(virConnectPtr connection, const char *name, bool on, char *error,
+			      size_t error_size)
+{
+	struct hs_domain_power_job *job = calloc(1, sizeof(*job));
+	pthread_attr_t attributes;
+	pthread_t thread;
+	int status;
+
+	if (job == NULL) {
+		snprintf(error, error_size, "hs_domain_power_set_async: domain '%s': out of memory",
+			 name);
+		return -1;
+	}
+	snprintf(job->name, sizeof(job->name), "%s", name);
+	job->on = on;
+	job->connection = connection;
+	virConnectRef(connection);
+	atomic_fetch_add(&hs_domain_power_jobs, 1);
+	pthread_attr_init(&attributes);
+	pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+	status = pthread_create(&thread, &attributes, hs_domain_power_thread, job);
+	pthread_attr_destroy(&attributes);
+	if (status != 0) {
+		atomic_fetch_sub(&hs_domain_power_jobs, 1);
+		virConnectClose(connection);
+		free(job);
+		snprintf(error, error_size, "hs_domain_power_set_async: domain '%s': thread: %s",
+			 name, strerror(status));
+		return -1;
+	}
+	return 0;
+}
+
+int hs_domain_power_wait(int timeout_ms)
+{
+	long deadline_ms = hs_domain_now_ms() + timeout_ms;
+
+	while (atomic_load(&hs_domain_power_jobs) > 0) {
+		struct timespec pause = {0, 10 * 1000000};
+
+		if (hs_domain_now_ms() >= deadline_ms)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 /* -------------------------------------------------------------- devices */
 
 int hs_domain_nic_link_set(virConnectPtr connection, const struct hs_domain_spec *spec,
@@ -522,10 +624,10 @@ cleanup:
 	return result;
 }
 
-int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *spec,
-		       int disk_index, bool present, char *error, size_t error_size)
+int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *spec, int disk_index,
+		       bool present, char *error, size_t error_size)
 {
-	char xml[1024];
+	char xml[1024], alias[16];
 	virDomainPtr domain = NULL;
 	int result = -1, status;
 
@@ -537,10 +639,14 @@ int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *sp
 			 hs_libvirt_error_text());
 		goto cleanup;
 	}
+	/* Detach by alias: unlike virDomainDetachDeviceFlags, which waits up to
+	 * seconds for the guest to let go, it only sends the unplug request, so
+	 * a caller's event loop (hasim turns the fabric) is not held up. */
+	snprintf(alias, sizeof(alias), "ua-disk%d", disk_index + 1);
 	if (present)
 		status = virDomainAttachDeviceFlags(domain, xml, VIR_DOMAIN_AFFECT_LIVE);
 	else
-		status = virDomainDetachDeviceFlags(domain, xml, VIR_DOMAIN_AFFECT_LIVE);
+		status = virDomainDetachDeviceAlias(domain, alias, VIR_DOMAIN_AFFECT_LIVE);
 	if (status != 0) {
 		snprintf(error, error_size, "hs_domain_disk_set: domain '%s' vd%c %s: %s",
 			 spec->name, 'a' + disk_index, present ? "attach" : "detach",
@@ -563,7 +669,8 @@ int hs_domain_gc(virConnectPtr connection, const char *prefix, char *error, size
 
 	count = virConnectListAllDomains(connection, &domains, 0);
 	if (count < 0) {
-		snprintf(error, error_size, "hs_domain_gc: list domains: %s", hs_libvirt_error_text());
+		snprintf(error, error_size, "hs_domain_gc: list domains: %s",
+			 hs_libvirt_error_text());
 		return -1;
 	}
 	for (int i = 0; i < count && i < HS_DOMAIN_GC_MAX; i++) {

@@ -24,26 +24,26 @@
 
 #include <libvirt/libvirt.h>
 
-#define HS_DOMAIN_NAME_MAX 64
-#define HS_DOMAIN_PATH_MAX 256
+#define HS_DOMAIN_NAME_MAX    64
+#define HS_DOMAIN_PATH_MAX    256
 #define HS_DOMAIN_CMDLINE_MAX 2048 /* x86 kernel command line limit */
-#define HS_DOMAIN_NICS 4           /* LAN1..LAN4 */
-#define HS_DOMAIN_DISKS 2          /* vda, vdb: md RAID1 */
-#define HS_DOMAIN_XML_MAX 16384
-#define HS_DOMAIN_AGENT_PORT "org.halab.agent.0"
+#define HS_DOMAIN_NICS	      4	   /* LAN1..LAN4 */
+#define HS_DOMAIN_DISKS	      2	   /* vda, vdb: md RAID1 */
+#define HS_DOMAIN_XML_MAX     16384
+#define HS_DOMAIN_AGENT_PORT  "org.halab.agent.0"
 
 struct hs_domain_nic {
-	char mac[18];         /* "52:54:00:xx:xx:xx" */
+	char mac[18];	      /* "52:54:00:xx:xx:xx" */
 	uint16_t local_port;  /* UDP port QEMU binds on 127.0.0.1 */
 	uint16_t remote_port; /* UDP port of the other end on 127.0.0.1 */
-	bool link_down;       /* start with the carrier off */
+	bool link_down;	      /* start with the carrier off */
 };
 
 struct hs_domain_spec {
 	char name[HS_DOMAIN_NAME_MAX];
 	uint32_t memory_mib;
 	uint32_t vcpus;
-	bool accel_kvm;   /* <domain type='kvm'>; default TCG */
+	bool accel_kvm;	  /* <domain type='kvm'>; default TCG */
 	bool test_driver; /* for test:///default: type 'test', arch i686 (unit tests) */
 	char kernel_path[HS_DOMAIN_PATH_MAX];
 	char initrd_path[HS_DOMAIN_PATH_MAX];
@@ -65,13 +65,13 @@ void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsi
  * disk2, disk_format, lanN_mac, lanN_local_port, lanN_remote_port,
  * lanN_link (up|down) for N = 1..4, agent_socket, console, config, key.
  * Returns -1 on an unknown key or a bad value. */
-int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char *value,
-		       char *error, size_t error_size);
+int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char *value, char *error,
+		       size_t error_size);
 
 /* Domain XML into xml. Returns 0, or -1 if a field is missing, not valid or
  * the XML does not fit. */
-int hs_domain_xml_format(const struct hs_domain_spec *spec, char *xml, size_t xml_size,
-			 char *error, size_t error_size);
+int hs_domain_xml_format(const struct hs_domain_spec *spec, char *xml, size_t xml_size, char *error,
+			 size_t error_size);
 
 /* The XML of one NIC (index 0..3) with the given link state, as used both in
  * the domain and for virDomainUpdateDeviceFlags. */
@@ -95,6 +95,20 @@ int hs_domain_down(virConnectPtr connection, const char *name, char *error, size
 int hs_domain_power_set(virConnectPtr connection, const char *name, bool on, char *error,
 			size_t error_size);
 
+/* The same without blocking the caller: a thread does it (destroying a TCG
+ * guest takes ~1.5 s, starting one ~3 s, during which an event loop that
+ * turns the fabric would stall and the surviving node would miss its ping
+ * replies). Returns -1 only if the thread could not start; a failure of
+ * the operation itself is printed on stderr. Cut the node's cables first:
+ * then the network sees the power cut at once. */
+int hs_domain_power_set_async(virConnectPtr connection, const char *name, bool on, char *error,
+			      size_t error_size);
+
+/* Wait (up to timeout_ms) until no asynchronous power operation runs.
+ * hs_domain_down() calls it first, so that a start still under way cannot
+ * leave a running domain behind. Returns 0, or -1 on timeout. */
+int hs_domain_power_wait(int timeout_ms);
+
 /* Whether the domain is running; -1 if it does not exist. */
 int hs_domain_running(virConnectPtr connection, const char *name);
 
@@ -103,9 +117,10 @@ int hs_domain_nic_link_set(virConnectPtr connection, const struct hs_domain_spec
 			   int nic_index, bool up, char *error, size_t error_size);
 
 /* Hot-unplug (present = false) or plug back (true) data disk disk_index of
- * the running domain. */
-int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *spec,
-		       int disk_index, bool present, char *error, size_t error_size);
+ * the running domain. Unplugging returns once QEMU has the request (the
+ * guest completes it a little later); plugging back waits for QEMU. */
+int hs_domain_disk_set(virConnectPtr connection, const struct hs_domain_spec *spec, int disk_index,
+		       bool present, char *error, size_t error_size);
 
 /* Remove every domain whose name starts with prefix (destroy + undefine).
  * Returns the number removed, or -1. */

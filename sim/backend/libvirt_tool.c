@@ -51,8 +51,8 @@ static int hs_tool_spec_load(const char *path, struct hs_domain_spec *spec)
 			continue;
 		value = strchr(key, '=');
 		if (value == NULL) {
-			snprintf(hs_tool_error, sizeof(hs_tool_error), "%s:%d: expected key = value",
-				 path, line_number);
+			snprintf(hs_tool_error, sizeof(hs_tool_error),
+				 "%s:%d: expected key = value", path, line_number);
 			goto cleanup;
 		}
 		for (end = value; end > key && (end[-1] == ' ' || end[-1] == '\t'); end--)
@@ -61,8 +61,8 @@ static int hs_tool_spec_load(const char *path, struct hs_domain_spec *spec)
 		value++;
 		value += strspn(value, " \t");
 		if (hs_domain_spec_set(spec, key, value, field_error, sizeof(field_error)) != 0) {
-			snprintf(hs_tool_error, sizeof(hs_tool_error), "%s:%d: %s", path, line_number,
-				 field_error);
+			snprintf(hs_tool_error, sizeof(hs_tool_error), "%s:%d: %s", path,
+				 line_number, field_error);
 			goto cleanup;
 		}
 	}
@@ -81,8 +81,7 @@ static int hs_tool_number(const char *text, int low, int high)
 }
 
 /* Commands that need a connection. Returns the exit status. */
-static int hs_tool_run(virConnectPtr connection, int argc, char **argv,
-		       struct hs_domain_spec *spec)
+static int hs_tool_run(virConnectPtr connection, int argc, char **argv, struct hs_domain_spec *spec)
 {
 	const char *command = argv[0];
 	char *error = hs_tool_error;
@@ -97,15 +96,23 @@ static int hs_tool_run(virConnectPtr connection, int argc, char **argv,
 	if (strcmp(command, "power") == 0 && argc == 3 &&
 	    (strcmp(argv[2], "on") == 0 || strcmp(argv[2], "off") == 0))
 		return hs_domain_power_set(connection, argv[1], strcmp(argv[2], "on") == 0, error,
-					   size) == 0 ? 0 : 1;
-	if (strcmp(command, "link") == 0 && argc == 4 && (index = hs_tool_number(argv[2], 1, 4)) > 0 &&
+					   size) == 0
+			   ? 0
+			   : 1;
+	if (strcmp(command, "link") == 0 && argc == 4 &&
+	    (index = hs_tool_number(argv[2], 1, 4)) > 0 &&
 	    (strcmp(argv[3], "up") == 0 || strcmp(argv[3], "down") == 0))
-		return hs_domain_nic_link_set(connection, spec, index - 1, strcmp(argv[3], "up") == 0,
-					      error, size) == 0 ? 0 : 1;
-	if (strcmp(command, "disk") == 0 && argc == 4 && (index = hs_tool_number(argv[2], 1, 2)) > 0 &&
+		return hs_domain_nic_link_set(connection, spec, index - 1,
+					      strcmp(argv[3], "up") == 0, error, size) == 0
+			   ? 0
+			   : 1;
+	if (strcmp(command, "disk") == 0 && argc == 4 &&
+	    (index = hs_tool_number(argv[2], 1, 2)) > 0 &&
 	    (strcmp(argv[3], "present") == 0 || strcmp(argv[3], "absent") == 0))
 		return hs_domain_disk_set(connection, spec, index - 1,
-					  strcmp(argv[3], "present") == 0, error, size) == 0 ? 0 : 1;
+					  strcmp(argv[3], "present") == 0, error, size) == 0
+			   ? 0
+			   : 1;
 	if (strcmp(command, "gc") == 0 && argc == 2) {
 		status = hs_domain_gc(connection, argv[1], error, size);
 		if (status >= 0)
@@ -114,8 +121,8 @@ static int hs_tool_run(virConnectPtr connection, int argc, char **argv,
 	}
 	if (strcmp(command, "probe") == 0 && argc == 3 &&
 	    (index = hs_tool_number(argv[2], 1, 600000)) > 0) {
-		status = hs_domain_accel_probe(connection, spec, "halab-init:", index, &kvm_ok, error,
-					       size);
+		status = hs_domain_accel_probe(connection, spec, "halab-init:", index, &kvm_ok,
+					       error, size);
 		if (status == 0)
 			printf("%s\n", kvm_ok ? "kvm" : "tcg");
 		return status == 0 ? 0 : 1;
@@ -137,7 +144,8 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: hs-libvirt [-c URI] xml|up|down|power|link|disk|gc|probe ...\n");
+		fprintf(stderr,
+			"usage: hs-libvirt [-c URI] xml|up|down|power|link|disk|gc|probe ...\n");
 		return 2;
 	}
 	argc--;
@@ -160,8 +168,8 @@ int main(int argc, char **argv)
 	hs_libvirt_errors_silence();
 	connection = virConnectOpen(uri);
 	if (connection == NULL) {
-		fprintf(stderr, "hs-libvirt: cannot connect to %s: %s (is libvirtd running?)\n", uri,
-			hs_libvirt_error_text());
+		fprintf(stderr, "hs-libvirt: cannot connect to %s: %s (is libvirtd running?)\n",
+			uri, hs_libvirt_error_text());
 		return 1;
 	}
 	status = hs_tool_run(connection, argc, argv, &spec);

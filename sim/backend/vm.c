@@ -19,8 +19,8 @@
  *             guest NIC's link down through libvirt (as a switch port would)
  *   RAID      both disks hot-unplugged through libvirt: md fails the array
  *   crash     SIGKILL of hanode by the agent
- *   fence     the guest writes "HALAB-FENCE <peer>" on its serial console,
- *             hasim powers the peer off (the run's fence device)
+ *   fence     the guest's fence_command (hnagent -F) asks over the agent's
+ *             channel; hasim powers the peer off and answers FENCED OK
  * Guests run under TCG (KVM hangs on this machine), hence time_scale 3:
  * the upper bounds of time windows stretch, the lower bounds stay.
  */
@@ -58,10 +58,8 @@ struct vm_node {
 	char line[VM_LINE_MAX];
 	size_t line_length;
 	FILE *log;
-	FILE *console;         /* followed for fence requests */
-	char console_line[512];
-	size_t console_length;
 	bool link_up[HS_DOMAIN_NICS];
+	char fence_peer[HS_NAME_MAX]; /* a FENCE request from the guest, not yet served */
 };
 
 struct vm_state {
@@ -143,6 +141,8 @@ static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size
 			int handed = 0;
 			if (strncmp(vm->line, "LOG ", 4) == 0)
 				vm_log_line(vm, vm->line + 4, now_ms);
+			else if (strncmp(vm->line, "FENCE ", 6) == 0)
+				snprintf(vm->fence_peer, sizeof(vm->fence_peer), "%s", vm->line + 6);
 			else if (reply) {
 				snprintf(reply, reply_size, "%s", vm->line);
 				handed = 1;
@@ -169,7 +169,7 @@ static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size
 
 /* One request; the reply is "OK ..."/"ERR ..." or OUT lines up to "END n".
  * out gets the OUT lines joined by newlines (or the OK/ERR line). */
-static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *request,
+static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char *request,
 			    char *out, size_t out_size, char *error, size_t error_size)
 {
 	int64_t deadline_ms = hs_now_ms() + VM_REPLY_TIMEOUT_MS;
@@ -220,6 +220,18 @@ static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *
 	snprintf(error, error_size, "agent of %s: no answer to '%s' within %d ms", vm->spec.name,
 		 request, VM_REPLY_TIMEOUT_MS);
 	return -1;
+}
+
+/* A request, then whatever the agent sent behind its reply (LOG lines must
+ * reach the log now, not at the next request). */
+static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *request,
+			    char *out, size_t out_size, char *error, size_t error_size)
+{
+	int result = vm_agent_exchange(run, vm, request, out, out_size, error, error_size);
+
+	if (vm->agent_fd >= 0)
+		vm_agent_read_line(vm, NULL, 0, hs_now_ms());
+	return result;
 }
 
 /* ---------------------------------------------------------- bring-up */
@@ -282,22 +294,7 @@ static int vm_guest_config(struct hs_run *run, struct hs_node_runtime *node, con
 			fprintf(file, "%.*s\n", (int)length, text);
 		text += length + (end ? 1 : 0);
 	}
-	/* The fence device of a guest: the host follows the serial console and
-	 * powers off the node named in a "HALAB-FENCE <node>" line; the guest
-	 * takes the fence as done once the peer no longer answers on the sync
-	 * network. */
-	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
-		const struct hs_node_model *peer = &run->scenario.topology.nodes[i];
-		char address[HS_ADDRESS_MAX];
-		if (peer == node->model)
-			continue;
-		snprintf(address, sizeof(address), "%s", peer->interfaces[HS_NETWORK_SYNC].address);
-		address[strcspn(address, "/")] = '\0';
-		fprintf(file,
-			"fence_command = echo HALAB-FENCE %s > /dev/ttyS0 && sleep 1 && ! ping -c 1 -W 1 "
-			"%s > /dev/null\n",
-			peer->name, address);
-	}
+	(void)run; /* the guest's init adds fence_command = /sbin/hnagent -F */
 	return fclose(file) == 0 ? 0 : -1;
 }
 
@@ -435,9 +432,7 @@ static void vm_down(struct hs_run *run)
 		if (vm->log)
 			fclose(vm->log);
 		vm->log = NULL;
-		if (vm->console)
-			fclose(vm->console);
-		vm->console = NULL;
+
 		for (int d = 0; d < HS_DOMAIN_DISKS; d++)
 			if (vm->spec.disk_paths[d][0])
 				unlink(vm->spec.disk_paths[d]);
@@ -465,23 +460,40 @@ static int vm_power(struct hs_run *run, const char *name, bool on, char *error, 
 		return 0;
 	if (!on)
 		vm_agent_close(vm);
-	if (hs_domain_power_set(state->conn.connection, vm->spec.name, on, error, error_size) < 0)
-		return -1;
+	/* Cables first: the network sees the power cut at once; QEMU goes (or
+	 * comes) in a thread, without stalling the runner's loop for seconds. */
 	node->powered = on;
 	node->daemon_running = on;
 	snprintf(node->display, sizeof(node->display), on ? "starting" : "off");
-	return 0;
+	for (int p = 0; p < HS_PORTS_MAX; p++) {
+		char cable[HS_NAME_MAX * 2 + 2];
+		if (!node->model->ports[p].used)
+			continue;
+		snprintf(cable, sizeof(cable), "%s.%s", name, node->model->ports[p].name);
+		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, on && node->port_up[p],
+					     hs_now_ms(), on ? "node powered on" : "node powered off") <
+		    0) {
+			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
+			return -1;
+		}
+	}
+	return hs_domain_power_set_async(state->conn.connection, vm->spec.name, on, error,
+					 error_size);
 }
 
 static int vm_port(struct hs_run *run, const char *name, const char *port, bool up, char *error,
 		   size_t error_size)
 {
 	char cable[HS_NAME_MAX * 2 + 2];
+	struct hs_node_runtime *node;
 
-	if (!vm_node(run, name, NULL)) {
+	if (!vm_node(run, name, &node)) {
 		snprintf(error, error_size, "port: unknown node '%s'", name);
 		return -1;
 	}
+	for (int p = 0; p < HS_PORTS_MAX; p++)
+		if (node->model->ports[p].used && strcmp(node->model->ports[p].name, port) == 0)
+			node->port_up[p] = up;
 	/* The fabric's carrier event sets the guest NIC's link (vm_handle). */
 	snprintf(cable, sizeof(cable), "%s.%s", name, port);
 	if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, up, hs_now_ms(),
@@ -629,42 +641,6 @@ static void vm_carrier_events(struct hs_run *run)
 			}
 }
 
-static int vm_power(struct hs_run *run, const char *name, bool on, char *error,
-		    size_t error_size);
-
-/* Fence requests a guest wrote on its serial console (see vm_guest_config). */
-static void vm_console_follow(struct hs_run *run, struct vm_node *vm, int64_t now_ms)
-{
-	int character;
-
-	if (!vm->console)
-		vm->console = fopen(vm->spec.console_path, "r");
-	if (!vm->console)
-		return;
-	clearerr(vm->console);
-	while ((character = fgetc(vm->console)) != EOF) {
-		char node[HS_NAME_MAX] = "", error[256] = "";
-		const char *request;
-		if (character != '\n' && character != '\r') {
-			if (vm->console_length < sizeof(vm->console_line) - 1)
-				vm->console_line[vm->console_length++] = (char)character;
-			continue;
-		}
-		vm->console_line[vm->console_length] = '\0';
-		vm->console_length = 0;
-		request = strstr(vm->console_line, "HALAB-FENCE ");
-		if (!request || sscanf(request, "HALAB-FENCE %31s", node) != 1)
-			continue;
-		int result = hs_run_node(run, node) ? vm_power(run, node, false, error, sizeof(error))
-						    : -1;
-		hs_steps_log(run, now_ms, "fence", "fence", "power_off", node, result == 0,
-			     result == 0 ? "" : error[0] ? error : "unknown node");
-		if (run->verbose || run->live)
-			fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms),
-				node, result == 0 ? "powered off" : error);
-	}
-}
-
 static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms)
 {
 	struct vm_state *state = run->backend_data;
@@ -680,15 +656,38 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 	vm_carrier_events(run);
 }
 
-/* Every round: fence requests on the consoles (the agents may all be down). */
+/* A guest's hanode asked to fence its peer (fence_command = hnagent -F, a
+ * FENCE line on the agent's channel): power the peer off, as run.c does for
+ * the native backend's `hasim fence`, then answer the guest, which takes the
+ * fence as done only on FENCED OK. Served here, between requests. */
 static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 {
 	struct vm_state *state = run->backend_data;
 
 	(void)error;
 	(void)error_size;
-	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++)
-		vm_console_follow(run, &state->nodes[i], hs_now_ms());
+	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++) {
+		struct vm_node *vm = &state->nodes[i];
+		char peer[HS_NAME_MAX], failure[256] = "", request[320], out[128], ignored[256];
+		int64_t now_ms = hs_now_ms();
+		int result = -1;
+
+		if (vm->fence_peer[0] == '\0')
+			continue;
+		snprintf(peer, sizeof(peer), "%s", vm->fence_peer);
+		vm->fence_peer[0] = '\0';
+		if (hs_run_node(run, peer))
+			result = vm_power(run, peer, false, failure, sizeof(failure));
+		else
+			snprintf(failure, sizeof(failure), "unknown node '%s'", peer);
+		hs_steps_log(run, now_ms, "fence", "fence", "power_off", peer, result == 0, failure);
+		if (run->verbose || run->live)
+			fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms),
+				peer, result == 0 ? "powered off" : failure);
+		snprintf(request, sizeof(request), result == 0 ? "FENCED OK" : "FENCED ERR %s",
+			 failure);
+		vm_agent_request(run, vm, request, out, sizeof(out), ignored, sizeof(ignored));
+	}
 	return 0;
 }
 

@@ -9,31 +9,50 @@
  * with a line protocol, one request at a time:
  *
  *   PING                   -> OK pong
- *   STATUS                 -> OK running pid=N | OK stopped status=S | OK missing
+ *   CLOCK                  -> OK mono_ms=N  (the guest's CLOCK_MONOTONIC; the
+ *                             host maps cluster log times onto its own clock)
+ *   STATUS                 -> OK running pid=N | OK missing | OK stopped
+ *                             signal=N | exit=N | never-started
  *   HACTL ARG...           -> OUT <line>... END <exit>   (/usr/sbin/hactl ARG...,
  *                             HANODE_SOCKET = control_socket of hanode.conf)
- *   SH COMMAND             -> OUT <line>... END <exit>   (/bin/sh -c COMMAND)
+ *   SH COMMAND             -> OUT <line>... END <exit>   (/bin/sh -c COMMAND; a
+ *                             root shell: this is a lab guest)
+ *   CONTROL REQUEST        -> OUT <reply> END 0          (one line to hanode's
+ *                             control socket, its one-line reply)
  *   KILL                   -> OK killed pid=N            (SIGKILL: a daemon crash)
- *   STOP                   -> OK stopped status=S        (SIGTERM, SIGKILL after 5 s)
+ *   STOP                   -> as STATUS                  (SIGTERM, SIGKILL after 5 s)
  *   START [FIRMWARE]       -> OK started pid=N           (firmware = FIRMWARE first)
  *   RESTART FIRMWARE       -> OK started pid=N           (STOP, set firmware, START)
  *   DISK FAIL|RESTORE vdX  -> OUT <line>... END <exit>   (md0 member faulty/back)
  *   LOG ON|OFF             -> OK log on|off
  *   LOG STATUS             -> OK log on|off offset=N size=N queued=N path=P
+ *   FENCED OK|ERR REASON   -> OK fence answered | ERR no fence pending
  *   anything else          -> ERR <reason>
+ * Unsolicited lines (between replies): "LOG <record>" and "FENCE <peer>".
  *
  * While LOG is on (the default) every complete line appended to hanode's
- * log_file is sent as "LOG <line>" as soon as it is written, interleaved
- * between whole replies. A reply line longer than HN_AGENT_REPLY_LINE_MAX
- * is cut. Lines are only consumed from the file once the
- * host has taken them, so a host that connects late still gets the log from
- * its first line. Everything is bounded: request lines (HN_AGENT_LINE_MAX),
- * command output (HN_AGENT_OUTPUT_MAX, then "OUT ...truncated"), command
- * time (HN_AGENT_COMMAND_TIMEOUT_MS, then SIGKILL and END 124) and the
- * output queue (HN_AGENT_QUEUE_MAX; a reply that does not fit is cut).
+ * log_file is sent as "LOG <line>" as soon as it is written. Lines are only
+ * consumed from the file once queued, and the queue keeps them while no host
+ * is connected, so a host that connects late still gets the log from its
+ * first line. Everything is bounded: request lines (HN_AGENT_LINE_MAX), reply
+ * lines (HN_AGENT_REPLY_LINE_MAX, then cut), command output
+ * (HN_AGENT_OUTPUT_MAX, then "OUT ...truncated"), command time
+ * (HN_AGENT_COMMAND_TIMEOUT_MS, then SIGKILL and END 124) and the output
+ * queue (HN_AGENT_QUEUE_MAX; a reply that does not fit is cut).
+ *
+ * Fencing: hanode's fence_command in the guest is `hnagent -F` (init sets
+ * it), which asks the agent over HN_AGENT_FENCE_SOCKET; the agent sends the
+ * host "FENCE <peer>" (HANODE_PEER) and the host, once it has powered the
+ * peer off (or failed to), answers with the request FENCED OK or FENCED ERR
+ * <reason>; `hnagent -F` then exits 0 or 1. One fence request waits at a
+ * time; hanode's command timeout bounds it.
+ *
+ * RAID: like udev's hot-remove rule on a real system, a member disk of md0
+ * that vanishes (the host unplugged it) is marked faulty at once.
  *
  * Usage: hnagent -p PORT_NAME -c HANODE_CONF [-n] [-d DEVICE]
  *   -n  do not start hanode at boot;  -d  use DEVICE instead of the port
+ *        hnagent -F [PEER]   (fence client; PEER defaults to $HANODE_PEER)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,25 +65,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define HN_AGENT_LINE_MAX 1024        /* a request line */
-#define HN_AGENT_REPLY_LINE_MAX 16384 /* a reply line (hactl status --json is long) */
-#define HN_AGENT_ARGS_MAX 32
-#define HN_AGENT_OUTPUT_MAX 32768
-#define HN_AGENT_QUEUE_MAX 131072
+#define HN_AGENT_LINE_MAX	    1024  /* a request line */
+#define HN_AGENT_REPLY_LINE_MAX	    16384 /* a reply line (hactl status --json is long) */
+#define HN_AGENT_ARGS_MAX	    32
+#define HN_AGENT_OUTPUT_MAX	    32768
+#define HN_AGENT_QUEUE_MAX	    131072
 #define HN_AGENT_COMMAND_TIMEOUT_MS 10000
-#define HN_AGENT_STOP_TIMEOUT_MS 5000
-#define HN_AGENT_POLL_MS 50
-#define HN_AGENT_MD_WATCH_MS 200
-#define HN_AGENT_PATH_MAX 256
-#define HN_AGENT_HANODE "/usr/sbin/hanode"
-#define HN_AGENT_HACTL "/usr/sbin/hactl"
-#define HN_AGENT_HANODE_OUT "/var/log/halab/hanode.out"
+#define HN_AGENT_STOP_TIMEOUT_MS    5000
+#define HN_AGENT_CONTROL_TIMEOUT_MS 5000
+#define HN_AGENT_FENCE_SOCKET	    "/run/hnagent-fence.sock"
+#define HN_AGENT_POLL_MS	    50
+#define HN_AGENT_MD_WATCH_MS	    200
+#define HN_AGENT_PATH_MAX	    256
+#define HN_AGENT_HANODE		    "/usr/sbin/hanode"
+#define HN_AGENT_HACTL		    "/usr/sbin/hactl"
+/* hanode's own output (config errors, say) goes to the console, which the
+ * host keeps as a file: the one place to look when a guest misbehaves. */
+#define HN_AGENT_HANODE_OUT "/dev/console"
 
 struct hn_agent {
 	const char *port_name;
@@ -72,17 +97,19 @@ struct hn_agent {
 	const char *config_path;
 	char log_path[HN_AGENT_PATH_MAX];
 	int port_fd;
-	pid_t hanode_pid;   /* 0 = not running */
-	int hanode_status;  /* wait status of the last hanode that ended */
-	bool hanode_ended;  /* hanode_status is meaningful */
+	pid_t hanode_pid;  /* 0 = not running */
+	int hanode_status; /* wait status of the last hanode that ended */
+	bool hanode_ended; /* hanode_status is meaningful */
 	bool hanode_start_at_boot;
 	bool log_stream;
-	off_t log_offset;   /* first byte of the log not yet queued */
+	off_t log_offset; /* first byte of the log not yet queued */
 	char in[HN_AGENT_LINE_MAX];
 	size_t in_length;
-	bool in_overflow;   /* discarding the rest of an over-long line */
+	bool in_overflow; /* discarding the rest of an over-long line */
 	char queue[HN_AGENT_QUEUE_MAX];
 	size_t queue_length;
+	int fence_listen_fd; /* HN_AGENT_FENCE_SOCKET, for `hnagent -F` */
+	int fence_client_fd; /* the one fence request waiting for the host */
 };
 
 /* -------------------------------------------------------------- helpers */
@@ -273,7 +300,7 @@ static int hn_agent_hanode_start(struct hn_agent *agent)
 		return -1;
 	}
 	if (pid == 0) {
-		int fd = open(HN_AGENT_HANODE_OUT, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int fd = open(HN_AGENT_HANODE_OUT, O_WRONLY | O_NOCTTY | O_APPEND);
 
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
@@ -355,9 +382,11 @@ static void hn_agent_md_watch(void)
 		file = fopen(path, "r+");
 		if (file == NULL)
 			continue;
-		faulty = fgets(state, sizeof(state), file) != NULL && strstr(state, "faulty") != NULL;
+		faulty =
+		    fgets(state, sizeof(state), file) != NULL && strstr(state, "faulty") != NULL;
 		if (!present && !faulty) {
-			fprintf(stderr, "hnagent: md0 member %s vanished: marking it faulty\n", disk);
+			fprintf(stderr, "hnagent: md0 member %s vanished: marking it faulty\n",
+				disk);
 			rewind(file);
 			fputs("faulty", file);
 		}
@@ -446,7 +475,136 @@ static void hn_agent_command_run(struct hn_agent *agent, char *const argv[])
 		hn_agent_queue_line(agent, "END 124");
 	else
 		hn_agent_queue_line(agent, "END %d",
-				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+				    WIFEXITED(status) ? WEXITSTATUS(status)
+						      : 128 + WTERMSIG(status));
+}
+
+/* CONTROL: one request line to hanode's control socket, one reply line. */
+static void hn_agent_control_request(struct hn_agent *agent, const char *request)
+{
+	static char reply[HN_AGENT_REPLY_LINE_MAX];
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	struct timeval timeout = {HN_AGENT_CONTROL_TIMEOUT_MS / 1000, 0};
+	const char *socket_path = getenv("HANODE_SOCKET");
+	size_t used = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(address.sun_path, sizeof(address.sun_path), "%s",
+		 socket_path != NULL ? socket_path : "/run/hanode/control.sock");
+	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
+		hn_agent_queue_line(agent, "ERR control %s: %s", address.sun_path, strerror(errno));
+		goto cleanup;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	if (dprintf(fd, "%s\n", request) < 0) {
+		hn_agent_queue_line(agent, "ERR control %s: %s", address.sun_path, strerror(errno));
+		goto cleanup;
+	}
+	while (used < sizeof(reply) - 1 && memchr(reply, '\n', used) == NULL) {
+		ssize_t got = recv(fd, reply + used, sizeof(reply) - 1 - used, 0);
+
+		if (got <= 0)
+			break;
+		used += (size_t)got;
+	}
+	reply[used] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (used == 0)
+		hn_agent_queue_line(agent, "ERR control %s: no reply", address.sun_path);
+	else {
+		hn_agent_queue_line(agent, "OUT %s", reply);
+		hn_agent_queue_line(agent, "END 0");
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ------------------------------------------------------------ fencing */
+
+static void hn_agent_fence_listen(struct hn_agent *agent)
+{
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(address.sun_path, sizeof(address.sun_path), "%s", HN_AGENT_FENCE_SOCKET);
+	unlink(HN_AGENT_FENCE_SOCKET);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+	    listen(fd, 4) != 0) {
+		fprintf(stderr, "hn_agent_fence_listen: %s: %s\n", HN_AGENT_FENCE_SOCKET,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	agent->fence_listen_fd = fd;
+}
+
+/* A fence client connected: read its "FENCE <peer>" (it writes at once)
+ * and pass it on to the host; a second request while one waits is refused. */
+static void hn_agent_fence_accept(struct hn_agent *agent)
+{
+	char request[128] = "";
+	int fd = accept4(agent->fence_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct pollfd readable = {fd, POLLIN, 0};
+	ssize_t got = 0;
+
+	if (fd < 0)
+		return;
+	if (poll(&readable, 1, 1000) == 1)
+		got = read(fd, request, sizeof(request) - 1);
+	request[got > 0 ? got : 0] = '\0';
+	request[strcspn(request, "\r\n")] = '\0';
+	if (agent->fence_client_fd >= 0 || strncmp(request, "FENCE ", 6) != 0) {
+		dprintf(fd, "ERR %s\n", agent->fence_client_fd >= 0 ? "busy" : "bad request");
+		close(fd);
+		return;
+	}
+	agent->fence_client_fd = fd;
+	hn_agent_queue_line(agent, "%.100s", request);
+}
+
+/* FENCED OK | FENCED ERR <reason>: the host's answer to our FENCE line. */
+static void hn_agent_fenced_request(struct hn_agent *agent, const char *answer)
+{
+	if (agent->fence_client_fd < 0) {
+		hn_agent_queue_line(agent, "ERR no fence pending");
+		return;
+	}
+	dprintf(agent->fence_client_fd, "%s\n", answer);
+	close(agent->fence_client_fd);
+	agent->fence_client_fd = -1;
+	hn_agent_queue_line(agent, "OK fence answered");
+}
+
+/* `hnagent -F [PEER]`: hanode's fence_command. Exit 0 = the peer is off. */
+static int hn_agent_fence_client(const char *peer)
+{
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	char answer[256] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	FILE *reply;
+
+	if (peer == NULL || peer[0] == '\0') {
+		fprintf(stderr, "hnagent -F: no peer (argument or HANODE_PEER)\n");
+		return 1;
+	}
+	snprintf(address.sun_path, sizeof(address.sun_path), "%s", HN_AGENT_FENCE_SOCKET);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+	    dprintf(fd, "FENCE %s\n", peer) < 0) {
+		fprintf(stderr, "hnagent -F: %s: %s\n", HN_AGENT_FENCE_SOCKET, strerror(errno));
+		return 1;
+	}
+	reply = fdopen(fd, "r");
+	if (reply == NULL || fgets(answer, sizeof(answer), reply) == NULL)
+		strcpy(answer, "ERR agent closed the request\n");
+	if (reply != NULL)
+		fclose(reply);
+	if (strncmp(answer, "OK", 2) == 0)
+		return 0;
+	fprintf(stderr, "hnagent -F %s: %s", peer, answer);
+	return 1;
 }
 
 /* Split line into at most HN_AGENT_ARGS_MAX - 1 words (in place). */
@@ -489,11 +647,12 @@ static void hn_agent_disk_request(struct hn_agent *agent, char *arguments)
 		return;
 	}
 	if (strcmp(words[0], "FAIL") == 0)
-		snprintf(script, sizeof(script),
-			 "echo 1 > /sys/block/md0/md/fail_last_dev && "
-			 "{ echo faulty > /sys/block/md0/md/dev-%s/state; } 2>/dev/null; "
-			 "grep -A1 '^md0' /proc/mdstat && grep -q ' %s\\[[0-9]*\\](F)' /proc/mdstat",
-			 words[1], words[1]);
+		snprintf(
+		    script, sizeof(script),
+		    "echo 1 > /sys/block/md0/md/fail_last_dev && "
+		    "{ echo faulty > /sys/block/md0/md/dev-%s/state; } 2>/dev/null; "
+		    "grep -A1 '^md0' /proc/mdstat && grep -q ' %s\\[[0-9]*\\](F)' /proc/mdstat",
+		    words[1], words[1]);
 	else if (strcmp(words[0], "RESTORE") == 0)
 		snprintf(script, sizeof(script),
 			 "mdadm /dev/md0 --remove /dev/%s; "
@@ -553,6 +712,8 @@ static void hn_agent_request_handle(struct hn_agent *agent, char *line)
 		*arguments++ = '\0';
 	if (strcmp(line, "PING") == 0)
 		hn_agent_queue_line(agent, "OK pong");
+	else if (strcmp(line, "CLOCK") == 0)
+		hn_agent_queue_line(agent, "OK mono_ms=%ld", hn_agent_now_ms());
 	else if (strcmp(line, "STATUS") == 0)
 		hn_agent_reply_status(agent);
 	else if (strcmp(line, "HACTL") == 0)
@@ -560,7 +721,12 @@ static void hn_agent_request_handle(struct hn_agent *agent, char *line)
 	else if (strcmp(line, "SH") == 0) {
 		sh_argv[2] = arguments;
 		hn_agent_command_run(agent, sh_argv);
-	} else if (strcmp(line, "KILL") == 0) {
+	} else if (strcmp(line, "CONTROL") == 0)
+		hn_agent_control_request(agent, arguments);
+	else if (strcmp(line, "FENCED") == 0 &&
+		 (strcmp(arguments, "OK") == 0 || strncmp(arguments, "ERR", 3) == 0))
+		hn_agent_fenced_request(agent, arguments);
+	else if (strcmp(line, "KILL") == 0) {
 		pid_t pid = agent->hanode_pid;
 
 		if (pid == 0)
@@ -584,9 +750,10 @@ static void hn_agent_request_handle(struct hn_agent *agent, char *line)
 		stat(agent->log_path, &log_stat);
 		hn_agent_queue_line(agent, "OK log %s offset=%lld size=%lld queued=%zu path=%s",
 				    agent->log_stream ? "on" : "off", (long long)agent->log_offset,
-				    (long long)log_stat.st_size, agent->queue_length, agent->log_path);
-	} else if (strcmp(line, "LOG") == 0 && (strcmp(arguments, "ON") == 0 ||
-						 strcmp(arguments, "OFF") == 0)) {
+				    (long long)log_stat.st_size, agent->queue_length,
+				    agent->log_path);
+	} else if (strcmp(line, "LOG") == 0 &&
+		   (strcmp(arguments, "ON") == 0 || strcmp(arguments, "OFF") == 0)) {
 		agent->log_stream = strcmp(arguments, "ON") == 0;
 		hn_agent_queue_line(agent, "OK log %s", agent->log_stream ? "on" : "off");
 	} else
@@ -663,26 +830,64 @@ static int hn_agent_arguments_parse(struct hn_agent *agent, int argc, char **arg
 
 	while ((option = getopt(argc, argv, "p:c:d:n")) != -1) {
 		switch (option) {
-		case 'p': agent->port_name = optarg; break;
-		case 'c': agent->config_path = optarg; break;
-		case 'd': agent->device_path = optarg; break;
-		case 'n': agent->hanode_start_at_boot = false; break;
-		default: return -1;
+		case 'p':
+			agent->port_name = optarg;
+			break;
+		case 'c':
+			agent->config_path = optarg;
+			break;
+		case 'd':
+			agent->device_path = optarg;
+			break;
+		case 'n':
+			agent->hanode_start_at_boot = false;
+			break;
+		default:
+			return -1;
 		}
 	}
 	return agent->config_path != NULL && (agent->port_name || agent->device_path) ? 0 : -1;
 }
 
+/* One round of the loop: poll the port and the fence sockets. */
+static void hn_agent_poll_round(struct hn_agent *agent)
+{
+	struct pollfd fds[2] = {{agent->port_fd, POLLIN, 0}, {agent->fence_listen_fd, POLLIN, 0}};
+	struct pollfd *port = &fds[0];
+
+	if (agent->queue_length > 0)
+		port->events |= POLLOUT;
+	if (poll(fds, 2, HN_AGENT_POLL_MS) <= 0)
+		return;
+	if (fds[1].revents & POLLIN)
+		hn_agent_fence_accept(agent);
+	if ((port->revents & POLLIN) && hn_agent_input_read(agent) != 0)
+		port->revents |= POLLHUP;
+	if (port->revents & POLLOUT)
+		hn_agent_queue_flush(agent);
+	if ((port->revents & POLLHUP) && !(port->revents & POLLIN)) {
+		/* No host on the other side: forget a half-read line and do
+		 * not spin on the permanent POLLHUP. */
+		agent->in_length = 0;
+		hn_agent_sleep_ms(HN_AGENT_POLL_MS);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	static struct hn_agent agent = {.port_fd = -1, .log_stream = true,
+	static struct hn_agent agent = {.port_fd = -1,
+					.log_stream = true,
 					.hanode_start_at_boot = true,
+					.fence_client_fd = -1,
 					.port_name = "org.halab.agent.0"};
 	char socket_path[HN_AGENT_PATH_MAX];
 	long next_open_ms = 0, next_md_watch_ms = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "-F") == 0)
+		return hn_agent_fence_client(argc >= 3 ? argv[2] : getenv("HANODE_PEER"));
 	if (hn_agent_arguments_parse(&agent, argc, argv) != 0) {
-		fprintf(stderr, "usage: hnagent -p PORT_NAME|-d DEVICE -c HANODE_CONF [-n]\n");
+		fprintf(stderr, "usage: hnagent -p PORT_NAME|-d DEVICE -c HANODE_CONF [-n]\n"
+				"       hnagent -F [PEER]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -692,11 +897,10 @@ int main(int argc, char **argv)
 	/* hactl finds the node's socket through the environment we pass on. */
 	if (socket_path[0] != '\0')
 		setenv("HANODE_SOCKET", socket_path, 1);
+	hn_agent_fence_listen(&agent);
 	if (agent.hanode_start_at_boot)
 		hn_agent_hanode_start(&agent);
 	for (;;) {
-		struct pollfd port = {agent.port_fd, POLLIN, 0};
-
 		hn_agent_children_reap(&agent);
 		if (agent.port_fd < 0 && hn_agent_now_ms() >= next_open_ms) {
 			if (hn_agent_port_open(&agent) != 0)
@@ -709,23 +913,7 @@ int main(int argc, char **argv)
 			hn_agent_md_watch();
 			next_md_watch_ms = hn_agent_now_ms() + HN_AGENT_MD_WATCH_MS;
 		}
-		if (agent.queue_length > 0)
-			port.events |= POLLOUT;
-		if (agent.port_fd < 0 || poll(&port, 1, HN_AGENT_POLL_MS) <= 0) {
-			if (agent.port_fd < 0)
-				hn_agent_sleep_ms(HN_AGENT_POLL_MS);
-			continue;
-		}
-		if ((port.revents & POLLIN) && hn_agent_input_read(&agent) != 0)
-			port.revents |= POLLHUP;
-		if (port.revents & POLLOUT)
-			hn_agent_queue_flush(&agent);
-		if ((port.revents & POLLHUP) && !(port.revents & POLLIN)) {
-			/* No host on the other side: forget a half-read line and
-			 * do not spin on the permanent POLLHUP. */
-			agent.in_length = 0;
-			hn_agent_sleep_ms(HN_AGENT_POLL_MS);
-		}
+		hn_agent_poll_round(&agent);
 	}
 	return 0;
 }

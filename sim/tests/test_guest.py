@@ -109,7 +109,7 @@ class Agent:
                 # text file opened "rw" drops what it has read ahead (LOG
                 # lines) whenever it is written to.
                 self.sock, self.file = s, s.makefile("r", encoding="utf-8", newline="\n")
-                self.logs = []
+                self.logs, self.fences = [], []
                 # The port only carries data once the guest's agent opened
                 # it: PING until it answers.
                 self.request("PING", timeout_s=max(1.0, deadline - time.monotonic()))
@@ -134,6 +134,8 @@ class Agent:
             reply = reply.rstrip("\n")
             if reply.startswith("LOG "):
                 self.logs.append(reply[4:])
+            elif reply.startswith("FENCE "):
+                self.fences.append(reply[6:])
             elif reply.startswith("OUT "):
                 out.append(reply[4:])
             elif reply == "OUT":
@@ -288,6 +290,7 @@ def test_agent_protocol_errors_and_bounds(guests):
     assert agent.request("DISK FAIL sda") == ("ERR usage: DISK FAIL|RESTORE vdX", [])
     assert agent.request("RESTART") == ("ERR usage: RESTART FIRMWARE", [])
     assert agent.request("KILL") == ("ERR hanode not running", [])
+    assert agent.request("FENCED OK") == ("ERR no fence pending", [])
     assert agent.request("X" * 2000) == ("ERR line longer than 1023 bytes", [])
     # Output is bounded: 32 KiB, then a marker.
     final, out = agent.request("SH yes 0123456789 | head -n 10000")
@@ -419,6 +422,14 @@ def test_agent_supervises_hanode_and_raid_loss_reaches_it(guests):
     assert final.startswith("OK running pid="), final
     pid = int(final.split("=")[1])
     wait_cluster_status(agent, lambda s: s["node"]["firmware"] == "1.0.0", 30, "hanode up")
+    # CONTROL: one raw request line to hanode's control socket, one reply.
+    final, out = agent.request("CONTROL status")
+    assert final == "END 0" and len(out) == 1
+    assert json.loads(out[0])["node"]["name"] == "node1"
+    # CLOCK: the guest's monotonic time, which started at its boot.
+    final, _ = agent.request("CLOCK")
+    assert final.startswith("OK mono_ms=")
+    assert 1000 < int(final.split("=")[1]) < 600000
     # A crash: SIGKILL, and nobody restarts it.
     assert agent.request("KILL") == ("OK killed pid=%d" % pid, [])
     assert agent.request("STATUS") == ("OK stopped signal=9", [])
@@ -442,3 +453,44 @@ def test_agent_supervises_hanode_and_raid_loss_reaches_it(guests):
     status = wait_cluster_status(agent, lambda s: s["node"]["health"]["raid_ok"] is False, 30,
                                  "RAID failure seen by hanode")
     assert "md0" in status["node"]["raid_reason"]
+
+
+def test_fence_request_goes_to_the_host(guests):
+    guest = single_guest(guests)
+    agent = guest.connect()
+    # hanode's fence_command, as init configured it, in the background.
+    assert agent.sh("grep '^fence_command' /etc/halab/hanode.conf") == \
+        (0, "fence_command = /sbin/hnagent -F")
+    for answer, exit_status in (("OK", "0"), ("ERR outlet stuck", "1")):
+        assert agent.sh("(HANODE_PEER=node2 /sbin/hnagent -F > /tmp/fence.out 2>&1; "
+                        "echo $? > /tmp/fence.rc) < /dev/null > /dev/null 2>&1 &")[0] == 0
+        deadline = time.monotonic() + 10
+        while agent.fences != ["node2"]:
+            assert time.monotonic() < deadline, agent.fences
+            agent.request("PING")
+            time.sleep(0.1)
+        agent.fences.clear()
+        assert agent.request("FENCED " + answer) == ("OK fence answered", [])
+        deadline = time.monotonic() + 10
+        while agent.sh("cat /tmp/fence.rc 2>/dev/null") != (0, exit_status):
+            assert time.monotonic() < deadline, agent.sh("cat /tmp/fence.out")
+            time.sleep(0.1)
+        agent.sh("rm -f /tmp/fence.rc")
+    assert agent.sh("cat /tmp/fence.out") == (0, "hnagent -F node2: ERR outlet stuck")
+
+
+def test_accel_probe_answers_within_bound(guests):
+    """--accel auto: the probe says kvm only if a KVM guest reaches init in time."""
+    ports = free_udp_ports(8)
+    guest = Guest("probe", 1, ports[:4], ports[4:], "halab.hanode=0")
+    guests.append(guest)
+    started = time.monotonic()
+    result = guest.tool("probe", guest.spec, "20000")
+    assert time.monotonic() - started < 30
+    if not os.path.exists("/dev/kvm"):
+        # libvirt refuses type 'kvm' at once without /dev/kvm.
+        assert result.stdout == "tcg\n"
+    else:
+        assert result.stdout in ("kvm\n", "tcg\n")
+    # The probe domain is gone, whatever the answer.
+    assert virsh("domstate", guest.name + "-probe", check=False).returncode != 0

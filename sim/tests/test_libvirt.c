@@ -32,7 +32,8 @@ static void test_spec_fill(struct hs_domain_spec *spec, const char *name, unsign
 {
 	hs_domain_spec_defaults(spec, name, node_index);
 	snprintf(spec->kernel_path, sizeof(spec->kernel_path), "/run/halab/hs000001/vmlinuz");
-	snprintf(spec->initrd_path, sizeof(spec->initrd_path), "/run/halab/hs000001/initramfs.cpio.gz");
+	snprintf(spec->initrd_path, sizeof(spec->initrd_path),
+		 "/run/halab/hs000001/initramfs.cpio.gz");
 	snprintf(spec->cmdline, sizeof(spec->cmdline),
 		 "console=ttyS0 quiet halab.hostname=node%u halab.note=<a&'b\">", node_index);
 	for (int d = 0; d < HS_DOMAIN_DISKS; d++)
@@ -47,8 +48,8 @@ static void test_spec_fill(struct hs_domain_spec *spec, const char *name, unsign
 		 "/run/halab/hs000001/node%u.agent", node_index);
 	snprintf(spec->console_path, sizeof(spec->console_path),
 		 "/run/halab/hs000001/node%u.console", node_index);
-	snprintf(spec->config_path, sizeof(spec->config_path),
-		 "/run/halab/hs000001/node%u.conf", node_index);
+	snprintf(spec->config_path, sizeof(spec->config_path), "/run/halab/hs000001/node%u.conf",
+		 node_index);
 	snprintf(spec->key_path, sizeof(spec->key_path), "/run/halab/hs000001/cluster.key");
 }
 
@@ -81,8 +82,9 @@ static void test_xml_golden(void)
 	char *golden;
 
 	test_spec_fill(&spec, "hsvt-golden-node1", 1);
-	CU_ASSERT_EQUAL_FATAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
-						   sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
 	if (regenerate != NULL && strcmp(regenerate, "1") == 0) {
 		FILE *file = fopen(TEST_GOLDEN_PATH, "w");
 
@@ -102,10 +104,12 @@ static void test_xml_escapes_user_text(void)
 	static struct hs_domain_spec spec;
 
 	test_spec_fill(&spec, "hsvt-a&b", 1);
-	CU_ASSERT_EQUAL_FATAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
-						   sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<name>hsvt-a&amp;b</name>"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "halab.note=&lt;a&amp;&apos;b&quot;&gt;</cmdline>"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(test_xml, "halab.note=&lt;a&amp;&apos;b&quot;&gt;</cmdline>"));
 }
 
 static void test_xml_missing_field(void)
@@ -114,19 +118,23 @@ static void test_xml_missing_field(void)
 
 	test_spec_fill(&spec, "hsvt-x", 1);
 	spec.kernel_path[0] = '\0';
-	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
-					     sizeof(test_error)), -1);
-	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_xml_format: domain 'hsvt-x': kernel_path missing");
+	CU_ASSERT_EQUAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(test_error,
+			       "hs_domain_xml_format: domain 'hsvt-x': kernel_path missing");
 	test_spec_fill(&spec, "hsvt-x", 1);
 	spec.nics[2].local_port = 0;
-	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
-					     sizeof(test_error)), -1);
-	CU_ASSERT_STRING_EQUAL(test_error,
-			       "hs_domain_xml_format: domain 'hsvt-x': LAN3 needs a MAC and two ports");
+	CU_ASSERT_EQUAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(
+	    test_error, "hs_domain_xml_format: domain 'hsvt-x': LAN3 needs a MAC and two ports");
 	test_spec_fill(&spec, "hsvt-x", 1);
 	snprintf(spec.nics[0].mac, sizeof(spec.nics[0].mac), "52:54:00:00:01");
-	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error,
-					     sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    -1);
 }
 
 static void test_xml_overflow_is_reported(void)
@@ -135,9 +143,10 @@ static void test_xml_overflow_is_reported(void)
 	char small[512];
 
 	test_spec_fill(&spec, "hsvt-x", 1);
-	CU_ASSERT_EQUAL(hs_domain_xml_format(&spec, small, sizeof(small), test_error,
-					     sizeof(test_error)), -1);
-	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_xml_format: domain 'hsvt-x': XML exceeds 512 bytes");
+	CU_ASSERT_EQUAL(
+	    hs_domain_xml_format(&spec, small, sizeof(small), test_error, sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error,
+			       "hs_domain_xml_format: domain 'hsvt-x': XML exceeds 512 bytes");
 }
 
 static void test_xml_nic_and_disk(void)
@@ -146,17 +155,20 @@ static void test_xml_nic_and_disk(void)
 	char xml[1024];
 
 	test_spec_fill(&spec, "hsvt-x", 2);
-	CU_ASSERT_EQUAL_FATAL(hs_domain_nic_xml_format(&spec, 1, false, xml, sizeof(xml), test_error,
-						       sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_domain_nic_xml_format(&spec, 1, false, xml, sizeof(xml),
+						       test_error, sizeof(test_error)),
+			      0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<mac address='52:54:00:00:02:02'/>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<source address='127.0.0.1' port='41021'>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<local address='127.0.0.1' port='40021'/>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<link state='down'/>"));
 	CU_ASSERT_EQUAL(hs_domain_nic_xml_format(&spec, 4, true, xml, sizeof(xml), test_error,
-						 sizeof(test_error)), -1);
+						 sizeof(test_error)),
+			-1);
 	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_nic_xml_format: domain 'hsvt-x': no NIC 4");
-	CU_ASSERT_EQUAL_FATAL(hs_domain_disk_xml_format(&spec, 1, xml, sizeof(xml), test_error,
-							sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_disk_xml_format(&spec, 1, xml, sizeof(xml), test_error, sizeof(test_error)),
+	    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<target dev='vdb' bus='virtio'/>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "node2-disk2.raw"));
 }
@@ -166,24 +178,34 @@ static void test_spec_set(void)
 	static struct hs_domain_spec spec;
 
 	hs_domain_spec_defaults(&spec, "", 1);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "name", "hsvt-n1", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "name", "hsvt-n1", test_error, sizeof(test_error)), 0);
 	CU_ASSERT_STRING_EQUAL(spec.name, "hsvt-n1");
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "memory_mib", "96", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "memory_mib", "96", test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(spec.memory_mib, 96);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan3_local_port", "40003", test_error,
-					   sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "lan3_local_port", "40003", test_error, sizeof(test_error)),
+	    0);
 	CU_ASSERT_EQUAL(spec.nics[2].local_port, 40003);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan4_link", "down", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "lan4_link", "down", test_error, sizeof(test_error)), 0);
 	CU_ASSERT_TRUE(spec.nics[3].link_down);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "accel", "kvm", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "accel", "kvm", test_error, sizeof(test_error)),
+			0);
 	CU_ASSERT_TRUE(spec.accel_kvm);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan2_remote_port", "70000", test_error,
-					   sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "lan2_remote_port", "70000", test_error, sizeof(test_error)),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(
+	    test_error,
+	    "hs_domain_spec_set: key 'lan2_remote_port': expected 0..65535, got '70000'");
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan5_mac", "x", test_error, sizeof(test_error)),
+			-1);
+	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "colour", "red", test_error, sizeof(test_error)),
+			-1);
 	CU_ASSERT_STRING_EQUAL(test_error,
-			       "hs_domain_spec_set: key 'lan2_remote_port': expected 0..65535, got '70000'");
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "lan5_mac", "x", test_error, sizeof(test_error)), -1);
-	CU_ASSERT_EQUAL(hs_domain_spec_set(&spec, "colour", "red", test_error, sizeof(test_error)), -1);
-	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_spec_set: unknown key 'colour' or bad value 'red'");
+			       "hs_domain_spec_set: unknown key 'colour' or bad value 'red'");
 }
 
 /* ------------------------------------------------- lifecycle (test driver) */
@@ -192,8 +214,8 @@ static void test_conn_bad_uri(void)
 {
 	struct hs_libvirt_conn conn;
 
-	CU_ASSERT_EQUAL(hs_libvirt_conn_open(&conn, "nosuchdriver:///x", test_error,
-					     sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(
+	    hs_libvirt_conn_open(&conn, "nosuchdriver:///x", test_error, sizeof(test_error)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_libvirt_conn_open: nosuchdriver:///x: "));
 	CU_ASSERT_PTR_NULL(conn.connection);
 	CU_ASSERT_EQUAL(conn.libvirtd_pid, 0);
@@ -211,14 +233,14 @@ static void test_lifecycle(void)
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), -1);
 	CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 1);
-	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", false, test_error,
-					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_power_set(connection, "hsvt-life", false, test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 0);
 	/* Power off twice is still off, not an error. */
-	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", false, test_error,
-					    sizeof(test_error)), 0);
-	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", true, test_error,
-					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_power_set(connection, "hsvt-life", false, test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_power_set(connection, "hsvt-life", true, test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), 1);
 	/* Defining the same name again fails and leaves the first one alone. */
 	CU_ASSERT_EQUAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), -1);
@@ -227,9 +249,32 @@ static void test_lifecycle(void)
 	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-life", test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-life"), -1);
 	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-life", test_error, sizeof(test_error)), 0);
-	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt-life", true, test_error,
-					    sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(
+	    hs_domain_power_set(connection, "hsvt-life", true, test_error, sizeof(test_error)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_power_set: domain 'hsvt-life': "));
+}
+
+static void test_power_async(void)
+{
+	static struct hs_domain_spec spec;
+	virConnectPtr connection = test_conn.connection;
+
+	test_spec_fill(&spec, "hsvt-async", 1);
+	spec.test_driver = true;
+	CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(hs_domain_power_set_async(connection, "hsvt-async", false, test_error,
+						  sizeof(test_error)),
+			0);
+	CU_ASSERT_EQUAL(hs_domain_power_wait(5000), 0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-async"), 0);
+	CU_ASSERT_EQUAL(hs_domain_power_set_async(connection, "hsvt-async", true, test_error,
+						  sizeof(test_error)),
+			0);
+	/* down() waits for the start under way, so nothing stays running. */
+	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-async", test_error, sizeof(test_error)),
+			0);
+	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt-async"), -1);
+	CU_ASSERT_EQUAL(hs_domain_power_wait(0), 0);
 }
 
 static void test_devices_report_errors(void)
@@ -239,18 +284,22 @@ static void test_devices_report_errors(void)
 
 	test_spec_fill(&spec, "hsvt-dev", 1);
 	spec.test_driver = true;
-	CU_ASSERT_EQUAL(hs_domain_nic_link_set(connection, &spec, 0, false, test_error,
-					       sizeof(test_error)), -1);
+	CU_ASSERT_EQUAL(
+	    hs_domain_nic_link_set(connection, &spec, 0, false, test_error, sizeof(test_error)),
+	    -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_nic_link_set: domain 'hsvt-dev': "));
 	CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
 	/* The test driver has no device updates: the error must say which
 	 * domain, which NIC and what libvirt said. */
-	CU_ASSERT_EQUAL(hs_domain_nic_link_set(connection, &spec, 1, false, test_error,
-					       sizeof(test_error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(test_error, "hs_domain_nic_link_set: domain 'hsvt-dev' LAN2 down: "));
-	CU_ASSERT_EQUAL(hs_domain_disk_set(connection, &spec, 5, false, test_error,
-					   sizeof(test_error)), -1);
-	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_disk_xml_format: domain 'hsvt-dev': no disk 5");
+	CU_ASSERT_EQUAL(
+	    hs_domain_nic_link_set(connection, &spec, 1, false, test_error, sizeof(test_error)),
+	    -1);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(test_error, "hs_domain_nic_link_set: domain 'hsvt-dev' LAN2 down: "));
+	CU_ASSERT_EQUAL(
+	    hs_domain_disk_set(connection, &spec, 5, false, test_error, sizeof(test_error)), -1);
+	CU_ASSERT_STRING_EQUAL(test_error,
+			       "hs_domain_disk_xml_format: domain 'hsvt-dev': no disk 5");
 	CU_ASSERT_EQUAL(hs_domain_down(connection, "hsvt-dev", test_error, sizeof(test_error)), 0);
 }
 
@@ -263,10 +312,11 @@ static void test_gc_by_prefix(void)
 	for (unsigned i = 0; i < 3; i++) {
 		test_spec_fill(&spec, names[i], i + 1);
 		spec.test_driver = true;
-		CU_ASSERT_EQUAL_FATAL(hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
+		CU_ASSERT_EQUAL_FATAL(
+		    hs_domain_up(connection, &spec, test_error, sizeof(test_error)), 0);
 	}
-	CU_ASSERT_EQUAL(hs_domain_power_set(connection, "hsvt1-b", false, test_error,
-					    sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL(
+	    hs_domain_power_set(connection, "hsvt1-b", false, test_error, sizeof(test_error)), 0);
 	CU_ASSERT_EQUAL(hs_domain_gc(connection, "hsvt1-", test_error, sizeof(test_error)), 2);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt1-a"), -1);
 	CU_ASSERT_EQUAL(hs_domain_running(connection, "hsvt1-b"), -1);
@@ -305,6 +355,7 @@ int main(void)
 	    CU_add_test(xml_suite, "spec keys", test_spec_set) == NULL ||
 	    CU_add_test(xml_suite, "bad URI", test_conn_bad_uri) == NULL ||
 	    CU_add_test(driver_suite, "lifecycle", test_lifecycle) == NULL ||
+	    CU_add_test(driver_suite, "asynchronous power", test_power_async) == NULL ||
 	    CU_add_test(driver_suite, "device errors", test_devices_report_errors) == NULL ||
 	    CU_add_test(driver_suite, "gc by prefix", test_gc_by_prefix) == NULL)
 		goto fail;
