@@ -58,21 +58,30 @@ test-py: all
 # (TCG). The whole library on guests is `make library-vm` (long).
 VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or split-brain-none \
 	or maintenance-both
+# One libvirtd for the session (ci/libvirtd.sh), stopped again whatever the tests did.
 test-vm: all
 	$(MAKE) daemon-static
 	$(MAKE) guest
 	@mkdir -p reports
-	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests --junitxml=reports/pytest-vm-junit.xml
+	ci/libvirtd.sh start
+	status=0; \
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests \
+		--junitxml=reports/pytest-vm-junit.xml || status=1; \
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt -k "$(VM_SCENARIOS)" \
-		--junitxml=reports/pytest-vm-scenarios-junit.xml
+		--junitxml=reports/pytest-vm-scenarios-junit.xml || status=1; \
+	ci/libvirtd.sh stop; exit $$status
 
 library-vm: all
 	$(MAKE) daemon-static
 	$(MAKE) guest
+	ci/libvirtd.sh start
+	status=0; \
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt \
-		--junitxml=reports/pytest-library-vm-junit.xml
+		--junitxml=reports/pytest-library-vm-junit.xml || status=1; \
+	ci/libvirtd.sh stop; exit $$status
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
@@ -84,6 +93,13 @@ coverage: deps
 
 bench: deps all
 	@ci/bench.sh
+
+# The house format (.clang-format); part of `make test`.
+format-check:
+	@files=$$(git ls-files '*.c' '*.h' 2>/dev/null || find refimpl sim -name '*.[ch]'); \
+	bad=$$(for f in $$files; do clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not formatted (run clang-format -i):"; \
+		echo "$$bad"; exit 1; fi; echo "format-check: $$(echo $$files | wc -w) files formatted"
 
 clean:
 	rm -rf build reports/coverage reports/bench.json

@@ -2,7 +2,7 @@
 # ci/deps.sh - install the Debian packages halab needs to build, test and run
 # guests. Idempotent: asks apt only for what is missing.
 set -eu
-packages="build-essential pkg-config libsodium-dev libyaml-dev libcunit1-dev libslirp-dev
+packages="build-essential pkg-config clang-format libsodium-dev libyaml-dev libcunit1-dev libslirp-dev
 libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils lcov
 libjansson-dev python3-pytest python3-yaml busybox-static cpio mdadm linux-image-amd64 iproute2 kmod"
 missing=""

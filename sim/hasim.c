@@ -33,8 +33,8 @@
 
 #define EXIT_PASSED 0
 #define EXIT_FAILED 1
-#define EXIT_USAGE 2
-#define EXIT_INFRA 3
+#define EXIT_USAGE  2
+#define EXIT_INFRA  3
 
 extern volatile sig_atomic_t hs_run_stop_requested;
 
@@ -153,9 +153,9 @@ static void make_run_id(struct hs_run *run)
 static int command_run(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"backend", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},	   {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},	   {NULL, 0, NULL, 0}};
+	    {"backend", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},     {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},       {NULL, 0, NULL, 0}};
 	const char *backend = "native", *out = NULL;
 	struct hs_run *run = calloc(1, sizeof(*run));
 	char error[1024] = "";
@@ -167,12 +167,24 @@ static int command_run(int argc, char **argv)
 	run->seed = 1;
 	while ((option = getopt_long(argc, argv, "b:s:o:qv", options, NULL)) != -1) {
 		switch (option) {
-		case 'b': backend = optarg; break;
-		case 's': run->seed = strtoull(optarg, NULL, 0); break;
-		case 'o': out = optarg; break;
-		case 'q': quiet = true; break;
-		case 'v': run->verbose = true; break;
-		default: usage(stderr); goto cleanup;
+		case 'b':
+			backend = optarg;
+			break;
+		case 's':
+			run->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'v':
+			run->verbose = true;
+			break;
+		default:
+			usage(stderr);
+			goto cleanup;
 		}
 	}
 	if (optind != argc - 1) {
@@ -191,7 +203,8 @@ static int command_run(int argc, char **argv)
 	make_run_id(run);
 	make_run_dir(run, out);
 	if (access(run->run_dir, F_OK) == 0) {
-		fprintf(stderr, "hasim: run folder %s exists already; remove it or choose another\n",
+		fprintf(stderr,
+			"hasim: run folder %s exists already; remove it or choose another\n",
 			run->run_dir);
 		goto cleanup;
 	}
@@ -200,8 +213,8 @@ static int command_run(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (!quiet)
-		fprintf(stderr, "hasim: %s on %s (%s backend, seed %llu) -> %s\n", run->scenario.name,
-			run->scenario.topology.name, run->backend->name,
+		fprintf(stderr, "hasim: %s on %s (%s backend, seed %llu) -> %s\n",
+			run->scenario.name, run->scenario.topology.name, run->backend->name,
 			(unsigned long long)run->seed, run->run_dir);
 	if (hs_run_execute(run, error, sizeof(error)) < 0) {
 		fprintf(stderr, "hasim: run failed: %s\n", error);
@@ -247,11 +260,10 @@ static int command_lint(int argc, char **argv)
 		if (!scenario)
 			return EXIT_INFRA;
 		/* A file is a scenario if it names a topology, else a topology. */
-		int loaded = is_scenario_file(argv[i])
-				     ? hs_scenario_load(argv[i], "topologies", scenario, error,
-							sizeof(error))
-				     : hs_topology_load(argv[i], &scenario->topology, error,
-							sizeof(error));
+		int loaded =
+		    is_scenario_file(argv[i])
+			? hs_scenario_load(argv[i], "topologies", scenario, error, sizeof(error))
+			: hs_topology_load(argv[i], &scenario->topology, error, sizeof(error));
 		topology = &scenario->topology;
 		if (loaded < 0) {
 			fprintf(stderr, "%s\n", error);
@@ -280,8 +292,8 @@ static int command_check(int argc, char **argv)
 	scenario = calloc(1, sizeof(*scenario));
 	if (!scenario)
 		return EXIT_INFRA;
-	exit_code = load_scenario(argv[2], scenario) < 0 ? EXIT_USAGE
-							  : judge(scenario, argv[1], false);
+	exit_code =
+	    load_scenario(argv[2], scenario) < 0 ? EXIT_USAGE : judge(scenario, argv[1], false);
 	free(scenario);
 	return exit_code;
 }

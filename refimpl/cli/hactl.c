@@ -32,10 +32,10 @@
 #include "pairing.h"
 
 #define HACTL_DEFAULT_SOCKET "/run/hanode/control.sock"
-#define HACTL_ANSWER_MAX (256 * 1024)
-#define HACTL_TIMEOUT_MS 10000
-#define HACTL_EXIT_REFUSED 1
-#define HACTL_EXIT_USAGE 2
+#define HACTL_ANSWER_MAX     (256 * 1024)
+#define HACTL_TIMEOUT_MS     10000
+#define HACTL_EXIT_REFUSED   1
+#define HACTL_EXIT_USAGE     2
 
 static char hactl_answer[HACTL_ANSWER_MAX];
 
@@ -106,8 +106,8 @@ static bool hactl_json_string(const char *json, const char *name, char *out, siz
 			at++;
 			c = *at == 'n' ? '\n' : *at == 't' ? '\t' : *at;
 			if (*at == 'u' && strlen(at) >= 5) {
-				unsigned code = (unsigned)strtoul((char[]){at[1], at[2], at[3], at[4], 0},
-								  NULL, 16);
+				unsigned code = (unsigned)strtoul(
+				    (char[]){at[1], at[2], at[3], at[4], 0}, NULL, 16);
 				c = code < 0x80 ? (char)code : '?';
 				at += 4;
 			}
@@ -184,7 +184,8 @@ static int hactl_create(const char *socket_path)
 	char secret[128], peer[64];
 	if (hactl_request(socket_path, "pairing-secret") != 0)
 		return HACTL_EXIT_REFUSED;
-	if (!hactl_json_ok(hactl_answer) || !hactl_json_string(hactl_answer, "secret", secret, sizeof(secret)))
+	if (!hactl_json_ok(hactl_answer) ||
+	    !hactl_json_string(hactl_answer, "secret", secret, sizeof(secret)))
 		return hactl_report(hactl_answer, NULL);
 	if (!hactl_json_string(hactl_answer, "peer", peer, sizeof(peer)))
 		snprintf(peer, sizeof(peer), "<this node's sync address>");
@@ -233,8 +234,9 @@ static int hactl_join(const char *socket_path, int argc, char **argv)
 	char line[HN_PAIRING_TEXT_MAX + 16];
 	if (hactl_join_options(argc, argv, &join) != 0 ||
 	    hn_pairing_secret_parse(join.secret, secret) != 0) {
-		fprintf(stderr, "usage: hactl join --peer ADDRESS --secret SECRET [--port PORT] --yes\n"
-				"  (SECRET: the 32 hex digits printed by hactl create)\n");
+		fprintf(stderr,
+			"usage: hactl join --peer ADDRESS --secret SECRET [--port PORT] --yes\n"
+			"  (SECRET: the 32 hex digits printed by hactl create)\n");
 		return HACTL_EXIT_USAGE;
 	}
 	if (!join.confirmed) {
@@ -249,9 +251,10 @@ static int hactl_join(const char *socket_path, int argc, char **argv)
 		return hactl_report(hactl_answer, NULL);
 	const char *port_at = strstr(hactl_answer, "\"pairing_port\":");
 	unsigned pairing_port = join.port ? join.port
-					  : port_at ? (unsigned)strtoul(port_at + 15, NULL, 10) : 7401;
-	if (hn_pairing_fetch(join.peer, pairing_port, secret, request, answer, sizeof(answer), error,
-			     sizeof(error)) != 0) {
+				: port_at ? (unsigned)strtoul(port_at + 15, NULL, 10)
+					  : 7401;
+	if (hn_pairing_fetch(join.peer, pairing_port, secret, request, answer, sizeof(answer),
+			     error, sizeof(error)) != 0) {
 		fprintf(stderr, "hactl: %s\n", error);
 		return HACTL_EXIT_REFUSED;
 	}
@@ -289,7 +292,7 @@ static void hactl_usage(FILE *out)
 static int hactl_fixed(const char *socket_path, int argc, char **argv)
 {
 	static const char *const fixed[] = {"maintenance on", "maintenance off", "switchover",
-					    "disconnect",     "reconnect",       "disband",
+					    "disconnect",     "reconnect",	 "disband",
 					    "force-start"};
 	char line[64] = "";
 	for (int i = 0; i < argc && strlen(line) + strlen(argv[i]) + 2 < sizeof(line); i++) {

@@ -83,8 +83,9 @@ enum hn_compat_verdict hn_compat_check(const struct hn_identity *a, const struct
 	}
 	const struct hn_version *fa = &a->firmware, *fb = &b->firmware;
 	if (fa->major != fb->major || fa->minor != fb->minor) {
-		snprintf(reason, reason_size, "firmware %u.%u.%u and %u.%u.%u differ in major.minor",
-			 fa->major, fa->minor, fa->patch, fb->major, fb->minor, fb->patch);
+		snprintf(reason, reason_size,
+			 "firmware %u.%u.%u and %u.%u.%u differ in major.minor", fa->major,
+			 fa->minor, fa->patch, fb->major, fb->minor, fb->patch);
 		return HN_COMPAT_REFUSED;
 	}
 	return hn_compat_check_models(a, b, reason, reason_size);

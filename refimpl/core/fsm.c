@@ -256,8 +256,8 @@ void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state st
 }
 
 /* Standby -> active in state normal: a new generation, then the change. */
-void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead,
-		      bool notify, const char *reason)
+void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead, bool notify,
+		      const char *reason)
 {
 	hn_store_fork(node, node->store.last_seq);
 	hn_store_on_become_active(node);
@@ -371,9 +371,8 @@ static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat 
 	char reason[HN_REASON_MAX];
 	struct hn_peer *peer = &node->peer;
 	enum hn_compat_verdict verdict =
-		hn_compat_check(&node->config.self, &heartbeat->sender,
-				node->config.protocol_version, heartbeat->protocol_version, reason,
-				sizeof(reason));
+	    hn_compat_check(&node->config.self, &heartbeat->sender, node->config.protocol_version,
+			    heartbeat->protocol_version, reason, sizeof(reason));
 	if (verdict != HN_COMPAT_REFUSED && (heartbeat->flags & HN_HB_INCOMPATIBLE)) {
 		snprintf(reason, sizeof(reason), "%s refuses this node", heartbeat->sender.name);
 		verdict = HN_COMPAT_REFUSED;
@@ -492,11 +491,11 @@ static void hn_fsm_on_fence_event(struct hn_node *node, const struct hn_event *e
 typedef void hn_fsm_handler(struct hn_node *node, const struct hn_event *event,
 			    struct hn_actions *actions);
 
-#define HN_S(state) (1u << (state))
+#define HN_S(state)    (1u << (state))
 #define HN_S_UNSTARTED (1u << HN_STATE_COUNT) /* before HN_EVENT_START */
-#define HN_S_STARTED ((1u << HN_STATE_COUNT) - 1)
-#define HN_S_ANY (HN_S_STARTED | HN_S_UNSTARTED)
-#define HN_S_CLUSTER (HN_S_STARTED & ~HN_S(HN_STATE_STANDALONE))
+#define HN_S_STARTED   ((1u << HN_STATE_COUNT) - 1)
+#define HN_S_ANY       (HN_S_STARTED | HN_S_UNSTARTED)
+#define HN_S_CLUSTER   (HN_S_STARTED & ~HN_S(HN_STATE_STANDALONE))
 
 /* {states, event, handler}: the first row whose state set holds the
  * node's state handles the event. What the event leads to (the next role
@@ -509,27 +508,31 @@ static const struct {
 	enum hn_event_kind kind;
 	hn_fsm_handler *handler;
 } hn_fsm_table[] = {
-	{HN_S_UNSTARTED, HN_EVENT_START, hn_fsm_on_start},
-	{HN_S_ANY, HN_EVENT_TICK, hn_fsm_on_nothing},
-	{HN_S_ANY, HN_EVENT_LINK, hn_fsm_on_link},
-	{HN_S_ANY, HN_EVENT_HEALTH, hn_fsm_on_health},
-	{HN_S_CLUSTER, HN_EVENT_HEARTBEAT, hn_fsm_on_heartbeat},
-	{HN_S(HN_STATE_STANDALONE), HN_EVENT_HEARTBEAT, hn_fsm_on_nothing},
-	{HN_S_CLUSTER, HN_EVENT_DATA, hn_fsm_on_data},
-	{HN_S(HN_STATE_STANDALONE), HN_EVENT_DATA, hn_fsm_on_nothing},
-	{HN_S_STARTED, HN_EVENT_ADMIN, hn_fsm_on_admin_event},
-	{HN_S_STARTED, HN_EVENT_CLIENT_WRITE, hn_fsm_on_client_write},
-	{HN_S_STARTED, HN_EVENT_FENCE_RESULT, hn_fsm_on_fence_event},
+    {HN_S_UNSTARTED, HN_EVENT_START, hn_fsm_on_start},
+    {HN_S_ANY, HN_EVENT_TICK, hn_fsm_on_nothing},
+    {HN_S_ANY, HN_EVENT_LINK, hn_fsm_on_link},
+    {HN_S_ANY, HN_EVENT_HEALTH, hn_fsm_on_health},
+    {HN_S_CLUSTER, HN_EVENT_HEARTBEAT, hn_fsm_on_heartbeat},
+    {HN_S(HN_STATE_STANDALONE), HN_EVENT_HEARTBEAT, hn_fsm_on_nothing},
+    {HN_S_CLUSTER, HN_EVENT_DATA, hn_fsm_on_data},
+    {HN_S(HN_STATE_STANDALONE), HN_EVENT_DATA, hn_fsm_on_nothing},
+    {HN_S_STARTED, HN_EVENT_ADMIN, hn_fsm_on_admin_event},
+    {HN_S_STARTED, HN_EVENT_CLIENT_WRITE, hn_fsm_on_client_write},
+    {HN_S_STARTED, HN_EVENT_FENCE_RESULT, hn_fsm_on_fence_event},
 };
 
 static const char *hn_event_name(enum hn_event_kind kind)
 {
 	static const char *const names[] = {
-		[HN_EVENT_START] = "start",         [HN_EVENT_TICK] = "tick",
-		[HN_EVENT_HEARTBEAT] = "heartbeat", [HN_EVENT_LINK] = "link",
-		[HN_EVENT_HEALTH] = "health",       [HN_EVENT_ADMIN] = "admin",
-		[HN_EVENT_DATA] = "data",           [HN_EVENT_CLIENT_WRITE] = "client write",
-		[HN_EVENT_FENCE_RESULT] = "fence result",
+	    [HN_EVENT_START] = "start",
+	    [HN_EVENT_TICK] = "tick",
+	    [HN_EVENT_HEARTBEAT] = "heartbeat",
+	    [HN_EVENT_LINK] = "link",
+	    [HN_EVENT_HEALTH] = "health",
+	    [HN_EVENT_ADMIN] = "admin",
+	    [HN_EVENT_DATA] = "data",
+	    [HN_EVENT_CLIENT_WRITE] = "client write",
+	    [HN_EVENT_FENCE_RESULT] = "fence result",
 	};
 	return names[kind];
 }
@@ -576,7 +579,8 @@ static const char *hn_event_malformed(const struct hn_node *node, const struct h
 			return "health reports more ping targets reachable than configured";
 		return NULL;
 	case HN_EVENT_DATA:
-		if (event->u.data.kind < HN_DATA_REPLICATE || event->u.data.kind > HN_DATA_SYNC_BATCH ||
+		if (event->u.data.kind < HN_DATA_REPLICATE ||
+		    event->u.data.kind > HN_DATA_SYNC_BATCH ||
 		    event->u.data.entry_count > HN_SYNC_BATCH_MAX)
 			return "data message with a field out of range";
 		return NULL;
@@ -598,8 +602,7 @@ static void hn_fsm_expire(struct hn_node *node)
 		    node->now_ms >= node->peer.link_heard_ms[link] + dead_time_ms)
 			node->peer.link_heard[link] = false;
 	}
-	if (node->peer.refused_alive &&
-	    node->now_ms >= node->peer.refused_heard_ms + dead_time_ms)
+	if (node->peer.refused_alive && node->now_ms >= node->peer.refused_heard_ms + dead_time_ms)
 		node->peer.refused_alive = false;
 	if (node->switchover_requested && node->now_ms >= node->switchover_until_ms)
 		node->switchover_requested = false;
@@ -753,13 +756,14 @@ uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
 	uint64_t deadline = node->next_heartbeat_ms;
 	for (int link = 0; link < HN_LINKS; link++) {
 		if (node->peer.link_heard[link])
-			deadline = hn_min_ms(deadline, node->peer.link_heard_ms[link] + dead_time_ms);
+			deadline =
+			    hn_min_ms(deadline, node->peer.link_heard_ms[link] + dead_time_ms);
 	}
 	if (node->peer.refused_alive)
 		deadline = hn_min_ms(deadline, node->peer.refused_heard_ms + dead_time_ms);
 	if (node->state == HN_STATE_STARTING && !node->wait_over)
-		deadline = hn_min_ms(deadline,
-				     node->start_ms + node->config.timers.wait_for_peer_ms);
+		deadline =
+		    hn_min_ms(deadline, node->start_ms + node->config.timers.wait_for_peer_ms);
 	if (node->fence_phase == HN_FENCE_DELAY || node->fence_phase == HN_FENCE_RETRY)
 		deadline = hn_min_ms(deadline, node->fence_at_ms);
 	if (node->switchover_requested)
@@ -782,8 +786,8 @@ void hn_node_status(const struct hn_node *node, uint64_t now_ms, struct hn_statu
 		status->link_alive[link] = hn_link_alive(node, (enum hn_link)link);
 		status->link_carrier[link] = node->carrier[link];
 	}
-	status->in_sync = node->role == HN_ROLE_ACTIVE ? node->store.peer_in_sync
-						       : node->store.in_sync;
+	status->in_sync =
+	    node->role == HN_ROLE_ACTIVE ? node->store.peer_in_sync : node->store.in_sync;
 	status->resyncing = node->store.resyncing;
 	if (node->peer.heard) {
 		status->peer = node->peer.last.sender;

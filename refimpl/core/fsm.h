@@ -25,15 +25,15 @@ struct hn_peer {
 	uint64_t last_heard_ms;
 	bool link_heard[HN_LINKS]; /* heard within the dead time on this link */
 	uint64_t link_heard_ms[HN_LINKS];
-	uint32_t previous_flags;           /* flags of the heartbeat before last (edges) */
+	uint32_t previous_flags; /* flags of the heartbeat before last (edges) */
 	enum hn_state previous_state;
-	bool was_alive;                    /* peer alive at the end of the last step */
+	bool was_alive; /* peer alive at the end of the last step */
 	/* compatibility */
 	bool refused;
 	bool refusal_logged;
 	bool warning_logged;
 	char refusal[HN_REASON_MAX];
-	bool refused_alive;                /* a refused peer spoke within the dead time */
+	bool refused_alive; /* a refused peer spoke within the dead time */
 	uint64_t refused_heard_ms;
 	enum hn_role refused_role;
 	uint32_t refused_node_id;
@@ -41,10 +41,10 @@ struct hn_peer {
 
 enum hn_fence_phase {
 	HN_FENCE_IDLE = 0,
-	HN_FENCE_DELAY,   /* standby: waiting fence_delay_ms after the dead time */
+	HN_FENCE_DELAY,	  /* standby: waiting fence_delay_ms after the dead time */
 	HN_FENCE_PENDING, /* FENCE emitted, waiting for FENCE_RESULT */
-	HN_FENCE_RETRY,   /* standby: fence failed, retry at fence_at_ms */
-	HN_FENCE_DONE,    /* active: fenced (or tried) the dead standby */
+	HN_FENCE_RETRY,	  /* standby: fence failed, retry at fence_at_ms */
+	HN_FENCE_DONE,	  /* active: fenced (or tried) the dead standby */
 };
 
 struct hn_node {
@@ -60,15 +60,15 @@ struct hn_node {
 	bool carrier[HN_LINKS];
 	uint64_t next_heartbeat_ms;
 	uint64_t active_since_ms;
-	uint64_t changed_ms;            /* time of our last role/state change */
-	bool took_over;                 /* became active without the peer, this generation */
-	bool yielding;                  /* switchover: YIELD until the peer is active */
-	uint64_t yield_until_ms;        /* give up yielding if the peer never takes over */
-	bool switchover_requested;      /* standby asked the active to yield */
+	uint64_t changed_ms;	   /* time of our last role/state change */
+	bool took_over;		   /* became active without the peer, this generation */
+	bool yielding;		   /* switchover: YIELD until the peer is active */
+	uint64_t yield_until_ms;   /* give up yielding if the peer never takes over */
+	bool switchover_requested; /* standby asked the active to yield */
 	uint64_t switchover_until_ms;
-	bool disconnect_origin;         /* admin disconnected here: DISCONNECT flag */
-	uint32_t split_brain_loser;     /* judge's verdict advertised in heartbeats */
-	bool split_brain_active_peer;   /* saw the peer active while active ourselves */
+	bool disconnect_origin;	      /* admin disconnected here: DISCONNECT flag */
+	uint32_t split_brain_loser;   /* judge's verdict advertised in heartbeats */
+	bool split_brain_active_peer; /* saw the peer active while active ourselves */
 	enum hn_fence_phase fence_phase;
 	uint64_t fence_at_ms;
 	bool ping_wait_logged;
@@ -95,8 +95,8 @@ const char *hn_display_state(enum hn_role role, enum hn_state state);
 /* The one function that changes role or state: resources, log, heartbeats. */
 void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state state,
 		       struct hn_actions *actions, const char *reason);
-void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead,
-		      bool notify, const char *reason);
+void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead, bool notify,
+		      const char *reason);
 bool hn_peer_alive(const struct hn_node *node);
 bool hn_link_alive(const struct hn_node *node, enum hn_link link);
 bool hn_health_ok(const struct hn_health *health);

@@ -206,18 +206,17 @@ static const struct {
 	const char *name;
 	hn_admin_handler *handler;
 } hn_admin_table[] = {
-	{HN_ADMIN_MAINTENANCE_ON, "maintenance on", hn_admin_maintenance_on},
-	{HN_ADMIN_MAINTENANCE_OFF, "maintenance off", hn_admin_maintenance_off},
-	{HN_ADMIN_SWITCHOVER, "switchover", hn_admin_switchover},
-	{HN_ADMIN_DISCONNECT, "disconnect", hn_admin_disconnect},
-	{HN_ADMIN_RECONNECT, "reconnect", hn_admin_reconnect},
-	{HN_ADMIN_DISBAND, "disband", hn_admin_disband},
-	{HN_ADMIN_FORCE_START, "force start", hn_admin_force_start},
-	{HN_ADMIN_SETTING_SET, "setting set", hn_admin_setting_set},
+    {HN_ADMIN_MAINTENANCE_ON, "maintenance on", hn_admin_maintenance_on},
+    {HN_ADMIN_MAINTENANCE_OFF, "maintenance off", hn_admin_maintenance_off},
+    {HN_ADMIN_SWITCHOVER, "switchover", hn_admin_switchover},
+    {HN_ADMIN_DISCONNECT, "disconnect", hn_admin_disconnect},
+    {HN_ADMIN_RECONNECT, "reconnect", hn_admin_reconnect},
+    {HN_ADMIN_DISBAND, "disband", hn_admin_disband},
+    {HN_ADMIN_FORCE_START, "force start", hn_admin_force_start},
+    {HN_ADMIN_SETTING_SET, "setting set", hn_admin_setting_set},
 };
 
-void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event,
-		     struct hn_actions *actions)
+void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event, struct hn_actions *actions)
 {
 	char record[HN_REASON_MAX];
 	uint64_t request_id = event->u.admin.request_id;
@@ -227,7 +226,9 @@ void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event,
 		const char *text = "done";
 		const char *refusal = hn_admin_table[i].handler(node, event, actions, &text);
 		snprintf(record, sizeof(record), "%s: %s", hn_admin_table[i].name,
-			 refusal != NULL ? refusal : text != NULL ? text : "replicating");
+			 refusal != NULL ? refusal
+			 : text != NULL	 ? text
+					 : "replicating");
 		hn_emit_log(node, actions, "admin", record, 0);
 		if (refusal != NULL)
 			hn_emit_admin_reply(node, actions, request_id, false, refusal);

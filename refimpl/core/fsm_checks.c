@@ -47,8 +47,8 @@ static bool hn_refused_peer_blocks(const struct hn_node *node)
 static bool hn_self_eligible(const struct hn_node *node)
 {
 	return node->state == HN_STATE_NORMAL && node->role == HN_ROLE_STANDBY &&
-	       !node->store.outdated && hn_health_ok(&node->health) &&
-	       hn_ping_ok(&node->health) && !hn_refused_peer_blocks(node);
+	       !node->store.outdated && hn_health_ok(&node->health) && hn_ping_ok(&node->health) &&
+	       !hn_refused_peer_blocks(node);
 }
 
 /* Why the peer (per its last heartbeat) may not be active, or NULL. */
@@ -137,7 +137,8 @@ void hn_fsm_on_fence_result(struct hn_node *node, bool fence_ok, struct hn_actio
 	}
 	if (node->role == HN_ROLE_ACTIVE) {
 		node->fence_phase = HN_FENCE_DONE;
-		snprintf(reason, sizeof(reason), fence_ok ? "fenced %s" : "fencing %s failed; staying active",
+		snprintf(reason, sizeof(reason),
+			 fence_ok ? "fenced %s" : "fencing %s failed; staying active",
 			 hn_peer_name(node));
 		hn_emit_log(node, actions, "fence", reason, 0);
 		return;
@@ -203,7 +204,8 @@ void hn_fsm_check_start(struct hn_node *node, struct hn_actions *actions)
 	if (node->store.outdated) {
 		if (!node->outdated_wait_logged)
 			hn_emit_log(node, actions, "start",
-				    "data is outdated: waiting for the peer, never active alone", 0);
+				    "data is outdated: waiting for the peer, never active alone",
+				    0);
 		node->outdated_wait_logged = true;
 		return;
 	}
@@ -241,9 +243,11 @@ static void hn_health_reason(const struct hn_health *health, char *reason, size_
 	if (!health->raid_ok)
 		snprintf(reason, reason_size, "RAID check failed: storage array not accessible");
 	else if (!health->services_ok)
-		snprintf(reason, reason_size, "cluster status check failed: services report an error");
+		snprintf(reason, reason_size,
+			 "cluster status check failed: services report an error");
 	else
-		snprintf(reason, reason_size, "network check failed: %u of %u ping targets reachable",
+		snprintf(reason, reason_size,
+			 "network check failed: %u of %u ping targets reachable",
 			 health->ping_reachable, health->ping_total);
 }
 
@@ -269,7 +273,8 @@ void hn_fsm_check_health(struct hn_node *node, struct hn_actions *actions)
 				hn_emit_notify(node, actions, HN_NOTIFY_FAULT, reason);
 		} else if (!hn_ping_ok(health) &&
 			   (node->role == HN_ROLE_STANDBY || hn_active_should_isolate(node))) {
-			hn_set_role_state(node, HN_ROLE_STANDBY, HN_STATE_ISOLATED, actions, reason);
+			hn_set_role_state(node, HN_ROLE_STANDBY, HN_STATE_ISOLATED, actions,
+					  reason);
 		}
 		return;
 	}
@@ -433,8 +438,8 @@ void hn_fsm_check_takeover(struct hn_node *node, struct hn_actions *actions)
 	 * ends with our next regular heartbeat, which is a deadline. Under the
 	 * ping tie-breaker neither acts while someone answers the cluster IP. */
 	bool settled = node->now_ms >= node->changed_ms + node->config.timers.heartbeat_interval_ms;
-	bool cluster_ip_taken = node->config.tiebreaker == HN_TIEBREAKER_PING &&
-				node->health.cluster_ip_answered;
+	bool cluster_ip_taken =
+	    node->config.tiebreaker == HN_TIEBREAKER_PING && node->health.cluster_ip_answered;
 	if (!settled || cluster_ip_taken)
 		return;
 	if (ineligible != NULL) {
@@ -461,13 +466,16 @@ void hn_fsm_check_peer_flags(struct hn_node *node, struct hn_actions *actions)
 		return;
 	}
 	if ((rising & HN_HB_DISCONNECT) && node->state == HN_STATE_NORMAL) {
-		snprintf(reason, sizeof(reason), "%s disconnected the cluster link", peer->sender.name);
+		snprintf(reason, sizeof(reason), "%s disconnected the cluster link",
+			 peer->sender.name);
 		hn_fsm_disconnect(node, false, actions, reason);
 	} else if (node->state == HN_STATE_DISCONNECTED &&
 		   ((falling & HN_HB_DISCONNECT) ||
-		    (node->disconnect_origin && node->peer.previous_state == HN_STATE_DISCONNECTED &&
+		    (node->disconnect_origin &&
+		     node->peer.previous_state == HN_STATE_DISCONNECTED &&
 		     peer->state != HN_STATE_DISCONNECTED))) {
-		snprintf(reason, sizeof(reason), "%s reconnected the cluster link", peer->sender.name);
+		snprintf(reason, sizeof(reason), "%s reconnected the cluster link",
+			 peer->sender.name);
 		hn_fsm_reconnect(node, actions, reason);
 	}
 	if (node->yielding && peer->role == HN_ROLE_ACTIVE)

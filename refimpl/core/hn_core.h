@@ -32,16 +32,16 @@
 
 /* ---------------------------------------------------------------- limits */
 
-#define HN_NAME_MAX 32           /* node name, incl. NUL */
-#define HN_REASON_MAX 160        /* human reason of a transition, incl. NUL */
-#define HN_KEY_MAX 64            /* store key, incl. NUL */
-#define HN_VALUE_MAX 256         /* store value, incl. NUL */
-#define HN_STORE_ENTRIES_MAX 1024
-#define HN_ACTIONS_MAX 64        /* actions one step may emit */
+#define HN_NAME_MAX	      32  /* node name, incl. NUL */
+#define HN_REASON_MAX	      160 /* human reason of a transition, incl. NUL */
+#define HN_KEY_MAX	      64  /* store key, incl. NUL */
+#define HN_VALUE_MAX	      256 /* store value, incl. NUL */
+#define HN_STORE_ENTRIES_MAX  1024
+#define HN_ACTIONS_MAX	      64 /* actions one step may emit */
 #define HN_PENDING_WRITES_MAX 64 /* writes waiting for the peer's ack */
-#define HN_SYNC_BATCH_MAX 16     /* entries in one resync batch message */
-#define HN_LINKS 2
-#define HN_TRANSITIONS_KEPT 16   /* last transitions kept for status */
+#define HN_SYNC_BATCH_MAX     16 /* entries in one resync batch message */
+#define HN_LINKS	      2
+#define HN_TRANSITIONS_KEPT   16 /* last transitions kept for status */
 
 enum hn_link { HN_LINK_SYNC = 0, HN_LINK_EXTERNAL = 1 };
 
@@ -56,7 +56,7 @@ enum hn_state {
 	HN_STATE_STARTING = 0, /* waiting for the peer (wait-for-all) */
 	HN_STATE_NORMAL,       /* eligible: active or standby as the role says */
 	HN_STATE_MAINTENANCE,
-	HN_STATE_FAULT,        /* a local failover check failed */
+	HN_STATE_FAULT,	       /* a local failover check failed */
 	HN_STATE_ISOLATED,     /* no ping target reachable */
 	HN_STATE_DISCONNECTED, /* admin cut the cluster link; role frozen */
 	HN_STATE_STANDALONE,   /* cluster disbanded */
@@ -85,10 +85,10 @@ struct hn_identity {
 /* Cluster-wide timers, all configurable (SPEC "Links and heartbeats"). */
 struct hn_timers {
 	uint32_t heartbeat_interval_ms; /* default 200 */
-	uint32_t dead_time_ms;          /* default 1000: silence on ALL links */
-	uint32_t wait_for_peer_ms;      /* default 10000 */
-	uint32_t fence_delay_ms;        /* default 500: delay before fencing an incumbent */
-	uint32_t retransmit_ms;         /* default 100: data message retransmission */
+	uint32_t dead_time_ms;		/* default 1000: silence on ALL links */
+	uint32_t wait_for_peer_ms;	/* default 10000 */
+	uint32_t fence_delay_ms;	/* default 500: delay before fencing an incumbent */
+	uint32_t retransmit_ms;		/* default 100: data message retransmission */
 };
 
 struct hn_config {
@@ -109,8 +109,8 @@ void hn_config_defaults(struct hn_config *config);
 struct hn_health {
 	bool raid_ok;
 	bool services_ok;
-	uint32_t ping_reachable; /* ping targets that answered in the last round */
-	uint32_t ping_total;     /* ping targets configured; 0 = no network check */
+	uint32_t ping_reachable;  /* ping targets that answered in the last round */
+	uint32_t ping_total;	  /* ping targets configured; 0 = no network check */
 	bool cluster_ip_answered; /* someone else answers the cluster IP (ping tie-breaker) */
 };
 
@@ -125,14 +125,15 @@ struct hn_generation {
 
 enum hn_heartbeat_flag {
 	HN_HB_MAINTENANCE = 1u << 0,
-	HN_HB_OUTDATED = 1u << 1,     /* sender's data is outdated */
-	HN_HB_PEER_OUTDATED = 1u << 2,/* sender marked the receiver outdated */
-	HN_HB_YIELD = 1u << 3,        /* switchover: sender hands the role to the receiver */
-	HN_HB_DISCONNECT = 1u << 4,   /* admin disconnect, freeze both */
-	HN_HB_DISBAND = 1u << 5,      /* admin disband, both become standalone */
+	HN_HB_OUTDATED = 1u << 1,      /* sender's data is outdated */
+	HN_HB_PEER_OUTDATED = 1u << 2, /* sender marked the receiver outdated */
+	HN_HB_YIELD = 1u << 3,	       /* switchover: sender hands the role to the receiver */
+	HN_HB_DISCONNECT = 1u << 4,    /* admin disconnect, freeze both */
+	HN_HB_DISBAND = 1u << 5,       /* admin disband, both become standalone */
 	HN_HB_TOOK_OVER = 1u << 6,    /* sender became active without its peer in this generation */
 	HN_HB_INCOMPATIBLE = 1u << 7, /* sender refuses the receiver (compat) */
-	HN_HB_SWITCHOVER_REQUEST = 1u << 8, /* standby asks the active to yield (admin switchover on the standby) */
+	HN_HB_SWITCHOVER_REQUEST =
+	    1u << 8, /* standby asks the active to yield (admin switchover on the standby) */
 };
 
 struct hn_heartbeat {
@@ -143,15 +144,15 @@ struct hn_heartbeat {
 	uint32_t flags; /* enum hn_heartbeat_flag */
 	struct hn_health health;
 	struct hn_generation generation;
-	uint64_t last_seq;         /* last write applied by the sender */
+	uint64_t last_seq; /* last write applied by the sender */
 	uint64_t writes_in_generation;
-	uint64_t active_for_ms;    /* 0 unless active */
-	uint32_t split_brain_loser;/* node id the judge demoted, 0 = none */
+	uint64_t active_for_ms;	    /* 0 unless active */
+	uint32_t split_brain_loser; /* node id the judge demoted, 0 = none */
 };
 
 enum hn_data_kind {
 	HN_DATA_REPLICATE = 1, /* active -> standby: one write, applies on base_seq */
-	HN_DATA_ACK,           /* standby -> active: cumulative, up to seq */
+	HN_DATA_ACK,	       /* standby -> active: cumulative, up to seq */
 	HN_DATA_SYNC_REQUEST,  /* standby -> active: send entries with seq > since_seq */
 	HN_DATA_SYNC_BATCH,    /* active -> standby: entries in seq order, up to upto_seq */
 };
@@ -166,10 +167,10 @@ struct hn_data_message {
 	enum hn_data_kind kind;
 	uint32_t sender_id;
 	struct hn_generation generation;
-	uint64_t seq;       /* REPLICATE: the write's seq; ACK: up to; SYNC_REQUEST: since */
-	uint64_t base_seq;  /* REPLICATE: seq the receiver must have to apply it */
-	uint64_t upto_seq;  /* SYNC_BATCH: receiver's seq after applying the batch */
-	bool complete;      /* SYNC_BATCH: last batch, receiver is now in sync */
+	uint64_t seq;	   /* REPLICATE: the write's seq; ACK: up to; SYNC_REQUEST: since */
+	uint64_t base_seq; /* REPLICATE: seq the receiver must have to apply it */
+	uint64_t upto_seq; /* SYNC_BATCH: receiver's seq after applying the batch */
+	bool complete;	   /* SYNC_BATCH: last batch, receiver is now in sync */
 	uint32_t entry_count;
 	struct hn_entry entries[HN_SYNC_BATCH_MAX]; /* REPLICATE uses entries[0] */
 };
@@ -178,12 +179,12 @@ struct hn_data_message {
 
 enum hn_event_kind {
 	HN_EVENT_START = 1,    /* daemon started; begins wait-for-all */
-	HN_EVENT_TICK,         /* time passed; call at least every deadline */
+	HN_EVENT_TICK,	       /* time passed; call at least every deadline */
 	HN_EVENT_HEARTBEAT,    /* authenticated heartbeat from the peer on a link */
-	HN_EVENT_LINK,         /* carrier change of a link (a bond: up if any port is) */
+	HN_EVENT_LINK,	       /* carrier change of a link (a bond: up if any port is) */
 	HN_EVENT_HEALTH,       /* result of a round of health checks */
-	HN_EVENT_ADMIN,        /* operator command */
-	HN_EVENT_DATA,         /* data message from the peer (sync link) */
+	HN_EVENT_ADMIN,	       /* operator command */
+	HN_EVENT_DATA,	       /* data message from the peer (sync link) */
 	HN_EVENT_CLIENT_WRITE, /* PUT from a client of the store */
 	HN_EVENT_FENCE_RESULT, /* result of an HN_ACTION_FENCE */
 };
@@ -208,8 +209,8 @@ struct hn_event {
 		struct hn_health health;
 		struct {
 			enum hn_admin_command command;
-			uint64_t request_id; /* echoed in HN_ACTION_ADMIN_REPLY */
-			char key[HN_KEY_MAX];     /* SETTING_SET */
+			uint64_t request_id;	  /* echoed in HN_ACTION_ADMIN_REPLY */
+			char key[HN_KEY_MAX];	  /* SETTING_SET */
 			char value[HN_VALUE_MAX]; /* SETTING_SET */
 		} admin;
 		struct hn_data_message data;
@@ -226,18 +227,18 @@ struct hn_event {
 
 enum hn_action_kind {
 	HN_ACTION_SEND_HEARTBEAT = 1, /* u.heartbeat on link */
-	HN_ACTION_SEND_DATA,          /* u.data on the sync link */
-	HN_ACTION_IP_ADD,             /* add the cluster IP, send gratuitous ARP */
+	HN_ACTION_SEND_DATA,	      /* u.data on the sync link */
+	HN_ACTION_IP_ADD,	      /* add the cluster IP, send gratuitous ARP */
 	HN_ACTION_IP_REMOVE,
 	HN_ACTION_SERVICES_START,
 	HN_ACTION_SERVICES_STOP,
-	HN_ACTION_LOG,                /* u.log: one cluster log line */
-	HN_ACTION_NOTIFY,             /* u.notify: run the notification hook */
-	HN_ACTION_FENCE,              /* power off the peer; answer with FENCE_RESULT */
-	HN_ACTION_PERSIST,            /* u.entry: write durably before what follows */
-	HN_ACTION_STORE_RESET,        /* drop every entry (full resync follows) */
-	HN_ACTION_CLIENT_REPLY,       /* u.reply: answer a client write; ok: text is its seq in decimal */
-	HN_ACTION_ADMIN_REPLY,        /* u.reply: answer an admin command */
+	HN_ACTION_LOG,		/* u.log: one cluster log line */
+	HN_ACTION_NOTIFY,	/* u.notify: run the notification hook */
+	HN_ACTION_FENCE,	/* power off the peer; answer with FENCE_RESULT */
+	HN_ACTION_PERSIST,	/* u.entry: write durably before what follows */
+	HN_ACTION_STORE_RESET,	/* drop every entry (full resync follows) */
+	HN_ACTION_CLIENT_REPLY, /* u.reply: answer a client write; ok: text is its seq in decimal */
+	HN_ACTION_ADMIN_REPLY,	/* u.reply: answer an admin command */
 };
 
 enum hn_notify_kind {
@@ -298,12 +299,12 @@ struct hn_transition_record {
 struct hn_status {
 	enum hn_role role;
 	enum hn_state state;
-	bool outdated;       /* our data is outdated */
-	bool peer_outdated;  /* we marked the peer outdated */
-	bool peer_seen;      /* heard from the peer within the dead time */
+	bool outdated;		   /* our data is outdated */
+	bool peer_outdated;	   /* we marked the peer outdated */
+	bool peer_seen;		   /* heard from the peer within the dead time */
 	bool link_alive[HN_LINKS]; /* heard a heartbeat on the link within the dead time */
 	bool link_carrier[HN_LINKS];
-	bool in_sync;        /* standby has every acknowledged write */
+	bool in_sync; /* standby has every acknowledged write */
 	bool resyncing;
 	struct hn_identity peer;
 	enum hn_role peer_role;
@@ -347,7 +348,7 @@ const struct hn_entry *hn_node_get(const struct hn_node *node, const char *key);
 /* Whether this node may serve client reads/writes (active, not standalone-standby). */
 bool hn_node_serves_clients(const struct hn_node *node);
 
-const char *hn_role_name(enum hn_role role);   /* "active", "standby" */
+const char *hn_role_name(enum hn_role role);	/* "active", "standby" */
 const char *hn_state_name(enum hn_state state); /* "starting", "normal", ... */
 const char *hn_model_name(enum hn_model model); /* "rack1", "rack4", "virt1" */
 int hn_model_parse(const char *text, enum hn_model *model);
@@ -367,8 +368,8 @@ enum hn_compat_verdict hn_compat_check(const struct hn_identity *a, const struct
 
 /* ------------------------------------------------------------- proto.c */
 
-#define HN_PACKET_MAX 4096 /* bound of every packet on the wire */
-#define HN_KEY_BYTES 32    /* shared cluster key */
+#define HN_PACKET_MAX	 4096 /* bound of every packet on the wire */
+#define HN_KEY_BYTES	 32   /* shared cluster key */
 #define HN_REPLAY_WINDOW 64
 
 enum hn_packet_kind { HN_PACKET_HEARTBEAT = 1, HN_PACKET_DATA = 2 };

@@ -12,27 +12,27 @@
 #include <string.h>
 
 static const char *const hn_role_names[] = {
-	[HN_ROLE_STANDBY] = "standby",
-	[HN_ROLE_ACTIVE] = "active",
+    [HN_ROLE_STANDBY] = "standby",
+    [HN_ROLE_ACTIVE] = "active",
 };
 
 static const char *const hn_state_names[HN_STATE_COUNT] = {
-	[HN_STATE_STARTING] = "starting",     [HN_STATE_NORMAL] = "normal",
-	[HN_STATE_MAINTENANCE] = "maintenance", [HN_STATE_FAULT] = "fault",
-	[HN_STATE_ISOLATED] = "isolated",     [HN_STATE_DISCONNECTED] = "disconnected",
-	[HN_STATE_STANDALONE] = "standalone",
+    [HN_STATE_STARTING] = "starting",	    [HN_STATE_NORMAL] = "normal",
+    [HN_STATE_MAINTENANCE] = "maintenance", [HN_STATE_FAULT] = "fault",
+    [HN_STATE_ISOLATED] = "isolated",	    [HN_STATE_DISCONNECTED] = "disconnected",
+    [HN_STATE_STANDALONE] = "standalone",
 };
 
 static const char *const hn_model_names[HN_MODEL_COUNT] = {
-	[HN_MODEL_RACK1] = "rack1",
-	[HN_MODEL_RACK4] = "rack4",
-	[HN_MODEL_VIRT1] = "virt1",
+    [HN_MODEL_RACK1] = "rack1",
+    [HN_MODEL_RACK4] = "rack4",
+    [HN_MODEL_VIRT1] = "virt1",
 };
 
 static const char *const hn_tiebreaker_names[] = {
-	[HN_TIEBREAKER_NONE] = "none",
-	[HN_TIEBREAKER_PING] = "ping",
-	[HN_TIEBREAKER_FENCE] = "fence",
+    [HN_TIEBREAKER_NONE] = "none",
+    [HN_TIEBREAKER_PING] = "ping",
+    [HN_TIEBREAKER_FENCE] = "fence",
 };
 
 #define HN_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))

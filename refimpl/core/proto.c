@@ -27,16 +27,16 @@
 
 /* ------------------------------------------------------------- layout */
 
-#define HN_WIRE_VERSION 1
-#define HN_HEADER_BYTES 20
-#define HN_MAC_BYTES crypto_auth_BYTES
+#define HN_WIRE_VERSION	    1
+#define HN_HEADER_BYTES	    20
+#define HN_MAC_BYTES	    crypto_auth_BYTES
 #define HN_NAME_FIELD_BYTES HN_NAME_MAX
 
 /* A bounded cursor over a buffer: writes and reads past the end set
  * failed instead of touching memory, so callers check once at the end. */
 struct hn_cursor {
-	uint8_t *out;       /* encoding */
-	const uint8_t *in;  /* decoding */
+	uint8_t *out;	   /* encoding */
+	const uint8_t *in; /* decoding */
 	size_t size;
 	size_t used;
 	bool failed;

@@ -183,8 +183,8 @@ static bool hn_store_peer_reachable(const struct hn_node *node)
 static void hn_store_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
 			   bool admin, bool ok, const char *text)
 {
-	struct hn_action *action = hn_actions_push(
-		node, actions, admin ? HN_ACTION_ADMIN_REPLY : HN_ACTION_CLIENT_REPLY);
+	struct hn_action *action =
+	    hn_actions_push(node, actions, admin ? HN_ACTION_ADMIN_REPLY : HN_ACTION_CLIENT_REPLY);
 	if (action == NULL)
 		return;
 	action->u.reply.request_id = request_id;
@@ -240,7 +240,8 @@ void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char
 			       "too many writes waiting for the peer");
 		return;
 	}
-	struct hn_pending_write write = {.request_id = request_id, .admin = admin, .reply_ok = true};
+	struct hn_pending_write write = {
+	    .request_id = request_id, .admin = admin, .reply_ok = true};
 	snprintf(write.entry.key, sizeof(write.entry.key), "%s", key);
 	snprintf(write.entry.value, sizeof(write.entry.value), "%s", value);
 	write.entry.seq = store->last_seq + 1;
@@ -351,8 +352,8 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 				     struct hn_actions *actions)
 {
 	const struct hn_store *store = &node->store;
-	struct hn_data_message *batch = hn_store_send(node, actions, HN_DATA_SYNC_BATCH,
-						      request->seq);
+	struct hn_data_message *batch =
+	    hn_store_send(node, actions, HN_DATA_SYNC_BATCH, request->seq);
 	if (batch == NULL)
 		return;
 	if (!hn_store_can_serve(store, request))
@@ -361,8 +362,8 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 	size_t packet_bytes = HN_STORE_BATCH_FIXED_BYTES;
 	const struct hn_entry *entry = hn_store_next_entry(store, cursor);
 	while (entry != NULL && batch->entry_count < HN_SYNC_BATCH_MAX) {
-		size_t entry_bytes = HN_STORE_BATCH_ENTRY_BYTES + strlen(entry->key) +
-				     strlen(entry->value);
+		size_t entry_bytes =
+		    HN_STORE_BATCH_ENTRY_BYTES + strlen(entry->key) + strlen(entry->value);
 		if (packet_bytes + entry_bytes > HN_PACKET_MAX)
 			break;
 		packet_bytes += entry_bytes;
@@ -382,7 +383,7 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 static void hn_store_send_sync_request(struct hn_node *node, struct hn_actions *actions)
 {
 	struct hn_data_message *request =
-		hn_store_send(node, actions, HN_DATA_SYNC_REQUEST, node->store.last_seq);
+	    hn_store_send(node, actions, HN_DATA_SYNC_REQUEST, node->store.last_seq);
 	if (request != NULL && node->store.resync_target_known)
 		request->generation = node->store.resync_generation;
 	node->store.resync_at_ms = node->now_ms + node->config.timers.retransmit_ms;
@@ -409,10 +410,9 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 				  uint64_t active_last_seq, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	bool incremental = (store->generation.id == active->id &&
-			    store->last_seq <= active_last_seq) ||
-			   (store->generation.id == active->parent &&
-			    store->last_seq <= active->fork_seq);
+	bool incremental =
+	    (store->generation.id == active->id && store->last_seq <= active_last_seq) ||
+	    (store->generation.id == active->parent && store->last_seq <= active->fork_seq);
 	char reason[HN_REASON_MAX];
 	if (!incremental)
 		hn_store_drop_all(node, actions);
@@ -610,8 +610,8 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 		return;
 	}
 	if (!peer_ahead) {
-		bool confirmed = peer->last_seq == store->last_seq &&
-				 !(peer->flags & HN_HB_PEER_OUTDATED);
+		bool confirmed =
+		    peer->last_seq == store->last_seq && !(peer->flags & HN_HB_PEER_OUTDATED);
 		if (confirmed && (!store->in_sync || store->outdated)) {
 			store->in_sync = true;
 			store->outdated = false;

@@ -31,10 +31,10 @@ struct hn_store {
 	uint64_t last_seq;
 	struct hn_generation generation;
 	uint64_t highest_generation_id; /* ours or the peer's, for unique new ids */
-	bool outdated;                  /* our data may lack acknowledged writes */
+	bool outdated;			/* our data may lack acknowledged writes */
 	/* active side */
-	bool peer_in_sync;      /* the standby acknowledged everything up to last_seq */
-	bool peer_outdated;     /* we acknowledge writes without the peer */
+	bool peer_in_sync;		 /* the standby acknowledged everything up to last_seq */
+	bool peer_outdated;		 /* we acknowledge writes without the peer */
 	uint64_t peer_outdated_since_ms; /* when we marked it (its confirmation must be newer) */
 	uint64_t peer_acked_seq;
 	struct hn_pending_write pending[HN_PENDING_WRITES_MAX]; /* FIFO in seq order */
@@ -44,9 +44,9 @@ struct hn_store {
 	bool in_sync;
 	bool resyncing;
 	bool resync_full;
-	bool resync_target_known;             /* a batch told us the active's generation */
+	bool resync_target_known;		/* a batch told us the active's generation */
 	struct hn_generation resync_generation; /* named in follow-up SYNC_REQUESTs */
-	uint64_t resync_at_ms; /* re-send the SYNC_REQUEST at this time */
+	uint64_t resync_at_ms;			/* re-send the SYNC_REQUEST at this time */
 };
 
 void hn_store_init(struct hn_store *store);

@@ -27,22 +27,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CHECKS_MDSTAT_BYTES_MAX (64 * 1024)
+#define CHECKS_MDSTAT_BYTES_MAX		  (64 * 1024)
 #define CHECKS_COMMAND_TIMEOUT_DEFAULT_MS 5000
-#define CHECKS_PING_TIMEOUT_DEFAULT_MS 500
-#define CHECKS_PROBE_TIMEOUT_DEFAULT_MS 300
-#define CHECKS_PROBE_INTERVAL_MS 100
-#define CHECKS_PING_PAYLOAD "halab-hanode-png"
+#define CHECKS_PING_TIMEOUT_DEFAULT_MS	  500
+#define CHECKS_PROBE_TIMEOUT_DEFAULT_MS	  300
+#define CHECKS_PROBE_INTERVAL_MS	  100
+#define CHECKS_PING_PAYLOAD		  "halab-hanode-png"
 
 /* ------------------------------------------------------------------- mdstat */
 
 struct checks_md {
 	bool active;
 	char level[16];
-	int members_total;   /* -1: no "[n/m]" line (raid0, linear) */
+	int members_total; /* -1: no "[n/m]" line (raid0, linear) */
 	int members_working;
-	char map[32];        /* "UU_" */
-	int failed_marks;    /* members tagged (F) */
+	char map[32];	  /* "UU_" */
+	int failed_marks; /* members tagged (F) */
 };
 
 /* Find "array : " at the start of a line; returns the line or NULL. */
@@ -65,8 +65,8 @@ static void checks_md_parse_head(const char *line, struct checks_md *md)
 	const char *end = strchr(line, '\n');
 	size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
 	char head[512];
-	snprintf(head, sizeof(head), "%.*s", (int)(length < sizeof(head) ? length : sizeof(head) - 1),
-		 line);
+	snprintf(head, sizeof(head), "%.*s",
+		 (int)(length < sizeof(head) ? length : sizeof(head) - 1), line);
 	char *save = NULL;
 	strtok_r(head, " \t", &save); /* name */
 	strtok_r(NULL, " \t", &save); /* ":" */
@@ -84,7 +84,8 @@ static void checks_md_parse_head(const char *line, struct checks_md *md)
 /* Parse the indented lines under the head for "[n/m] [UU_]". */
 static void checks_md_parse_status(const char *line, struct checks_md *md)
 {
-	for (line = strchr(line, '\n'); line != NULL && line[1] == ' '; line = strchr(line + 1, '\n')) {
+	for (line = strchr(line, '\n'); line != NULL && line[1] == ' ';
+	     line = strchr(line + 1, '\n')) {
 		const char *bracket = strchr(line + 1, '[');
 		const char *end = strchr(line + 1, '\n');
 		while (bracket != NULL && (end == NULL || bracket < end)) {
@@ -147,8 +148,9 @@ int hn_checks_mdstat_parse(const char *text, const char *array, bool *ok, char *
 	else
 		snprintf(reason, reason_size, "%s: active %s [%d/%d] [%s]%s", array, md.level,
 			 md.members_total, md.members_working, md.map,
-			 !*ok ? ": failed"
-			 : md.members_working < md.members_total ? ": degraded" : "");
+			 !*ok					 ? ": failed"
+			 : md.members_working < md.members_total ? ": degraded"
+								 : "");
 	return 0;
 }
 
@@ -161,7 +163,8 @@ int hn_checks_mdstat_file(const char *path, const char *array, bool *ok, char *r
 	*ok = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || text == NULL) {
-		snprintf(reason, reason_size, "%s: cannot read %s: %s", array, path, strerror(errno));
+		snprintf(reason, reason_size, "%s: cannot read %s: %s", array, path,
+			 strerror(errno));
 		goto cleanup;
 	}
 	/* /proc files come in several reads; loop until EOF or the bound. */
@@ -250,7 +253,7 @@ static void checks_ping_send(struct hn_checks_ping *ping, uint32_t index)
 	struct icmphdr header = {.type = ICMP_ECHO, .code = 0};
 	header.un.echo.id = htons(ping->identifier);
 	header.un.echo.sequence =
-		htons((uint16_t)(ping->round * HN_CHECKS_PING_TARGETS_MAX + index));
+	    htons((uint16_t)(ping->round * HN_CHECKS_PING_TARGETS_MAX + index));
 	memcpy(packet, &header, sizeof(header));
 	memcpy(packet + sizeof(header), CHECKS_PING_PAYLOAD, sizeof(CHECKS_PING_PAYLOAD) - 1);
 	uint16_t checksum = checks_icmp_checksum(packet, sizeof(packet));
@@ -260,8 +263,8 @@ static void checks_ping_send(struct hn_checks_ping *ping, uint32_t index)
 	sendto(ping->fd, packet, sizeof(packet), 0, (struct sockaddr *)&to, sizeof(to));
 }
 
-int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms,
-			       uint64_t now_ms, char *error, size_t error_size)
+int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint64_t now_ms,
+			       char *error, size_t error_size)
 {
 	if (ping->fd < 0) {
 		snprintf(error, error_size, "hn_checks_ping_round_start: socket not open");
@@ -326,8 +329,8 @@ uint32_t hn_checks_ping_reachable(const struct hn_checks_ping *ping)
 
 /* ------------------------------------------------------------ check rounds */
 
-int hn_checks_open(struct hn_checks *checks, const struct hn_checks_config *config,
-		   char *error, size_t error_size)
+int hn_checks_open(struct hn_checks *checks, const struct hn_checks_config *config, char *error,
+		   size_t error_size)
 {
 	const char *targets[HN_CHECKS_PING_TARGETS_MAX];
 	memset(checks, 0, sizeof(*checks));
@@ -369,8 +372,8 @@ static uint64_t checks_command_start(struct hn_checks *checks, struct hn_runner 
 	char error[HN_REASON_MAX];
 	uint64_t id = 0;
 	uint32_t timeout_ms = checks->config.command_timeout_ms > 0
-				      ? checks->config.command_timeout_ms
-				      : CHECKS_COMMAND_TIMEOUT_DEFAULT_MS;
+				  ? checks->config.command_timeout_ms
+				  : CHECKS_COMMAND_TIMEOUT_DEFAULT_MS;
 	if (hn_runner_start(runner, command, NULL, NULL, timeout_ms, now_ms, &id, error,
 			    sizeof(error)) < 0) {
 		*ok = false;
@@ -395,9 +398,8 @@ static void checks_probe_start(struct hn_checks *checks, uint64_t now_ms)
 			      : config->ping_timeout_ms > 0 ? config->ping_timeout_ms
 							    : CHECKS_PROBE_TIMEOUT_DEFAULT_MS;
 	/* A probe that cannot start (interface down) finds nobody: answered stays false. */
-	hn_netif_arp_probe_start(&checks->probe, config->probe_ifname, config->probe_ip,
-				 timeout_ms, CHECKS_PROBE_INTERVAL_MS, now_ms, error,
-				 sizeof(error));
+	hn_netif_arp_probe_start(&checks->probe, config->probe_ifname, config->probe_ip, timeout_ms,
+				 CHECKS_PROBE_INTERVAL_MS, now_ms, error, sizeof(error));
 }
 
 int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, uint64_t now_ms)
@@ -415,18 +417,17 @@ int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, ui
 	checks->in_round = true;
 	if (config->raid_array[0] != '\0')
 		hn_checks_mdstat_file(config->raid_mdstat_path[0] != '\0' ? config->raid_mdstat_path
-									   : "/proc/mdstat",
+									  : "/proc/mdstat",
 				      config->raid_array, &result->raid_ok, result->raid_reason,
 				      sizeof(result->raid_reason));
 	else if (config->raid_command[0] != '\0')
 		checks->raid_run_id = checks_command_start(
-			checks, runner, config->raid_command, "RAID", now_ms, &result->raid_ok,
-			result->raid_reason, sizeof(result->raid_reason));
+		    checks, runner, config->raid_command, "RAID", now_ms, &result->raid_ok,
+		    result->raid_reason, sizeof(result->raid_reason));
 	if (config->services_command[0] != '\0')
 		checks->services_run_id = checks_command_start(
-			checks, runner, config->services_command, "services", now_ms,
-			&result->services_ok, result->services_reason,
-			sizeof(result->services_reason));
+		    checks, runner, config->services_command, "services", now_ms,
+		    &result->services_ok, result->services_reason, sizeof(result->services_reason));
 	if (config->ping_target_count > 0) {
 		char error[HN_REASON_MAX];
 		uint32_t timeout_ms = config->ping_timeout_ms > 0 ? config->ping_timeout_ms
@@ -480,8 +481,8 @@ void hn_checks_on_deadline(struct hn_checks *checks, uint64_t now_ms)
 	checks_round_update(checks);
 }
 
-static void checks_command_judge(const struct hn_runner_result *run, const char *what,
-				 bool *ok, char *reason, size_t reason_size)
+static void checks_command_judge(const struct hn_runner_result *run, const char *what, bool *ok,
+				 char *reason, size_t reason_size)
 {
 	*ok = run->exit_status == 0 && !run->timed_out;
 	if (run->timed_out)

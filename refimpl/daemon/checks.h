@@ -34,8 +34,8 @@
 #include "runner.h"
 
 #define HN_CHECKS_PING_TARGETS_MAX 8
-#define HN_CHECKS_PATH_MAX 256
-#define HN_CHECKS_FDS_MAX 2 /* ping socket + ARP probe socket */
+#define HN_CHECKS_PATH_MAX	   256
+#define HN_CHECKS_FDS_MAX	   2 /* ping socket + ARP probe socket */
 
 /* --------------------------------------------------------------- RAID (pure) */
 
@@ -67,8 +67,8 @@ int hn_checks_ping_open(struct hn_checks_ping *ping, const char *const *targets,
 			uint32_t target_count, char *error, size_t error_size);
 void hn_checks_ping_close(struct hn_checks_ping *ping);
 /* Send one echo request to every target; the round ends at now + timeout. */
-int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms,
-			       uint64_t now_ms, char *error, size_t error_size);
+int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint64_t now_ms,
+			       char *error, size_t error_size);
 int hn_checks_ping_on_readable(struct hn_checks_ping *ping);
 /* Ends the round when the deadline passed; also ends early once all answered. */
 void hn_checks_ping_on_deadline(struct hn_checks_ping *ping, uint64_t now_ms);
@@ -82,13 +82,13 @@ struct hn_checks_config {
 	char raid_mdstat_path[HN_CHECKS_PATH_MAX]; /* "" = /proc/mdstat */
 	char raid_command[HN_RUNNER_COMMAND_MAX];
 	char services_command[HN_RUNNER_COMMAND_MAX]; /* "" = always ok */
-	uint32_t command_timeout_ms;                  /* 0 = 5000 */
+	uint32_t command_timeout_ms;		      /* 0 = 5000 */
 	uint32_t ping_target_count;
 	char ping_targets[HN_CHECKS_PING_TARGETS_MAX][INET_ADDRSTRLEN];
-	uint32_t ping_timeout_ms;                     /* 0 = 500 */
-	char probe_ifname[IF_NAMESIZE];               /* "" = no cluster IP probe */
+	uint32_t ping_timeout_ms;	/* 0 = 500 */
+	char probe_ifname[IF_NAMESIZE]; /* "" = no cluster IP probe */
 	char probe_ip[INET_ADDRSTRLEN];
-	uint32_t probe_timeout_ms;                    /* 0 = 300 */
+	uint32_t probe_timeout_ms; /* 0 = 300 */
 };
 
 struct hn_checks_result {
@@ -105,14 +105,14 @@ struct hn_checks {
 	struct hn_checks_config config;
 	struct hn_checks_ping ping;
 	struct hn_netif_arp_probe probe;
-	bool in_round;            /* started and not yet done */
-	uint64_t raid_run_id;     /* 0 = not waiting */
-	uint64_t services_run_id; /* 0 = not waiting */
+	bool in_round;			/* started and not yet done */
+	uint64_t raid_run_id;		/* 0 = not waiting */
+	uint64_t services_run_id;	/* 0 = not waiting */
 	struct hn_checks_result result; /* of the round in progress or the last one */
 };
 
-int hn_checks_open(struct hn_checks *checks, const struct hn_checks_config *config,
-		   char *error, size_t error_size);
+int hn_checks_open(struct hn_checks *checks, const struct hn_checks_config *config, char *error,
+		   size_t error_size);
 void hn_checks_close(struct hn_checks *checks);
 /* Start a round (a round still running is abandoned). Failures to start one
  * check mark that check not ok with a reason; the round still runs. The

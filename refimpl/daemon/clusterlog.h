@@ -19,7 +19,7 @@
 #include "hn_core.h"
 
 #define HN_CLUSTERLOG_LINE_MAX 768
-#define HN_CLUSTERLOG_KEPT 128
+#define HN_CLUSTERLOG_KEPT     128
 
 struct hn_clusterlog {
 	int fd;

@@ -21,8 +21,8 @@
 
 enum hn_config_kind {
 	HN_KIND_U32,
-	HN_KIND_NAME,    /* [A-Za-z0-9_.-]+ */
-	HN_KIND_TEXT,    /* any printable text: paths, commands */
+	HN_KIND_NAME, /* [A-Za-z0-9_.-]+ */
+	HN_KIND_TEXT, /* any printable text: paths, commands */
 	HN_KIND_IFNAME,
 	HN_KIND_IPV4,
 	HN_KIND_CIDR,
@@ -31,7 +31,7 @@ enum hn_config_kind {
 	HN_KIND_TIEBREAKER,
 	HN_KIND_BOOL,
 	HN_KIND_TARGETS,
-	HN_KIND_ARRAY,   /* md array name or "none" */
+	HN_KIND_ARRAY, /* md array name or "none" */
 };
 
 struct hn_config_key {
@@ -44,51 +44,55 @@ struct hn_config_key {
 	bool cluster_wide;
 };
 
-#define HN_FIELD(member) offsetof(struct hn_daemon_config, member), \
-	sizeof(((struct hn_daemon_config *)0)->member)
+#define HN_FIELD(member)                                                                           \
+	offsetof(struct hn_daemon_config, member), sizeof(((struct hn_daemon_config *)0)->member)
 
 static const struct hn_config_key hn_config_keys[] = {
-	{"node_id", HN_KIND_U32, HN_FIELD(core.self.node_id), 1, 65535, true, false},
-	{"name", HN_KIND_NAME, HN_FIELD(core.self.name), 0, 0, true, false},
-	{"model", HN_KIND_MODEL, HN_FIELD(core.self.model), 0, 0, false, false},
-	{"cpu_count", HN_KIND_U32, HN_FIELD(core.self.cpu_count), 1, 65535, false, false},
-	{"memory_mb", HN_KIND_U32, HN_FIELD(core.self.memory_mb), 1, 1u << 30, false, false},
-	{"disk_gb", HN_KIND_U32, HN_FIELD(core.self.disk_gb), 1, 1u << 30, false, false},
-	{"firmware", HN_KIND_VERSION, HN_FIELD(core.self.firmware), 0, 0, false, false},
-	{"sync_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_SYNC].interface), 0, 0, true, false},
-	{"sync_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].address), 0, 0, true, false},
-	{"sync_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].peer), 0, 0, true, false},
-	{"external_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_EXTERNAL].interface), 0, 0, false, false},
-	{"external_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].address), 0, 0, false, false},
-	{"external_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].peer), 0, 0, false, false},
-	{"port", HN_KIND_U32, HN_FIELD(port), 1, 65535, false, false},
-	{"store_port", HN_KIND_U32, HN_FIELD(store_port), 1, 65535, false, false},
-	{"pairing_port", HN_KIND_U32, HN_FIELD(pairing_port), 1, 65535, false, false},
-	{"key_file", HN_KIND_TEXT, HN_FIELD(key_file), 0, 0, false, false},
-	{"cluster_ip", HN_KIND_CIDR, HN_FIELD(cluster_ip), 0, 0, false, true},
-	{"cluster_ip_interface", HN_KIND_IFNAME, HN_FIELD(cluster_ip_interface), 0, 0, false, false},
-	{"heartbeat_interval_ms", HN_KIND_U32, HN_FIELD(core.timers.heartbeat_interval_ms), 10, 60000, false, true},
-	{"dead_time_ms", HN_KIND_U32, HN_FIELD(core.timers.dead_time_ms), 30, 600000, false, true},
-	{"wait_for_peer_ms", HN_KIND_U32, HN_FIELD(core.timers.wait_for_peer_ms), 0, 3600000, false, true},
-	{"fence_delay_ms", HN_KIND_U32, HN_FIELD(core.timers.fence_delay_ms), 0, 60000, false, true},
-	{"retransmit_ms", HN_KIND_U32, HN_FIELD(core.timers.retransmit_ms), 10, 60000, false, true},
-	{"health_interval_ms", HN_KIND_U32, HN_FIELD(health_interval_ms), 50, 3600000, false, false},
-	{"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
-	{"ping_targets", HN_KIND_TARGETS, HN_FIELD(checks), 0, 0, false, false},
-	{"ping_timeout_ms", HN_KIND_U32, HN_FIELD(checks.ping_timeout_ms), 10, 60000, false, false},
-	{"raid_mdstat", HN_KIND_TEXT, HN_FIELD(checks.raid_mdstat_path), 0, 0, false, false},
-	{"raid_array", HN_KIND_ARRAY, HN_FIELD(checks.raid_array), 0, 0, false, false},
-	{"raid_command", HN_KIND_TEXT, HN_FIELD(checks.raid_command), 0, 0, false, false},
-	{"services_start", HN_KIND_TEXT, HN_FIELD(services_start), 0, 0, false, false},
-	{"services_stop", HN_KIND_TEXT, HN_FIELD(services_stop), 0, 0, false, false},
-	{"services_status", HN_KIND_TEXT, HN_FIELD(checks.services_command), 0, 0, false, false},
-	{"notify_command", HN_KIND_TEXT, HN_FIELD(notify_command), 0, 0, false, false},
-	{"fence_command", HN_KIND_TEXT, HN_FIELD(fence_command), 0, 0, false, false},
-	{"command_timeout_ms", HN_KIND_U32, HN_FIELD(command_timeout_ms), 10, 3600000, false, false},
-	{"log_file", HN_KIND_TEXT, HN_FIELD(log_file), 0, 0, false, false},
-	{"syslog", HN_KIND_BOOL, HN_FIELD(syslog), 0, 0, false, false},
-	{"control_socket", HN_KIND_TEXT, HN_FIELD(control_socket), 0, 0, false, false},
-	{"data_dir", HN_KIND_TEXT, HN_FIELD(data_dir), 0, 0, false, false},
+    {"node_id", HN_KIND_U32, HN_FIELD(core.self.node_id), 1, 65535, true, false},
+    {"name", HN_KIND_NAME, HN_FIELD(core.self.name), 0, 0, true, false},
+    {"model", HN_KIND_MODEL, HN_FIELD(core.self.model), 0, 0, false, false},
+    {"cpu_count", HN_KIND_U32, HN_FIELD(core.self.cpu_count), 1, 65535, false, false},
+    {"memory_mb", HN_KIND_U32, HN_FIELD(core.self.memory_mb), 1, 1u << 30, false, false},
+    {"disk_gb", HN_KIND_U32, HN_FIELD(core.self.disk_gb), 1, 1u << 30, false, false},
+    {"firmware", HN_KIND_VERSION, HN_FIELD(core.self.firmware), 0, 0, false, false},
+    {"sync_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_SYNC].interface), 0, 0, true, false},
+    {"sync_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].address), 0, 0, true, false},
+    {"sync_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_SYNC].peer), 0, 0, true, false},
+    {"external_interface", HN_KIND_IFNAME, HN_FIELD(links[HN_LINK_EXTERNAL].interface), 0, 0, false,
+     false},
+    {"external_address", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].address), 0, 0, false,
+     false},
+    {"external_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].peer), 0, 0, false, false},
+    {"port", HN_KIND_U32, HN_FIELD(port), 1, 65535, false, false},
+    {"store_port", HN_KIND_U32, HN_FIELD(store_port), 1, 65535, false, false},
+    {"pairing_port", HN_KIND_U32, HN_FIELD(pairing_port), 1, 65535, false, false},
+    {"key_file", HN_KIND_TEXT, HN_FIELD(key_file), 0, 0, false, false},
+    {"cluster_ip", HN_KIND_CIDR, HN_FIELD(cluster_ip), 0, 0, false, true},
+    {"cluster_ip_interface", HN_KIND_IFNAME, HN_FIELD(cluster_ip_interface), 0, 0, false, false},
+    {"heartbeat_interval_ms", HN_KIND_U32, HN_FIELD(core.timers.heartbeat_interval_ms), 10, 60000,
+     false, true},
+    {"dead_time_ms", HN_KIND_U32, HN_FIELD(core.timers.dead_time_ms), 30, 600000, false, true},
+    {"wait_for_peer_ms", HN_KIND_U32, HN_FIELD(core.timers.wait_for_peer_ms), 0, 3600000, false,
+     true},
+    {"fence_delay_ms", HN_KIND_U32, HN_FIELD(core.timers.fence_delay_ms), 0, 60000, false, true},
+    {"retransmit_ms", HN_KIND_U32, HN_FIELD(core.timers.retransmit_ms), 10, 60000, false, true},
+    {"health_interval_ms", HN_KIND_U32, HN_FIELD(health_interval_ms), 50, 3600000, false, false},
+    {"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
+    {"ping_targets", HN_KIND_TARGETS, HN_FIELD(checks), 0, 0, false, false},
+    {"ping_timeout_ms", HN_KIND_U32, HN_FIELD(checks.ping_timeout_ms), 10, 60000, false, false},
+    {"raid_mdstat", HN_KIND_TEXT, HN_FIELD(checks.raid_mdstat_path), 0, 0, false, false},
+    {"raid_array", HN_KIND_ARRAY, HN_FIELD(checks.raid_array), 0, 0, false, false},
+    {"raid_command", HN_KIND_TEXT, HN_FIELD(checks.raid_command), 0, 0, false, false},
+    {"services_start", HN_KIND_TEXT, HN_FIELD(services_start), 0, 0, false, false},
+    {"services_stop", HN_KIND_TEXT, HN_FIELD(services_stop), 0, 0, false, false},
+    {"services_status", HN_KIND_TEXT, HN_FIELD(checks.services_command), 0, 0, false, false},
+    {"notify_command", HN_KIND_TEXT, HN_FIELD(notify_command), 0, 0, false, false},
+    {"fence_command", HN_KIND_TEXT, HN_FIELD(fence_command), 0, 0, false, false},
+    {"command_timeout_ms", HN_KIND_U32, HN_FIELD(command_timeout_ms), 10, 3600000, false, false},
+    {"log_file", HN_KIND_TEXT, HN_FIELD(log_file), 0, 0, false, false},
+    {"syslog", HN_KIND_BOOL, HN_FIELD(syslog), 0, 0, false, false},
+    {"control_socket", HN_KIND_TEXT, HN_FIELD(control_socket), 0, 0, false, false},
+    {"data_dir", HN_KIND_TEXT, HN_FIELD(data_dir), 0, 0, false, false},
 };
 
 #define HN_CONFIG_KEY_COUNT (sizeof(hn_config_keys) / sizeof(hn_config_keys[0]))
@@ -134,14 +138,15 @@ static int hn_config_parse_u32(const char *text, uint32_t min, uint32_t max, uin
 	return 0;
 }
 
-static int hn_config_parse_targets(const char *text, struct hn_checks_config *checks,
-				   char *reason, size_t reason_size)
+static int hn_config_parse_targets(const char *text, struct hn_checks_config *checks, char *reason,
+				   size_t reason_size)
 {
 	char copy[HN_CONFIG_LINE_MAX];
 	snprintf(copy, sizeof(copy), "%s", text);
 	checks->ping_target_count = 0;
 	char *save = NULL;
-	for (char *word = strtok_r(copy, " \t,", &save); word; word = strtok_r(NULL, " \t,", &save)) {
+	for (char *word = strtok_r(copy, " \t,", &save); word;
+	     word = strtok_r(NULL, " \t,", &save)) {
 		struct in_addr address;
 		if (inet_pton(AF_INET, word, &address) != 1) {
 			snprintf(reason, reason_size, "'%s' is not an IPv4 address", word);
@@ -171,7 +176,8 @@ static int hn_config_parse_cidr(const char *text, char *reason, size_t reason_si
 	}
 	struct in_addr parsed;
 	if (strlen(text) >= HN_CONFIG_CIDR_MAX || inet_pton(AF_INET, address, &parsed) != 1) {
-		snprintf(reason, reason_size, "expected an IPv4 address with a prefix (192.0.2.10/24)");
+		snprintf(reason, reason_size,
+			 "expected an IPv4 address with a prefix (192.0.2.10/24)");
 		return -1;
 	}
 	return 0;
@@ -220,7 +226,8 @@ static int hn_config_set(struct hn_daemon_config *config, const struct hn_config
 		break;
 	case HN_KIND_MODEL:
 		if (hn_model_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected rack1, rack4 or virt1, got '%s'", text);
+			snprintf(reason, reason_size, "expected rack1, rack4 or virt1, got '%s'",
+				 text);
 			return -1;
 		}
 		return 0;
@@ -232,7 +239,8 @@ static int hn_config_set(struct hn_daemon_config *config, const struct hn_config
 		return 0;
 	case HN_KIND_TIEBREAKER:
 		if (hn_tiebreaker_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected none, ping or fence, got '%s'", text);
+			snprintf(reason, reason_size, "expected none, ping or fence, got '%s'",
+				 text);
 			return -1;
 		}
 		return 0;
@@ -350,13 +358,13 @@ static unsigned hn_config_line_of(const struct hn_config_lines *lines, const cha
 	return lines->line[index];
 }
 
-#define HN_CONFIG_FAIL(name, ...)                                                              \
-	do {                                                                                   \
-		int written = snprintf(error, error_size, "%s:%u: key '%s': ", config->path,   \
-				       hn_config_line_of(lines, name), name);                  \
-		if (written > 0 && (size_t)written < error_size)                               \
-			snprintf(error + written, error_size - (size_t)written, __VA_ARGS__);  \
-		return -1;                                                                     \
+#define HN_CONFIG_FAIL(name, ...)                                                                  \
+	do {                                                                                       \
+		int written = snprintf(error, error_size, "%s:%u: key '%s': ", config->path,       \
+				       hn_config_line_of(lines, name), name);                      \
+		if (written > 0 && (size_t)written < error_size)                                   \
+			snprintf(error + written, error_size - (size_t)written, __VA_ARGS__);      \
+		return -1;                                                                         \
 	} while (0)
 
 static int hn_config_check(struct hn_daemon_config *config, const struct hn_config_lines *lines,
@@ -378,7 +386,8 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 	}
 	const struct hn_timers *timers = &config->core.timers;
 	if (timers->dead_time_ms < 2 * timers->heartbeat_interval_ms)
-		HN_CONFIG_FAIL("dead_time_ms", "%u must be at least twice heartbeat_interval_ms (%u)",
+		HN_CONFIG_FAIL("dead_time_ms",
+			       "%u must be at least twice heartbeat_interval_ms (%u)",
 			       timers->dead_time_ms, timers->heartbeat_interval_ms);
 	if (config->core.tiebreaker == HN_TIEBREAKER_FENCE && !config->fence_command[0])
 		HN_CONFIG_FAIL("fence_command", "required by tiebreaker = fence");
@@ -407,7 +416,8 @@ static void hn_daemon_config_defaults(struct hn_daemon_config *config, const cha
 	snprintf(config->checks.raid_mdstat_path, HN_CHECKS_PATH_MAX, "/proc/mdstat");
 	config->command_timeout_ms = 5000;
 	snprintf(config->log_file, sizeof(config->log_file), "/var/log/hanode/cluster.log");
-	snprintf(config->control_socket, sizeof(config->control_socket), "/run/hanode/control.sock");
+	snprintf(config->control_socket, sizeof(config->control_socket),
+		 "/run/hanode/control.sock");
 	snprintf(config->data_dir, sizeof(config->data_dir), "/var/lib/hanode");
 }
 

@@ -60,8 +60,8 @@ static void hn_control_on_listen(void *arg, int fd, short revents)
 		struct hn_control_client *client = &control->clients[slot];
 		if (client->fd >= 0)
 			continue;
-		if (hn_loop_watch_add(control->loop, client_fd, POLLIN, hn_control_on_client, control,
-				      error, sizeof(error)) != 0)
+		if (hn_loop_watch_add(control->loop, client_fd, POLLIN, hn_control_on_client,
+				      control, error, sizeof(error)) != 0)
 			break;
 		client->fd = client_fd;
 		client->serial = ++control->next_serial;
@@ -69,12 +69,13 @@ static void hn_control_on_listen(void *arg, int fd, short revents)
 		client->answered_pending = false;
 		return;
 	}
-	hn_control_send_line(client_fd, "{\"ok\":false,\"error\":\"busy: too many control clients\"}");
+	hn_control_send_line(client_fd,
+			     "{\"ok\":false,\"error\":\"busy: too many control clients\"}");
 	close(client_fd);
 }
 
 static struct hn_control_client *hn_control_client_of(struct hn_control *control, int fd,
-						       unsigned *slot)
+						      unsigned *slot)
 {
 	for (unsigned i = 0; i < HN_CONTROL_CLIENTS_MAX; i++) {
 		if (control->clients[i].fd == fd) {
@@ -150,8 +151,8 @@ int hn_control_open(struct hn_control *control, struct hn_loop *loop, const char
 		snprintf(error, error_size, "hn_control_open: %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (hn_loop_watch_add(loop, fd, POLLIN, hn_control_on_listen, control, error,
-			      error_size) != 0)
+	if (hn_loop_watch_add(loop, fd, POLLIN, hn_control_on_listen, control, error, error_size) !=
+	    0)
 		goto fail;
 	control->listen_fd = fd;
 	return 0;
@@ -179,8 +180,7 @@ bool hn_control_ticket_alive(const struct hn_control *control, struct hn_control
 	       control->clients[ticket.slot].serial == ticket.serial;
 }
 
-int hn_control_reply(struct hn_control *control, struct hn_control_ticket ticket,
-		     const char *json)
+int hn_control_reply(struct hn_control *control, struct hn_control_ticket ticket, const char *json)
 {
 	if (!hn_control_ticket_alive(control, ticket))
 		return -1;
@@ -197,8 +197,8 @@ void hn_text_add(struct hn_text *text, const char *format, ...)
 	va_list arguments;
 	va_start(arguments, format);
 	if (text->used < text->size) {
-		int written = vsnprintf(text->data + text->used, text->size - text->used, format,
-					arguments);
+		int written =
+		    vsnprintf(text->data + text->used, text->size - text->used, format, arguments);
 		if (written > 0)
 			text->used += (size_t)written;
 		if (text->used >= text->size)
@@ -246,12 +246,11 @@ static void hn_status_node_json(struct hn_text *json, const struct hn_identity *
 		    "\"id\":%u,\"name\":\"%s\",\"role\":\"%s\",\"letter\":\"%s\",\"state\":\"%s\","
 		    "\"display\":\"%s\",\"model\":\"%s\",\"firmware\":\"%u.%u.%u\",\"data\":\"%s\","
 		    "\"generation\":{\"id\":%llu,\"parent\":%llu,\"fork_seq\":%llu},",
-		    identity->node_id, name, hn_role_name(role),
-		    role == HN_ROLE_ACTIVE ? "M" : "S", hn_state_name(state),
-		    hn_display_state(role, state), hn_model_name(identity->model),
-		    identity->firmware.major, identity->firmware.minor, identity->firmware.patch,
-		    data, (unsigned long long)generation->id,
-		    (unsigned long long)generation->parent,
+		    identity->node_id, name, hn_role_name(role), role == HN_ROLE_ACTIVE ? "M" : "S",
+		    hn_state_name(state), hn_display_state(role, state),
+		    hn_model_name(identity->model), identity->firmware.major,
+		    identity->firmware.minor, identity->firmware.patch, data,
+		    (unsigned long long)generation->id, (unsigned long long)generation->parent,
 		    (unsigned long long)generation->fork_seq);
 }
 
@@ -280,11 +279,11 @@ static void hn_status_local_json(const struct hn_control_status_view *view, stru
 	hn_status_health_json(json, &status->health);
 	hn_text_add(json, "},\"links\":[");
 	for (int link = 0; link < HN_LINKS; link++)
-		hn_text_add(json, "%s{\"name\":\"%s\",\"interface\":\"%s\",\"carrier\":%s,\"alive\":%s}",
-			    link ? "," : "", link == HN_LINK_SYNC ? "sync" : "external",
-			    view->link_configs[link].interface,
-			    hn_bool_json(status->link_carrier[link]),
-			    hn_bool_json(status->link_alive[link]));
+		hn_text_add(
+		    json, "%s{\"name\":\"%s\",\"interface\":\"%s\",\"carrier\":%s,\"alive\":%s}",
+		    link ? "," : "", link == HN_LINK_SYNC ? "sync" : "external",
+		    view->link_configs[link].interface, hn_bool_json(status->link_carrier[link]),
+		    hn_bool_json(status->link_alive[link]));
 	hn_text_add(json, "],");
 }
 
@@ -296,17 +295,18 @@ static void hn_status_peer_json(const struct hn_control_status_view *view, struc
 	hn_text_add(json, "\"peer\":{\"seen\":%s,", hn_bool_json(status->peer_seen));
 	if (view->peer) {
 		const struct hn_heartbeat *heartbeat = view->peer;
-		hn_status_node_json(json, &heartbeat->sender, status->peer_role, status->peer_state,
-				    hn_sync_text(status->peer_seen, status->peer_outdated,
-						 status->resyncing),
-				    &heartbeat->generation);
+		hn_status_node_json(
+		    json, &heartbeat->sender, status->peer_role, status->peer_state,
+		    hn_sync_text(status->peer_seen, status->peer_outdated, status->resyncing),
+		    &heartbeat->generation);
 		hn_text_add(json, "\"health\":");
 		hn_status_health_json(json, &heartbeat->health);
 		hn_text_add(json, ",");
 	}
 	const struct hn_proto_counters *counters = &view->links->counters;
-	hn_text_add(json, "\"refusal\":\"%s\"},\"counters\":{\"accepted\":%llu,\"bad_length\":%llu,"
-			  "\"bad_mac\":%llu,\"replayed\":%llu,\"malformed\":%llu,\"oversize\":%llu",
+	hn_text_add(json,
+		    "\"refusal\":\"%s\"},\"counters\":{\"accepted\":%llu,\"bad_length\":%llu,"
+		    "\"bad_mac\":%llu,\"replayed\":%llu,\"malformed\":%llu,\"oversize\":%llu",
 		    refusal, (unsigned long long)counters->accepted,
 		    (unsigned long long)counters->bad_length, (unsigned long long)counters->bad_mac,
 		    (unsigned long long)counters->replayed, (unsigned long long)counters->malformed,
@@ -324,9 +324,10 @@ static void hn_status_peer_json(const struct hn_control_status_view *view, struc
 		const struct hn_transition_record *record = &status->transitions[i];
 		char reason[2 * HN_REASON_MAX];
 		hn_json_escape(record->reason, reason, sizeof(reason));
-		hn_text_add(json, "%s{\"at_ms\":%llu,\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"}",
-			    i ? "," : "", (unsigned long long)record->at_ms, record->from, record->to,
-			    reason);
+		hn_text_add(json,
+			    "%s{\"at_ms\":%llu,\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"}",
+			    i ? "," : "", (unsigned long long)record->at_ms, record->from,
+			    record->to, reason);
 	}
 	hn_text_add(json, "]");
 }
@@ -334,7 +335,8 @@ static void hn_status_peer_json(const struct hn_control_status_view *view, struc
 static void hn_status_health_text(struct hn_text *text, const struct hn_health *health)
 {
 	hn_text_add(text, "raid %s, ping %u/%u, services %s", health->raid_ok ? "ok" : "FAILED",
-		    health->ping_reachable, health->ping_total, health->services_ok ? "ok" : "FAILED");
+		    health->ping_reachable, health->ping_total,
+		    health->services_ok ? "ok" : "FAILED");
 }
 
 static void hn_status_links_text(struct hn_text *text, const struct hn_status *status)
@@ -352,11 +354,13 @@ static void hn_status_text(const struct hn_control_status_view *view, struct hn_
 	const struct hn_status *status = view->status;
 	const struct hn_identity *self = view->self;
 	if (!view->paired) {
-		hn_text_add(text, "%s  -  unpaired: no cluster key (run hactl create or hactl join)\n",
+		hn_text_add(text,
+			    "%s  -  unpaired: no cluster key (run hactl create or hactl join)\n",
 			    self->name);
 		return;
 	}
-	hn_text_add(text, "%-12s %s  %-12s ", self->name, status->role == HN_ROLE_ACTIVE ? "M" : "S",
+	hn_text_add(text, "%-12s %s  %-12s ", self->name,
+		    status->role == HN_ROLE_ACTIVE ? "M" : "S",
 		    hn_display_state(status->role, status->state));
 	hn_status_links_text(text, status);
 	hn_text_add(text, "  data %s  ", hn_sync_text(true, status->outdated, status->resyncing));
@@ -367,11 +371,13 @@ static void hn_status_text(const struct hn_control_status_view *view, struct hn_
 		const struct hn_heartbeat *peer = view->peer;
 		hn_text_add(text, "%-12s %s  %-12s ", peer->sender.name,
 			    status->peer_role == HN_ROLE_ACTIVE ? "M" : "S",
-			    status->peer_seen ? hn_display_state(status->peer_role, status->peer_state)
-					      : "gone");
+			    status->peer_seen
+				? hn_display_state(status->peer_role, status->peer_state)
+				: "gone");
 		hn_status_links_text(text, status);
-		hn_text_add(text, "  data %s  ",
-			    hn_sync_text(status->peer_seen, status->peer_outdated, status->resyncing));
+		hn_text_add(
+		    text, "  data %s  ",
+		    hn_sync_text(status->peer_seen, status->peer_outdated, status->resyncing));
 		hn_status_health_text(text, &peer->health);
 		hn_text_add(text, "  generation %llu\n", (unsigned long long)peer->generation.id);
 	} else {
@@ -382,14 +388,16 @@ static void hn_status_text(const struct hn_control_status_view *view, struct hn_
 	hn_text_add(text, "last transitions:\n");
 	for (uint32_t i = 0; i < status->transition_count && i < HN_TRANSITIONS_KEPT; i++)
 		hn_text_add(text, "  %10llu ms  %s -> %s: %s\n",
-			    (unsigned long long)status->transitions[i].at_ms, status->transitions[i].from,
-			    status->transitions[i].to, status->transitions[i].reason);
+			    (unsigned long long)status->transitions[i].at_ms,
+			    status->transitions[i].from, status->transitions[i].to,
+			    status->transitions[i].reason);
 	const struct hn_proto_counters *counters = &view->links->counters;
 	hn_text_add(text,
 		    "packets: accepted %llu, bad mac %llu, replayed %llu, bad length %llu, "
 		    "malformed %llu\n",
 		    (unsigned long long)counters->accepted, (unsigned long long)counters->bad_mac,
-		    (unsigned long long)counters->replayed, (unsigned long long)counters->bad_length,
+		    (unsigned long long)counters->replayed,
+		    (unsigned long long)counters->bad_length,
 		    (unsigned long long)counters->malformed);
 }
 

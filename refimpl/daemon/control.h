@@ -26,8 +26,8 @@
 #include "loop.h"
 
 #define HN_CONTROL_CLIENTS_MAX 8
-#define HN_CONTROL_LINE_MAX 1024
-#define HN_CONTROL_PATH_MAX 108 /* sun_path */
+#define HN_CONTROL_LINE_MAX    1024
+#define HN_CONTROL_PATH_MAX    108 /* sun_path */
 
 struct hn_control_ticket {
 	unsigned slot;
@@ -64,8 +64,7 @@ void hn_control_close(struct hn_control *control);
 
 /* Send json (one line, no newline needed) and close the client. Returns -1
  * if the ticket's client is gone. */
-int hn_control_reply(struct hn_control *control, struct hn_control_ticket ticket,
-		     const char *json);
+int hn_control_reply(struct hn_control *control, struct hn_control_ticket ticket, const char *json);
 bool hn_control_ticket_alive(const struct hn_control *control, struct hn_control_ticket ticket);
 
 /* ------------------------------------------------------------ answers */
@@ -79,7 +78,7 @@ struct hn_text {
 };
 
 __attribute__((format(printf, 2, 3))) void hn_text_add(struct hn_text *text, const char *format,
-							...);
+						       ...);
 
 /* What `status` shows, gathered by the daemon. peer is NULL until the first
  * heartbeat; checks is NULL without health checks. */

@@ -49,12 +49,12 @@
 #include "runner.h"
 
 #define HN_ADMIN_PENDING_MAX 8
-#define HN_ADMIN_TIMEOUT_MS 5000
-#define HN_DEFERRED_MAX 4
-#define HN_STATUS_JSON_MAX 16384
-#define HN_STOP_WAIT_MS 3000
-#define HN_CHECK_FDS_MAX HN_CHECKS_FDS_MAX
-#define HN_ERROR_MAX 512
+#define HN_ADMIN_TIMEOUT_MS  5000
+#define HN_DEFERRED_MAX	     4
+#define HN_STATUS_JSON_MAX   16384
+#define HN_STOP_WAIT_MS	     3000
+#define HN_CHECK_FDS_MAX     HN_CHECKS_FDS_MAX
+#define HN_ERROR_MAX	     512
 
 static volatile sig_atomic_t hn_stop_requested;
 
@@ -103,7 +103,7 @@ struct hn_daemon {
 	char kv_current_answer[HN_REASON_MAX + 16];
 	size_t deferred_count;
 	struct hn_event deferred[HN_DEFERRED_MAX];
-	struct hn_event event;     /* scratch: large, so not on the stack */
+	struct hn_event event;	   /* scratch: large, so not on the stack */
 	struct hn_actions actions; /* scratch of the current step */
 	struct hn_status status;   /* scratch */
 };
@@ -136,7 +136,8 @@ static void hn_daemon_log(struct hn_daemon *daemon, const char *event, const cha
 /* The role after a record. One step may log several transitions (starting
  * -> standby -> active), so a record that names a role keeps it; any other
  * record gets the role after the whole step. */
-static const char *hn_record_role(const struct hn_daemon *daemon, const struct hn_log_record *record)
+static const char *hn_record_role(const struct hn_daemon *daemon,
+				  const struct hn_log_record *record)
 {
 	if (strcmp(record->to, "active") == 0 || strcmp(record->to, "standby") == 0)
 		return record->to;
@@ -158,8 +159,8 @@ static void hn_daemon_ip(struct hn_daemon *daemon, bool add)
 	hn_daemon_config_cluster_ip_address(config, address, sizeof(address));
 	int result = add ? hn_netif_address_add(config->cluster_ip_interface, config->cluster_ip,
 						error, sizeof(error))
-			 : hn_netif_address_remove(config->cluster_ip_interface,
-						   config->cluster_ip, error, sizeof(error));
+			 : hn_netif_address_remove(config->cluster_ip_interface, config->cluster_ip,
+						   error, sizeof(error));
 	if (result != 0) {
 		hn_daemon_log(daemon, "health", "", "", error);
 		return;
@@ -188,15 +189,17 @@ static uint64_t hn_daemon_run(struct hn_daemon *daemon, const char *command, con
 
 static void hn_daemon_notify(struct hn_daemon *daemon, const struct hn_action *action)
 {
-	static const char *const names[] = {"", "failover", "fault", "split_brain", "sync_lost",
-					    "sync_restored", "join_refused", "health"};
+	static const char *const names[] = {
+	    "",		 "failover",	  "fault",	  "split_brain",
+	    "sync_lost", "sync_restored", "join_refused", "health"};
 	unsigned kind = (unsigned)action->u.notify.kind;
 	const char *name = kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 	char text[2 * HN_REASON_MAX], node[2 * HN_NAME_MAX], input[1024], env_event[64];
 	hn_json_escape(action->u.notify.text, text, sizeof(text));
 	hn_json_escape(daemon->config.core.self.name, node, sizeof(node));
 	snprintf(input, sizeof(input),
-		 "{\"event\":\"%s\",\"node\":\"%s\",\"text\":\"%s\",\"mono_ms\":%llu,\"wall_ms\":%llu}\n",
+		 "{\"event\":\"%s\",\"node\":\"%s\",\"text\":\"%s\",\"mono_ms\":%llu,\"wall_ms\":%"
+		 "llu}\n",
 		 name, node, text, (unsigned long long)hn_loop_now_ms(),
 		 (unsigned long long)hn_loop_wall_ms());
 	snprintf(env_event, sizeof(env_event), "HANODE_EVENT=%s", name);
@@ -207,8 +210,10 @@ static void hn_daemon_notify(struct hn_daemon *daemon, const struct hn_action *a
 static void hn_daemon_fence(struct hn_daemon *daemon)
 {
 	char peer_name[HN_NAME_MAX + 16], peer_id[32];
-	snprintf(peer_name, sizeof(peer_name), "HANODE_PEER=%s", daemon->peer_heartbeat.sender.name);
-	snprintf(peer_id, sizeof(peer_id), "HANODE_PEER_ID=%u", daemon->peer_heartbeat.sender.node_id);
+	snprintf(peer_name, sizeof(peer_name), "HANODE_PEER=%s",
+		 daemon->peer_heartbeat.sender.name);
+	snprintf(peer_id, sizeof(peer_id), "HANODE_PEER_ID=%u",
+		 daemon->peer_heartbeat.sender.node_id);
 	const char *env[] = {peer_name, peer_id, NULL};
 	daemon->fence_run_id = hn_daemon_run(daemon, daemon->config.fence_command, NULL, env);
 	if (!daemon->fence_run_id) {
@@ -221,10 +226,10 @@ static void hn_daemon_fence(struct hn_daemon *daemon)
 static void hn_daemon_persist(struct hn_daemon *daemon, const struct hn_action *action)
 {
 	char error[HN_ERROR_MAX];
-	int result = action->kind == HN_ACTION_PERSIST
-			     ? hn_persist_append(&daemon->persist, &action->u.entry, error,
-						 sizeof(error))
-			     : hn_persist_reset(&daemon->persist, error, sizeof(error));
+	int result =
+	    action->kind == HN_ACTION_PERSIST
+		? hn_persist_append(&daemon->persist, &action->u.entry, error, sizeof(error))
+		: hn_persist_reset(&daemon->persist, error, sizeof(error));
 	if (result != 0)
 		hn_daemon_log(daemon, "health", "", "", error);
 }
@@ -349,7 +354,8 @@ static void hn_daemon_generation_sync(struct hn_daemon *daemon)
 {
 	const struct hn_status *status = &daemon->status;
 	if (daemon->generation_known &&
-	    memcmp(&status->generation, &daemon->generation_written, sizeof(status->generation)) == 0 &&
+	    memcmp(&status->generation, &daemon->generation_written, sizeof(status->generation)) ==
+		0 &&
 	    status->outdated == daemon->outdated_written)
 		return;
 	char error[HN_ERROR_MAX];
@@ -414,7 +420,8 @@ static void hn_daemon_on_link(void *arg, int fd, short revents)
 			if (kind == 0)
 				continue;
 			event->link = (enum hn_link)link;
-			event->kind = kind == HN_PACKET_HEARTBEAT ? HN_EVENT_HEARTBEAT : HN_EVENT_DATA;
+			event->kind =
+			    kind == HN_PACKET_HEARTBEAT ? HN_EVENT_HEARTBEAT : HN_EVENT_DATA;
 			if (kind == HN_PACKET_HEARTBEAT) {
 				daemon->peer_heartbeat = event->u.heartbeat;
 				daemon->peer_heard = true;
@@ -487,7 +494,8 @@ static void hn_daemon_on_runner(void *arg, int fd, short revents)
 			daemon->fence_run_id = 0;
 			memset(&daemon->event, 0, sizeof(daemon->event));
 			daemon->event.kind = HN_EVENT_FENCE_RESULT;
-			daemon->event.u.fence_ok = results[i].exit_status == 0 && !results[i].timed_out;
+			daemon->event.u.fence_ok =
+			    results[i].exit_status == 0 && !results[i].timed_out;
 			hn_daemon_step(daemon, &daemon->event);
 		}
 	}
@@ -510,7 +518,8 @@ static void hn_daemon_checks_sync_fds(struct hn_daemon *daemon)
 {
 	int fds[HN_CHECK_FDS_MAX];
 	char error[HN_ERROR_MAX];
-	size_t count = daemon->checks_open ? hn_checks_fds(&daemon->checks, fds, HN_CHECK_FDS_MAX) : 0;
+	size_t count =
+	    daemon->checks_open ? hn_checks_fds(&daemon->checks, fds, HN_CHECK_FDS_MAX) : 0;
 	for (size_t i = 0; i < daemon->check_fd_count; i++)
 		hn_loop_watch_remove(&daemon->loop, daemon->check_fds[i]);
 	daemon->check_fd_count = 0;
@@ -535,8 +544,9 @@ static void hn_daemon_admin_expire(struct hn_daemon *daemon, uint64_t now_ms)
 		struct hn_admin_pending *pending = &daemon->admin_pending[i];
 		if (!pending->used || pending->deadline_ms > now_ms)
 			continue;
-		hn_control_reply(&daemon->control, pending->ticket,
-				 "{\"ok\":false,\"error\":\"no answer from the node's core in time\"}");
+		hn_control_reply(
+		    &daemon->control, pending->ticket,
+		    "{\"ok\":false,\"error\":\"no answer from the node's core in time\"}");
 		pending->used = false;
 	}
 }
@@ -604,15 +614,15 @@ static void hn_daemon_status(struct hn_daemon *daemon, struct hn_control_ticket 
 	else
 		memset(&daemon->status, 0, sizeof(daemon->status));
 	struct hn_control_status_view view = {
-		.paired = daemon->paired,
-		.now_ms = hn_loop_now_ms(),
-		.status = &daemon->status,
-		.self = &daemon->config.core.self,
-		.link_configs = daemon->config.links,
-		.peer = daemon->peer_heard ? &daemon->peer_heartbeat : NULL,
-		.checks = daemon->checks_open ? hn_checks_result(&daemon->checks) : NULL,
-		.links = &daemon->links,
-		.ip_held = daemon->ip_held,
+	    .paired = daemon->paired,
+	    .now_ms = hn_loop_now_ms(),
+	    .status = &daemon->status,
+	    .self = &daemon->config.core.self,
+	    .link_configs = daemon->config.links,
+	    .peer = daemon->peer_heard ? &daemon->peer_heartbeat : NULL,
+	    .checks = daemon->checks_open ? hn_checks_result(&daemon->checks) : NULL,
+	    .links = &daemon->links,
+	    .ip_held = daemon->ip_held,
 	};
 	if (hn_control_status_render(&view, json, sizeof(json)) != 0)
 		hn_daemon_reply_error(daemon, ticket, "status does not fit the answer buffer");
@@ -687,9 +697,9 @@ static void hn_daemon_setting_get(struct hn_daemon *daemon, struct hn_control_ti
 	char stored_key[HN_KEY_MAX + 16];
 	/* fsm_admin.c stores a setting as the replicated key "setting/<key>". */
 	snprintf(stored_key, sizeof(stored_key), "setting/%s", key);
-	const struct hn_entry *entry =
-		daemon->paired && strlen(stored_key) < HN_KEY_MAX ? hn_node_get(daemon->node, stored_key)
-								  : NULL;
+	const struct hn_entry *entry = daemon->paired && strlen(stored_key) < HN_KEY_MAX
+					   ? hn_node_get(daemon->node, stored_key)
+					   : NULL;
 	if (!entry) {
 		hn_daemon_reply_error(daemon, ticket, "setting not set");
 		return;
@@ -710,10 +720,10 @@ struct hn_admin_word {
 };
 
 static const struct hn_admin_word hn_admin_words[] = {
-	{"maintenance on", HN_ADMIN_MAINTENANCE_ON}, {"maintenance off", HN_ADMIN_MAINTENANCE_OFF},
-	{"switchover", HN_ADMIN_SWITCHOVER},         {"disconnect", HN_ADMIN_DISCONNECT},
-	{"reconnect", HN_ADMIN_RECONNECT},           {"disband", HN_ADMIN_DISBAND},
-	{"force-start", HN_ADMIN_FORCE_START},
+    {"maintenance on", HN_ADMIN_MAINTENANCE_ON}, {"maintenance off", HN_ADMIN_MAINTENANCE_OFF},
+    {"switchover", HN_ADMIN_SWITCHOVER},	 {"disconnect", HN_ADMIN_DISCONNECT},
+    {"reconnect", HN_ADMIN_RECONNECT},		 {"disband", HN_ADMIN_DISBAND},
+    {"force-start", HN_ADMIN_FORCE_START},
 };
 
 static void hn_daemon_on_control(void *arg, struct hn_control *control,
@@ -843,9 +853,9 @@ static void hn_daemon_on_pairing_listen(void *arg, int fd, short revents)
 	if (daemon->pairing.client_fd >= 0)
 		hn_loop_watch_remove(&daemon->loop, daemon->pairing.client_fd);
 	int client_fd = hn_pairing_server_accept(&daemon->pairing);
-	if (client_fd >= 0 && hn_loop_watch_add(&daemon->loop, client_fd, POLLIN,
-						hn_daemon_on_pairing_client, daemon, error,
-						sizeof(error)) != 0)
+	if (client_fd >= 0 &&
+	    hn_loop_watch_add(&daemon->loop, client_fd, POLLIN, hn_daemon_on_pairing_client, daemon,
+			      error, sizeof(error)) != 0)
 		hn_pairing_server_close(&daemon->pairing);
 }
 
@@ -917,9 +927,9 @@ static void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control
 	bool listening = daemon->pairing.listen_fd >= 0;
 	if (hn_pairing_server_listen(&daemon->pairing, sync->address, daemon->config.pairing_port,
 				     sync->interface, error, sizeof(error)) != 0 ||
-	    (!listening && hn_loop_watch_add(&daemon->loop, daemon->pairing.listen_fd, POLLIN,
-					     hn_daemon_on_pairing_listen, daemon, error,
-					     sizeof(error)) != 0)) {
+	    (!listening &&
+	     hn_loop_watch_add(&daemon->loop, daemon->pairing.listen_fd, POLLIN,
+			       hn_daemon_on_pairing_listen, daemon, error, sizeof(error)) != 0)) {
 		hn_daemon_reply_error(daemon, ticket, error);
 		return;
 	}
@@ -941,8 +951,8 @@ static void hn_daemon_join_request(struct hn_daemon *daemon, struct hn_control_t
 	}
 	hn_pairing_request(&daemon->config.core.self, daemon->config.core.protocol_version, request,
 			   sizeof(request));
-	snprintf(json, sizeof(json), "{\"ok\":true,\"request\":\"%s\",\"pairing_port\":%u}", request,
-		 daemon->config.pairing_port);
+	snprintf(json, sizeof(json), "{\"ok\":true,\"request\":\"%s\",\"pairing_port\":%u}",
+		 request, daemon->config.pairing_port);
 	hn_control_reply(&daemon->control, ticket, json);
 }
 
@@ -1008,8 +1018,9 @@ static void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_tick
 		goto fail;
 	sodium_memzero(key, sizeof(key));
 	hn_daemon_log(daemon, "admin", "", "", "joined the cluster: local data dropped for resync");
-	hn_control_reply(&daemon->control, ticket,
-			 "{\"ok\":true,\"message\":\"joined the cluster; data resyncs from the peer\"}");
+	hn_control_reply(
+	    &daemon->control, ticket,
+	    "{\"ok\":true,\"message\":\"joined the cluster; data resyncs from the peer\"}");
 	return;
 fail:
 	sodium_memzero(key, sizeof(key));
@@ -1251,13 +1262,16 @@ int main(int argc, char **argv)
 	if (!instance)
 		return 1;
 	int status = 2, have_key = 0;
-	if (hn_daemon_config_load(&instance->config, options.config_path, error, sizeof(error)) != 0 ||
-	    (have_key = hn_pairing_key_read(instance->config.key_file, key, error, sizeof(error))) < 0) {
+	if (hn_daemon_config_load(&instance->config, options.config_path, error, sizeof(error)) !=
+		0 ||
+	    (have_key = hn_pairing_key_read(instance->config.key_file, key, error, sizeof(error))) <
+		0) {
 		fprintf(stderr, "hanode: %s\n", error);
 		goto cleanup;
 	}
 	if (options.check_only) {
-		printf("%s: ok%s\n", options.config_path, have_key ? "" : " (no key_file yet: unpaired)");
+		printf("%s: ok%s\n", options.config_path,
+		       have_key ? "" : " (no key_file yet: unpaired)");
 		status = 0;
 		goto cleanup;
 	}

@@ -30,8 +30,7 @@ static int hn_kv_key_valid(const char *key, size_t length)
 	return 1;
 }
 
-int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason,
-		size_t reason_size)
+int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason, size_t reason_size)
 {
 	memset(request, 0, sizeof(*request));
 	const char *key = NULL;
@@ -65,7 +64,8 @@ int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason,
 		if (!isprint((unsigned char)value[i]))
 			value_length = HN_VALUE_MAX;
 	if (value_length == 0 || value_length >= HN_VALUE_MAX) {
-		snprintf(reason, reason_size, "bad value (1..%d printable bytes)", HN_VALUE_MAX - 1);
+		snprintf(reason, reason_size, "bad value (1..%d printable bytes)",
+			 HN_VALUE_MAX - 1);
 		return -1;
 	}
 	memcpy(request->value, value, value_length);
@@ -91,7 +91,8 @@ static int hn_kv_send(struct hn_kv_client *client, const char *answer)
 	int length = snprintf(line, sizeof(line), "%s\n", answer);
 	if (length < 0 || (size_t)length >= sizeof(line))
 		return -1;
-	return send(client->fd, line, (size_t)length, MSG_DONTWAIT | MSG_NOSIGNAL) == length ? 0 : -1;
+	return send(client->fd, line, (size_t)length, MSG_DONTWAIT | MSG_NOSIGNAL) == length ? 0
+											     : -1;
 }
 
 /* Serve complete lines from the buffer until one waits for the core. */
@@ -111,7 +112,8 @@ static void hn_kv_client_serve(struct hn_kvserver *server, struct hn_kv_client *
 			snprintf(answer, sizeof(answer), "ERR %s", reason);
 		} else {
 			request.request_id = ++server->next_request_id;
-			later = server->handler(server->handler_arg, &request, answer, sizeof(answer));
+			later =
+			    server->handler(server->handler_arg, &request, answer, sizeof(answer));
 		}
 		size_t consumed = (size_t)(newline - client->buffer) + 1;
 		memmove(client->buffer, newline + 1, client->used - consumed);
@@ -145,8 +147,7 @@ static void hn_kv_on_client(void *arg, int fd, short revents)
 		return;
 	}
 	client->used += (size_t)got;
-	if (client->used == sizeof(client->buffer) &&
-	    !memchr(client->buffer, '\n', client->used)) {
+	if (client->used == sizeof(client->buffer) && !memchr(client->buffer, '\n', client->used)) {
 		hn_kv_send(client, "ERR line too long");
 		hn_kv_client_close(server, client);
 		return;
@@ -166,8 +167,8 @@ static void hn_kv_on_listen(void *arg, int fd, short revents)
 		struct hn_kv_client *client = &server->clients[i];
 		if (client->fd >= 0)
 			continue;
-		if (hn_loop_watch_add(server->loop, client_fd, POLLIN, hn_kv_on_client, server, error,
-				      sizeof(error)) != 0)
+		if (hn_loop_watch_add(server->loop, client_fd, POLLIN, hn_kv_on_client, server,
+				      error, sizeof(error)) != 0)
 			break;
 		*client = (struct hn_kv_client){.fd = client_fd};
 		return;
@@ -190,7 +191,8 @@ int hn_kvserver_open(struct hn_kvserver *server, struct hn_loop *loop, uint32_t 
 	server->handler = handler;
 	server->handler_arg = handler_arg;
 	int one = 1;
-	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in address = {.sin_family = AF_INET,
+				      .sin_port = htons((uint16_t)port),
 				      .sin_addr.s_addr = htonl(INADDR_ANY)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||

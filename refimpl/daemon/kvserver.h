@@ -22,7 +22,7 @@
 #include "loop.h"
 
 #define HN_KVSERVER_CLIENTS_MAX 32
-#define HN_KVSERVER_LINE_MAX 512
+#define HN_KVSERVER_LINE_MAX	512
 
 enum hn_kv_request_kind { HN_KV_GET = 1, HN_KV_PUT };
 
@@ -40,7 +40,7 @@ typedef int hn_kvserver_request_fn(void *arg, const struct hn_kv_request *reques
 				   size_t answer_size);
 
 struct hn_kv_client {
-	int fd; /* -1 = free */
+	int fd;		     /* -1 = free */
 	uint64_t waiting_id; /* 0 = no request in flight */
 	size_t used;
 	char buffer[HN_KVSERVER_LINE_MAX];
@@ -64,7 +64,6 @@ void hn_kvserver_close(struct hn_kvserver *server);
 void hn_kvserver_reply(struct hn_kvserver *server, uint64_t request_id, const char *answer);
 
 /* Pure: parse one line into request; 0, or -1 with reason for "ERR reason". */
-int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason,
-		size_t reason_size);
+int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason, size_t reason_size);
 
 #endif

@@ -18,14 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static int hn_link_socket_open(struct hn_link_socket *socket_state, const struct hn_link_config *link,
-			       uint32_t port, char *error, size_t error_size)
+static int hn_link_socket_open(struct hn_link_socket *socket_state,
+			       const struct hn_link_config *link, uint32_t port, char *error,
+			       size_t error_size)
 {
 	int one = 1;
 	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, link->address, &local.sin_addr);
-	socket_state->peer = (struct sockaddr_in){.sin_family = AF_INET,
-						  .sin_port = htons((uint16_t)port)};
+	socket_state->peer =
+	    (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, link->peer, &socket_state->peer.sin_addr);
 	snprintf(socket_state->interface, sizeof(socket_state->interface), "%s", link->interface);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -94,8 +95,9 @@ static int hn_links_send_packet(struct hn_links *links, enum hn_link link, const
 		links->oversize++;
 		return -1;
 	}
-	ssize_t sent = sendto(socket_state->fd, packet, (size_t)length, MSG_DONTWAIT,
-			      (const struct sockaddr *)&socket_state->peer, sizeof(socket_state->peer));
+	ssize_t sent =
+	    sendto(socket_state->fd, packet, (size_t)length, MSG_DONTWAIT,
+		   (const struct sockaddr *)&socket_state->peer, sizeof(socket_state->peer));
 	if (sent != length) {
 		socket_state->send_errors++;
 		return -1;
@@ -121,8 +123,8 @@ static int hn_links_send_split(struct hn_links *links, enum hn_link link,
 			       const struct hn_data_message *data, uint32_t depth)
 {
 	uint8_t packet[HN_PACKET_MAX];
-	int length = hn_proto_encode_data(data, ++links->packet_seq, links->key, packet,
-					  sizeof(packet));
+	int length =
+	    hn_proto_encode_data(data, ++links->packet_seq, links->key, packet, sizeof(packet));
 	if (length >= 0 || data->kind != HN_DATA_SYNC_BATCH || data->entry_count < 2 || depth > 4)
 		return hn_links_send_packet(links, link, packet, length);
 	struct hn_data_message half = *data;

@@ -126,7 +126,8 @@ int hn_loop_run_once(struct hn_loop *loop, char *error, size_t error_size)
 	nfds_t count = 0;
 	for (size_t i = 0; i < HN_LOOP_WATCHES_MAX; i++)
 		if (loop->watches[i].fd >= 0)
-			fds[count++] = (struct pollfd){loop->watches[i].fd, loop->watches[i].events, 0};
+			fds[count++] =
+			    (struct pollfd){loop->watches[i].fd, loop->watches[i].events, 0};
 	uint64_t earliest = hn_loop_earliest_ms(loop), now_ms = hn_loop_now_ms();
 	struct timespec timeout = {0, 0}, *timeout_pointer = NULL;
 	if (earliest != HN_LOOP_NEVER) {

@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 #define HN_LOOP_WATCHES_MAX 64
-#define HN_LOOP_TIMERS_MAX 16
-#define HN_LOOP_NEVER UINT64_MAX
+#define HN_LOOP_TIMERS_MAX  16
+#define HN_LOOP_NEVER	    UINT64_MAX
 
 typedef void hn_loop_fd_fn(void *arg, int fd, short revents);
 typedef void hn_loop_timer_fn(void *arg, uint64_t now_ms);

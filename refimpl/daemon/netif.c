@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 #define NETIF_NETLINK_BUFFER_BYTES 16384
-#define NETIF_NETLINK_TIMEOUT_MS 1000
+#define NETIF_NETLINK_TIMEOUT_MS   1000
 #define NETIF_NETLINK_MESSAGES_MAX 256 /* bound of one drain or dump */
-#define NETIF_ARP_BYTES 28
-#define NETIF_ADDRESS_COPIES_MAX 8 /* same address with different prefixes */
+#define NETIF_ARP_BYTES		   28
+#define NETIF_ADDRESS_COPIES_MAX   8 /* same address with different prefixes */
 
 /* ARP payload for Ethernet + IPv4 (RFC 826). */
 struct netif_arp {
@@ -118,8 +118,8 @@ static int netif_netlink_open(uint32_t groups, int flags)
 static void netif_attribute_add(struct nlmsghdr *message, size_t capacity, uint16_t type,
 				const void *data, size_t length)
 {
-	struct rtattr *attribute = (struct rtattr *)((char *)message +
-						      NLMSG_ALIGN(message->nlmsg_len));
+	struct rtattr *attribute =
+	    (struct rtattr *)((char *)message + NLMSG_ALIGN(message->nlmsg_len));
 	size_t total = RTA_LENGTH(length);
 	if (NLMSG_ALIGN(message->nlmsg_len) + RTA_ALIGN(total) > capacity)
 		return; /* cannot happen with the fixed requests below */
@@ -222,8 +222,7 @@ int hn_netif_address_add(const char *ifname, const char *cidr, char *error, size
 	return netif_address_change(ifname, cidr, true, error, error_size);
 }
 
-int hn_netif_address_remove(const char *ifname, const char *cidr, char *error,
-			    size_t error_size)
+int hn_netif_address_remove(const char *ifname, const char *cidr, char *error, size_t error_size)
 {
 	return netif_address_change(ifname, cidr, false, error, error_size);
 }
@@ -265,8 +264,7 @@ static int netif_address_dump_find(int fd, int ifindex, struct in_addr address)
 	return found;
 }
 
-int hn_netif_address_present(const char *ifname, const char *cidr, char *error,
-			     size_t error_size)
+int hn_netif_address_present(const char *ifname, const char *cidr, char *error, size_t error_size)
 {
 	struct in_addr address;
 	int prefix_length = 0, ifindex = 0, result = -1;
@@ -275,8 +273,8 @@ int hn_netif_address_present(const char *ifname, const char *cidr, char *error,
 			 cidr);
 		return -1;
 	}
-	if (netif_link_info(ifname, &ifindex, NULL, error, error_size,
-			    "hn_netif_address_present") < 0)
+	if (netif_link_info(ifname, &ifindex, NULL, error, error_size, "hn_netif_address_present") <
+	    0)
 		return -1;
 	struct {
 		struct nlmsghdr header;
@@ -307,9 +305,8 @@ static int netif_arp_socket(int ifindex, bool receive, char *error, size_t error
 {
 	uint16_t protocol = receive ? htons(ETH_P_ARP) : 0;
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-	struct sockaddr_ll local = {.sll_family = AF_PACKET,
-				    .sll_protocol = protocol,
-				    .sll_ifindex = ifindex};
+	struct sockaddr_ll local = {
+	    .sll_family = AF_PACKET, .sll_protocol = protocol, .sll_ifindex = ifindex};
 	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		snprintf(error, error_size, "%s: packet socket: %s", caller, strerror(errno));
 		if (fd >= 0)
@@ -355,8 +352,7 @@ int hn_netif_garp_start(struct hn_netif_garp *garp, const char *ifname, const ch
 	if (netif_link_info(ifname, &garp->ifindex, garp->mac, error, error_size,
 			    "hn_netif_garp_start") < 0)
 		return -1;
-	garp->fd = netif_arp_socket(garp->ifindex, false, error, error_size,
-				     "hn_netif_garp_start");
+	garp->fd = netif_arp_socket(garp->ifindex, false, error, error_size, "hn_netif_garp_start");
 	if (garp->fd < 0)
 		return -1;
 	garp->remaining = count;
@@ -416,7 +412,8 @@ int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size
 	memset(&request, 0, sizeof(request));
 	snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) {
-		snprintf(error, error_size, "hn_netif_carrier_get: %s: %s", ifname, strerror(errno));
+		snprintf(error, error_size, "hn_netif_carrier_get: %s: %s", ifname,
+			 strerror(errno));
 		goto cleanup;
 	}
 	*carrier_up = (request.ifr_flags & IFF_UP) && (request.ifr_flags & IFF_RUNNING);
@@ -450,12 +447,13 @@ void hn_netif_monitor_close(struct hn_netif_monitor *monitor)
 	monitor->opened = false;
 }
 
-int hn_netif_monitor_watch(struct hn_netif_monitor *monitor, const char *ifname,
-			   bool *carrier_up, char *error, size_t error_size)
+int hn_netif_monitor_watch(struct hn_netif_monitor *monitor, const char *ifname, bool *carrier_up,
+			   char *error, size_t error_size)
 {
 	if (monitor->watch_count >= HN_NETIF_WATCH_MAX || strlen(ifname) >= IF_NAMESIZE) {
-		snprintf(error, error_size, "hn_netif_monitor_watch: %s: name too long or %d watched",
-			 ifname, HN_NETIF_WATCH_MAX);
+		snprintf(error, error_size,
+			 "hn_netif_monitor_watch: %s: name too long or %d watched", ifname,
+			 HN_NETIF_WATCH_MAX);
 		return -1;
 	}
 	char ignored[128];
@@ -511,7 +509,7 @@ static void netif_monitor_message(struct hn_netif_monitor *monitor, struct nlmsg
 			monitor->watched[i].ifindex = 0;
 		} else {
 			monitor->watched[i].ifindex =
-				message->nlmsg_type == RTM_NEWLINK ? info->ifi_index : 0;
+			    message->nlmsg_type == RTM_NEWLINK ? info->ifi_index : 0;
 		}
 		netif_monitor_update(monitor, i, carrier_up, changes, changes_max, count);
 	}
@@ -532,9 +530,8 @@ static void netif_monitor_resync(struct hn_netif_monitor *monitor,
 	}
 }
 
-int hn_netif_monitor_read(struct hn_netif_monitor *monitor,
-			  struct hn_netif_carrier_change *changes, size_t changes_max,
-			  char *error, size_t error_size)
+int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,
+			  size_t changes_max, char *error, size_t error_size)
 {
 	char buffer[NETIF_NETLINK_BUFFER_BYTES] __attribute__((aligned(4)));
 	size_t count = 0;
@@ -551,8 +548,8 @@ int hn_netif_monitor_read(struct hn_netif_monitor *monitor,
 				 strerror(errno));
 			return -1;
 		}
-		for (struct nlmsghdr *message = (struct nlmsghdr *)buffer; NLMSG_OK(message, length);
-		     message = NLMSG_NEXT(message, length))
+		for (struct nlmsghdr *message = (struct nlmsghdr *)buffer;
+		     NLMSG_OK(message, length); message = NLMSG_NEXT(message, length))
 			netif_monitor_message(monitor, message, changes, changes_max, &count);
 	}
 	return (int)count;
@@ -560,9 +557,9 @@ int hn_netif_monitor_read(struct hn_netif_monitor *monitor,
 
 /* ----------------------------------------------------------------- ARP probe */
 
-int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifname,
-			     const char *ip, uint32_t timeout_ms, uint32_t interval_ms,
-			     uint64_t now_ms, char *error, size_t error_size)
+int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifname, const char *ip,
+			     uint32_t timeout_ms, uint32_t interval_ms, uint64_t now_ms,
+			     char *error, size_t error_size)
 {
 	int prefix_length = 0;
 	memset(probe, 0, sizeof(*probe));
@@ -570,14 +567,15 @@ int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifnam
 	probe->done = true; /* until started: a failed start has found nobody */
 	probe->opened = true;
 	if (netif_cidr_parse(ip, &probe->target, &prefix_length) < 0) {
-		snprintf(error, error_size, "hn_netif_arp_probe_start: %s: not an IPv4 address", ip);
+		snprintf(error, error_size, "hn_netif_arp_probe_start: %s: not an IPv4 address",
+			 ip);
 		return -1;
 	}
 	if (netif_link_info(ifname, &probe->ifindex, probe->mac, error, error_size,
 			    "hn_netif_arp_probe_start") < 0)
 		return -1;
-	probe->fd = netif_arp_socket(probe->ifindex, true, error, error_size,
-				      "hn_netif_arp_probe_start");
+	probe->fd =
+	    netif_arp_socket(probe->ifindex, true, error, error_size, "hn_netif_arp_probe_start");
 	if (probe->fd < 0)
 		return -1;
 	probe->done = false;
@@ -604,8 +602,7 @@ static bool netif_arp_probe_match(const struct hn_netif_arp_probe *probe,
 	       memcmp(arp->sender_mac, probe->mac, 6) != 0;
 }
 
-int hn_netif_arp_probe_on_readable(struct hn_netif_arp_probe *probe, char *error,
-				   size_t error_size)
+int hn_netif_arp_probe_on_readable(struct hn_netif_arp_probe *probe, char *error, size_t error_size)
 {
 	(void)error;
 	(void)error_size;
@@ -637,8 +634,8 @@ uint64_t hn_netif_arp_probe_next_deadline_ms(const struct hn_netif_arp_probe *pr
 	return probe->next_send_ms < probe->deadline_ms ? probe->next_send_ms : probe->deadline_ms;
 }
 
-int hn_netif_arp_probe_on_deadline(struct hn_netif_arp_probe *probe, uint64_t now_ms,
-				   char *error, size_t error_size)
+int hn_netif_arp_probe_on_deadline(struct hn_netif_arp_probe *probe, uint64_t now_ms, char *error,
+				   size_t error_size)
 {
 	if (!probe->opened || probe->fd < 0 || probe->done)
 		return 0;

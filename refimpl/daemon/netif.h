@@ -29,18 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HN_NETIF_WATCH_MAX 8     /* interfaces one monitor follows */
-#define HN_NETIF_CHANGES_MAX 16  /* carrier changes returned by one read */
+#define HN_NETIF_WATCH_MAX   8	/* interfaces one monitor follows */
+#define HN_NETIF_CHANGES_MAX 16 /* carrier changes returned by one read */
 
 /* ------------------------------------------------------------ addresses */
 
 /* cidr is "192.0.2.10/24" (no prefix means /32). */
 int hn_netif_address_add(const char *ifname, const char *cidr, char *error, size_t error_size);
-int hn_netif_address_remove(const char *ifname, const char *cidr, char *error,
-			    size_t error_size);
+int hn_netif_address_remove(const char *ifname, const char *cidr, char *error, size_t error_size);
 /* 1 if the interface holds the address (prefix ignored), 0 if not, -1 on error. */
-int hn_netif_address_present(const char *ifname, const char *cidr, char *error,
-			     size_t error_size);
+int hn_netif_address_present(const char *ifname, const char *cidr, char *error, size_t error_size);
 
 /* ----------------------------------------------------------- gratuitous ARP */
 
@@ -88,15 +86,14 @@ int hn_netif_monitor_open(struct hn_netif_monitor *monitor, char *error, size_t 
 void hn_netif_monitor_close(struct hn_netif_monitor *monitor);
 /* Follow ifname (which need not exist yet: a missing interface is down).
  * Stores its present carrier in *carrier_up. */
-int hn_netif_monitor_watch(struct hn_netif_monitor *monitor, const char *ifname,
-			   bool *carrier_up, char *error, size_t error_size);
+int hn_netif_monitor_watch(struct hn_netif_monitor *monitor, const char *ifname, bool *carrier_up,
+			   char *error, size_t error_size);
 int hn_netif_monitor_fd(const struct hn_netif_monitor *monitor);
 /* Drain the netlink socket; store the carrier changes of watched interfaces
  * (only real changes, in order). Returns their count, -1 on error. If the
  * kernel dropped messages (ENOBUFS) every watched carrier is re-read. */
-int hn_netif_monitor_read(struct hn_netif_monitor *monitor,
-			  struct hn_netif_carrier_change *changes, size_t changes_max,
-			  char *error, size_t error_size);
+int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,
+			  size_t changes_max, char *error, size_t error_size);
 /* One-shot read of a carrier (through SIOCGIFFLAGS). */
 int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size);
 
@@ -112,15 +109,15 @@ struct hn_netif_arp_probe {
 	uint64_t next_send_ms;
 	uint64_t deadline_ms;
 	bool done;
-	bool answered;        /* someone else answered (valid once done) */
+	bool answered; /* someone else answered (valid once done) */
 	uint8_t answer_mac[6];
 };
 
 /* Sends a who-has for ip now and every interval_ms until timeout_ms (e.g.
  * 300, 100). ifname must be up. */
-int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifname,
-			     const char *ip, uint32_t timeout_ms, uint32_t interval_ms,
-			     uint64_t now_ms, char *error, size_t error_size);
+int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifname, const char *ip,
+			     uint32_t timeout_ms, uint32_t interval_ms, uint64_t now_ms,
+			     char *error, size_t error_size);
 int hn_netif_arp_probe_fd(const struct hn_netif_arp_probe *probe);
 /* Reads pending ARP frames; sets done+answered on a reply from another MAC.
  * A probe that is done has closed its socket (fd -1): stop polling it. */
@@ -129,8 +126,8 @@ int hn_netif_arp_probe_on_readable(struct hn_netif_arp_probe *probe, char *error
 uint64_t hn_netif_arp_probe_next_deadline_ms(const struct hn_netif_arp_probe *probe);
 /* Resends when due; sets done (answered false) and closes the socket when
  * the timeout passed. */
-int hn_netif_arp_probe_on_deadline(struct hn_netif_arp_probe *probe, uint64_t now_ms,
-				   char *error, size_t error_size);
+int hn_netif_arp_probe_on_deadline(struct hn_netif_arp_probe *probe, uint64_t now_ms, char *error,
+				   size_t error_size);
 void hn_netif_arp_probe_close(struct hn_netif_arp_probe *probe);
 
 #endif

@@ -53,7 +53,8 @@ int hn_pairing_secret_parse(const char *hex, uint8_t secret[HN_PAIRING_SECRET_BY
 {
 	size_t length = 0;
 	if (strlen(hex) != 2 * HN_PAIRING_SECRET_BYTES ||
-	    sodium_hex2bin(secret, HN_PAIRING_SECRET_BYTES, hex, strlen(hex), NULL, &length, NULL) != 0 ||
+	    sodium_hex2bin(secret, HN_PAIRING_SECRET_BYTES, hex, strlen(hex), NULL, &length,
+			   NULL) != 0 ||
 	    length != HN_PAIRING_SECRET_BYTES)
 		return -1;
 	return 0;
@@ -84,15 +85,15 @@ int hn_pairing_open(const uint8_t secret[HN_PAIRING_SECRET_BYTES], const uint8_t
 	size_t overhead = 4 + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
 	if (length < overhead || length - overhead >= text_size)
 		return -1;
-	size_t declared = (size_t)wire[0] | (size_t)wire[1] << 8 | (size_t)wire[2] << 16 |
-			  (size_t)wire[3] << 24;
+	size_t declared =
+	    (size_t)wire[0] | (size_t)wire[1] << 8 | (size_t)wire[2] << 16 | (size_t)wire[3] << 24;
 	if (declared != length - 4)
 		return -1;
 	uint8_t key[crypto_secretbox_KEYBYTES];
 	hn_pairing_derive(secret, key);
-	int result = crypto_secretbox_open_easy((uint8_t *)text,
-						wire + 4 + crypto_secretbox_NONCEBYTES,
-						length - 4 - crypto_secretbox_NONCEBYTES, wire + 4, key);
+	int result =
+	    crypto_secretbox_open_easy((uint8_t *)text, wire + 4 + crypto_secretbox_NONCEBYTES,
+				       length - 4 - crypto_secretbox_NONCEBYTES, wire + 4, key);
 	sodium_memzero(key, sizeof(key));
 	if (result != 0)
 		return -1;
@@ -167,7 +168,8 @@ int hn_pairing_answer(const struct hn_identity *self, uint32_t protocol,
 					  sizeof(reason));
 	if (verdict != HN_COMPAT_REFUSED && joiner->node_id == self->node_id) {
 		verdict = HN_COMPAT_REFUSED;
-		snprintf(reason, sizeof(reason), "node_id %u is already this node's", joiner->node_id);
+		snprintf(reason, sizeof(reason), "node_id %u is already this node's",
+			 joiner->node_id);
 	}
 	if (verdict == HN_COMPAT_REFUSED) {
 		snprintf(answer, answer_size, "refused reason=%s", reason);
@@ -216,7 +218,7 @@ int hn_pairing_key_read(const char *path, uint8_t key[HN_KEY_BYTES], char *error
 }
 
 int hn_pairing_key_write(const char *path, const uint8_t key[HN_KEY_BYTES], char *error,
-			size_t error_size)
+			 size_t error_size)
 {
 	char hex[2 * HN_KEY_BYTES + 1], temporary[512];
 	sodium_bin2hex(hex, sizeof(hex), key, HN_KEY_BYTES);
@@ -305,11 +307,13 @@ int hn_pairing_fetch(const char *peer, uint32_t port, const uint8_t secret[HN_PA
 		return -1;
 	int result = -1;
 	if (send(fd, wire, (size_t)length, MSG_NOSIGNAL) != length) {
-		snprintf(error, error_size, "hn_pairing_fetch: send to %s: %s", peer, strerror(errno));
+		snprintf(error, error_size, "hn_pairing_fetch: send to %s: %s", peer,
+			 strerror(errno));
 		goto cleanup;
 	}
 	ssize_t received = hn_pairing_receive(fd, wire, sizeof(wire));
-	if (received < 0 || hn_pairing_open(secret, wire, (size_t)received, answer, answer_size) != 0) {
+	if (received < 0 ||
+	    hn_pairing_open(secret, wire, (size_t)received, answer, answer_size) != 0) {
 		snprintf(error, error_size,
 			 "hn_pairing_fetch: no valid answer from %s (wrong or used secret?)", peer);
 		goto cleanup;

@@ -28,12 +28,12 @@
 #include "hn_core.h"
 
 #define HN_PAIRING_SECRET_BYTES 16
-#define HN_PAIRING_SECRET_HEX (2 * HN_PAIRING_SECRET_BYTES + 1)
-#define HN_PAIRING_VALID_MS 600000u
-#define HN_PAIRING_FAILURES_MAX 5   /* bad attempts before the secret is dropped */
-#define HN_PAIRING_TEXT_MAX 1024
-#define HN_PAIRING_WIRE_MAX (4 + 24 + 16 + HN_PAIRING_TEXT_MAX)
-#define HN_PAIRING_TIMEOUT_MS 3000
+#define HN_PAIRING_SECRET_HEX	(2 * HN_PAIRING_SECRET_BYTES + 1)
+#define HN_PAIRING_VALID_MS	600000u
+#define HN_PAIRING_FAILURES_MAX 5 /* bad attempts before the secret is dropped */
+#define HN_PAIRING_TEXT_MAX	1024
+#define HN_PAIRING_WIRE_MAX	(4 + 24 + 16 + HN_PAIRING_TEXT_MAX)
+#define HN_PAIRING_TIMEOUT_MS	3000
 
 struct hn_pairing_secret {
 	bool valid;

@@ -24,14 +24,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PERSIST_LOG "store.log"
-#define PERSIST_LOG_TMP "store.log.tmp"
-#define PERSIST_GENERATION "generation"
-#define PERSIST_GENERATION_TMP "generation.tmp"
-#define PERSIST_MAGIC 0x31524e48u /* "HNR1" read as little-endian */
-#define PERSIST_HEADER_BYTES 20
-#define PERSIST_RECORD_MAX (PERSIST_HEADER_BYTES + HN_KEY_MAX + HN_VALUE_MAX)
-#define PERSIST_LOG_BYTES_MAX (256u * 1024 * 1024) /* refuse to load a larger log */
+#define PERSIST_LOG		     "store.log"
+#define PERSIST_LOG_TMP		     "store.log.tmp"
+#define PERSIST_GENERATION	     "generation"
+#define PERSIST_GENERATION_TMP	     "generation.tmp"
+#define PERSIST_MAGIC		     0x31524e48u /* "HNR1" read as little-endian */
+#define PERSIST_HEADER_BYTES	     20
+#define PERSIST_RECORD_MAX	     (PERSIST_HEADER_BYTES + HN_KEY_MAX + HN_VALUE_MAX)
+#define PERSIST_LOG_BYTES_MAX	     (256u * 1024 * 1024) /* refuse to load a larger log */
 #define PERSIST_GENERATION_BYTES_MAX 256
 
 /* --------------------------------------------------------------- encoding */
@@ -175,8 +175,8 @@ static int persist_log_open(struct hn_persist *persist, char *error, size_t erro
 {
 	if (persist->log_fd >= 0)
 		close(persist->log_fd);
-	persist->log_fd = openat(persist->dir_fd, PERSIST_LOG,
-				 O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	persist->log_fd =
+	    openat(persist->dir_fd, PERSIST_LOG, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (persist->log_fd < 0) {
 		snprintf(error, error_size, "persist: open %s/%s: %s", persist->dir, PERSIST_LOG,
 			 strerror(errno));
@@ -200,7 +200,8 @@ static int persist_log_load(struct hn_persist *persist, char *error, size_t erro
 	size_t size = (size_t)st.st_size;
 	data = malloc(size > 0 ? size : 1);
 	if (data == NULL || pread(persist->log_fd, data, size, 0) != (ssize_t)size) {
-		snprintf(error, error_size, "persist: read %s/%s failed", persist->dir, PERSIST_LOG);
+		snprintf(error, error_size, "persist: read %s/%s failed", persist->dir,
+			 PERSIST_LOG);
 		goto cleanup;
 	}
 	size_t offset = 0;
@@ -214,8 +215,8 @@ static int persist_log_load(struct hn_persist *persist, char *error, size_t erro
 	}
 	persist->log_bytes = offset;
 	persist->torn_bytes = size - offset;
-	if (offset < size && (ftruncate(persist->log_fd, (off_t)offset) < 0 ||
-			      fdatasync(persist->log_fd) < 0)) {
+	if (offset < size &&
+	    (ftruncate(persist->log_fd, (off_t)offset) < 0 || fdatasync(persist->log_fd) < 0)) {
 		snprintf(error, error_size, "persist: truncate torn tail of %s/%s: %s",
 			 persist->dir, PERSIST_LOG, strerror(errno));
 		goto cleanup;
@@ -237,7 +238,7 @@ int hn_persist_open(struct hn_persist *persist, const char *dir, uint32_t compac
 	persist->log_fd = -1;
 	persist->opened = true;
 	persist->compact_records_max =
-		compact_records_max > 0 ? compact_records_max : HN_PERSIST_COMPACT_DEFAULT;
+	    compact_records_max > 0 ? compact_records_max : HN_PERSIST_COMPACT_DEFAULT;
 	if (strlen(dir) >= sizeof(persist->dir)) {
 		snprintf(error, error_size, "hn_persist_open: directory name too long: %s", dir);
 		goto cleanup;
@@ -308,7 +309,8 @@ int hn_persist_append(struct hn_persist *persist, const struct hn_entry *entry, 
 		return -1;
 	}
 	if (!persist_entry_valid(entry)) {
-		snprintf(error, error_size, "hn_persist_append: invalid entry (key or value length)");
+		snprintf(error, error_size,
+			 "hn_persist_append: invalid entry (key or value length)");
 		return -1;
 	}
 	if (persist_find(persist, entry->key) == NULL &&
@@ -401,12 +403,14 @@ int hn_persist_generation_read(struct hn_persist *persist, struct hn_generation 
 	ssize_t length = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	text[length > 0 ? length : 0] = '\0';
-	if (sscanf(text, "{\"id\":%" SCNu64 ",\"parent\":%" SCNu64 ",\"fork_seq\":%" SCNu64
-			 ",\"outdated\":%5[a-z]}",
+	if (sscanf(text,
+		   "{\"id\":%" SCNu64 ",\"parent\":%" SCNu64 ",\"fork_seq\":%" SCNu64
+		   ",\"outdated\":%5[a-z]}",
 		   &generation->id, &generation->parent, &generation->fork_seq, flag) != 4 ||
 	    (strcmp(flag, "true") != 0 && strcmp(flag, "false") != 0)) {
-		snprintf(error, error_size, "hn_persist_generation_read: %s/%s: not a generation: %.60s",
-			 persist->dir, PERSIST_GENERATION, text);
+		snprintf(error, error_size,
+			 "hn_persist_generation_read: %s/%s: not a generation: %.60s", persist->dir,
+			 PERSIST_GENERATION, text);
 		memset(generation, 0, sizeof(*generation));
 		return -1;
 	}
@@ -414,9 +418,8 @@ int hn_persist_generation_read(struct hn_persist *persist, struct hn_generation 
 	return 1;
 }
 
-int hn_persist_generation_write(struct hn_persist *persist,
-				const struct hn_generation *generation, bool outdated,
-				char *error, size_t error_size)
+int hn_persist_generation_write(struct hn_persist *persist, const struct hn_generation *generation,
+				bool outdated, char *error, size_t error_size)
 {
 	char text[PERSIST_GENERATION_BYTES_MAX];
 	int length = snprintf(text, sizeof(text),

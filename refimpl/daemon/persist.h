@@ -31,7 +31,7 @@
 
 #include "hn_core.h"
 
-#define HN_PERSIST_PATH_MAX 512
+#define HN_PERSIST_PATH_MAX	   512
 #define HN_PERSIST_COMPACT_DEFAULT 4096 /* records in the log before compaction */
 
 struct hn_persist {
@@ -42,9 +42,9 @@ struct hn_persist {
 	uint32_t compact_records_max;
 	uint64_t log_records; /* records in store.log, including overwritten ones */
 	uint64_t log_bytes;
-	uint64_t torn_bytes;  /* bytes cut off the log's tail at open (0 = clean) */
-	uint64_t last_seq;    /* highest seq seen */
-	bool failed;          /* a failed append could not be undone: appends refused */
+	uint64_t torn_bytes; /* bytes cut off the log's tail at open (0 = clean) */
+	uint64_t last_seq;   /* highest seq seen */
+	bool failed;	     /* a failed append could not be undone: appends refused */
 	size_t entry_count;
 	struct hn_entry *entries; /* HN_STORE_ENTRIES_MAX, latest per key, log order */
 };
@@ -74,8 +74,7 @@ int hn_persist_reset(struct hn_persist *persist, char *error, size_t error_size)
  * (fresh node: outputs zeroed), -1 on a read or parse error. */
 int hn_persist_generation_read(struct hn_persist *persist, struct hn_generation *generation,
 			       bool *outdated, char *error, size_t error_size);
-int hn_persist_generation_write(struct hn_persist *persist,
-				const struct hn_generation *generation, bool outdated,
-				char *error, size_t error_size);
+int hn_persist_generation_write(struct hn_persist *persist, const struct hn_generation *generation,
+				bool outdated, char *error, size_t error_size);
 
 #endif

@@ -130,11 +130,12 @@ void hn_runner_close(struct hn_runner *runner)
 	runner->next_id = 0;
 }
 
-static int runner_validate(const char *command, const char *stdin_text,
-			   const char *const *env, char *error, size_t error_size)
+static int runner_validate(const char *command, const char *stdin_text, const char *const *env,
+			   char *error, size_t error_size)
 {
 	if (command == NULL || command[0] == '\0' || strlen(command) >= HN_RUNNER_COMMAND_MAX) {
-		snprintf(error, error_size, "hn_runner_start: command empty or longer than %d bytes",
+		snprintf(error, error_size,
+			 "hn_runner_start: command empty or longer than %d bytes",
 			 HN_RUNNER_COMMAND_MAX - 1);
 		return -1;
 	}
@@ -186,7 +187,8 @@ int hn_runner_start(struct hn_runner *runner, const char *command, const char *s
 	child->deadline_ms = timeout_ms > 0 ? now_ms + timeout_ms : UINT64_MAX;
 	child->pidfd = runner_pidfd_open(pid);
 	struct epoll_event event = {.events = EPOLLIN, .data.u64 = child->id};
-	if (child->pidfd < 0 || epoll_ctl(runner->epoll_fd, EPOLL_CTL_ADD, child->pidfd, &event) < 0) {
+	if (child->pidfd < 0 ||
+	    epoll_ctl(runner->epoll_fd, EPOLL_CTL_ADD, child->pidfd, &event) < 0) {
 		snprintf(error, error_size, "hn_runner_start: pidfd of %d: %s", (int)pid,
 			 strerror(errno));
 		kill(-pid, SIGKILL);
@@ -216,8 +218,7 @@ static void runner_drain_epoll(struct hn_runner *runner)
 	epoll_wait(runner->epoll_fd, events, HN_RUNNER_CHILDREN_MAX, 0);
 }
 
-int hn_runner_reap(struct hn_runner *runner, struct hn_runner_result *results,
-		   size_t results_max)
+int hn_runner_reap(struct hn_runner *runner, struct hn_runner_result *results, size_t results_max)
 {
 	size_t count = 0;
 	runner_drain_epoll(runner);

@@ -28,15 +28,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define HN_RUNNER_CHILDREN_MAX 8  /* children running at once */
-#define HN_RUNNER_STDIN_MAX 4096  /* bytes of stdin text (PIPE_BUF) */
-#define HN_RUNNER_ENV_MAX 8       /* extra NAME=VALUE variables per child */
-#define HN_RUNNER_COMMAND_MAX 1024
+#define HN_RUNNER_CHILDREN_MAX 8    /* children running at once */
+#define HN_RUNNER_STDIN_MAX    4096 /* bytes of stdin text (PIPE_BUF) */
+#define HN_RUNNER_ENV_MAX      8    /* extra NAME=VALUE variables per child */
+#define HN_RUNNER_COMMAND_MAX  1024
 
 struct hn_runner_child {
 	bool used;
-	bool killed;      /* timed out and sent SIGKILL */
-	pid_t pid;        /* also the process group id */
+	bool killed; /* timed out and sent SIGKILL */
+	pid_t pid;   /* also the process group id */
 	int pidfd;
 	uint64_t id;
 	uint64_t deadline_ms;
@@ -73,8 +73,7 @@ int hn_runner_start(struct hn_runner *runner, const char *command, const char *s
 int hn_runner_fd(const struct hn_runner *runner);
 /* Collect finished children (non-blocking). Returns how many results were
  * stored (0..results_max); call again while it returns results_max. */
-int hn_runner_reap(struct hn_runner *runner, struct hn_runner_result *results,
-		   size_t results_max);
+int hn_runner_reap(struct hn_runner *runner, struct hn_runner_result *results, size_t results_max);
 /* Earliest timeout of a running child, UINT64_MAX if none. */
 uint64_t hn_runner_next_deadline_ms(const struct hn_runner *runner);
 /* SIGKILL the process group of every child whose timeout has passed. */

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HN_FIXTURE_LOCAL_EVENTS_MAX 16
+#define HN_FIXTURE_LOCAL_EVENTS_MAX    16
 #define HN_FIXTURE_SAME_TIME_STEPS_MAX 20000
-#define HN_FIXTURE_DEFAULT_DELAY_MS 1
+#define HN_FIXTURE_DEFAULT_DELAY_MS    1
 
 struct hn_fixture_packet {
 	uint64_t deliver_at_ms;
@@ -112,8 +112,9 @@ static void hn_fixture_fail(struct hn_fixture *fixture, const char *format, ...)
 	va_start(arguments, format);
 	vsnprintf(text, sizeof(text), format, arguments);
 	va_end(arguments);
-	snprintf(fixture->failure, sizeof(fixture->failure), "at %" PRIu64 " ms (seed %" PRIu64
-		 "): %s", fixture->now_ms, fixture->options.seed, text);
+	snprintf(fixture->failure, sizeof(fixture->failure),
+		 "at %" PRIu64 " ms (seed %" PRIu64 "): %s", fixture->now_ms, fixture->options.seed,
+		 text);
 }
 
 /* xorshift64*: reproducible from the seed on every platform. */
@@ -234,7 +235,7 @@ static void hn_fixture_queue_remove(struct hn_fixture *fixture, uint32_t index)
 /* ------------------------------------------------- actions, invariants */
 
 static struct hn_fixture_write *hn_fixture_write_find(struct hn_fixture *fixture,
-						       uint64_t request_id)
+						      uint64_t request_id)
 {
 	for (uint32_t i = fixture->write_count; i > 0; i--) {
 		if (fixture->writes[i - 1].request_id == request_id)
@@ -274,7 +275,8 @@ static void hn_fixture_on_split_brain(struct hn_fixture *fixture, uint32_t node,
 		}
 	}
 	if (excused > lost_writes)
-		hn_fixture_fail(fixture, "%s reported %" PRIu64 " lost writes but %" PRIu64
+		hn_fixture_fail(fixture,
+				"%s reported %" PRIu64 " lost writes but %" PRIu64
 				" acknowledged writes of its generation are gone",
 				hn_fixture_name(fixture, node), lost_writes, excused);
 }
@@ -389,7 +391,8 @@ static int hn_fixture_step(struct hn_fixture *fixture, uint32_t node, const stru
 	if (hn_node_step(fixture->nodes[node], event, fixture->now_ms, &fixture->actions) != 0)
 		hn_fixture_fail(fixture, "%s rejected a %d event as malformed: %s",
 				hn_fixture_name(fixture, node), event->kind,
-				fixture->actions.count > 0 ? fixture->actions.items[0].u.log.reason : "");
+				fixture->actions.count > 0 ? fixture->actions.items[0].u.log.reason
+							   : "");
 	for (size_t i = 0; i < fixture->actions.count; i++)
 		hn_fixture_process_action(fixture, node, &fixture->actions.items[i], &before);
 	hn_fixture_check_invariants(fixture, node, &before);
@@ -442,9 +445,9 @@ static int hn_fixture_deliver(struct hn_fixture *fixture, uint32_t index)
 	struct hn_fixture_packet *packet = &fixture->queue[index];
 	uint32_t to = packet->to;
 	struct hn_event event = {.link = packet->link};
-	int kind = hn_proto_decode(packet->bytes, packet->length, fixture->key,
-				   &fixture->windows[to], &fixture->counters[to],
-				   &event.u.heartbeat, &event.u.data);
+	int kind =
+	    hn_proto_decode(packet->bytes, packet->length, fixture->key, &fixture->windows[to],
+			    &fixture->counters[to], &event.u.heartbeat, &event.u.data);
 	hn_fixture_queue_remove(fixture, index);
 	if (kind < 0)
 		return 0; /* replayed after a restart of the sender, say: dropped and counted */
@@ -563,7 +566,8 @@ static int hn_fixture_restore(struct hn_fixture *fixture, uint32_t node)
 {
 	char error[HN_REASON_MAX];
 	struct hn_fixture_disk *disk = &fixture->disks[node];
-	if (hn_node_init(fixture->nodes[node], &fixture->configs[node], error, sizeof(error)) != 0) {
+	if (hn_node_init(fixture->nodes[node], &fixture->configs[node], error, sizeof(error)) !=
+	    0) {
 		hn_fixture_fail(fixture, "%s", error);
 		return -1;
 	}
@@ -655,8 +659,7 @@ void hn_fixture_set_cluster_ip_visible(struct hn_fixture *fixture, uint32_t node
 	fixture->cluster_ip_visible[node] = visible;
 }
 
-int hn_fixture_set_health(struct hn_fixture *fixture, uint32_t node,
-			  const struct hn_health *health)
+int hn_fixture_set_health(struct hn_fixture *fixture, uint32_t node, const struct hn_health *health)
 {
 	fixture->health[node] = *health;
 	return hn_fixture_run_local(fixture);
@@ -682,7 +685,8 @@ int hn_fixture_admin(struct hn_fixture *fixture, uint32_t node, enum hn_admin_co
 	event.u.admin.command = command;
 	event.u.admin.request_id = ++fixture->next_request_id;
 	snprintf(event.u.admin.key, sizeof(event.u.admin.key), "%s", key != NULL ? key : "");
-	snprintf(event.u.admin.value, sizeof(event.u.admin.value), "%s", value != NULL ? value : "");
+	snprintf(event.u.admin.value, sizeof(event.u.admin.value), "%s",
+		 value != NULL ? value : "");
 	fixture->admin_request_id = event.u.admin.request_id;
 	fixture->admin_answered = false;
 	fixture->admin_text[0] = '\0';
@@ -695,8 +699,8 @@ int hn_fixture_admin(struct hn_fixture *fixture, uint32_t node, enum hn_admin_co
 	return fixture->admin_ok ? 1 : 0;
 }
 
-int hn_fixture_write(struct hn_fixture *fixture, uint32_t node, const char *key,
-		     const char *value, uint64_t *request_id)
+int hn_fixture_write(struct hn_fixture *fixture, uint32_t node, const char *key, const char *value,
+		     uint64_t *request_id)
 {
 	if (fixture->write_count == HN_FIXTURE_WRITES_MAX) {
 		hn_fixture_fail(fixture, "hn_fixture_write: more than %d writes",
@@ -837,9 +841,11 @@ int hn_fixture_check_writes(struct hn_fixture *fixture)
 			continue;
 		const struct hn_entry *entry = hn_node_get(fixture->nodes[active], write->key);
 		if (entry == NULL || strcmp(entry->value, write->value) != 0) {
-			hn_fixture_fail(fixture, "acknowledged write %s=%s (seq %" PRIu64 " on %s) "
-					"missing on the active %s", write->key, write->value,
-					write->seq, hn_fixture_name(fixture, write->node),
+			hn_fixture_fail(fixture,
+					"acknowledged write %s=%s (seq %" PRIu64 " on %s) "
+					"missing on the active %s",
+					write->key, write->value, write->seq,
+					hn_fixture_name(fixture, write->node),
 					hn_fixture_name(fixture, (uint32_t)active));
 			return -1;
 		}

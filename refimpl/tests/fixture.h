@@ -37,18 +37,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HN_FIXTURE_NODES 2
-#define HN_FIXTURE_QUEUE_MAX 2048   /* packets in flight */
-#define HN_FIXTURE_WRITES_MAX 8192  /* acknowledged client writes tracked */
-#define HN_FIXTURE_LOGS_MAX 1024    /* cluster log records kept (oldest dropped) */
+#define HN_FIXTURE_NODES       2
+#define HN_FIXTURE_QUEUE_MAX   2048 /* packets in flight */
+#define HN_FIXTURE_WRITES_MAX  8192 /* acknowledged client writes tracked */
+#define HN_FIXTURE_LOGS_MAX    1024 /* cluster log records kept (oldest dropped) */
 #define HN_FIXTURE_FAILURE_MAX 512
 
 struct hn_fixture_options {
 	enum hn_tiebreaker tiebreaker;
-	uint64_t seed;             /* random drop; 0 is allowed */
-	struct hn_timers timers;   /* all zero = hn_config_defaults() */
+	uint64_t seed;				       /* random drop; 0 is allowed */
+	struct hn_timers timers;		       /* all zero = hn_config_defaults() */
 	struct hn_identity identity[HN_FIXTURE_NODES]; /* node_id 0 = defaults node1/node2 */
-	FILE *trace;               /* every step and action, or NULL */
+	FILE *trace;				       /* every step and action, or NULL */
 };
 
 /* One cluster log record as the node emitted it, with time and node. */
@@ -100,8 +100,8 @@ int hn_fixture_run_for(struct hn_fixture *fixture, uint64_t duration_ms);
  * node (the answer may come later: see hn_fixture_write_answered). */
 int hn_fixture_admin(struct hn_fixture *fixture, uint32_t node, enum hn_admin_command command,
 		     const char *key, const char *value, char *reply, size_t reply_size);
-int hn_fixture_write(struct hn_fixture *fixture, uint32_t node, const char *key,
-		     const char *value, uint64_t *request_id);
+int hn_fixture_write(struct hn_fixture *fixture, uint32_t node, const char *key, const char *value,
+		     uint64_t *request_id);
 /* 1 acknowledged ok, 0 answered with an error, -1 not answered yet. */
 int hn_fixture_write_answered(const struct hn_fixture *fixture, uint64_t request_id);
 /* Index of the node that serves clients (lowest if two), or -1. */

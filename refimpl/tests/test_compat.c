@@ -18,34 +18,34 @@ struct hn_compat_case {
 };
 
 static const struct hn_compat_case hn_compat_cases[] = {
-	{"rack1", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
-	{"rack4", "rack4", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
-	{"rack1", "rack4", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "models rack1 and rack4 cannot form a cluster"},
-	{"rack4", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "models rack4 and rack1 cannot form a cluster"},
-	{"rack1", "virt1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
-	{"rack4", "virt1", 8, 16384, 1000, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
-	{"rack1", "virt1", 2, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "virt1 has 2 CPUs, fewer than the rack1's 4"},
-	{"rack4", "virt1", 3, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "virt1 has 3 CPUs, fewer than the rack4's 4"},
-	{"rack1", "virt1", 4, 4096, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "virt1 has 4096 MB memory, less than the rack1's 8192 MB"},
-	{"rack1", "virt1", 4, 8192, 100, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
-	 "virt1 has 100 GB disk, less than the rack1's 500 GB"},
-	{"virt1", "virt1", 1, 1024, 10, "1.0.0", "1.0.0", 1, HN_COMPAT_WARN,
-	 "virt1+virt1 is not supported in production"},
-	{"rack1", "rack1", 4, 8192, 500, "1.3.0", "1.3.7", 1, HN_COMPAT_OK, ""},
-	{"rack1", "rack1", 4, 8192, 500, "1.3.0", "1.4.2", 1, HN_COMPAT_REFUSED,
-	 "firmware 1.3.0 and 1.4.2 differ in major.minor"},
-	{"rack1", "rack1", 4, 8192, 500, "2.3.0", "1.3.0", 1, HN_COMPAT_REFUSED,
-	 "firmware 2.3.0 and 1.3.0 differ in major.minor"},
-	{"rack1", "rack4", 4, 8192, 500, "1.3.0", "1.4.0", 1, HN_COMPAT_REFUSED,
-	 "firmware 1.3.0 and 1.4.0 differ in major.minor"},
-	{"rack1", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 2, HN_COMPAT_REFUSED,
-	 "protocol versions 1 and 2 differ"},
-	{NULL, NULL, 0, 0, 0, NULL, NULL, 0, HN_COMPAT_OK, NULL},
+    {"rack1", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
+    {"rack4", "rack4", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
+    {"rack1", "rack4", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "models rack1 and rack4 cannot form a cluster"},
+    {"rack4", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "models rack4 and rack1 cannot form a cluster"},
+    {"rack1", "virt1", 4, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
+    {"rack4", "virt1", 8, 16384, 1000, "1.0.0", "1.0.0", 1, HN_COMPAT_OK, ""},
+    {"rack1", "virt1", 2, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "virt1 has 2 CPUs, fewer than the rack1's 4"},
+    {"rack4", "virt1", 3, 8192, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "virt1 has 3 CPUs, fewer than the rack4's 4"},
+    {"rack1", "virt1", 4, 4096, 500, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "virt1 has 4096 MB memory, less than the rack1's 8192 MB"},
+    {"rack1", "virt1", 4, 8192, 100, "1.0.0", "1.0.0", 1, HN_COMPAT_REFUSED,
+     "virt1 has 100 GB disk, less than the rack1's 500 GB"},
+    {"virt1", "virt1", 1, 1024, 10, "1.0.0", "1.0.0", 1, HN_COMPAT_WARN,
+     "virt1+virt1 is not supported in production"},
+    {"rack1", "rack1", 4, 8192, 500, "1.3.0", "1.3.7", 1, HN_COMPAT_OK, ""},
+    {"rack1", "rack1", 4, 8192, 500, "1.3.0", "1.4.2", 1, HN_COMPAT_REFUSED,
+     "firmware 1.3.0 and 1.4.2 differ in major.minor"},
+    {"rack1", "rack1", 4, 8192, 500, "2.3.0", "1.3.0", 1, HN_COMPAT_REFUSED,
+     "firmware 2.3.0 and 1.3.0 differ in major.minor"},
+    {"rack1", "rack4", 4, 8192, 500, "1.3.0", "1.4.0", 1, HN_COMPAT_REFUSED,
+     "firmware 1.3.0 and 1.4.0 differ in major.minor"},
+    {"rack1", "rack1", 4, 8192, 500, "1.0.0", "1.0.0", 2, HN_COMPAT_REFUSED,
+     "protocol versions 1 and 2 differ"},
+    {NULL, NULL, 0, 0, 0, NULL, NULL, 0, HN_COMPAT_OK, NULL},
 };
 
 static void hn_compat_identity(struct hn_identity *identity, uint32_t node_id, const char *model,
@@ -70,7 +70,7 @@ static void test_compat_table(void)
 		b.memory_mb = c->memory_b;
 		b.disk_gb = c->disk_b;
 		enum hn_compat_verdict verdict =
-			hn_compat_check(&a, &b, 1, c->protocol_b, reason, sizeof(reason));
+		    hn_compat_check(&a, &b, 1, c->protocol_b, reason, sizeof(reason));
 		CU_ASSERT_EQUAL(verdict, c->verdict);
 		CU_ASSERT_STRING_EQUAL(reason, c->reason);
 		if (verdict != c->verdict || strcmp(reason, c->reason) != 0)
@@ -116,7 +116,7 @@ static void test_names_roundtrip(void)
 	CU_ASSERT_STRING_EQUAL(hn_role_name(HN_ROLE_ACTIVE), "active");
 	CU_ASSERT_STRING_EQUAL(hn_role_name(HN_ROLE_STANDBY), "standby");
 	CU_ASSERT_STRING_EQUAL(hn_role_name((enum hn_role)5), "unknown");
-	const char *states[] = {"starting", "normal", "maintenance", "fault",
+	const char *states[] = {"starting", "normal",	    "maintenance", "fault",
 				"isolated", "disconnected", "standalone"};
 	for (int i = 0; i < HN_STATE_COUNT; i++)
 		CU_ASSERT_STRING_EQUAL(hn_state_name((enum hn_state)i), states[i]);
@@ -131,8 +131,9 @@ static void test_version_parse(void)
 	CU_ASSERT(hn_version_parse("0.0.0", &version) == 0);
 	CU_ASSERT(hn_version_parse("65535.0.1", &version) == 0);
 	CU_ASSERT_EQUAL(version.major, 65535);
-	const char *bad[] = {"", "1", "1.2", "1.2.3.4", "1.2.x", "01.2.3", "65536.0.0",
-			     "-1.2.3", "1..3", " 1.2.3", "1.2.3 ", "123456.1.1", NULL};
+	const char *bad[] = {"",       "1",	     "1.2",    "1.2.3.4", "1.2.x",
+			     "01.2.3", "65536.0.0",  "-1.2.3", "1..3",	  " 1.2.3",
+			     "1.2.3 ", "123456.1.1", NULL};
 	for (int i = 0; bad[i] != NULL; i++) {
 		CU_ASSERT(hn_version_parse(bad[i], &version) == -1);
 	}
@@ -143,11 +144,11 @@ static void test_version_parse(void)
 int hn_test_register_compat(void)
 {
 	static const struct hn_test_case cases[] = {
-		{"model and firmware table", test_compat_table},
-		{"unknown model, NULL reason", test_compat_unknown_model_and_null_reason},
-		{"names round trip", test_names_roundtrip},
-		{"version parser", test_version_parse},
-		{NULL, NULL},
+	    {"model and firmware table", test_compat_table},
+	    {"unknown model, NULL reason", test_compat_unknown_model_and_null_reason},
+	    {"names round trip", test_names_roundtrip},
+	    {"version parser", test_version_parse},
+	    {NULL, NULL},
 	};
 	return hn_test_add_suite("compat", cases);
 }

@@ -15,8 +15,7 @@
 
 /* --------------------------------------------------------- one node */
 
-void hn_test_node_create(struct hn_test_node *test, uint32_t node_id,
-			 enum hn_tiebreaker tiebreaker)
+void hn_test_node_create(struct hn_test_node *test, uint32_t node_id, enum hn_tiebreaker tiebreaker)
 {
 	char error[HN_REASON_MAX];
 	memset(test, 0, sizeof(*test));

@@ -23,8 +23,8 @@ static struct hn_fixture *hn_scenario_create(enum hn_tiebreaker tiebreaker, uint
 					     FILE *trace)
 {
 	char error[HN_REASON_MAX];
-	struct hn_fixture_options options = {.tiebreaker = tiebreaker, .seed = seed,
-					     .trace = trace};
+	struct hn_fixture_options options = {
+	    .tiebreaker = tiebreaker, .seed = seed, .trace = trace};
 	struct hn_fixture *fixture = hn_fixture_create(&options, error, sizeof(error));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fixture);
 	return fixture;
@@ -214,7 +214,7 @@ static void test_fixture_both_cut_none(void)
 	CU_ASSERT_EQUAL(hn_fixture_log_count(fixture, 0, "split_brain"), 0);
 	CU_ASSERT_EQUAL(hn_fixture_log_count(fixture, 0, "split_brain_resolved"), 1);
 	const struct hn_fixture_log *announced =
-		hn_fixture_log_find(fixture, 0, "split_brain_resolved", 0);
+	    hn_fixture_log_find(fixture, 0, "split_brain_resolved", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(announced);
 	CU_ASSERT_PTR_NOT_NULL(strstr(announced->record.reason, "cluster IP announced again"));
 	CU_ASSERT_EQUAL(announced->record.lost_writes, 0);
@@ -328,18 +328,21 @@ static void test_fixture_maintenance(void)
 	struct hn_fixture *fixture = hn_scenario_pair(HN_TIEBREAKER_NONE);
 	char reply[HN_REASON_MAX];
 	uint64_t on_ms = hn_fixture_now_ms(fixture);
-	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 1, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, reply,
-					 sizeof(reply)), 1);
+	CU_ASSERT_EQUAL(
+	    hn_fixture_admin(fixture, 1, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, reply, sizeof(reply)),
+	    1);
 	CU_ASSERT(hn_fixture_run_for(fixture, 3000) == 0);
 	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_ACTIVE);
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "standby", on_ms), UINT64_MAX);
-	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 0, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, reply,
-					 sizeof(reply)), 1);
+	CU_ASSERT_EQUAL(
+	    hn_fixture_admin(fixture, 0, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, reply, sizeof(reply)),
+	    1);
 	CU_ASSERT(hn_fixture_run_for(fixture, 3000) == 0);
 	CU_ASSERT_EQUAL(hn_fixture_active_count(fixture), 0);
 	uint64_t off_ms = hn_fixture_now_ms(fixture);
 	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 1, HN_ADMIN_MAINTENANCE_OFF, NULL, NULL, reply,
-					 sizeof(reply)), 1);
+					 sizeof(reply)),
+			1);
 	CU_ASSERT_STRING_EQUAL(reply, "maintenance off");
 	/* peer in maintenance: active one heartbeat interval after the change */
 	CU_ASSERT(hn_fixture_run_for(fixture, 1000) == 0);
@@ -347,13 +350,15 @@ static void test_fixture_maintenance(void)
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 1, "active", off_ms), off_ms + 200);
 	uint64_t clear_ms = hn_fixture_now_ms(fixture);
 	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 0, HN_ADMIN_MAINTENANCE_OFF, NULL, NULL, reply,
-					 sizeof(reply)), 1);
+					 sizeof(reply)),
+			1);
 	CU_ASSERT(hn_fixture_run_for(fixture, 2000) == 0);
 	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_STANDBY); /* no failback */
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "active", clear_ms), UINT64_MAX);
 	/* maintenance on the active: the standby takes over within a millisecond */
 	uint64_t active_on_ms = hn_fixture_now_ms(fixture);
-	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 1, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, NULL, 0), 1);
+	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, 1, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, NULL, 0),
+			1);
 	CU_ASSERT(hn_fixture_run_for(fixture, 100) == 0);
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "active", active_on_ms),
 			active_on_ms + 1);
@@ -364,16 +369,16 @@ static void test_fixture_maintenance(void)
 static void hn_scenario_update_firmware(struct hn_fixture *fixture, uint32_t node)
 {
 	struct hn_identity identity = hn_fixture_node(fixture, node) != NULL
-					      ? (struct hn_identity){0}
-					      : (struct hn_identity){0};
+					  ? (struct hn_identity){0}
+					  : (struct hn_identity){0};
 	struct hn_config config;
 	hn_config_defaults(&config);
 	identity = config.self;
 	identity.node_id = node + 1;
 	snprintf(identity.name, sizeof(identity.name), "node%u", node + 1);
 	identity.firmware.patch = 1;
-	CU_ASSERT_EQUAL(hn_fixture_admin(fixture, node, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, NULL,
-					 0), 1);
+	CU_ASSERT_EQUAL(
+	    hn_fixture_admin(fixture, node, HN_ADMIN_MAINTENANCE_ON, NULL, NULL, NULL, 0), 1);
 	CU_ASSERT(hn_fixture_run_for(fixture, 500) == 0);
 	hn_fixture_power_off(fixture, node);
 	hn_fixture_set_identity(fixture, node, &identity);
@@ -441,7 +446,7 @@ static void test_fixture_raid_and_network(void)
 static int hn_scenario_random_drop(uint64_t seed, FILE *trace, char *failure, size_t failure_size)
 {
 	struct hn_fixture *fixture =
-		hn_scenario_create((enum hn_tiebreaker)(seed % 3), seed, trace);
+	    hn_scenario_create((enum hn_tiebreaker)(seed % 3), seed, trace);
 	uint32_t counter = 0;
 	int result = -1;
 	if (hn_fixture_power_on(fixture, 0) != 0 || hn_fixture_power_on(fixture, 1) != 0 ||
@@ -483,7 +488,8 @@ static void test_fixture_random_drop(void)
 					    sizeof(failure)) == 0)
 			continue;
 		failed++;
-		fprintf(stderr, "\n  seed %" PRIu64 " (tie-breaker %s) failed: %s\n"
+		fprintf(stderr,
+			"\n  seed %" PRIu64 " (tie-breaker %s) failed: %s\n"
 			"  reproduce: HN_FIXTURE_SEED=%" PRIu64 " build/tests/test_core fixture\n",
 			seed, hn_tiebreaker_name((enum hn_tiebreaker)(seed % 3)), failure, seed);
 	}
@@ -554,7 +560,7 @@ static int hn_scenario_chaos_step(struct hn_fixture *fixture, uint64_t *state, b
 static int hn_scenario_chaos(uint64_t seed, FILE *trace, char *failure, size_t failure_size)
 {
 	struct hn_fixture *fixture =
-		hn_scenario_create((enum hn_tiebreaker)(seed % 3), seed, trace);
+	    hn_scenario_create((enum hn_tiebreaker)(seed % 3), seed, trace);
 	struct hn_health healthy = {true, true, 1, 1, false};
 	uint64_t state = seed;
 	uint32_t counter = 0;
@@ -598,7 +604,8 @@ static void test_fixture_chaos(void)
 				      sizeof(failure)) == 0)
 			continue;
 		failed++;
-		fprintf(stderr, "\n  chaos seed %" PRIu64 " (tie-breaker %s) failed: %s\n"
+		fprintf(stderr,
+			"\n  chaos seed %" PRIu64 " (tie-breaker %s) failed: %s\n"
 			"  reproduce: HN_FIXTURE_CHAOS_SEED=%" PRIu64
 			" build/tests/test_core fixture\n",
 			seed, hn_tiebreaker_name((enum hn_tiebreaker)(seed % 3)), failure, seed);
@@ -609,20 +616,20 @@ static void test_fixture_chaos(void)
 int hn_test_register_fixture(void)
 {
 	static const struct hn_test_case cases[] = {
-		{"start of a pair", test_fixture_start_pair},
-		{"power loss of the active", test_fixture_power_loss},
-		{"sync link cut", test_fixture_sync_cut},
-		{"one link lost", test_fixture_one_link_lost},
-		{"both links cut, none: split brain", test_fixture_both_cut_none},
-		{"both links cut, ping and fence", test_fixture_both_cut_ping_fence},
-		{"failed node returns", test_fixture_failed_node_returns},
-		{"incompatible peer refused", test_fixture_incompatible_peer},
-		{"maintenance on active, standby, both", test_fixture_maintenance},
-		{"rolling firmware update", test_fixture_rolling_update},
-		{"RAID lost, external side lost", test_fixture_raid_and_network},
-		{"random drop 30 %, seeds 1..200", test_fixture_random_drop},
-		{"chaos: power, cuts, drops, RAID, seeds 1..100", test_fixture_chaos},
-		{NULL, NULL},
+	    {"start of a pair", test_fixture_start_pair},
+	    {"power loss of the active", test_fixture_power_loss},
+	    {"sync link cut", test_fixture_sync_cut},
+	    {"one link lost", test_fixture_one_link_lost},
+	    {"both links cut, none: split brain", test_fixture_both_cut_none},
+	    {"both links cut, ping and fence", test_fixture_both_cut_ping_fence},
+	    {"failed node returns", test_fixture_failed_node_returns},
+	    {"incompatible peer refused", test_fixture_incompatible_peer},
+	    {"maintenance on active, standby, both", test_fixture_maintenance},
+	    {"rolling firmware update", test_fixture_rolling_update},
+	    {"RAID lost, external side lost", test_fixture_raid_and_network},
+	    {"random drop 30 %, seeds 1..200", test_fixture_random_drop},
+	    {"chaos: power, cuts, drops, RAID, seeds 1..100", test_fixture_chaos},
+	    {NULL, NULL},
 	};
 	return hn_test_add_suite("fixture", cases);
 }

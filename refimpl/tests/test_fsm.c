@@ -84,7 +84,7 @@ struct hn_dead_case {
 static void test_fsm_takeover_at_dead_time(void)
 {
 	static const struct hn_dead_case cases[] = {
-		{200, 1000, 0}, {200, 1000, 700}, {100, 300, 4321}, {500, 3000, 1}, {0, 0, 0},
+	    {200, 1000, 0}, {200, 1000, 700}, {100, 300, 4321}, {500, 3000, 1}, {0, 0, 0},
 	};
 	for (const struct hn_dead_case *c = cases; c->dead_time_ms != 0; c++) {
 		struct hn_test_node test;
@@ -121,8 +121,8 @@ static void test_fsm_takeover_action_order(void)
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
 	hn_test_run_until(&test, 1000);
 	static const enum hn_action_kind expected[] = {
-		HN_ACTION_IP_ADD,         HN_ACTION_SERVICES_START, HN_ACTION_LOG,
-		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
+	    HN_ACTION_IP_ADD,	      HN_ACTION_SERVICES_START, HN_ACTION_LOG,
+	    HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
 	};
 	hn_assert_kinds(&test.actions, expected, 6);
 	CU_ASSERT_EQUAL(test.actions.items[5].u.notify.kind, HN_NOTIFY_FAILOVER);
@@ -164,9 +164,9 @@ static void test_fsm_links_and_carrier(void)
 			       "carrier of the external link is down");
 	/* heartbeats now go on the sync link only */
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 1);
-	CU_ASSERT_EQUAL(test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)]
-				.link,
-			HN_LINK_SYNC);
+	CU_ASSERT_EQUAL(
+	    test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)].link,
+	    HN_LINK_SYNC);
 	hn_test_status(&test, &status);
 	CU_ASSERT_FALSE(status.link_carrier[HN_LINK_EXTERNAL]);
 	hn_test_node_free(&test);
@@ -183,8 +183,8 @@ static void test_fsm_heartbeat_schedule(void)
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "start"),
 			       "node1 starting, waiting up to 10000 ms for the peer");
 	const struct hn_heartbeat *heartbeat =
-		&test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)]
-			 .u.heartbeat;
+	    &test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)]
+		 .u.heartbeat;
 	CU_ASSERT_EQUAL(heartbeat->protocol_version, HN_PROTOCOL_VERSION);
 	CU_ASSERT_EQUAL(heartbeat->sender.node_id, 1);
 	CU_ASSERT_STRING_EQUAL(heartbeat->sender.name, "node1");
@@ -457,16 +457,19 @@ struct hn_health_case {
 static void test_fsm_health_fault(void)
 {
 	static const struct hn_health_case cases[] = {
-		{{false, true, 1, 1, false}, HN_STATE_FAULT,
-		 "RAID check failed: storage array not accessible"},
-		{{true, false, 1, 1, false}, HN_STATE_FAULT,
-		 "cluster status check failed: services report an error"},
-		{{false, false, 0, 1, false}, HN_STATE_FAULT,
-		 "RAID check failed: storage array not accessible"},
+	    {{false, true, 1, 1, false},
+	     HN_STATE_FAULT,
+	     "RAID check failed: storage array not accessible"},
+	    {{true, false, 1, 1, false},
+	     HN_STATE_FAULT,
+	     "cluster status check failed: services report an error"},
+	    {{false, false, 0, 1, false},
+	     HN_STATE_FAULT,
+	     "RAID check failed: storage array not accessible"},
 	};
 	static const enum hn_action_kind expected[] = {
-		HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP,  HN_ACTION_LOG,
-		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
+	    HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP,	HN_ACTION_LOG,
+	    HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_NOTIFY,
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hn_test_node test;
@@ -537,11 +540,11 @@ static void test_fsm_graceful_takeover(void)
 		uint32_t flags;
 		const char *reason;
 	} cases[] = {
-		{HN_STATE_FAULT, 0, "peer node1 is fault and may not be active"},
-		{HN_STATE_MAINTENANCE, HN_HB_MAINTENANCE,
-		 "peer node1 is maintenance and may not be active"},
-		{HN_STATE_ISOLATED, 0, "peer node1 is isolated and may not be active"},
-		{HN_STATE_NORMAL, HN_HB_OUTDATED, "peer node1 is outdated and may not be active"},
+	    {HN_STATE_FAULT, 0, "peer node1 is fault and may not be active"},
+	    {HN_STATE_MAINTENANCE, HN_HB_MAINTENANCE,
+	     "peer node1 is maintenance and may not be active"},
+	    {HN_STATE_ISOLATED, 0, "peer node1 is isolated and may not be active"},
+	    {HN_STATE_NORMAL, HN_HB_OUTDATED, "peer node1 is outdated and may not be active"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hn_test_node test;
@@ -566,15 +569,16 @@ static void test_fsm_admin_maintenance(void)
 	hn_make_active(&test, HN_TIEBREAKER_NONE);
 	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 250);
 	static const enum hn_action_kind expected[] = {
-		HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP, HN_ACTION_LOG,
-		HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_LOG,
-		HN_ACTION_ADMIN_REPLY,
+	    HN_ACTION_IP_REMOVE,      HN_ACTION_SERVICES_STOP,	HN_ACTION_LOG,
+	    HN_ACTION_SEND_HEARTBEAT, HN_ACTION_SEND_HEARTBEAT, HN_ACTION_LOG,
+	    HN_ACTION_ADMIN_REPLY,
 	};
 	hn_assert_kinds(&test.actions, expected, 7);
 	CU_ASSERT(test.actions.items[3].u.heartbeat.flags & HN_HB_MAINTENANCE);
 	CU_ASSERT_STRING_EQUAL(test.actions.items[2].u.log.to, "maintenance");
 	CU_ASSERT_STRING_EQUAL(test.actions.items[5].u.log.event, "admin");
-	CU_ASSERT_STRING_EQUAL(test.actions.items[5].u.log.reason, "maintenance on: maintenance on");
+	CU_ASSERT_STRING_EQUAL(test.actions.items[5].u.log.reason,
+			       "maintenance on: maintenance on");
 	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
 	hn_test_run_until(&test, 5000); /* peer dead: maintenance never takes over */
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_MAINTENANCE);
@@ -676,7 +680,8 @@ static void test_fsm_admin_disconnect(void)
 	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
 	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_DISCONNECT);
 	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 301);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "disconnect needs state normal");
+	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
+			       "disconnect needs state normal");
 	/* the follower (peer) reconnects: its state leaves disconnected */
 	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_DISCONNECTED);
 	hn_test_heartbeat_both(&test, &peer, 350);
@@ -813,16 +818,20 @@ static void test_fsm_malformed_and_unexpected(void)
 		uint64_t now_ms;
 		const char *reason;
 	} cases[] = {
-		{{.kind = (enum hn_event_kind)99}, 20,
-		 "hn_node_step: node1: event ignored: unknown event kind"},
-		{{.kind = HN_EVENT_TICK}, 5, "hn_node_step: node1: event ignored: time went backwards"},
-		{{.kind = HN_EVENT_LINK, .link = (enum hn_link)7}, 20,
-		 "hn_node_step: node1: event ignored: unknown link"},
-		{{.kind = HN_EVENT_HEALTH, .u.health = {true, true, 3, 2, false}}, 20,
-		 "hn_node_step: node1: event ignored: health reports more ping targets reachable "
-		 "than configured"},
-		{{.kind = HN_EVENT_DATA, .u.data = {.kind = (enum hn_data_kind)9}}, 20,
-		 "hn_node_step: node1: event ignored: data message with a field out of range"},
+	    {{.kind = (enum hn_event_kind)99},
+	     20,
+	     "hn_node_step: node1: event ignored: unknown event kind"},
+	    {{.kind = HN_EVENT_TICK}, 5, "hn_node_step: node1: event ignored: time went backwards"},
+	    {{.kind = HN_EVENT_LINK, .link = (enum hn_link)7},
+	     20,
+	     "hn_node_step: node1: event ignored: unknown link"},
+	    {{.kind = HN_EVENT_HEALTH, .u.health = {true, true, 3, 2, false}},
+	     20,
+	     "hn_node_step: node1: event ignored: health reports more ping targets reachable "
+	     "than configured"},
+	    {{.kind = HN_EVENT_DATA, .u.data = {.kind = (enum hn_data_kind)9}},
+	     20,
+	     "hn_node_step: node1: event ignored: data message with a field out of range"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		CU_ASSERT(hn_test_step(&test, &cases[i].event, cases[i].now_ms) == -1);
@@ -848,14 +857,14 @@ static void test_fsm_config_invalid(void)
 		const char *field;
 		const char *error;
 	} cases[] = {
-		{"node_id", "hn_node_init: node 0: node_id must not be 0"},
-		{"name", "hn_node_init: node 1: name must have 1..31 characters"},
-		{"model", "hn_node_init: node 1: unknown model"},
-		{"tiebreaker", "hn_node_init: node 1: unknown tie-breaker"},
-		{"interval", "hn_node_init: node 1: heartbeat_interval_ms and retransmit_ms must not "
-			     "be 0"},
-		{"dead", "hn_node_init: node 1: dead_time_ms must exceed heartbeat_interval_ms"},
-		{"protocol", "hn_node_init: node 1: protocol_version must not be 0"},
+	    {"node_id", "hn_node_init: node 0: node_id must not be 0"},
+	    {"name", "hn_node_init: node 1: name must have 1..31 characters"},
+	    {"model", "hn_node_init: node 1: unknown model"},
+	    {"tiebreaker", "hn_node_init: node 1: unknown tie-breaker"},
+	    {"interval", "hn_node_init: node 1: heartbeat_interval_ms and retransmit_ms must not "
+			 "be 0"},
+	    {"dead", "hn_node_init: node 1: dead_time_ms must exceed heartbeat_interval_ms"},
+	    {"protocol", "hn_node_init: node 1: protocol_version must not be 0"},
 	};
 	struct hn_node *node = calloc(1, hn_node_size());
 	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
@@ -957,18 +966,16 @@ static void test_fsm_client_write_checks(void)
 	static const struct {
 		const char *key, *value, *reply;
 	} cases[] = {
-		{"", "v", "bad key"},
-		{"a b", "v", "bad key"},
-		{"k", "", "bad value"},
-		{"k", "tab\there", "bad value"},
-		{"k", "v", "standby"},
+	    {"", "v", "bad key"},   {"a b", "v", "bad key"},
+	    {"k", "", "bad value"}, {"k", "tab\there", "bad value"},
+	    {"k", "v", "standby"},
 	};
 	struct hn_test_node test;
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		hn_test_write(&test, i, cases[i].key, cases[i].value, 100);
 		const struct hn_action *reply =
-			hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY);
+		    hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
 		CU_ASSERT_FALSE(reply->u.reply.ok);
 		CU_ASSERT_EQUAL(reply->u.reply.request_id, i);
@@ -1158,35 +1165,35 @@ static void test_fsm_admin_refusals(void)
 int hn_test_register_fsm(void)
 {
 	static const struct hn_test_case cases[] = {
-		{"takeover exactly at the dead time", test_fsm_takeover_at_dead_time},
-		{"takeover action order", test_fsm_takeover_action_order},
-		{"links and carrier", test_fsm_links_and_carrier},
-		{"heartbeat schedule", test_fsm_heartbeat_schedule},
-		{"wait-for-all 10 s", test_fsm_wait_for_all},
-		{"force start", test_fsm_force_start},
-		{"outdated never takes over", test_fsm_outdated_never_takes_over},
-		{"start tie-break", test_fsm_start_tie_break},
-		{"tie-breaker ping", test_fsm_tiebreaker_ping},
-		{"tie-breaker fence, standby", test_fsm_tiebreaker_fence_standby},
-		{"tie-breaker fence, active", test_fsm_tiebreaker_fence_active},
-		{"RAID and services fault", test_fsm_health_fault},
-		{"network failover", test_fsm_network_failover},
-		{"graceful takeover", test_fsm_graceful_takeover},
-		{"admin maintenance", test_fsm_admin_maintenance},
-		{"admin switchover", test_fsm_admin_switchover},
-		{"switchover requested by the standby", test_fsm_switchover_request},
-		{"admin disconnect and reconnect", test_fsm_admin_disconnect},
-		{"admin disband", test_fsm_admin_disband},
-		{"admin settings", test_fsm_admin_settings},
-		{"malformed and unexpected events", test_fsm_malformed_and_unexpected},
-		{"invalid configuration", test_fsm_config_invalid},
-		{"refused peer", test_fsm_refused_peer},
-		{"client write checks", test_fsm_client_write_checks},
-		{"status keeps transitions", test_fsm_status_transitions},
-		{"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
-		{"tie details", test_fsm_tie_details},
-		{"admin refusals", test_fsm_admin_refusals},
-		{NULL, NULL},
+	    {"takeover exactly at the dead time", test_fsm_takeover_at_dead_time},
+	    {"takeover action order", test_fsm_takeover_action_order},
+	    {"links and carrier", test_fsm_links_and_carrier},
+	    {"heartbeat schedule", test_fsm_heartbeat_schedule},
+	    {"wait-for-all 10 s", test_fsm_wait_for_all},
+	    {"force start", test_fsm_force_start},
+	    {"outdated never takes over", test_fsm_outdated_never_takes_over},
+	    {"start tie-break", test_fsm_start_tie_break},
+	    {"tie-breaker ping", test_fsm_tiebreaker_ping},
+	    {"tie-breaker fence, standby", test_fsm_tiebreaker_fence_standby},
+	    {"tie-breaker fence, active", test_fsm_tiebreaker_fence_active},
+	    {"RAID and services fault", test_fsm_health_fault},
+	    {"network failover", test_fsm_network_failover},
+	    {"graceful takeover", test_fsm_graceful_takeover},
+	    {"admin maintenance", test_fsm_admin_maintenance},
+	    {"admin switchover", test_fsm_admin_switchover},
+	    {"switchover requested by the standby", test_fsm_switchover_request},
+	    {"admin disconnect and reconnect", test_fsm_admin_disconnect},
+	    {"admin disband", test_fsm_admin_disband},
+	    {"admin settings", test_fsm_admin_settings},
+	    {"malformed and unexpected events", test_fsm_malformed_and_unexpected},
+	    {"invalid configuration", test_fsm_config_invalid},
+	    {"refused peer", test_fsm_refused_peer},
+	    {"client write checks", test_fsm_client_write_checks},
+	    {"status keeps transitions", test_fsm_status_transitions},
+	    {"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
+	    {"tie details", test_fsm_tie_details},
+	    {"admin refusals", test_fsm_admin_refusals},
+	    {NULL, NULL},
 	};
 	return hn_test_add_suite("fsm", cases);
 }

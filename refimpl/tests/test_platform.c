@@ -52,63 +52,60 @@ static void test_path(char *out, size_t size, const char *name)
 /* ------------------------------------------------------------------ mdstat */
 
 static const char *const mdstat_healthy =
-	"Personalities : [raid1] [linear] [multipath] [raid0] [raid6] [raid5] [raid4] [raid10] \n"
-	"md0 : active raid1 sdb1[1] sda1[0]\n"
-	"      1046528 blocks super 1.2 [2/2] [UU]\n"
-	"      bitmap: 0/1 pages [0KB], 65536KB chunk\n"
-	"      \n"
-	"md10 : active raid1 sdd1[1](F) sdc1[0](F)\n"
-	"      1046528 blocks super 1.2 [2/0] [__]\n"
-	"      \n"
-	"unused devices: <none>\n";
+    "Personalities : [raid1] [linear] [multipath] [raid0] [raid6] [raid5] [raid4] [raid10] \n"
+    "md0 : active raid1 sdb1[1] sda1[0]\n"
+    "      1046528 blocks super 1.2 [2/2] [UU]\n"
+    "      bitmap: 0/1 pages [0KB], 65536KB chunk\n"
+    "      \n"
+    "md10 : active raid1 sdd1[1](F) sdc1[0](F)\n"
+    "      1046528 blocks super 1.2 [2/0] [__]\n"
+    "      \n"
+    "unused devices: <none>\n";
 
-static const char *const mdstat_degraded =
-	"Personalities : [raid1] \n"
-	"md0 : active raid1 sdb1[1](F) sda1[0]\n"
-	"      1046528 blocks super 1.2 [2/1] [U_]\n"
-	"      \n"
-	"unused devices: <none>\n";
+static const char *const mdstat_degraded = "Personalities : [raid1] \n"
+					   "md0 : active raid1 sdb1[1](F) sda1[0]\n"
+					   "      1046528 blocks super 1.2 [2/1] [U_]\n"
+					   "      \n"
+					   "unused devices: <none>\n";
 
 static const char *const mdstat_recovering =
-	"Personalities : [raid1] \n"
-	"md0 : active raid1 sdc1[2] sda1[0]\n"
-	"      1046528 blocks super 1.2 [2/1] [U_]\n"
-	"      [=>...................]  recovery =  8.5% (89600/1046528) finish=0.7min "
-	"speed=22400K/sec\n"
-	"      \n"
-	"unused devices: <none>\n";
+    "Personalities : [raid1] \n"
+    "md0 : active raid1 sdc1[2] sda1[0]\n"
+    "      1046528 blocks super 1.2 [2/1] [U_]\n"
+    "      [=>...................]  recovery =  8.5% (89600/1046528) finish=0.7min "
+    "speed=22400K/sec\n"
+    "      \n"
+    "unused devices: <none>\n";
 
-static const char *const mdstat_failed =
-	"Personalities : [raid1] \n"
-	"md0 : active raid1 sdb1[1](F) sda1[0](F)\n"
-	"      1046528 blocks super 1.2 [2/0] [__]\n"
-	"      \n"
-	"unused devices: <none>\n";
+static const char *const mdstat_failed = "Personalities : [raid1] \n"
+					 "md0 : active raid1 sdb1[1](F) sda1[0](F)\n"
+					 "      1046528 blocks super 1.2 [2/0] [__]\n"
+					 "      \n"
+					 "unused devices: <none>\n";
 
-static const char *const mdstat_inactive =
-	"Personalities : [raid1] \n"
-	"md0 : inactive sdb1[1](S)\n"
-	"      1046528 blocks super 1.2\n"
-	"       \n"
-	"unused devices: <none>\n";
+static const char *const mdstat_inactive = "Personalities : [raid1] \n"
+					   "md0 : inactive sdb1[1](S)\n"
+					   "      1046528 blocks super 1.2\n"
+					   "       \n"
+					   "unused devices: <none>\n";
 
 static const char *const mdstat_empty = "Personalities : \nunused devices: <none>\n";
 
 static const char *const mdstat_raid5 =
-	"Personalities : [raid6] [raid5] [raid4] [raid0] \n"
-	"md1 : active raid5 sdd1[3] sdc1[1](F) sdb1[0](F)\n"
-	"      2093056 blocks super 1.2 level 5, 512k chunk, algorithm 2 [3/1] [__U]\n"
-	"      \n"
-	"md2 : active raid5 sdg1[3] sdf1[1] sde1[0](F)\n"
-	"      2093056 blocks super 1.2 level 5, 512k chunk, algorithm 2 [3/2] [_UU]\n"
-	"      \n"
-	"md3 : active raid0 sdi1[1](F) sdh1[0]\n"
-	"      2093056 blocks super 1.2 512k chunks\n"
-	"      \n"
-	"md4 : active (auto-read-only) raid0 sdk1[1] sdj1[0]\n"
-	"      2093056 blocks super 1.2 512k chunks\n"
-	"      \n"
-	"unused devices: <none>\n";
+    "Personalities : [raid6] [raid5] [raid4] [raid0] \n"
+    "md1 : active raid5 sdd1[3] sdc1[1](F) sdb1[0](F)\n"
+    "      2093056 blocks super 1.2 level 5, 512k chunk, algorithm 2 [3/1] [__U]\n"
+    "      \n"
+    "md2 : active raid5 sdg1[3] sdf1[1] sde1[0](F)\n"
+    "      2093056 blocks super 1.2 level 5, 512k chunk, algorithm 2 [3/2] [_UU]\n"
+    "      \n"
+    "md3 : active raid0 sdi1[1](F) sdh1[0]\n"
+    "      2093056 blocks super 1.2 512k chunks\n"
+    "      \n"
+    "md4 : active (auto-read-only) raid0 sdk1[1] sdj1[0]\n"
+    "      2093056 blocks super 1.2 512k chunks\n"
+    "      \n"
+    "unused devices: <none>\n";
 
 static void test_mdstat_expect(const char *text, const char *array, int expected_result,
 			       bool expected_ok, const char *expected_reason)
@@ -125,7 +122,8 @@ static void test_mdstat_verdicts(void)
 {
 	test_mdstat_expect(mdstat_healthy, "md0", 0, true, "md0: active raid1 [2/2] [UU]");
 	test_mdstat_expect(mdstat_healthy, "/dev/md0", 0, true, "md0: active raid1 [2/2] [UU]");
-	test_mdstat_expect(mdstat_healthy, "md10", 0, false, "md10: active raid1 [2/0] [__]: failed");
+	test_mdstat_expect(mdstat_healthy, "md10", 0, false,
+			   "md10: active raid1 [2/0] [__]: failed");
 	test_mdstat_expect(mdstat_healthy, "md1", 0, false, "md1: array not found");
 	test_mdstat_expect(mdstat_degraded, "md0", 0, true,
 			   "md0: active raid1 [2/1] [U_]: degraded");
@@ -163,15 +161,17 @@ static void test_mdstat_file(void)
 /* ------------------------------------------------------------------ runner */
 
 /* Run the runner's loop until n results arrived or limit_ms passed. */
-static int test_runner_wait(struct hn_runner *runner, struct hn_runner_result *results,
-			    size_t n, uint64_t limit_ms)
+static int test_runner_wait(struct hn_runner *runner, struct hn_runner_result *results, size_t n,
+			    uint64_t limit_ms)
 {
 	size_t got = 0;
 	uint64_t end_ms = test_now_ms() + limit_ms;
 	while (got < n && test_now_ms() < end_ms) {
 		uint64_t now_ms = test_now_ms();
 		uint64_t next_ms = hn_runner_next_deadline_ms(runner);
-		int wait_ms = next_ms <= now_ms ? 0 : next_ms - now_ms > 50 ? 50 : (int)(next_ms - now_ms);
+		int wait_ms = next_ms <= now_ms	      ? 0
+			      : next_ms - now_ms > 50 ? 50
+						      : (int)(next_ms - now_ms);
 		struct pollfd fd = {.fd = hn_runner_fd(runner), .events = POLLIN};
 		poll(&fd, 1, wait_ms);
 		hn_runner_on_deadline(runner, test_now_ms());
@@ -224,9 +224,9 @@ static void test_runner_stdin_and_env(void)
 					"{\"event\":\"failover\"}", NULL, 0, &result),
 			1);
 	CU_ASSERT_EQUAL(result.exit_status, 0);
-	CU_ASSERT_EQUAL(test_runner_run("test \"$HN_EVENT/$HN_NODE\" = failover/node2", NULL, env,
-					0, &result),
-			1);
+	CU_ASSERT_EQUAL(
+	    test_runner_run("test \"$HN_EVENT/$HN_NODE\" = failover/node2", NULL, env, 0, &result),
+	    1);
 	CU_ASSERT_EQUAL(result.exit_status, 0);
 	/* The variables are the child's only, not the test's. */
 	CU_ASSERT_PTR_NULL(getenv("HN_EVENT"));
@@ -297,13 +297,12 @@ static void test_runner_bounded(void)
 	CU_ASSERT_EQUAL(hn_runner_open(&runner, error, sizeof(error)), 0);
 	memset(long_text, 'x', sizeof(long_text) - 1);
 	long_text[sizeof(long_text) - 1] = '\0';
-	CU_ASSERT_EQUAL(hn_runner_start(&runner, "cat", long_text, NULL, 0, 0, &ids[0], error,
-					sizeof(error)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    hn_runner_start(&runner, "cat", long_text, NULL, 0, 0, &ids[0], error, sizeof(error)),
+	    -1);
 	CU_ASSERT_STRING_EQUAL(error, "hn_runner_start: stdin text longer than 4096 bytes");
-	CU_ASSERT_EQUAL(hn_runner_start(&runner, "", NULL, NULL, 0, 0, &ids[0], error,
-					sizeof(error)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    hn_runner_start(&runner, "", NULL, NULL, 0, 0, &ids[0], error, sizeof(error)), -1);
 	CU_ASSERT_EQUAL(hn_runner_running(&runner), 0);
 	hn_runner_close(&runner);
 	hn_runner_close(&runner); /* twice is harmless */
@@ -496,9 +495,8 @@ static void test_persist_reset_and_compaction(void)
 	CU_ASSERT_STRING_EQUAL(loaded[1].value, "v10");
 	CU_ASSERT_EQUAL(persist.last_seq, 10);
 	struct hn_generation generation = {.id = 7, .parent = 3, .fork_seq = 5};
-	CU_ASSERT_EQUAL(hn_persist_generation_write(&persist, &generation, false, error,
-						    sizeof(error)),
-			0);
+	CU_ASSERT_EQUAL(
+	    hn_persist_generation_write(&persist, &generation, false, error, sizeof(error)), 0);
 	CU_ASSERT_EQUAL(hn_persist_reset(&persist, error, sizeof(error)), 0);
 	hn_persist_entries(&persist, &count);
 	CU_ASSERT_EQUAL(count, 0);
@@ -509,9 +507,8 @@ static void test_persist_reset_and_compaction(void)
 	CU_ASSERT_EQUAL(persist.last_seq, 0);
 	bool outdated = true;
 	struct hn_generation read_back;
-	CU_ASSERT_EQUAL(hn_persist_generation_read(&persist, &read_back, &outdated, error,
-						   sizeof(error)),
-			1);
+	CU_ASSERT_EQUAL(
+	    hn_persist_generation_read(&persist, &read_back, &outdated, error, sizeof(error)), 1);
 	CU_ASSERT_EQUAL(read_back.id, 7); /* reset keeps the generation */
 	CU_ASSERT_FALSE(outdated);
 	hn_persist_close(&persist);
@@ -622,9 +619,8 @@ static void test_persist_generation(void)
 	bool outdated = true;
 	test_store_dir(dir, sizeof(dir), "store-generation");
 	CU_ASSERT_EQUAL_FATAL(hn_persist_open(&persist, dir, 0, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(hn_persist_generation_read(&persist, &generation, &outdated, error,
-						   sizeof(error)),
-			0);
+	CU_ASSERT_EQUAL(
+	    hn_persist_generation_read(&persist, &generation, &outdated, error, sizeof(error)), 0);
 	CU_ASSERT_EQUAL(generation.id, 0);
 	CU_ASSERT_FALSE(outdated);
 	struct hn_generation written = {.id = 0x1234567890abcdefULL, .parent = 42, .fork_seq = 99};
@@ -634,18 +630,16 @@ static void test_persist_generation(void)
 	/* A crash between writing the temporary file and the rename leaves the old file intact. */
 	snprintf(path, sizeof(path), "%s/generation.tmp", dir);
 	test_file_write(path, "{\"id\":1,\"par");
-	CU_ASSERT_EQUAL(hn_persist_generation_read(&persist, &generation, &outdated, error,
-						   sizeof(error)),
-			1);
+	CU_ASSERT_EQUAL(
+	    hn_persist_generation_read(&persist, &generation, &outdated, error, sizeof(error)), 1);
 	CU_ASSERT_EQUAL(generation.id, written.id);
 	CU_ASSERT_EQUAL(generation.parent, 42);
 	CU_ASSERT_EQUAL(generation.fork_seq, 99);
 	CU_ASSERT_TRUE(outdated);
 	snprintf(path, sizeof(path), "%s/generation", dir);
 	test_file_write(path, "{\"id\":1,\"parent\":2}\n");
-	CU_ASSERT_EQUAL(hn_persist_generation_read(&persist, &generation, &outdated, error,
-						   sizeof(error)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    hn_persist_generation_read(&persist, &generation, &outdated, error, sizeof(error)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "not a generation"));
 	hn_persist_close(&persist);
 }
@@ -657,7 +651,9 @@ static int tool_loop_until(uint64_t (*next)(void *), int (*fd)(void *), void (*r
 {
 	for (int i = 0; i < 10000 && !done(object); i++) {
 		uint64_t now_ms = test_now_ms(), next_ms = next(object);
-		int wait_ms = next_ms == UINT64_MAX ? 1000 : next_ms <= now_ms ? 0 : (int)(next_ms - now_ms);
+		int wait_ms = next_ms == UINT64_MAX ? 1000
+			      : next_ms <= now_ms   ? 0
+						    : (int)(next_ms - now_ms);
 		struct pollfd pfd = {.fd = fd(object), .events = POLLIN};
 		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, wait_ms) > 0)
 			readable(object);
@@ -666,8 +662,14 @@ static int tool_loop_until(uint64_t (*next)(void *), int (*fd)(void *), void (*r
 	return done(object) ? 0 : 1;
 }
 
-static uint64_t tool_probe_next(void *o) { return hn_netif_arp_probe_next_deadline_ms(o); }
-static int tool_probe_fd(void *o) { return hn_netif_arp_probe_fd(o); }
+static uint64_t tool_probe_next(void *o)
+{
+	return hn_netif_arp_probe_next_deadline_ms(o);
+}
+static int tool_probe_fd(void *o)
+{
+	return hn_netif_arp_probe_fd(o);
+}
 static void tool_probe_readable(void *o)
 {
 	char error[256];
@@ -679,17 +681,32 @@ static void tool_probe_deadline(void *o, uint64_t now_ms)
 	if (hn_netif_arp_probe_on_deadline(o, now_ms, error, sizeof(error)) < 0)
 		fprintf(stderr, "%s\n", error);
 }
-static bool tool_probe_done(void *o) { return ((struct hn_netif_arp_probe *)o)->done; }
+static bool tool_probe_done(void *o)
+{
+	return ((struct hn_netif_arp_probe *)o)->done;
+}
 
 static uint64_t tool_ping_next(void *o)
 {
 	struct hn_checks_ping *ping = o;
 	return ping->in_round ? ping->deadline_ms : UINT64_MAX;
 }
-static int tool_ping_fd(void *o) { return ((struct hn_checks_ping *)o)->fd; }
-static void tool_ping_readable(void *o) { hn_checks_ping_on_readable(o); }
-static void tool_ping_deadline(void *o, uint64_t now_ms) { hn_checks_ping_on_deadline(o, now_ms); }
-static bool tool_ping_done(void *o) { return !((struct hn_checks_ping *)o)->in_round; }
+static int tool_ping_fd(void *o)
+{
+	return ((struct hn_checks_ping *)o)->fd;
+}
+static void tool_ping_readable(void *o)
+{
+	hn_checks_ping_on_readable(o);
+}
+static void tool_ping_deadline(void *o, uint64_t now_ms)
+{
+	hn_checks_ping_on_deadline(o, now_ms);
+}
+static bool tool_ping_done(void *o)
+{
+	return !((struct hn_checks_ping *)o)->in_round;
+}
 
 static int tool_garp(char **argv)
 {
@@ -734,7 +751,8 @@ static int tool_carrier_watch(char **argv)
 		int count = hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
 						  sizeof(error));
 		for (int i = 0; i < count; i++)
-			printf("change %s %s\n", changes[i].ifname, changes[i].carrier_up ? "up" : "down");
+			printf("change %s %s\n", changes[i].ifname,
+			       changes[i].carrier_up ? "up" : "down");
 		fflush(stdout);
 	}
 	hn_netif_monitor_close(&monitor);
@@ -797,7 +815,9 @@ static void tool_round_step(struct hn_checks *checks, struct hn_runner *runner)
 	uint64_t now_ms = test_now_ms(), next_ms = hn_checks_next_deadline_ms(checks);
 	if (hn_runner_next_deadline_ms(runner) < next_ms)
 		next_ms = hn_runner_next_deadline_ms(runner);
-	int wait_ms = next_ms == UINT64_MAX ? 1000 : next_ms <= now_ms ? 0 : (int)(next_ms - now_ms);
+	int wait_ms = next_ms == UINT64_MAX ? 1000
+		      : next_ms <= now_ms   ? 0
+					    : (int)(next_ms - now_ms);
 	poll(pfds, count + 1, wait_ms);
 	for (size_t i = 0; i < count; i++)
 		if (pfds[i].revents & POLLIN)
@@ -884,9 +904,9 @@ static int tool_main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int args; /* minimum */
-	} commands[] = {{"addr-add", 2},	{"addr-del", 2}, {"addr-present", 2},
-			{"garp", 4},		{"carrier", 1},	 {"carrier-watch", 2},
-			{"arp-probe", 3},	{"ping", 2},	 {"round", 3}};
+	} commands[] = {{"addr-add", 2},  {"addr-del", 2}, {"addr-present", 2},
+			{"garp", 4},	  {"carrier", 1},  {"carrier-watch", 2},
+			{"arp-probe", 3}, {"ping", 2},	   {"round", 3}};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (argc < 1 || strcmp(argv[0], commands[i].name) != 0)
 			continue;
@@ -907,12 +927,13 @@ static int tool_main(int argc, char **argv)
 			return tool_round(argc - 1, argv + 1);
 		return tool_ping(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: test_platform tool addr-add|addr-del|addr-present IF CIDR\n"
-			"       test_platform tool garp IF IP COUNT INTERVAL_MS\n"
-			"       test_platform tool carrier IF | carrier-watch IF DURATION_MS\n"
-			"       test_platform tool arp-probe IF IP TIMEOUT_MS\n"
-			"       test_platform tool ping TIMEOUT_MS TARGET...\n"
-			"       test_platform tool round TIMEOUT_MS PROBE_IF PROBE_IP [TARGET...]\n");
+	fprintf(stderr,
+		"usage: test_platform tool addr-add|addr-del|addr-present IF CIDR\n"
+		"       test_platform tool garp IF IP COUNT INTERVAL_MS\n"
+		"       test_platform tool carrier IF | carrier-watch IF DURATION_MS\n"
+		"       test_platform tool arp-probe IF IP TIMEOUT_MS\n"
+		"       test_platform tool ping TIMEOUT_MS TARGET...\n"
+		"       test_platform tool round TIMEOUT_MS PROBE_IF PROBE_IP [TARGET...]\n");
 	return 2;
 }
 

@@ -119,9 +119,9 @@ static void test_heartbeat_round_trip(void)
 	CU_ASSERT_FATAL(length > 0);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)length, test_key, &window, &counters,
-					&received, NULL),
-			HN_PACKET_HEARTBEAT);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, &received, NULL),
+	    HN_PACKET_HEARTBEAT);
 	assert_heartbeat_equal(&sent, &received);
 	CU_ASSERT_EQUAL(counters.accepted, 1);
 	CU_ASSERT_EQUAL(window.highest, 7);
@@ -159,9 +159,9 @@ static void test_data_longest_strings(void)
 	CU_ASSERT_FATAL(length > 0);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, NULL,
-					&received),
-			HN_PACKET_DATA);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, NULL, &received),
+	    HN_PACKET_DATA);
 	assert_data_equal(&sent, &received);
 }
 
@@ -195,9 +195,9 @@ static void test_wrong_key_rejected(void)
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
 	struct hn_heartbeat received;
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)length, other_key, &window, &counters,
-					&received, NULL),
-			-1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, (size_t)length, other_key, &window, &counters, &received, NULL),
+	    -1);
 	CU_ASSERT_EQUAL(counters.bad_mac, 1);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
 	CU_ASSERT_FALSE(window.started);
@@ -213,8 +213,8 @@ static void test_every_flipped_bit_rejected(void)
 	uint64_t rejected = 0;
 	for (int bit = 0; bit < length * 8; bit++) {
 		packet[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		if (hn_proto_decode(packet, (size_t)length, test_key, &window, &counters,
-				    &received, NULL) == -1)
+		if (hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, &received,
+				    NULL) == -1)
 			rejected++;
 		packet[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
@@ -327,16 +327,20 @@ static void test_authenticated_malformed_rejected(void)
 	memcpy(body, good + 20, body_bytes);
 	memset(body + 8, 'x', HN_NAME_MAX);
 	size_t size = seal_body(HN_PACKET_HEARTBEAT, 2, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
 	memcpy(body, good + 20, body_bytes);
 	body[40] = HN_MODEL_COUNT;
 	size = seal_body(HN_PACKET_HEARTBEAT, 3, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
 	/* a body one byte short, an unknown packet kind */
 	size = seal_body(HN_PACKET_HEARTBEAT, 4, good + 20, body_bytes - 1, packet);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
 	size = seal_body(9, 5, good + 20, body_bytes, packet);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
 	/* a data message claiming more entries than a batch may hold */
 	struct hn_data_message sent = test_data(HN_DATA_SYNC_BATCH, 1);
 	length = hn_proto_encode_data(&sent, 6, test_key, good, sizeof(good));
@@ -344,7 +348,8 @@ static void test_authenticated_malformed_rejected(void)
 	memcpy(body, good + 20, body_bytes);
 	body[1 + 4 + 24 + 24 + 1] = HN_SYNC_BATCH_MAX + 1;
 	size = seal_body(HN_PACKET_DATA, 7, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
 	CU_ASSERT_EQUAL(counters.malformed, 5);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
 	CU_ASSERT_FALSE(window.started);
@@ -358,7 +363,8 @@ int main(void)
 	CU_add_test(suite, "heartbeat round trip", test_heartbeat_round_trip);
 	CU_add_test(suite, "data round trip, every kind", test_data_round_trip_every_kind);
 	CU_add_test(suite, "data with longest strings", test_data_longest_strings);
-	CU_add_test(suite, "encode refuses what does not fit", test_encode_refuses_what_does_not_fit);
+	CU_add_test(suite, "encode refuses what does not fit",
+		    test_encode_refuses_what_does_not_fit);
 	CU_add_test(suite, "wrong key rejected", test_wrong_key_rejected);
 	CU_add_test(suite, "every flipped bit rejected", test_every_flipped_bit_rejected);
 	CU_add_test(suite, "truncated and oversize rejected", test_truncated_and_oversize_rejected);
@@ -366,7 +372,8 @@ int main(void)
 	CU_add_test(suite, "out of window rejected", test_out_of_window_rejected);
 	CU_add_test(suite, "reordering inside window accepted once",
 		    test_reordering_inside_window_accepted_once);
-	CU_add_test(suite, "authenticated malformed rejected", test_authenticated_malformed_rejected);
+	CU_add_test(suite, "authenticated malformed rejected",
+		    test_authenticated_malformed_rejected);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -66,8 +66,8 @@ static void test_store_replication(void)
 	struct hn_data_message ack = hn_ack(&test, 2);
 	hn_test_data(&test, &ack, 320);
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_CLIENT_REPLY), 2);
-	const struct hn_action *first = &test.actions.items[hn_test_find(
-		&test.actions, HN_ACTION_CLIENT_REPLY, 0)];
+	const struct hn_action *first =
+	    &test.actions.items[hn_test_find(&test.actions, HN_ACTION_CLIENT_REPLY, 0)];
 	CU_ASSERT(first->u.reply.ok);
 	CU_ASSERT_EQUAL(first->u.reply.request_id, 41);
 	CU_ASSERT_STRING_EQUAL(first->u.reply.text, "1");
@@ -216,8 +216,11 @@ static void hn_make_standby_with(struct hn_test_node *test, uint64_t entries,
 
 static struct hn_data_message hn_replicate(uint64_t generation_id, uint64_t seq, const char *key)
 {
-	struct hn_data_message data = {.kind = HN_DATA_REPLICATE, .sender_id = 1, .seq = seq,
-				       .base_seq = seq - 1, .entry_count = 1};
+	struct hn_data_message data = {.kind = HN_DATA_REPLICATE,
+				       .sender_id = 1,
+				       .seq = seq,
+				       .base_seq = seq - 1,
+				       .entry_count = 1};
 	data.generation.id = generation_id;
 	data.entries[0].seq = seq;
 	snprintf(data.entries[0].key, sizeof(data.entries[0].key), "%s", key);
@@ -276,13 +279,13 @@ struct hn_resync_case {
 static void test_store_resync_decision(void)
 {
 	static const struct hn_resync_case cases[] = {
-		{{0x101, 0, 0}, 5, {0x101, 0, 0}, 9, false, 5},
-		{{0x101, 0, 0}, 5, {0x202, 0x101, 5}, 8, false, 5},
-		{{0x101, 0, 0}, 5, {0x202, 0x101, 7}, 8, false, 5},
-		{{0x101, 0, 0}, 5, {0x202, 0x101, 3}, 8, true, 0},
-		{{0x101, 0, 0}, 5, {0x302, 0x202, 5}, 8, true, 0},
-		{{0x101, 0, 0}, 5, {0x101, 0, 0}, 3, false, 0}, /* stale heartbeat: no resync */
-		{{0, 0, 0}, 0, {0, 0, 0}, 0, false, 0},
+	    {{0x101, 0, 0}, 5, {0x101, 0, 0}, 9, false, 5},
+	    {{0x101, 0, 0}, 5, {0x202, 0x101, 5}, 8, false, 5},
+	    {{0x101, 0, 0}, 5, {0x202, 0x101, 7}, 8, false, 5},
+	    {{0x101, 0, 0}, 5, {0x202, 0x101, 3}, 8, true, 0},
+	    {{0x101, 0, 0}, 5, {0x302, 0x202, 5}, 8, true, 0},
+	    {{0x101, 0, 0}, 5, {0x101, 0, 0}, 3, false, 0}, /* stale heartbeat: no resync */
+	    {{0, 0, 0}, 0, {0, 0, 0}, 0, false, 0},
 	};
 	for (const struct hn_resync_case *c = cases; c->standby_last_seq != 0; c++) {
 		struct hn_test_node test;
@@ -293,7 +296,8 @@ static void test_store_resync_decision(void)
 		peer.generation = c->active;
 		peer.last_seq = c->active_last_seq;
 		hn_test_heartbeat_both(&test, &peer, 10);
-		bool stale = c->active.id == c->standby.id && c->active_last_seq < c->standby_last_seq;
+		bool stale =
+		    c->active.id == c->standby.id && c->active_last_seq < c->standby_last_seq;
 		const struct hn_data_message *request = hn_test_find_data(&test.actions, 0);
 		if (stale) {
 			CU_ASSERT_PTR_NULL(request);
@@ -303,7 +307,8 @@ static void test_store_resync_decision(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(request);
 		CU_ASSERT_EQUAL(request->kind, HN_DATA_SYNC_REQUEST);
 		CU_ASSERT_EQUAL(request->seq, c->since);
-		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_STORE_RESET), c->full ? 1 : 0);
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_STORE_RESET),
+				c->full ? 1 : 0);
 		hn_test_status(&test, &status);
 		CU_ASSERT(status.resyncing);
 		CU_ASSERT(status.outdated);
@@ -406,11 +411,11 @@ static void test_store_batch_fits_packet(void)
 /* ------------------------------------------------------- split brain */
 
 struct hn_split_case {
-	uint32_t own_writes;      /* writes node1 makes as active */
-	uint64_t peer_writes;     /* peer's writes_in_generation */
+	uint32_t own_writes;  /* writes node1 makes as active */
+	uint64_t peer_writes; /* peer's writes_in_generation */
 	bool peer_took_over;
-	uint64_t peer_active_ms;  /* peer's active_for_ms */
-	uint32_t loser;           /* expected loser's node id */
+	uint64_t peer_active_ms; /* peer's active_for_ms */
+	uint32_t loser;		 /* expected loser's node id */
 	const char *why;
 };
 
@@ -419,13 +424,13 @@ struct hn_split_case {
 static void test_store_split_brain_judge(void)
 {
 	static const struct hn_split_case cases[] = {
-		{0, 3, true, 500, 1, "made no writes during the split"},
-		{2, 0, true, 5000, 2, "made no writes during the split"},
-		{2, 3, false, 500, 1, "took over during the split"},
-		{2, 3, true, 500, 2, "younger active period"},
-		{2, 3, true, 5000, 1, "younger active period"},
-		{2, 3, true, 2000, 2, "higher node id on a tie"},
-		{0, 0, false, 0, 0, NULL},
+	    {0, 3, true, 500, 1, "made no writes during the split"},
+	    {2, 0, true, 5000, 2, "made no writes during the split"},
+	    {2, 3, false, 500, 1, "took over during the split"},
+	    {2, 3, true, 500, 2, "younger active period"},
+	    {2, 3, true, 5000, 1, "younger active period"},
+	    {2, 3, true, 2000, 2, "higher node id on a tie"},
+	    {0, 0, false, 0, 0, NULL},
 	};
 	for (const struct hn_split_case *c = cases; c->why != NULL; c++) {
 		struct hn_test_node test;
@@ -455,7 +460,8 @@ static void test_store_split_brain_judge(void)
 				 "resyncs",
 				 c->why, c->own_writes);
 			CU_ASSERT_EQUAL(status.role, HN_ROLE_STANDBY);
-			const struct hn_log_record *log = hn_test_find_log(&test.actions, "split_brain");
+			const struct hn_log_record *log =
+			    hn_test_find_log(&test.actions, "split_brain");
 			CU_ASSERT_PTR_NOT_NULL_FATAL(log);
 			CU_ASSERT_STRING_EQUAL(log->reason, reason);
 			CU_ASSERT_EQUAL(log->lost_writes, c->own_writes);
@@ -568,8 +574,8 @@ static void test_store_restore(void)
 	hn_test_start(&test, 0);
 	hn_test_admin(&test, HN_ADMIN_FORCE_START, 1);
 	hn_test_write(&test, 7, "another", "v", 2);
-	CU_ASSERT_STRING_EQUAL(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY)->u.reply.text,
-			       "store full");
+	CU_ASSERT_STRING_EQUAL(
+	    hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY)->u.reply.text, "store full");
 	hn_test_write(&test, 8, "k3", "overwrite", 3); /* an existing key still fits */
 	CU_ASSERT(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY)->u.reply.ok);
 	hn_test_node_free(&test);
@@ -578,19 +584,19 @@ static void test_store_restore(void)
 int hn_test_register_store(void)
 {
 	static const struct hn_test_case cases[] = {
-		{"replication and ACK", test_store_replication},
-		{"retransmission", test_store_retransmission},
-		{"pending writes bound", test_store_pending_bound},
-		{"peer lost: new generation", test_store_peer_lost},
-		{"sync link lost", test_store_sync_link_lost},
-		{"standby applies: PERSIST before ACK", test_store_standby_apply},
-		{"resync: incremental or full", test_store_resync_decision},
-		{"resync in batches", test_store_resync_batches},
-		{"batch fits a packet", test_store_batch_fits_packet},
-		{"split brain: the judge", test_store_split_brain_judge},
-		{"split brain: the verdict", test_store_split_brain_verdict},
-		{"restore", test_store_restore},
-		{NULL, NULL},
+	    {"replication and ACK", test_store_replication},
+	    {"retransmission", test_store_retransmission},
+	    {"pending writes bound", test_store_pending_bound},
+	    {"peer lost: new generation", test_store_peer_lost},
+	    {"sync link lost", test_store_sync_link_lost},
+	    {"standby applies: PERSIST before ACK", test_store_standby_apply},
+	    {"resync: incremental or full", test_store_resync_decision},
+	    {"resync in batches", test_store_resync_batches},
+	    {"batch fits a packet", test_store_batch_fits_packet},
+	    {"split brain: the judge", test_store_split_brain_judge},
+	    {"split brain: the verdict", test_store_split_brain_verdict},
+	    {"restore", test_store_restore},
+	    {NULL, NULL},
 	};
 	return hn_test_add_suite("store", cases);
 }

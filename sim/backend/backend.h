@@ -29,16 +29,16 @@ struct hs_node_model;
 /* What the runner hands a backend to bring one node up. */
 struct hs_node_plan {
 	const struct hs_node_model *model;
-	char config_path[512];   /* hanode.conf written by the runner (host path) */
-	char config_text[4096];  /* the same, for backends that pass it to a guest */
-	char log_path[512];      /* where the node's cluster log must end up on the host */
-	char control_path[512];  /* host path of the node's control socket (native) */
-	char mdstat_path[512];   /* fake /proc/mdstat the native RAID check reads */
+	char config_path[512];	/* hanode.conf written by the runner (host path) */
+	char config_text[4096]; /* the same, for backends that pass it to a guest */
+	char log_path[512];	/* where the node's cluster log must end up on the host */
+	char control_path[512]; /* host path of the node's control socket (native) */
+	char mdstat_path[512];	/* fake /proc/mdstat the native RAID check reads */
 };
 
 struct hs_backend_ops {
-	const char *name;        /* "native", "libvirt" */
-	double time_scale;       /* factor applied to time windows (VMs are slower) */
+	const char *name;  /* "native", "libvirt" */
+	double time_scale; /* factor applied to time windows (VMs are slower) */
 
 	/* Create the nodes, wire every NIC into the run's fabric, start hanode. */
 	int (*up)(struct hs_run *run, char *error, size_t error_size);

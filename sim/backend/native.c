@@ -36,8 +36,8 @@
 #include "../run/run.h"
 #include "backend.h"
 
-#define NATIVE_ARGS_MAX 16
-#define NATIVE_STOP_WAIT_MS 3000
+#define NATIVE_ARGS_MAX		  16
+#define NATIVE_STOP_WAIT_MS	  3000
 #define NATIVE_CONTROL_TIMEOUT_MS 3000
 
 struct native_node {
@@ -61,7 +61,8 @@ static int native_ip(char *error, size_t error_size, const char *first, ...)
 	pid_t pid;
 
 	va_start(arguments, first);
-	for (const char *arg = first; arg && argc < NATIVE_ARGS_MAX; arg = va_arg(arguments, const char *))
+	for (const char *arg = first; arg && argc < NATIVE_ARGS_MAX;
+	     arg = va_arg(arguments, const char *))
 		argv[argc++] = arg;
 	va_end(arguments);
 	argv[argc] = NULL;
@@ -229,10 +230,12 @@ static int native_node_up(struct hs_run *run, uint32_t index, char *error, size_
 			if (!port)
 				continue;
 			snprintf(cable, sizeof(cable), "%s.%s", node->model->name, port->name);
-			if (hs_fabric_cable_add(run->fabric, cable, endpoint, port->switch_name) < 0)
+			if (hs_fabric_cable_add(run->fabric, cable, endpoint, port->switch_name) <
+			    0)
 				goto fabric_error;
 		}
-		if (native_ip(error, error_size, "link", "set", tap, "netns", native->netns, NULL) < 0 ||
+		if (native_ip(error, error_size, "link", "set", tap, "netns", native->netns, NULL) <
+			0 ||
 		    native_ip(error, error_size, "-n", native->netns, "link", "set", tap, "name",
 			      native_bond_name[network], NULL) < 0 ||
 		    native_ip(error, error_size, "-n", native->netns, "link", "set",
@@ -321,8 +324,8 @@ fabric_error:
 	return -1;
 }
 
-static int native_port(struct hs_run *run, const char *name, const char *port, bool up,
-		       char *error, size_t error_size)
+static int native_port(struct hs_run *run, const char *name, const char *port, bool up, char *error,
+		       size_t error_size)
 {
 	struct hs_node_runtime *node;
 	char cable[HS_NAME_MAX * 2 + 2];
@@ -391,8 +394,8 @@ static int native_daemon(struct hs_run *run, const char *name, bool running, cha
 	return native_daemon_start(run, node, native, error, error_size);
 }
 
-static int native_firmware(struct hs_run *run, const char *name, const char *version,
-			   char *error, size_t error_size)
+static int native_firmware(struct hs_run *run, const char *name, const char *version, char *error,
+			   size_t error_size)
 {
 	struct hs_node_runtime *node;
 	struct native_node *native = native_node(run, name, &node);
@@ -408,8 +411,8 @@ static int native_firmware(struct hs_run *run, const char *name, const char *ver
 	return native_daemon_start(run, node, native, error, error_size);
 }
 
-static int native_control(struct hs_run *run, const char *name, const char *request,
-			  char *reply, size_t reply_size, char *error, size_t error_size)
+static int native_control(struct hs_run *run, const char *name, const char *request, char *reply,
+			  size_t reply_size, char *error, size_t error_size)
 {
 	struct hs_node_runtime *node;
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
@@ -510,17 +513,17 @@ static int native_endpoints(struct hs_run *run, const char *name, int network, c
 int hs_native_gc(char *error, size_t error_size);
 
 const struct hs_backend_ops hs_backend_native = {
-	.name = "native",
-	.time_scale = 1.0,
-	.up = native_up,
-	.down = native_down,
-	.power = native_power,
-	.port = native_port,
-	.raid = native_raid,
-	.daemon = native_daemon,
-	.firmware = native_firmware,
-	.control = native_control,
-	.watch = native_watch,
-	.endpoints = native_endpoints,
-	.gc = hs_native_gc,
+    .name = "native",
+    .time_scale = 1.0,
+    .up = native_up,
+    .down = native_down,
+    .power = native_power,
+    .port = native_port,
+    .raid = native_raid,
+    .daemon = native_daemon,
+    .firmware = native_firmware,
+    .control = native_control,
+    .watch = native_watch,
+    .endpoints = native_endpoints,
+    .gc = hs_native_gc,
 };

@@ -216,7 +216,8 @@ int hs_native_gc(char *error, size_t error_size)
 		if (!gc_is_run_id(entry->d_name) || entry->d_name[8] != '\0' ||
 		    gc_run_alive(entry->d_name))
 			continue;
-		snprintf(command, sizeof(command), "rm -rf -- '" GC_STATE_ROOT "/%s'", entry->d_name);
+		snprintf(command, sizeof(command), "rm -rf -- '" GC_STATE_ROOT "/%s'",
+			 entry->d_name);
 		if (gc_run_command(command) == 0) {
 			printf("gc: removed state of run %s\n", entry->d_name);
 			removed++;

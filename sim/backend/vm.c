@@ -43,8 +43,8 @@
 #include "libvirt_conn.h"
 #include "libvirt_domain.h"
 
-#define VM_DISK_BYTES (64ull << 20)
-#define VM_LINE_MAX 8192
+#define VM_DISK_BYTES	    (64ull << 20)
+#define VM_LINE_MAX	    8192
 #define VM_REPLY_TIMEOUT_MS 8000
 #define VM_CONNECT_RETRY_MS 200
 
@@ -142,7 +142,8 @@ static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size
 			if (strncmp(vm->line, "LOG ", 4) == 0)
 				vm_log_line(vm, vm->line + 4, now_ms);
 			else if (strncmp(vm->line, "FENCE ", 6) == 0)
-				snprintf(vm->fence_peer, sizeof(vm->fence_peer), "%s", vm->line + 6);
+				snprintf(vm->fence_peer, sizeof(vm->fence_peer), "%s",
+					 vm->line + 6);
 			else if (reply) {
 				snprintf(reply, reply_size, "%s", vm->line);
 				handed = 1;
@@ -169,8 +170,8 @@ static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size
 
 /* One request; the reply is "OK ..."/"ERR ..." or OUT lines up to "END n".
  * out gets the OUT lines joined by newlines (or the OK/ERR line). */
-static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char *request,
-			    char *out, size_t out_size, char *error, size_t error_size)
+static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char *request, char *out,
+			     size_t out_size, char *error, size_t error_size)
 {
 	int64_t deadline_ms = hs_now_ms() + VM_REPLY_TIMEOUT_MS;
 	char line[VM_LINE_MAX];
@@ -206,11 +207,11 @@ static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char 
 			continue;
 		}
 		if (strncmp(line, "END ", 4) == 0)
-			return atoi(line + 4) == 0 ? 0 : (snprintf(error, error_size,
-								   "agent of %s: '%s' ended %s: %s",
-								   vm->spec.name, request, line + 4,
-								   out),
-							  -1);
+			return atoi(line + 4) == 0
+				   ? 0
+				   : (snprintf(error, error_size, "agent of %s: '%s' ended %s: %s",
+					       vm->spec.name, request, line + 4, out),
+				      -1);
 		snprintf(out, out_size, "%s", line);
 		if (strncmp(line, "OK", 2) == 0)
 			return 0;
@@ -224,8 +225,8 @@ static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char 
 
 /* A request, then whatever the agent sent behind its reply (LOG lines must
  * reach the log now, not at the next request). */
-static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *request,
-			    char *out, size_t out_size, char *error, size_t error_size)
+static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *request, char *out,
+			    size_t out_size, char *error, size_t error_size)
 {
 	int result = vm_agent_exchange(run, vm, request, out, out_size, error, error_size);
 
@@ -273,9 +274,9 @@ static uint16_t vm_free_udp_port(void)
 static int vm_guest_config(struct hs_run *run, struct hs_node_runtime *node, const char *path,
 			   char *error, size_t error_size)
 {
-	static const char *host_keys[] = {"key_file", "raid_mdstat", "raid_array", "notify_command",
-					  "fence_command", "log_file", "control_socket",
-					  "data_dir", NULL};
+	static const char *host_keys[] = {"key_file",	    "raid_mdstat",   "raid_array",
+					  "notify_command", "fence_command", "log_file",
+					  "control_socket", "data_dir",	     NULL};
 	const char *text = node->plan.config_text;
 	FILE *file = fopen(path, "w");
 
@@ -316,8 +317,10 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	char kernel[PATH_MAX], initrd[PATH_MAX];
 	if (realpath(vm->spec.kernel_path, kernel) == NULL ||
 	    realpath(vm->spec.initrd_path, initrd) == NULL) {
-		snprintf(error, error_size, "libvirt backend: no guest image in %s/guest (run `make "
-			 "guest` first)", build);
+		snprintf(error, error_size,
+			 "libvirt backend: no guest image in %s/guest (run `make "
+			 "guest` first)",
+			 build);
 		return -1;
 	}
 	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s", kernel);
@@ -351,13 +354,14 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 		uint16_t fabric_port = 0;
 		vm->spec.nics[n].local_port = vm_free_udp_port();
 		snprintf(endpoint, sizeof(endpoint), "%s.%s", model->name, vm_port_names[n]);
-		if (hs_fabric_endpoint_add_udp(run->fabric, endpoint, 0, vm->spec.nics[n].local_port,
-					       &fabric_port) < 0)
+		if (hs_fabric_endpoint_add_udp(run->fabric, endpoint, 0,
+					       vm->spec.nics[n].local_port, &fabric_port) < 0)
 			goto fabric_error;
 		vm->spec.nics[n].remote_port = fabric_port;
 		vm->link_up[n] = true;
 		for (int p = 0; p < HS_PORTS_MAX; p++)
-			if (model->ports[p].used && strcmp(model->ports[p].name, vm_port_names[n]) == 0 &&
+			if (model->ports[p].used &&
+			    strcmp(model->ports[p].name, vm_port_names[n]) == 0 &&
 			    hs_fabric_cable_add(run->fabric, endpoint, endpoint,
 						model->ports[p].switch_name) < 0)
 				goto fabric_error;
@@ -380,8 +384,7 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 	for (uint32_t i = 0; i < HS_NODES_MAX; i++)
 		state->nodes[i].agent_fd = -1;
 	hs_libvirt_errors_silence();
-	if (hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error, error_size) <
-	    0)
+	if (hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error, error_size) < 0)
 		return -1;
 	if (state->conn.libvirtd_pid > 0)
 		hs_run_pid_add(run, state->conn.libvirtd_pid, "libvirtd");
@@ -424,7 +427,8 @@ static void vm_down(struct hs_run *run)
 		struct vm_node *vm = &state->nodes[i];
 		vm_agent_close(vm);
 		if (vm->defined && state->conn.connection &&
-		    hs_domain_down(state->conn.connection, vm->spec.name, error, sizeof(error)) < 0) {
+		    hs_domain_down(state->conn.connection, vm->spec.name, error, sizeof(error)) <
+			0) {
 			fprintf(stderr, "hasim: %s\n", error);
 			lost = true;
 		}
@@ -470,9 +474,9 @@ static int vm_power(struct hs_run *run, const char *name, bool on, char *error, 
 		if (!node->model->ports[p].used)
 			continue;
 		snprintf(cable, sizeof(cable), "%s.%s", name, node->model->ports[p].name);
-		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, on && node->port_up[p],
-					     hs_now_ms(), on ? "node powered on" : "node powered off") <
-		    0) {
+		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH,
+					     on && node->port_up[p], hs_now_ms(),
+					     on ? "node powered on" : "node powered off") < 0) {
 			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
 			return -1;
 		}
@@ -516,8 +520,8 @@ static int vm_raid(struct hs_run *run, const char *name, bool ok, char *error, s
 		return -1;
 	}
 	for (int d = 0; d < HS_DOMAIN_DISKS; d++) {
-		if (hs_domain_disk_set(state->conn.connection, &vm->spec, d, ok, error, error_size) <
-		    0)
+		if (hs_domain_disk_set(state->conn.connection, &vm->spec, d, ok, error,
+				       error_size) < 0)
 			return -1;
 		if (!ok)
 			continue;
@@ -589,7 +593,8 @@ static int vm_endpoints(struct hs_run *run, const char *name, int network, char 
 	if (!vm_node(run, name, &node) || network < 0 || network >= HS_NETWORK_COUNT)
 		return 0;
 	for (uint32_t p = 0; p < node->model->interfaces[network].port_count && count < max; p++)
-		snprintf(names[count++], 32, "%s.%s", name, node->model->interfaces[network].ports[p]);
+		snprintf(names[count++], 32, "%s.%s", name,
+			 node->model->interfaces[network].ports[p]);
 	return count;
 }
 
@@ -645,7 +650,6 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 {
 	struct vm_state *state = run->backend_data;
 
-
 	for (int f = 0; f < count; f++) {
 		if (!fds[f].revents)
 			continue;
@@ -680,10 +684,12 @@ static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 			result = vm_power(run, peer, false, failure, sizeof(failure));
 		else
 			snprintf(failure, sizeof(failure), "unknown node '%s'", peer);
-		hs_steps_log(run, now_ms, "fence", "fence", "power_off", peer, result == 0, failure);
+		hs_steps_log(run, now_ms, "fence", "fence", "power_off", peer, result == 0,
+			     failure);
 		if (run->verbose || run->live)
-			fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms),
-				peer, result == 0 ? "powered off" : failure);
+			fprintf(stderr, "[%6lld ms] fence %s: %s\n",
+				(long long)(now_ms - run->t0_ms), peer,
+				result == 0 ? "powered off" : failure);
 		snprintf(request, sizeof(request), result == 0 ? "FENCED OK" : "FENCED ERR %s",
 			 failure);
 		vm_agent_request(run, vm, request, out, sizeof(out), ignored, sizeof(ignored));
@@ -692,19 +698,19 @@ static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 }
 
 const struct hs_backend_ops hs_backend_libvirt = {
-	.name = "libvirt",
-	.time_scale = 3.0,
-	.up = vm_up,
-	.down = vm_down,
-	.power = vm_power,
-	.port = vm_port,
-	.raid = vm_raid,
-	.daemon = vm_daemon,
-	.firmware = vm_firmware,
-	.control = vm_control,
-	.pollfds = vm_pollfds,
-	.handle = vm_handle,
-	.watch = vm_watch,
-	.endpoints = vm_endpoints,
-	.gc = hs_native_gc,
+    .name = "libvirt",
+    .time_scale = 3.0,
+    .up = vm_up,
+    .down = vm_down,
+    .power = vm_power,
+    .port = vm_port,
+    .raid = vm_raid,
+    .daemon = vm_daemon,
+    .firmware = vm_firmware,
+    .control = vm_control,
+    .pollfds = vm_pollfds,
+    .handle = vm_handle,
+    .watch = vm_watch,
+    .endpoints = vm_endpoints,
+    .gc = hs_native_gc,
 };

@@ -20,12 +20,18 @@
 const char *hs_check_metric_name(enum hs_metric metric)
 {
 	switch (metric) {
-	case HS_METRIC_FAILOVER_MS: return "failover_ms";
-	case HS_METRIC_OUTAGE_MS: return "outage_ms";
-	case HS_METRIC_DUAL_ACTIVE_MS: return "dual_active_ms";
-	case HS_METRIC_LOST_WRITES: return "lost_writes";
-	case HS_METRIC_REPORTED_LOST_WRITES: return "reported_lost_writes";
-	case HS_METRIC_COUNT: break;
+	case HS_METRIC_FAILOVER_MS:
+		return "failover_ms";
+	case HS_METRIC_OUTAGE_MS:
+		return "outage_ms";
+	case HS_METRIC_DUAL_ACTIVE_MS:
+		return "dual_active_ms";
+	case HS_METRIC_LOST_WRITES:
+		return "lost_writes";
+	case HS_METRIC_REPORTED_LOST_WRITES:
+		return "reported_lost_writes";
+	case HS_METRIC_COUNT:
+		break;
 	}
 	return "unknown_metric";
 }
@@ -33,11 +39,16 @@ const char *hs_check_metric_name(enum hs_metric metric)
 const char *hs_check_invariant_name(enum hs_invariant invariant)
 {
 	switch (invariant) {
-	case HS_INVARIANT_SINGLE_ACTIVE: return "single_active";
-	case HS_INVARIANT_CLUSTER_IP_UNIQUE: return "cluster_ip_unique";
-	case HS_INVARIANT_NO_LOST_WRITES: return "no_lost_writes";
-	case HS_INVARIANT_NO_SILENT_LOSS: return "no_silent_loss";
-	case HS_INVARIANT_COUNT: break;
+	case HS_INVARIANT_SINGLE_ACTIVE:
+		return "single_active";
+	case HS_INVARIANT_CLUSTER_IP_UNIQUE:
+		return "cluster_ip_unique";
+	case HS_INVARIANT_NO_LOST_WRITES:
+		return "no_lost_writes";
+	case HS_INVARIANT_NO_SILENT_LOSS:
+		return "no_silent_loss";
+	case HS_INVARIANT_COUNT:
+		break;
 	}
 	return "unknown_invariant";
 }
@@ -45,12 +56,18 @@ const char *hs_check_invariant_name(enum hs_invariant invariant)
 const char *hs_check_expect_kind_name(enum hs_expect_kind kind)
 {
 	switch (kind) {
-	case HS_EXPECT_TRANSITION: return "transition";
-	case HS_EXPECT_NO_TRANSITION: return "no_transition";
-	case HS_EXPECT_FINAL: return "final";
-	case HS_EXPECT_LOG: return "log";
-	case HS_EXPECT_METRIC: return "metric";
-	case HS_EXPECT_INVARIANT: return "invariant";
+	case HS_EXPECT_TRANSITION:
+		return "transition";
+	case HS_EXPECT_NO_TRANSITION:
+		return "no_transition";
+	case HS_EXPECT_FINAL:
+		return "final";
+	case HS_EXPECT_LOG:
+		return "log";
+	case HS_EXPECT_METRIC:
+		return "metric";
+	case HS_EXPECT_INVARIANT:
+		return "invariant";
 	}
 	return "unknown";
 }
@@ -113,7 +130,7 @@ static void collect_transitions(struct hs_check_result *result)
 			return;
 		}
 		struct hs_check_transition *transition =
-			&result->transitions[result->transition_count++];
+		    &result->transitions[result->transition_count++];
 		transition->t_ms = event->t_ms;
 		snprintf(transition->node, sizeof(transition->node), "%s", event->node);
 		snprintf(transition->from, sizeof(transition->from), "%s", event->from);

@@ -30,7 +30,7 @@
  *                 {"mono_ms":19000,"op":"verify","key":"k43","expected":"v43","got":"v43","ok":true}
  *   fabric.jsonl  {"mono_ms":6200,"event":"link_down","cable":"node1.LAN1","reason":"step cut"}
  *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
- *   final.json    {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
+ *   final.json {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
  *
  * result.json (an example per case in sim/tests/check_fixtures/<case>/
  * expected_result.json), keys in this order:
@@ -53,11 +53,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HS_CHECK_MESSAGE_MAX 1024
+#define HS_CHECK_MESSAGE_MAX	 1024
 #define HS_CHECK_TRANSITIONS_MAX 512
-#define HS_CHECK_FAILURES_MAX (HS_EXPECTS_MAX + 32)
-#define HS_CHECK_WARNINGS_MAX 64
-#define HS_CHECK_ALIASES_MAX 8
+#define HS_CHECK_FAILURES_MAX	 (HS_EXPECTS_MAX + 32)
+#define HS_CHECK_WARNINGS_MAX	 64
+#define HS_CHECK_ALIASES_MAX	 8
 
 struct hs_timeline; /* timeline.h */
 
@@ -79,17 +79,18 @@ struct hs_check_metric {
 };
 
 struct hs_check_expect_result {
-	uint32_t index;               /* position in scenario->expects */
-	uint32_t line;                /* scenario line, 0 if unknown */
+	uint32_t index; /* position in scenario->expects */
+	uint32_t line;	/* scenario line, 0 if unknown */
 	enum hs_expect_kind kind;
-	char description[HS_TEXT_MAX * 2]; /* "node2 standby->active within [900, 1600] ms after 'cut'" */
+	char description[HS_TEXT_MAX *
+			 2]; /* "node2 standby->active within [900, 1600] ms after 'cut'" */
 	bool passed;
 	char message[HS_CHECK_MESSAGE_MAX]; /* "ok", or the failure as one sentence */
 };
 
 struct hs_check_alias {
 	char alias[HS_NAME_MAX]; /* "@active" */
-	char node[HS_NAME_MAX];  /* "node1" */
+	char node[HS_NAME_MAX];	 /* "node1" */
 };
 
 struct hs_check_result {
@@ -111,7 +112,7 @@ struct hs_check_result {
 
 	/* The verdict. */
 	bool passed;
-	char final_display[HS_NODES_MAX][HS_NAME_MAX]; /* display state at the end */
+	char final_display[HS_NODES_MAX][HS_NAME_MAX];	 /* display state at the end */
 	struct hs_check_metric metrics[HS_METRIC_COUNT]; /* indexed by enum hs_metric */
 	uint32_t expect_count;
 	struct hs_check_expect_result expects[HS_EXPECTS_MAX];
@@ -156,6 +157,6 @@ const char *hs_check_expect_kind_name(enum hs_expect_kind kind);
 
 /* Record a warning (also used by the loaders in timeline.c). */
 void hs_check_warn(struct hs_check_result *result, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

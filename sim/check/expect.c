@@ -28,8 +28,8 @@
 #include <string.h>
 
 #define HS_EXPECT_LISTED_MAX 8 /* transitions listed in a "never saw it" message */
-#define HS_NODE_ANY (-1)
-#define HS_NODE_UNKNOWN (-2)
+#define HS_NODE_ANY	     (-1)
+#define HS_NODE_UNKNOWN	     (-2)
 
 struct hs_expect_context {
 	const struct hs_scenario *scenario;
@@ -121,10 +121,11 @@ static void list_transitions(const struct hs_check_result *result, int node, int
 			snprintf(out + used, out_size - used, ", ...");
 			return;
 		}
-		int written = snprintf(out + used, out_size - used, "%s%s%s%s->%s at %" PRId64 " ms",
-				       listed ? ", " : "", node == HS_NODE_ANY ? event->node : "",
-				       node == HS_NODE_ANY ? " " : "", event->from, event->to,
-				       event->t_ms - anchor_ms);
+		int written =
+		    snprintf(out + used, out_size - used, "%s%s%s%s->%s at %" PRId64 " ms",
+			     listed ? ", " : "", node == HS_NODE_ANY ? event->node : "",
+			     node == HS_NODE_ANY ? " " : "", event->from, event->to,
+			     event->t_ms - anchor_ms);
 		used += written > 0 ? (size_t)written : 0;
 		listed++;
 	}
@@ -147,7 +148,7 @@ static void expect_fail(struct hs_expect_context *context, struct hs_check_expec
 }
 
 static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
 {
@@ -160,13 +161,14 @@ static void expect_pass(struct hs_check_expect_result *out, const char *format, 
 
 /* A role alias is only known once the cluster formed; say so rather than
  * calling it an unknown node. */
-static void unknown_node_fail(struct hs_expect_context *context,
-			      struct hs_check_expect_result *out, const char *node_label)
+static void unknown_node_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
+			      const char *node_label)
 {
 	if (node_label[0] == '@')
-		expect_fail(context, out,
-			    "expected %s, but alias '%s' was never resolved (the cluster did not form)",
-			    out->description, node_label);
+		expect_fail(
+		    context, out,
+		    "expected %s, but alias '%s' was never resolved (the cluster did not form)",
+		    out->description, node_label);
 	else
 		expect_fail(context, out, "expected %s, but the run has no node '%s'",
 			    out->description, node_label);
@@ -174,23 +176,24 @@ static void unknown_node_fail(struct hs_expect_context *context,
 
 /* ------------------------------------------------------------- transitions */
 
-static void describe_transition(const struct hs_check_result *result, const struct hs_expect *expect,
-				const char *node_label, struct hs_check_expect_result *out)
+static void describe_transition(const struct hs_check_result *result,
+				const struct hs_expect *expect, const char *node_label,
+				struct hs_check_expect_result *out)
 {
 	char note[48];
 	snprintf(out->description, sizeof(out->description),
 		 "%s %s->%s within [%" PRId64 ", %" PRId64 "] ms after '%s'%s", node_label,
-		 expect->from[0] ? expect->from : "any", expect->to,
-		 (int64_t)expect->within_min_ms, scaled_ms(result, expect->within_max_ms),
-		 anchor_label(expect->anchor), scale_note(result, note, sizeof(note)));
+		 expect->from[0] ? expect->from : "any", expect->to, (int64_t)expect->within_min_ms,
+		 scaled_ms(result, expect->within_max_ms), anchor_label(expect->anchor),
+		 scale_note(result, note, sizeof(note)));
 }
 
 /* No transition in the window after the cursor: say the nearest thing that
  * was seen instead. */
 static void transition_missed(struct hs_expect_context *context, int node, const char *node_label,
 			      int64_t anchor_ms, const struct hs_timeline_event *outside,
-			      const struct hs_timeline_event *consumed, const struct hs_expect *expect,
-			      struct hs_check_expect_result *out)
+			      const struct hs_timeline_event *consumed,
+			      const struct hs_expect *expect, struct hs_check_expect_result *out)
 {
 	const struct hs_check_result *result = context->result;
 	if (outside) {
@@ -202,7 +205,8 @@ static void transition_missed(struct hs_expect_context *context, int node, const
 		int64_t cursor = context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
 		const struct hs_timeline_event *previous = &result->timeline->events[cursor];
 		expect_fail(context, out,
-			    "expected %s, saw it at %" PRId64 " ms, but before %s %s->%s at %" PRId64
+			    "expected %s, saw it at %" PRId64
+			    " ms, but before %s %s->%s at %" PRId64
 			    " ms, which an earlier expectation matched",
 			    out->description, consumed->t_ms - anchor_ms, previous->node,
 			    previous->from, previous->to, previous->t_ms - anchor_ms);
@@ -318,8 +322,8 @@ static void judge_final(struct hs_expect_context *context, const struct hs_expec
 			expect_pass(out, "%s ended %s", result->nodes[i], expect->to);
 			return;
 		}
-		int written = snprintf(ended + used, sizeof(ended) - used, "%s%s %s",
-				       i ? ", " : "", result->nodes[i], result->final_display[i]);
+		int written = snprintf(ended + used, sizeof(ended) - used, "%s%s %s", i ? ", " : "",
+				       result->nodes[i], result->final_display[i]);
 		used += written > 0 && (size_t)written < sizeof(ended) - used ? (size_t)written : 0;
 	}
 	expect_fail(context, out, "expected a node to end %s, they ended %s", expect->to, ended);
@@ -364,16 +368,18 @@ static void judge_log(struct hs_expect_context *context, const struct hs_expect 
 			continue;
 		same_kind++;
 		if (strstr(event->detail, expect->log_text)) {
-			expect_pass(out, "%s logged it at %" PRId64 " ms", event->node, event->t_ms);
+			expect_pass(out, "%s logged it at %" PRId64 " ms", event->node,
+				    event->t_ms);
 			return;
 		}
 	}
 	if (same_kind == 0)
 		expect_fail(context, out, "expected %s, saw none", out->description);
 	else
-		expect_fail(context, out, "expected %s, saw %u '%s' record%s, none whose reason contains '%s'",
-			    out->description, same_kind, expect->log_event, same_kind == 1 ? "" : "s",
-			    expect->log_text);
+		expect_fail(context, out,
+			    "expected %s, saw %u '%s' record%s, none whose reason contains '%s'",
+			    out->description, same_kind, expect->log_event,
+			    same_kind == 1 ? "" : "s", expect->log_text);
 }
 
 /* ------------------------------------------------------------- metrics */
@@ -409,7 +415,8 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 	struct hs_check_result *result = context->result;
 	bool time = metric_is_time(expect->metric);
 	int64_t min = expect->min;
-	int64_t max = expect->max != INT64_MAX && time ? scaled_ms(result, expect->max) : expect->max;
+	int64_t max =
+	    expect->max != INT64_MAX && time ? scaled_ms(result, expect->max) : expect->max;
 	describe_metric(result, expect, min, max, out);
 	if (expect->metric < HS_METRIC_FAILOVER_MS || expect->metric >= HS_METRIC_COUNT) {
 		expect_fail(context, out, "expected %s, but metric %d is unknown", out->description,
@@ -430,7 +437,8 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 		expect_fail(context, out, "expected %s, could not compute it: %s", out->description,
 			    value.note);
 	else if (value.value < min || value.value > max)
-		expect_fail(context, out, "expected %s, got %" PRId64, out->description, value.value);
+		expect_fail(context, out, "expected %s, got %" PRId64, out->description,
+			    value.value);
 	else
 		expect_pass(out, "got %" PRId64, value.value);
 }
@@ -445,11 +453,11 @@ static int64_t first_dual_active_ms(const struct hs_timeline *timeline)
 		const struct hs_display_span *left = &timeline->spans[0][i];
 		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
 			const struct hs_display_span *right = &timeline->spans[1][j];
-			int64_t start = left->start_ms > right->start_ms ? left->start_ms
-									 : right->start_ms;
+			int64_t start =
+			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
 			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
-			if (strcmp(left->state, "active") == 0 && strcmp(right->state, "active") == 0 &&
-			    end > start && start < first_ms)
+			if (strcmp(left->state, "active") == 0 &&
+			    strcmp(right->state, "active") == 0 && end > start && start < first_ms)
 				first_ms = start;
 		}
 	}
@@ -475,8 +483,9 @@ static void invariant_cluster_ip_unique(struct hs_expect_context *context,
 {
 	const struct hs_check_result *result = context->result;
 	if (!result->timeline->final_loaded) {
-		expect_fail(context, out,
-			    "invariant cluster_ip_unique failed: final.json is missing or lists no nodes");
+		expect_fail(
+		    context, out,
+		    "invariant cluster_ip_unique failed: final.json is missing or lists no nodes");
 		return;
 	}
 	char holders[HS_TEXT_MAX] = "";
@@ -492,11 +501,13 @@ static void invariant_cluster_ip_unique(struct hs_expect_context *context,
 	if (count == 1)
 		expect_pass(out, "%s holds the cluster IP", holders);
 	else if (count == 0)
-		expect_fail(context, out,
-			    "invariant cluster_ip_unique failed: no node holds the cluster IP at the end");
+		expect_fail(
+		    context, out,
+		    "invariant cluster_ip_unique failed: no node holds the cluster IP at the end");
 	else
 		expect_fail(context, out,
-			    "invariant cluster_ip_unique failed: %u nodes hold the cluster IP at the end (%s)",
+			    "invariant cluster_ip_unique failed: %u nodes hold the cluster IP at "
+			    "the end (%s)",
 			    count, holders);
 }
 
@@ -544,7 +555,7 @@ static void invariant_no_silent_loss(struct hs_expect_context *context,
 {
 	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
 	const struct hs_check_metric *reported =
-		&context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
+	    &context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
 	if (!lost->known)
 		expect_fail(context, out,
 			    "invariant no_silent_loss failed: could not compute lost_writes: %s",
@@ -565,11 +576,20 @@ static void judge_invariant(struct hs_expect_context *context, const struct hs_e
 	snprintf(out->description, sizeof(out->description), "%s",
 		 hs_check_invariant_name(expect->invariant));
 	switch (expect->invariant) {
-	case HS_INVARIANT_SINGLE_ACTIVE: invariant_single_active(context, out); return;
-	case HS_INVARIANT_CLUSTER_IP_UNIQUE: invariant_cluster_ip_unique(context, out); return;
-	case HS_INVARIANT_NO_LOST_WRITES: invariant_no_lost_writes(context, out); return;
-	case HS_INVARIANT_NO_SILENT_LOSS: invariant_no_silent_loss(context, out); return;
-	case HS_INVARIANT_COUNT: break;
+	case HS_INVARIANT_SINGLE_ACTIVE:
+		invariant_single_active(context, out);
+		return;
+	case HS_INVARIANT_CLUSTER_IP_UNIQUE:
+		invariant_cluster_ip_unique(context, out);
+		return;
+	case HS_INVARIANT_NO_LOST_WRITES:
+		invariant_no_lost_writes(context, out);
+		return;
+	case HS_INVARIANT_NO_SILENT_LOSS:
+		invariant_no_silent_loss(context, out);
+		return;
+	case HS_INVARIANT_COUNT:
+		break;
 	}
 	expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
 }
@@ -581,8 +601,8 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 	struct hs_expect_context context = {.scenario = scenario, .result = result};
 	for (uint32_t i = 0; i <= HS_NODES_MAX; i++)
 		context.cursors[i] = -1;
-	uint32_t count = scenario->expect_count < HS_EXPECTS_MAX ? scenario->expect_count
-								  : HS_EXPECTS_MAX;
+	uint32_t count =
+	    scenario->expect_count < HS_EXPECTS_MAX ? scenario->expect_count : HS_EXPECTS_MAX;
 	for (uint32_t i = 0; i < count; i++) {
 		const struct hs_expect *expect = &scenario->expects[i];
 		struct hs_check_expect_result *out = &result->expects[result->expect_count++];
@@ -590,12 +610,24 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 		out->line = expect->line;
 		out->kind = expect->kind;
 		switch (expect->kind) {
-		case HS_EXPECT_TRANSITION: judge_transition(&context, expect, out); break;
-		case HS_EXPECT_NO_TRANSITION: judge_no_transition(&context, expect, out); break;
-		case HS_EXPECT_FINAL: judge_final(&context, expect, out); break;
-		case HS_EXPECT_LOG: judge_log(&context, expect, out); break;
-		case HS_EXPECT_METRIC: judge_metric(&context, expect, out); break;
-		case HS_EXPECT_INVARIANT: judge_invariant(&context, expect, out); break;
+		case HS_EXPECT_TRANSITION:
+			judge_transition(&context, expect, out);
+			break;
+		case HS_EXPECT_NO_TRANSITION:
+			judge_no_transition(&context, expect, out);
+			break;
+		case HS_EXPECT_FINAL:
+			judge_final(&context, expect, out);
+			break;
+		case HS_EXPECT_LOG:
+			judge_log(&context, expect, out);
+			break;
+		case HS_EXPECT_METRIC:
+			judge_metric(&context, expect, out);
+			break;
+		case HS_EXPECT_INVARIANT:
+			judge_invariant(&context, expect, out);
+			break;
 		default:
 			snprintf(out->description, sizeof(out->description), "expectation %u", i);
 			expect_fail(&context, out, "expectation %u has unknown kind %d", i,

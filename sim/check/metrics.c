@@ -94,8 +94,8 @@ static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_
 		if (event->t_ms > last->start_ms) {
 			if (count == HS_TIMELINE_SPANS_MAX) {
 				snprintf(error, error_size,
-					 "hs_check_run: %s changes state more than %d times",
-					 node, HS_TIMELINE_SPANS_MAX);
+					 "hs_check_run: %s changes state more than %d times", node,
+					 HS_TIMELINE_SPANS_MAX);
 				return -1;
 			}
 			last->end_ms = event->t_ms;
@@ -186,7 +186,8 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 		const struct hs_timeline_event *event = &timeline->events[i];
 		if (!is_request(event))
 			continue;
-		if (!seen) /* no success before the first failure: the outage began with the client */
+		if (!seen) /* no success before the first failure: the outage began with the client
+			    */
 			last_success_ms = event->t_ms;
 		seen = true;
 		if (!event->ok && !in_outage) {
@@ -209,8 +210,8 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 	metric_set(metric, longest_ms);
 }
 
-static void metric_lost_writes(const struct hs_check_result *result,
-			       struct hs_check_metric *lost, struct hs_check_metric *reported)
+static void metric_lost_writes(const struct hs_check_result *result, struct hs_check_metric *lost,
+			       struct hs_check_metric *reported)
 {
 	const struct hs_timeline *timeline = result->timeline;
 	int64_t lost_count = 0, reported_count = 0;
@@ -246,8 +247,7 @@ static int64_t overlap_ms(const struct hs_display_span *left, const struct hs_di
 	return end > start ? end - start : 0;
 }
 
-static void metric_dual_active(const struct hs_check_result *result,
-			       struct hs_check_metric *metric)
+static void metric_dual_active(const struct hs_check_result *result, struct hs_check_metric *metric)
 {
 	const struct hs_timeline *timeline = result->timeline;
 	int64_t total_ms = 0;

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int hs_report_open(struct hs_report_file *report, const char *path, char *error,
-		   size_t error_size)
+int hs_report_open(struct hs_report_file *report, const char *path, char *error, size_t error_size)
 {
 	snprintf(report->path, sizeof(report->path), "%s", path);
 	snprintf(report->temporary_path, sizeof(report->temporary_path), "%s.tmp", path);
@@ -53,11 +52,21 @@ void hs_report_escape(FILE *file, const char *text)
 {
 	for (const char *c = text; *c; c++) {
 		switch (*c) {
-		case '&': fputs("&amp;", file); break;
-		case '<': fputs("&lt;", file); break;
-		case '>': fputs("&gt;", file); break;
-		case '"': fputs("&quot;", file); break;
-		case '\'': fputs("&#39;", file); break;
+		case '&':
+			fputs("&amp;", file);
+			break;
+		case '<':
+			fputs("&lt;", file);
+			break;
+		case '>':
+			fputs("&gt;", file);
+			break;
+		case '"':
+			fputs("&quot;", file);
+			break;
+		case '\'':
+			fputs("&#39;", file);
+			break;
 		default:
 			/* XML 1.0 forbids most control characters, even escaped. */
 			if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t')

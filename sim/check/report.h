@@ -18,8 +18,7 @@ struct hs_report_file {
 	char temporary_path[HS_PATH_MAX + 40];
 };
 
-int hs_report_open(struct hs_report_file *report, const char *path, char *error,
-		   size_t error_size);
+int hs_report_open(struct hs_report_file *report, const char *path, char *error, size_t error_size);
 /* Flush, close and rename; on any earlier failure (failed=true) remove the
  * temporary file instead. Returns 0 or -1 with error. */
 int hs_report_close(struct hs_report_file *report, bool failed, char *error, size_t error_size);

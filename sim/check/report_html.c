@@ -16,10 +16,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define HS_HTML_LABEL_PX 110
-#define HS_HTML_PLOT_PX 1000
-#define HS_HTML_LANE_PX 30
-#define HS_HTML_STEPS_PX 44
+#define HS_HTML_LABEL_PX       110
+#define HS_HTML_PLOT_PX	       1000
+#define HS_HTML_LANE_PX	       30
+#define HS_HTML_STEPS_PX       44
 #define HS_HTML_EVENT_ROWS_MAX 2000
 
 struct hs_html_scale {
@@ -29,17 +29,16 @@ struct hs_html_scale {
 
 static double x_of(const struct hs_html_scale *scale, int64_t t_ms)
 {
-	return HS_HTML_LABEL_PX +
-	       (double)(t_ms - scale->start_ms) * HS_HTML_PLOT_PX /
-		       (double)(scale->end_ms - scale->start_ms);
+	return HS_HTML_LABEL_PX + (double)(t_ms - scale->start_ms) * HS_HTML_PLOT_PX /
+				      (double)(scale->end_ms - scale->start_ms);
 }
 
 static const char *state_color(const char *state)
 {
 	static const char *const colors[][2] = {
-		{"active", "#2e9d48"},      {"standby", "#3b7dd8"},  {"starting", "#b0b0b0"},
-		{"off", "#333333"},         {"fault", "#d9342b"},    {"maintenance", "#f0a020"},
-		{"isolated", "#9050c0"},    {"disconnected", "#8b5a2b"}, {"standalone", "#20a0a0"},
+	    {"active", "#2e9d48"},   {"standby", "#3b7dd8"},	  {"starting", "#b0b0b0"},
+	    {"off", "#333333"},	     {"fault", "#d9342b"},	  {"maintenance", "#f0a020"},
+	    {"isolated", "#9050c0"}, {"disconnected", "#8b5a2b"}, {"standalone", "#20a0a0"},
 	};
 	for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)
 		if (strcmp(colors[i][0], state) == 0)
@@ -87,8 +86,8 @@ static void svg_node_lane(FILE *file, const struct hs_check_result *result, uint
 		hs_report_escape(file, result->nodes[node]);
 		fputc(' ', file);
 		hs_report_escape(file, span->state);
-		fprintf(file, " from %" PRId64 " to %" PRId64 " ms</title></rect>\n", span->start_ms,
-			span->end_ms);
+		fprintf(file, " from %" PRId64 " to %" PRId64 " ms</title></rect>\n",
+			span->start_ms, span->end_ms);
 		if (width > 60) {
 			fprintf(file, "<text x=\"%.1f\" y=\"%d\" class=\"span\">", x + 4,
 				y + HS_HTML_LANE_PX / 2 + 4);
@@ -215,15 +214,15 @@ static void write_svg(FILE *file, const struct hs_check_result *result)
 /* ------------------------------------------------------------- page */
 
 static const char hs_html_style[] =
-	"body{font-family:sans-serif;margin:1.5em;color:#222}"
-	"h1 .passed{color:#2e9d48}h1 .failed{color:#d9342b}"
-	"table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
-	"text-align:left;font-size:90%}tr.fail td{background:#fde8e6}"
-	".lane{font-size:12px;font-weight:bold}.span{font-size:11px;fill:#fff}"
-	".tick{font-size:10px}.axis{stroke:#444}.step{stroke:#555;stroke-dasharray:4 3}"
-	".step.failed{stroke:#d9342b}.steplabel{font-size:11px}.fabric{fill:#f0a020}"
-	".clientfail{fill:#d9342b}.legend span{display:inline-block;padding:1px 6px;margin-right:4px;"
-	"color:#fff;font-size:80%}";
+    "body{font-family:sans-serif;margin:1.5em;color:#222}"
+    "h1 .passed{color:#2e9d48}h1 .failed{color:#d9342b}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
+    "text-align:left;font-size:90%}tr.fail td{background:#fde8e6}"
+    ".lane{font-size:12px;font-weight:bold}.span{font-size:11px;fill:#fff}"
+    ".tick{font-size:10px}.axis{stroke:#444}.step{stroke:#555;stroke-dasharray:4 3}"
+    ".step.failed{stroke:#d9342b}.steplabel{font-size:11px}.fabric{fill:#f0a020}"
+    ".clientfail{fill:#d9342b}.legend span{display:inline-block;padding:1px 6px;margin-right:4px;"
+    "color:#fff;font-size:80%}";
 
 static void write_head(FILE *file, const struct hs_check_result *result)
 {
@@ -231,8 +230,8 @@ static void write_head(FILE *file, const struct hs_check_result *result)
 	hs_report_escape(file, result->scenario);
 	fprintf(file, "</title><style>%s</style></head><body>\n<h1>", hs_html_style);
 	hs_report_escape(file, result->scenario);
-	fprintf(file, " <span class=\"%s\">%s</span></h1>\n<p>", result->passed ? "passed" : "failed",
-		result->passed ? "PASSED" : "FAILED");
+	fprintf(file, " <span class=\"%s\">%s</span></h1>\n<p>",
+		result->passed ? "passed" : "failed", result->passed ? "PASSED" : "FAILED");
 	const char *fields[][2] = {{"scenario", result->scenario_path},
 				   {"topology", result->topology},
 				   {"backend", result->backend}};
@@ -241,8 +240,10 @@ static void write_head(FILE *file, const struct hs_check_result *result)
 		hs_report_escape(file, fields[i][1]);
 		fputs("</b>, ", file);
 	}
-	fprintf(file, "seed: <b>%" PRIu64 "</b>, time scale: <b>%g</b>, ended at <b>%" PRId64
-		      " ms</b></p>\n", result->seed, result->time_scale, result->ended_ms);
+	fprintf(file,
+		"seed: <b>%" PRIu64 "</b>, time scale: <b>%g</b>, ended at <b>%" PRId64
+		" ms</b></p>\n",
+		result->seed, result->time_scale, result->ended_ms);
 	if (result->failure_count > 0) {
 		fputs("<h2>Failures</h2><ul>\n", file);
 		for (uint32_t i = 0; i < result->failure_count; i++) {
@@ -256,8 +257,8 @@ static void write_head(FILE *file, const struct hs_check_result *result)
 
 static void write_legend(FILE *file)
 {
-	static const char *const states[] = {"active",  "standby", "starting",
-					     "off",     "fault",   "maintenance",
+	static const char *const states[] = {"active",	 "standby",	 "starting",
+					     "off",	 "fault",	 "maintenance",
 					     "isolated", "disconnected", "standalone"};
 	fputs("<p class=\"legend\">", file);
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
@@ -277,11 +278,12 @@ static void write_cell(FILE *file, const char *text)
 static void write_expectations(FILE *file, const struct hs_check_result *result)
 {
 	fputs("<h2>Expectations</h2>\n<table><tr><th>#</th><th>line</th><th>kind</th>"
-	      "<th>expectation</th><th>verdict</th><th>message</th></tr>\n", file);
+	      "<th>expectation</th><th>verdict</th><th>message</th></tr>\n",
+	      file);
 	for (uint32_t i = 0; i < result->expect_count; i++) {
 		const struct hs_check_expect_result *expect = &result->expects[i];
-		fprintf(file, "<tr%s><td>%u</td><td>%u</td>", expect->passed ? "" : " class=\"fail\"",
-			expect->index, expect->line);
+		fprintf(file, "<tr%s><td>%u</td><td>%u</td>",
+			expect->passed ? "" : " class=\"fail\"", expect->index, expect->line);
 		write_cell(file, hs_check_expect_kind_name(expect->kind));
 		write_cell(file, expect->description);
 		write_cell(file, expect->passed ? "passed" : "FAILED");
@@ -309,7 +311,8 @@ static void write_events(FILE *file, const struct hs_check_result *result)
 	const struct hs_timeline *timeline = result->timeline;
 	uint32_t rows = 0, left_out = 0;
 	fputs("<h2>Events</h2>\n<table><tr><th>t (ms)</th><th>source</th><th>kind</th>"
-	      "<th>node</th><th>from</th><th>to</th><th>detail</th></tr>\n", file);
+	      "<th>node</th><th>from</th><th>to</th><th>detail</th></tr>\n",
+	      file);
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		if (event->source_kind == HS_SOURCE_CLIENT && event->ok)

@@ -30,8 +30,8 @@ static void append(struct hs_json_builder *builder, json_t *array, json_t *value
 		builder->failed = true;
 }
 
-static json_t *strings_json(struct hs_json_builder *builder, const char (*texts)[HS_CHECK_MESSAGE_MAX],
-			    uint32_t count)
+static json_t *strings_json(struct hs_json_builder *builder,
+			    const char (*texts)[HS_CHECK_MESSAGE_MAX], uint32_t count)
 {
 	json_t *array = json_array();
 	for (uint32_t i = 0; array && i < count; i++)
@@ -43,7 +43,7 @@ static json_t *warnings_json(struct hs_json_builder *builder, const struct hs_ch
 {
 	json_t *array = json_array();
 	uint32_t count = result->warning_total < HS_CHECK_WARNINGS_MAX ? result->warning_total
-								      : HS_CHECK_WARNINGS_MAX;
+								       : HS_CHECK_WARNINGS_MAX;
 	for (uint32_t i = 0; array && i < count; i++)
 		append(builder, array, json_string(result->warnings[i]));
 	return array;
@@ -76,7 +76,8 @@ static void metrics_json(struct hs_json_builder *builder, const struct hs_check_
 	     metric++) {
 		const struct hs_check_metric *value = &result->metrics[metric];
 		const char *name = hs_check_metric_name(metric);
-		put(builder, metrics, name, value->known ? json_integer(value->value) : json_null());
+		put(builder, metrics, name,
+		    value->known ? json_integer(value->value) : json_null());
 		if (!value->known)
 			put(builder, notes, name, json_string(value->note));
 	}
@@ -126,7 +127,7 @@ static json_t *result_json(struct hs_json_builder *builder, const struct hs_chec
 	put(builder, root, "time_scale", json_real(result->time_scale));
 	put(builder, root, "passed", json_boolean(result->passed));
 	put(builder, root, "failures",
-	    strings_json(builder, (const char (*)[HS_CHECK_MESSAGE_MAX])result->failures,
+	    strings_json(builder, (const char(*)[HS_CHECK_MESSAGE_MAX])result->failures,
 			 result->failure_count));
 	put(builder, root, "warnings", warnings_json(builder, result));
 	put(builder, root, "warning_total", json_integer(result->warning_total));

@@ -76,7 +76,8 @@ static void write_outputs(FILE *file, const struct hs_check_result *result)
 	for (int metric = HS_METRIC_FAILOVER_MS; metric < HS_METRIC_COUNT; metric++) {
 		const struct hs_check_metric *value = &result->metrics[metric];
 		if (value->known)
-			fprintf(file, "%s=%" PRId64 "\n", hs_check_metric_name(metric), value->value);
+			fprintf(file, "%s=%" PRId64 "\n", hs_check_metric_name(metric),
+				value->value);
 		else {
 			fprintf(file, "%s=null (", hs_check_metric_name(metric));
 			hs_report_escape(file, value->note);

@@ -210,7 +210,7 @@ static int timeline_append(struct hs_timeline *timeline, const struct hs_timelin
 		if (capacity > HS_TIMELINE_EVENTS_MAX)
 			capacity = HS_TIMELINE_EVENTS_MAX;
 		struct hs_timeline_event *events =
-			realloc(timeline->events, capacity * sizeof(*events));
+		    realloc(timeline->events, capacity * sizeof(*events));
 		if (!events) {
 			snprintf(error, error_size, "hs_check_run: out of memory for %u events",
 				 capacity);
@@ -314,8 +314,7 @@ static int read_line_object(const char *line, size_t length, const char *name, u
  * consumed to its end but only its start kept; total says how long it was.
  * Returns false at the end of the file. NUL bytes (a file with a hole after
  * a power loss) are kept, so JSON parsing rejects the line with a warning. */
-static bool read_bounded_line(FILE *file, char *buffer, size_t size, size_t *length,
-			      size_t *total)
+static bool read_bounded_line(FILE *file, char *buffer, size_t size, size_t *length, size_t *total)
 {
 	int c;
 	*length = 0;

@@ -15,32 +15,32 @@
 #include "check.h"
 
 #define HS_TIMELINE_EVENTS_MAX 200000
-#define HS_TIMELINE_SPANS_MAX 1024
-#define HS_TIMELINE_LINE_MAX 65536
+#define HS_TIMELINE_SPANS_MAX  1024
+#define HS_TIMELINE_LINE_MAX   65536
 
 enum hs_source {
 	HS_SOURCE_RUNNER = 0, /* steps.jsonl */
 	HS_SOURCE_FABRIC,     /* fabric.jsonl */
-	HS_SOURCE_NODE,       /* nodes/<name>/cluster.log */
+	HS_SOURCE_NODE,	      /* nodes/<name>/cluster.log */
 	HS_SOURCE_CLIENT,     /* client.jsonl */
 };
 
 struct hs_timeline_event {
-	int64_t t_ms;             /* relative to t0 */
+	int64_t t_ms; /* relative to t0 */
 	enum hs_source source_kind;
-	uint32_t source_order;    /* node index for HS_SOURCE_NODE, else 0 */
-	uint32_t sequence;        /* reading order: keeps the sort stable */
+	uint32_t source_order;	  /* node index for HS_SOURCE_NODE, else 0 */
+	uint32_t sequence;	  /* reading order: keeps the sort stable */
 	char source[HS_NAME_MAX]; /* "runner", "fabric", "client" or the node name */
-	char kind[HS_NAME_MAX];   /* step, transition, split_brain, link_down, put, verify ... */
-	char node[HS_NAME_MAX];   /* node concerned, aliases resolved; "" = none */
+	char kind[HS_NAME_MAX];	  /* step, transition, split_brain, link_down, put, verify ... */
+	char node[HS_NAME_MAX];	  /* node concerned, aliases resolved; "" = none */
 	char from[HS_NAME_MAX];
 	char to[HS_NAME_MAX];
-	char name[HS_NAME_MAX];   /* step name; client key */
-	char action[HS_NAME_MAX]; /* step action ("power_off") */
+	char name[HS_NAME_MAX];	      /* step name; client key */
+	char action[HS_NAME_MAX];     /* step action ("power_off") */
 	char target[HS_NAME_MAX * 2]; /* step target / fabric cable, as written */
-	char detail[HS_TEXT_MAX]; /* reason, error, or a summary */
-	bool ok;                  /* steps and client requests */
-	int64_t lost_writes;      /* split_brain */
+	char detail[HS_TEXT_MAX];     /* reason, error, or a summary */
+	bool ok;		      /* steps and client requests */
+	int64_t lost_writes;	      /* split_brain */
 };
 
 struct hs_display_span {
@@ -69,7 +69,7 @@ struct hs_timeline {
 /* check.c: record a failure sentence (runner errors, failed steps,
  * failed expectations). */
 void hs_check_fail(struct hs_check_result *result, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* timeline.c */
 int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,

@@ -35,11 +35,13 @@ int hs_fabric_endpoint_add_tap(struct hs_fabric *fabric, const char *name, const
 	int fd;
 
 	if (ifname == NULL || strlen(ifname) == 0 || strlen(ifname) >= IFNAMSIZ)
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_tap: endpoint '%s': bad interface name",
-				      name ? name : "(null)");
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_endpoint_add_tap: endpoint '%s': bad interface name",
+		    name ? name : "(null)");
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_tap: endpoint '%s': /dev/net/tun: %s",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_tap: endpoint '%s': /dev/net/tun: %s",
 				      name ? name : "(null)", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
@@ -48,7 +50,8 @@ int hs_fabric_endpoint_add_tap(struct hs_fabric *fabric, const char *name, const
 		int saved = errno;
 
 		close(fd);
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_tap: endpoint '%s': TUNSETIFF %s: %s",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_tap: endpoint '%s': TUNSETIFF %s: %s",
 				      name ? name : "(null)", ifname, strerror(saved));
 	}
 	return hs_fabric_endpoint_add_tap_fd(fabric, name, fd);
@@ -64,7 +67,8 @@ int hs_fabric_endpoint_add_tap_fd(struct hs_fabric *fabric, const char *name, in
 
 		if (fd >= 0)
 			close(fd);
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_tap_fd: endpoint '%s': fd %d: %s",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_tap_fd: endpoint '%s': fd %d: %s",
 				      name ? name : "(null)", fd, strerror(saved));
 	}
 	ep = hs_endpoint_slot_add(fabric, "hs_fabric_endpoint_add_tap_fd", name, HS_ENDPOINT_TAP,
@@ -79,13 +83,14 @@ int hs_fabric_endpoint_add_tap_fd(struct hs_fabric *fabric, const char *name, in
 static int hs_udp_socket_open(struct hs_fabric *fabric, const char *name, uint16_t local_port,
 			      uint16_t *bound_port)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t length = sizeof(addr);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_udp: endpoint '%s': socket: %s",
-				      name, strerror(errno));
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_udp: endpoint '%s': socket: %s", name,
+				      strerror(errno));
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	addr.sin_port = htons(local_port);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
@@ -93,8 +98,9 @@ static int hs_udp_socket_open(struct hs_fabric *fabric, const char *name, uint16
 		int saved = errno;
 
 		close(fd);
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_udp: endpoint '%s': bind 127.0.0.1:%u: %s",
-				      name, local_port, strerror(saved));
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_endpoint_add_udp: endpoint '%s': bind 127.0.0.1:%u: %s",
+		    name, local_port, strerror(saved));
 	}
 	*bound_port = ntohs(addr.sin_port);
 	return fd;
@@ -107,7 +113,8 @@ int hs_fabric_endpoint_add_udp(struct hs_fabric *fabric, const char *name, uint1
 	int fd, ep;
 
 	if (remote_port == 0)
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_add_udp: endpoint '%s': remote port 0",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_udp: endpoint '%s': remote port 0",
 				      name ? name : "(null)");
 	fd = hs_udp_socket_open(fabric, name ? name : "(null)", local_port, &bound_port);
 	if (fd < 0)
@@ -121,11 +128,10 @@ int hs_fabric_endpoint_add_udp(struct hs_fabric *fabric, const char *name, uint1
 	return 0;
 }
 
-void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame,
-			size_t length)
+void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame, size_t length)
 {
 	struct hs_endpoint *ep = &fabric->endpoints[endpoint];
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 
 	/* Write errors (a full TAP queue, nobody on the UDP port) are what a
 	 * real wire does to a frame: it is gone. */
@@ -188,13 +194,15 @@ int hs_fabric_endpoint_tap_fd_replace(struct hs_fabric *fabric, const char *name
 	if (ep < 0 || fabric->endpoints[ep].kind != HS_ENDPOINT_TAP) {
 		if (fd >= 0)
 			close(fd);
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_tap_fd_replace: unknown TAP endpoint '%s'",
-				      name ? name : "(null)");
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_endpoint_tap_fd_replace: unknown TAP endpoint '%s'",
+		    name ? name : "(null)");
 	}
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		if (fd >= 0)
 			close(fd);
-		return hs_fabric_fail(fabric, "hs_fabric_endpoint_tap_fd_replace: endpoint '%s': bad fd %d",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_tap_fd_replace: endpoint '%s': bad fd %d",
 				      name, fd);
 	}
 	if (fabric->endpoints[ep].fd >= 0)

@@ -50,7 +50,8 @@ struct hs_fabric *hs_fabric_new(const struct hs_fabric_config *config)
 		fprintf(stderr, "hs_fabric_new: out of memory for the delay queue\n");
 		goto cleanup;
 	}
-	if (config->fault_log_path != NULL && hs_faultlog_open(fabric, config->fault_log_path) < 0) {
+	if (config->fault_log_path != NULL &&
+	    hs_faultlog_open(fabric, config->fault_log_path) < 0) {
 		fprintf(stderr, "%s\n", fabric->error);
 		goto cleanup;
 	}
@@ -178,7 +179,8 @@ int hs_endpoint_slot_add(struct hs_fabric *fabric, const char *func, const char 
 	    fabric->endpoint_count >= HS_FABRIC_ENDPOINTS_MAX) {
 		if (fd >= 0)
 			close(fd);
-		return hs_fabric_fail(fabric, "%s: endpoint '%s': invalid or duplicate name, or table full",
+		return hs_fabric_fail(fabric,
+				      "%s: endpoint '%s': invalid or duplicate name, or table full",
 				      func, name ? name : "(null)");
 	}
 	ep = &fabric->endpoints[fabric->endpoint_count];
@@ -196,7 +198,8 @@ int hs_cable_slot_add(struct hs_fabric *fabric, const char *func, const char *na
 
 	if (!hs_name_valid(name) || hs_cable_find(fabric, name) >= 0 ||
 	    fabric->cable_count >= HS_FABRIC_CABLES_MAX)
-		return hs_fabric_fail(fabric, "%s: cable '%s': invalid or duplicate name, or table full",
+		return hs_fabric_fail(fabric,
+				      "%s: cable '%s': invalid or duplicate name, or table full",
 				      func, name ? name : "(null)");
 	cable = &fabric->cables[fabric->cable_count];
 	memset(cable, 0, sizeof(*cable));
@@ -226,15 +229,18 @@ int hs_fabric_cable_add(struct hs_fabric *fabric, const char *cable, const char 
 	struct hs_endpoint *e;
 
 	if (ep < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_cable_add: cable '%s': unknown endpoint '%s'",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_cable_add: cable '%s': unknown endpoint '%s'",
 				      cable ? cable : "(null)", endpoint ? endpoint : "(null)");
 	if (sw < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_cable_add: cable '%s': unknown switch '%s'",
-				      cable ? cable : "(null)", switch_name ? switch_name : "(null)");
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_cable_add: cable '%s': unknown switch '%s'",
+		    cable ? cable : "(null)", switch_name ? switch_name : "(null)");
 	e = &fabric->endpoints[ep];
 	if (e->cable_count >= 2)
-		return hs_fabric_fail(fabric, "hs_fabric_cable_add: cable '%s': endpoint '%s' already has two cables",
-				      cable ? cable : "(null)", endpoint);
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_cable_add: cable '%s': endpoint '%s' already has two cables",
+		    cable ? cable : "(null)", endpoint);
 	c = hs_cable_slot_add(fabric, "hs_fabric_cable_add", cable);
 	if (c < 0)
 		return -1;
@@ -263,9 +269,11 @@ int hs_fabric_trunk_add(struct hs_fabric *fabric, const char *cable, const char 
 	int c, port_a, port_b;
 
 	if (a < 0 || b < 0 || a == b)
-		return hs_fabric_fail(fabric, "hs_fabric_trunk_add: cable '%s': unknown or identical switches '%s', '%s'",
-				      cable ? cable : "(null)", switch_a ? switch_a : "(null)",
-				      switch_b ? switch_b : "(null)");
+		return hs_fabric_fail(
+		    fabric,
+		    "hs_fabric_trunk_add: cable '%s': unknown or identical switches '%s', '%s'",
+		    cable ? cable : "(null)", switch_a ? switch_a : "(null)",
+		    switch_b ? switch_b : "(null)");
 	c = hs_cable_slot_add(fabric, "hs_fabric_trunk_add", cable);
 	if (c < 0)
 		return -1;
@@ -323,9 +331,10 @@ int hs_fabric_cable_counters_get(const struct hs_fabric *fabric, const char *cab
 	int c = hs_cable_find(fabric, cable);
 
 	if (c < 0 || (dir != HS_DIR_TO_SWITCH && dir != HS_DIR_FROM_SWITCH))
-		return hs_fabric_fail((struct hs_fabric *)fabric,
-				      "hs_fabric_cable_counters_get: unknown cable '%s' or bad direction %d",
-				      cable ? cable : "(null)", (int)dir);
+		return hs_fabric_fail(
+		    (struct hs_fabric *)fabric,
+		    "hs_fabric_cable_counters_get: unknown cable '%s' or bad direction %d",
+		    cable ? cable : "(null)", (int)dir);
 	*out = fabric->cables[c].counters[dir];
 	return 0;
 }

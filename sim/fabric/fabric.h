@@ -44,19 +44,19 @@
 
 /* ---------------------------------------------------------------- limits */
 
-#define HS_FABRIC_NAME_MAX 32        /* switch, endpoint, cable name incl. NUL */
-#define HS_FABRIC_FRAME_MAX 1522     /* 1518 + 802.1Q tag; bigger frames dropped */
-#define HS_FABRIC_FRAME_MIN 14       /* an Ethernet header */
-#define HS_FABRIC_SWITCHES_MAX 16
-#define HS_FABRIC_ENDPOINTS_MAX 32   /* also the size of a partition set */
-#define HS_FABRIC_CABLES_MAX 64
-#define HS_FABRIC_PORTS_MAX 16       /* ports of one switch */
-#define HS_FABRIC_PARTITIONS_MAX 32
-#define HS_FABRIC_UPLINKS_MAX 2
-#define HS_FABRIC_FORWARDS_MAX 8     /* host port forwards per uplink */
+#define HS_FABRIC_NAME_MAX	     32	  /* switch, endpoint, cable name incl. NUL */
+#define HS_FABRIC_FRAME_MAX	     1522 /* 1518 + 802.1Q tag; bigger frames dropped */
+#define HS_FABRIC_FRAME_MIN	     14	  /* an Ethernet header */
+#define HS_FABRIC_SWITCHES_MAX	     16
+#define HS_FABRIC_ENDPOINTS_MAX	     32 /* also the size of a partition set */
+#define HS_FABRIC_CABLES_MAX	     64
+#define HS_FABRIC_PORTS_MAX	     16 /* ports of one switch */
+#define HS_FABRIC_PARTITIONS_MAX     32
+#define HS_FABRIC_UPLINKS_MAX	     2
+#define HS_FABRIC_FORWARDS_MAX	     8 /* host port forwards per uplink */
 #define HS_FABRIC_CARRIER_EVENTS_MAX 64
-#define HS_FABRIC_HOPS_MAX 8         /* switch traversals; stops loops */
-#define HS_FABRIC_ERROR_MAX 256
+#define HS_FABRIC_HOPS_MAX	     8 /* switch traversals; stops loops */
+#define HS_FABRIC_ERROR_MAX	     256
 
 /* A direction of a cable. A cable runs from an endpoint (or, for an
  * inter-switch trunk, switch A) to a switch: TO_SWITCH is what the node
@@ -66,27 +66,27 @@ enum hs_dir { HS_DIR_TO_SWITCH = 0, HS_DIR_FROM_SWITCH = 1, HS_DIR_BOTH = 2 };
 struct hs_fabric;
 
 struct hs_fabric_config {
-	uint64_t seed;              /* the PRNG seed */
+	uint64_t seed;		    /* the PRNG seed */
 	const char *fault_log_path; /* JSON lines appended here; NULL = none */
-	size_t delay_queue_max;     /* frames waiting (delay, deferred); default 1024 */
-	size_t mac_table_max;       /* entries per switch; default 256 */
-	int64_t mac_aging_ms;       /* default 300000, like Linux bridges */
+	size_t delay_queue_max;	    /* frames waiting (delay, deferred); default 1024 */
+	size_t mac_table_max;	    /* entries per switch; default 256 */
+	int64_t mac_aging_ms;	    /* default 300000, like Linux bridges */
 };
 
 /* Impairment of one direction of a cable. All zero = a perfect cable. */
 struct hs_impair {
-	double loss_pct;    /* 0..100 */
+	double loss_pct; /* 0..100 */
 	uint32_t delay_ms;
 	uint32_t jitter_ms; /* delay varies uniformly in [delay - jitter, delay + jitter] */
-	double dup_pct;     /* 0..100: frame sent twice */
+	double dup_pct;	    /* 0..100: frame sent twice */
 };
 
 /* Counters of one direction of a cable (for result.json). */
 struct hs_counters {
-	uint64_t forwarded;          /* frames that crossed the cable */
+	uint64_t forwarded; /* frames that crossed the cable */
 	uint64_t dropped_loss;
 	uint64_t dropped_partition;
-	uint64_t dropped_link;       /* link down or switch without power */
+	uint64_t dropped_link;	     /* link down or switch without power */
 	uint64_t dropped_queue_full; /* delay queue full */
 	uint64_t dropped_oversize;   /* too big or too small (TO_SWITCH only) */
 	uint64_t duplicated;
@@ -142,7 +142,8 @@ int hs_fabric_uplink_add(struct hs_fabric *fabric, const char *name, const char 
 /* TCP forward 127.0.0.1:host_port -> guest_ip:guest_port through uplink
  * `name`; host_port 0 = pick a free one, reported in *host_port_out. */
 int hs_fabric_uplink_forward_add(struct hs_fabric *fabric, const char *name, uint16_t host_port,
-				 const char *guest_ip, uint16_t guest_port, uint16_t *host_port_out);
+				 const char *guest_ip, uint16_t guest_port,
+				 uint16_t *host_port_out);
 
 /* ---------------------------------------------------------------- faults */
 
@@ -154,7 +155,8 @@ int hs_fabric_cable_impair(struct hs_fabric *fabric, const char *cable, enum hs_
 /* Frames from any endpoint in from[] to any endpoint in to[] are dropped.
  * Returns the rule id (>= 0) for hs_fabric_partition_heal. */
 int hs_fabric_partition_add(struct hs_fabric *fabric, const char *const *from, size_t from_count,
-			    const char *const *to, size_t to_count, int64_t now_ms, const char *reason);
+			    const char *const *to, size_t to_count, int64_t now_ms,
+			    const char *reason);
 /* rule_id -1 heals every partition. */
 int hs_fabric_partition_heal(struct hs_fabric *fabric, int rule_id, int64_t now_ms,
 			     const char *reason);
@@ -185,8 +187,8 @@ int hs_fabric_switch_mac_count(const struct hs_fabric *fabric, const char *switc
 
 /* Fills fds (at most cap) with the fabric's fds and libslirp's; returns how
  * many, or -1. *timeout_ms (-1 = infinite) is lowered to the next deadline. */
-int hs_fabric_pollfds_fill(struct hs_fabric *fabric, struct pollfd *fds, size_t cap,
-			   int64_t now_ms, int *timeout_ms);
+int hs_fabric_pollfds_fill(struct hs_fabric *fabric, struct pollfd *fds, size_t cap, int64_t now_ms,
+			   int *timeout_ms);
 /* Handles the fds that poll() marked ready (the same n fds as filled) and
  * then runs due timers. */
 int hs_fabric_pollfds_handle(struct hs_fabric *fabric, const struct pollfd *fds, size_t count,

@@ -43,12 +43,12 @@ struct hs_switch {
  * trunk; end 1 is always a switch. */
 struct hs_cable {
 	char name[HS_FABRIC_NAME_MAX];
-	int endpoint;  /* -1 for a trunk */
-	int switch_a;  /* trunk only, else -1 */
-	int port_a;    /* trunk only: port on switch_a */
+	int endpoint; /* -1 for a trunk */
+	int switch_a; /* trunk only, else -1 */
+	int port_a;   /* trunk only: port on switch_a */
 	int switch_b;
 	int port_b;
-	bool up[2];    /* per direction */
+	bool up[2]; /* per direction */
 	struct hs_impair impair[2];
 	struct hs_counters counters[2];
 };
@@ -58,11 +58,11 @@ struct hs_uplink;
 struct hs_endpoint {
 	char name[HS_FABRIC_NAME_MAX];
 	enum hs_endpoint_kind kind;
-	int fd;             /* TAP or UDP socket; -1 for an uplink */
+	int fd; /* TAP or UDP socket; -1 for an uplink */
 	uint16_t remote_port;
 	int cables[2];
 	int cable_count;
-	int active;         /* index into cables[] */
+	int active; /* index into cables[] */
 	bool carrier;
 	struct hs_uplink *uplink;
 };
@@ -115,13 +115,13 @@ struct hs_fabric {
 	struct hs_uplink *uplinks[HS_FABRIC_UPLINKS_MAX];
 	int uplink_count;
 	uint64_t dropped_loop;
-	uint8_t scratch[65536]; /* one read from a TAP or socket */
+	uint8_t scratch[65536];		       /* one read from a TAP or socket */
 	struct hs_queued_frame scratch_queued; /* a frame being queued or popped */
 };
 
 /* fabric.c */
 int hs_fabric_fail(struct hs_fabric *fabric, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int hs_cable_find(const struct hs_fabric *fabric, const char *name);
 int hs_endpoint_find(const struct hs_fabric *fabric, const char *name);
 int hs_switch_find(const struct hs_fabric *fabric, const char *name);

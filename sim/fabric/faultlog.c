@@ -1,7 +1,8 @@
 /*
  * faultlog.c - the fabric's fault log: one JSON object per line.
  *
- *   {"mono_ms":1234,"event":"link_down","cable":"node1.LAN1","dir":"both","reason":"scenario step 3"}
+ *   {"mono_ms":1234,"event":"link_down","cable":"node1.LAN1","dir":"both","reason":"scenario step
+ * 3"}
  *
  * Events: link_down, link_up, impair, partition, heal, switch_power_off,
  * switch_power_on, bond_failover, carrier_down, carrier_up. mono_ms is the

@@ -72,13 +72,16 @@ int hs_fabric_cable_impair(struct hs_fabric *fabric, const char *cable, enum hs_
 	if (c < 0)
 		return -1;
 	if (!hs_impair_valid(impair))
-		return hs_fabric_fail(fabric, "hs_fabric_cable_impair: cable '%s': percentages must be 0..100, delays at most 1 h",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_cable_impair: cable '%s': percentages must be "
+				      "0..100, delays at most 1 h",
 				      cable);
 	for (int d = 0; d < 2; d++)
 		if (dir == HS_DIR_BOTH || (int)dir == d)
 			fabric->cables[c].impair[d] = *impair;
 	snprintf(fields, sizeof(fields),
-		 "\"cable\":\"%s\",\"dir\":\"%s\",\"loss_pct\":%g,\"delay_ms\":%u,\"jitter_ms\":%u,\"dup_pct\":%g",
+		 "\"cable\":\"%s\",\"dir\":\"%s\",\"loss_pct\":%g,\"delay_ms\":%u,\"jitter_ms\":%u,"
+		 "\"dup_pct\":%g",
 		 cable, hs_dir_name(dir), impair->loss_pct, impair->delay_ms, impair->jitter_ms,
 		 impair->dup_pct);
 	hs_faultlog_write(fabric, now_ms, "impair", fields, reason);
@@ -99,7 +102,8 @@ static int hs_endpoint_set_parse(struct hs_fabric *fabric, const char *const *na
 		int ep = hs_endpoint_find(fabric, names[i]);
 
 		if (ep < 0)
-			return hs_fabric_fail(fabric, "hs_fabric_partition_add: unknown endpoint '%s'",
+			return hs_fabric_fail(fabric,
+					      "hs_fabric_partition_add: unknown endpoint '%s'",
 					      names[i] ? names[i] : "(null)");
 		*mask |= 1u << ep;
 		if (used < json_cap)
@@ -112,7 +116,8 @@ static int hs_endpoint_set_parse(struct hs_fabric *fabric, const char *const *na
 }
 
 int hs_fabric_partition_add(struct hs_fabric *fabric, const char *const *from, size_t from_count,
-			    const char *const *to, size_t to_count, int64_t now_ms, const char *reason)
+			    const char *const *to, size_t to_count, int64_t now_ms,
+			    const char *reason)
 {
 	char from_json[HS_FABRIC_ENDPOINTS_MAX * (HS_FABRIC_NAME_MAX + 3) + 4];
 	char to_json[sizeof(from_json)];
@@ -128,7 +133,8 @@ int hs_fabric_partition_add(struct hs_fabric *fabric, const char *const *from, s
 		if (!fabric->partitions[i].used)
 			rule = i;
 	if (rule < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_partition_add: partition table full (%d rules)",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_partition_add: partition table full (%d rules)",
 				      HS_FABRIC_PARTITIONS_MAX);
 	fabric->partitions[rule].used = true;
 	fabric->partitions[rule].from_mask = from_mask;

@@ -6,7 +6,8 @@
  *
  *   hsfabric [--seed N] [--log FILE] [--control PATH]
  *            --switch NAME
- *            --tap NAME:IFNAME            TAP device created here (move it with ip link set .. netns)
+ *            --tap NAME:IFNAME            TAP device created here (move it with ip link set ..
+ * netns)
  *            --udp NAME:LOCALPORT:REMOTEPORT   UDP tunnel on 127.0.0.1 (LOCALPORT 0 = pick)
  *            --cable CABLE:ENDPOINT:SWITCH     a second cable on an endpoint makes a bond
  *            --trunk CABLE:SWITCH_A:SWITCH_B
@@ -44,9 +45,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define HSF_LINE_MAX 512
+#define HSF_LINE_MAX	512
 #define HSF_CLIENTS_MAX 4
-#define HSF_TOKENS_MAX 12
+#define HSF_TOKENS_MAX	12
 #define HSF_POLLFDS_MAX 256
 
 struct hsf_reader {
@@ -226,8 +227,8 @@ static int hsf_cmd_partition(struct hs_fabric *fabric, char **tok, int n, const 
 	from_count = hsf_split(tok[1], from, HS_FABRIC_ENDPOINTS_MAX, ',');
 	to_count = hsf_split(tok[2], to, HS_FABRIC_ENDPOINTS_MAX, ',');
 	rule = hs_fabric_partition_add(fabric, (const char *const *)from, (size_t)from_count,
-				       (const char *const *)to, (size_t)to_count, hs_fabric_now_ms(),
-				       reason);
+				       (const char *const *)to, (size_t)to_count,
+				       hs_fabric_now_ms(), reason);
 	if (rule < 0)
 		return -1;
 	snprintf(reply, cap, "ok %d", rule);
@@ -299,16 +300,16 @@ static void hsf_command_run(struct hsf_state *st, char *line, char *reply, size_
 	if (strcmp(tok[0], "link") == 0 && (n == 3 || n == 4) &&
 	    (strcmp(tok[2], "up") == 0 || strcmp(tok[2], "down") == 0) &&
 	    hsf_dir_parse(n == 4 ? tok[3] : NULL, &dir) == 0)
-		rc = hs_fabric_cable_link_set(fabric, tok[1], dir, strcmp(tok[2], "up") == 0, now_ms,
-					      reason);
+		rc = hs_fabric_cable_link_set(fabric, tok[1], dir, strcmp(tok[2], "up") == 0,
+					      now_ms, reason);
 	else if (strcmp(tok[0], "impair") == 0 && n >= 3 && hsf_dir_parse(tok[2], &dir) == 0 &&
 		 hsf_impair_parse(tok + 3, n - 3, &impair) == 0)
 		rc = hs_fabric_cable_impair(fabric, tok[1], dir, &impair, now_ms, reason);
 	else if (strcmp(tok[0], "partition") == 0)
 		rc = hsf_cmd_partition(fabric, tok, n, reason, reply, cap);
 	else if (strcmp(tok[0], "heal") == 0 && n == 2)
-		rc = hs_fabric_partition_heal(fabric, strcmp(tok[1], "all") == 0 ? -1 : atoi(tok[1]),
-					      now_ms, reason);
+		rc = hs_fabric_partition_heal(
+		    fabric, strcmp(tok[1], "all") == 0 ? -1 : atoi(tok[1]), now_ms, reason);
 	else if (strcmp(tok[0], "power") == 0 && n == 3 &&
 		 (strcmp(tok[2], "on") == 0 || strcmp(tok[2], "off") == 0))
 		rc = hs_fabric_switch_power_set(fabric, tok[1], strcmp(tok[2], "on") == 0, now_ms,
@@ -369,7 +370,7 @@ static int hsf_reader_run(struct hsf_state *st, struct hsf_reader *r, int out_fd
 
 static int hsf_control_listen(struct hsf_state *st, const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		fprintf(stderr, "hsfabric: control socket path too long: %s\n", path);
@@ -428,10 +429,10 @@ static int hsf_loop_round(struct hsf_state *st)
 		return -1;
 	}
 	total = (size_t)n;
-	fds[total++] = (struct pollfd){ .fd = st->stdin_reader.fd, .events = POLLIN };
-	fds[total++] = (struct pollfd){ .fd = st->listen_fd, .events = POLLIN };
+	fds[total++] = (struct pollfd){.fd = st->stdin_reader.fd, .events = POLLIN};
+	fds[total++] = (struct pollfd){.fd = st->listen_fd, .events = POLLIN};
 	for (int i = 0; i < HSF_CLIENTS_MAX; i++)
-		fds[total++] = (struct pollfd){ .fd = st->clients[i].fd, .events = POLLIN };
+		fds[total++] = (struct pollfd){.fd = st->clients[i].fd, .events = POLLIN};
 	if (poll(fds, total, timeout_ms) < 0 && errno != EINTR) {
 		fprintf(stderr, "hsfabric: poll: %s\n", strerror(errno));
 		return -1;
@@ -457,12 +458,17 @@ static int hsf_options_parse(int argc, char **argv, struct hs_fabric_config *con
 			     const char **control_path)
 {
 	static const struct option options[] = {
-		{ "seed", required_argument, NULL, 'S' },   { "log", required_argument, NULL, 'L' },
-		{ "control", required_argument, NULL, 'C' }, { "switch", required_argument, NULL, 's' },
-		{ "tap", required_argument, NULL, 't' },    { "udp", required_argument, NULL, 'u' },
-		{ "cable", required_argument, NULL, 'c' },  { "trunk", required_argument, NULL, 'k' },
-		{ "uplink", required_argument, NULL, 'p' }, { "forward", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+	    {"seed", required_argument, NULL, 'S'},
+	    {"log", required_argument, NULL, 'L'},
+	    {"control", required_argument, NULL, 'C'},
+	    {"switch", required_argument, NULL, 's'},
+	    {"tap", required_argument, NULL, 't'},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"cable", required_argument, NULL, 'c'},
+	    {"trunk", required_argument, NULL, 'k'},
+	    {"uplink", required_argument, NULL, 'p'},
+	    {"forward", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -505,8 +511,8 @@ static int hsf_topology_build(int argc, char **argv, struct hs_fabric *fabric)
 int main(int argc, char **argv)
 {
 	struct hs_fabric_config config;
-	struct hsf_state st = { .listen_fd = -1 };
-	struct sigaction sa = { .sa_handler = hsf_on_signal };
+	struct hsf_state st = {.listen_fd = -1};
+	struct sigaction sa = {.sa_handler = hsf_on_signal};
 	const char *control_path = NULL;
 	int rc = 1;
 

@@ -49,7 +49,8 @@ static void hs_queue_swap(struct hs_fabric *fabric, size_t i, size_t j)
 	struct hs_queued_frame tmp;
 
 	/* Only the used prefix of the data is moved: frames are mostly small. */
-	memcpy(&tmp, &fabric->queue[i], offsetof(struct hs_queued_frame, data) + fabric->queue[i].length);
+	memcpy(&tmp, &fabric->queue[i],
+	       offsetof(struct hs_queued_frame, data) + fabric->queue[i].length);
 	memcpy(&fabric->queue[i], &fabric->queue[j],
 	       offsetof(struct hs_queued_frame, data) + fabric->queue[j].length);
 	memcpy(&fabric->queue[j], &tmp, offsetof(struct hs_queued_frame, data) + tmp.length);
@@ -85,7 +86,8 @@ void hs_queue_pop(struct hs_fabric *fabric, struct hs_queued_frame *out)
 	size_t i = 0;
 	size_t last;
 
-	memcpy(out, &fabric->queue[0], offsetof(struct hs_queued_frame, data) + fabric->queue[0].length);
+	memcpy(out, &fabric->queue[0],
+	       offsetof(struct hs_queued_frame, data) + fabric->queue[0].length);
 	last = --fabric->queue_count;
 	if (last == 0)
 		return;

@@ -11,8 +11,8 @@
 
 #include <limits.h>
 
-int hs_fabric_pollfds_fill(struct hs_fabric *fabric, struct pollfd *fds, size_t cap,
-			   int64_t now_ms, int *timeout_ms)
+int hs_fabric_pollfds_fill(struct hs_fabric *fabric, struct pollfd *fds, size_t cap, int64_t now_ms,
+			   int *timeout_ms)
 {
 	size_t used = 0;
 	uint32_t slirp_timeout_ms = UINT32_MAX;
@@ -22,8 +22,10 @@ int hs_fabric_pollfds_fill(struct hs_fabric *fabric, struct pollfd *fds, size_t 
 		if (fabric->endpoints[i].fd < 0)
 			continue;
 		if (used >= cap)
-			return hs_fabric_fail(fabric, "hs_fabric_pollfds_fill: %zu pollfds are too few for endpoint '%s'",
-					      cap, fabric->endpoints[i].name);
+			return hs_fabric_fail(
+			    fabric,
+			    "hs_fabric_pollfds_fill: %zu pollfds are too few for endpoint '%s'",
+			    cap, fabric->endpoints[i].name);
 		fds[used].fd = fabric->endpoints[i].fd;
 		fds[used].events = POLLIN;
 		fds[used].revents = 0;

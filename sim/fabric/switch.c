@@ -223,7 +223,7 @@ void hs_endpoint_input(struct hs_fabric *fabric, int endpoint, const uint8_t *da
 		       int64_t now_ms)
 {
 	const struct hs_endpoint *ep = &fabric->endpoints[endpoint];
-	struct hs_frame_ref frame = { data, length, endpoint, 0 };
+	struct hs_frame_ref frame = {data, length, endpoint, 0};
 	int c;
 
 	if (ep->cable_count == 0)
@@ -275,7 +275,7 @@ void hs_carrier_update(struct hs_fabric *fabric, int64_t now_ms)
 {
 	for (int i = 0; i < fabric->endpoint_count; i++) {
 		struct hs_endpoint *ep = &fabric->endpoints[i];
-		bool usable[2] = { false, false };
+		bool usable[2] = {false, false};
 		char fields[64];
 
 		for (int k = 0; k < ep->cable_count; k++)
@@ -287,7 +287,8 @@ void hs_carrier_update(struct hs_fabric *fabric, int64_t now_ms)
 			continue;
 		ep->carrier = !ep->carrier;
 		snprintf(fields, sizeof(fields), "\"endpoint\":\"%s\"", ep->name);
-		hs_faultlog_write(fabric, now_ms, ep->carrier ? "carrier_up" : "carrier_down", fields,
+		hs_faultlog_write(fabric, now_ms, ep->carrier ? "carrier_up" : "carrier_down",
+				  fields,
 				  ep->carrier ? "a cable has link again" : "no cable has link");
 		hs_carrier_event_push(fabric, ep, now_ms);
 		hs_endpoint_carrier_apply(fabric, i);

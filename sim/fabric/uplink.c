@@ -29,14 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HS_UPLINK_TIMERS_MAX 4
+#define HS_UPLINK_TIMERS_MAX	4
 #define HS_UPLINK_HOSTFWD_TRIES 8
 
 struct hs_uplink_timer {
 	bool used;
 	bool armed;
 	int64_t expire_ms;
-	bool opaque_id;  /* created with timer_new_opaque: fire via slirp_handle_timer */
+	bool opaque_id; /* created with timer_new_opaque: fire via slirp_handle_timer */
 	SlirpTimerId id;
 	SlirpTimerCb cb;
 	void *cb_opaque;
@@ -161,16 +161,16 @@ static void hs_uplink_notify(void *opaque)
 }
 
 static const SlirpCb hs_uplink_callbacks = {
-	.send_packet = hs_uplink_send_packet,
-	.guest_error = hs_uplink_guest_error,
-	.clock_get_ns = hs_uplink_clock_get_ns,
-	.timer_new = hs_uplink_timer_new,
-	.timer_free = hs_uplink_timer_free,
-	.timer_mod = hs_uplink_timer_mod,
-	.register_poll_fd = hs_uplink_nothing,
-	.unregister_poll_fd = hs_uplink_nothing,
-	.notify = hs_uplink_notify,
-	.timer_new_opaque = hs_uplink_timer_new_opaque,
+    .send_packet = hs_uplink_send_packet,
+    .guest_error = hs_uplink_guest_error,
+    .clock_get_ns = hs_uplink_clock_get_ns,
+    .timer_new = hs_uplink_timer_new,
+    .timer_free = hs_uplink_timer_free,
+    .timer_mod = hs_uplink_timer_mod,
+    .register_poll_fd = hs_uplink_nothing,
+    .unregister_poll_fd = hs_uplink_nothing,
+    .notify = hs_uplink_notify,
+    .timer_new_opaque = hs_uplink_timer_new_opaque,
 };
 
 /* ------------------------------------------------------------ life cycle */
@@ -216,7 +216,8 @@ int hs_fabric_uplink_add(struct hs_fabric *fabric, const char *name, const char 
 		return hs_fabric_fail(fabric, "hs_fabric_uplink_add: uplink '%s': table full (%d)",
 				      name ? name : "(null)", HS_FABRIC_UPLINKS_MAX);
 	if (hs_switch_find(fabric, switch_name) < 0)
-		return hs_fabric_fail(fabric, "hs_fabric_uplink_add: uplink '%s': unknown switch '%s'",
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_uplink_add: uplink '%s': unknown switch '%s'",
 				      name ? name : "(null)", switch_name ? switch_name : "(null)");
 	uplink = calloc(1, sizeof(*uplink));
 	if (uplink == NULL)
@@ -259,7 +260,7 @@ static struct hs_uplink *hs_uplink_find(struct hs_fabric *fabric, const char *na
  * hence a few tries. */
 static int hs_uplink_free_port(uint16_t *port)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t length = sizeof(addr);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int rc = -1;
@@ -286,18 +287,21 @@ int hs_fabric_uplink_forward_add(struct hs_fabric *fabric, const char *name, uin
 		return hs_fabric_fail(fabric, "hs_fabric_uplink_forward_add: unknown uplink '%s'",
 				      name ? name : "(null)");
 	if (guest_ip == NULL || inet_pton(AF_INET, guest_ip, &guest_addr) != 1 || guest_port == 0)
-		return hs_fabric_fail(fabric, "hs_fabric_uplink_forward_add: uplink '%s': bad guest address '%s:%u'",
-				      name, guest_ip ? guest_ip : "(null)", guest_port);
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_uplink_forward_add: uplink '%s': bad guest address '%s:%u'",
+		    name, guest_ip ? guest_ip : "(null)", guest_port);
 	if (uplink->forward_count >= HS_FABRIC_FORWARDS_MAX)
-		return hs_fabric_fail(fabric, "hs_fabric_uplink_forward_add: uplink '%s': too many forwards (%d)",
-				      name, HS_FABRIC_FORWARDS_MAX);
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_uplink_forward_add: uplink '%s': too many forwards (%d)",
+		    name, HS_FABRIC_FORWARDS_MAX);
 	host_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (int try = 0; try < HS_UPLINK_HOSTFWD_TRIES; try++) {
 		uint16_t port = host_port;
 
 		if (port == 0 && hs_uplink_free_port(&port) < 0)
 			break;
-		if (slirp_add_hostfwd(uplink->slirp, 0, host_addr, port, guest_addr, guest_port) == 0) {
+		if (slirp_add_hostfwd(uplink->slirp, 0, host_addr, port, guest_addr, guest_port) ==
+		    0) {
 			uplink->forward_count++;
 			if (host_port_out != NULL)
 				*host_port_out = port;
@@ -306,8 +310,10 @@ int hs_fabric_uplink_forward_add(struct hs_fabric *fabric, const char *name, uin
 		if (host_port != 0)
 			break;
 	}
-	return hs_fabric_fail(fabric, "hs_fabric_uplink_forward_add: uplink '%s': cannot forward 127.0.0.1:%u to %s:%u",
-			      name, host_port, guest_ip, guest_port);
+	return hs_fabric_fail(
+	    fabric,
+	    "hs_fabric_uplink_forward_add: uplink '%s': cannot forward 127.0.0.1:%u to %s:%u", name,
+	    host_port, guest_ip, guest_port);
 }
 
 /* ------------------------------------------------------------ event loop */
@@ -341,8 +347,10 @@ static int hs_uplink_get_revents(int idx, void *opaque)
 	if (idx < 0 || (size_t)idx >= uplink->poll_count)
 		return 0;
 	revents = uplink->poll_fds[idx].revents;
-	return ((revents & POLLIN) ? SLIRP_POLL_IN : 0) | ((revents & POLLOUT) ? SLIRP_POLL_OUT : 0) |
-	       ((revents & POLLPRI) ? SLIRP_POLL_PRI : 0) | ((revents & POLLERR) ? SLIRP_POLL_ERR : 0) |
+	return ((revents & POLLIN) ? SLIRP_POLL_IN : 0) |
+	       ((revents & POLLOUT) ? SLIRP_POLL_OUT : 0) |
+	       ((revents & POLLPRI) ? SLIRP_POLL_PRI : 0) |
+	       ((revents & POLLERR) ? SLIRP_POLL_ERR : 0) |
 	       ((revents & POLLHUP) ? SLIRP_POLL_HUP : 0);
 }
 

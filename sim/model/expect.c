@@ -25,9 +25,10 @@ static const char *const kind_modifiers[6][4] = {
     {"after", "min", "max", NULL},
     {NULL},
 };
-static const char *const log_events[] = {
-	"transition", "split_brain", "split_brain_resolved", "sync",  "refused", "fence",
-	"ignored",    "admin",	     "health",		     "start", "stop",	 NULL};
+static const char *const log_events[] = {"transition", "split_brain", "split_brain_resolved",
+					 "sync",       "refused",     "fence",
+					 "ignored",    "admin",	      "health",
+					 "start",      "stop",	      NULL};
 
 static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out)
 {

@@ -21,27 +21,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HS_NAME_MAX 32
-#define HS_TEXT_MAX 256
-#define HS_PATH_MAX 512
-#define HS_ADDRESS_MAX 48 /* "192.0.2.11/24" */
-#define HS_NODES_MAX 2
-#define HS_PORTS_MAX 4    /* LAN1..LAN4 */
-#define HS_SWITCHES_MAX 8
+#define HS_NAME_MAX	    32
+#define HS_TEXT_MAX	    256
+#define HS_PATH_MAX	    512
+#define HS_ADDRESS_MAX	    48 /* "192.0.2.11/24" */
+#define HS_NODES_MAX	    2
+#define HS_PORTS_MAX	    4 /* LAN1..LAN4 */
+#define HS_SWITCHES_MAX	    8
 #define HS_SWITCH_LINKS_MAX 8
-#define HS_POWER_MAX 8
-#define HS_FEEDS_MAX 8
+#define HS_POWER_MAX	    8
+#define HS_FEEDS_MAX	    8
 #define HS_PING_TARGETS_MAX 4
-#define HS_STEPS_MAX 64
-#define HS_EXPECTS_MAX 64
-#define HS_ERROR_MAX 512
+#define HS_STEPS_MAX	    64
+#define HS_EXPECTS_MAX	    64
+#define HS_ERROR_MAX	    512
 
 /* ------------------------------------------------------------- topology */
 
 enum hs_network { HS_NETWORK_EXTERNAL = 0, HS_NETWORK_SYNC = 1, HS_NETWORK_COUNT };
 
 struct hs_port {
-	char name[HS_NAME_MAX];   /* "LAN1" */
+	char name[HS_NAME_MAX]; /* "LAN1" */
 	char switch_name[HS_NAME_MAX];
 	bool used;
 };
@@ -51,7 +51,7 @@ struct hs_port {
 struct hs_interface {
 	char address[HS_ADDRESS_MAX]; /* CIDR */
 	uint32_t port_count;
-	char ports[2][HS_NAME_MAX];   /* "LAN1", "LAN2" */
+	char ports[2][HS_NAME_MAX]; /* "LAN1", "LAN2" */
 };
 
 struct hs_node_model {
@@ -62,7 +62,7 @@ struct hs_node_model {
 	uint32_t cpu_count;
 	uint32_t memory_mb;
 	uint32_t disk_gb;
-	char fence[HS_NAME_MAX];    /* power domain whose outlet fences this node */
+	char fence[HS_NAME_MAX]; /* power domain whose outlet fences this node */
 	struct hs_interface interfaces[HS_NETWORK_COUNT];
 	struct hs_port ports[HS_PORTS_MAX];
 	uint32_t line; /* where it was defined, for later messages */
@@ -96,7 +96,7 @@ struct hs_topology {
 	char name[HS_NAME_MAX];
 	char description[HS_TEXT_MAX];
 	char cluster_ip[HS_ADDRESS_MAX]; /* CIDR */
-	char tiebreaker[HS_NAME_MAX];    /* none | ping | fence */
+	char tiebreaker[HS_NAME_MAX];	 /* none | ping | fence */
 	uint32_t ping_target_count;
 	char ping_targets[HS_PING_TARGETS_MAX][HS_ADDRESS_MAX];
 	struct hs_timers_model timers;
@@ -117,17 +117,17 @@ struct hs_topology {
 enum hs_action {
 	HS_ACTION_POWER_OFF = 1, /* target: node (its outlet) or pdu */
 	HS_ACTION_POWER_ON,
-	HS_ACTION_PULL,          /* target: port "node1.LAN1" */
+	HS_ACTION_PULL, /* target: port "node1.LAN1" */
 	HS_ACTION_PLUG,
-	HS_ACTION_SWITCH_FAIL,   /* target: switch */
+	HS_ACTION_SWITCH_FAIL, /* target: switch */
 	HS_ACTION_SWITCH_RESTORE,
-	HS_ACTION_IMPAIR,        /* target: port; loss/delay/jitter/duplicate, direction */
-	HS_ACTION_PARTITION,     /* network (external|sync|all) between the two nodes, oneway? */
-	HS_ACTION_HEAL,          /* remove every partition and impairment */
-	HS_ACTION_RAID_FAIL,     /* target: node */
+	HS_ACTION_IMPAIR,    /* target: port; loss/delay/jitter/duplicate, direction */
+	HS_ACTION_PARTITION, /* network (external|sync|all) between the two nodes, oneway? */
+	HS_ACTION_HEAL,	     /* remove every partition and impairment */
+	HS_ACTION_RAID_FAIL, /* target: node */
 	HS_ACTION_RAID_RESTORE,
-	HS_ACTION_CRASH,         /* SIGKILL the node's hanode */
-	HS_ACTION_RESTART,       /* start hanode again */
+	HS_ACTION_CRASH,   /* SIGKILL the node's hanode */
+	HS_ACTION_RESTART, /* start hanode again */
 	HS_ACTION_MAINTENANCE_ON,
 	HS_ACTION_MAINTENANCE_OFF,
 	HS_ACTION_SWITCHOVER,
@@ -161,34 +161,34 @@ struct hs_step {
 	 * It may be "@active"/"@standby", meaning the domain that feeds that
 	 * node: resolve it with hs_scenario_resolve_power(). */
 	bool target_power;
-	char network[HS_NAME_MAX];  /* PARTITION: external | sync | all */
-	bool oneway;                /* PARTITION: first node -> second only */
-	enum hs_direction direction;/* IMPAIR */
+	char network[HS_NAME_MAX];   /* PARTITION: external | sync | all */
+	bool oneway;		     /* PARTITION: first node -> second only */
+	enum hs_direction direction; /* IMPAIR */
 	uint32_t loss_pct, delay_ms, jitter_ms, duplicate_pct; /* IMPAIR */
-	char version[HS_NAME_MAX];  /* FIRMWARE_UPDATE */
+	char version[HS_NAME_MAX];			       /* FIRMWARE_UPDATE */
 	uint32_t line;
 };
 
 struct hs_client_model {
 	bool enabled;
-	uint32_t rate_per_s;       /* PUTs per second through the cluster IP */
-	char start[HS_NAME_MAX];   /* anchor: "formed" (default) */
+	uint32_t rate_per_s;	 /* PUTs per second through the cluster IP */
+	char start[HS_NAME_MAX]; /* anchor: "formed" (default) */
 };
 
 enum hs_expect_kind {
 	HS_EXPECT_TRANSITION = 1, /* node goes from -> to within a window after an anchor */
 	HS_EXPECT_NO_TRANSITION,  /* node (or "any") does not change for for_ms after anchor */
-	HS_EXPECT_FINAL,          /* node's display state at the end */
-	HS_EXPECT_LOG,            /* a cluster-log record of event kind (with text) appears */
-	HS_EXPECT_METRIC,         /* metric within [min, max] */
-	HS_EXPECT_INVARIANT,      /* named invariant holds over the whole run */
+	HS_EXPECT_FINAL,	  /* node's display state at the end */
+	HS_EXPECT_LOG,		  /* a cluster-log record of event kind (with text) appears */
+	HS_EXPECT_METRIC,	  /* metric within [min, max] */
+	HS_EXPECT_INVARIANT,	  /* named invariant holds over the whole run */
 };
 
 enum hs_metric {
-	HS_METRIC_FAILOVER_MS = 1, /* anchor step -> first transition to active after it */
-	HS_METRIC_OUTAGE_MS,       /* longest gap in successful client requests */
-	HS_METRIC_DUAL_ACTIVE_MS,  /* total time with two active nodes */
-	HS_METRIC_LOST_WRITES,     /* acknowledged writes missing at the end */
+	HS_METRIC_FAILOVER_MS = 1,	/* anchor step -> first transition to active after it */
+	HS_METRIC_OUTAGE_MS,		/* longest gap in successful client requests */
+	HS_METRIC_DUAL_ACTIVE_MS,	/* total time with two active nodes */
+	HS_METRIC_LOST_WRITES,		/* acknowledged writes missing at the end */
 	HS_METRIC_REPORTED_LOST_WRITES, /* sum of lost_writes in split_brain records */
 	HS_METRIC_COUNT
 };
@@ -196,23 +196,23 @@ enum hs_metric {
 enum hs_invariant {
 	HS_INVARIANT_SINGLE_ACTIVE = 1, /* at most one active at any time */
 	HS_INVARIANT_CLUSTER_IP_UNIQUE, /* at the end exactly one node holds the cluster IP */
-	HS_INVARIANT_NO_LOST_WRITES,    /* every acknowledged write readable at the end */
-	HS_INVARIANT_NO_SILENT_LOSS,    /* lost_writes <= reported_lost_writes */
+	HS_INVARIANT_NO_LOST_WRITES,	/* every acknowledged write readable at the end */
+	HS_INVARIANT_NO_SILENT_LOSS,	/* lost_writes <= reported_lost_writes */
 	HS_INVARIANT_COUNT
 };
 
 struct hs_expect {
 	enum hs_expect_kind kind;
-	char node[HS_NAME_MAX];   /* name, alias, or "any" */
-	char from[HS_NAME_MAX];   /* display state; "" = any */
-	char to[HS_NAME_MAX];     /* TRANSITION, FINAL: display state */
-	char anchor[HS_NAME_MAX]; /* "up" | "formed" | step name */
+	char node[HS_NAME_MAX];		       /* name, alias, or "any" */
+	char from[HS_NAME_MAX];		       /* display state; "" = any */
+	char to[HS_NAME_MAX];		       /* TRANSITION, FINAL: display state */
+	char anchor[HS_NAME_MAX];	       /* "up" | "formed" | step name */
 	uint32_t within_min_ms, within_max_ms; /* TRANSITION window after anchor */
-	uint32_t for_ms;          /* NO_TRANSITION */
-	char log_event[HS_NAME_MAX]; /* LOG: event kind */
-	char log_text[HS_TEXT_MAX];  /* LOG: substring of the reason, "" = any */
+	uint32_t for_ms;		       /* NO_TRANSITION */
+	char log_event[HS_NAME_MAX];	       /* LOG: event kind */
+	char log_text[HS_TEXT_MAX];	       /* LOG: substring of the reason, "" = any */
 	enum hs_metric metric;
-	int64_t min, max;         /* METRIC bounds, inclusive; INT64_MIN/MAX = open */
+	int64_t min, max; /* METRIC bounds, inclusive; INT64_MIN/MAX = open */
 	enum hs_invariant invariant;
 	uint32_t line;
 };
@@ -222,9 +222,9 @@ struct hs_scenario {
 	char name[HS_NAME_MAX];
 	char description[HS_TEXT_MAX];
 	char topology_path[HS_PATH_MAX]; /* resolved path of the topology file */
-	struct hs_topology topology;     /* loaded, with overrides applied */
-	uint32_t settle_ms;              /* after the last step, before final checks */
-	uint32_t timeout_ms;             /* bound of the whole run */
+	struct hs_topology topology;	 /* loaded, with overrides applied */
+	uint32_t settle_ms;		 /* after the last step, before final checks */
+	uint32_t timeout_ms;		 /* bound of the whole run */
 	struct hs_client_model client;
 	uint32_t step_count;
 	struct hs_step steps[HS_STEPS_MAX];
@@ -247,8 +247,7 @@ int hs_topology_lint(const struct hs_topology *topology, char *out, size_t out_s
 const char *hs_action_name(enum hs_action action);
 const char *hs_metric_name(enum hs_metric metric);
 const char *hs_invariant_name(enum hs_invariant invariant);
-const struct hs_node_model *hs_topology_node(const struct hs_topology *topology,
-					     const char *name);
+const struct hs_node_model *hs_topology_node(const struct hs_topology *topology, const char *name);
 
 /* Run-time resolution (names.c), for the runner and the checker.
  *

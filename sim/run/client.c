@@ -29,10 +29,10 @@
  * dies) costs about half a second of measured outage, not TCP's 1 s SYN
  * retransmission; long enough for a write replicated over a lossy link. */
 #define CLIENT_REQUEST_TIMEOUT_MS 500
-#define CLIENT_VERIFY_RETRY_MS 200
+#define CLIENT_VERIFY_RETRY_MS	  200
 
-static void client_log(struct hs_run *run, int64_t now_ms, const char *op, uint32_t number,
-		       bool ok, const char *detail)
+static void client_log(struct hs_run *run, int64_t now_ms, const char *op, uint32_t number, bool ok,
+		       const char *detail)
 {
 	struct hs_client *client = &run->client;
 	uint32_t key = number % HS_CLIENT_KEYS;
@@ -256,8 +256,9 @@ static void client_read_reply(struct hs_run *run, int64_t now_ms)
 	}
 	*newline = '\0';
 	if (client->current_is_get)
-		client_finish(run, now_ms, strncmp(client->reply, "VALUE ", 6) == 0 ||
-						   strcmp(client->reply, "NOTFOUND") == 0,
+		client_finish(run, now_ms,
+			      strncmp(client->reply, "VALUE ", 6) == 0 ||
+				  strcmp(client->reply, "NOTFOUND") == 0,
 			      client->reply);
 	else
 		client_finish(run, now_ms, strncmp(client->reply, "OK ", 3) == 0, client->reply);

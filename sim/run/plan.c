@@ -55,10 +55,10 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 		snprintf(path, sizeof(path), "%s/%s", run->state_dir, node->model->name);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			goto mkdir_failed;
-		snprintf(node->plan.config_path, sizeof(node->plan.config_path), "%s/%s/hanode.conf",
-			 run->state_dir, node->model->name);
-		snprintf(node->plan.log_path, sizeof(node->plan.log_path), "%s/nodes/%s/cluster.log",
-			 run->run_dir, node->model->name);
+		snprintf(node->plan.config_path, sizeof(node->plan.config_path),
+			 "%s/%s/hanode.conf", run->state_dir, node->model->name);
+		snprintf(node->plan.log_path, sizeof(node->plan.log_path),
+			 "%s/nodes/%s/cluster.log", run->run_dir, node->model->name);
 		snprintf(node->plan.control_path, sizeof(node->plan.control_path), "%s/%s.sock",
 			 run->state_dir, node->model->name);
 		snprintf(node->plan.mdstat_path, sizeof(node->plan.mdstat_path), "%s/%s/mdstat",
@@ -106,7 +106,8 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 	char sync[HS_ADDRESS_MAX], sync_peer[HS_ADDRESS_MAX], pings[256] = "";
 	size_t used = 0;
 
-	plan_address_only(self->interfaces[HS_NETWORK_EXTERNAL].address, external, sizeof(external));
+	plan_address_only(self->interfaces[HS_NETWORK_EXTERNAL].address, external,
+			  sizeof(external));
 	plan_address_only(peer->interfaces[HS_NETWORK_EXTERNAL].address, external_peer,
 			  sizeof(external_peer));
 	plan_address_only(self->interfaces[HS_NETWORK_SYNC].address, sync, sizeof(sync));
@@ -135,10 +136,11 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 run->state_dir, topology->cluster_ip, topology->timers.heartbeat_interval_ms,
 		 topology->timers.dead_time_ms, topology->timers.wait_for_peer_ms,
 		 topology->timers.fence_delay_ms, topology->timers.health_interval_ms,
-		 topology->timers.health_interval_ms / 2, topology->tiebreaker, pings[0] ? "ping_targets = " : "", pings,
-		 pings[0] ? "\n" : "", node->plan.mdstat_path, run->run_dir, self->name,
-		 run->self_path, run->state_dir, peer->name, node->plan.log_path,
-		 node->plan.control_path, run->state_dir, self->name);
+		 topology->timers.health_interval_ms / 2, topology->tiebreaker,
+		 pings[0] ? "ping_targets = " : "", pings, pings[0] ? "\n" : "",
+		 node->plan.mdstat_path, run->run_dir, self->name, run->self_path, run->state_dir,
+		 peer->name, node->plan.log_path, node->plan.control_path, run->state_dir,
+		 self->name);
 }
 
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,

@@ -30,10 +30,10 @@
 #include "../fabric/fabric.h"
 #include "run.h"
 
-#define RUN_POLL_FDS_MAX 64
-#define RUN_TICK_MS 10           /* how often logs are followed */
+#define RUN_POLL_FDS_MAX      64
+#define RUN_TICK_MS	      10 /* how often logs are followed */
 #define RUN_VERIFY_TIMEOUT_MS 15000
-#define RUN_STORE_PORT 7000
+#define RUN_STORE_PORT	      7000
 
 volatile sig_atomic_t hs_run_stop_requested;
 
@@ -51,8 +51,8 @@ void hs_run_error_add(struct hs_run *run, const char *fmt, ...)
 	if (run->runner_error_count >= sizeof(run->runner_errors) / sizeof(run->runner_errors[0]))
 		return;
 	va_start(arguments, fmt);
-	vsnprintf(run->runner_errors[run->runner_error_count],
-		  sizeof(run->runner_errors[0]), fmt, arguments);
+	vsnprintf(run->runner_errors[run->runner_error_count], sizeof(run->runner_errors[0]), fmt,
+		  arguments);
 	va_end(arguments);
 	fprintf(stderr, "hasim: %s\n", run->runner_errors[run->runner_error_count]);
 	run->runner_error_count++;
@@ -182,8 +182,8 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, fence_index, backend_index;
 	int backend_count = 0;
 
-	fabric_count = hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 18, now_ms,
-					      &timeout_ms);
+	fabric_count =
+	    hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 18, now_ms, &timeout_ms);
 	if (fabric_count < 0)
 		fabric_count = 0;
 	fence_index = fabric_count;
@@ -193,8 +193,8 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 		fds[client_index] = (struct pollfd){.fd = -1};
 	backend_index = client_index + 1;
 	if (run->backend->pollfds)
-		backend_count = run->backend->pollfds(run, &fds[backend_index],
-						      RUN_POLL_FDS_MAX - backend_index, &timeout_ms);
+		backend_count = run->backend->pollfds(
+		    run, &fds[backend_index], RUN_POLL_FDS_MAX - backend_index, &timeout_ms);
 	if (next_step_ms >= 0 && next_step_ms - now_ms < timeout_ms)
 		timeout_ms = next_step_ms > now_ms ? (int)(next_step_ms - now_ms) : 0;
 	if (deadline_ms - now_ms < timeout_ms)
@@ -366,11 +366,11 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 	snprintf(path, sizeof(path), "%s/nodes", run->run_dir);
 	if ((mkdir(run->run_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(path, 0755) < 0 && errno != EEXIST)) {
-		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path, strerror(errno));
+		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path,
+			 strerror(errno));
 		return -1;
 	}
-	if ((mkdir("/run/halab", 0755) < 0 && errno != EEXIST) ||
-	    mkdir(run->state_dir, 0700) < 0) {
+	if ((mkdir("/run/halab", 0755) < 0 && errno != EEXIST) || mkdir(run->state_dir, 0700) < 0) {
 		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
 			 strerror(errno));
 		return -1;
@@ -402,7 +402,7 @@ static int run_write_key(struct hs_run *run, char *error, size_t error_size)
 
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, run->cluster_key, sizeof(run->cluster_key)) !=
-			      (ssize_t)sizeof(run->cluster_key)) {
+			  (ssize_t)sizeof(run->cluster_key)) {
 		if (fd >= 0)
 			close(fd);
 		snprintf(error, error_size, "run_write_key: /dev/urandom: %s", strerror(errno));
@@ -443,7 +443,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	int result = -1;
 
 	run->fence_listen_fd = -1;
-	if (run_prepare_dirs(run, error, error_size) < 0 || run_write_key(run, error, error_size) < 0)
+	if (run_prepare_dirs(run, error, error_size) < 0 ||
+	    run_write_key(run, error, error_size) < 0)
 		goto cleanup;
 	if (hs_plan_nodes(run, error, error_size) < 0 || hs_client_open(run) < 0)
 		goto cleanup;

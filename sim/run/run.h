@@ -24,8 +24,8 @@
 #include "../backend/backend.h"
 #include "../model/model.h"
 
-#define HS_RUN_ID_MAX 16
-#define HS_CLIENT_KEYS 256 /* the client writes keys k0..k255, round robin */
+#define HS_RUN_ID_MAX	 16
+#define HS_CLIENT_KEYS	 256 /* the client writes keys k0..k255, round robin */
 #define HS_NODE_LINE_MAX 2048
 
 struct hs_fabric;
@@ -34,7 +34,7 @@ struct hs_fabric;
 struct hs_node_runtime {
 	const struct hs_node_model *model;
 	struct hs_node_plan plan;
-	char display[24];   /* last display state from the cluster log, "off" when powered off */
+	char display[24]; /* last display state from the cluster log, "off" when powered off */
 	bool powered;
 	bool daemon_running;
 	bool raid_ok;
@@ -45,7 +45,6 @@ struct hs_node_runtime {
 	char line[HS_NODE_LINE_MAX];
 	size_t line_length;
 };
-
 
 enum hs_client_phase { HS_CLIENT_IDLE = 0, HS_CLIENT_CONNECTING, HS_CLIENT_WAITING };
 
@@ -76,18 +75,18 @@ struct hs_run {
 	const struct hs_backend_ops *backend;
 	void *backend_data;
 	struct hs_fabric *fabric;
-	char run_id[HS_RUN_ID_MAX];    /* "hs" + 6 hex */
-	char run_dir[512];             /* reports/<scenario>-<time> */
-	char state_dir[256];           /* /run/halab/<run_id> */
-	char bin_dir[512];             /* where hanode, hactl, hasim live */
-	char self_path[512];           /* this hasim, for the fence command */
+	char run_id[HS_RUN_ID_MAX]; /* "hs" + 6 hex */
+	char run_dir[512];	    /* reports/<scenario>-<time> */
+	char state_dir[256];	    /* /run/halab/<run_id> */
+	char bin_dir[512];	    /* where hanode, hactl, hasim live */
+	char self_path[512];	    /* this hasim, for the fence command */
 	uint64_t seed;
 	bool verbose;
-	bool live;                     /* progress on a terminal */
-	uint16_t client_port;          /* host side of the cluster IP forward */
+	bool live;	      /* progress on a terminal */
+	uint16_t client_port; /* host side of the cluster IP forward */
 	uint8_t cluster_key[32];
 	int64_t t0_ms;
-	int64_t formed_ms;             /* 0 until formed */
+	int64_t formed_ms; /* 0 until formed */
 	int64_t last_step_ms;
 	int64_t ended_ms;
 	char alias_active[HS_NAME_MAX];
@@ -107,7 +106,7 @@ struct hs_run {
 int64_t hs_now_ms(void);
 int hs_run_execute(struct hs_run *run, char *error, size_t error_size);
 void hs_run_error_add(struct hs_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 struct hs_node_runtime *hs_run_node(struct hs_run *run, const char *name);
 /* Record a process the run started, so that `hasim gc` can end it. */
 void hs_run_pid_add(struct hs_run *run, int pid, const char *what);

@@ -97,11 +97,11 @@ static int steps_power(struct hs_run *run, const char *target, bool on, int64_t 
 		if (strcmp(pdu->name, target) != 0)
 			continue;
 		for (uint32_t f = 0; f < pdu->feed_count; f++) {
-			int result = hs_topology_node(topology, pdu->feeds[f])
-					     ? run->backend->power(run, pdu->feeds[f], on, error,
-								   error_size)
-					     : hs_fabric_switch_power_set(run->fabric, pdu->feeds[f],
-									  on, now_ms, reason);
+			int result =
+			    hs_topology_node(topology, pdu->feeds[f])
+				? run->backend->power(run, pdu->feeds[f], on, error, error_size)
+				: hs_fabric_switch_power_set(run->fabric, pdu->feeds[f], on, now_ms,
+							     reason);
 			if (result < 0) {
 				if (!hs_topology_node(topology, pdu->feeds[f]))
 					snprintf(error, error_size, "%s",
@@ -128,9 +128,10 @@ static int steps_heal(struct hs_run *run, int64_t now_ms, const char *reason)
 			const struct hs_port *port = &topology->nodes[n].ports[p];
 			if (!port->used)
 				continue;
-			snprintf(cable, sizeof(cable), "%s.%s", topology->nodes[n].name, port->name);
-			if (hs_fabric_cable_impair(run->fabric, cable, HS_DIR_BOTH, &perfect, now_ms,
-						   reason) < 0)
+			snprintf(cable, sizeof(cable), "%s.%s", topology->nodes[n].name,
+				 port->name);
+			if (hs_fabric_cable_impair(run->fabric, cable, HS_DIR_BOTH, &perfect,
+						   now_ms, reason) < 0)
 				return -1;
 		}
 	return 0;
@@ -154,15 +155,16 @@ static int steps_partition(struct hs_run *run, const struct hs_step *step, int64
 		sender = 1;
 	for (int side = 0; side < 2; side++)
 		for (int network = 0; network < HS_NETWORK_COUNT; network++) {
-			bool wanted = strcmp(step->network, "all") == 0 ||
-				      (network == HS_NETWORK_EXTERNAL &&
-				       strcmp(step->network, "external") == 0) ||
-				      (network == HS_NETWORK_SYNC && strcmp(step->network, "sync") == 0);
+			bool wanted =
+			    strcmp(step->network, "all") == 0 ||
+			    (network == HS_NETWORK_EXTERNAL &&
+			     strcmp(step->network, "external") == 0) ||
+			    (network == HS_NETWORK_SYNC && strcmp(step->network, "sync") == 0);
 			if (!wanted)
 				continue;
-			counts[side] += run->backend->endpoints(run, topology->nodes[side ^ sender].name,
-								network, &names[side][counts[side]],
-								8 - counts[side]);
+			counts[side] += run->backend->endpoints(
+			    run, topology->nodes[side ^ sender].name, network,
+			    &names[side][counts[side]], 8 - counts[side]);
 		}
 	for (int side = 0; side < 2; side++)
 		for (int i = 0; i < counts[side]; i++)
@@ -193,7 +195,7 @@ static int steps_control(struct hs_run *run, const char *node, const char *reque
 
 static enum hs_dir steps_direction(enum hs_direction direction)
 {
-	return direction == HS_DIRECTION_OUT	? HS_DIR_TO_SWITCH
+	return direction == HS_DIRECTION_OUT  ? HS_DIR_TO_SWITCH
 	       : direction == HS_DIRECTION_IN ? HS_DIR_FROM_SWITCH
 					      : HS_DIR_BOTH;
 }
@@ -221,16 +223,15 @@ static int steps_execute(struct hs_run *run, const struct hs_step *step, const c
 					  error_size);
 	case HS_ACTION_SWITCH_FAIL:
 	case HS_ACTION_SWITCH_RESTORE:
-		result = hs_fabric_switch_power_set(run->fabric, target,
-						    step->action == HS_ACTION_SWITCH_RESTORE, now_ms,
-						    reason);
+		result = hs_fabric_switch_power_set(
+		    run->fabric, target, step->action == HS_ACTION_SWITCH_RESTORE, now_ms, reason);
 		break;
 	case HS_ACTION_IMPAIR:
 		if (steps_split_port(run, step->target, node, sizeof(node), port, sizeof(port)) < 0)
 			goto bad_target;
 		snprintf(cable, sizeof(cable), "%s.%s", node, port);
-		result = hs_fabric_cable_impair(run->fabric, cable, steps_direction(step->direction),
-						&impair, now_ms, reason);
+		result = hs_fabric_cable_impair(
+		    run->fabric, cable, steps_direction(step->direction), &impair, now_ms, reason);
 		break;
 	case HS_ACTION_PARTITION:
 		result = steps_partition(run, step, now_ms, reason);
@@ -240,8 +241,8 @@ static int steps_execute(struct hs_run *run, const struct hs_step *step, const c
 		break;
 	case HS_ACTION_RAID_FAIL:
 	case HS_ACTION_RAID_RESTORE:
-		return run->backend->raid(run, target, step->action == HS_ACTION_RAID_RESTORE, error,
-					  error_size);
+		return run->backend->raid(run, target, step->action == HS_ACTION_RAID_RESTORE,
+					  error, error_size);
 	case HS_ACTION_CRASH:
 	case HS_ACTION_RESTART:
 		return run->backend->daemon(run, target, step->action == HS_ACTION_RESTART, error,
@@ -289,15 +290,17 @@ static void steps_fire(struct hs_run *run, uint32_t index, int64_t now_ms)
 		target = hs_scenario_resolve_power(&run->scenario.topology, step->target,
 						   run->alias_active[0] ? run->alias_active : NULL,
 						   power_domain, sizeof(power_domain)) == 0
-				 ? power_domain
-				 : NULL;
+			     ? power_domain
+			     : NULL;
 
 	run->step_fired_ms[index] = now_ms;
 	run->steps_fired++;
 	run->last_step_ms = now_ms;
 	if (!target) {
-		snprintf(error, sizeof(error), "'%s' unresolved: the cluster never formed or no "
-			 "power domain feeds it", step->target);
+		snprintf(error, sizeof(error),
+			 "'%s' unresolved: the cluster never formed or no "
+			 "power domain feeds it",
+			 step->target);
 		result = -1;
 	} else {
 		result = steps_execute(run, step, target, now_ms, error, sizeof(error));

@@ -233,9 +233,11 @@ static void report_first_difference(const char *name, const char *expected, cons
 			line++;
 			start = actual + 1;
 		}
-	fprintf(stderr, "\n%s: result.json differs from expected_result.json at line %zu: %.*s\n"
-			"(if the change is intended: HALAB_REGENERATE=1 make check-test, review the diff)\n",
-		name, line, (int)strcspn(start, "\n"), start);
+	fprintf(
+	    stderr,
+	    "\n%s: result.json differs from expected_result.json at line %zu: %.*s\n"
+	    "(if the change is intended: HALAB_REGENERATE=1 make check-test, review the diff)\n",
+	    name, line, (int)strcspn(start, "\n"), start);
 }
 
 /* Write the reports and compare result.json with the golden file; junit.xml
@@ -245,8 +247,8 @@ static void check_reports(const char *name, uint32_t failed_expectations)
 	char error[HS_CHECK_MESSAGE_MAX], actual_path[HS_PATH_MAX * 2], expected_path[HS_PATH_MAX];
 	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
 	snprintf(actual_path, sizeof(actual_path), "%s/result.json", g_run_dir);
-	snprintf(expected_path, sizeof(expected_path), "%s/%s/expected_result.json",
-		 fixtures_dir(), name);
+	snprintf(expected_path, sizeof(expected_path), "%s/%s/expected_result.json", fixtures_dir(),
+		 name);
 	const char *regenerate = getenv("HALAB_REGENERATE");
 	if (regenerate && strcmp(regenerate, "1") == 0)
 		CU_ASSERT_EQUAL(copy_file(actual_path, expected_path), 0);
@@ -351,7 +353,7 @@ static void test_clean_failover(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node1 off from 5200 to 9000 ms</title>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node2 active from 6400 to 9000 ms</title>"));
 	CU_ASSERT_PTR_NOT_NULL(
-		strstr(html, "<title>13 failed client requests from 5200 to 6400 ms</title>"));
+	    strstr(html, "<title>13 failed client requests from 5200 to 6400 ms</title>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>power_off @active at 5200 ms</title>cut"));
 	free(html);
 }
@@ -364,8 +366,8 @@ static void test_failover_too_late(void)
 	CU_ASSERT_FALSE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->failure_count, 3);
 	CU_ASSERT_STRING_EQUAL(
-		g_result->failures[0],
-		"expected node2 standby->active within [900, 1600] ms after 'cut', saw it at 2250 ms");
+	    g_result->failures[0],
+	    "expected node2 standby->active within [900, 1600] ms after 'cut', saw it at 2250 ms");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[1], "expected failover_ms <= 1500, got 2250");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[2], "expected outage_ms <= 1500, got 2400");
 	CU_ASSERT_FALSE(g_result->expects[0].passed);
@@ -395,21 +397,23 @@ static void test_wrong_order(void)
 	CU_ASSERT_EQUAL(g_result->failure_count, 5);
 	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "saw it at 2900 ms");
 	CU_ASSERT_STRING_EQUAL(
-		g_result->failures[0],
-		"expected node1 active->maintenance within [0, 750] ms after 'maint' (time scale "
-		"1.5), saw it at 50 ms, but before node1 maintenance->standby at 2900 ms, which an "
-		"earlier expectation matched");
+	    g_result->failures[0],
+	    "expected node1 active->maintenance within [0, 750] ms after 'maint' (time scale "
+	    "1.5), saw it at 50 ms, but before node1 maintenance->standby at 2900 ms, which an "
+	    "earlier expectation matched");
 	CU_ASSERT_TRUE(g_result->expects[2].passed);
 	CU_ASSERT_STRING_EQUAL(
-		g_result->failures[1],
-		"expected node2 active->standby within [0, 1500] ms after 'clear' (time scale 1.5), "
-		"never saw it; node2's transitions after 'clear': none");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
-			       "expected node1 any->active within [0, 1500] ms after 'reboot' (time "
-			       "scale 1.5), but anchor 'reboot' never happened");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[3],
-			       "expected failover_ms after 'clear' <= 1500 (time scale 1.5), could not "
-			       "compute it: no transition to active after 'clear'");
+	    g_result->failures[1],
+	    "expected node2 active->standby within [0, 1500] ms after 'clear' (time scale 1.5), "
+	    "never saw it; node2's transitions after 'clear': none");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[2],
+	    "expected node1 any->active within [0, 1500] ms after 'reboot' (time "
+	    "scale 1.5), but anchor 'reboot' never happened");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[3],
+	    "expected failover_ms after 'clear' <= 1500 (time scale 1.5), could not "
+	    "compute it: no transition to active after 'clear'");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[4],
 			       "expected node1 standby->active within [0, 1500] ms after 'maint' "
 			       "(time scale 1.5), never saw it; node1's transitions after 'maint': "
@@ -429,8 +433,9 @@ static void test_lost_write(void)
 	CU_ASSERT_EQUAL_FATAL(judge_case("lost_write", error, sizeof(error)), 0);
 	CU_ASSERT_FALSE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->failure_count, 3);
-	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
-			       "invariant no_lost_writes failed: 1 acknowledged write was lost: k43");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[0],
+	    "invariant no_lost_writes failed: 1 acknowledged write was lost: k43");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[1], "expected lost_writes within [0, 0], got 1");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
 			       "invariant no_silent_loss failed: 1 acknowledged write was lost but "
@@ -453,15 +458,18 @@ static void test_dual_active(void)
 	CU_ASSERT_EQUAL_FATAL(judge_case("dual_active", error, sizeof(error)), 0);
 	CU_ASSERT_FALSE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->failure_count, 3);
-	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
-			       "invariant single_active failed: both nodes were active for 2600 ms in "
-			       "total, first at 6400 ms");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[1],
-			       "invariant cluster_ip_unique failed: 2 nodes hold the cluster IP at the "
-			       "end (node1, node2)");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
-			       "expected outage_ms <= 1500, could not compute it: the client made no "
-			       "request");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[0],
+	    "invariant single_active failed: both nodes were active for 2600 ms in "
+	    "total, first at 6400 ms");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[1],
+	    "invariant cluster_ip_unique failed: 2 nodes hold the cluster IP at the "
+	    "end (node1, node2)");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[2],
+	    "expected outage_ms <= 1500, could not compute it: the client made no "
+	    "request");
 	assert_metric(HS_METRIC_DUAL_ACTIVE_MS, 2600);
 	CU_ASSERT_FALSE(g_result->metrics[HS_METRIC_OUTAGE_MS].known);
 	CU_ASSERT_EQUAL(g_result->warning_total, 1);
@@ -507,8 +515,8 @@ static void test_torn_line(void)
 	CU_ASSERT_TRUE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->warning_total, 1);
 	CU_ASSERT_STRING_EQUAL(
-		g_result->warnings[0],
-		"nodes/node1/cluster.log:3: skipped a bad line: premature end of input near '\"ev'");
+	    g_result->warnings[0],
+	    "nodes/node1/cluster.log:3: skipped a bad line: premature end of input near '\"ev'");
 	CU_ASSERT_EQUAL(g_result->transition_count, 3);
 	assert_metric(HS_METRIC_FAILOVER_MS, 1200);
 	check_reports("torn_line", 0);
@@ -554,7 +562,8 @@ static void write_fabric_junk(void)
 	fputs("\"}\n", file);
 	fwrite("\0\0\0\0\n", 1, 5, file);
 	fputs("[1,2]\n", file);
-	fputs("{\"mono_ms\":1700,\"event\":\"link_down\",\"cable\":\"node2.LAN3\",\"reason\":\"step\"}\n",
+	fputs("{\"mono_ms\":1700,\"event\":\"link_down\",\"cable\":\"node2.LAN3\",\"reason\":"
+	      "\"step\"}\n",
 	      file);
 	CU_ASSERT_EQUAL(fclose(file), 0);
 }
@@ -575,19 +584,28 @@ static void make_hardware_run(void)
 	write_run_file("run.json", "{\"scenario\":\"hardware\",\"t0_mono_ms\":500,"
 				   "\"nodes\":[\"node1\",\"node2\"],\"runner_errors\":"
 				   "[\"backend native: node2 did not stop within 5000 ms\"]}\n");
-	write_run_file("steps.jsonl",
-		       "{\"mono_ms\":1500,\"name\":\"off\",\"action\":\"power_off\",\"target\":\"pdu1\",\"ok\":true}\n"
-		       "{\"mono_ms\":2500,\"name\":\"on\",\"action\":\"power_on\",\"target\":\"pdu1\",\"ok\":true}\n"
-		       "{\"mono_ms\":3500,\"name\":\"kill\",\"action\":\"crash\",\"target\":\"node2\",\"ok\":true}\n"
-		       "{\"mono_ms\":4000,\"name\":\"start\",\"action\":\"restart\",\"target\":\"node2\",\"ok\":true}\n"
-		       "{\"name\":\"no time\",\"action\":\"crash\",\"target\":\"node1\",\"ok\":true}\n"
-		       "{\"mono_ms\":4500,\"name\":\"again\",\"action\":\"power_off\",\"target\":\"node1\",\"ok\":false,\"error\":\"outlet busy\"}\n");
+	write_run_file(
+	    "steps.jsonl",
+	    "{\"mono_ms\":1500,\"name\":\"off\",\"action\":\"power_off\",\"target\":\"pdu1\","
+	    "\"ok\":true}\n"
+	    "{\"mono_ms\":2500,\"name\":\"on\",\"action\":\"power_on\",\"target\":\"pdu1\",\"ok\":"
+	    "true}\n"
+	    "{\"mono_ms\":3500,\"name\":\"kill\",\"action\":\"crash\",\"target\":\"node2\",\"ok\":"
+	    "true}\n"
+	    "{\"mono_ms\":4000,\"name\":\"start\",\"action\":\"restart\",\"target\":\"node2\","
+	    "\"ok\":true}\n"
+	    "{\"name\":\"no time\",\"action\":\"crash\",\"target\":\"node1\",\"ok\":true}\n"
+	    "{\"mono_ms\":4500,\"name\":\"again\",\"action\":\"power_off\",\"target\":\"node1\","
+	    "\"ok\":false,\"error\":\"outlet busy\"}\n");
 	write_fabric_junk();
 	write_run_file("nodes/node1/cluster.log",
-		       "{\"mono_ms\":1000,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"standalone\",\"reason\":\"peer never seen\"}\n"
-		       "{\"mono_ms\":3000,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"standby\",\"reason\":\"peer seen\"}\n");
+		       "{\"mono_ms\":1000,\"event\":\"transition\",\"from\":\"starting\",\"to\":"
+		       "\"standalone\",\"reason\":\"peer never seen\"}\n"
+		       "{\"mono_ms\":3000,\"event\":\"transition\",\"from\":\"starting\",\"to\":"
+		       "\"standby\",\"reason\":\"peer seen\"}\n");
 	write_run_file("nodes/node2/cluster.log",
-		       "{\"mono_ms\":5200,\"event\":\"transition\",\"from\":\"starting\",\"to\":\"active\",\"reason\":\"peer seen\"}\n");
+		       "{\"mono_ms\":5200,\"event\":\"transition\",\"from\":\"starting\",\"to\":"
+		       "\"active\",\"reason\":\"peer seen\"}\n");
 }
 
 static void assert_span(uint32_t node, uint32_t index, int64_t start_ms, int64_t end_ms,
@@ -610,7 +628,8 @@ static void test_hardware_states(void)
 	expect_final(g_scenario, "any", "off");
 	expect_final(g_scenario, "@active", "active");
 	make_hardware_run();
-	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
 	CU_ASSERT_FALSE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->ended_ms, 4700);
 	CU_ASSERT_EQUAL(g_result->timeline->span_count[0], 5);
@@ -625,9 +644,10 @@ static void test_hardware_states(void)
 	assert_span(1, 2, 3500, 4700, "starting");
 	assert_span(1, 3, 4700, 4700, "active");
 	CU_ASSERT_EQUAL(g_result->failure_count, 5);
-	CU_ASSERT_STRING_EQUAL(g_result->failures[4],
-			       "expected @active ends active, but alias '@active' was never resolved "
-			       "(the cluster did not form)");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[4],
+	    "expected @active ends active, but alias '@active' was never resolved "
+	    "(the cluster did not form)");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[0],
 			       "runner: backend native: node2 did not stop within 5000 ms");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[1],
@@ -635,11 +655,13 @@ static void test_hardware_states(void)
 	CU_ASSERT_STRING_EQUAL(g_result->failures[2],
 			       "expected no transition of node1 for 1000 ms after 'formed', but "
 			       "anchor 'formed' never happened");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[3],
-			       "expected a node to end off, they ended node1 standby, node2 active");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[3],
+	    "expected a node to end off, they ended node1 standby, node2 active");
 	CU_ASSERT_STRING_EQUAL(g_result->expects[1].message, "node1 ended standby");
 	CU_ASSERT_EQUAL(g_result->warning_total, 6);
-	CU_ASSERT_STRING_EQUAL(g_result->warnings[0], "steps.jsonl:5: skipped a line without mono_ms");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[0],
+			       "steps.jsonl:5: skipped a line without mono_ms");
 	CU_ASSERT_STRING_EQUAL(g_result->warnings[1],
 			       "fabric.jsonl:1: skipped a line of 70047 bytes (at most 65536)");
 	CU_ASSERT_STRING_EQUAL(g_result->warnings[2],
@@ -684,24 +706,24 @@ static void test_failure_messages(void)
 	expect_transition(g_scenario, "any", "standby", "active", "cut", 0, 100);
 	CU_ASSERT_EQUAL_FATAL(judge_case("clean_failover", error, sizeof(error)), 0);
 	static const char *const expected[] = {
-		"expected no transition of node2 for 2000 ms after 'cut', saw standby->active at "
-		"1200 ms",
-		"expected no transition of any node for 4000 ms after 'up', saw node1 "
-		"starting->active at 3100 ms",
-		"expected node1 to end active, it ended off",
-		"expected a 'split_brain' record from any node after 'up', saw none",
-		"expected a 'transition' record whose reason contains 'ping' from node2, saw 2 "
-		"'transition' records, none whose reason contains 'ping'",
-		"expected a 'start' record from any node after 'nothing', but anchor 'nothing' "
-		"never happened",
-		"expected failover_ms after 'nothing' within [0, 2000], but anchor 'nothing' never "
-		"happened",
-		"expected dual_active_ms >= 1, got 0",
-		"expected node3 standby->active within [0, 100] ms after 'cut', but the run has no "
-		"node 'node3'",
-		"expected any node active->fault within [0, 100] ms after 'cut', never saw it; any "
-		"node's transitions after 'cut': node2 standby->active at 1200 ms",
-		"expected any node standby->active within [0, 100] ms after 'cut', saw it at 1200 ms",
+	    "expected no transition of node2 for 2000 ms after 'cut', saw standby->active at "
+	    "1200 ms",
+	    "expected no transition of any node for 4000 ms after 'up', saw node1 "
+	    "starting->active at 3100 ms",
+	    "expected node1 to end active, it ended off",
+	    "expected a 'split_brain' record from any node after 'up', saw none",
+	    "expected a 'transition' record whose reason contains 'ping' from node2, saw 2 "
+	    "'transition' records, none whose reason contains 'ping'",
+	    "expected a 'start' record from any node after 'nothing', but anchor 'nothing' "
+	    "never happened",
+	    "expected failover_ms after 'nothing' within [0, 2000], but anchor 'nothing' never "
+	    "happened",
+	    "expected dual_active_ms >= 1, got 0",
+	    "expected node3 standby->active within [0, 100] ms after 'cut', but the run has no "
+	    "node 'node3'",
+	    "expected any node active->fault within [0, 100] ms after 'cut', never saw it; any "
+	    "node's transitions after 'cut': node2 standby->active at 1200 ms",
+	    "expected any node standby->active within [0, 100] ms after 'cut', saw it at 1200 ms",
 	};
 	size_t count = sizeof(expected) / sizeof(expected[0]);
 	CU_ASSERT_EQUAL_FATAL(g_result->failure_count, count);
@@ -712,8 +734,9 @@ static void test_failure_messages(void)
 	/* A report that cannot be written names the file. */
 	CU_ASSERT_EQUAL(hs_report_write(g_result, "/nonexistent-hscheck", error, sizeof(error)),
 			-1);
-	CU_ASSERT_STRING_EQUAL(error, "hs_report_open: cannot create "
-				      "/nonexistent-hscheck/result.json.tmp: No such file or directory");
+	CU_ASSERT_STRING_EQUAL(error,
+			       "hs_report_open: cannot create "
+			       "/nonexistent-hscheck/result.json.tmp: No such file or directory");
 }
 
 /* run.json that is no JSON, or lacks t0: the run cannot be judged. */
@@ -749,22 +772,22 @@ int main(void)
 		const char *name;
 		CU_TestFunc function;
 	} tests[] = {
-		{"clean failover passes", test_clean_failover},
-		{"failover too late fails with the window", test_failover_too_late},
-		{"wrong transition order fails", test_wrong_order},
-		{"lost write fails no_lost_writes", test_lost_write},
-		{"dual active fails single_active", test_dual_active},
-		{"split brain under none passes no_silent_loss", test_split_brain_none},
-		{"torn last line is tolerated", test_torn_line},
-		{"missing run.json is an error", test_missing_run_json},
-		{"power, crash and failed steps drive display states", test_hardware_states},
-		{"every kind of failure reads as one sentence", test_failure_messages},
-		{"a broken run.json is an error", test_bad_run_json},
+	    {"clean failover passes", test_clean_failover},
+	    {"failover too late fails with the window", test_failover_too_late},
+	    {"wrong transition order fails", test_wrong_order},
+	    {"lost write fails no_lost_writes", test_lost_write},
+	    {"dual active fails single_active", test_dual_active},
+	    {"split brain under none passes no_silent_loss", test_split_brain_none},
+	    {"torn last line is tolerated", test_torn_line},
+	    {"missing run.json is an error", test_missing_run_json},
+	    {"power, crash and failed steps drive display states", test_hardware_states},
+	    {"every kind of failure reads as one sentence", test_failure_messages},
+	    {"a broken run.json is an error", test_bad_run_json},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	CU_pSuite suite =
-		CU_add_suite_with_setup_and_teardown("check", NULL, NULL, test_setup, test_teardown);
+	    CU_add_suite_with_setup_and_teardown("check", NULL, NULL, test_setup, test_teardown);
 	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
 		CU_add_test(suite, tests[i].name, tests[i].function);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -18,12 +18,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TEST_PORTS_MAX 6
+#define TEST_PORTS_MAX	 6
 #define TEST_FRAME_BYTES 60
 
 struct test_port {
 	int fd;
-	uint16_t port;        /* where the test receives */
+	uint16_t port;	      /* where the test receives */
 	uint16_t fabric_port; /* where the fabric receives */
 	uint8_t mac[6];
 };
@@ -74,7 +74,7 @@ static void test_net_close(struct test_net *net)
 static int test_port_add(struct test_net *net, const char *name)
 {
 	struct test_port *p = &net->ports[net->port_count];
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t length = sizeof(addr);
 
 	CU_ASSERT_FATAL(net->port_count < TEST_PORTS_MAX);
@@ -84,9 +84,9 @@ static int test_port_add(struct test_net *net, const char *name)
 	CU_ASSERT_FATAL(bind(p->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
 	CU_ASSERT_FATAL(getsockname(p->fd, (struct sockaddr *)&addr, &length) == 0);
 	p->port = ntohs(addr.sin_port);
-	CU_ASSERT_FATAL(hs_fabric_endpoint_add_udp(net->fabric, name, 0, p->port,
-						   &p->fabric_port) == 0);
-	memcpy(p->mac, (uint8_t[6]){ 2, 0, 0, 0, 0, (uint8_t)(net->port_count + 1) }, 6);
+	CU_ASSERT_FATAL(
+	    hs_fabric_endpoint_add_udp(net->fabric, name, 0, p->port, &p->fabric_port) == 0);
+	memcpy(p->mac, (uint8_t[6]){2, 0, 0, 0, 0, (uint8_t)(net->port_count + 1)}, 6);
 	return net->port_count++;
 }
 
@@ -111,8 +111,8 @@ static void test_send_sized(struct test_net *net, int from, const uint8_t *dst, 
 			    size_t bytes)
 {
 	static uint8_t frame[2048];
-	const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 
 	memset(frame, 0, sizeof(frame));
 	memcpy(frame, dst ? dst : broadcast, 6);
@@ -162,8 +162,8 @@ static struct hs_counters test_counters(struct test_net *net, const char *cable,
 /* Three nodes a, b, c on switch sw with cables a.c, b.c, c.c. */
 static void test_net_star(struct test_net *net, uint64_t seed)
 {
-	const char *names[3] = { "a", "b", "c" };
-	const char *cables[3] = { "a.c", "b.c", "c.c" };
+	const char *names[3] = {"a", "b", "c"};
+	const char *cables[3] = {"a.c", "b.c", "c.c"};
 
 	test_net_open(net, seed, 0, 0, 0);
 	CU_ASSERT_FATAL(hs_fabric_switch_add(net->fabric, "sw") == 0);
@@ -217,7 +217,7 @@ static void test_mac_aging(void)
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "a.c", "a", "sw") == 0);
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "b.c", "b", "sw") == 0);
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "c.c", "c", "sw") == 0);
-	test_send(&net, 0, -1, 1, 0); /* a learned at 0 */
+	test_send(&net, 0, -1, 1, 0);  /* a learned at 0 */
 	test_send(&net, 1, 0, 2, 999); /* b learned at 999; a still known */
 	CU_ASSERT_EQUAL(test_recv(&net, 0, NULL, 0), 1);
 	CU_ASSERT_EQUAL(test_recv(&net, 1, NULL, 0), 1);
@@ -319,7 +319,8 @@ static void test_link_down_one_direction(void)
 	bool up = false;
 
 	test_net_star(&net, 1);
-	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "a.c", HS_DIR_TO_SWITCH, false, 5, "tx") == 0);
+	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "a.c", HS_DIR_TO_SWITCH, false, 5, "tx") ==
+		  0);
 	test_send(&net, 0, -1, 1, 6);
 	test_send(&net, 1, -1, 2, 7);
 	CU_ASSERT_EQUAL(test_recv(&net, 1, NULL, 0), 0);
@@ -334,12 +335,13 @@ static void test_link_down_one_direction(void)
 static int test_loss_pattern(uint64_t seed, double loss_pct, int count, uint8_t *arrived)
 {
 	struct test_net net;
-	struct hs_impair impair = { .loss_pct = loss_pct };
+	struct hs_impair impair = {.loss_pct = loss_pct};
 	uint32_t seqs[1];
 	int received = 0;
 
 	test_net_star(&net, seed);
-	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "loss") == 0);
+	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "loss") ==
+		  0);
 	memset(arrived, 0, (size_t)count);
 	for (int i = 0; i < count; i++) {
 		test_send(&net, 0, 1, (uint32_t)i, i);
@@ -375,10 +377,11 @@ static void test_loss(void)
 static void test_delay(void)
 {
 	struct test_net net;
-	struct hs_impair impair = { .delay_ms = 100 };
+	struct hs_impair impair = {.delay_ms = 100};
 
 	test_net_star(&net, 1);
-	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "b.c", HS_DIR_FROM_SWITCH, &impair, 0, "slow") == 0);
+	CU_ASSERT(
+	    hs_fabric_cable_impair(net.fabric, "b.c", HS_DIR_FROM_SWITCH, &impair, 0, "slow") == 0);
 	test_send(&net, 0, 1, 1, 1000);
 	CU_ASSERT_EQUAL(test_recv(&net, 2, NULL, 0), 1); /* c's cable has no delay */
 	CU_ASSERT_EQUAL(test_recv(&net, 1, NULL, 0), 0);
@@ -397,10 +400,11 @@ static void test_delay(void)
 static void test_jitter_timeline(uint64_t seed, int *timeline, int span_ms)
 {
 	struct test_net net;
-	struct hs_impair impair = { .delay_ms = 100, .jitter_ms = 20, .dup_pct = 50 };
+	struct hs_impair impair = {.delay_ms = 100, .jitter_ms = 20, .dup_pct = 50};
 
 	test_net_star(&net, seed);
-	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "jit") == 0);
+	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "jit") ==
+		  0);
 	for (int i = 0; i < 20; i++)
 		test_send_sized(&net, 0, net.ports[1].mac, (uint32_t)i, TEST_FRAME_BYTES);
 	test_pump(&net, 0);
@@ -435,11 +439,12 @@ static void test_delay_jitter(void)
 static void test_duplication(void)
 {
 	struct test_net net;
-	struct hs_impair impair = { .dup_pct = 100 };
+	struct hs_impair impair = {.dup_pct = 100};
 	uint32_t seqs[4];
 
 	test_net_star(&net, 1);
-	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "dup") == 0);
+	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "dup") ==
+		  0);
 	test_send(&net, 0, -1, 9, 1);
 	CU_ASSERT_EQUAL(test_recv(&net, 1, seqs, 4), 2);
 	CU_ASSERT_EQUAL(seqs[0], 9);
@@ -452,9 +457,9 @@ static void test_duplication(void)
 static void test_partition_one_way(void)
 {
 	struct test_net net;
-	const char *from[] = { "a" };
-	const char *to[] = { "b" };
-	const char *unknown[] = { "zz" };
+	const char *from[] = {"a"};
+	const char *to[] = {"b"};
+	const char *unknown[] = {"zz"};
 	int rule;
 
 	test_net_star(&net, 1);
@@ -542,13 +547,16 @@ static void test_bond_failover(void)
 	CU_ASSERT_EQUAL(test_counters(&net, "n.l2", HS_DIR_TO_SWITCH).forwarded, 0);
 
 	/* Pulling the backup cable changes nothing. */
-	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l2", HS_DIR_BOTH, false, 3, "pull l2") == 0);
+	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l2", HS_DIR_BOTH, false, 3, "pull l2") ==
+		  0);
 	CU_ASSERT(hs_fabric_endpoint_active_cable(net.fabric, "n", &active) == 0);
 	CU_ASSERT_STRING_EQUAL(active, "n.l1");
-	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l2", HS_DIR_BOTH, true, 4, "plug l2") == 0);
+	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l2", HS_DIR_BOTH, true, 4, "plug l2") ==
+		  0);
 
 	/* Pulling the active cable fails over, flushes MAC tables, keeps carrier. */
-	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l1", HS_DIR_BOTH, false, 5, "pull l1") == 0);
+	CU_ASSERT(hs_fabric_cable_link_set(net.fabric, "n.l1", HS_DIR_BOTH, false, 5, "pull l1") ==
+		  0);
 	CU_ASSERT(hs_fabric_endpoint_active_cable(net.fabric, "n", &active) == 0);
 	CU_ASSERT_STRING_EQUAL(active, "n.l2");
 	CU_ASSERT_EQUAL(hs_fabric_switch_mac_count(net.fabric, "A", 5), 0);
@@ -584,7 +592,7 @@ static void test_bond_failover(void)
 static void test_bounded_queue(void)
 {
 	struct test_net net;
-	struct hs_impair impair = { .delay_ms = 100 };
+	struct hs_impair impair = {.delay_ms = 100};
 	struct hs_counters counters;
 
 	test_net_open(&net, 1, 4, 0, 0);
@@ -593,7 +601,8 @@ static void test_bounded_queue(void)
 	test_port_add(&net, "b");
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "a.c", "a", "sw") == 0);
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "b.c", "b", "sw") == 0);
-	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "q") == 0);
+	CU_ASSERT(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_TO_SWITCH, &impair, 0, "q") ==
+		  0);
 	for (int i = 0; i < 10; i++)
 		test_send(&net, 0, -1, (uint32_t)i, 0);
 	counters = test_counters(&net, "a.c", HS_DIR_TO_SWITCH);
@@ -656,7 +665,7 @@ static uint16_t test_checksum(const uint8_t *data, size_t length)
 /* Sends a raw frame from port `from` without touching it. */
 static void test_send_raw(struct test_net *net, int from, const uint8_t *frame, size_t length)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	addr.sin_port = htons(net->ports[from].fabric_port);
@@ -664,19 +673,19 @@ static void test_send_raw(struct test_net *net, int from, const uint8_t *frame, 
 			       sizeof(addr)) == (ssize_t)length);
 }
 
-static const uint8_t test_ip_node[4] = { 192, 0, 2, 11 };
-static const uint8_t test_ip_gateway[4] = { 192, 0, 2, 1 };
+static const uint8_t test_ip_node[4] = {192, 0, 2, 11};
+static const uint8_t test_ip_gateway[4] = {192, 0, 2, 1};
 
 /* ARP request from port 0 (192.0.2.11) for the gateway; returns the
  * gateway's MAC from the reply. */
 static void test_gateway_arp(struct test_net *net, uint8_t *gateway_mac)
 {
-	uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	uint8_t reply[2048];
 	ssize_t got;
 
 	memcpy(frame + 6, net->ports[0].mac, 6);
-	memcpy(frame + 12, (uint8_t[]){ 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1 }, 10);
+	memcpy(frame + 12, (uint8_t[]){0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1}, 10);
 	memcpy(frame + 22, net->ports[0].mac, 6);
 	memcpy(frame + 28, test_ip_node, 4);
 	memcpy(frame + 38, test_ip_gateway, 4);
@@ -702,22 +711,24 @@ static void test_uplink_gateway(void)
 	test_port_add(&net, "a");
 	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "a.c", "a", "sw") == 0);
 	CU_ASSERT_FATAL(hs_fabric_uplink_add(net.fabric, "up", "up.c", "sw") == 0);
-	CU_ASSERT(hs_fabric_uplink_forward_add(net.fabric, "up", 0, "192.0.2.10", 7000, &port) == 0);
+	CU_ASSERT(hs_fabric_uplink_forward_add(net.fabric, "up", 0, "192.0.2.10", 7000, &port) ==
+		  0);
 	CU_ASSERT(port != 0);
-	CU_ASSERT_EQUAL(hs_fabric_uplink_forward_add(net.fabric, "up", 0, "192.0.2.x", 7000, NULL), -1);
+	CU_ASSERT_EQUAL(hs_fabric_uplink_forward_add(net.fabric, "up", 0, "192.0.2.x", 7000, NULL),
+			-1);
 	test_gateway_arp(&net, gateway_mac);
 
 	/* ICMP echo request 192.0.2.11 -> 192.0.2.1, id 0x1234, seq 1. */
 	memset(frame, 0, sizeof(frame));
 	memcpy(frame, gateway_mac, 6);
 	memcpy(frame + 6, net.ports[0].mac, 6);
-	memcpy(frame + 12, (uint8_t[]){ 0x08, 0x00, 0x45, 0, 0, 84, 0, 1, 0x40, 0, 64, 1 }, 12);
+	memcpy(frame + 12, (uint8_t[]){0x08, 0x00, 0x45, 0, 0, 84, 0, 1, 0x40, 0, 64, 1}, 12);
 	memcpy(frame + 26, test_ip_node, 4);
 	memcpy(frame + 30, test_ip_gateway, 4);
 	csum = test_checksum(frame + 14, 20);
 	frame[24] = (uint8_t)(csum >> 8);
 	frame[25] = (uint8_t)csum;
-	memcpy(frame + 34, (uint8_t[]){ 8, 0, 0, 0, 0x12, 0x34, 0, 1 }, 8);
+	memcpy(frame + 34, (uint8_t[]){8, 0, 0, 0, 0x12, 0x34, 0, 1}, 8);
 	csum = test_checksum(frame + 34, 64);
 	frame[36] = (uint8_t)(csum >> 8);
 	frame[37] = (uint8_t)csum;
@@ -739,29 +750,33 @@ static void test_uplink_gateway(void)
 static void test_unknown_names(void)
 {
 	struct test_net net;
-	struct hs_impair impair = { .loss_pct = 1 };
-	struct hs_impair bad = { .loss_pct = 101 };
+	struct hs_impair impair = {.loss_pct = 1};
+	struct hs_impair bad = {.loss_pct = 101};
 	struct hs_counters counters;
 	bool up;
 
 	test_net_star(&net, 1);
-	CU_ASSERT_EQUAL(hs_fabric_cable_link_set(net.fabric, "nope", HS_DIR_BOTH, false, 1, "x"), -1);
+	CU_ASSERT_EQUAL(hs_fabric_cable_link_set(net.fabric, "nope", HS_DIR_BOTH, false, 1, "x"),
+			-1);
 	CU_ASSERT_STRING_EQUAL(hs_fabric_error(net.fabric),
 			       "hs_fabric_cable_link_set: unknown cable 'nope'");
-	CU_ASSERT_EQUAL(hs_fabric_cable_impair(net.fabric, "nope", HS_DIR_BOTH, &impair, 1, "x"), -1);
+	CU_ASSERT_EQUAL(hs_fabric_cable_impair(net.fabric, "nope", HS_DIR_BOTH, &impair, 1, "x"),
+			-1);
 	CU_ASSERT_EQUAL(hs_fabric_cable_impair(net.fabric, "a.c", HS_DIR_BOTH, &bad, 1, "x"), -1);
 	CU_ASSERT_EQUAL(hs_fabric_switch_power_set(net.fabric, "sw9", false, 1, "x"), -1);
 	CU_ASSERT_STRING_EQUAL(hs_fabric_error(net.fabric),
 			       "hs_fabric_switch_power_set: unknown switch 'sw9'");
 	CU_ASSERT_EQUAL(hs_fabric_endpoint_carrier_get(net.fabric, "zz", &up), -1);
-	CU_ASSERT_EQUAL(hs_fabric_cable_counters_get(net.fabric, "zz", HS_DIR_TO_SWITCH, &counters), -1);
+	CU_ASSERT_EQUAL(hs_fabric_cable_counters_get(net.fabric, "zz", HS_DIR_TO_SWITCH, &counters),
+			-1);
 	CU_ASSERT_EQUAL(hs_fabric_cable_add(net.fabric, "x.c", "zz", "sw"), -1);
 	CU_ASSERT_STRING_EQUAL(hs_fabric_error(net.fabric),
 			       "hs_fabric_cable_add: cable 'x.c': unknown endpoint 'zz'");
 	CU_ASSERT_EQUAL(hs_fabric_cable_add(net.fabric, "a.c", "b", "sw"), -1); /* duplicate */
 	CU_ASSERT_EQUAL(hs_fabric_switch_add(net.fabric, "bad name"), -1);
 	CU_ASSERT_EQUAL(hs_fabric_switch_add(net.fabric, "sw"), -1);
-	CU_ASSERT_EQUAL(hs_fabric_uplink_forward_add(net.fabric, "a", 0, "192.0.2.10", 7000, NULL), -1);
+	CU_ASSERT_EQUAL(hs_fabric_uplink_forward_add(net.fabric, "a", 0, "192.0.2.10", 7000, NULL),
+			-1);
 	CU_ASSERT_STRING_EQUAL(hs_fabric_error(net.fabric),
 			       "hs_fabric_uplink_forward_add: unknown uplink 'a'");
 	test_net_close(&net);
@@ -770,9 +785,9 @@ static void test_unknown_names(void)
 static void test_fault_log(void)
 {
 	struct test_net net;
-	const char *from[] = { "a", "b" };
-	const char *to[] = { "c" };
-	struct hs_impair impair = { .loss_pct = 2.5, .delay_ms = 10, .jitter_ms = 2, .dup_pct = 1 };
+	const char *from[] = {"a", "b"};
+	const char *to[] = {"c"};
+	struct hs_impair impair = {.loss_pct = 2.5, .delay_ms = 10, .jitter_ms = 2, .dup_pct = 1};
 	char text[2048] = "";
 	FILE *log;
 	size_t got;
@@ -788,15 +803,23 @@ static void test_fault_log(void)
 	got = fread(text, 1, sizeof(text) - 1, log);
 	text[got] = '\0';
 	fclose(log);
-	CU_ASSERT_STRING_EQUAL(text,
-		"{\"mono_ms\":100,\"event\":\"link_down\",\"cable\":\"a.c\",\"dir\":\"both\",\"reason\":\"step \\\"3\\\"\"}\n"
-		"{\"mono_ms\":100,\"event\":\"carrier_down\",\"endpoint\":\"a\",\"reason\":\"no cable has link\"}\n"
-		"{\"mono_ms\":101,\"event\":\"impair\",\"cable\":\"b.c\",\"dir\":\"from_switch\",\"loss_pct\":2.5,\"delay_ms\":10,\"jitter_ms\":2,\"dup_pct\":1,\"reason\":\"wan\"}\n"
-		"{\"mono_ms\":102,\"event\":\"partition\",\"rule\":0,\"from\":[\"a\",\"b\"],\"to\":[\"c\"],\"reason\":\"split\"}\n"
-		"{\"mono_ms\":103,\"event\":\"heal\",\"rule\":\"all\",\"reason\":\"heal\"}\n"
-		"{\"mono_ms\":104,\"event\":\"switch_power_off\",\"switch\":\"sw\",\"reason\":\"cut\"}\n"
-		"{\"mono_ms\":104,\"event\":\"carrier_down\",\"endpoint\":\"b\",\"reason\":\"no cable has link\"}\n"
-		"{\"mono_ms\":104,\"event\":\"carrier_down\",\"endpoint\":\"c\",\"reason\":\"no cable has link\"}\n");
+	CU_ASSERT_STRING_EQUAL(
+	    text,
+	    "{\"mono_ms\":100,\"event\":\"link_down\",\"cable\":\"a.c\",\"dir\":\"both\","
+	    "\"reason\":\"step \\\"3\\\"\"}\n"
+	    "{\"mono_ms\":100,\"event\":\"carrier_down\",\"endpoint\":\"a\",\"reason\":\"no cable "
+	    "has link\"}\n"
+	    "{\"mono_ms\":101,\"event\":\"impair\",\"cable\":\"b.c\",\"dir\":\"from_switch\","
+	    "\"loss_pct\":2.5,\"delay_ms\":10,\"jitter_ms\":2,\"dup_pct\":1,\"reason\":\"wan\"}\n"
+	    "{\"mono_ms\":102,\"event\":\"partition\",\"rule\":0,\"from\":[\"a\",\"b\"],\"to\":["
+	    "\"c\"],\"reason\":\"split\"}\n"
+	    "{\"mono_ms\":103,\"event\":\"heal\",\"rule\":\"all\",\"reason\":\"heal\"}\n"
+	    "{\"mono_ms\":104,\"event\":\"switch_power_off\",\"switch\":\"sw\",\"reason\":\"cut\"}"
+	    "\n"
+	    "{\"mono_ms\":104,\"event\":\"carrier_down\",\"endpoint\":\"b\",\"reason\":\"no cable "
+	    "has link\"}\n"
+	    "{\"mono_ms\":104,\"event\":\"carrier_down\",\"endpoint\":\"c\",\"reason\":\"no cable "
+	    "has link\"}\n");
 	test_net_close(&net);
 }
 
@@ -814,9 +837,11 @@ static void test_bond_failover_logged(void)
 	got = fread(text, 1, sizeof(text) - 1, log);
 	text[got] = '\0';
 	fclose(log);
-	CU_ASSERT_STRING_EQUAL(text,
-		"{\"mono_ms\":7,\"event\":\"link_down\",\"cable\":\"n.l1\",\"dir\":\"both\",\"reason\":\"pull\"}\n"
-		"{\"mono_ms\":7,\"event\":\"bond_failover\",\"endpoint\":\"n\",\"from\":\"n.l1\",\"to\":\"n.l2\",\"reason\":\"active cable lost its link\"}\n");
+	CU_ASSERT_STRING_EQUAL(
+	    text, "{\"mono_ms\":7,\"event\":\"link_down\",\"cable\":\"n.l1\",\"dir\":\"both\","
+		  "\"reason\":\"pull\"}\n"
+		  "{\"mono_ms\":7,\"event\":\"bond_failover\",\"endpoint\":\"n\",\"from\":\"n.l1\","
+		  "\"to\":\"n.l2\",\"reason\":\"active cable lost its link\"}\n");
 	test_net_close(&net);
 }
 
@@ -833,10 +858,11 @@ static void test_counters_json(void)
 	CU_ASSERT_FATAL(out != NULL);
 	CU_ASSERT(hs_fabric_counters_write_json(net.fabric, out) == 0);
 	fclose(out);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text,
-		"{\"cables\":{\"a.c\":{\"to_switch\":{\"forwarded\":1,\"dropped_loss\":0,"
-		"\"dropped_partition\":0,\"dropped_link\":0,\"dropped_queue_full\":0,"
-		"\"dropped_oversize\":0,\"duplicated\":0,\"delayed\":0},\"from_switch\":{\"forwarded\":0,"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "{\"cables\":{\"a.c\":{\"to_switch\":{\"forwarded\":1,\"dropped_loss\":0,"
+			 "\"dropped_partition\":0,\"dropped_link\":0,\"dropped_queue_full\":0,"
+			 "\"dropped_oversize\":0,\"duplicated\":0,\"delayed\":0},\"from_switch\":{"
+			 "\"forwarded\":0,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "},\"dropped_loop\":0}\n"));
 	free(text);
 	test_net_close(&net);
@@ -850,27 +876,27 @@ int main(void)
 		const char *name;
 		void (*fn)(void);
 	} tests[] = {
-		{ "learning and flooding", test_learning_and_flooding },
-		{ "MAC aging", test_mac_aging },
-		{ "MAC table bounded", test_mac_table_bounded },
-		{ "hop limit stops loops", test_hop_limit_stops_loops },
-		{ "link down drops both ways", test_link_down_drops_both_ways },
-		{ "link down one direction", test_link_down_one_direction },
-		{ "loss with a fixed seed", test_loss },
-		{ "delay", test_delay },
-		{ "delay with jitter", test_delay_jitter },
-		{ "duplication", test_duplication },
-		{ "one-way partition", test_partition_one_way },
-		{ "switch power", test_switch_power },
-		{ "bond failover and carrier", test_bond_failover },
-		{ "bounded delay queue", test_bounded_queue },
-		{ "frame size limits", test_frame_size_limits },
-		{ "carrier events bounded", test_carrier_events_bounded },
-		{ "uplink: gateway answers ARP and ping", test_uplink_gateway },
-		{ "unknown names", test_unknown_names },
-		{ "fault log lines", test_fault_log },
-		{ "bond failover logged", test_bond_failover_logged },
-		{ "counters as JSON", test_counters_json },
+	    {"learning and flooding", test_learning_and_flooding},
+	    {"MAC aging", test_mac_aging},
+	    {"MAC table bounded", test_mac_table_bounded},
+	    {"hop limit stops loops", test_hop_limit_stops_loops},
+	    {"link down drops both ways", test_link_down_drops_both_ways},
+	    {"link down one direction", test_link_down_one_direction},
+	    {"loss with a fixed seed", test_loss},
+	    {"delay", test_delay},
+	    {"delay with jitter", test_delay_jitter},
+	    {"duplication", test_duplication},
+	    {"one-way partition", test_partition_one_way},
+	    {"switch power", test_switch_power},
+	    {"bond failover and carrier", test_bond_failover},
+	    {"bounded delay queue", test_bounded_queue},
+	    {"frame size limits", test_frame_size_limits},
+	    {"carrier events bounded", test_carrier_events_bounded},
+	    {"uplink: gateway answers ARP and ping", test_uplink_gateway},
+	    {"unknown names", test_unknown_names},
+	    {"fault log lines", test_fault_log},
+	    {"bond failover logged", test_bond_failover_logged},
+	    {"counters as JSON", test_counters_json},
 	};
 	CU_pSuite suite;
 	unsigned failures;
