@@ -8,6 +8,7 @@
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
  *   hasim gc                remove what killed runs left behind
+ *   hasim console RUN_DIR NODE   follow a guest's serial console (read-only)
  *   hasim fence --socket PATH NODE   (used by a node's fence_command)
  *
  * Parsing and judging live in sim/model and sim/check, bring-up in
@@ -41,7 +42,8 @@ extern volatile sig_atomic_t hs_run_stop_requested;
 static void usage(FILE *out)
 {
 	fputs("usage: hasim run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] "
-	      "[--quiet] [--verbose]\n"
+	      "[--quiet] [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure]\n"
+	      "       hasim console RUN_DIR NODE\n"
 	      "       hasim lint FILE...\n"
 	      "       hasim check RUN_DIR SCENARIO\n"
 	      "       hasim gc\n"
@@ -150,12 +152,27 @@ static void make_run_id(struct hs_run *run)
 	snprintf(run->state_dir, sizeof(run->state_dir), "/run/halab/%s", run->run_id);
 }
 
+/* --keep-on-failure: judge the run folder before teardown. */
+static bool run_passed(struct hs_run *run)
+{
+	struct hs_check_result *result = calloc(1, sizeof(*result));
+	char error[512];
+	bool passed = false;
+
+	if (result && hs_check_run(&run->scenario, run->run_dir, result, error, sizeof(error)) == 0)
+		passed = result->passed;
+	hs_check_result_release(result);
+	free(result);
+	return passed;
+}
+
 static int command_run(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"backend", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
-	    {"out", required_argument, NULL, 'o'},     {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},       {NULL, 0, NULL, 0}};
+	    {"backend", required_argument, NULL, 'b'},	 {"seed", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},	 {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},	 {"accel", required_argument, NULL, 'a'},
+	    {"keep-on-failure", no_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
 	const char *backend = "native", *out = NULL;
 	struct hs_run *run = calloc(1, sizeof(*run));
 	char error[1024] = "";
@@ -165,7 +182,8 @@ static int command_run(int argc, char **argv)
 	if (!run)
 		return EXIT_INFRA;
 	run->seed = 1;
-	while ((option = getopt_long(argc, argv, "b:s:o:qv", options, NULL)) != -1) {
+	snprintf(run->accel, sizeof(run->accel), "tcg");
+	while ((option = getopt_long(argc, argv, "b:s:o:qva:k", options, NULL)) != -1) {
 		switch (option) {
 		case 'b':
 			backend = optarg;
@@ -181,6 +199,19 @@ static int command_run(int argc, char **argv)
 			break;
 		case 'v':
 			run->verbose = true;
+			break;
+		case 'a':
+			if (strcmp(optarg, "tcg") != 0 && strcmp(optarg, "kvm") != 0 &&
+			    strcmp(optarg, "auto") != 0) {
+				fprintf(stderr, "hasim: --accel takes tcg, kvm or auto, not '%s'\n",
+					optarg);
+				goto cleanup;
+			}
+			snprintf(run->accel, sizeof(run->accel), "%s", optarg);
+			break;
+		case 'k':
+			run->keep_on_failure = true;
+			run->passed = run_passed;
 			break;
 		default:
 			usage(stderr);
@@ -311,6 +342,41 @@ static int command_gc(void)
 	return EXIT_PASSED;
 }
 
+/* Follow a node's serial console (guests; the file the domain writes). The
+ * console is read-only: the guest's management goes through its agent. */
+static int command_console(int argc, char **argv)
+{
+	char path[1024], buffer[4096];
+	FILE *console;
+
+	if (argc != 3) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/nodes/%s/console.log", argv[1], argv[2]);
+	console = fopen(path, "r");
+	if (!console) {
+		fprintf(
+		    stderr,
+		    "hasim console: %s: %s (only guests of the libvirt backend have a console)\n",
+		    path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	signal(SIGINT, on_signal);
+	while (!hs_run_stop_requested) {
+		size_t got = fread(buffer, 1, sizeof(buffer), console);
+		if (got > 0) {
+			fwrite(buffer, 1, got, stdout);
+			fflush(stdout);
+			continue;
+		}
+		clearerr(console);
+		usleep(200000);
+	}
+	fclose(console);
+	return EXIT_PASSED;
+}
+
 /* Ask the running hasim to power a node off; used as a node's fence_command. */
 static int command_fence(int argc, char **argv)
 {
@@ -358,6 +424,8 @@ int main(int argc, char **argv)
 		return command_gc();
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
+	if (strcmp(argv[1], "console") == 0)
+		return command_console(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_PASSED;

@@ -21,8 +21,9 @@
  *   crash     SIGKILL of hanode by the agent
  *   fence     the guest's fence_command (hnagent -F) asks over the agent's
  *             channel; hasim powers the peer off and answers FENCED OK
- * Guests run under TCG (KVM hangs on this machine), hence time_scale 3:
- * the upper bounds of time windows stretch, the lower bounds stay.
+ * Guests run under TCG by default (--accel kvm|auto: KVM hangs on this
+ * machine), hence time_scale 3: the upper bounds of time windows stretch,
+ * the lower bounds stay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,7 @@ struct vm_node {
 
 struct vm_state {
 	struct hs_libvirt_conn conn;
+	bool accel_kvm;
 	struct vm_node nodes[HS_NODES_MAX];
 };
 
@@ -372,6 +374,33 @@ fabric_error:
 	return -1;
 }
 
+#define VM_KVM_PROBE_TIMEOUT_MS 20000
+
+/* --accel: tcg (default), kvm, or auto = boot the guest once under KVM and
+ * use it only if init got as far as "halab-init: ready" in time (on this
+ * machine /dev/kvm opens but guests hang in the firmware). */
+static int vm_accel_choose(struct hs_run *run, struct vm_state *state,
+			   const struct hs_domain_spec *spec, char *error, size_t error_size)
+{
+	bool kvm_ok = false;
+	char probe_error[256] = "";
+
+	state->accel_kvm = strcmp(run->accel, "kvm") == 0;
+	if (strcmp(run->accel, "auto") != 0)
+		return 0;
+	if (hs_domain_accel_probe(state->conn.connection, spec, "halab-init: ready",
+				  VM_KVM_PROBE_TIMEOUT_MS, &kvm_ok, probe_error,
+				  sizeof(probe_error)) < 0) {
+		snprintf(error, error_size, "--accel auto: %s", probe_error);
+		return -1;
+	}
+	state->accel_kvm = kvm_ok;
+	fprintf(stderr, "hasim: --accel auto: %s%s%s\n",
+		kvm_ok ? "KVM boots, using it" : "KVM does not boot the guest, using TCG",
+		probe_error[0] ? ": " : "", probe_error);
+	return 0;
+}
+
 static int vm_up(struct hs_run *run, char *error, size_t error_size)
 {
 	struct vm_state *state = calloc(1, sizeof(*state));
@@ -394,6 +423,9 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		struct vm_node *vm = &state->nodes[i];
 		if (vm_node_spec(run, i, error, error_size) < 0)
 			return -1;
+		if (i == 0 && vm_accel_choose(run, state, &vm->spec, error, error_size) < 0)
+			return -1;
+		vm->spec.accel_kvm = state->accel_kvm;
 		vm->log = fopen(run->nodes[i].plan.log_path, "a");
 		if (hs_domain_up(state->conn.connection, &vm->spec, error, error_size) < 0)
 			return -1;

@@ -165,13 +165,15 @@ static void run_fence_handle(struct hs_run *run, int64_t now_ms)
 
 /* ------------------------------------------------------------- the loop */
 
+/* Over once every step fired and the settle time passed since the last one
+ * (or since "up" for a scenario without steps). The settle time stretches by
+ * the backend's time scale: a guest that was powered on needs to boot. */
 static bool run_finished(const struct hs_run *run, int64_t now_ms)
 {
-	if (!hs_steps_all_fired(run))
-		return false;
-	return now_ms >= run->last_step_ms + run->scenario.settle_ms &&
-	       (run->formed_ms != 0 || run->scenario.step_count > 0 ||
-		now_ms >= run->t0_ms + run->scenario.settle_ms);
+	int64_t settle_ms = (int64_t)((double)run->scenario.settle_ms * run->backend->time_scale);
+	int64_t since_ms = run->steps_fired > 0 ? run->last_step_ms : run->t0_ms;
+
+	return hs_steps_all_fired(run) && now_ms >= since_ms + settle_ms;
 }
 
 /* One round: poll everything, then act on what is ready and what is due. */
@@ -467,9 +469,31 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 		run_verify(run);
 	run_write_final(run);
 	result = 0;
+	if (run->keep_on_failure && run->passed) {
+		run_write_summary(run);
+		run->kept = !run->passed(run);
+	}
 cleanup:
 	if (run->ended_ms == 0)
 		run->ended_ms = hs_now_ms();
+	if (run->kept) {
+		fprintf(stderr,
+			"hasim: the run failed; its nodes are kept (--keep-on-failure): "
+			"`hasim console %s NODE` shows a guest's console, `hasim gc` "
+			"removes everything\n",
+			run->run_dir);
+		hs_client_close(run);
+		for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+			hs_nodelog_close(&run->nodes[i]);
+		if (run->steps_log)
+			fclose(run->steps_log);
+		run->steps_log = NULL;
+		if (run->pids)
+			fclose(run->pids);
+		run->pids = NULL;
+		run_write_summary(run);
+		return result;
+	}
 	if (run->backend && run->state_dir[0])
 		run->backend->down(run);
 	if (run->fabric)

@@ -83,6 +83,11 @@ struct hs_run {
 	uint64_t seed;
 	bool verbose;
 	bool live;	      /* progress on a terminal */
+	char accel[8];	      /* VM backend: "tcg" (default), "kvm" or "auto" */
+	bool keep_on_failure; /* leave the nodes up when the run failed */
+	bool kept;	      /* ... and they were left up */
+	/* Judges the run folder before teardown (for keep_on_failure); NULL = none. */
+	bool (*passed)(struct hs_run *run);
 	uint16_t client_port; /* host side of the cluster IP forward */
 	uint8_t cluster_key[32];
 	int64_t t0_ms;
