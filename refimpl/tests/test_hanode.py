@@ -194,6 +194,10 @@ def test_maintenance_survives_a_restart_until_cleared(cluster):
 
 def test_switchover_swaps_roles(cluster):
     active, standby = active_and_standby(cluster)
+    # Right after forming, the standby may still be confirming its resync;
+    # SPEC allows a switchover only with the data in sync, so wait for that.
+    wait_until(lambda: standby.status()["node"]["in_sync"] and
+               not active.status()["node"]["peer_outdated"], 3, message="data in sync")
     result = active.hactl("switchover")
     assert result.returncode == 0, result.stderr
     wait_until(lambda: standby.role() == "M" and active.role() == "S", 3,
