@@ -4,3 +4,8 @@
 -include sim/check/check.mk
 -include sim/backend/libvirt.mk
 -include sim/hasim.mk
+
+# sim/tests' CUnit binaries run through the shared one-suite runner of
+# refimpl/tests/test_main.h (hn_test_run_suite), which includes hn_core.h.
+$(BUILD)/sim/tests/test_fabric.o $(BUILD)/sim/tests/test_model.o \
+$(BUILD)/sim/tests/test_check.o: CPPFLAGS += -Irefimpl/tests -Irefimpl/core

@@ -17,13 +17,33 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/* Node `node_id` with the tie-breaker, started at 0; `peer` gets a heartbeat
+ * of the other node (1 <-> 2) in that role and state, for the caller to
+ * adjust and send. */
+static void hn_start_with_peer(struct hn_test_node *test, uint32_t node_id,
+			       enum hn_tiebreaker tiebreaker, struct hn_heartbeat *peer,
+			       enum hn_role peer_role, enum hn_state peer_state)
+{
+	hn_test_node_create(test, node_id, tiebreaker);
+	hn_test_start(test, 0);
+	hn_test_peer_heartbeat(peer, 3 - node_id, peer_role, peer_state);
+}
+
+/* The other node (1 <-> 2) heard on both links at now_ms in that role and
+ * state, with those heartbeat flags; `peer` keeps the heartbeat. */
+static void hn_hear_peer(struct hn_test_node *test, struct hn_heartbeat *peer, enum hn_role role,
+			 enum hn_state state, uint32_t flags, uint64_t now_ms)
+{
+	hn_test_peer_heartbeat(peer, 3 - test->config.self.node_id, role, state);
+	peer->flags = flags;
+	hn_test_heartbeat_both(test, peer, now_ms);
+}
+
 /* node2, standby in state normal, having heard active node1 at 0. */
 static void hn_make_standby(struct hn_test_node *test, enum hn_tiebreaker tiebreaker)
 {
 	struct hn_heartbeat peer;
-	hn_test_node_create(test, 2, tiebreaker);
-	hn_test_start(test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_start_with_peer(test, 2, tiebreaker, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
 	hn_test_heartbeat_both(test, &peer, 0);
 	CU_ASSERT_EQUAL(hn_test_state(test), HN_STATE_NORMAL);
 	CU_ASSERT_EQUAL(hn_test_role(test), HN_ROLE_STANDBY);
@@ -34,9 +54,7 @@ static void hn_make_standby(struct hn_test_node *test, enum hn_tiebreaker tiebre
 static void hn_make_active(struct hn_test_node *test, enum hn_tiebreaker tiebreaker)
 {
 	struct hn_heartbeat peer;
-	hn_test_node_create(test, 1, tiebreaker);
-	hn_test_start(test, 0);
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	hn_start_with_peer(test, 1, tiebreaker, &peer, HN_ROLE_STANDBY, HN_STATE_NORMAL);
 	hn_test_heartbeat_both(test, &peer, 0);
 	CU_ASSERT_EQUAL(hn_test_role(test), HN_ROLE_STANDBY);
 	hn_test_run_until(test, 200); /* (c) one heartbeat interval after the change */
@@ -72,6 +90,54 @@ static const struct hn_action *hn_admin_reply(const struct hn_test_node *test)
 	return reply;
 }
 
+/* Admin `command` at now_ms: the reply is ok (or a refusal) and says `text`. */
+static void hn_admin_expect(struct hn_test_node *test, enum hn_admin_command command,
+			    uint64_t now_ms, bool ok, const char *text)
+{
+	hn_test_admin(test, command, now_ms);
+	const struct hn_action *reply = hn_admin_reply(test);
+	CU_ASSERT_EQUAL(reply->u.reply.ok, ok);
+	CU_ASSERT_STRING_EQUAL(reply->u.reply.text, text);
+}
+
+/* The flags of the first heartbeat the last step sent. */
+static uint32_t hn_sent_flags(const struct hn_test_node *test)
+{
+	int beat = hn_test_find(&test->actions, HN_ACTION_SEND_HEARTBEAT, 0);
+	CU_ASSERT_FATAL(beat >= 0);
+	return test->actions.items[beat].u.heartbeat.flags;
+}
+
+/* node2 holding entry seq 4 of generation 0x101, having heard node1 (role,
+ * state) at 10 on the same generation at seq 3: ahead, so neither in sync
+ * nor outdated. */
+static void hn_make_ahead_of_peer(struct hn_test_node *test, struct hn_heartbeat *peer,
+				  enum hn_role peer_role, enum hn_state peer_state)
+{
+	struct hn_generation generation = {.id = 0x101};
+	struct hn_entry entry = {.key = "k", .value = "v", .seq = 4};
+	hn_test_node_create(test, 2, HN_TIEBREAKER_NONE);
+	CU_ASSERT(hn_node_restore_entry(test->node, &entry) == 0);
+	hn_node_restore_generation(test->node, &generation, false);
+	hn_test_start(test, 0);
+	hn_test_peer_heartbeat(peer, 1, peer_role, peer_state);
+	peer->generation = generation;
+	peer->last_seq = 3;
+	hn_test_heartbeat_both(test, peer, 10);
+}
+
+/* node1 alone with the tie-breaker: started at 0, `health` reported at 5
+ * (NULL: none), run to the end of wait-for-all at 10000. */
+static void hn_start_alone(struct hn_test_node *test, enum hn_tiebreaker tiebreaker,
+			   const struct hn_health *health)
+{
+	hn_test_node_create(test, 1, tiebreaker);
+	hn_test_start(test, 0);
+	if (health != NULL)
+		hn_test_health(test, health, 5);
+	hn_test_run_until(test, 10000);
+}
+
 /* ------------------------------------------------------- dead peer (a) */
 
 struct hn_dead_case {
@@ -95,8 +161,8 @@ static void test_fsm_takeover_at_dead_time(void)
 		test.config.timers.dead_time_ms = c->dead_time_ms;
 		CU_ASSERT_FATAL(hn_node_init(test.node, &test.config, NULL, 0) == 0);
 		hn_test_start(&test, 0);
-		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-		hn_test_heartbeat_both(&test, &peer, c->last_heartbeat_ms);
+		hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL, 0,
+			     c->last_heartbeat_ms);
 		uint64_t dead_ms = c->last_heartbeat_ms + c->dead_time_ms;
 		hn_test_run_until(&test, dead_ms - 1);
 		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
@@ -237,16 +303,12 @@ static void test_fsm_force_start(void)
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "ignored"),
 			       "unexpected admin event in state not started, ignored");
 	hn_test_start(&test, 0);
-	hn_test_admin(&test, HN_ADMIN_FORCE_START, 3000);
+	hn_admin_expect(&test, HN_ADMIN_FORCE_START, 3000, true, "start forced");
+	CU_ASSERT_EQUAL(hn_admin_reply(&test)->u.reply.request_id, 77);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
 			       "start forced by the operator after 3000 ms");
-	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "start forced");
-	CU_ASSERT_EQUAL(hn_admin_reply(&test)->u.reply.request_id, 77);
-	hn_test_admin(&test, HN_ADMIN_FORCE_START, 3001);
-	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not starting");
+	hn_admin_expect(&test, HN_ADMIN_FORCE_START, 3001, false, "not starting");
 	hn_test_node_free(&test);
 }
 
@@ -264,10 +326,8 @@ static void test_fsm_outdated_never_takes_over(void)
 	hn_test_run_until(&test, 30000);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
 	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 30200); /* heartbeats only */
-	hn_test_admin(&test, HN_ADMIN_FORCE_START, 30001);
-	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "data is outdated; an outdated node never becomes active alone");
+	hn_admin_expect(&test, HN_ADMIN_FORCE_START, 30001, false,
+			"data is outdated; an outdated node never becomes active alone");
 	hn_test_node_free(&test);
 
 	/* standby, outdated, active peer dies */
@@ -275,8 +335,7 @@ static void test_fsm_outdated_never_takes_over(void)
 	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
 	hn_node_restore_generation(test.node, &generation, true);
 	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-	hn_test_heartbeat_both(&test, &peer, 0);
+	hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL, 0, 0);
 	hn_test_run_until(&test, 20000);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
@@ -296,9 +355,7 @@ static void test_fsm_start_tie_break(void)
 	CU_ASSERT_STRING_EQUAL(status.transitions[0].reason, "peer node1 seen (active)");
 	hn_test_node_free(&test);
 
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_start_with_peer(&test, 1, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	hn_test_heartbeat_both(&test, &peer, 40);
 	hn_test_run_until(&test, 239);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
@@ -308,9 +365,7 @@ static void test_fsm_start_tie_break(void)
 			       "both standby with the same data: lower node id (1 vs 2)");
 	hn_test_node_free(&test);
 
-	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_start_with_peer(&test, 2, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	hn_test_heartbeat_both(&test, &peer, 40);
 	hn_test_run_until(&test, 500);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
@@ -435,8 +490,7 @@ static void test_fsm_tiebreaker_fence_active(void)
 
 	hn_make_standby(&test, HN_TIEBREAKER_FENCE);
 	hn_test_run_until(&test, 1200);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-	hn_test_heartbeat_both(&test, &peer, 1300);
+	hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL, 0, 1300);
 	hn_test_run_until(&test, 2000);
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
@@ -484,8 +538,7 @@ static void test_fsm_health_fault(void)
 		CU_ASSERT_EQUAL(test.actions.items[5].u.notify.kind, HN_NOTIFY_FAULT);
 		CU_ASSERT_EQUAL(test.actions.items[3].u.heartbeat.state, HN_STATE_FAULT);
 		struct hn_heartbeat peer; /* meanwhile node2 took over */
-		hn_test_peer_heartbeat(&peer, 2, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-		hn_test_heartbeat_both(&test, &peer, 301);
+		hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL, 0, 301);
 		hn_test_health(&test, &healthy, 400);
 		CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
 		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY); /* no failback */
@@ -551,9 +604,7 @@ static void test_fsm_graceful_takeover(void)
 		struct hn_heartbeat peer;
 		hn_make_standby(&test, HN_TIEBREAKER_PING);
 		hn_test_run_until(&test, 350);
-		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, cases[i].state);
-		peer.flags = cases[i].flags;
-		hn_test_heartbeat_both(&test, &peer, 400);
+		hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, cases[i].state, cases[i].flags, 400);
 		CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 		CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
 				       cases[i].reason);
@@ -582,14 +633,11 @@ static void test_fsm_admin_maintenance(void)
 	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
 	hn_test_run_until(&test, 5000); /* peer dead: maintenance never takes over */
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_MAINTENANCE);
-	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 5001);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "already in maintenance");
+	hn_admin_expect(&test, HN_ADMIN_MAINTENANCE_ON, 5001, false, "already in maintenance");
 	/* cleared with the peer gone: active at once (not outdated) */
 	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 5002);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
-	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 5003);
-	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not in maintenance");
+	hn_admin_expect(&test, HN_ADMIN_MAINTENANCE_OFF, 5003, false, "not in maintenance");
 	hn_test_node_free(&test);
 }
 
@@ -598,43 +646,31 @@ static void test_fsm_admin_switchover(void)
 	struct hn_test_node test;
 	struct hn_heartbeat peer;
 	hn_make_active(&test, HN_TIEBREAKER_NONE);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 300);
-	CU_ASSERT_FALSE(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 300, false, "data is not in sync");
 	hn_peer_in_sync(&test, &peer);
 	hn_test_heartbeat_both(&test, &peer, 350);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 400);
-	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "switchover started");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 400, true, "switchover started");
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
-	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
-	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_YIELD);
+	CU_ASSERT(hn_sent_flags(&test) & HN_HB_YIELD);
 	/* yielding: no tie-break back to us; YIELD until the peer is active */
 	hn_test_heartbeat_both(&test, &peer, 500);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
 	peer.role = HN_ROLE_ACTIVE;
 	hn_test_heartbeat_both(&test, &peer, 510);
 	hn_test_tick(&test, 600);
-	beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
-	CU_ASSERT_FALSE(test.actions.items[beat].u.heartbeat.flags & HN_HB_YIELD);
+	CU_ASSERT_FALSE(hn_sent_flags(&test) & HN_HB_YIELD);
 	hn_test_node_free(&test);
 
 	/* the standby's side: YIELD makes it active at once */
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 100);
-	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "switchover requested from the active node");
-	beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
-	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_SWITCHOVER_REQUEST);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_NORMAL);
-	peer.flags = HN_HB_YIELD;
-	hn_test_heartbeat_both(&test, &peer, 120);
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 100, true,
+			"switchover requested from the active node");
+	CU_ASSERT(hn_sent_flags(&test) & HN_HB_SWITCHOVER_REQUEST);
+	hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_NORMAL, HN_HB_YIELD, 120);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
 			       "switchover: node1 yields the active role");
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 130);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 130, false, "data is not in sync");
 	hn_test_node_free(&test);
 }
 
@@ -655,9 +691,7 @@ static void test_fsm_switchover_request(void)
 
 	/* refused (peer not in sync): logged once */
 	hn_make_active(&test, HN_TIEBREAKER_NONE);
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
-	peer.flags = HN_HB_SWITCHOVER_REQUEST;
-	hn_test_heartbeat_both(&test, &peer, 400);
+	hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_NORMAL, HN_HB_SWITCHOVER_REQUEST, 400);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_LOG), 1);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "admin"),
@@ -677,14 +711,10 @@ static void test_fsm_admin_disconnect(void)
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* frozen: keeps resources */
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_REMOVE), 0);
-	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
-	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_DISCONNECT);
-	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 301);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "disconnect needs state normal");
+	CU_ASSERT(hn_sent_flags(&test) & HN_HB_DISCONNECT);
+	hn_admin_expect(&test, HN_ADMIN_DISCONNECT, 301, false, "disconnect needs state normal");
 	/* the follower (peer) reconnects: its state leaves disconnected */
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_DISCONNECTED);
-	hn_test_heartbeat_both(&test, &peer, 350);
+	hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_DISCONNECTED, 0, 350);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
 	peer.state = HN_STATE_NORMAL;
 	hn_test_heartbeat_both(&test, &peer, 400);
@@ -696,9 +726,7 @@ static void test_fsm_admin_disconnect(void)
 	/* the follower: freezes on the flag's rising edge, never takes over,
 	 * resumes on its falling edge or on its own reconnect */
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED);
-	peer.flags = HN_HB_DISCONNECT;
-	hn_test_heartbeat_both(&test, &peer, 100);
+	hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED, HN_HB_DISCONNECT, 100);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
 			       "node1 disconnected the cluster link");
@@ -707,8 +735,7 @@ static void test_fsm_admin_disconnect(void)
 	hn_test_admin(&test, HN_ADMIN_RECONNECT, 10001);
 	CU_ASSERT(hn_admin_reply(&test)->u.reply.ok);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
-	hn_test_admin(&test, HN_ADMIN_RECONNECT, 10002);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "not disconnected");
+	hn_admin_expect(&test, HN_ADMIN_RECONNECT, 10002, false, "not disconnected");
 	hn_test_node_free(&test);
 
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
@@ -734,22 +761,18 @@ static void test_fsm_admin_disband(void)
 	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
 	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_DISBAND);
 	CU_ASSERT_STRING_EQUAL(test.actions.items[beat - 1].u.log.to, "standalone");
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-	hn_test_heartbeat_both(&test, &peer, 350); /* would be a split brain: ignored */
+	/* would be a split brain: ignored */
+	hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL, 0, 350);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	hn_test_write(&test, 5, "k", "v", 360); /* served alone */
 	CU_ASSERT(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY)->u.reply.ok);
-	hn_test_admin(&test, HN_ADMIN_DISBAND, 400);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "already standalone");
-	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 401);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "maintenance needs a connected cluster node");
+	hn_admin_expect(&test, HN_ADMIN_DISBAND, 400, false, "already standalone");
+	hn_admin_expect(&test, HN_ADMIN_MAINTENANCE_ON, 401, false,
+			"maintenance needs a connected cluster node");
 	hn_test_node_free(&test);
 
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_STANDALONE);
-	peer.flags = HN_HB_DISBAND;
-	hn_test_heartbeat_both(&test, &peer, 100);
+	hn_hear_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_STANDALONE, HN_HB_DISBAND, 100);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STANDALONE);
 	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
 	hn_test_run_until(&test, 5000);
@@ -907,9 +930,7 @@ static void test_fsm_refused_peer(void)
 	struct hn_test_node test;
 	struct hn_heartbeat peer;
 	struct hn_status status;
-	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_start_with_peer(&test, 2, HN_TIEBREAKER_NONE, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
 	peer.sender.model = HN_MODEL_RACK4;
 	hn_test_heartbeat_both(&test, &peer, 100);
 	hn_test_heartbeat_both(&test, &peer, 300);
@@ -923,14 +944,11 @@ static void test_fsm_refused_peer(void)
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
 	hn_test_tick(&test, 20900); /* the refused peer fell silent: alone now */
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
-	int beat = hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0);
-	CU_ASSERT(test.actions.items[beat].u.heartbeat.flags & HN_HB_INCOMPATIBLE);
+	CU_ASSERT(hn_sent_flags(&test) & HN_HB_INCOMPATIBLE);
 	hn_test_node_free(&test);
 
 	/* a compatible peer that says we are incompatible; then accepted again */
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_start_with_peer(&test, 1, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	peer.flags = HN_HB_INCOMPATIBLE;
 	hn_test_heartbeat_both(&test, &peer, 100);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "refused"),
@@ -995,8 +1013,7 @@ static void test_fsm_status_transitions(void)
 		hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 301 + 400 * i);
 		hn_test_run_until(&test, 501 + 400 * i);
 		struct hn_heartbeat peer;
-		hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
-		hn_test_heartbeat_both(&test, &peer, 502 + 400 * i);
+		hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_NORMAL, 0, 502 + 400 * i);
 	}
 	hn_test_status(&test, &status);
 	CU_ASSERT_EQUAL(status.transition_count, HN_TRANSITIONS_KEPT);
@@ -1011,10 +1028,7 @@ static void test_fsm_start_alone_tiebreakers(void)
 {
 	struct hn_test_node test;
 	struct hn_health answered = {true, true, 1, 1, true};
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_PING);
-	hn_test_start(&test, 0);
-	hn_test_health(&test, &answered, 5);
-	hn_test_run_until(&test, 10000);
+	hn_start_alone(&test, HN_TIEBREAKER_PING, &answered);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_STARTING);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
 			       "ping tie-breaker: the cluster IP still answers");
@@ -1022,19 +1036,14 @@ static void test_fsm_start_alone_tiebreakers(void)
 
 	/* ping without ping targets: the tie-breaker can never allow it */
 	struct hn_health no_targets = {true, true, 0, 0, false};
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_PING);
-	hn_test_start(&test, 0);
-	hn_test_health(&test, &no_targets, 5);
-	hn_test_run_until(&test, 10000);
+	hn_start_alone(&test, HN_TIEBREAKER_PING, &no_targets);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
 			       "ping tie-breaker: 0 of 0 ping targets reachable");
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
 	hn_test_node_free(&test);
 
 	/* fence: standby first, then the standby's fencing of an unseen peer */
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_FENCE);
-	hn_test_start(&test, 0);
-	hn_test_run_until(&test, 10000);
+	hn_start_alone(&test, HN_TIEBREAKER_FENCE, NULL);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
 	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
 			       "wait for the peer over; fencing it before becoming active");
@@ -1047,10 +1056,7 @@ static void test_fsm_start_alone_tiebreakers(void)
 
 	/* failing checks at the end of the wait: standby, then fault */
 	struct hn_health broken = {false, true, 1, 1, false};
-	hn_test_node_create(&test, 1, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_health(&test, &broken, 5);
-	hn_test_run_until(&test, 10000);
+	hn_start_alone(&test, HN_TIEBREAKER_NONE, &broken);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_FAULT);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
 	hn_test_node_free(&test);
@@ -1063,25 +1069,14 @@ static void test_fsm_tie_details(void)
 {
 	struct hn_test_node test;
 	struct hn_heartbeat peer;
-	struct hn_generation generation = {.id = 0x101};
-	struct hn_entry entry = {.key = "k", .value = "v", .seq = 4};
-	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
-	CU_ASSERT(hn_node_restore_entry(test.node, &entry) == 0);
-	hn_node_restore_generation(test.node, &generation, false);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
-	peer.generation = generation;
-	peer.last_seq = 3;
-	hn_test_heartbeat_both(&test, &peer, 10);
+	hn_make_ahead_of_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	hn_test_run_until(&test, 210);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(hn_test_last_transition(&test),
 			       "both standby: newer data (seq 4 vs 3)");
 	hn_test_node_free(&test);
 
-	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_STARTING);
+	hn_start_with_peer(&test, 2, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	peer.sender.firmware.major = 9;
 	for (uint64_t t = 100; t <= 10100; t += 500)
 		hn_test_heartbeat_both(&test, &peer, t);
@@ -1105,60 +1100,39 @@ static void test_fsm_admin_refusals(void)
 	struct hn_heartbeat peer;
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);
 	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 100);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 101);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "this node is not an eligible standby");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 101, false,
+			"this node is not an eligible standby");
 	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 102);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_FAULT);
-	hn_test_heartbeat_both(&test, &peer, 103);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 104);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "the peer is not active in state normal");
+	hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_FAULT, 0, 103);
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 104, false,
+			"the peer is not active in state normal");
 	hn_test_node_free(&test);
 
 	/* not in sync, not outdated: the active's heartbeat is older than our data */
-	struct hn_generation generation = {.id = 0x101};
-	struct hn_entry entry = {.key = "k", .value = "v", .seq = 4};
-	hn_test_node_create(&test, 2, HN_TIEBREAKER_NONE);
-	CU_ASSERT(hn_node_restore_entry(test.node, &entry) == 0);
-	hn_node_restore_generation(test.node, &generation, false);
-	hn_test_start(&test, 0);
-	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
-	peer.generation = generation;
-	peer.last_seq = 3;
-	hn_test_heartbeat_both(&test, &peer, 10);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 100);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "data is not in sync");
+	hn_make_ahead_of_peer(&test, &peer, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 100, false, "data is not in sync");
 	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 101);
-	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 102);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "maintenance needs a connected cluster node");
+	hn_admin_expect(&test, HN_ADMIN_MAINTENANCE_ON, 102, false,
+			"maintenance needs a connected cluster node");
 	hn_test_node_free(&test);
 
 	hn_make_active(&test, HN_TIEBREAKER_NONE);
-	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_MAINTENANCE);
-	hn_test_heartbeat_both(&test, &peer, 300);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 301);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "the peer is not in state normal");
+	hn_hear_peer(&test, &peer, HN_ROLE_STANDBY, HN_STATE_MAINTENANCE, 0, 300);
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 301, false, "the peer is not in state normal");
 	peer.state = HN_STATE_NORMAL;
 	peer.flags = HN_HB_OUTDATED;
 	hn_test_heartbeat_both(&test, &peer, 302);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 303);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "the peer is not eligible (outdated or failing checks)");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 303, false,
+			"the peer is not eligible (outdated or failing checks)");
 	peer.flags = 0;
 	peer.role = HN_ROLE_ACTIVE;
 	hn_test_heartbeat_both(&test, &peer, 304);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 305);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "the peer is not standby");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 305, false, "the peer is not standby");
 	hn_test_run_until(&test, 2000);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 2001);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text, "the peer is not alive");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 2001, false, "the peer is not alive");
 	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 2002);
-	hn_test_admin(&test, HN_ADMIN_SWITCHOVER, 2003);
-	CU_ASSERT_STRING_EQUAL(hn_admin_reply(&test)->u.reply.text,
-			       "this node is not an eligible standby");
+	hn_admin_expect(&test, HN_ADMIN_SWITCHOVER, 2003, false,
+			"this node is not an eligible standby");
 	hn_test_node_free(&test);
 }
 

@@ -1,17 +1,26 @@
 /*
- * test_main.h - shared helpers of the core's CUnit binary (test_core).
+ * test_main.h - shared helpers of the core's CUnit binary (test_core) and
+ * the runner of the one-suite CUnit binaries.
  *
  * A struct hn_test_node drives ONE core by hand: the test plays the peer
  * (builds its heartbeats and data messages) and the clock, and inspects the
  * actions of the last step. Two-node behaviour is tested through the
  * fixture (fixture.h). Each test file registers its suite with one
  * hn_test_register_* function called from test_core_main.c.
+ *
+ * The end of this file is also the runner of the one-suite CUnit binaries
+ * (test_proto, and sim/tests' test_fabric, test_model and test_check,
+ * compiled with -Irefimpl/tests -Irefimpl/core by sim/sim.mk): their
+ * main() lists its tests in a struct hn_test_case table and returns
+ * hn_test_run_suite(), a static inline function that needs only CUnit, so
+ * they link nothing of test_core_main.c.
  */
 #ifndef HN_TEST_MAIN_H
 #define HN_TEST_MAIN_H
 
 #include "hn_core.h"
 
+#include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
 struct hn_test_node {
@@ -72,5 +81,31 @@ struct hn_test_case {
 	void (*function)(void);
 };
 int hn_test_add_suite(const char *name, const struct hn_test_case *cases);
+
+/* Runs one suite `name` of the NULL-terminated `cases` (setup and teardown
+ * around each test, either may be NULL) with CUnit's verbose report; 0 if
+ * every assertion passed, 1 if one failed or CUnit itself failed. */
+static inline int hn_test_run_suite(const char *name, const struct hn_test_case *cases,
+				    CU_SetUpFunc setup, CU_TearDownFunc teardown)
+{
+	int status = 1;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite suite = CU_add_suite_with_setup_and_teardown(name, NULL, NULL, setup, teardown);
+	if (suite == NULL)
+		goto cleanup;
+	for (const struct hn_test_case *test = cases; test->name != NULL; test++) {
+		if (CU_add_test(suite, test->name, test->function) == NULL)
+			goto cleanup;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	if (CU_get_error() == CUE_SUCCESS && CU_get_number_of_failures() == 0 &&
+	    CU_get_number_of_tests_failed() == 0)
+		status = 0;
+cleanup:
+	CU_cleanup_registry();
+	return status;
+}
 
 #endif

@@ -11,6 +11,7 @@ Everything created is named hnp<pid>-... / hnp<pid>a|b and removed in the
 fixture's finally, also when a test fails. Needs root (CAP_NET_ADMIN, raw sockets).
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -60,6 +61,30 @@ def run(*args, check=True):
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}): {result.stdout}{result.stderr}")
     return result
+
+
+@contextlib.contextmanager
+def started(*args):
+    """A process running args with its output piped; ended by its PID when
+    the block is left, also on failure."""
+    process = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def carrier_watch(ifname, duration_ms):
+    """`tool carrier-watch` in NS_A: one line per carrier change of ifname."""
+    return started("ip", "netns", "exec", NS_A, str(TOOL), "tool", "carrier-watch", ifname, duration_ms)
+
+
+def assert_ends_quietly(watcher):
+    """The watcher prints nothing more and exits 0 at the end of its duration."""
+    out, _ = watcher.communicate(timeout=10)
+    assert (out, watcher.returncode) == ("", 0)
 
 
 def tool(namespace, *args):
@@ -134,16 +159,10 @@ def test_address_add_remove_idempotent(pair):
 
 
 def test_garp_seen_by_peer(pair):
-    capture = subprocess.Popen(["ip", "netns", "exec", NS_B, sys.executable, "-c", CAPTURE, IF_B, "2.0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with started("ip", "netns", "exec", NS_B, sys.executable, "-c", CAPTURE, IF_B, "2.0") as capture:
         assert capture.stdout.readline() == "ready\n"
         assert tool(NS_A, "garp", IF_A, CLUSTER_IP, "3", "100") == (0, "sent 3\n")
         out, err = capture.communicate(timeout=10)
-    finally:
-        if capture.poll() is None:
-            capture.kill()
-            capture.wait()
     frames = [json.loads(line) for line in out.splitlines()]
     garps = [f for f in frames if f["spa"] == CLUSTER_IP]
     mac_a = mac_of(NS_A, IF_A)
@@ -155,27 +174,17 @@ def test_garp_seen_by_peer(pair):
 
 
 def test_carrier_change_reported(pair):
-    watcher = subprocess.Popen(["ip", "netns", "exec", NS_A, str(TOOL), "tool", "carrier-watch", IF_A, "4000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with carrier_watch(IF_A, "4000") as watcher:
         assert watcher.stdout.readline() == f"initial {IF_A} up\n"
-        run("ip", "-n", NS_B, "link", "set", IF_B, "down")
-        assert watcher.stdout.readline() == f"change {IF_A} down\n"
-        run("ip", "-n", NS_B, "link", "set", IF_B, "up")
-        assert watcher.stdout.readline() == f"change {IF_A} up\n"
-        run("ip", "-n", NS_A, "link", "set", IF_A, "down")
-        assert watcher.stdout.readline() == f"change {IF_A} down\n"
-        run("ip", "-n", NS_A, "link", "set", IF_A, "up")
-        assert watcher.stdout.readline() == f"change {IF_A} up\n"
+        # The peer's end, then the watched end itself, down and up again.
+        for namespace, ifname in ((NS_B, IF_B), (NS_A, IF_A)):
+            for state in ("down", "up"):
+                run("ip", "-n", namespace, "link", "set", ifname, state)
+                assert watcher.stdout.readline() == f"change {IF_A} {state}\n"
         # Deleting the pair: the watched interface is gone, which is down.
         run("ip", "-n", NS_A, "link", "del", IF_A)
         assert watcher.stdout.readline() == f"change {IF_A} down\n"
-        out, err = watcher.communicate(timeout=10)
-        assert (out, watcher.returncode) == ("", 0)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait()
+        assert_ends_quietly(watcher)
 
 
 def test_arp_probe(pair):
@@ -227,17 +236,10 @@ def test_check_round(pair):
 def test_carrier_of_interface_created_later(pair):
     """A watched interface that does not exist yet is down, and followed once it appears."""
     late, late_peer = f"hnp{PID}c", f"hnp{PID}d"
-    watcher = subprocess.Popen(["ip", "netns", "exec", NS_A, str(TOOL), "tool", "carrier-watch", late, "3000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with carrier_watch(late, "3000") as watcher:
         assert watcher.stdout.readline() == f"initial {late} down\n"
         run("ip", "-n", NS_A, "link", "add", late, "type", "veth", "peer", "name", late_peer)
         run("ip", "-n", NS_A, "link", "set", late_peer, "up")
         run("ip", "-n", NS_A, "link", "set", late, "up")
         assert watcher.stdout.readline() == f"change {late} up\n"
-        out, err = watcher.communicate(timeout=10)
-        assert (out, watcher.returncode) == ("", 0)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait()
+        assert_ends_quietly(watcher)

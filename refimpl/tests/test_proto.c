@@ -9,8 +9,8 @@
  * leave the replay window where it was.
  */
 #include "hn_core.h"
+#include "test_main.h"
 
-#include <CUnit/Basic.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -61,52 +61,60 @@ static struct hn_data_message test_data(enum hn_data_kind kind, uint32_t entry_c
 	return data;
 }
 
+/* The scalar fields of the messages, as X(field) lists: a round trip must
+ * give every one back unchanged. */
+/* clang-format off */
+#define HN_GENERATION_FIELDS(X) X(generation.id) X(generation.parent) X(generation.fork_seq)
+#define HN_HEARTBEAT_FIELDS(X)                                                                     \
+	X(protocol_version)                                                                        \
+	X(sender.node_id) X(sender.model) X(sender.cpu_count) X(sender.memory_mb)                  \
+	X(sender.disk_gb) X(sender.firmware.major) X(sender.firmware.minor)                        \
+	X(sender.firmware.patch)                                                                   \
+	X(role) X(state) X(flags)                                                                  \
+	X(health.raid_ok) X(health.services_ok) X(health.ping_reachable) X(health.ping_total)      \
+	X(health.cluster_ip_answered)                                                              \
+	HN_GENERATION_FIELDS(X)                                                                    \
+	X(last_seq) X(writes_in_generation) X(active_for_ms) X(split_brain_loser)
+#define HN_DATA_FIELDS(X)                                                                          \
+	X(kind) X(sender_id) HN_GENERATION_FIELDS(X) X(seq) X(base_seq) X(upto_seq) X(complete)
+/* clang-format on */
+#define HN_ASSERT_FIELD_EQUAL(field) CU_ASSERT_EQUAL(a->field, b->field);
+
 static void assert_heartbeat_equal(const struct hn_heartbeat *a, const struct hn_heartbeat *b)
 {
-	CU_ASSERT_EQUAL(a->protocol_version, b->protocol_version);
-	CU_ASSERT_EQUAL(a->sender.node_id, b->sender.node_id);
+	HN_HEARTBEAT_FIELDS(HN_ASSERT_FIELD_EQUAL)
 	CU_ASSERT_STRING_EQUAL(a->sender.name, b->sender.name);
-	CU_ASSERT_EQUAL(a->sender.model, b->sender.model);
-	CU_ASSERT_EQUAL(a->sender.cpu_count, b->sender.cpu_count);
-	CU_ASSERT_EQUAL(a->sender.memory_mb, b->sender.memory_mb);
-	CU_ASSERT_EQUAL(a->sender.disk_gb, b->sender.disk_gb);
-	CU_ASSERT_EQUAL(a->sender.firmware.major, b->sender.firmware.major);
-	CU_ASSERT_EQUAL(a->sender.firmware.minor, b->sender.firmware.minor);
-	CU_ASSERT_EQUAL(a->sender.firmware.patch, b->sender.firmware.patch);
-	CU_ASSERT_EQUAL(a->role, b->role);
-	CU_ASSERT_EQUAL(a->state, b->state);
-	CU_ASSERT_EQUAL(a->flags, b->flags);
-	CU_ASSERT_EQUAL(a->health.raid_ok, b->health.raid_ok);
-	CU_ASSERT_EQUAL(a->health.services_ok, b->health.services_ok);
-	CU_ASSERT_EQUAL(a->health.ping_reachable, b->health.ping_reachable);
-	CU_ASSERT_EQUAL(a->health.ping_total, b->health.ping_total);
-	CU_ASSERT_EQUAL(a->health.cluster_ip_answered, b->health.cluster_ip_answered);
-	CU_ASSERT_EQUAL(a->generation.id, b->generation.id);
-	CU_ASSERT_EQUAL(a->generation.parent, b->generation.parent);
-	CU_ASSERT_EQUAL(a->generation.fork_seq, b->generation.fork_seq);
-	CU_ASSERT_EQUAL(a->last_seq, b->last_seq);
-	CU_ASSERT_EQUAL(a->writes_in_generation, b->writes_in_generation);
-	CU_ASSERT_EQUAL(a->active_for_ms, b->active_for_ms);
-	CU_ASSERT_EQUAL(a->split_brain_loser, b->split_brain_loser);
 }
 
 static void assert_data_equal(const struct hn_data_message *a, const struct hn_data_message *b)
 {
-	CU_ASSERT_EQUAL(a->kind, b->kind);
-	CU_ASSERT_EQUAL(a->sender_id, b->sender_id);
-	CU_ASSERT_EQUAL(a->generation.id, b->generation.id);
-	CU_ASSERT_EQUAL(a->generation.parent, b->generation.parent);
-	CU_ASSERT_EQUAL(a->generation.fork_seq, b->generation.fork_seq);
-	CU_ASSERT_EQUAL(a->seq, b->seq);
-	CU_ASSERT_EQUAL(a->base_seq, b->base_seq);
-	CU_ASSERT_EQUAL(a->upto_seq, b->upto_seq);
-	CU_ASSERT_EQUAL(a->complete, b->complete);
+	HN_DATA_FIELDS(HN_ASSERT_FIELD_EQUAL)
 	CU_ASSERT_EQUAL_FATAL(a->entry_count, b->entry_count);
 	for (uint32_t i = 0; i < a->entry_count; i++) {
 		CU_ASSERT_STRING_EQUAL(a->entries[i].key, b->entries[i].key);
 		CU_ASSERT_STRING_EQUAL(a->entries[i].value, b->entries[i].value);
 		CU_ASSERT_EQUAL(a->entries[i].seq, b->entries[i].seq);
 	}
+}
+
+/* Encodes `sent` as packet packet_seq and decodes it again into received;
+ * returns what hn_proto_decode returned. */
+static int data_round_trip(const struct hn_data_message *sent, uint64_t packet_seq,
+			   struct hn_replay_window *window, struct hn_proto_counters *counters,
+			   struct hn_data_message *received)
+{
+	uint8_t packet[HN_PACKET_MAX];
+	int length = hn_proto_encode_data(sent, packet_seq, test_key, packet, sizeof(packet));
+	CU_ASSERT_FATAL(length > 0);
+	return hn_proto_decode(packet, (size_t)length, test_key, window, counters, NULL, received);
+}
+
+/* Decodes a packet meant to hold a heartbeat, which is not kept. */
+static int decode_heartbeat(const uint8_t *packet, size_t length, const uint8_t *key,
+			    struct hn_replay_window *window, struct hn_proto_counters *counters)
+{
+	struct hn_heartbeat received;
+	return hn_proto_decode(packet, length, key, window, counters, &received, NULL);
 }
 
 /* --------------------------------------------------------- round trips */
@@ -136,11 +144,7 @@ static void test_data_round_trip_every_kind(void)
 	struct hn_proto_counters counters = {0};
 	for (size_t i = 0; i < 4; i++) {
 		struct hn_data_message sent = test_data(kinds[i], counts[i]), received;
-		uint8_t packet[HN_PACKET_MAX];
-		int length = hn_proto_encode_data(&sent, 100 + i, test_key, packet, sizeof(packet));
-		CU_ASSERT_FATAL(length > 0);
-		CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)length, test_key, &window,
-						&counters, NULL, &received),
+		CU_ASSERT_EQUAL(data_round_trip(&sent, 100 + i, &window, &counters, &received),
 				HN_PACKET_DATA);
 		assert_data_equal(&sent, &received);
 	}
@@ -154,14 +158,9 @@ static void test_data_longest_strings(void)
 	sent.entries[0].key[HN_KEY_MAX - 1] = '\0';
 	memset(sent.entries[0].value, 'v', HN_VALUE_MAX - 1);
 	sent.entries[0].value[HN_VALUE_MAX - 1] = '\0';
-	uint8_t packet[HN_PACKET_MAX];
-	int length = hn_proto_encode_data(&sent, 1, test_key, packet, sizeof(packet));
-	CU_ASSERT_FATAL(length > 0);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, NULL, &received),
-	    HN_PACKET_DATA);
+	CU_ASSERT_EQUAL(data_round_trip(&sent, 1, &window, &counters, &received), HN_PACKET_DATA);
 	assert_data_equal(&sent, &received);
 }
 
@@ -194,10 +193,8 @@ static void test_wrong_key_rejected(void)
 	int length = encode_test_heartbeat(1, packet);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	struct hn_heartbeat received;
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, (size_t)length, other_key, &window, &counters, &received, NULL),
-	    -1);
+	CU_ASSERT_EQUAL(decode_heartbeat(packet, (size_t)length, other_key, &window, &counters),
+			-1);
 	CU_ASSERT_EQUAL(counters.bad_mac, 1);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
 	CU_ASSERT_FALSE(window.started);
@@ -209,12 +206,10 @@ static void test_every_flipped_bit_rejected(void)
 	int length = encode_test_heartbeat(5, packet);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	struct hn_heartbeat received;
 	uint64_t rejected = 0;
 	for (int bit = 0; bit < length * 8; bit++) {
 		packet[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		if (hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, &received,
-				    NULL) == -1)
+		if (decode_heartbeat(packet, (size_t)length, test_key, &window, &counters) == -1)
 			rejected++;
 		packet[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
@@ -230,17 +225,13 @@ static void test_truncated_and_oversize_rejected(void)
 	int length = encode_test_heartbeat(1, packet);
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	struct hn_heartbeat received;
 	for (int cut = 0; cut < length; cut++)
-		CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)cut, test_key, &window, &counters,
-						&received, NULL),
+		CU_ASSERT_EQUAL(decode_heartbeat(packet, (size_t)cut, test_key, &window, &counters),
 				-1);
 	CU_ASSERT_EQUAL(counters.bad_length, (uint64_t)length);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, (size_t)length + 1, test_key, &window, &counters,
-					&received, NULL),
+	CU_ASSERT_EQUAL(decode_heartbeat(packet, (size_t)length + 1, test_key, &window, &counters),
 			-1);
-	CU_ASSERT_EQUAL(hn_proto_decode(packet, HN_PACKET_MAX + 1, test_key, &window, &counters,
-					&received, NULL),
+	CU_ASSERT_EQUAL(decode_heartbeat(packet, HN_PACKET_MAX + 1, test_key, &window, &counters),
 			-1);
 	CU_ASSERT_EQUAL(counters.bad_length, (uint64_t)length + 2);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
@@ -250,9 +241,8 @@ static int decode_seq(uint64_t packet_seq, struct hn_replay_window *window,
 		      struct hn_proto_counters *counters)
 {
 	uint8_t packet[HN_PACKET_MAX];
-	struct hn_heartbeat received;
 	int length = encode_test_heartbeat(packet_seq, packet);
-	return hn_proto_decode(packet, (size_t)length, test_key, window, counters, &received, NULL);
+	return decode_heartbeat(packet, (size_t)length, test_key, window, counters);
 }
 
 static void test_replay_of_same_packet_rejected(void)
@@ -314,42 +304,45 @@ static size_t seal_body(uint8_t kind, uint64_t packet_seq, const uint8_t *body, 
 	return 20 + body_bytes + crypto_auth_BYTES;
 }
 
+/* Seals the body (seal_body) and decodes it as whatever kind it claims. */
+static int decode_sealed(uint8_t kind, uint64_t packet_seq, const uint8_t *body, size_t body_bytes,
+			 struct hn_replay_window *window, struct hn_proto_counters *counters)
+{
+	uint8_t packet[HN_PACKET_MAX];
+	struct hn_heartbeat heartbeat;
+	struct hn_data_message data;
+	size_t size = seal_body(kind, packet_seq, body, body_bytes, packet);
+	return hn_proto_decode(packet, size, test_key, window, counters, &heartbeat, &data);
+}
+
 static void test_authenticated_malformed_rejected(void)
 {
-	uint8_t good[HN_PACKET_MAX], packet[HN_PACKET_MAX], body[HN_PACKET_MAX];
+	uint8_t good[HN_PACKET_MAX], body[HN_PACKET_MAX];
 	int length = encode_test_heartbeat(1, good);
 	size_t body_bytes = (size_t)length - 20 - crypto_auth_BYTES;
 	struct hn_replay_window window = {0};
 	struct hn_proto_counters counters = {0};
-	struct hn_heartbeat heartbeat;
-	struct hn_data_message data;
 	/* name without NUL (offset 8..39), model out of range (offset 40) */
 	memcpy(body, good + 20, body_bytes);
 	memset(body + 8, 'x', HN_NAME_MAX);
-	size_t size = seal_body(HN_PACKET_HEARTBEAT, 2, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(decode_sealed(HN_PACKET_HEARTBEAT, 2, body, body_bytes, &window, &counters),
+			-1);
 	memcpy(body, good + 20, body_bytes);
 	body[40] = HN_MODEL_COUNT;
-	size = seal_body(HN_PACKET_HEARTBEAT, 3, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(decode_sealed(HN_PACKET_HEARTBEAT, 3, body, body_bytes, &window, &counters),
+			-1);
 	/* a body one byte short, an unknown packet kind */
-	size = seal_body(HN_PACKET_HEARTBEAT, 4, good + 20, body_bytes - 1, packet);
 	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
-	size = seal_body(9, 5, good + 20, body_bytes, packet);
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	    decode_sealed(HN_PACKET_HEARTBEAT, 4, good + 20, body_bytes - 1, &window, &counters),
+	    -1);
+	CU_ASSERT_EQUAL(decode_sealed(9, 5, good + 20, body_bytes, &window, &counters), -1);
 	/* a data message claiming more entries than a batch may hold */
 	struct hn_data_message sent = test_data(HN_DATA_SYNC_BATCH, 1);
 	length = hn_proto_encode_data(&sent, 6, test_key, good, sizeof(good));
 	body_bytes = (size_t)length - 20 - crypto_auth_BYTES;
 	memcpy(body, good + 20, body_bytes);
 	body[1 + 4 + 24 + 24 + 1] = HN_SYNC_BATCH_MAX + 1;
-	size = seal_body(HN_PACKET_DATA, 7, body, body_bytes, packet);
-	CU_ASSERT_EQUAL(
-	    hn_proto_decode(packet, size, test_key, &window, &counters, &heartbeat, &data), -1);
+	CU_ASSERT_EQUAL(decode_sealed(HN_PACKET_DATA, 7, body, body_bytes, &window, &counters), -1);
 	CU_ASSERT_EQUAL(counters.malformed, 5);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
 	CU_ASSERT_FALSE(window.started);
@@ -357,26 +350,21 @@ static void test_authenticated_malformed_rejected(void)
 
 int main(void)
 {
-	if (sodium_init() < 0 || CU_initialize_registry() != CUE_SUCCESS)
+	static const struct hn_test_case cases[] = {
+	    {"heartbeat round trip", test_heartbeat_round_trip},
+	    {"data round trip, every kind", test_data_round_trip_every_kind},
+	    {"data with longest strings", test_data_longest_strings},
+	    {"encode refuses what does not fit", test_encode_refuses_what_does_not_fit},
+	    {"wrong key rejected", test_wrong_key_rejected},
+	    {"every flipped bit rejected", test_every_flipped_bit_rejected},
+	    {"truncated and oversize rejected", test_truncated_and_oversize_rejected},
+	    {"replay of same packet rejected", test_replay_of_same_packet_rejected},
+	    {"out of window rejected", test_out_of_window_rejected},
+	    {"reordering inside window accepted once", test_reordering_inside_window_accepted_once},
+	    {"authenticated malformed rejected", test_authenticated_malformed_rejected},
+	    {NULL, NULL},
+	};
+	if (sodium_init() < 0)
 		return 1;
-	CU_pSuite suite = CU_add_suite("proto", NULL, NULL);
-	CU_add_test(suite, "heartbeat round trip", test_heartbeat_round_trip);
-	CU_add_test(suite, "data round trip, every kind", test_data_round_trip_every_kind);
-	CU_add_test(suite, "data with longest strings", test_data_longest_strings);
-	CU_add_test(suite, "encode refuses what does not fit",
-		    test_encode_refuses_what_does_not_fit);
-	CU_add_test(suite, "wrong key rejected", test_wrong_key_rejected);
-	CU_add_test(suite, "every flipped bit rejected", test_every_flipped_bit_rejected);
-	CU_add_test(suite, "truncated and oversize rejected", test_truncated_and_oversize_rejected);
-	CU_add_test(suite, "replay of same packet rejected", test_replay_of_same_packet_rejected);
-	CU_add_test(suite, "out of window rejected", test_out_of_window_rejected);
-	CU_add_test(suite, "reordering inside window accepted once",
-		    test_reordering_inside_window_accepted_once);
-	CU_add_test(suite, "authenticated malformed rejected",
-		    test_authenticated_malformed_rejected);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return hn_test_run_suite("proto", cases, NULL, NULL);
 }

@@ -174,6 +174,32 @@ static void unknown_node_fail(struct hs_expect_context *context, struct hs_check
 			    out->description, node_label);
 }
 
+/* The time of the expectation's anchor; false, and the expectation failed,
+ * if the anchor never happened. */
+static bool expect_anchor_time(struct hs_expect_context *context, const struct hs_expect *expect,
+			       struct hs_check_expect_result *out, int64_t *anchor_ms)
+{
+	if (anchor_time(context->result, expect->anchor, anchor_ms))
+		return true;
+	expect_fail(context, out, "expected %s, but anchor '%s' never happened", out->description,
+		    expect->anchor);
+	return false;
+}
+
+/* Whether an expectation about `node` after its anchor can be judged: the
+ * node is known and the anchor happened (at *anchor_ms). If not, the
+ * expectation has failed saying which. */
+static bool node_and_anchor_known(struct hs_expect_context *context, const struct hs_expect *expect,
+				  int node, const char *node_label,
+				  struct hs_check_expect_result *out, int64_t *anchor_ms)
+{
+	if (node == HS_NODE_UNKNOWN) {
+		unknown_node_fail(context, out, node_label);
+		return false;
+	}
+	return expect_anchor_time(context, expect, out, anchor_ms);
+}
+
 /* ------------------------------------------------------------- transitions */
 
 static void describe_transition(const struct hs_check_result *result,
@@ -226,15 +252,8 @@ static void judge_transition(struct hs_expect_context *context, const struct hs_
 	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
 	describe_transition(result, expect, node_label, out);
 	int64_t anchor_ms;
-	if (node == HS_NODE_UNKNOWN) {
-		unknown_node_fail(context, out, node_label);
+	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
-	}
-	if (!anchor_time(result, expect->anchor, &anchor_ms)) {
-		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
-			    out->description, expect->anchor);
-		return;
-	}
 	int64_t low_ms = anchor_ms + (int64_t)expect->within_min_ms;
 	int64_t high_ms = anchor_ms + scaled_ms(result, expect->within_max_ms);
 	int64_t *cursor = &context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
@@ -270,15 +289,8 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 	snprintf(out->description, sizeof(out->description),
 		 "no transition of %s for %" PRId64 " ms after '%s'%s", node_label, for_ms,
 		 anchor_label(expect->anchor), scale_note(result, note, sizeof(note)));
-	if (node == HS_NODE_UNKNOWN) {
-		unknown_node_fail(context, out, node_label);
+	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
-	}
-	if (!anchor_time(result, expect->anchor, &anchor_ms)) {
-		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
-			    out->description, expect->anchor);
-		return;
-	}
 	const struct hs_timeline *timeline = result->timeline;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
@@ -353,11 +365,8 @@ static void judge_log(struct hs_expect_context *context, const struct hs_expect 
 		unknown_node_fail(context, out, node_label);
 		return;
 	}
-	if (expect->anchor[0] && !anchor_time(result, expect->anchor, &anchor_ms)) {
-		expect_fail(context, out, "expected %s, but anchor '%s' never happened",
-			    out->description, expect->anchor);
+	if (expect->anchor[0] && !expect_anchor_time(context, expect, out, &anchor_ms))
 		return;
-	}
 	uint32_t same_kind = 0;
 	const struct hs_timeline *timeline = result->timeline;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
@@ -426,11 +435,8 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 	struct hs_check_metric value = result->metrics[expect->metric];
 	if (expect->metric == HS_METRIC_FAILOVER_MS && expect->anchor[0]) {
 		int64_t anchor_ms;
-		if (!anchor_time(result, expect->anchor, &anchor_ms)) {
-			expect_fail(context, out, "expected %s, but anchor '%s' never happened",
-				    out->description, expect->anchor);
+		if (!expect_anchor_time(context, expect, out, &anchor_ms))
 			return;
-		}
 		hs_metrics_failover(result, anchor_ms, expect->anchor, &value);
 	}
 	if (!value.known)
@@ -570,31 +576,41 @@ static void invariant_no_silent_loss(struct hs_expect_context *context,
 			    lost->value, lost->value == 1 ? " was" : "s were", reported->value);
 }
 
+typedef void hs_invariant_judge(struct hs_expect_context *context,
+				struct hs_check_expect_result *out);
+
+/* One check per enum hs_invariant (which starts at 1). */
+static hs_invariant_judge *const invariant_judges[HS_INVARIANT_COUNT] = {
+    [HS_INVARIANT_SINGLE_ACTIVE] = invariant_single_active,
+    [HS_INVARIANT_CLUSTER_IP_UNIQUE] = invariant_cluster_ip_unique,
+    [HS_INVARIANT_NO_LOST_WRITES] = invariant_no_lost_writes,
+    [HS_INVARIANT_NO_SILENT_LOSS] = invariant_no_silent_loss,
+};
+
 static void judge_invariant(struct hs_expect_context *context, const struct hs_expect *expect,
 			    struct hs_check_expect_result *out)
 {
 	snprintf(out->description, sizeof(out->description), "%s",
 		 hs_check_invariant_name(expect->invariant));
-	switch (expect->invariant) {
-	case HS_INVARIANT_SINGLE_ACTIVE:
-		invariant_single_active(context, out);
-		return;
-	case HS_INVARIANT_CLUSTER_IP_UNIQUE:
-		invariant_cluster_ip_unique(context, out);
-		return;
-	case HS_INVARIANT_NO_LOST_WRITES:
-		invariant_no_lost_writes(context, out);
-		return;
-	case HS_INVARIANT_NO_SILENT_LOSS:
-		invariant_no_silent_loss(context, out);
-		return;
-	case HS_INVARIANT_COUNT:
-		break;
-	}
-	expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
+	if ((unsigned)expect->invariant < HS_INVARIANT_COUNT &&
+	    invariant_judges[expect->invariant] != NULL)
+		invariant_judges[expect->invariant](context, out);
+	else
+		expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
 }
 
 /* ------------------------------------------------------------- all */
+
+typedef void hs_expect_judge(struct hs_expect_context *context, const struct hs_expect *expect,
+			     struct hs_check_expect_result *out);
+
+/* One judge per enum hs_expect_kind (which starts at 1). */
+#define HS_EXPECT_KINDS (HS_EXPECT_INVARIANT + 1)
+static hs_expect_judge *const expect_judges[HS_EXPECT_KINDS] = {
+    [HS_EXPECT_TRANSITION] = judge_transition, [HS_EXPECT_NO_TRANSITION] = judge_no_transition,
+    [HS_EXPECT_FINAL] = judge_final,	       [HS_EXPECT_LOG] = judge_log,
+    [HS_EXPECT_METRIC] = judge_metric,	       [HS_EXPECT_INVARIANT] = judge_invariant,
+};
 
 void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_result *result)
 {
@@ -609,29 +625,13 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 		out->index = i;
 		out->line = expect->line;
 		out->kind = expect->kind;
-		switch (expect->kind) {
-		case HS_EXPECT_TRANSITION:
-			judge_transition(&context, expect, out);
-			break;
-		case HS_EXPECT_NO_TRANSITION:
-			judge_no_transition(&context, expect, out);
-			break;
-		case HS_EXPECT_FINAL:
-			judge_final(&context, expect, out);
-			break;
-		case HS_EXPECT_LOG:
-			judge_log(&context, expect, out);
-			break;
-		case HS_EXPECT_METRIC:
-			judge_metric(&context, expect, out);
-			break;
-		case HS_EXPECT_INVARIANT:
-			judge_invariant(&context, expect, out);
-			break;
-		default:
-			snprintf(out->description, sizeof(out->description), "expectation %u", i);
-			expect_fail(&context, out, "expectation %u has unknown kind %d", i,
-				    (int)expect->kind);
+		if ((unsigned)expect->kind < HS_EXPECT_KINDS &&
+		    expect_judges[expect->kind] != NULL) {
+			expect_judges[expect->kind](&context, expect, out);
+			continue;
 		}
+		snprintf(out->description, sizeof(out->description), "expectation %u", i);
+		expect_fail(&context, out, "expectation %u has unknown kind %d", i,
+			    (int)expect->kind);
 	}
 }

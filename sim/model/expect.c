@@ -42,6 +42,33 @@ static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *fiel
 	return 0;
 }
 
+/* Opens the body of an entry's kind key: a mapping with `keys` and the key
+ * `required`, whose node goes to *value; field gets the body's field path
+ * ("expect[2].final"). */
+static int body_open(struct hs_yaml *yaml, yaml_node_t *body, const char *base, const char *kind,
+		     const char *const *keys, const char *required, char field[HS_FIELD_MAX],
+		     yaml_node_t **value)
+{
+	hs_field(field, HS_FIELD_MAX, "%s.%s", base, kind);
+	if (hs_yaml_mapping(yaml, body, field, keys) < 0 ||
+	    hs_yaml_require(yaml, body, field, required, value) < 0)
+		return -1;
+	return 0;
+}
+
+/* The `node` of the body at field: a node name, an alias or "any" (NULL:
+ * not given, nothing to check). */
+static int body_node(struct hs_yaml *yaml, yaml_node_t *value, const char *field,
+		     const struct hs_scenario *scenario, struct hs_expect *expect)
+{
+	char path[HS_FIELD_MAX];
+
+	if (!value)
+		return 0;
+	HS_FIELD(path, "%s.node", field);
+	return hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node);
+}
+
 /* transition: {node, from?, to} + after + within_ms: [min, max] | max */
 static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
 			    const char *base, const struct hs_scenario *scenario,
@@ -52,12 +79,8 @@ static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t
 	yaml_node_t *value, *window;
 	uint32_t count;
 
-	HS_FIELD(field, "%s.transition", base);
-	if (hs_yaml_mapping(yaml, body, field, keys) < 0 ||
-	    hs_yaml_require(yaml, body, field, "node", &value) < 0)
-		return -1;
-	HS_FIELD(path, "%s.node", field);
-	if (hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node) < 0)
+	if (body_open(yaml, body, base, "transition", keys, "node", field, &value) < 0 ||
+	    body_node(yaml, value, field, scenario, expect) < 0)
 		return -1;
 	value = hs_yaml_get(yaml, body, "from");
 	HS_FIELD(path, "%s.from", field);
@@ -93,12 +116,8 @@ static int final_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base
 	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *value;
 
-	HS_FIELD(field, "%s.final", base);
-	if (hs_yaml_mapping(yaml, body, field, keys) < 0 ||
-	    hs_yaml_require(yaml, body, field, "node", &value) < 0)
-		return -1;
-	HS_FIELD(path, "%s.node", field);
-	if (hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node) < 0)
+	if (body_open(yaml, body, base, "final", keys, "node", field, &value) < 0 ||
+	    body_node(yaml, value, field, scenario, expect) < 0)
 		return -1;
 	HS_FIELD(path, "%s.state", field);
 	if (hs_yaml_require(yaml, body, field, "state", &value) < 0)
@@ -115,19 +134,14 @@ static int log_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base,
 	yaml_node_t *value;
 	uint32_t index;
 
-	HS_FIELD(field, "%s.log", base);
-	if (hs_yaml_mapping(yaml, body, field, keys) < 0 ||
-	    hs_yaml_require(yaml, body, field, "event", &value) < 0)
+	if (body_open(yaml, body, base, "log", keys, "event", field, &value) < 0)
 		return -1;
 	HS_FIELD(path, "%s.event", field);
 	if (hs_yaml_enum(yaml, value, path, log_events, &index) < 0)
 		return -1;
 	snprintf(expect->log_event, sizeof(expect->log_event), "%s", log_events[index]);
 	snprintf(expect->node, sizeof(expect->node), "any");
-	value = hs_yaml_get(yaml, body, "node");
-	HS_FIELD(path, "%s.node", field);
-	if (value &&
-	    hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node) < 0)
+	if (body_node(yaml, hs_yaml_get(yaml, body, "node"), field, scenario, expect) < 0)
 		return -1;
 	value = hs_yaml_get(yaml, body, "text");
 	HS_FIELD(path, "%s.text", field);

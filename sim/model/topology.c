@@ -176,6 +176,22 @@ static int power_index(const struct hs_topology *topology, const char *name)
 	return -1;
 }
 
+/* Item i of the list `list` ("switches", "power"): a mapping with `keys`
+ * whose required "name" is read into name (HS_NAME_MAX bytes). On return
+ * *name_node is the name's node and path its field ("switches[1].name"),
+ * for the caller's own checks of the name. */
+static int list_item_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *list, uint32_t i,
+			   const char *const *keys, char *name, yaml_node_t **name_node,
+			   char path[HS_FIELD_MAX])
+{
+	hs_field(path, HS_FIELD_MAX, "%s[%" PRIu32 "]", list, i);
+	if (hs_yaml_mapping(yaml, item, path, keys) < 0 ||
+	    hs_yaml_require(yaml, item, path, "name", name_node) < 0)
+		return -1;
+	hs_field(path, HS_FIELD_MAX, "%s[%" PRIu32 "].name", list, i);
+	return hs_yaml_name(yaml, *name_node, path, name, HS_NAME_MAX);
+}
+
 static int switches_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_topology *topology)
 {
 	static const char *const keys[] = {"name", "kind", NULL};
@@ -189,12 +205,7 @@ static int switches_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_top
 		yaml_node_t *item = hs_yaml_item(yaml, node, i), *value;
 		struct hs_switch_model *model = &topology->switches[i];
 
-		HS_FIELD(path, "switches[%" PRIu32 "]", i);
-		if (hs_yaml_mapping(yaml, item, path, keys) < 0 ||
-		    hs_yaml_require(yaml, item, path, "name", &value) < 0)
-			return -1;
-		HS_FIELD(path, "switches[%" PRIu32 "].name", i);
-		if (hs_yaml_name(yaml, value, path, model->name, sizeof(model->name)) < 0)
+		if (list_item_parse(yaml, item, "switches", i, keys, model->name, &value, path) < 0)
 			return -1;
 		if (switch_index(topology, model->name) >= 0)
 			return hs_yaml_fail(yaml, value, path, "duplicate switch '%s'",
@@ -290,12 +301,7 @@ static int power_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_topolo
 		yaml_node_t *item = hs_yaml_item(yaml, node, i), *value;
 		struct hs_power_model *power = &topology->power[i];
 
-		HS_FIELD(path, "power[%" PRIu32 "]", i);
-		if (hs_yaml_mapping(yaml, item, path, keys) < 0 ||
-		    hs_yaml_require(yaml, item, path, "name", &value) < 0)
-			return -1;
-		HS_FIELD(path, "power[%" PRIu32 "].name", i);
-		if (hs_yaml_name(yaml, value, path, power->name, sizeof(power->name)) < 0)
+		if (list_item_parse(yaml, item, "power", i, keys, power->name, &value, path) < 0)
 			return -1;
 		if (power_index(topology, power->name) >= 0 ||
 		    switch_index(topology, power->name) >= 0)

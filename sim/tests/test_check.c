@@ -18,9 +18,9 @@
  * CUnit runs after a failed test too.
  */
 #include "check.h"
+#include "test_main.h"
 #include "timeline.h"
 
-#include <CUnit/Basic.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -768,10 +768,7 @@ static void test_bad_run_json(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc function;
-	} tests[] = {
+	static const struct hn_test_case tests[] = {
 	    {"clean failover passes", test_clean_failover},
 	    {"failover too late fails with the window", test_failover_too_late},
 	    {"wrong transition order fails", test_wrong_order},
@@ -783,17 +780,7 @@ int main(void)
 	    {"power, crash and failed steps drive display states", test_hardware_states},
 	    {"every kind of failure reads as one sentence", test_failure_messages},
 	    {"a broken run.json is an error", test_bad_run_json},
+	    {NULL, NULL},
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite =
-	    CU_add_suite_with_setup_and_teardown("check", NULL, NULL, test_setup, test_teardown);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].function);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	int status = (suite && failures == 0 && CU_get_error() == CUE_SUCCESS) ? 0 : 1;
-	CU_cleanup_registry();
-	return status;
+	return hn_test_run_suite("check", tests, test_setup, test_teardown);
 }

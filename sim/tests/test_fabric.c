@@ -9,9 +9,8 @@
  * delays are checked to the millisecond without sleeping.
  */
 #include "fabric.h"
+#include "test_main.h"
 
-#include <CUnit/Basic.h>
-#include <CUnit/CUnit.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,18 +158,37 @@ static struct hs_counters test_counters(struct test_net *net, const char *cable,
 	return counters;
 }
 
-/* Three nodes a, b, c on switch sw with cables a.c, b.c, c.c. */
-static void test_net_star(struct test_net *net, uint64_t seed)
+/* Adds three nodes a, b, c (ports 0, 1, 2) on switch sw with cables a.c,
+ * b.c, c.c to an open fabric. */
+static void test_star_add(struct test_net *net)
 {
 	const char *names[3] = {"a", "b", "c"};
 	const char *cables[3] = {"a.c", "b.c", "c.c"};
 
-	test_net_open(net, seed, 0, 0, 0);
 	CU_ASSERT_FATAL(hs_fabric_switch_add(net->fabric, "sw") == 0);
 	for (int i = 0; i < 3; i++) {
 		test_port_add(net, names[i]);
 		CU_ASSERT_FATAL(hs_fabric_cable_add(net->fabric, cables[i], names[i], "sw") == 0);
 	}
+}
+
+/* The star of test_star_add on a fabric with the default settings. */
+static void test_net_star(struct test_net *net, uint64_t seed)
+{
+	test_net_open(net, seed, 0, 0, 0);
+	test_star_add(net);
+}
+
+/* The fault log written so far, cut to size - 1 bytes. */
+static void test_fault_log_read(const struct test_net *net, char *text, size_t size)
+{
+	FILE *log = fopen(net->log_path, "r");
+	size_t got;
+
+	CU_ASSERT_FATAL(log != NULL);
+	got = fread(text, 1, size - 1, log);
+	text[got] = '\0';
+	fclose(log);
 }
 
 /* ------------------------------------------------------------ switching */
@@ -210,13 +228,7 @@ static void test_mac_aging(void)
 	struct test_net net;
 
 	test_net_open(&net, 1, 0, 1000, 0);
-	CU_ASSERT_FATAL(hs_fabric_switch_add(net.fabric, "sw") == 0);
-	test_port_add(&net, "a");
-	test_port_add(&net, "b");
-	test_port_add(&net, "c");
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "a.c", "a", "sw") == 0);
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "b.c", "b", "sw") == 0);
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "c.c", "c", "sw") == 0);
+	test_star_add(&net);
 	test_send(&net, 0, -1, 1, 0);  /* a learned at 0 */
 	test_send(&net, 1, 0, 2, 999); /* b learned at 999; a still known */
 	CU_ASSERT_EQUAL(test_recv(&net, 0, NULL, 0), 1);
@@ -237,13 +249,7 @@ static void test_mac_table_bounded(void)
 	struct test_net net;
 
 	test_net_open(&net, 1, 0, 0, 2);
-	CU_ASSERT_FATAL(hs_fabric_switch_add(net.fabric, "sw") == 0);
-	test_port_add(&net, "a");
-	test_port_add(&net, "b");
-	test_port_add(&net, "c");
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "a.c", "a", "sw") == 0);
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "b.c", "b", "sw") == 0);
-	CU_ASSERT_FATAL(hs_fabric_cable_add(net.fabric, "c.c", "c", "sw") == 0);
+	test_star_add(&net);
 	test_send(&net, 0, -1, 1, 1);
 	test_send(&net, 1, -1, 2, 2);
 	test_send(&net, 2, -1, 3, 3); /* table full: c takes a's place (seen longest ago) */
@@ -789,8 +795,6 @@ static void test_fault_log(void)
 	const char *to[] = {"c"};
 	struct hs_impair impair = {.loss_pct = 2.5, .delay_ms = 10, .jitter_ms = 2, .dup_pct = 1};
 	char text[2048] = "";
-	FILE *log;
-	size_t got;
 
 	test_net_star(&net, 1);
 	hs_fabric_cable_link_set(net.fabric, "a.c", HS_DIR_BOTH, false, 100, "step \"3\"");
@@ -798,11 +802,7 @@ static void test_fault_log(void)
 	hs_fabric_partition_add(net.fabric, from, 2, to, 1, 102, "split");
 	hs_fabric_partition_heal(net.fabric, -1, 103, "heal");
 	hs_fabric_switch_power_set(net.fabric, "sw", false, 104, "cut");
-	log = fopen(net.log_path, "r");
-	CU_ASSERT_FATAL(log != NULL);
-	got = fread(text, 1, sizeof(text) - 1, log);
-	text[got] = '\0';
-	fclose(log);
+	test_fault_log_read(&net, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(
 	    text,
 	    "{\"mono_ms\":100,\"event\":\"link_down\",\"cable\":\"a.c\",\"dir\":\"both\","
@@ -827,16 +827,10 @@ static void test_bond_failover_logged(void)
 {
 	struct test_net net;
 	char text[1024] = "";
-	FILE *log;
-	size_t got;
 
 	test_net_bond(&net);
 	hs_fabric_cable_link_set(net.fabric, "n.l1", HS_DIR_BOTH, false, 7, "pull");
-	log = fopen(net.log_path, "r");
-	CU_ASSERT_FATAL(log != NULL);
-	got = fread(text, 1, sizeof(text) - 1, log);
-	text[got] = '\0';
-	fclose(log);
+	test_fault_log_read(&net, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(
 	    text, "{\"mono_ms\":7,\"event\":\"link_down\",\"cable\":\"n.l1\",\"dir\":\"both\","
 		  "\"reason\":\"pull\"}\n"
@@ -872,10 +866,7 @@ static void test_counters_json(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct hn_test_case tests[] = {
 	    {"learning and flooding", test_learning_and_flooding},
 	    {"MAC aging", test_mac_aging},
 	    {"MAC table bounded", test_mac_table_bounded},
@@ -897,23 +888,7 @@ int main(void)
 	    {"fault log lines", test_fault_log},
 	    {"bond failover logged", test_bond_failover_logged},
 	    {"counters as JSON", test_counters_json},
+	    {NULL, NULL},
 	};
-	CU_pSuite suite;
-	unsigned failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("fabric", NULL, NULL);
-	for (size_t i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			suite = NULL;
-	if (suite == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return hn_test_run_suite("fabric", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@ nothing is left behind after a run, an interrupt or a killed hasim.
 The negative scenarios in sim/tests/negative/ each carry one expectation
 that the reference node does NOT meet; hasim must exit 1 and name it.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -117,7 +118,11 @@ def run_id_of(out_dir):
     raise AssertionError(f"no run of {out_dir} in /run/halab")
 
 
-def test_interrupt_tears_everything_down(out_dir):
+@contextlib.contextmanager
+def started_run(out_dir):
+    """hasim running lost-write.yaml, once both nodes have started: yields
+    (process, run id, the PIDs the run recorded). Afterwards hasim is ended
+    by its PID if it still runs and `hasim gc` removes what it left."""
     process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
                                 str(out_dir), "--quiet"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -126,12 +131,7 @@ def test_interrupt_tears_everything_down(out_dir):
         run_id = run_id_of(out_dir)
         pids = [int(line.split()[0]) for line in
                 pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-        assert process.returncode == 130
-        assert run_id not in run_ids_alive()
-        for pid in pids:
-            assert pid_gone(pid), f"hanode {pid} survived the interrupt"
+        yield process, run_id, pids
     finally:
         if process.poll() is None:
             process.kill()
@@ -139,15 +139,18 @@ def test_interrupt_tears_everything_down(out_dir):
         subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True)
 
 
+def test_interrupt_tears_everything_down(out_dir):
+    with started_run(out_dir) as (process, run_id, pids):
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        assert process.returncode == 130
+        assert run_id not in run_ids_alive()
+        for pid in pids:
+            assert pid_gone(pid), f"hanode {pid} survived the interrupt"
+
+
 def test_gc_after_killed_hasim(out_dir):
-    process = subprocess.Popen([HASIM, "run", str(NEGATIVE / "lost-write.yaml"), "--out",
-                                str(out_dir), "--quiet"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_nodes(process, out_dir)
-        run_id = run_id_of(out_dir)
-        pids = [int(line.split()[0]) for line in
-                pathlib.Path(f"/run/halab/{run_id}/pids").read_text().splitlines()]
+    with started_run(out_dir) as (process, run_id, pids):
         process.kill()
         process.wait(timeout=10)
         assert run_id in run_ids_alive(), "a killed hasim leaves its run behind"
@@ -160,8 +163,3 @@ def test_gc_after_killed_hasim(out_dir):
             assert pid_gone(pid), f"hanode {pid} survived gc"
         links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
         assert run_id not in links
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True)

@@ -13,13 +13,13 @@
  *   - defaults, overrides, role aliases and anchors resolve as documented
  *     in scenarios/README.md.
  */
-#include <CUnit/Basic.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+#include "test_main.h"
 
 #define FIX	     "sim/tests/model_fixtures/"
 #define TOPOLOGY_DIR "topologies"
@@ -648,10 +648,7 @@ static void test_names(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*run)(void);
-	} tests[] = {
+	static const struct hn_test_case tests[] = {
 	    {"shipped topologies load and lint", test_shipped_topologies},
 	    {"shipped scenarios load", test_shipped_scenarios},
 	    {"error messages name file, line, field", test_error_messages},
@@ -667,23 +664,7 @@ int main(void)
 	    {"role aliases", test_aliases},
 	    {"anchors", test_anchors},
 	    {"enum names", test_names},
+	    {NULL, NULL},
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("model", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].run))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return hn_test_run_suite("model", tests, NULL, NULL);
 }
