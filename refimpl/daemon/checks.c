@@ -13,6 +13,13 @@
  * replies; the echo identifier tells our packets from other pingers', and
  * the sequence number encodes round and target (round * TARGETS_MAX + i),
  * so a late reply of an earlier round never counts.
+ *
+ * Rounds: a round normally ends by itself, when its commands have reported
+ * and its ping and probe are done (answered or timed out). One that is
+ * still running when the next is due is ended by checks_round_end(): what
+ * has not answered by then counts as failed, exactly as a timeout would,
+ * and its commands are killed, so that a hanging check neither keeps the
+ * core from ever hearing a verdict nor piles up children in the runner.
  */
 #include "checks.h"
 
@@ -390,10 +397,11 @@ static void checks_probe_start(struct hn_checks *checks, uint64_t now_ms)
 	hn_netif_arp_probe_close(&checks->probe);
 	if (config->probe_ifname[0] == '\0')
 		return;
-	/* The probe is part of a round, and a round must end before the next
-	 * one starts (a replaced round's results are dropped): without its own
-	 * timeout the probe gets the ping timeout, which config.c keeps shorter
-	 * than the health interval. */
+	/* Without a timeout of its own the probe shares the ping timeout: the
+	 * round's network checks then end together, ping_timeout_ms after the
+	 * start, which config.c keeps shorter than the health interval. So a
+	 * round normally ends by itself, and its verdict does not wait for the
+	 * next round to cut it short. */
 	uint32_t timeout_ms = config->probe_timeout_ms > 0  ? config->probe_timeout_ms
 			      : config->ping_timeout_ms > 0 ? config->ping_timeout_ms
 							    : CHECKS_PROBE_TIMEOUT_DEFAULT_MS;
@@ -402,10 +410,44 @@ static void checks_probe_start(struct hn_checks *checks, uint64_t now_ms)
 				 CHECKS_PROBE_INTERVAL_MS, now_ms, error, sizeof(error));
 }
 
-int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, uint64_t now_ms)
+/* A command of the round that has not reported: killed, and failed. */
+static void checks_command_end(struct hn_runner *runner, uint64_t *run_id, const char *what,
+			       bool *ok, char *reason, size_t reason_size)
+{
+	if (*run_id == 0)
+		return;
+	hn_runner_kill(runner, *run_id);
+	*run_id = 0;
+	*ok = false;
+	snprintf(reason, reason_size, "%s command still running when the next round was due", what);
+}
+
+/* End the running round now with what it has (see the top of this file). */
+static void checks_round_end(struct hn_checks *checks, struct hn_runner *runner)
+{
+	struct hn_checks_result *result = &checks->result;
+	checks_command_end(runner, &checks->raid_run_id, "RAID", &result->raid_ok,
+			   result->raid_reason, sizeof(result->raid_reason));
+	checks_command_end(runner, &checks->services_run_id, "services", &result->services_ok,
+			   result->services_reason, sizeof(result->services_reason));
+	checks->ping.in_round = false;
+	hn_netif_arp_probe_close(&checks->probe); /* keeps answered as it is */
+	result->ping_reachable = hn_checks_ping_reachable(&checks->ping);
+	result->cluster_ip_answered = checks->probe.answered;
+	checks_round_update(checks);
+}
+
+int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, uint64_t now_ms,
+			  struct hn_health *ended)
 {
 	const struct hn_checks_config *config = &checks->config;
 	struct hn_checks_result *result = &checks->result;
+	int ended_count = 0;
+	if (checks->in_round) {
+		checks_round_end(checks, runner);
+		hn_checks_health(checks, ended);
+		ended_count = 1;
+	}
 	memset(result, 0, sizeof(*result));
 	result->raid_ok = true;
 	result->services_ok = true;
@@ -436,7 +478,7 @@ int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, ui
 	}
 	checks_probe_start(checks, now_ms);
 	checks_round_update(checks);
-	return 0;
+	return ended_count;
 }
 
 size_t hn_checks_fds(const struct hn_checks *checks, int *fds, size_t fds_max)

@@ -20,6 +20,13 @@
  * result to hn_checks_on_runner_result() (the runner is the daemon's,
  * shared with hooks). When hn_checks_round_done() is true,
  * hn_checks_health() gives the hn_health for HN_EVENT_HEALTH.
+ *
+ * Every round ends with a result, also one that is still running when the
+ * next is due: hn_checks_round_start() first ends it with what it has - a
+ * command still running (killed), a ping target that has not answered and
+ * an ARP probe without an answer count as they would at their timeout -
+ * and hands back its hn_health, which the caller delivers like any round
+ * end before the new round's.
  */
 #ifndef HN_CHECKS_H
 #define HN_CHECKS_H
@@ -114,20 +121,25 @@ struct hn_checks {
 int hn_checks_open(struct hn_checks *checks, const struct hn_checks_config *config, char *error,
 		   size_t error_size);
 void hn_checks_close(struct hn_checks *checks);
-/* Start a round (a round still running is abandoned). Failures to start one
- * check mark that check not ok with a reason; the round still runs. The
- * round may be done at once (mdstat only, or nothing configured): check
- * hn_checks_round_done() right after. The ARP probe's socket changes from
- * round to round: re-read hn_checks_fds() after every call. */
-int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, uint64_t now_ms);
+/* Start a round. A round still running is ended first (see the top of this
+ * file): then its health is stored in *ended and 1 returned, and the caller
+ * delivers *ended before anything of the new round; otherwise 0. Failures
+ * to start one check mark that check not ok with a reason; the round still
+ * runs. The round may be done at once (mdstat only, or nothing
+ * configured): check hn_checks_round_done() right after. The ARP probe's
+ * socket changes from round to round: re-read hn_checks_fds() after every
+ * call. */
+int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, uint64_t now_ms,
+			  struct hn_health *ended);
 /* Fills fds with the sockets to poll for POLLIN; returns their count. */
 size_t hn_checks_fds(const struct hn_checks *checks, int *fds, size_t fds_max);
 void hn_checks_on_readable(struct hn_checks *checks, int fd);
 uint64_t hn_checks_next_deadline_ms(const struct hn_checks *checks);
 void hn_checks_on_deadline(struct hn_checks *checks, uint64_t now_ms);
 /* Returns true if the result belonged to this round's RAID or services
- * command (consumed). Results of a round abandoned by a new round_start
- * return false: the caller drops them. */
+ * command (consumed). The result of a command killed because its round
+ * ended early returns false: the round already counted it as failed, and
+ * the caller drops it. */
 bool hn_checks_on_runner_result(struct hn_checks *checks, const struct hn_runner_result *result);
 bool hn_checks_round_done(const struct hn_checks *checks);
 const struct hn_checks_result *hn_checks_result(const struct hn_checks *checks);

@@ -17,7 +17,8 @@ HN_SODIUM_LIBS := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodi
 HN_CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
 HN_DAEMON_OBJS := $(addprefix $(BUILD)/refimpl/daemon/, \
-	hanode.o loop.o config.o links.o control.o clusterlog.o kvserver.o pairing.o)
+	hanode.o actions.o inputs.o admin.o join.o \
+	loop.o config.o links.o control.o clusterlog.o kvserver.o pairing.o)
 # proto.o is linked as an object so the binaries do not depend on whether
 # core.mk puts it into the archive too (an archive member is only pulled in
 # for symbols still undefined, so there is no duplicate).

@@ -255,15 +255,29 @@ uint64_t hn_runner_next_deadline_ms(const struct hn_runner *runner)
 	return next_ms;
 }
 
+static void runner_child_kill(struct hn_runner_child *child)
+{
+	kill(-child->pid, SIGKILL);
+	kill(child->pid, SIGKILL);
+	child->killed = true;
+}
+
 void hn_runner_on_deadline(struct hn_runner *runner, uint64_t now_ms)
 {
 	for (size_t i = 0; i < HN_RUNNER_CHILDREN_MAX; i++) {
 		struct hn_runner_child *child = &runner->children[i];
 		if (!child->used || child->killed || child->deadline_ms > now_ms)
 			continue;
-		kill(-child->pid, SIGKILL);
-		kill(child->pid, SIGKILL);
-		child->killed = true;
+		runner_child_kill(child);
+	}
+}
+
+void hn_runner_kill(struct hn_runner *runner, uint64_t id)
+{
+	for (size_t i = 0; i < HN_RUNNER_CHILDREN_MAX && id != 0; i++) {
+		struct hn_runner_child *child = &runner->children[i];
+		if (child->used && !child->killed && child->id == id)
+			runner_child_kill(child);
 	}
 }
 

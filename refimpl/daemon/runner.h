@@ -78,6 +78,10 @@ int hn_runner_reap(struct hn_runner *runner, struct hn_runner_result *results, s
 uint64_t hn_runner_next_deadline_ms(const struct hn_runner *runner);
 /* SIGKILL the process group of every child whose timeout has passed. */
 void hn_runner_on_deadline(struct hn_runner *runner, uint64_t now_ms);
+/* SIGKILL the process group of child id now, as if its timeout had passed
+ * (a later hn_runner_reap() reports it with timed_out set). An id that is
+ * not running (0, reaped, unknown) is ignored. */
+void hn_runner_kill(struct hn_runner *runner, uint64_t id);
 /* Children currently running (not yet reaped). */
 size_t hn_runner_running(const struct hn_runner *runner);
 

@@ -132,6 +132,29 @@ def test_failed_services_check_hands_over(cluster):
     os.unlink(os.path.join(active.folder, "services.failed"))
 
 
+def test_hanging_services_check_fails_at_the_next_round(lab):
+    """A services check that outlives the health interval (200 ms) counts as
+    failed when the next round is due, and is killed. Regression: the running
+    round used to be replaced and its result dropped, so the core heard no
+    verdict until the hanging checks had filled the runner's table; then the
+    services_stop hook of the fault could not start either."""
+    for node in lab.nodes.values():
+        node.write_config(services_status="test ! -e %s/services.hang || exec sleep 5"
+                          % node.folder)
+    for node in lab.nodes.values():
+        node.start()
+    wait_until(lambda: formed(lab), 5, message="one active and one standby")
+    active, standby = active_and_standby(lab)
+    open(os.path.join(active.folder, "services.hang"), "w").close()
+    wait_until(lambda: standby.role() == "M", 3, message="standby takes over from a fault")
+    assert active.display() == "fault"
+    assert active.status()["node"]["health"]["services_ok"] is False
+    wait_until(lambda: active.hook_lines("services.log")[-1:] == ["stop"], 2,
+               message="services_stop hook on the failed node")
+    assert not [record for record in active.records() if "already running" in record["reason"]]
+    os.unlink(os.path.join(active.folder, "services.hang"))
+
+
 def test_incompatible_firmware_refused_with_reason_in_status(lab):
     lab.nodes[1].write_config(firmware="1.2.0")
     lab.nodes[2].write_config(firmware="1.3.0")

@@ -325,7 +325,7 @@ static void test_checks_round(void)
 	snprintf(config.services_command, sizeof(config.services_command), "exit 4");
 	CU_ASSERT_EQUAL_FATAL(hn_runner_open(&runner, error, sizeof(error)), 0);
 	CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms()), 0);
+	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &health), 0);
 	CU_ASSERT_FALSE(hn_checks_round_done(&checks));
 	CU_ASSERT_TRUE(checks.in_round);
 	CU_ASSERT_EQUAL(hn_checks_next_deadline_ms(&checks), UINT64_MAX);
@@ -350,7 +350,7 @@ static void test_checks_round(void)
 	snprintf(config.services_command, sizeof(config.services_command), "sleep 30");
 	config.command_timeout_ms = 100;
 	CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms()), 0);
+	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &health), 0);
 	CU_ASSERT_EQUAL(test_runner_wait(&runner, results, 2, 5000), 2);
 	CU_ASSERT_TRUE(hn_checks_on_runner_result(&checks, &results[0]));
 	CU_ASSERT_TRUE(hn_checks_on_runner_result(&checks, &results[1]));
@@ -361,6 +361,131 @@ static void test_checks_round(void)
 	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->raid_reason, "RAID command ok");
 	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->services_reason,
 			       "services command timed out");
+	hn_checks_close(&checks);
+	hn_runner_close(&runner);
+}
+
+/* What test_round_step saw of the runner: results the round took, and the
+ * last one it refused (a command of an earlier round). */
+struct test_round_seen {
+	size_t taken;
+	size_t refused;
+	struct hn_runner_result refused_result;
+};
+
+/* One poll step of a check round: readable sockets and reaped results go
+ * to the checks. Deadlines are left to the test, which passes its own
+ * times: the round never reads the clock itself. */
+static void test_round_step(struct hn_checks *checks, struct hn_runner *runner,
+			    struct test_round_seen *seen)
+{
+	struct pollfd pfds[HN_CHECKS_FDS_MAX + 1];
+	int fds[HN_CHECKS_FDS_MAX];
+	struct hn_runner_result results[HN_RUNNER_CHILDREN_MAX];
+	size_t count = hn_checks_fds(checks, fds, HN_CHECKS_FDS_MAX);
+	for (size_t i = 0; i < count; i++)
+		pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	pfds[count] = (struct pollfd){.fd = hn_runner_fd(runner), .events = POLLIN};
+	poll(pfds, count + 1, 50);
+	for (size_t i = 0; i < count; i++)
+		if (pfds[i].revents & POLLIN)
+			hn_checks_on_readable(checks, pfds[i].fd);
+	int reaped = hn_runner_reap(runner, results, HN_RUNNER_CHILDREN_MAX);
+	for (int i = 0; i < reaped; i++) {
+		if (hn_checks_on_runner_result(checks, &results[i])) {
+			seen->taken++;
+		} else {
+			seen->refused++;
+			seen->refused_result = results[i];
+		}
+	}
+}
+
+/* Step until the round took `taken` results, and, with ping targets, until
+ * `reachable` of them answered; at most 5 s. */
+static void test_round_wait(struct hn_checks *checks, struct hn_runner *runner,
+			    struct test_round_seen *seen, size_t taken, uint32_t reachable)
+{
+	uint64_t end_ms = test_now_ms() + 5000;
+	while (test_now_ms() < end_ms &&
+	       (seen->taken < taken || hn_checks_ping_reachable(&checks->ping) < reachable))
+		test_round_step(checks, runner, seen);
+}
+
+/* Regression: a round still running when the next one is due used to be
+ * replaced and its results dropped, so a check that outlived the health
+ * interval (a hanging services command, an unanswered probe) kept the core
+ * from ever hearing a verdict. Now the round ends with what it has: what
+ * answered counts, what did not counts as failed, and its hn_health comes
+ * back from hn_checks_round_start(). */
+static void test_checks_round_ended_by_next(void)
+{
+	struct hn_checks_config config;
+	struct hn_checks checks;
+	struct hn_runner runner;
+	struct hn_health ended, health;
+	struct test_round_seen seen;
+	char error[256], hung_path[300];
+	memset(&config, 0, sizeof(config));
+	memset(&seen, 0, sizeof(seen));
+	/* The services check hangs the first time only. */
+	test_path(hung_path, sizeof(hung_path), "services.hung");
+	snprintf(config.raid_command, sizeof(config.raid_command), "true");
+	snprintf(config.services_command, sizeof(config.services_command),
+		 "test -e %s || { touch %s; exec sleep 30; }", hung_path, hung_path);
+	config.command_timeout_ms = 60000; /* only the end of the round stops it */
+	/* 127.0.0.1 answers at once; 203.0.113.99 (TEST-NET-3, used nowhere in
+	 * halab) never does. */
+	config.ping_target_count = 2;
+	snprintf(config.ping_targets[0], INET_ADDRSTRLEN, "127.0.0.1");
+	snprintf(config.ping_targets[1], INET_ADDRSTRLEN, "203.0.113.99");
+	config.ping_timeout_ms = 500;
+	CU_ASSERT_EQUAL_FATAL(hn_runner_open(&runner, error, sizeof(error)), 0);
+	bool ping = hn_checks_open(&checks, &config, error, sizeof(error)) == 0;
+	if (!ping) {
+		printf("\n    (ping part skipped: %s; a raw ICMP socket needs root) ", error);
+		hn_checks_close(&checks);
+		config.ping_target_count = 0;
+		CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
+	}
+	uint64_t first_ms = test_now_ms();
+	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, first_ms, &ended), 0);
+	test_round_wait(&checks, &runner, &seen, 1, ping ? 1 : 0); /* RAID, 127.0.0.1 */
+	for (int i = 0; i < 500 && access(hung_path, F_OK) != 0; i++)
+		usleep(10000);
+	CU_ASSERT_EQUAL(seen.taken, 1);
+	CU_ASSERT_FALSE(hn_checks_round_done(&checks)); /* services hang, 203.0.113.99 silent */
+
+	/* The next round is due while this one runs: it ends and comes back. */
+	uint64_t second_ms = test_now_ms();
+	memset(&ended, 0, sizeof(ended));
+	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, second_ms, &ended), 1);
+	CU_ASSERT_TRUE(ended.raid_ok);
+	CU_ASSERT_FALSE(ended.services_ok);
+	CU_ASSERT_EQUAL(ended.ping_total, ping ? 2 : 0);
+	CU_ASSERT_EQUAL(ended.ping_reachable, ping ? 1 : 0);
+	CU_ASSERT_FALSE(ended.cluster_ip_answered);
+
+	/* The hanging command was killed, not left to its 60 s timeout, and
+	 * its result is not the new round's. The new round ends by itself. */
+	test_round_wait(&checks, &runner, &seen, 3, ping ? 1 : 0);
+	for (uint64_t end_ms = test_now_ms() + 2000; !seen.refused && test_now_ms() < end_ms;)
+		test_round_step(&checks, &runner, &seen);
+	CU_ASSERT_EQUAL(seen.taken, 3);
+	CU_ASSERT_EQUAL(seen.refused, 1);
+	CU_ASSERT_TRUE(seen.refused_result.timed_out);
+	CU_ASSERT_EQUAL(seen.refused_result.exit_status, 128 + SIGKILL);
+	hn_checks_on_deadline(&checks, second_ms + config.ping_timeout_ms);
+	CU_ASSERT_TRUE(hn_checks_round_done(&checks));
+	hn_checks_health(&checks, &health);
+	CU_ASSERT_TRUE(health.raid_ok);
+	CU_ASSERT_TRUE(health.services_ok);
+	CU_ASSERT_EQUAL(health.ping_reachable, ping ? 1 : 0);
+
+	/* A round that ended by itself was delivered already: not again. */
+	memset(&ended, 0, sizeof(ended));
+	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &ended), 0);
+	CU_ASSERT_EQUAL(ended.ping_total, 0);
 	hn_checks_close(&checks);
 	hn_runner_close(&runner);
 }
@@ -851,7 +976,7 @@ static int tool_round(int argc, char **argv)
 		printf("error %s\n", error);
 		return 1;
 	}
-	hn_checks_round_start(&checks, &runner, test_now_ms());
+	hn_checks_round_start(&checks, &runner, test_now_ms(), &health);
 	for (int i = 0; i < 1000 && !hn_checks_round_done(&checks); i++)
 		tool_round_step(&checks, &runner);
 	hn_checks_health(&checks, &health);
@@ -959,6 +1084,7 @@ int main(int argc, char **argv)
 	CU_add_test(suite, "runner timeout kills the group", test_runner_timeout_kills_group);
 	CU_add_test(suite, "runner bounded", test_runner_bounded);
 	CU_add_test(suite, "checks round", test_checks_round);
+	CU_add_test(suite, "checks round ended by the next", test_checks_round_ended_by_next);
 	CU_add_test(suite, "persist append reload", test_persist_append_reload);
 	CU_add_test(suite, "persist torn tail", test_persist_torn_tail);
 	CU_add_test(suite, "persist reset and compaction", test_persist_reset_and_compaction);
