@@ -5,7 +5,7 @@
 # (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
-	sim/run/client.c sim/backend/native.c sim/backend/native_gc.c sim/backend/vm.c
+	sim/run/client.c sim/run/hardware.c sim/backend/native.c sim/backend/gc.c sim/backend/vm.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
 HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS)
 

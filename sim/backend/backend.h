@@ -82,6 +82,11 @@ struct hs_backend_ops {
 extern const struct hs_backend_ops hs_backend_native;
 extern const struct hs_backend_ops hs_backend_libvirt;
 
+/* gc.c: what killed runs of any backend left behind (processes by PID,
+ * namespaces, libvirt domains, QEMU guests, state folders); every backend's
+ * gc. Returns the number of objects removed, or -1. */
+int hs_backend_gc(char *error, size_t error_size);
+
 /* Look a backend up by name; NULL if unknown (or not built). */
 const struct hs_backend_ops *hs_backend_find(const char *name);
 

@@ -169,24 +169,6 @@ stopped:
 
 /* ------------------------------------------------------------ interfaces */
 
-static int native_cables_set(struct hs_run *run, struct hs_node_runtime *node, bool powered)
-{
-	char cable[HS_NAME_MAX * 2 + 2];
-	int64_t now_ms = hs_now_ms();
-
-	for (int p = 0; p < HS_PORTS_MAX; p++) {
-		const struct hs_port *port = &node->model->ports[p];
-		if (!port->used)
-			continue;
-		snprintf(cable, sizeof(cable), "%s.%s", node->model->name, port->name);
-		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH,
-					     powered && node->port_up[p], now_ms,
-					     powered ? "node powered on" : "node powered off") < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Give the node's bonds their own addresses only (after a power cycle). */
 static int native_addresses_reset(struct native_node *native, struct hs_node_runtime *node,
 				  bool flush, char *error, size_t error_size)
@@ -309,19 +291,14 @@ static int native_power(struct hs_run *run, const char *name, bool on, char *err
 		native_daemon_stop(node, native, false);
 		node->powered = false;
 		snprintf(node->display, sizeof(node->display), "off");
-		if (native_cables_set(run, node, false) < 0)
-			goto fabric_error;
-		return 0;
+		return hs_run_cables_set(run, node, false, error, error_size);
 	}
 	if (native_addresses_reset(native, node, true, error, error_size) < 0)
 		return -1;
 	node->powered = true;
-	if (native_cables_set(run, node, true) < 0)
-		goto fabric_error;
+	if (hs_run_cables_set(run, node, true, error, error_size) < 0)
+		return -1;
 	return native_daemon_start(run, node, native, error, error_size);
-fabric_error:
-	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
-	return -1;
 }
 
 static int native_port(struct hs_run *run, const char *name, const char *port, bool up, char *error,
@@ -510,8 +487,6 @@ static int native_endpoints(struct hs_run *run, const char *name, int network, c
 	return 1;
 }
 
-int hs_native_gc(char *error, size_t error_size);
-
 const struct hs_backend_ops hs_backend_native = {
     .name = "native",
     .time_scale = 1.0,
@@ -525,5 +500,5 @@ const struct hs_backend_ops hs_backend_native = {
     .control = native_control,
     .watch = native_watch,
     .endpoints = native_endpoints,
-    .gc = hs_native_gc,
+    .gc = hs_backend_gc,
 };

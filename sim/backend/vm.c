@@ -437,8 +437,6 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 	return 0;
 }
 
-int hs_native_gc(char *error, size_t error_size);
-
 static void vm_down(struct hs_run *run)
 {
 	struct vm_state *state = run->backend_data;
@@ -477,7 +475,7 @@ static void vm_down(struct hs_run *run)
 	free(state);
 	run->backend_data = NULL;
 	if (lost) /* last resort: end this run's QEMU processes by PID */
-		hs_native_gc(error, sizeof(error));
+		hs_backend_gc(error, sizeof(error));
 }
 
 /* --------------------------------------------------------- operations */
@@ -501,18 +499,8 @@ static int vm_power(struct hs_run *run, const char *name, bool on, char *error, 
 	node->powered = on;
 	node->daemon_running = on;
 	snprintf(node->display, sizeof(node->display), on ? "starting" : "off");
-	for (int p = 0; p < HS_PORTS_MAX; p++) {
-		char cable[HS_NAME_MAX * 2 + 2];
-		if (!node->model->ports[p].used)
-			continue;
-		snprintf(cable, sizeof(cable), "%s.%s", name, node->model->ports[p].name);
-		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH,
-					     on && node->port_up[p], hs_now_ms(),
-					     on ? "node powered on" : "node powered off") < 0) {
-			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
-			return -1;
-		}
-	}
+	if (hs_run_cables_set(run, node, on, error, error_size) < 0)
+		return -1;
 	return hs_domain_power_set_async(state->conn.connection, vm->spec.name, on, error,
 					 error_size);
 }
@@ -693,8 +681,8 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 }
 
 /* A guest's hanode asked to fence its peer (fence_command = hnagent -F, a
- * FENCE line on the agent's channel): power the peer off, as run.c does for
- * the native backend's `hasim fence`, then answer the guest, which takes the
+ * FENCE line on the agent's channel): the runner's fence device powers the
+ * peer off (sim/run/hardware.c), then answer the guest, which takes the
  * fence as done only on FENCED OK. Served here, between requests. */
 static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 {
@@ -705,23 +693,13 @@ static int vm_watch(struct hs_run *run, char *error, size_t error_size)
 	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
 		char peer[HS_NAME_MAX], failure[256] = "", request[320], out[128], ignored[256];
-		int64_t now_ms = hs_now_ms();
-		int result = -1;
+		int result;
 
 		if (vm->fence_peer[0] == '\0')
 			continue;
 		snprintf(peer, sizeof(peer), "%s", vm->fence_peer);
 		vm->fence_peer[0] = '\0';
-		if (hs_run_node(run, peer))
-			result = vm_power(run, peer, false, failure, sizeof(failure));
-		else
-			snprintf(failure, sizeof(failure), "unknown node '%s'", peer);
-		hs_steps_log(run, now_ms, "fence", "fence", "power_off", peer, result == 0,
-			     failure);
-		if (run->verbose || run->live)
-			fprintf(stderr, "[%6lld ms] fence %s: %s\n",
-				(long long)(now_ms - run->t0_ms), peer,
-				result == 0 ? "powered off" : failure);
+		result = hs_fence_power_off(run, peer, hs_now_ms(), failure, sizeof(failure));
 		snprintf(request, sizeof(request), result == 0 ? "FENCED OK" : "FENCED ERR %s",
 			 failure);
 		vm_agent_request(run, vm, request, out, sizeof(out), ignored, sizeof(ignored));
@@ -744,5 +722,5 @@ const struct hs_backend_ops hs_backend_libvirt = {
     .handle = vm_handle,
     .watch = vm_watch,
     .endpoints = vm_endpoints,
-    .gc = hs_native_gc,
+    .gc = hs_backend_gc,
 };

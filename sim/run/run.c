@@ -119,50 +119,6 @@ fabric_error:
 	return -1;
 }
 
-/* ------------------------------------------------------- fence requests */
-
-static int run_fence_listen(struct hs_run *run, char *error, size_t error_size)
-{
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s/hasim.sock", run->state_dir);
-	run->fence_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (run->fence_listen_fd < 0 ||
-	    bind(run->fence_listen_fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	    listen(run->fence_listen_fd, 8) < 0) {
-		snprintf(error, error_size, "run_fence_listen: %s: %s", address.sun_path,
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A node's fence_command asked to power its peer off ("fence node2\n"). */
-static void run_fence_handle(struct hs_run *run, int64_t now_ms)
-{
-	struct timeval timeout = {.tv_sec = 1};
-	char request[128] = "", node[HS_NAME_MAX] = "", error[256] = "";
-	int fd = accept4(run->fence_listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	ssize_t got;
-	int result = -1;
-
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-	got = recv(fd, request, sizeof(request) - 1, 0);
-	if (got > 0 && sscanf(request, "fence %31s", node) == 1 && hs_run_node(run, node)) {
-		result = run->backend->power(run, node, false, error, sizeof(error));
-	} else {
-		snprintf(error, sizeof(error), "bad fence request");
-	}
-	hs_steps_log(run, now_ms, "fence", "fence", "power_off", node, result == 0, error);
-	if (run->verbose || run->live)
-		fprintf(stderr, "[%6lld ms] fence %s: %s\n", (long long)(now_ms - run->t0_ms), node,
-			result == 0 ? "powered off" : error);
-	dprintf(fd, result == 0 ? "ok\n" : "error %s\n", error);
-	close(fd);
-}
-
 /* ------------------------------------------------------------- the loop */
 
 /* Over once every step fired and the settle time passed since the last one
@@ -208,7 +164,7 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 	now_ms = hs_now_ms();
 	hs_fabric_pollfds_handle(run->fabric, fds, (size_t)fabric_count, now_ms);
 	if (fds[fence_index].revents & POLLIN)
-		run_fence_handle(run, now_ms);
+		hs_fence_accept(run, now_ms);
 	if (fds[client_index].fd >= 0 && fds[client_index].revents)
 		hs_client_handle(run, fds[client_index].revents, now_ms);
 	if (backend_count > 0)
@@ -451,7 +407,7 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	if (hs_plan_nodes(run, error, error_size) < 0 || hs_client_open(run) < 0)
 		goto cleanup;
 	if (run_fabric_build(run, error, error_size) < 0 ||
-	    run_fence_listen(run, error, error_size) < 0)
+	    hs_fence_listen(run, error, error_size) < 0)
 		goto cleanup;
 	run->t0_ms = hs_now_ms();
 	hs_steps_log(run, run->t0_ms, "up", "up", "", "", true, "");
@@ -476,25 +432,15 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 cleanup:
 	if (run->ended_ms == 0)
 		run->ended_ms = hs_now_ms();
-	if (run->kept) {
+	/* A kept run (--keep-on-failure) leaves its nodes and its state folder
+	 * for `hasim console` and `hasim gc`; everything else closes alike. */
+	if (run->kept)
 		fprintf(stderr,
 			"hasim: the run failed; its nodes are kept (--keep-on-failure): "
 			"`hasim console %s NODE` shows a guest's console, `hasim gc` "
 			"removes everything\n",
 			run->run_dir);
-		hs_client_close(run);
-		for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-			hs_nodelog_close(&run->nodes[i]);
-		if (run->steps_log)
-			fclose(run->steps_log);
-		run->steps_log = NULL;
-		if (run->pids)
-			fclose(run->pids);
-		run->pids = NULL;
-		run_write_summary(run);
-		return result;
-	}
-	if (run->backend && run->state_dir[0])
+	else if (run->backend && run->state_dir[0])
 		run->backend->down(run);
 	if (run->fabric)
 		run_write_counters(run);
@@ -513,7 +459,7 @@ cleanup:
 	run->pids = NULL;
 	if (run->run_dir[0])
 		run_write_summary(run);
-	if (run->state_dir[0])
+	if (run->state_dir[0] && !run->kept)
 		run_remove_state(run);
 	return result;
 }

@@ -116,6 +116,15 @@ struct hs_node_runtime *hs_run_node(struct hs_run *run, const char *name);
 /* Record a process the run started, so that `hasim gc` can end it. */
 void hs_run_pid_add(struct hs_run *run, int pid, const char *what);
 
+/* hardware.c: a node's cables follow its power (powered && port up); the
+ * fence device powers a node off for its peer, and logs it. */
+int hs_run_cables_set(struct hs_run *run, struct hs_node_runtime *node, bool powered, char *error,
+		      size_t error_size);
+int hs_fence_listen(struct hs_run *run, char *error, size_t error_size);
+void hs_fence_accept(struct hs_run *run, int64_t now_ms);
+int hs_fence_power_off(struct hs_run *run, const char *node, int64_t now_ms, char *error,
+		       size_t error_size);
+
 /* plan.c: addresses, keys and hanode configs for every node */
 int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,

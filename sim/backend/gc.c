@@ -1,5 +1,5 @@
 /*
- * native_gc.c - `hasim gc` for both backends: removes what killed runs
+ * gc.c - `hasim gc` for every backend: removes what killed runs
  * left behind.
  *
  * A run records itself in /run/halab/<run_id>/: "owner" (hasim's pid,
@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "backend.h"
 
 #define GC_STATE_ROOT "/run/halab"
 
@@ -190,7 +192,7 @@ static int gc_domains(void)
 	return removed;
 }
 
-int hs_native_gc(char *error, size_t error_size)
+int hs_backend_gc(char *error, size_t error_size)
 {
 	DIR *root = opendir(GC_STATE_ROOT);
 	struct dirent *entry;
