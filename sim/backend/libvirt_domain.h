@@ -24,13 +24,14 @@
 
 #include <libvirt/libvirt.h>
 
-#define HS_DOMAIN_NAME_MAX    64
-#define HS_DOMAIN_PATH_MAX    256
-#define HS_DOMAIN_CMDLINE_MAX 2048 /* x86 kernel command line limit */
-#define HS_DOMAIN_NICS	      4	   /* LAN1..LAN4 */
-#define HS_DOMAIN_DISKS	      2	   /* vda, vdb: md RAID1 */
-#define HS_DOMAIN_XML_MAX     16384
-#define HS_DOMAIN_AGENT_PORT  "org.halab.agent.0"
+#define HS_DOMAIN_NAME_MAX     64
+#define HS_DOMAIN_PATH_MAX     256
+#define HS_DOMAIN_CMDLINE_MAX  2048 /* x86 kernel command line limit */
+#define HS_DOMAIN_NICS	       4    /* LAN1..LAN4 */
+#define HS_DOMAIN_DISKS	       2    /* vda, vdb: md RAID1 */
+#define HS_DOMAIN_XML_MAX      16384
+#define HS_DOMAIN_TB_CACHE_MIB 32 /* see hs_domain_xml_head */
+#define HS_DOMAIN_AGENT_PORT   "org.halab.agent.0"
 
 struct hs_domain_nic {
 	char mac[18];	      /* "52:54:00:xx:xx:xx" */
@@ -43,8 +44,9 @@ struct hs_domain_spec {
 	char name[HS_DOMAIN_NAME_MAX];
 	uint32_t memory_mib;
 	uint32_t vcpus;
-	bool accel_kvm;	  /* <domain type='kvm'>; default TCG */
-	bool test_driver; /* for test:///default: type 'test', arch i686 (unit tests) */
+	uint32_t tb_cache_mib; /* TCG translation cache; 0 = QEMU's own (1 GiB) */
+	bool accel_kvm;	       /* <domain type='kvm'>; default TCG */
+	bool test_driver;      /* for test:///default: type 'test', arch i686 (unit tests) */
 	char kernel_path[HS_DOMAIN_PATH_MAX];
 	char initrd_path[HS_DOMAIN_PATH_MAX];
 	char cmdline[HS_DOMAIN_CMDLINE_MAX];
@@ -57,11 +59,12 @@ struct hs_domain_spec {
 	char key_path[HS_DOMAIN_PATH_MAX];    /* fw_cfg opt/org.halab/cluster.key; "" = none */
 };
 
-/* Defaults: 128 MiB, 1 vCPU, TCG, raw disks, LAN MACs 52:54:00:00:<node>:<n>. */
+/* Defaults: 128 MiB, 1 vCPU, TCG with a HS_DOMAIN_TB_CACHE_MIB translation
+ * cache, raw disks, LAN MACs 52:54:00:00:<node>:<n>. */
 void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsigned node_index);
 
 /* Set one field from text, as in a spec file of `key = value` lines:
- * name, memory_mib, vcpus, accel (tcg|kvm), kernel, initrd, cmdline, disk1,
+ * name, memory_mib, vcpus, tb_cache_mib, accel (tcg|kvm), kernel, initrd, cmdline, disk1,
  * disk2, disk_format, lanN_mac, lanN_local_port, lanN_remote_port,
  * lanN_link (up|down) for N = 1..4, agent_socket, console, config, key.
  * Returns -1 on an unknown key or a bad value. */

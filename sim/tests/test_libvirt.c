@@ -112,6 +112,31 @@ static void test_xml_escapes_user_text(void)
 	    strstr(test_xml, "halab.note=&lt;a&amp;&apos;b&quot;&gt;</cmdline>"));
 }
 
+/* TCG gets a bounded translation cache (QEMU's own is 1 GiB, which shows
+ * in its RSS); under KVM there is none to bound. */
+static void test_xml_tcg_cache_only_under_tcg(void)
+{
+	static struct hs_domain_spec spec;
+
+	test_spec_fill(&spec, "hsvt-tcg", 1);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<tb-cache unit='MiB'>32</tb-cache>"));
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "tb_cache_mib", "48", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<tb-cache unit='MiB'>48</tb-cache>"));
+	spec.accel_kvm = true;
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
+	CU_ASSERT_PTR_NULL(strstr(test_xml, "<tcg>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<domain type='kvm'>"));
+}
+
 static void test_xml_missing_field(void)
 {
 	static struct hs_domain_spec spec;
@@ -349,6 +374,8 @@ int main(void)
 		goto fail;
 	if (CU_add_test(xml_suite, "golden XML", test_xml_golden) == NULL ||
 	    CU_add_test(xml_suite, "user text is escaped", test_xml_escapes_user_text) == NULL ||
+	    CU_add_test(xml_suite, "TCG cache bounded, none under KVM",
+			test_xml_tcg_cache_only_under_tcg) == NULL ||
 	    CU_add_test(xml_suite, "missing field", test_xml_missing_field) == NULL ||
 	    CU_add_test(xml_suite, "overflow reported", test_xml_overflow_is_reported) == NULL ||
 	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||

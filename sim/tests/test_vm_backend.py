@@ -1,0 +1,198 @@
+"""The libvirt backend against the native one, and its cleanup.
+
+- Parity: one scenario on both backends, the same verdict and the same
+  role transitions (per role alias, times and reasons aside).
+- A failing run on guests fails with the same expectation as on native;
+  with --keep-on-failure its guests stay for `hasim console`, and `hasim gc`
+  removes them.
+- Nothing is left after Ctrl-C (SIGINT) of hasim, nor after SIGKILL of hasim
+  followed by `hasim gc`: no QEMU process, no domain, no state folder with
+  its disks.
+
+Marked vm: each test boots QEMU guests (TCG), half a minute or more.
+`make test-vm` runs them with one libvirtd for the session (ci/libvirtd.sh).
+"""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
+HASIM = str(BIN / "hasim")
+STATE = pathlib.Path("/run/halab")
+ENV = dict(os.environ, HALAB_BIN=str(BIN))
+
+pytestmark = pytest.mark.vm
+
+
+def hasim(*args, timeout=600):
+    return subprocess.run([HASIM, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
+
+
+def run_scenario(path, backend, out, *extra):
+    completed = hasim("run", path, "--backend", backend, "--out", out, "--quiet", *extra)
+    return completed, json.loads((out / "result.json").read_text())
+
+
+def role_sequence(result, out):
+    """Each node's transitions in order, by role alias, without times or
+    reasons; only those of the scenario itself (teardown comes after
+    ended_ms and is not judged)."""
+    aliases = {node: alias for alias, node in
+               json.loads((out / "run.json").read_text())["aliases"].items()}
+    sequence = {}
+    for transition in result["transitions"]:
+        if transition["t_ms"] > result["ended_ms"]:
+            continue
+        alias = aliases.get(transition["node"], transition["node"])
+        sequence.setdefault(alias, []).append((transition["from"], transition["to"]))
+    return sequence
+
+
+def failed_expectations(result):
+    """Which expectations failed, by position (their descriptions carry
+    node names and scaled windows, which differ between backends)."""
+    return [i for i, e in enumerate(result["expectations"]) if not e["passed"]]
+
+
+def domains(run_id):
+    listed = subprocess.run(["virsh", "-c", os.environ.get("HALAB_LIBVIRT_URI", "qemu:///system"),
+                             "list", "--all", "--name"],
+                            capture_output=True, text=True, timeout=30)
+    return {name for name in listed.stdout.split() if name.startswith(run_id + "-")}
+
+
+def qemu_guests(run_id):
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "qemu-system" in command and f"guest={run_id}-" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def assert_nothing_left(run_id, why=""):
+    """No QEMU guest, no domain, no state folder (which holds the disks)."""
+    deadline = time.monotonic() + 10  # a destroyed QEMU takes a moment to go
+    while qemu_guests(run_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert qemu_guests(run_id) == [], why
+    assert domains(run_id) == set(), why
+    assert not (STATE / run_id).exists(), why
+
+
+def start_until_guests_run(scenario, out):
+    """Start `hasim run` on guests in the background; return the process and
+    the run id once both guests' QEMU processes exist."""
+    process = subprocess.Popen([HASIM, "run", ROOT / "scenarios" / scenario, "--backend",
+                                "libvirt", "--out", out, "--quiet"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    run_id = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if run_id is None:
+            for owner in STATE.glob("hs*/owner"):
+                fields = owner.read_text().split()
+                if fields[0] == str(process.pid):
+                    run_id = owner.parent.name
+        elif len(qemu_guests(run_id)) == 2:
+            return process, run_id
+        time.sleep(0.3)
+    process.kill()
+    output = process.communicate()
+    hasim("gc")
+    pytest.fail(f"the guests of {scenario} never started (run id {run_id}): {output}")
+
+
+@pytest.fixture
+def background():
+    """Processes a test started; killed and gc'd whatever the test did."""
+    started = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    hasim("gc", timeout=120)
+
+
+def test_same_scenario_same_verdict_on_both_backends(tmp_path):
+    """Parity: active-power-loss passes on both backends with the same role
+    transitions per role (@active/@standby); the libvirt result names its
+    backend and its time scale."""
+    sequences = {}
+    for backend in ("native", "libvirt"):
+        out = tmp_path / backend
+        completed, result = run_scenario(ROOT / "scenarios" / "active-power-loss.yaml",
+                                         backend, out)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert result["passed"] is True
+        assert result["backend"] == backend
+        sequences[backend] = role_sequence(result, out)
+        scale = result["time_scale"]
+    assert scale > 1.0  # the libvirt run's windows were stretched, and it says so
+    assert sequences["native"] == sequences["libvirt"], sequences
+    assert ("standby", "active") in sequences["libvirt"]["@standby"]
+    assert ("starting", "standby") in sequences["libvirt"]["@active"]
+
+
+def test_failure_same_verdict_kept_guests_then_gc(tmp_path, background):
+    """A scenario that must fail fails on guests with the same expectation as
+    on native; --keep-on-failure keeps its guests running (console readable)
+    and `hasim gc` then removes them."""
+    negative = ROOT / "sim" / "tests" / "negative" / "wrong-transition.yaml"
+    completed, native = run_scenario(negative, "native", tmp_path / "native")
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    out = tmp_path / "libvirt"
+    completed, result = run_scenario(negative, "libvirt", out, "--keep-on-failure")
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "--keep-on-failure" in completed.stderr
+    assert failed_expectations(result) == failed_expectations(native) != []
+
+    run_id = json.loads((out / "run.json").read_text())["run_id"]
+    try:
+        assert domains(run_id), "the guests were not kept"
+        assert len(qemu_guests(run_id)) >= 1  # the survivor (its peer was powered off)
+        console = subprocess.Popen([HASIM, "console", out, "node2"], cwd=ROOT,
+                                   stdout=subprocess.PIPE, text=True, env=ENV)
+        background.append(console)
+        time.sleep(1.5)
+        console.send_signal(signal.SIGINT)
+        shown, _ = console.communicate(timeout=10)
+        assert console.returncode == 0
+        assert "halab-init: node node2" in shown
+    finally:
+        gc = hasim("gc", timeout=120)
+    assert gc.returncode == 0, gc.stderr
+    assert_nothing_left(run_id, gc.stdout)
+
+
+def test_interrupt_tears_the_guests_down(tmp_path, background):
+    process, run_id = start_until_guests_run("switchover.yaml", tmp_path / "run")
+    background.append(process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0, stdout
+    assert_nothing_left(run_id, stderr)
+
+
+def test_gc_after_killed_hasim_removes_the_guests(tmp_path, background):
+    process, run_id = start_until_guests_run("switchover.yaml", tmp_path / "run")
+    background.append(process)
+    process.kill()
+    process.communicate(timeout=10)
+    assert qemu_guests(run_id), "a killed hasim takes nothing with it: gc must"
+    gc = hasim("gc", timeout=120)
+    assert gc.returncode == 0, gc.stderr
+    assert_nothing_left(run_id, gc.stdout)
