@@ -8,7 +8,9 @@
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
  *   hasim gc                remove what killed runs left behind
- *   hasim console RUN_DIR NODE   follow a guest's serial console (read-only)
+ *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
+ *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
+ *       its console printed
  *   hasim fence --socket PATH NODE   (used by a node's fence_command)
  *
  * Parsing and judging live in sim/model and sim/check, bring-up in
@@ -18,6 +20,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "backend/backend.h"
+#include "backend/libvirt_console.h"
 #include "check/check.h"
 #include "model/model.h"
 #include "run/run.h"
@@ -43,7 +49,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: hasim run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] "
 	      "[--quiet] [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure]\n"
-	      "       hasim console RUN_DIR NODE\n"
+	      "       hasim console [--log] RUN_DIR NODE\n"
 	      "       hasim lint FILE...\n"
 	      "       hasim check RUN_DIR SCENARIO\n"
 	      "       hasim gc\n"
@@ -342,39 +348,104 @@ static int command_gc(void)
 	return EXIT_PASSED;
 }
 
-/* Follow a node's serial console (guests; the file the domain writes). The
- * console is read-only: the guest's management goes through its agent. */
-static int command_console(int argc, char **argv)
+/* The run id of a libvirt run folder (its domains are "<run_id>-<node>"),
+ * from its run.json; an error naming the field for a run of another
+ * backend or a node the run did not have. */
+static int console_run_id(const char *run_dir, const char *node, char *run_id, size_t run_id_size)
 {
-	char path[1024], buffer[4096];
-	FILE *console;
+	char path[1024];
+	json_error_t json_error;
+	json_t *summary, *id, *backend, *nodes, *name;
+	bool node_known = false;
+	size_t index;
+	int result = -1;
 
-	if (argc != 3) {
-		usage(stderr);
-		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	summary = json_load_file(path, 0, &json_error);
+	if (!summary) {
+		fprintf(stderr, "hasim console: %s: %s\n", path, json_error.text);
+		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/nodes/%s/console.log", argv[1], argv[2]);
-	console = fopen(path, "r");
-	if (!console) {
+	id = json_object_get(summary, "run_id");
+	backend = json_object_get(summary, "backend");
+	nodes = json_object_get(summary, "nodes");
+	json_array_foreach(nodes, index, name)
+	{
+		if (json_is_string(name) && strcmp(json_string_value(name), node) == 0)
+			node_known = true;
+	}
+	if (!json_is_string(id))
+		fprintf(stderr, "hasim console: %s: run_id: missing\n", path);
+	else if (!json_is_string(backend) || strcmp(json_string_value(backend), "libvirt") != 0)
+		fprintf(stderr,
+			"hasim console: %s: backend: %s; only guests of the libvirt backend have "
+			"a console\n",
+			path, json_is_string(backend) ? json_string_value(backend) : "missing");
+	else if (!node_known)
+		fprintf(stderr, "hasim console: %s: nodes: no node '%s' in this run\n", path, node);
+	else {
+		snprintf(run_id, run_id_size, "%s", json_string_value(id));
+		result = 0;
+	}
+	json_decref(summary);
+	return result;
+}
+
+static int console_print_log(const char *path)
+{
+	char buffer[4096];
+	size_t got;
+	FILE *log = fopen(path, "r");
+
+	if (!log) {
 		fprintf(
 		    stderr,
 		    "hasim console: %s: %s (only guests of the libvirt backend have a console)\n",
 		    path, strerror(errno));
 		return EXIT_USAGE;
 	}
-	signal(SIGINT, on_signal);
-	while (!hs_run_stop_requested) {
-		size_t got = fread(buffer, 1, sizeof(buffer), console);
-		if (got > 0) {
-			fwrite(buffer, 1, got, stdout);
-			fflush(stdout);
-			continue;
-		}
-		clearerr(console);
-		usleep(200000);
-	}
-	fclose(console);
+	while ((got = fread(buffer, 1, sizeof(buffer), log)) > 0)
+		fwrite(buffer, 1, got, stdout);
+	fclose(log);
 	return EXIT_PASSED;
+}
+
+/* A terminal on a node's serial console (a root shell in the guest) while
+ * its guest runs (a run kept by --keep-on-failure); otherwise, or with
+ * --log, what the console printed (nodes/NODE/console.log). */
+static int command_console(int argc, char **argv)
+{
+	char path[1024], run_id[64], domain[160], error[512] = "";
+	bool log_only = argc == 4 && strcmp(argv[1], "--log") == 0;
+	const char *run_dir, *node, *uri = getenv("HALAB_LIBVIRT_URI");
+	int attached;
+
+	if (argc != 3 && !log_only) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	run_dir = argv[argc - 2];
+	node = argv[argc - 1];
+	snprintf(path, sizeof(path), "%s/nodes/%s/console.log", run_dir, node);
+	if (log_only)
+		return console_print_log(path);
+	if (console_run_id(run_dir, node, run_id, sizeof(run_id)) < 0)
+		return EXIT_USAGE;
+	snprintf(domain, sizeof(domain), "%s-%s", run_id, node);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!uri || !uri[0])
+		uri = "qemu:///system"; /* as sim/backend/vm.c */
+	attached = hs_console_attach(uri, domain, STDIN_FILENO, stdout, &hs_run_stop_requested,
+				     error, sizeof(error));
+	if (attached < 0) {
+		fprintf(stderr, "hasim console: %s\n", error);
+		return EXIT_INFRA;
+	}
+	if (attached == 0)
+		return EXIT_PASSED;
+	fprintf(stderr, "hasim console: %s; what its console printed follows\n", error);
+	return console_print_log(path);
 }
 
 /* Ask the running hasim to power a node off; used as a node's fence_command. */

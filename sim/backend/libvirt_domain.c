@@ -371,8 +371,11 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 			hs_domain_xml_disk(&xml, spec, d);
 	for (int n = 0; n < HS_DOMAIN_NICS; n++)
 		hs_domain_xml_nic(&xml, spec, n, !spec->nics[n].link_down);
-	hs_xml_append(&xml, "    <serial type='file'>\n");
-	hs_xml_append_field(&xml, "      <source path='", spec->console_path, "'/>\n");
+	/* The serial console is a pty (`hasim console` attaches to it through
+	 * virDomainOpenConsole) whose output is also logged to console_path,
+	 * appended across power cycles of the same run. */
+	hs_xml_append(&xml, "    <serial type='pty'>\n");
+	hs_xml_append_field(&xml, "      <log file='", spec->console_path, "' append='on'/>\n");
 	hs_xml_append(&xml, "      <target port='0'/>\n"
 			    "    </serial>\n"
 			    "    <channel type='unix'>\n");

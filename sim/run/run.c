@@ -437,7 +437,7 @@ cleanup:
 	if (run->kept)
 		fprintf(stderr,
 			"hasim: the run failed; its nodes are kept (--keep-on-failure): "
-			"`hasim console %s NODE` shows a guest's console, `hasim gc` "
+			"`hasim console %s NODE` opens a shell on a guest's console, `hasim gc` "
 			"removes everything\n",
 			run->run_dir);
 	else if (run->backend && run->state_dir[0])

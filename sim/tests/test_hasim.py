@@ -89,6 +89,49 @@ def test_unknown_backend():
     assert "unknown backend 'teleport'" in completed.stderr
 
 
+def console_run_folder(folder, backend):
+    """A run folder as hasim leaves it, enough for `hasim console`."""
+    (folder / "nodes" / "node1").mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps(
+        {"run_id": "hs000000", "backend": backend, "nodes": ["node1", "node2"]}))
+    (folder / "nodes" / "node1" / "console.log").write_text("halab-init: node node1\n")
+    return folder
+
+
+def hasim_console(*args):
+    return subprocess.run([HASIM, "console", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_console_refuses_what_has_no_console(tmp_path):
+    native = console_run_folder(tmp_path / "native", "native")
+    completed = hasim_console(native, "node1")
+    assert completed.returncode == 2
+    assert f"{native}/run.json: backend: native" in completed.stderr, completed.stderr
+    guests = console_run_folder(tmp_path / "guests", "libvirt")
+    completed = hasim_console(guests, "node7")
+    assert completed.returncode == 2
+    assert "nodes: no node 'node7'" in completed.stderr, completed.stderr
+    completed = hasim_console(tmp_path / "nowhere", "node1")
+    assert completed.returncode == 2
+    assert f"{tmp_path}/nowhere/run.json" in completed.stderr, completed.stderr
+    completed = hasim_console(guests)
+    assert completed.returncode == 2 and "usage:" in completed.stderr
+
+
+def test_console_of_a_guest_that_no_longer_runs_prints_its_log(tmp_path):
+    guests = console_run_folder(tmp_path / "guests", "libvirt")
+    for args in (["--log"], []):
+        completed = hasim_console(*args, guests, "node1")
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == "halab-init: node node1\n"
+    # Without --log it says why there is no terminal: no daemon, or no domain.
+    assert "what its console printed follows" in completed.stderr, completed.stderr
+    completed = hasim_console("--log", guests, "node2")
+    assert completed.returncode == 2
+    assert "nodes/node2/console.log" in completed.stderr
+
+
 def pid_gone(pid):
     """Ended (or a zombie waiting for a parent that no longer cares)."""
     try:

@@ -15,6 +15,7 @@ Marked vm: each test boots QEMU guests (TCG), half a minute or more.
 import json
 import os
 import pathlib
+import select
 import signal
 import subprocess
 import time
@@ -61,11 +62,27 @@ def failed_expectations(result):
     return [i for i, e in enumerate(result["expectations"]) if not e["passed"]]
 
 
-def domains(run_id):
+def domains(run_id, *states):
+    """The run's domains: all of them, or those virsh lists with states
+    (e.g. "--state-running")."""
     listed = subprocess.run(["virsh", "-c", os.environ.get("HALAB_LIBVIRT_URI", "qemu:///system"),
-                             "list", "--all", "--name"],
+                             "list", *(states or ["--all"]), "--name"],
                             capture_output=True, text=True, timeout=30)
     return {name for name in listed.stdout.split() if name.startswith(run_id + "-")}
+
+
+def read_until(stream, marker, timeout):
+    """What a pipe gave until marker appeared (or timeout, or its end)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.5)
+        if ready:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
 
 
 def qemu_guests(run_id):
@@ -149,8 +166,9 @@ def test_same_scenario_same_verdict_on_both_backends(tmp_path):
 
 def test_failure_same_verdict_kept_guests_then_gc(tmp_path, background):
     """A scenario that must fail fails on guests with the same expectation as
-    on native; --keep-on-failure keeps its guests running (console readable)
-    and `hasim gc` then removes them."""
+    on native; --keep-on-failure keeps its guests running, `hasim console`
+    is a terminal on a kept guest (a shell answers) and shows the log of one
+    that no longer runs, and `hasim gc` then removes them."""
     negative = ROOT / "sim" / "tests" / "negative" / "wrong-transition.yaml"
     completed, native = run_scenario(negative, "native", tmp_path / "native")
     assert completed.returncode == 1, completed.stdout + completed.stderr
@@ -164,14 +182,34 @@ def test_failure_same_verdict_kept_guests_then_gc(tmp_path, background):
     try:
         assert domains(run_id), "the guests were not kept"
         assert len(qemu_guests(run_id)) >= 1  # the survivor (its peer was powered off)
-        console = subprocess.Popen([HASIM, "console", out, "node2"], cwd=ROOT,
-                                   stdout=subprocess.PIPE, text=True, env=ENV)
+        running = domains(run_id, "--state-running")
+        assert len(running) == 1, running  # its peer was powered off
+        survivor = running.pop()[len(run_id) + 1:]
+        other = "node2" if survivor == "node1" else "node1"
+        # A terminal on the survivor's console: a shell in the guest answers.
+        console = subprocess.Popen([HASIM, "console", out, survivor], cwd=ROOT,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=ENV)
         background.append(console)
-        time.sleep(1.5)
+        console.stdin.write(b"cat /proc/mdstat; echo console-$((6*7))\n")
+        console.stdin.flush()
+        shown = read_until(console.stdout, b"console-42", timeout=30)
         console.send_signal(signal.SIGINT)
-        shown, _ = console.communicate(timeout=10)
-        assert console.returncode == 0
-        assert "halab-init: node node2" in shown
+        _, stderr = console.communicate(timeout=10)
+        assert console.returncode == 0, stderr
+        assert b"console-42" in shown, shown
+        assert b"md0 : active raid1" in shown, shown
+        assert b"disconnected: interrupted" in stderr, stderr
+        # The powered-off peer has no console to attach to: its log is shown.
+        logged = hasim("console", out, other, timeout=30)
+        assert logged.returncode == 0, logged.stderr
+        assert "is not running" in logged.stderr
+        assert f"halab-init: node {other}" in logged.stdout
+        # --log prints what the console printed, typed commands included.
+        logged = hasim("console", "--log", out, survivor, timeout=30)
+        assert logged.returncode == 0, logged.stderr
+        assert f"halab-init: node {survivor}" in logged.stdout
+        assert "console-42" in logged.stdout
     finally:
         gc = hasim("gc", timeout=120)
     assert gc.returncode == 0, gc.stderr
