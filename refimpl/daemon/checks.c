@@ -12,7 +12,8 @@
  * Ping: one raw ICMP socket with a kernel filter that passes only echo
  * replies; the echo identifier tells our packets from other pingers', and
  * the sequence number encodes round and target (round * TARGETS_MAX + i),
- * so a late reply of an earlier round never counts.
+ * so a late reply of an earlier round never counts. The resends of a round
+ * carry the same sequence as its first echo: any of their replies counts.
  *
  * Rounds: a round normally ends by itself, when its commands have reported
  * and its ping and probe are done (answered or timed out). One that is
@@ -37,6 +38,7 @@
 #define CHECKS_MDSTAT_BYTES_MAX		  (64 * 1024)
 #define CHECKS_COMMAND_TIMEOUT_DEFAULT_MS 5000
 #define CHECKS_PING_TIMEOUT_DEFAULT_MS	  500
+#define CHECKS_PING_ATTEMPTS_DEFAULT	  3
 #define CHECKS_PROBE_TIMEOUT_DEFAULT_MS	  300
 #define CHECKS_PROBE_INTERVAL_MS	  100
 #define CHECKS_PING_PAYLOAD		  "halab-hanode-png"
@@ -268,21 +270,34 @@ static void checks_ping_send(struct hn_checks_ping *ping, uint32_t index)
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = ping->targets[index]};
 	/* An unreachable target (no route, no ARP answer) simply does not answer. */
 	sendto(ping->fd, packet, sizeof(packet), 0, (struct sockaddr *)&to, sizeof(to));
+	ping->echoes_sent++;
 }
 
-int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint64_t now_ms,
-			       char *error, size_t error_size)
+/* One echo to every target that has not answered in this round. */
+static void checks_ping_send_unanswered(struct hn_checks_ping *ping)
+{
+	for (uint32_t i = 0; i < ping->target_count; i++)
+		if (!ping->answered[i])
+			checks_ping_send(ping, i);
+}
+
+int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint32_t attempts,
+			       uint64_t now_ms, char *error, size_t error_size)
 {
 	if (ping->fd < 0) {
 		snprintf(error, error_size, "hn_checks_ping_round_start: socket not open");
 		return -1;
 	}
+	attempts = attempts > 0 ? attempts : 1;
 	ping->round++;
 	memset(ping->answered, 0, sizeof(ping->answered));
 	ping->in_round = ping->target_count > 0;
 	ping->deadline_ms = now_ms + timeout_ms;
-	for (uint32_t i = 0; i < ping->target_count; i++)
-		checks_ping_send(ping, i);
+	ping->echoes_sent = 0;
+	ping->attempts_left = attempts - 1;
+	ping->resend_interval_ms = timeout_ms / attempts;
+	ping->resend_ms = now_ms + ping->resend_interval_ms;
+	checks_ping_send_unanswered(ping);
 	return 0;
 }
 
@@ -320,10 +335,26 @@ int hn_checks_ping_on_readable(struct hn_checks_ping *ping)
 	return 0;
 }
 
+uint64_t hn_checks_ping_next_deadline_ms(const struct hn_checks_ping *ping)
+{
+	if (!ping->in_round)
+		return UINT64_MAX;
+	if (ping->attempts_left > 0 && ping->resend_ms < ping->deadline_ms)
+		return ping->resend_ms;
+	return ping->deadline_ms;
+}
+
 void hn_checks_ping_on_deadline(struct hn_checks_ping *ping, uint64_t now_ms)
 {
-	if (ping->in_round && now_ms >= ping->deadline_ms)
+	if (ping->in_round && now_ms >= ping->deadline_ms) {
 		ping->in_round = false;
+		return;
+	}
+	if (ping->in_round && ping->attempts_left > 0 && now_ms >= ping->resend_ms) {
+		checks_ping_send_unanswered(ping);
+		ping->attempts_left--;
+		ping->resend_ms += ping->resend_interval_ms;
+	}
 }
 
 uint32_t hn_checks_ping_reachable(const struct hn_checks_ping *ping)
@@ -474,7 +505,10 @@ int hn_checks_round_start(struct hn_checks *checks, struct hn_runner *runner, ui
 		char error[HN_REASON_MAX];
 		uint32_t timeout_ms = config->ping_timeout_ms > 0 ? config->ping_timeout_ms
 								  : CHECKS_PING_TIMEOUT_DEFAULT_MS;
-		hn_checks_ping_round_start(&checks->ping, timeout_ms, now_ms, error, sizeof(error));
+		uint32_t attempts = config->ping_attempts > 0 ? config->ping_attempts
+							      : CHECKS_PING_ATTEMPTS_DEFAULT;
+		hn_checks_ping_round_start(&checks->ping, timeout_ms, attempts, now_ms, error,
+					   sizeof(error));
 	}
 	checks_probe_start(checks, now_ms);
 	checks_round_update(checks);
@@ -506,9 +540,7 @@ void hn_checks_on_readable(struct hn_checks *checks, int fd)
 
 uint64_t hn_checks_next_deadline_ms(const struct hn_checks *checks)
 {
-	uint64_t next_ms = UINT64_MAX;
-	if (checks->ping.in_round)
-		next_ms = checks->ping.deadline_ms;
+	uint64_t next_ms = hn_checks_ping_next_deadline_ms(&checks->ping);
 	uint64_t probe_ms = hn_netif_arp_probe_next_deadline_ms(&checks->probe);
 	return probe_ms < next_ms ? probe_ms : next_ms;
 }

@@ -11,6 +11,10 @@
  *   ping      ICMP echo to up to HN_CHECKS_PING_TARGETS_MAX targets over one
  *             raw socket (root); replies are matched by identifier and
  *             sequence; the round's result is how many answered in time.
+ *             A target that has not answered is asked again, ping_attempts
+ *             echoes in all spread evenly over ping_timeout_ms, so that one
+ *             lost packet (a bond moving to its other port) is not a lost
+ *             network: a target counts as reachable if any echo came back.
  *   services  services_command, exit 0 = ok (through the runner).
  *   cluster IP probe_ifname + probe_ip: ARP probe (netif.h).
  *
@@ -67,17 +71,26 @@ struct hn_checks_ping {
 	bool answered[HN_CHECKS_PING_TARGETS_MAX];
 	bool in_round;
 	uint64_t deadline_ms;
+	uint32_t attempts_left;	     /* echoes still to send to targets not answered */
+	uint32_t resend_interval_ms; /* timeout / attempts */
+	uint64_t resend_ms;	     /* when the next of them goes out */
+	uint32_t echoes_sent;	     /* in this round, all targets together */
 };
 
 /* Opens the raw ICMP socket; targets are dotted IPv4 addresses. */
 int hn_checks_ping_open(struct hn_checks_ping *ping, const char *const *targets,
 			uint32_t target_count, char *error, size_t error_size);
 void hn_checks_ping_close(struct hn_checks_ping *ping);
-/* Send one echo request to every target; the round ends at now + timeout. */
-int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint64_t now_ms,
-			       char *error, size_t error_size);
+/* Send one echo request to every target, and attempts - 1 more to those
+ * that have not answered, every timeout / attempts ms (attempts 0 = 1);
+ * the round ends at now + timeout. */
+int hn_checks_ping_round_start(struct hn_checks_ping *ping, uint32_t timeout_ms, uint32_t attempts,
+			       uint64_t now_ms, char *error, size_t error_size);
 int hn_checks_ping_on_readable(struct hn_checks_ping *ping);
-/* Ends the round when the deadline passed; also ends early once all answered. */
+/* The next resend or the end of the round; UINT64_MAX outside a round. */
+uint64_t hn_checks_ping_next_deadline_ms(const struct hn_checks_ping *ping);
+/* Resends when due; ends the round when the deadline passed (it also ends
+ * early once all answered). */
 void hn_checks_ping_on_deadline(struct hn_checks_ping *ping, uint64_t now_ms);
 uint32_t hn_checks_ping_reachable(const struct hn_checks_ping *ping);
 
@@ -93,6 +106,7 @@ struct hn_checks_config {
 	uint32_t ping_target_count;
 	char ping_targets[HN_CHECKS_PING_TARGETS_MAX][INET_ADDRSTRLEN];
 	uint32_t ping_timeout_ms;	/* 0 = 500 */
+	uint32_t ping_attempts;		/* echoes per target and round; 0 = 3 */
 	char probe_ifname[IF_NAMESIZE]; /* "" = no cluster IP probe */
 	char probe_ip[INET_ADDRSTRLEN];
 	uint32_t probe_timeout_ms; /* 0 = 300 */

@@ -80,6 +80,7 @@ static const struct hn_config_key hn_config_keys[] = {
     {"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
     {"ping_targets", HN_KIND_TARGETS, HN_FIELD(checks), 0, 0, false, false},
     {"ping_timeout_ms", HN_KIND_U32, HN_FIELD(checks.ping_timeout_ms), 10, 60000, false, false},
+    {"ping_attempts", HN_KIND_U32, HN_FIELD(checks.ping_attempts), 1, 10, false, false},
     {"raid_mdstat", HN_KIND_TEXT, HN_FIELD(checks.raid_mdstat_path), 0, 0, false, false},
     {"raid_array", HN_KIND_ARRAY, HN_FIELD(checks.raid_array), 0, 0, false, false},
     {"raid_command", HN_KIND_TEXT, HN_FIELD(checks.raid_command), 0, 0, false, false},
@@ -412,6 +413,7 @@ static void hn_daemon_config_defaults(struct hn_daemon_config *config, const cha
 	snprintf(config->key_file, sizeof(config->key_file), "/var/lib/hanode/cluster.key");
 	config->health_interval_ms = 1000;
 	config->checks.ping_timeout_ms = 500;
+	config->checks.ping_attempts = 3;
 	config->checks.command_timeout_ms = 5000;
 	snprintf(config->checks.raid_mdstat_path, HN_CHECKS_PATH_MAX, "/proc/mdstat");
 	config->command_timeout_ms = 5000;

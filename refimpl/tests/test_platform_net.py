@@ -204,24 +204,53 @@ def test_arp_probe(pair):
 
 
 def parse_ping(out):
-    words = out.split()
+    """The verdict line ("reachable N of M TARGET=0|1... echoes=E elapsed_ms=T")
+    after the tool's "started" line."""
+    words = out.splitlines()[-1].split()
     assert words[0] == "reachable", out
-    return words[1:-1]
+    return words[1:-2]
 
 
 def test_ping(pair):
-    code, out = tool(NS_A, "ping", "500", IP_B, ABSENT_IP, "127.0.0.1")
+    code, out = tool(NS_A, "ping", "500", "1", IP_B, ABSENT_IP, "127.0.0.1")
     assert code == 0
     assert parse_ping(out) == ["2", "of", "3", f"{IP_B}=1", f"{ABSENT_IP}=0", "127.0.0.1=1"]
     # All answered: the round ends early instead of waiting for the timeout.
-    code, out = tool(NS_A, "ping", "3000", IP_B)
+    code, out = tool(NS_A, "ping", "3000", "3", IP_B)
     assert code == 0 and parse_ping(out) == ["1", "of", "1", f"{IP_B}=1"]
     assert int(out.split("elapsed_ms=")[1]) < 1000
-    # The peer's side down: nobody answers, the round ends at its timeout.
+    # The peer's side down: nobody answers, the round ends at its timeout,
+    # after asking again (3 attempts).
     run("ip", "-n", NS_B, "link", "set", IF_B, "down")
-    code, out = tool(NS_A, "ping", "300", IP_B)
+    code, out = tool(NS_A, "ping", "300", "3", IP_B)
     assert code == 0 and parse_ping(out) == ["0", "of", "1", f"{IP_B}=0"]
+    assert "echoes=3 " in out, out
     assert 300 <= int(out.split("elapsed_ms=")[1]) < 1000
+
+
+@pytest.mark.parametrize("attempts, reachable", [("1", "0"), ("3", "1")])
+def test_ping_first_echo_lost(pair, attempts, reachable):
+    """Regression (bond-port-pulled on guests): the first echo of a round is
+    lost (the peer ignores echoes until the tool has sent it); with one
+    attempt the target counts as unreachable, with three it answers a
+    resend."""
+    sysctl = ["ip", "netns", "exec", NS_B, "sysctl", "-qw"]
+    run(*sysctl, "net.ipv4.icmp_echo_ignore_all=1")
+    tool_process = None
+    try:
+        tool_process = subprocess.Popen(
+            ["ip", "netns", "exec", NS_A, str(TOOL), "tool", "ping", "1500", attempts, IP_B],
+            stdout=subprocess.PIPE, text=True)
+        assert tool_process.stdout.readline() == "started\n"
+        run(*sysctl, "net.ipv4.icmp_echo_ignore_all=0")
+        out, _ = tool_process.communicate(timeout=10)
+    finally:
+        run(*sysctl, "net.ipv4.icmp_echo_ignore_all=0")
+        if tool_process and tool_process.poll() is None:
+            tool_process.kill()
+            tool_process.communicate()
+    assert tool_process.returncode == 0, out
+    assert parse_ping(out) == [reachable, "of", "1", f"{IP_B}={reachable}"], out
 
 
 def test_check_round(pair):
