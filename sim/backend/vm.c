@@ -9,9 +9,12 @@
  * fw_cfg; its addresses through the kernel command line. A virtio-serial
  * channel connects hasim to the guest's agent (hnagent): control requests,
  * daemon crash/restart, firmware updates, and the cluster log, which the
- * agent streams line by line; each line gets the host's monotonic time on
- * arrival (the guest's own clock is kept as guest_mono_ms), so one clock
- * orders every event of the run.
+ * agent streams line by line. Each line's guest time is mapped onto the
+ * host's monotonic clock (guest_clock.h, from SYNC samples every
+ * VM_CLOCK_SYNC_MS; the guest's own time is kept as guest_mono_ms and the
+ * arrival as arrived_ms, the mapping's uncertainty as clock_error_ms), so
+ * one clock orders every event of the run by when it happened, not by when
+ * its line crossed its channel.
  *
  * Hardware, as real as libvirt makes it:
  *   power     virDomainDestroy / virDomainCreate of the domain
@@ -41,6 +44,7 @@
 #include "../fabric/fabric.h"
 #include "../run/run.h"
 #include "backend.h"
+#include "guest_clock.h"
 #include "libvirt_conn.h"
 #include "libvirt_domain.h"
 
@@ -48,6 +52,7 @@
 #define VM_LINE_MAX	    8192
 #define VM_REPLY_TIMEOUT_MS 8000
 #define VM_CONNECT_RETRY_MS 200
+#define VM_CLOCK_SYNC_MS    250 /* a clock sample from each guest's agent */
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
@@ -61,6 +66,8 @@ struct vm_node {
 	FILE *log;
 	bool link_up[HS_DOMAIN_NICS];
 	char fence_peer[HS_NAME_MAX]; /* a FENCE request from the guest, not yet served */
+	struct hs_guest_clock clock;  /* of the guest's current boot */
+	int64_t next_sync_ms;
 };
 
 struct vm_state {
@@ -91,6 +98,8 @@ static void vm_agent_close(struct vm_node *vm)
 		close(vm->agent_fd);
 	vm->agent_fd = -1;
 	vm->line_length = 0;
+	hs_guest_clock_reset(&vm->clock); /* a new connection may be a new boot */
+	vm->next_sync_ms = 0;
 }
 
 static void vm_agent_connect(struct vm_node *vm, int64_t now_ms)
@@ -107,10 +116,11 @@ static void vm_agent_connect(struct vm_node *vm, int64_t now_ms)
 		vm_agent_close(vm);
 }
 
-/* A cluster-log line from the guest: stamped with the host's clock. */
+/* A cluster-log line from the guest: its time mapped onto the host's clock. */
 static void vm_log_line(struct vm_node *vm, const char *text, int64_t now_ms)
 {
 	json_t *record = json_loads(text, 0, NULL);
+	json_t *guest_mono;
 	char *dumped;
 
 	if (!vm->log)
@@ -120,8 +130,18 @@ static void vm_log_line(struct vm_node *vm, const char *text, int64_t now_ms)
 		fflush(vm->log);
 		return;
 	}
-	json_object_set(record, "guest_mono_ms", json_object_get(record, "mono_ms"));
-	json_object_set_new(record, "mono_ms", json_integer(now_ms));
+	guest_mono = json_object_get(record, "mono_ms");
+	json_object_set(record, "guest_mono_ms", guest_mono);
+	json_object_set_new(
+	    record, "mono_ms",
+	    json_integer(
+		json_is_integer(guest_mono)
+		    ? hs_guest_clock_map(&vm->clock, json_integer_value(guest_mono), now_ms)
+		    : now_ms));
+	json_object_set_new(record, "arrived_ms", json_integer(now_ms));
+	if (vm->clock.valid) /* the mapped time is known to +- this */
+		json_object_set_new(record, "clock_error_ms",
+				    json_integer((vm->clock.round_trip_ms + 1) / 2));
 	dumped = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (dumped) {
 		fprintf(vm->log, "%s\n", dumped);
@@ -141,8 +161,12 @@ static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size
 			size_t length = (size_t)(newline - vm->line);
 			*newline = '\0';
 			int handed = 0;
+			long long sent_ms, guest_ms;
 			if (strncmp(vm->line, "LOG ", 4) == 0)
 				vm_log_line(vm, vm->line + 4, now_ms);
+			else if (sscanf(vm->line, "SYNC %lld mono_ms=%lld", &sent_ms, &guest_ms) ==
+				 2)
+				hs_guest_clock_sample(&vm->clock, sent_ms, guest_ms, hs_now_ms());
 			else if (strncmp(vm->line, "FENCE ", 6) == 0)
 				snprintf(vm->fence_peer, sizeof(vm->fence_peer), "%s",
 					 vm->line + 6);
@@ -636,6 +660,13 @@ static int vm_pollfds(struct hs_run *run, struct pollfd *fds, int cap, int *time
 				*timeout_ms = VM_CONNECT_RETRY_MS;
 			continue;
 		}
+		/* A clock sample: the answer comes back as a SYNC line. */
+		if (now_ms >= vm->next_sync_ms) {
+			vm->next_sync_ms = now_ms + VM_CLOCK_SYNC_MS;
+			dprintf(vm->agent_fd, "SYNC %lld\n", (long long)hs_now_ms());
+		}
+		if (*timeout_ms < 0 || *timeout_ms > vm->next_sync_ms - now_ms)
+			*timeout_ms = (int)(vm->next_sync_ms - now_ms);
 		fds[count++] = (struct pollfd){.fd = vm->agent_fd, .events = POLLIN};
 	}
 	return count;

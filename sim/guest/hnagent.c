@@ -9,8 +9,11 @@
  * with a line protocol, one request at a time:
  *
  *   PING                   -> OK pong
- *   CLOCK                  -> OK mono_ms=N  (the guest's CLOCK_MONOTONIC; the
- *                             host maps cluster log times onto its own clock)
+ *   CLOCK                  -> OK mono_ms=N  (the guest's CLOCK_MONOTONIC)
+ *   SYNC TOKEN             -> SYNC TOKEN mono_ms=N  (the same, tagged, so the
+ *                             host can ask without waiting: it sends its own
+ *                             time as TOKEN and maps cluster log times onto
+ *                             its clock; sim/backend/guest_clock.h)
  *   STATUS                 -> OK running pid=N | OK missing | OK stopped
  *                             signal=N | exit=N | never-started
  *   HACTL ARG...           -> OUT <line>... END <exit>   (/usr/sbin/hactl ARG...,
@@ -28,7 +31,8 @@
  *   LOG STATUS             -> OK log on|off offset=N size=N queued=N path=P
  *   FENCED OK|ERR REASON   -> OK fence answered | ERR no fence pending
  *   anything else          -> ERR <reason>
- * Unsolicited lines (between replies): "LOG <record>" and "FENCE <peer>".
+ * Unsolicited lines (between replies): "LOG <record>" and "FENCE <peer>";
+ * SYNC answers too are not replies: they come whenever they are ready.
  *
  * While LOG is on (the default) every complete line appended to hanode's
  * log_file is sent as "LOG <line>" as soon as it is written. Lines are only
@@ -714,6 +718,9 @@ static void hn_agent_request_handle(struct hn_agent *agent, char *line)
 		hn_agent_queue_line(agent, "OK pong");
 	else if (strcmp(line, "CLOCK") == 0)
 		hn_agent_queue_line(agent, "OK mono_ms=%ld", hn_agent_now_ms());
+	else if (strcmp(line, "SYNC") == 0 && arguments[0] != '\0' &&
+		 strspn(arguments, "0123456789") == strlen(arguments) && strlen(arguments) <= 20)
+		hn_agent_queue_line(agent, "SYNC %s mono_ms=%ld", arguments, hn_agent_now_ms());
 	else if (strcmp(line, "STATUS") == 0)
 		hn_agent_reply_status(agent);
 	else if (strcmp(line, "HACTL") == 0)

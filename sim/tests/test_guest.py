@@ -430,6 +430,12 @@ def test_agent_supervises_hanode_and_raid_loss_reaches_it(guests):
     final, _ = agent.request("CLOCK")
     assert final.startswith("OK mono_ms=")
     assert 1000 < int(final.split("=")[1]) < 600000
+    # SYNC: the same clock, tagged with the host's token (hasim's clock samples).
+    final, _ = agent.request("SYNC 12345")
+    assert final.startswith("SYNC 12345 mono_ms="), final
+    synced_ms = int(final.split("=")[1])
+    assert 1000 < synced_ms <= int(agent.request("CLOCK")[0].split("=")[1])  # read after it
+    assert agent.request("SYNC x1")[0].startswith("ERR"), "a token is digits only"
     # A crash: SIGKILL, and nobody restarts it.
     assert agent.request("KILL") == ("OK killed pid=%d" % pid, [])
     assert agent.request("STATUS") == ("OK stopped signal=9", [])

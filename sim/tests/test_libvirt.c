@@ -17,6 +17,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "guest_clock.h"
 #include "libvirt_conn.h"
 #include "libvirt_domain.h"
 
@@ -361,6 +362,44 @@ static int test_suite_clean(void)
 	return 0;
 }
 
+/* Regression (external-loss-active on guests): lines stamped on arrival
+ * ordered node2's takeover 16 ms before node1's giving up, which caused it.
+ * Mapped through each guest's clock, the order is the guests' own. */
+static void test_guest_clock(void)
+{
+	struct hs_guest_clock node1, node2;
+
+	hs_guest_clock_reset(&node1);
+	hs_guest_clock_reset(&node2);
+	/* No sample yet: the arrival time. */
+	CU_ASSERT_EQUAL(hs_guest_clock_map(&node1, 500, 10000), 10000);
+	/* node1's clock is host - 9000, node2's host - 7000; replies take 2..40 ms. */
+	CU_ASSERT_TRUE(hs_guest_clock_sample(&node1, 10000, 1020, 10040));  /* +-20 */
+	CU_ASSERT_TRUE(hs_guest_clock_sample(&node1, 10250, 1251, 10252));  /* +-1: better */
+	CU_ASSERT_FALSE(hs_guest_clock_sample(&node1, 10500, 1530, 10560)); /* worse: dropped */
+	CU_ASSERT_FALSE(hs_guest_clock_sample(&node1, 10600, 0, 10599));    /* from the future */
+	CU_ASSERT_EQUAL(node1.offset_ms, 9000);
+	CU_ASSERT_EQUAL(node1.round_trip_ms, 2);
+	CU_ASSERT_TRUE(hs_guest_clock_sample(&node2, 10000, 3001, 10002));
+	/* node1 gives up at its 5037 (host 14037), its line arrives at 14053;
+	 * node2 takes over at its 7040 (host 14040), its line arrives at 14041. */
+	int64_t gave_up = hs_guest_clock_map(&node1, 5037, 14053);
+	int64_t took_over = hs_guest_clock_map(&node2, 7040, 14041);
+	CU_ASSERT_EQUAL(gave_up, 14037);
+	CU_ASSERT_EQUAL(took_over, 14040);
+	CU_ASSERT_TRUE(gave_up < took_over);
+	/* Never later than the arrival. */
+	CU_ASSERT_EQUAL(hs_guest_clock_map(&node1, 5037, 14030), 14030);
+	/* Aging: 10 s later a sample 10 ms worse than the kept one replaces it
+	 * (the kept one counts 2 + 10 = 12 ms by then). */
+	CU_ASSERT_TRUE(hs_guest_clock_sample(&node1, 20252, 11255, 20264));
+	CU_ASSERT_EQUAL(node1.offset_ms, 9003);
+	/* A reboot starts from nothing. */
+	hs_guest_clock_reset(&node1);
+	CU_ASSERT_FALSE(node1.valid);
+	CU_ASSERT_EQUAL(hs_guest_clock_map(&node1, 5037, 14053), 14053);
+}
+
 int main(void)
 {
 	CU_pSuite xml_suite, driver_suite;
@@ -381,6 +420,8 @@ int main(void)
 	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||
 	    CU_add_test(xml_suite, "spec keys", test_spec_set) == NULL ||
 	    CU_add_test(xml_suite, "bad URI", test_conn_bad_uri) == NULL ||
+	    CU_add_test(xml_suite, "guest clock mapped onto the host's", test_guest_clock) ==
+		NULL ||
 	    CU_add_test(driver_suite, "lifecycle", test_lifecycle) == NULL ||
 	    CU_add_test(driver_suite, "asynchronous power", test_power_async) == NULL ||
 	    CU_add_test(driver_suite, "device errors", test_devices_report_errors) == NULL ||
