@@ -230,6 +230,11 @@ void hn_daemon_step(struct hn_daemon *daemon, const struct hn_event *event)
 {
 	if (!daemon->paired)
 		return;
+	/* Before the core's start (the first health round), the peer's
+	 * heartbeats and data wait: it sends them again. */
+	if (daemon->start_pending &&
+	    (event->kind == HN_EVENT_HEARTBEAT || event->kind == HN_EVENT_DATA))
+		return;
 	hn_daemon_step_once(daemon, event);
 	for (size_t round = 0; daemon->deferred_count && round < HN_DEFERRED_MAX; round++) {
 		struct hn_event deferred = daemon->deferred[0];

@@ -58,6 +58,16 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 	hn_links_set_key(&daemon->links, key);
 	daemon->paired = true;
 	daemon->next_health_ms = hn_loop_now_ms();
+	daemon->start_pending = daemon->checks_open;
+	if (!daemon->start_pending)
+		hn_daemon_core_run(daemon);
+	return 0;
+}
+
+void hn_daemon_core_run(struct hn_daemon *daemon)
+{
+	char error[HN_ERROR_MAX];
+	daemon->start_pending = false;
 	hn_daemon_step_simple(daemon, HN_EVENT_START);
 	if (hn_daemon_maintenance_remembered(daemon)) {
 		struct hn_event *event = &daemon->event;
@@ -71,11 +81,10 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 		if (!daemon->config.links[link].interface[0])
 			continue;
 		if (hn_netif_carrier_get(daemon->config.links[link].interface, &carrier_up, error,
-					 error_size) != 0)
+					 sizeof(error)) != 0)
 			carrier_up = false;
 		hn_daemon_carrier(daemon, link, carrier_up);
 	}
-	return 0;
 }
 
 /* ------------------------------------------------------ start and stop */

@@ -64,6 +64,7 @@ struct hn_daemon {
 	int check_fds[HN_CHECK_FDS_MAX];
 	size_t check_fd_count;
 	uint64_t next_health_ms;
+	bool start_pending; /* HN_EVENT_START waits for the first health verdict */
 	struct hn_netif_monitor monitor;
 	struct hn_netif_garp garp;
 	struct hn_pairing_server pairing;
@@ -128,6 +129,13 @@ void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket tick
 
 /* ------------------------------------------------------------- hanode.c */
 
+/* Starts the core's run (HN_EVENT_START, a remembered maintenance, the
+ * links' carrier): at once without health checks, otherwise when the first
+ * round's verdict is in (hn_daemon_core_run from inputs.c), so that a node
+ * never settles a tie or takes over on the health it has before measuring
+ * any (regression: a guest whose first ping round failed became active at
+ * forming and gave up 60 ms later). */
+void hn_daemon_core_run(struct hn_daemon *daemon);
 int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTES], char *error,
 			 size_t error_size);
 

@@ -88,6 +88,8 @@ static void hn_daemon_health(struct hn_daemon *daemon, const struct hn_health *h
 	daemon->event.kind = HN_EVENT_HEALTH;
 	daemon->event.u.health = *health;
 	hn_daemon_step(daemon, &daemon->event);
+	if (daemon->start_pending)
+		hn_daemon_core_run(daemon);
 }
 
 static void hn_daemon_health_done(struct hn_daemon *daemon)

@@ -155,6 +155,29 @@ def test_hanging_services_check_fails_at_the_next_round(lab):
     os.unlink(os.path.join(active.folder, "services.hang"))
 
 
+def test_no_active_role_before_the_first_health_verdict(lab):
+    """A node does not settle the tie (or take over) on the health it has
+    before its first check round ended. Regression (split-brain-fence on
+    guests): node1, whose network was not usable yet, won the tie at forming
+    by its lower id, became active and gave up 60 ms later at its first ping
+    verdict. Here node1's ping target never answers and its round takes
+    600 ms, long after the tie would be settled."""
+    lab.nodes[1].write_config(ping_targets="192.0.2.99", ping_timeout_ms=600,
+                              health_interval_ms=1000)
+    lab.nodes[2].write_config()
+    for node in lab.nodes.values():
+        node.start()
+    wait_until(lambda: lab.nodes[2].role() == "M", 5, message="node2 active")
+    wait_until(lambda: lab.nodes[1].display() == "isolated", 3, message="node1 isolated")
+    time.sleep(0.5)
+    assert lab.nodes[2].role() == "M"
+    became_active = [record for record in lab.nodes[1].records()
+                     if record["event"] == "transition" and record["to"] == "active"]
+    assert became_active == [], became_active
+    start = [record for record in lab.nodes[1].records() if record["event"] == "start"]
+    assert len(start) == 1 and "starting" in start[0]["reason"]
+
+
 def test_incompatible_firmware_refused_with_reason_in_status(lab):
     lab.nodes[1].write_config(firmware="1.2.0")
     lab.nodes[2].write_config(firmware="1.3.0")
