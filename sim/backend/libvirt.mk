@@ -1,6 +1,7 @@
 # sim/backend/libvirt.mk - the libvirt layer of hasim's libvirt backend:
 # connection (+ daemons), domain XML and device actions, the console relay
-# (`hasim console`), the guest clock mapping (guest_clock.c), their CUnit test on
+# (`hasim console`), the guest clock mapping (guest_clock.c), the ports of QEMU's
+# ends of the tunnels (tunnel_port.c), their CUnit test on
 # libvirt's test:///default driver, and hs-libvirt, a CLI over them that the
 # guest tests (sim/tests/test_guest.py) drive.
 #
@@ -19,7 +20,8 @@ HS_LIBVIRT_MK := 1
 HS_LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 HS_LIBVIRT_LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt)
 HS_LIBVIRT_OBJS := $(BUILD)/sim/backend/libvirt_conn.o $(BUILD)/sim/backend/libvirt_domain.o \
-	$(BUILD)/sim/backend/libvirt_console.o $(BUILD)/sim/backend/guest_clock.o
+	$(BUILD)/sim/backend/libvirt_console.o $(BUILD)/sim/backend/guest_clock.o \
+	$(BUILD)/sim/backend/tunnel_port.o
 
 $(HS_LIBVIRT_OBJS) $(BUILD)/sim/backend/libvirt_tool.o $(BUILD)/sim/tests/test_libvirt.o: \
 	CPPFLAGS += -Isim/backend $(HS_LIBVIRT_CFLAGS)

@@ -4,7 +4,9 @@
  * Each node is a libvirt domain "<run_id>-<node>" made from the guest's
  * kernel and initramfs (make guest), with two raw disks that md mirrors
  * (RAID1) and four NICs LAN1..LAN4, each a UDP tunnel into the run's fabric,
- * so network faults happen in the same place as for the native backend.
+ * so network faults happen in the same place as for the native backend
+ * (QEMU's ends of the tunnels: tunnel_port.h). When the run ends, libvirt's
+ * log of the guest's QEMU moves into the run folder (nodes/NODE/qemu.log).
  * The node's hanode.conf and the cluster key reach the guest through
  * fw_cfg; its addresses through the kernel command line. A virtio-serial
  * channel connects hasim to the guest's agent (hnagent): control requests,
@@ -47,12 +49,14 @@
 #include "guest_clock.h"
 #include "libvirt_conn.h"
 #include "libvirt_domain.h"
+#include "tunnel_port.h"
 
 #define VM_DISK_BYTES	    (64ull << 20)
 #define VM_LINE_MAX	    8192
 #define VM_REPLY_TIMEOUT_MS 8000
 #define VM_CONNECT_RETRY_MS 200
 #define VM_CLOCK_SYNC_MS    250 /* a clock sample from each guest's agent */
+#define VM_QEMU_LOG_DIR	    "/var/log/libvirt/qemu"
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
@@ -68,6 +72,7 @@ struct vm_node {
 	char fence_peer[HS_NAME_MAX]; /* a FENCE request from the guest, not yet served */
 	struct hs_guest_clock clock;  /* of the guest's current boot */
 	int64_t next_sync_ms;
+	struct hs_tunnel_port tunnel_ports[HS_DOMAIN_NICS]; /* held until QEMU binds them */
 };
 
 struct vm_state {
@@ -277,21 +282,11 @@ static int vm_disk_create(const char *path, char *error, size_t error_size)
 	return 0;
 }
 
-/* A free UDP port on loopback for QEMU's end of a tunnel. */
-static uint16_t vm_free_udp_port(void)
+/* QEMU is about to bind its ends of the tunnels (tunnel_port.h). */
+static void vm_tunnel_ports_release(struct vm_node *vm)
 {
-	struct sockaddr_in address = {.sin_family = AF_INET};
-	socklen_t length = sizeof(address);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	uint16_t port = 0;
-
-	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&address, sizeof(address)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&address, &length) == 0)
-		port = ntohs(address.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
+	for (int n = 0; n < HS_DOMAIN_NICS; n++)
+		hs_tunnel_port_release(&vm->tunnel_ports[n]);
 }
 
 /* The hanode.conf the guest gets: the run's plan without host paths (the
@@ -378,7 +373,9 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 		return -1;
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
 		uint16_t fabric_port = 0;
-		vm->spec.nics[n].local_port = vm_free_udp_port();
+		if (hs_tunnel_port_reserve(&vm->tunnel_ports[n], error, error_size) < 0)
+			return -1;
+		vm->spec.nics[n].local_port = vm->tunnel_ports[n].port;
 		snprintf(endpoint, sizeof(endpoint), "%s.%s", model->name, vm_port_names[n]);
 		if (hs_fabric_endpoint_add_udp(run->fabric, endpoint, 0,
 					       vm->spec.nics[n].local_port, &fabric_port) < 0)
@@ -434,8 +431,11 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		snprintf(error, error_size, "vm_up: out of memory");
 		return -1;
 	}
-	for (uint32_t i = 0; i < HS_NODES_MAX; i++)
+	for (uint32_t i = 0; i < HS_NODES_MAX; i++) {
 		state->nodes[i].agent_fd = -1;
+		for (int n = 0; n < HS_DOMAIN_NICS; n++)
+			state->nodes[i].tunnel_ports[n].fd = -1;
+	}
 	hs_libvirt_errors_silence();
 	if (hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error, error_size) < 0)
 		return -1;
@@ -451,6 +451,7 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 			return -1;
 		vm->spec.accel_kvm = state->accel_kvm;
 		vm->log = fopen(run->nodes[i].plan.log_path, "a");
+		vm_tunnel_ports_release(vm);
 		if (hs_domain_up(state->conn.connection, &vm->spec, error, error_size) < 0)
 			return -1;
 		vm->defined = true;
@@ -459,6 +460,40 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		snprintf(run->nodes[i].display, sizeof(run->nodes[i].display), "starting");
 	}
 	return 0;
+}
+
+/* libvirt's log of a domain's QEMU (its command line, and why it stopped
+ * or did not start: "Address already in use") moves into the run folder as
+ * nodes/NODE/qemu.log, so the run keeps it and libvirt's folder does not
+ * grow by two files a run. qemu:///system and a private daemon log to the
+ * first folder, qemu:///session to the second. */
+static void vm_qemu_log_move(struct hs_run *run, const struct vm_node *vm, const char *node_name)
+{
+	const char *home = getenv("HOME");
+	char from[2][600], to[600], buffer[8192];
+	ssize_t length;
+
+	snprintf(from[0], sizeof(from[0]), "%s/%s.log", VM_QEMU_LOG_DIR, vm->spec.name);
+	snprintf(from[1], sizeof(from[1]), "%s/.cache/libvirt/qemu/log/%s.log", home ? home : "/",
+		 vm->spec.name);
+	snprintf(to, sizeof(to), "%s/nodes/%s/qemu.log", run->run_dir, node_name);
+	for (int i = 0; i < 2; i++) {
+		int in = open(from[i], O_RDONLY | O_CLOEXEC);
+		int out = in >= 0 ? open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+		bool copied = out >= 0;
+
+		while (copied && (length = read(in, buffer, sizeof(buffer))) != 0)
+			copied = length > 0 && write(out, buffer, (size_t)length) == length;
+		if (out >= 0 && close(out) < 0)
+			copied = false;
+		if (in >= 0)
+			close(in);
+		if (copied)
+			unlink(from[i]);
+		else if (in >= 0)
+			fprintf(stderr, "hasim: could not copy %s to %s: %s\n", from[i], to,
+				strerror(errno));
+	}
 }
 
 static void vm_down(struct hs_run *run)
@@ -480,11 +515,14 @@ static void vm_down(struct hs_run *run)
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
 		vm_agent_close(vm);
+		vm_tunnel_ports_release(vm);
 		if (vm->defined && state->conn.connection &&
 		    hs_domain_down(state->conn.connection, vm->spec.name, error, sizeof(error)) <
 			0) {
 			fprintf(stderr, "hasim: %s\n", error);
 			lost = true;
+		} else if (vm->spec.name[0] != '\0') { /* also a guest that did not start */
+			vm_qemu_log_move(run, vm, run->nodes[i].model->name);
 		}
 		vm->defined = false;
 		if (vm->log)

@@ -18,6 +18,7 @@ finally, also on failure. Environment: HALAB_BIN (hs-libvirt), HALAB_GUEST
 """
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -80,14 +81,24 @@ def libvirt_daemon():
 
 
 def free_udp_ports(count):
-    """count distinct UDP ports on 127.0.0.1 that are free right now."""
+    """count distinct UDP ports on 127.0.0.1 that are free right now, outside
+    the kernel's ephemeral range as hasim's own (sim/backend/tunnel_port.c):
+    QEMU binds them later, and an ephemeral port may be handed out meanwhile."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+        low = int(ranges.read().split()[0])
+    assert low > 11024, "the ephemeral range leaves no ports below it"
     sockets, ports = [], []
     try:
-        for _ in range(count):
+        while len(ports) < count:
+            port = random.randint(10000, low - 1)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
             sockets.append(s)
-            ports.append(s.getsockname()[1])
+            ports.append(port)
     finally:
         for s in sockets:
             s.close()

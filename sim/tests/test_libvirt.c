@@ -9,17 +9,24 @@
  * this process's memory; that driver does not implement device updates, so
  * the NIC and disk actions are checked there for their error reporting only
  * (sim/tests/test_guest.py checks them on real guests).
+ * tunnel_port.c is tested here too: it binds real loopback UDP ports.
  * Run from the top of the tree: build/bin/test_libvirt.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
 #include "guest_clock.h"
 #include "libvirt_conn.h"
 #include "libvirt_domain.h"
+#include "tunnel_port.h"
 
 #define TEST_GOLDEN_PATH "sim/tests/golden/domain.xml"
 
@@ -400,6 +407,81 @@ static void test_guest_clock(void)
 	CU_ASSERT_EQUAL(hs_guest_clock_map(&node1, 5037, 14053), 14053);
 }
 
+/* Bind 127.0.0.1:port over UDP (0: any); returns the socket or -1, errno kept. */
+static int test_udp_bind(uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+	socklen_t length = sizeof(address);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (bound && getsockname(fd, (struct sockaddr *)&address, &length) == 0)
+		*bound = ntohs(address.sin_port);
+	return fd;
+}
+
+/* Regression: QEMU's end of a tunnel was an ephemeral port found by binding
+ * port 0 and closing; the fabric's own end, bound next with port 0, got the
+ * same port and QEMU failed with "Address already in use". */
+static void test_tunnel_ports(void)
+{
+	struct hs_tunnel_port ports[8];
+	uint16_t first, last;
+	uint32_t low, high;
+
+	/* The range: below Linux's default ephemeral range, above a raised
+	 * one, none when both sides are too small or the range is wrong. */
+	CU_ASSERT_EQUAL(hs_tunnel_port_range(32768, 60999, &first, &last), 0);
+	CU_ASSERT_EQUAL(first, HS_TUNNEL_PORT_MIN);
+	CU_ASSERT_EQUAL(last, 32767);
+	CU_ASSERT_EQUAL(hs_tunnel_port_range(10500, 40000, &first, &last), 0);
+	CU_ASSERT_EQUAL(first, 40001);
+	CU_ASSERT_EQUAL(last, 65535);
+	CU_ASSERT_EQUAL(hs_tunnel_port_range(1024, 65000, &first, &last), -1);
+	CU_ASSERT_EQUAL(hs_tunnel_port_range(40000, 30000, &first, &last), -1);
+
+	hs_tunnel_port_ephemeral(&low, &high);
+	CU_ASSERT_EQUAL_FATAL(hs_tunnel_port_range(low, high, &first, &last), 0);
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+		    hs_tunnel_port_reserve(&ports[i], test_error, sizeof(test_error)), 0);
+		CU_ASSERT_TRUE(ports[i].fd >= 0);
+		CU_ASSERT_TRUE(ports[i].port >= first && ports[i].port <= last);
+		CU_ASSERT_TRUE(ports[i].port < low || ports[i].port > high);
+		for (int j = 0; j < i; j++)
+			CU_ASSERT_NOT_EQUAL(ports[i].port, ports[j].port);
+	}
+	/* Held: nobody else binds it, and port 0 never hands it out. */
+	errno = 0;
+	CU_ASSERT_EQUAL(test_udp_bind(ports[0].port, NULL), -1);
+	CU_ASSERT_EQUAL(errno, EADDRINUSE);
+	for (int k = 0; k < 200; k++) {
+		uint16_t bound = 0;
+		int fd = test_udp_bind(0, &bound);
+		CU_ASSERT_TRUE_FATAL(fd >= 0);
+		for (int i = 0; i < 8; i++)
+			CU_ASSERT_NOT_EQUAL(bound, ports[i].port);
+		close(fd);
+	}
+	/* Released: QEMU can bind it. Releasing twice is harmless. */
+	for (int i = 0; i < 8; i++) {
+		hs_tunnel_port_release(&ports[i]);
+		hs_tunnel_port_release(&ports[i]);
+		CU_ASSERT_EQUAL(ports[i].fd, -1);
+	}
+	int fd = test_udp_bind(ports[0].port, NULL);
+	CU_ASSERT_TRUE(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	CU_pSuite xml_suite, driver_suite;
@@ -420,6 +502,8 @@ int main(void)
 	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||
 	    CU_add_test(xml_suite, "spec keys", test_spec_set) == NULL ||
 	    CU_add_test(xml_suite, "bad URI", test_conn_bad_uri) == NULL ||
+	    CU_add_test(xml_suite, "tunnel ports outside the ephemeral range", test_tunnel_ports) ==
+		NULL ||
 	    CU_add_test(xml_suite, "guest clock mapped onto the host's", test_guest_clock) ==
 		NULL ||
 	    CU_add_test(driver_suite, "lifecycle", test_lifecycle) == NULL ||

@@ -26,6 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
 HASIM = str(BIN / "hasim")
 STATE = pathlib.Path("/run/halab")
+QEMU_LOGS = pathlib.Path("/var/log/libvirt/qemu")  # where libvirtd logs each QEMU
 ENV = dict(os.environ, HALAB_BIN=str(BIN))
 
 pytestmark = pytest.mark.vm
@@ -109,6 +110,16 @@ def assert_nothing_left(run_id, why=""):
     assert not (STATE / run_id).exists(), why
 
 
+def assert_qemu_logs_moved(out):
+    """libvirt's log of each guest's QEMU is in the run folder, not left
+    in libvirt's log folder (which grew by two files a run)."""
+    run_id = json.loads((out / "run.json").read_text())["run_id"]
+    for node in ("node1", "node2"):
+        text = (out / "nodes" / node / "qemu.log").read_text()
+        assert f"guest={run_id}-{node}" in text, text[:2000]
+    assert list(QEMU_LOGS.glob(run_id + "-*")) == []
+
+
 def start_until_guests_run(scenario, out):
     """Start `hasim run` on guests in the background; return the process and
     the run id once both guests' QEMU processes exist."""
@@ -158,6 +169,8 @@ def test_same_scenario_same_verdict_on_both_backends(tmp_path):
         assert result["backend"] == backend
         sequences[backend] = role_sequence(result, out)
         scale = result["time_scale"]
+        if backend == "libvirt":
+            assert_qemu_logs_moved(out)
     assert scale > 1.0  # the libvirt run's windows were stretched, and it says so
     assert sequences["native"] == sequences["libvirt"], sequences
     assert ("standby", "active") in sequences["libvirt"]["@standby"]
