@@ -254,12 +254,15 @@ static int command_run(int argc, char **argv)
 			run->scenario.name, run->scenario.topology.name, run->backend->name,
 			(unsigned long long)run->seed, run->run_dir);
 	if (hs_run_execute(run, error, sizeof(error)) < 0) {
-		fprintf(stderr, "hasim: run failed: %s\n", error);
+		/* hs_run_execute printed the error and wrote it into run.json. */
 		if (hs_run_stop_requested) {
+			fprintf(stderr, "hasim: run failed: %s\n", error);
 			exit_code = 130;
 			goto cleanup;
 		}
-		hs_run_error_add(run, "%s", error);
+		judge(&run->scenario, run->run_dir, quiet); /* the reports, naming the error */
+		exit_code = EXIT_INFRA;
+		goto cleanup;
 	}
 	exit_code = judge(&run->scenario, run->run_dir, quiet);
 cleanup:

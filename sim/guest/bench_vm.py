@@ -55,6 +55,15 @@ def run(scenario, out):
     return process.returncode, wall_s, summary, rss
 
 
+def first_failure(out):
+    """What result.json names first (a runner error comes first)."""
+    try:
+        failures = json.loads((out / "result.json").read_text()).get("failures", [])
+    except (OSError, ValueError) as error:
+        return f"no result.json ({error})"
+    return failures[0] if failures else "no failure listed"
+
+
 def main():
     figures = {"guest_ram_configured_mib": 128}
     code, wall_s, summary, rss = run(ROOT / "scenarios" / "active-power-loss.yaml",
@@ -73,6 +82,9 @@ def main():
                 failed.append(scenario.stem)
             print(f"  vm scenario {scenario.stem:40s} {wall_s:6.1f} s "
                   f"{'pass' if code == 0 else 'FAIL'}", file=sys.stderr, flush=True)
+            if code != 0:
+                print(f"    exit {code}: {first_failure(OUT / scenario.stem)}", file=sys.stderr,
+                      flush=True)
         figures["library_wall_s"] = round(total, 1)
         figures["library_failed"] = failed
         figures["target_library_wall_s"] = 900

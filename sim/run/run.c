@@ -400,6 +400,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 {
 	int result = -1;
 
+	if (error_size > 0)
+		error[0] = '\0';
 	run->fence_listen_fd = -1;
 	if (run_prepare_dirs(run, error, error_size) < 0 ||
 	    run_write_key(run, error, error_size) < 0)
@@ -432,6 +434,10 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 cleanup:
 	if (run->ended_ms == 0)
 		run->ended_ms = hs_now_ms();
+	/* What stopped the run goes into run.json, so that result.json and
+	 * junit.xml name it and not only its consequences (no cluster formed). */
+	if (result < 0 && !hs_run_stop_requested && error[0] != '\0')
+		hs_run_error_add(run, "could not run: %s", error);
 	/* A kept run (--keep-on-failure) leaves its nodes and its state folder
 	 * for `hasim console` and `hasim gc`; everything else closes alike. */
 	if (run->kept)

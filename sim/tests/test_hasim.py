@@ -89,6 +89,29 @@ def test_unknown_backend():
     assert "unknown backend 'teleport'" in completed.stderr
 
 
+def test_a_run_that_cannot_start_exits_3_and_says_why(out_dir):
+    """Regression: a bring-up error (a guest that did not start) was printed
+    but not written into run.json, so result.json blamed its consequences
+    ("the cluster did not form") and hasim exited 1 as if the cluster had
+    failed. A libvirt daemon that does not answer stands for any such error."""
+    before = run_ids_alive()
+    completed = subprocess.run(
+        [HASIM, "run", str(NEGATIVE / "missed-bound.yaml"), "--backend", "libvirt",
+         "--out", str(out_dir), "--quiet"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env=dict(os.environ, HALAB_BIN=str(BIN),
+                              HALAB_LIBVIRT_URI="qemu+unix:///system?socket=/nonexistent/sock"))
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    reason = "could not run: hs_libvirt_conn_open"
+    assert reason in completed.stderr
+    run = json.loads((out_dir / "run.json").read_text())
+    assert any(reason in e and "/nonexistent/sock" in e for e in run["runner_errors"]), run
+    result = json.loads((out_dir / "result.json").read_text())
+    assert result["passed"] is False
+    assert result["failures"][0].startswith("runner: " + reason), result["failures"]
+    assert reason in (out_dir / "junit.xml").read_text()
+    assert run_ids_alive() == before
+
+
 def console_run_folder(folder, backend):
     """A run folder as hasim leaves it, enough for `hasim console`."""
     (folder / "nodes" / "node1").mkdir(parents=True)
