@@ -38,7 +38,12 @@
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
  *   and at once on every role/state change. A link is alive while a
  *   heartbeat came on it within dead_time_ms (carrier down kills it at
- *   once); the peer is dead when no link is alive.
+ *   once); the peer is dead when no link is alive. A heartbeat older than
+ *   one already taken (by the packet sequence, which counts over both
+ *   links) is stale: it came by the other, slower link, or late. It keeps
+ *   its link alive but says nothing of the peer, whose newer word its flags
+ *   and state would undo (seen: a heartbeat sent just before a disconnect
+ *   came after it by the other link, and the peer looked reconnected).
  * - Takeover (fsm_checks.c): a standby in state normal, not outdated, with
  *   healthy checks takes over when (a) the peer is dead (tie-breaker), (b)
  *   the alive peer is a non-eligible standby or yields, (c) both are
@@ -399,6 +404,15 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 {
 	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
 	struct hn_peer *peer = &node->peer;
+	if (event->seq != 0 && event->seq < peer->newest_seq) {
+		if (peer->heard && !peer->refused && node->carrier[event->link]) {
+			peer->link_heard[event->link] = true;
+			peer->link_heard_ms[event->link] = node->now_ms;
+		}
+		return;
+	}
+	if (event->seq != 0)
+		peer->newest_seq = event->seq;
 	if (!hn_fsm_check_compat(node, heartbeat, actions))
 		return;
 	peer->previous_flags = peer->heard ? peer->last.flags : 0;

@@ -25,6 +25,7 @@ struct hn_peer {
 	uint64_t last_heard_ms;
 	bool link_heard[HN_LINKS]; /* heard within the dead time on this link */
 	uint64_t link_heard_ms[HN_LINKS];
+	uint64_t newest_seq;	 /* packet sequence of the newest heartbeat (stale ones) */
 	uint32_t previous_flags; /* flags of the heartbeat before last (edges) */
 	enum hn_state previous_state;
 	bool was_alive; /* peer alive at the end of the last step */

@@ -203,6 +203,9 @@ enum hn_admin_command {
 struct hn_event {
 	enum hn_event_kind kind;
 	enum hn_link link; /* HEARTBEAT, LINK, DATA */
+	/* HEARTBEAT, DATA: the packet's sequence, its sender's counter over
+	 * both links (hn_proto_packet_seq); 0 = not known, never stale. */
+	uint64_t seq;
 	union {
 		struct hn_heartbeat heartbeat;
 		bool carrier_up;
@@ -404,5 +407,9 @@ int hn_proto_encode_data(const struct hn_data_message *data, uint64_t packet_seq
 int hn_proto_decode(const uint8_t *packet, size_t length, const uint8_t key[HN_KEY_BYTES],
 		    struct hn_replay_window *window, struct hn_proto_counters *counters,
 		    struct hn_heartbeat *heartbeat, struct hn_data_message *data);
+
+/* The sequence in a packet's header (for hn_event.seq, once decoded); 0 if
+ * the packet is too short to have one. */
+uint64_t hn_proto_packet_seq(const uint8_t *packet, size_t length);
 
 #endif

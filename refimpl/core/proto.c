@@ -343,6 +343,16 @@ static void hn_replay_commit(struct hn_replay_window *window, uint64_t packet_se
 
 /* --------------------------------------------------------------- decode */
 
+uint64_t hn_proto_packet_seq(const uint8_t *packet, size_t length)
+{
+	uint64_t packet_seq = 0;
+	if (length < HN_HEADER_BYTES)
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		packet_seq |= (uint64_t)packet[8 + i] << (8 * i);
+	return packet_seq;
+}
+
 int hn_proto_decode(const uint8_t *packet, size_t length, const uint8_t key[HN_KEY_BYTES],
 		    struct hn_replay_window *window, struct hn_proto_counters *counters,
 		    struct hn_heartbeat *heartbeat, struct hn_data_message *data)
@@ -363,9 +373,7 @@ int hn_proto_decode(const uint8_t *packet, size_t length, const uint8_t key[HN_K
 		counters->bad_mac++;
 		return -1;
 	}
-	uint64_t packet_seq = 0;
-	for (size_t i = 0; i < 8; i++)
-		packet_seq |= (uint64_t)packet[8 + i] << (8 * i);
+	uint64_t packet_seq = hn_proto_packet_seq(packet, length);
 	if (!hn_replay_fresh(window, packet_seq)) {
 		counters->replayed++;
 		return -1;

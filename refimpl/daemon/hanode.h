@@ -74,7 +74,8 @@ struct hn_daemon {
 	bool ip_held;
 	uint64_t fence_run_id;
 	bool peer_heard;
-	struct hn_heartbeat peer_heartbeat; /* the last one received */
+	struct hn_heartbeat peer_heartbeat; /* the newest one received */
+	uint64_t peer_heartbeat_seq;	    /* its packet sequence */
 	struct hn_generation generation_written;
 	bool outdated_written;
 	bool generation_known;

@@ -27,7 +27,7 @@ void hn_daemon_on_link(void *arg, int fd, short revents)
 		for (int burst = 0; burst < HN_LINKS_RECEIVE_BURST; burst++) {
 			struct hn_event *event = &daemon->event;
 			memset(event, 0, sizeof(*event));
-			int kind = hn_links_receive(&daemon->links, (enum hn_link)link,
+			int kind = hn_links_receive(&daemon->links, (enum hn_link)link, &event->seq,
 						    &event->u.heartbeat, &event->u.data);
 			if (kind < 0)
 				break;
@@ -36,8 +36,11 @@ void hn_daemon_on_link(void *arg, int fd, short revents)
 			event->link = (enum hn_link)link;
 			event->kind =
 			    kind == HN_PACKET_HEARTBEAT ? HN_EVENT_HEARTBEAT : HN_EVENT_DATA;
-			if (kind == HN_PACKET_HEARTBEAT) {
+			/* The newest, as the core takes it (a stale one is older). */
+			if (kind == HN_PACKET_HEARTBEAT &&
+			    event->seq >= daemon->peer_heartbeat_seq) {
 				daemon->peer_heartbeat = event->u.heartbeat;
+				daemon->peer_heartbeat_seq = event->seq;
 				daemon->peer_heard = true;
 			}
 			hn_daemon_step(daemon, event);

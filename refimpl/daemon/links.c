@@ -147,8 +147,8 @@ int hn_links_send_data(struct hn_links *links, enum hn_link link,
 	return hn_links_send_split(links, link, data, 0);
 }
 
-int hn_links_receive(struct hn_links *links, enum hn_link link, struct hn_heartbeat *heartbeat,
-		     struct hn_data_message *data)
+int hn_links_receive(struct hn_links *links, enum hn_link link, uint64_t *packet_seq,
+		     struct hn_heartbeat *heartbeat, struct hn_data_message *data)
 {
 	struct hn_link_socket *socket_state = &links->sockets[link];
 	uint8_t packet[HN_PACKET_MAX + 1];
@@ -161,5 +161,8 @@ int hn_links_receive(struct hn_links *links, enum hn_link link, struct hn_heartb
 	size_t size = (size_t)length > sizeof(packet) ? sizeof(packet) : (size_t)length;
 	int kind = hn_proto_decode(packet, size, links->key, &links->window, &links->counters,
 				   heartbeat, data);
-	return kind < 0 ? 0 : kind;
+	if (kind < 0)
+		return 0;
+	*packet_seq = hn_proto_packet_seq(packet, size);
+	return kind;
 }

@@ -54,9 +54,9 @@ int hn_links_send_data(struct hn_links *links, enum hn_link link,
 		       const struct hn_data_message *data);
 
 /* Read one datagram of link. Returns HN_PACKET_HEARTBEAT or HN_PACKET_DATA
- * with the output filled, 0 if a packet was read and dropped, -1 if there
- * is nothing more to read. */
-int hn_links_receive(struct hn_links *links, enum hn_link link, struct hn_heartbeat *heartbeat,
-		     struct hn_data_message *data);
+ * with the output and *packet_seq filled, 0 if a packet was read and
+ * dropped, -1 if there is nothing more to read. */
+int hn_links_receive(struct hn_links *links, enum hn_link link, uint64_t *packet_seq,
+		     struct hn_heartbeat *heartbeat, struct hn_data_message *data);
 
 #endif

@@ -448,6 +448,7 @@ static int hn_fixture_deliver(struct hn_fixture *fixture, uint32_t index)
 	int kind =
 	    hn_proto_decode(packet->bytes, packet->length, fixture->key, &fixture->windows[to],
 			    &fixture->counters[to], &event.u.heartbeat, &event.u.data);
+	event.seq = hn_proto_packet_seq(packet->bytes, packet->length);
 	hn_fixture_queue_remove(fixture, index);
 	if (kind < 0)
 		return 0; /* replayed after a restart of the sender, say: dropped and counted */

@@ -701,6 +701,55 @@ static void test_fsm_switchover_request(void)
 	hn_test_node_free(&test);
 }
 
+/* The peer's heartbeat on one link with that packet sequence. */
+static void hn_hear_on(struct hn_test_node *test, const struct hn_heartbeat *peer,
+		       enum hn_link link, uint64_t seq, uint64_t now_ms)
+{
+	struct hn_event event = {.kind = HN_EVENT_HEARTBEAT, .link = link, .seq = seq};
+	event.u.heartbeat = *peer;
+	CU_ASSERT(hn_test_step(test, &event, now_ms) == 0);
+}
+
+/* Regression (disconnect-reconnect, native, CI): the active's heartbeat
+ * sent just before its disconnect came by the external link after the
+ * disconnect had come by the sync link; the standby took the older one's
+ * missing flag for a reconnect, and both unfroze at once. A heartbeat
+ * older than one already taken keeps its link alive and is otherwise
+ * ignored. */
+static void test_fsm_stale_heartbeat(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat before, disconnected;
+	struct hn_status status;
+	hn_make_standby(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&before, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	disconnected = before;
+	disconnected.state = HN_STATE_DISCONNECTED;
+	disconnected.flags = HN_HB_DISCONNECT;
+	hn_hear_on(&test, &disconnected, HN_LINK_SYNC, 11, 100);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	hn_hear_on(&test, &before, HN_LINK_EXTERNAL, 10, 101); /* older: stale */
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_LOG), 0);
+	/* Fresh heartbeats on sync, each followed by an older copy on the
+	 * external link: both links stay alive past the dead time. */
+	for (uint64_t k = 1; k <= 8; k++) {
+		hn_hear_on(&test, &disconnected, HN_LINK_SYNC, 11 + 2 * k, 100 + 200 * k);
+		hn_hear_on(&test, &disconnected, HN_LINK_EXTERNAL, 10 + 2 * k, 101 + 200 * k);
+	}
+	hn_test_status(&test, &status);
+	CU_ASSERT_TRUE(status.link_alive[HN_LINK_SYNC]);
+	CU_ASSERT_TRUE(status.link_alive[HN_LINK_EXTERNAL]);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	/* A newer heartbeat without the flag is the reconnect. */
+	hn_hear_on(&test, &before, HN_LINK_EXTERNAL, 40, 1800);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "transition"),
+			       "node1 reconnected the cluster link");
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+}
+
 /* Disconnect on one node freezes both; reconnect on either resumes both. */
 static void test_fsm_admin_disconnect(void)
 {
@@ -1157,6 +1206,7 @@ int hn_test_register_fsm(void)
 	    {"admin switchover", test_fsm_admin_switchover},
 	    {"switchover requested by the standby", test_fsm_switchover_request},
 	    {"admin disconnect and reconnect", test_fsm_admin_disconnect},
+	    {"stale heartbeat by the other link", test_fsm_stale_heartbeat},
 	    {"admin disband", test_fsm_admin_disband},
 	    {"admin settings", test_fsm_admin_settings},
 	    {"malformed and unexpected events", test_fsm_malformed_and_unexpected},

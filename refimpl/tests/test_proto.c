@@ -133,6 +133,8 @@ static void test_heartbeat_round_trip(void)
 	assert_heartbeat_equal(&sent, &received);
 	CU_ASSERT_EQUAL(counters.accepted, 1);
 	CU_ASSERT_EQUAL(window.highest, 7);
+	CU_ASSERT_EQUAL(hn_proto_packet_seq(packet, (size_t)length), 7); /* for hn_event.seq */
+	CU_ASSERT_EQUAL(hn_proto_packet_seq(packet, 15), 0);		 /* no whole header */
 }
 
 static void test_data_round_trip_every_kind(void)
