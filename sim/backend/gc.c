@@ -7,10 +7,11 @@
  * program's name). A run whose owner is no longer a living hasim is dead:
  * its processes are ended by PID (only if that PID still runs the program
  * recorded, so a reused PID is never hit), its namespaces "<run_id>-*" are
- * deleted, its libvirt domains destroyed and undefined and its QEMU guests
- * ended, and its state folder removed. Namespaces, domains and guests that
- * look like a run's but have no state folder at all are removed too. Runs
- * that are still alive are never touched.
+ * deleted, its libvirt domains destroyed and undefined (and libvirt's logs
+ * of their QEMUs removed), its QEMU guests ended, and its state folder
+ * removed. Namespaces, domains and guests that look like a run's but have
+ * no state folder at all are removed too. Runs that are still alive are
+ * never touched.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -26,7 +27,8 @@
 
 #include "backend.h"
 
-#define GC_STATE_ROOT "/run/halab"
+#define GC_STATE_ROOT	"/run/halab"
+#define GC_QEMU_LOG_DIR "/var/log/libvirt/qemu" /* qemu:///system's, as vm.c's */
 
 static bool gc_is_run_id(const char *name)
 {
@@ -186,6 +188,11 @@ static int gc_domains(void)
 			printf("gc: removed domain %s\n", name);
 			removed++;
 		}
+		/* libvirt's log of its QEMU: a finished run moves it into its
+		 * run folder (vm.c), a dead one cannot. */
+		snprintf(command, sizeof(command), GC_QEMU_LOG_DIR "/%s.log", name);
+		if (unlink(command) == 0)
+			printf("gc: removed %s\n", command);
 	}
 	if (list)
 		pclose(list);

@@ -16,6 +16,7 @@ test destroys and undefines its domains and removes its run directory in a
 finally, also on failure. Environment: HALAB_BIN (hs-libvirt), HALAB_GUEST
 (vmlinuz, initramfs.cpio.gz); defaults build/bin and build/guest.
 """
+import contextlib
 import json
 import os
 import random
@@ -234,6 +235,9 @@ class Guest:
                 self.tool("down", self.name, check=False)
             finally:
                 shutil.rmtree(self.dir, ignore_errors=True)
+                # libvirt's log of this guest's QEMU, which this test made
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join("/var/log/libvirt/qemu", self.name + ".log"))
 
 
 @pytest.fixture

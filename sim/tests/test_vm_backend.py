@@ -101,13 +101,15 @@ def qemu_guests(run_id):
 
 
 def assert_nothing_left(run_id, why=""):
-    """No QEMU guest, no domain, no state folder (which holds the disks)."""
+    """No QEMU guest, no domain, no state folder (which holds the disks), no
+    QEMU log left in libvirt's folder."""
     deadline = time.monotonic() + 10  # a destroyed QEMU takes a moment to go
     while qemu_guests(run_id) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert qemu_guests(run_id) == [], why
     assert domains(run_id) == set(), why
     assert not (STATE / run_id).exists(), why
+    assert list(QEMU_LOGS.glob(run_id + "-*")) == [], why  # moved, or removed by gc
 
 
 def assert_qemu_logs_moved(out):
