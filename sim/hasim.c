@@ -437,8 +437,6 @@ static int command_console(int argc, char **argv)
 	snprintf(domain, sizeof(domain), "%s-%s", run_id, node);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (!uri || !uri[0])
-		uri = "qemu:///system"; /* as sim/backend/vm.c */
 	attached = hs_console_attach(uri, domain, STDIN_FILENO, stdout, &hs_run_stop_requested,
 				     error, sizeof(error));
 	if (attached < 0) {

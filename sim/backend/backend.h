@@ -23,6 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where libvirtd (qemu:///system, or a private one started by hasim) logs
+ * each domain's QEMU as <domain>.log: vm.c moves a run's logs out of it,
+ * gc.c removes those of dead runs. */
+#define HS_BACKEND_QEMU_LOG_DIR "/var/log/libvirt/qemu"
+
 struct hs_run;
 struct hs_node_model;
 

@@ -27,8 +27,7 @@
 
 #include "backend.h"
 
-#define GC_STATE_ROOT	"/run/halab"
-#define GC_QEMU_LOG_DIR "/var/log/libvirt/qemu" /* qemu:///system's, as vm.c's */
+#define GC_STATE_ROOT "/run/halab"
 
 static bool gc_is_run_id(const char *name)
 {
@@ -190,7 +189,7 @@ static int gc_domains(void)
 		}
 		/* libvirt's log of its QEMU: a finished run moves it into its
 		 * run folder (vm.c), a dead one cannot. */
-		snprintf(command, sizeof(command), GC_QEMU_LOG_DIR "/%s.log", name);
+		snprintf(command, sizeof(command), HS_BACKEND_QEMU_LOG_DIR "/%s.log", name);
 		if (unlink(command) == 0)
 			printf("gc: removed %s\n", command);
 	}

@@ -155,7 +155,7 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
 {
 	memset(conn, 0, sizeof(*conn));
 	if (uri == NULL || uri[0] == '\0')
-		uri = "qemu:///system";
+		uri = HS_LIBVIRT_DEFAULT_URI;
 	if (snprintf(conn->uri, sizeof(conn->uri), "%s", uri) >= (int)sizeof(conn->uri)) {
 		snprintf(error, error_size, "hs_libvirt_conn_open: URI '%.32s...' too long", uri);
 		return -1;
@@ -164,7 +164,7 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
 	conn->connection = virConnectOpen(uri);
 	if (conn->connection != NULL)
 		return 0;
-	if (strcmp(uri, "qemu:///system") != 0) {
+	if (strcmp(uri, HS_LIBVIRT_DEFAULT_URI) != 0) {
 		snprintf(error, error_size, "hs_libvirt_conn_open: %s: %s", uri,
 			 hs_libvirt_error_text());
 		return -1;

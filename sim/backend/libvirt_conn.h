@@ -20,6 +20,9 @@
 
 #include <libvirt/libvirt.h>
 
+/* The URI when none is given ($HALAB_LIBVIRT_URI unset or empty). */
+#define HS_LIBVIRT_DEFAULT_URI "qemu:///system"
+
 #define HS_LIBVIRT_URI_MAX	    128
 #define HS_LIBVIRT_START_TIMEOUT_MS 15000 /* libvirtd answering after start */
 #define HS_LIBVIRT_STOP_TIMEOUT_MS  5000  /* SIGTERM -> SIGKILL */

@@ -7,10 +7,12 @@
  * for the guest's md RAID1 (vda, vdb), four NICs LAN1..LAN4 (eth0..eth3 in
  * the guest) as point-to-point UDP tunnels on 127.0.0.1, a virtio-serial
  * channel to the guest agent (a unix socket on the host), the serial
- * console on a pty (for `hasim console`) logged to a file, and optional fw_cfg files (hanode.conf
- * and the cluster key, read by sim/guest/init). hs_domain_xml_format() turns it into domain XML;
- * the other functions define, start, destroy and undefine it and act on its devices. QEMU runs as
- * root without relabeling (static DAC label), so that run-directory files need no ownership games.
+ * console on a pty (for `hasim console`) logged to a file, and optional
+ * fw_cfg files (hanode.conf and the cluster key, read by sim/guest/init).
+ * hs_domain_xml_format() turns it into domain XML; the other functions
+ * define, start, destroy and undefine it and act on its devices. QEMU runs
+ * as root without relabeling (static DAC label), so that run-directory
+ * files need no ownership games.
  * The domain type is 'qemu' (TCG) unless accel_kvm is set:
  * hs_domain_accel_probe() finds out whether KVM actually boots the guest.
  */

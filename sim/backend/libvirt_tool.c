@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 {
 	static struct hs_domain_spec spec;
 	static char xml[HS_DOMAIN_XML_MAX];
-	const char *uri = "qemu:///system";
+	const char *uri = HS_LIBVIRT_DEFAULT_URI;
 	virConnectPtr connection;
 	int status;
 

@@ -56,7 +56,6 @@
 #define VM_REPLY_TIMEOUT_MS 8000
 #define VM_CONNECT_RETRY_MS 200
 #define VM_CLOCK_SYNC_MS    250 /* a clock sample from each guest's agent */
-#define VM_QEMU_LOG_DIR	    "/var/log/libvirt/qemu"
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
@@ -473,7 +472,7 @@ static void vm_qemu_log_move(struct hs_run *run, const struct vm_node *vm, const
 	char from[2][600], to[600], buffer[8192];
 	ssize_t length;
 
-	snprintf(from[0], sizeof(from[0]), "%s/%s.log", VM_QEMU_LOG_DIR, vm->spec.name);
+	snprintf(from[0], sizeof(from[0]), "%s/%s.log", HS_BACKEND_QEMU_LOG_DIR, vm->spec.name);
 	snprintf(from[1], sizeof(from[1]), "%s/.cache/libvirt/qemu/log/%s.log", home ? home : "/",
 		 vm->spec.name);
 	snprintf(to, sizeof(to), "%s/nodes/%s/qemu.log", run->run_dir, node_name);
