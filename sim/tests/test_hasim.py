@@ -34,10 +34,10 @@ def run_ids_alive():
     return found
 
 
-def hasim_run(scenario, out, timeout=240):
-    return subprocess.run([HASIM, "run", str(scenario), "--out", str(out), "--quiet"],
+def hasim_run(scenario, out, *extra, timeout=240, **env):
+    return subprocess.run([HASIM, "run", str(scenario), "--out", str(out), "--quiet", *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, HALAB_BIN=str(BIN)))
+                          env=dict(os.environ, HALAB_BIN=str(BIN), **env))
 
 
 @pytest.fixture
@@ -95,11 +95,9 @@ def test_a_run_that_cannot_start_exits_3_and_says_why(out_dir):
     ("the cluster did not form") and hasim exited 1 as if the cluster had
     failed. A libvirt daemon that does not answer stands for any such error."""
     before = run_ids_alive()
-    completed = subprocess.run(
-        [HASIM, "run", str(NEGATIVE / "missed-bound.yaml"), "--backend", "libvirt",
-         "--out", str(out_dir), "--quiet"], cwd=ROOT, capture_output=True, text=True,
-        timeout=120, env=dict(os.environ, HALAB_BIN=str(BIN),
-                              HALAB_LIBVIRT_URI="qemu+unix:///system?socket=/nonexistent/sock"))
+    completed = hasim_run(NEGATIVE / "missed-bound.yaml", out_dir, "--backend", "libvirt",
+                          timeout=120,
+                          HALAB_LIBVIRT_URI="qemu+unix:///system?socket=/nonexistent/sock")
     assert completed.returncode == 3, completed.stdout + completed.stderr
     reason = "could not run: hs_libvirt_conn_open"
     assert reason in completed.stderr
