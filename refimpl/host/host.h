@@ -1,0 +1,258 @@
+/*
+ * host.h - the node's host: everything the reference node does around its
+ * pure core (hn_core.h) that decides an outcome, as pure code that hanode
+ * (refimpl/daemon) and hasim's virtual backend (sim/backend/virtual*) both
+ * run. One copy, so that a verdict on the virtual backend is a verdict on
+ * hanode.
+ *
+ * The core decides roles, states and data. Around it the host
+ *   - authenticates packets: encodes the core's heartbeats and data
+ *     messages with the cluster key (proto.c) under one packet counter,
+ *     decodes the peer's through one replay window, and feeds them to the
+ *     core with their packet sequence;
+ *   - measures health in rounds: every health_interval_ms a round asks for
+ *     a RAID verdict, a services verdict, ICMP echoes to every ping target
+ *     (ping_attempts echoes spread over ping_timeout_ms; any reply counts)
+ *     and, under the ping tie-breaker, ARP probes of the cluster IP; a round
+ *     ends when every part has answered or its time is up, and a round still
+ *     running when the next one is due ends first with what it has
+ *     (unanswered = failed, its commands killed); each verdict is one
+ *     HN_EVENT_HEALTH;
+ *   - starts the core only once the first round has a verdict: then
+ *     HN_EVENT_START, a remembered maintenance, and the links' carrier as
+ *     last reported; until then the peer's packets are dropped (it sends
+ *     them again);
+ *   - holds the cluster IP: adds it and announces it by gratuitous ARP
+ *     (garp_count announcements garp_interval_ms apart), removes it;
+ *   - runs commands: services start/stop, the notify hook (the event as one
+ *     JSON line on stdin, HANODE_EVENT in the environment), the fence command
+ *     (HANODE_PEER, HANODE_PEER_ID); a fence command's end becomes the
+ *     core's HN_EVENT_FENCE_RESULT (a fence that cannot start: a failed
+ *     result, fed after the current step's actions);
+ *   - makes data durable before anything acknowledges it: HN_ACTION_PERSIST
+ *     and HN_ACTION_STORE_RESET in the order the core gives, the generation
+ *     and outdated flag after every step, the operator's maintenance mark
+ *     when the core accepted "maintenance on"/"off";
+ *   - answers the store's clients (PUT through the core, GET locally) and
+ *     the operator's admin commands (through the core).
+ *
+ * It does all of this through struct hn_host_platform: hanode fills it
+ * with real I/O (sockets, netlink, fork/exec, fsync), the virtual backend
+ * with its simulated hardware (fabric frames, a disk model, modelled
+ * commands). The host never reads a clock: every entry point takes now_ms
+ * (monotonic, never decreasing), and hn_host_next_deadline_ms() says when
+ * it wants hn_host_tick(). Time is all the host needs to run the same way
+ * in virtual time.
+ *
+ * Rules of the platform table:
+ *   - the host calls it only from inside an hn_host_* call; a platform
+ *     function never calls back into the host (what it learns later - a
+ *     reply, a command's end - it reports by a later hn_host_* call);
+ *   - a function that can fail returns 0, or -1 with one sentence in error
+ *     naming what failed ("persist: store.log: No space left on device");
+ *   - NULL members are allowed where marked (the feature is then absent).
+ *
+ * Entry points never fail on their input: a packet that does not decode is
+ * counted and dropped, an unknown command id is ignored. Bounds: one core
+ * step emits at most HN_ACTIONS_MAX actions; events produced while carrying
+ * out a step (a fence that could not start) wait in a queue of
+ * HN_HOST_DEFERRED_MAX and are fed after it.
+ */
+#ifndef HN_HOST_H
+#define HN_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hn_core.h"
+
+#define HN_HOST_PING_TARGETS_MAX 8
+#define HN_HOST_DEFERRED_MAX	 4
+#define HN_HOST_ERROR_MAX	 256
+
+/* ---------------------------------------------------------------- config */
+
+/* Everything the host needs of a node's configuration. hanode derives it
+ * from hanode.conf (refimpl/daemon/config.c); the virtual backend parses
+ * the same hanode.conf text the runner writes for every backend, so that
+ * timers, checks and tie-breaker are the same on all of them. */
+struct hn_host_config {
+	struct hn_config core; /* identity, cluster timers, tie-breaker */
+	uint32_t health_interval_ms;
+	/* ping: targets are indexes 0..ping_target_count-1; the platform knows
+	 * their addresses. 0 targets = no network check. */
+	uint32_t ping_target_count;
+	uint32_t ping_timeout_ms; /* a round's ping part ends after this */
+	uint32_t ping_attempts;	  /* echoes per target and round, 1..10 */
+	bool raid_check;	  /* a RAID verdict per round (platform->check) */
+	bool services_check;	  /* a services verdict per round (platform->check) */
+	/* cluster IP: none when has_cluster_ip is false */
+	bool has_cluster_ip;
+	uint32_t garp_count;	   /* announcements after adding it (>= 1) */
+	uint32_t garp_interval_ms; /* between them */
+	/* ARP probe of the cluster IP in each round (cluster_ip_answered):
+	 * only under the ping tie-breaker with a cluster IP. */
+	bool cluster_ip_probe;
+	uint32_t probe_timeout_ms;  /* the probe part of a round ends after this */
+	uint32_t probe_interval_ms; /* between probes until one is answered */
+	/* which commands are configured; an unconfigured one is not run */
+	bool has_services_start, has_services_stop, has_notify, has_fence;
+};
+
+/* --------------------------------------------------------------- platform */
+
+enum hn_host_check { HN_HOST_CHECK_RAID = 1, HN_HOST_CHECK_SERVICES };
+
+enum hn_host_command {
+	HN_HOST_COMMAND_SERVICES_START = 1,
+	HN_HOST_COMMAND_SERVICES_STOP,
+	HN_HOST_COMMAND_NOTIFY,
+	HN_HOST_COMMAND_FENCE,
+	HN_HOST_COMMAND_CHECK, /* a RAID or services check that runs a command */
+};
+
+/* NAME=VALUE strings, NULL-terminated, at most this many. */
+#define HN_HOST_ENV_MAX 4
+
+struct hn_host_platform {
+	void *context; /* passed to every function */
+
+	/* One authenticated packet on a link. A send that fails is counted,
+	 * not fatal: the core retransmits what matters. */
+	int (*send)(void *context, enum hn_link link, const uint8_t *packet, size_t length,
+		    char *error, size_t error_size);
+
+	/* Add (and hold) or remove the cluster IP on its interface. */
+	int (*cluster_ip)(void *context, bool add, char *error, size_t error_size);
+	/* One gratuitous ARP announcement of the cluster IP. */
+	int (*garp)(void *context, char *error, size_t error_size);
+
+	/* One ICMP echo to ping target `target` carrying `sequence`; its reply
+	 * comes back through hn_host_ping_reply(sequence). */
+	int (*ping)(void *context, uint32_t target, uint16_t sequence, char *error,
+		    size_t error_size);
+	/* One ARP request for the cluster IP; an answer from another host comes
+	 * back through hn_host_probe_answered(). NULL = no probe. */
+	int (*probe)(void *context, char *error, size_t error_size);
+
+	/* Start a RAID or services check. Either the verdict is known at once
+	 * (an mdstat file, a disk model): *done = true with *ok and reason; or
+	 * a command was started: *done = false and *command_id names it, and
+	 * its end comes through hn_host_command_done(). */
+	int (*check)(void *context, enum hn_host_check check, bool *done, bool *ok, char *reason,
+		     size_t reason_size, uint64_t *command_id, char *error, size_t error_size);
+
+	/* Start a configured command (services, notify hook, fence) with an
+	 * optional stdin text and environment; *command_id names it for
+	 * hn_host_command_done(). */
+	int (*command)(void *context, enum hn_host_command command, const char *input,
+		       const char *const *environment, uint64_t *command_id, char *error,
+		       size_t error_size);
+	/* Kill a command the host no longer waits for (a check of a round that
+	 * ended early). Its end may still be reported; the host ignores it. */
+	void (*command_kill)(void *context, uint64_t command_id);
+
+	/* Durability. entry NULL = drop every entry (STORE_RESET). Must be
+	 * durable when it returns 0. */
+	int (*persist)(void *context, const struct hn_entry *entry, char *error, size_t error_size);
+	int (*persist_generation)(void *context, const struct hn_generation *generation,
+				  bool outdated, char *error, size_t error_size);
+	/* The operator's maintenance mark, kept across restarts. */
+	int (*persist_maintenance)(void *context, bool on, char *error, size_t error_size);
+
+	/* One cluster-log record (docs/DEVELOPING.md) at now_ms; role is the
+	 * node's role after the record ("active"/"standby"). */
+	void (*log)(void *context, uint64_t now_ms, const struct hn_log_record *record,
+		    const char *role);
+	/* The answer to a client's PUT that hn_host_client_put() left pending
+	 * ("OK 42", "ERR standby"). */
+	void (*client_reply)(void *context, uint64_t request_id, const char *answer);
+	/* The core's answer to an admin command given with hn_host_admin(). */
+	void (*admin_reply)(void *context, uint64_t request_id, bool ok, const char *text);
+};
+
+/* ------------------------------------------------------------------ host */
+
+struct hn_host; /* opaque; hn_host_size() bytes, owns its struct hn_node */
+
+size_t hn_host_size(void);
+/* Initialise with the configuration, the cluster key, the platform and the
+ * packet counter's first value (strictly above any value this node used
+ * before). The core is created but not started. -1 with a sentence in
+ * error on an invalid configuration. */
+int hn_host_init(struct hn_host *host, const struct hn_host_config *config,
+		 const uint8_t key[HN_KEY_BYTES], const struct hn_host_platform *platform,
+		 uint64_t packet_seq_first, char *error, size_t error_size);
+
+/* What the node kept on disk, loaded before hn_host_start(). */
+int hn_host_restore_entry(struct hn_host *host, const struct hn_entry *entry);
+void hn_host_restore_generation(struct hn_host *host, const struct hn_generation *generation,
+				bool outdated);
+void hn_host_restore_maintenance(struct hn_host *host, bool on);
+
+/* Begin: the first health round starts at now_ms, and the core starts
+ * when its verdict is in (at once if no check is configured). */
+void hn_host_start(struct hn_host *host, uint64_t now_ms);
+/* Stop like an operator's hand-over (the peer takes over at once), then
+ * drop the cluster IP and stop the services; logs why (reason, e.g.
+ * "hanode stopped by SIGTERM"). The caller may wait for commands to end. */
+void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
+
+/* ---------------------------------------------------------------- inputs */
+
+/* One datagram received on a link. */
+void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
+		    uint64_t now_ms);
+/* Carrier of a link's interface (a bond: up while any port is). */
+void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms);
+/* An echo reply carrying sequence (any target). */
+void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);
+/* Another host answered the ARP probe of the cluster IP. */
+void hn_host_probe_answered(struct hn_host *host, uint64_t now_ms);
+/* A command started by platform->check or platform->command ended:
+ * exit_status 0..255 (128 + signal), timed_out if it was killed for it. */
+void hn_host_command_done(struct hn_host *host, uint64_t command_id, int exit_status,
+			  bool timed_out, uint64_t now_ms);
+/* Time passed: call at hn_host_next_deadline_ms() (earlier is harmless). */
+void hn_host_tick(struct hn_host *host, uint64_t now_ms);
+uint64_t hn_host_next_deadline_ms(const struct hn_host *host);
+
+/* A client's PUT: returns 0 with the answer in answer ("OK 42", "ERR
+ * standby", "ERR bad key"), or 1 when the answer comes later through
+ * platform->client_reply(request_id). request_id is the caller's, unique
+ * among requests in flight. */
+int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *key,
+		       const char *value, uint64_t now_ms, char *answer, size_t answer_size);
+/* A client's GET, served by the active node: "VALUE v", "NOTFOUND", "ERR standby". */
+void hn_host_client_get(const struct hn_host *host, const char *key, char *answer,
+			size_t answer_size);
+/* An operator's command; the answer comes through platform->admin_reply. */
+void hn_host_admin(struct hn_host *host, uint64_t request_id, enum hn_admin_command command,
+		   const char *key, const char *value, uint64_t now_ms);
+
+/* ----------------------------------------------------------------- reads */
+
+struct hn_host_status {
+	struct hn_status core; /* hn_node_status() */
+	bool started;	       /* the core runs (first health verdict in) */
+	bool ip_held;
+	bool peer_heard;	  /* any heartbeat of the peer, also one the core refused */
+	struct hn_heartbeat peer; /* the newest one */
+	/* the last finished health round */
+	bool raid_ok;
+	char raid_reason[HN_REASON_MAX];
+	bool services_ok;
+	char services_reason[HN_REASON_MAX];
+	uint32_t ping_reachable, ping_total;
+	bool cluster_ip_answered;
+	/* packets */
+	uint64_t packets_sent[HN_LINKS], packets_received[HN_LINKS], send_errors;
+	struct hn_proto_counters counters;
+	uint64_t packet_seq_next;
+};
+
+void hn_host_status(const struct hn_host *host, uint64_t now_ms, struct hn_host_status *status);
+const struct hn_node *hn_host_node(const struct hn_host *host);
+
+#endif
