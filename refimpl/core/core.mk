@@ -36,9 +36,28 @@ $(BUILD)/tests/test_core: $(HN_CORE_TEST_OBJS) $(HNCORE_LIB)
 
 UNIT_TESTS += $(BUILD)/tests/test_core
 
-.PHONY: core-test core-coverage
-core-test: $(BUILD)/tests/test_core
+# Golden traces (refimpl/tests/golden/README): test_golden replays every
+# *.trace through the core and diffs; golden-update writes them back.
+HN_GOLDEN_SOURCES := $(addprefix refimpl/tests/golden/, golden.c golden_parse.c golden_format.c \
+	golden_single.c golden_pair.c) refimpl/tests/fixture.c
+HN_GOLDEN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_GOLDEN_SOURCES))
+$(HN_GOLDEN_OBJS): CPPFLAGS += -Irefimpl/core -Irefimpl/tests $(HN_CORE_SODIUM_CFLAGS)
+
+$(BUILD)/tests/test_golden: $(filter-out $(BUILD)/refimpl/tests/fixture.o,$(HN_GOLDEN_OBJS)) \
+		$(BUILD)/refimpl/tests/fixture.o $(HNCORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HN_CORE_SODIUM_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/test_golden
+
+.PHONY: core-test core-coverage golden-update
+core-test: $(BUILD)/tests/test_core $(BUILD)/tests/test_golden
 	$(BUILD)/tests/test_core
+	$(BUILD)/tests/test_golden
+
+# Regenerate the golden traces after an intended change; review with git diff.
+golden-update: $(BUILD)/tests/test_golden
+	$(BUILD)/tests/test_golden --update
 
 # Line and branch coverage of refimpl/core (not of proto.c's own tests).
 core-coverage:

@@ -358,6 +358,12 @@ int hn_model_parse(const char *text, enum hn_model *model);
 int hn_version_parse(const char *text, struct hn_version *version);
 const char *hn_tiebreaker_name(enum hn_tiebreaker tiebreaker);
 int hn_tiebreaker_parse(const char *text, enum hn_tiebreaker *tiebreaker);
+/* The one table of admin command names, for the daemon, hactl and hasim:
+ * "maintenance on", "maintenance off", "switchover", "disconnect",
+ * "reconnect", "disband", "force start", "setting set". The parser also
+ * takes the spelling "force-start" (hactl's). NULL / -1 if unknown. */
+const char *hn_admin_command_name(enum hn_admin_command command);
+int hn_admin_command_parse(const char *text, enum hn_admin_command *command);
 
 /* ------------------------------------------------------------ compat.c */
 

@@ -393,6 +393,9 @@ static int hn_fixture_step(struct hn_fixture *fixture, uint32_t node, const stru
 				hn_fixture_name(fixture, node), event->kind,
 				fixture->actions.count > 0 ? fixture->actions.items[0].u.log.reason
 							   : "");
+	if (fixture->options.observe != NULL)
+		fixture->options.observe(fixture->options.observe_context, fixture->now_ms, node,
+					 event, &fixture->actions);
 	for (size_t i = 0; i < fixture->actions.count; i++)
 		hn_fixture_process_action(fixture, node, &fixture->actions.items[i], &before);
 	hn_fixture_check_invariants(fixture, node, &before);

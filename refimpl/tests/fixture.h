@@ -49,6 +49,11 @@ struct hn_fixture_options {
 	struct hn_timers timers;		       /* all zero = hn_config_defaults() */
 	struct hn_identity identity[HN_FIXTURE_NODES]; /* node_id 0 = defaults node1/node2 */
 	FILE *trace;				       /* every step and action, or NULL */
+	/* Called after every step of a node with its event and actions, or
+	 * NULL (the golden-trace runner prints them). */
+	void (*observe)(void *context, uint64_t now_ms, uint32_t node, const struct hn_event *event,
+			const struct hn_actions *actions);
+	void *observe_context;
 };
 
 /* One cluster log record as the node emitted it, with time and node. */
