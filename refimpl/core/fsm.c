@@ -1,38 +1,22 @@
 /*
- * fsm.c - roles and states of the reference node: the transition table, the
- * one function that changes role or state, heartbeats, timers and status.
+ * fsm.c - hn_node_step(), the top layer of the core (node.h): one event in,
+ * its handler, then the transition table (rules.c) and the store at the
+ * step's time, then heartbeats; also init, status and the next deadline.
  *
  * The core is pure (see hn_core.h): hn_node_step() takes one event and the
- * time, updates what the node knows, then re-evaluates every rule at that
- * time (hn_fsm_evaluate). Rules are level-triggered: a standby that should be
- * active becomes active at the first step at which the rule holds, whichever
- * event caused it, and hn_node_next_deadline_ms() names the exact time at
- * which a rule can start to hold because of time alone (a link dies, the
- * wait-for-all ends, a fence delay ends, a heartbeat or a retransmission is
- * due). A simulator can therefore jump from deadline to deadline.
+ * time, updates what the node knows (the event table below picks the
+ * handler per state; an unexpected event is logged and ignored), then runs
+ * the rules at that time. Rules are level-triggered: a standby that should
+ * be active becomes active at the first step at which the rule holds,
+ * whichever event caused it, and hn_node_next_deadline_ms() names the exact
+ * time at which a rule can start to hold because of time alone (a link
+ * dies, the wait-for-all ends, a fence delay ends, a heartbeat or a
+ * retransmission is due). A simulator can therefore jump from deadline to
+ * deadline.
  *
- *                      START
- *                        |
- *                        v          peer seen (active -> standby;
- *                  +----------+     otherwise tie-break)
- *       +----------| starting |--------------------+
- *       | wait-for-all over,  +----------+         |
- *       | no peer, not outdated    |               v
- *       v                          |  fault/  +-----------+  takeover rule
- *  +--------+  release (fault,     |  isolated| standby   |-----------+
- *  | active |<---------------------+--------->| normal    |           |
- *  | normal |  maintenance, yield, split-brain +-----------+           |
- *  +--------+---------------------------------> ^  ^  |               |
- *     ^  | checks fail            checks pass   |  |  | admin         |
- *     |  v                                      |  |  v maintenance   |
- *     | +-------+ +---------+                   |  | +-------------+  |
- *     | | fault | | isolated|-------------------+  +-| maintenance |  |
- *     | +-------+ +---------+   (standby)          off+-------------+  |
- *     +--------------------------------------------------------------+
- *   disconnect (admin or peer's DISCONNECT): any role -> disconnected,
- *       role frozen; reconnect (either node) -> normal, same role.
- *   disband (admin or peer's DISBAND): any -> standalone (final); the
- *       active keeps its resources, a standby does not start them.
+ * Every role or state change is a row of the transition table in rules.c,
+ * applied by hn_transition() (transition.c); the diagram of the table is
+ * refimpl/core/transitions.txt, generated from it (make core-diagram).
  *
  * Decisions (SPEC plus the refinements documented here):
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
@@ -86,217 +70,11 @@
  * - The time before the first HN_EVENT_HEALTH counts as healthy with no
  *   ping targets.
  */
-#include "fsm.h"
+#include "rules.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ actions */
-
-struct hn_action *hn_actions_push(struct hn_node *node, struct hn_actions *actions,
-				  enum hn_action_kind kind)
-{
-	if (actions->count >= HN_ACTIONS_MAX) {
-		node->actions_dropped++;
-		return NULL;
-	}
-	struct hn_action *action = &actions->items[actions->count++];
-	memset(action, 0, sizeof(*action));
-	action->kind = kind;
-	action->link = HN_LINK_SYNC;
-	return action;
-}
-
-const char *hn_display_state(enum hn_role role, enum hn_state state)
-{
-	if (state == HN_STATE_NORMAL)
-		return hn_role_name(role);
-	return hn_state_name(state);
-}
-
-void hn_emit_log(struct hn_node *node, struct hn_actions *actions, const char *event,
-		 const char *reason, uint64_t lost_writes)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
-	if (action == NULL)
-		return;
-	const char *display = hn_display_state(node->role, node->state);
-	snprintf(action->u.log.event, sizeof(action->u.log.event), "%s", event);
-	snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", display);
-	snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", display);
-	snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
-	action->u.log.lost_writes = lost_writes;
-}
-
-void hn_emit_notify(struct hn_node *node, struct hn_actions *actions, enum hn_notify_kind kind,
-		    const char *text)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_NOTIFY);
-	if (action == NULL)
-		return;
-	action->u.notify.kind = kind;
-	snprintf(action->u.notify.text, sizeof(action->u.notify.text), "%s", text);
-}
-
-void hn_emit_admin_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
-			 bool ok, const char *text)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_ADMIN_REPLY);
-	if (action == NULL)
-		return;
-	action->u.reply.request_id = request_id;
-	action->u.reply.ok = ok;
-	snprintf(action->u.reply.text, sizeof(action->u.reply.text), "%s", text);
-}
-
-static uint32_t hn_heartbeat_flags(const struct hn_node *node)
-{
-	uint32_t flags = 0;
-	if (node->state == HN_STATE_MAINTENANCE)
-		flags |= HN_HB_MAINTENANCE;
-	if (node->store.outdated)
-		flags |= HN_HB_OUTDATED;
-	if (node->store.peer_outdated && node->role == HN_ROLE_ACTIVE)
-		flags |= HN_HB_PEER_OUTDATED;
-	if (node->yielding)
-		flags |= HN_HB_YIELD;
-	if (node->disconnect_origin)
-		flags |= HN_HB_DISCONNECT;
-	if (node->state == HN_STATE_STANDALONE)
-		flags |= HN_HB_DISBAND;
-	if (node->took_over && node->role == HN_ROLE_ACTIVE)
-		flags |= HN_HB_TOOK_OVER;
-	if (node->peer.refused)
-		flags |= HN_HB_INCOMPATIBLE;
-	if (node->switchover_requested)
-		flags |= HN_HB_SWITCHOVER_REQUEST;
-	return flags;
-}
-
-static void hn_heartbeat_fill(const struct hn_node *node, struct hn_heartbeat *heartbeat)
-{
-	memset(heartbeat, 0, sizeof(*heartbeat));
-	heartbeat->protocol_version = node->config.protocol_version;
-	heartbeat->sender = node->config.self;
-	heartbeat->role = node->role;
-	heartbeat->state = node->state;
-	heartbeat->flags = hn_heartbeat_flags(node);
-	heartbeat->health = node->health;
-	heartbeat->generation = node->store.generation;
-	heartbeat->last_seq = node->store.last_seq;
-	heartbeat->writes_in_generation = hn_store_writes_in_generation(&node->store);
-	if (node->role == HN_ROLE_ACTIVE)
-		heartbeat->active_for_ms = node->now_ms - node->active_since_ms;
-	heartbeat->split_brain_loser = node->split_brain_loser;
-}
-
-/* Send a heartbeat on every link whose carrier is up, and restart the
- * heartbeat interval so a change is followed by a regular beat. */
-void hn_emit_heartbeats(struct hn_node *node, struct hn_actions *actions)
-{
-	for (int link = 0; link < HN_LINKS; link++) {
-		if (!node->carrier[link])
-			continue;
-		struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_SEND_HEARTBEAT);
-		if (action == NULL)
-			return;
-		action->link = (enum hn_link)link;
-		hn_heartbeat_fill(node, &action->u.heartbeat);
-	}
-	node->next_heartbeat_ms = node->now_ms + node->config.timers.heartbeat_interval_ms;
-}
-
-/* ----------------------------------------------------- the one change */
-
-static void hn_transition_record_add(struct hn_node *node, const char *from, const char *to,
-				     const char *reason)
-{
-	if (node->transition_count == HN_TRANSITIONS_KEPT) {
-		memmove(&node->transitions[0], &node->transitions[1],
-			sizeof(node->transitions[0]) * (HN_TRANSITIONS_KEPT - 1));
-		node->transition_count--;
-	}
-	struct hn_transition_record *record = &node->transitions[node->transition_count++];
-	record->at_ms = node->now_ms;
-	snprintf(record->from, sizeof(record->from), "%s", from);
-	snprintf(record->to, sizeof(record->to), "%s", to);
-	snprintf(record->reason, sizeof(record->reason), "%s", reason);
-}
-
-/* Every role or state change goes through here: resources first (in the
- * order SPEC needs for a clean hand-over), then the log record, then an
- * immediate heartbeat so the peer reacts without waiting for the dead time. */
-void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state state,
-		       struct hn_actions *actions, const char *reason)
-{
-	if (role == node->role && state == node->state)
-		return;
-	char from[24];
-	snprintf(from, sizeof(from), "%s", hn_display_state(node->role, node->state));
-	const char *to = hn_display_state(role, state);
-	if (role == HN_ROLE_ACTIVE && node->role != HN_ROLE_ACTIVE) {
-		hn_actions_push(node, actions, HN_ACTION_IP_ADD);
-		hn_actions_push(node, actions, HN_ACTION_SERVICES_START);
-		node->active_since_ms = node->now_ms;
-	} else if (role != HN_ROLE_ACTIVE && node->role == HN_ROLE_ACTIVE) {
-		hn_actions_push(node, actions, HN_ACTION_IP_REMOVE);
-		hn_actions_push(node, actions, HN_ACTION_SERVICES_STOP);
-		node->took_over = false;
-		node->split_brain_loser = 0;
-		hn_store_on_release(node, actions);
-	}
-	node->role = role;
-	node->state = state;
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
-	if (action != NULL) {
-		snprintf(action->u.log.event, sizeof(action->u.log.event), "transition");
-		snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", from);
-		snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", to);
-		snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
-	}
-	hn_transition_record_add(node, from, to, reason);
-	node->changed_ms = node->now_ms;
-	hn_emit_heartbeats(node, actions);
-}
-
-/* Standby -> active in state normal: a new generation, then the change. */
-void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead, bool notify,
-		      const char *reason)
-{
-	hn_store_fork(node, node->store.last_seq);
-	hn_store_on_become_active(node);
-	node->took_over = peer_dead;
-	node->yielding = false;
-	node->switchover_requested = false;
-	node->fence_phase = HN_FENCE_IDLE;
-	hn_set_role_state(node, HN_ROLE_ACTIVE, HN_STATE_NORMAL, actions, reason);
-	if (notify)
-		hn_emit_notify(node, actions, HN_NOTIFY_FAILOVER, reason);
-}
-
-/* -------------------------------------------------------------- facts */
-
-bool hn_link_alive(const struct hn_node *node, enum hn_link link)
-{
-	return node->carrier[link] && node->peer.link_heard[link] &&
-	       node->now_ms < node->peer.link_heard_ms[link] + node->config.timers.dead_time_ms;
-}
-
-bool hn_peer_alive(const struct hn_node *node)
-{
-	return hn_link_alive(node, HN_LINK_SYNC) || hn_link_alive(node, HN_LINK_EXTERNAL);
-}
-
-bool hn_ping_ok(const struct hn_health *health)
-{
-	return health->ping_total == 0 || health->ping_reachable > 0;
-}
-
-bool hn_health_ok(const struct hn_health *health)
-{
-	return health->raid_ok && health->services_ok;
-}
 
 /* ------------------------------------------------------ event handlers */
 
@@ -425,7 +203,11 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->link_heard_ms[event->link] = node->now_ms;
 	}
 	hn_store_note_peer_generation(node, &heartbeat->generation);
-	hn_fsm_check_peer_flags(node, actions);
+	if (node->yielding && heartbeat->role == HN_ROLE_ACTIVE)
+		node->yielding = false;
+	if (node->switchover_requested && heartbeat->role != HN_ROLE_ACTIVE)
+		node->switchover_requested = false;
+	hn_rules_run(node, HN_ON_PEER_HEARTBEAT, actions);
 }
 
 static void hn_fsm_on_data(struct hn_node *node, const struct hn_event *event,
@@ -491,13 +273,13 @@ static void hn_fsm_on_client_write(struct hn_node *node, const struct hn_event *
 static void hn_fsm_on_admin_event(struct hn_node *node, const struct hn_event *event,
 				  struct hn_actions *actions)
 {
-	hn_fsm_on_admin(node, event, actions);
+	hn_admin_on_event(node, event, actions);
 }
 
 static void hn_fsm_on_fence_event(struct hn_node *node, const struct hn_event *event,
 				  struct hn_actions *actions)
 {
-	hn_fsm_on_fence_result(node, event->u.fence_ok, actions);
+	hn_rules_on_fence_result(node, event->u.fence_ok, actions);
 }
 
 /* --------------------------------------------------- transition table */
@@ -631,13 +413,8 @@ static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
 	if (!node->started)
 		return;
 	hn_fsm_expire(node);
-	if (node->state != HN_STATE_STANDALONE) {
-		hn_fsm_check_peer_death(node, actions);
-		hn_fsm_check_start(node, actions);
-		hn_fsm_check_health(node, actions);
-		hn_fsm_check_split_brain(node, actions);
-		hn_fsm_check_takeover(node, actions);
-	}
+	if (node->state != HN_STATE_STANDALONE)
+		hn_rules_step(node, actions);
 	hn_store_evaluate(node, actions);
 	bool alive = hn_peer_alive(node);
 	/* a peer that comes back hears from us at once, so it joins without

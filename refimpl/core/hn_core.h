@@ -14,14 +14,20 @@
  * before the SEND that acknowledges it, and IP_REMOVE/SERVICES_STOP always
  * come before the heartbeat that hands the role over.
  *
- * Files of the core:
- *   fsm.c     roles and states, timers, failover checks, tie-breakers,
- *             the transition table and its diagram
- *   store.c   the replicated key/value store: writes, generations,
- *             replication and resync messages, split-brain resolution
- *   compat.c  models and firmware versions: which pairs may form a cluster
- *   proto.c   wire codec of heartbeats and data messages, HMAC + replay
- *             window (libsodium; pure computation, no I/O)
+ * Files of the core (in layers, see node.h):
+ *   emit.c        actions and facts (is the peer alive, ...)
+ *   store.c       the replicated key/value store: writes, generations,
+ *                 replication and resync messages, split-brain data
+ *   transition.c  the one function that changes role or state
+ *   rules.c       the transition table: every role/state change as a row
+ *                 {trigger, from, condition, to, effects, reason}
+ *   diagram.c     the table drawn as text (refimpl/core/transitions.txt)
+ *   admin.c       operator commands
+ *   fsm.c         hn_node_step: events in, rules run, status, deadlines
+ *   names.c       names and parsers of enums, versions, admin commands
+ *   compat.c      models and firmware versions: which pairs may form a cluster
+ *   proto.c       wire codec of heartbeats and data messages, HMAC + replay
+ *                 window (libsodium; pure computation, no I/O)
  */
 #ifndef HN_CORE_H
 #define HN_CORE_H

@@ -45,7 +45,7 @@
  * writes_in_generation (heartbeats, split brain) is last_seq - fork_seq:
  * the writes this node has that its peer may not have.
  */
-#include "fsm.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -115,13 +115,6 @@ static int hn_store_apply(struct hn_node *node, const struct hn_entry *entry,
 	if (action != NULL)
 		action->u.entry = *entry;
 	return 0;
-}
-
-uint64_t hn_store_writes_in_generation(const struct hn_store *store)
-{
-	if (store->last_seq <= store->generation.fork_seq)
-		return 0;
-	return store->last_seq - store->generation.fork_seq;
 }
 
 /* Generation ids are (counter << 8) | node id: unique per pair without a

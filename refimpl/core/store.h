@@ -1,11 +1,14 @@
 /*
  * store.h - the replicated key/value store of the pure core (store.c):
- * its state inside struct hn_node and the operations fsm*.c call.
+ * its state inside struct hn_node and the operations the layers above it
+ * (transition.c, rules.c, admin.c, fsm.c) call.
  *
- * Only the core includes it (through fsm.h). Every operation that changes
- * durable data emits HN_ACTION_PERSIST (or HN_ACTION_STORE_RESET) before any
- * message that depends on it, so a caller that carries out actions in order
- * never acknowledges a write it has not stored.
+ * Only the core includes it (through node.h). The store is the second layer
+ * of the core (see node.h): it uses the helpers of emit.c and never changes
+ * a role or state itself. Every operation that changes durable data emits
+ * HN_ACTION_PERSIST (or HN_ACTION_STORE_RESET) before any message that
+ * depends on it, so a caller that carries out actions in order never
+ * acknowledges a write it has not stored.
  */
 #ifndef HN_STORE_H
 #define HN_STORE_H
@@ -52,7 +55,14 @@ struct hn_store {
 void hn_store_init(struct hn_store *store);
 int hn_store_restore_entry(struct hn_store *store, const struct hn_entry *entry);
 const struct hn_entry *hn_store_find(const struct hn_store *store, const char *key);
-uint64_t hn_store_writes_in_generation(const struct hn_store *store);
+/* The writes this node has that its peer may not have (last_seq after the
+ * fork of our generation). */
+static inline uint64_t hn_store_writes_in_generation(const struct hn_store *store)
+{
+	return store->last_seq > store->generation.fork_seq
+		   ? store->last_seq - store->generation.fork_seq
+		   : 0;
+}
 /* Start a new generation (parent = current, fork_seq given). */
 void hn_store_fork(struct hn_node *node, uint64_t fork_seq);
 void hn_store_note_peer_generation(struct hn_node *node, const struct hn_generation *generation);

@@ -1,8 +1,22 @@
 /*
- * fsm.h - the inside of struct hn_node, shared by the files of the pure core
- * (fsm.c, fsm_checks.c, fsm_admin.c, store.c). Nothing outside refimpl/core
- * should include it: the daemon, the tests and the simulator use hn_core.h
- * and treat struct hn_node as opaque (hn_node_size()).
+ * node.h - the inside of struct hn_node, and the bottom layer of the pure
+ * core. Nothing outside refimpl/core should include it: the daemon, the
+ * simulator and the tests use hn_core.h and treat struct hn_node as opaque
+ * (hn_node_size()); only the core's own tests look inside.
+ *
+ * The core is built in layers; a file calls only into its own layer and
+ * the layers below it, never up (test_fsm's "layers" test checks the
+ * includes):
+ *   1. emit.c        actions (push, log, notify, replies, heartbeats) and
+ *                    facts (link/peer alive, health) - node.h
+ *   2. store.c       the replicated store - store.h
+ *   3. transition.c  the one function that changes role or state, with
+ *                    its side effects - transition.h
+ *   4. rules.c       the transition table and its predicates, evaluated in
+ *                    order; diagram.c draws it; admin.c the operator's
+ *                    commands - rules.h
+ *   5. fsm.c         hn_node_step: events in, the table run, status
+ * names.c, compat.c and proto.c stand apart (hn_core.h only).
  *
  * The node keeps only what it has been told: the last heartbeat of the peer
  * per link, its own health, timers as absolute virtual times. Every timer
@@ -10,8 +24,8 @@
  * cleared (or moved into the future) by the step that handles it, so the
  * next deadline is always later than the last step.
  */
-#ifndef HN_FSM_H
-#define HN_FSM_H
+#ifndef HN_NODE_H
+#define HN_NODE_H
 
 #include "hn_core.h"
 #include "store.h"
@@ -81,7 +95,7 @@ struct hn_node {
 	struct hn_transition_record transitions[HN_TRANSITIONS_KEPT];
 };
 
-/* ------------------------------------------------------ fsm.c: helpers */
+/* ------------------------------------------- emit.c: actions and facts */
 
 struct hn_action *hn_actions_push(struct hn_node *node, struct hn_actions *actions,
 				  enum hn_action_kind kind);
@@ -89,40 +103,17 @@ void hn_emit_log(struct hn_node *node, struct hn_actions *actions, const char *e
 		 const char *reason, uint64_t lost_writes);
 void hn_emit_notify(struct hn_node *node, struct hn_actions *actions, enum hn_notify_kind kind,
 		    const char *text);
+/* Heartbeats on every link whose carrier is up; restarts the interval. */
 void hn_emit_heartbeats(struct hn_node *node, struct hn_actions *actions);
 void hn_emit_admin_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
 			 bool ok, const char *text);
+/* "active"/"standby" in state normal, otherwise the state's name. */
 const char *hn_display_state(enum hn_role role, enum hn_state state);
-/* The one function that changes role or state: resources, log, heartbeats. */
-void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state state,
-		       struct hn_actions *actions, const char *reason);
-void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead, bool notify,
-		      const char *reason);
+/* The peer's name from its last heartbeat, or "the peer". */
+const char *hn_peer_name(const struct hn_node *node);
 bool hn_peer_alive(const struct hn_node *node);
 bool hn_link_alive(const struct hn_node *node, enum hn_link link);
 bool hn_health_ok(const struct hn_health *health);
 bool hn_ping_ok(const struct hn_health *health);
-
-/* ------------------------------------------------ fsm_checks.c: checks */
-
-void hn_fsm_check_peer_death(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_check_start(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_check_health(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_check_split_brain(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_check_takeover(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_check_peer_flags(struct hn_node *node, struct hn_actions *actions);
-void hn_fsm_on_fence_result(struct hn_node *node, bool fence_ok, struct hn_actions *actions);
-
-/* --------------------------------------------- fsm_admin.c: commands */
-
-void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event,
-		     struct hn_actions *actions);
-/* Start a switchover on the active node: NULL, or why it is refused. */
-const char *hn_fsm_switchover_release(struct hn_node *node, struct hn_actions *actions,
-				      const char *reason);
-void hn_fsm_disconnect(struct hn_node *node, bool origin, struct hn_actions *actions,
-		       const char *reason);
-void hn_fsm_reconnect(struct hn_node *node, struct hn_actions *actions, const char *reason);
-void hn_fsm_disband(struct hn_node *node, struct hn_actions *actions, const char *reason);
 
 #endif

@@ -1,78 +1,33 @@
 /*
- * fsm_admin.c - operator commands (HN_EVENT_ADMIN): maintenance on/off,
+ * admin.c - operator commands (HN_EVENT_ADMIN): maintenance on/off,
  * switchover, disconnect/reconnect, disband, force start and cluster-wide
- * settings.
+ * settings. Part of the fourth layer of the core (node.h): a command is
+ * checked here, and the change it makes is a row of the transition table
+ * (rules.c) run by the command's trigger, so that every role or state
+ * change is in the table and the diagram.
  *
  * Every command is answered with exactly one HN_ACTION_ADMIN_REPLY and
  * logged as an "admin" record, both after the actions the command itself
  * caused; what the rules do next in the same step (e.g. the transition to
- * active after a force start or maintenance off) follows the reply. A command that
- * cannot be carried out changes nothing and says why in the reply
- * (ok=false); the texts are meant for the operator and are stable (tests
- * compare them). A setting is a replicated write of key "setting/<key>": its
- * reply comes from store.c once the standby has it (or the peer is gone).
+ * active after a force start or maintenance off) follows the reply. A
+ * command that cannot be carried out changes nothing and says why in the
+ * reply (ok=false); the texts are meant for the operator and are stable
+ * (tests compare them). A setting is a replicated write of key
+ * "setting/<key>": its reply comes from store.c once the standby has it (or
+ * the peer is gone). Names of the commands: names.c.
  */
-#include "fsm.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* ------------------------------------------- shared with fsm_checks.c */
-
-void hn_fsm_disconnect(struct hn_node *node, bool origin, struct hn_actions *actions,
-		       const char *reason)
+/* Runs the command's rows; a command that admin.c accepted always has one
+ * that fires (test_fsm checks every command). */
+static const char *hn_admin_run(struct hn_node *node, enum hn_trigger trigger,
+				struct hn_actions *actions)
 {
-	node->disconnect_origin = origin;
-	node->yielding = false;
-	node->switchover_requested = false;
-	hn_set_role_state(node, node->role, HN_STATE_DISCONNECTED, actions, reason);
-}
-
-void hn_fsm_reconnect(struct hn_node *node, struct hn_actions *actions, const char *reason)
-{
-	node->disconnect_origin = false;
-	hn_set_role_state(node, node->role, HN_STATE_NORMAL, actions, reason);
-}
-
-void hn_fsm_disband(struct hn_node *node, struct hn_actions *actions, const char *reason)
-{
-	node->disconnect_origin = false;
-	node->yielding = false;
-	node->switchover_requested = false;
-	node->fence_phase = HN_FENCE_IDLE;
-	hn_set_role_state(node, node->role, HN_STATE_STANDALONE, actions, reason);
-}
-
-/* Why the peer cannot take the role now, or NULL (both normal, peer alive
- * and healthy, data in sync). */
-static const char *hn_switchover_refusal(const struct hn_node *node)
-{
-	const struct hn_heartbeat *peer = &node->peer.last;
-	if (!hn_peer_alive(node))
-		return "the peer is not alive";
-	if (peer->state != HN_STATE_NORMAL)
-		return "the peer is not in state normal";
-	if ((peer->flags & HN_HB_OUTDATED) || !hn_health_ok(&peer->health) ||
-	    !hn_ping_ok(&peer->health))
-		return "the peer is not eligible (outdated or failing checks)";
-	return NULL;
-}
-
-const char *hn_fsm_switchover_release(struct hn_node *node, struct hn_actions *actions,
-				      const char *reason)
-{
-	if (node->role != HN_ROLE_ACTIVE || node->state != HN_STATE_NORMAL)
-		return "this node is not active in state normal";
-	const char *refusal = hn_switchover_refusal(node);
-	if (refusal != NULL)
-		return refusal;
-	if (node->peer.last.role != HN_ROLE_STANDBY)
-		return "the peer is not standby";
-	if (!node->store.peer_in_sync || node->store.pending_count > 0)
-		return "data is not in sync";
-	node->yielding = true;
-	node->yield_until_ms = node->now_ms + 2ull * node->config.timers.dead_time_ms;
-	hn_set_role_state(node, HN_ROLE_STANDBY, HN_STATE_NORMAL, actions, reason);
+	if (hn_rules_run(node, trigger, actions) == 0)
+		return "no rule of the transition table applies";
 	return NULL;
 }
 
@@ -91,12 +46,8 @@ static const char *hn_admin_maintenance_on(struct hn_node *node, const struct hn
 		return "maintenance needs a connected cluster node";
 	if (node->state == HN_STATE_MAINTENANCE)
 		return "already in maintenance";
-	node->yielding = false;
-	node->switchover_requested = false;
-	hn_set_role_state(node, HN_ROLE_STANDBY, HN_STATE_MAINTENANCE, actions,
-			  "maintenance set by the operator");
 	*text = "maintenance on";
-	return NULL;
+	return hn_admin_run(node, HN_ON_MAINTENANCE_ON, actions);
 }
 
 static const char *hn_admin_maintenance_off(struct hn_node *node, const struct hn_event *event,
@@ -105,10 +56,8 @@ static const char *hn_admin_maintenance_off(struct hn_node *node, const struct h
 	(void)event;
 	if (node->state != HN_STATE_MAINTENANCE)
 		return "not in maintenance";
-	hn_set_role_state(node, HN_ROLE_STANDBY, HN_STATE_NORMAL, actions,
-			  "maintenance cleared by the operator");
 	*text = "maintenance off";
-	return NULL;
+	return hn_admin_run(node, HN_ON_MAINTENANCE_OFF, actions);
 }
 
 static const char *hn_admin_switchover(struct hn_node *node, const struct hn_event *event,
@@ -116,8 +65,9 @@ static const char *hn_admin_switchover(struct hn_node *node, const struct hn_eve
 {
 	(void)event;
 	if (node->role == HN_ROLE_ACTIVE) {
+		const char *refusal = hn_rules_switchover_refusal(node);
 		*text = "switchover started";
-		return hn_fsm_switchover_release(node, actions, "switchover by the operator");
+		return refusal != NULL ? refusal : hn_admin_run(node, HN_ON_SWITCHOVER, actions);
 	}
 	if (node->state != HN_STATE_NORMAL || node->store.outdated)
 		return "this node is not an eligible standby";
@@ -139,9 +89,8 @@ static const char *hn_admin_disconnect(struct hn_node *node, const struct hn_eve
 	(void)event;
 	if (node->state != HN_STATE_NORMAL)
 		return "disconnect needs state normal";
-	hn_fsm_disconnect(node, true, actions, "cluster link disconnected by the operator");
 	*text = "disconnected";
-	return NULL;
+	return hn_admin_run(node, HN_ON_DISCONNECT, actions);
 }
 
 static const char *hn_admin_reconnect(struct hn_node *node, const struct hn_event *event,
@@ -150,9 +99,8 @@ static const char *hn_admin_reconnect(struct hn_node *node, const struct hn_even
 	(void)event;
 	if (node->state != HN_STATE_DISCONNECTED)
 		return "not disconnected";
-	hn_fsm_reconnect(node, actions, "cluster link reconnected by the operator");
 	*text = "reconnected";
-	return NULL;
+	return hn_admin_run(node, HN_ON_RECONNECT, actions);
 }
 
 static const char *hn_admin_disband(struct hn_node *node, const struct hn_event *event,
@@ -161,9 +109,8 @@ static const char *hn_admin_disband(struct hn_node *node, const struct hn_event 
 	(void)event;
 	if (node->state == HN_STATE_STANDALONE)
 		return "already standalone";
-	hn_fsm_disband(node, actions, "cluster disbanded by the operator");
 	*text = "disbanded";
-	return NULL;
+	return hn_admin_run(node, HN_ON_DISBAND, actions);
 }
 
 static const char *hn_admin_force_start(struct hn_node *node, const struct hn_event *event,
@@ -175,7 +122,7 @@ static const char *hn_admin_force_start(struct hn_node *node, const struct hn_ev
 		return "not starting";
 	if (node->store.outdated)
 		return "data is outdated; an outdated node never becomes active alone";
-	node->wait_over = true; /* hn_fsm_check_start acts on it in this step */
+	node->wait_over = true; /* the start rows act on it in this step */
 	*text = "start forced";
 	return NULL;
 }
@@ -203,20 +150,20 @@ static const char *hn_admin_setting_set(struct hn_node *node, const struct hn_ev
 
 static const struct {
 	enum hn_admin_command command;
-	const char *name;
 	hn_admin_handler *handler;
 } hn_admin_table[] = {
-    {HN_ADMIN_MAINTENANCE_ON, "maintenance on", hn_admin_maintenance_on},
-    {HN_ADMIN_MAINTENANCE_OFF, "maintenance off", hn_admin_maintenance_off},
-    {HN_ADMIN_SWITCHOVER, "switchover", hn_admin_switchover},
-    {HN_ADMIN_DISCONNECT, "disconnect", hn_admin_disconnect},
-    {HN_ADMIN_RECONNECT, "reconnect", hn_admin_reconnect},
-    {HN_ADMIN_DISBAND, "disband", hn_admin_disband},
-    {HN_ADMIN_FORCE_START, "force start", hn_admin_force_start},
-    {HN_ADMIN_SETTING_SET, "setting set", hn_admin_setting_set},
+    {HN_ADMIN_MAINTENANCE_ON, hn_admin_maintenance_on},
+    {HN_ADMIN_MAINTENANCE_OFF, hn_admin_maintenance_off},
+    {HN_ADMIN_SWITCHOVER, hn_admin_switchover},
+    {HN_ADMIN_DISCONNECT, hn_admin_disconnect},
+    {HN_ADMIN_RECONNECT, hn_admin_reconnect},
+    {HN_ADMIN_DISBAND, hn_admin_disband},
+    {HN_ADMIN_FORCE_START, hn_admin_force_start},
+    {HN_ADMIN_SETTING_SET, hn_admin_setting_set},
 };
 
-void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event, struct hn_actions *actions)
+void hn_admin_on_event(struct hn_node *node, const struct hn_event *event,
+		       struct hn_actions *actions)
 {
 	char record[HN_REASON_MAX];
 	uint64_t request_id = event->u.admin.request_id;
@@ -225,7 +172,8 @@ void hn_fsm_on_admin(struct hn_node *node, const struct hn_event *event, struct 
 			continue;
 		const char *text = "done";
 		const char *refusal = hn_admin_table[i].handler(node, event, actions, &text);
-		snprintf(record, sizeof(record), "%s: %s", hn_admin_table[i].name,
+		snprintf(record, sizeof(record), "%s: %s",
+			 hn_admin_command_name(hn_admin_table[i].command),
 			 refusal != NULL ? refusal
 			 : text != NULL	 ? text
 					 : "replicating");

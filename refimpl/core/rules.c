@@ -1,0 +1,738 @@
+/*
+ * rules.c - the transition table of the reference node: every change of
+ * role or state is a row {trigger, from, condition, to, effects, reason},
+ * and hn_rules_run() evaluates the rows of a trigger in table order (the
+ * OpenBSD shape). The diagram in refimpl/core/transitions.txt is drawn from
+ * this table (diagram.c, make core-diagram) and test_fsm fails when they
+ * disagree.
+ *
+ * The HN_ON_STEP rows run after every event (fsm.c), level-triggered, in
+ * five groups; a row fires at most once per run, and the rows after it see
+ * the role and state it left:
+ *   fencing    the active fences a dead standby at once (it wins a race);
+ *   start      the end of wait-for-all: peer seen -> standby; alone ->
+ *              active unless outdated, failing, or the tie-breaker says wait
+ *              or fence first;
+ *   health     failover checks: RAID or services fail -> fault; no ping
+ *              target -> isolated (an active only if its peer reaches one);
+ *              checks pass again -> standby;
+ *   split      split brain (both active, the lower node id judges): the
+ *              loser steps down, drops its generation's writes and resyncs;
+ *   takeover   a standby in state normal, not outdated, healthy:
+ *              (a) the peer is dead -> the tie-breaker decides (none: take
+ *                  over; ping: only reaching a ping target while no one
+ *                  answers the cluster IP; fence: fence_delay_ms after the
+ *                  dead time fence the peer, take over when that worked);
+ *              (b) the peer is a standby that yields or may not be active
+ *                  -> take over at once (graceful hand-over);
+ *              (c) both are eligible standbys -> newer data, then the lower
+ *                  node id.
+ *              (b) and (c) wait one heartbeat interval after our own last
+ *              change, so that a peer that changed at the same moment is
+ *              seen first, and under the ping tie-breaker never act while
+ *              the cluster IP answers.
+ * HN_ON_PEER_HEARTBEAT rows act on the edges of the peer's flags (disband,
+ * disconnect, reconnect, a switchover asked on the standby); the admin
+ * triggers carry out commands that admin.c accepted; HN_ON_FENCE_OK takes
+ * over once the standby's fence succeeded.
+ *
+ * Conditions are pure: they read the node and fill the numbers of the
+ * reason. What the rules remember between steps (wait-for-all over, the
+ * fence phase, split-brain flags) is updated in hn_rules_observe() before
+ * the rows run, or by the effects of a row.
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+
+static bool hn_self_id_lower(const struct hn_node *node)
+{
+	return node->config.self.node_id < node->peer.last.sender.node_id;
+}
+
+/* The reason a dead peer is dead, with its numbers. */
+static void hn_peer_dead_reason(const struct hn_node *node, char *reason, size_t reason_size)
+{
+	if (!node->peer.heard)
+		snprintf(reason, reason_size, "peer not seen on sync and external links");
+	else
+		snprintf(reason, reason_size, "peer silent on sync and external links for %u ms",
+			 node->config.timers.dead_time_ms);
+}
+
+/* A refused peer blocks us while it is active or has the lower id, so that
+ * two nodes refusing each other do not both go active alone. */
+static bool hn_refused_peer_blocks(const struct hn_node *node)
+{
+	const struct hn_peer *peer = &node->peer;
+	return peer->refused_alive && (peer->refused_role == HN_ROLE_ACTIVE ||
+				       peer->refused_node_id < node->config.self.node_id);
+}
+
+/* A standby in state normal that may take the active role by itself. */
+static bool hn_self_eligible(const struct hn_node *node)
+{
+	return node->state == HN_STATE_NORMAL && node->role == HN_ROLE_STANDBY &&
+	       !node->store.outdated && hn_health_ok(&node->health) && hn_ping_ok(&node->health) &&
+	       !hn_refused_peer_blocks(node);
+}
+
+/* Why the peer (per its last heartbeat) may not be active, or NULL. */
+static const char *hn_peer_ineligible(const struct hn_heartbeat *peer)
+{
+	if (peer->state != HN_STATE_NORMAL && peer->state != HN_STATE_STARTING)
+		return hn_state_name(peer->state);
+	if (peer->flags & HN_HB_OUTDATED)
+		return "outdated";
+	if (!hn_health_ok(&peer->health))
+		return "failing its checks";
+	if (!hn_ping_ok(&peer->health))
+		return "reaching no ping target";
+	return NULL;
+}
+
+enum hn_alone_verdict { HN_ALONE_ALLOW, HN_ALONE_WAIT, HN_ALONE_FENCE };
+
+/* May we become active while the peer is dead? (SPEC tie-breakers) */
+static enum hn_alone_verdict hn_alone_verdict(const struct hn_node *node, char *why,
+					      size_t why_size)
+{
+	const struct hn_health *health = &node->health;
+	switch (node->config.tiebreaker) {
+	case HN_TIEBREAKER_PING:
+		if (health->ping_reachable == 0) {
+			snprintf(why, why_size, "ping tie-breaker: %u of %u ping targets reachable",
+				 health->ping_reachable, health->ping_total);
+			return HN_ALONE_WAIT;
+		}
+		if (health->cluster_ip_answered) {
+			snprintf(why, why_size, "ping tie-breaker: the cluster IP still answers");
+			return HN_ALONE_WAIT;
+		}
+		return HN_ALONE_ALLOW;
+	case HN_TIEBREAKER_FENCE:
+		return HN_ALONE_FENCE;
+	default:
+		return HN_ALONE_ALLOW;
+	}
+}
+
+/* Network failover of an active node: it gives up only if the peer reaches
+ * a ping target (or, with the ping tie-breaker, if the peer is dead). */
+static bool hn_active_should_isolate(const struct hn_node *node)
+{
+	if (hn_peer_alive(node))
+		return node->peer.last.health.ping_reachable >= 1;
+	return node->config.tiebreaker == HN_TIEBREAKER_PING;
+}
+
+/* The judge's rule (lower node id judges): the loser made no writes, else
+ * took over during the split, else has the younger active period, else has
+ * the higher node id. Returns the loser's id and why. */
+static uint32_t hn_split_brain_judge(const struct hn_node *node, char *why, size_t why_size)
+{
+	const struct hn_heartbeat *peer = &node->peer.last;
+	uint32_t self_id = node->config.self.node_id, peer_id = peer->sender.node_id;
+	uint64_t own_writes = hn_store_writes_in_generation(&node->store);
+	uint64_t peer_writes = peer->writes_in_generation;
+	if ((own_writes == 0) != (peer_writes == 0)) {
+		snprintf(why, why_size, "made no writes during the split");
+		return own_writes == 0 ? self_id : peer_id;
+	}
+	bool own_took_over = node->took_over;
+	bool peer_took_over = (peer->flags & HN_HB_TOOK_OVER) != 0;
+	if (own_took_over != peer_took_over) {
+		snprintf(why, why_size, "took over during the split");
+		return own_took_over ? self_id : peer_id;
+	}
+	uint64_t own_active_ms = node->now_ms - node->active_since_ms;
+	if (own_active_ms != peer->active_for_ms) {
+		snprintf(why, why_size, "younger active period");
+		return own_active_ms < peer->active_for_ms ? self_id : peer_id;
+	}
+	snprintf(why, why_size, "higher node id on a tie");
+	return self_id > peer_id ? self_id : peer_id;
+}
+
+const char *hn_rules_switchover_refusal(const struct hn_node *node)
+{
+	const struct hn_heartbeat *peer = &node->peer.last;
+	if (node->role != HN_ROLE_ACTIVE || node->state != HN_STATE_NORMAL)
+		return "this node is not active in state normal";
+	if (!hn_peer_alive(node))
+		return "the peer is not alive";
+	if (peer->state != HN_STATE_NORMAL)
+		return "the peer is not in state normal";
+	if ((peer->flags & HN_HB_OUTDATED) || !hn_health_ok(&peer->health) ||
+	    !hn_ping_ok(&peer->health))
+		return "the peer is not eligible (outdated or failing checks)";
+	if (peer->role != HN_ROLE_STANDBY)
+		return "the peer is not standby";
+	if (!node->store.peer_in_sync || node->store.pending_count > 0)
+		return "data is not in sync";
+	return NULL;
+}
+
+/* ------------------------------------------------ conditions: fencing */
+
+static bool hn_cond_active_fences(const struct hn_node *node, struct hn_reason_args *args)
+{
+	if (hn_peer_alive(node) || node->config.tiebreaker != HN_TIEBREAKER_FENCE ||
+	    !node->peer.heard || node->fence_phase != HN_FENCE_IDLE)
+		return false;
+	hn_peer_dead_reason(node, args->why, sizeof(args->why));
+	return true;
+}
+
+/* -------------------------------------------------- conditions: start */
+
+static bool hn_cond_peer_seen(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_peer_alive(node);
+}
+
+/* Wait-for-all is over without a peer and nothing blocks a lone start. */
+static bool hn_start_alone(const struct hn_node *node)
+{
+	return !hn_peer_alive(node) && node->wait_over && !hn_refused_peer_blocks(node);
+}
+
+static bool hn_start_alone_healthy(const struct hn_node *node)
+{
+	return hn_start_alone(node) && !node->store.outdated && hn_health_ok(&node->health) &&
+	       hn_ping_ok(&node->health);
+}
+
+static bool hn_cond_start_outdated(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_start_alone(node) && node->store.outdated && !node->outdated_wait_logged;
+}
+
+static bool hn_cond_start_checks_fail(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_start_alone(node) && !node->store.outdated &&
+	       (!hn_health_ok(&node->health) || !hn_ping_ok(&node->health));
+}
+
+static bool hn_cond_start_wait(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return hn_start_alone_healthy(node) && !node->ping_wait_logged &&
+	       hn_alone_verdict(node, args->why, sizeof(args->why)) == HN_ALONE_WAIT;
+}
+
+static bool hn_cond_start_fence(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return hn_start_alone_healthy(node) &&
+	       hn_alone_verdict(node, args->why, sizeof(args->why)) == HN_ALONE_FENCE;
+}
+
+static bool hn_cond_start_expired(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ms = node->config.timers.wait_for_peer_ms;
+	return hn_start_alone_healthy(node) &&
+	       hn_alone_verdict(node, args->why, sizeof(args->why)) == HN_ALONE_ALLOW &&
+	       node->now_ms >= node->start_ms + node->config.timers.wait_for_peer_ms;
+}
+
+static bool hn_cond_start_forced(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ms = node->now_ms - node->start_ms;
+	return hn_start_alone_healthy(node) &&
+	       hn_alone_verdict(node, args->why, sizeof(args->why)) == HN_ALONE_ALLOW &&
+	       node->now_ms < node->start_ms + node->config.timers.wait_for_peer_ms;
+}
+
+/* ------------------------------------------------- conditions: health */
+
+static bool hn_cond_raid_fails(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return !node->health.raid_ok;
+}
+
+static bool hn_cond_services_fail(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return node->health.raid_ok && !node->health.services_ok;
+}
+
+static bool hn_cond_ping_fails(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->reachable = node->health.ping_reachable;
+	args->total = node->health.ping_total;
+	return hn_health_ok(&node->health) && !hn_ping_ok(&node->health);
+}
+
+static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return hn_cond_ping_fails(node, args) && hn_active_should_isolate(node);
+}
+
+static bool hn_cond_checks_pass(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_health_ok(&node->health) && hn_ping_ok(&node->health);
+}
+
+/* -------------------------------------------- conditions: split brain */
+
+static bool hn_split_brain(const struct hn_node *node)
+{
+	return hn_peer_alive(node) && node->peer.last.role == HN_ROLE_ACTIVE;
+}
+
+static bool hn_cond_peer_stepped_down(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_peer_alive(node) && node->peer.last.role != HN_ROLE_ACTIVE &&
+	       node->split_brain_active_peer;
+}
+
+static bool hn_cond_judged_loser(const struct hn_node *node, struct hn_reason_args *args)
+{
+	snprintf(args->why, sizeof(args->why), "judged by the peer");
+	args->count = hn_store_writes_in_generation(&node->store);
+	return hn_split_brain(node) && !hn_self_id_lower(node) &&
+	       node->peer.last.split_brain_loser == node->config.self.node_id;
+}
+
+static bool hn_cond_judge_loses(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->count = hn_store_writes_in_generation(&node->store);
+	return hn_split_brain(node) && hn_self_id_lower(node) &&
+	       hn_split_brain_judge(node, args->why, sizeof(args->why)) ==
+		   node->config.self.node_id;
+}
+
+static bool hn_cond_judge_new_verdict(const struct hn_node *node, struct hn_reason_args *args)
+{
+	if (!hn_split_brain(node) || !hn_self_id_lower(node))
+		return false;
+	args->loser = hn_split_brain_judge(node, args->why, sizeof(args->why));
+	return args->loser != node->config.self.node_id && node->split_brain_loser != args->loser;
+}
+
+/* ----------------------------------------------- conditions: takeover */
+
+/* (a): eligible, the peer dead, and what the tie-breaker says. */
+static bool hn_takeover_dead(const struct hn_node *node, enum hn_alone_verdict verdict,
+			     struct hn_reason_args *args)
+{
+	return hn_self_eligible(node) && !hn_peer_alive(node) &&
+	       hn_alone_verdict(node, args->why, sizeof(args->why)) == verdict;
+}
+
+static bool hn_cond_dead_wait(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return !node->ping_wait_logged && hn_takeover_dead(node, HN_ALONE_WAIT, args);
+}
+
+static bool hn_cond_dead_fence_idle(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return node->fence_phase == HN_FENCE_IDLE && hn_takeover_dead(node, HN_ALONE_FENCE, args);
+}
+
+static bool hn_cond_dead_fence_due(const struct hn_node *node, struct hn_reason_args *args)
+{
+	bool due = (node->fence_phase == HN_FENCE_DELAY || node->fence_phase == HN_FENCE_RETRY) &&
+		   node->now_ms >= node->fence_at_ms;
+	if (!due || !hn_takeover_dead(node, HN_ALONE_FENCE, args))
+		return false;
+	hn_peer_dead_reason(node, args->why, sizeof(args->why));
+	return true;
+}
+
+static bool hn_cond_dead_silent(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ms = node->config.timers.dead_time_ms;
+	return node->peer.heard && hn_takeover_dead(node, HN_ALONE_ALLOW, args);
+}
+
+static bool hn_cond_dead_unseen(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return !node->peer.heard && hn_takeover_dead(node, HN_ALONE_ALLOW, args);
+}
+
+/* (b) and (c) need an alive standby peer. */
+static bool hn_takeover_alive(const struct hn_node *node)
+{
+	return hn_self_eligible(node) && hn_peer_alive(node) &&
+	       node->peer.last.role != HN_ROLE_ACTIVE;
+}
+
+static bool hn_cond_peer_yields(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_takeover_alive(node) && (node->peer.last.flags & HN_HB_YIELD);
+}
+
+/* (b) and (c) also wait for the peer to settle (see the header). */
+static bool hn_takeover_settled(const struct hn_node *node)
+{
+	bool settled = node->now_ms >= node->changed_ms + node->config.timers.heartbeat_interval_ms;
+	bool cluster_ip_taken =
+	    node->config.tiebreaker == HN_TIEBREAKER_PING && node->health.cluster_ip_answered;
+	return hn_takeover_alive(node) && !(node->peer.last.flags & HN_HB_YIELD) &&
+	       !node->yielding && settled && !cluster_ip_taken;
+}
+
+static bool hn_cond_peer_ineligible(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *why = hn_peer_ineligible(&node->peer.last);
+	if (why == NULL || !hn_takeover_settled(node))
+		return false;
+	snprintf(args->why, sizeof(args->why), "%s", why);
+	return true;
+}
+
+/* (c) in three rows: newer generation, newer seq, lower node id. */
+static bool hn_tie(const struct hn_node *node)
+{
+	return hn_takeover_settled(node) && hn_peer_ineligible(&node->peer.last) == NULL;
+}
+
+static bool hn_cond_newer_generation(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ours = node->store.generation.id;
+	args->theirs = node->peer.last.generation.id;
+	return hn_tie(node) && args->ours > args->theirs;
+}
+
+static bool hn_cond_newer_seq(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ours = node->store.last_seq;
+	args->theirs = node->peer.last.last_seq;
+	return hn_tie(node) && node->store.generation.id == node->peer.last.generation.id &&
+	       args->ours > args->theirs;
+}
+
+static bool hn_cond_lower_id(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ours = node->config.self.node_id;
+	args->theirs = node->peer.last.sender.node_id;
+	return hn_tie(node) && node->store.generation.id == node->peer.last.generation.id &&
+	       node->store.last_seq == node->peer.last.last_seq && args->ours < args->theirs;
+}
+
+/* ------------------------------------------- conditions: peer's flags */
+
+static uint32_t hn_peer_rising(const struct hn_node *node)
+{
+	return node->peer.last.flags & ~node->peer.previous_flags;
+}
+
+static bool hn_cond_peer_disbands(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return (node->peer.last.flags & HN_HB_DISBAND) != 0;
+}
+
+static bool hn_cond_peer_disconnects(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return (hn_peer_rising(node) & HN_HB_DISCONNECT) != 0;
+}
+
+/* The flag fell, or (we cut the link) the peer left the disconnected state. */
+static bool hn_cond_peer_reconnects(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	const struct hn_peer *peer = &node->peer;
+	uint32_t falling = peer->previous_flags & ~peer->last.flags;
+	return (falling & HN_HB_DISCONNECT) ||
+	       (node->disconnect_origin && peer->previous_state == HN_STATE_DISCONNECTED &&
+		peer->last.state != HN_STATE_DISCONNECTED);
+}
+
+static bool hn_switchover_asked(const struct hn_node *node)
+{
+	return (node->peer.last.flags & HN_HB_SWITCHOVER_REQUEST) && !node->yielding;
+}
+
+static bool hn_cond_switchover_asked(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_switchover_asked(node) && hn_rules_switchover_refusal(node) == NULL;
+}
+
+/* Refused: logged on the request's rising edge only. */
+static bool hn_cond_switchover_refused(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *refusal = hn_rules_switchover_refusal(node);
+	if (!hn_switchover_asked(node) || refusal == NULL ||
+	    (node->peer.previous_flags & HN_HB_SWITCHOVER_REQUEST))
+		return false;
+	snprintf(args->why, sizeof(args->why), "%s", refusal);
+	return true;
+}
+
+/* --------------------------------------- conditions: fence, commands */
+
+static bool hn_cond_fenced(const struct hn_node *node, struct hn_reason_args *args)
+{
+	hn_peer_dead_reason(node, args->why, sizeof(args->why));
+	return hn_self_eligible(node);
+}
+
+static bool hn_cond_always(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)node;
+	(void)args;
+	return true;
+}
+
+static bool hn_cond_switchover_allowed(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_rules_switchover_refusal(node) == NULL;
+}
+
+/* -------------------------------------------------------------- table */
+
+#define HN_STANDBY_ANY                                                                             \
+	(HN_STANDBY | HN_STANDBY_IN(HN_STATE_STARTING) | HN_STANDBY_IN(HN_STATE_MAINTENANCE) |     \
+	 HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_ISOLATED))
+#define HN_IN_CLUSTER	   (HN_STANDBY_ANY | HN_IN(HN_STATE_DISCONNECTED) | HN_ACTIVE)
+#define HN_ACTIVE_ANY	   (HN_ACTIVE | HN_AT(HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED))
+#define HN_FAULTY	   (HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_ISOLATED))
+#define HN_TO(role, state) HN_ROLE_##role, HN_STATE_##state
+#define HN_STAY		   HN_KEEP, HN_KEEP
+
+#define HN_SPLIT_REASON                                                                            \
+	"split brain with {peer}: this node lost ({why}), drops {count} writes and resyncs"
+#define HN_NETWORK_REASON  "network check failed: {reachable} of {total} ping targets reachable"
+#define HN_RAID_REASON	   "RAID check failed: storage array not accessible"
+#define HN_SERVICES_REASON "cluster status check failed: services report an error"
+#define HN_DISBAND_FX	   (HN_FX_CLEAR_ORIGIN | HN_FX_CLEAR_REQUESTS | HN_FX_FENCE_IDLE)
+
+/* Each row: {trigger, from, condition, condition in words, to role, to
+ * state, effects, log event of a row that stays, reason template}. */
+/* clang-format off */
+static const struct hn_rule hn_rules[] = {
+    /* fencing: the incumbent fences a dead standby at once */
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_active_fences, "peer dead, fence tie-breaker",
+	   HN_STAY, HN_FX_FENCE, "fence", "fencing {peer}: {why}"},
+    /* start: the end of wait-for-all */
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_peer_seen, "peer seen",
+	   HN_TO(STANDBY, NORMAL), 0, NULL, "peer {peer} seen ({peer_state})"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_outdated,
+	   "wait over, data outdated", HN_STAY, HN_FX_OUTDATED_LOGGED, "start",
+	   "data is outdated: waiting for the peer, never active alone"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_checks_fail,
+	   "wait over, local checks fail", HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "wait for the peer over, but local checks fail"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_wait,
+	   "wait over, ping tie-breaker says wait", HN_STAY, HN_FX_WAIT_LOGGED, "health", "{why}"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_fence,
+	   "wait over, fence tie-breaker", HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "wait for the peer over; fencing it before becoming active"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_expired,
+	   "wait-for-all expired alone", HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER, NULL,
+	   "peer not seen within {ms} ms of start"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_STARTING), hn_cond_start_forced,
+	   "start forced alone", HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER, NULL,
+	   "start forced by the operator after {ms} ms"},
+    /* health: failover checks */
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_raid_fails, "RAID check fails",
+	   HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL, HN_RAID_REASON},
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_services_fail, "services check fails",
+	   HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL, HN_SERVICES_REASON},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_raid_fails, "RAID check fails",
+	   HN_TO(STANDBY, FAULT), 0, NULL, HN_RAID_REASON},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_services_fail, "services check fails",
+	   HN_TO(STANDBY, FAULT), 0, NULL, HN_SERVICES_REASON},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_ping_fails, "no ping target",
+	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_ping_fails_peer_reaches,
+	   "no ping target, the peer reaches one (ping: or is dead)", HN_TO(STANDBY, ISOLATED), 0,
+	   NULL, HN_NETWORK_REASON},
+    {HN_ON_STEP, HN_FAULTY, hn_cond_checks_pass, "checks pass again",
+	   HN_TO(STANDBY, NORMAL), 0, NULL, "local checks pass again"},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_FAULT), hn_cond_ping_fails,
+	   "only the ping check fails", HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_raid_fails, "RAID check fails",
+	   HN_TO(STANDBY, FAULT), 0, NULL, HN_RAID_REASON},
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_services_fail,
+	   "services check fails", HN_TO(STANDBY, FAULT), 0, NULL, HN_SERVICES_REASON},
+    /* split brain: both active, the lower node id judges */
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_stepped_down, "split-brain peer stepped down",
+	   HN_STAY, HN_FX_ANNOUNCE_IP, "split_brain_resolved",
+	   "split brain resolved: the peer stepped down, cluster IP announced again"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judged_loser, "split brain, the judge's verdict",
+	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judge_loses, "split brain, judged to lose",
+	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judge_new_verdict, "split brain, the peer loses",
+	   HN_STAY, HN_FX_VERDICT, NULL, NULL},
+    /* takeover (a): the peer is dead */
+    {HN_ON_STEP, HN_STANDBY, hn_cond_dead_wait, "peer dead, ping tie-breaker says wait",
+	   HN_STAY, HN_FX_WAIT_LOGGED, "health", "{why}"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_dead_fence_idle, "peer dead, fence tie-breaker",
+	   HN_STAY, HN_FX_FENCE_DELAY, NULL, NULL},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_dead_fence_due, "peer dead, fence delay over",
+	   HN_STAY, HN_FX_FENCE, "fence", "fencing {peer}: {why}"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_dead_silent, "peer dead, tie-breaker allows",
+	   HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER | HN_FX_NOTIFY_FAILOVER, NULL,
+	   "peer silent on sync and external links for {ms} ms"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_dead_unseen, "peer never seen, tie-breaker allows",
+	   HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER | HN_FX_NOTIFY_FAILOVER, NULL,
+	   "peer not seen on sync and external links"},
+    /* takeover (b): graceful hand-over */
+    {HN_ON_STEP, HN_STANDBY, hn_cond_peer_yields, "peer yields (switchover)",
+	   HN_TO(ACTIVE, NORMAL), HN_FX_NOTIFY_FAILOVER, NULL,
+	   "switchover: {peer} yields the active role"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_peer_ineligible, "peer standby, may not be active",
+	   HN_TO(ACTIVE, NORMAL), HN_FX_NOTIFY_FAILOVER, NULL,
+	   "peer {peer} is {why} and may not be active"},
+    /* takeover (c): both eligible standbys */
+    {HN_ON_STEP, HN_STANDBY, hn_cond_newer_generation, "both standby, newer generation",
+	   HN_TO(ACTIVE, NORMAL), 0, NULL,
+	   "both standby: newer data generation ({ours} vs {theirs})"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_newer_seq, "both standby, newer data",
+	   HN_TO(ACTIVE, NORMAL), 0, NULL, "both standby: newer data (seq {ours} vs {theirs})"},
+    {HN_ON_STEP, HN_STANDBY, hn_cond_lower_id, "both standby, same data, lower id",
+	   HN_TO(ACTIVE, NORMAL), 0, NULL,
+	   "both standby with the same data: lower node id ({ours} vs {theirs})"},
+    /* the peer's flags, on each of its heartbeats */
+    {HN_ON_PEER_HEARTBEAT, HN_IN_CLUSTER, hn_cond_peer_disbands, "peer disbanded",
+	   HN_KEEP, HN_STATE_STANDALONE, HN_DISBAND_FX, NULL, "{peer} disbanded the cluster"},
+    {HN_ON_PEER_HEARTBEAT, HN_IN(HN_STATE_NORMAL), hn_cond_peer_disconnects,
+	   "peer disconnected", HN_KEEP, HN_STATE_DISCONNECTED,
+	   HN_FX_CLEAR_REQUESTS | HN_FX_CLEAR_ORIGIN, NULL, "{peer} disconnected the cluster link"},
+    {HN_ON_PEER_HEARTBEAT, HN_IN(HN_STATE_DISCONNECTED), hn_cond_peer_reconnects,
+	   "peer reconnected", HN_KEEP, HN_STATE_NORMAL, HN_FX_CLEAR_ORIGIN, NULL,
+	   "{peer} reconnected the cluster link"},
+    {HN_ON_PEER_HEARTBEAT, HN_ACTIVE, hn_cond_switchover_asked,
+	   "switchover asked on the peer", HN_TO(STANDBY, NORMAL), HN_FX_YIELD, NULL,
+	   "switchover requested on {peer}"},
+    {HN_ON_PEER_HEARTBEAT, HN_ACTIVE, hn_cond_switchover_refused,
+	   "switchover asked on the peer, refused", HN_STAY, 0, "admin",
+	   "switchover requested on {peer} refused: {why}"},
+    /* the standby's fence succeeded */
+    {HN_ON_FENCE_OK, HN_STANDBY, hn_cond_fenced, "peer fenced",
+	   HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER | HN_FX_NOTIFY_FAILOVER | HN_FX_FENCED, NULL,
+	   "{why}; {peer} fenced"},
+    /* the operator's commands, accepted by admin.c */
+    {HN_ON_MAINTENANCE_ON, HN_ACTIVE | (HN_STANDBY_ANY & ~HN_STANDBY_IN(HN_STATE_MAINTENANCE)),
+	   hn_cond_always, "maintenance on", HN_TO(STANDBY, MAINTENANCE), HN_FX_CLEAR_REQUESTS,
+	   NULL, "maintenance set by the operator"},
+    {HN_ON_MAINTENANCE_OFF, HN_STANDBY_IN(HN_STATE_MAINTENANCE), hn_cond_always,
+	   "maintenance off", HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "maintenance cleared by the operator"},
+    {HN_ON_SWITCHOVER, HN_ACTIVE, hn_cond_switchover_allowed, "switchover",
+	   HN_TO(STANDBY, NORMAL), HN_FX_YIELD, NULL, "switchover by the operator"},
+    {HN_ON_DISCONNECT, HN_IN(HN_STATE_NORMAL), hn_cond_always, "disconnect", HN_KEEP,
+	   HN_STATE_DISCONNECTED, HN_FX_CLEAR_REQUESTS | HN_FX_DISCONNECT_ORIGIN, NULL,
+	   "cluster link disconnected by the operator"},
+    {HN_ON_RECONNECT, HN_IN(HN_STATE_DISCONNECTED), hn_cond_always, "reconnect", HN_KEEP,
+	   HN_STATE_NORMAL, HN_FX_CLEAR_ORIGIN, NULL, "cluster link reconnected by the operator"},
+    {HN_ON_DISBAND, HN_IN_CLUSTER, hn_cond_always, "disband", HN_KEEP,
+	   HN_STATE_STANDALONE, HN_DISBAND_FX, NULL, "cluster disbanded by the operator"},
+};
+/* clang-format on */
+
+size_t hn_rules_count(void)
+{
+	return sizeof(hn_rules) / sizeof(hn_rules[0]);
+}
+
+const struct hn_rule *hn_rules_row(size_t index)
+{
+	return index < hn_rules_count() ? &hn_rules[index] : NULL;
+}
+
+const char *hn_trigger_name(enum hn_trigger trigger)
+{
+	static const char *const names[HN_ON_TRIGGER_COUNT] = {
+	    [HN_ON_STEP] = "step",
+	    [HN_ON_PEER_HEARTBEAT] = "peer heartbeat",
+	    [HN_ON_FENCE_OK] = "fence ok",
+	    [HN_ON_MAINTENANCE_ON] = "admin maintenance on",
+	    [HN_ON_MAINTENANCE_OFF] = "admin maintenance off",
+	    [HN_ON_SWITCHOVER] = "admin switchover",
+	    [HN_ON_DISCONNECT] = "admin disconnect",
+	    [HN_ON_RECONNECT] = "admin reconnect",
+	    [HN_ON_DISBAND] = "admin disband",
+	};
+	return (unsigned)trigger < HN_ON_TRIGGER_COUNT ? names[trigger] : "unknown";
+}
+
+/* ---------------------------------------------------------- evaluation */
+
+int hn_rules_run(struct hn_node *node, enum hn_trigger trigger, struct hn_actions *actions)
+{
+	int fired = 0;
+	for (size_t i = 0; i < hn_rules_count(); i++) {
+		const struct hn_rule *rule = &hn_rules[i];
+		struct hn_reason_args args;
+		if (rule->trigger != trigger || !(rule->from & HN_AT(node->role, node->state)))
+			continue;
+		memset(&args, 0, sizeof(args));
+		if (!rule->condition(node, &args))
+			continue;
+		hn_transition(node, rule, &args, actions);
+		fired++;
+	}
+	return fired;
+}
+
+/* What the rules remember, brought up to now_ms before they run. */
+static void hn_rules_observe(struct hn_node *node)
+{
+	bool alive = hn_peer_alive(node);
+	if (alive) {
+		if (node->fence_phase != HN_FENCE_PENDING)
+			node->fence_phase = HN_FENCE_IDLE;
+		node->ping_wait_logged = false;
+	}
+	if (node->state == HN_STATE_STARTING && !node->wait_over &&
+	    node->now_ms >= node->start_ms + node->config.timers.wait_for_peer_ms)
+		node->wait_over = true;
+	if (node->role == HN_ROLE_ACTIVE && alive) {
+		if (node->peer.last.role == HN_ROLE_ACTIVE)
+			node->split_brain_active_peer = true;
+		else
+			node->split_brain_loser = 0;
+	}
+}
+
+void hn_rules_step(struct hn_node *node, struct hn_actions *actions)
+{
+	hn_rules_observe(node);
+	hn_rules_run(node, HN_ON_STEP, actions);
+}
+
+void hn_rules_on_fence_result(struct hn_node *node, bool fence_ok, struct hn_actions *actions)
+{
+	char reason[HN_REASON_MAX];
+	if (node->fence_phase != HN_FENCE_PENDING) {
+		hn_emit_log(node, actions, "ignored", "fence result without a pending fence", 0);
+		return;
+	}
+	if (node->role == HN_ROLE_ACTIVE) {
+		node->fence_phase = HN_FENCE_DONE;
+		snprintf(reason, sizeof(reason),
+			 fence_ok ? "fenced %s" : "fencing %s failed; staying active",
+			 hn_peer_name(node));
+		hn_emit_log(node, actions, "fence", reason, 0);
+		return;
+	}
+	if (!fence_ok) {
+		node->fence_phase = HN_FENCE_RETRY;
+		node->fence_at_ms = node->now_ms + node->config.timers.dead_time_ms;
+		snprintf(reason, sizeof(reason), "fencing %s failed; retrying in %u ms",
+			 hn_peer_name(node), node->config.timers.dead_time_ms);
+		hn_emit_log(node, actions, "fence", reason, 0);
+		return;
+	}
+	node->fence_phase = HN_FENCE_IDLE;
+	snprintf(reason, sizeof(reason), "fenced %s", hn_peer_name(node));
+	hn_emit_log(node, actions, "fence", reason, 0);
+	hn_rules_run(node, HN_ON_FENCE_OK, actions);
+}
