@@ -34,13 +34,17 @@ static const char *hn_admin_run(struct hn_node *node, enum hn_trigger trigger,
 /* ----------------------------------------------------------- commands */
 
 /* Each command returns NULL when done, or the refusal; *text gets the
- * operator's confirmation on success. */
+ * operator's confirmation on success, or (*deferred) what the admin record
+ * says while the reply comes later (a replicated setting, a switchover
+ * waiting for writes in flight). */
 typedef const char *hn_admin_handler(struct hn_node *node, const struct hn_event *event,
-				     struct hn_actions *actions, const char **text);
+				     struct hn_actions *actions, const char **text, bool *deferred);
 
 static const char *hn_admin_maintenance_on(struct hn_node *node, const struct hn_event *event,
-					   struct hn_actions *actions, const char **text)
+					   struct hn_actions *actions, const char **text,
+					   bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	if (node->state == HN_STATE_STANDALONE || node->state == HN_STATE_DISCONNECTED)
 		return "maintenance needs a connected cluster node";
@@ -51,8 +55,10 @@ static const char *hn_admin_maintenance_on(struct hn_node *node, const struct hn
 }
 
 static const char *hn_admin_maintenance_off(struct hn_node *node, const struct hn_event *event,
-					    struct hn_actions *actions, const char **text)
+					    struct hn_actions *actions, const char **text,
+					    bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	if (node->state != HN_STATE_MAINTENANCE)
 		return "not in maintenance";
@@ -60,14 +66,34 @@ static const char *hn_admin_maintenance_off(struct hn_node *node, const struct h
 	return hn_admin_run(node, HN_ON_MAINTENANCE_OFF, actions);
 }
 
+/* On the active node: hand over now, or wait (at most dead_time_ms) for
+ * the writes in flight; the rows of rules.c finish a waiting switchover
+ * and send the reply. On the standby: ask the active (SWITCHOVER_REQUEST in
+ * our heartbeats for 2 x dead_time_ms). */
 static const char *hn_admin_switchover(struct hn_node *node, const struct hn_event *event,
-				       struct hn_actions *actions, const char **text)
+				       struct hn_actions *actions, const char **text,
+				       bool *deferred)
 {
-	(void)event;
 	if (node->role == HN_ROLE_ACTIVE) {
-		const char *refusal = hn_rules_switchover_refusal(node);
+		const char *refusal;
+		enum hn_switchover verdict = hn_rules_switchover(node, &refusal);
+		if (node->switchover_waiting)
+			return "a switchover is already waiting";
+		if (verdict == HN_SWITCHOVER_REFUSED)
+			return refusal;
+		if (verdict == HN_SWITCHOVER_IN_FLIGHT) {
+			node->switchover_waiting = true;
+			node->switchover_by_peer = false;
+			node->switchover_reply = true;
+			node->switchover_request_id = event->u.admin.request_id;
+			node->switchover_until_wait_ms =
+			    node->now_ms + node->config.timers.dead_time_ms;
+			*deferred = true;
+			*text = "waiting for the writes in flight";
+			return NULL;
+		}
 		*text = "switchover started";
-		return refusal != NULL ? refusal : hn_admin_run(node, HN_ON_SWITCHOVER, actions);
+		return hn_admin_run(node, HN_ON_SWITCHOVER, actions);
 	}
 	if (node->state != HN_STATE_NORMAL || node->store.outdated)
 		return "this node is not an eligible standby";
@@ -84,8 +110,10 @@ static const char *hn_admin_switchover(struct hn_node *node, const struct hn_eve
 }
 
 static const char *hn_admin_disconnect(struct hn_node *node, const struct hn_event *event,
-				       struct hn_actions *actions, const char **text)
+				       struct hn_actions *actions, const char **text,
+				       bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	if (node->state != HN_STATE_NORMAL)
 		return "disconnect needs state normal";
@@ -94,8 +122,9 @@ static const char *hn_admin_disconnect(struct hn_node *node, const struct hn_eve
 }
 
 static const char *hn_admin_reconnect(struct hn_node *node, const struct hn_event *event,
-				      struct hn_actions *actions, const char **text)
+				      struct hn_actions *actions, const char **text, bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	if (node->state != HN_STATE_DISCONNECTED)
 		return "not disconnected";
@@ -104,8 +133,9 @@ static const char *hn_admin_reconnect(struct hn_node *node, const struct hn_even
 }
 
 static const char *hn_admin_disband(struct hn_node *node, const struct hn_event *event,
-				    struct hn_actions *actions, const char **text)
+				    struct hn_actions *actions, const char **text, bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	if (node->state == HN_STATE_STANDALONE)
 		return "already standalone";
@@ -114,8 +144,10 @@ static const char *hn_admin_disband(struct hn_node *node, const struct hn_event 
 }
 
 static const char *hn_admin_force_start(struct hn_node *node, const struct hn_event *event,
-					struct hn_actions *actions, const char **text)
+					struct hn_actions *actions, const char **text,
+					bool *deferred)
 {
+	(void)deferred;
 	(void)event;
 	(void)actions;
 	if (node->state != HN_STATE_STARTING)
@@ -129,12 +161,16 @@ static const char *hn_admin_force_start(struct hn_node *node, const struct hn_ev
 
 /* The reply of an accepted setting comes from store.c (after replication). */
 static const char *hn_admin_setting_set(struct hn_node *node, const struct hn_event *event,
-					struct hn_actions *actions, const char **text)
+					struct hn_actions *actions, const char **text,
+					bool *deferred)
 {
+	(void)deferred;
 	char key[HN_KEY_MAX + 8];
 	if (node->role != HN_ROLE_ACTIVE)
 		return node->state == HN_STATE_NORMAL ? HN_SETTINGS_LOCKED_TEXT
 						      : "settings are edited on the active node";
+	if (node->switchover_waiting)
+		return HN_SWITCHOVER_IN_PROGRESS_TEXT;
 	if (memchr(event->u.admin.key, '\0', HN_KEY_MAX) == NULL ||
 	    memchr(event->u.admin.value, '\0', HN_VALUE_MAX) == NULL)
 		return "setting key or value too long";
@@ -144,7 +180,22 @@ static const char *hn_admin_setting_set(struct hn_node *node, const struct hn_ev
 		return "setting key must have 1..55 characters and the value 1..255";
 	hn_store_client_write(node, event->u.admin.request_id, key, event->u.admin.value, true,
 			      actions);
-	*text = NULL;
+	*text = "replicating";
+	*deferred = true;
+	return NULL;
+}
+
+/* hanode stops: hand over like maintenance (rules.c), never refused. */
+static const char *hn_admin_shutdown(struct hn_node *node, const struct hn_event *event,
+				     struct hn_actions *actions, const char **text, bool *deferred)
+{
+	(void)deferred;
+	if (memchr(event->u.admin.value, '\0', HN_VALUE_MAX) == NULL)
+		return "shutdown reason too long";
+	snprintf(node->cause, sizeof(node->cause), "%s",
+		 event->u.admin.value[0] != '\0' ? event->u.admin.value : "no reason given");
+	hn_rules_run(node, HN_ON_SHUTDOWN, actions); /* no row where nothing is to release */
+	*text = "stopping";
 	return NULL;
 }
 
@@ -160,6 +211,7 @@ static const struct {
     {HN_ADMIN_DISBAND, hn_admin_disband},
     {HN_ADMIN_FORCE_START, hn_admin_force_start},
     {HN_ADMIN_SETTING_SET, hn_admin_setting_set},
+    {HN_ADMIN_SHUTDOWN, hn_admin_shutdown},
 };
 
 void hn_admin_on_event(struct hn_node *node, const struct hn_event *event,
@@ -171,16 +223,16 @@ void hn_admin_on_event(struct hn_node *node, const struct hn_event *event,
 		if (hn_admin_table[i].command != event->u.admin.command)
 			continue;
 		const char *text = "done";
-		const char *refusal = hn_admin_table[i].handler(node, event, actions, &text);
+		bool deferred = false;
+		const char *refusal =
+		    hn_admin_table[i].handler(node, event, actions, &text, &deferred);
 		snprintf(record, sizeof(record), "%s: %s",
 			 hn_admin_command_name(hn_admin_table[i].command),
-			 refusal != NULL ? refusal
-			 : text != NULL	 ? text
-					 : "replicating");
+			 refusal != NULL ? refusal : text);
 		hn_emit_log(node, actions, "admin", record, 0);
 		if (refusal != NULL)
 			hn_emit_admin_reply(node, actions, request_id, false, refusal);
-		else if (text != NULL)
+		else if (!deferred)
 			hn_emit_admin_reply(node, actions, request_id, true, text);
 		return;
 	}

@@ -18,7 +18,7 @@ HN_CORE_SOURCES := $(addprefix refimpl/core/, emit.c store.c transition.c rules.
 HN_CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_CORE_SOURCES))
 
 HN_CORE_TEST_SOURCES := $(addprefix refimpl/tests/, test_core_main.c test_fsm.c test_store.c \
-	test_compat.c test_rules.c fixture.c test_fixture.c)
+	test_compat.c test_rules.c fixture.c fixture_net.c test_fixture.c test_defects.c)
 HN_CORE_TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_CORE_TEST_SOURCES))
 
 HN_CORE_SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)
@@ -43,12 +43,12 @@ UNIT_TESTS += $(BUILD)/tests/test_core
 # Golden traces (refimpl/tests/golden/README): test_golden replays every
 # *.trace through the core and diffs; golden-update writes them back.
 HN_GOLDEN_SOURCES := $(addprefix refimpl/tests/golden/, golden.c golden_parse.c golden_format.c \
-	golden_single.c golden_pair.c) refimpl/tests/fixture.c
+	golden_single.c golden_pair.c)
 HN_GOLDEN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_GOLDEN_SOURCES))
+HN_FIXTURE_OBJS := $(BUILD)/refimpl/tests/fixture.o $(BUILD)/refimpl/tests/fixture_net.o
 $(HN_GOLDEN_OBJS): CPPFLAGS += -Irefimpl/core -Irefimpl/tests $(HN_CORE_SODIUM_CFLAGS)
 
-$(BUILD)/tests/test_golden: $(filter-out $(BUILD)/refimpl/tests/fixture.o,$(HN_GOLDEN_OBJS)) \
-		$(BUILD)/refimpl/tests/fixture.o $(HNCORE_LIB)
+$(BUILD)/tests/test_golden: $(HN_GOLDEN_OBJS) $(HN_FIXTURE_OBJS) $(HNCORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HN_CORE_SODIUM_LIBS)
 

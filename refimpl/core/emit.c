@@ -97,7 +97,16 @@ static uint32_t hn_heartbeat_flags(const struct hn_node *node)
 		flags |= HN_HB_INCOMPATIBLE;
 	if (node->switchover_requested)
 		flags |= HN_HB_SWITCHOVER_REQUEST;
+	if (node->storage_failed)
+		flags |= HN_HB_NO_STORAGE;
 	return flags;
+}
+
+/* A duration for the wire: capped below HN_AGE_NEVER. */
+static uint32_t hn_age_ms(uint64_t now_ms, uint64_t since_ms)
+{
+	uint64_t age_ms = now_ms - since_ms;
+	return age_ms >= HN_AGE_NEVER ? HN_AGE_NEVER - 1 : (uint32_t)age_ms;
 }
 
 static void hn_heartbeat_fill(const struct hn_node *node, struct hn_heartbeat *heartbeat)
@@ -115,6 +124,13 @@ static void hn_heartbeat_fill(const struct hn_node *node, struct hn_heartbeat *h
 	if (node->role == HN_ROLE_ACTIVE)
 		heartbeat->active_for_ms = node->now_ms - node->active_since_ms;
 	heartbeat->split_brain_loser = node->split_brain_loser;
+	heartbeat->nonce = node->boot_nonce;
+	heartbeat->echo_nonce = node->peer.nonce_known ? node->peer.nonce : 0;
+	heartbeat->echo_age_ms = node->peer.nonce_known
+				     ? hn_age_ms(node->now_ms, node->peer.nonce_heard_ms)
+				     : HN_AGE_NEVER;
+	heartbeat->health_age_ms =
+	    node->health_seen ? hn_age_ms(node->now_ms, node->health_at_ms) : HN_AGE_NEVER;
 }
 
 void hn_emit_heartbeats(struct hn_node *node, struct hn_actions *actions)
@@ -157,4 +173,51 @@ bool hn_ping_ok(const struct hn_health *health)
 bool hn_health_ok(const struct hn_health *health)
 {
 	return health->raid_ok && health->services_ok;
+}
+
+uint32_t hn_fence_timeout_ms(const struct hn_node *node)
+{
+	uint32_t timeout_ms = node->config.timers.fence_timeout_ms;
+	return timeout_ms != 0 ? timeout_ms : HN_FENCE_TIMEOUT_DEFAULT_MS;
+}
+
+uint32_t hn_sync_lag_ms(const struct hn_node *node)
+{
+	uint32_t lag_ms = node->config.timers.sync_lag_ms;
+	return lag_ms != 0 ? lag_ms : HN_SYNC_LAG_DEFAULT_MS;
+}
+
+/* ------------------------------------------------- notify-only checks */
+
+static const char *hn_check_name(enum hn_notify_check check)
+{
+	switch (check) {
+	case HN_CHECK_DISK_USAGE:
+		return "disk usage";
+	case HN_CHECK_TIME_OFFSET:
+		return "time offset";
+	case HN_CHECK_SERVICE_HEALTH:
+		return "service health";
+	case HN_CHECK_SYNC_LAG:
+		return "data-sync lag";
+	}
+	return "unknown";
+}
+
+void hn_emit_check(struct hn_node *node, struct hn_actions *actions, enum hn_notify_check check,
+		   bool failing, const char *text)
+{
+	char reason[HN_REASON_MAX];
+	if (failing && text != NULL && text[0] != '\0')
+		snprintf(reason, sizeof(reason), "%s check failing: %s", hn_check_name(check),
+			 text);
+	else
+		snprintf(reason, sizeof(reason), "%s check %s", hn_check_name(check),
+			 failing ? "failing" : "recovered");
+	if (failing)
+		node->notify_failing |= check;
+	else
+		node->notify_failing &= ~(uint32_t)check;
+	hn_emit_log(node, actions, "health", reason, 0);
+	hn_emit_notify(node, actions, HN_NOTIFY_HEALTH, reason);
 }

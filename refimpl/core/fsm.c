@@ -81,8 +81,8 @@
 static void hn_fsm_on_start(struct hn_node *node, const struct hn_event *event,
 			    struct hn_actions *actions)
 {
-	(void)event;
 	char reason[HN_REASON_MAX];
+	node->boot_nonce = event->u.start.boot_nonce;
 	node->started = true;
 	node->start_ms = node->now_ms;
 	node->state = HN_STATE_STARTING;
@@ -119,11 +119,55 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	hn_emit_log(node, actions, "health", reason, 0);
 }
 
+/* The host's notify-only checks that changed: each is logged and notified
+ * (never a role change); the core's own data-sync lag check is in store.c. */
+static void hn_fsm_notify_checks(struct hn_node *node, const struct hn_event *event,
+				 struct hn_actions *actions)
+{
+	static const enum hn_notify_check checks[] = {HN_CHECK_DISK_USAGE, HN_CHECK_TIME_OFFSET,
+						      HN_CHECK_SERVICE_HEALTH};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		bool failing = (event->checks.failing & checks[i]) != 0;
+		if (failing != ((node->notify_failing & checks[i]) != 0))
+			hn_emit_check(node, actions, checks[i], failing, event->checks.text);
+	}
+}
+
+/* A health round's verdict. The network failover of the active needs a
+ * verdict of its peer that reached a ping target between two of its own
+ * failed ones (rules.c), so the time of our verdicts goes into our
+ * heartbeats (health_age_ms) and a verdict that matters to the peer is sent
+ * at once: one that changed, and every one while the active peer reports
+ * no ping target. */
 static void hn_fsm_on_health(struct hn_node *node, const struct hn_event *event,
 			     struct hn_actions *actions)
 {
-	(void)actions;
-	node->health = event->u.health;
+	const struct hn_health *health = &event->u.health;
+	bool changed = hn_health_ok(&node->health) != hn_health_ok(health) ||
+		       hn_ping_ok(&node->health) != hn_ping_ok(health);
+	if (!hn_ping_ok(health)) {
+		/* the previous failed verdict, for the network failover rule */
+		node->ping_failed_prev_ms = node->ping_failing ? node->health_at_ms : 0;
+		node->ping_fail_count = node->ping_failing ? node->ping_fail_count + 1 : 1;
+		node->ping_failing = true;
+	} else {
+		node->ping_failing = false;
+		node->ping_fail_count = 0;
+	}
+	hn_fsm_notify_checks(node, event, actions);
+	node->health = *health;
+	node->health_seen = true;
+	node->health_at_ms = node->now_ms;
+	if (node->action_fault) {
+		node->action_fault = false; /* the rules decide from this verdict on */
+		if (health->raid_ok)
+			node->storage_failed = false;
+	}
+	const struct hn_heartbeat *peer = &node->peer.last;
+	bool peer_waits =
+	    hn_peer_alive(node) && peer->role == HN_ROLE_ACTIVE && !hn_ping_ok(&peer->health);
+	if (changed || peer_waits)
+		node->heartbeat_now = true; /* at the end of the step, once */
 }
 
 /* A refused peer is remembered apart from the cluster peer: it blocks us
@@ -177,11 +221,68 @@ static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat 
 	return true;
 }
 
+/* The peer's boot as its heartbeats tell it, news or not: the newest (by
+ * packet sequence) names the nonce we echo; every one of that boot counts
+ * as hearing it (echo_age_ms). Returns true if the nonce is new to us. */
+static bool hn_fsm_note_boot(struct hn_node *node, const struct hn_event *event)
+{
+	struct hn_peer *peer = &node->peer;
+	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
+	bool newest = event->seq == 0 || event->seq >= peer->nonce_seq;
+	bool changed = newest && (!peer->nonce_known || heartbeat->nonce != peer->nonce);
+	if (changed) {
+		peer->nonce_known = true;
+		peer->nonce = heartbeat->nonce;
+	}
+	if (newest)
+		peer->nonce_seq = event->seq;
+	if (heartbeat->nonce == peer->nonce)
+		peer->nonce_heard_ms = node->now_ms;
+	return changed;
+}
+
+/* What a heartbeat taken as news tells about freshness: since when the
+ * peer has not heard us (its echo; not before we started hearing it
+ * again), when its last health verdict came, when it last said active. */
+static void hn_fsm_note_freshness(struct hn_node *node, const struct hn_heartbeat *heartbeat,
+				  bool was_alive)
+{
+	struct hn_peer *peer = &node->peer;
+	uint64_t now_ms = node->now_ms;
+	if (!was_alive)
+		peer->alive_since_ms = now_ms;
+	uint64_t heard_us_ms = 0;
+	if (heartbeat->echo_age_ms != HN_AGE_NEVER)
+		heard_us_ms = now_ms > heartbeat->echo_age_ms ? now_ms - heartbeat->echo_age_ms : 0;
+	peer->silence_start_ms =
+	    heard_us_ms > peer->alive_since_ms ? heard_us_ms : peer->alive_since_ms;
+	peer->health_round_known = heartbeat->health_age_ms != HN_AGE_NEVER;
+	if (peer->health_round_known)
+		peer->health_round_ms =
+		    now_ms > heartbeat->health_age_ms ? now_ms - heartbeat->health_age_ms : 0;
+	if (heartbeat->role == HN_ROLE_ACTIVE)
+		peer->active_heard_ms = now_ms;
+}
+
 static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *event,
 				struct hn_actions *actions)
 {
 	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
 	struct hn_peer *peer = &node->peer;
+	if (heartbeat->protocol_version != node->config.protocol_version) {
+		/* an older or newer peer knows no freshness handshake: refused
+		 * with its reason (compat.c), never news */
+		hn_fsm_check_compat(node, heartbeat, actions);
+		return;
+	}
+	bool new_boot = hn_fsm_note_boot(node, event);
+	if (heartbeat->echo_nonce != node->boot_nonce) {
+		/* it has not heard this boot of ours yet, or it is a capture of
+		 * an earlier one: not news; tell the peer who we are */
+		if (new_boot)
+			hn_emit_heartbeats(node, actions);
+		return;
+	}
 	if (event->seq != 0 && event->seq < peer->newest_seq) {
 		if (peer->heard && !peer->refused && node->carrier[event->link]) {
 			peer->link_heard[event->link] = true;
@@ -193,6 +294,7 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->newest_seq = event->seq;
 	if (!hn_fsm_check_compat(node, heartbeat, actions))
 		return;
+	bool was_alive = hn_peer_alive(node);
 	peer->previous_flags = peer->heard ? peer->last.flags : 0;
 	peer->previous_state = peer->heard ? peer->last.state : HN_STATE_STARTING;
 	peer->last = *heartbeat;
@@ -202,6 +304,7 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->link_heard[event->link] = true;
 		peer->link_heard_ms[event->link] = node->now_ms;
 	}
+	hn_fsm_note_freshness(node, heartbeat, was_alive);
 	hn_store_note_peer_generation(node, &heartbeat->generation);
 	if (node->yielding && heartbeat->role == HN_ROLE_ACTIVE)
 		node->yielding = false;
@@ -210,12 +313,22 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 	hn_rules_run(node, HN_ON_PEER_HEARTBEAT, actions);
 }
 
+/* A data message that does not echo this boot's nonce was sent to an
+ * earlier boot (or is a capture of one): never applied. */
 static void hn_fsm_on_data(struct hn_node *node, const struct hn_event *event,
 			   struct hn_actions *actions)
 {
-	if (node->peer.refused)
+	if (node->peer.refused || event->u.data.echo_nonce != node->boot_nonce)
 		return;
 	hn_store_on_data(node, &event->u.data, actions);
+}
+
+static void hn_fsm_on_action_failed(struct hn_node *node, const struct hn_event *event,
+				    struct hn_actions *actions)
+{
+	node->failure_kind = event->u.failure.kind;
+	snprintf(node->cause, sizeof(node->cause), "%s", event->u.failure.reason);
+	hn_rules_run(node, HN_ON_ACTION_FAILED, actions);
 }
 
 static bool hn_key_valid(const char *key)
@@ -264,6 +377,10 @@ static void hn_fsm_on_client_write(struct hn_node *node, const struct hn_event *
 	}
 	if (!hn_node_serves_clients(node)) {
 		hn_client_reply(node, actions, request_id, "standby");
+		return;
+	}
+	if (node->switchover_waiting) {
+		hn_client_reply(node, actions, request_id, HN_SWITCHOVER_IN_PROGRESS_TEXT);
 		return;
 	}
 	hn_store_client_write(node, request_id, event->u.write.key, event->u.write.value, false,
@@ -315,6 +432,7 @@ static const struct {
     {HN_S_STARTED, HN_EVENT_ADMIN, hn_fsm_on_admin_event},
     {HN_S_STARTED, HN_EVENT_CLIENT_WRITE, hn_fsm_on_client_write},
     {HN_S_STARTED, HN_EVENT_FENCE_RESULT, hn_fsm_on_fence_event},
+    {HN_S_STARTED, HN_EVENT_ACTION_FAILED, hn_fsm_on_action_failed},
 };
 
 static const char *hn_event_name(enum hn_event_kind kind)
@@ -329,6 +447,7 @@ static const char *hn_event_name(enum hn_event_kind kind)
 	    [HN_EVENT_DATA] = "data",
 	    [HN_EVENT_CLIENT_WRITE] = "client write",
 	    [HN_EVENT_FENCE_RESULT] = "fence result",
+	    [HN_EVENT_ACTION_FAILED] = "action failed",
 	};
 	return names[kind];
 }
@@ -356,7 +475,7 @@ static const char *hn_event_malformed(const struct hn_node *node, const struct h
 {
 	if (now_ms < node->now_ms)
 		return "time went backwards";
-	if (event->kind < HN_EVENT_START || event->kind > HN_EVENT_FENCE_RESULT)
+	if (event->kind < HN_EVENT_START || event->kind > HN_EVENT_ACTION_FAILED)
 		return "unknown event kind";
 	if ((unsigned)event->link >= HN_LINKS)
 		return "unknown link";
@@ -373,6 +492,14 @@ static const char *hn_event_malformed(const struct hn_node *node, const struct h
 	case HN_EVENT_HEALTH:
 		if (event->u.health.ping_reachable > event->u.health.ping_total)
 			return "health reports more ping targets reachable than configured";
+		if (!hn_string_terminated(event->checks.text, HN_NOTIFY_TEXT_MAX))
+			return "health with an unterminated notify text";
+		return NULL;
+	case HN_EVENT_ACTION_FAILED:
+		if (event->u.failure.kind < HN_FAILURE_STORAGE ||
+		    event->u.failure.kind > HN_FAILURE_SERVICES ||
+		    !hn_string_terminated(event->u.failure.reason, HN_REASON_MAX))
+			return "action failure with a field out of range";
 		return NULL;
 	case HN_EVENT_DATA:
 		if (event->u.data.kind < HN_DATA_REPLICATE ||
@@ -419,8 +546,12 @@ static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
 	bool alive = hn_peer_alive(node);
 	/* a peer that comes back hears from us at once, so it joins without
 	 * waiting for our next regular heartbeat */
-	if (node->now_ms >= node->next_heartbeat_ms || (alive && !node->peer.was_alive))
+	bool sent =
+	    node->next_heartbeat_ms == node->now_ms + node->config.timers.heartbeat_interval_ms;
+	if (node->now_ms >= node->next_heartbeat_ms || (alive && !node->peer.was_alive) ||
+	    (node->heartbeat_now && !sent))
 		hn_emit_heartbeats(node, actions);
+	node->heartbeat_now = false;
 	node->peer.was_alive = alive;
 }
 
@@ -561,6 +692,7 @@ uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
 		deadline = hn_min_ms(deadline, node->switchover_until_ms);
 	if (node->yielding)
 		deadline = hn_min_ms(deadline, node->yield_until_ms);
+	deadline = hn_min_ms(deadline, hn_rules_next_deadline_ms(node));
 	return hn_min_ms(deadline, hn_store_next_deadline_ms(node));
 }
 
@@ -593,6 +725,9 @@ void hn_node_status(const struct hn_node *node, uint64_t now_ms, struct hn_statu
 	memcpy(status->transitions, node->transitions, sizeof(status->transitions));
 	if (node->peer.refused)
 		snprintf(status->refusal, sizeof(status->refusal), "%s", node->peer.refusal);
+	status->notify_failing = node->notify_failing;
+	status->storage_failed = node->storage_failed;
+	status->switchover_waiting = node->switchover_waiting;
 }
 
 const struct hn_entry *hn_node_get(const struct hn_node *node, const char *key)

@@ -49,6 +49,7 @@ static const struct {
     {HN_ADMIN_DISBAND, "disband", NULL},
     {HN_ADMIN_FORCE_START, "force start", "force-start"},
     {HN_ADMIN_SETTING_SET, "setting set", NULL},
+    {HN_ADMIN_SHUTDOWN, "shutdown", NULL},
 };
 
 #define HN_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))

@@ -32,6 +32,8 @@
 
 /* Reason strings of admin replies that other parts show to operators. */
 #define HN_SETTINGS_LOCKED_TEXT "settings are locked on the standby; edit them on the active node"
+/* A client's write while a switchover waits for the writes in flight. */
+#define HN_SWITCHOVER_IN_PROGRESS_TEXT "switchover in progress"
 
 struct hn_peer {
 	bool heard; /* any heartbeat since init */
@@ -52,6 +54,16 @@ struct hn_peer {
 	uint64_t refused_heard_ms;
 	enum hn_role refused_role;
 	uint32_t refused_node_id;
+	/* freshness (fsm.c's header) */
+	bool nonce_known;	   /* heard a heartbeat of the peer's current boot */
+	uint64_t nonce;		   /* its boot nonce, echoed in our heartbeats */
+	uint64_t nonce_seq;	   /* packet sequence of the heartbeat that named it */
+	uint64_t nonce_heard_ms;   /* when we last heard that boot (echo_age_ms) */
+	uint64_t alive_since_ms;   /* start of the current period the peer is alive */
+	uint64_t silence_start_ms; /* since when the peer has not heard us, per its echo */
+	bool health_round_known;   /* its health verdict's age is known */
+	uint64_t health_round_ms;  /* when its last health verdict came, in our time */
+	uint64_t active_heard_ms;  /* last heartbeat that said active */
 };
 
 enum hn_fence_phase {
@@ -87,6 +99,30 @@ struct hn_node {
 	enum hn_fence_phase fence_phase;
 	uint64_t fence_at_ms;
 	bool ping_wait_logged;
+	uint64_t boot_nonce; /* from HN_EVENT_START */
+	/* health rounds (network failover waits for a verdict of the peer
+	 * newer than our own failure) */
+	bool heartbeat_now; /* send heartbeats at the end of this step (if none went yet) */
+	bool health_seen;
+	uint64_t health_at_ms;
+	bool ping_failing;
+	uint32_t ping_fail_count;     /* failed ping verdicts in a row */
+	uint64_t ping_failed_prev_ms; /* the one before the latest (health_at_ms) */
+	/* a failed action's fault lasts until the next health verdict */
+	bool action_fault;
+	bool storage_failed; /* ignore data, no resync, NO_STORAGE in heartbeats */
+	/* a switchover waiting for in-flight replication (bounded) */
+	bool switchover_waiting;
+	bool switchover_by_peer; /* asked on the standby, not by an admin command */
+	bool switchover_reply;	 /* an ADMIN_REPLY is owed */
+	uint64_t switchover_request_id;
+	uint64_t switchover_until_wait_ms;
+	/* notify-only checks that fail now (enum hn_notify_check) */
+	uint32_t notify_failing;
+	/* what the event being handled brought: a failed action's kind, and
+	 * its text or the reason of a shutdown (for the rules' reasons) */
+	enum hn_failure_kind failure_kind;
+	char cause[HN_REASON_MAX];
 	struct hn_peer peer;
 	struct hn_store store;
 	uint64_t lost_writes_total;
@@ -115,5 +151,12 @@ bool hn_peer_alive(const struct hn_node *node);
 bool hn_link_alive(const struct hn_node *node, enum hn_link link);
 bool hn_health_ok(const struct hn_health *health);
 bool hn_ping_ok(const struct hn_health *health);
+/* Timers whose 0 means their default (hn_core.h). */
+uint32_t hn_fence_timeout_ms(const struct hn_node *node);
+uint32_t hn_sync_lag_ms(const struct hn_node *node);
+/* A notify-only check changed (failing or recovered): a "health" record
+ * and an HN_NOTIFY_HEALTH, never a role change. */
+void hn_emit_check(struct hn_node *node, struct hn_actions *actions, enum hn_notify_check check,
+		   bool failing, const char *text);
 
 #endif

@@ -120,13 +120,62 @@ static enum hn_alone_verdict hn_alone_verdict(const struct hn_node *node, char *
 	}
 }
 
-/* Network failover of an active node: it gives up only if the peer reaches
- * a ping target (or, with the ping tie-breaker, if the peer is dead). */
+/* The peer, per its last heartbeat, is a standby that would take over, and
+ * has every write we acknowledged: not one we marked outdated (we answered
+ * writes without it; it may not know yet, if our mark has not reached it). */
+static bool hn_peer_can_take_over(const struct hn_node *node)
+{
+	const struct hn_heartbeat *peer = &node->peer.last;
+	return peer->role == HN_ROLE_STANDBY && peer->state == HN_STATE_NORMAL &&
+	       hn_peer_ineligible(peer) == NULL && !node->store.peer_outdated;
+}
+
+/* Network failover of an active node: it hands over only to a peer that
+ * would take over and that reached a ping target in a health round between
+ * two failed rounds of ours - so both measured at about the same time, and
+ * our uplink stayed broken while the peer's worked. A verdict of the peer
+ * from before our failure says nothing about an uplink both may share (the
+ * defect of issue 11: both nodes isolated when the uplink switch died), and
+ * one between our last failure and our next round may just have seen the
+ * switch come back first. The cost: the hand-over comes with our second
+ * failed round, one health interval after the first (SPEC's "ping
+ * detection + 0.5 s" at health_interval_ms = 500). Without a peer the
+ * active gives up under the ping tie-breaker only. */
 static bool hn_active_should_isolate(const struct hn_node *node)
 {
-	if (hn_peer_alive(node))
-		return node->peer.last.health.ping_reachable >= 1;
-	return node->config.tiebreaker == HN_TIEBREAKER_PING;
+	const struct hn_peer *peer = &node->peer;
+	if (!hn_peer_alive(node))
+		return node->config.tiebreaker == HN_TIEBREAKER_PING;
+	return hn_peer_can_take_over(node) && peer->last.health.ping_reachable >= 1 &&
+	       peer->health_round_known && node->ping_fail_count >= 2 &&
+	       peer->health_round_ms > node->ping_failed_prev_ms &&
+	       peer->health_round_ms < node->health_at_ms;
+}
+
+/* When the peer, per its echo, will have missed us for dead_time minus one
+ * heartbeat interval: then it is about to declare us dead (a one-way link;
+ * the interval is the margin for its echo's age and transit). */
+static uint64_t hn_unheard_deadline_ms(const struct hn_node *node)
+{
+	const struct hn_timers *timers = &node->config.timers;
+	return node->peer.silence_start_ms + timers->dead_time_ms - timers->heartbeat_interval_ms;
+}
+
+/* The peer keeps talking (a heartbeat within two intervals) and, per its
+ * echo, has not heard us until that deadline: it is deaf to us. A peer
+ * that fell silent itself (dead, or a partition both ways) is not: its
+ * last echo is old news, and the dead time decides. */
+static bool hn_peer_deaf(const struct hn_node *node)
+{
+	uint64_t talking_until_ms =
+	    node->peer.last_heard_ms + 2ull * node->config.timers.heartbeat_interval_ms;
+	return hn_peer_alive(node) && node->now_ms >= hn_unheard_deadline_ms(node) &&
+	       node->now_ms <= talking_until_ms;
+}
+
+static bool hn_peer_hears_us(const struct hn_node *node)
+{
+	return !hn_peer_deaf(node);
 }
 
 /* The judge's rule (lower node id judges): the loser made no writes, else
@@ -157,23 +206,26 @@ static uint32_t hn_split_brain_judge(const struct hn_node *node, char *why, size
 	return self_id > peer_id ? self_id : peer_id;
 }
 
-const char *hn_rules_switchover_refusal(const struct hn_node *node)
+enum hn_switchover hn_rules_switchover(const struct hn_node *node, const char **refusal)
 {
 	const struct hn_heartbeat *peer = &node->peer.last;
+	*refusal = NULL;
 	if (node->role != HN_ROLE_ACTIVE || node->state != HN_STATE_NORMAL)
-		return "this node is not active in state normal";
-	if (!hn_peer_alive(node))
-		return "the peer is not alive";
-	if (peer->state != HN_STATE_NORMAL)
-		return "the peer is not in state normal";
-	if ((peer->flags & HN_HB_OUTDATED) || !hn_health_ok(&peer->health) ||
-	    !hn_ping_ok(&peer->health))
-		return "the peer is not eligible (outdated or failing checks)";
-	if (peer->role != HN_ROLE_STANDBY)
-		return "the peer is not standby";
-	if (!node->store.peer_in_sync || node->store.pending_count > 0)
-		return "data is not in sync";
-	return NULL;
+		*refusal = "this node is not active in state normal";
+	else if (!hn_peer_alive(node))
+		*refusal = "the peer is not alive";
+	else if (peer->state != HN_STATE_NORMAL)
+		*refusal = "the peer is not in state normal";
+	else if ((peer->flags & HN_HB_OUTDATED) || !hn_health_ok(&peer->health) ||
+		 !hn_ping_ok(&peer->health))
+		*refusal = "the peer is not eligible (outdated or failing checks)";
+	else if (peer->role != HN_ROLE_STANDBY)
+		*refusal = "the peer is not standby";
+	else if (!node->store.peer_in_sync)
+		*refusal = "data is not in sync";
+	if (*refusal != NULL)
+		return HN_SWITCHOVER_REFUSED;
+	return node->store.pending_count > 0 ? HN_SWITCHOVER_IN_FLIGHT : HN_SWITCHOVER_NOW;
 }
 
 /* ------------------------------------------------ conditions: fencing */
@@ -274,10 +326,16 @@ static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct h
 	return hn_cond_ping_fails(node, args) && hn_active_should_isolate(node);
 }
 
+/* A fault from a failed action lasts until the next health verdict. */
 static bool hn_cond_checks_pass(const struct hn_node *node, struct hn_reason_args *args)
 {
 	(void)args;
-	return hn_health_ok(&node->health) && hn_ping_ok(&node->health);
+	return hn_health_ok(&node->health) && hn_ping_ok(&node->health) && !node->action_fault;
+}
+
+static bool hn_cond_only_ping_fails(const struct hn_node *node, struct hn_reason_args *args)
+{
+	return hn_cond_ping_fails(node, args) && !node->action_fault;
 }
 
 /* -------------------------------------------- conditions: split brain */
@@ -292,6 +350,15 @@ static bool hn_cond_peer_stepped_down(const struct hn_node *node, struct hn_reas
 	(void)args;
 	return hn_peer_alive(node) && node->peer.last.role != HN_ROLE_ACTIVE &&
 	       node->split_brain_active_peer;
+}
+
+/* Both active, and the peer has not heard us for long: it cannot hear a
+ * verdict, so this node steps down (and reports what it drops). */
+static bool hn_cond_split_unheard(const struct hn_node *node, struct hn_reason_args *args)
+{
+	snprintf(args->why, sizeof(args->why), "the peer does not hear this node");
+	args->count = hn_store_writes_in_generation(&node->store);
+	return hn_split_brain(node) && hn_peer_deaf(node);
 }
 
 static bool hn_cond_judged_loser(const struct hn_node *node, struct hn_reason_args *args)
@@ -316,6 +383,48 @@ static bool hn_cond_judge_new_verdict(const struct hn_node *node, struct hn_reas
 		return false;
 	args->loser = hn_split_brain_judge(node, args->why, sizeof(args->why));
 	return args->loser != node->config.self.node_id && node->split_brain_loser != args->loser;
+}
+
+/* ------------------------------------------------ conditions: one-way */
+
+/* We hear the peer, it has not heard us for dead_time - interval, and it
+ * would take over when it declares us dead: hand over first, so that there
+ * is never a second active (SPEC's ping and fence promise; under none it
+ * spares a split brain). */
+static bool hn_cond_unheard(const struct hn_node *node, struct hn_reason_args *args)
+{
+	args->ms = node->now_ms - node->peer.silence_start_ms;
+	return hn_peer_can_take_over(node) && hn_peer_deaf(node);
+}
+
+/* --------------------------------------------- conditions: switchover */
+
+static bool hn_cond_switchover_ready(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *refusal;
+	if (!node->switchover_waiting || hn_rules_switchover(node, &refusal) != HN_SWITCHOVER_NOW)
+		return false;
+	if (node->switchover_by_peer)
+		snprintf(args->why, sizeof(args->why), "switchover requested on %s",
+			 hn_peer_name(node));
+	else
+		snprintf(args->why, sizeof(args->why), "switchover by the operator");
+	return true;
+}
+
+/* Refused meanwhile, or still unacknowledged writes after dead_time_ms. */
+static bool hn_cond_switchover_given_up(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *refusal;
+	if (!node->switchover_waiting)
+		return false;
+	enum hn_switchover verdict = hn_rules_switchover(node, &refusal);
+	if (verdict == HN_SWITCHOVER_REFUSED) {
+		snprintf(args->why, sizeof(args->why), "%s", refusal);
+		return true;
+	}
+	snprintf(args->why, sizeof(args->why), "data is not in sync");
+	return verdict == HN_SWITCHOVER_IN_FLIGHT && node->now_ms >= node->switchover_until_wait_ms;
 }
 
 /* ----------------------------------------------- conditions: takeover */
@@ -372,14 +481,18 @@ static bool hn_cond_peer_yields(const struct hn_node *node, struct hn_reason_arg
 	return hn_takeover_alive(node) && (node->peer.last.flags & HN_HB_YIELD);
 }
 
-/* (b) and (c) also wait for the peer to settle (see the header). */
+/* (b) and (c) also wait for the peer to settle (see the header), and need
+ * the peer to hear us (else it takes over itself once we are dead to it).
+ * An answer to our cluster-IP probe from a round that ended before we last
+ * heard the peer say active was the peer's own: it says nothing now. */
 static bool hn_takeover_settled(const struct hn_node *node)
 {
 	bool settled = node->now_ms >= node->changed_ms + node->config.timers.heartbeat_interval_ms;
-	bool cluster_ip_taken =
-	    node->config.tiebreaker == HN_TIEBREAKER_PING && node->health.cluster_ip_answered;
+	bool probe_fresh = node->health_at_ms > node->peer.active_heard_ms;
+	bool cluster_ip_taken = node->config.tiebreaker == HN_TIEBREAKER_PING &&
+				node->health.cluster_ip_answered && probe_fresh;
 	return hn_takeover_alive(node) && !(node->peer.last.flags & HN_HB_YIELD) &&
-	       !node->yielding && settled && !cluster_ip_taken;
+	       !node->yielding && settled && !cluster_ip_taken && hn_peer_hears_us(node);
 }
 
 static bool hn_cond_peer_ineligible(const struct hn_node *node, struct hn_reason_args *args)
@@ -452,20 +565,34 @@ static bool hn_cond_peer_reconnects(const struct hn_node *node, struct hn_reason
 
 static bool hn_switchover_asked(const struct hn_node *node)
 {
-	return (node->peer.last.flags & HN_HB_SWITCHOVER_REQUEST) && !node->yielding;
+	return (node->peer.last.flags & HN_HB_SWITCHOVER_REQUEST) && !node->yielding &&
+	       !node->switchover_waiting;
 }
 
 static bool hn_cond_switchover_asked(const struct hn_node *node, struct hn_reason_args *args)
 {
+	const char *refusal;
 	(void)args;
-	return hn_switchover_asked(node) && hn_rules_switchover_refusal(node) == NULL;
+	return hn_switchover_asked(node) &&
+	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
+}
+
+/* Writes in flight: the switchover waits for them (bounded, see above). */
+static bool hn_cond_switchover_asked_in_flight(const struct hn_node *node,
+					       struct hn_reason_args *args)
+{
+	const char *refusal;
+	args->count = node->store.pending_count;
+	return hn_switchover_asked(node) &&
+	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_IN_FLIGHT;
 }
 
 /* Refused: logged on the request's rising edge only. */
 static bool hn_cond_switchover_refused(const struct hn_node *node, struct hn_reason_args *args)
 {
-	const char *refusal = hn_rules_switchover_refusal(node);
-	if (!hn_switchover_asked(node) || refusal == NULL ||
+	const char *refusal;
+	if (!hn_switchover_asked(node) ||
+	    hn_rules_switchover(node, &refusal) != HN_SWITCHOVER_REFUSED ||
 	    (node->peer.previous_flags & HN_HB_SWITCHOVER_REQUEST))
 		return false;
 	snprintf(args->why, sizeof(args->why), "%s", refusal);
@@ -489,8 +616,35 @@ static bool hn_cond_always(const struct hn_node *node, struct hn_reason_args *ar
 
 static bool hn_cond_switchover_allowed(const struct hn_node *node, struct hn_reason_args *args)
 {
+	const char *refusal;
 	(void)args;
-	return hn_rules_switchover_refusal(node) == NULL;
+	return hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
+}
+
+static bool hn_cond_shutdown(const struct hn_node *node, struct hn_reason_args *args)
+{
+	snprintf(args->why, sizeof(args->why), "%s", node->cause);
+	return true;
+}
+
+/* ------------------------------------------- conditions: failed actions */
+
+static bool hn_cond_storage_failed(const struct hn_node *node, struct hn_reason_args *args)
+{
+	snprintf(args->why, sizeof(args->why), "storage failed: %.120s", node->cause);
+	return node->failure_kind == HN_FAILURE_STORAGE;
+}
+
+static bool hn_cond_resource_failed(const struct hn_node *node, struct hn_reason_args *args)
+{
+	if (node->failure_kind == HN_FAILURE_CLUSTER_IP)
+		snprintf(args->why, sizeof(args->why), "cluster IP could not be added: %.110s",
+			 node->cause);
+	else
+		snprintf(args->why, sizeof(args->why), "services could not be started: %.110s",
+			 node->cause);
+	return node->failure_kind == HN_FAILURE_CLUSTER_IP ||
+	       node->failure_kind == HN_FAILURE_SERVICES;
 }
 
 /* -------------------------------------------------------------- table */
@@ -498,9 +652,17 @@ static bool hn_cond_switchover_allowed(const struct hn_node *node, struct hn_rea
 #define HN_STANDBY_ANY                                                                             \
 	(HN_STANDBY | HN_STANDBY_IN(HN_STATE_STARTING) | HN_STANDBY_IN(HN_STATE_MAINTENANCE) |     \
 	 HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_ISOLATED))
-#define HN_IN_CLUSTER	   (HN_STANDBY_ANY | HN_IN(HN_STATE_DISCONNECTED) | HN_ACTIVE)
-#define HN_ACTIVE_ANY	   (HN_ACTIVE | HN_AT(HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED))
-#define HN_FAULTY	   (HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_ISOLATED))
+#define HN_IN_CLUSTER (HN_STANDBY_ANY | HN_IN(HN_STATE_DISCONNECTED) | HN_ACTIVE)
+#define HN_ACTIVE_ANY (HN_ACTIVE | HN_AT(HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED))
+#define HN_FAULTY     (HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_ISOLATED))
+/* an active node outside the cluster's normal operation: cut off by the
+ * operator or disbanded */
+#define HN_ACTIVE_OUTSIDE                                                                          \
+	(HN_AT(HN_ROLE_ACTIVE, HN_STATE_DISCONNECTED) | HN_AT(HN_ROLE_ACTIVE, HN_STATE_STANDALONE))
+/* a standby that a failure leaves where it is */
+#define HN_STANDBY_APART                                                                           \
+	(HN_STANDBY_IN(HN_STATE_FAULT) | HN_STANDBY_IN(HN_STATE_MAINTENANCE) |                     \
+	 HN_STANDBY_IN(HN_STATE_DISCONNECTED) | HN_STANDBY_IN(HN_STATE_STANDALONE))
 #define HN_TO(role, state) HN_ROLE_##role, HN_STATE_##state
 #define HN_STAY		   HN_KEEP, HN_KEEP
 
@@ -539,37 +701,47 @@ static const struct hn_rule hn_rules[] = {
 	   "start forced alone", HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER, NULL,
 	   "start forced by the operator after {ms} ms"},
     /* health: failover checks */
-    {HN_ON_STEP, HN_ACTIVE, hn_cond_raid_fails, "RAID check fails",
+    {HN_ON_STEP, HN_ACTIVE | HN_STANDBY, hn_cond_raid_fails, "RAID check fails",
 	   HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL, HN_RAID_REASON},
-    {HN_ON_STEP, HN_ACTIVE, hn_cond_services_fail, "services check fails",
+    {HN_ON_STEP, HN_ACTIVE | HN_STANDBY, hn_cond_services_fail, "services check fails",
 	   HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL, HN_SERVICES_REASON},
-    {HN_ON_STEP, HN_STANDBY, hn_cond_raid_fails, "RAID check fails",
-	   HN_TO(STANDBY, FAULT), 0, NULL, HN_RAID_REASON},
-    {HN_ON_STEP, HN_STANDBY, hn_cond_services_fail, "services check fails",
-	   HN_TO(STANDBY, FAULT), 0, NULL, HN_SERVICES_REASON},
     {HN_ON_STEP, HN_STANDBY, hn_cond_ping_fails, "no ping target",
 	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
     {HN_ON_STEP, HN_ACTIVE, hn_cond_ping_fails_peer_reaches,
-	   "no ping target, the peer reaches one (ping: or is dead)", HN_TO(STANDBY, ISOLATED), 0,
-	   NULL, HN_NETWORK_REASON},
+	   "no ping target; a fresh verdict of the peer reaches one (ping: or it is dead)",
+	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
     {HN_ON_STEP, HN_FAULTY, hn_cond_checks_pass, "checks pass again",
 	   HN_TO(STANDBY, NORMAL), 0, NULL, "local checks pass again"},
-    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_FAULT), hn_cond_ping_fails,
+    {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_FAULT), hn_cond_only_ping_fails,
 	   "only the ping check fails", HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
     {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_raid_fails, "RAID check fails",
-	   HN_TO(STANDBY, FAULT), 0, NULL, HN_RAID_REASON},
+	   HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL, HN_RAID_REASON},
     {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_services_fail,
-	   "services check fails", HN_TO(STANDBY, FAULT), 0, NULL, HN_SERVICES_REASON},
+	   "services check fails", HN_TO(STANDBY, FAULT), HN_FX_NOTIFY_FAULT, NULL,
+	   HN_SERVICES_REASON},
     /* split brain: both active, the lower node id judges */
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_stepped_down, "split-brain peer stepped down",
 	   HN_STAY, HN_FX_ANNOUNCE_IP, "split_brain_resolved",
 	   "split brain resolved: the peer stepped down, cluster IP announced again"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_split_unheard, "split brain, the peer does not hear us",
+	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judged_loser, "split brain, the judge's verdict",
 	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judge_loses, "split brain, judged to lose",
 	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judge_new_verdict, "split brain, the peer loses",
 	   HN_STAY, HN_FX_VERDICT, NULL, NULL},
+    /* one-way link: the peer does not hear us and would take over */
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_unheard, "the peer does not hear us, would take over",
+	   HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "{peer} has not heard this node for {ms} ms (one-way link): handing over before it"
+	   " takes over"},
+    /* a switchover waiting for in-flight replication */
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_switchover_ready, "switchover waited, data in sync",
+	   HN_TO(STANDBY, NORMAL), HN_FX_YIELD | HN_FX_SWITCHOVER_DONE, NULL, "{why}"},
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_switchover_given_up,
+	   "switchover waited dead_time_ms, or refused meanwhile", HN_STAY,
+	   HN_FX_SWITCHOVER_GIVE_UP, "admin", "switchover: {why}"},
     /* takeover (a): the peer is dead */
     {HN_ON_STEP, HN_STANDBY, hn_cond_dead_wait, "peer dead, ping tie-breaker says wait",
 	   HN_STAY, HN_FX_WAIT_LOGGED, "health", "{why}"},
@@ -611,6 +783,9 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_PEER_HEARTBEAT, HN_ACTIVE, hn_cond_switchover_asked,
 	   "switchover asked on the peer", HN_TO(STANDBY, NORMAL), HN_FX_YIELD, NULL,
 	   "switchover requested on {peer}"},
+    {HN_ON_PEER_HEARTBEAT, HN_ACTIVE, hn_cond_switchover_asked_in_flight,
+	   "switchover asked on the peer, writes in flight", HN_STAY, HN_FX_SWITCHOVER_WAIT,
+	   "admin", "switchover requested on {peer}: waiting for {count} writes in flight"},
     {HN_ON_PEER_HEARTBEAT, HN_ACTIVE, hn_cond_switchover_refused,
 	   "switchover asked on the peer, refused", HN_STAY, 0, "admin",
 	   "switchover requested on {peer} refused: {why}"},
@@ -618,6 +793,21 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_FENCE_OK, HN_STANDBY, hn_cond_fenced, "peer fenced",
 	   HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER | HN_FX_NOTIFY_FAILOVER | HN_FX_FENCED, NULL,
 	   "{why}; {peer} fenced"},
+    /* a failed action (HN_EVENT_ACTION_FAILED) */
+    {HN_ON_ACTION_FAILED, HN_ACTIVE | HN_STANDBY | HN_STANDBY_IN(HN_STATE_STARTING) |
+	   HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_storage_failed, "storage failed",
+	   HN_TO(STANDBY, FAULT), HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
+    {HN_ON_ACTION_FAILED, HN_ACTIVE_OUTSIDE, hn_cond_storage_failed, "storage failed",
+	   HN_ROLE_STANDBY, HN_KEEP, HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
+    {HN_ON_ACTION_FAILED, HN_STANDBY_APART, hn_cond_storage_failed, "storage failed",
+	   HN_STAY, HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, "health", "{why}"},
+    {HN_ON_ACTION_FAILED, HN_ACTIVE, hn_cond_resource_failed, "cluster IP or services failed",
+	   HN_TO(STANDBY, FAULT), HN_FX_ACTION_FAULT | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
+    {HN_ON_ACTION_FAILED, HN_ACTIVE_OUTSIDE, hn_cond_resource_failed,
+	   "cluster IP or services failed", HN_ROLE_STANDBY, HN_KEEP, HN_FX_NOTIFY_FAULT, NULL,
+	   "{why}"},
+    {HN_ON_ACTION_FAILED, HN_STANDBY_ANY | HN_STANDBY_APART, hn_cond_resource_failed,
+	   "cluster IP or services failed", HN_STAY, 0, "health", "{why}"},
     /* the operator's commands, accepted by admin.c */
     {HN_ON_MAINTENANCE_ON, HN_ACTIVE | (HN_STANDBY_ANY & ~HN_STANDBY_IN(HN_STATE_MAINTENANCE)),
 	   hn_cond_always, "maintenance on", HN_TO(STANDBY, MAINTENANCE), HN_FX_CLEAR_REQUESTS,
@@ -634,6 +824,11 @@ static const struct hn_rule hn_rules[] = {
 	   HN_STATE_NORMAL, HN_FX_CLEAR_ORIGIN, NULL, "cluster link reconnected by the operator"},
     {HN_ON_DISBAND, HN_IN_CLUSTER, hn_cond_always, "disband", HN_KEEP,
 	   HN_STATE_STANDALONE, HN_DISBAND_FX, NULL, "cluster disbanded by the operator"},
+    {HN_ON_SHUTDOWN, HN_ACTIVE | (HN_STANDBY_ANY & ~HN_STANDBY_IN(HN_STATE_MAINTENANCE)),
+	   hn_cond_shutdown, "hanode stops", HN_TO(STANDBY, MAINTENANCE), HN_FX_CLEAR_REQUESTS,
+	   NULL, "hanode stopping: {why}"},
+    {HN_ON_SHUTDOWN, HN_ACTIVE_OUTSIDE, hn_cond_shutdown, "hanode stops", HN_ROLE_STANDBY,
+	   HN_KEEP, HN_FX_CLEAR_REQUESTS, NULL, "hanode stopping: {why}"},
 };
 /* clang-format on */
 
@@ -659,6 +854,8 @@ const char *hn_trigger_name(enum hn_trigger trigger)
 	    [HN_ON_DISCONNECT] = "admin disconnect",
 	    [HN_ON_RECONNECT] = "admin reconnect",
 	    [HN_ON_DISBAND] = "admin disband",
+	    [HN_ON_ACTION_FAILED] = "action failed",
+	    [HN_ON_SHUTDOWN] = "admin shutdown",
 	};
 	return (unsigned)trigger < HN_ON_TRIGGER_COUNT ? names[trigger] : "unknown";
 }
@@ -705,7 +902,42 @@ static void hn_rules_observe(struct hn_node *node)
 void hn_rules_step(struct hn_node *node, struct hn_actions *actions)
 {
 	hn_rules_observe(node);
+	if (node->fence_phase == HN_FENCE_PENDING && node->now_ms >= node->fence_at_ms) {
+		char reason[HN_REASON_MAX];
+		snprintf(reason, sizeof(reason),
+			 "no result of the fence of %s within %u ms: counted as failed",
+			 hn_peer_name(node), hn_fence_timeout_ms(node));
+		hn_emit_log(node, actions, "fence", reason, 0);
+		hn_rules_on_fence_result(node, false, actions);
+	}
 	hn_rules_run(node, HN_ON_STEP, actions);
+}
+
+static uint64_t hn_min_ms(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
+{
+	uint64_t deadline = UINT64_MAX;
+	if (node->state == HN_STATE_STANDALONE)
+		return deadline;
+	if (node->fence_phase == HN_FENCE_PENDING)
+		deadline = node->fence_at_ms;
+	if (node->switchover_waiting)
+		deadline = hn_min_ms(deadline, node->switchover_until_wait_ms);
+	/* the same conditions as the one-way rows, so that the deadline is one
+	 * at which a row fires */
+	bool active = node->role == HN_ROLE_ACTIVE && hn_peer_alive(node);
+	bool one_way = active && node->state == HN_STATE_NORMAL && hn_peer_can_take_over(node);
+	uint64_t deaf_ms = hn_unheard_deadline_ms(node);
+	uint64_t talking_until_ms =
+	    node->peer.last_heard_ms + 2ull * node->config.timers.heartbeat_interval_ms;
+	if ((one_way || (active && hn_split_brain(node))) && deaf_ms <= talking_until_ms &&
+	    deaf_ms > node->now_ms)
+		deadline = hn_min_ms(deadline, deaf_ms);
+	return deadline;
 }
 
 void hn_rules_on_fence_result(struct hn_node *node, bool fence_ok, struct hn_actions *actions)

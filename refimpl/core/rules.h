@@ -16,8 +16,14 @@ int hn_rules_run(struct hn_node *node, enum hn_trigger trigger, struct hn_action
 void hn_rules_step(struct hn_node *node, struct hn_actions *actions);
 /* HN_EVENT_FENCE_RESULT: bookkeeping and the HN_ON_FENCE_OK rows. */
 void hn_rules_on_fence_result(struct hn_node *node, bool fence_ok, struct hn_actions *actions);
-/* Why the active node may not hand the role over to its peer now, or NULL. */
-const char *hn_rules_switchover_refusal(const struct hn_node *node);
+/* Whether the active node may hand the role over to its peer: now, once
+ * the writes in flight are acknowledged (a switchover waits for them, at
+ * most dead_time_ms), or not (*refusal says why). */
+enum hn_switchover { HN_SWITCHOVER_NOW, HN_SWITCHOVER_IN_FLIGHT, HN_SWITCHOVER_REFUSED };
+enum hn_switchover hn_rules_switchover(const struct hn_node *node, const char **refusal);
+/* The earliest time at which a rule can start to hold by time alone (the
+ * peer's silence to us, a waiting switchover, a fence without result). */
+uint64_t hn_rules_next_deadline_ms(const struct hn_node *node);
 
 /* The table, for the diagram and the tests. */
 size_t hn_rules_count(void);

@@ -52,13 +52,14 @@
 
 /* Actions kept free for what follows the deferred replies in a step. */
 #define HN_STORE_ACTIONS_RESERVE 16
-/* REPLICATEs re-sent per retransmission round. */
-#define HN_STORE_RETRANSMIT_MAX 4
-/* A SYNC_BATCH must fit into one HN_PACKET_MAX packet: proto.c spends 107
+/* REPLICATEs re-sent per retransmission round: the oldest unacknowledged
+ * ones, which a gap at the standby waits for. */
+#define HN_STORE_RETRANSMIT_MAX 8
+/* A SYNC_BATCH must fit into one HN_PACKET_MAX packet: proto.c spends 115
  * bytes on header, fixed fields and MAC, and 12 + key + value bytes per
  * entry (u16 lengths, u64 seq). Sixteen entries with long values do not
  * fit, so a batch also stops at this many bytes. */
-#define HN_STORE_BATCH_FIXED_BYTES 107
+#define HN_STORE_BATCH_FIXED_BYTES 115
 #define HN_STORE_BATCH_ENTRY_BYTES 12
 
 /* ----------------------------------------------------------- the table */
@@ -152,6 +153,7 @@ static struct hn_data_message *hn_store_send(struct hn_node *node, struct hn_act
 	data->sender_id = node->config.self.node_id;
 	data->generation = node->store.generation;
 	data->seq = seq;
+	data->echo_nonce = node->peer.nonce_known ? node->peer.nonce : 0;
 	return data;
 }
 
@@ -234,7 +236,7 @@ void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char
 		return;
 	}
 	struct hn_pending_write write = {
-	    .request_id = request_id, .admin = admin, .reply_ok = true};
+	    .request_id = request_id, .admin = admin, .reply_ok = true, .written_ms = node->now_ms};
 	snprintf(write.entry.key, sizeof(write.entry.key), "%s", key);
 	snprintf(write.entry.value, sizeof(write.entry.value), "%s", value);
 	write.entry.seq = store->last_seq + 1;
@@ -395,6 +397,7 @@ static void hn_store_drop_all(struct hn_node *node, struct hn_actions *actions)
 	store->last_seq = 0;
 	store->generation = (struct hn_generation){0};
 	store->outdated = true;
+	store->tainted = false;
 }
 
 /* Begin a resync towards the active whose generation and last_seq we know;
@@ -404,14 +407,16 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 {
 	struct hn_store *store = &node->store;
 	bool incremental =
-	    (store->generation.id == active->id && store->last_seq <= active_last_seq) ||
-	    (store->generation.id == active->parent && store->last_seq <= active->fork_seq);
+	    !store->tainted &&
+	    ((store->generation.id == active->id && store->last_seq <= active_last_seq) ||
+	     (store->generation.id == active->parent && store->last_seq <= active->fork_seq));
 	char reason[HN_REASON_MAX];
 	if (!incremental)
 		hn_store_drop_all(node, actions);
 	else if (active_last_seq > store->last_seq)
 		store->outdated = true; /* a half-applied resync is not a consistent copy */
 	store->resyncing = true;
+	store->reorder_count = 0;
 	store->resync_full = !incremental;
 	store->resync_target_known = false;
 	store->in_sync = false;
@@ -468,13 +473,55 @@ static void hn_store_on_sync_batch(struct hn_node *node, const struct hn_data_me
 		hn_store_send_sync_request(node, actions);
 }
 
+/* A REPLICATE ahead of a gap (an earlier one was lost): kept until the
+ * missing ones come (the active retransmits its oldest unacknowledged
+ * writes), and our last_seq ACKed again so the active knows where we are. */
+static void hn_store_keep_early(struct hn_node *node, const struct hn_entry *entry,
+				struct hn_actions *actions)
+{
+	struct hn_store *store = &node->store;
+	bool known = false;
+	for (uint32_t i = 0; i < store->reorder_count; i++)
+		known |= store->reorder[i].seq == entry->seq;
+	if (!known && store->reorder_count < HN_STORE_REORDER_MAX &&
+	    entry->seq <= store->last_seq + HN_STORE_REORDER_MAX)
+		store->reorder[store->reorder_count++] = *entry;
+	hn_store_send_ack(node, actions);
+}
+
+/* Applies the kept REPLICATEs that follow on last_seq, in seq order. */
+static void hn_store_apply_early(struct hn_node *node, struct hn_actions *actions)
+{
+	struct hn_store *store = &node->store;
+	for (uint32_t i = 0; i < store->reorder_count;) {
+		if (store->reorder[i].seq <= store->last_seq) {
+			store->reorder[i] = store->reorder[--store->reorder_count];
+			i = 0;
+		} else if (store->reorder[i].seq == store->last_seq + 1) {
+			struct hn_entry entry = store->reorder[i];
+			store->reorder[i] = store->reorder[--store->reorder_count];
+			if (hn_store_apply(node, &entry, actions) != 0)
+				return;
+			i = 0;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Same generation: apply in seq order (keeping what comes early) and ACK
+ * cumulatively; a gap is never a reason to resync, because every write of
+ * the generation after our ACK is still pending at the active, which
+ * retransmits it (a resync would ignore REPLICATEs and chase the active's
+ * moving last_seq over the same lossy link: the writes stalled for seconds
+ * under 30 % loss, issue 11). Another generation: resync. */
 static void hn_store_on_replicate(struct hn_node *node, const struct hn_data_message *data,
 				  struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	if (store->resyncing || data->entry_count != 1)
+	if (store->resyncing || data->entry_count != 1 || data->entries[0].seq != data->seq)
 		return;
-	if (data->generation.id != store->generation.id || data->base_seq > store->last_seq) {
+	if (data->generation.id != store->generation.id) {
 		hn_store_start_resync(node, &data->generation, data->seq, actions);
 		return;
 	}
@@ -482,15 +529,21 @@ static void hn_store_on_replicate(struct hn_node *node, const struct hn_data_mes
 		hn_store_send_ack(node, actions); /* duplicate: our ACK was lost */
 		return;
 	}
-	if (data->base_seq != store->last_seq || data->entries[0].seq != data->seq)
+	if (data->base_seq > store->last_seq) {
+		hn_store_keep_early(node, &data->entries[0], actions);
 		return;
-	if (hn_store_apply(node, &data->entries[0], actions) == 0)
-		hn_store_send_ack(node, actions);
+	}
+	if (hn_store_apply(node, &data->entries[0], actions) != 0)
+		return;
+	hn_store_apply_early(node, actions);
+	hn_store_send_ack(node, actions);
 }
 
 void hn_store_on_data(struct hn_node *node, const struct hn_data_message *data,
 		      struct hn_actions *actions)
 {
+	if (node->storage_failed)
+		return; /* nothing can be stored, so nothing is acknowledged */
 	bool active = node->role == HN_ROLE_ACTIVE;
 	switch (data->kind) {
 	case HN_DATA_REPLICATE:
@@ -514,12 +567,33 @@ void hn_store_on_data(struct hn_node *node, const struct hn_data_message *data,
 
 /* ------------------------------------------------------------ per step */
 
-/* Active: the in-sync peer became unreachable -> answer held writes, mark
- * the peer outdated, fork at what it acknowledged. */
+/* The peer says it can store nothing now (its storage failed). */
+static bool hn_store_peer_without_storage(const struct hn_node *node)
+{
+	return hn_peer_alive(node) && (node->peer.last.flags & HN_HB_NO_STORAGE);
+}
+
+/* When the oldest write still waiting for the peer's ACK has waited
+ * dead_time_ms (UINT64_MAX if none waits): then the peer is treated as out
+ * of sync, so that a lossy sync link delays a write by at most that (plus
+ * the peer's confirmation that it is outdated), never for seconds. */
+static uint64_t hn_store_stall_at_ms(const struct hn_node *node)
+{
+	const struct hn_store *store = &node->store;
+	if (!store->peer_in_sync || store->pending_count == 0 || store->pending[0].released ||
+	    store->pending[0].held)
+		return UINT64_MAX;
+	return store->pending[0].written_ms + node->config.timers.dead_time_ms;
+}
+
+/* Active: the in-sync peer became unreachable, or cannot store -> answer
+ * held writes, mark the peer outdated, fork at what it acknowledged. */
 static void hn_store_check_sync_lost(struct hn_node *node, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	if (!store->peer_in_sync || hn_store_peer_reachable(node))
+	bool without_storage = hn_store_peer_without_storage(node);
+	bool stalled = node->now_ms >= hn_store_stall_at_ms(node);
+	if (!store->peer_in_sync || (hn_store_peer_reachable(node) && !without_storage && !stalled))
 		return;
 	store->peer_in_sync = false;
 	for (uint32_t i = 0; i < store->pending_count; i++)
@@ -529,7 +603,10 @@ static void hn_store_check_sync_lost(struct hn_node *node, struct hn_actions *ac
 	snprintf(reason, sizeof(reason),
 		 "sync with %s lost (%s): peer marked outdated, new generation %llu from seq %llu",
 		 node->peer.heard ? node->peer.last.sender.name : "the peer",
-		 hn_peer_alive(node) ? "sync link silent" : "peer silent",
+		 without_storage       ? "its storage failed"
+		 : stalled	       ? "a write unacknowledged for the dead time"
+		 : hn_peer_alive(node) ? "sync link silent"
+				       : "peer silent",
 		 (unsigned long long)store->generation.id,
 		 (unsigned long long)store->generation.fork_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
@@ -558,8 +635,9 @@ static void hn_store_evaluate_active(struct hn_node *node, struct hn_actions *ac
 	hn_store_release_held(node);
 	const struct hn_heartbeat *peer = &node->peer.last;
 	if (!store->peer_in_sync && hn_store_peer_reachable(node) &&
-	    peer->role == HN_ROLE_STANDBY && peer->generation.id == store->generation.id &&
-	    peer->last_seq == store->last_seq && store->pending_count == 0)
+	    !hn_store_peer_without_storage(node) && peer->role == HN_ROLE_STANDBY &&
+	    peer->generation.id == store->generation.id && peer->last_seq == store->last_seq &&
+	    store->pending_count == 0)
 		hn_store_mark_peer_in_sync(node, actions);
 	if (store->pending_count == 0 || store->retransmit_at_ms == 0 ||
 	    node->now_ms < store->retransmit_at_ms)
@@ -594,8 +672,9 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 		char reason[HN_REASON_MAX];
 		snprintf(reason, sizeof(reason), "%s marked this node outdated", peer->sender.name);
 		hn_emit_log(node, actions, "sync", reason, 0);
+		hn_emit_heartbeats(node, actions); /* the active answers held writes on it */
 	}
-	if (!hn_store_peer_reachable(node))
+	if (!hn_store_peer_reachable(node) || node->storage_failed)
 		return;
 	if (store->resyncing) {
 		if (node->now_ms >= store->resync_at_ms)
@@ -646,6 +725,22 @@ static void hn_store_check_peer_newer(struct hn_node *node, struct hn_actions *a
 	hn_emit_log(node, actions, "sync", reason, 0);
 }
 
+/* The data-sync lag check (notify only): the oldest unacknowledged write
+ * is older than sync_lag_ms. */
+static void hn_store_check_lag(struct hn_node *node, struct hn_actions *actions)
+{
+	const struct hn_store *store = &node->store;
+	uint64_t age_ms =
+	    store->pending_count > 0 ? node->now_ms - store->pending[0].written_ms : 0;
+	bool lagging = store->pending_count > 0 && age_ms >= hn_sync_lag_ms(node);
+	if (lagging == ((node->notify_failing & HN_CHECK_SYNC_LAG) != 0))
+		return;
+	char text[HN_REASON_MAX];
+	snprintf(text, sizeof(text), "oldest unacknowledged write is %llu ms old",
+		 (unsigned long long)age_ms);
+	hn_emit_check(node, actions, HN_CHECK_SYNC_LAG, lagging, text);
+}
+
 void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions)
 {
 	if (node->role == HN_ROLE_ACTIVE) {
@@ -654,7 +749,21 @@ void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions)
 		hn_store_check_peer_newer(node, actions);
 		hn_store_evaluate_standby(node, actions);
 	}
+	hn_store_check_lag(node, actions);
 	hn_store_flush_replies(node, actions);
+}
+
+/* The disk still holds every acknowledged write (the failed one and the
+ * rest of its step were never acknowledged), so the data is not outdated;
+ * but memory may hold what the disk lacks, so the next resync is full. A
+ * standby is marked outdated by its active when the active stops
+ * replicating to it (NO_STORAGE in our heartbeats). */
+void hn_store_on_storage_failed(struct hn_node *node)
+{
+	struct hn_store *store = &node->store;
+	store->tainted = true;
+	store->in_sync = false;
+	store->resyncing = false;
 }
 
 void hn_store_on_become_active(struct hn_node *node)
@@ -688,11 +797,19 @@ uint64_t hn_store_next_deadline_ms(const struct hn_node *node)
 		return node->now_ms;
 	if (store->pending_count > 0 && store->retransmit_at_ms != 0)
 		deadline = store->retransmit_at_ms;
+	if (hn_store_stall_at_ms(node) < deadline)
+		deadline = hn_store_stall_at_ms(node);
 	/* the same conditions as hn_store_evaluate_standby, so that a deadline
 	 * is never one that the next step would not act on */
 	bool standby_acts = node->role == HN_ROLE_STANDBY && hn_peer_alive(node) &&
 			    hn_store_peer_reachable(node) && node->peer.last.role == HN_ROLE_ACTIVE;
-	if (store->resyncing && standby_acts && store->resync_at_ms < deadline)
+	if (store->resyncing && standby_acts && !node->storage_failed &&
+	    store->resync_at_ms < deadline)
 		deadline = store->resync_at_ms;
+	uint64_t lag_at_ms = store->pending_count > 0
+				 ? store->pending[0].written_ms + hn_sync_lag_ms(node)
+				 : UINT64_MAX;
+	if (!(node->notify_failing & HN_CHECK_SYNC_LAG) && lag_at_ms < deadline)
+		deadline = lag_at_ms;
 	return deadline;
 }

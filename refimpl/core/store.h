@@ -15,6 +15,10 @@
 
 #include "hn_core.h"
 
+/* REPLICATEs ahead of a gap that the standby keeps until the missing one
+ * is retransmitted (store.c). */
+#define HN_STORE_REORDER_MAX 16
+
 struct hn_node;
 
 /* A write waiting for the peer's ACK (or released, waiting to be answered
@@ -25,6 +29,7 @@ struct hn_pending_write {
 	bool held;     /* not replicated: waits until we may answer without the peer */
 	bool released; /* answer is decided, not yet emitted */
 	bool reply_ok;
+	uint64_t written_ms;   /* when the client's write came (data-sync lag) */
 	struct hn_entry entry; /* the write as sent in REPLICATE (entry.seq) */
 };
 
@@ -35,6 +40,7 @@ struct hn_store {
 	struct hn_generation generation;
 	uint64_t highest_generation_id; /* ours or the peer's, for unique new ids */
 	bool outdated;			/* our data may lack acknowledged writes */
+	bool tainted; /* memory may hold writes the disk lacks: the next resync is full */
 	/* active side */
 	bool peer_in_sync;		 /* the standby acknowledged everything up to last_seq */
 	bool peer_outdated;		 /* we acknowledge writes without the peer */
@@ -44,6 +50,8 @@ struct hn_store {
 	uint32_t pending_count;
 	uint64_t retransmit_at_ms; /* 0 = nothing to retransmit */
 	/* standby side */
+	struct hn_entry reorder[HN_STORE_REORDER_MAX]; /* REPLICATEs that came early */
+	uint32_t reorder_count;
 	bool in_sync;
 	bool resyncing;
 	bool resync_full;
@@ -75,6 +83,8 @@ void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions);
 /* Role changes: answer or keep pending writes, reset replication state. */
 void hn_store_on_become_active(struct hn_node *node);
 void hn_store_on_release(struct hn_node *node, struct hn_actions *actions);
+/* A PERSIST or STORE_RESET failed: the data is outdated and tainted. */
+void hn_store_on_storage_failed(struct hn_node *node);
 /* Split-brain loser: drop everything and resync in full from the winner. */
 void hn_store_reset_for_resync(struct hn_node *node, struct hn_actions *actions);
 uint64_t hn_store_next_deadline_ms(const struct hn_node *node);

@@ -67,14 +67,27 @@ void hn_reason_expand(const struct hn_node *node, const char *template,
 const char *hn_effect_name(uint32_t effect)
 {
 	static const char *const names[HN_FX_COUNT] = {
-	    "took over",       "notify failover",
-	    "notify fault",    "fenced",
-	    "yield",	       "clear requests",
-	    "disconnect mark", "clear disconnect mark",
-	    "forget fencing",  "split-brain loss",
-	    "announce IP",     "advertise verdict",
-	    "fence delay",     "fence",
-	    "wait logged",     "outdated logged",
+	    "took over",
+	    "notify failover",
+	    "notify fault",
+	    "fenced",
+	    "yield",
+	    "clear requests",
+	    "disconnect mark",
+	    "clear disconnect mark",
+	    "forget fencing",
+	    "split-brain loss",
+	    "announce IP",
+	    "advertise verdict",
+	    "fence delay",
+	    "fence",
+	    "wait logged",
+	    "outdated logged",
+	    "storage failed",
+	    "action fault",
+	    "switchover waits",
+	    "switchover done",
+	    "switchover given up",
 	};
 	for (int bit = 0; bit < HN_FX_COUNT; bit++) {
 		if (effect == 1u << bit)
@@ -118,6 +131,14 @@ static void hn_change(struct hn_node *node, enum hn_role role, enum hn_state sta
 		node->split_brain_loser = 0;
 		node->split_brain_active_peer = false;
 		hn_store_on_release(node, actions);
+		if (node->switchover_waiting) {
+			node->switchover_waiting = false;
+			if (node->switchover_reply)
+				hn_emit_admin_reply(node, actions, node->switchover_request_id,
+						    false,
+						    "this node is not active in state normal");
+			node->switchover_reply = false;
+		}
 	}
 	node->role = role;
 	node->state = state;
@@ -167,6 +188,20 @@ static void hn_effects_before(struct hn_node *node, uint32_t effects, struct hn_
 		node->ping_wait_logged = true;
 	if (effects & HN_FX_OUTDATED_LOGGED)
 		node->outdated_wait_logged = true;
+	if (effects & (HN_FX_ACTION_FAULT | HN_FX_STORAGE_FAILED))
+		node->action_fault = true;
+	if (effects & HN_FX_STORAGE_FAILED) {
+		node->storage_failed = true;
+		hn_store_on_storage_failed(node);
+	}
+	if (effects & HN_FX_SWITCHOVER_WAIT) {
+		node->switchover_waiting = true;
+		node->switchover_by_peer = true;
+		node->switchover_reply = false;
+		node->switchover_until_wait_ms = node->now_ms + node->config.timers.dead_time_ms;
+	}
+	if (effects & (HN_FX_SWITCHOVER_DONE | HN_FX_SWITCHOVER_GIVE_UP))
+		node->switchover_waiting = false; /* before the release, which would cancel it */
 }
 
 /* Step 4 of the header. */
@@ -183,10 +218,18 @@ static void hn_effects_after(struct hn_node *node, uint32_t effects,
 	if (effects & HN_FX_FENCE) {
 		hn_actions_push(node, actions, HN_ACTION_FENCE);
 		node->fence_phase = HN_FENCE_PENDING;
+		node->fence_at_ms = node->now_ms + hn_fence_timeout_ms(node);
 	}
 	if (effects & HN_FX_VERDICT) {
 		node->split_brain_loser = args->loser;
 		hn_emit_heartbeats(node, actions);
+	}
+	if ((effects & (HN_FX_SWITCHOVER_DONE | HN_FX_SWITCHOVER_GIVE_UP)) &&
+	    node->switchover_reply) {
+		bool done = (effects & HN_FX_SWITCHOVER_DONE) != 0;
+		node->switchover_reply = false;
+		hn_emit_admin_reply(node, actions, node->switchover_request_id, done,
+				    done ? "switchover started" : args->why);
 	}
 	if (effects & HN_FX_SPLIT_BRAIN_LOSS) {
 		hn_emit_log(node, actions, "split_brain", reason, args->count);

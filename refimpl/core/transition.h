@@ -27,6 +27,8 @@ enum hn_trigger {
 	HN_ON_DISCONNECT,
 	HN_ON_RECONNECT,
 	HN_ON_DISBAND,
+	HN_ON_ACTION_FAILED, /* HN_EVENT_ACTION_FAILED (node->failure_kind, node->cause) */
+	HN_ON_SHUTDOWN,	     /* admin shutdown (node->cause: the caller's reason) */
 	HN_ON_TRIGGER_COUNT
 };
 
@@ -44,23 +46,29 @@ enum hn_trigger {
  * transition.c: some before the change (so that the heartbeats sent for the
  * change carry them), some after it. */
 enum hn_effect {
-	HN_FX_TOOK_OVER = 1u << 0,	   /* became active without its peer (TOOK_OVER flag) */
-	HN_FX_NOTIFY_FAILOVER = 1u << 1,   /* notification "failover" with the reason */
-	HN_FX_NOTIFY_FAULT = 1u << 2,	   /* notification "fault" with the reason */
-	HN_FX_FENCED = 1u << 3,		   /* the peer is off: do not fence it again */
-	HN_FX_YIELD = 1u << 4,		   /* switchover: YIELD until the peer is active */
-	HN_FX_CLEAR_REQUESTS = 1u << 5,	   /* stop yielding and asking for a switchover */
-	HN_FX_DISCONNECT_ORIGIN = 1u << 6, /* this node cut the link: DISCONNECT flag */
-	HN_FX_CLEAR_ORIGIN = 1u << 7,	   /* drop the DISCONNECT flag */
-	HN_FX_FENCE_IDLE = 1u << 8,	   /* forget any fencing */
-	HN_FX_SPLIT_BRAIN_LOSS = 1u << 9,  /* log + notify split brain, drop data, resync */
-	HN_FX_ANNOUNCE_IP = 1u << 10,	   /* announce the cluster IP again (IP_ADD) */
-	HN_FX_VERDICT = 1u << 11,	   /* advertise the split-brain loser in heartbeats */
-	HN_FX_FENCE_DELAY = 1u << 12,	   /* standby: fence after fence_delay_ms */
-	HN_FX_FENCE = 1u << 13,		   /* emit FENCE, wait for its result */
-	HN_FX_WAIT_LOGGED = 1u << 14,	   /* the tie-breaker's "wait" is logged once */
-	HN_FX_OUTDATED_LOGGED = 1u << 15,  /* the outdated start's wait is logged once */
-	HN_FX_COUNT = 16
+	HN_FX_TOOK_OVER = 1u << 0,	     /* became active without its peer (TOOK_OVER flag) */
+	HN_FX_NOTIFY_FAILOVER = 1u << 1,     /* notification "failover" with the reason */
+	HN_FX_NOTIFY_FAULT = 1u << 2,	     /* notification "fault" with the reason */
+	HN_FX_FENCED = 1u << 3,		     /* the peer is off: do not fence it again */
+	HN_FX_YIELD = 1u << 4,		     /* switchover: YIELD until the peer is active */
+	HN_FX_CLEAR_REQUESTS = 1u << 5,	     /* stop yielding and asking for a switchover */
+	HN_FX_DISCONNECT_ORIGIN = 1u << 6,   /* this node cut the link: DISCONNECT flag */
+	HN_FX_CLEAR_ORIGIN = 1u << 7,	     /* drop the DISCONNECT flag */
+	HN_FX_FENCE_IDLE = 1u << 8,	     /* forget any fencing */
+	HN_FX_SPLIT_BRAIN_LOSS = 1u << 9,    /* log + notify split brain, drop data, resync */
+	HN_FX_ANNOUNCE_IP = 1u << 10,	     /* announce the cluster IP again (IP_ADD) */
+	HN_FX_VERDICT = 1u << 11,	     /* advertise the split-brain loser in heartbeats */
+	HN_FX_FENCE_DELAY = 1u << 12,	     /* standby: fence after fence_delay_ms */
+	HN_FX_FENCE = 1u << 13,		     /* emit FENCE, wait for its result */
+	HN_FX_WAIT_LOGGED = 1u << 14,	     /* the tie-breaker's "wait" is logged once */
+	HN_FX_OUTDATED_LOGGED = 1u << 15,    /* the outdated start's wait is logged once */
+	HN_FX_STORAGE_FAILED = 1u << 16,     /* no data until the next health round; memory may
+						hold more than the disk: the next resync is full */
+	HN_FX_ACTION_FAULT = 1u << 17,	     /* fault until the next health round */
+	HN_FX_SWITCHOVER_WAIT = 1u << 18,    /* the peer's switchover waits for replication */
+	HN_FX_SWITCHOVER_DONE = 1u << 19,    /* the waiting switchover happens: reply ok */
+	HN_FX_SWITCHOVER_GIVE_UP = 1u << 20, /* the waiting switchover is refused: reply */
+	HN_FX_COUNT = 21
 };
 
 /* What a condition tells the reason template: {peer} {peer_state} {why}

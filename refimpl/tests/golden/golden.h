@@ -80,6 +80,8 @@ int golden_parse_timers(const struct golden_tokens *tokens, size_t first, struct
 			char *error, size_t error_size);
 int golden_parse_identity(const struct golden_tokens *tokens, size_t first,
 			  struct hn_identity *identity, char *error, size_t error_size);
+int golden_parse_checks(const char *text, uint32_t *failing);
+int golden_parse_failure(const char *text, enum hn_failure_kind *kind);
 int golden_parse_show(const struct golden_tokens *tokens, uint32_t *show, char *error,
 		      size_t error_size);
 

@@ -70,10 +70,15 @@ static void golden_format_heartbeat(char *line, size_t size, const struct hn_act
 {
 	const struct hn_heartbeat *heartbeat = &action->u.heartbeat;
 	char flags[160];
-	snprintf(line, size, "heartbeat %s %s/%s gen=0x%" PRIx64 " seq=%" PRIu64 " flags=%s",
-		 golden_link_name(action->link), hn_role_name(heartbeat->role),
-		 hn_state_name(heartbeat->state), heartbeat->generation.id, heartbeat->last_seq,
-		 golden_flags_text(heartbeat->flags, flags, sizeof(flags)));
+	int used =
+	    snprintf(line, size, "heartbeat %s %s/%s gen=0x%" PRIx64 " seq=%" PRIu64 " flags=%s",
+		     golden_link_name(action->link), hn_role_name(heartbeat->role),
+		     hn_state_name(heartbeat->state), heartbeat->generation.id, heartbeat->last_seq,
+		     golden_flags_text(heartbeat->flags, flags, sizeof(flags)));
+	if (used > 0 && (size_t)used < size &&
+	    (heartbeat->nonce != 0 || heartbeat->echo_nonce != 0))
+		snprintf(line + used, size - (size_t)used, " nonce=%" PRIu64 " echo=%" PRIu64,
+			 heartbeat->nonce, heartbeat->echo_nonce);
 }
 
 static void golden_format_data(char *line, size_t size, const struct hn_action *action)

@@ -111,17 +111,26 @@ static void golden_pair_advance(struct golden_pair *pair, uint64_t until_ms)
 
 /* ------------------------------------------------------------ inputs */
 
+/* "cut|repair <link>" or one way: "cut|repair <link> from <node>". */
 static int golden_pair_links(struct golden_pair *pair, const struct golden_tokens *tokens,
 			     char *error, size_t error_size)
 {
 	int link;
+	uint32_t from = 0;
 	bool cut = strcmp(tokens->token[0], "cut") == 0;
-	if (tokens->count != 2 || golden_parse_link(tokens->token[1], &link) != 0) {
-		snprintf(error, error_size, "expected: cut|repair sync|external|both");
+	bool oneway = tokens->count == 4 && strcmp(tokens->token[2], "from") == 0;
+	if ((tokens->count != 2 && !oneway) || golden_parse_link(tokens->token[1], &link) != 0 ||
+	    (oneway && golden_pair_node(pair, tokens, 3, &from, error, error_size) != 0)) {
+		snprintf(error, error_size,
+			 "expected: cut|repair sync|external|both [from <node>]");
 		return -1;
 	}
 	for (int l = 0; l < HN_LINKS; l++) {
-		if (link < 0 || l == link)
+		if (link >= 0 && l != link)
+			continue;
+		if (oneway)
+			hn_fixture_partition_oneway(pair->fixture, (enum hn_link)l, from, cut);
+		else
 			hn_fixture_partition(pair->fixture, (enum hn_link)l, cut);
 	}
 	return 0;
@@ -218,10 +227,32 @@ static int golden_pair_node_op(struct golden_pair *pair, const struct golden_tok
 	}
 	if (golden_pair_node(pair, tokens, 1, &node, error, error_size) != 0)
 		return -1;
-	if (strcmp(what, "health") == 0) {
+	if (strcmp(what, "health") == 0 || strcmp(what, "measure") == 0) {
 		if (golden_parse_health(tokens, 2, &pair->health[node], error, error_size) != 0)
 			return -1;
-		if (hn_fixture_set_health(pair->fixture, node, &pair->health[node]) != 0)
+		if (what[0] == 'm')
+			hn_fixture_set_health_next_round(pair->fixture, node, &pair->health[node]);
+		else if (hn_fixture_set_health(pair->fixture, node, &pair->health[node]) != 0)
+			golden_pair_failed(pair);
+	} else if (strcmp(what, "fail") == 0) {
+		enum hn_failure_kind kind;
+		uint64_t nth;
+		if (tokens->count != 4 || golden_parse_failure(tokens->token[2], &kind) != 0 ||
+		    golden_parse_u64(tokens->token[3], &nth) != 0) {
+			snprintf(error, error_size,
+				 "expected: fail <node> storage|ip|services <nth>");
+			return -1;
+		}
+		hn_fixture_fail_action(pair->fixture, node, kind, (uint32_t)nth);
+	} else if (strcmp(what, "capture") == 0) {
+		bool on;
+		if (tokens->count != 3 || golden_parse_bool(tokens->token[2], &on) != 0) {
+			snprintf(error, error_size, "expected: capture <node> on|off");
+			return -1;
+		}
+		hn_fixture_capture(pair->fixture, node, on);
+	} else if (strcmp(what, "replay") == 0) {
+		if (hn_fixture_replay(pair->fixture, node) != 0)
 			golden_pair_failed(pair);
 	} else if (strcmp(what, "carrier") == 0) {
 		int link;
@@ -304,9 +335,9 @@ static int golden_pair_timed(struct golden_pair *pair, const struct golden_token
 	}
 	if (strcmp(what, "end") == 0)
 		return 0;
-	static const char *const node_ops[] = {"power",	     "health", "carrier",
-					       "cluster-ip", "update", "fence-fails",
-					       "admin",	     "write",  NULL};
+	static const char *const node_ops[] = {
+	    "power", "health",	"measure", "carrier", "cluster-ip", "update", "fence-fails",
+	    "fail",  "capture", "replay",  "admin",   "write",	    NULL};
 	for (size_t i = 0; node_ops[i] != NULL; i++) {
 		if (strcmp(what, node_ops[i]) == 0)
 			return golden_pair_node_op(pair, tokens, error, error_size);
@@ -332,6 +363,23 @@ static int golden_pair_directive(struct golden_pair *pair, const struct golden_t
 		    hn_tiebreaker_parse(tokens->token[1], &pair->options.tiebreaker) != 0) {
 			snprintf(error, error_size, "expected: tiebreaker none|ping|fence");
 			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(what, "rounds") == 0) {
+		uint64_t every, phase;
+		if (golden_parse_u64(golden_field(tokens, 1, "every"), &every) != 0 || every == 0 ||
+		    every > 60000) {
+			snprintf(error, error_size,
+				 "expected: rounds every=<ms> node1=<ms> node2=<ms>");
+			return -1;
+		}
+		pair->options.health_interval_ms = (uint32_t)every;
+		for (uint32_t node = 0; node < HN_FIXTURE_NODES; node++) {
+			char key[8];
+			snprintf(key, sizeof(key), "node%u", node + 1);
+			if (golden_parse_u64(golden_field(tokens, 1, key), &phase) == 0)
+				pair->options.health_phase_ms[node] = (uint32_t)phase;
 		}
 		return 0;
 	}

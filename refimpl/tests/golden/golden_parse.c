@@ -167,6 +167,7 @@ static const struct {
     {HN_HB_TOOK_OVER, "took_over"},
     {HN_HB_INCOMPATIBLE, "incompatible"},
     {HN_HB_SWITCHOVER_REQUEST, "switchover_request"},
+    {HN_HB_NO_STORAGE, "no_storage"},
 };
 
 #define GOLDEN_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
@@ -300,13 +301,25 @@ static int golden_parse_heartbeat_field(const char *key, const char *value,
 		return golden_parse_u64(value, &heartbeat->active_for_ms);
 	if (strcmp(key, "loser") == 0)
 		return golden_parse_u32(value, &heartbeat->split_brain_loser);
+	if (strcmp(key, "nonce") == 0)
+		return golden_parse_u64(value, &heartbeat->nonce);
+	if (strcmp(key, "echo") == 0)
+		return golden_parse_u64(value, &heartbeat->echo_nonce);
+	if (strcmp(key, "echo_age") == 0)
+		return strcmp(value, "never") == 0
+			   ? (heartbeat->echo_age_ms = HN_AGE_NEVER, 0)
+			   : golden_parse_u32(value, &heartbeat->echo_age_ms);
+	if (strcmp(key, "health_age") == 0)
+		return strcmp(value, "never") == 0
+			   ? (heartbeat->health_age_ms = HN_AGE_NEVER, 0)
+			   : golden_parse_u32(value, &heartbeat->health_age_ms);
 	return 1;
 }
 
 /* Keys that the caller reads (event and repetition), not fields. */
 static bool golden_caller_key(const char *key)
 {
-	static const char *const keys[] = {"packet", "every", "until", NULL};
+	static const char *const keys[] = {"packet", "every", "until", "checks", "text", NULL};
 	for (size_t i = 0; keys[i] != NULL; i++) {
 		if (strcmp(key, keys[i]) == 0)
 			return true;
@@ -348,8 +361,11 @@ int golden_parse_health(const struct golden_tokens *tokens, size_t first, struct
 	char key[32];
 	const char *value;
 	for (size_t i = first; i < tokens->count; i++) {
-		if (golden_key_value(tokens->token[i], key, sizeof(key), &value) != 0 ||
-		    golden_parse_health_field(key, value, health) != 0)
+		if (golden_key_value(tokens->token[i], key, sizeof(key), &value) != 0)
+			GOLDEN_BAD(tokens->token[i]);
+		if (golden_caller_key(key))
+			continue;
+		if (golden_parse_health_field(key, value, health) != 0)
 			GOLDEN_BAD(tokens->token[i]);
 	}
 	if (health->ping_reachable > health->ping_total)
@@ -382,6 +398,8 @@ int golden_parse_timers(const struct golden_tokens *tokens, size_t first, struct
 	    {"wait", offsetof(struct hn_timers, wait_for_peer_ms)},
 	    {"fence_delay", offsetof(struct hn_timers, fence_delay_ms)},
 	    {"retransmit", offsetof(struct hn_timers, retransmit_ms)},
+	    {"fence_timeout", offsetof(struct hn_timers, fence_timeout_ms)},
+	    {"sync_lag", offsetof(struct hn_timers, sync_lag_ms)},
 	};
 	char key[32];
 	const char *value;
@@ -419,6 +437,45 @@ int golden_parse_admin(const struct golden_tokens *tokens, size_t first, struct 
 	const char *value = golden_field(tokens, i, "value");
 	snprintf(event->u.admin.key, sizeof(event->u.admin.key), "%s", key ? key : "");
 	snprintf(event->u.admin.value, sizeof(event->u.admin.value), "%s", value ? value : "");
+	return 0;
+}
+
+/* checks=disk,time,services -> enum hn_notify_check bits ("none" = 0). */
+int golden_parse_checks(const char *text, uint32_t *failing)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} names[] = {{"disk", HN_CHECK_DISK_USAGE},
+		     {"time", HN_CHECK_TIME_OFFSET},
+		     {"services", HN_CHECK_SERVICE_HEALTH}};
+	char copy[GOLDEN_LINE_MAX];
+	*failing = 0;
+	if (text == NULL || strcmp(text, "none") == 0)
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (char *save = NULL, *name = strtok_r(copy, ",", &save); name != NULL;
+	     name = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+		while (i < GOLDEN_COUNT_OF(names) && strcmp(names[i].name, name) != 0)
+			i++;
+		if (i == GOLDEN_COUNT_OF(names))
+			return -1;
+		*failing |= names[i].bit;
+	}
+	return 0;
+}
+
+int golden_parse_failure(const char *text, enum hn_failure_kind *kind)
+{
+	if (strcmp(text, "storage") == 0)
+		*kind = HN_FAILURE_STORAGE;
+	else if (strcmp(text, "ip") == 0)
+		*kind = HN_FAILURE_CLUSTER_IP;
+	else if (strcmp(text, "services") == 0)
+		*kind = HN_FAILURE_SERVICES;
+	else
+		return -1;
 	return 0;
 }
 

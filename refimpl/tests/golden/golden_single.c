@@ -143,6 +143,8 @@ static int golden_single_data(struct golden_single *single, const struct golden_
 		golden_parse_u64(value, &data->upto_seq);
 	if ((value = golden_field(tokens, 3, "complete")) != NULL)
 		golden_parse_bool(value, &data->complete);
+	if ((value = golden_field(tokens, 3, "echo")) != NULL)
+		golden_parse_u64(value, &data->echo_nonce);
 	const char *key = golden_field(tokens, 3, "key");
 	if (data->kind == HN_DATA_REPLICATE && key != NULL) {
 		const char *text = golden_field(tokens, 3, "value");
@@ -212,7 +214,22 @@ static int golden_single_event(struct golden_single *single, const struct golden
 	const char *what = tokens->count > 1 ? tokens->token[1] : "";
 	struct hn_event event = {0};
 	if (strcmp(what, "start") == 0 || strcmp(what, "tick") == 0) {
+		const char *nonce = golden_field(tokens, 2, "nonce");
 		event.kind = what[0] == 's' ? HN_EVENT_START : HN_EVENT_TICK;
+		if (nonce != NULL && golden_parse_u64(nonce, &event.u.start.boot_nonce) != 0) {
+			snprintf(error, error_size, "bad nonce");
+			return -1;
+		}
+	} else if (strcmp(what, "failed") == 0) {
+		event.kind = HN_EVENT_ACTION_FAILED;
+		if (tokens->count != 4 ||
+		    golden_parse_failure(tokens->token[2], &event.u.failure.kind) != 0) {
+			snprintf(error, error_size,
+				 "expected: failed storage|ip|services \"reason\"");
+			return -1;
+		}
+		snprintf(event.u.failure.reason, sizeof(event.u.failure.reason), "%s",
+			 tokens->token[3]);
 	} else if (strcmp(what, "heartbeat") == 0) {
 		return golden_single_beat(single, tokens, error, error_size);
 	} else if (strcmp(what, "link") == 0) {
@@ -229,6 +246,12 @@ static int golden_single_event(struct golden_single *single, const struct golden
 		event.u.health = (struct hn_health){true, true, 1, 1, false};
 		if (golden_parse_health(tokens, 2, &event.u.health, error, error_size) != 0)
 			return -1;
+		const char *text = golden_field(tokens, 2, "text");
+		if (golden_parse_checks(golden_field(tokens, 2, "checks"), &event.checks.failing)) {
+			snprintf(error, error_size, "bad checks (disk,time,services)");
+			return -1;
+		}
+		snprintf(event.checks.text, sizeof(event.checks.text), "%s", text ? text : "");
 	} else if (strcmp(what, "admin") == 0) {
 		if (golden_parse_admin(tokens, 2, &event, error, error_size) != 0)
 			return -1;
