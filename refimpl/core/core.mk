@@ -18,7 +18,7 @@ HN_CORE_SOURCES := $(addprefix refimpl/core/, emit.c store.c transition.c rules.
 HN_CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_CORE_SOURCES))
 
 HN_CORE_TEST_SOURCES := $(addprefix refimpl/tests/, test_core_main.c test_fsm.c test_store.c \
-	test_compat.c test_rules.c fixture.c fixture_net.c test_fixture.c test_defects.c)
+	test_compat.c test_rules.c fixture.c fixture_net.c test_fixture.c test_defects.c test_events.c)
 HN_CORE_TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HN_CORE_TEST_SOURCES))
 
 HN_CORE_SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)

@@ -225,7 +225,8 @@ enum hn_switchover hn_rules_switchover(const struct hn_node *node, const char **
 		*refusal = "data is not in sync";
 	if (*refusal != NULL)
 		return HN_SWITCHOVER_REFUSED;
-	return node->store.pending_count > 0 ? HN_SWITCHOVER_IN_FLIGHT : HN_SWITCHOVER_NOW;
+	return hn_store_oldest_waiting(&node->store) != NULL ? HN_SWITCHOVER_IN_FLIGHT
+							     : HN_SWITCHOVER_NOW;
 }
 
 /* ------------------------------------------------ conditions: fencing */
@@ -582,7 +583,9 @@ static bool hn_cond_switchover_asked_in_flight(const struct hn_node *node,
 					       struct hn_reason_args *args)
 {
 	const char *refusal;
-	args->count = node->store.pending_count;
+	args->count = 0;
+	for (uint32_t i = 0; i < node->store.pending_count; i++)
+		args->count += !node->store.pending[i].released;
 	return hn_switchover_asked(node) &&
 	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_IN_FLIGHT;
 }
@@ -793,21 +796,22 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_FENCE_OK, HN_STANDBY, hn_cond_fenced, "peer fenced",
 	   HN_TO(ACTIVE, NORMAL), HN_FX_TOOK_OVER | HN_FX_NOTIFY_FAILOVER | HN_FX_FENCED, NULL,
 	   "{why}; {peer} fenced"},
-    /* a failed action (HN_EVENT_ACTION_FAILED) */
+    /* a failed action (HN_EVENT_ACTION_FAILED): where it leaves the node
+     * first, so that a node that moves is not matched again */
+    {HN_ON_ACTION_FAILED, HN_STANDBY_APART, hn_cond_storage_failed, "storage failed",
+	   HN_STAY, HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, "health", "{why}"},
     {HN_ON_ACTION_FAILED, HN_ACTIVE | HN_STANDBY | HN_STANDBY_IN(HN_STATE_STARTING) |
 	   HN_STANDBY_IN(HN_STATE_ISOLATED), hn_cond_storage_failed, "storage failed",
 	   HN_TO(STANDBY, FAULT), HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
     {HN_ON_ACTION_FAILED, HN_ACTIVE_OUTSIDE, hn_cond_storage_failed, "storage failed",
 	   HN_ROLE_STANDBY, HN_KEEP, HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
-    {HN_ON_ACTION_FAILED, HN_STANDBY_APART, hn_cond_storage_failed, "storage failed",
-	   HN_STAY, HN_FX_STORAGE_FAILED | HN_FX_NOTIFY_FAULT, "health", "{why}"},
+    {HN_ON_ACTION_FAILED, HN_STANDBY_ANY | HN_STANDBY_APART, hn_cond_resource_failed,
+	   "cluster IP or services failed", HN_STAY, 0, "health", "{why}"},
     {HN_ON_ACTION_FAILED, HN_ACTIVE, hn_cond_resource_failed, "cluster IP or services failed",
 	   HN_TO(STANDBY, FAULT), HN_FX_ACTION_FAULT | HN_FX_NOTIFY_FAULT, NULL, "{why}"},
     {HN_ON_ACTION_FAILED, HN_ACTIVE_OUTSIDE, hn_cond_resource_failed,
 	   "cluster IP or services failed", HN_ROLE_STANDBY, HN_KEEP, HN_FX_NOTIFY_FAULT, NULL,
 	   "{why}"},
-    {HN_ON_ACTION_FAILED, HN_STANDBY_ANY | HN_STANDBY_APART, hn_cond_resource_failed,
-	   "cluster IP or services failed", HN_STAY, 0, "health", "{why}"},
     /* the operator's commands, accepted by admin.c */
     {HN_ON_MAINTENANCE_ON, HN_ACTIVE | (HN_STANDBY_ANY & ~HN_STANDBY_IN(HN_STATE_MAINTENANCE)),
 	   hn_cond_always, "maintenance on", HN_TO(STANDBY, MAINTENANCE), HN_FX_CLEAR_REQUESTS,
@@ -925,8 +929,14 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 		return deadline;
 	if (node->fence_phase == HN_FENCE_PENDING)
 		deadline = node->fence_at_ms;
-	if (node->switchover_waiting)
-		deadline = hn_min_ms(deadline, node->switchover_until_wait_ms);
+	if (node->switchover_waiting) {
+		/* the store may have decided it within the last step (ACK,
+		 * sync lost): then the switchover rows act at once */
+		const char *refusal;
+		bool in_flight = hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_IN_FLIGHT;
+		deadline =
+		    hn_min_ms(deadline, in_flight ? node->switchover_until_wait_ms : node->now_ms);
+	}
 	/* the same conditions as the one-way rows, so that the deadline is one
 	 * at which a row fires */
 	bool active = node->role == HN_ROLE_ACTIVE && hn_peer_alive(node);

@@ -315,7 +315,9 @@ static void hn_store_on_ack(struct hn_node *node, const struct hn_data_message *
 	if (data->seq > store->peer_acked_seq)
 		store->peer_acked_seq = data->seq;
 	hn_store_release_pending(store, data->seq, true);
-	if (data->seq == store->last_seq)
+	/* in sync only while the sync link is alive (its heartbeats), or the
+	 * next evaluation would declare it lost again at once */
+	if (data->seq == store->last_seq && hn_store_peer_reachable(node))
 		hn_store_mark_peer_in_sync(node, actions);
 }
 
@@ -723,16 +725,25 @@ static void hn_store_check_peer_newer(struct hn_node *node, struct hn_actions *a
 		 peer->sender.name, (unsigned long long)peer->generation.id,
 		 (unsigned long long)peer->last_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
+	hn_emit_heartbeats(node, actions); /* an active waiting for it answers held writes */
+}
+
+const struct hn_pending_write *hn_store_oldest_waiting(const struct hn_store *store)
+{
+	for (uint32_t i = 0; i < store->pending_count; i++) {
+		if (!store->pending[i].released)
+			return &store->pending[i];
+	}
+	return NULL;
 }
 
 /* The data-sync lag check (notify only): the oldest unacknowledged write
  * is older than sync_lag_ms. */
 static void hn_store_check_lag(struct hn_node *node, struct hn_actions *actions)
 {
-	const struct hn_store *store = &node->store;
-	uint64_t age_ms =
-	    store->pending_count > 0 ? node->now_ms - store->pending[0].written_ms : 0;
-	bool lagging = store->pending_count > 0 && age_ms >= hn_sync_lag_ms(node);
+	const struct hn_pending_write *oldest = hn_store_oldest_waiting(&node->store);
+	uint64_t age_ms = oldest != NULL ? node->now_ms - oldest->written_ms : 0;
+	bool lagging = oldest != NULL && age_ms >= hn_sync_lag_ms(node);
 	if (lagging == ((node->notify_failing & HN_CHECK_SYNC_LAG) != 0))
 		return;
 	char text[HN_REASON_MAX];
@@ -806,9 +817,9 @@ uint64_t hn_store_next_deadline_ms(const struct hn_node *node)
 	if (store->resyncing && standby_acts && !node->storage_failed &&
 	    store->resync_at_ms < deadline)
 		deadline = store->resync_at_ms;
-	uint64_t lag_at_ms = store->pending_count > 0
-				 ? store->pending[0].written_ms + hn_sync_lag_ms(node)
-				 : UINT64_MAX;
+	const struct hn_pending_write *oldest = hn_store_oldest_waiting(store);
+	uint64_t lag_at_ms =
+	    oldest != NULL ? oldest->written_ms + hn_sync_lag_ms(node) : UINT64_MAX;
 	if (!(node->notify_failing & HN_CHECK_SYNC_LAG) && lag_at_ms < deadline)
 		deadline = lag_at_ms;
 	return deadline;

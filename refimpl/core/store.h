@@ -83,7 +83,9 @@ void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions);
 /* Role changes: answer or keep pending writes, reset replication state. */
 void hn_store_on_become_active(struct hn_node *node);
 void hn_store_on_release(struct hn_node *node, struct hn_actions *actions);
-/* A PERSIST or STORE_RESET failed: the data is outdated and tainted. */
+/* The oldest write still waiting for the peer (not yet answered), or NULL. */
+const struct hn_pending_write *hn_store_oldest_waiting(const struct hn_store *store);
+/* A PERSIST or STORE_RESET failed: the next resync is full. */
 void hn_store_on_storage_failed(struct hn_node *node);
 /* Split-brain loser: drop everything and resync in full from the winner. */
 void hn_store_reset_for_resync(struct hn_node *node, struct hn_actions *actions);

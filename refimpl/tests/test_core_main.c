@@ -2,7 +2,7 @@
  * test_core_main.c - main() of the core's CUnit binary test_core, and the
  * single-node helpers of test_main.h.
  *
- * Runs the suites fsm, store, compat, rules, fixture and defects; exits 1 if any
+ * Runs the suites fsm, store, compat, rules, fixture, defects and events; exits 1 if any
  * assertion failed (or CUnit itself failed), 0 otherwise. An optional
  * argument runs only the suite of that name (e.g. `test_core fixture`);
  * `test_core --diagram` prints the transition table's diagram instead
@@ -241,7 +241,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (hn_test_register_fsm() != 0 || hn_test_register_store() != 0 ||
 	    hn_test_register_compat() != 0 || hn_test_register_rules() != 0 ||
-	    hn_test_register_fixture() != 0 || hn_test_register_defects() != 0) {
+	    hn_test_register_fixture() != 0 || hn_test_register_defects() != 0 ||
+	    hn_test_register_events() != 0) {
 		fprintf(stderr, "test_core: cannot register suites: %s\n", CU_get_error_msg());
 		goto cleanup;
 	}
