@@ -18,7 +18,8 @@
  * applied by hn_transition() (transition.c); the diagram of the table is
  * refimpl/core/transitions.txt, generated from it (make core-diagram).
  *
- * Decisions (SPEC plus the refinements documented here):
+ * Decisions (SPEC plus the refinements documented here; README.md in this
+ * folder has them with their bounds and what the host must do):
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
  *   and at once on every role/state change. A link is alive while a
  *   heartbeat came on it within dead_time_ms (carrier down kills it at
@@ -28,7 +29,14 @@
  *   its link alive but says nothing of the peer, whose newer word its flags
  *   and state would undo (seen: a heartbeat sent just before a disconnect
  *   came after it by the other link, and the peer looked reconnected).
- * - Takeover (fsm_checks.c): a standby in state normal, not outdated, with
+ * - Freshness: every START brings a boot nonce; a heartbeat is news only if
+ *   it echoes ours (so a capture of an earlier boot never is), a data
+ *   message is applied only if it does. A heartbeat that is not news still
+ *   names the peer's nonce, which we echo (answered at once when new), so a
+ *   restarted pair is joined within three packet delays. Heartbeats also
+ *   say how long ago the sender heard us (echo_age_ms: the one-way rules)
+ *   and how old its health verdict is (health_age_ms: network failover).
+ * - Takeover (rules.c): a standby in state normal, not outdated, with
  *   healthy checks takes over when (a) the peer is dead (tie-breaker), (b)
  *   the alive peer is a non-eligible standby or yields, (c) both are
  *   eligible standbys and we have newer data or the lower node id. (b) and
@@ -36,8 +44,20 @@
  *   heartbeat interval after our own last change, so that a peer that
  *   changed at the same moment (took over by (a), left maintenance) is seen
  *   first; under the ping tie-breaker they never act while the cluster IP
- *   answers. Two nodes starting together therefore settle the tie 200 ms
- *   after they see each other.
+ *   answers (unless that answer came before the peer said it released);
+ *   they also need the peer to hear us. Two nodes starting together
+ *   therefore settle the tie 200 ms after they see each other.
+ * - Network failover: the active hands over only when an eligible standby
+ *   reached a ping target in a health round between two failed rounds of
+ *   its own; if neither reaches one, nothing moves (SPEC).
+ * - One-way link: an active that keeps hearing its peer but, per the
+ *   peer's echo, is not heard for dead_time - heartbeat_interval hands over
+ *   before the peer declares it dead (never to a peer it marked outdated);
+ *   both active and not heard: it loses the split brain.
+ * - A failed action (HN_EVENT_ACTION_FAILED) is a fault: storage (the host
+ *   dropped the rest of the step), cluster IP, services; it lasts until the
+ *   next health verdict. A FENCE without result counts as failed after
+ *   fence_timeout_ms.
  * - A node answers a peer that comes back (dead -> alive) with heartbeats at
  *   once, so a returning node joins within two packet delays.
  * - Under the fence tie-breaker, a node whose wait-for-all ends without a
@@ -66,7 +86,10 @@
  *   it sees its peer leave the disconnected state.
  * - A switchover asked on the standby sets SWITCHOVER_REQUEST in its
  *   heartbeats for 2 x dead_time_ms; the active treats it as its own admin
- *   switchover (same checks).
+ *   switchover (same checks). With writes in flight a switchover waits up
+ *   to dead_time_ms for them (new writes refused meanwhile).
+ * - Shutdown (HN_ADMIN_SHUTDOWN) hands over like maintenance, with the
+ *   caller's reason; notify-only checks never move a role.
  * - The time before the first HN_EVENT_HEALTH counts as healthy with no
  *   ping targets.
  */
@@ -412,7 +435,7 @@ typedef void hn_fsm_handler(struct hn_node *node, const struct hn_event *event,
 
 /* {states, event, handler}: the first row whose state set holds the
  * node's state handles the event. What the event leads to (the next role
- * and state) is decided by the rules of fsm_checks.c that run after every
+ * and state) is decided by the rules of rules.c that run after every
  * event, because most transitions depend on several facts at once (peer
  * silent AND not outdated AND tie-breaker allows). An event without a row is
  * logged and ignored. */
