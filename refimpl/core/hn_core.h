@@ -266,14 +266,6 @@ enum hn_admin_command {
 struct hn_event {
 	enum hn_event_kind kind;
 	enum hn_link link; /* HEARTBEAT, LINK, DATA */
-	/* HEALTH: the notify-only checks of the round (they never move a role;
-	 * not carried in heartbeats): the failing ones as enum hn_notify_check
-	 * bits (HN_CHECK_SYNC_LAG is the core's own and ignored here), and a
-	 * short text from the host ("disk 91 % full"). */
-	struct {
-		uint32_t failing;
-		char text[HN_NOTIFY_TEXT_MAX];
-	} checks;
 	/* HEARTBEAT, DATA: the packet's sequence, its sender's counter over
 	 * both links (hn_proto_packet_seq); 0 = not known, never stale. */
 	uint64_t seq;
@@ -306,6 +298,14 @@ struct hn_event {
 			char reason[HN_REASON_MAX]; /* e.g. "store.log: No space left on device" */
 		} failure;
 	} u;
+	/* HEALTH: the notify-only checks of the round (they never move a role;
+	 * not carried in heartbeats): the failing ones as enum hn_notify_check
+	 * bits (HN_CHECK_SYNC_LAG is the core's own and ignored here), and a
+	 * short text from the host ("disk 91 % full"). */
+	struct {
+		uint32_t failing;
+		char text[HN_NOTIFY_TEXT_MAX];
+	} checks;
 };
 
 /* --------------------------------------------------------------- actions */

@@ -206,6 +206,42 @@ static void golden_pair_summary(struct golden_pair *pair, bool check)
 			check ? ", every acknowledged write on the active" : "");
 }
 
+/* Faults injected into one node: failed actions and fences, capture and
+ * replay of its packets. */
+static int golden_pair_fault_op(struct golden_pair *pair, uint32_t node,
+				const struct golden_tokens *tokens, char *error, size_t error_size)
+{
+	const char *what = tokens->token[0];
+	uint64_t count;
+	if (strcmp(what, "fail") == 0) {
+		enum hn_failure_kind kind;
+		if (tokens->count != 4 || golden_parse_failure(tokens->token[2], &kind) != 0 ||
+		    golden_parse_u64(tokens->token[3], &count) != 0) {
+			snprintf(error, error_size,
+				 "expected: fail <node> storage|ip|services <nth>");
+			return -1;
+		}
+		hn_fixture_fail_action(pair->fixture, node, kind, (uint32_t)count);
+	} else if (strcmp(what, "capture") == 0) {
+		bool on;
+		if (tokens->count != 3 || golden_parse_bool(tokens->token[2], &on) != 0) {
+			snprintf(error, error_size, "expected: capture <node> on|off");
+			return -1;
+		}
+		hn_fixture_capture(pair->fixture, node, on);
+	} else if (strcmp(what, "replay") == 0) {
+		if (hn_fixture_replay(pair->fixture, node) != 0)
+			golden_pair_failed(pair);
+	} else {
+		if (tokens->count != 3 || golden_parse_u64(tokens->token[2], &count) != 0) {
+			snprintf(error, error_size, "expected: fence-fails <node> <count>");
+			return -1;
+		}
+		hn_fixture_fail_fences(pair->fixture, node, (uint32_t)count);
+	}
+	return 0;
+}
+
 /* Operations on one node: "<op> <node> ...". */
 static int golden_pair_node_op(struct golden_pair *pair, const struct golden_tokens *tokens,
 			       char *error, size_t error_size)
@@ -234,26 +270,9 @@ static int golden_pair_node_op(struct golden_pair *pair, const struct golden_tok
 			hn_fixture_set_health_next_round(pair->fixture, node, &pair->health[node]);
 		else if (hn_fixture_set_health(pair->fixture, node, &pair->health[node]) != 0)
 			golden_pair_failed(pair);
-	} else if (strcmp(what, "fail") == 0) {
-		enum hn_failure_kind kind;
-		uint64_t nth;
-		if (tokens->count != 4 || golden_parse_failure(tokens->token[2], &kind) != 0 ||
-		    golden_parse_u64(tokens->token[3], &nth) != 0) {
-			snprintf(error, error_size,
-				 "expected: fail <node> storage|ip|services <nth>");
-			return -1;
-		}
-		hn_fixture_fail_action(pair->fixture, node, kind, (uint32_t)nth);
-	} else if (strcmp(what, "capture") == 0) {
-		bool on;
-		if (tokens->count != 3 || golden_parse_bool(tokens->token[2], &on) != 0) {
-			snprintf(error, error_size, "expected: capture <node> on|off");
-			return -1;
-		}
-		hn_fixture_capture(pair->fixture, node, on);
-	} else if (strcmp(what, "replay") == 0) {
-		if (hn_fixture_replay(pair->fixture, node) != 0)
-			golden_pair_failed(pair);
+	} else if (strcmp(what, "fail") == 0 || strcmp(what, "capture") == 0 ||
+		   strcmp(what, "replay") == 0 || strcmp(what, "fence-fails") == 0) {
+		return golden_pair_fault_op(pair, node, tokens, error, error_size);
 	} else if (strcmp(what, "carrier") == 0) {
 		int link;
 		bool up;
@@ -272,13 +291,6 @@ static int golden_pair_node_op(struct golden_pair *pair, const struct golden_tok
 			return -1;
 		}
 		hn_fixture_set_cluster_ip_visible(pair->fixture, node, visible);
-	} else if (strcmp(what, "fence-fails") == 0) {
-		uint64_t times;
-		if (tokens->count != 3 || golden_parse_u64(tokens->token[2], &times) != 0) {
-			snprintf(error, error_size, "expected: fence-fails <node> <count>");
-			return -1;
-		}
-		hn_fixture_fail_fences(pair->fixture, node, (uint32_t)times);
 	} else if (strcmp(what, "update") == 0) {
 		struct hn_identity identity = pair->options.identity[node];
 		if (identity.node_id == 0) {
