@@ -266,19 +266,28 @@ static bool hn_fsm_note_boot(struct hn_node *node, const struct hn_event *event)
 
 /* What a heartbeat taken as news tells about freshness: since when the
  * peer has not heard us (its echo; not before we started hearing it
- * again), when its last health verdict came, when it last said active. */
+ * again) and since when it says so without a pause in its heartbeats (a
+ * peer whose loop stalled sends one heartbeat with an old echo before it
+ * reads what we sent meanwhile: that alone is no one-way link), when its
+ * last health verdict came, when it last said active. */
 static void hn_fsm_note_freshness(struct hn_node *node, const struct hn_heartbeat *heartbeat,
-				  bool was_alive)
+				  bool was_alive, uint64_t previous_heard_ms)
 {
 	struct hn_peer *peer = &node->peer;
 	uint64_t now_ms = node->now_ms;
+	uint64_t interval_ms = node->config.timers.heartbeat_interval_ms;
 	if (!was_alive)
 		peer->alive_since_ms = now_ms;
 	uint64_t heard_us_ms = 0;
 	if (heartbeat->echo_age_ms != HN_AGE_NEVER)
 		heard_us_ms = now_ms > heartbeat->echo_age_ms ? now_ms - heartbeat->echo_age_ms : 0;
-	peer->silence_start_ms =
+	uint64_t silence_start_ms =
 	    heard_us_ms > peer->alive_since_ms ? heard_us_ms : peer->alive_since_ms;
+	bool same_silence = was_alive && now_ms <= previous_heard_ms + 2 * interval_ms &&
+			    silence_start_ms <= peer->silence_start_ms + interval_ms / 2;
+	if (!same_silence)
+		peer->silence_reported_ms = now_ms;
+	peer->silence_start_ms = silence_start_ms;
 	peer->health_round_known = heartbeat->health_age_ms != HN_AGE_NEVER;
 	if (peer->health_round_known)
 		peer->health_round_ms =
@@ -318,6 +327,7 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 	if (!hn_fsm_check_compat(node, heartbeat, actions))
 		return;
 	bool was_alive = hn_peer_alive(node);
+	uint64_t previous_heard_ms = peer->last_heard_ms;
 	peer->previous_flags = peer->heard ? peer->last.flags : 0;
 	peer->previous_state = peer->heard ? peer->last.state : HN_STATE_STARTING;
 	peer->last = *heartbeat;
@@ -327,7 +337,7 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->link_heard[event->link] = true;
 		peer->link_heard_ms[event->link] = node->now_ms;
 	}
-	hn_fsm_note_freshness(node, heartbeat, was_alive);
+	hn_fsm_note_freshness(node, heartbeat, was_alive, previous_heard_ms);
 	hn_store_note_peer_generation(node, &heartbeat->generation);
 	if (node->yielding && heartbeat->role == HN_ROLE_ACTIVE)
 		node->yielding = false;

@@ -55,15 +55,16 @@ struct hn_peer {
 	enum hn_role refused_role;
 	uint32_t refused_node_id;
 	/* freshness (fsm.c's header) */
-	bool nonce_known;	   /* heard a heartbeat of the peer's current boot */
-	uint64_t nonce;		   /* its boot nonce, echoed in our heartbeats */
-	uint64_t nonce_seq;	   /* packet sequence of the heartbeat that named it */
-	uint64_t nonce_heard_ms;   /* when we last heard that boot (echo_age_ms) */
-	uint64_t alive_since_ms;   /* start of the current period the peer is alive */
-	uint64_t silence_start_ms; /* since when the peer has not heard us, per its echo */
-	bool health_round_known;   /* its health verdict's age is known */
-	uint64_t health_round_ms;  /* when its last health verdict came, in our time */
-	uint64_t active_heard_ms;  /* last heartbeat that said active */
+	bool nonce_known;	      /* heard a heartbeat of the peer's current boot */
+	uint64_t nonce;		      /* its boot nonce, echoed in our heartbeats */
+	uint64_t nonce_seq;	      /* packet sequence of the heartbeat that named it */
+	uint64_t nonce_heard_ms;      /* when we last heard that boot (echo_age_ms) */
+	uint64_t alive_since_ms;      /* start of the current period the peer is alive */
+	uint64_t silence_start_ms;    /* since when the peer has not heard us, per its echo */
+	uint64_t silence_reported_ms; /* since when it says so without a pause */
+	bool health_round_known;      /* its health verdict's age is known */
+	uint64_t health_round_ms;     /* when its last health verdict came, in our time */
+	uint64_t active_heard_ms;     /* last heartbeat that said active */
 };
 
 enum hn_fence_phase {

@@ -154,11 +154,18 @@ static bool hn_active_should_isolate(const struct hn_node *node)
 
 /* When the peer, per its echo, will have missed us for dead_time minus one
  * heartbeat interval: then it is about to declare us dead (a one-way link;
- * the interval is the margin for its echo's age and transit). */
+ * the interval is the margin for its echo's age and transit). Its
+ * heartbeats must also have said so for two intervals without a pause, so
+ * that one heartbeat of a peer whose loop stalled (it had not yet read what
+ * we sent) is no evidence; on a real one-way link they have, long before. */
 static uint64_t hn_unheard_deadline_ms(const struct hn_node *node)
 {
 	const struct hn_timers *timers = &node->config.timers;
-	return node->peer.silence_start_ms + timers->dead_time_ms - timers->heartbeat_interval_ms;
+	uint64_t deaf_ms =
+	    node->peer.silence_start_ms + timers->dead_time_ms - timers->heartbeat_interval_ms;
+	uint64_t reported_ms =
+	    node->peer.silence_reported_ms + 2ull * timers->heartbeat_interval_ms;
+	return deaf_ms > reported_ms ? deaf_ms : reported_ms;
 }
 
 /* The peer keeps talking (a heartbeat within two intervals) and, per its
