@@ -601,14 +601,18 @@ static void hn_store_check_sync_lost(struct hn_node *node, struct hn_actions *ac
 	for (uint32_t i = 0; i < store->pending_count; i++)
 		store->pending[i].held = true;
 	hn_store_fork(node, store->peer_acked_seq);
-	char reason[HN_REASON_MAX];
+	char why[48], reason[HN_REASON_MAX];
+	if (without_storage)
+		snprintf(why, sizeof(why), "its storage failed");
+	else if (stalled)
+		snprintf(why, sizeof(why), "a write unacknowledged for %u ms",
+			 node->config.timers.dead_time_ms);
+	else
+		snprintf(why, sizeof(why), "%s",
+			 hn_peer_alive(node) ? "sync link silent" : "peer silent");
 	snprintf(reason, sizeof(reason),
 		 "sync with %s lost (%s): peer marked outdated, new generation %llu from seq %llu",
-		 node->peer.heard ? node->peer.last.sender.name : "the peer",
-		 without_storage       ? "its storage failed"
-		 : stalled	       ? "a write unacknowledged for the dead time"
-		 : hn_peer_alive(node) ? "sync link silent"
-				       : "peer silent",
+		 node->peer.heard ? node->peer.last.sender.name : "the peer", why,
 		 (unsigned long long)store->generation.id,
 		 (unsigned long long)store->generation.fork_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);

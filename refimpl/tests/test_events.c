@@ -299,7 +299,7 @@ static void test_events_switchover_waits(void)
 	CU_ASSERT_PTR_NULL(hn_test_find_reply(&test.actions, HN_ACTION_ADMIN_REPLY));
 	hn_test_tick(&test, 1300);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "sync"),
-			       "sync with node2 lost (a write unacknowledged for the dead time): "
+			       "sync with node2 lost (a write unacknowledged for 1000 ms): "
 			       "peer marked outdated, new generation 513 from seq 0");
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	hn_test_tick(&test, 1301); /* the switchover's bound: refused, data out of sync */
