@@ -1,25 +1,30 @@
-"""Tests of hasim itself: its verdicts can fail, bad input is refused, and
-nothing is left behind after a run, an interrupt or a killed hasim.
+"""Tests of hasim itself: its command line follows the usual conventions,
+its verdicts can fail, bad input is refused, and nothing is left behind
+after a run, an interrupt or a killed hasim.
 
 The negative scenarios in sim/tests/negative/ each carry one expectation
 that the reference node does NOT meet; hasim must exit 1 and name it.
+Only the tests that run the native backend create namespaces (marked
+netns); the command-line tests need neither root nor namespaces.
 """
 import contextlib
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import time
 
 import pytest
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
 NEGATIVE = ROOT / "sim" / "tests" / "negative"
 HASIM = str(BIN / "hasim")
-
-pytestmark = pytest.mark.netns
+SCENARIOS = ROOT / "scenarios"
+TOPOLOGIES = ROOT / "topologies"
 
 
 def run_ids_alive():
@@ -45,6 +50,7 @@ def out_dir(tmp_path):
     return tmp_path / "run"
 
 
+@pytest.mark.netns
 @pytest.mark.parametrize("name, expected", [
     ("wrong-transition", "standby->maintenance"),
     ("missed-bound", "failover_ms"),
@@ -89,6 +95,7 @@ def test_unknown_backend():
     assert "unknown backend 'teleport'" in completed.stderr
 
 
+@pytest.mark.root
 def test_a_run_that_cannot_start_exits_3_and_says_why(out_dir):
     """Regression: a bring-up error (a guest that did not start) was printed
     but not written into run.json, so result.json blamed its consequences
@@ -203,6 +210,7 @@ def started_run(out_dir):
         subprocess.run([HASIM, "gc"], cwd=ROOT, capture_output=True)
 
 
+@pytest.mark.netns
 def test_interrupt_tears_everything_down(out_dir):
     with started_run(out_dir) as (process, run_id, pids):
         process.send_signal(signal.SIGINT)
@@ -213,6 +221,7 @@ def test_interrupt_tears_everything_down(out_dir):
             assert pid_gone(pid), f"hanode {pid} survived the interrupt"
 
 
+@pytest.mark.netns
 def test_gc_after_killed_hasim(out_dir):
     with started_run(out_dir) as (process, run_id, pids):
         process.kill()
@@ -227,3 +236,254 @@ def test_gc_after_killed_hasim(out_dir):
             assert pid_gone(pid), f"hanode {pid} survived gc"
         links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
         assert run_id not in links
+
+
+# ------------------------------------------------------------- command line
+
+COMMANDS = ["run", "lint", "list", "check", "gc", "console", "fence", "version", "help"]
+SEED_SENTENCE = "hasim run: --seed takes an integer 0..18446744073709551615, not '{}'"
+
+
+def hasim(*args, cwd=ROOT, prefix=(), timeout=60):
+    return subprocess.run([*prefix, HASIM, *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env=dict(os.environ, HALAB_BIN=str(BIN)))
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_of_every_command_exits_0_on_stdout(command, flag):
+    completed = hasim(command, flag)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith(f"usage: hasim {command}"), completed.stdout
+    assert completed.stderr == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
+def test_help_lists_every_command(args):
+    completed = hasim(*args)
+    assert completed.returncode == 0 and completed.stderr == ""
+    assert completed.stdout.startswith("usage: hasim COMMAND [OPTION]... [ARGUMENT]...\n")
+    for command in COMMANDS:
+        assert f"\n  hasim {command}" in completed.stdout, command
+
+
+@pytest.mark.parametrize("args, sentence", [
+    ([], "hasim: missing command"),
+    (["nope"], "hasim: unknown command 'nope'"),
+    (["run"], "hasim run: missing argument"),
+    (["run", "a.yaml", "b.yaml"], "hasim run: unexpected argument 'b.yaml'"),
+    (["run", "--bogus", "a.yaml"], "hasim run: unknown option '--bogus'"),
+    (["run", "-x", "a.yaml"], "hasim run: unknown option '-x'"),
+    (["run", "a.yaml", "--seed"], "hasim run: option '--seed' needs a value"),
+    (["run", "a.yaml", "--accel", "fast"], "hasim run: --accel takes tcg, kvm or auto, not 'fast'"),
+    (["lint"], "hasim lint: missing argument"),
+    (["list", "extra"], "hasim list: unexpected argument 'extra'"),
+    (["check", "run-dir"], "hasim check: missing argument"),
+    (["gc", "--force"], "hasim gc: unknown option '--force'"),
+    (["console", "--bogus", "a", "b"], "hasim console: unknown option '--bogus'"),
+    (["fence", "node1"], "hasim fence: --socket PATH is required (at most 107 bytes)"),
+    (["version", "2"], "hasim version: unexpected argument '2'"),
+    (["help", "nope"], "hasim help: unknown command 'nope'"),
+])
+def test_usage_errors_exit_2_with_one_sentence_on_stderr(args, sentence):
+    completed = hasim(*args)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    lines = completed.stderr.splitlines()
+    assert lines[0] == sentence, completed.stderr
+    assert lines[1].startswith("usage: hasim"), completed.stderr
+
+
+@pytest.mark.parametrize("seed", ["abc", "-1", "18446744073709551616", "", "1.5", " 1", "+1",
+                                  "0x10", "1e3"])
+def test_bad_seed_is_refused(seed, out_dir):
+    """Regression: --seed abc ran as seed 0 and passed."""
+    completed = hasim("run", NEGATIVE / "missed-bound.yaml", "--seed", seed, "--out", out_dir)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[0] == SEED_SENTENCE.format(seed)
+    assert not out_dir.exists()
+
+
+def test_largest_seed_is_taken(out_dir):
+    """The largest seed passes the command line (the scenario then fails to
+    load: nothing starts)."""
+    completed = hasim("run", NEGATIVE / "bad-field.yaml", "--seed", "18446744073709551615",
+                      "--out", out_dir)
+    assert completed.returncode == 2
+    assert "steps[0].action" in completed.stderr and "--seed" not in completed.stderr
+
+
+def git_version(folder):
+    """What ci/version.mk computes for a build in folder."""
+    top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                         capture_output=True, text=True)
+    if top.returncode != 0 or pathlib.Path(top.stdout.strip()) != pathlib.Path(folder):
+        return "unknown"
+    return subprocess.run(["git", "-C", str(folder), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("args", [["--version"], ["version"]])
+def test_version_is_the_git_description_of_the_build(args):
+    completed = hasim(*args)
+    assert completed.returncode == 0 and completed.stderr == ""
+    assert completed.stdout == f"hasim {git_version(ROOT)}\n"
+
+
+def make_version(folder):
+    """HALAB_VERSION as ci/version.mk sets it when make runs in folder."""
+    completed = subprocess.run(
+        ["make", "-s", "-C", str(folder), "-f", str(ROOT / "ci" / "version.mk"),
+         "--eval", "print-version: ; @echo '$(HALAB_VERSION)'", "BUILD=" + str(folder / "b"),
+         "print-version"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+def test_version_outside_halab_git_is_unknown(tmp_path):
+    """A copy of halab inside another repository must not print that
+    repository's version; outside git it is "unknown"."""
+    assert make_version(ROOT) == git_version(ROOT)
+    assert make_version(tmp_path) == "unknown"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "halab").mkdir()
+    assert make_version(tmp_path / "halab") == "unknown"
+
+
+def test_native_run_without_root_says_so_once(out_dir):
+    """Regression: as non-root, a native run printed five FAIL lines that
+    blamed the scenario. Now one sentence and exit 3, nothing started."""
+    sentence = ("hasim run: the native backend needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN, "
+                "for network namespaces and TAP devices): run it as root, in a privileged "
+                "container, or with --backend libvirt\n")
+    prefixes = [()]
+    if os.geteuid() == 0:
+        # As nobody, and as root without the two capabilities (an
+        # unprivileged container).
+        prefixes = [("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                    ("setpriv", "--inh-caps=-all", "--bounding-set=-net_admin,-sys_admin")]
+    for prefix in prefixes:
+        completed = hasim("run", SCENARIOS / "active-power-loss.yaml", "--out", out_dir,
+                          prefix=prefix)
+        assert completed.returncode == 3, completed.stderr
+        assert completed.stderr == sentence
+        assert completed.stdout == ""
+        assert not out_dir.exists()
+
+
+# ------------------------------------------------------------- lint, list
+
+FINDING = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<field>[\w.\[\]-]+): "
+                     r"(?P<level>error|warning): (?P<text>.+)$")
+
+
+def test_lint_of_the_library_exits_0():
+    """Regression: lint exited 2 on the library, whose incompatible-* scenarios
+    stage an incompatible pair on purpose."""
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    completed = hasim("lint", *[f.relative_to(ROOT) for f in files])
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines and all(FINDING.match(line) for line in lines), lines
+    assert not [line for line in lines if FINDING.match(line)["level"] == "error"]
+    # Each topology's findings once, however many scenarios use it.
+    assert len(lines) == len(set(lines))
+    staged = [line for line in lines if "staged" in line]
+    assert staged == [
+        "scenarios/incompatible-firmware.yaml:15: overrides.nodes.node2: warning: firmware "
+        "2.3.1 of 'node1' and 2.4.0 of 'node2' differ in major.minor (staged by the "
+        "scenario's overrides: a refused join is what it tests)",
+        "scenarios/incompatible-model.yaml:10: overrides.nodes.node2: warning: models rack1 "
+        "('node1') and rack4 ('node2') cannot form a cluster (allowed: rack1+rack1, "
+        "rack4+rack4, rack1/rack4+virt1, virt1+virt1) (staged by the scenario's overrides: a "
+        "refused join is what it tests)"]
+    assert completed.stderr == f"hasim lint: {len(files)} files: 0 not loaded, 0 errors, " \
+                               f"{len(lines)} warnings\n"
+
+
+def documented_block(readme, heading):
+    """The first ``` block after the line that starts with heading."""
+    text = readme.read_text()
+    start = text.index("```\n", text.index(heading)) + 4
+    return text[start:text.index("```", start)]
+
+
+def test_lint_findings_are_as_documented():
+    completed = hasim("lint", "topologies/spof-shared-switch.yaml")
+    assert completed.returncode == 1
+    assert completed.stdout == documented_block(TOPOLOGIES / "README.md",
+                                                "Lint of `spof-shared-switch`")
+    assert completed.stderr == "hasim lint: 1 file: 0 not loaded, 2 errors, 7 warnings\n"
+
+
+def test_lint_bad_files_name_file_line_and_field(tmp_path):
+    """A flow-style scenario is a scenario (it was taken for a topology), a
+    UTF-16 one gets a true message, an empty file its line."""
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("{name: flow, topology: rack1-pair, steps: [{action: explode}],\n"
+                    " expect: [{invariant: single_active}]}\n")
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_bytes("name: u\ntopology: rack1-pair\n".encode("utf-16"))
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: deep\nsteps: " + "[" * 100000 + "\n")
+    completed = hasim("lint", flow, utf16, empty, deep)
+    assert completed.returncode == 2
+    assert completed.stdout.splitlines() == [
+        f"{flow}:1: steps[0].action: 'explode' is not one of power_off, power_on, pull, plug, "
+        "switch_fail, switch_restore, impair, partition, heal, raid_fail, raid_restore, crash, "
+        "restart, maintenance_on, maintenance_off, switchover, disconnect, reconnect, disband, "
+        "firmware_update, client_start, client_stop",
+        f"{utf16}:1: file: UTF-16 text (byte-order mark FF FE); halab reads UTF-8: save it as "
+        "UTF-8",
+        f"{empty}:1: file: no YAML document (the file is empty or holds only comments)",
+        f"{deep}:2: steps[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested deeper than 16 "
+        "levels"]
+    assert completed.stderr == "hasim lint: 4 files: 4 not loaded, 0 errors, 0 warnings\n"
+
+
+def library_lines(folder):
+    """hasim list's lines for folder's files, from the files themselves."""
+    lines = []
+    for path in sorted(folder.glob("*.yaml")):
+        description = yaml.safe_load(path.read_text()).get("description", "(no description)")
+        lines.append(f"  {path.stem:<30} {description}")
+    return lines
+
+
+def test_list_shows_the_library_with_descriptions():
+    completed = hasim("list")
+    assert completed.returncode == 0, completed.stderr
+    scenarios, topologies = library_lines(SCENARIOS), library_lines(TOPOLOGIES)
+    assert completed.stdout.splitlines() == (
+        [f"scenarios in scenarios/ ({len(scenarios)}):", *scenarios,
+         f"topologies in topologies/ ({len(topologies)}):", *topologies])
+    assert len(scenarios) == 25 and len(topologies) == 7
+
+
+def test_list_of_another_library(tmp_path):
+    """A user's own folders: their files, with what does not load named."""
+    scenarios, topologies = tmp_path / "s", tmp_path / "t"
+    scenarios.mkdir()
+    topologies.mkdir()
+    (topologies / "pair.yaml").write_text(
+        (TOPOLOGIES / "rack1-pair.yaml").read_text().replace("name: rack1-pair", "name: pair"))
+    (scenarios / "mine.yaml").write_text(
+        "name: mine\ndescription: my scenario\ntopology: pair\nsteps: []\n"
+        "expect: [{invariant: single_active}]\n")
+    (scenarios / "broken.yaml").write_text("name: broken\ntopology: nowhere\n")
+    completed = hasim("list", "--scenario-dir", scenarios, "--topology-dir", topologies,
+                      cwd=tmp_path)
+    assert completed.returncode == 2
+    assert completed.stdout.splitlines() == [
+        f"scenarios in {scenarios}/ (2):",
+        f"  {'broken':<30} does not load: {scenarios}/broken.yaml:2: topology: no topology "
+        f"'nowhere' ({topologies}/nowhere.yaml not readable)",
+        f"  {'mine':<30} my scenario",
+        f"topologies in {topologies}/ (1):",
+        f"  {'pair':<30} two rack1 appliances, separate switches and PDUs, direct sync cable"]
+    missing = hasim("list", "--scenario-dir", tmp_path / "none")
+    assert missing.returncode == 2
+    assert missing.stderr == f"hasim list: {tmp_path}/none: No such file or directory\n"
