@@ -225,8 +225,9 @@ static void find_bin_dir(char *bin_dir, size_t size, char *self, size_t self_siz
 static int judge(const struct hs_scenario *scenario, const char *run_dir, bool quiet)
 {
 	struct hs_check_result *result = calloc(1, sizeof(*result));
-	char error[512];
+	char error[512], reproduce[HS_PATH_MAX + 96], verdict[96];
 	int exit_code = EXIT_INFRA;
+	uint32_t skipped;
 
 	if (!result)
 		return EXIT_INFRA;
@@ -238,11 +239,25 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 		fprintf(stderr, "hasim: %s\n", error);
 	for (uint32_t i = 0; i < result->failure_count; i++)
 		fprintf(stderr, "FAIL: %s\n", result->failures[i]);
-	if (!quiet || !result->passed)
+	for (uint32_t i = 0; i < result->expect_count; i++)
+		if (result->expects[i].skipped)
+			fprintf(stderr, "SKIP: [%u] %s: %s\n", result->expects[i].index,
+				result->expects[i].description, result->expects[i].message);
+	skipped = hs_check_skipped_count(result);
+	hs_check_reproducer(result, reproduce, sizeof(reproduce));
+	if (!result->passed)
+		snprintf(verdict, sizeof(verdict), "see failures above");
+	else if (skipped)
+		snprintf(verdict, sizeof(verdict),
+			 "no expectation failed, %u judged nothing (SKIP above)", skipped);
+	else
+		snprintf(verdict, sizeof(verdict), "every expectation held");
+	if (!quiet || !result->passed || skipped)
 		printf("%s %s (%s backend, seed %llu): %s\n  report: %s/result.json\n",
 		       result->passed ? "PASS" : "FAIL", scenario->name, result->backend,
-		       (unsigned long long)result->seed,
-		       result->passed ? "every expectation held" : "see failures above", run_dir);
+		       (unsigned long long)result->seed, verdict, run_dir);
+	if (!result->passed)
+		printf("  reproduce: %s\n", reproduce);
 	exit_code = result->passed ? EXIT_PASSED : EXIT_FAILED;
 cleanup:
 	hs_check_result_release(result);
@@ -287,6 +302,23 @@ static void make_run_id(struct hs_run *run)
 		fclose(urandom);
 	snprintf(run->run_id, sizeof(run->run_id), "hs%06x", random_bits & 0xffffff);
 	snprintf(run->state_dir, sizeof(run->state_dir), "/run/halab/%s", run->run_id);
+}
+
+/* A run folder that does not exist yet, or an empty one made beforehand
+ * (the pytest suite claims a unique folder with mkdir, so parallel runs
+ * never share one); one with files in it belongs to another run. */
+static bool run_dir_usable(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+	bool empty = true;
+
+	if (!dir)
+		return errno == ENOENT;
+	while (empty && (entry = readdir(dir)))
+		empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
 }
 
 /* --keep-on-failure: judge the run folder before teardown. */
@@ -436,9 +468,10 @@ static int command_run(int argc, char **argv)
 	run->verbose = run->verbose || !quiet;
 	make_run_id(run);
 	make_run_dir(run, options.out);
-	if (access(run->run_dir, F_OK) == 0) {
+	if (!run_dir_usable(run->run_dir)) {
 		fprintf(stderr,
-			"hasim: run folder %s exists already; remove it or choose another\n",
+			"hasim: run folder %s exists already and is not empty; remove it or choose "
+			"another\n",
 			run->run_dir);
 		goto cleanup;
 	}

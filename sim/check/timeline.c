@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------- helpers */
 
@@ -186,6 +188,8 @@ static int run_load(const struct hs_scenario *scenario, const char *run_dir,
 	result->formed_ms = formed - result->t0_mono_ms;
 	if (!json_int64(root, "ended_mono_ms", ended_mono_ms))
 		*ended_mono_ms = INT64_MIN; /* the last event ends the run */
+	json_int64(root, "t0_wall_ms", &result->t0_wall_ms);
+	copy_text(result->hostname, sizeof(result->hostname), json_text(root, "hostname"));
 	run_read_aliases(root, result);
 	run_read_nodes(root, scenario, result);
 	run_read_errors(root, result);
@@ -286,6 +290,7 @@ static void parse_node_log(const json_t *line, const struct hs_check_result *res
 	copy_text(event->to, sizeof(event->to), json_text(line, "to"));
 	copy_text(event->detail, sizeof(event->detail), json_text(line, "reason"));
 	json_int64(line, "lost_writes", &event->lost_writes);
+	json_int64(line, "wall_ms", &event->wall_ms);
 	event->ok = true;
 }
 
@@ -490,6 +495,29 @@ static void read_final(const char *run_dir, struct hs_check_result *result)
 	json_decref(root);
 }
 
+/* When and where the run ran, for junit.xml: run.json's own fields, else
+ * t0 on the wall clock from the first node record that has both clocks,
+ * else from run.json's modification time (written when the run ended),
+ * and this host. */
+static void run_wall_clock(const char *run_dir, struct hs_check_result *result)
+{
+	const struct hs_timeline *timeline = result->timeline;
+	char path[HS_PATH_MAX + 32];
+	struct stat info;
+
+	if (!result->hostname[0] && gethostname(result->hostname, sizeof(result->hostname)) != 0)
+		copy_text(result->hostname, sizeof(result->hostname), "localhost");
+	result->hostname[sizeof(result->hostname) - 1] = '\0';
+	for (uint32_t i = 0; result->t0_wall_ms <= 0 && i < timeline->event_count; i++)
+		if (timeline->events[i].source_kind == HS_SOURCE_NODE &&
+		    timeline->events[i].wall_ms > 0)
+			result->t0_wall_ms = timeline->events[i].wall_ms - timeline->events[i].t_ms;
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	if (result->t0_wall_ms <= 0 && stat(path, &info) == 0)
+		result->t0_wall_ms = (int64_t)info.st_mtim.tv_sec * 1000 +
+				     info.st_mtim.tv_nsec / 1000000 - result->ended_ms;
+}
+
 int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 		     struct hs_check_result *result, char *error, size_t error_size)
 {
@@ -513,6 +541,7 @@ int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 	else
 		result->ended_ms = 0;
 	read_final(run_dir, result);
+	run_wall_clock(run_dir, result);
 	return 0;
 }
 

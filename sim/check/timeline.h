@@ -41,6 +41,7 @@ struct hs_timeline_event {
 	char detail[HS_TEXT_MAX];     /* reason, error, or a summary */
 	bool ok;		      /* steps and client requests */
 	int64_t lost_writes;	      /* split_brain */
+	int64_t wall_ms;	      /* node records: the wall clock, 0 = absent */
 };
 
 struct hs_display_span {

@@ -7,11 +7,13 @@ that the reference node does NOT meet; hasim must exit 1 and name it.
 Only the tests that run the native backend create namespaces (marked
 netns); the command-line tests need neither root nor namespaces.
 """
+import ast
 import contextlib
 import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -487,3 +489,198 @@ def test_list_of_another_library(tmp_path):
     missing = hasim("list", "--scenario-dir", tmp_path / "none")
     assert missing.returncode == 2
     assert missing.stderr == f"hasim list: {tmp_path}/none: No such file or directory\n"
+
+
+# ------------------------------------------------------ the scenario suite
+
+# Stands in for hasim in scenarios/conftest.py's tests: checks that its run
+# folder was claimed for it (exists, empty), leaves a file in it, and fails
+# the scenarios named in $FAKE_FAIL, writing to stdout and stderr in turn.
+FAKE_HASIM = '''#!/usr/bin/python3
+import os, pathlib, sys
+args = sys.argv[1:]
+out = pathlib.Path(args[args.index("--out") + 1])
+name = pathlib.Path(args[1]).stem
+if not out.is_dir() or any(out.iterdir()):
+    sys.exit("fake hasim: run folder %s not claimed for this run" % out)
+(out / "result.json").write_text("{}")
+if name in os.environ.get("FAKE_FAIL", "").split(","):
+    print("FAIL: first of " + name, flush=True)
+    print("FAIL: second of " + name, file=sys.stderr, flush=True)
+    print("FAIL " + name + ": see failures above", flush=True)
+    print("  reproduce: hasim run " + args[1], file=sys.stderr, flush=True)
+    sys.exit(1)
+print("PASS " + name)
+'''
+
+
+def scenario_suite(tmp_path, *args, fail=""):
+    """pytest scenarios/ with the fake hasim; run folders under tmp_path."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "hasim").write_text(FAKE_HASIM)
+    (bin_dir / "hasim").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(HALAB_BIN=str(bin_dir), FAKE_FAIL=fail)
+    return subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider",
+                           "scenarios", "--reports-dir", str(tmp_path / "reports"), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_failing_scenario_prints_its_output_once_in_order(tmp_path):
+    """Regression: hasim's output was printed twice, stdout before stderr."""
+    completed = scenario_suite(tmp_path, "-k", "switchover", fail="switchover")
+    assert completed.returncode == 1, completed.stdout
+    block = ("FAIL: first of switchover\nFAIL: second of switchover\n"
+             "FAIL switchover: see failures above\n"
+             f"  reproduce: hasim run {SCENARIOS}/switchover.yaml\n")
+    assert completed.stdout.count(block) == 1, completed.stdout
+    assert completed.stdout.count("FAIL: first of switchover") == 1, completed.stdout
+    folder = tmp_path / "reports" / "switchover-native-seed1-main-1"
+    assert f"hasim exited 1 (run folder {folder})" in completed.stdout
+    assert (folder / "result.json").exists(), "a failing run's folder is kept"
+
+
+def run_folders(tmp_path):
+    return sorted(p.name for p in (tmp_path / "reports").iterdir())
+
+
+def test_keep_reports_keeps_passing_run_folders(tmp_path):
+    completed = scenario_suite(tmp_path, "-k", "switchover or disband", fail="disband")
+    assert completed.returncode == 1
+    assert run_folders(tmp_path) == ["disband-native-seed1-main-1"]
+    completed = scenario_suite(tmp_path, "-k", "switchover", "--keep-reports")
+    assert completed.returncode == 0, completed.stdout
+    assert run_folders(tmp_path) == ["disband-native-seed1-main-1",
+                                     "switchover-native-seed1-main-1"]
+
+
+def test_parallel_and_repeated_runs_never_share_a_folder(tmp_path):
+    """With -n 2 (pytest-xdist) and twice over, each run had its own folder
+    (they used to be removed and reused by name)."""
+    names = ["disband", "maintenance-active", "maintenance-both", "switchover"]
+    for _ in range(2):
+        completed = scenario_suite(tmp_path, "-n", "2", "--keep-reports", "-k",
+                                   " or ".join(names))
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert "4 passed" in completed.stdout
+    folders = run_folders(tmp_path)
+    assert len(folders) == 8, folders
+    pattern = re.compile(r"^(?P<name>[a-z-]+)-native-seed1-gw[01]-[12]$")
+    assert sorted(pattern.match(f)["name"] for f in folders) == sorted(names * 2), folders
+    for folder in folders:
+        assert (tmp_path / "reports" / folder / "result.json").exists()
+
+
+def collected(*args):
+    completed = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider",
+                                "--collect-only", "-q", *args], cwd=ROOT, capture_output=True,
+                               text=True, timeout=120)
+    return [line for line in completed.stdout.splitlines() if "::" in line]
+
+
+def test_netns_marker_selects_the_tests_that_create_namespaces():
+    """Native scenarios and refimpl's lab tests create namespaces; the
+    command-line tests and the config tests do not."""
+    scenarios = len(list(SCENARIOS.glob("*.yaml")))
+    assert len(collected("-m", "netns", "scenarios")) == scenarios
+    assert collected("-m", "not netns", "scenarios") == []
+    assert len(collected("-m", "vm", "scenarios", "--backend", "libvirt")) == scenarios
+    assert collected("-m", "netns", "scenarios", "--backend", "libvirt") == []
+    # In test_hanode.py, exactly the tests that take a lab fixture.
+    tree = ast.parse((ROOT / "refimpl" / "tests" / "test_hanode.py").read_text())
+    takes_lab = {node.name: bool({"lab", "cluster"} & {a.arg for a in node.args.args})
+                 for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+    marked = {line.split("::")[1].split("[")[0]
+              for line in collected("-m", "netns", "refimpl/tests/test_hanode.py")}
+    assert marked == {name for name, lab in takes_lab.items() if lab}
+    assert any(not lab for lab in takes_lab.values())
+    hasim_netns = collected("-m", "netns", "sim/tests/test_hasim.py")
+    assert {line.split("::")[1].split("[")[0] for line in hasim_netns} == {
+        "test_negative_scenario_fails", "test_interrupt_tears_everything_down",
+        "test_gc_after_killed_hasim"}
+
+
+# ------------------------------------------------------------- JUnit
+
+JUNIT_XSD = ROOT / "sim" / "tests" / "junit.xsd"
+CHECK_FIXTURES = ROOT / "sim" / "tests" / "check_fixtures"
+# The expectations of test_check.c's failover cases, as a scenario file.
+FAILOVER_SCENARIO = """name: {name}
+topology: rack1-pair
+client: {{rate_per_s: 10}}
+steps:
+  - {{name: cut, after: formed, delay_ms: 1900, action: power_off, node: "@active"}}
+expect:
+  - {{transition: {{node: "@standby", from: standby, to: active}}, after: cut, within_ms: [900, 1600]}}
+  - {{final: {{node: node2, state: active}}}}
+  - {{metric: failover_ms, after: cut, max: 1500}}
+  - {{metric: outage_ms, max: 1500}}
+  - {{invariant: single_active}}
+  - {{invariant: no_lost_writes}}
+"""
+
+
+def xmllint(path):
+    return subprocess.run(["xmllint", "--noout", "--schema", str(JUNIT_XSD), str(path)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def checked_junit(tmp_path, case, runner_error=None):
+    """hasim check of a golden run folder (a copy), and its junit.xml."""
+    run_dir = tmp_path / case
+    shutil.copytree(CHECK_FIXTURES / case, run_dir)
+    if runner_error:
+        run = json.loads((run_dir / "run.json").read_text())
+        run["runner_errors"] = [runner_error]
+        (run_dir / "run.json").write_text(json.dumps(run))
+    scenario = tmp_path / f"{case}.yaml"
+    scenario.write_text(FAILOVER_SCENARIO.format(name=case))
+    completed = hasim("check", run_dir, scenario)
+    assert completed.returncode in (0, 1), completed.stderr
+    return run_dir / "junit.xml", completed
+
+
+@pytest.mark.parametrize("case, runner_error, counts", [
+    ("clean_failover", None, 'tests="7" failures="0" errors="0" skipped="0"'),
+    ("failover_too_late", None, 'tests="7" failures="3" errors="0" skipped="0"'),
+    ("dual_active", None, 'tests="7" failures="3" errors="0" skipped="2"'),
+    ("clean_failover", "backend native: node2 did not stop", 'failures="0" errors="1"'),
+])
+def test_junit_is_valid_against_the_schema(tmp_path, case, runner_error, counts):
+    junit, completed = checked_junit(tmp_path, case, runner_error)
+    validated = xmllint(junit)
+    assert validated.returncode == 0, validated.stderr + junit.read_text()
+    text = junit.read_text()
+    assert counts in text, text
+    assert 'timestamp="2026-11-23T10:40:01"' in text  # from the nodes' wall_ms
+    assert f'hostname="{os.uname().nodename}"' in text
+    if "failures=\"0\"" not in counts or runner_error:
+        assert f"reproduce: hasim run scenarios/{case}.yaml --seed 1 --backend native" in text
+        assert (f"  reproduce: hasim run scenarios/{case}.yaml --seed 1 --backend native\n"
+                in completed.stdout)
+
+
+def test_the_schema_refuses_what_ci_systems_would_not_read(tmp_path):
+    """The attributes the common schemas require are required here too:
+    the junit.xml hasim wrote before (no time, timestamp, hostname) fails."""
+    old = tmp_path / "old.xml"
+    old.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
+                   '<testsuite name="x" tests="1" failures="0" errors="0" skipped="0">\n'
+                   '  <testcase classname="x" name="run"/>\n</testsuite>\n')
+    validated = xmllint(old)
+    assert validated.returncode != 0
+    for attribute in ("time", "timestamp", "hostname"):
+        assert f"The attribute '{attribute}' is required but missing" in validated.stderr
+
+
+def test_pytest_junit_of_the_suite_is_valid_too(tmp_path):
+    """The scenario suite's own JUnit (pytest --junitxml), as CI publishes it."""
+    junit = tmp_path / "suite.xml"
+    completed = scenario_suite(tmp_path, "-k", "switchover or disband", "--junitxml",
+                               str(junit), fail="disband")
+    assert completed.returncode == 1
+    validated = xmllint(junit)
+    assert validated.returncode == 0, validated.stderr
+    assert "reproduce: hasim run" in junit.read_text()
