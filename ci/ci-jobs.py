@@ -2,7 +2,8 @@
 """ci/ci-jobs.py - run a CI template's job here, the way its runner would.
 
     ci/ci-jobs.py list TEMPLATE
-    ci/ci-jobs.py run TEMPLATE JOB [--workspace DIR] [--set NAME=VALUE]... [--dry-run]
+    ci/ci-jobs.py run TEMPLATE JOB [--workspace DIR] [--set NAME=VALUE]... [--skip REGEX]
+                  [--dry-run]
 
 TEMPLATE is ci/github-workflow.yml (GitHub Actions) or ci/gitlab-ci.yml
 (GitLab CI: a file whose name has "gitlab" in it). `run` builds a clean
@@ -26,7 +27,10 @@ What the runner itself provides is not emulated: the job's container image
 (`image:`, `container:`; here the host, which ci/deps.sh set up), runner
 selection (`tags:`, `runs-on:`), and job-level `if:`/`rules:` (the job named
 is run). --set overrides a template variable (e.g. HALAB_SCENARIOS, to run
-one scenario) or adds one (MAKEFLAGS=-j2). The workspace (default: a new
+one scenario) or adds one (MAKEFLAGS=-j2). --skip leaves out the steps
+(GitHub) or lines (GitLab) that match REGEX, e.g. `apt-get` for the lines
+that set up the container image, which this host already is (running them
+here would upgrade the host's packages). The workspace (default: a new
 folder under /tmp) is left for inspection and its path printed. Exit status:
 the job's (0 when every step passed), 2 for bad usage.
 """
@@ -67,7 +71,7 @@ def copy_repository(target):
                          if n and os.path.lexists(os.path.join(ROOT.encode(), n)))
     subprocess.run(["tar", "-C", ROOT, "--null", "-T", "-", "-cf", "-"], input=present,
                    check=True, stdout=open(os.path.join(target, ".copy.tar"), "wb"))
-    subprocess.run(["tar", "-C", target, "-xf", ".copy.tar"], check=True)
+    subprocess.run(["tar", "-C", target, "-xf", os.path.join(target, ".copy.tar")], check=True)
     os.unlink(os.path.join(target, ".copy.tar"))
     git = ["git", "-C", target, "-c", "user.name=ci-jobs", "-c", "user.email=ci-jobs@localhost"]
     subprocess.run(git + ["init", "-q"], check=True)
@@ -110,8 +114,11 @@ def github_context(workspace):
             "env": {}}
 
 
-def github_step(step, workspace, environment, context, dry_run):
+def github_step(step, workspace, environment, context, dry_run, skip):
     uses = step.get("uses", "")
+    if skip and re.search(skip, step.get("run", "")):
+        print(f"left out (--skip): {step['run'].strip()}", flush=True)
+        return 0
     with_ = {k: github_expand(v, context) for k, v in (step.get("with") or {}).items()}
     if uses.startswith("actions/checkout@"):
         target = os.path.join(workspace, with_.get("path", ""))
@@ -131,7 +138,7 @@ def github_step(step, workspace, environment, context, dry_run):
                      dry_run)
 
 
-def github_run(template, job_name, workspace, overrides, dry_run):
+def github_run(template, job_name, workspace, overrides, dry_run, skip):
     workflow = load(template)
     job = workflow["jobs"][job_name]
     summary = os.path.join(os.path.dirname(workspace), "step-summary.md")
@@ -150,7 +157,7 @@ def github_run(template, job_name, workspace, overrides, dry_run):
             print(f"skipped after a failure: {step.get('name', step.get('run', ''))}")
             continue
         print(f"--- {step.get('name', step.get('uses', 'run'))}", flush=True)
-        status = github_step(step, workspace, environment, context, dry_run)
+        status = github_step(step, workspace, environment, context, dry_run, skip)
         if status:
             print(f"--- failed ({status})", flush=True)
             failed = failed or status
@@ -196,7 +203,7 @@ def gitlab_artifacts(job, workspace, dry_run):
     return 1 if missing and not dry_run else 0
 
 
-def gitlab_run(template, job_name, workspace, overrides, dry_run):
+def gitlab_run(template, job_name, workspace, overrides, dry_run, skip):
     pipeline = load(template)
     job = gitlab_job(pipeline, job_name)
     variables = {**(pipeline.get("variables") or {}), **(job.get("variables") or {}),
@@ -207,7 +214,10 @@ def gitlab_run(template, job_name, workspace, overrides, dry_run):
     print(f"checkout this repository -> {workspace}", flush=True)
     if not dry_run:
         copy_repository(workspace)
-    script = "\n".join(lines(job.get("before_script")) + lines(job.get("script")))
+    script_lines = lines(job.get("before_script")) + lines(job.get("script"))
+    for line in [line for line in script_lines if skip and re.search(skip, line)]:
+        print(f"left out (--skip): {line}", flush=True)
+    script = "\n".join(line for line in script_lines if not (skip and re.search(skip, line)))
     status = run_shell(["bash", "-e", "-c"], script, workspace, environment, dry_run)
     after = lines(job.get("after_script"))
     if after:
@@ -235,6 +245,7 @@ def main(argv):
     running.add_argument("job")
     running.add_argument("--workspace")
     running.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    running.add_argument("--skip", metavar="REGEX")
     running.add_argument("--dry-run", action="store_true")
     options = parser.parse_args(argv)
     known = jobs(options.template)
@@ -250,7 +261,7 @@ def main(argv):
     os.makedirs(workspace, exist_ok=True)
     run = gitlab_run if is_gitlab(options.template) else github_run
     status = run(os.path.abspath(options.template), options.job, workspace, overrides,
-                 options.dry_run)
+                 options.dry_run, options.skip)
     print(f"ci-jobs: job {options.job} {'passed' if status == 0 else f'failed ({status})'}"
           f"; workspace {workspace}")
     return status
