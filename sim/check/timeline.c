@@ -447,6 +447,43 @@ static int read_sources(const struct hs_scenario *scenario, const char *run_dir,
 	return 0;
 }
 
+int hs_timeline_add_line(struct hs_check_result *result, enum hs_source source, uint32_t node_index,
+			 uint32_t line_number, const char *line, size_t length, char *error,
+			 size_t error_size)
+{
+	static const hs_line_parser parsers[] = {[HS_SOURCE_RUNNER] = parse_step,
+						 [HS_SOURCE_FABRIC] = parse_fabric,
+						 [HS_SOURCE_NODE] = parse_node_log,
+						 [HS_SOURCE_CLIENT] = parse_client};
+	static const char *const files[] = {[HS_SOURCE_RUNNER] = "steps.jsonl",
+					    [HS_SOURCE_FABRIC] = "fabric.jsonl",
+					    [HS_SOURCE_NODE] = "cluster.log",
+					    [HS_SOURCE_CLIENT] = "client.jsonl"};
+	static const char *const sources[] = {[HS_SOURCE_RUNNER] = "runner",
+					      [HS_SOURCE_FABRIC] = "fabric",
+					      [HS_SOURCE_CLIENT] = "client"};
+	struct hs_timeline_event templ = {.source_kind = source};
+	char name[HS_NAME_MAX + 32];
+
+	if ((unsigned)source > HS_SOURCE_CLIENT ||
+	    (source == HS_SOURCE_NODE && node_index >= result->node_count)) {
+		snprintf(error, error_size, "hs_timeline_add_line: no source %d/%u", (int)source,
+			 node_index);
+		return -1;
+	}
+	if (source == HS_SOURCE_NODE) {
+		templ.source_order = node_index;
+		copy_text(templ.source, sizeof(templ.source), result->nodes[node_index]);
+		snprintf(name, sizeof(name), "nodes/%s/%s", result->nodes[node_index],
+			 files[source]);
+	} else {
+		copy_text(templ.source, sizeof(templ.source), sources[source]);
+		snprintf(name, sizeof(name), "%s", files[source]);
+	}
+	return parse_line(line, length, length, name, line_number, &templ, parsers[source], result,
+			  error, error_size);
+}
+
 static int event_compare(const void *left_pointer, const void *right_pointer)
 {
 	const struct hs_timeline_event *left = left_pointer, *right = right_pointer;
@@ -495,6 +532,21 @@ static void read_final(const char *run_dir, struct hs_check_result *result)
 	json_decref(root);
 }
 
+void hs_timeline_finish(struct hs_check_result *result, int64_t ended_mono_ms)
+{
+	struct hs_timeline *timeline = result->timeline;
+	/* No event, no array: qsort must not get NULL (UBSan, fuzz_run_lines). */
+	if (timeline->event_count > 0)
+		qsort(timeline->events, timeline->event_count, sizeof(*timeline->events),
+		      event_compare);
+	if (ended_mono_ms != INT64_MIN)
+		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
+	else if (timeline->event_count > 0)
+		result->ended_ms = timeline->events[timeline->event_count - 1].t_ms;
+	else
+		result->ended_ms = 0;
+}
+
 /* When and where the run ran, for junit.xml: run.json's own fields, else
  * t0 on the wall clock from the first node record that has both clocks,
  * else from run.json's modification time (written when the run ended),
@@ -532,14 +584,7 @@ int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 		return -1;
 	if (read_sources(scenario, run_dir, result, error, error_size) < 0)
 		return -1;
-	struct hs_timeline *timeline = result->timeline;
-	qsort(timeline->events, timeline->event_count, sizeof(*timeline->events), event_compare);
-	if (ended_mono_ms != INT64_MIN)
-		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
-	else if (timeline->event_count > 0)
-		result->ended_ms = timeline->events[timeline->event_count - 1].t_ms;
-	else
-		result->ended_ms = 0;
+	hs_timeline_finish(result, ended_mono_ms);
 	read_final(run_dir, result);
 	run_wall_clock(run_dir, result);
 	return 0;

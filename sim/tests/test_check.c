@@ -946,6 +946,27 @@ static void test_stable_names(void)
 	free(junit);
 }
 
+/* Regression (fuzz_run_lines): a folder with run.json and nothing else
+ * sorted a NULL array of no events, undefined behaviour that UBSan stops
+ * on (make test-asan). It is judged: nothing happened. */
+static void test_run_json_alone(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("alone");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_invariant(g_scenario, HS_INVARIANT_SINGLE_ACTIVE);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	write_run_file("run.json", "{\"scenario\":\"alone\",\"t0_mono_ms\":5,\"nodes\":[\"node1\","
+				   "\"node2\"]}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(g_result->timeline->event_count, 0);
+	CU_ASSERT_EQUAL(g_result->ended_ms, 0);
+	CU_ASSERT_TRUE(g_result->expects[0].skipped);
+	CU_ASSERT_TRUE(g_result->passed);
+}
+
 static void test_reproducer(void)
 {
 	char out[256];
@@ -985,6 +1006,7 @@ int main(void)
 	    {"what judged nothing is skipped, not passed", test_judged_nothing_is_skipped},
 	    {"test case names are the scenario's text", test_stable_names},
 	    {"the reproducer is one shell line", test_reproducer},
+	    {"run.json alone is judged", test_run_json_alone},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("check", tests, test_setup, test_teardown);
