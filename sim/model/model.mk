@@ -39,7 +39,3 @@ model-test: $(BUILD)/tests/test_model $(BUILD)/tests/test_model_limits
 	$(BUILD)/tests/test_model
 	$(BUILD)/tests/test_model_limits
 
-# hasim --version's HALAB_VERSION (ci/version.mk). Here until the top
-# Makefile includes ci/version.mk itself; the file guards against a second
-# inclusion, so both may stay.
-include ci/version.mk
