@@ -26,7 +26,7 @@ mkdir -p "$tools"
 if ! cmp -s "$root/ci/lint/package-lock.json" "$tools/package-lock.json" ||
 	[ ! -d "$tools/node_modules" ]; then
 	cp "$root/ci/lint/package.json" "$root/ci/lint/package-lock.json" "$tools/"
-	(cd "$tools" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) || {
+	(cd "$tools" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >&2 || {
 		echo "lint-templates: npm ci failed in $tools" >&2
 		exit 2
 	}
