@@ -71,6 +71,10 @@ static const struct hn_config_key hn_config_keys[] = {
     {"external_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].peer), 0, 0, false, false},
     {"port", HN_KIND_U32, HN_FIELD(port), 1, 65535, false, false},
     {"store_port", HN_KIND_U32, HN_FIELD(store_port), 1, 65535, false, false},
+    {"store_idle_timeout_ms", HN_KIND_U32, HN_FIELD(store_idle_timeout_ms), 100, 3600000, false,
+     false},
+    {"store_clients_per_source", HN_KIND_U32, HN_FIELD(store_clients_per_source), 1, 32, false,
+     false},
     {"pairing_port", HN_KIND_U32, HN_FIELD(pairing_port), 1, 65535, false, false},
     {"key_file", HN_KIND_TEXT, HN_FIELD(key_file), 0, 0, false, false},
     {"cluster_ip", HN_KIND_CIDR, HN_FIELD(cluster_ip), 0, 0, false, true},
@@ -186,6 +190,18 @@ static int hn_config_parse_cidr(const char *text, char *reason, size_t reason_si
 	return 0;
 }
 
+/* What the kernel takes as an interface name (dev_valid_name): 1..15
+ * bytes, not "." or "..", no '/', ':', blank or control character. */
+static bool hn_config_ifname_valid(const char *text)
+{
+	if (!*text || strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c == '/' || *c == ':' || isspace(*c) || iscntrl(*c))
+			return false;
+	return true;
+}
+
 static bool hn_config_name_valid(const char *text)
 {
 	for (const char *c = text; *c; c++)
@@ -215,7 +231,14 @@ static int hn_config_set(struct hn_daemon_config *config, const struct hn_config
 			goto invalid_name;
 		break;
 	case HN_KIND_TEXT:
+		break;
 	case HN_KIND_IFNAME:
+		if (!hn_config_ifname_valid(text)) {
+			snprintf(reason, reason_size,
+				 "not an interface name (1..15 characters; no '/', ':', blanks or "
+				 "control characters; not '.' or '..')");
+			return -1;
+		}
 		break;
 	case HN_KIND_IPV4:
 		if (inet_pton(AF_INET, text, &address) != 1) {
@@ -312,6 +335,13 @@ static int hn_config_line(struct hn_daemon_config *config, struct hn_config_line
 	if (!*value) {
 		snprintf(reason, reason_size, "empty value");
 		return -1;
+	}
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+		if (iscntrl(*c) && *c != '\t') {
+			snprintf(reason, reason_size,
+				 "a control character (byte 0x%02x) in the value", *c);
+			return -1;
+		}
 	}
 	if (hn_config_set(config, key, value, reason, reason_size) != 0)
 		return -1;
@@ -416,6 +446,9 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 		HN_CONFIG_FAIL("fence_command", "required by tiebreaker = fence");
 	if (config->core.tiebreaker == HN_TIEBREAKER_PING && !config->ping_target_count)
 		HN_CONFIG_FAIL("ping_targets", "required by tiebreaker = ping");
+	if (strlen(config->control_socket) >= HN_CONFIG_SOCKET_PATH_MAX)
+		HN_CONFIG_FAIL("control_socket", "longer than %d characters (a Unix socket path)",
+			       HN_CONFIG_SOCKET_PATH_MAX - 1);
 	if (config->ping_timeout_ms >= config->health_interval_ms)
 		HN_CONFIG_FAIL("ping_timeout_ms", "must be shorter than health_interval_ms (%u)",
 			       config->health_interval_ms);
@@ -431,6 +464,8 @@ static void hn_daemon_config_defaults(struct hn_daemon_config *config, const cha
 	hn_config_defaults(&config->core);
 	config->port = 7400;
 	config->store_port = 7000;
+	config->store_idle_timeout_ms = 30000;
+	config->store_clients_per_source = 8;
 	config->pairing_port = 7401;
 	snprintf(config->key_file, sizeof(config->key_file), "/var/lib/hanode/cluster.key");
 	config->health_interval_ms = 1000;

@@ -52,9 +52,11 @@ struct hn_daemon_config {
 	char path[HN_CONFIG_PATH_MAX]; /* the name errors give (the file's path) */
 	struct hn_config core;	       /* identity, timers, tie-breaker */
 	struct hn_link_config links[HN_LINKS];
-	uint32_t port;	       /* UDP heartbeats and data, both links */
-	uint32_t store_port;   /* TCP store line protocol */
-	uint32_t pairing_port; /* TCP create/join, on the sync address */
+	uint32_t port;			   /* UDP heartbeats and data, both links */
+	uint32_t store_port;		   /* TCP store line protocol */
+	uint32_t store_idle_timeout_ms;	   /* an idle store client is closed after this */
+	uint32_t store_clients_per_source; /* store connections one address may hold */
+	uint32_t pairing_port;		   /* TCP create/join, on the sync address */
 	char key_file[HN_CONFIG_PATH_MAX];
 	char cluster_ip[HN_CONFIG_CIDR_MAX]; /* "" = none */
 	char cluster_ip_interface[IF_NAMESIZE];

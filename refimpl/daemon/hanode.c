@@ -162,6 +162,8 @@ static int hn_daemon_open_ping(struct hn_daemon *daemon, char *error, size_t err
 static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_size)
 {
 	const struct hn_daemon_config *config = &daemon->config;
+	const struct hn_kvserver_limits store_limits = {config->store_idle_timeout_ms,
+							config->store_clients_per_source};
 	char leftover[HN_ERROR_MAX];
 	mkdir(config->data_dir, 0700);
 	if (hn_daemon_signals(daemon, error, error_size) != 0 ||
@@ -177,8 +179,8 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	    hn_daemon_open_ping(daemon, error, error_size) != 0 ||
 	    hn_control_open(&daemon->control, &daemon->loop, config->control_socket,
 			    hn_daemon_on_control, daemon, error, error_size) != 0 ||
-	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, hn_daemon_on_kv,
-			     daemon, error, error_size) != 0)
+	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, &store_limits,
+			     hn_daemon_on_kv, daemon, error, error_size) != 0)
 		return -1;
 	daemon->host_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_host_timer, daemon);
 	daemon->house_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_house_timer, daemon);
@@ -242,10 +244,11 @@ static void hn_daemon_prepare(struct hn_daemon *daemon)
 
 static void hn_usage(FILE *out)
 {
-	fprintf(out, "usage: hanode -c FILE [-f] [--check-config]\n"
+	fprintf(out, "usage: hanode -c FILE [-f] [--check-config] | --help | --version\n"
 		     "  -c FILE          configuration (see hanode.conf.example)\n"
 		     "  -f               stay in the foreground\n"
-		     "  --check-config   validate the configuration and the key file, then exit\n");
+		     "  --check-config   validate the configuration and the key file, then exit\n"
+		     "exit status: 0 ok, 1 could not run, 2 bad configuration or usage\n");
 }
 
 struct hn_options {
@@ -258,6 +261,7 @@ static int hn_options_parse(int argc, char **argv, struct hn_options *options)
 {
 	static const struct option long_options[] = {{"check-config", no_argument, NULL, 'k'},
 						     {"help", no_argument, NULL, 'h'},
+						     {"version", no_argument, NULL, 'V'},
 						     {NULL, 0, NULL, 0}};
 	int option;
 	memset(options, 0, sizeof(*options));
@@ -274,6 +278,9 @@ static int hn_options_parse(int argc, char **argv, struct hn_options *options)
 			break;
 		case 'h':
 			hn_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hanode (halab) %s, protocol %d\n", HN_VERSION, HN_PROTOCOL_VERSION);
 			exit(0);
 		default:
 			return -1;

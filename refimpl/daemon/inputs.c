@@ -5,7 +5,8 @@
  * probe, the store's clients, and the two timers: the host's own deadline
  * (hn_host_next_deadline_ms: the core, the health rounds, the cluster IP's
  * announcements) and the house timer for the daemon's plumbing (command
- * timeouts, admin answers that never came, the pairing secret).
+ * timeouts, idle store clients, admin answers that never came, the pairing
+ * secret).
  *
  * Before the host's timer runs, what already arrived but was not
  * dispatched yet - commands that exited, replies queued on the check
@@ -117,6 +118,7 @@ void hn_daemon_on_house_timer(void *arg, uint64_t now_ms)
 {
 	struct hn_daemon *daemon = arg;
 	hn_runner_on_deadline(&daemon->runner, now_ms);
+	hn_kvserver_on_deadline(&daemon->kvserver, now_ms);
 	hn_daemon_admin_expire(daemon, now_ms);
 	if (daemon->secret.valid && !hn_pairing_secret_usable(&daemon->secret, now_ms)) {
 		daemon->secret.valid = false;
@@ -133,7 +135,8 @@ static uint64_t hn_min_ms(uint64_t a, uint64_t b)
 
 void hn_daemon_arm_timers(struct hn_daemon *daemon)
 {
-	uint64_t house = hn_runner_next_deadline_ms(&daemon->runner);
+	uint64_t house = hn_min_ms(hn_runner_next_deadline_ms(&daemon->runner),
+				   hn_kvserver_next_deadline_ms(&daemon->kvserver));
 	for (size_t i = 0; i < HN_ADMIN_PENDING_MAX; i++)
 		if (daemon->admin_pending[i].used)
 			house = hn_min_ms(house, daemon->admin_pending[i].deadline_ms);

@@ -196,6 +196,9 @@ static bool health_round_over(const struct hn_host_round *round)
 	       !round->ping_running && !round->probe_running;
 }
 
+/* The verdict of the round. Notify-only checks (disk usage, time offset,
+ * sync lag: issue 11) belong here too, as parts of a round whose result
+ * goes to the core as a notification rather than as health. */
 static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
 {
 	struct hn_host_round *round = &host->round;

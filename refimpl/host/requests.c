@@ -86,6 +86,12 @@ void hn_host_client_answer(struct hn_host *host, const struct hn_action *action)
 	const char *text = action->u.reply.text;
 	if (action->u.reply.ok)
 		snprintf(answer, sizeof(answer), text[0] ? "OK %s" : "OK", text);
+	else if (strcmp(text, "store full") == 0)
+		/* Say what full means to whoever holds the client (issue 11). */
+		snprintf(answer, sizeof(answer),
+			 "ERR store full: it holds %d keys; a new key is refused, existing keys "
+			 "can be written",
+			 HN_STORE_ENTRIES_MAX);
 	else
 		snprintf(answer, sizeof(answer), "ERR %s", text[0] ? text : "write failed");
 	if (host->put_current && action->u.reply.request_id == host->put_current_id) {
