@@ -210,87 +210,96 @@ static bool hn_config_name_valid(const char *text)
 	return *text != '\0';
 }
 
+/* The kinds stored as values (numbers, enums, the target list). */
+static int hn_config_set_value(struct hn_daemon_config *config, const struct hn_config_key *key,
+			       const char *text, char *reason, size_t reason_size)
+{
+	void *field = (char *)config + key->offset;
+	const char *expected = NULL;
+	switch (key->kind) {
+	case HN_KIND_U32:
+		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
+	case HN_KIND_TARGETS:
+		return hn_config_parse_targets(text, config, reason, reason_size);
+	case HN_KIND_MODEL:
+		if (hn_model_parse(text, field) != 0)
+			expected = "rack1, rack4 or virt1";
+		break;
+	case HN_KIND_VERSION:
+		if (hn_version_parse(text, field) != 0)
+			expected = "MAJOR.MINOR.PATCH";
+		break;
+	case HN_KIND_TIEBREAKER:
+		if (hn_tiebreaker_parse(text, field) != 0)
+			expected = "none, ping or fence";
+		break;
+	default: /* HN_KIND_BOOL */
+		if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0)
+			expected = "yes or no";
+		else
+			*(bool *)field = strcmp(text, "yes") == 0;
+		break;
+	}
+	if (!expected)
+		return 0;
+	snprintf(reason, reason_size, "expected %s, got '%s'", expected, text);
+	return -1;
+}
+
+/* The kinds stored as text: 0 if text is one, or -1 with the reason. */
+static int hn_config_check_text(enum hn_config_kind kind, const char *text, char *reason,
+				size_t reason_size)
+{
+	struct in_addr address;
+	switch (kind) {
+	case HN_KIND_NAME:
+	case HN_KIND_ARRAY:
+		if (hn_config_name_valid(text))
+			return 0;
+		snprintf(reason, reason_size, "expected letters, digits, '_', '.' or '-', got '%s'",
+			 text);
+		return -1;
+	case HN_KIND_IFNAME:
+		if (hn_config_ifname_valid(text))
+			return 0;
+		snprintf(reason, reason_size,
+			 "not an interface name (1..15 characters; no '/', ':', blanks or "
+			 "control characters; not '.' or '..')");
+		return -1;
+	case HN_KIND_IPV4:
+		if (inet_pton(AF_INET, text, &address) == 1)
+			return 0;
+		snprintf(reason, reason_size, "expected an IPv4 address, got '%s'", text);
+		return -1;
+	case HN_KIND_CIDR:
+		return hn_config_parse_cidr(text, reason, reason_size);
+	default: /* HN_KIND_TEXT: any printable text */
+		return 0;
+	}
+}
+
+static bool hn_config_kind_is_text(enum hn_config_kind kind)
+{
+	return kind == HN_KIND_NAME || kind == HN_KIND_TEXT || kind == HN_KIND_IFNAME ||
+	       kind == HN_KIND_IPV4 || kind == HN_KIND_CIDR || kind == HN_KIND_ARRAY;
+}
+
 /* Converts text into the field of key; the reason says what was expected. */
 static int hn_config_set(struct hn_daemon_config *config, const struct hn_config_key *key,
 			 const char *text, char *reason, size_t reason_size)
 {
-	void *field = (char *)config + key->offset;
-	struct in_addr address;
-	if (key->size && strlen(text) >= key->size && key->kind != HN_KIND_U32 &&
-	    key->kind != HN_KIND_TARGETS && key->kind != HN_KIND_MODEL &&
-	    key->kind != HN_KIND_VERSION && key->kind != HN_KIND_TIEBREAKER &&
-	    key->kind != HN_KIND_BOOL) {
+	if (!hn_config_kind_is_text(key->kind))
+		return hn_config_set_value(config, key, text, reason, reason_size);
+	if (strlen(text) >= key->size) {
 		snprintf(reason, reason_size, "longer than %zu characters", key->size - 1);
 		return -1;
 	}
-	switch (key->kind) {
-	case HN_KIND_U32:
-		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
-	case HN_KIND_NAME:
-		if (!hn_config_name_valid(text))
-			goto invalid_name;
-		break;
-	case HN_KIND_TEXT:
-		break;
-	case HN_KIND_IFNAME:
-		if (!hn_config_ifname_valid(text)) {
-			snprintf(reason, reason_size,
-				 "not an interface name (1..15 characters; no '/', ':', blanks or "
-				 "control characters; not '.' or '..')");
-			return -1;
-		}
-		break;
-	case HN_KIND_IPV4:
-		if (inet_pton(AF_INET, text, &address) != 1) {
-			snprintf(reason, reason_size, "expected an IPv4 address, got '%s'", text);
-			return -1;
-		}
-		break;
-	case HN_KIND_CIDR:
-		if (hn_config_parse_cidr(text, reason, reason_size) != 0)
-			return -1;
-		break;
-	case HN_KIND_MODEL:
-		if (hn_model_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected rack1, rack4 or virt1, got '%s'",
-				 text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_VERSION:
-		if (hn_version_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected MAJOR.MINOR.PATCH, got '%s'", text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_TIEBREAKER:
-		if (hn_tiebreaker_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected none, ping or fence, got '%s'",
-				 text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_BOOL:
-		if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0) {
-			snprintf(reason, reason_size, "expected yes or no, got '%s'", text);
-			return -1;
-		}
-		*(bool *)field = strcmp(text, "yes") == 0;
-		return 0;
-	case HN_KIND_TARGETS:
-		return hn_config_parse_targets(text, config, reason, reason_size);
-	case HN_KIND_ARRAY:
-		if (strcmp(text, "none") == 0)
-			text = "";
-		else if (!hn_config_name_valid(text))
-			goto invalid_name;
-		break;
-	}
-	snprintf(field, key->size, "%s", text);
+	if (key->kind == HN_KIND_ARRAY && strcmp(text, "none") == 0)
+		text = "";
+	else if (hn_config_check_text(key->kind, text, reason, reason_size) != 0)
+		return -1;
+	snprintf((char *)config + key->offset, key->size, "%s", text);
 	return 0;
-invalid_name:
-	snprintf(reason, reason_size, "expected letters, digits, '_', '.' or '-', got '%s'", text);
-	return -1;
 }
 
 /* ------------------------------------------------------------ reading */
