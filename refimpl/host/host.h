@@ -75,7 +75,9 @@
 #define HN_HOST_DEFERRED_MAX	 4
 #define HN_HOST_ERROR_MAX	 256
 /* Admin commands whose answer the host still has to post-process (a
- * maintenance mark to write, a setting's text); more at once are refused. */
+ * maintenance mark to write, a setting's text); with more in flight, one
+ * of them loses that post-processing (the core answers every command, so
+ * only answers that never come fill the table). */
 #define HN_HOST_ADMIN_PENDING_MAX 16
 /* The packet counter is reserved in blocks (platform->persist_packet_seq). */
 #define HN_HOST_PACKET_SEQ_BLOCK (UINT64_C(1) << 20)
@@ -218,9 +220,12 @@ void hn_host_restore_maintenance(struct hn_host *host, bool on);
 /* Begin: the first health round starts at now_ms, and the core starts
  * when its verdict is in (at once if no check is configured). */
 void hn_host_start(struct hn_host *host, uint64_t now_ms);
-/* Stop like an operator's hand-over (the peer takes over at once), then
- * drop the cluster IP and stop the services; logs why (reason, e.g.
- * "hanode stopped by SIGTERM"). The caller may wait for commands to end. */
+/* Stop like an operator's hand-over (the peer takes over at once; an
+ * active node's services are stopped by it), not remembered as the
+ * operator's maintenance; kill the running round's checks, drop the
+ * cluster IP whatever the core did, and log "stop" with reason (e.g.
+ * "hanode stopped by SIGTERM"). Every later call is ignored. The caller
+ * may wait for commands to end. */
 void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 
 /* ---------------------------------------------------------------- inputs */
@@ -228,7 +233,8 @@ void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 /* One datagram received on a link. */
 void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
 		    uint64_t now_ms);
-/* Carrier of a link's interface (a bond: up while any port is). */
+/* Carrier of a link's interface (a bond: up while any port is). Before the
+ * core's start it is only noted (the start feeds the last one). */
 void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms);
 /* An echo reply carrying sequence (any target). */
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);
