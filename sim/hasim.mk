@@ -5,17 +5,18 @@
 # (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
-	sim/run/client.c sim/run/hardware.c sim/backend/native.c sim/backend/gc.c sim/backend/vm.c
+	sim/run/client.c sim/run/hardware.c sim/run/clock.c sim/backend/native.c sim/backend/gc.c \
+	sim/backend/vm.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
 HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS)
 
 $(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \
-	$(shell pkg-config --cflags jansson 2>/dev/null)
+	$(shell pkg-config --cflags jansson libsodium 2>/dev/null)
 
 $(BIN)/hasim: $(HASIM_OBJS) $(HASIM_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(HASIM_OBJS) $(HASIM_LIBS) $(HSCHECK_LIBS) $(HSMODEL_LIBS) \
-		$(HSFABRIC_LDLIBS) $(HS_LIBVIRT_LIBS)
+		$(HSFABRIC_LDLIBS) $(HS_LIBVIRT_LIBS) $(HN_SODIUM_LIBS)
 
 ALL_BINS += $(BIN)/hasim
 
