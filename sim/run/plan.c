@@ -96,23 +96,26 @@ mkdir_failed:
 }
 
 /* The md array as /proc/mdstat shows it: healthy RAID1, or both disks gone. */
+void hs_plan_mdstat_text(bool ok, char *text, size_t size)
+{
+	snprintf(text, size, "Personalities : [raid1]\n%sunused devices: <none>\n",
+		 ok ? "md0 : active raid1 vdb[1] vda[0]\n"
+		      "      1046528 blocks super 1.0 [2/2] [UU]\n\n"
+		    : "md0 : active raid1 vdb[1](F) vda[0](F)\n"
+		      "      1046528 blocks super 1.0 [2/0] [__]\n\n");
+}
+
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok)
 {
-	char temporary[600];
+	char temporary[600], text[256];
 	FILE *file;
 
 	snprintf(temporary, sizeof(temporary), "%s.tmp", node->plan.mdstat_path);
 	file = fopen(temporary, "w");
 	if (!file)
 		return -1;
-	fprintf(file, "Personalities : [raid1]\n");
-	if (ok)
-		fprintf(file, "md0 : active raid1 vdb[1] vda[0]\n"
-			      "      1046528 blocks super 1.0 [2/2] [UU]\n\n");
-	else
-		fprintf(file, "md0 : active raid1 vdb[1](F) vda[0](F)\n"
-			      "      1046528 blocks super 1.0 [2/0] [__]\n\n");
-	fprintf(file, "unused devices: <none>\n");
+	hs_plan_mdstat_text(ok, text, sizeof(text));
+	fputs(text, file);
 	if (fclose(file) != 0)
 		return -1;
 	return rename(temporary, node->plan.mdstat_path);

@@ -159,6 +159,8 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
 			 size_t error_size);
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok);
+/* The mdstat text of both: the native file, the virtual RAID check's input. */
+void hs_plan_mdstat_text(bool ok, char *text, size_t size);
 
 /* steps.c */
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms);
