@@ -113,6 +113,9 @@ struct hs_run {
 	int64_t formed_ms; /* 0 until formed */
 	int64_t last_step_ms;
 	int64_t ended_ms;
+	/* Wall time (CLOCK_MONOTONIC) the run took from "up" to its end, for
+	 * run.json's wall_run_ms (a virtual run's acceleration). */
+	int64_t wall_up_ms, wall_ended_ms;
 	char alias_active[HS_NAME_MAX];
 	char alias_standby[HS_NAME_MAX];
 	uint32_t steps_fired;
