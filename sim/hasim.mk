@@ -23,3 +23,18 @@ ALL_BINS += $(BIN)/hasim
 .PHONY: hasim-test
 hasim-test: all
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q sim/tests/test_hasim.py
+
+# The runner's virtual clock with a scripted backend (CUnit, no root; run
+# from the repository's root, as make test-unit does).
+HASIM_RUN_OBJS := $(addprefix $(BUILD)/sim/run/, run.o plan.o steps.o nodelog.o client.o \
+	hardware.o clock.o)
+$(BUILD)/sim/tests/test_virtual_loop.o: CPPFLAGS += -Isim -Isim/model -Isim/fabric \
+	-Irefimpl/tests -Irefimpl/core $(shell pkg-config --cflags jansson 2>/dev/null)
+
+$(BIN)/test_virtual_loop: $(BUILD)/sim/tests/test_virtual_loop.o $(HASIM_RUN_OBJS) $(HSMODEL_LIB) \
+		$(HSFABRIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HSMODEL_LIBS) $(HSFABRIC_LDLIBS) $(HN_SODIUM_LIBS) -ljansson \
+		$(HSFABRIC_CUNIT_LIBS)
+
+UNIT_TESTS += $(BIN)/test_virtual_loop

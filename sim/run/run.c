@@ -372,13 +372,12 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 	char path[600];
 	FILE *owner;
 
+	snprintf(path, sizeof(path), "%s", run->run_dir);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto mkdir_failed;
 	snprintf(path, sizeof(path), "%s/nodes", run->run_dir);
-	if ((mkdir(run->run_dir, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(path, 0755) < 0 && errno != EEXIST)) {
-		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto mkdir_failed;
 	snprintf(path, sizeof(path), "%s/steps.jsonl", run->run_dir);
 	run->steps_log = fopen(path, "w");
 	if (!run->steps_log) {
@@ -409,6 +408,9 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 		return -1;
 	}
 	return 0;
+mkdir_failed:
+	snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path, strerror(errno));
+	return -1;
 }
 
 static int run_write_key(struct hs_run *run, char *error, size_t error_size)
