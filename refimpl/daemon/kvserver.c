@@ -10,67 +10,12 @@
  */
 #include "kvserver.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------ parsing */
-
-static int hn_kv_key_valid(const char *key, size_t length)
-{
-	if (length == 0 || length >= HN_KEY_MAX)
-		return 0;
-	for (size_t i = 0; i < length; i++)
-		if (!isalnum((unsigned char)key[i]) && !strchr("_./-", key[i]))
-			return 0;
-	return 1;
-}
-
-int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason, size_t reason_size)
-{
-	memset(request, 0, sizeof(*request));
-	const char *key = NULL;
-	if (strncmp(line, "GET ", 4) == 0) {
-		request->kind = HN_KV_GET;
-		key = line + 4;
-	} else if (strncmp(line, "PUT ", 4) == 0) {
-		request->kind = HN_KV_PUT;
-		key = line + 4;
-	} else {
-		snprintf(reason, reason_size, "unknown command (expected GET or PUT)");
-		return -1;
-	}
-	size_t key_length = strcspn(key, " ");
-	if (!hn_kv_key_valid(key, key_length)) {
-		snprintf(reason, reason_size, "bad key (1..%d of [A-Za-z0-9_./-])", HN_KEY_MAX - 1);
-		return -1;
-	}
-	memcpy(request->key, key, key_length);
-	const char *rest = key + key_length;
-	if (request->kind == HN_KV_GET) {
-		if (*rest) {
-			snprintf(reason, reason_size, "GET takes one key");
-			return -1;
-		}
-		return 0;
-	}
-	const char *value = *rest ? rest + 1 : rest;
-	size_t value_length = strlen(value);
-	for (size_t i = 0; i < value_length; i++)
-		if (!isprint((unsigned char)value[i]))
-			value_length = HN_VALUE_MAX;
-	if (value_length == 0 || value_length >= HN_VALUE_MAX) {
-		snprintf(reason, reason_size, "bad value (1..%d printable bytes)",
-			 HN_VALUE_MAX - 1);
-		return -1;
-	}
-	memcpy(request->value, value, value_length);
-	return 0;
-}
 
 /* ------------------------------------------------------------ clients */
 
@@ -103,12 +48,13 @@ static void hn_kv_client_serve(struct hn_kvserver *server, struct hn_kv_client *
 		if (!newline)
 			break;
 		*newline = '\0';
-		if (newline > client->buffer && newline[-1] == '\r')
-			newline[-1] = '\0';
+		size_t length = (size_t)(newline - client->buffer);
+		if (length > 0 && client->buffer[length - 1] == '\r')
+			client->buffer[--length] = '\0';
 		struct hn_kv_request request;
 		char answer[HN_VALUE_MAX + 32], reason[96];
 		int later = 0;
-		if (hn_kv_parse(client->buffer, &request, reason, sizeof(reason)) != 0) {
+		if (hn_kv_parse(client->buffer, length, &request, reason, sizeof(reason)) != 0) {
 			snprintf(answer, sizeof(answer), "ERR %s", reason);
 		} else {
 			request.request_id = ++server->next_request_id;

@@ -6,7 +6,7 @@
  *   on a standby       ->  ERR standby
  *   a bad line         ->  ERR <reason>
  *
- * The server parses and validates lines; the daemon's handler decides. A
+ * The server parses and validates lines (kvline.h); the daemon's handler decides. A
  * PUT is answered later, when the core emits its CLIENT_REPLY: meanwhile
  * the client's further lines wait in its buffer (one request in flight per
  * client keeps answers in order). Clients and line lengths are bounded.
@@ -19,19 +19,11 @@
 #include <stdint.h>
 
 #include "hn_core.h"
+#include "kvline.h"
 #include "loop.h"
 
 #define HN_KVSERVER_CLIENTS_MAX 32
 #define HN_KVSERVER_LINE_MAX	512
-
-enum hn_kv_request_kind { HN_KV_GET = 1, HN_KV_PUT };
-
-struct hn_kv_request {
-	enum hn_kv_request_kind kind;
-	char key[HN_KEY_MAX];
-	char value[HN_VALUE_MAX];
-	uint64_t request_id; /* names the client for hn_kvserver_reply */
-};
 
 struct hn_kvserver;
 /* Answer now (fills answer, returns 0) or later (returns 1 and answers
@@ -62,8 +54,5 @@ void hn_kvserver_close(struct hn_kvserver *server);
 /* Answer the PUT request_id (the answer line without newline); ignored if
  * that client is gone. Then serves the client's next buffered line. */
 void hn_kvserver_reply(struct hn_kvserver *server, uint64_t request_id, const char *answer);
-
-/* Pure: parse one line into request; 0, or -1 with reason for "ERR reason". */
-int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason, size_t reason_size);
 
 #endif

@@ -52,6 +52,10 @@
  *     naming what failed ("persist: store.log: No space left on device");
  *   - NULL members are allowed where marked (the feature is then absent).
  *
+ * Implemented in the .c files of refimpl/host (host_state.h lists them), built as
+ * libhnhost.a by host.mk; libhnnode.a (refimpl/daemon/daemon.mk) adds
+ * hanode's pure parts a backend needs with it (config text, status JSON).
+ *
  * Entry points never fail on their input: a packet that does not decode is
  * counted and dropped, an unknown command id is ignored. Bounds: one core
  * step emits at most HN_ACTIONS_MAX actions; events produced while carrying
