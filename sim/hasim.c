@@ -1,12 +1,17 @@
 /*
  * hasim.c - the simulator's command line: run, lint, check, gc, fence.
  *
- *   hasim run SCENARIO [--backend native] [--seed N] [--out DIR] [--quiet]
- *       bring the scenario's topology up, run it, judge it, tear it down;
- *       exit 0 only if the scenario passed (1 failed, 2 bad input, 3 could
- *       not run). Ctrl-C tears down too.
+ *   hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR]
+ *       [--quiet] bring the scenario's topology up, run it, judge it, tear
+ *       it down; exit 0 only if the scenario passed (1 failed, 2 bad input,
+ *       3 could not run). Ctrl-C tears down too. The virtual backend runs
+ *       in virtual time as an ordinary user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
+ *   hasim parity FILE... [--backends virtual,native] [--seed N] [--out DIR]
+ *       run each scenario on two or three backends and print each node's
+ *       transitions and the metrics side by side; exit 1 when the
+ *       transition sequences differ (sim/run/parity.c)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -47,11 +52,12 @@ extern volatile sig_atomic_t hs_run_stop_requested;
 
 static void usage(FILE *out)
 {
-	fputs("usage: hasim run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] "
+	fputs("usage: hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] "
 	      "[--quiet] [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure]\n"
 	      "       hasim console [--log] RUN_DIR NODE\n"
 	      "       hasim lint FILE...\n"
 	      "       hasim check RUN_DIR SCENARIO\n"
+	      "       hasim parity FILE... [--backends virtual,native] [--seed N] [--out DIR]\n"
 	      "       hasim gc\n"
 	      "       hasim fence --socket PATH NODE\n",
 	      out);
@@ -69,6 +75,8 @@ const struct hs_backend_ops *hs_backend_find(const char *name)
 		return &hs_backend_native;
 	if (strcmp(name, "libvirt") == 0)
 		return &hs_backend_libvirt;
+	if (strcmp(name, "virtual") == 0)
+		return &hs_backend_virtual;
 	return NULL;
 }
 
@@ -230,7 +238,8 @@ static int command_run(int argc, char **argv)
 	}
 	run->backend = hs_backend_find(backend);
 	if (!run->backend) {
-		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt)\n", backend);
+		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt, virtual)\n",
+			backend);
 		goto cleanup;
 	}
 	if (load_scenario(argv[optind], &run->scenario) < 0)
@@ -494,6 +503,11 @@ int main(int argc, char **argv)
 		return command_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gc") == 0)
 		return command_gc();
+	if (strcmp(argv[1], "parity") == 0) {
+		char bin_dir[512], self[512];
+		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
+		return hs_parity_main(argc - 1, argv + 1, self);
+	}
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)

@@ -176,6 +176,10 @@ static void virtual_down(struct hs_run *run)
 
 	if (!virtual)
 		return;
+	/* As native's teardown: hanode stops on SIGTERM, one node after the
+	 * other, each as an operator's hand-over (its last records). */
+	for (uint32_t i = 0; i < virtual->node_count; i++)
+		virtual_node_stop(&virtual->nodes[i], run->virtual_now_us);
 	for (uint32_t i = 0; i < virtual->node_count; i++)
 		virtual_node_teardown(&virtual->nodes[i]);
 	hs_vnet_free(virtual->vnet);

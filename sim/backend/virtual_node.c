@@ -458,12 +458,13 @@ static void node_lost_hanode(struct virtual_node *node, int64_t now_us)
  * links' carrier, then the first health round. */
 static void node_start(struct virtual_node *node, int64_t now_us)
 {
-	uint64_t now_ms = (uint64_t)(now_us / 1000), first = virtual_wall_ms(now_ms) * 1000;
+	uint64_t now_ms = (uint64_t)(now_us / 1000);
 	struct hn_host_platform platform = virtual_platform;
 	char error[HN_HOST_ERROR_MAX];
+	/* As hanode: the reservation on disk, or once from the wall clock. */
+	uint64_t first = node->disk.packet_seq_limit > 0 ? node->disk.packet_seq_limit
+							 : virtual_wall_ms(now_ms) * 1000u + 1;
 
-	if (node->disk.packet_seq_limit > first)
-		first = node->disk.packet_seq_limit;
 	platform.context = node;
 	memset(node->host, 0, hn_host_size());
 	if (hn_host_init(node->host, &node->host_config, node->virtual->run->cluster_key, &platform,
@@ -481,8 +482,9 @@ static void node_start(struct virtual_node *node, int64_t now_us)
 	node->tick_us = -1;
 	hs_vkernel_hanode(&node->kernel, true, now_us);
 	for (int link = 0; link < HN_LINKS; link++)
-		hn_host_carrier(node->host, (enum hn_link)link, node->kernel.ifaces[link].carrier,
-				now_ms);
+		if (node->daemon_config.links[link].interface[0])
+			hn_host_carrier(node->host, (enum hn_link)link,
+					node->kernel.ifaces[link].carrier, now_ms);
 	hn_host_start(node->host, now_ms);
 }
 

@@ -113,9 +113,9 @@ struct hs_run {
 	int64_t formed_ms; /* 0 until formed */
 	int64_t last_step_ms;
 	int64_t ended_ms;
-	/* Wall time (CLOCK_MONOTONIC) the run took from "up" to its end, for
-	 * run.json's wall_run_ms (a virtual run's acceleration). */
-	int64_t wall_up_ms, wall_ended_ms;
+	/* Wall time (CLOCK_MONOTONIC, µs) the run took from "up" to its end,
+	 * for run.json's wall_run_ms (a virtual run's acceleration). */
+	int64_t wall_up_us, wall_ended_us;
 	char alias_active[HS_NAME_MAX];
 	char alias_standby[HS_NAME_MAX];
 	uint32_t steps_fired;
@@ -156,6 +156,9 @@ int hs_fence_power_off(struct hs_run *run, const char *node, int64_t now_ms, cha
 int hs_run_virtual_round(struct hs_run *run, int64_t limit_ms, char *error, size_t error_size);
 /* The key a virtual run's nodes share, derived from the seed. */
 void hs_run_virtual_key(uint64_t seed, uint8_t key[32]);
+
+/* parity.c: `hasim parity` (argv after "parity"); self is this hasim. */
+int hs_parity_main(int argc, char **argv, const char *self);
 
 /* plan.c: addresses, keys and hanode configs for every node */
 int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
