@@ -50,13 +50,14 @@ UNIT_TESTS += $(BIN)/test_virtual_loop
 # ordinary user's run, the whole library, the same library twice with one
 # seed compared byte for byte, a bad scenario refused. A few seconds, no
 # root. test-virtual-asan: the same with hasim built with ASan and UBSan.
+# The parity tests (virtual vs native, marked netns) run with test-py.
 HASIM_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: test-virtual test-virtual-asan
 test-virtual: $(BIN)/hasim
-	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q sim/tests/test_virtual.py
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not netns" sim/tests/test_virtual.py
 
 test-virtual-asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$(HASIM_SANITIZE)" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build/asan/bin/hasim
-	HALAB_BIN=$(abspath build/asan/bin) $(PYTEST) -q sim/tests/test_virtual.py
+	HALAB_BIN=$(abspath build/asan/bin) $(PYTEST) -q -m "not netns" sim/tests/test_virtual.py

@@ -8,8 +8,12 @@
 - A bad scenario is refused the same way as on native: exit 2, the error
   naming file, line and field, nothing created.
 
-Nothing here needs root (the ordinary-user test drops to `nobody` with
-setpriv when pytest runs as root), so this file also runs under a
+- `hasim parity` gives the same transition sequences on virtual and native
+  for every scenario of the library (marked netns: native needs root; the
+  make targets deselect it with -m "not netns").
+
+Nothing else here needs root (the ordinary-user test drops to `nobody`
+with setpriv when pytest runs as root), so this file also runs under a
 sanitized hasim (`make test-virtual-asan`).
 """
 import filecmp
@@ -166,3 +170,17 @@ def test_run_json_keeps_the_wall_figures(tmp_path):
     log = (out / "nodes" / "node1" / "cluster.log").read_text().splitlines()
     first = json.loads(log[0])
     assert first["wall_ms"] - first["mono_ms"] == 1767225600000 - 1000000
+
+
+@pytest.mark.netns
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
+def test_parity_virtual_native(scenario, tmp_path):
+    """`hasim parity` over the library: the same transition sequences on
+    virtual and native (native needs root: namespaces)."""
+    if os.geteuid() != 0:
+        pytest.skip("the native backend needs root (network namespaces)")
+    completed = subprocess.run([HASIM, "parity", str(scenario), "--backends", "virtual,native",
+                                "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
+                               text=True, timeout=300, env=dict(os.environ, HALAB_BIN=str(BIN)))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "same transitions" in completed.stdout
