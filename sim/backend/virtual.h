@@ -38,7 +38,7 @@
 #define VIRTUAL_FENCE_MS	       5
 #define VIRTUAL_FENCE_REPLY_MS	       1
 #define VIRTUAL_ADMIN_REPLY_MAX	       1024
-#define VIRTUAL_STOP_REASON	       "hanode stopped by signal"
+#define VIRTUAL_STOP_REASON	       "hanode stopped by SIGTERM" /* hanode.c, as native teardown */
 
 enum virtual_call {
 	VIRTUAL_CALL_BOOTED = 1,   /* the node finished booting: hanode starts */
