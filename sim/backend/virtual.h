@@ -69,6 +69,7 @@ struct virtual_node {
 	int64_t tick_us;
 	struct hn_clusterlog log;
 	uint64_t next_command_id;
+	uint64_t next_admin_id; /* admin request ids (>= 1: 0 is the host's own) */
 	bool admin_answered;
 	char admin_reply[VIRTUAL_ADMIN_REPLY_MAX];
 };

@@ -627,8 +627,6 @@ static int node_status(struct virtual_node *node, char *reply, size_t reply_size
 int virtual_node_control(struct virtual_node *node, const char *request, char *reply,
 			 size_t reply_size, char *error, size_t error_size)
 {
-	static uint64_t request_id;
-
 	if (!node->hanode) {
 		snprintf(error, error_size, "control %s '%s': hanode is not running",
 			 node->runtime->model->name, request);
@@ -640,8 +638,8 @@ int virtual_node_control(struct virtual_node *node, const char *request, char *r
 		if (strcmp(request, virtual_admin_words[i].request) != 0)
 			continue;
 		node->admin_answered = false;
-		hn_host_admin(node->host, ++request_id, virtual_admin_words[i].command, "", "",
-			      node_now_ms(node));
+		hn_host_admin(node->host, ++node->next_admin_id, virtual_admin_words[i].command, "",
+			      "", node_now_ms(node));
 		if (!node->admin_answered) {
 			snprintf(reply, reply_size,
 				 "{\"ok\":false,\"error\":\"no answer from the node's core in "
