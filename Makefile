@@ -27,7 +27,9 @@ all:
 
 include refimpl/refimpl.mk
 include sim/sim.mk
+include ci/version.mk
 -include sim/guest/guest.mk
+-include fuzz/fuzz.mk
 
 all: $(ALL_BINS)
 
@@ -51,7 +53,7 @@ test-asan:
 # Everything but the VM tests (make test-vm), with JUnit XML for CI.
 test-py: all
 	@mkdir -p reports
-	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not vm" refimpl/tests sim/tests scenarios \
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not vm" refimpl/tests sim/tests scenarios ci \
 		--backend native --junitxml=reports/pytest-junit.xml
 
 # The QEMU guest's own tests and a representative set of scenarios on guests
@@ -85,6 +87,8 @@ test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+	$(MAKE) test-virtual-asan
+	$(MAKE) fuzz
 	$(MAKE) test-py
 	$(MAKE) test-vm
 

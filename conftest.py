@@ -1,21 +1,49 @@
-"""Options shared by every halab pytest suite.
+"""Options and markers shared by every halab pytest suite.
 
 --backend selects where scenarios run (native processes in namespaces, or
-libvirt guests); --seed makes fabric randomness reproducible. The scenario
-suite (scenarios/conftest.py) and the simulator's own tests read them.
+libvirt guests); --seed makes fabric randomness reproducible; --reports-dir
+and --keep-reports say where the scenario suite keeps run folders
+(scenarios/conftest.py). The scenario suite and the simulator's own tests
+read them.
+
+Markers say what a test needs, so that `-m "not netns and not root and not
+vm"` runs everything an unprivileged user can:
+  netns  creates network namespaces (needs root): the tests marked in their
+         file, every test that uses refimpl's `lab` or `cluster` fixture
+         (marked here, since each builds a lab of namespaces), and the
+         scenarios on the native backend (scenarios/conftest.py);
+  root   needs root but creates no namespace;
+  vm     boots QEMU guests (slow: minutes).
 """
+import pytest
+
+# Fixtures that build namespaces (refimpl/tests/hnlab.py).
+NAMESPACE_FIXTURES = {"lab", "cluster"}
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("halab")
     group.addoption("--backend", action="store", default="native",
-                    help="hasim backend for scenario tests: native or libvirt (default native)")
+                    help="hasim backend for scenario tests: native, libvirt or virtual (default native)")
     group.addoption("--seed", action="store", default="1",
                     help="seed of the fabric's random choices (default 1)")
+    group.addoption("--reports-dir", action="store", default="reports/pytest",
+                    help="where scenario runs keep their run folders, relative to the "
+                         "repository (default reports/pytest)")
     group.addoption("--keep-reports", action="store_true", default=False,
-                    help="keep the run folders of passing scenarios too")
+                    help="keep the run folders of passing scenarios too (a failing "
+                         "scenario's folder is always kept)")
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "vm: needs QEMU guests (slow: minutes)")
+    config.addinivalue_line("markers", "vm: boots QEMU guests (slow: minutes)")
     config.addinivalue_line("markers", "netns: creates network namespaces (needs root)")
+    config.addinivalue_line("markers", "root: needs root, creates no namespace")
+
+
+# Before pytest's own -m selection, which runs in the same hook.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if NAMESPACE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("netns")

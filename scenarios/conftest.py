@@ -1,14 +1,25 @@
 """Collects every scenarios/*.yaml as one pytest test.
 
-Each test runs `hasim run FILE --backend B --seed S --out DIR` and passes
-only if hasim exits 0, i.e. the scenario's every expectation held on that
-backend. A failing test prints hasim's failures and the path of the run
-folder (result.json, junit.xml, timeline.html, the nodes' cluster logs).
+Each test runs `hasim run FILE --backend B --seed S --out DIR --quiet` and
+passes only if hasim exits 0, i.e. the scenario's every expectation held on
+that backend. A failing test prints hasim's output once, in the order hasim
+wrote it (its FAIL lines, the run folder, the line that reproduces it).
 `pytest scenarios/ -k power` selects scenarios by name, `--junitxml=F`
 gives JUnit XML for CI.
+
+Run folders: each run gets a folder of its own under --reports-dir
+(default reports/pytest), named <scenario>-<backend>-seed<S>-<worker>-<n>:
+<worker> is pytest-xdist's worker id ("main" without xdist) and <n> the
+first number whose folder could be created (mkdir is atomic), so repeated
+and parallel runs (`-n 2`) never erase each other. The folder of a passing
+run is removed unless --keep-reports; a failing run's folder is always kept.
+
+Markers: on the native backend each scenario creates network namespaces
+(marker netns); on libvirt it boots guests (marker vm).
 """
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -16,6 +27,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
 SCENARIO_TIMEOUT_S = 300
+RUN_FOLDERS_MAX = 10000
 
 
 def pytest_collect_file(parent, file_path):
@@ -26,35 +38,57 @@ def pytest_collect_file(parent, file_path):
 
 class ScenarioFile(pytest.File):
     def collect(self):
-        yield ScenarioItem.from_parent(self, name=self.path.stem)
+        item = ScenarioItem.from_parent(self, name=self.path.stem)
+        backend = self.config.getoption("--backend")
+        item.add_marker(pytest.mark.vm if backend == "libvirt" else pytest.mark.netns)
+        yield item
 
 
 class ScenarioFailed(Exception):
     pass
 
 
+def claim_run_folder(config, name, backend, seed):
+    """A new, empty folder for one run, never one another run uses."""
+    parent = pathlib.Path(config.getoption("--reports-dir"))
+    if not parent.is_absolute():
+        parent = ROOT / parent
+    parent.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    for number in range(1, RUN_FOLDERS_MAX + 1):
+        folder = parent / f"{name}-{backend}-seed{seed}-{worker}-{number}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise ScenarioFailed(f"no free run folder under {parent} after {RUN_FOLDERS_MAX} tries")
+
+
 class ScenarioItem(pytest.Item):
     def runtest(self):
         backend = self.config.getoption("--backend")
         seed = self.config.getoption("--seed")
-        out = ROOT / "reports" / "pytest" / f"{self.name}-{backend}-seed{seed}"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists():
-            subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+        out = claim_run_folder(self.config, self.name, backend, seed)
         command = [str(BIN / "hasim"), "run", str(self.path), "--backend", backend,
                    "--seed", str(seed), "--out", str(out), "--quiet"]
         env = dict(os.environ, HALAB_BIN=str(BIN))
         try:
-            completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
-                                       text=True, timeout=SCENARIO_TIMEOUT_S)
+            # One stream, so the FAIL lines and the summary keep their order.
+            completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True,
+                                       timeout=SCENARIO_TIMEOUT_S)
         except subprocess.TimeoutExpired as timeout:
             subprocess.run([str(BIN / "hasim"), "gc"], cwd=ROOT, capture_output=True)
             raise ScenarioFailed(f"hasim did not finish within {SCENARIO_TIMEOUT_S} s "
                                  f"(run folder {out})") from timeout
-        self.add_report_section("call", "hasim", completed.stdout + completed.stderr)
         if completed.returncode != 0:
             raise ScenarioFailed(f"hasim exited {completed.returncode} (run folder {out})\n"
-                                 + completed.stdout + completed.stderr)
+                                 + completed.stdout)
+        # Passed: shown with -rP; the folder goes unless asked to keep it.
+        self.add_report_section("call", "hasim", completed.stdout)
+        if not self.config.getoption("--keep-reports"):
+            shutil.rmtree(out, ignore_errors=True)
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, ScenarioFailed):

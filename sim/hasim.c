@@ -1,25 +1,40 @@
 /*
- * hasim.c - the simulator's command line: run, lint, check, gc, fence.
+ * hasim.c - the simulator's command line: run, lint, list, check, gc,
+ * console, fence, version, help.
  *
- *   hasim run SCENARIO [--backend native] [--seed N] [--out DIR] [--quiet]
- *       bring the scenario's topology up, run it, judge it, tear it down;
- *       exit 0 only if the scenario passed (1 failed, 2 bad input, 3 could
- *       not run). Ctrl-C tears down too.
+ *   hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR]
+ *       [--quiet] bring the scenario's topology up, run it, judge it, tear
+ *       it down; exit 0 only if the scenario passed (1 failed, 2 bad input,
+ *       3 could not run). Ctrl-C tears down too. The virtual backend runs
+ *       in virtual time as an ordinary user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
+ *   hasim list              the library's scenarios and topologies
  *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
+ *   hasim parity FILE... [--backends virtual,native] [--seed N] [--out DIR]
+ *       run each scenario on two or three backends and print each node's
+ *       transitions and the metrics side by side; exit 1 when the
+ *       transition sequences differ (sim/run/parity.c)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
  *       its console printed
  *   hasim fence --socket PATH NODE   (used by a node's fence_command)
+ *   hasim version | --version;  hasim help [COMMAND] | COMMAND --help
  *
+ * Conventions (every command): --help/-h prints the command's usage to
+ * stdout and exits 0; an unknown option, a missing or stray argument or a
+ * bad value prints one sentence and the usage to stderr and exits 2.
  * Parsing and judging live in sim/model and sim/check, bring-up in
  * sim/run and sim/backend; this file only wires them to argv.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,18 +58,143 @@
 #define EXIT_USAGE  2
 #define EXIT_INFRA  3
 
+/* make passes the halab version (git describe --always --dirty at build
+ * time; ci/version.mk). */
+#ifndef HALAB_VERSION
+#define HALAB_VERSION "unknown"
+#endif
+
+#define DEFAULT_SCENARIO_DIR "scenarios"
+#define DEFAULT_TOPOLOGY_DIR "topologies"
+#define LINT_FILES_MAX	     1024 /* topology files remembered, to print their findings once */
+
 extern volatile sig_atomic_t hs_run_stop_requested;
 
-static void usage(FILE *out)
+/* --------------------------------------------------------------- usage */
+
+struct command_usage {
+	const char *name;
+	const char *text; /* after "usage: hasim " */
+};
+
+static const struct command_usage command_usages[] = {
+    {"run",
+     "run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] [--quiet]\n"
+     "           [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure] [--topology-dir DIR]\n"
+     "    run one scenario and judge it; exit 0 passed, 1 failed, 2 bad input, 3 could\n"
+     "    not run (the native backend needs root: network namespaces, TAP devices;\n"
+     "    virtual runs in virtual time as an ordinary user).\n"
+     "    --seed N: 0..18446744073709551615 (default 1); --out DIR: the run folder\n"
+     "    (default reports/<scenario>-<time>-<run id>); --topology-dir DIR: where a\n"
+     "    bare topology name is looked up (default ./topologies)\n"},
+    {"lint", "lint [--topology-dir DIR] FILE...\n"
+	     "    load each topology or scenario and lint it (compatibility, single points of\n"
+	     "    failure); one line per problem, FILE:LINE: FIELD: reason; exit 0 clean or\n"
+	     "    warnings only, 1 lint errors, 2 a file that does not load\n"},
+    {"list", "list [--scenario-dir DIR] [--topology-dir DIR]\n"
+	     "    the scenarios and topologies of a library with their descriptions\n"
+	     "    (default ./scenarios and ./topologies)\n"},
+    {"check", "check [--topology-dir DIR] RUN_DIR SCENARIO\n"
+	      "    judge a run folder again and rewrite its reports; exit as run\n"},
+    {"parity", "parity FILE... [--backends virtual,native] [--seed N] [--out DIR]\n"
+	       "    run each scenario on two or three backends, print each node's transitions\n"
+	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
+    {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
+    {"console", "console [--log] RUN_DIR NODE\n"
+		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
+		"    printed\n"},
+    {"fence", "fence --socket PATH NODE\n    ask a running hasim to fence NODE (a node's "
+	      "fence_command)\n"},
+    {"version", "version\n    print the halab version (also: hasim --version)\n"},
+    {"help", "help [COMMAND]\n    this text, or one command's (also: hasim COMMAND --help)\n"},
+};
+
+#define COMMAND_COUNT (sizeof(command_usages) / sizeof(command_usages[0]))
+
+static const struct command_usage *usage_find(const char *name)
 {
-	fputs("usage: hasim run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] "
-	      "[--quiet] [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure]\n"
-	      "       hasim console [--log] RUN_DIR NODE\n"
-	      "       hasim lint FILE...\n"
-	      "       hasim check RUN_DIR SCENARIO\n"
-	      "       hasim gc\n"
-	      "       hasim fence --socket PATH NODE\n",
-	      out);
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(command_usages[i].name, name) == 0)
+			return &command_usages[i];
+	return NULL;
+}
+
+/* Every command's usage (command NULL) or one's. */
+static void usage(FILE *out, const char *command)
+{
+	const struct command_usage *one = command ? usage_find(command) : NULL;
+
+	if (one) {
+		fprintf(out, "usage: hasim %s", one->text);
+		return;
+	}
+	fputs("usage: hasim COMMAND [OPTION]... [ARGUMENT]...\n", out);
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  hasim %s", command_usages[i].text);
+}
+
+/* A usage error: one sentence, then the command's usage, on stderr. */
+static int usage_error(const char *command, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *command, const char *format, ...)
+{
+	va_list args;
+
+	fprintf(stderr, "hasim %s: ", command);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+	usage(stderr, command);
+	return EXIT_USAGE;
+}
+
+/* getopt_long's '?' and ':' (opterr is 0, so it printed nothing): name the
+ * option as written. */
+static int option_error(const char *command, int option, char **argv)
+{
+	const char *written = argv[optind - 1];
+
+	if (option == ':')
+		return usage_error(command, "option '%s' needs a value", written);
+	if (optopt && strncmp(written, "--", 2) != 0)
+		return usage_error(command, "unknown option '-%c'", optopt);
+	return usage_error(command, "unknown option '%s'", written);
+}
+
+#define HELP_OPTION                                                                                \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+
+/* min..max arguments after the options (argv[optind...]). */
+static bool argument_count_ok(const char *command, int argc, char **argv, int min, int max,
+			      int *exit_code)
+{
+	int given = argc - optind;
+
+	if (given < min)
+		*exit_code = usage_error(command, "missing argument");
+	else if (given > max)
+		*exit_code = usage_error(command, "unexpected argument '%s'", argv[optind + max]);
+	return given >= min && given <= max;
+}
+
+/* A seed is decimal digits (no sign, no spaces) that fit 64 bits: a typo
+ * must not silently run seed 0 and pass. */
+static bool seed_parse(const char *text, uint64_t *seed)
+{
+	char *end = NULL;
+
+	if (!text[0] || strlen(text) > 20)
+		return false;
+	for (const char *c = text; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return false;
+	errno = 0;
+	*seed = strtoull(text, &end, 10);
+	return errno == 0 && *end == '\0';
 }
 
 static void on_signal(int signal_number)
@@ -69,6 +209,8 @@ const struct hs_backend_ops *hs_backend_find(const char *name)
 		return &hs_backend_native;
 	if (strcmp(name, "libvirt") == 0)
 		return &hs_backend_libvirt;
+	if (strcmp(name, "virtual") == 0)
+		return &hs_backend_virtual;
 	return NULL;
 }
 
@@ -94,8 +236,9 @@ static void find_bin_dir(char *bin_dir, size_t size, char *self, size_t self_siz
 static int judge(const struct hs_scenario *scenario, const char *run_dir, bool quiet)
 {
 	struct hs_check_result *result = calloc(1, sizeof(*result));
-	char error[512];
+	char error[512], reproduce[HS_PATH_MAX + 96], verdict[96];
 	int exit_code = EXIT_INFRA;
+	uint32_t skipped;
 
 	if (!result)
 		return EXIT_INFRA;
@@ -107,11 +250,25 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 		fprintf(stderr, "hasim: %s\n", error);
 	for (uint32_t i = 0; i < result->failure_count; i++)
 		fprintf(stderr, "FAIL: %s\n", result->failures[i]);
-	if (!quiet || !result->passed)
+	for (uint32_t i = 0; i < result->expect_count; i++)
+		if (result->expects[i].skipped)
+			fprintf(stderr, "SKIP: [%u] %s: %s\n", result->expects[i].index,
+				result->expects[i].description, result->expects[i].message);
+	skipped = hs_check_skipped_count(result);
+	hs_check_reproducer(result, reproduce, sizeof(reproduce));
+	if (!result->passed)
+		snprintf(verdict, sizeof(verdict), "see failures above");
+	else if (skipped)
+		snprintf(verdict, sizeof(verdict),
+			 "no expectation failed, %u judged nothing (SKIP above)", skipped);
+	else
+		snprintf(verdict, sizeof(verdict), "every expectation held");
+	if (!quiet || !result->passed || skipped)
 		printf("%s %s (%s backend, seed %llu): %s\n  report: %s/result.json\n",
 		       result->passed ? "PASS" : "FAIL", scenario->name, result->backend,
-		       (unsigned long long)result->seed,
-		       result->passed ? "every expectation held" : "see failures above", run_dir);
+		       (unsigned long long)result->seed, verdict, run_dir);
+	if (!result->passed)
+		printf("  reproduce: %s\n", reproduce);
 	exit_code = result->passed ? EXIT_PASSED : EXIT_FAILED;
 cleanup:
 	hs_check_result_release(result);
@@ -119,11 +276,11 @@ cleanup:
 	return exit_code;
 }
 
-static int load_scenario(const char *path, struct hs_scenario *scenario)
+static int load_scenario(const char *path, const char *topology_dir, struct hs_scenario *scenario)
 {
 	char error[HS_ERROR_MAX];
 
-	if (hs_scenario_load(path, "topologies", scenario, error, sizeof(error)) < 0) {
+	if (hs_scenario_load(path, topology_dir, scenario, error, sizeof(error)) < 0) {
 		fprintf(stderr, "%s\n", error);
 		return -1;
 	}
@@ -158,6 +315,23 @@ static void make_run_id(struct hs_run *run)
 	snprintf(run->state_dir, sizeof(run->state_dir), "/run/halab/%s", run->run_id);
 }
 
+/* A run folder that does not exist yet, or an empty one made beforehand
+ * (the pytest suite claims a unique folder with mkdir, so parallel runs
+ * never share one); one with files in it belongs to another run. */
+static bool run_dir_usable(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+	bool empty = true;
+
+	if (!dir)
+		return errno == ENOENT;
+	while (empty && (entry = readdir(dir)))
+		empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
 /* --keep-on-failure: judge the run folder before teardown. */
 static bool run_passed(struct hs_run *run)
 {
@@ -172,36 +346,66 @@ static bool run_passed(struct hs_run *run)
 	return passed;
 }
 
-static int command_run(int argc, char **argv)
+/* The native backend builds network namespaces and TAP devices: without
+ * CAP_NET_ADMIN and CAP_SYS_ADMIN (not root, or an unprivileged container)
+ * every step would fail later with errors that blame the scenario. */
+static bool native_privileges(void)
 {
-	static const struct option options[] = {
-	    {"backend", required_argument, NULL, 'b'},	 {"seed", required_argument, NULL, 's'},
-	    {"out", required_argument, NULL, 'o'},	 {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},	 {"accel", required_argument, NULL, 'a'},
-	    {"keep-on-failure", no_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
-	const char *backend = "native", *out = NULL;
-	struct hs_run *run = calloc(1, sizeof(*run));
-	char error[1024] = "";
-	bool quiet = false;
-	int option, exit_code = EXIT_USAGE;
+	char line[256];
+	unsigned long long effective = 0;
+	bool found = false;
+	FILE *status = fopen("/proc/self/status", "r");
 
-	if (!run)
-		return EXIT_INFRA;
-	run->seed = 1;
-	snprintf(run->accel, sizeof(run->accel), "tcg");
-	while ((option = getopt_long(argc, argv, "b:s:o:qva:k", options, NULL)) != -1) {
+	while (status && !found && fgets(line, sizeof(line), status))
+		found = sscanf(line, "CapEff: %llx", &effective) == 1;
+	if (status)
+		fclose(status);
+	if (!found)
+		return geteuid() == 0;
+	return (effective & (1ull << 12)) && (effective & (1ull << 21)); /* NET_ADMIN, SYS_ADMIN */
+}
+
+struct run_options {
+	const char *backend, *out, *topology_dir;
+	bool quiet;
+};
+
+/* Options of `hasim run` into run and options; -1 with *exit_code when the
+ * command must stop (help, a usage error). */
+static int run_options_parse(int argc, char **argv, struct hs_run *run, struct run_options *options,
+			     int *exit_code)
+{
+	static const struct option long_options[] = {{"backend", required_argument, NULL, 'b'},
+						     {"seed", required_argument, NULL, 's'},
+						     {"out", required_argument, NULL, 'o'},
+						     {"quiet", no_argument, NULL, 'q'},
+						     {"verbose", no_argument, NULL, 'v'},
+						     {"accel", required_argument, NULL, 'a'},
+						     {"keep-on-failure", no_argument, NULL, 'k'},
+						     {"topology-dir", required_argument, NULL, 't'},
+						     HELP_OPTION,
+						     {NULL, 0, NULL, 0}};
+	int option;
+
+	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:h", long_options, NULL)) != -1) {
 		switch (option) {
 		case 'b':
-			backend = optarg;
+			options->backend = optarg;
 			break;
 		case 's':
-			run->seed = strtoull(optarg, NULL, 0);
+			if (!seed_parse(optarg, &run->seed)) {
+				*exit_code = usage_error(
+				    "run",
+				    "--seed takes an integer 0..18446744073709551615, not '%s'",
+				    optarg);
+				return -1;
+			}
 			break;
 		case 'o':
-			out = optarg;
+			options->out = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			options->quiet = true;
 			break;
 		case 'v':
 			run->verbose = true;
@@ -209,9 +413,9 @@ static int command_run(int argc, char **argv)
 		case 'a':
 			if (strcmp(optarg, "tcg") != 0 && strcmp(optarg, "kvm") != 0 &&
 			    strcmp(optarg, "auto") != 0) {
-				fprintf(stderr, "hasim: --accel takes tcg, kvm or auto, not '%s'\n",
-					optarg);
-				goto cleanup;
+				*exit_code = usage_error(
+				    "run", "--accel takes tcg, kvm or auto, not '%s'", optarg);
+				return -1;
 			}
 			snprintf(run->accel, sizeof(run->accel), "%s", optarg);
 			break;
@@ -219,29 +423,66 @@ static int command_run(int argc, char **argv)
 			run->keep_on_failure = true;
 			run->passed = run_passed;
 			break;
+		case 't':
+			options->topology_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout, "run");
+			*exit_code = EXIT_PASSED;
+			return -1;
 		default:
-			usage(stderr);
-			goto cleanup;
+			*exit_code = option_error("run", option, argv);
+			return -1;
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		goto cleanup;
+	if (!argument_count_ok("run", argc, argv, 1, 1, exit_code))
+		return -1;
+	if (options->out && !options->out[0]) {
+		*exit_code = usage_error("run", "--out needs a folder");
+		return -1;
 	}
-	run->backend = hs_backend_find(backend);
+	return 0;
+}
+
+static int command_run(int argc, char **argv)
+{
+	struct run_options options = {.backend = "native", .topology_dir = DEFAULT_TOPOLOGY_DIR};
+	struct hs_run *run = calloc(1, sizeof(*run));
+	char error[1024] = "";
+	bool quiet;
+	int exit_code = EXIT_USAGE;
+
+	if (!run)
+		return EXIT_INFRA;
+	run->seed = 1;
+	snprintf(run->accel, sizeof(run->accel), "tcg");
+	if (run_options_parse(argc, argv, run, &options, &exit_code) < 0)
+		goto cleanup;
+	quiet = options.quiet;
+	run->backend = hs_backend_find(options.backend);
 	if (!run->backend) {
-		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt)\n", backend);
+		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt, virtual)\n",
+			options.backend);
 		goto cleanup;
 	}
-	if (load_scenario(argv[optind], &run->scenario) < 0)
+	if (load_scenario(argv[optind], options.topology_dir, &run->scenario) < 0)
 		goto cleanup;
+	if (run->backend == &hs_backend_native && !native_privileges()) {
+		fprintf(stderr,
+			"hasim run: the native backend needs root (CAP_NET_ADMIN and "
+			"CAP_SYS_ADMIN, for network namespaces and TAP devices): run it as root, "
+			"in a privileged container, or with --backend libvirt\n");
+		exit_code = EXIT_INFRA;
+		goto cleanup;
+	}
 	run->live = !quiet && isatty(STDERR_FILENO);
 	run->verbose = run->verbose || !quiet;
 	make_run_id(run);
-	make_run_dir(run, out);
-	if (access(run->run_dir, F_OK) == 0) {
+	make_run_dir(run, options.out);
+	if (!run_dir_usable(run->run_dir)) {
 		fprintf(stderr,
-			"hasim: run folder %s exists already; remove it or choose another\n",
+			"hasim: run folder %s exists already and is not empty; remove it or choose "
+			"another\n",
 			run->run_dir);
 		goto cleanup;
 	}
@@ -270,78 +511,269 @@ cleanup:
 	return exit_code;
 }
 
-static bool is_scenario_file(const char *path)
-{
-	char line[256];
-	bool scenario = false;
-	FILE *file = fopen(path, "r");
+/* ---------------------------------------------------------------- lint */
 
-	while (file && !scenario && fgets(line, sizeof(line), file))
-		scenario = strncmp(line, "topology:", 9) == 0 || strncmp(line, "steps:", 6) == 0;
-	if (file)
-		fclose(file);
-	return scenario;
+#define LINT_TOPOLOGIES_MAX 64
+
+struct lint_state {
+	const char *topology_dir;
+	/* Topology files whose findings were printed, so that 25 scenarios on
+	 * one topology print its findings once. */
+	char (*seen)[PATH_MAX];
+	uint32_t seen_count;
+	uint32_t files, invalid, errors, warnings;
+};
+
+/* True the first time a topology file is met (by its real path). */
+static bool topology_first_seen(struct lint_state *state, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	for (uint32_t i = 0; i < state->seen_count; i++)
+		if (strcmp(state->seen[i], real) == 0)
+			return false;
+	if (state->seen_count < LINT_TOPOLOGIES_MAX)
+		snprintf(state->seen[state->seen_count++], PATH_MAX, "%s", real);
+	return true;
+}
+
+static int lint_load(struct lint_state *state, const char *path, struct hs_scenario *scenario,
+		     struct hs_lint_finding *findings, uint32_t *count)
+{
+	char error[HS_ERROR_MAX];
+	enum hs_file_kind kind;
+
+	*count = 0;
+	if (hs_model_file_kind(path, &kind, error, sizeof(error)) < 0)
+		goto invalid;
+	if (kind == HS_FILE_TOPOLOGY) {
+		if (hs_topology_load(path, &scenario->topology, error, sizeof(error)) < 0)
+			goto invalid;
+		hs_topology_lint_findings(&scenario->topology, findings, HS_LINT_FINDINGS_MAX,
+					  count);
+		return 0;
+	}
+	if (hs_scenario_load(path, state->topology_dir, scenario, error, sizeof(error)) < 0 ||
+	    hs_scenario_lint_findings(scenario, findings, HS_LINT_FINDINGS_MAX, count, error,
+				      sizeof(error)) < 0)
+		goto invalid;
+	return 0;
+invalid:
+	printf("%s\n", error);
+	state->invalid++;
+	return -1;
+}
+
+/* One file: "FILE:LINE: FIELD: level: text" per finding; the findings of a
+ * topology file only the first time it is met. */
+static void lint_file(struct lint_state *state, const char *path, struct hs_scenario *scenario,
+		      struct hs_lint_finding *findings)
+{
+	const char *topology_path = NULL;
+	bool print_topology = false;
+	uint32_t count;
+
+	state->files++;
+	if (lint_load(state, path, scenario, findings, &count) < 0)
+		return;
+	topology_path = scenario->topology.path;
+	print_topology = topology_first_seen(state, topology_path);
+	for (uint32_t i = 0; i < count; i++) {
+		const struct hs_lint_finding *finding = &findings[i];
+
+		if (strcmp(finding->path, topology_path) == 0 && !print_topology)
+			continue;
+		printf("%s:%" PRIu32 ": %s: %s: %s\n", finding->path, finding->line, finding->field,
+		       finding->error ? "error" : "warning", finding->text);
+		if (finding->error)
+			state->errors++;
+		else
+			state->warnings++;
+	}
 }
 
 static int command_lint(int argc, char **argv)
 {
-	int exit_code = EXIT_PASSED;
+	static const struct option long_options[] = {
+	    {"topology-dir", required_argument, NULL, 't'}, HELP_OPTION, {NULL, 0, NULL, 0}};
+	struct lint_state state = {.topology_dir = DEFAULT_TOPOLOGY_DIR};
+	struct hs_scenario *scenario = calloc(1, sizeof(*scenario));
+	struct hs_lint_finding *findings = calloc(HS_LINT_FINDINGS_MAX, sizeof(*findings));
+	int option, exit_code = EXIT_INFRA;
 
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < argc; i++) {
-		struct hs_scenario *scenario = calloc(1, sizeof(*scenario));
-		char error[HS_ERROR_MAX], findings[8192] = "";
-		const struct hs_topology *topology;
-		int errors;
-
-		if (!scenario)
-			return EXIT_INFRA;
-		/* A file is a scenario if it names a topology, else a topology. */
-		int loaded =
-		    is_scenario_file(argv[i])
-			? hs_scenario_load(argv[i], "topologies", scenario, error, sizeof(error))
-			: hs_topology_load(argv[i], &scenario->topology, error, sizeof(error));
-		topology = &scenario->topology;
-		if (loaded < 0) {
-			fprintf(stderr, "%s\n", error);
-			free(scenario);
-			exit_code = EXIT_USAGE;
+	state.seen = calloc(LINT_TOPOLOGIES_MAX, sizeof(*state.seen));
+	if (!scenario || !findings || !state.seen)
+		goto cleanup;
+	while ((option = getopt_long(argc, argv, ":t:h", long_options, NULL)) != -1) {
+		if (option == 't') {
+			state.topology_dir = optarg;
 			continue;
 		}
-		errors = hs_topology_lint(topology, findings, sizeof(findings));
-		printf("%s: %s%s", argv[i], findings[0] ? "\n" : "ok\n", findings);
-		if (errors > 0)
-			exit_code = EXIT_USAGE;
-		free(scenario);
+		if (option == 'h')
+			usage(stdout, "lint");
+		exit_code = option == 'h' ? EXIT_PASSED : option_error("lint", option, argv);
+		goto cleanup;
 	}
+	if (!argument_count_ok("lint", argc, argv, 1, INT_MAX, &exit_code))
+		goto cleanup;
+	for (int i = optind; i < argc; i++)
+		lint_file(&state, argv[i], scenario, findings);
+	fprintf(stderr, "hasim lint: %u file%s: %u not loaded, %u error%s, %u warning%s\n",
+		state.files, state.files == 1 ? "" : "s", state.invalid, state.errors,
+		state.errors == 1 ? "" : "s", state.warnings, state.warnings == 1 ? "" : "s");
+	exit_code = state.invalid ? EXIT_USAGE : state.errors ? EXIT_FAILED : EXIT_PASSED;
+cleanup:
+	free(scenario);
+	free(findings);
+	free(state.seen);
 	return exit_code;
 }
 
-static int command_check(int argc, char **argv)
-{
-	struct hs_scenario *scenario;
-	int exit_code;
+/* ---------------------------------------------------------------- list */
 
-	if (argc != 3) {
-		usage(stderr);
-		return EXIT_USAGE;
+static int yaml_file_filter(const struct dirent *entry)
+{
+	size_t length = strlen(entry->d_name);
+
+	return entry->d_name[0] != '.' && length > 5 &&
+	       strcmp(entry->d_name + length - 5, ".yaml") == 0;
+}
+
+/* One line per *.yaml of folder, sorted: name and description, or why it
+ * does not load. Returns how many do not load, -1 if the folder cannot be
+ * read. */
+static int list_folder(const char *folder, const char *what, const char *topology_dir,
+		       struct hs_scenario *scenario)
+{
+	struct dirent **entries = NULL;
+	int count = scandir(folder, &entries, yaml_file_filter, alphasort), invalid = 0;
+
+	if (count < 0) {
+		fprintf(stderr, "hasim list: %s: %s\n", folder, strerror(errno));
+		return -1;
 	}
+	printf("%s in %s/ (%d):\n", what, folder, count);
+	for (int i = 0; i < count; i++) {
+		char path[PATH_MAX], error[HS_ERROR_MAX];
+		const char *name = entries[i]->d_name, *description;
+		int loaded;
+
+		snprintf(path, sizeof(path), "%s/%s", folder, name);
+		loaded = topology_dir
+			     ? hs_scenario_load(path, topology_dir, scenario, error, sizeof(error))
+			     : hs_topology_load(path, &scenario->topology, error, sizeof(error));
+		description = topology_dir ? scenario->description : scenario->topology.description;
+		if (loaded < 0) {
+			printf("  %-30.*s does not load: %s\n", (int)(strlen(name) - 5), name,
+			       error);
+			invalid++;
+		} else {
+			printf("  %-30.*s %s\n", (int)(strlen(name) - 5), name,
+			       description[0] ? description : "(no description)");
+		}
+		free(entries[i]);
+	}
+	free(entries);
+	return invalid;
+}
+
+static int command_list(int argc, char **argv)
+{
+	static const struct option long_options[] = {{"scenario-dir", required_argument, NULL, 's'},
+						     {"topology-dir", required_argument, NULL, 't'},
+						     HELP_OPTION,
+						     {NULL, 0, NULL, 0}};
+	const char *scenario_dir = DEFAULT_SCENARIO_DIR, *topology_dir = DEFAULT_TOPOLOGY_DIR;
+	struct hs_scenario *scenario;
+	int option, exit_code = EXIT_PASSED, scenarios, topologies;
+
+	while ((option = getopt_long(argc, argv, ":s:t:h", long_options, NULL)) != -1) {
+		if (option == 's' || option == 't') {
+			*(option == 's' ? &scenario_dir : &topology_dir) = optarg;
+			continue;
+		}
+		if (option == 'h') {
+			usage(stdout, "list");
+			return EXIT_PASSED;
+		}
+		return option_error("list", option, argv);
+	}
+	if (!argument_count_ok("list", argc, argv, 0, 0, &exit_code))
+		return exit_code;
 	scenario = calloc(1, sizeof(*scenario));
 	if (!scenario)
 		return EXIT_INFRA;
-	exit_code =
-	    load_scenario(argv[2], scenario) < 0 ? EXIT_USAGE : judge(scenario, argv[1], false);
+	scenarios = list_folder(scenario_dir, "scenarios", topology_dir, scenario);
+	topologies = list_folder(topology_dir, "topologies", NULL, scenario);
+	free(scenario);
+	if (scenarios < 0 || topologies < 0 || scenarios + topologies > 0)
+		return EXIT_USAGE;
+	return EXIT_PASSED;
+}
+
+/* --------------------------------------------------------------- check */
+
+static int command_check(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+	    {"topology-dir", required_argument, NULL, 't'}, HELP_OPTION, {NULL, 0, NULL, 0}};
+	const char *topology_dir = DEFAULT_TOPOLOGY_DIR;
+	struct hs_scenario *scenario;
+	int option, exit_code;
+
+	while ((option = getopt_long(argc, argv, ":t:h", long_options, NULL)) != -1) {
+		if (option == 't') {
+			topology_dir = optarg;
+			continue;
+		}
+		if (option == 'h') {
+			usage(stdout, "check");
+			return EXIT_PASSED;
+		}
+		return option_error("check", option, argv);
+	}
+	if (!argument_count_ok("check", argc, argv, 2, 2, &exit_code))
+		return exit_code;
+	scenario = calloc(1, sizeof(*scenario));
+	if (!scenario)
+		return EXIT_INFRA;
+	exit_code = load_scenario(argv[optind + 1], topology_dir, scenario) < 0
+			? EXIT_USAGE
+			: judge(scenario, argv[optind], false);
 	free(scenario);
 	return exit_code;
 }
 
-static int command_gc(void)
+/* A command whose only option is --help: parse it and check that min..max
+ * arguments follow. -1 with *exit_code when the command must stop. */
+static int plain_options(const char *command, int argc, char **argv, int min, int max,
+			 int *exit_code)
+{
+	static const struct option long_options[] = {HELP_OPTION, {NULL, 0, NULL, 0}};
+	int option = getopt_long(argc, argv, ":h", long_options, NULL);
+
+	if (option == 'h') {
+		usage(stdout, command);
+		*exit_code = EXIT_PASSED;
+		return -1;
+	}
+	if (option != -1) {
+		*exit_code = option_error(command, option, argv);
+		return -1;
+	}
+	return argument_count_ok(command, argc, argv, min, max, exit_code) ? 0 : -1;
+}
+
+static int command_gc(int argc, char **argv)
 {
 	char error[256] = "";
-	int removed = hs_backend_native.gc(error, sizeof(error));
+	int removed, exit_code;
+
+	if (plain_options("gc", argc, argv, 0, 0, &exit_code) < 0)
+		return exit_code;
+	removed = hs_backend_native.gc(error, sizeof(error));
 
 	if (removed < 0) {
 		fprintf(stderr, "hasim gc: %s\n", error);
@@ -418,17 +850,28 @@ static int console_print_log(const char *path)
  * --log, what the console printed (nodes/NODE/console.log). */
 static int command_console(int argc, char **argv)
 {
+	static const struct option long_options[] = {
+	    {"log", no_argument, NULL, 'l'}, HELP_OPTION, {NULL, 0, NULL, 0}};
 	char path[1024], run_id[64], domain[160], error[512] = "";
-	bool log_only = argc == 4 && strcmp(argv[1], "--log") == 0;
 	const char *run_dir, *node, *uri = getenv("HALAB_LIBVIRT_URI");
-	int attached;
+	bool log_only = false;
+	int option, attached, exit_code;
 
-	if (argc != 3 && !log_only) {
-		usage(stderr);
-		return EXIT_USAGE;
+	while ((option = getopt_long(argc, argv, ":lh", long_options, NULL)) != -1) {
+		if (option == 'l') {
+			log_only = true;
+			continue;
+		}
+		if (option == 'h') {
+			usage(stdout, "console");
+			return EXIT_PASSED;
+		}
+		return option_error("console", option, argv);
 	}
-	run_dir = argv[argc - 2];
-	node = argv[argc - 1];
+	if (!argument_count_ok("console", argc, argv, 2, 2, &exit_code))
+		return exit_code;
+	run_dir = argv[optind];
+	node = argv[optind + 1];
 	snprintf(path, sizeof(path), "%s/nodes/%s/console.log", run_dir, node);
 	if (log_only)
 		return console_print_log(path);
@@ -452,20 +895,36 @@ static int command_console(int argc, char **argv)
 /* Ask the running hasim to power a node off; used as a node's fence_command. */
 static int command_fence(int argc, char **argv)
 {
+	static const struct option long_options[] = {
+	    {"socket", required_argument, NULL, 's'}, HELP_OPTION, {NULL, 0, NULL, 0}};
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	const char *socket_path = NULL, *node;
 	char reply[256] = "";
 	ssize_t got;
-	int fd;
+	int fd, option, exit_code;
 
-	if (argc != 4 || strcmp(argv[1], "--socket") != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
+	while ((option = getopt_long(argc, argv, ":s:h", long_options, NULL)) != -1) {
+		if (option == 's') {
+			socket_path = optarg;
+			continue;
+		}
+		if (option == 'h') {
+			usage(stdout, "fence");
+			return EXIT_PASSED;
+		}
+		return option_error("fence", option, argv);
 	}
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s", argv[2]);
+	if (!argument_count_ok("fence", argc, argv, 1, 1, &exit_code))
+		return exit_code;
+	if (!socket_path || strlen(socket_path) >= sizeof(address.sun_path))
+		return usage_error("fence", "--socket PATH is required (at most %zu bytes)",
+				   sizeof(address.sun_path) - 1);
+	node = argv[optind];
+	snprintf(address.sun_path, sizeof(address.sun_path), "%s", socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	    dprintf(fd, "fence %s\n", argv[3]) < 0) {
-		fprintf(stderr, "hasim fence: %s: %s\n", argv[2], strerror(errno));
+	    dprintf(fd, "fence %s\n", node) < 0) {
+		fprintf(stderr, "hasim fence: %s: %s\n", socket_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return EXIT_FAILED;
@@ -474,35 +933,68 @@ static int command_fence(int argc, char **argv)
 	close(fd);
 	reply[got > 0 ? got : 0] = '\0';
 	if (strncmp(reply, "ok", 2) != 0) {
-		fprintf(stderr, "hasim fence %s: %s", argv[3], reply[0] ? reply : "no reply\n");
+		fprintf(stderr, "hasim fence %s: %s", node, reply[0] ? reply : "no reply\n");
 		return EXIT_FAILED;
 	}
 	return EXIT_PASSED;
 }
 
+static int command_version(int argc, char **argv)
+{
+	int exit_code;
+
+	if (plain_options("version", argc, argv, 0, 0, &exit_code) < 0)
+		return exit_code;
+	printf("hasim %s\n", HALAB_VERSION);
+	return EXIT_PASSED;
+}
+
+static int command_help(int argc, char **argv)
+{
+	int exit_code;
+
+	if (plain_options("help", argc, argv, 0, 1, &exit_code) < 0)
+		return exit_code;
+	if (optind < argc && !usage_find(argv[optind]))
+		return usage_error("help", "unknown command '%s'", argv[optind]);
+	usage(stdout, optind < argc ? argv[optind] : NULL);
+	return EXIT_PASSED;
+}
+
 int main(int argc, char **argv)
 {
+	/* Error messages are ours (usage_error, option_error). */
+	opterr = 0;
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "hasim: missing command\n");
+		usage(stderr, NULL);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return command_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lint") == 0)
 		return command_lint(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return command_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return command_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gc") == 0)
-		return command_gc();
+		return command_gc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "parity") == 0) {
+		char bin_dir[512], self[512];
+		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
+		return hs_parity_main(argc - 1, argv + 1, self);
+	}
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)
 		return command_console(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
-		return EXIT_PASSED;
-	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
+		return command_version(argc - 1, argv + 1);
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return command_help(argc - 1, argv + 1);
 	fprintf(stderr, "hasim: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	usage(stderr, NULL);
 	return EXIT_USAGE;
 }

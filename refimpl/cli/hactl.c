@@ -12,7 +12,8 @@
  *   hactl join --peer ADDRESS --secret SECRET [--port PORT] --yes
  *
  * Exit status: 0 success, 1 the node refused (or cannot be reached), 2 a
- * usage error. `join` runs the pairing exchange itself (pairing.c): it asks
+ * usage error. --help (anywhere) prints the usage and --version the
+ * version, both exiting 0. `join` runs the pairing exchange itself (pairing.c): it asks
  * the local daemon for its identity, fetches the cluster key from the first
  * node, and hands the answer to the local daemon, so the daemon's loop
  * never blocks on the network.
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "pairing.h"
+#include "version.h"
 
 #define HACTL_DEFAULT_SOCKET "/run/hanode/control.sock"
 #define HACTL_ANSWER_MAX     (256 * 1024)
@@ -274,7 +276,7 @@ static int hactl_join(const char *socket_path, int argc, char **argv)
 static void hactl_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: hactl [-s SOCKET] COMMAND\n"
+		"usage: hactl [-s SOCKET] COMMAND | --help | --version\n"
 		"  status [--json]                 roles, links, data sync, health, transitions\n"
 		"  maintenance on|off              hand over / rejoin after maintenance\n"
 		"  switchover                      move the active role to the standby\n"
@@ -345,16 +347,30 @@ static int hactl_dispatch(const char *socket_path, int argc, char **argv)
 	return hactl_fixed(socket_path, argc, argv);
 }
 
+/* --help or --version anywhere among the arguments: 0 and what was asked. */
+static bool hactl_help_or_version(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			hactl_usage(stdout);
+			return true;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("hactl (halab) %s, protocol %d\n", HN_VERSION, HN_PROTOCOL_VERSION);
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *socket_path = getenv("HANODE_SOCKET");
 	int first = 1;
 	if (!socket_path)
 		socket_path = HACTL_DEFAULT_SOCKET;
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		hactl_usage(stdout);
+	if (hactl_help_or_version(argc, argv))
 		return 0;
-	}
 	if (argc >= 3 && strcmp(argv[1], "-s") == 0) {
 		socket_path = argv[2];
 		first = 3;

@@ -2,19 +2,17 @@
  * admin.c - the operator's side of hanode: the requests that arrive on the
  * control socket (control.c) from hactl - status, log, the admin commands
  * (maintenance, switchover, disconnect, ...), settings - and the answers.
- * An admin command is fed to the core and waits, with a deadline, in a
- * small table until the core's ADMIN_REPLY action answers it. create and
- * join are passed on to join.c.
- *
- * The operator's maintenance survives a restart: a mark in data_dir,
- * written when the core accepted "maintenance on" and removed at "off".
+ * An admin command goes to the host (hn_host_admin) and waits, with a
+ * deadline, in a small table until the host's admin_reply answers it.
+ * create and join are passed on to join.c. The host makes the operator's
+ * maintenance mark durable when the core accepted it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hanode.h"
+#include "status.h"
 
 #define HN_ADMIN_TIMEOUT_MS 5000
 #define HN_STATUS_JSON_MAX  16384
@@ -25,19 +23,13 @@ static void hn_daemon_status(struct hn_daemon *daemon, struct hn_control_ticket 
 {
 	static char json[HN_STATUS_JSON_MAX];
 	if (daemon->paired)
-		hn_node_status(daemon->node, hn_loop_now_ms(), &daemon->status);
-	else
-		memset(&daemon->status, 0, sizeof(daemon->status));
+		hn_host_status(daemon->host, hn_loop_now_ms(), &daemon->host_status);
 	struct hn_control_status_view view = {
 	    .paired = daemon->paired,
 	    .now_ms = hn_loop_now_ms(),
-	    .status = &daemon->status,
 	    .self = &daemon->config.core.self,
 	    .link_configs = daemon->config.links,
-	    .peer = daemon->peer_heard ? &daemon->peer_heartbeat : NULL,
-	    .checks = daemon->checks_open ? hn_checks_result(&daemon->checks) : NULL,
-	    .links = &daemon->links,
-	    .ip_held = daemon->ip_held,
+	    .host = daemon->paired ? &daemon->host_status : NULL,
 	};
 	if (hn_control_status_render(&view, json, sizeof(json)) != 0)
 		hn_daemon_reply_error(daemon, ticket, "status does not fit the answer buffer");
@@ -73,16 +65,10 @@ static void hn_daemon_admin(struct hn_daemon *daemon, struct hn_control_ticket t
 		hn_daemon_reply_error(daemon, ticket, "busy: too many commands in progress");
 		return;
 	}
-	*pending = (struct hn_admin_pending){true, command, ++daemon->next_admin_id, ticket,
+	*pending = (struct hn_admin_pending){true, ++daemon->next_admin_id, ticket,
 					     hn_loop_now_ms() + HN_ADMIN_TIMEOUT_MS};
-	struct hn_event *event = &daemon->event;
-	memset(event, 0, sizeof(*event));
-	event->kind = HN_EVENT_ADMIN;
-	event->u.admin.command = command;
-	event->u.admin.request_id = pending->request_id;
-	snprintf(event->u.admin.key, sizeof(event->u.admin.key), "%s", key);
-	snprintf(event->u.admin.value, sizeof(event->u.admin.value), "%s", value);
-	hn_daemon_step(daemon, event);
+	/* The answer may come within this call (through admin_reply). */
+	hn_host_admin(daemon->host, pending->request_id, command, key, value, hn_loop_now_ms());
 }
 
 static void hn_daemon_log_lines(struct hn_daemon *daemon, struct hn_control_ticket ticket,
@@ -113,7 +99,7 @@ static void hn_daemon_setting_get(struct hn_daemon *daemon, struct hn_control_ti
 	/* fsm_admin.c stores a setting as the replicated key "setting/<key>". */
 	snprintf(stored_key, sizeof(stored_key), "setting/%s", key);
 	const struct hn_entry *entry = daemon->paired && strlen(stored_key) < HN_KEY_MAX
-					   ? hn_node_get(daemon->node, stored_key)
+					   ? hn_node_get(hn_host_node(daemon->host), stored_key)
 					   : NULL;
 	if (!entry) {
 		hn_daemon_reply_error(daemon, ticket, "setting not set");
@@ -173,58 +159,18 @@ void hn_daemon_on_control(void *arg, struct hn_control *control, struct hn_contr
 	}
 }
 
-/* ------------------------------------------------- answers of the core */
+/* ------------------------------------------------- answers of the host */
 
-/* The operator's maintenance survives a restart (a firmware update is one):
- * only an operator clears it (SPEC). The mark lives in data_dir. */
-static void hn_daemon_maintenance_remember(struct hn_daemon *daemon, bool on)
+void hn_daemon_admin_reply(struct hn_daemon *daemon, uint64_t request_id, bool ok, const char *text)
 {
-	char path[HN_CONFIG_PATH_MAX + 16];
-	FILE *mark;
-
-	snprintf(path, sizeof(path), "%s/maintenance", daemon->config.data_dir);
-	if (!on) {
-		unlink(path);
-		return;
-	}
-	mark = fopen(path, "w");
-	if (!mark) {
-		hn_daemon_log(daemon, "health", "", "", "cannot remember maintenance in data_dir");
-		return;
-	}
-	fputs("maintenance set by the operator\n", mark);
-	fclose(mark);
-}
-
-bool hn_daemon_maintenance_remembered(const struct hn_daemon *daemon)
-{
-	char path[HN_CONFIG_PATH_MAX + 16];
-
-	snprintf(path, sizeof(path), "%s/maintenance", daemon->config.data_dir);
-	return access(path, F_OK) == 0;
-}
-
-void hn_daemon_admin_reply(struct hn_daemon *daemon, const struct hn_action *action)
-{
-	char message[HN_REASON_MAX + 48], text[2 * sizeof(message)], json[sizeof(text) + 32];
+	char escaped[2 * (HN_REASON_MAX + 48)], json[sizeof(escaped) + 32];
 	for (size_t i = 0; i < HN_ADMIN_PENDING_MAX; i++) {
 		struct hn_admin_pending *pending = &daemon->admin_pending[i];
-		if (!pending->used || pending->request_id != action->u.reply.request_id)
+		if (!pending->used || pending->request_id != request_id)
 			continue;
-		if (action->u.reply.ok && (pending->command == HN_ADMIN_MAINTENANCE_ON ||
-					   pending->command == HN_ADMIN_MAINTENANCE_OFF))
-			hn_daemon_maintenance_remember(daemon,
-						       pending->command == HN_ADMIN_MAINTENANCE_ON);
-		/* A stored setting's reply text is its seq (store.c). */
-		if (pending->command == HN_ADMIN_SETTING_SET && action->u.reply.ok)
-			snprintf(message, sizeof(message), "setting saved on both nodes (seq %s)",
-				 action->u.reply.text);
-		else
-			snprintf(message, sizeof(message), "%s", action->u.reply.text);
-		hn_json_escape(message, text, sizeof(text));
-		snprintf(json, sizeof(json), "{\"ok\":%s,\"%s\":\"%s\"}",
-			 action->u.reply.ok ? "true" : "false",
-			 action->u.reply.ok ? "message" : "error", text);
+		hn_json_escape(text, escaped, sizeof(escaped));
+		snprintf(json, sizeof(json), "{\"ok\":%s,\"%s\":\"%s\"}", ok ? "true" : "false",
+			 ok ? "message" : "error", escaped);
 		hn_control_reply(&daemon->control, pending->ticket, json);
 		pending->used = false;
 	}

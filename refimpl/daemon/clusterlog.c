@@ -17,26 +17,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-void hn_json_escape(const char *text, char *out, size_t out_size)
-{
-	size_t used = 0;
-	for (const unsigned char *c = (const unsigned char *)text; *c && used + 7 < out_size; c++) {
-		if (*c == '"' || *c == '\\') {
-			out[used++] = '\\';
-			out[used++] = (char)*c;
-		} else if (*c == '\n') {
-			out[used++] = '\\';
-			out[used++] = 'n';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			used += (size_t)snprintf(out + used, out_size - used, "\\u%04x", *c);
-		} else {
-			out[used++] = (char)*c;
-		}
-	}
-	if (out_size)
-		out[used < out_size ? used : out_size - 1] = '\0';
-}
-
 /* Creates the log's folder (one level) so a fresh node can log at once. */
 static void hn_clusterlog_make_folder(const char *path)
 {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hn_core.h"
+#include "text.h" /* hn_json_escape */
 
 #define HN_CLUSTERLOG_LINE_MAX 768
 #define HN_CLUSTERLOG_KEPT     128
@@ -40,8 +41,5 @@ int hn_clusterlog_write(struct hn_clusterlog *log, uint64_t mono_ms, uint64_t wa
 
 /* The n most recent lines, oldest first: fills lines[] and returns the count. */
 size_t hn_clusterlog_recent(const struct hn_clusterlog *log, size_t n, const char **lines);
-
-/* JSON string escaping (without the quotes), truncated to fit out_size. */
-void hn_json_escape(const char *text, char *out, size_t out_size);
 
 #endif

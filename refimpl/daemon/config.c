@@ -1,12 +1,14 @@
 /*
- * config.c - parse and validate hanode's `key = value` configuration.
+ * config.c - parse and validate hanode's `key = value` configuration from
+ * text (see config.h), and derive the host's configuration from it.
  *
  * One table lists every key with its kind, where it lands in struct
  * hn_daemon_config and its bounds; one function per kind converts and
  * checks a value. Whole-file checks (required keys, dependent keys,
  * timers that contradict each other) run after the last line and name the
- * line of the key at fault. The parser never starts anything: hanode
- * --check-config and a failed start behave the same.
+ * line of the key at fault. Pure: no file, no socket, no clock (the file
+ * loader is config_file.c), so hanode --check-config, a failed start and
+ * hasim's virtual backend judge a file the same way.
  */
 #include "config.h"
 
@@ -44,6 +46,10 @@ struct hn_config_key {
 	bool cluster_wide;
 };
 
+#define HN_CONFIG_GARP_COUNT	    3	/* announcements after taking the cluster IP */
+#define HN_CONFIG_GARP_INTERVAL_MS  100 /* between them */
+#define HN_CONFIG_PROBE_INTERVAL_MS 100 /* between ARP probes of one round */
+
 #define HN_FIELD(member)                                                                           \
 	offsetof(struct hn_daemon_config, member), sizeof(((struct hn_daemon_config *)0)->member)
 
@@ -65,6 +71,10 @@ static const struct hn_config_key hn_config_keys[] = {
     {"external_peer", HN_KIND_IPV4, HN_FIELD(links[HN_LINK_EXTERNAL].peer), 0, 0, false, false},
     {"port", HN_KIND_U32, HN_FIELD(port), 1, 65535, false, false},
     {"store_port", HN_KIND_U32, HN_FIELD(store_port), 1, 65535, false, false},
+    {"store_idle_timeout_ms", HN_KIND_U32, HN_FIELD(store_idle_timeout_ms), 100, 3600000, false,
+     false},
+    {"store_clients_per_source", HN_KIND_U32, HN_FIELD(store_clients_per_source), 1, 32, false,
+     false},
     {"pairing_port", HN_KIND_U32, HN_FIELD(pairing_port), 1, 65535, false, false},
     {"key_file", HN_KIND_TEXT, HN_FIELD(key_file), 0, 0, false, false},
     {"cluster_ip", HN_KIND_CIDR, HN_FIELD(cluster_ip), 0, 0, false, true},
@@ -78,15 +88,15 @@ static const struct hn_config_key hn_config_keys[] = {
     {"retransmit_ms", HN_KIND_U32, HN_FIELD(core.timers.retransmit_ms), 10, 60000, false, true},
     {"health_interval_ms", HN_KIND_U32, HN_FIELD(health_interval_ms), 50, 3600000, false, false},
     {"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
-    {"ping_targets", HN_KIND_TARGETS, HN_FIELD(checks), 0, 0, false, false},
-    {"ping_timeout_ms", HN_KIND_U32, HN_FIELD(checks.ping_timeout_ms), 10, 60000, false, false},
-    {"ping_attempts", HN_KIND_U32, HN_FIELD(checks.ping_attempts), 1, 10, false, false},
-    {"raid_mdstat", HN_KIND_TEXT, HN_FIELD(checks.raid_mdstat_path), 0, 0, false, false},
-    {"raid_array", HN_KIND_ARRAY, HN_FIELD(checks.raid_array), 0, 0, false, false},
-    {"raid_command", HN_KIND_TEXT, HN_FIELD(checks.raid_command), 0, 0, false, false},
+    {"ping_targets", HN_KIND_TARGETS, HN_FIELD(ping_targets), 0, 0, false, false},
+    {"ping_timeout_ms", HN_KIND_U32, HN_FIELD(ping_timeout_ms), 10, 60000, false, false},
+    {"ping_attempts", HN_KIND_U32, HN_FIELD(ping_attempts), 1, 10, false, false},
+    {"raid_mdstat", HN_KIND_TEXT, HN_FIELD(raid_mdstat_path), 0, 0, false, false},
+    {"raid_array", HN_KIND_ARRAY, HN_FIELD(raid_array), 0, 0, false, false},
+    {"raid_command", HN_KIND_TEXT, HN_FIELD(raid_command), 0, 0, false, false},
     {"services_start", HN_KIND_TEXT, HN_FIELD(services_start), 0, 0, false, false},
     {"services_stop", HN_KIND_TEXT, HN_FIELD(services_stop), 0, 0, false, false},
-    {"services_status", HN_KIND_TEXT, HN_FIELD(checks.services_command), 0, 0, false, false},
+    {"services_status", HN_KIND_TEXT, HN_FIELD(services_status), 0, 0, false, false},
     {"notify_command", HN_KIND_TEXT, HN_FIELD(notify_command), 0, 0, false, false},
     {"fence_command", HN_KIND_TEXT, HN_FIELD(fence_command), 0, 0, false, false},
     {"command_timeout_ms", HN_KIND_U32, HN_FIELD(command_timeout_ms), 10, 3600000, false, false},
@@ -98,11 +108,7 @@ static const struct hn_config_key hn_config_keys[] = {
 
 #define HN_CONFIG_KEY_COUNT (sizeof(hn_config_keys) / sizeof(hn_config_keys[0]))
 
-/* Where each key was set: line numbers for the whole-file checks. */
-struct hn_config_lines {
-	unsigned line[HN_CONFIG_KEY_COUNT];
-	unsigned last_line;
-};
+_Static_assert(HN_CONFIG_KEY_COUNT <= HN_CONFIG_KEYS_MAX, "raise HN_CONFIG_KEYS_MAX");
 
 static const struct hn_config_key *hn_config_key_find(const char *name, size_t *index)
 {
@@ -139,12 +145,12 @@ static int hn_config_parse_u32(const char *text, uint32_t min, uint32_t max, uin
 	return 0;
 }
 
-static int hn_config_parse_targets(const char *text, struct hn_checks_config *checks, char *reason,
+static int hn_config_parse_targets(const char *text, struct hn_daemon_config *config, char *reason,
 				   size_t reason_size)
 {
 	char copy[HN_CONFIG_LINE_MAX];
 	snprintf(copy, sizeof(copy), "%s", text);
-	checks->ping_target_count = 0;
+	config->ping_target_count = 0;
 	char *save = NULL;
 	for (char *word = strtok_r(copy, " \t,", &save); word;
 	     word = strtok_r(NULL, " \t,", &save)) {
@@ -153,12 +159,12 @@ static int hn_config_parse_targets(const char *text, struct hn_checks_config *ch
 			snprintf(reason, reason_size, "'%s' is not an IPv4 address", word);
 			return -1;
 		}
-		if (checks->ping_target_count == HN_CHECKS_PING_TARGETS_MAX) {
+		if (config->ping_target_count == HN_HOST_PING_TARGETS_MAX) {
 			snprintf(reason, reason_size, "more than %d targets",
-				 HN_CHECKS_PING_TARGETS_MAX);
+				 HN_HOST_PING_TARGETS_MAX);
 			return -1;
 		}
-		snprintf(checks->ping_targets[checks->ping_target_count++], INET_ADDRSTRLEN, "%s",
+		snprintf(config->ping_targets[config->ping_target_count++], INET_ADDRSTRLEN, "%s",
 			 word);
 	}
 	return 0;
@@ -184,6 +190,18 @@ static int hn_config_parse_cidr(const char *text, char *reason, size_t reason_si
 	return 0;
 }
 
+/* What the kernel takes as an interface name (dev_valid_name): 1..15
+ * bytes, not "." or "..", no '/', ':', blank or control character. */
+static bool hn_config_ifname_valid(const char *text)
+{
+	if (!*text || strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c == '/' || *c == ':' || isspace(*c) || iscntrl(*c))
+			return false;
+	return true;
+}
+
 static bool hn_config_name_valid(const char *text)
 {
 	for (const char *c = text; *c; c++)
@@ -192,80 +210,96 @@ static bool hn_config_name_valid(const char *text)
 	return *text != '\0';
 }
 
+/* The kinds stored as values (numbers, enums, the target list). */
+static int hn_config_set_value(struct hn_daemon_config *config, const struct hn_config_key *key,
+			       const char *text, char *reason, size_t reason_size)
+{
+	void *field = (char *)config + key->offset;
+	const char *expected = NULL;
+	switch (key->kind) {
+	case HN_KIND_U32:
+		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
+	case HN_KIND_TARGETS:
+		return hn_config_parse_targets(text, config, reason, reason_size);
+	case HN_KIND_MODEL:
+		if (hn_model_parse(text, field) != 0)
+			expected = "rack1, rack4 or virt1";
+		break;
+	case HN_KIND_VERSION:
+		if (hn_version_parse(text, field) != 0)
+			expected = "MAJOR.MINOR.PATCH";
+		break;
+	case HN_KIND_TIEBREAKER:
+		if (hn_tiebreaker_parse(text, field) != 0)
+			expected = "none, ping or fence";
+		break;
+	default: /* HN_KIND_BOOL */
+		if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0)
+			expected = "yes or no";
+		else
+			*(bool *)field = strcmp(text, "yes") == 0;
+		break;
+	}
+	if (!expected)
+		return 0;
+	snprintf(reason, reason_size, "expected %s, got '%s'", expected, text);
+	return -1;
+}
+
+/* The kinds stored as text: 0 if text is one, or -1 with the reason. */
+static int hn_config_check_text(enum hn_config_kind kind, const char *text, char *reason,
+				size_t reason_size)
+{
+	struct in_addr address;
+	switch (kind) {
+	case HN_KIND_NAME:
+	case HN_KIND_ARRAY:
+		if (hn_config_name_valid(text))
+			return 0;
+		snprintf(reason, reason_size, "expected letters, digits, '_', '.' or '-', got '%s'",
+			 text);
+		return -1;
+	case HN_KIND_IFNAME:
+		if (hn_config_ifname_valid(text))
+			return 0;
+		snprintf(reason, reason_size,
+			 "not an interface name (1..15 characters; no '/', ':', blanks or "
+			 "control characters; not '.' or '..')");
+		return -1;
+	case HN_KIND_IPV4:
+		if (inet_pton(AF_INET, text, &address) == 1)
+			return 0;
+		snprintf(reason, reason_size, "expected an IPv4 address, got '%s'", text);
+		return -1;
+	case HN_KIND_CIDR:
+		return hn_config_parse_cidr(text, reason, reason_size);
+	default: /* HN_KIND_TEXT: any printable text */
+		return 0;
+	}
+}
+
+static bool hn_config_kind_is_text(enum hn_config_kind kind)
+{
+	return kind == HN_KIND_NAME || kind == HN_KIND_TEXT || kind == HN_KIND_IFNAME ||
+	       kind == HN_KIND_IPV4 || kind == HN_KIND_CIDR || kind == HN_KIND_ARRAY;
+}
+
 /* Converts text into the field of key; the reason says what was expected. */
 static int hn_config_set(struct hn_daemon_config *config, const struct hn_config_key *key,
 			 const char *text, char *reason, size_t reason_size)
 {
-	void *field = (char *)config + key->offset;
-	struct in_addr address;
-	if (key->size && strlen(text) >= key->size && key->kind != HN_KIND_U32 &&
-	    key->kind != HN_KIND_TARGETS && key->kind != HN_KIND_MODEL &&
-	    key->kind != HN_KIND_VERSION && key->kind != HN_KIND_TIEBREAKER &&
-	    key->kind != HN_KIND_BOOL) {
+	if (!hn_config_kind_is_text(key->kind))
+		return hn_config_set_value(config, key, text, reason, reason_size);
+	if (strlen(text) >= key->size) {
 		snprintf(reason, reason_size, "longer than %zu characters", key->size - 1);
 		return -1;
 	}
-	switch (key->kind) {
-	case HN_KIND_U32:
-		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
-	case HN_KIND_NAME:
-		if (!hn_config_name_valid(text))
-			goto invalid_name;
-		break;
-	case HN_KIND_TEXT:
-	case HN_KIND_IFNAME:
-		break;
-	case HN_KIND_IPV4:
-		if (inet_pton(AF_INET, text, &address) != 1) {
-			snprintf(reason, reason_size, "expected an IPv4 address, got '%s'", text);
-			return -1;
-		}
-		break;
-	case HN_KIND_CIDR:
-		if (hn_config_parse_cidr(text, reason, reason_size) != 0)
-			return -1;
-		break;
-	case HN_KIND_MODEL:
-		if (hn_model_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected rack1, rack4 or virt1, got '%s'",
-				 text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_VERSION:
-		if (hn_version_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected MAJOR.MINOR.PATCH, got '%s'", text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_TIEBREAKER:
-		if (hn_tiebreaker_parse(text, field) != 0) {
-			snprintf(reason, reason_size, "expected none, ping or fence, got '%s'",
-				 text);
-			return -1;
-		}
-		return 0;
-	case HN_KIND_BOOL:
-		if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0) {
-			snprintf(reason, reason_size, "expected yes or no, got '%s'", text);
-			return -1;
-		}
-		*(bool *)field = strcmp(text, "yes") == 0;
-		return 0;
-	case HN_KIND_TARGETS:
-		return hn_config_parse_targets(text, field, reason, reason_size);
-	case HN_KIND_ARRAY:
-		if (strcmp(text, "none") == 0)
-			text = "";
-		else if (!hn_config_name_valid(text))
-			goto invalid_name;
-		break;
-	}
-	snprintf(field, key->size, "%s", text);
+	if (key->kind == HN_KIND_ARRAY && strcmp(text, "none") == 0)
+		text = "";
+	else if (hn_config_check_text(key->kind, text, reason, reason_size) != 0)
+		return -1;
+	snprintf((char *)config + key->offset, key->size, "%s", text);
 	return 0;
-invalid_name:
-	snprintf(reason, reason_size, "expected letters, digits, '_', '.' or '-', got '%s'", text);
-	return -1;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -311,42 +345,69 @@ static int hn_config_line(struct hn_daemon_config *config, struct hn_config_line
 		snprintf(reason, reason_size, "empty value");
 		return -1;
 	}
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+		if (iscntrl(*c) && *c != '\t') {
+			snprintf(reason, reason_size,
+				 "a control character (byte 0x%02x) in the value", *c);
+			return -1;
+		}
+	}
 	if (hn_config_set(config, key, value, reason, reason_size) != 0)
 		return -1;
 	lines->line[index] = lines->last_line;
 	return 0;
 }
 
-static int hn_config_read(struct hn_daemon_config *config, struct hn_config_lines *lines,
-			  const char *path, bool cluster_only, char *error, size_t error_size)
+/* Why text is not a configuration at all (UTF-16, a NUL byte), or NULL;
+ * *line gets the line of the first NUL. */
+static const char *hn_config_not_text(const char *text, size_t length, unsigned *line)
 {
-	FILE *file = fopen(path, "r");
-	if (!file) {
-		snprintf(error, error_size, "%s:0: cannot open: %s", path, strerror(errno));
+	const unsigned char *bytes = (const unsigned char *)text;
+	*line = 1;
+	if (length >= 2 &&
+	    ((bytes[0] == 0xff && bytes[1] == 0xfe) || (bytes[0] == 0xfe && bytes[1] == 0xff)))
+		return "the file is UTF-16 (it starts with a byte order mark): save it as ASCII "
+		       "or UTF-8";
+	const char *nul = memchr(text, '\0', length);
+	if (!nul)
+		return NULL;
+	for (const char *c = text; c < nul; c++)
+		*line += *c == '\n';
+	return "a NUL byte: the file is not text (UTF-16 without a byte order mark?)";
+}
+
+static int hn_config_read(struct hn_daemon_config *config, struct hn_config_lines *lines,
+			  const char *name, const char *text, size_t length, bool cluster_only,
+			  char *error, size_t error_size)
+{
+	char line[HN_CONFIG_LINE_MAX], reason[HN_REASON_MAX], key_name[64];
+	unsigned bad_line;
+	const char *not_text = hn_config_not_text(text, length, &bad_line);
+	if (not_text) {
+		snprintf(error, error_size, "%s:%u: %s", name, bad_line, not_text);
 		return -1;
 	}
-	char line[HN_CONFIG_LINE_MAX], reason[HN_REASON_MAX], key_name[64];
-	int result = 0;
 	lines->last_line = 0;
-	while (fgets(line, sizeof(line), file)) {
+	for (size_t at = 0; at < length;) {
+		const char *end = memchr(text + at, '\n', length - at);
+		size_t line_length = end ? (size_t)(end - (text + at)) : length - at;
 		lines->last_line++;
-		if (!strchr(line, '\n') && !feof(file)) {
-			snprintf(error, error_size, "%s:%u: line longer than %d characters", path,
+		if (line_length > HN_CONFIG_LINE_MAX - 2) {
+			snprintf(error, error_size, "%s:%u: line longer than %d characters", name,
 				 lines->last_line, HN_CONFIG_LINE_MAX - 2);
-			result = -1;
-			goto cleanup;
+			return -1;
 		}
+		memcpy(line, text + at, line_length);
+		line[line_length] = '\0';
+		at += line_length + 1;
 		if (hn_config_line(config, lines, line, cluster_only, reason, sizeof(reason),
 				   key_name, sizeof(key_name)) != 0) {
-			snprintf(error, error_size, "%s:%u: key '%s': %s", path, lines->last_line,
+			snprintf(error, error_size, "%s:%u: key '%s': %s", name, lines->last_line,
 				 key_name, reason);
-			result = -1;
-			goto cleanup;
+			return -1;
 		}
 	}
-cleanup:
-	fclose(file);
-	return result;
+	return 0;
 }
 
 /* ----------------------------------------------------- whole-file checks */
@@ -392,9 +453,12 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 			       timers->dead_time_ms, timers->heartbeat_interval_ms);
 	if (config->core.tiebreaker == HN_TIEBREAKER_FENCE && !config->fence_command[0])
 		HN_CONFIG_FAIL("fence_command", "required by tiebreaker = fence");
-	if (config->core.tiebreaker == HN_TIEBREAKER_PING && !config->checks.ping_target_count)
+	if (config->core.tiebreaker == HN_TIEBREAKER_PING && !config->ping_target_count)
 		HN_CONFIG_FAIL("ping_targets", "required by tiebreaker = ping");
-	if (config->checks.ping_timeout_ms >= config->health_interval_ms)
+	if (strlen(config->control_socket) >= HN_CONFIG_SOCKET_PATH_MAX)
+		HN_CONFIG_FAIL("control_socket", "longer than %d characters (a Unix socket path)",
+			       HN_CONFIG_SOCKET_PATH_MAX - 1);
+	if (config->ping_timeout_ms >= config->health_interval_ms)
 		HN_CONFIG_FAIL("ping_timeout_ms", "must be shorter than health_interval_ms (%u)",
 			       config->health_interval_ms);
 	return 0;
@@ -402,20 +466,21 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 
 /* --------------------------------------------------------------- public */
 
-static void hn_daemon_config_defaults(struct hn_daemon_config *config, const char *path)
+static void hn_daemon_config_defaults(struct hn_daemon_config *config, const char *name)
 {
 	memset(config, 0, sizeof(*config));
-	snprintf(config->path, sizeof(config->path), "%s", path);
+	snprintf(config->path, sizeof(config->path), "%s", name);
 	hn_config_defaults(&config->core);
 	config->port = 7400;
 	config->store_port = 7000;
+	config->store_idle_timeout_ms = 30000;
+	config->store_clients_per_source = 8;
 	config->pairing_port = 7401;
 	snprintf(config->key_file, sizeof(config->key_file), "/var/lib/hanode/cluster.key");
 	config->health_interval_ms = 1000;
-	config->checks.ping_timeout_ms = 500;
-	config->checks.ping_attempts = 3;
-	config->checks.command_timeout_ms = 5000;
-	snprintf(config->checks.raid_mdstat_path, HN_CHECKS_PATH_MAX, "/proc/mdstat");
+	config->ping_timeout_ms = 500;
+	config->ping_attempts = 3;
+	snprintf(config->raid_mdstat_path, sizeof(config->raid_mdstat_path), "/proc/mdstat");
 	config->command_timeout_ms = 5000;
 	snprintf(config->log_file, sizeof(config->log_file), "/var/log/hanode/cluster.log");
 	snprintf(config->control_socket, sizeof(config->control_socket),
@@ -423,28 +488,54 @@ static void hn_daemon_config_defaults(struct hn_daemon_config *config, const cha
 	snprintf(config->data_dir, sizeof(config->data_dir), "/var/lib/hanode");
 }
 
-int hn_daemon_config_load(struct hn_daemon_config *config, const char *path, char *error,
-			  size_t error_size)
+int hn_daemon_config_parse_text(struct hn_daemon_config *config, const char *name, const char *text,
+				size_t length, char *error, size_t error_size)
 {
-	struct hn_config_lines lines;
-	memset(&lines, 0, sizeof(lines));
-	hn_daemon_config_defaults(config, path);
-	if (hn_config_read(config, &lines, path, false, error, error_size) != 0)
+	hn_daemon_config_defaults(config, name);
+	if (hn_config_read(config, &config->lines, name, text, length, false, error, error_size) !=
+	    0)
 		return -1;
-	if (hn_config_check(config, &lines, error, error_size) != 0)
-		return -1;
-	config->checks.command_timeout_ms = config->command_timeout_ms;
-	char overlay[HN_CONFIG_PATH_MAX + 16];
-	snprintf(overlay, sizeof(overlay), "%s/cluster.conf", config->data_dir);
-	FILE *probe = fopen(overlay, "r");
-	if (!probe)
-		return 0;
-	fclose(probe);
+	return hn_config_check(config, &config->lines, error, error_size);
+}
+
+int hn_daemon_config_overlay_text(struct hn_daemon_config *config, const char *name,
+				  const char *text, size_t length, char *error, size_t error_size)
+{
 	struct hn_config_lines overlay_lines;
 	memset(&overlay_lines, 0, sizeof(overlay_lines));
-	if (hn_config_read(config, &overlay_lines, overlay, true, error, error_size) != 0)
+	if (hn_config_read(config, &overlay_lines, name, text, length, true, error, error_size) !=
+	    0)
 		return -1;
-	return hn_config_check(config, &lines, error, error_size);
+	return hn_config_check(config, &config->lines, error, error_size);
+}
+
+void hn_daemon_config_to_host(const struct hn_daemon_config *config,
+			      struct hn_host_config *host_config)
+{
+	memset(host_config, 0, sizeof(*host_config));
+	host_config->core = config->core;
+	host_config->health_interval_ms = config->health_interval_ms;
+	host_config->ping_target_count = config->ping_target_count;
+	host_config->ping_timeout_ms = config->ping_timeout_ms;
+	host_config->ping_attempts = config->ping_attempts;
+	host_config->raid_check = config->raid_array[0] || config->raid_command[0];
+	host_config->services_check = config->services_status[0] != '\0';
+	host_config->has_cluster_ip = config->cluster_ip[0] != '\0';
+	host_config->garp_count = HN_CONFIG_GARP_COUNT;
+	host_config->garp_interval_ms = HN_CONFIG_GARP_INTERVAL_MS;
+	/* Under the ping tie-breaker a node must know whether someone else
+	 * answers the cluster IP; the probe shares the ping timeout, so a
+	 * round's network parts end together. */
+	host_config->cluster_ip_probe =
+	    config->core.tiebreaker == HN_TIEBREAKER_PING && host_config->has_cluster_ip;
+	host_config->probe_timeout_ms = config->ping_timeout_ms;
+	host_config->probe_interval_ms = HN_CONFIG_PROBE_INTERVAL_MS;
+	host_config->has_services_start = config->services_start[0] != '\0';
+	host_config->has_services_stop = config->services_stop[0] != '\0';
+	host_config->has_notify = config->notify_command[0] != '\0';
+	host_config->has_fence = config->fence_command[0] != '\0';
+	for (int link = 0; link < HN_LINKS; link++)
+		host_config->link_absent[link] = config->links[link].interface[0] == '\0';
 }
 
 int hn_daemon_config_cluster_text(const struct hn_daemon_config *config, char *text,

@@ -7,10 +7,8 @@
  * answer at once or later (a command that waits for the core), naming the
  * request by its struct hn_control_ticket; a ticket whose client went away
  * is ignored. At most HN_CONTROL_CLIENTS_MAX clients are served at once;
- * further connections are answered "busy" and closed.
- *
- * This file also renders the status answer (JSON with a human text), so
- * that the daemon's main file only gathers what it shows.
+ * further connections are answered "busy" and closed. The status answer
+ * is rendered by status.h.
  */
 #ifndef HN_CONTROL_H
 #define HN_CONTROL_H
@@ -19,10 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checks.h"
-#include "config.h"
-#include "hn_core.h"
-#include "links.h"
 #include "loop.h"
 
 #define HN_CONTROL_CLIENTS_MAX 8
@@ -66,38 +60,5 @@ void hn_control_close(struct hn_control *control);
  * if the ticket's client is gone. */
 int hn_control_reply(struct hn_control *control, struct hn_control_ticket ticket, const char *json);
 bool hn_control_ticket_alive(const struct hn_control *control, struct hn_control_ticket ticket);
-
-/* ------------------------------------------------------------ answers */
-
-/* A bounded text builder: appends stop at the end of the buffer (callers
- * size it for the worst case and check used against size). */
-struct hn_text {
-	char *data;
-	size_t size;
-	size_t used;
-};
-
-__attribute__((format(printf, 2, 3))) void hn_text_add(struct hn_text *text, const char *format,
-						       ...);
-
-/* What `status` shows, gathered by the daemon. peer is NULL until the first
- * heartbeat; checks is NULL without health checks. */
-struct hn_control_status_view {
-	bool paired;
-	uint64_t now_ms;
-	const struct hn_status *status;
-	const struct hn_identity *self;
-	const struct hn_link_config *link_configs; /* HN_LINKS of them */
-	const struct hn_heartbeat *peer;
-	const struct hn_checks_result *checks;
-	const struct hn_links *links; /* packet counters */
-	bool ip_held;
-};
-
-/* The status answer: one JSON object (node, links, peer, counters,
- * transitions) whose "text" member is the human rendering of hactl status.
- * Returns -1 if it does not fit json_size. */
-int hn_control_status_render(const struct hn_control_status_view *view, char *json,
-			     size_t json_size);
 
 #endif

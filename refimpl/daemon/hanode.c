@@ -4,20 +4,21 @@
  *
  * hanode reads its configuration, opens its sockets and platform modules,
  * and then runs one thread around poll(). Everything that happens - a
- * heartbeat, a carrier change, a health round, an operator command, a
- * client's PUT, a timer - becomes one hn_event for the pure core
- * (refimpl/core), fed with the monotonic time (inputs.c, admin.c); the
- * core answers with an ordered list of actions, which actions.c carries
- * out in order. hanode.h lists the files and what they share.
+ * datagram, a carrier change, a command's end, an echo reply, an operator
+ * command, a client's PUT, a timer - goes to the node's host
+ * (refimpl/host/host.h) with the monotonic time (inputs.c, admin.c); the
+ * host runs the pure core (refimpl/core) and the health rounds, and asks
+ * for real I/O through the platform table (actions.c). hanode.h lists the
+ * files and what they share.
  *
  * A node without a cluster key ("unpaired") runs its control socket only,
  * until `hactl create` (draws a key) or `hactl join` (fetches one) pairs
- * it (join.c); then the core starts.
+ * it (join.c); then the host starts.
  *
- * Signal handlers only set flags. SIGTERM/SIGINT stop cleanly: the node
+ * Signal handlers only set flags. SIGTERM/SIGINT stop cleanly: the host
  * first hands over like an operator's maintenance (so the peer takes over
- * at once instead of after the dead time), then releases the cluster IP,
- * stops the services and logs "stop".
+ * at once instead of after the dead time), then releases the cluster IP
+ * and logs "stop"; hanode waits briefly for the services to stop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,66 +34,77 @@
 
 #define HN_STOP_WAIT_MS 3000
 
-static volatile sig_atomic_t hn_stop_requested;
+static volatile sig_atomic_t hn_stop_requested; /* the signal's number, 0 = none */
 
-/* ------------------------------------------------------------ the core */
+/* ------------------------------------------------------------ the host */
+
+/* The packet counter's first value: the reservation in data_dir. A node
+ * that never reserved one (a fresh data_dir) seeds it once from the wall
+ * clock in microseconds, so that it still starts above what a peer may
+ * remember of an earlier incarnation; from then on the clock plays no part
+ * (a clock stepped back across a restart cannot get its packets refused). */
+static uint64_t hn_daemon_packet_seq_first(struct hn_daemon *daemon)
+{
+	char error[HN_ERROR_MAX], reason[HN_ERROR_MAX + 64];
+	uint64_t limit = 0;
+	int found = hn_persist_packet_seq_read(&daemon->persist, &limit, error, sizeof(error));
+	if (found == 1)
+		return limit;
+	if (found < 0) {
+		snprintf(reason, sizeof(reason), "%s; seeding the packet counter from the clock",
+			 error);
+		hn_daemon_log(daemon, "health", reason);
+	}
+	return hn_loop_wall_ms() * 1000u + 1;
+}
+
+static void hn_daemon_restore(struct hn_daemon *daemon)
+{
+	char error[HN_ERROR_MAX];
+	struct hn_generation generation;
+	bool outdated = false;
+	size_t count = 0;
+	const struct hn_entry *entries = hn_persist_entries(&daemon->persist, &count);
+	for (size_t i = 0; i < count; i++)
+		hn_host_restore_entry(daemon->host, &entries[i]);
+	if (hn_persist_generation_read(&daemon->persist, &generation, &outdated, error,
+				       sizeof(error)) == 1)
+		hn_host_restore_generation(daemon->host, &generation, outdated);
+	hn_host_restore_maintenance(daemon->host, hn_persist_maintenance_read(&daemon->persist));
+}
 
 int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTES], char *error,
 			 size_t error_size)
 {
-	if (hn_node_init(daemon->node, &daemon->config.core, error, error_size) != 0)
+	struct hn_host_config host_config;
+	struct hn_host_platform platform;
+	hn_daemon_config_to_host(&daemon->config, &host_config);
+	hn_daemon_platform(daemon, &platform);
+	if (hn_host_init(daemon->host, &host_config, key, &platform,
+			 hn_daemon_packet_seq_first(daemon), error, error_size) != 0)
 		return -1;
-	size_t count = 0;
-	const struct hn_entry *entries = hn_persist_entries(&daemon->persist, &count);
-	for (size_t i = 0; i < count; i++)
-		hn_node_restore_entry(daemon->node, &entries[i]);
-	struct hn_generation generation;
-	bool outdated = false;
-	if (hn_persist_generation_read(&daemon->persist, &generation, &outdated, error,
-				       error_size) == 1) {
-		hn_node_restore_generation(daemon->node, &generation, outdated);
-		daemon->generation_written = generation;
-		daemon->outdated_written = outdated;
-		daemon->generation_known = true;
-	}
-	hn_links_set_key(&daemon->links, key);
+	hn_daemon_restore(daemon);
+	memcpy(daemon->key, key, HN_KEY_BYTES);
 	daemon->paired = true;
-	daemon->next_health_ms = hn_loop_now_ms();
-	daemon->start_pending = daemon->checks_open;
-	if (!daemon->start_pending)
-		hn_daemon_core_run(daemon);
-	return 0;
-}
-
-void hn_daemon_core_run(struct hn_daemon *daemon)
-{
-	char error[HN_ERROR_MAX];
-	daemon->start_pending = false;
-	hn_daemon_step_simple(daemon, HN_EVENT_START);
-	if (hn_daemon_maintenance_remembered(daemon)) {
-		struct hn_event *event = &daemon->event;
-		memset(event, 0, sizeof(*event));
-		event->kind = HN_EVENT_ADMIN;
-		event->u.admin.command = HN_ADMIN_MAINTENANCE_ON;
-		hn_daemon_step(daemon, event);
-	}
 	for (int link = 0; link < HN_LINKS; link++) {
+		char carrier_error[HN_ERROR_MAX];
 		bool carrier_up = false;
 		if (!daemon->config.links[link].interface[0])
 			continue;
-		if (hn_netif_carrier_get(daemon->config.links[link].interface, &carrier_up, error,
-					 sizeof(error)) != 0)
+		if (hn_netif_carrier_get(daemon->config.links[link].interface, &carrier_up,
+					 carrier_error, sizeof(carrier_error)) != 0)
 			carrier_up = false;
-		hn_daemon_carrier(daemon, link, carrier_up);
+		hn_host_carrier(daemon->host, (enum hn_link)link, carrier_up, hn_loop_now_ms());
 	}
+	hn_host_start(daemon->host, hn_loop_now_ms());
+	return 0;
 }
 
 /* ------------------------------------------------------ start and stop */
 
 static void hn_on_stop_signal(int signal_number)
 {
-	(void)signal_number;
-	hn_stop_requested = 1;
+	hn_stop_requested = signal_number;
 }
 
 static int hn_daemon_signals(struct hn_daemon *daemon, char *error, size_t error_size)
@@ -130,25 +142,28 @@ static int hn_daemon_watch_links(struct hn_daemon *daemon, char *error, size_t e
 				 hn_daemon_on_monitor, daemon, error, error_size);
 }
 
-static int hn_daemon_open_checks(struct hn_daemon *daemon, char *error, size_t error_size)
+/* The raw ICMP socket, when there is something to ping (needs root). */
+static int hn_daemon_open_ping(struct hn_daemon *daemon, char *error, size_t error_size)
 {
-	struct hn_checks_config checks = daemon->config.checks;
-	if (daemon->config.core.tiebreaker == HN_TIEBREAKER_PING && daemon->config.cluster_ip[0]) {
-		snprintf(checks.probe_ifname, sizeof(checks.probe_ifname), "%s",
-			 daemon->config.cluster_ip_interface);
-		hn_daemon_config_cluster_ip_address(&daemon->config, checks.probe_ip,
-						    sizeof(checks.probe_ip));
-	}
-	if (hn_checks_open(&daemon->checks, &checks, error, error_size) != 0)
+	const char *targets[HN_HOST_PING_TARGETS_MAX];
+	const struct hn_daemon_config *config = &daemon->config;
+	if (config->ping_target_count == 0)
+		return 0;
+	for (uint32_t i = 0; i < config->ping_target_count; i++)
+		targets[i] = config->ping_targets[i];
+	if (hn_checks_ping_open(&daemon->ping, targets, config->ping_target_count, error,
+				error_size) != 0)
 		return -1;
-	daemon->checks_open = true;
-	return 0;
+	return hn_loop_watch_add(&daemon->loop, daemon->ping.fd, POLLIN, hn_daemon_on_ping, daemon,
+				 error, error_size);
 }
 
 /* Opens everything in order; on failure main closes what was opened. */
 static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_size)
 {
 	const struct hn_daemon_config *config = &daemon->config;
+	const struct hn_kvserver_limits store_limits = {config->store_idle_timeout_ms,
+							config->store_clients_per_source};
 	char leftover[HN_ERROR_MAX];
 	mkdir(config->data_dir, 0700);
 	if (hn_daemon_signals(daemon, error, error_size) != 0 ||
@@ -161,13 +176,13 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	    hn_links_open(&daemon->links, config, error, error_size) != 0 ||
 	    hn_netif_monitor_open(&daemon->monitor, error, error_size) != 0 ||
 	    hn_daemon_watch_links(daemon, error, error_size) != 0 ||
-	    hn_daemon_open_checks(daemon, error, error_size) != 0 ||
+	    hn_daemon_open_ping(daemon, error, error_size) != 0 ||
 	    hn_control_open(&daemon->control, &daemon->loop, config->control_socket,
 			    hn_daemon_on_control, daemon, error, error_size) != 0 ||
-	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, hn_daemon_on_kv,
-			     daemon, error, error_size) != 0)
+	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, &store_limits,
+			     hn_daemon_on_kv, daemon, error, error_size) != 0)
 		return -1;
-	daemon->core_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_core_timer, daemon);
+	daemon->host_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_host_timer, daemon);
 	daemon->house_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_house_timer, daemon);
 	/* A cluster IP left behind by a crash must not answer for a standby. */
 	if (config->cluster_ip[0])
@@ -176,18 +191,17 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	return 0;
 }
 
-/* Hand over like maintenance, wait briefly for the services to stop, drop
- * the cluster IP whatever the core did. */
-static void hn_daemon_stop(struct hn_daemon *daemon)
+/* The host hands over and drops the cluster IP; then a short wait for the
+ * services_stop command (and whatever else runs) to end. */
+static void hn_daemon_stop(struct hn_daemon *daemon, int signal_number)
 {
-	daemon->stopping = true;
-	if (daemon->paired) {
-		struct hn_event *event = &daemon->event;
-		memset(event, 0, sizeof(*event));
-		event->kind = HN_EVENT_ADMIN;
-		event->u.admin.command = HN_ADMIN_MAINTENANCE_ON;
-		hn_daemon_step(daemon, event);
-	}
+	char reason[64];
+	snprintf(reason, sizeof(reason), "hanode stopped by %s",
+		 signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+	if (daemon->paired)
+		hn_host_stop(daemon->host, reason, hn_loop_now_ms());
+	else
+		hn_daemon_log(daemon, "stop", reason);
 	uint64_t until_ms = hn_loop_now_ms() + HN_STOP_WAIT_MS;
 	while (hn_runner_running(&daemon->runner) && hn_loop_now_ms() < until_ms) {
 		struct pollfd wait = {hn_runner_fd(&daemon->runner), POLLIN, 0};
@@ -195,9 +209,6 @@ static void hn_daemon_stop(struct hn_daemon *daemon)
 		struct hn_runner_result results[HN_RUNNER_CHILDREN_MAX];
 		hn_runner_reap(&daemon->runner, results, HN_RUNNER_CHILDREN_MAX);
 	}
-	if (daemon->ip_held)
-		hn_daemon_ip(daemon, false);
-	hn_daemon_log(daemon, "stop", "", "", "hanode stopped by signal");
 }
 
 static void hn_daemon_close(struct hn_daemon *daemon)
@@ -205,9 +216,8 @@ static void hn_daemon_close(struct hn_daemon *daemon)
 	hn_kvserver_close(&daemon->kvserver);
 	hn_control_close(&daemon->control);
 	hn_pairing_server_close(&daemon->pairing);
-	if (daemon->checks_open)
-		hn_checks_close(&daemon->checks);
-	hn_netif_garp_close(&daemon->garp);
+	hn_netif_arp_probe_close(&daemon->probe);
+	hn_checks_ping_close(&daemon->ping);
 	hn_netif_monitor_close(&daemon->monitor);
 	hn_links_close(&daemon->links);
 	hn_runner_close(&daemon->runner);
@@ -225,19 +235,20 @@ static void hn_daemon_prepare(struct hn_daemon *daemon)
 	for (int link = 0; link < HN_LINKS; link++)
 		daemon->links.sockets[link].fd = -1;
 	daemon->monitor.fd = -1;
-	daemon->garp.fd = -1;
+	daemon->ping.fd = daemon->probe.fd = -1;
 	daemon->control.listen_fd = -1;
 	daemon->kvserver.listen_fd = -1;
-	daemon->core_timer = daemon->house_timer = -1;
+	daemon->host_timer = daemon->house_timer = -1;
 	hn_pairing_server_init(&daemon->pairing);
 }
 
 static void hn_usage(FILE *out)
 {
-	fprintf(out, "usage: hanode -c FILE [-f] [--check-config]\n"
+	fprintf(out, "usage: hanode -c FILE [-f] [--check-config] | --help | --version\n"
 		     "  -c FILE          configuration (see hanode.conf.example)\n"
 		     "  -f               stay in the foreground\n"
-		     "  --check-config   validate the configuration and the key file, then exit\n");
+		     "  --check-config   validate the configuration and the key file, then exit\n"
+		     "exit status: 0 ok, 1 could not run, 2 bad configuration or usage\n");
 }
 
 struct hn_options {
@@ -250,6 +261,7 @@ static int hn_options_parse(int argc, char **argv, struct hn_options *options)
 {
 	static const struct option long_options[] = {{"check-config", no_argument, NULL, 'k'},
 						     {"help", no_argument, NULL, 'h'},
+						     {"version", no_argument, NULL, 'V'},
 						     {NULL, 0, NULL, 0}};
 	int option;
 	memset(options, 0, sizeof(*options));
@@ -266,6 +278,9 @@ static int hn_options_parse(int argc, char **argv, struct hn_options *options)
 			break;
 		case 'h':
 			hn_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hanode (halab) %s, protocol %d\n", HN_VERSION, HN_PROTOCOL_VERSION);
 			exit(0);
 		default:
 			return -1;
@@ -285,7 +300,7 @@ static int hn_daemon_main(struct hn_daemon *daemon, const uint8_t *key)
 	}
 	/* With a key, the core logs "start" itself at HN_EVENT_START. */
 	if (!key)
-		hn_daemon_log(daemon, "start", "", "",
+		hn_daemon_log(daemon, "start",
 			      "hanode started without a cluster key: waiting for create or join");
 	if (key && hn_daemon_core_start(daemon, key, error, sizeof(error)) != 0) {
 		fprintf(stderr, "hanode: %s\n", error);
@@ -298,7 +313,7 @@ static int hn_daemon_main(struct hn_daemon *daemon, const uint8_t *key)
 			goto cleanup;
 		}
 	}
-	hn_daemon_stop(daemon);
+	hn_daemon_stop(daemon, hn_stop_requested);
 	status = 0;
 cleanup:
 	hn_daemon_close(daemon);
@@ -335,17 +350,19 @@ int main(int argc, char **argv)
 		status = 0;
 		goto cleanup;
 	}
-	instance->node = calloc(1, hn_node_size());
+	instance->host = calloc(1, hn_host_size());
 	status = 1;
-	if (!instance->node || (!options.foreground && daemon(0, 0) != 0)) {
+	if (!instance->host || (!options.foreground && daemon(0, 0) != 0)) {
 		fprintf(stderr, "hanode: cannot start: %s\n", strerror(errno));
 		goto cleanup;
 	}
 	status = hn_daemon_main(instance, have_key ? key : NULL);
 cleanup:
 	sodium_memzero(key, sizeof(key));
-	if (instance)
-		free(instance->node);
+	if (instance) {
+		sodium_memzero(instance->key, sizeof(instance->key));
+		free(instance->host);
+	}
 	free(instance);
 	return status;
 }

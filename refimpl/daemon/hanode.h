@@ -3,13 +3,36 @@
  * hn_daemon, and the functions one of them calls in another. Only these
  * files include it; it is not an interface for anyone else.
  *
- *   hanode.c   main, start and stop, starting the core, the main loop
- *   actions.c  feeding an event to the core and carrying out its actions
- *   inputs.c   what becomes an event: link and netlink sockets, the runner,
- *              the health checks, the timers, the store's clients
- *   admin.c    the operator's commands on the control socket and the
- *              status; the answers the core gives to them
- *   join.c     hactl create and join: the cluster key and the pairing secret
+ * hanode is real I/O around the node's host (refimpl/host/host.h), which
+ * holds the core and decides everything that decides an outcome (health
+ * rounds, start gating, the cluster IP's announcements, write
+ * acknowledgement, admin answers, what is made durable when). The daemon's
+ * files:
+ *
+ *   hanode.c       main, options, start and stop, the main loop
+ *   actions.c      the platform table: what the host asks for, done with
+ *                  real I/O (sockets, netlink, commands, files, the log)
+ *   inputs.c       what the host hears: link datagrams, carrier changes,
+ *                  finished commands, echo replies, ARP answers, the
+ *                  timers, the store's clients
+ *   admin.c        the operator's requests on the control socket (status,
+ *                  log, admin commands, settings) and their answers
+ *   join.c         hactl create and join: the cluster key, pairing secret
+ * and the modules they use:
+ *   config.c       hanode.conf from text (pure, also in libhnnode.a)
+ *   config_file.c  hanode.conf and cluster.conf from their files
+ *   status.c       the status answer (pure, also in libhnnode.a)
+ *   kvline.c       one store protocol line (pure, also in libhnnode.a)
+ *   kvserver.c     the store's TCP server (clients, limits, timeouts)
+ *   control.c      the Unix control socket
+ *   links.c        one UDP socket per link (bytes only)
+ *   netif.c        netlink addresses, carrier monitor, ARP send/receive
+ *   checks.c       the mdstat parser and the raw ICMP socket
+ *   runner.c       commands: fork/exec, timeouts, reaping
+ *   persist.c      store.log, generation, maintenance mark, packet_seq
+ *   clusterlog.c   the cluster log file and syslog
+ *   pairing.c      the create/join exchange and the key file
+ *   loop.c         poll loop and timers
  *
  * One struct hn_daemon exists, allocated by main(); every function takes it
  * as its first argument (or as the void *arg of a loop callback).
@@ -26,6 +49,7 @@
 #include "config.h"
 #include "control.h"
 #include "hn_core.h"
+#include "host.h"
 #include "kvserver.h"
 #include "links.h"
 #include "loop.h"
@@ -33,15 +57,13 @@
 #include "pairing.h"
 #include "persist.h"
 #include "runner.h"
+#include "version.h"
 
 #define HN_ADMIN_PENDING_MAX 8
-#define HN_DEFERRED_MAX	     4
-#define HN_CHECK_FDS_MAX     HN_CHECKS_FDS_MAX
 #define HN_ERROR_MAX	     512
 
 struct hn_admin_pending {
 	bool used;
-	enum hn_admin_command command;
 	uint64_t request_id;
 	struct hn_control_ticket ticket;
 	uint64_t deadline_ms;
@@ -49,9 +71,9 @@ struct hn_admin_pending {
 
 struct hn_daemon {
 	struct hn_daemon_config config;
-	struct hn_node *node;
-	bool paired; /* has the cluster key; the core runs */
-	bool stopping;
+	struct hn_host *host; /* hn_host_size() bytes; in use once paired */
+	bool paired;	      /* has the cluster key; the host runs */
+	uint8_t key[HN_KEY_BYTES];
 	struct hn_loop loop;
 	struct hn_links links;
 	struct hn_control control;
@@ -59,53 +81,34 @@ struct hn_daemon {
 	struct hn_clusterlog log;
 	struct hn_persist persist;
 	struct hn_runner runner;
-	struct hn_checks checks;
-	bool checks_open;
-	int check_fds[HN_CHECK_FDS_MAX];
-	size_t check_fd_count;
-	uint64_t next_health_ms;
-	bool start_pending; /* HN_EVENT_START waits for the first health verdict */
+	struct hn_checks_ping ping;	 /* opened when ping targets are configured */
+	struct hn_netif_arp_probe probe; /* opened at the first probe */
 	struct hn_netif_monitor monitor;
-	struct hn_netif_garp garp;
 	struct hn_pairing_server pairing;
 	struct hn_pairing_secret secret;
-	int core_timer;
+	int host_timer;
 	int house_timer;
-	bool ip_held;
-	uint64_t fence_run_id;
-	bool peer_heard;
-	struct hn_heartbeat peer_heartbeat; /* the newest one received */
-	uint64_t peer_heartbeat_seq;	    /* its packet sequence */
-	struct hn_generation generation_written;
-	bool outdated_written;
-	bool generation_known;
 	struct hn_admin_pending admin_pending[HN_ADMIN_PENDING_MAX];
 	uint64_t next_admin_id;
-	uint64_t kv_current_id; /* PUT being fed to the core right now */
-	bool kv_current_answered;
-	char kv_current_answer[HN_REASON_MAX + 16];
-	size_t deferred_count;
-	struct hn_event deferred[HN_DEFERRED_MAX];
-	struct hn_event event;	   /* scratch: large, so not on the stack */
-	struct hn_actions actions; /* scratch of the current step */
-	struct hn_status status;   /* scratch */
+	struct hn_host_status host_status; /* scratch */
+	uint8_t packet[HN_PACKET_MAX + 1]; /* scratch: one datagram */
 };
 
 /* ------------------------------------------------------------ actions.c */
 
-void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *from, const char *to,
-		   const char *reason);
-void hn_daemon_ip(struct hn_daemon *daemon, bool add);
-void hn_daemon_step(struct hn_daemon *daemon, const struct hn_event *event);
-void hn_daemon_step_simple(struct hn_daemon *daemon, enum hn_event_kind kind);
+/* The platform table of the host, filled with this daemon's real I/O. */
+void hn_daemon_platform(struct hn_daemon *daemon, struct hn_host_platform *platform);
+/* A record of the daemon's own (start without a key, create, join). */
+void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *reason);
 
 /* ------------------------------------------------------------- inputs.c */
 
 void hn_daemon_on_link(void *arg, int fd, short revents);
 void hn_daemon_on_monitor(void *arg, int fd, short revents);
-void hn_daemon_carrier(struct hn_daemon *daemon, int link, bool carrier_up);
 void hn_daemon_on_runner(void *arg, int fd, short revents);
-void hn_daemon_on_core_timer(void *arg, uint64_t now_ms);
+void hn_daemon_on_ping(void *arg, int fd, short revents);
+void hn_daemon_on_probe(void *arg, int fd, short revents);
+void hn_daemon_on_host_timer(void *arg, uint64_t now_ms);
 void hn_daemon_on_house_timer(void *arg, uint64_t now_ms);
 void hn_daemon_arm_timers(struct hn_daemon *daemon);
 int hn_daemon_on_kv(void *arg, const struct hn_kv_request *request, char *answer,
@@ -117,9 +120,10 @@ void hn_daemon_on_control(void *arg, struct hn_control *control, struct hn_contr
 			  char *line);
 void hn_daemon_reply_error(struct hn_daemon *daemon, struct hn_control_ticket ticket,
 			   const char *message);
-void hn_daemon_admin_reply(struct hn_daemon *daemon, const struct hn_action *action);
+/* platform->admin_reply: the answer to the request's waiting hactl. */
+void hn_daemon_admin_reply(struct hn_daemon *daemon, uint64_t request_id, bool ok,
+			   const char *text);
 void hn_daemon_admin_expire(struct hn_daemon *daemon, uint64_t now_ms);
-bool hn_daemon_maintenance_remembered(const struct hn_daemon *daemon);
 
 /* --------------------------------------------------------------- join.c */
 
@@ -130,13 +134,10 @@ void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket tick
 
 /* ------------------------------------------------------------- hanode.c */
 
-/* Starts the core's run (HN_EVENT_START, a remembered maintenance, the
- * links' carrier): at once without health checks, otherwise when the first
- * round's verdict is in (hn_daemon_core_run from inputs.c), so that a node
- * never settles a tie or takes over on the health it has before measuring
- * any (regression: a guest whose first ping round failed became active at
- * forming and gave up 60 ms later). */
-void hn_daemon_core_run(struct hn_daemon *daemon);
+/* Pairs the daemon with key: the host is set up with what data_dir holds
+ * (store, generation, maintenance mark, packet counter), hears the links'
+ * carrier, and starts: its first health round begins now, and the core
+ * starts when that round's verdict is in (host.h). */
 int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTES], char *error,
 			 size_t error_size);
 

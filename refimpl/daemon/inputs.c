@@ -1,14 +1,18 @@
 /*
- * inputs.c - what becomes an event for hanode's core: heartbeats and data
- * from the link sockets, carrier changes from netlink, finished commands
- * from the runner (fence results, RAID and services checks), the health
- * check rounds and their sockets, the two timers (the core's own deadline
- * and the house timer for everything else), and the store's clients.
+ * inputs.c - what hanode's host hears: datagrams from the link sockets,
+ * carrier changes from netlink, finished commands from the runner (checks,
+ * fence results), echo replies from the ICMP socket, answers to the ARP
+ * probe, the store's clients, and the two timers: the host's own deadline
+ * (hn_host_next_deadline_ms: the core, the health rounds, the cluster IP's
+ * announcements) and the house timer for the daemon's plumbing (command
+ * timeouts, idle store clients, admin answers that never came, the pairing
+ * secret).
  *
- * The house timer starts a health round every health_interval_ms. A round
- * still running then first takes in what already arrived, is then ended
- * by the checks module with what it has, and its verdict is fed to the
- * core before anything of the new round.
+ * Before the host's timer runs, what already arrived but was not
+ * dispatched yet - commands that exited, replies queued on the check
+ * sockets - is taken in: the loop runs timers after the sockets of its
+ * turn, and a round that the timer ends must not count an answer that is
+ * already here as missing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,25 +29,13 @@ void hn_daemon_on_link(void *arg, int fd, short revents)
 		if (daemon->links.sockets[link].fd != fd)
 			continue;
 		for (int burst = 0; burst < HN_LINKS_RECEIVE_BURST; burst++) {
-			struct hn_event *event = &daemon->event;
-			memset(event, 0, sizeof(*event));
-			int kind = hn_links_receive(&daemon->links, (enum hn_link)link, &event->seq,
-						    &event->u.heartbeat, &event->u.data);
-			if (kind < 0)
+			ssize_t length = hn_links_receive(&daemon->links, (enum hn_link)link,
+							  daemon->packet, sizeof(daemon->packet));
+			if (length < 0)
 				break;
-			if (kind == 0)
-				continue;
-			event->link = (enum hn_link)link;
-			event->kind =
-			    kind == HN_PACKET_HEARTBEAT ? HN_EVENT_HEARTBEAT : HN_EVENT_DATA;
-			/* The newest, as the core takes it (a stale one is older). */
-			if (kind == HN_PACKET_HEARTBEAT &&
-			    event->seq >= daemon->peer_heartbeat_seq) {
-				daemon->peer_heartbeat = event->u.heartbeat;
-				daemon->peer_heartbeat_seq = event->seq;
-				daemon->peer_heard = true;
-			}
-			hn_daemon_step(daemon, event);
+			if (daemon->paired)
+				hn_host_packet(daemon->host, (enum hn_link)link, daemon->packet,
+					       (size_t)length, hn_loop_now_ms());
 		}
 	}
 }
@@ -54,15 +46,6 @@ static int hn_daemon_link_of(const struct hn_daemon *daemon, const char *ifname)
 		if (strcmp(daemon->config.links[link].interface, ifname) == 0)
 			return link;
 	return -1;
-}
-
-void hn_daemon_carrier(struct hn_daemon *daemon, int link, bool carrier_up)
-{
-	memset(&daemon->event, 0, sizeof(daemon->event));
-	daemon->event.kind = HN_EVENT_LINK;
-	daemon->event.link = (enum hn_link)link;
-	daemon->event.u.carrier_up = carrier_up;
-	hn_daemon_step(daemon, &daemon->event);
 }
 
 void hn_daemon_on_monitor(void *arg, int fd, short revents)
@@ -76,30 +59,10 @@ void hn_daemon_on_monitor(void *arg, int fd, short revents)
 					  sizeof(error));
 	for (int i = 0; i < count; i++) {
 		int link = hn_daemon_link_of(daemon, changes[i].ifname);
-		if (link >= 0)
-			hn_daemon_carrier(daemon, link, changes[i].carrier_up);
+		if (link >= 0 && daemon->paired)
+			hn_host_carrier(daemon->host, (enum hn_link)link, changes[i].carrier_up,
+					hn_loop_now_ms());
 	}
-}
-
-/* -------------------------------------------- inputs: runner and checks */
-
-static void hn_daemon_checks_sync_fds(struct hn_daemon *daemon);
-
-static void hn_daemon_health(struct hn_daemon *daemon, const struct hn_health *health)
-{
-	memset(&daemon->event, 0, sizeof(daemon->event));
-	daemon->event.kind = HN_EVENT_HEALTH;
-	daemon->event.u.health = *health;
-	hn_daemon_step(daemon, &daemon->event);
-	if (daemon->start_pending)
-		hn_daemon_core_run(daemon);
-}
-
-static void hn_daemon_health_done(struct hn_daemon *daemon)
-{
-	struct hn_health health;
-	hn_checks_health(&daemon->checks, &health);
-	hn_daemon_health(daemon, &health);
 }
 
 void hn_daemon_on_runner(void *arg, int fd, short revents)
@@ -109,82 +72,53 @@ void hn_daemon_on_runner(void *arg, int fd, short revents)
 	(void)fd;
 	(void)revents;
 	int count = hn_runner_reap(&daemon->runner, results, HN_RUNNER_CHILDREN_MAX);
-	for (int i = 0; i < count; i++) {
-		if (daemon->checks_open && daemon->checks.in_round &&
-		    hn_checks_on_runner_result(&daemon->checks, &results[i])) {
-			if (hn_checks_round_done(&daemon->checks))
-				hn_daemon_health_done(daemon);
-			continue;
-		}
-		if (results[i].id == daemon->fence_run_id) {
-			daemon->fence_run_id = 0;
-			memset(&daemon->event, 0, sizeof(daemon->event));
-			daemon->event.kind = HN_EVENT_FENCE_RESULT;
-			daemon->event.u.fence_ok =
-			    results[i].exit_status == 0 && !results[i].timed_out;
-			hn_daemon_step(daemon, &daemon->event);
-		}
-	}
+	for (int i = 0; i < count && daemon->paired; i++)
+		hn_host_command_done(daemon->host, results[i].id, results[i].exit_status,
+				     results[i].timed_out, hn_loop_now_ms());
 }
 
-static void hn_daemon_on_check_fd(void *arg, int fd, short revents)
+void hn_daemon_on_ping(void *arg, int fd, short revents)
 {
 	struct hn_daemon *daemon = arg;
+	uint16_t sequences[HN_CHECKS_REPLIES_MAX];
+	(void)fd;
 	(void)revents;
-	bool was_done = hn_checks_round_done(&daemon->checks);
-	hn_checks_on_readable(&daemon->checks, fd);
-	if (!was_done && hn_checks_round_done(&daemon->checks))
-		hn_daemon_health_done(daemon);
-	hn_daemon_checks_sync_fds(daemon);
+	size_t count = hn_checks_ping_read(&daemon->ping, sequences, HN_CHECKS_REPLIES_MAX);
+	for (size_t i = 0; i < count && daemon->paired; i++)
+		hn_host_ping_reply(daemon->host, sequences[i], hn_loop_now_ms());
 }
 
-/* The checks' sockets change from round to round (the ARP probe); keep the
- * loop's watches equal to what hn_checks_fds() reports. */
-static void hn_daemon_checks_sync_fds(struct hn_daemon *daemon)
+void hn_daemon_on_probe(void *arg, int fd, short revents)
 {
-	int fds[HN_CHECK_FDS_MAX];
-	char error[HN_ERROR_MAX];
-	size_t count =
-	    daemon->checks_open ? hn_checks_fds(&daemon->checks, fds, HN_CHECK_FDS_MAX) : 0;
-	for (size_t i = 0; i < daemon->check_fd_count; i++)
-		hn_loop_watch_remove(&daemon->loop, daemon->check_fds[i]);
-	daemon->check_fd_count = 0;
-	for (size_t i = 0; i < count; i++)
-		if (hn_loop_watch_add(&daemon->loop, fds[i], POLLIN, hn_daemon_on_check_fd, daemon,
-				      error, sizeof(error)) == 0)
-			daemon->check_fds[daemon->check_fd_count++] = fds[i];
-}
-
-/* Take in what a round already got but the loop has not dispatched yet -
- * commands that exited, replies queued on the sockets - before the round is
- * cut short: the loop runs the timers after the sockets of its turn, so an
- * answer that came while the turn's other events were handled is still
- * waiting, and must not count as missing. */
-static void hn_daemon_checks_collect(struct hn_daemon *daemon)
-{
-	int fds[HN_CHECK_FDS_MAX];
-	size_t count = hn_checks_fds(&daemon->checks, fds, HN_CHECK_FDS_MAX);
-	hn_daemon_on_runner(daemon, hn_runner_fd(&daemon->runner), POLLIN);
-	for (size_t i = 0; i < count && daemon->checks.in_round; i++)
-		hn_daemon_on_check_fd(daemon, fds[i], POLLIN);
+	struct hn_daemon *daemon = arg;
+	(void)fd;
+	(void)revents;
+	/* Frames outside a probe of a round are drained too; the host ignores them. */
+	if (hn_netif_arp_probe_read(&daemon->probe, NULL) && daemon->paired)
+		hn_host_probe_answered(daemon->host, hn_loop_now_ms());
 }
 
 /* ------------------------------------------------------------- timers */
 
-void hn_daemon_on_core_timer(void *arg, uint64_t now_ms)
+void hn_daemon_on_host_timer(void *arg, uint64_t now_ms)
 {
 	struct hn_daemon *daemon = arg;
-	(void)now_ms;
-	hn_daemon_step_simple(daemon, HN_EVENT_TICK);
+	if (!daemon->paired)
+		return;
+	/* Take in what is already here (see the top of this file). */
+	hn_daemon_on_runner(daemon, hn_runner_fd(&daemon->runner), POLLIN);
+	if (daemon->ping.opened)
+		hn_daemon_on_ping(daemon, daemon->ping.fd, POLLIN);
+	if (daemon->probe.opened)
+		hn_daemon_on_probe(daemon, daemon->probe.fd, POLLIN);
+	hn_host_tick(daemon->host, now_ms);
 }
 
 void hn_daemon_on_house_timer(void *arg, uint64_t now_ms)
 {
 	struct hn_daemon *daemon = arg;
-	char error[HN_ERROR_MAX];
 	hn_runner_on_deadline(&daemon->runner, now_ms);
-	if (hn_netif_garp_next_deadline_ms(&daemon->garp) <= now_ms)
-		hn_netif_garp_on_deadline(&daemon->garp, now_ms, error, sizeof(error));
+	hn_kvserver_on_deadline(&daemon->kvserver, now_ms);
 	hn_daemon_admin_expire(daemon, now_ms);
 	if (daemon->secret.valid && !hn_pairing_secret_usable(&daemon->secret, now_ms)) {
 		daemon->secret.valid = false;
@@ -192,26 +126,6 @@ void hn_daemon_on_house_timer(void *arg, uint64_t now_ms)
 		hn_loop_watch_remove(&daemon->loop, daemon->pairing.listen_fd);
 		hn_pairing_server_close(&daemon->pairing);
 	}
-	if (!daemon->checks_open || !daemon->paired)
-		return;
-	if (hn_checks_next_deadline_ms(&daemon->checks) <= now_ms) {
-		bool was_done = hn_checks_round_done(&daemon->checks);
-		hn_checks_on_deadline(&daemon->checks, now_ms);
-		if (!was_done && hn_checks_round_done(&daemon->checks))
-			hn_daemon_health_done(daemon);
-	}
-	if (now_ms >= daemon->next_health_ms) {
-		struct hn_health ended;
-		daemon->next_health_ms = now_ms + daemon->config.health_interval_ms;
-		/* A round still running ends here, and its verdict goes first. */
-		if (daemon->checks.in_round)
-			hn_daemon_checks_collect(daemon);
-		if (hn_checks_round_start(&daemon->checks, &daemon->runner, now_ms, &ended) == 1)
-			hn_daemon_health(daemon, &ended);
-		if (hn_checks_round_done(&daemon->checks))
-			hn_daemon_health_done(daemon);
-	}
-	hn_daemon_checks_sync_fds(daemon);
 }
 
 static uint64_t hn_min_ms(uint64_t a, uint64_t b)
@@ -222,19 +136,15 @@ static uint64_t hn_min_ms(uint64_t a, uint64_t b)
 void hn_daemon_arm_timers(struct hn_daemon *daemon)
 {
 	uint64_t house = hn_min_ms(hn_runner_next_deadline_ms(&daemon->runner),
-				   hn_netif_garp_next_deadline_ms(&daemon->garp));
+				   hn_kvserver_next_deadline_ms(&daemon->kvserver));
 	for (size_t i = 0; i < HN_ADMIN_PENDING_MAX; i++)
 		if (daemon->admin_pending[i].used)
 			house = hn_min_ms(house, daemon->admin_pending[i].deadline_ms);
 	if (daemon->secret.valid)
 		house = hn_min_ms(house, daemon->secret.expires_ms);
-	if (daemon->paired && daemon->checks_open) {
-		house = hn_min_ms(house, hn_checks_next_deadline_ms(&daemon->checks));
-		house = hn_min_ms(house, daemon->next_health_ms);
-	}
 	hn_loop_timer_arm(&daemon->loop, daemon->house_timer, house);
-	hn_loop_timer_arm(&daemon->loop, daemon->core_timer,
-			  daemon->paired ? hn_node_next_deadline_ms(daemon->node) : HN_LOOP_NEVER);
+	hn_loop_timer_arm(&daemon->loop, daemon->host_timer,
+			  daemon->paired ? hn_host_next_deadline_ms(daemon->host) : HN_LOOP_NEVER);
 }
 
 /* ------------------------------------------------------- store clients */
@@ -243,30 +153,14 @@ int hn_daemon_on_kv(void *arg, const struct hn_kv_request *request, char *answer
 		    size_t answer_size)
 {
 	struct hn_daemon *daemon = arg;
-	if (!daemon->paired || !hn_node_serves_clients(daemon->node)) {
+	if (!daemon->paired) {
 		snprintf(answer, answer_size, "ERR standby");
 		return 0;
 	}
 	if (request->kind == HN_KV_GET) {
-		const struct hn_entry *entry = hn_node_get(daemon->node, request->key);
-		if (entry)
-			snprintf(answer, answer_size, "VALUE %s", entry->value);
-		else
-			snprintf(answer, answer_size, "NOTFOUND");
+		hn_host_client_get(daemon->host, request->key, answer, answer_size);
 		return 0;
 	}
-	struct hn_event *event = &daemon->event;
-	memset(event, 0, sizeof(*event));
-	event->kind = HN_EVENT_CLIENT_WRITE;
-	event->u.write.request_id = request->request_id;
-	memcpy(event->u.write.key, request->key, sizeof(event->u.write.key));
-	memcpy(event->u.write.value, request->value, sizeof(event->u.write.value));
-	daemon->kv_current_id = request->request_id;
-	daemon->kv_current_answered = false;
-	hn_daemon_step(daemon, event);
-	daemon->kv_current_id = 0;
-	if (!daemon->kv_current_answered)
-		return 1;
-	snprintf(answer, answer_size, "%s", daemon->kv_current_answer);
-	return 0;
+	return hn_host_client_put(daemon->host, request->request_id, request->key, request->value,
+				  hn_loop_now_ms(), answer, answer_size);
 }

@@ -45,16 +45,15 @@ static void hn_daemon_pairing_answer(struct hn_daemon *daemon, const char *reque
 	char settings[512], note[HN_REASON_MAX + 64];
 	hn_daemon_config_cluster_text(&daemon->config, settings, sizeof(settings));
 	if (hn_pairing_answer(&daemon->config.core.self, daemon->config.core.protocol_version,
-			      daemon->links.key, settings, request, &joiner, answer,
-			      answer_size) != 0) {
+			      daemon->key, settings, request, &joiner, answer, answer_size) != 0) {
 		hn_pairing_word(answer, "reason", note, sizeof(note));
-		hn_daemon_log(daemon, "refused", "", "", note);
+		hn_daemon_log(daemon, "refused", note);
 		return;
 	}
 	daemon->secret.valid = false; /* used once */
 	snprintf(note, sizeof(note), "node %s (id %u) joined with the pairing secret", joiner.name,
 		 joiner.node_id);
-	hn_daemon_log(daemon, "admin", "", "", note);
+	hn_daemon_log(daemon, "admin", note);
 }
 
 static void hn_daemon_on_pairing_client(void *arg, int fd, short revents)
@@ -99,7 +98,7 @@ void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control_ticket
 			hn_daemon_reply_error(daemon, ticket, error);
 			return;
 		}
-		hn_daemon_log(daemon, "admin", "", "", "cluster created: new cluster key");
+		hn_daemon_log(daemon, "admin", "cluster created: new cluster key");
 	}
 	/* A second create draws a new secret on the same listening socket. */
 	bool listening = daemon->pairing.listen_fd >= 0;
@@ -195,7 +194,7 @@ void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket tick
 	    hn_daemon_core_start(daemon, key, error, sizeof(error)) != 0)
 		goto fail;
 	sodium_memzero(key, sizeof(key));
-	hn_daemon_log(daemon, "admin", "", "", "joined the cluster: local data dropped for resync");
+	hn_daemon_log(daemon, "admin", "joined the cluster: local data dropped for resync");
 	hn_control_reply(
 	    &daemon->control, ticket,
 	    "{\"ok\":true,\"message\":\"joined the cluster; data resyncs from the peer\"}");

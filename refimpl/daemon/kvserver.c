@@ -6,71 +6,18 @@
  * buffer then holds back a client that pipelines too much: natural
  * back-pressure instead of an unbounded queue). Answers are short and
  * written with MSG_DONTWAIT; a client that does not read its answers is
- * disconnected.
+ * disconnected. The limits on what one client may hold (kvserver.h) are
+ * applied when a connection arrives and by the idle deadline.
  */
 #include "kvserver.h"
 
-#include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------ parsing */
-
-static int hn_kv_key_valid(const char *key, size_t length)
-{
-	if (length == 0 || length >= HN_KEY_MAX)
-		return 0;
-	for (size_t i = 0; i < length; i++)
-		if (!isalnum((unsigned char)key[i]) && !strchr("_./-", key[i]))
-			return 0;
-	return 1;
-}
-
-int hn_kv_parse(const char *line, struct hn_kv_request *request, char *reason, size_t reason_size)
-{
-	memset(request, 0, sizeof(*request));
-	const char *key = NULL;
-	if (strncmp(line, "GET ", 4) == 0) {
-		request->kind = HN_KV_GET;
-		key = line + 4;
-	} else if (strncmp(line, "PUT ", 4) == 0) {
-		request->kind = HN_KV_PUT;
-		key = line + 4;
-	} else {
-		snprintf(reason, reason_size, "unknown command (expected GET or PUT)");
-		return -1;
-	}
-	size_t key_length = strcspn(key, " ");
-	if (!hn_kv_key_valid(key, key_length)) {
-		snprintf(reason, reason_size, "bad key (1..%d of [A-Za-z0-9_./-])", HN_KEY_MAX - 1);
-		return -1;
-	}
-	memcpy(request->key, key, key_length);
-	const char *rest = key + key_length;
-	if (request->kind == HN_KV_GET) {
-		if (*rest) {
-			snprintf(reason, reason_size, "GET takes one key");
-			return -1;
-		}
-		return 0;
-	}
-	const char *value = *rest ? rest + 1 : rest;
-	size_t value_length = strlen(value);
-	for (size_t i = 0; i < value_length; i++)
-		if (!isprint((unsigned char)value[i]))
-			value_length = HN_VALUE_MAX;
-	if (value_length == 0 || value_length >= HN_VALUE_MAX) {
-		snprintf(reason, reason_size, "bad value (1..%d printable bytes)",
-			 HN_VALUE_MAX - 1);
-		return -1;
-	}
-	memcpy(request->value, value, value_length);
-	return 0;
-}
 
 /* ------------------------------------------------------------ clients */
 
@@ -83,6 +30,16 @@ static void hn_kv_client_close(struct hn_kvserver *server, struct hn_kv_client *
 	client->fd = -1;
 	client->used = 0;
 	client->waiting_id = 0;
+}
+
+static int hn_kv_send(struct hn_kv_client *client, const char *answer);
+
+/* The server ends a client: one "ERR <reason>" line, then close. */
+static void hn_kv_client_end(struct hn_kvserver *server, struct hn_kv_client *client,
+			     const char *answer)
+{
+	hn_kv_send(client, answer);
+	hn_kv_client_close(server, client);
 }
 
 static int hn_kv_send(struct hn_kv_client *client, const char *answer)
@@ -103,12 +60,13 @@ static void hn_kv_client_serve(struct hn_kvserver *server, struct hn_kv_client *
 		if (!newline)
 			break;
 		*newline = '\0';
-		if (newline > client->buffer && newline[-1] == '\r')
-			newline[-1] = '\0';
+		size_t length = (size_t)(newline - client->buffer);
+		if (length > 0 && client->buffer[length - 1] == '\r')
+			client->buffer[--length] = '\0';
 		struct hn_kv_request request;
 		char answer[HN_VALUE_MAX + 32], reason[96];
 		int later = 0;
-		if (hn_kv_parse(client->buffer, &request, reason, sizeof(reason)) != 0) {
+		if (hn_kv_parse(client->buffer, length, &request, reason, sizeof(reason)) != 0) {
 			snprintf(answer, sizeof(answer), "ERR %s", reason);
 		} else {
 			request.request_id = ++server->next_request_id;
@@ -118,6 +76,7 @@ static void hn_kv_client_serve(struct hn_kvserver *server, struct hn_kv_client *
 		size_t consumed = (size_t)(newline - client->buffer) + 1;
 		memmove(client->buffer, newline + 1, client->used - consumed);
 		client->used -= consumed;
+		client->active_ms = hn_loop_now_ms();
 		if (later == 1) {
 			client->waiting_id = request.request_id;
 		} else if (hn_kv_send(client, answer) != 0) {
@@ -148,21 +107,78 @@ static void hn_kv_on_client(void *arg, int fd, short revents)
 	}
 	client->used += (size_t)got;
 	if (client->used == sizeof(client->buffer) && !memchr(client->buffer, '\n', client->used)) {
-		hn_kv_send(client, "ERR line too long");
-		hn_kv_client_close(server, client);
+		hn_kv_client_end(server, client, "ERR line too long");
 		return;
 	}
 	hn_kv_client_serve(server, client);
 }
 
+/* The longest idle client (no request in flight) among those from source,
+ * or of any source when source is NULL; *count gets how many match. */
+static struct hn_kv_client *hn_kv_longest_idle(struct hn_kvserver *server,
+					       const struct in_addr *source, size_t *count)
+{
+	struct hn_kv_client *idle = NULL;
+	*count = 0;
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++) {
+		struct hn_kv_client *client = &server->clients[i];
+		if (client->fd < 0 || (source && client->source.s_addr != source->s_addr))
+			continue;
+		(*count)++;
+		if (!client->waiting_id && (!idle || client->active_ms < idle->active_ms))
+			idle = client;
+	}
+	return idle;
+}
+
+/* Makes room for a connection from source (see kvserver.h); false with
+ * the refusal's line in refusal if there is none to make. */
+static bool hn_kv_make_room(struct hn_kvserver *server, struct in_addr source, char *refusal,
+			    size_t refusal_size)
+{
+	char address[INET_ADDRSTRLEN], answer[128];
+	size_t count;
+	inet_ntop(AF_INET, &source, address, sizeof(address));
+	struct hn_kv_client *idle = hn_kv_longest_idle(server, &source, &count);
+	if (count >= server->limits.clients_per_source) {
+		snprintf(answer, sizeof(answer), "too many connections from %s (at most %u)",
+			 address, server->limits.clients_per_source);
+		if (!idle) {
+			snprintf(refusal, refusal_size, "ERR busy: %s", answer);
+			return false;
+		}
+		snprintf(refusal, refusal_size, "ERR closed: %s", answer);
+		hn_kv_client_end(server, idle, refusal);
+		return true;
+	}
+	idle = hn_kv_longest_idle(server, NULL, &count);
+	if (count < HN_KVSERVER_CLIENTS_MAX)
+		return true;
+	if (!idle) {
+		snprintf(refusal, refusal_size, "ERR busy: too many clients (%d)",
+			 HN_KVSERVER_CLIENTS_MAX);
+		return false;
+	}
+	hn_kv_client_end(server, idle, "ERR closed: the server is full");
+	return true;
+}
+
 static void hn_kv_on_listen(void *arg, int fd, short revents)
 {
 	struct hn_kvserver *server = arg;
+	struct sockaddr_in from = {0};
+	socklen_t from_length = sizeof(from);
+	char error[128], refusal[160];
 	(void)revents;
-	int client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int client_fd =
+	    accept4(fd, (struct sockaddr *)&from, &from_length, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (client_fd < 0)
 		return;
-	char error[128];
+	struct hn_kv_client incoming = {.fd = client_fd, .source = from.sin_addr};
+	if (!hn_kv_make_room(server, from.sin_addr, refusal, sizeof(refusal))) {
+		hn_kv_client_end(server, &incoming, refusal);
+		return;
+	}
 	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++) {
 		struct hn_kv_client *client = &server->clients[i];
 		if (client->fd >= 0)
@@ -170,24 +186,27 @@ static void hn_kv_on_listen(void *arg, int fd, short revents)
 		if (hn_loop_watch_add(server->loop, client_fd, POLLIN, hn_kv_on_client, server,
 				      error, sizeof(error)) != 0)
 			break;
-		*client = (struct hn_kv_client){.fd = client_fd};
+		incoming.active_ms = hn_loop_now_ms();
+		*client = incoming;
 		return;
 	}
-	send(client_fd, "ERR busy\n", 9, MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(client_fd);
+	hn_kv_client_end(server, &incoming, "ERR busy: cannot watch the connection");
 }
 
 /* -------------------------------------------------------------- server */
 
 int hn_kvserver_open(struct hn_kvserver *server, struct hn_loop *loop, uint32_t port,
-		     hn_kvserver_request_fn *handler, void *handler_arg, char *error,
-		     size_t error_size)
+		     const struct hn_kvserver_limits *limits, hn_kvserver_request_fn *handler,
+		     void *handler_arg, char *error, size_t error_size)
 {
 	memset(server, 0, sizeof(*server));
 	server->listen_fd = -1;
 	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++)
 		server->clients[i].fd = -1;
 	server->loop = loop;
+	server->limits = *limits;
+	if (server->limits.clients_per_source == 0)
+		server->limits.clients_per_source = 1;
 	server->handler = handler;
 	server->handler_arg = handler_arg;
 	int one = 1;
@@ -229,10 +248,36 @@ void hn_kvserver_reply(struct hn_kvserver *server, uint64_t request_id, const ch
 		if (client->fd < 0 || client->waiting_id != request_id)
 			continue;
 		client->waiting_id = 0;
+		client->active_ms = hn_loop_now_ms();
 		if (hn_kv_send(client, answer) != 0)
 			hn_kv_client_close(server, client);
 		else
 			hn_kv_client_serve(server, client);
 		return;
+	}
+}
+
+uint64_t hn_kvserver_next_deadline_ms(const struct hn_kvserver *server)
+{
+	uint64_t next_ms = UINT64_MAX;
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++) {
+		const struct hn_kv_client *client = &server->clients[i];
+		uint64_t due_ms = client->active_ms + server->limits.idle_timeout_ms;
+		if (client->fd >= 0 && !client->waiting_id && due_ms < next_ms)
+			next_ms = due_ms;
+	}
+	return next_ms;
+}
+
+void hn_kvserver_on_deadline(struct hn_kvserver *server, uint64_t now_ms)
+{
+	char answer[64];
+	snprintf(answer, sizeof(answer), "ERR closed: idle for %u ms",
+		 server->limits.idle_timeout_ms);
+	for (size_t i = 0; i < HN_KVSERVER_CLIENTS_MAX; i++) {
+		struct hn_kv_client *client = &server->clients[i];
+		if (client->fd >= 0 && !client->waiting_id &&
+		    now_ms >= client->active_ms + server->limits.idle_timeout_ms)
+			hn_kv_client_end(server, client, answer);
 	}
 }

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static int hn_link_socket_open(struct hn_link_socket *socket_state,
@@ -51,9 +50,6 @@ int hn_links_open(struct hn_links *links, const struct hn_daemon_config *config,
 		  size_t error_size)
 {
 	memset(links, 0, sizeof(*links));
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	links->packet_seq = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	for (int i = 0; i < HN_LINKS; i++)
 		links->sockets[i].fd = -1;
 	for (int i = 0; i < HN_LINKS; i++) {
@@ -77,92 +73,35 @@ void hn_links_close(struct hn_links *links)
 			close(links->sockets[i].fd);
 		links->sockets[i].fd = -1;
 	}
-	memset(links->key, 0, sizeof(links->key));
-	links->keyed = false;
 }
 
-void hn_links_set_key(struct hn_links *links, const uint8_t key[HN_KEY_BYTES])
+int hn_links_send(struct hn_links *links, enum hn_link link, const uint8_t *packet, size_t length,
+		  char *error, size_t error_size)
 {
-	memcpy(links->key, key, HN_KEY_BYTES);
-	links->keyed = true;
-}
-
-static int hn_links_send_packet(struct hn_links *links, enum hn_link link, const uint8_t *packet,
-				int length)
-{
+	if ((unsigned)link >= HN_LINKS || links->sockets[link].fd < 0) {
+		snprintf(error, error_size, "hn_links_send: link %d not configured", (int)link);
+		return -1;
+	}
 	struct hn_link_socket *socket_state = &links->sockets[link];
-	if (length < 0) {
-		links->oversize++;
-		return -1;
-	}
 	ssize_t sent =
-	    sendto(socket_state->fd, packet, (size_t)length, MSG_DONTWAIT,
+	    sendto(socket_state->fd, packet, length, MSG_DONTWAIT,
 		   (const struct sockaddr *)&socket_state->peer, sizeof(socket_state->peer));
-	if (sent != length) {
-		socket_state->send_errors++;
+	if (sent != (ssize_t)length) {
+		snprintf(error, error_size, "hn_links_send: %s: %s", socket_state->interface,
+			 sent < 0 ? strerror(errno) : "short send");
 		return -1;
 	}
-	socket_state->sent++;
 	return 0;
 }
 
-int hn_links_send_heartbeat(struct hn_links *links, enum hn_link link,
-			    const struct hn_heartbeat *heartbeat)
+ssize_t hn_links_receive(struct hn_links *links, enum hn_link link, uint8_t *buffer,
+			 size_t buffer_size)
 {
-	if ((unsigned)link >= HN_LINKS || links->sockets[link].fd < 0 || !links->keyed)
+	if ((unsigned)link >= HN_LINKS || links->sockets[link].fd < 0)
 		return -1;
-	uint8_t packet[HN_PACKET_MAX];
-	int length = hn_proto_encode_heartbeat(heartbeat, ++links->packet_seq, links->key, packet,
-					       sizeof(packet));
-	return hn_links_send_packet(links, link, packet, length);
-}
-
-/* A SYNC_BATCH whose entries do not fit is sent as two smaller batches:
- * the first ends at its last entry's seq and is not complete. */
-static int hn_links_send_split(struct hn_links *links, enum hn_link link,
-			       const struct hn_data_message *data, uint32_t depth)
-{
-	uint8_t packet[HN_PACKET_MAX];
-	int length =
-	    hn_proto_encode_data(data, ++links->packet_seq, links->key, packet, sizeof(packet));
-	if (length >= 0 || data->kind != HN_DATA_SYNC_BATCH || data->entry_count < 2 || depth > 4)
-		return hn_links_send_packet(links, link, packet, length);
-	struct hn_data_message half = *data;
-	half.entry_count = data->entry_count / 2;
-	half.upto_seq = data->entries[half.entry_count - 1].seq;
-	half.complete = false;
-	int result = hn_links_send_split(links, link, &half, depth + 1);
-	half = *data;
-	half.entry_count = data->entry_count - data->entry_count / 2;
-	memmove(half.entries, data->entries + data->entry_count / 2,
-		half.entry_count * sizeof(half.entries[0]));
-	return hn_links_send_split(links, link, &half, depth + 1) | result;
-}
-
-int hn_links_send_data(struct hn_links *links, enum hn_link link,
-		       const struct hn_data_message *data)
-{
-	if ((unsigned)link >= HN_LINKS || links->sockets[link].fd < 0 || !links->keyed)
-		return -1;
-	return hn_links_send_split(links, link, data, 0);
-}
-
-int hn_links_receive(struct hn_links *links, enum hn_link link, uint64_t *packet_seq,
-		     struct hn_heartbeat *heartbeat, struct hn_data_message *data)
-{
-	struct hn_link_socket *socket_state = &links->sockets[link];
-	uint8_t packet[HN_PACKET_MAX + 1];
-	ssize_t length = recv(socket_state->fd, packet, sizeof(packet), MSG_DONTWAIT | MSG_TRUNC);
+	ssize_t length =
+	    recv(links->sockets[link].fd, buffer, buffer_size, MSG_DONTWAIT | MSG_TRUNC);
 	if (length < 0)
 		return -1;
-	socket_state->received++;
-	if (!links->keyed)
-		return 0;
-	size_t size = (size_t)length > sizeof(packet) ? sizeof(packet) : (size_t)length;
-	int kind = hn_proto_decode(packet, size, links->key, &links->window, &links->counters,
-				   heartbeat, data);
-	if (kind < 0)
-		return 0;
-	*packet_seq = hn_proto_packet_seq(packet, size);
-	return kind;
+	return (size_t)length > buffer_size ? (ssize_t)buffer_size : length;
 }

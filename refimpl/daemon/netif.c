@@ -337,63 +337,26 @@ static int netif_arp_send(int fd, int ifindex, const uint8_t mac[6], struct in_a
 	return sent == (ssize_t)sizeof(arp) ? 0 : -1;
 }
 
-int hn_netif_garp_start(struct hn_netif_garp *garp, const char *ifname, const char *ip,
-			uint32_t count, uint32_t interval_ms, uint64_t now_ms, char *error,
-			size_t error_size)
+/* Announcement: sender and target are both the IP (RFC 5227 section 3). */
+int hn_netif_garp_send(const char *ifname, const char *ip, char *error, size_t error_size)
 {
-	memset(garp, 0, sizeof(*garp));
-	garp->fd = -1;
-	garp->opened = true;
-	int prefix_length = 0;
-	if (netif_cidr_parse(ip, &garp->ip, &prefix_length) < 0) {
-		snprintf(error, error_size, "hn_netif_garp_start: %s: not an IPv4 address", ip);
+	struct in_addr address;
+	uint8_t mac[6];
+	int ifindex = 0, prefix_length = 0;
+	if (netif_cidr_parse(ip, &address, &prefix_length) < 0) {
+		snprintf(error, error_size, "hn_netif_garp_send: %s: not an IPv4 address", ip);
 		return -1;
 	}
-	if (netif_link_info(ifname, &garp->ifindex, garp->mac, error, error_size,
-			    "hn_netif_garp_start") < 0)
+	if (netif_link_info(ifname, &ifindex, mac, error, error_size, "hn_netif_garp_send") < 0)
 		return -1;
-	garp->fd = netif_arp_socket(garp->ifindex, false, error, error_size, "hn_netif_garp_start");
-	if (garp->fd < 0)
+	int fd = netif_arp_socket(ifindex, false, error, error_size, "hn_netif_garp_send");
+	if (fd < 0)
 		return -1;
-	garp->remaining = count;
-	garp->interval_ms = interval_ms;
-	garp->next_ms = now_ms;
-	return hn_netif_garp_on_deadline(garp, now_ms, error, error_size);
-}
-
-uint64_t hn_netif_garp_next_deadline_ms(const struct hn_netif_garp *garp)
-{
-	return garp->opened && garp->fd >= 0 && garp->remaining > 0 ? garp->next_ms : UINT64_MAX;
-}
-
-int hn_netif_garp_on_deadline(struct hn_netif_garp *garp, uint64_t now_ms, char *error,
-			      size_t error_size)
-{
-	int result = 0;
-	if (!garp->opened || garp->fd < 0 || garp->remaining == 0 || now_ms < garp->next_ms)
-		return 0;
-	/* Announcement: sender and target are both the cluster IP (RFC 5227 section 3). */
-	if (netif_arp_send(garp->fd, garp->ifindex, garp->mac, garp->ip, garp->ip) < 0) {
-		snprintf(error, error_size, "hn_netif_garp_on_deadline: ifindex %d: %s",
-			 garp->ifindex, strerror(errno));
-		result = -1;
-	}
-	garp->remaining--;
-	garp->next_ms = now_ms + garp->interval_ms;
-	if (garp->remaining == 0)
-		hn_netif_garp_close(garp);
+	int result = netif_arp_send(fd, ifindex, mac, address, address);
+	if (result < 0)
+		snprintf(error, error_size, "hn_netif_garp_send: %s: %s", ifname, strerror(errno));
+	close(fd);
 	return result;
-}
-
-void hn_netif_garp_close(struct hn_netif_garp *garp)
-{
-	if (garp == NULL || !garp->opened)
-		return;
-	if (garp->fd >= 0)
-		close(garp->fd);
-	garp->fd = -1;
-	garp->remaining = 0;
-	garp->opened = false;
 }
 
 /* ----------------------------------------------------------- carrier monitor */
@@ -557,37 +520,43 @@ int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carr
 
 /* ----------------------------------------------------------------- ARP probe */
 
-int hn_netif_arp_probe_start(struct hn_netif_arp_probe *probe, const char *ifname, const char *ip,
-			     uint32_t timeout_ms, uint32_t interval_ms, uint64_t now_ms,
-			     char *error, size_t error_size)
+int hn_netif_arp_probe_open(struct hn_netif_arp_probe *probe, const char *ifname, const char *ip,
+			    char *error, size_t error_size)
 {
 	int prefix_length = 0;
 	memset(probe, 0, sizeof(*probe));
 	probe->fd = -1;
-	probe->done = true; /* until started: a failed start has found nobody */
 	probe->opened = true;
 	if (netif_cidr_parse(ip, &probe->target, &prefix_length) < 0) {
-		snprintf(error, error_size, "hn_netif_arp_probe_start: %s: not an IPv4 address",
-			 ip);
+		snprintf(error, error_size, "hn_netif_arp_probe_open: %s: not an IPv4 address", ip);
 		return -1;
 	}
 	if (netif_link_info(ifname, &probe->ifindex, probe->mac, error, error_size,
-			    "hn_netif_arp_probe_start") < 0)
+			    "hn_netif_arp_probe_open") < 0)
 		return -1;
 	probe->fd =
-	    netif_arp_socket(probe->ifindex, true, error, error_size, "hn_netif_arp_probe_start");
-	if (probe->fd < 0)
-		return -1;
-	probe->done = false;
-	probe->interval_ms = interval_ms > 0 ? interval_ms : timeout_ms;
-	probe->next_send_ms = now_ms;
-	probe->deadline_ms = now_ms + timeout_ms;
-	return hn_netif_arp_probe_on_deadline(probe, now_ms, error, error_size);
+	    netif_arp_socket(probe->ifindex, true, error, error_size, "hn_netif_arp_probe_open");
+	return probe->fd < 0 ? -1 : 0;
 }
 
 int hn_netif_arp_probe_fd(const struct hn_netif_arp_probe *probe)
 {
-	return probe->opened && !probe->done ? probe->fd : -1;
+	return probe->opened ? probe->fd : -1;
+}
+
+int hn_netif_arp_probe_send(struct hn_netif_arp_probe *probe, char *error, size_t error_size)
+{
+	struct in_addr unspecified = {.s_addr = 0};
+	if (!probe->opened || probe->fd < 0) {
+		snprintf(error, error_size, "hn_netif_arp_probe_send: not open");
+		return -1;
+	}
+	if (netif_arp_send(probe->fd, probe->ifindex, probe->mac, unspecified, probe->target) < 0) {
+		snprintf(error, error_size, "hn_netif_arp_probe_send: %s: %s",
+			 inet_ntoa(probe->target), strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Whether an ARP frame says another host holds the target: its reply, or
@@ -602,61 +571,29 @@ static bool netif_arp_probe_match(const struct hn_netif_arp_probe *probe,
 	       memcmp(arp->sender_mac, probe->mac, 6) != 0;
 }
 
-int hn_netif_arp_probe_on_readable(struct hn_netif_arp_probe *probe, char *error, size_t error_size)
+bool hn_netif_arp_probe_read(struct hn_netif_arp_probe *probe, uint8_t answer_mac[6])
 {
-	(void)error;
-	(void)error_size;
-	if (!probe->opened || probe->fd < 0 || probe->done)
-		return 0;
+	bool answered = false;
+	if (!probe->opened || probe->fd < 0)
+		return false;
 	for (int i = 0; i < NETIF_NETLINK_MESSAGES_MAX; i++) {
 		struct netif_arp arp;
 		struct sockaddr_ll from;
 		socklen_t from_length = sizeof(from);
-		ssize_t length = recvfrom(probe->fd, &arp, sizeof(arp), 0, (struct sockaddr *)&from,
-					  &from_length);
+		ssize_t length = recvfrom(probe->fd, &arp, sizeof(arp), MSG_DONTWAIT,
+					  (struct sockaddr *)&from, &from_length);
 		if (length < 0)
 			break;
 		if (length < NETIF_ARP_BYTES || from.sll_pkttype == PACKET_OUTGOING ||
 		    !netif_arp_probe_match(probe, &arp))
 			continue;
-		probe->answered = true;
-		memcpy(probe->answer_mac, arp.sender_mac, 6);
-		hn_netif_arp_probe_close(probe);
-		break;
+		if (!answered && answer_mac)
+			memcpy(answer_mac, arp.sender_mac, 6);
+		answered = true;
 	}
-	return 0;
+	return answered;
 }
 
-uint64_t hn_netif_arp_probe_next_deadline_ms(const struct hn_netif_arp_probe *probe)
-{
-	if (!probe->opened || probe->fd < 0 || probe->done)
-		return UINT64_MAX;
-	return probe->next_send_ms < probe->deadline_ms ? probe->next_send_ms : probe->deadline_ms;
-}
-
-int hn_netif_arp_probe_on_deadline(struct hn_netif_arp_probe *probe, uint64_t now_ms, char *error,
-				   size_t error_size)
-{
-	if (!probe->opened || probe->fd < 0 || probe->done)
-		return 0;
-	if (now_ms >= probe->deadline_ms) {
-		hn_netif_arp_probe_close(probe);
-		return 0;
-	}
-	if (now_ms < probe->next_send_ms)
-		return 0;
-	probe->next_send_ms = now_ms + probe->interval_ms;
-	struct in_addr unspecified = {.s_addr = 0};
-	if (netif_arp_send(probe->fd, probe->ifindex, probe->mac, unspecified, probe->target) < 0) {
-		snprintf(error, error_size, "hn_netif_arp_probe_on_deadline: %s: %s",
-			 inet_ntoa(probe->target), strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Also how a probe ends: a done probe holds no socket, so the loop never
- * polls a socket nobody drains any more. */
 void hn_netif_arp_probe_close(struct hn_netif_arp_probe *probe)
 {
 	if (probe == NULL)
@@ -664,6 +601,5 @@ void hn_netif_arp_probe_close(struct hn_netif_arp_probe *probe)
 	if (probe->opened && probe->fd >= 0)
 		close(probe->fd);
 	probe->fd = -1;
-	probe->done = true;
 	probe->opened = false;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -194,13 +195,22 @@ int hn_pairing_key_parse(const char *hex, uint8_t key[HN_KEY_BYTES])
 	return 0;
 }
 
-/* Returns 1 and the key, 0 if the file does not exist, -1 if it is bad. */
+/* Returns 1 and the key, 0 if the file does not exist, -1 if it is bad or
+ * open to others than its owner (the key is the cluster's secret). */
 int hn_pairing_key_read(const char *path, uint8_t key[HN_KEY_BYTES], char *error, size_t error_size)
 {
 	char text[2 * HN_KEY_BYTES + 8] = "";
+	struct stat file_stat;
 	FILE *file = fopen(path, "r");
 	if (!file && errno == ENOENT)
 		return 0;
+	if (file && fstat(fileno(file), &file_stat) == 0 && (file_stat.st_mode & 0077)) {
+		snprintf(error, error_size, "key_file %s: %s by others (mode %04o): chmod 600 it",
+			 path, file_stat.st_mode & 0044 ? "readable" : "accessible",
+			 (unsigned)(file_stat.st_mode & 07777));
+		fclose(file);
+		return -1;
+	}
 	if (!file || !fgets(text, sizeof(text), file)) {
 		snprintf(error, error_size, "key_file %s: cannot read: %s", path,
 			 file ? "empty" : strerror(errno));

@@ -59,8 +59,10 @@ int hn_pairing_open(const uint8_t secret[HN_PAIRING_SECRET_BYTES], const uint8_t
 void hn_pairing_word(const char *text, const char *name, char *value, size_t value_size);
 
 /* The cluster key file: 64 hex digits and a newline, mode 0600. read
- * returns 1 and the key, 0 if the file does not exist, -1 if it is bad;
- * write replaces the file atomically (tmp + fsync + rename). */
+ * returns 1 and the key, 0 if the file does not exist, -1 if it is bad or
+ * open to anyone but its owner (a group or other permission bit: refused,
+ * so that hanode --check-config and the start say so); write replaces the
+ * file atomically (tmp + fsync + rename). */
 int hn_pairing_key_parse(const char *hex, uint8_t key[HN_KEY_BYTES]);
 int hn_pairing_key_read(const char *path, uint8_t key[HN_KEY_BYTES], char *error,
 			size_t error_size);

@@ -9,9 +9,10 @@
  * the first record that fails; what follows is cut off.
  *
  * Durability: an append is write() + fdatasync(); the files that are
- * replaced (the log at compaction, the generation file) are written to a
- * temporary name, fsync'ed, renamed over the old one, and the directory is
- * fsync'ed so the rename itself survives a power loss.
+ * replaced (the log at compaction, the generation file, the maintenance
+ * mark, the packet counter's reservation) are written to a temporary name,
+ * fsync'ed, renamed over the old one, and the directory is fsync'ed so the
+ * rename itself survives a power loss.
  */
 #include "persist.h"
 
@@ -33,6 +34,10 @@
 #define PERSIST_RECORD_MAX	     (PERSIST_HEADER_BYTES + HN_KEY_MAX + HN_VALUE_MAX)
 #define PERSIST_LOG_BYTES_MAX	     (256u * 1024 * 1024) /* refuse to load a larger log */
 #define PERSIST_GENERATION_BYTES_MAX 256
+#define PERSIST_MAINTENANCE	     "maintenance"
+#define PERSIST_MAINTENANCE_TMP	     "maintenance.tmp"
+#define PERSIST_PACKET_SEQ	     "packet_seq"
+#define PERSIST_PACKET_SEQ_TMP	     "packet_seq.tmp"
 
 /* --------------------------------------------------------------- encoding */
 
@@ -440,4 +445,81 @@ int hn_persist_generation_write(struct hn_persist *persist, const struct hn_gene
 	}
 	return persist_replace(persist, fd, PERSIST_GENERATION_TMP, PERSIST_GENERATION, error,
 			       error_size);
+}
+
+/* ------------------------------------------------------ small files */
+
+/* Replace name with text, durably (tmp + fsync + rename + fsync dir). */
+static int persist_small_write(struct hn_persist *persist, const char *name, const char *tmp_name,
+			       const char *text, const char *caller, char *error, size_t error_size)
+{
+	int fd = openat(persist->dir_fd, tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || persist_write_all(fd, (const uint8_t *)text, strlen(text)) < 0) {
+		snprintf(error, error_size, "%s: %s/%s: %s", caller, persist->dir, tmp_name,
+			 strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(persist->dir_fd, tmp_name, 0);
+		}
+		return -1;
+	}
+	return persist_replace(persist, fd, tmp_name, name, error, error_size);
+}
+
+bool hn_persist_maintenance_read(const struct hn_persist *persist)
+{
+	return persist->opened && faccessat(persist->dir_fd, PERSIST_MAINTENANCE, F_OK, 0) == 0;
+}
+
+int hn_persist_maintenance_write(struct hn_persist *persist, bool on, char *error,
+				 size_t error_size)
+{
+	if (on)
+		return persist_small_write(persist, PERSIST_MAINTENANCE, PERSIST_MAINTENANCE_TMP,
+					   "maintenance set by the operator\n",
+					   "hn_persist_maintenance_write", error, error_size);
+	if ((unlinkat(persist->dir_fd, PERSIST_MAINTENANCE, 0) < 0 && errno != ENOENT) ||
+	    fsync(persist->dir_fd) < 0) {
+		snprintf(error, error_size, "hn_persist_maintenance_write: %s/%s: %s", persist->dir,
+			 PERSIST_MAINTENANCE, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int hn_persist_packet_seq_read(struct hn_persist *persist, uint64_t *limit, char *error,
+			       size_t error_size)
+{
+	char text[64];
+	*limit = 0;
+	int fd = openat(persist->dir_fd, PERSIST_PACKET_SEQ, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		snprintf(error, error_size, "hn_persist_packet_seq_read: %s/%s: %s", persist->dir,
+			 PERSIST_PACKET_SEQ, strerror(errno));
+		return -1;
+	}
+	ssize_t length = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[length > 0 ? length : 0] = '\0';
+	char tail = '\0';
+	if (sscanf(text, "%" SCNu64 "%c", limit, &tail) < 1 || (tail && tail != '\n') ||
+	    *limit == 0) {
+		snprintf(error, error_size,
+			 "hn_persist_packet_seq_read: %s/%s: not a packet counter: %.40s",
+			 persist->dir, PERSIST_PACKET_SEQ, text);
+		*limit = 0;
+		return -1;
+	}
+	return 1;
+}
+
+int hn_persist_packet_seq_write(struct hn_persist *persist, uint64_t limit, char *error,
+				size_t error_size)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%" PRIu64 "\n", limit);
+	return persist_small_write(persist, PERSIST_PACKET_SEQ, PERSIST_PACKET_SEQ_TMP, text,
+				   "hn_persist_packet_seq_write", error, error_size);
 }

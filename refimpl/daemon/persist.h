@@ -1,12 +1,17 @@
 /*
  * persist.h - the durable store of hanode's replicated data.
  *
- * A data directory holds two files:
+ * A data directory holds these files:
  *   store.log   append-only log of records (key, value, seq), each with a
  *               CRC32; every append is fdatasync'ed before it returns, so a
  *               PERSIST action is durable before the ACK that follows it.
  *   generation  one JSON line {"id":..,"parent":..,"fork_seq":..,"outdated":..},
  *               replaced atomically (write tmp, fsync, rename, fsync dir).
+ *   maintenance present while the operator's maintenance is on (it
+ *               survives a restart: only an operator clears it).
+ *   packet_seq  the packet counter's reservation: one decimal number, the
+ *               value a restarted node begins at (refimpl/host/packets.c).
+ *   cluster.conf  written by hactl join (join.c, config_file.c).
  *
  * hn_persist_open() reloads the log: the last record of each key wins, and
  * a torn or corrupt tail (a crash in the middle of an append) is cut off
@@ -76,5 +81,17 @@ int hn_persist_generation_read(struct hn_persist *persist, struct hn_generation 
 			       bool *outdated, char *error, size_t error_size);
 int hn_persist_generation_write(struct hn_persist *persist, const struct hn_generation *generation,
 				bool outdated, char *error, size_t error_size);
+
+/* The operator's maintenance mark: read whether it is there; write it (on)
+ * or remove it (off), durably. */
+bool hn_persist_maintenance_read(const struct hn_persist *persist);
+int hn_persist_maintenance_write(struct hn_persist *persist, bool on, char *error,
+				 size_t error_size);
+/* The packet counter's reservation: 1 and *limit, 0 if none was made yet,
+ * -1 on a read or parse error. */
+int hn_persist_packet_seq_read(struct hn_persist *persist, uint64_t *limit, char *error,
+			       size_t error_size);
+int hn_persist_packet_seq_write(struct hn_persist *persist, uint64_t limit, char *error,
+				size_t error_size);
 
 #endif

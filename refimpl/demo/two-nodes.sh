@@ -5,6 +5,7 @@
 #   refimpl/demo/two-nodes.sh start    namespaces demo1/demo2, configs, key, both daemons
 #   refimpl/demo/two-nodes.sh status   hactl status of both nodes
 #   refimpl/demo/two-nodes.sh stop     stop the daemons, remove everything it made
+#   refimpl/demo/two-nodes.sh key FILE write a new cluster key to FILE (mode 0600)
 #
 # Everything lives in /tmp/halab-demo (configs, key, logs, sockets, data).
 # Needs root and `make all` (binaries in build/bin, or $HALAB_BIN).
@@ -36,7 +37,16 @@ data_dir = $dir/data$1
 CONF
 }
 
+# A new cluster key, readable by its owner only (hanode refuses anything else).
+write_key() { # write_key FILE
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$1" && echo >> "$1")
+}
+
 case "${1:-}" in
+key)
+	[ $# -eq 2 ] || { echo "usage: $0 key FILE" >&2; exit 2; }
+	write_key "$2"
+	;;
 start)
 	mkdir -p "$dir"
 	for n in 1 2; do ip netns add demo$n; ip -n demo$n link set lo up; done
@@ -48,7 +58,7 @@ start)
 		ip -n demo$n addr add 192.0.2.1$n/24 dev e$n
 		ip -n demo$n link set e$n up
 	done
-	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/cluster.key"
+	write_key "$dir/cluster.key"
 	config 1 2 > "$dir/node1.conf"
 	config 2 1 > "$dir/node2.conf"
 	for n in 1 2; do
@@ -70,7 +80,7 @@ stop)
 	rm -rf "$dir"
 	;;
 *)
-	echo "usage: $0 start|status|stop" >&2
+	echo "usage: $0 start|status|stop|key FILE" >&2
 	exit 2
 	;;
 esac

@@ -52,6 +52,10 @@
  *     naming what failed ("persist: store.log: No space left on device");
  *   - NULL members are allowed where marked (the feature is then absent).
  *
+ * Implemented in the .c files of refimpl/host (host_state.h lists them), built as
+ * libhnhost.a by host.mk; libhnnode.a (refimpl/daemon/daemon.mk) adds
+ * hanode's pure parts a backend needs with it (config text, status JSON).
+ *
  * Entry points never fail on their input: a packet that does not decode is
  * counted and dropped, an unknown command id is ignored. Bounds: one core
  * step emits at most HN_ACTIONS_MAX actions; events produced while carrying
@@ -70,6 +74,13 @@
 #define HN_HOST_PING_TARGETS_MAX 8
 #define HN_HOST_DEFERRED_MAX	 4
 #define HN_HOST_ERROR_MAX	 256
+/* Admin commands whose answer the host still has to post-process (a
+ * maintenance mark to write, a setting's text); with more in flight, one
+ * of them loses that post-processing (the core answers every command, so
+ * only answers that never come fill the table). */
+#define HN_HOST_ADMIN_PENDING_MAX 16
+/* The packet counter is reserved in blocks (platform->persist_packet_seq). */
+#define HN_HOST_PACKET_SEQ_BLOCK (UINT64_C(1) << 20)
 
 /* ---------------------------------------------------------------- config */
 
@@ -98,6 +109,10 @@ struct hn_host_config {
 	uint32_t probe_interval_ms; /* between probes until one is answered */
 	/* which commands are configured; an unconfigured one is not run */
 	bool has_services_start, has_services_stop, has_notify, has_fence;
+	/* a link this node does not have (hanode without external_interface):
+	 * nothing is encoded or sent on it. false = present, so a zeroed
+	 * config has both links. */
+	bool link_absent[HN_LINKS];
 };
 
 /* --------------------------------------------------------------- platform */
@@ -139,7 +154,8 @@ struct hn_host_platform {
 	/* Start a RAID or services check. Either the verdict is known at once
 	 * (an mdstat file, a disk model): *done = true with *ok and reason; or
 	 * a command was started: *done = false and *command_id names it, and
-	 * its end comes through hn_host_command_done(). */
+	 * its end comes through hn_host_command_done(). Command ids are never
+	 * 0 (0 means "none" to the host). */
 	int (*check)(void *context, enum hn_host_check check, bool *done, bool *ok, char *reason,
 		     size_t reason_size, uint64_t *command_id, char *error, size_t error_size);
 
@@ -160,6 +176,13 @@ struct hn_host_platform {
 				  bool outdated, char *error, size_t error_size);
 	/* The operator's maintenance mark, kept across restarts. */
 	int (*persist_maintenance)(void *context, bool on, char *error, size_t error_size);
+	/* The packet counter may use values below limit: durable when it
+	 * returns 0, so that a restart begins at limit (hn_host_init's
+	 * packet_seq_first) whatever the wall clock says. The host asks for
+	 * HN_HOST_PACKET_SEQ_BLOCK more before it uses a value at or above the
+	 * last limit; when that fails, the packet is not sent. NULL = the
+	 * caller keeps packet_seq_first above any used value by other means. */
+	int (*persist_packet_seq)(void *context, uint64_t limit, char *error, size_t error_size);
 
 	/* One cluster-log record (docs/DEVELOPING.md) at now_ms; role is the
 	 * node's role after the record ("active"/"standby"). */
@@ -170,6 +193,9 @@ struct hn_host_platform {
 	void (*client_reply)(void *context, uint64_t request_id, const char *answer);
 	/* The core's answer to an admin command given with hn_host_admin(). */
 	void (*admin_reply)(void *context, uint64_t request_id, bool ok, const char *text);
+	/* The wall clock (ms since 1970) at now_ms, for the notify hook's JSON
+	 * ("wall_ms"). NULL = the field is left out. */
+	uint64_t (*wall_ms)(void *context, uint64_t now_ms);
 };
 
 /* ------------------------------------------------------------------ host */
@@ -194,9 +220,12 @@ void hn_host_restore_maintenance(struct hn_host *host, bool on);
 /* Begin: the first health round starts at now_ms, and the core starts
  * when its verdict is in (at once if no check is configured). */
 void hn_host_start(struct hn_host *host, uint64_t now_ms);
-/* Stop like an operator's hand-over (the peer takes over at once), then
- * drop the cluster IP and stop the services; logs why (reason, e.g.
- * "hanode stopped by SIGTERM"). The caller may wait for commands to end. */
+/* Stop like an operator's hand-over (the peer takes over at once; an
+ * active node's services are stopped by it), not remembered as the
+ * operator's maintenance; kill the running round's checks, drop the
+ * cluster IP whatever the core did, and log "stop" with reason (e.g.
+ * "hanode stopped by SIGTERM"). Every later call is ignored. The caller
+ * may wait for commands to end. */
 void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 
 /* ---------------------------------------------------------------- inputs */
@@ -204,7 +233,8 @@ void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 /* One datagram received on a link. */
 void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
 		    uint64_t now_ms);
-/* Carrier of a link's interface (a bond: up while any port is). */
+/* Carrier of a link's interface (a bond: up while any port is). Before the
+ * core's start it is only noted (the start feeds the last one). */
 void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms);
 /* An echo reply carrying sequence (any target). */
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);
@@ -221,13 +251,16 @@ uint64_t hn_host_next_deadline_ms(const struct hn_host *host);
 /* A client's PUT: returns 0 with the answer in answer ("OK 42", "ERR
  * standby", "ERR bad key"), or 1 when the answer comes later through
  * platform->client_reply(request_id). request_id is the caller's, unique
- * among requests in flight. */
+ * among requests in flight. Keys under "setting/" are the operator's
+ * (hn_host_admin's HN_ADMIN_SETTING_SET) and refused here. */
 int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *key,
 		       const char *value, uint64_t now_ms, char *answer, size_t answer_size);
 /* A client's GET, served by the active node: "VALUE v", "NOTFOUND", "ERR standby". */
 void hn_host_client_get(const struct hn_host *host, const char *key, char *answer,
 			size_t answer_size);
-/* An operator's command; the answer comes through platform->admin_reply. */
+/* An operator's command; the answer comes through platform->admin_reply
+ * (at once when the core has not started yet). request_id 0 is the
+ * host's own (hn_host_stop, a remembered maintenance): use ids >= 1. */
 void hn_host_admin(struct hn_host *host, uint64_t request_id, enum hn_admin_command command,
 		   const char *key, const char *value, uint64_t now_ms);
 
@@ -250,6 +283,11 @@ struct hn_host_status {
 	uint64_t packets_sent[HN_LINKS], packets_received[HN_LINKS], send_errors;
 	struct hn_proto_counters counters;
 	uint64_t packet_seq_next;
+	/* additions */
+	uint64_t send_errors_by_link[HN_LINKS]; /* send_errors, per link */
+	uint64_t oversize;			/* messages too large to encode */
+	uint64_t health_rounds;			/* verdicts delivered */
+	uint64_t packet_seq_limit;		/* reserved up to (persist_packet_seq), 0 = none */
 };
 
 void hn_host_status(const struct hn_host *host, uint64_t now_ms, struct hn_host_status *status);

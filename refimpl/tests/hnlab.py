@@ -128,7 +128,9 @@ class Node:
                 file.write((key or self.lab.key) + "\n")
             os.chmod(self.key_path, 0o600)
 
-    def start(self):
+    def start(self, env=None):
+        """Start hanode; env adds variables to its environment (a test's
+        LD_PRELOAD, say)."""
         # A socket file left by a killed run would look like a started node.
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
@@ -136,7 +138,8 @@ class Node:
         self.process = subprocess.Popen(
             ["ip", "netns", "exec", self.namespace, os.path.join(BIN, "hanode"),
              "-c", self.config_path, "-f"],
-            stdout=stderr, stderr=stderr, stdin=subprocess.DEVNULL)
+            stdout=stderr, stderr=stderr, stdin=subprocess.DEVNULL,
+            env=dict(os.environ, **env) if env else None)
         stderr.close()
         self.lab.pids.append(self.process.pid)
         wait_until(lambda: os.path.exists(self.socket_path) or self.process.poll() is not None,

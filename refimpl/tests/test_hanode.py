@@ -329,6 +329,126 @@ def test_put_on_active_survives_failover(cluster):
                message="value on the new active")
 
 
+RAW_CLIENT = r"""
+import socket, sys
+host, port, payload = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+with socket.create_connection((host, port), timeout=5) as connection:
+    connection.sendall(payload)
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = connection.recv(512)
+        if not chunk:
+            break
+        answer += chunk
+print(answer.decode().strip())
+"""
+
+FILL_CLIENT = r"""
+import json, socket, sys
+host, count = sys.argv[1], int(sys.argv[2])
+with socket.create_connection((host, 7000), timeout=10) as connection:
+    stream = connection.makefile("rwb")
+    answers = []
+    for number in range(count):
+        stream.write(b"PUT fill/%d v%d\n" % (number, number))
+        stream.flush()
+        answers.append(stream.readline().decode().strip())
+print(json.dumps({"ok": sum(answer.startswith("OK ") for answer in answers),
+                  "other": [answer for answer in answers if not answer.startswith("OK ")]}))
+"""
+
+
+def test_store_port_refusals(cluster):
+    """Regressions (issue 11): a PUT of setting/... over the unauthenticated data
+    port overwrote an operator's setting; "PUT a b\\0c" was answered OK and
+    stored "b". Both are refused with a clear ERR."""
+    active, standby = active_and_standby(cluster)
+    wait_until(lambda: cluster_ip_answers(cluster), 3, message="cluster IP")
+    assert active.hactl("setting", "set", "ntp_server", "192.0.2.1").returncode == 0
+    assert store_request(cluster.switch, CLUSTER_IP, "PUT setting/ntp_server 203.0.113.66") == \
+        "ERR setting/ keys are the operator's: use hactl setting set"
+    assert active.hactl("setting", "get", "ntp_server").stdout.strip() == "192.0.2.1"
+    answer = run("ip", "netns", "exec", cluster.switch, "/usr/bin/python3", "-c", RAW_CLIENT,
+                 CLUSTER_IP, "7000", b"PUT a b\0c\n".hex()).stdout.strip()
+    assert answer == "ERR NUL byte in the line"
+    assert store_request(cluster.switch, CLUSTER_IP, "GET a") == "NOTFOUND"
+
+
+def test_store_full_answers_a_clear_error(cluster):
+    """A store that holds 1024 keys refuses a new key with a clear error and
+    still takes writes to the keys it has."""
+    active, standby = active_and_standby(cluster)
+    wait_until(lambda: cluster_ip_answers(cluster), 3, message="cluster IP")
+    result = run("ip", "netns", "exec", cluster.switch, "/usr/bin/python3", "-c", FILL_CLIENT,
+                 CLUSTER_IP, "1024", timeout=120)
+    filled = json.loads(result.stdout)
+    assert filled == {"ok": 1024, "other": []}
+    assert store_request(cluster.switch, CLUSTER_IP, "PUT one/more v") == \
+        "ERR store full: it holds 1024 keys; a new key is refused, existing keys can be " \
+        "written"
+    assert store_request(cluster.switch, CLUSTER_IP, "PUT fill/7 again").startswith("OK ")
+    assert store_request(cluster.switch, CLUSTER_IP, "GET fill/7") == "VALUE again"
+
+
+FLOOD_CLIENT = r"""
+import json, socket, sys, time
+host, idle_ms = sys.argv[1], int(sys.argv[2])
+
+def line(connection, timeout=2.0):
+    connection.settimeout(timeout)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = connection.recv(256)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        return "(silent)"
+    return data.decode().strip() or "(closed)"
+
+flood = []
+for number in range(32):
+    flood.append(socket.create_connection((host, 7000), timeout=2))
+    time.sleep(0.01)
+other = socket.create_connection((host, 7000), timeout=2, source_address=("192.0.2.2", 0))
+other.sendall(b"PUT other/key v\n")
+answers = {"other": line(other)}
+again = socket.create_connection((host, 7000), timeout=2)
+again.sendall(b"GET other/key\n")
+answers["again"] = line(again)
+answers["evicted"] = sorted(set(line(connection, 0.5) for connection in flood[:29]))
+start = time.monotonic()
+answers["idle"] = sorted(set(line(connection, 5.0) for connection in flood[29:]))
+answers["idle_after_ms"] = int((time.monotonic() - start) * 1000)
+print(json.dumps(answers))
+"""
+
+
+def test_store_port_idle_connections_cannot_lock_clients_out(lab):
+    """Regression (issue 11): 32 idle connections filled every slot and every
+    other client got "ERR busy". Now one source holds at most
+    store_clients_per_source connections (its oldest idle one makes room for
+    its newest), and an idle connection is closed after store_idle_timeout_ms;
+    every closing says why."""
+    for node in lab.nodes.values():
+        node.write_config(store_idle_timeout_ms=1500, store_clients_per_source=4)
+    for node in lab.nodes.values():
+        node.start()
+    wait_until(lambda: formed(lab), 5, message="one active and one standby")
+    run("ip", "-n", lab.switch, "addr", "add", "192.0.2.2/24", "dev", "bre")
+    wait_until(lambda: cluster_ip_answers(lab), 3, message="cluster IP")
+    result = run("ip", "netns", "exec", lab.switch, "/usr/bin/python3", "-c", FLOOD_CLIENT,
+                 CLUSTER_IP, "1500", timeout=30)
+    answers = json.loads(result.stdout)
+    assert answers["other"].startswith("OK "), answers
+    assert answers["again"] == "VALUE v", answers
+    assert answers["evicted"] == [
+        "ERR closed: too many connections from 192.0.2.1 (at most 4)"], answers
+    assert answers["idle"] == ["ERR closed: idle for 1500 ms"], answers
+    assert answers["idle_after_ms"] < 4000, answers
+
+
 # -------------------------------------------------------- authentication
 
 def test_wrong_key_never_forms_and_counts_bad_mac(lab):
@@ -384,6 +504,88 @@ def test_replayed_heartbeat_is_rejected_and_counted(cluster):
     assert after["replayed"] == before["replayed"] + 3
     assert after["bad_mac"] == before["bad_mac"]
     assert one_active(cluster)
+
+
+CLOCK_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <time.h>
+/* CLOCK_REALTIME moved by HN_TEST_CLOCK_OFFSET_S seconds; other clocks untouched. */
+int clock_gettime(clockid_t clock, struct timespec *now)
+{
+	static int (*real)(clockid_t, struct timespec *);
+	if (!real)
+		real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+	int result = real(clock, now);
+	const char *offset = getenv("HN_TEST_CLOCK_OFFSET_S");
+	if (result == 0 && clock == CLOCK_REALTIME && offset)
+		now->tv_sec += atoll(offset);
+	return result;
+}
+"""
+
+
+def clock_shim(lab):
+    """A preload library that moves the wall clock of the process it is loaded into."""
+    source = os.path.join(lab.folder, "clock_shim.c")
+    library = os.path.join(lab.folder, "clock_shim.so")
+    with open(source, "w") as file:
+        file.write(CLOCK_SHIM)
+    run("cc", "-shared", "-fPIC", "-o", library, source, "-ldl")
+    return library
+
+
+def test_wall_clock_stepped_back_across_a_restart(lab):
+    """Regression (issue 11): the packet counter started from the wall clock, so
+    a node restarted with its clock stepped back (here a day) sent sequences
+    below what its peer had already seen, and the peer refused every packet as
+    replayed. The counter now continues from a reservation in data_dir
+    (packet_seq), made durable before its values are used."""
+    library = clock_shim(lab)
+    node1, node2 = lab.nodes[1], lab.nodes[2]
+    for node in (node1, node2):
+        node.write_config()
+    # (An ASan build of hanode wants its runtime first; the shim may come first.)
+    ahead = {"LD_PRELOAD": library, "HN_TEST_CLOCK_OFFSET_S": "86400",
+             "ASAN_OPTIONS": "verify_asan_link_order=0"}
+    node1.start(env=ahead)
+    node2.start()
+    wait_until(lambda: formed(lab), 5, message="formed with node1's clock a day ahead")
+    reservation = os.path.join(node1.data_dir, "packet_seq")
+    with open(reservation) as file:
+        limit = int(file.read())
+    assert node1.stop() == 0
+    node1.start()  # the clock is back to today
+    wait_until(lambda: formed(lab), 5, message="formed again after the restart")
+    with open(reservation) as file:
+        assert int(file.read()) == limit + 2 ** 20
+    replayed = node2.status()["counters"]["replayed"]
+    time.sleep(DEAD_S * 2)
+    assert node2.status()["peer"]["seen"] is True
+    assert node2.status()["counters"]["replayed"] == replayed
+
+
+# ----------------------------------------------------------- command line
+
+def test_version_and_help_exit_0():
+    for binary in ("hanode", "hactl"):
+        version = run(os.path.join(BIN, binary), "--version", check=False)
+        assert version.returncode == 0, version.stderr
+        assert version.stdout.startswith("%s (halab) " % binary), version.stdout
+        assert "protocol 1" in version.stdout
+        usage = run(os.path.join(BIN, binary), "--help", check=False)
+        assert usage.returncode == 0 and usage.stdout.startswith("usage: %s" % binary)
+    assert run(os.path.join(BIN, "hactl"), "status", "--help", check=False).returncode == 0
+
+
+def test_demo_writes_the_key_readable_by_its_owner_only(tmp_path):
+    key = tmp_path / "cluster.key"
+    demo = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo",
+                        "two-nodes.sh")
+    run(demo, "key", str(key))
+    assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+    assert len(key.read_text().strip()) == 64
 
 
 # ----------------------------------------------------------- configuration
@@ -450,10 +652,60 @@ def test_bad_config_starts_nothing(tmp_path):
 def test_bad_key_file_rejected(tmp_path):
     key = tmp_path / "cluster.key"
     key.write_text("not hex\n")
+    os.chmod(key, 0o600)
     lines = [line for line in GOOD_LINES if not line.startswith("key_file")]
     result = check_config(bad_config(tmp_path, lines + ["key_file = %s" % key]))
     assert result.returncode == 2
     assert "expected 64 hex digits" in result.stderr
+
+
+def test_control_socket_path_over_the_limit_refused(tmp_path):
+    path = bad_config(tmp_path, GOOD_LINES + ["control_socket = /run/" + "x" * 110])
+    result = check_config(path)
+    assert result.returncode == 2
+    assert "%s:7: key 'control_socket': longer than 107 characters (a Unix socket " \
+        "path)" % path in result.stderr
+
+
+def test_bad_interface_names_refused(tmp_path):
+    """Names the kernel would refuse at start are refused by --check-config."""
+    not_a_name = "not an interface name (1..15 characters; no '/', ':', blanks or control " \
+        "characters; not '.' or '..')"
+    for name, reason in (("a/b", not_a_name), ("..", not_a_name), ("ext 0", not_a_name),
+                         ("bond0:1", not_a_name),
+                         ("sync\x01", "a control character (byte 0x01) in the value")):
+        lines = [line for line in GOOD_LINES if not line.startswith("sync_interface")]
+        path = bad_config(tmp_path, lines + ["sync_interface = " + name])
+        result = check_config(path)
+        assert result.returncode == 2, name
+        assert "%s:6: key 'sync_interface': %s\n" % (path, reason) in result.stderr, \
+            result.stderr
+
+
+def test_nul_byte_and_utf16_files_get_a_true_message(tmp_path):
+    nul = tmp_path / "nul.conf"
+    nul.write_bytes(("\n".join(GOOD_LINES) + "\nname2 = x\0y\n").encode())
+    result = check_config(str(nul))
+    assert result.returncode == 2
+    assert "%s:7: a NUL byte: the file is not text" % nul in result.stderr
+    utf16 = tmp_path / "utf16.conf"
+    utf16.write_bytes(("\n".join(GOOD_LINES) + "\n").encode("utf-16"))
+    result = check_config(str(utf16))
+    assert result.returncode == 2
+    assert "%s:1: the file is UTF-16" % utf16 in result.stderr
+
+
+def test_key_file_readable_by_others_refused(tmp_path):
+    key = tmp_path / "cluster.key"
+    key.write_text("ab" * 32 + "\n")
+    os.chmod(key, 0o644)
+    lines = [line for line in GOOD_LINES if not line.startswith("key_file")]
+    path = bad_config(tmp_path, lines + ["key_file = %s" % key])
+    result = check_config(path)
+    assert result.returncode == 2
+    assert "key_file %s: readable by others (mode 0644): chmod 600 it" % key in result.stderr
+    os.chmod(key, 0o600)
+    assert check_config(path).returncode == 0
 
 
 # ---------------------------------------------------------- create and join

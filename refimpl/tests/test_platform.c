@@ -1,11 +1,13 @@
 /*
  * test_platform.c - CUnit tests of hanode's platform modules: the mdstat
- * parser and check rounds (checks.c), the command runner (runner.c) and the
- * durable store (persist.c). Run with no argument it runs the suite and
- * exits non-zero on a failure.
+ * parser and the raw ICMP socket (checks.c), the command runner (runner.c)
+ * and the durable store (persist.c). Run with no argument it runs the
+ * suite and exits non-zero on a failure. (The health rounds that use them
+ * are the host's, tested by test_host.c.)
  *
  * Run as `test_platform tool COMMAND ...` it is instead a small driver of
- * netif.c and the ping check for refimpl/tests/test_platform_net.py, which
+ * netif.c and of a host's health round with real sockets
+ * (test_platform_tool.c) for refimpl/tests/test_platform_net.py, which
  * runs it inside network namespaces (root): those parts need real
  * interfaces, so they are tested there and not here.
  */
@@ -308,188 +310,6 @@ static void test_runner_bounded(void)
 	hn_runner_close(&runner); /* twice is harmless */
 }
 
-/* ------------------------------------------------------------ check rounds */
-
-static void test_checks_round(void)
-{
-	struct hn_checks_config config;
-	struct hn_checks checks;
-	struct hn_runner runner;
-	struct hn_runner_result results[2];
-	struct hn_health health;
-	char error[256];
-	memset(&config, 0, sizeof(config));
-	snprintf(config.raid_array, sizeof(config.raid_array), "md0");
-	test_path(config.raid_mdstat_path, sizeof(config.raid_mdstat_path), "mdstat-round");
-	test_file_write(config.raid_mdstat_path, mdstat_failed);
-	snprintf(config.services_command, sizeof(config.services_command), "exit 4");
-	CU_ASSERT_EQUAL_FATAL(hn_runner_open(&runner, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &health), 0);
-	CU_ASSERT_FALSE(hn_checks_round_done(&checks));
-	CU_ASSERT_TRUE(checks.in_round);
-	CU_ASSERT_EQUAL(hn_checks_next_deadline_ms(&checks), UINT64_MAX);
-	CU_ASSERT_EQUAL(test_runner_wait(&runner, results, 1, 5000), 1);
-	CU_ASSERT_TRUE(hn_checks_on_runner_result(&checks, &results[0]));
-	CU_ASSERT_FALSE(hn_checks_on_runner_result(&checks, &results[0])); /* consumed once */
-	CU_ASSERT_TRUE(hn_checks_round_done(&checks));
-	CU_ASSERT_FALSE(checks.in_round);
-	hn_checks_health(&checks, &health);
-	CU_ASSERT_FALSE(health.raid_ok);
-	CU_ASSERT_FALSE(health.services_ok);
-	CU_ASSERT_EQUAL(health.ping_total, 0);
-	CU_ASSERT_FALSE(health.cluster_ip_answered);
-	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->raid_reason,
-			       "md0: active raid1 [2/0] [__]: failed");
-	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->services_reason,
-			       "services command exited with status 4");
-	/* Second round: RAID by command this time, everything healthy. */
-	hn_checks_close(&checks);
-	config.raid_array[0] = '\0';
-	snprintf(config.raid_command, sizeof(config.raid_command), "true");
-	snprintf(config.services_command, sizeof(config.services_command), "sleep 30");
-	config.command_timeout_ms = 100;
-	CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &health), 0);
-	CU_ASSERT_EQUAL(test_runner_wait(&runner, results, 2, 5000), 2);
-	CU_ASSERT_TRUE(hn_checks_on_runner_result(&checks, &results[0]));
-	CU_ASSERT_TRUE(hn_checks_on_runner_result(&checks, &results[1]));
-	CU_ASSERT_TRUE(hn_checks_round_done(&checks));
-	hn_checks_health(&checks, &health);
-	CU_ASSERT_TRUE(health.raid_ok);
-	CU_ASSERT_FALSE(health.services_ok);
-	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->raid_reason, "RAID command ok");
-	CU_ASSERT_STRING_EQUAL(hn_checks_result(&checks)->services_reason,
-			       "services command timed out");
-	hn_checks_close(&checks);
-	hn_runner_close(&runner);
-}
-
-/* What test_round_step saw of the runner: results the round took, and the
- * last one it refused (a command of an earlier round). */
-struct test_round_seen {
-	size_t taken;
-	size_t refused;
-	struct hn_runner_result refused_result;
-};
-
-/* One poll step of a check round: readable sockets and reaped results go
- * to the checks. Deadlines are left to the test, which passes its own
- * times: the round never reads the clock itself. */
-static void test_round_step(struct hn_checks *checks, struct hn_runner *runner,
-			    struct test_round_seen *seen)
-{
-	struct pollfd pfds[HN_CHECKS_FDS_MAX + 1];
-	int fds[HN_CHECKS_FDS_MAX];
-	struct hn_runner_result results[HN_RUNNER_CHILDREN_MAX];
-	size_t count = hn_checks_fds(checks, fds, HN_CHECKS_FDS_MAX);
-	for (size_t i = 0; i < count; i++)
-		pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-	pfds[count] = (struct pollfd){.fd = hn_runner_fd(runner), .events = POLLIN};
-	poll(pfds, count + 1, 50);
-	for (size_t i = 0; i < count; i++)
-		if (pfds[i].revents & POLLIN)
-			hn_checks_on_readable(checks, pfds[i].fd);
-	int reaped = hn_runner_reap(runner, results, HN_RUNNER_CHILDREN_MAX);
-	for (int i = 0; i < reaped; i++) {
-		if (hn_checks_on_runner_result(checks, &results[i])) {
-			seen->taken++;
-		} else {
-			seen->refused++;
-			seen->refused_result = results[i];
-		}
-	}
-}
-
-/* Step until the round took `taken` results, and, with ping targets, until
- * `reachable` of them answered; at most 5 s. */
-static void test_round_wait(struct hn_checks *checks, struct hn_runner *runner,
-			    struct test_round_seen *seen, size_t taken, uint32_t reachable)
-{
-	uint64_t end_ms = test_now_ms() + 5000;
-	while (test_now_ms() < end_ms &&
-	       (seen->taken < taken || hn_checks_ping_reachable(&checks->ping) < reachable))
-		test_round_step(checks, runner, seen);
-}
-
-/* Regression: a round still running when the next one is due used to be
- * replaced and its results dropped, so a check that outlived the health
- * interval (a hanging services command, an unanswered probe) kept the core
- * from ever hearing a verdict. Now the round ends with what it has: what
- * answered counts, what did not counts as failed, and its hn_health comes
- * back from hn_checks_round_start(). */
-static void test_checks_round_ended_by_next(void)
-{
-	struct hn_checks_config config;
-	struct hn_checks checks;
-	struct hn_runner runner;
-	struct hn_health ended, health;
-	struct test_round_seen seen;
-	char error[256], hung_path[300];
-	memset(&config, 0, sizeof(config));
-	memset(&seen, 0, sizeof(seen));
-	/* The services check hangs the first time only. */
-	test_path(hung_path, sizeof(hung_path), "services.hung");
-	snprintf(config.raid_command, sizeof(config.raid_command), "true");
-	snprintf(config.services_command, sizeof(config.services_command),
-		 "test -e %s || { touch %s; exec sleep 30; }", hung_path, hung_path);
-	config.command_timeout_ms = 60000; /* only the end of the round stops it */
-	/* 127.0.0.1 answers at once; 203.0.113.99 (TEST-NET-3, used nowhere in
-	 * halab) never does. */
-	config.ping_target_count = 2;
-	snprintf(config.ping_targets[0], INET_ADDRSTRLEN, "127.0.0.1");
-	snprintf(config.ping_targets[1], INET_ADDRSTRLEN, "203.0.113.99");
-	config.ping_timeout_ms = 500;
-	CU_ASSERT_EQUAL_FATAL(hn_runner_open(&runner, error, sizeof(error)), 0);
-	bool ping = hn_checks_open(&checks, &config, error, sizeof(error)) == 0;
-	if (!ping) {
-		printf("\n    (ping part skipped: %s; a raw ICMP socket needs root) ", error);
-		hn_checks_close(&checks);
-		config.ping_target_count = 0;
-		CU_ASSERT_EQUAL_FATAL(hn_checks_open(&checks, &config, error, sizeof(error)), 0);
-	}
-	uint64_t first_ms = test_now_ms();
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, first_ms, &ended), 0);
-	test_round_wait(&checks, &runner, &seen, 1, ping ? 1 : 0); /* RAID, 127.0.0.1 */
-	for (int i = 0; i < 500 && access(hung_path, F_OK) != 0; i++)
-		usleep(10000);
-	CU_ASSERT_EQUAL(seen.taken, 1);
-	CU_ASSERT_FALSE(hn_checks_round_done(&checks)); /* services hang, 203.0.113.99 silent */
-
-	/* The next round is due while this one runs: it ends and comes back. */
-	uint64_t second_ms = test_now_ms();
-	memset(&ended, 0, sizeof(ended));
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, second_ms, &ended), 1);
-	CU_ASSERT_TRUE(ended.raid_ok);
-	CU_ASSERT_FALSE(ended.services_ok);
-	CU_ASSERT_EQUAL(ended.ping_total, ping ? 2 : 0);
-	CU_ASSERT_EQUAL(ended.ping_reachable, ping ? 1 : 0);
-	CU_ASSERT_FALSE(ended.cluster_ip_answered);
-
-	/* The hanging command was killed, not left to its 60 s timeout, and
-	 * its result is not the new round's. The new round ends by itself. */
-	test_round_wait(&checks, &runner, &seen, 3, ping ? 1 : 0);
-	for (uint64_t end_ms = test_now_ms() + 2000; !seen.refused && test_now_ms() < end_ms;)
-		test_round_step(&checks, &runner, &seen);
-	CU_ASSERT_EQUAL(seen.taken, 3);
-	CU_ASSERT_EQUAL(seen.refused, 1);
-	CU_ASSERT_TRUE(seen.refused_result.timed_out);
-	CU_ASSERT_EQUAL(seen.refused_result.exit_status, 128 + SIGKILL);
-	hn_checks_on_deadline(&checks, second_ms + config.ping_timeout_ms);
-	CU_ASSERT_TRUE(hn_checks_round_done(&checks));
-	hn_checks_health(&checks, &health);
-	CU_ASSERT_TRUE(health.raid_ok);
-	CU_ASSERT_TRUE(health.services_ok);
-	CU_ASSERT_EQUAL(health.ping_reachable, ping ? 1 : 0);
-
-	/* A round that ended by itself was delivered already: not again. */
-	memset(&ended, 0, sizeof(ended));
-	CU_ASSERT_EQUAL(hn_checks_round_start(&checks, &runner, test_now_ms(), &ended), 0);
-	CU_ASSERT_EQUAL(ended.ping_total, 0);
-	hn_checks_close(&checks);
-	hn_runner_close(&runner);
-}
-
 /* ----------------------------------------------------------------- persist */
 
 static struct hn_entry test_entry(const char *key, const char *value, uint64_t seq)
@@ -698,14 +518,13 @@ static void test_persist_write_failure(void)
 	hn_persist_close(&persist);
 }
 
-/* Regression (bond-port-pulled on guests): one echo per round made one lost
- * packet a lost network. A target that has not answered is asked again
- * every timeout / attempts ms until the round ends; one that answered is
- * not. 203.0.113.99 (TEST-NET-3) answers nobody. */
-static void test_ping_resends_to_the_silent(void)
+/* The raw ICMP socket: an echo to 127.0.0.1 comes back with the sequence
+ * it was sent with; replies are told apart by the socket's identifier. */
+static void test_ping_socket(void)
 {
-	const char *targets[] = {"203.0.113.99", "203.0.113.98"};
+	const char *targets[] = {"127.0.0.1", "203.0.113.99"};
 	struct hn_checks_ping ping;
+	uint16_t sequences[HN_CHECKS_REPLIES_MAX];
 	char error[256];
 	/* Not skipped without root: a test that did not run is not a pass. */
 	if (hn_checks_ping_open(&ping, targets, 2, error, sizeof(error)) != 0) {
@@ -714,32 +533,47 @@ static void test_ping_resends_to_the_silent(void)
 		hn_checks_ping_close(&ping);
 		return;
 	}
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), UINT64_MAX);
-	CU_ASSERT_EQUAL_FATAL(hn_checks_ping_round_start(&ping, 600, 3, 1000, error, sizeof(error)),
-			      0);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 2);
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), 1200);
-	hn_checks_ping_on_deadline(&ping, 1199);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 2);
-	ping.answered[0] = true; /* as hn_checks_ping_on_readable marks a reply */
-	hn_checks_ping_on_deadline(&ping, 1200);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 3); /* only the silent one */
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), 1400);
-	hn_checks_ping_on_deadline(&ping, 1400);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 4);
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), 1600); /* the round's end */
-	CU_ASSERT_TRUE(ping.in_round);
-	hn_checks_ping_on_deadline(&ping, 1600);
-	CU_ASSERT_FALSE(ping.in_round);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 4);
-	CU_ASSERT_EQUAL(hn_checks_ping_reachable(&ping), 1);
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), UINT64_MAX);
-	/* One attempt (or 0): one echo each, nothing due before the end. */
-	CU_ASSERT_EQUAL(hn_checks_ping_round_start(&ping, 600, 0, 2000, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(ping.echoes_sent, 2);
-	CU_ASSERT_EQUAL(hn_checks_ping_next_deadline_ms(&ping), 2600);
-	CU_ASSERT_EQUAL(hn_checks_ping_reachable(&ping), 0);
+	CU_ASSERT_EQUAL(hn_checks_ping_send(&ping, 0, 0x1234, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(hn_checks_ping_send(&ping, 2, 1, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "hn_checks_ping_send: no socket or no target 2");
+	size_t count = 0;
+	for (int i = 0; i < 100 && count == 0; i++) {
+		struct pollfd pfd = {.fd = ping.fd, .events = POLLIN};
+		poll(&pfd, 1, 20);
+		count = hn_checks_ping_read(&ping, sequences, HN_CHECKS_REPLIES_MAX);
+	}
+	CU_ASSERT_EQUAL(count, 1);
+	CU_ASSERT_EQUAL(sequences[0], 0x1234);
 	hn_checks_ping_close(&ping);
+	CU_ASSERT_EQUAL(hn_checks_ping_send(&ping, 0, 1, error, sizeof(error)), -1);
+}
+
+/* The maintenance mark and the packet counter's reservation: small files,
+ * replaced durably, read back; a damaged one is an error naming it. */
+static void test_persist_marks(void)
+{
+	struct hn_persist persist;
+	char dir[300], path[400], error[256];
+	uint64_t limit = 7;
+	test_store_dir(dir, sizeof(dir), "store-marks");
+	CU_ASSERT_EQUAL_FATAL(hn_persist_open(&persist, dir, 0, error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(hn_persist_maintenance_read(&persist));
+	CU_ASSERT_EQUAL(hn_persist_maintenance_write(&persist, true, error, sizeof(error)), 0);
+	CU_ASSERT_TRUE(hn_persist_maintenance_read(&persist));
+	CU_ASSERT_EQUAL(hn_persist_maintenance_write(&persist, false, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(hn_persist_maintenance_write(&persist, false, error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(hn_persist_maintenance_read(&persist));
+	CU_ASSERT_EQUAL(hn_persist_packet_seq_read(&persist, &limit, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(limit, 0);
+	CU_ASSERT_EQUAL(hn_persist_packet_seq_write(&persist, 1048577, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(hn_persist_packet_seq_read(&persist, &limit, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(limit, 1048577);
+	CU_ASSERT_EQUAL(test_file_size(dir, "packet_seq.tmp"), -1);
+	snprintf(path, sizeof(path), "%s/packet_seq", dir);
+	test_file_write(path, "12x\n");
+	CU_ASSERT_EQUAL(hn_persist_packet_seq_read(&persist, &limit, error, sizeof(error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "/packet_seq: not a packet counter: 12x"));
+	hn_persist_close(&persist);
 }
 
 /* The daemon closes everything at exit, also what it never opened: a
@@ -748,34 +582,31 @@ static void test_close_zeroed_structs(void)
 {
 	struct hn_runner runner;
 	struct hn_persist persist;
-	struct hn_checks checks;
 	struct hn_checks_ping ping;
-	struct hn_netif_garp garp;
 	struct hn_netif_monitor monitor;
 	struct hn_netif_arp_probe probe;
+	uint16_t sequences[4];
 	if (fcntl(0, F_GETFD) < 0)
 		CU_ASSERT_EQUAL_FATAL(open("/dev/null", O_RDONLY), 0);
 	memset(&runner, 0, sizeof(runner));
 	memset(&persist, 0, sizeof(persist));
-	memset(&checks, 0, sizeof(checks));
 	memset(&ping, 0, sizeof(ping));
-	memset(&garp, 0, sizeof(garp));
 	memset(&monitor, 0, sizeof(monitor));
 	memset(&probe, 0, sizeof(probe));
 	CU_ASSERT_EQUAL(hn_runner_fd(&runner), -1);
 	CU_ASSERT_EQUAL(hn_netif_monitor_fd(&monitor), -1);
 	CU_ASSERT_EQUAL(hn_netif_arp_probe_fd(&probe), -1);
-	CU_ASSERT_EQUAL(hn_netif_garp_next_deadline_ms(&garp), UINT64_MAX);
-	CU_ASSERT_EQUAL(hn_netif_arp_probe_next_deadline_ms(&probe), UINT64_MAX);
+	CU_ASSERT_FALSE(hn_netif_arp_probe_read(&probe, NULL));
+	CU_ASSERT_EQUAL(hn_checks_ping_read(&ping, sequences, 4), 0);
+	CU_ASSERT_FALSE(hn_persist_maintenance_read(&persist));
 	hn_runner_close(&runner);
 	hn_persist_close(&persist);
-	hn_checks_close(&checks);
 	hn_checks_ping_close(&ping);
-	hn_netif_garp_close(&garp);
 	hn_netif_monitor_close(&monitor);
 	hn_netif_arp_probe_close(&probe);
 	hn_persist_close(NULL);
-	hn_checks_close(NULL);
+	hn_checks_ping_close(NULL);
+	hn_netif_arp_probe_close(NULL);
 	hn_runner_close(NULL);
 	CU_ASSERT_NOT_EQUAL(fcntl(0, F_GETFD), -1);
 }
@@ -813,308 +644,15 @@ static void test_persist_generation(void)
 	hn_persist_close(&persist);
 }
 
-/* ------------------------------------------------------------ tool mode */
-
-static int tool_loop_until(uint64_t (*next)(void *), int (*fd)(void *), void (*readable)(void *),
-			   void (*deadline)(void *, uint64_t), bool (*done)(void *), void *object)
-{
-	for (int i = 0; i < 10000 && !done(object); i++) {
-		uint64_t now_ms = test_now_ms(), next_ms = next(object);
-		int wait_ms = next_ms == UINT64_MAX ? 1000
-			      : next_ms <= now_ms   ? 0
-						    : (int)(next_ms - now_ms);
-		struct pollfd pfd = {.fd = fd(object), .events = POLLIN};
-		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, wait_ms) > 0)
-			readable(object);
-		deadline(object, test_now_ms());
-	}
-	return done(object) ? 0 : 1;
-}
-
-static uint64_t tool_probe_next(void *o)
-{
-	return hn_netif_arp_probe_next_deadline_ms(o);
-}
-static int tool_probe_fd(void *o)
-{
-	return hn_netif_arp_probe_fd(o);
-}
-static void tool_probe_readable(void *o)
-{
-	char error[256];
-	hn_netif_arp_probe_on_readable(o, error, sizeof(error));
-}
-static void tool_probe_deadline(void *o, uint64_t now_ms)
-{
-	char error[256];
-	if (hn_netif_arp_probe_on_deadline(o, now_ms, error, sizeof(error)) < 0)
-		fprintf(stderr, "%s\n", error);
-}
-static bool tool_probe_done(void *o)
-{
-	return ((struct hn_netif_arp_probe *)o)->done;
-}
-
-static uint64_t tool_ping_next(void *o)
-{
-	return hn_checks_ping_next_deadline_ms(o);
-}
-static int tool_ping_fd(void *o)
-{
-	return ((struct hn_checks_ping *)o)->fd;
-}
-static void tool_ping_readable(void *o)
-{
-	hn_checks_ping_on_readable(o);
-}
-static void tool_ping_deadline(void *o, uint64_t now_ms)
-{
-	hn_checks_ping_on_deadline(o, now_ms);
-}
-static bool tool_ping_done(void *o)
-{
-	return !((struct hn_checks_ping *)o)->in_round;
-}
-
-static int tool_garp(char **argv)
-{
-	struct hn_netif_garp garp;
-	char error[256];
-	if (hn_netif_garp_start(&garp, argv[0], argv[1], (uint32_t)atoi(argv[2]),
-				(uint32_t)atoi(argv[3]), test_now_ms(), error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	int sent = 1;
-	while (hn_netif_garp_next_deadline_ms(&garp) != UINT64_MAX) {
-		uint64_t next_ms = hn_netif_garp_next_deadline_ms(&garp), now_ms = test_now_ms();
-		if (next_ms > now_ms)
-			usleep((useconds_t)(next_ms - now_ms) * 1000);
-		if (hn_netif_garp_on_deadline(&garp, test_now_ms(), error, sizeof(error)) < 0)
-			printf("error %s\n", error);
-		sent++;
-	}
-	printf("sent %d\n", sent);
-	return 0;
-}
-
-static int tool_carrier_watch(char **argv)
-{
-	struct hn_netif_monitor monitor;
-	struct hn_netif_carrier_change changes[HN_NETIF_CHANGES_MAX];
-	char error[256];
-	bool carrier_up = false;
-	uint64_t end_ms = test_now_ms() + (uint64_t)atoi(argv[1]);
-	if (hn_netif_monitor_open(&monitor, error, sizeof(error)) < 0 ||
-	    hn_netif_monitor_watch(&monitor, argv[0], &carrier_up, error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	printf("initial %s %s\n", argv[0], carrier_up ? "up" : "down");
-	fflush(stdout);
-	while (test_now_ms() < end_ms) {
-		struct pollfd pfd = {.fd = hn_netif_monitor_fd(&monitor), .events = POLLIN};
-		if (poll(&pfd, 1, (int)(end_ms - test_now_ms())) <= 0)
-			continue;
-		int count = hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
-						  sizeof(error));
-		for (int i = 0; i < count; i++)
-			printf("change %s %s\n", changes[i].ifname,
-			       changes[i].carrier_up ? "up" : "down");
-		fflush(stdout);
-	}
-	hn_netif_monitor_close(&monitor);
-	return 0;
-}
-
-static int tool_arp_probe(char **argv)
-{
-	struct hn_netif_arp_probe probe;
-	char error[256];
-	if (hn_netif_arp_probe_start(&probe, argv[0], argv[1], (uint32_t)atoi(argv[2]), 100,
-				     test_now_ms(), error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	int result = tool_loop_until(tool_probe_next, tool_probe_fd, tool_probe_readable,
-				     tool_probe_deadline, tool_probe_done, &probe);
-	if (probe.answered)
-		printf("answered %02x:%02x:%02x:%02x:%02x:%02x\n", probe.answer_mac[0],
-		       probe.answer_mac[1], probe.answer_mac[2], probe.answer_mac[3],
-		       probe.answer_mac[4], probe.answer_mac[5]);
-	else
-		printf("none\n");
-	hn_netif_arp_probe_close(&probe);
-	return result;
-}
-
-static int tool_ping(int argc, char **argv)
-{
-	struct hn_checks_ping ping;
-	char error[256];
-	uint64_t start_ms = test_now_ms();
-	if (hn_checks_ping_open(&ping, (const char *const *)argv + 2, (uint32_t)argc - 2, error,
-				sizeof(error)) < 0 ||
-	    hn_checks_ping_round_start(&ping, (uint32_t)atoi(argv[0]), (uint32_t)atoi(argv[1]),
-				       start_ms, error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	/* The first echoes are out: a test may now change what answers. */
-	printf("started\n");
-	fflush(stdout);
-	int result = tool_loop_until(tool_ping_next, tool_ping_fd, tool_ping_readable,
-				     tool_ping_deadline, tool_ping_done, &ping);
-	printf("reachable %u of %u", hn_checks_ping_reachable(&ping), ping.target_count);
-	for (uint32_t i = 0; i < ping.target_count; i++)
-		printf(" %s=%d", argv[i + 2], ping.answered[i] ? 1 : 0);
-	printf(" echoes=%u elapsed_ms=%llu\n", ping.echoes_sent,
-	       (unsigned long long)(test_now_ms() - start_ms));
-	hn_checks_ping_close(&ping);
-	return result;
-}
-
-/* One poll step of a check round: its sockets, the runner, the deadlines. */
-static void tool_round_step(struct hn_checks *checks, struct hn_runner *runner)
-{
-	struct pollfd pfds[HN_CHECKS_FDS_MAX + 1];
-	int fds[HN_CHECKS_FDS_MAX];
-	struct hn_runner_result results[HN_RUNNER_CHILDREN_MAX];
-	size_t count = hn_checks_fds(checks, fds, HN_CHECKS_FDS_MAX);
-	for (size_t i = 0; i < count; i++)
-		pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-	pfds[count] = (struct pollfd){.fd = hn_runner_fd(runner), .events = POLLIN};
-	uint64_t now_ms = test_now_ms(), next_ms = hn_checks_next_deadline_ms(checks);
-	if (hn_runner_next_deadline_ms(runner) < next_ms)
-		next_ms = hn_runner_next_deadline_ms(runner);
-	int wait_ms = next_ms == UINT64_MAX ? 1000
-		      : next_ms <= now_ms   ? 0
-					    : (int)(next_ms - now_ms);
-	poll(pfds, count + 1, wait_ms);
-	for (size_t i = 0; i < count; i++)
-		if (pfds[i].revents & POLLIN)
-			hn_checks_on_readable(checks, pfds[i].fd);
-	int reaped = hn_runner_reap(runner, results, HN_RUNNER_CHILDREN_MAX);
-	for (int i = 0; i < reaped; i++)
-		hn_checks_on_runner_result(checks, &results[i]);
-	hn_runner_on_deadline(runner, test_now_ms());
-	hn_checks_on_deadline(checks, test_now_ms());
-}
-
-/* A whole check round with real sockets: ping + ARP probe + a services command. */
-static int tool_round(int argc, char **argv)
-{
-	struct hn_checks_config config;
-	struct hn_checks checks;
-	struct hn_runner runner;
-	struct hn_health health;
-	char error[256];
-	memset(&config, 0, sizeof(config));
-	config.ping_timeout_ms = (uint32_t)atoi(argv[0]);
-	config.probe_timeout_ms = (uint32_t)atoi(argv[0]);
-	snprintf(config.probe_ifname, sizeof(config.probe_ifname), "%s", argv[1]);
-	snprintf(config.probe_ip, sizeof(config.probe_ip), "%s", argv[2]);
-	snprintf(config.services_command, sizeof(config.services_command), "true");
-	for (int i = 3; i < argc && config.ping_target_count < HN_CHECKS_PING_TARGETS_MAX; i++)
-		snprintf(config.ping_targets[config.ping_target_count++], INET_ADDRSTRLEN, "%s",
-			 argv[i]);
-	if (hn_runner_open(&runner, error, sizeof(error)) < 0 ||
-	    hn_checks_open(&checks, &config, error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	hn_checks_round_start(&checks, &runner, test_now_ms(), &health);
-	for (int i = 0; i < 1000 && !hn_checks_round_done(&checks); i++)
-		tool_round_step(&checks, &runner);
-	hn_checks_health(&checks, &health);
-	printf("done=%d in_round=%d fds=%zu raid_ok=%d services_ok=%d ping=%u/%u "
-	       "cluster_ip_answered=%d\n",
-	       hn_checks_round_done(&checks), checks.in_round,
-	       hn_checks_fds(&checks, (int[HN_CHECKS_FDS_MAX]){0}, HN_CHECKS_FDS_MAX),
-	       health.raid_ok, health.services_ok, health.ping_reachable, health.ping_total,
-	       health.cluster_ip_answered);
-	hn_checks_close(&checks);
-	hn_runner_close(&runner);
-	return 0;
-}
-
-static int tool_address(const char *command, char **argv)
-{
-	char error[256];
-	int result = -1;
-	if (strcmp(command, "addr-add") == 0)
-		result = hn_netif_address_add(argv[0], argv[1], error, sizeof(error));
-	else if (strcmp(command, "addr-del") == 0)
-		result = hn_netif_address_remove(argv[0], argv[1], error, sizeof(error));
-	else
-		result = hn_netif_address_present(argv[0], argv[1], error, sizeof(error));
-	if (result < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	if (strcmp(command, "addr-present") == 0)
-		printf("%s\n", result == 1 ? "present" : "absent");
-	else
-		printf("ok\n");
-	return 0;
-}
-
-static int tool_carrier(char **argv)
-{
-	char error[256];
-	bool carrier_up = false;
-	if (hn_netif_carrier_get(argv[0], &carrier_up, error, sizeof(error)) < 0) {
-		printf("error %s\n", error);
-		return 1;
-	}
-	printf("%s\n", carrier_up ? "up" : "down");
-	return 0;
-}
-
-static int tool_main(int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int args; /* minimum */
-	} commands[] = {{"addr-add", 2},  {"addr-del", 2}, {"addr-present", 2},
-			{"garp", 4},	  {"carrier", 1},  {"carrier-watch", 2},
-			{"arp-probe", 3}, {"ping", 3},	   {"round", 3}};
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (argc < 1 || strcmp(argv[0], commands[i].name) != 0)
-			continue;
-		if (argc - 1 < commands[i].args)
-			break;
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		if (strncmp(argv[0], "addr-", 5) == 0)
-			return tool_address(argv[0], argv + 1);
-		if (strcmp(argv[0], "garp") == 0)
-			return tool_garp(argv + 1);
-		if (strcmp(argv[0], "carrier") == 0)
-			return tool_carrier(argv + 1);
-		if (strcmp(argv[0], "carrier-watch") == 0)
-			return tool_carrier_watch(argv + 1);
-		if (strcmp(argv[0], "arp-probe") == 0)
-			return tool_arp_probe(argv + 1);
-		if (strcmp(argv[0], "round") == 0)
-			return tool_round(argc - 1, argv + 1);
-		return tool_ping(argc - 1, argv + 1);
-	}
-	fprintf(stderr,
-		"usage: test_platform tool addr-add|addr-del|addr-present IF CIDR\n"
-		"       test_platform tool garp IF IP COUNT INTERVAL_MS\n"
-		"       test_platform tool carrier IF | carrier-watch IF DURATION_MS\n"
-		"       test_platform tool arp-probe IF IP TIMEOUT_MS\n"
-		"       test_platform tool ping TIMEOUT_MS ATTEMPTS TARGET...\n"
-		"       test_platform tool round TIMEOUT_MS PROBE_IF PROBE_IP [TARGET...]\n");
-	return 2;
-}
-
 /* ------------------------------------------------------------------ main */
+
+/* test_platform_tool.c */
+int hn_test_platform_tool(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "tool") == 0)
-		return tool_main(argc - 2, argv + 2);
+		return hn_test_platform_tool(argc - 2, argv + 2);
 	const char *base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
 	snprintf(test_dir, sizeof(test_dir), "%s/hnp%d-XXXXXX", base, (int)getpid());
 	if (mkdtemp(test_dir) == NULL) {
@@ -1130,15 +668,14 @@ int main(int argc, char **argv)
 	CU_add_test(suite, "runner stdin and env", test_runner_stdin_and_env);
 	CU_add_test(suite, "runner timeout kills the group", test_runner_timeout_kills_group);
 	CU_add_test(suite, "runner bounded", test_runner_bounded);
-	CU_add_test(suite, "checks round", test_checks_round);
-	CU_add_test(suite, "checks round ended by the next", test_checks_round_ended_by_next);
-	CU_add_test(suite, "ping resends to the silent", test_ping_resends_to_the_silent);
+	CU_add_test(suite, "ping socket", test_ping_socket);
 	CU_add_test(suite, "persist append reload", test_persist_append_reload);
 	CU_add_test(suite, "persist torn tail", test_persist_torn_tail);
 	CU_add_test(suite, "persist reset and compaction", test_persist_reset_and_compaction);
 	CU_add_test(suite, "persist store full", test_persist_store_full);
 	CU_add_test(suite, "persist generation", test_persist_generation);
 	CU_add_test(suite, "persist write failure", test_persist_write_failure);
+	CU_add_test(suite, "persist marks", test_persist_marks);
 	CU_add_test(suite, "close zeroed structs", test_close_zeroed_structs);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

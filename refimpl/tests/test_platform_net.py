@@ -1,7 +1,8 @@
 """test_platform_net.py - hanode's network platform code against real interfaces.
 
 netif.c (cluster IP add/remove, gratuitous ARP, carrier monitor, ARP probe) and
-the ICMP ping check of checks.c need interfaces, so these tests build two
+the ICMP socket of checks.c need interfaces, and so does a host's health round
+(refimpl/host) run over them (`tool ping`, `tool round`), so these tests build two
 network namespaces joined by a veth pair and drive the code through
 `test_platform tool ...` (the CUnit binary's tool mode) inside them:
 
@@ -200,7 +201,7 @@ def test_arp_probe(pair):
     run("ip", "-n", NS_B, "addr", "add", f"{CLUSTER_IP}/24", "dev", IF_B)
     assert tool(NS_A, "arp-probe", IF_A, CLUSTER_IP, "500") == (0, f"answered {mac_of(NS_B, IF_B)}\n")
     assert tool(NS_A, "arp-probe", "nosuch0", CLUSTER_IP, "300") == \
-        (1, "error hn_netif_arp_probe_start: nosuch0: No such device\n")
+        (1, "error hn_netif_arp_probe_open: nosuch0: No such device\n")
 
 
 def parse_ping(out):
@@ -254,12 +255,13 @@ def test_ping_first_echo_lost(pair, attempts, reachable):
 
 
 def test_check_round(pair):
-    """hn_checks end to end: ping, the cluster IP probe and a services command in one round."""
+    """A host's health round end to end over real sockets: ping, the cluster IP
+    probe and a services command in one round, to its verdict."""
     assert tool(NS_A, "round", "300", IF_A, CLUSTER_IP, IP_B, ABSENT_IP) == \
-        (0, "done=1 in_round=0 fds=1 raid_ok=1 services_ok=1 ping=1/2 cluster_ip_answered=0\n")
+        (0, "started\ndone=1 raid_ok=1 services_ok=1 ping=1/2 cluster_ip_answered=0\n")
     run("ip", "-n", NS_B, "addr", "add", f"{CLUSTER_IP}/24", "dev", IF_B)
     assert tool(NS_A, "round", "300", IF_A, CLUSTER_IP, IP_B) == \
-        (0, "done=1 in_round=0 fds=1 raid_ok=1 services_ok=1 ping=1/1 cluster_ip_answered=1\n")
+        (0, "started\ndone=1 raid_ok=1 services_ok=1 ping=1/1 cluster_ip_answered=1\n")
 
 
 def test_carrier_of_interface_created_later(pair):

@@ -10,6 +10,7 @@
  */
 #include "timeline.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,61 @@ void hs_check_fail(struct hs_check_result *result, const char *format, ...)
 	vsnprintf(result->failures[result->failure_count++], HS_CHECK_MESSAGE_MAX, format,
 		  arguments);
 	va_end(arguments);
+}
+
+/* ------------------------------------------------------------- summary */
+
+/* A path as one shell word: as it is when it holds only safe characters,
+ * else in single quotes. */
+static void shell_word(const char *text, char *out, size_t out_size)
+{
+	size_t used = 0;
+
+	if (text[0] && strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789_./+-=:,@") == strlen(text)) {
+		snprintf(out, out_size, "%s", text);
+		return;
+	}
+	for (const char *c = text; *c && used + 6 < out_size; c++) {
+		if (c == text)
+			out[used++] = '\'';
+		if (*c == '\'') {
+			memcpy(out + used, "'\\''", 4);
+			used += 4;
+		} else {
+			out[used++] = *c;
+		}
+	}
+	if (used == 0)
+		out[used++] = '\'';
+	out[used++] = '\'';
+	out[used] = '\0';
+}
+
+void hs_check_reproducer(const struct hs_check_result *result, char *out, size_t out_size)
+{
+	char file[HS_PATH_MAX + 64];
+
+	shell_word(result->scenario_path[0] ? result->scenario_path : result->scenario, file,
+		   sizeof(file));
+	snprintf(out, out_size, "hasim run %s --seed %" PRIu64 " --backend %s", file, result->seed,
+		 result->backend[0] ? result->backend : "native");
+}
+
+uint32_t hs_check_failed_count(const struct hs_check_result *result)
+{
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < result->expect_count; i++)
+		count += !result->expects[i].passed && !result->expects[i].skipped ? 1 : 0;
+	return count;
+}
+
+uint32_t hs_check_skipped_count(const struct hs_check_result *result)
+{
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < result->expect_count; i++)
+		count += result->expects[i].skipped ? 1 : 0;
+	return count;
 }
 
 /* ------------------------------------------------------------- the run */

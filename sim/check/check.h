@@ -19,9 +19,13 @@
  *                  "topology":"rack1-pair","backend":"native","seed":1,"time_scale":1.0,
  *                  "t0_mono_ms":1000,"formed_mono_ms":4200,"ended_mono_ms":20000,
  *                  "aliases":{"@active":"node1","@standby":"node2"},
- *                  "nodes":["node1","node2"],"runner_errors":[]}
+ *                  "nodes":["node1","node2"],"runner_errors":[],
+ *                  "t0_wall_ms":1795430400000,"hostname":"ci-runner-3"}
  *                 (no ended_mono_ms: the last event ends the run; no
- *                 formed_mono_ms: anchor "formed" never happened)
+ *                 formed_mono_ms: anchor "formed" never happened; no
+ *                 t0_wall_ms: derived from the first cluster-log record's
+ *                 wall_ms and mono_ms, else from run.json's modification
+ *                 time and ended_mono_ms; no hostname: this host's)
  *   steps.jsonl   {"mono_ms":6200,"event":"step","name":"cut","action":"power_off",
  *                  "target":"node1","ok":true,"error":""}
  *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
@@ -35,6 +39,7 @@
  * result.json (an example per case in sim/tests/check_fixtures/<case>/
  * expected_result.json), keys in this order:
  *   scenario, scenario_path, topology, backend, seed, time_scale, passed,
+ *   reproduce ("hasim run FILE --seed N --backend B"),
  *   failures [sentence], warnings [sentence] (first HS_CHECK_WARNINGS_MAX),
  *   warning_total, formed_ms (null if never formed), ended_ms,
  *   final {node: display state at the end},
@@ -42,7 +47,17 @@
  *            reported_lost_writes: integer or null},
  *   metric_notes {metric: why it is null}, transitions [{t_ms, node, from,
  *   to, reason}], transitions_truncated, expectations [{index, line, kind,
- *   description, passed, message}].
+ *   description, passed, skipped, message}].
+ *
+ * An expectation's description is the scenario's text as written
+ * ("@standby standby->active within [700, 1600] ms after 'cut'"), the same
+ * in every run and on every backend, so a CI system can follow one test
+ * case across runs; what a run resolved it to (node2 for @standby, windows
+ * scaled by the backend's time scale) is in its message. An expectation
+ * that had nothing to judge (an invariant about writes when the client had
+ * none acknowledged, a quiet period that began after the run ended) is
+ * skipped: neither passed nor failed, with the reason as its message and
+ * a warning; it does not fail the run.
  */
 #ifndef HS_CHECK_H
 #define HS_CHECK_H
@@ -76,6 +91,9 @@ struct hs_check_metric {
 	bool known;
 	int64_t value;
 	char note[HS_TEXT_MAX];
+	/* Nothing was there to measure (no client request, no acknowledged
+	 * write): an expectation on it is skipped, not judged. note says why. */
+	bool nothing_measured;
 };
 
 struct hs_check_expect_result {
@@ -85,6 +103,7 @@ struct hs_check_expect_result {
 	char description[HS_TEXT_MAX *
 			 2]; /* "node2 standby->active within [900, 1600] ms after 'cut'" */
 	bool passed;
+	bool skipped;			    /* judged nothing; passed is false, message says why */
 	char message[HS_CHECK_MESSAGE_MAX]; /* "ok", or the failure as one sentence */
 };
 
@@ -103,8 +122,10 @@ struct hs_check_result {
 	double time_scale;
 	int64_t t0_mono_ms;
 	bool formed;
-	int64_t formed_ms; /* relative to t0; valid when formed */
-	int64_t ended_ms;  /* relative to t0 */
+	int64_t formed_ms;		/* relative to t0; valid when formed */
+	int64_t ended_ms;		/* relative to t0 */
+	int64_t t0_wall_ms;		/* wall clock of t0 (ms since 1970), 0 unknown */
+	char hostname[HS_NAME_MAX * 2]; /* where the run ran */
 	uint32_t alias_count;
 	struct hs_check_alias aliases[HS_CHECK_ALIASES_MAX];
 	uint32_t node_count;
@@ -154,6 +175,12 @@ int hs_report_html_write(const struct hs_check_result *result, const char *path,
 const char *hs_check_metric_name(enum hs_metric metric);
 const char *hs_check_invariant_name(enum hs_invariant invariant);
 const char *hs_check_expect_kind_name(enum hs_expect_kind kind);
+
+/* "hasim run FILE --seed N --backend B": how to run this run again. */
+void hs_check_reproducer(const struct hs_check_result *result, char *out, size_t out_size);
+/* Expectations that failed / were skipped. */
+uint32_t hs_check_failed_count(const struct hs_check_result *result);
+uint32_t hs_check_skipped_count(const struct hs_check_result *result);
 
 /* Record a warning (also used by the loaders in timeline.c). */
 void hs_check_warn(struct hs_check_result *result, const char *format, ...)

@@ -18,6 +18,10 @@
  *
  * Every message is one sentence that starts with what was expected and
  * ends with what was seen, so that a CI log line is enough to act on.
+ * Descriptions keep the scenario's text as written ("@standby", windows
+ * before scaling), so they name the same test case in every run; messages
+ * end with what this run resolved ("@standby is node2", the scaled
+ * window). An expectation with nothing to judge is skipped (check.h).
  */
 #include "timeline.h"
 
@@ -78,17 +82,15 @@ static int expect_node(const struct hs_check_result *result, const char *name, c
 	return index >= 0 ? index : HS_NODE_UNKNOWN;
 }
 
+/* The node as the scenario writes it, for descriptions. */
+static const char *written_node(const char *name)
+{
+	return name[0] == '\0' || strcmp(name, "any") == 0 ? "any node" : name;
+}
+
 static int64_t scaled_ms(const struct hs_check_result *result, int64_t ms)
 {
 	return (int64_t)llround((double)ms * result->time_scale);
-}
-
-static const char *scale_note(const struct hs_check_result *result, char *note, size_t note_size)
-{
-	note[0] = '\0';
-	if (result->time_scale != 1.0)
-		snprintf(note, note_size, " (time scale %g)", result->time_scale);
-	return note;
 }
 
 static bool is_transition_of(const struct hs_check_result *result,
@@ -136,15 +138,30 @@ static void list_transitions(const struct hs_check_result *result, int node, int
 static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
 			const char *format, ...) __attribute__((format(printf, 3, 4)));
 
+/* The run's failure list gets the message once its notes are added
+ * (hs_expect_judge_all). */
 static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
 			const char *format, ...)
+{
+	va_list arguments;
+	(void)context;
+	va_start(arguments, format);
+	vsnprintf(out->message, sizeof(out->message), format, arguments);
+	va_end(arguments);
+	out->passed = false;
+}
+
+static void expect_skip(struct hs_check_expect_result *out, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void expect_skip(struct hs_check_expect_result *out, const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
 	vsnprintf(out->message, sizeof(out->message), format, arguments);
 	va_end(arguments);
 	out->passed = false;
-	hs_check_fail(context->result, "%s", out->message);
+	out->skipped = true;
 }
 
 static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
@@ -202,16 +219,13 @@ static bool node_and_anchor_known(struct hs_expect_context *context, const struc
 
 /* ------------------------------------------------------------- transitions */
 
-static void describe_transition(const struct hs_check_result *result,
-				const struct hs_expect *expect, const char *node_label,
-				struct hs_check_expect_result *out)
+static void describe_transition(const struct hs_expect *expect, struct hs_check_expect_result *out)
 {
-	char note[48];
 	snprintf(out->description, sizeof(out->description),
-		 "%s %s->%s within [%" PRId64 ", %" PRId64 "] ms after '%s'%s", node_label,
-		 expect->from[0] ? expect->from : "any", expect->to, (int64_t)expect->within_min_ms,
-		 scaled_ms(result, expect->within_max_ms), anchor_label(expect->anchor),
-		 scale_note(result, note, sizeof(note)));
+		 "%s %s->%s within [%" PRId64 ", %" PRId64 "] ms after '%s'",
+		 written_node(expect->node), expect->from[0] ? expect->from : "any", expect->to,
+		 (int64_t)expect->within_min_ms, (int64_t)expect->within_max_ms,
+		 anchor_label(expect->anchor));
 }
 
 /* No transition in the window after the cursor: say the nearest thing that
@@ -250,7 +264,7 @@ static void judge_transition(struct hs_expect_context *context, const struct hs_
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
 	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
-	describe_transition(result, expect, node_label, out);
+	describe_transition(expect, out);
 	int64_t anchor_ms;
 	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
@@ -283,14 +297,21 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 				struct hs_check_expect_result *out)
 {
 	struct hs_check_result *result = context->result;
-	char node_label[HS_NAME_MAX * 2], note[48];
+	char node_label[HS_NAME_MAX * 2];
 	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
 	int64_t for_ms = expect->for_ms, anchor_ms;
 	snprintf(out->description, sizeof(out->description),
-		 "no transition of %s for %" PRId64 " ms after '%s'%s", node_label, for_ms,
-		 anchor_label(expect->anchor), scale_note(result, note, sizeof(note)));
+		 "no transition of %s for %" PRId64 " ms after '%s'", written_node(expect->node),
+		 for_ms, anchor_label(expect->anchor));
 	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
+	if (anchor_ms > result->ended_ms) {
+		expect_skip(out,
+			    "the run ended at %" PRId64 " ms, before the quiet period after '%s' "
+			    "began at %" PRId64 " ms",
+			    result->ended_ms, anchor_label(expect->anchor), anchor_ms);
+		return;
+	}
 	const struct hs_timeline *timeline = result->timeline;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
@@ -301,6 +322,13 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 			    out->description, node == HS_NODE_ANY ? event->node : "",
 			    node == HS_NODE_ANY ? " " : "", event->from, event->to,
 			    event->t_ms - anchor_ms);
+		return;
+	}
+	if (anchor_ms + for_ms > result->ended_ms) {
+		expect_pass(out, "saw none in the %" PRId64 " ms the run lasted of the %" PRId64,
+			    result->ended_ms - anchor_ms, for_ms);
+		hs_check_warn(result, "%s: judged only the first %" PRId64 " ms (the run ended)",
+			      out->description, result->ended_ms - anchor_ms);
 		return;
 	}
 	expect_pass(out, "saw none");
@@ -314,7 +342,8 @@ static void judge_final(struct hs_expect_context *context, const struct hs_expec
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
 	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
-	snprintf(out->description, sizeof(out->description), "%s ends %s", node_label, expect->to);
+	snprintf(out->description, sizeof(out->description), "%s ends %s",
+		 written_node(expect->node), expect->to);
 	if (node == HS_NODE_UNKNOWN) {
 		unknown_node_fail(context, out, node_label);
 		return;
@@ -341,8 +370,7 @@ static void judge_final(struct hs_expect_context *context, const struct hs_expec
 	expect_fail(context, out, "expected a node to end %s, they ended %s", expect->to, ended);
 }
 
-static void describe_log(const struct hs_expect *expect, const char *node_label,
-			 struct hs_check_expect_result *out)
+static void describe_log(const struct hs_expect *expect, struct hs_check_expect_result *out)
 {
 	char text[HS_TEXT_MAX + 32] = "", anchor[HS_NAME_MAX + 16] = "";
 	if (expect->log_text[0])
@@ -350,7 +378,7 @@ static void describe_log(const struct hs_expect *expect, const char *node_label,
 	if (expect->anchor[0])
 		snprintf(anchor, sizeof(anchor), " after '%s'", expect->anchor);
 	snprintf(out->description, sizeof(out->description), "a '%s' record%s from %s%s",
-		 expect->log_event, text, node_label, anchor);
+		 expect->log_event, text, written_node(expect->node), anchor);
 }
 
 static void judge_log(struct hs_expect_context *context, const struct hs_expect *expect,
@@ -359,7 +387,7 @@ static void judge_log(struct hs_expect_context *context, const struct hs_expect 
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
 	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
-	describe_log(expect, node_label, out);
+	describe_log(expect, out);
 	int64_t anchor_ms = INT64_MIN;
 	if (node == HS_NODE_UNKNOWN) {
 		unknown_node_fail(context, out, node_label);
@@ -399,10 +427,10 @@ static bool metric_is_time(enum hs_metric metric)
 	       metric == HS_METRIC_DUAL_ACTIVE_MS;
 }
 
-static void describe_metric(const struct hs_check_result *result, const struct hs_expect *expect,
-			    int64_t min, int64_t max, struct hs_check_expect_result *out)
+static void describe_metric(const struct hs_expect *expect, int64_t min, int64_t max,
+			    struct hs_check_expect_result *out)
 {
-	char anchor[HS_NAME_MAX + 16] = "", bounds[96], note[48];
+	char anchor[HS_NAME_MAX + 16] = "", bounds[96];
 	if (expect->metric == HS_METRIC_FAILOVER_MS && expect->anchor[0])
 		snprintf(anchor, sizeof(anchor), " after '%s'", expect->anchor);
 	if (expect->min != INT64_MIN && expect->max != INT64_MAX)
@@ -413,9 +441,8 @@ static void describe_metric(const struct hs_check_result *result, const struct h
 		snprintf(bounds, sizeof(bounds), ">= %" PRId64, min);
 	else
 		snprintf(bounds, sizeof(bounds), "known");
-	snprintf(out->description, sizeof(out->description), "%s%s %s%s",
-		 hs_check_metric_name(expect->metric), anchor, bounds,
-		 metric_is_time(expect->metric) ? scale_note(result, note, sizeof(note)) : "");
+	snprintf(out->description, sizeof(out->description), "%s%s %s",
+		 hs_check_metric_name(expect->metric), anchor, bounds);
 }
 
 static void judge_metric(struct hs_expect_context *context, const struct hs_expect *expect,
@@ -426,7 +453,7 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 	int64_t min = expect->min;
 	int64_t max =
 	    expect->max != INT64_MAX && time ? scaled_ms(result, expect->max) : expect->max;
-	describe_metric(result, expect, min, max, out);
+	describe_metric(expect, min, expect->max, out);
 	if (expect->metric < HS_METRIC_FAILOVER_MS || expect->metric >= HS_METRIC_COUNT) {
 		expect_fail(context, out, "expected %s, but metric %d is unknown", out->description,
 			    (int)expect->metric);
@@ -439,7 +466,9 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 			return;
 		hs_metrics_failover(result, anchor_ms, expect->anchor, &value);
 	}
-	if (!value.known)
+	if (value.nothing_measured)
+		expect_skip(out, "nothing to measure: %s", value.note);
+	else if (!value.known)
 		expect_fail(context, out, "expected %s, could not compute it: %s", out->description,
 			    value.note);
 	else if (value.value < min || value.value > max)
@@ -470,10 +499,22 @@ static int64_t first_dual_active_ms(const struct hs_timeline *timeline)
 	return first_ms;
 }
 
+static bool any_node_record(const struct hs_timeline *timeline)
+{
+	for (uint32_t i = 0; i < timeline->event_count; i++)
+		if (timeline->events[i].source_kind == HS_SOURCE_NODE)
+			return true;
+	return false;
+}
+
 static void invariant_single_active(struct hs_expect_context *context,
 				    struct hs_check_expect_result *out)
 {
 	const struct hs_check_metric *dual = &context->result->metrics[HS_METRIC_DUAL_ACTIVE_MS];
+	if (!any_node_record(context->result->timeline)) {
+		expect_skip(out, "no node wrote a cluster-log record: nothing to judge");
+		return;
+	}
 	if (dual->value == 0) {
 		expect_pass(out, "never two active nodes");
 		return;
@@ -541,7 +582,9 @@ static void invariant_no_lost_writes(struct hs_expect_context *context,
 {
 	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
 	char keys[HS_TEXT_MAX];
-	if (!lost->known) {
+	if (lost->nothing_measured) {
+		expect_skip(out, "nothing to judge: %s", lost->note);
+	} else if (!lost->known) {
 		expect_fail(context, out,
 			    "invariant no_lost_writes failed: could not compute lost_writes: %s",
 			    lost->note);
@@ -562,7 +605,9 @@ static void invariant_no_silent_loss(struct hs_expect_context *context,
 	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
 	const struct hs_check_metric *reported =
 	    &context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
-	if (!lost->known)
+	if (lost->nothing_measured)
+		expect_skip(out, "nothing to judge: %s", lost->note);
+	else if (!lost->known)
 		expect_fail(context, out,
 			    "invariant no_silent_loss failed: could not compute lost_writes: %s",
 			    lost->note);
@@ -612,6 +657,38 @@ static hs_expect_judge *const expect_judges[HS_EXPECT_KINDS] = {
     [HS_EXPECT_METRIC] = judge_metric,	       [HS_EXPECT_INVARIANT] = judge_invariant,
 };
 
+/* What this run made of the text as written, appended to the message:
+ * the node an alias named, and a window or bound scaled by the backend. */
+static void append_notes(const struct hs_check_result *result, const struct hs_expect *expect,
+			 struct hs_check_expect_result *out)
+{
+	char notes[HS_TEXT_MAX] = "", node[HS_NAME_MAX * 2];
+	size_t used = 0, length = strlen(out->message);
+	bool scaled_window = expect->kind == HS_EXPECT_TRANSITION;
+	bool scaled_bound = expect->kind == HS_EXPECT_METRIC && expect->max != INT64_MAX &&
+			    metric_is_time(expect->metric);
+
+	if (expect->node[0] == '@') {
+		hs_timeline_resolve_node(result, expect->node, node, sizeof(node));
+		if (node[0] != '@')
+			used +=
+			    (size_t)snprintf(notes, sizeof(notes), "%.*s is %s",
+					     (int)strcspn(expect->node, "."), expect->node, node);
+	}
+	if (result->time_scale != 1.0 && scaled_window && used < sizeof(notes))
+		used +=
+		    (size_t)snprintf(notes + used, sizeof(notes) - used,
+				     "%stime scale %g: window [%" PRIu32 ", %" PRId64 "] ms",
+				     used ? "; " : "", result->time_scale, expect->within_min_ms,
+				     scaled_ms(result, expect->within_max_ms));
+	else if (result->time_scale != 1.0 && scaled_bound && used < sizeof(notes))
+		used += (size_t)snprintf(notes + used, sizeof(notes) - used,
+					 "%stime scale %g: at most %" PRId64, used ? "; " : "",
+					 result->time_scale, scaled_ms(result, expect->max));
+	if (used && length + 4 < sizeof(out->message))
+		snprintf(out->message + length, sizeof(out->message) - length, " (%s)", notes);
+}
+
 void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_result *result)
 {
 	struct hs_expect_context context = {.scenario = scenario, .result = result};
@@ -628,10 +705,16 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 		if ((unsigned)expect->kind < HS_EXPECT_KINDS &&
 		    expect_judges[expect->kind] != NULL) {
 			expect_judges[expect->kind](&context, expect, out);
-			continue;
+			append_notes(result, expect, out);
+		} else {
+			snprintf(out->description, sizeof(out->description), "expectation %u", i);
+			expect_fail(&context, out, "expectation %u has unknown kind %d", i,
+				    (int)expect->kind);
 		}
-		snprintf(out->description, sizeof(out->description), "expectation %u", i);
-		expect_fail(&context, out, "expectation %u has unknown kind %d", i,
-			    (int)expect->kind);
+		if (out->skipped)
+			hs_check_warn(result, "expectation [%u] %s: judged nothing: %s", i,
+				      out->description, out->message);
+		else if (!out->passed)
+			hs_check_fail(result, "%s", out->message);
 	}
 }

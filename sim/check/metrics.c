@@ -151,6 +151,7 @@ const struct hs_timeline_event *hs_timeline_find_step(const struct hs_timeline *
 static void metric_set(struct hs_check_metric *metric, int64_t value)
 {
 	metric->known = true;
+	metric->nothing_measured = false;
 	metric->value = value;
 	metric->note[0] = '\0';
 }
@@ -204,6 +205,7 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 		longest_ms = result->ended_ms - outage_start_ms;
 	if (!seen) {
 		metric->known = false;
+		metric->nothing_measured = true;
 		snprintf(metric->note, sizeof(metric->note), "the client made no request");
 		return;
 	}
@@ -238,6 +240,12 @@ static void metric_lost_writes(const struct hs_check_result *result, struct hs_c
 		return;
 	}
 	metric_set(lost, lost_count);
+	/* No write to lose: 0, but nothing an expectation could judge. */
+	if (verify_count == 0 && acknowledged_count == 0) {
+		lost->nothing_measured = true;
+		snprintf(lost->note, sizeof(lost->note),
+			 "the client had no acknowledged write to read back");
+	}
 }
 
 static int64_t overlap_ms(const struct hs_display_span *left, const struct hs_display_span *right)

@@ -78,7 +78,7 @@ static void metrics_json(struct hs_json_builder *builder, const struct hs_check_
 		const char *name = hs_check_metric_name(metric);
 		put(builder, metrics, name,
 		    value->known ? json_integer(value->value) : json_null());
-		if (!value->known)
+		if (!value->known || value->nothing_measured)
 			put(builder, notes, name, json_string(value->note));
 	}
 	put(builder, root, "metrics", metrics);
@@ -107,6 +107,7 @@ static json_t *expectations_json(struct hs_json_builder *builder,
 			    json_string(hs_check_expect_kind_name(expect->kind)));
 			put(builder, item, "description", json_string(expect->description));
 			put(builder, item, "passed", json_boolean(expect->passed));
+			put(builder, item, "skipped", json_boolean(expect->skipped));
 			put(builder, item, "message", json_string(expect->message));
 		}
 		append(builder, array, item);
@@ -126,6 +127,9 @@ static json_t *result_json(struct hs_json_builder *builder, const struct hs_chec
 	put(builder, root, "seed", json_integer((json_int_t)result->seed));
 	put(builder, root, "time_scale", json_real(result->time_scale));
 	put(builder, root, "passed", json_boolean(result->passed));
+	char reproduce[HS_PATH_MAX + 96];
+	hs_check_reproducer(result, reproduce, sizeof(reproduce));
+	put(builder, root, "reproduce", json_string(reproduce));
 	put(builder, root, "failures",
 	    strings_json(builder, (const char(*)[HS_CHECK_MESSAGE_MAX])result->failures,
 			 result->failure_count));

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------- helpers */
 
@@ -186,6 +188,8 @@ static int run_load(const struct hs_scenario *scenario, const char *run_dir,
 	result->formed_ms = formed - result->t0_mono_ms;
 	if (!json_int64(root, "ended_mono_ms", ended_mono_ms))
 		*ended_mono_ms = INT64_MIN; /* the last event ends the run */
+	json_int64(root, "t0_wall_ms", &result->t0_wall_ms);
+	copy_text(result->hostname, sizeof(result->hostname), json_text(root, "hostname"));
 	run_read_aliases(root, result);
 	run_read_nodes(root, scenario, result);
 	run_read_errors(root, result);
@@ -286,6 +290,7 @@ static void parse_node_log(const json_t *line, const struct hs_check_result *res
 	copy_text(event->to, sizeof(event->to), json_text(line, "to"));
 	copy_text(event->detail, sizeof(event->detail), json_text(line, "reason"));
 	json_int64(line, "lost_writes", &event->lost_writes);
+	json_int64(line, "wall_ms", &event->wall_ms);
 	event->ok = true;
 }
 
@@ -442,6 +447,43 @@ static int read_sources(const struct hs_scenario *scenario, const char *run_dir,
 	return 0;
 }
 
+int hs_timeline_add_line(struct hs_check_result *result, enum hs_source source, uint32_t node_index,
+			 uint32_t line_number, const char *line, size_t length, char *error,
+			 size_t error_size)
+{
+	static const hs_line_parser parsers[] = {[HS_SOURCE_RUNNER] = parse_step,
+						 [HS_SOURCE_FABRIC] = parse_fabric,
+						 [HS_SOURCE_NODE] = parse_node_log,
+						 [HS_SOURCE_CLIENT] = parse_client};
+	static const char *const files[] = {[HS_SOURCE_RUNNER] = "steps.jsonl",
+					    [HS_SOURCE_FABRIC] = "fabric.jsonl",
+					    [HS_SOURCE_NODE] = "cluster.log",
+					    [HS_SOURCE_CLIENT] = "client.jsonl"};
+	static const char *const sources[] = {[HS_SOURCE_RUNNER] = "runner",
+					      [HS_SOURCE_FABRIC] = "fabric",
+					      [HS_SOURCE_CLIENT] = "client"};
+	struct hs_timeline_event templ = {.source_kind = source};
+	char name[HS_NAME_MAX + 32];
+
+	if ((unsigned)source > HS_SOURCE_CLIENT ||
+	    (source == HS_SOURCE_NODE && node_index >= result->node_count)) {
+		snprintf(error, error_size, "hs_timeline_add_line: no source %d/%u", (int)source,
+			 node_index);
+		return -1;
+	}
+	if (source == HS_SOURCE_NODE) {
+		templ.source_order = node_index;
+		copy_text(templ.source, sizeof(templ.source), result->nodes[node_index]);
+		snprintf(name, sizeof(name), "nodes/%s/%s", result->nodes[node_index],
+			 files[source]);
+	} else {
+		copy_text(templ.source, sizeof(templ.source), sources[source]);
+		snprintf(name, sizeof(name), "%s", files[source]);
+	}
+	return parse_line(line, length, length, name, line_number, &templ, parsers[source], result,
+			  error, error_size);
+}
+
 static int event_compare(const void *left_pointer, const void *right_pointer)
 {
 	const struct hs_timeline_event *left = left_pointer, *right = right_pointer;
@@ -490,6 +532,44 @@ static void read_final(const char *run_dir, struct hs_check_result *result)
 	json_decref(root);
 }
 
+void hs_timeline_finish(struct hs_check_result *result, int64_t ended_mono_ms)
+{
+	struct hs_timeline *timeline = result->timeline;
+	/* No event, no array: qsort must not get NULL (UBSan, fuzz_run_lines). */
+	if (timeline->event_count > 0)
+		qsort(timeline->events, timeline->event_count, sizeof(*timeline->events),
+		      event_compare);
+	if (ended_mono_ms != INT64_MIN)
+		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
+	else if (timeline->event_count > 0)
+		result->ended_ms = timeline->events[timeline->event_count - 1].t_ms;
+	else
+		result->ended_ms = 0;
+}
+
+/* When and where the run ran, for junit.xml: run.json's own fields, else
+ * t0 on the wall clock from the first node record that has both clocks,
+ * else from run.json's modification time (written when the run ended),
+ * and this host. */
+static void run_wall_clock(const char *run_dir, struct hs_check_result *result)
+{
+	const struct hs_timeline *timeline = result->timeline;
+	char path[HS_PATH_MAX + 32];
+	struct stat info;
+
+	if (!result->hostname[0] && gethostname(result->hostname, sizeof(result->hostname)) != 0)
+		copy_text(result->hostname, sizeof(result->hostname), "localhost");
+	result->hostname[sizeof(result->hostname) - 1] = '\0';
+	for (uint32_t i = 0; result->t0_wall_ms <= 0 && i < timeline->event_count; i++)
+		if (timeline->events[i].source_kind == HS_SOURCE_NODE &&
+		    timeline->events[i].wall_ms > 0)
+			result->t0_wall_ms = timeline->events[i].wall_ms - timeline->events[i].t_ms;
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	if (result->t0_wall_ms <= 0 && stat(path, &info) == 0)
+		result->t0_wall_ms = (int64_t)info.st_mtim.tv_sec * 1000 +
+				     info.st_mtim.tv_nsec / 1000000 - result->ended_ms;
+}
+
 int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 		     struct hs_check_result *result, char *error, size_t error_size)
 {
@@ -504,15 +584,9 @@ int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 		return -1;
 	if (read_sources(scenario, run_dir, result, error, error_size) < 0)
 		return -1;
-	struct hs_timeline *timeline = result->timeline;
-	qsort(timeline->events, timeline->event_count, sizeof(*timeline->events), event_compare);
-	if (ended_mono_ms != INT64_MIN)
-		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
-	else if (timeline->event_count > 0)
-		result->ended_ms = timeline->events[timeline->event_count - 1].t_ms;
-	else
-		result->ended_ms = 0;
+	hs_timeline_finish(result, ended_mono_ms);
 	read_final(run_dir, result);
+	run_wall_clock(run_dir, result);
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct hs_timeline_event {
 	char detail[HS_TEXT_MAX];     /* reason, error, or a summary */
 	bool ok;		      /* steps and client requests */
 	int64_t lost_writes;	      /* split_brain */
+	int64_t wall_ms;	      /* node records: the wall clock, 0 = absent */
 };
 
 struct hs_display_span {
@@ -75,6 +76,16 @@ void hs_check_fail(struct hs_check_result *result, const char *format, ...)
 int hs_timeline_load(const struct hs_scenario *scenario, const char *run_dir,
 		     struct hs_check_result *result, char *error, size_t error_size);
 void hs_timeline_free(struct hs_timeline *timeline);
+/* One line of a run-folder file into result->timeline (allocated, with
+ * run.json's fields set), as reading the folder does: source says which
+ * file (node_index: which node's cluster.log); a bad line is a warning.
+ * -1 only when the timeline is full or memory runs out. Then
+ * hs_timeline_finish sorts the events and sets ended_ms (ended_mono_ms, or
+ * INT64_MIN: the last event's time). The fuzz target (fuzz/) goes in here. */
+int hs_timeline_add_line(struct hs_check_result *result, enum hs_source source, uint32_t node_index,
+			 uint32_t line_number, const char *line, size_t length, char *error,
+			 size_t error_size);
+void hs_timeline_finish(struct hs_check_result *result, int64_t ended_mono_ms);
 /* "@active" -> "node1", "@active.LAN1" -> "node1"; anything else is copied
  * up to its first '.'. */
 void hs_timeline_resolve_node(const struct hs_check_result *result, const char *name, char *node,

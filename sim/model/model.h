@@ -36,6 +36,15 @@
 #define HS_EXPECTS_MAX	    64
 #define HS_ERROR_MAX	    512
 
+/* Limits of every file the loaders read (yaml_read.c), whatever it holds;
+ * each field has its own, smaller limits on top (a name is < HS_NAME_MAX
+ * bytes, steps are 0..HS_STEPS_MAX). Documented in scenarios/README.md. */
+#define HS_FILE_BYTES_MAX  262144 /* 256 KiB */
+#define HS_YAML_DEPTH_MAX  16	  /* nested lists and mappings */
+#define HS_YAML_ITEMS_MAX  256	  /* items of one list, keys of one mapping */
+#define HS_YAML_NODES_MAX  16384  /* scalars, lists and mappings of a file */
+#define HS_YAML_SCALAR_MAX 1024	  /* bytes of one value or key */
+
 /* ------------------------------------------------------------- topology */
 
 enum hs_network { HS_NETWORK_EXTERNAL = 0, HS_NETWORK_SYNC = 1, HS_NETWORK_COUNT };
@@ -65,7 +74,8 @@ struct hs_node_model {
 	char fence[HS_NAME_MAX]; /* power domain whose outlet fences this node */
 	struct hs_interface interfaces[HS_NETWORK_COUNT];
 	struct hs_port ports[HS_PORTS_MAX];
-	uint32_t line; /* where it was defined, for later messages */
+	uint32_t line;		/* where it was defined, for later messages */
+	uint32_t override_line; /* a scenario's overrides.nodes.NAME, 0 = none */
 };
 
 enum hs_switch_kind { HS_SWITCH_SWITCH = 0, HS_SWITCH_DIRECT /* passive cable, no power */ };
@@ -110,6 +120,9 @@ struct hs_topology {
 	char switch_links[HS_SWITCH_LINKS_MAX][2][HS_NAME_MAX];
 	uint32_t power_count;
 	struct hs_power_model power[HS_POWER_MAX];
+	/* Lines in the file, for lint's messages (0 = absent). */
+	uint32_t cluster_line, uplink_line;
+	uint32_t switch_link_lines[HS_SWITCH_LINKS_MAX];
 };
 
 /* ------------------------------------------------------------- scenario */
@@ -230,6 +243,7 @@ struct hs_scenario {
 	struct hs_step steps[HS_STEPS_MAX];
 	uint32_t expect_count;
 	struct hs_expect expects[HS_EXPECTS_MAX];
+	uint32_t overrides_line; /* line of `overrides`, 0 = none */
 };
 
 /* Load and validate. On error return -1 and write "FILE:LINE: FIELD: reason"
@@ -239,10 +253,52 @@ int hs_topology_load(const char *path, struct hs_topology *topology, char *error
 int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scenario *scenario,
 		     char *error, size_t error_size);
 
+/* The same from memory: size bytes at data, named path in messages (and,
+ * for a scenario, the folder a relative topology path starts from). */
+int hs_topology_load_buffer(const char *path, const void *data, size_t size,
+			    struct hs_topology *topology, char *error, size_t error_size);
+int hs_scenario_load_buffer(const char *path, const void *data, size_t size,
+			    const char *topology_dir, struct hs_scenario *scenario, char *error,
+			    size_t error_size);
+
+/* Whether path holds a scenario (it has topology, steps or expect at the
+ * top) or a topology (cluster, switches or nodes), judged on the parsed
+ * document. -1 with "FILE:LINE: FIELD: reason" when it cannot be read or
+ * is neither. */
+enum hs_file_kind { HS_FILE_UNKNOWN = 0, HS_FILE_TOPOLOGY, HS_FILE_SCENARIO };
+int hs_model_file_kind(const char *path, enum hs_file_kind *kind, char *error, size_t error_size);
+
 /* Lint: SPEC compatibility and single points of failure. Writes one line per
  * finding ("warning: ..."/"error: ...") to out; returns the number of errors
  * (warnings do not count). */
 int hs_topology_lint(const struct hs_topology *topology, char *out, size_t out_size);
+
+/* The same findings as values, for "FILE:LINE: FIELD: level: text"
+ * (hasim lint): at most max into findings, *count of them; returns the
+ * number of errors among all. path and line name the object in the
+ * topology file (line 0 when unknown); compatibility marks the findings of
+ * SPEC "Compatibility" (model pair, a virt1's size, firmware), which a
+ * scenario may stage on purpose through its overrides. */
+#define HS_LINT_FINDINGS_MAX 64
+#define HS_LINT_FIELD_MAX    64
+struct hs_lint_finding {
+	bool error;
+	bool compatibility;
+	char path[HS_PATH_MAX];
+	uint32_t line;
+	char field[HS_LINT_FIELD_MAX];
+	char text[HS_TEXT_MAX * 2];
+};
+int hs_topology_lint_findings(const struct hs_topology *topology, struct hs_lint_finding *findings,
+			      uint32_t max, uint32_t *count);
+/* A scenario's findings: those of its topology file as it is (path: the
+ * topology file), then those its overrides add (path: the scenario, line
+ * and field of its `overrides`). A compatibility error the overrides add
+ * is what the scenario stages on purpose (incompatible-firmware): it is
+ * reported as a warning saying so. Returns the number of errors, or -1
+ * with a message in error when the topology file cannot be loaded. */
+int hs_scenario_lint_findings(const struct hs_scenario *scenario, struct hs_lint_finding *findings,
+			      uint32_t max, uint32_t *count, char *error, size_t error_size);
 
 const char *hs_action_name(enum hs_action action);
 const char *hs_metric_name(enum hs_metric metric);

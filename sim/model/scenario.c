@@ -85,6 +85,7 @@ static int node_override_parse(struct hs_yaml *yaml, yaml_node_t *key, yaml_node
 	HS_FIELD(field, "overrides.nodes.%s", name);
 	if (hs_yaml_mapping(yaml, value, field, keys) < 0)
 		return -1;
+	node->override_line = hs_yaml_line(key);
 	item = hs_yaml_get(yaml, value, "model");
 	HS_FIELD(path, "%s.model", field);
 	if (item && hs_yaml_enum(yaml, item, path, hs_model_names(), &model) < 0)
@@ -208,6 +209,7 @@ static int scenario_parse(struct hs_yaml *yaml, const char *topology_dir,
 	value = hs_yaml_get(yaml, root, "overrides");
 	if (value && overrides_parse(yaml, value, &scenario->topology) < 0)
 		return -1;
+	scenario->overrides_line = hs_yaml_line(value);
 	/* An override of dead_time_ms alone may undercut the topology's
 	 * heartbeat: check the merged timers again, at the override. */
 	heartbeat = hs_yaml_get(yaml, value, "timers");
@@ -236,6 +238,59 @@ int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scena
 	if (hs_yaml_open(&yaml, path, error, error_size) < 0)
 		goto cleanup;
 	result = scenario_parse(&yaml, topology_dir, scenario);
+cleanup:
+	hs_yaml_close(&yaml);
+	return result;
+}
+
+int hs_scenario_load_buffer(const char *path, const void *data, size_t size,
+			    const char *topology_dir, struct hs_scenario *scenario, char *error,
+			    size_t error_size)
+{
+	struct hs_yaml yaml;
+	int result = -1;
+
+	scenario_defaults(scenario);
+	snprintf(scenario->path, sizeof(scenario->path), "%s", path);
+	if (hs_yaml_open_buffer(&yaml, path, data, size, error, error_size) < 0)
+		goto cleanup;
+	result = scenario_parse(&yaml, topology_dir, scenario);
+cleanup:
+	hs_yaml_close(&yaml);
+	return result;
+}
+
+/* ------------------------------------------------------------ file kind */
+
+/* A scenario names its topology and has steps and expectations; a topology
+ * has the cluster, switches and nodes. Decided on the loaded document, so
+ * flow style ({name: x, topology: y, ...}), comments and key order do not
+ * matter. */
+int hs_model_file_kind(const char *path, enum hs_file_kind *kind, char *error, size_t error_size)
+{
+	static const char *const scenario_keys[] = {"topology", "steps", "expect", NULL};
+	static const char *const topology_keys[] = {"cluster", "switches", "nodes", NULL};
+	struct hs_yaml yaml;
+	yaml_node_t *root;
+	int result = -1;
+
+	*kind = HS_FILE_UNKNOWN;
+	if (hs_yaml_open(&yaml, path, error, error_size) < 0)
+		goto cleanup;
+	root = hs_yaml_root(&yaml);
+	for (size_t i = 0; scenario_keys[i] && *kind == HS_FILE_UNKNOWN; i++)
+		if (hs_yaml_get(&yaml, root, scenario_keys[i]))
+			*kind = HS_FILE_SCENARIO;
+	for (size_t i = 0; topology_keys[i] && *kind == HS_FILE_UNKNOWN; i++)
+		if (hs_yaml_get(&yaml, root, topology_keys[i]))
+			*kind = HS_FILE_TOPOLOGY;
+	if (*kind == HS_FILE_UNKNOWN) {
+		hs_yaml_fail(&yaml, root, "file",
+			     "neither a scenario (with topology, steps, expect) nor a topology "
+			     "(with cluster, switches, nodes)");
+		goto cleanup;
+	}
+	result = 0;
 cleanup:
 	hs_yaml_close(&yaml);
 	return result;

@@ -139,6 +139,7 @@ static int cluster_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_topo
 
 	if (hs_yaml_mapping(yaml, node, "cluster", keys) < 0)
 		return -1;
+	topology->cluster_line = hs_yaml_line(node);
 	if (hs_yaml_require(yaml, node, "cluster", "ip", &value) < 0 ||
 	    cidr_parse(yaml, value, "cluster.ip", topology->cluster_ip) < 0)
 		return -1;
@@ -262,6 +263,7 @@ static int switch_links_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs
 		if (strcmp(link[0], link[1]) == 0)
 			return hs_yaml_fail(yaml, item, path, "links switch '%s' to itself",
 					    link[0]);
+		topology->switch_link_lines[i] = hs_yaml_line(item);
 		topology->switch_link_count = i + 1;
 	}
 	return 0;
@@ -286,6 +288,7 @@ static int uplink_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_topol
 		return hs_yaml_fail(yaml, value, "uplink.gateway",
 				    "%s is not in the cluster network of %s", topology->gateway,
 				    topology->cluster_ip);
+	topology->uplink_line = hs_yaml_line(node);
 	return 0;
 }
 
@@ -418,6 +421,20 @@ int hs_topology_load(const char *path, struct hs_topology *topology, char *error
 	int result = -1;
 
 	if (hs_yaml_open(&yaml, path, error, error_size) < 0)
+		goto cleanup;
+	result = hs_topology_parse(&yaml, topology);
+cleanup:
+	hs_yaml_close(&yaml);
+	return result;
+}
+
+int hs_topology_load_buffer(const char *path, const void *data, size_t size,
+			    struct hs_topology *topology, char *error, size_t error_size)
+{
+	struct hs_yaml yaml;
+	int result = -1;
+
+	if (hs_yaml_open_buffer(&yaml, path, data, size, error, error_size) < 0)
 		goto cleanup;
 	result = hs_topology_parse(&yaml, topology);
 cleanup:

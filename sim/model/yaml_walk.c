@@ -19,56 +19,7 @@
 
 /* ------------------------------------------------------------ document */
 
-int hs_yaml_open(struct hs_yaml *yaml, const char *path, char *error, size_t error_size)
-{
-	yaml_parser_t parser;
-	yaml_document_t extra;
-	FILE *file = NULL;
-	int result = -1;
-
-	memset(yaml, 0, sizeof(*yaml));
-	yaml->path = path;
-	yaml->error = error;
-	yaml->error_size = error_size;
-	if (!yaml_parser_initialize(&parser))
-		return hs_yaml_fail(yaml, NULL, "file", "cannot initialise the YAML parser");
-	file = fopen(path, "r");
-	if (!file) {
-		hs_yaml_fail(yaml, NULL, "file", "cannot open: %s", strerror(errno));
-		goto cleanup;
-	}
-	yaml_parser_set_input_file(&parser, file);
-	if (!yaml_parser_load(&parser, &yaml->document)) {
-		snprintf(error, error_size, "%s:%zu: yaml: %s%s%s", path,
-			 parser.problem_mark.line + 1, parser.problem ? parser.problem : "error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-		goto cleanup;
-	}
-	yaml->loaded = true;
-	if (!yaml_document_get_root_node(&yaml->document)) {
-		hs_yaml_fail(yaml, NULL, "file", "empty document");
-		goto cleanup;
-	}
-	/* A second document would be silently ignored: refuse it instead. */
-	if (!yaml_parser_load(&parser, &extra)) {
-		hs_yaml_fail(yaml, NULL, "file", "unreadable after the first document");
-		goto cleanup;
-	}
-	if (yaml_document_get_root_node(&extra)) {
-		yaml_node_t *root = yaml_document_get_root_node(&extra);
-		snprintf(error, error_size, "%s:%zu: file: more than one YAML document", path,
-			 root->start_mark.line + 1);
-		yaml_document_delete(&extra);
-		goto cleanup;
-	}
-	yaml_document_delete(&extra);
-	result = 0;
-cleanup:
-	if (file)
-		fclose(file);
-	yaml_parser_delete(&parser);
-	return result;
-}
+/* hs_yaml_open() and its limits are in yaml_read.c. */
 
 void hs_yaml_close(struct hs_yaml *yaml)
 {
@@ -137,6 +88,23 @@ static const char *scalar_text(const yaml_node_t *node)
 	return (const char *)node->data.scalar.value;
 }
 
+/* A NUL byte ("\0" in a quoted value) would make every strcmp see a
+ * shorter text than the file holds: refused in every scalar. */
+static bool scalar_has_nul(const yaml_node_t *node)
+{
+	return memchr(node->data.scalar.value, '\0', node->data.scalar.length) != NULL;
+}
+
+static int scalar_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field)
+{
+	if (node->type != YAML_SCALAR_NODE)
+		return hs_yaml_fail(yaml, node, field, "expected a scalar, got %s",
+				    node_kind_name(node));
+	if (scalar_has_nul(node))
+		return hs_yaml_fail(yaml, node, field, "contains a NUL byte");
+	return 0;
+}
+
 static void allowed_list(const char *const *allowed, char *out, size_t out_size)
 {
 	size_t used = 0;
@@ -155,6 +123,49 @@ static bool in_list(const char *text, const char *const *list)
 	return false;
 }
 
+/* FNV-1a, for the duplicate-key table. */
+static uint32_t key_hash(const yaml_node_t *key)
+{
+	uint32_t hash = 2166136261u;
+
+	for (size_t i = 0; i < key->data.scalar.length; i++)
+		hash = (hash ^ key->data.scalar.value[i]) * 16777619u;
+	return hash;
+}
+
+static bool key_equal(const yaml_node_t *a, const yaml_node_t *b)
+{
+	return a->data.scalar.length == b->data.scalar.length &&
+	       memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0;
+}
+
+/* Duplicate keys in linear time: an open-addressing table of the keys seen,
+ * twice as large as the most keys a mapping may have (yaml_read.c bounds
+ * them), so a probe ends at an empty slot. */
+static int duplicate_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field)
+{
+	enum { SLOTS = 2 * HS_YAML_ITEMS_MAX };
+	yaml_node_t *table[SLOTS] = {NULL};
+	uint32_t count = hs_yaml_pair_count(node);
+
+	if (count > HS_YAML_ITEMS_MAX)
+		return hs_yaml_fail(yaml, node, field,
+				    "more than %d keys (the limit of any mapping)",
+				    HS_YAML_ITEMS_MAX);
+	for (uint32_t i = 0; i < count; i++) {
+		yaml_node_t *key, *value;
+		uint32_t slot;
+
+		hs_yaml_pair(yaml, node, i, &key, &value);
+		for (slot = key_hash(key) % SLOTS; table[slot]; slot = (slot + 1) % SLOTS)
+			if (key_equal(table[slot], key))
+				return hs_yaml_fail(yaml, key, field, "duplicate key '%s'",
+						    scalar_text(key));
+		table[slot] = key;
+	}
+	return 0;
+}
+
 int hs_yaml_mapping(struct hs_yaml *yaml, yaml_node_t *node, const char *field,
 		    const char *const *allowed)
 {
@@ -169,22 +180,15 @@ int hs_yaml_mapping(struct hs_yaml *yaml, yaml_node_t *node, const char *field,
 		hs_yaml_pair(yaml, node, i, &key, &value);
 		if (key->type != YAML_SCALAR_NODE)
 			return hs_yaml_fail(yaml, key, field, "keys must be scalars");
+		if (scalar_has_nul(key))
+			return hs_yaml_fail(yaml, key, field, "a key contains a NUL byte");
 		if (allowed && !in_list(scalar_text(key), allowed)) {
 			allowed_list(allowed, known, sizeof(known));
 			return hs_yaml_fail(yaml, key, field, "unknown key '%s' (known: %s)",
 					    scalar_text(key), known);
 		}
-		for (uint32_t j = 0; j < i; j++) {
-			yaml_node_t *other, *ignored;
-
-			hs_yaml_pair(yaml, node, j, &other, &ignored);
-			if (other->type == YAML_SCALAR_NODE &&
-			    strcmp(scalar_text(other), scalar_text(key)) == 0)
-				return hs_yaml_fail(yaml, key, field, "duplicate key '%s'",
-						    scalar_text(key));
-		}
 	}
-	return 0;
+	return duplicate_check(yaml, node, field);
 }
 
 uint32_t hs_yaml_pair_count(yaml_node_t *mapping)
@@ -250,25 +254,30 @@ yaml_node_t *hs_yaml_item(struct hs_yaml *yaml, yaml_node_t *sequence, uint32_t 
 
 /* ------------------------------------------------------------- scalars */
 
-static int scalar_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field)
-{
-	if (node->type != YAML_SCALAR_NODE)
-		return hs_yaml_fail(yaml, node, field, "expected a scalar, got %s",
-				    node_kind_name(node));
-	return 0;
-}
-
 int hs_yaml_string(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out,
 		   size_t out_size)
 {
+	const unsigned char *value;
+	size_t length;
+
 	if (scalar_check(yaml, node, field) < 0)
 		return -1;
-	if (node->data.scalar.length == 0)
+	value = node->data.scalar.value;
+	length = node->data.scalar.length;
+	if (length == 0)
 		return hs_yaml_fail(yaml, node, field, "must not be empty");
-	if (node->data.scalar.length >= out_size)
+	if (length >= out_size)
 		return hs_yaml_fail(yaml, node, field, "longer than %zu characters", out_size - 1);
-	memcpy(out, node->data.scalar.value, node->data.scalar.length);
-	out[node->data.scalar.length] = '\0';
+	/* A NUL would cut the value short silently ("node1\0x" read as
+	 * "node1"); a newline or an escape would break the one-line reports. */
+	for (size_t i = 0; i < length; i++)
+		if (value[i] < 0x20 || value[i] == 0x7f)
+			return hs_yaml_fail(yaml, node, field,
+					    "control character 0x%02x at byte %zu (one line of "
+					    "text expected)",
+					    value[i], i + 1);
+	memcpy(out, value, length);
+	out[length] = '\0';
 	return 0;
 }
 
@@ -290,6 +299,21 @@ int hs_yaml_name(struct hs_yaml *yaml, yaml_node_t *node, const char *field, cha
 	return 0;
 }
 
+/* Decimal digits, an optional '-', no leading zero: what every YAML tool
+ * reads as the same integer. strtoll alone would take " 60000", "+60000"
+ * and "0600" (octal for YAML 1.1 tools). */
+static bool integer_syntax(const char *text)
+{
+	const char *digits = text[0] == '-' ? text + 1 : text;
+
+	if (digits[0] == '\0' || (digits[0] == '0' && digits[1] != '\0'))
+		return false;
+	for (const char *c = digits; *c; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
+}
+
 static int integer_text(struct hs_yaml *yaml, yaml_node_t *node, const char *field, long long *out)
 {
 	const char *text;
@@ -298,10 +322,15 @@ static int integer_text(struct hs_yaml *yaml, yaml_node_t *node, const char *fie
 	if (scalar_check(yaml, node, field) < 0)
 		return -1;
 	text = scalar_text(node);
+	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return hs_yaml_fail(yaml, node, field,
+				    "'%s' is quoted: write an integer without quotes", text);
+	if (strlen(text) != node->data.scalar.length || !integer_syntax(text))
+		return hs_yaml_fail(yaml, node, field, "'%s' is not an integer", text);
 	errno = 0;
 	*out = strtoll(text, &end, 10);
-	if (text[0] == '\0' || *end != '\0' || errno != 0)
-		return hs_yaml_fail(yaml, node, field, "'%s' is not an integer", text);
+	if (*end != '\0' || errno != 0)
+		return hs_yaml_fail(yaml, node, field, "'%s' is out of range", text);
 	return 0;
 }
 

@@ -37,9 +37,15 @@ struct hs_yaml {
 	size_t error_size;
 };
 
-/* Load path's first document. An empty file is an error; so is a second
- * document (one file, one model). */
+/* Load path's document within the limits of model.h (HS_FILE_BYTES_MAX,
+ * HS_YAML_*_MAX; see yaml_read.c). A file without a document is an error;
+ * so is a second document (one file, one model), a NUL byte and UTF-16 or
+ * UTF-32 text. hs_yaml_open_buffer() does the same for size bytes at data
+ * (path names them in messages); data must outlive nothing: the document
+ * is a copy. */
 int hs_yaml_open(struct hs_yaml *yaml, const char *path, char *error, size_t error_size);
+int hs_yaml_open_buffer(struct hs_yaml *yaml, const char *path, const void *data, size_t size,
+			char *error, size_t error_size);
 void hs_yaml_close(struct hs_yaml *yaml);
 
 yaml_node_t *hs_yaml_root(struct hs_yaml *yaml);
@@ -69,12 +75,15 @@ uint32_t hs_yaml_pair_count(yaml_node_t *mapping);
 void hs_yaml_pair(struct hs_yaml *yaml, yaml_node_t *mapping, uint32_t index, yaml_node_t **key,
 		  yaml_node_t **value);
 
-/* Scalars. A string must be non-empty and fit out_size - 1 bytes. */
+/* Scalars. A string must be non-empty, fit out_size - 1 bytes and hold no
+ * control character (one line of text: no NUL, newline or escape). */
 int hs_yaml_string(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out,
 		   size_t out_size);
 /* Like hs_yaml_string and then [A-Za-z0-9_.-], starting with a letter or digit. */
 int hs_yaml_name(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out,
 		 size_t out_size);
+/* Integers are plain (unquoted) decimal digits with an optional '-': no
+ * '+', spaces, leading zeros or quotes, which YAML tools read differently. */
 int hs_yaml_uint(struct hs_yaml *yaml, yaml_node_t *node, const char *field, uint32_t min,
 		 uint32_t max, uint32_t *out);
 int hs_yaml_int64(struct hs_yaml *yaml, yaml_node_t *node, const char *field, int64_t *out);

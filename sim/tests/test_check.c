@@ -266,8 +266,8 @@ static void check_reports(const char *name, uint32_t failed_expectations)
 	snprintf(path, sizeof(path), "%s/junit.xml", g_run_dir);
 	char *junit = read_text(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(junit);
-	snprintf(counts, sizeof(counts), "tests=\"%u\" failures=\"%u\"", g_result->expect_count + 1,
-		 failed_expectations);
+	snprintf(counts, sizeof(counts), "tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\"",
+		 g_result->expect_count + 1, failed_expectations, hs_check_skipped_count(g_result));
 	CU_ASSERT_PTR_NOT_NULL(strstr(junit, counts));
 	free(junit);
 
@@ -317,9 +317,11 @@ static void test_clean_failover(void)
 	CU_ASSERT_EQUAL(g_result->failure_count, 0);
 	CU_ASSERT_EQUAL(g_result->warning_total, 0);
 	CU_ASSERT_EQUAL(g_result->expect_count, 9);
+	/* The scenario's text as written; the run's resolution in the message. */
 	CU_ASSERT_STRING_EQUAL(g_result->expects[0].description,
-			       "node2 standby->active within [900, 1600] ms after 'cut'");
-	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "saw it at 1200 ms");
+			       "@standby standby->active within [900, 1600] ms after 'cut'");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message,
+			       "saw it at 1200 ms (@standby is node2)");
 	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "off");
 	CU_ASSERT_STRING_EQUAL(g_result->final_display[1], "active");
 	assert_metric(HS_METRIC_FAILOVER_MS, 1200);
@@ -367,7 +369,8 @@ static void test_failover_too_late(void)
 	CU_ASSERT_EQUAL(g_result->failure_count, 3);
 	CU_ASSERT_STRING_EQUAL(
 	    g_result->failures[0],
-	    "expected node2 standby->active within [900, 1600] ms after 'cut', saw it at 2250 ms");
+	    "expected @standby standby->active within [900, 1600] ms after 'cut', "
+	    "saw it at 2250 ms (@standby is node2)");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[1], "expected failover_ms <= 1500, got 2250");
 	CU_ASSERT_STRING_EQUAL(g_result->failures[2], "expected outage_ms <= 1500, got 2400");
 	CU_ASSERT_FALSE(g_result->expects[0].passed);
@@ -395,29 +398,35 @@ static void test_wrong_order(void)
 	CU_ASSERT_EQUAL_FATAL(judge_case("wrong_order", error, sizeof(error)), 0);
 	CU_ASSERT_FALSE(g_result->passed);
 	CU_ASSERT_EQUAL(g_result->failure_count, 5);
-	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message, "saw it at 2900 ms");
+	/* Windows as written in the description, scaled in the message. */
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].description,
+			       "node1 maintenance->standby within [0, 5000] ms after 'maint'");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message,
+			       "saw it at 2900 ms (time scale 1.5: window [0, 7500] ms)");
 	CU_ASSERT_STRING_EQUAL(
 	    g_result->failures[0],
-	    "expected node1 active->maintenance within [0, 750] ms after 'maint' (time scale "
-	    "1.5), saw it at 50 ms, but before node1 maintenance->standby at 2900 ms, which an "
-	    "earlier expectation matched");
+	    "expected node1 active->maintenance within [0, 500] ms after 'maint', saw it at 50 ms, "
+	    "but before node1 maintenance->standby at 2900 ms, which an earlier expectation "
+	    "matched (time scale 1.5: window [0, 750] ms)");
 	CU_ASSERT_TRUE(g_result->expects[2].passed);
-	CU_ASSERT_STRING_EQUAL(
-	    g_result->failures[1],
-	    "expected node2 active->standby within [0, 1500] ms after 'clear' (time scale 1.5), "
-	    "never saw it; node2's transitions after 'clear': none");
+	CU_ASSERT_STRING_EQUAL(g_result->failures[1],
+			       "expected node2 active->standby within [0, 1000] ms after 'clear', "
+			       "never saw it; node2's transitions after 'clear': none (time scale "
+			       "1.5: window [0, 1500] ms)");
 	CU_ASSERT_STRING_EQUAL(
 	    g_result->failures[2],
-	    "expected node1 any->active within [0, 1500] ms after 'reboot' (time "
-	    "scale 1.5), but anchor 'reboot' never happened");
+	    "expected node1 any->active within [0, 1000] ms after 'reboot', but "
+	    "anchor 'reboot' never happened (time scale 1.5: window [0, 1500] ms)");
 	CU_ASSERT_STRING_EQUAL(
 	    g_result->failures[3],
-	    "expected failover_ms after 'clear' <= 1500 (time scale 1.5), could not "
-	    "compute it: no transition to active after 'clear'");
-	CU_ASSERT_STRING_EQUAL(g_result->failures[4],
-			       "expected node1 standby->active within [0, 1500] ms after 'maint' "
-			       "(time scale 1.5), never saw it; node1's transitions after 'maint': "
-			       "active->maintenance at 50 ms, maintenance->standby at 2900 ms");
+	    "expected failover_ms after 'clear' <= 1000, could not compute it: no "
+	    "transition to active after 'clear' (time scale 1.5: at most 1500)");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->failures[4],
+	    "expected node1 standby->active within [0, 1000] ms after 'maint', "
+	    "never saw it; node1's transitions after 'maint': active->maintenance "
+	    "at 50 ms, maintenance->standby at 2900 ms (time scale 1.5: window [0, "
+	    "1500] ms)");
 	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "standby");
 	assert_metric(HS_METRIC_FAILOVER_MS, 100);
 	check_reports("wrong_order", 5);
@@ -446,7 +455,8 @@ static void test_lost_write(void)
 }
 
 /* Both links cut, no heal: both nodes stay active to the end. The run has
- * no client.jsonl, so outage_ms is unknown. */
+ * no client.jsonl, so outage_ms is unknown and its expectation judged
+ * nothing: skipped with a warning, never passed. */
 static void test_dual_active(void)
 {
 	char error[HS_CHECK_MESSAGE_MAX];
@@ -457,7 +467,7 @@ static void test_dual_active(void)
 	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 1500, "");
 	CU_ASSERT_EQUAL_FATAL(judge_case("dual_active", error, sizeof(error)), 0);
 	CU_ASSERT_FALSE(g_result->passed);
-	CU_ASSERT_EQUAL(g_result->failure_count, 3);
+	CU_ASSERT_EQUAL(g_result->failure_count, 2);
 	CU_ASSERT_STRING_EQUAL(
 	    g_result->failures[0],
 	    "invariant single_active failed: both nodes were active for 2600 ms in "
@@ -466,16 +476,19 @@ static void test_dual_active(void)
 	    g_result->failures[1],
 	    "invariant cluster_ip_unique failed: 2 nodes hold the cluster IP at the "
 	    "end (node1, node2)");
-	CU_ASSERT_STRING_EQUAL(
-	    g_result->failures[2],
-	    "expected outage_ms <= 1500, could not compute it: the client made no "
-	    "request");
+	CU_ASSERT_TRUE(g_result->expects[2].skipped);
+	CU_ASSERT_FALSE(g_result->expects[2].passed);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[2].message,
+			       "nothing to measure: the client made no request");
 	assert_metric(HS_METRIC_DUAL_ACTIVE_MS, 2600);
 	CU_ASSERT_FALSE(g_result->metrics[HS_METRIC_OUTAGE_MS].known);
-	CU_ASSERT_EQUAL(g_result->warning_total, 1);
+	CU_ASSERT_EQUAL(g_result->warning_total, 2);
 	CU_ASSERT_STRING_EQUAL(g_result->warnings[0],
 			       "client.jsonl: missing although the scenario runs a client");
-	check_reports("dual_active", 3);
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[1],
+			       "expectation [2] outage_ms <= 1500: judged nothing: nothing to "
+			       "measure: the client made no request");
+	check_reports("dual_active", 2);
 }
 
 /* Tie-breaker none: both active for 3 s, node2 demoted on heal and reports
@@ -764,6 +777,216 @@ static void test_bad_run_json(void)
 	CU_ASSERT_STRING_EQUAL(error, expected);
 }
 
+/* ------------------------------------------------------------- reports */
+
+/* A run with no client, a quiet period that begins after the run ended and
+ * one that the run cut short: what had nothing to judge is skipped with a
+ * reason and a warning, never passed, and does not fail the run. */
+static void make_quiet_run(void)
+{
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	if (!mkdtemp(g_run_dir)) {
+		g_run_dir[0] = '\0';
+		CU_FAIL_FATAL("mkdtemp failed");
+	}
+	char path[HS_PATH_MAX * 2];
+	const char *dirs[] = {"nodes", "nodes/node1", "nodes/node2"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", g_run_dir, dirs[i]);
+		CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
+	}
+	write_run_file(
+	    "run.json",
+	    "{\"scenario\":\"quiet\",\"scenario_path\":\"my scenarios/it's.yaml\","
+	    "\"backend\":\"libvirt\",\"seed\":7,\"t0_mono_ms\":1000,\"formed_mono_ms\":"
+	    "2000,\"ended_mono_ms\":6000,\"aliases\":{\"@active\":\"node1\",\"@standby\":"
+	    "\"node2\"},\"nodes\":[\"node1\",\"node2\"],\"runner_errors\":[],"
+	    "\"hostname\":\"runner-7\",\"t0_wall_ms\":1795430400000}\n");
+	write_run_file("steps.jsonl", "{\"mono_ms\":7000,\"name\":\"late\",\"action\":\"heal\","
+				      "\"target\":\"\",\"ok\":true}\n");
+	write_run_file("final.json", "{\"nodes\":{\"node1\":{\"display\":\"active\","
+				     "\"holds_cluster_ip\":true},\"node2\":{\"display\":"
+				     "\"standby\",\"holds_cluster_ip\":false}}}\n");
+	write_run_file("nodes/node1/cluster.log",
+		       "{\"mono_ms\":1900,\"event\":\"transition\",\"from\":\"starting\",\"to\":"
+		       "\"active\",\"reason\":\"peer seen\"}\n");
+	write_run_file("nodes/node2/cluster.log",
+		       "{\"mono_ms\":1950,\"event\":\"transition\",\"from\":\"starting\",\"to\":"
+		       "\"standby\",\"reason\":\"peer node1 is active\"}\n");
+}
+
+static void test_judged_nothing_is_skipped(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], path[HS_PATH_MAX * 2];
+	g_scenario = scenario_new("quiet");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	g_scenario->client.enabled = false;
+	expect_invariant(g_scenario, HS_INVARIANT_NO_LOST_WRITES);
+	expect_invariant(g_scenario, HS_INVARIANT_NO_SILENT_LOSS);
+	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 1000, "");
+	expect_metric(g_scenario, HS_METRIC_LOST_WRITES, 0, 0, "");
+	expect_add(g_scenario, HS_EXPECT_NO_TRANSITION, "any", "late")->for_ms = 1000;
+	expect_add(g_scenario, HS_EXPECT_NO_TRANSITION, "any", "formed")->for_ms = 10000;
+	expect_invariant(g_scenario, HS_INVARIANT_SINGLE_ACTIVE);
+	make_quiet_run();
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_TRUE(g_result->passed);
+	CU_ASSERT_EQUAL(g_result->failure_count, 0);
+	static const char *const skipped[] = {
+	    "nothing to judge: the client had no acknowledged write to read back",
+	    "nothing to judge: the client had no acknowledged write to read back",
+	    "nothing to measure: the client made no request",
+	    "nothing to measure: the client had no acknowledged write to read back",
+	    "the run ended at 5000 ms, before the quiet period after 'late' began at 6000 ms",
+	};
+	for (uint32_t i = 0; i < 5; i++) {
+		CU_ASSERT_TRUE(g_result->expects[i].skipped);
+		CU_ASSERT_FALSE(g_result->expects[i].passed);
+		CU_ASSERT_STRING_EQUAL(g_result->expects[i].message, skipped[i]);
+	}
+	CU_ASSERT_TRUE(g_result->expects[5].passed);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[5].message,
+			       "saw none in the 4000 ms the run lasted of the 10000");
+	CU_ASSERT_TRUE(g_result->expects[6].passed);
+	CU_ASSERT_EQUAL(hs_check_skipped_count(g_result), 5);
+	CU_ASSERT_EQUAL(hs_check_failed_count(g_result), 0);
+	CU_ASSERT_EQUAL(g_result->warning_total, 6);
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->warnings[0],
+	    "expectation [0] no_lost_writes: judged nothing: nothing to judge: the "
+	    "client had no acknowledged write to read back");
+	CU_ASSERT_STRING_EQUAL(g_result->warnings[5],
+			       "no transition of any node for 10000 ms after 'formed': judged only "
+			       "the first 4000 ms (the run ended)");
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(path, sizeof(path), "%s/junit.xml", g_run_dir);
+	char *junit = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(junit);
+	CU_ASSERT_PTR_NOT_NULL(strstr(junit, "<testsuite name=\"quiet\" tests=\"8\" failures=\"0\" "
+					     "errors=\"0\" skipped=\"5\" time=\"5.000\" "
+					     "timestamp=\"2026-11-23T10:40:00\" "
+					     "hostname=\"runner-7\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+	    junit, "<testcase classname=\"quiet\" name=\"[0] invariant: no_lost_writes\" "
+		   "time=\"0.000\">\n    <skipped message=\"nothing to judge: the client had "
+		   "no acknowledged write to read back\"/>\n  </testcase>"));
+	free(junit);
+
+	/* No node wrote a record: single_active judged nothing either. */
+	hs_check_result_release(g_result);
+	snprintf(path, sizeof(path), "%s/nodes/node1/cluster.log", g_run_dir);
+	CU_ASSERT_EQUAL(remove(path), 0);
+	snprintf(path, sizeof(path), "%s/nodes/node2/cluster.log", g_run_dir);
+	CU_ASSERT_EQUAL(remove(path), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_TRUE(g_result->expects[6].skipped);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[6].message,
+			       "no node wrote a cluster-log record: nothing to judge");
+}
+
+/* The JUnit names of a run's test cases. */
+static void junit_names(const char *junit, char *out, size_t out_size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (const char *at = strstr(junit, " name=\""); at && used < out_size;
+	     at = strstr(at + 1, " name=\"")) {
+		size_t length = strcspn(at + 7, "\"");
+		int written = snprintf(out + used, out_size - used, "%.*s\n", (int)length, at + 7);
+		used += written > 0 ? (size_t)written : 0;
+	}
+}
+
+/* Regression: a test case was "node2 standby->active" in one run and
+ * "@standby standby->active" in another. The same scenario judged where
+ * @standby is node2 and where it is node1 gives the same names. */
+static void test_stable_names(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], path[HS_PATH_MAX * 2];
+	static char first[8192], second[8192];
+	g_scenario = failover_scenario("clean_failover");
+	CU_ASSERT_EQUAL_FATAL(judge_case("clean_failover", error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(path, sizeof(path), "%s/junit.xml", g_run_dir);
+	char *junit = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(junit);
+	junit_names(junit, first, sizeof(first));
+	free(junit);
+	hs_check_result_release(g_result);
+	write_run_file("run.json",
+		       "{\"scenario\":\"clean_failover\",\"scenario_path\":\"scenarios/"
+		       "clean_failover.yaml\",\"backend\":\"libvirt\",\"seed\":2,\"time_scale\":"
+		       "2.0,\"t0_mono_ms\":1000,\"formed_mono_ms\":4300,\"aliases\":{\"@active\":"
+		       "\"node2\",\"@standby\":\"node1\"},\"nodes\":[\"node1\",\"node2\"],"
+		       "\"ended_mono_ms\":10000}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].description,
+			       "@standby standby->active within [900, 1600] ms after 'cut'");
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->expects[0].message,
+	    "expected @standby standby->active within [900, 1600] ms after 'cut', "
+	    "never saw it; node1's transitions after 'cut': none (@standby is "
+	    "node1; time scale 2: window [900, 3200] ms)");
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	junit = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(junit);
+	junit_names(junit, second, sizeof(second));
+	CU_ASSERT_STRING_EQUAL(first, second);
+	/* As written in the file: XML-escaped. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(first, "[0] transition: @standby standby-&gt;active within "
+					     "[900, 1600] ms after &#39;cut&#39;\n"));
+	/* Every failure ends with the line that runs it again. */
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(junit, "(scenarios/clean_failover.yaml:21)\nreproduce: hasim run "
+			  "scenarios/clean_failover.yaml --seed 2 --backend libvirt</failure>"));
+	free(junit);
+}
+
+/* Regression (fuzz_run_lines): a folder with run.json and nothing else
+ * sorted a NULL array of no events, undefined behaviour that UBSan stops
+ * on (make test-asan). It is judged: nothing happened. */
+static void test_run_json_alone(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("alone");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_invariant(g_scenario, HS_INVARIANT_SINGLE_ACTIVE);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	write_run_file("run.json", "{\"scenario\":\"alone\",\"t0_mono_ms\":5,\"nodes\":[\"node1\","
+				   "\"node2\"]}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(g_result->timeline->event_count, 0);
+	CU_ASSERT_EQUAL(g_result->ended_ms, 0);
+	CU_ASSERT_TRUE(g_result->expects[0].skipped);
+	CU_ASSERT_TRUE(g_result->passed);
+}
+
+static void test_reproducer(void)
+{
+	char out[256];
+	struct hs_check_result *result = calloc(1, sizeof(*result));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(result);
+	snprintf(result->scenario_path, sizeof(result->scenario_path), "scenarios/x.yaml");
+	snprintf(result->backend, sizeof(result->backend), "native");
+	result->seed = 18446744073709551615ull;
+	hs_check_reproducer(result, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(
+	    out, "hasim run scenarios/x.yaml --seed 18446744073709551615 --backend native");
+	/* A path the shell would split or expand is quoted. */
+	snprintf(result->scenario_path, sizeof(result->scenario_path), "my scenarios/it's $x.yaml");
+	result->seed = 7;
+	hs_check_reproducer(result, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(
+	    out, "hasim run 'my scenarios/it'\\''s $x.yaml' --seed 7 --backend native");
+	free(result);
+}
+
 /* ------------------------------------------------------------- main */
 
 int main(void)
@@ -780,6 +1003,10 @@ int main(void)
 	    {"power, crash and failed steps drive display states", test_hardware_states},
 	    {"every kind of failure reads as one sentence", test_failure_messages},
 	    {"a broken run.json is an error", test_bad_run_json},
+	    {"what judged nothing is skipped, not passed", test_judged_nothing_is_skipped},
+	    {"test case names are the scenario's text", test_stable_names},
+	    {"the reproducer is one shell line", test_reproducer},
+	    {"run.json alone is judged", test_run_json_alone},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("check", tests, test_setup, test_teardown);

@@ -233,7 +233,7 @@ static const struct error_case error_cases[] = {
 	{"t-duplicate-switch.yaml",
 	 FIX "t-duplicate-switch.yaml:14: switches[2].name: duplicate switch 'ext-a'"},
 	{"t-empty.yaml",
-	 FIX "t-empty.yaml: file: empty document"},
+	 FIX "t-empty.yaml:1: file: no YAML document (the file is empty or holds only comments)"},
 	{"t-enum.yaml",
 	 FIX "t-enum.yaml:23: nodes[0].model: 'rack9' is not one of rack1, rack4, virt1"},
 	{"t-external-subnet.yaml",
@@ -387,6 +387,63 @@ static void test_lint_bounded_output(void)
 	CU_ASSERT_EQUAL(hs_topology_lint(&topology, lint, sizeof(lint)), 2);
 	CU_ASSERT_EQUAL(strlen(lint), sizeof(lint) - 1);
 	CU_ASSERT_EQUAL(hs_topology_lint(&topology, NULL, 0), 2);
+}
+
+/* Findings as values: the object's line and field; a scenario's overrides
+ * that stage an incompatibility give a warning at the override. */
+static void test_lint_findings(void)
+{
+	static struct hs_lint_finding findings[HS_LINT_FINDINGS_MAX];
+	char error[HS_ERROR_MAX];
+	uint32_t count;
+
+	CU_ASSERT_EQUAL_FATAL(hs_topology_load(TOPOLOGY_DIR "/spof-shared-switch.yaml", &topology,
+					       error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(
+	    hs_topology_lint_findings(&topology, findings, HS_LINT_FINDINGS_MAX, &count), 2);
+	CU_ASSERT_EQUAL_FATAL(count, 9);
+	CU_ASSERT(findings[0].error);
+	CU_ASSERT_STRING_EQUAL(findings[0].path, TOPOLOGY_DIR "/spof-shared-switch.yaml");
+	CU_ASSERT_EQUAL(findings[0].line, 14);
+	CU_ASSERT_STRING_EQUAL(findings[0].field, "power[0]");
+	CU_ASSERT_EQUAL(findings[2].line, 16);
+	CU_ASSERT_STRING_EQUAL(findings[2].field, "nodes[0].external");
+	CU_ASSERT_FALSE(findings[2].error);
+	/* A short array keeps the count of errors right. */
+	CU_ASSERT_EQUAL(hs_topology_lint_findings(&topology, findings, 1, &count), 2);
+	CU_ASSERT_EQUAL(count, 1);
+
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/incompatible-firmware.yaml", TOPOLOGY_DIR,
+					       &scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(hs_scenario_lint_findings(&scenario, findings, HS_LINT_FINDINGS_MAX, &count,
+						  error, sizeof(error)),
+			0);
+	CU_ASSERT_EQUAL_FATAL(count, 2);
+	CU_ASSERT_STRING_EQUAL(findings[0].path, TOPOLOGY_DIR "/rack1-pair.yaml");
+	CU_ASSERT_STRING_EQUAL(findings[0].field, "uplink");
+	CU_ASSERT_STRING_EQUAL(findings[1].path, "scenarios/incompatible-firmware.yaml");
+	CU_ASSERT_EQUAL(findings[1].line, 15);
+	CU_ASSERT_STRING_EQUAL(findings[1].field, "overrides.nodes.node2");
+	CU_ASSERT_FALSE(findings[1].error);
+	CU_ASSERT_STRING_EQUAL(
+	    findings[1].text,
+	    "firmware 2.3.1 of 'node1' and 2.4.0 of 'node2' differ in major.minor "
+	    "(staged by the scenario's overrides: a refused join is what it tests)");
+	/* An error the overrides add that is no compatibility stays an error. */
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_scenario_load(FIX "s-valid.yaml", TOPOLOGY_DIR, &scenario, error, sizeof(error)), 0);
+	scenario.overrides_line = 4;
+	scenario.topology.ping_target_count = 0;
+	CU_ASSERT_EQUAL(hs_scenario_lint_findings(&scenario, findings, HS_LINT_FINDINGS_MAX, &count,
+						  error, sizeof(error)),
+			1);
+	CU_ASSERT_EQUAL_FATAL(count, 2);
+	CU_ASSERT_STRING_EQUAL(findings[1].text, "tiebreaker ping without ping targets");
+	CU_ASSERT_STRING_EQUAL(findings[1].field, "overrides");
+	CU_ASSERT_EQUAL(findings[1].line, 4);
+	CU_ASSERT(findings[1].error);
 }
 
 /* ---------------------------------------------- defaults and overrides */
@@ -657,6 +714,7 @@ int main(void)
 	    {"lint: compatibility", test_lint_compatibility},
 	    {"lint: tie-breaker settings", test_lint_tiebreaker},
 	    {"lint: bounded output", test_lint_bounded_output},
+	    {"lint: findings with lines, staged overrides", test_lint_findings},
 	    {"topology defaults", test_topology_defaults},
 	    {"scenario defaults", test_scenario_defaults},
 	    {"scenario fields", test_scenario_fields},

@@ -1,0 +1,88 @@
+# fuzz/fuzz.mk - libFuzzer targets and `make fuzz` (fuzz/README.md).
+#
+# Include it from the top Makefile after sim/sim.mk (it uses HSMODEL_SRCS
+# and HSCHECK_SOURCES): `-include fuzz/fuzz.mk`. Targets:
+#   fuzz-build   the fuzzers, built with clang, libFuzzer, ASan and UBSan
+#                into $(BUILD)/fuzz (objects of their own, apart from the
+#                normal build)
+#   fuzz         fuzz-build, then each fuzzer for FUZZ_SECONDS (default 20)
+#                on its seeds; new inputs go to $(BUILD)/fuzz/corpus/<target>,
+#                a crash to $(BUILD)/fuzz/crashes/ (and make fails, naming it)
+# FUZZ_SECONDS=600 make fuzz for a longer run; fuzz/README.md for more.
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SANITIZERS := address,undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,$(FUZZ_SANITIZERS) -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+FUZZ_LDFLAGS := -fsanitize=fuzzer,$(FUZZ_SANITIZERS)
+FUZZ_CPPFLAGS := -Irefimpl/core -Isim/model -Isim/check \
+	$(shell pkg-config --cflags libsodium yaml-0.1 jansson 2>/dev/null)
+
+FUZZ_MODEL_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(HSMODEL_SRCS))
+FUZZ_CHECK_OBJS := $(patsubst %,$(FUZZ_DIR)/obj/sim/check/%.o,$(HSCHECK_SOURCES))
+FUZZ_TARGETS := proto topology scenario run_lines
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/obj/fuzz/fuzz_scenario.o: fuzz/fuzz_model.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -DFUZZ_SCENARIO -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_proto: $(FUZZ_DIR)/obj/fuzz/fuzz_proto.o $(FUZZ_DIR)/obj/refimpl/core/proto.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
+
+$(FUZZ_DIR)/fuzz_topology: $(FUZZ_DIR)/obj/fuzz/fuzz_model.o $(FUZZ_MODEL_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(HSMODEL_LIBS)
+
+$(FUZZ_DIR)/fuzz_scenario: $(FUZZ_DIR)/obj/fuzz/fuzz_scenario.o $(FUZZ_MODEL_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(HSMODEL_LIBS)
+
+$(FUZZ_DIR)/fuzz_run_lines: $(FUZZ_DIR)/obj/fuzz/fuzz_run_lines.o $(FUZZ_CHECK_OBJS) \
+		$(FUZZ_MODEL_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(HSCHECK_LIBS) $(HSMODEL_LIBS)
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+
+# Seeds: the corpus checked in under fuzz/corpus/<target>, and for the YAML
+# loaders the shipped files and the model's fixtures. Every run starts from
+# them plus what earlier runs kept in $(FUZZ_DIR)/corpus/<target>.
+FUZZ_SEEDS_proto := fuzz/corpus/proto
+FUZZ_SEEDS_topology := fuzz/corpus/topology topologies sim/tests/model_fixtures
+FUZZ_SEEDS_scenario := fuzz/corpus/scenario scenarios sim/tests/negative
+FUZZ_SEEDS_run_lines := fuzz/corpus/run_lines
+FUZZ_DICT_proto :=
+FUZZ_DICT_topology := -dict=fuzz/yaml.dict
+FUZZ_DICT_scenario := -dict=fuzz/yaml.dict
+FUZZ_DICT_run_lines := -dict=fuzz/jsonl.dict
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@set -e; for target in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$target $(FUZZ_DIR)/crashes; \
+		log=$(FUZZ_DIR)/$$target.log; \
+		case $$target in \
+		proto) seeds="$(FUZZ_SEEDS_proto)" dict="$(FUZZ_DICT_proto)";; \
+		topology) seeds="$(FUZZ_SEEDS_topology)" dict="$(FUZZ_DICT_topology)";; \
+		scenario) seeds="$(FUZZ_SEEDS_scenario)" dict="$(FUZZ_DICT_scenario)";; \
+		run_lines) seeds="$(FUZZ_SEEDS_run_lines)" dict="$(FUZZ_DICT_run_lines)";; \
+		esac; \
+		if $(FUZZ_DIR)/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 $$dict \
+			-artifact_prefix=$(FUZZ_DIR)/crashes/$$target- \
+			$(FUZZ_DIR)/corpus/$$target $$seeds < /dev/null > $$log 2>&1; then \
+			echo "fuzz: $$target: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$log \
+				| grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS) s, no crash" \
+				"(corpus $$(ls $(FUZZ_DIR)/corpus/$$target | wc -l) new inputs)"; \
+		else \
+			tail -40 $$log; echo "fuzz: $$target crashed: see $$log and" \
+				"$(FUZZ_DIR)/crashes/$$target-*" >&2; exit 1; \
+		fi; \
+	done

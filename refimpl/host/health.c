@@ -1,0 +1,352 @@
+/*
+ * health.c - the host's health rounds (host.h): every health_interval_ms a
+ * round asks for a RAID verdict and a services verdict (platform->check:
+ * known at once, or a command whose end comes later), ICMP echoes to every
+ * ping target and, under the ping tie-breaker, ARP probes of the cluster
+ * IP; its verdict is one HN_EVENT_HEALTH.
+ *
+ * Ping: a round sends one echo to every target, then ping_attempts - 1 more
+ * to those that have not answered, every ping_timeout_ms / ping_attempts
+ * ms, so that one lost packet (a bond moving to its other port) is not a
+ * lost network: a target is reachable if any echo came back within
+ * ping_timeout_ms. All echoes of a round to target i carry the sequence
+ * number * HN_HOST_PING_TARGETS_MAX + i (16 bits, wrapping), so a late
+ * reply of an earlier round never counts for this one. The ping part ends
+ * early once every target answered.
+ *
+ * Probe: one ARP request now and every probe_interval_ms until an answer
+ * (someone else holds the cluster IP) or probe_timeout_ms; without a
+ * timeout of its own it shares the ping timeout, so a round's network
+ * parts end together.
+ *
+ * A round ends by itself when its commands have reported and its ping and
+ * probe parts are over. One still running when the next is due ends first
+ * with what it has: a command that has not reported is killed and counts
+ * as failed, a silent target as unreachable, an unanswered probe as no
+ * answer - exactly what their timeouts would have said - so that a hanging
+ * check neither keeps the core from hearing a verdict nor piles up
+ * commands. Its verdict is delivered before anything of the new round.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "host_state.h"
+
+#define HN_HOST_PROBE_TIMEOUT_DEFAULT_MS 300
+
+/* ------------------------------------------------------------- checks */
+
+static void health_check_start(struct hn_host *host, enum hn_host_check check, const char *what,
+			       bool *ok, char *reason, uint64_t *command_id)
+{
+	const struct hn_host_platform *platform = &host->platform;
+	char error[HN_HOST_ERROR_MAX];
+	bool done = true;
+	*ok = false;
+	reason[0] = '\0';
+	*command_id = 0;
+	if (platform->check(platform->context, check, &done, ok, reason, HN_REASON_MAX, command_id,
+			    error, sizeof(error)) != 0) {
+		*ok = false;
+		*command_id = 0;
+		snprintf(reason, HN_REASON_MAX, "%s command not started: %.100s", what, error);
+		return;
+	}
+	if (done)
+		*command_id = 0;
+	else if (*command_id == 0) {
+		*ok = false;
+		snprintf(reason, HN_REASON_MAX, "%s check started without a command id", what);
+	}
+}
+
+static void health_check_judge(int exit_status, bool timed_out, const char *what, bool *ok,
+			       char *reason)
+{
+	*ok = exit_status == 0 && !timed_out;
+	if (timed_out)
+		snprintf(reason, HN_REASON_MAX, "%s command timed out", what);
+	else if (exit_status != 0)
+		snprintf(reason, HN_REASON_MAX, "%s command exited with status %d", what,
+			 exit_status);
+	else
+		snprintf(reason, HN_REASON_MAX, "%s command ok", what);
+}
+
+/* A check that has not reported when its round is cut: killed, failed. */
+static void health_check_cut(struct hn_host *host, uint64_t *command_id, const char *what, bool *ok,
+			     char *reason)
+{
+	if (*command_id == 0)
+		return;
+	if (host->platform.command_kill)
+		host->platform.command_kill(host->platform.context, *command_id);
+	*command_id = 0;
+	*ok = false;
+	snprintf(reason, HN_REASON_MAX, "%s command still running when the next round was due",
+		 what);
+}
+
+/* --------------------------------------------------------------- ping */
+
+static uint16_t health_ping_sequence(const struct hn_host_round *round, uint32_t target)
+{
+	return (uint16_t)(round->number * HN_HOST_PING_TARGETS_MAX + target);
+}
+
+static void health_ping_send_unanswered(struct hn_host *host)
+{
+	const struct hn_host_platform *platform = &host->platform;
+	struct hn_host_round *round = &host->round;
+	char error[HN_HOST_ERROR_MAX];
+	for (uint32_t i = 0; i < host->config.ping_target_count; i++)
+		if (!round->answered[i])
+			/* An unreachable target (no route, no ARP answer) just does not answer. */
+			platform->ping(platform->context, i, health_ping_sequence(round, i), error,
+				       sizeof(error));
+}
+
+static uint32_t health_ping_reachable(const struct hn_host *host)
+{
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < host->config.ping_target_count; i++)
+		count += host->round.answered[i] ? 1 : 0;
+	return count;
+}
+
+static void health_ping_start(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	uint32_t attempts = host->config.ping_attempts > 0 ? host->config.ping_attempts : 1;
+	uint32_t timeout_ms = host->config.ping_timeout_ms;
+	round->ping_running = host->config.ping_target_count > 0;
+	if (!round->ping_running)
+		return;
+	round->ping_deadline_ms = now_ms + timeout_ms;
+	round->attempts_left = attempts - 1;
+	round->resend_interval_ms = timeout_ms / attempts;
+	round->resend_ms = now_ms + round->resend_interval_ms;
+	health_ping_send_unanswered(host);
+}
+
+static void health_ping_tick(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	if (!round->ping_running)
+		return;
+	if (now_ms >= round->ping_deadline_ms) {
+		round->ping_running = false;
+		return;
+	}
+	if (round->attempts_left > 0 && now_ms >= round->resend_ms) {
+		health_ping_send_unanswered(host);
+		round->attempts_left--;
+		round->resend_ms += round->resend_interval_ms;
+	}
+}
+
+/* -------------------------------------------------------------- probe */
+
+static void health_probe_send(struct hn_host *host)
+{
+	char error[HN_HOST_ERROR_MAX];
+	/* A probe that cannot go out (interface down) finds nobody. */
+	host->platform.probe(host->platform.context, error, sizeof(error));
+}
+
+static void health_probe_start(struct hn_host *host, uint64_t now_ms)
+{
+	const struct hn_host_config *config = &host->config;
+	struct hn_host_round *round = &host->round;
+	round->probe_running =
+	    config->cluster_ip_probe && config->has_cluster_ip && host->platform.probe != NULL;
+	round->probe_answered = false;
+	if (!round->probe_running)
+		return;
+	uint32_t timeout_ms = config->probe_timeout_ms > 0  ? config->probe_timeout_ms
+			      : config->ping_timeout_ms > 0 ? config->ping_timeout_ms
+							    : HN_HOST_PROBE_TIMEOUT_DEFAULT_MS;
+	round->probe_interval_ms =
+	    config->probe_interval_ms > 0 ? config->probe_interval_ms : timeout_ms;
+	round->probe_deadline_ms = now_ms + timeout_ms;
+	round->probe_next_ms = now_ms + round->probe_interval_ms;
+	health_probe_send(host);
+}
+
+static void health_probe_tick(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	if (!round->probe_running)
+		return;
+	if (now_ms >= round->probe_deadline_ms) {
+		round->probe_running = false;
+		return;
+	}
+	if (now_ms >= round->probe_next_ms) {
+		round->probe_next_ms = now_ms + round->probe_interval_ms;
+		health_probe_send(host);
+	}
+}
+
+/* -------------------------------------------------------------- round */
+
+static bool health_round_over(const struct hn_host_round *round)
+{
+	return round->raid_command_id == 0 && round->services_command_id == 0 &&
+	       !round->ping_running && !round->probe_running;
+}
+
+/* The verdict of the round. Notify-only checks (disk usage, time offset,
+ * sync lag: issue 11) belong here too, as parts of a round whose result
+ * goes to the core as a notification rather than as health. */
+static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	struct hn_host_verdict verdict;
+	memset(&verdict, 0, sizeof(verdict));
+	verdict.health.raid_ok = round->raid_ok;
+	verdict.health.services_ok = round->services_ok;
+	verdict.health.ping_reachable = health_ping_reachable(host);
+	verdict.health.ping_total = host->config.ping_target_count;
+	verdict.health.cluster_ip_answered = round->probe_answered;
+	snprintf(verdict.raid_reason, sizeof(verdict.raid_reason), "%s", round->raid_reason);
+	snprintf(verdict.services_reason, sizeof(verdict.services_reason), "%s",
+		 round->services_reason);
+	round->running = false;
+	hn_host_verdict(host, &verdict, now_ms);
+}
+
+/* Delivers the round's verdict if it just ended by itself. */
+static void health_round_check(struct hn_host *host, uint64_t now_ms)
+{
+	if (host->round.running && health_round_over(&host->round))
+		health_round_deliver(host, now_ms);
+}
+
+/* End the running round now with what it has (see the top of this file). */
+static void health_round_cut(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	health_check_cut(host, &round->raid_command_id, "RAID", &round->raid_ok,
+			 round->raid_reason);
+	health_check_cut(host, &round->services_command_id, "services", &round->services_ok,
+			 round->services_reason);
+	round->ping_running = false;
+	round->probe_running = false;
+	health_round_deliver(host, now_ms);
+}
+
+static void health_round_start(struct hn_host *host, uint64_t now_ms)
+{
+	const struct hn_host_config *config = &host->config;
+	struct hn_host_round *round = &host->round;
+	uint16_t number = (uint16_t)(round->number + 1);
+	memset(round, 0, sizeof(*round));
+	round->number = number;
+	round->running = true;
+	round->raid_ok = round->services_ok = true;
+	snprintf(round->raid_reason, sizeof(round->raid_reason), "no RAID check");
+	snprintf(round->services_reason, sizeof(round->services_reason), "no services check");
+	if (config->raid_check)
+		health_check_start(host, HN_HOST_CHECK_RAID, "RAID", &round->raid_ok,
+				   round->raid_reason, &round->raid_command_id);
+	if (config->services_check)
+		health_check_start(host, HN_HOST_CHECK_SERVICES, "services", &round->services_ok,
+				   round->services_reason, &round->services_command_id);
+	health_ping_start(host, now_ms);
+	health_probe_start(host, now_ms);
+	health_round_check(host, now_ms);
+}
+
+/* ------------------------------------------------------------- public */
+
+void hn_host_health_tick(struct hn_host *host, uint64_t now_ms)
+{
+	if (host->round.running) {
+		health_ping_tick(host, now_ms);
+		health_probe_tick(host, now_ms);
+		health_round_check(host, now_ms);
+	}
+	if (now_ms < host->next_round_ms)
+		return;
+	host->next_round_ms = now_ms + host->config.health_interval_ms;
+	if (host->round.running)
+		health_round_cut(host, now_ms);
+	health_round_start(host, now_ms);
+}
+
+static uint64_t health_min_ms(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t hn_host_health_next_deadline_ms(const struct hn_host *host)
+{
+	const struct hn_host_round *round = &host->round;
+	uint64_t next_ms = host->next_round_ms;
+	if (round->ping_running) {
+		uint64_t ping_ms = round->ping_deadline_ms;
+		if (round->attempts_left > 0 && round->resend_ms < ping_ms)
+			ping_ms = round->resend_ms;
+		next_ms = health_min_ms(next_ms, ping_ms);
+	}
+	if (round->probe_running)
+		next_ms = health_min_ms(
+		    next_ms, health_min_ms(round->probe_next_ms, round->probe_deadline_ms));
+	return next_ms;
+}
+
+bool hn_host_health_command_done(struct hn_host *host, uint64_t command_id, int exit_status,
+				 bool timed_out, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	if (command_id == 0 || !round->running)
+		return false;
+	if (command_id == round->raid_command_id) {
+		health_check_judge(exit_status, timed_out, "RAID", &round->raid_ok,
+				   round->raid_reason);
+		round->raid_command_id = 0;
+	} else if (command_id == round->services_command_id) {
+		health_check_judge(exit_status, timed_out, "services", &round->services_ok,
+				   round->services_reason);
+		round->services_command_id = 0;
+	} else {
+		return false;
+	}
+	health_round_check(host, now_ms);
+	return true;
+}
+
+void hn_host_health_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	if (!round->running || !round->ping_running)
+		return;
+	uint16_t index = (uint16_t)(sequence - health_ping_sequence(round, 0));
+	if (index >= host->config.ping_target_count)
+		return; /* another round's, or nobody's */
+	round->answered[index] = true;
+	if (health_ping_reachable(host) == host->config.ping_target_count)
+		round->ping_running = false;
+	health_round_check(host, now_ms);
+}
+
+void hn_host_health_probe_answered(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	if (!round->running || !round->probe_running)
+		return;
+	round->probe_answered = true;
+	round->probe_running = false;
+	health_round_check(host, now_ms);
+}
+
+void hn_host_health_abandon(struct hn_host *host)
+{
+	struct hn_host_round *round = &host->round;
+	health_check_cut(host, &round->raid_command_id, "RAID", &round->raid_ok,
+			 round->raid_reason);
+	health_check_cut(host, &round->services_command_id, "services", &round->services_ok,
+			 round->services_reason);
+	round->running = round->ping_running = round->probe_running = false;
+}

@@ -1,0 +1,543 @@
+/*
+ * host.c - the node's host (host.h): the step pipeline around the pure
+ * core, the start gating, and the inputs that become events.
+ *
+ * One event goes into the core (hn_node_step); its actions are carried out
+ * in the order given, each through the platform: packets (packets.c), the
+ * cluster IP and its gratuitous ARP schedule, commands (services, notify
+ * hook, fence), durable writes, cluster-log records, answers to clients
+ * and operators (requests.c). The platform never calls back, so no action
+ * runs inside another step; an event that an action itself produces (a
+ * fence that cannot start) waits in a small queue and is fed right after
+ * the current list. After every step the generation and outdated flag are
+ * made durable if they changed.
+ *
+ * Start gating: hn_host_start begins the health rounds (health.c); the core
+ * starts only when the first round's verdict is in: HN_EVENT_HEALTH, then
+ * HN_EVENT_START, the operator's remembered maintenance, and the links'
+ * carrier as last reported. Until then the peer's packets are decoded (the
+ * status shows the peer) but not fed: it sends them again. So a node never
+ * settles a tie or takes over on health it has not measured (regression:
+ * split-brain-fence on guests, a node active at forming and isolated 60 ms
+ * later at its first ping verdict).
+ *
+ * A failed action (a store write, the cluster IP, a command) is logged as
+ * a "health" record naming what failed; host_action_failed() is the one
+ * place where, once the core has an event for it (issue 11), the failure
+ * goes back to the core.
+ */
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host_state.h"
+#include "text.h"
+
+/* ---------------------------------------------------------------- logging */
+
+static const char *host_role_now(struct hn_host *host, uint64_t now_ms)
+{
+	hn_node_status(host->node, now_ms, &host->status);
+	return hn_role_name(host->status.role);
+}
+
+void hn_host_log(struct hn_host *host, uint64_t now_ms, const char *event, const char *reason)
+{
+	struct hn_log_record record;
+	memset(&record, 0, sizeof(record));
+	snprintf(record.event, sizeof(record.event), "%s", event);
+	snprintf(record.reason, sizeof(record.reason), "%s", reason);
+	host->platform.log(host->platform.context, now_ms, &record, host_role_now(host, now_ms));
+}
+
+/* The place for a failed action: logged now, fed to the core once it has
+ * an event for failed actions (issue 11). */
+static void host_action_failed(struct hn_host *host, const char *error, uint64_t now_ms)
+{
+	hn_host_log(host, now_ms, "health", error);
+}
+
+/* ------------------------------------------------------------ cluster IP */
+
+static void host_garp_send(struct hn_host *host, uint64_t now_ms, bool first)
+{
+	char error[HN_HOST_ERROR_MAX];
+	host->garp_left--;
+	host->garp_next_ms = now_ms + host->config.garp_interval_ms;
+	/* The first announcement's failure is worth a record; the rest of the
+	 * same burst would only repeat it. */
+	if (host->platform.garp(host->platform.context, error, sizeof(error)) != 0 && first)
+		host_action_failed(host, error, now_ms);
+}
+
+static void host_garp_tick(struct hn_host *host, uint64_t now_ms)
+{
+	if (host->garp_left > 0 && now_ms >= host->garp_next_ms)
+		host_garp_send(host, now_ms, false);
+}
+
+static void host_cluster_ip(struct hn_host *host, bool add, uint64_t now_ms)
+{
+	char error[HN_HOST_ERROR_MAX];
+	if (!host->config.has_cluster_ip)
+		return;
+	if (host->platform.cluster_ip(host->platform.context, add, error, sizeof(error)) != 0) {
+		host_action_failed(host, error, now_ms);
+		return;
+	}
+	host->ip_held = add;
+	host->garp_left = 0;
+	if (!add)
+		return;
+	host->garp_left = host->config.garp_count;
+	host_garp_send(host, now_ms, true);
+}
+
+/* ------------------------------------------------------------- commands */
+
+/* Starts a configured command; returns its id, or 0 (logged) if it did not start. */
+static uint64_t host_command(struct hn_host *host, enum hn_host_command command, bool configured,
+			     const char *input, const char *const *environment, uint64_t now_ms)
+{
+	char error[HN_HOST_ERROR_MAX];
+	uint64_t command_id = 0;
+	if (!configured)
+		return 0;
+	if (host->platform.command(host->platform.context, command, input, environment, &command_id,
+				   error, sizeof(error)) != 0) {
+		host_action_failed(host, error, now_ms);
+		return 0;
+	}
+	return command_id;
+}
+
+static const char *host_notify_name(enum hn_notify_kind kind)
+{
+	static const char *const names[] = {[HN_NOTIFY_FAILOVER] = "failover",
+					    [HN_NOTIFY_FAULT] = "fault",
+					    [HN_NOTIFY_SPLIT_BRAIN] = "split_brain",
+					    [HN_NOTIFY_SYNC_LOST] = "sync_lost",
+					    [HN_NOTIFY_SYNC_RESTORED] = "sync_restored",
+					    [HN_NOTIFY_JOIN_REFUSED] = "join_refused",
+					    [HN_NOTIFY_HEALTH] = "health"};
+	unsigned index = (unsigned)kind;
+	return index < sizeof(names) / sizeof(names[0]) && names[index] ? names[index] : "unknown";
+}
+
+/* The event as one JSON line on the hook's stdin, its name in HANODE_EVENT. */
+static void host_notify(struct hn_host *host, const struct hn_action *action, uint64_t now_ms)
+{
+	const char *name = host_notify_name(action->u.notify.kind);
+	char text[2 * HN_REASON_MAX], node[2 * HN_NAME_MAX], input[1024], wall[48] = "";
+	char env_event[64];
+	hn_json_escape(action->u.notify.text, text, sizeof(text));
+	hn_json_escape(host->config.core.self.name, node, sizeof(node));
+	if (host->platform.wall_ms)
+		snprintf(
+		    wall, sizeof(wall), ",\"wall_ms\":%llu",
+		    (unsigned long long)host->platform.wall_ms(host->platform.context, now_ms));
+	snprintf(input, sizeof(input),
+		 "{\"event\":\"%s\",\"node\":\"%s\",\"text\":\"%s\",\"mono_ms\":%llu%s}\n", name,
+		 node, text, (unsigned long long)now_ms, wall);
+	snprintf(env_event, sizeof(env_event), "HANODE_EVENT=%s", name);
+	const char *environment[] = {env_event, NULL};
+	host_command(host, HN_HOST_COMMAND_NOTIFY, host->config.has_notify, input, environment,
+		     now_ms);
+}
+
+static void host_defer(struct hn_host *host, const struct hn_event *event)
+{
+	if (host->deferred_count < HN_HOST_DEFERRED_MAX)
+		host->deferred[host->deferred_count++] = *event;
+}
+
+/* Power off the peer named by its newest heartbeat; a fence that cannot
+ * start is a failed fence, fed after the current step. */
+static void host_fence(struct hn_host *host, uint64_t now_ms)
+{
+	char peer_name[HN_NAME_MAX + 16], peer_id[32];
+	snprintf(peer_name, sizeof(peer_name), "HANODE_PEER=%s", host->peer.sender.name);
+	snprintf(peer_id, sizeof(peer_id), "HANODE_PEER_ID=%u", host->peer.sender.node_id);
+	const char *environment[] = {peer_name, peer_id, NULL};
+	host->fence_command_id = host_command(host, HN_HOST_COMMAND_FENCE, host->config.has_fence,
+					      NULL, environment, now_ms);
+	if (host->fence_command_id == 0) {
+		struct hn_event result = {.kind = HN_EVENT_FENCE_RESULT};
+		result.u.fence_ok = false;
+		host_defer(host, &result);
+	}
+}
+
+/* ------------------------------------------------------------ durability */
+
+static void host_persist(struct hn_host *host, const struct hn_action *action, uint64_t now_ms)
+{
+	char error[HN_HOST_ERROR_MAX];
+	const struct hn_entry *entry = action->kind == HN_ACTION_PERSIST ? &action->u.entry : NULL;
+	if (host->platform.persist(host->platform.context, entry, error, sizeof(error)) != 0)
+		host_action_failed(host, error, now_ms);
+}
+
+/* The generation file follows the core's generation and outdated flag. */
+static void host_generation_sync(struct hn_host *host, uint64_t now_ms)
+{
+	const struct hn_status *status = &host->status;
+	char error[HN_HOST_ERROR_MAX];
+	if (host->generation_known &&
+	    memcmp(&status->generation, &host->generation_written, sizeof(status->generation)) ==
+		0 &&
+	    status->outdated == host->outdated_written)
+		return;
+	if (host->platform.persist_generation(host->platform.context, &status->generation,
+					      status->outdated, error, sizeof(error)) != 0) {
+		host_action_failed(host, error, now_ms);
+		return;
+	}
+	host->generation_written = status->generation;
+	host->outdated_written = status->outdated;
+	host->generation_known = true;
+}
+
+/* --------------------------------------------------------------- the step */
+
+/* The role after a record: one step may log several transitions (starting
+ * -> standby -> active), so a record that names a role keeps it; any other
+ * gets the role after the whole step. */
+static const char *host_record_role(const struct hn_host *host, const struct hn_log_record *record)
+{
+	if (strcmp(record->to, "active") == 0 || strcmp(record->to, "standby") == 0)
+		return record->to;
+	return hn_role_name(host->status.role);
+}
+
+static void host_execute(struct hn_host *host, const struct hn_action *action, uint64_t now_ms)
+{
+	const struct hn_host_config *config = &host->config;
+	switch (action->kind) {
+	case HN_ACTION_SEND_HEARTBEAT:
+		hn_host_send_heartbeat(host, action->link, &action->u.heartbeat, now_ms);
+		break;
+	case HN_ACTION_SEND_DATA:
+		hn_host_send_data(host, action->link, &action->u.data, now_ms);
+		break;
+	case HN_ACTION_IP_ADD:
+	case HN_ACTION_IP_REMOVE:
+		host_cluster_ip(host, action->kind == HN_ACTION_IP_ADD, now_ms);
+		break;
+	case HN_ACTION_SERVICES_START:
+		host_command(host, HN_HOST_COMMAND_SERVICES_START, config->has_services_start, NULL,
+			     NULL, now_ms);
+		break;
+	case HN_ACTION_SERVICES_STOP:
+		host_command(host, HN_HOST_COMMAND_SERVICES_STOP, config->has_services_stop, NULL,
+			     NULL, now_ms);
+		break;
+	case HN_ACTION_LOG:
+		host->platform.log(host->platform.context, now_ms, &action->u.log,
+				   host_record_role(host, &action->u.log));
+		break;
+	case HN_ACTION_NOTIFY:
+		host_notify(host, action, now_ms);
+		break;
+	case HN_ACTION_FENCE:
+		host_fence(host, now_ms);
+		break;
+	case HN_ACTION_PERSIST:
+	case HN_ACTION_STORE_RESET:
+		host_persist(host, action, now_ms);
+		break;
+	case HN_ACTION_CLIENT_REPLY:
+		hn_host_client_answer(host, action);
+		break;
+	case HN_ACTION_ADMIN_REPLY:
+		hn_host_admin_answer(host, action, now_ms);
+		break;
+	}
+}
+
+static void host_step_once(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
+{
+	hn_node_step(host->node, event, now_ms, &host->actions);
+	/* LOG records carry the role after the step. */
+	hn_node_status(host->node, now_ms, &host->status);
+	for (size_t i = 0; i < host->actions.count; i++)
+		host_execute(host, &host->actions.items[i], now_ms);
+	host_generation_sync(host, now_ms);
+}
+
+void hn_host_step(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
+{
+	host_step_once(host, event, now_ms);
+	for (size_t round = 0; host->deferred_count > 0 && round < HN_HOST_DEFERRED_MAX; round++) {
+		struct hn_event deferred = host->deferred[0];
+		host->deferred_count--;
+		memmove(host->deferred, host->deferred + 1,
+			host->deferred_count * sizeof(host->deferred[0]));
+		host_step_once(host, &deferred, now_ms);
+	}
+	host->deferred_count = 0;
+}
+
+static void host_step_kind(struct hn_host *host, enum hn_event_kind kind, uint64_t now_ms)
+{
+	memset(&host->event, 0, sizeof(host->event));
+	host->event.kind = kind;
+	hn_host_step(host, &host->event, now_ms);
+}
+
+static void host_step_link(struct hn_host *host, enum hn_link link, uint64_t now_ms)
+{
+	memset(&host->event, 0, sizeof(host->event));
+	host->event.kind = HN_EVENT_LINK;
+	host->event.link = link;
+	host->event.u.carrier_up = host->carrier_up[link];
+	hn_host_step(host, &host->event, now_ms);
+}
+
+/* An admin command of the host's own (request id 0: its answer goes nowhere). */
+static void host_step_maintenance_on(struct hn_host *host, uint64_t now_ms)
+{
+	memset(&host->event, 0, sizeof(host->event));
+	host->event.kind = HN_EVENT_ADMIN;
+	host->event.u.admin.command = HN_ADMIN_MAINTENANCE_ON;
+	hn_host_step(host, &host->event, now_ms);
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static size_t host_node_offset(void)
+{
+	size_t align = alignof(max_align_t);
+	return (sizeof(struct hn_host) + align - 1) / align * align;
+}
+
+size_t hn_host_size(void)
+{
+	return host_node_offset() + hn_node_size();
+}
+
+/* Which platform member a configuration needs and lacks, or NULL. */
+static const char *host_platform_missing(const struct hn_host_config *config,
+					 const struct hn_host_platform *platform)
+{
+	bool commands = config->has_services_start || config->has_services_stop ||
+			config->has_notify || config->has_fence;
+	if (!platform->send || !platform->log || !platform->persist ||
+	    !platform->persist_generation || !platform->persist_maintenance ||
+	    !platform->client_reply || !platform->admin_reply)
+		return "send, log, persist, persist_generation, persist_maintenance, client_reply "
+		       "and admin_reply";
+	if (config->has_cluster_ip && (!platform->cluster_ip || !platform->garp))
+		return "cluster_ip and garp (has_cluster_ip)";
+	if (config->ping_target_count > 0 && !platform->ping)
+		return "ping (ping targets)";
+	if ((config->raid_check || config->services_check) && !platform->check)
+		return "check (raid_check or services_check)";
+	if (commands && !platform->command)
+		return "command (a configured command)";
+	return NULL;
+}
+
+static int host_config_check(const struct hn_host_config *config,
+			     const struct hn_host_platform *platform, uint64_t packet_seq_first,
+			     char *error, size_t error_size)
+{
+	const char *missing = host_platform_missing(config, platform);
+	if (config->health_interval_ms == 0)
+		snprintf(error, error_size, "hn_host_init: health_interval_ms must be at least 1");
+	else if (config->ping_target_count > HN_HOST_PING_TARGETS_MAX)
+		snprintf(error, error_size, "hn_host_init: %u ping targets, at most %d",
+			 config->ping_target_count, HN_HOST_PING_TARGETS_MAX);
+	else if (config->ping_attempts > 10)
+		snprintf(error, error_size, "hn_host_init: ping_attempts %u, at most 10",
+			 config->ping_attempts);
+	else if (config->has_cluster_ip && config->garp_count == 0)
+		snprintf(error, error_size, "hn_host_init: garp_count must be at least 1");
+	else if (packet_seq_first == 0)
+		snprintf(error, error_size, "hn_host_init: packet_seq_first must be at least 1");
+	else if (missing)
+		snprintf(error, error_size, "hn_host_init: the platform lacks %s", missing);
+	else
+		return 0;
+	return -1;
+}
+
+int hn_host_init(struct hn_host *host, const struct hn_host_config *config,
+		 const uint8_t key[HN_KEY_BYTES], const struct hn_host_platform *platform,
+		 uint64_t packet_seq_first, char *error, size_t error_size)
+{
+	memset(host, 0, sizeof(*host));
+	if (host_config_check(config, platform, packet_seq_first, error, error_size) != 0)
+		return -1;
+	host->node = (struct hn_node *)((char *)host + host_node_offset());
+	host->config = *config;
+	host->platform = *platform;
+	memcpy(host->key, key, HN_KEY_BYTES);
+	host->packet_seq_next = packet_seq_first;
+	host->packet_seq_limit = platform->persist_packet_seq ? packet_seq_first : 0;
+	return hn_node_init(host->node, &config->core, error, error_size);
+}
+
+int hn_host_restore_entry(struct hn_host *host, const struct hn_entry *entry)
+{
+	return hn_node_restore_entry(host->node, entry);
+}
+
+void hn_host_restore_generation(struct hn_host *host, const struct hn_generation *generation,
+				bool outdated)
+{
+	hn_node_restore_generation(host->node, generation, outdated);
+	host->generation_written = *generation;
+	host->outdated_written = outdated;
+	host->generation_known = true;
+}
+
+void hn_host_restore_maintenance(struct hn_host *host, bool on)
+{
+	host->maintenance_remembered = on;
+}
+
+void hn_host_start(struct hn_host *host, uint64_t now_ms)
+{
+	if (host->begun)
+		return;
+	host->begun = true;
+	host->next_round_ms = now_ms;
+	hn_host_health_tick(host, now_ms);
+}
+
+/* The core's start, once the first verdict is in (see the top of this file). */
+static void host_core_start(struct hn_host *host, uint64_t now_ms)
+{
+	host->started = true;
+	host_step_kind(host, HN_EVENT_START, now_ms);
+	if (host->maintenance_remembered)
+		host_step_maintenance_on(host, now_ms);
+	for (int link = 0; link < HN_LINKS; link++)
+		if (host->carrier_known[link])
+			host_step_link(host, (enum hn_link)link, now_ms);
+}
+
+void hn_host_verdict(struct hn_host *host, const struct hn_host_verdict *verdict, uint64_t now_ms)
+{
+	host->verdict = *verdict;
+	host->health_rounds++;
+	memset(&host->event, 0, sizeof(host->event));
+	host->event.kind = HN_EVENT_HEALTH;
+	host->event.u.health = verdict->health;
+	hn_host_step(host, &host->event, now_ms);
+	if (!host->started)
+		host_core_start(host, now_ms);
+}
+
+void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms)
+{
+	char error[HN_HOST_ERROR_MAX];
+	if (host->stopped)
+		return;
+	/* The place for a shutdown event of the core (issue 11): until it has
+	 * one, the node hands over like an operator's maintenance, which is
+	 * not remembered across the restart. */
+	if (host->started)
+		host_step_maintenance_on(host, now_ms);
+	hn_host_health_abandon(host);
+	if (host->ip_held && host->config.has_cluster_ip) {
+		if (host->platform.cluster_ip(host->platform.context, false, error,
+					      sizeof(error)) == 0)
+			host->ip_held = false;
+		else
+			host_action_failed(host, error, now_ms);
+	}
+	host->garp_left = 0;
+	hn_host_log(host, now_ms, "stop", reason);
+	host->stopped = true;
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+static bool host_running(const struct hn_host *host)
+{
+	return host->begun && !host->stopped;
+}
+
+void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
+		    uint64_t now_ms)
+{
+	if (host->stopped || hn_host_decode(host, link, packet, length) == 0)
+		return;
+	/* Before the core's start the peer's packets wait: it sends them again. */
+	if (host->started)
+		hn_host_step(host, &host->event, now_ms);
+}
+
+void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms)
+{
+	if ((unsigned)link >= HN_LINKS || host->stopped)
+		return;
+	host->carrier_known[link] = true;
+	host->carrier_up[link] = up;
+	if (host->started)
+		host_step_link(host, link, now_ms);
+}
+
+void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms)
+{
+	if (host_running(host))
+		hn_host_health_ping_reply(host, sequence, now_ms);
+}
+
+void hn_host_probe_answered(struct hn_host *host, uint64_t now_ms)
+{
+	if (host_running(host))
+		hn_host_health_probe_answered(host, now_ms);
+}
+
+void hn_host_command_done(struct hn_host *host, uint64_t command_id, int exit_status,
+			  bool timed_out, uint64_t now_ms)
+{
+	if (!host_running(host) || command_id == 0)
+		return;
+	if (hn_host_health_command_done(host, command_id, exit_status, timed_out, now_ms))
+		return;
+	if (command_id != host->fence_command_id)
+		return; /* services, notify: nothing waits for them */
+	host->fence_command_id = 0;
+	memset(&host->event, 0, sizeof(host->event));
+	host->event.kind = HN_EVENT_FENCE_RESULT;
+	host->event.u.fence_ok = exit_status == 0 && !timed_out;
+	if (host->started)
+		hn_host_step(host, &host->event, now_ms);
+}
+
+void hn_host_tick(struct hn_host *host, uint64_t now_ms)
+{
+	if (!host_running(host))
+		return;
+	if (host->started && now_ms >= hn_node_next_deadline_ms(host->node))
+		host_step_kind(host, HN_EVENT_TICK, now_ms);
+	host_garp_tick(host, now_ms);
+	hn_host_health_tick(host, now_ms);
+}
+
+static uint64_t host_min_ms(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t hn_host_next_deadline_ms(const struct hn_host *host)
+{
+	if (!host_running(host))
+		return UINT64_MAX;
+	uint64_t next_ms = hn_host_health_next_deadline_ms(host);
+	if (host->started)
+		next_ms = host_min_ms(next_ms, hn_node_next_deadline_ms(host->node));
+	if (host->garp_left > 0)
+		next_ms = host_min_ms(next_ms, host->garp_next_ms);
+	return next_ms;
+}
+
+const struct hn_node *hn_host_node(const struct hn_host *host)
+{
+	return host->node;
+}
