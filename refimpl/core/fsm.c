@@ -54,6 +54,7 @@
  *   peer's echo, is not heard for dead_time - heartbeat_interval hands over
  *   before the peer declares it dead (never to a peer it marked outdated);
  *   both active and not heard: it loses the split brain.
+ *   Needs dead_time >= 4 x heartbeat_interval (else these rules are off).
  * - A failed action (HN_EVENT_ACTION_FAILED) is a fault: storage (the host
  *   dropped the rest of the step), cluster IP, services; it lasts until the
  *   next health verdict. A FENCE without result counts as failed after

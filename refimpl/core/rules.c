@@ -168,6 +168,19 @@ static uint64_t hn_unheard_deadline_ms(const struct hn_node *node)
 	return deaf_ms > reported_ms ? deaf_ms : reported_ms;
 }
 
+/* The one-way rules need room between the peer's dead time and what its
+ * echo normally lags (up to two heartbeat intervals: the echo's own age and
+ * the wait for the next heartbeat): dead_time_ms of at least this many
+ * intervals (the defaults have 5). With less they stay off, and a one-way
+ * link is left to the dead time and the tie-breaker. */
+#define HN_ONE_WAY_MIN_INTERVALS 4
+
+static bool hn_one_way_rules_on(const struct hn_node *node)
+{
+	const struct hn_timers *timers = &node->config.timers;
+	return timers->dead_time_ms >= HN_ONE_WAY_MIN_INTERVALS * timers->heartbeat_interval_ms;
+}
+
 /* The peer keeps talking (a heartbeat within two intervals) and, per its
  * echo, has not heard us until that deadline: it is deaf to us. A peer
  * that fell silent itself (dead, or a partition both ways) is not: its
@@ -176,8 +189,8 @@ static bool hn_peer_deaf(const struct hn_node *node)
 {
 	uint64_t talking_until_ms =
 	    node->peer.last_heard_ms + 2ull * node->config.timers.heartbeat_interval_ms;
-	return hn_peer_alive(node) && node->now_ms >= hn_unheard_deadline_ms(node) &&
-	       node->now_ms <= talking_until_ms;
+	return hn_one_way_rules_on(node) && hn_peer_alive(node) &&
+	       node->now_ms >= hn_unheard_deadline_ms(node) && node->now_ms <= talking_until_ms;
 }
 
 static bool hn_peer_hears_us(const struct hn_node *node)
@@ -951,8 +964,8 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 	uint64_t deaf_ms = hn_unheard_deadline_ms(node);
 	uint64_t talking_until_ms =
 	    node->peer.last_heard_ms + 2ull * node->config.timers.heartbeat_interval_ms;
-	if ((one_way || (active && hn_split_brain(node))) && deaf_ms <= talking_until_ms &&
-	    deaf_ms > node->now_ms)
+	if ((one_way || (active && hn_split_brain(node))) && hn_one_way_rules_on(node) &&
+	    deaf_ms <= talking_until_ms && deaf_ms > node->now_ms)
 		deadline = hn_min_ms(deadline, deaf_ms);
 	return deadline;
 }
