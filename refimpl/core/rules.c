@@ -132,7 +132,9 @@ static bool hn_peer_can_take_over(const struct hn_node *node)
 
 /* Network failover of an active node: it hands over only to a peer that
  * would take over and that reached a ping target in a health round between
- * two failed rounds of ours - so both measured at about the same time, and
+ * two failed rounds of ours (one that ended at the same time as one of
+ * them counts: rounds in phase, as on the virtual backend, measured the
+ * same window) - so both measured at about the same time, and
  * our uplink stayed broken while the peer's worked. A verdict of the peer
  * from before our failure says nothing about an uplink both may share (the
  * defect of issue 11: both nodes isolated when the uplink switch died), and
@@ -148,8 +150,8 @@ static bool hn_active_should_isolate(const struct hn_node *node)
 		return node->config.tiebreaker == HN_TIEBREAKER_PING;
 	return hn_peer_can_take_over(node) && peer->last.health.ping_reachable >= 1 &&
 	       peer->health_round_known && node->ping_fail_count >= 2 &&
-	       peer->health_round_ms > node->ping_failed_prev_ms &&
-	       peer->health_round_ms < node->health_at_ms;
+	       peer->health_round_ms >= node->ping_failed_prev_ms &&
+	       peer->health_round_ms <= node->health_at_ms;
 }
 
 /* When the peer, per its echo, will have missed us for dead_time minus one
