@@ -49,7 +49,7 @@
  *   therefore settle the tie 200 ms after they see each other.
  * - Network failover: the active hands over only when an eligible standby
  *   reached a ping target in a health round between two failed rounds of
- *   its own; if neither reaches one, nothing moves (SPEC).
+ *   its own (bounds included); if neither reaches one, nothing moves (SPEC).
  * - One-way link: an active that keeps hearing its peer but, per the
  *   peer's echo, is not heard for dead_time - heartbeat_interval hands over
  *   before the peer declares it dead (never to a peer it marked outdated);
@@ -135,8 +135,11 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	if (node->carrier[link] == up)
 		return;
 	node->carrier[link] = up;
-	if (!up)
+	if (!up) {
 		node->peer.link_heard[link] = false; /* carrier loss kills the link at once */
+		if (link == HN_LINK_SYNC)
+			node->peer.sync_data_heard = false;
+	}
 	char reason[HN_REASON_MAX];
 	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
 		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
@@ -348,12 +351,21 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 }
 
 /* A data message that does not echo this boot's nonce was sent to an
- * earlier boot (or is a capture of one): never applied. */
+ * earlier boot (or is a capture of one): never applied. One that does,
+ * on the sync link, keeps replication going (hn_store_peer_reachable):
+ * under loss that silences five heartbeats in a row the REPLICATEs and
+ * ACKs still pass, and the pair does not fork a generation for nothing.
+ * Only heartbeats keep the peer alive (roles do not move on data). */
 static void hn_fsm_on_data(struct hn_node *node, const struct hn_event *event,
 			   struct hn_actions *actions)
 {
-	if (node->peer.refused || event->u.data.echo_nonce != node->boot_nonce)
+	struct hn_peer *peer = &node->peer;
+	if (peer->refused || event->u.data.echo_nonce != node->boot_nonce)
 		return;
+	if (event->link == HN_LINK_SYNC && node->carrier[HN_LINK_SYNC]) {
+		peer->sync_data_heard = true;
+		peer->sync_data_heard_ms = node->now_ms;
+	}
 	hn_store_on_data(node, &event->u.data, actions);
 }
 
@@ -559,6 +571,9 @@ static void hn_fsm_expire(struct hn_node *node)
 		    node->now_ms >= node->peer.link_heard_ms[link] + dead_time_ms)
 			node->peer.link_heard[link] = false;
 	}
+	if (node->peer.sync_data_heard &&
+	    node->now_ms >= node->peer.sync_data_heard_ms + dead_time_ms)
+		node->peer.sync_data_heard = false;
 	if (node->peer.refused_alive && node->now_ms >= node->peer.refused_heard_ms + dead_time_ms)
 		node->peer.refused_alive = false;
 	if (node->switchover_requested && node->now_ms >= node->switchover_until_ms)
@@ -715,6 +730,8 @@ uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
 			deadline =
 			    hn_min_ms(deadline, node->peer.link_heard_ms[link] + dead_time_ms);
 	}
+	if (node->peer.sync_data_heard)
+		deadline = hn_min_ms(deadline, node->peer.sync_data_heard_ms + dead_time_ms);
 	if (node->peer.refused_alive)
 		deadline = hn_min_ms(deadline, node->peer.refused_heard_ms + dead_time_ms);
 	if (node->state == HN_STATE_STARTING && !node->wait_over)

@@ -41,6 +41,11 @@ struct hn_peer {
 	uint64_t last_heard_ms;
 	bool link_heard[HN_LINKS]; /* heard within the dead time on this link */
 	uint64_t link_heard_ms[HN_LINKS];
+	/* a data message (REPLICATE, ACK, SYNC_*) of its current boot heard on
+	 * the sync link within the dead time: replication goes on while the
+	 * peer is alive, even if loss silenced the sync link's heartbeats */
+	bool sync_data_heard;
+	uint64_t sync_data_heard_ms;
 	uint64_t newest_seq;	 /* packet sequence of the newest heartbeat (stale ones) */
 	uint32_t previous_flags; /* flags of the heartbeat before last (edges) */
 	enum hn_state previous_state;

@@ -23,12 +23,14 @@
  * last_seq, or when its heartbeat shows our generation and last_seq.
  *
  * Standby side. A REPLICATE applies only on base_seq == last_seq (PERSIST,
- * then ACK); a duplicate is re-ACKed; a gap starts a resync. The standby
+ * then ACK); a duplicate is re-ACKed; one after a gap is kept until the
+ * gap fills (hn_store_on_replicate). The standby
  * compares its data with the active's heartbeat and resyncs when the
  * generation differs, when it is not in sync and lags, or when the active
  * marks it outdated. Generations decide how: same id, or our id is the
- * active's parent and last_seq <= its fork_seq -> incremental from our
- * last_seq; otherwise full (STORE_RESET, since 0). SYNC_REQUEST is re-sent
+ * active's parent -> incremental from our last_seq (the active answers
+ * "restart in full" past what it can serve); otherwise full (STORE_RESET,
+ * since 0). SYNC_REQUEST is re-sent
  * every retransmit_ms while the sync link is alive; each SYNC_BATCH (at most
  * HN_SYNC_BATCH_MAX entries in seq order) is applied and followed by the
  * next request, the complete one adopts the active's generation and ends
@@ -37,6 +39,14 @@
  * active may have answered writes alone meanwhile. The active refuses an
  * incremental request it cannot serve by answering a batch with
  * upto_seq < seq, which makes the standby restart in full.
+ *
+ * Loss (README "Sync link liveness and resync under loss"): the peer's
+ * data messages on the sync link keep replication going like heartbeats
+ * there (hn_store_peer_reachable), but a new resync waits for heartbeats;
+ * the active serves an incremental resync from its parent up to its
+ * last_seq at the fork (fork_last_seq); an outdated peer that got a
+ * complete batch is replicated to (peer_catching_up) until it ACKs
+ * last_seq; sync restored is announced with heartbeats at once.
  *
  * Writes that do not fit into one step's actions (a cumulative ACK or the
  * peer's death can release HN_PENDING_WRITES_MAX of them) are answered in
@@ -130,6 +140,7 @@ void hn_store_fork(struct hn_node *node, uint64_t fork_seq)
 	store->generation.parent = store->generation.id;
 	store->generation.id = id;
 	store->generation.fork_seq = fork_seq;
+	store->fork_last_seq = store->last_seq;
 	store->highest_generation_id = id;
 }
 
@@ -168,11 +179,18 @@ static void hn_store_send_replicate(struct hn_node *node, const struct hn_entry 
 	data->entries[0] = *entry;
 }
 
-/* Replication needs a peer in the cluster that we hear on the sync link. */
+/* Replication needs a peer in the cluster that we hear on the sync link:
+ * its heartbeats there, or (while it is alive) its data messages there
+ * within the dead time (fsm.c, hn_fsm_on_data). */
 static bool hn_store_peer_reachable(const struct hn_node *node)
 {
-	return node->state != HN_STATE_STANDALONE && !node->peer.refused &&
-	       hn_link_alive(node, HN_LINK_SYNC);
+	const struct hn_peer *peer = &node->peer;
+	if (node->state == HN_STATE_STANDALONE || peer->refused)
+		return false;
+	if (hn_link_alive(node, HN_LINK_SYNC))
+		return true;
+	return hn_peer_alive(node) && node->carrier[HN_LINK_SYNC] && peer->sync_data_heard &&
+	       node->now_ms < peer->sync_data_heard_ms + node->config.timers.dead_time_ms;
 }
 
 static void hn_store_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
@@ -228,7 +246,8 @@ void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char
 			   const char *value, bool admin, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	bool replicate = store->peer_in_sync && hn_store_peer_reachable(node);
+	bool replicate =
+	    (store->peer_in_sync || store->peer_catching_up) && hn_store_peer_reachable(node);
 	bool alone = !replicate && hn_store_may_answer_alone(node);
 	if (!alone && store->pending_count == HN_PENDING_WRITES_MAX) {
 		hn_store_reply(node, actions, request_id, admin, false,
@@ -293,6 +312,7 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 {
 	struct hn_store *store = &node->store;
 	store->peer_acked_seq = store->last_seq;
+	store->peer_catching_up = false;
 	if (store->peer_in_sync)
 		return;
 	store->peer_in_sync = true;
@@ -302,8 +322,12 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 	snprintf(reason, sizeof(reason), "%s in sync at seq %llu", node->peer.last.sender.name,
 		 (unsigned long long)store->last_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
-	if (was_outdated)
+	if (was_outdated) {
 		hn_emit_notify(node, actions, HN_NOTIFY_SYNC_RESTORED, reason);
+		/* the peer stays outdated (may not take over) until it hears
+		 * that the mark is gone: at once, not with the next heartbeat */
+		hn_emit_heartbeats(node, actions);
+	}
 }
 
 static void hn_store_on_ack(struct hn_node *node, const struct hn_data_message *data,
@@ -334,15 +358,20 @@ static const struct hn_entry *hn_store_next_entry(const struct hn_store *store, 
 }
 
 /* Incremental resync is possible from our own generation, or from our
- * parent up to the fork; since 0 is always a full resync. */
+ * parent up to the fork: up to fork_seq, or up to our last_seq at the fork
+ * if we forked it (a generation has one writer, so every copy of the
+ * parent up to there is a prefix of ours: the writes a peer applied but
+ * whose ACK we never got need no full resync); since 0 is always full. */
 static bool hn_store_can_serve(const struct hn_store *store, const struct hn_data_message *request)
 {
 	if (request->seq == 0)
 		return true;
 	if (request->generation.id == store->generation.id)
 		return request->seq <= store->last_seq;
-	return request->generation.id == store->generation.parent &&
-	       request->seq <= store->generation.fork_seq;
+	uint64_t upto = store->generation.fork_seq > store->fork_last_seq
+			    ? store->generation.fork_seq
+			    : store->fork_last_seq;
+	return request->generation.id == store->generation.parent && request->seq <= upto;
 }
 
 static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_message *request,
@@ -370,6 +399,9 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 	}
 	batch->complete = entry == NULL;
 	batch->upto_seq = batch->complete ? store->last_seq : cursor;
+	/* the peer has (or will have) all we have: replicate what follows */
+	if (batch->complete && !store->peer_in_sync && hn_store_peer_reachable(node))
+		node->store.peer_catching_up = true;
 }
 
 /* -------------------------------------------------- standby: resync */
@@ -408,10 +440,12 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 				  uint64_t active_last_seq, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
+	/* from the active's parent even past its fork_seq: the active may
+	 * serve up to its last_seq at the fork, or answers "restart in full" */
 	bool incremental =
 	    !store->tainted &&
 	    ((store->generation.id == active->id && store->last_seq <= active_last_seq) ||
-	     (store->generation.id == active->parent && store->last_seq <= active->fork_seq));
+	     store->generation.id == active->parent);
 	char reason[HN_REASON_MAX];
 	if (!incremental)
 		hn_store_drop_all(node, actions);
@@ -440,6 +474,7 @@ static void hn_store_finish_resync(struct hn_node *node, const struct hn_data_me
 {
 	struct hn_store *store = &node->store;
 	store->generation = batch->generation;
+	store->fork_last_seq = 0; /* the active's generation, not our fork */
 	store->resyncing = false;
 	store->in_sync = true; /* not "not outdated": see the header */
 	char reason[HN_REASON_MAX];
@@ -582,8 +617,8 @@ static bool hn_store_peer_without_storage(const struct hn_node *node)
 static uint64_t hn_store_stall_at_ms(const struct hn_node *node)
 {
 	const struct hn_store *store = &node->store;
-	if (!store->peer_in_sync || store->pending_count == 0 || store->pending[0].released ||
-	    store->pending[0].held)
+	if (!(store->peer_in_sync || store->peer_catching_up) || store->pending_count == 0 ||
+	    store->pending[0].released || store->pending[0].held)
 		return UINT64_MAX;
 	return store->pending[0].written_ms + node->config.timers.dead_time_ms;
 }
@@ -595,7 +630,15 @@ static void hn_store_check_sync_lost(struct hn_node *node, struct hn_actions *ac
 	struct hn_store *store = &node->store;
 	bool without_storage = hn_store_peer_without_storage(node);
 	bool stalled = node->now_ms >= hn_store_stall_at_ms(node);
-	if (!store->peer_in_sync || (hn_store_peer_reachable(node) && !without_storage && !stalled))
+	if (hn_store_peer_reachable(node) && !without_storage && !stalled)
+		return;
+	if (store->peer_catching_up) {
+		/* still marked outdated: its writes wait like any held write */
+		store->peer_catching_up = false;
+		for (uint32_t i = 0; i < store->pending_count; i++)
+			store->pending[i].held = true;
+	}
+	if (!store->peer_in_sync)
 		return;
 	store->peer_in_sync = false;
 	for (uint32_t i = 0; i < store->pending_count; i++)
@@ -702,6 +745,11 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 	}
 	if (store->in_sync && same_generation && !marked)
 		return; /* a REPLICATE is on its way */
+	/* a new resync (a full one empties the store) waits for the sync
+	 * link's heartbeats: the active's data messages alone may be the
+	 * last ones before a cut */
+	if (!hn_link_alive(node, HN_LINK_SYNC))
+		return;
 	hn_store_start_resync(node, &peer->generation, peer->last_seq, actions);
 }
 
@@ -787,6 +835,7 @@ void hn_store_on_become_active(struct hn_node *node)
 	store->resyncing = false;
 	store->in_sync = false;
 	store->peer_in_sync = false;
+	store->peer_catching_up = false;
 	store->peer_outdated = false;
 	store->peer_acked_seq = store->generation.fork_seq;
 	store->retransmit_at_ms = 0;
@@ -800,6 +849,7 @@ void hn_store_on_release(struct hn_node *node, struct hn_actions *actions)
 	struct hn_store *store = &node->store;
 	hn_store_release_pending(store, UINT64_MAX, false);
 	store->peer_in_sync = false;
+	store->peer_catching_up = false;
 	store->peer_outdated = false;
 	store->in_sync = false;
 }

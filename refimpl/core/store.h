@@ -46,6 +46,13 @@ struct hn_store {
 	bool peer_outdated;		 /* we acknowledge writes without the peer */
 	uint64_t peer_outdated_since_ms; /* when we marked it (its confirmation must be newer) */
 	uint64_t peer_acked_seq;
+	/* our last_seq when we forked the current generation in this boot (0:
+	 * unknown): an incremental resync from the parent may go up to it */
+	uint64_t fork_last_seq;
+	/* the outdated peer got a complete resync batch: new writes are
+	 * replicated to it and wait for its ACK, until it ACKs last_seq (in
+	 * sync) or the link fails them (held, answered alone) */
+	bool peer_catching_up;
 	struct hn_pending_write pending[HN_PENDING_WRITES_MAX]; /* FIFO in seq order */
 	uint32_t pending_count;
 	uint64_t retransmit_at_ms; /* 0 = nothing to retransmit */

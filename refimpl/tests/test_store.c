@@ -301,14 +301,16 @@ struct hn_resync_case {
 	uint64_t since;
 };
 
-/* Generations decide: same id or parent within the fork -> incremental. */
+/* Generations decide: same id or the active's parent -> incremental (from
+ * the parent past its fork_seq the active decides: it may serve up to its
+ * last_seq at the fork, or answers "restart in full"). */
 static void test_store_resync_decision(void)
 {
 	static const struct hn_resync_case cases[] = {
 	    {{0x101, 0, 0}, 5, {0x101, 0, 0}, 9, false, 5},
 	    {{0x101, 0, 0}, 5, {0x202, 0x101, 5}, 8, false, 5},
 	    {{0x101, 0, 0}, 5, {0x202, 0x101, 7}, 8, false, 5},
-	    {{0x101, 0, 0}, 5, {0x202, 0x101, 3}, 8, true, 0},
+	    {{0x101, 0, 0}, 5, {0x202, 0x101, 3}, 8, false, 5},
 	    {{0x101, 0, 0}, 5, {0x302, 0x202, 5}, 8, true, 0},
 	    {{0x101, 0, 0}, 5, {0x101, 0, 0}, 3, false, 0}, /* stale heartbeat: no resync */
 	    {{0, 0, 0}, 0, {0, 0, 0}, 0, false, 0},
