@@ -50,6 +50,9 @@
  * - Network failover: the active hands over only when an eligible standby
  *   reached a ping target in a health round between two failed rounds of
  *   its own (bounds included); if neither reaches one, nothing moves (SPEC).
+ *   Under ping also when the peer is silent for two heartbeat intervals
+ *   and its last verdict reached a target (it may be cut off and take
+ *   over at its dead time).
  * - One-way link: an active that keeps hearing its peer but, per the
  *   peer's echo, is not heard for dead_time - heartbeat_interval hands over
  *   before the peer declares it dead (never to a peer it marked outdated);

@@ -130,6 +130,29 @@ static bool hn_peer_can_take_over(const struct hn_node *node)
 	       hn_peer_ineligible(peer) == NULL && !node->store.peer_outdated;
 }
 
+/* When, under the ping tie-breaker, a silent peer may be cut off from us
+ * on both links: two heartbeat intervals without a word of it. */
+static uint64_t hn_peer_silent_at_ms(const struct hn_node *node)
+{
+	return node->peer.last_heard_ms + 2ull * node->config.timers.heartbeat_interval_ms;
+}
+
+/* Under ping, a peer silent for two heartbeat intervals may be cut off
+ * from us on both links, and will take over at its dead time if it reaches
+ * a ping target (its last verdict) and no one answers the cluster IP - as
+ * ours does not while we reach no target. So an active without a target
+ * gives up first (before the peer's dead time: our failed round and two
+ * intervals come earlier), and there is never a second active (hasim
+ * split-brain-ping-isolated: both active for 1 ms when the active waited
+ * for its own dead time). A peer still heard (the uplink switch died under
+ * both) does not count: nothing moves. */
+static bool hn_peer_silent_may_take_over(const struct hn_node *node)
+{
+	return node->config.tiebreaker == HN_TIEBREAKER_PING && node->peer.heard &&
+	       node->now_ms >= hn_peer_silent_at_ms(node) && hn_peer_can_take_over(node) &&
+	       node->peer.last.health.ping_reachable >= 1;
+}
+
 /* Network failover of an active node: it hands over only to a peer that
  * would take over and that reached a ping target in a health round between
  * two failed rounds of ours (one that ended at the same time as one of
@@ -148,6 +171,8 @@ static bool hn_active_should_isolate(const struct hn_node *node)
 	const struct hn_peer *peer = &node->peer;
 	if (!hn_peer_alive(node))
 		return node->config.tiebreaker == HN_TIEBREAKER_PING;
+	if (hn_peer_silent_may_take_over(node))
+		return true;
 	return hn_peer_can_take_over(node) && peer->last.health.ping_reachable >= 1 &&
 	       peer->health_round_known && node->ping_fail_count >= 2 &&
 	       peer->health_round_ms >= node->ping_failed_prev_ms &&
@@ -733,7 +758,7 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_STEP, HN_STANDBY, hn_cond_ping_fails, "no ping target",
 	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
     {HN_ON_STEP, HN_ACTIVE, hn_cond_ping_fails_peer_reaches,
-	   "no ping target; a fresh verdict of the peer reaches one (ping: or it is dead)",
+	   "no ping target; a fresh verdict of the peer reaches one (ping: or it is dead or silent)",
 	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
     {HN_ON_STEP, HN_FAULTY, hn_cond_checks_pass, "checks pass again",
 	   HN_TO(STANDBY, NORMAL), 0, NULL, "local checks pass again"},
@@ -969,6 +994,11 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 	if ((one_way || (active && hn_split_brain(node))) && hn_one_way_rules_on(node) &&
 	    deaf_ms <= talking_until_ms && deaf_ms > node->now_ms)
 		deadline = hn_min_ms(deadline, deaf_ms);
+	/* the silent-peer rule of an active that reaches no ping target */
+	if (active && node->config.tiebreaker == HN_TIEBREAKER_PING &&
+	    hn_health_ok(&node->health) && !hn_ping_ok(&node->health) &&
+	    hn_peer_silent_at_ms(node) > node->now_ms)
+		deadline = hn_min_ms(deadline, hn_peer_silent_at_ms(node));
 	return deadline;
 }
 
