@@ -8,7 +8,8 @@
  *       not run). Ctrl-C tears down too.
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim list              the library's scenarios and topologies
- *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
+ *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
+ *       (offline), printing the verdict or writing it into a new folder
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -45,6 +46,7 @@
 #include "backend/backend.h"
 #include "backend/libvirt_console.h"
 #include "check/check.h"
+#include "check/command.h"
 #include "model/model.h"
 #include "run/run.h"
 
@@ -88,8 +90,7 @@ static const struct command_usage command_usages[] = {
     {"list", "list [--scenario-dir DIR] [--topology-dir DIR]\n"
 	     "    the scenarios and topologies of a library with their descriptions\n"
 	     "    (default ./scenarios and ./topologies)\n"},
-    {"check", "check [--topology-dir DIR] RUN_DIR SCENARIO\n"
-	      "    judge a run folder again and rewrite its reports; exit as run\n"},
+    {"check", HS_CHECK_USAGE},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -704,35 +705,10 @@ static int command_list(int argc, char **argv)
 
 /* --------------------------------------------------------------- check */
 
+/* sim/check/command.c: judged again, the run folder never written. */
 static int command_check(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-	    {"topology-dir", required_argument, NULL, 't'}, HELP_OPTION, {NULL, 0, NULL, 0}};
-	const char *topology_dir = DEFAULT_TOPOLOGY_DIR;
-	struct hs_scenario *scenario;
-	int option, exit_code;
-
-	while ((option = getopt_long(argc, argv, ":t:h", long_options, NULL)) != -1) {
-		if (option == 't') {
-			topology_dir = optarg;
-			continue;
-		}
-		if (option == 'h') {
-			usage(stdout, "check");
-			return EXIT_PASSED;
-		}
-		return option_error("check", option, argv);
-	}
-	if (!argument_count_ok("check", argc, argv, 2, 2, &exit_code))
-		return exit_code;
-	scenario = calloc(1, sizeof(*scenario));
-	if (!scenario)
-		return EXIT_INFRA;
-	exit_code = load_scenario(argv[optind + 1], topology_dir, scenario) < 0
-			? EXIT_USAGE
-			: judge(scenario, argv[optind], false);
-	free(scenario);
-	return exit_code;
+	return hs_check_command(argc, argv);
 }
 
 /* A command whose only option is --help: parse it and check that min..max

@@ -51,6 +51,16 @@ static bool anchor_time(const struct hs_check_result *result, const char *anchor
 	return step != NULL;
 }
 
+void hs_expect_window(const struct hs_check_result *result, struct hs_check_expect_result *out,
+		      int node, int64_t start_ms, int64_t end_ms)
+{
+	out->has_window = true;
+	out->window_start_ms = start_ms;
+	out->window_end_ms = end_ms;
+	snprintf(out->window_node, sizeof(out->window_node), "%s",
+		 node >= 0 ? result->nodes[node] : "");
+}
+
 const char *hs_expect_anchor_label(const char *anchor)
 {
 	return anchor[0] ? anchor : "up";
@@ -252,6 +262,7 @@ static void judge_transition(struct hs_expect_context *context, const struct hs_
 		return;
 	int64_t low_ms = anchor_ms + (int64_t)expect->within_min_ms;
 	int64_t high_ms = anchor_ms + hs_expect_scaled_ms(result, expect->within_max_ms);
+	hs_expect_window(result, out, node, low_ms, high_ms);
 	int64_t *cursor = &context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
 	const struct hs_timeline_event *outside = NULL, *consumed = NULL;
 	const struct hs_timeline *timeline = result->timeline;
@@ -288,6 +299,7 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 		 hs_expect_anchor_label(expect->anchor));
 	if (!hs_expect_node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
+	hs_expect_window(result, out, node, anchor_ms, anchor_ms + for_ms);
 	if (anchor_ms > result->ended_ms) {
 		hs_expect_skip(out,
 			       "the run ended at %" PRId64

@@ -41,6 +41,10 @@ const char *hs_expect_anchor_label(const char *anchor);
 int64_t hs_expect_scaled_ms(const struct hs_check_result *result, int64_t ms);
 void hs_expect_unknown_node_fail(struct hs_expect_context *context,
 				 struct hs_check_expect_result *out, const char *node_label);
+/* The span an expectation is about, for the HTML report: node is the
+ * node's index or HS_NODE_ANY. */
+void hs_expect_window(const struct hs_check_result *result, struct hs_check_expect_result *out,
+		      int node, int64_t start_ms, int64_t end_ms);
 /* The time of the expectation's anchor; false, and the expectation failed,
  * if the anchor never happened. */
 bool hs_expect_anchor_time(struct hs_expect_context *context, const struct hs_expect *expect,

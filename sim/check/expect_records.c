@@ -200,6 +200,8 @@ void hs_expect_judge_count(struct hs_expect_context *context, const struct hs_ex
 	    !hs_expect_anchor_time(context, expect, out, &anchor_ms))
 		return;
 	until_ms = expect->for_ms ? anchor_ms + expect->for_ms : INT64_MAX;
+	hs_expect_window(result, out, nodes[0], anchor_ms,
+			 expect->for_ms ? until_ms : result->ended_ms);
 	while ((index = find_match(result, &expect->matches[0], nodes[0], (uint32_t)(index + 1),
 				   anchor_ms, until_ms)) >= 0) {
 		if (count < HS_RECORDS_LISTED_MAX && used < sizeof(times))
@@ -257,6 +259,7 @@ void hs_expect_judge_never(struct hs_expect_context *context, const struct hs_ex
 		return;
 	}
 	until_ms = expect->for_ms ? anchor_ms + expect->for_ms : result->ended_ms;
+	hs_expect_window(result, out, node, anchor_ms, until_ms);
 	for (uint32_t i = 0; i < result->node_count; i++) {
 		if (node >= 0 && (uint32_t)node != i)
 			continue;
