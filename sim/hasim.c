@@ -10,6 +10,8 @@
  *   hasim list              the library's scenarios and topologies
  *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
  *       (offline), printing the verdict or writing it into a new folder
+ *   hasim replay NODE1.log NODE2.log [--run] ...   a field incident from two
+ *       cluster logs, as a scenario (sim/replay)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -47,6 +49,7 @@
 #include "backend/libvirt_console.h"
 #include "check/check.h"
 #include "check/command.h"
+#include "replay/replay.h"
 #include "model/model.h"
 #include "run/run.h"
 
@@ -91,6 +94,7 @@ static const struct command_usage command_usages[] = {
 	     "    the scenarios and topologies of a library with their descriptions\n"
 	     "    (default ./scenarios and ./topologies)\n"},
     {"check", HS_CHECK_USAGE},
+    {"replay", HS_REPLAY_USAGE},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -943,6 +947,8 @@ int main(int argc, char **argv)
 		return command_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return command_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return hs_replay_command(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gc") == 0)
 		return command_gc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "fence") == 0)
