@@ -86,8 +86,14 @@ static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		/* What happens after the scenario ended (reading writes back,
-		 * tearing down) is not the nodes' behaviour under test. */
-		if (event->t_ms > result->ended_ms)
+		 * tearing down) is not the nodes' behaviour under test. A node's
+		 * record at the very millisecond of the end came after it: the
+		 * runner stops the nodes once it has ended, and in virtual time
+		 * that takes no time (regression: every final state of a virtual
+		 * run read "maintenance", hanode's stop on SIGTERM). */
+		if (event->t_ms > result->ended_ms ||
+		    (event->t_ms == result->ended_ms && event->source_kind == HS_SOURCE_NODE &&
+		     timeline->ended_given))
 			break;
 		const char *state = event_new_state(scenario, event, node);
 		struct hs_display_span *last = &spans[count - 1];

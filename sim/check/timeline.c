@@ -547,6 +547,7 @@ void hs_timeline_finish(struct hs_check_result *result, int64_t ended_mono_ms)
 	if (timeline->event_count > 0)
 		qsort(timeline->events, timeline->event_count, sizeof(*timeline->events),
 		      event_compare);
+	timeline->ended_given = ended_mono_ms != INT64_MIN;
 	if (ended_mono_ms != INT64_MIN)
 		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
 	else if (timeline->event_count > 0)

@@ -80,6 +80,7 @@ struct hs_timeline {
 	uint32_t span_count[HS_NODES_MAX];
 	struct hs_display_span spans[HS_NODES_MAX][HS_TIMELINE_SPANS_MAX];
 	bool final_loaded; /* final.json was read */
+	bool ended_given;  /* run.json said when the run ended (else: its last event) */
 	struct hs_final_node final_nodes[HS_NODES_MAX];
 	/* The client's outages in time order (the first HS_TIMELINE_OUTAGES_MAX;
 	 * outage_total counts all) and the index of the longest (outage_ms),

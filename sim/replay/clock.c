@@ -25,7 +25,8 @@
  * says so.
  *
  * Then: every record's t_ms (on the first log's frame), the daemons' stop
- * at the end of both logs (teardown: the collection ended, not part of the
+ * at the end of the logs (teardown: a log's last record is a stop and the
+ * other log has nothing much later; the collection ended, not part of the
  * incident), when the first node started (up), when the cluster formed
  * (one node active, the other standby) and the end of the incident.
  */
@@ -256,8 +257,14 @@ static void mark_teardown(struct hs_replay_incident *incident)
 		struct hs_replay_log *log = &incident->logs[i];
 		const struct hs_replay_log *other = &incident->logs[1 - i];
 		int64_t other_end = other->records[other->record_count - 1].t_ms;
-		if (ends[i] == INT64_MIN || llabs(other_end - ends[i]) > HS_TEARDOWN_SPAN_MS)
+		/* The other node logs on well after it: hanode was stopped during
+		 * the incident (infer.c stages that), not at its end. */
+		if (ends[i] == INT64_MIN || other_end - ends[i] > HS_TEARDOWN_SPAN_MS)
 			continue;
+		hs_replay_note(incident, i, log->records[log->record_count - 1].line,
+			       "%s's log ends with hanode stopped: taken as the end of the "
+			       "collection, not replayed",
+			       log->node);
 		for (uint32_t j = log->record_count; j-- > 0;) {
 			struct hs_replay_record *record = &log->records[j];
 			bool own = record->cause == HS_CAUSE_STOP ||

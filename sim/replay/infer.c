@@ -322,6 +322,16 @@ static void infer_restarts(struct hs_replay_incident *incident)
 
 /* ------------------------------------------------------------- refusals */
 
+/* The boot the node of log was in at t_ms (0 before its first record). */
+static uint32_t boot_at(const struct hs_replay_incident *incident, uint32_t log, int64_t t_ms)
+{
+	const struct hs_replay_log *records = &incident->logs[log];
+	uint32_t boot = 0;
+	for (uint32_t i = 0; i < records->record_count && records->records[i].t_ms <= t_ms; i++)
+		boot = records->records[i].boot;
+	return boot;
+}
+
 static void infer_refusals(struct hs_replay_incident *incident)
 {
 	for (uint32_t log = 0; log < HS_REPLAY_LOGS; log++) {
@@ -333,7 +343,8 @@ static void infer_refusals(struct hs_replay_incident *incident)
 				continue;
 			/* A refusal after an update is the update's (infer_update). */
 			record->explained = true;
-			if (record->boot > 0 || incident->logs[1 - log].records[0].boot > 0)
+			if (boot_at(incident, log, record->t_ms) > 0 ||
+			    boot_at(incident, 1 - log, record->t_ms) > 0)
 				continue;
 			char(*names)[HS_NAME_MAX] = firmware ? incident->firmware : incident->model;
 			if (!names[log][0])

@@ -238,19 +238,22 @@ static void header_unexplained(const struct writer *writer)
 			total++;
 		}
 	}
+	if (total > HS_UNEXPLAINED_LISTED)
+		fprintf(writer->out, "#   ... %u more records\n", total - HS_UNEXPLAINED_LISTED);
+	if (total == 0)
+		fprintf(writer->out, "#   none\n");
+	if (incident->note_total == 0)
+		return;
+	fprintf(writer->out, "# Notes on the logs:\n");
 	for (uint32_t i = 0; i < incident->note_count; i++) {
 		const struct hs_replay_note *note = &incident->notes[i];
 		fprintf(writer->out, "#   %s:%u: ", incident->logs[note->log].name, note->line);
 		comment_text(writer->out, note->text);
 		fprintf(writer->out, "\n");
 	}
-	if (total > HS_UNEXPLAINED_LISTED)
-		fprintf(writer->out, "#   ... %u more records\n", total - HS_UNEXPLAINED_LISTED);
 	if (incident->note_total > incident->note_count)
 		fprintf(writer->out, "#   ... %u more notes\n",
 			incident->note_total - incident->note_count);
-	if (total == 0 && incident->note_total == 0)
-		fprintf(writer->out, "#   none\n");
 }
 
 /* ------------------------------------------------------------- anchors */
