@@ -140,8 +140,10 @@ static int64_t nearest_cause(const struct hs_replay_incident *incident, uint32_t
 				     ? found.min_ms
 				     : (found.min_ms + found.max_ms) / 2;
 		int64_t distance = llabs(at - (log->records[i].t_ms + middle));
-		/* One-sided pairs only match a cause before the effect. */
-		if (found.max_ms == HS_CLOCK_UNBOUNDED && log->records[i].t_ms > at)
+		/* One-sided pairs only match a cause before the effect, give or
+		 * take a heartbeat: the guess is no closer than that. */
+		if (found.max_ms == HS_CLOCK_UNBOUNDED &&
+		    log->records[i].t_ms > at + (int64_t)incident->heartbeat_ms)
 			continue;
 		if (distance <= best_distance) {
 			best = i;
@@ -324,6 +326,10 @@ static void find_formation(struct hs_replay_incident *incident)
 
 void hs_replay_clock(struct hs_replay_incident *incident)
 {
+	/* The pairs' bounds are in heartbeats: the topology's default until
+	 * the caller knows better. */
+	if (incident->heartbeat_ms == 0)
+		incident->heartbeat_ms = HS_REPLAY_HEARTBEAT_MS;
 	for (uint32_t i = 0; i < HS_REPLAY_LOGS; i++)
 		local_times(incident, i);
 	offset_estimate(incident, offset_guess(incident));

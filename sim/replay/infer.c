@@ -30,13 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HS_COMMAND_SPAN_MS   100  /* a command's records come this close together */
-#define HS_FOLLOW_SPAN_MS    2000 /* an effect of a step comes within this */
-#define HS_BOOT_MS	     1000 /* what a power-on takes before the start record */
-#define HS_DEFAULT_HEARTBEAT 200
-#define HS_DEFAULT_DEAD	     1000
-#define HS_DEFAULT_WAIT	     10000
-#define HS_DEFAULT_HEALTH    500
+#define HS_COMMAND_SPAN_MS 100	/* a command's records come this close together */
+#define HS_FOLLOW_SPAN_MS  2000 /* an effect of a step comes within this */
+#define HS_BOOT_MS	   1000 /* what a power-on takes before the start record */
+#define HS_DEFAULT_DEAD	   1000
+#define HS_DEFAULT_WAIT	   10000
+#define HS_DEFAULT_HEALTH  500
 
 /* ------------------------------------------------------------- steps */
 
@@ -445,7 +444,7 @@ static void infer_finals(struct hs_replay_incident *incident)
 void hs_replay_infer(struct hs_replay_incident *incident)
 {
 	incident->heartbeat_ms =
-	    incident->heartbeat_ms ? incident->heartbeat_ms : HS_DEFAULT_HEARTBEAT;
+	    incident->heartbeat_ms ? incident->heartbeat_ms : HS_REPLAY_HEARTBEAT_MS;
 	incident->dead_time_ms = HS_DEFAULT_DEAD;
 	incident->wait_for_peer_ms = HS_DEFAULT_WAIT;
 	incident->health_interval_ms = HS_DEFAULT_HEALTH;

@@ -65,6 +65,7 @@ int hs_replay_command(int argc, char **argv);
 #define HS_REPLAY_STEPS_MAX    48 /* below HS_STEPS_MAX: room for what write.c adds */
 #define HS_REPLAY_EVIDENCE_MAX 4
 #define HS_REPLAY_PAIRS_MAX    32
+#define HS_REPLAY_HEARTBEAT_MS 200 /* SPEC's default, until the logs say otherwise */
 
 /* What a record means, whatever stack wrote it. The adapter classifies;
  * infer.c acts on the class and the parameters the adapter extracted. */

@@ -19,3 +19,12 @@ $(BUILD)/sim/tests/test_replay.o: CPPFLAGS += -Irefimpl/tests -Irefimpl/core
 HASIM_OBJS += $(HSREPLAY_OBJS)
 $(BIN)/hasim: $(HSREPLAY_OBJS)
 $(BUILD)/sim/hasim.o: CPPFLAGS += -Isim/replay
+
+HSREPLAY_TEST := $(BUILD)/tests/test_replay
+$(HSREPLAY_TEST): $(BUILD)/sim/tests/test_replay.o $(filter-out %/command.o,$(HSREPLAY_OBJS)) \
+		$(HSCHECK_LIB) $(HSMODEL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(HSCHECK_LIBS) $(HSMODEL_LIBS) \
+		$(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+
+UNIT_TESTS += $(HSREPLAY_TEST)
