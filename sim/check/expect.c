@@ -97,6 +97,7 @@ static bool is_transition_of(const struct hs_check_result *result,
 			     const struct hs_timeline_event *event, int node)
 {
 	return event->source_kind == HS_SOURCE_NODE && strcmp(event->kind, "transition") == 0 &&
+	       !hs_timeline_after_end(result, event) &&
 	       (node == HS_NODE_ANY || strcmp(event->node, result->nodes[node]) == 0);
 }
 

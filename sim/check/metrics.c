@@ -71,6 +71,14 @@ static const char *event_new_state(const struct hs_scenario *scenario,
 	return NULL;
 }
 
+bool hs_timeline_after_end(const struct hs_check_result *result,
+			   const struct hs_timeline_event *event)
+{
+	return event->t_ms > result->ended_ms ||
+	       (event->t_ms == result->ended_ms && event->source_kind == HS_SOURCE_NODE &&
+		result->timeline->ended_given);
+}
+
 static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_result *result,
 			    uint32_t node_index, char *error, size_t error_size)
 {
@@ -86,14 +94,8 @@ static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		/* What happens after the scenario ended (reading writes back,
-		 * tearing down) is not the nodes' behaviour under test. A node's
-		 * record at the very millisecond of the end came after it: the
-		 * runner stops the nodes once it has ended, and in virtual time
-		 * that takes no time (regression: every final state of a virtual
-		 * run read "maintenance", hanode's stop on SIGTERM). */
-		if (event->t_ms > result->ended_ms ||
-		    (event->t_ms == result->ended_ms && event->source_kind == HS_SOURCE_NODE &&
-		     timeline->ended_given))
+		 * tearing down) is not the nodes' behaviour under test. */
+		if (hs_timeline_after_end(result, event))
 			break;
 		const char *state = event_new_state(scenario, event, node);
 		struct hs_display_span *last = &spans[count - 1];

@@ -119,6 +119,14 @@ int hs_timeline_node_index(const struct hs_check_result *result, const char *nod
 int hs_timeline_build_spans(const struct hs_scenario *scenario, struct hs_check_result *result,
 			    char *error, size_t error_size);
 void hs_metrics_compute(struct hs_check_result *result);
+/* Whether event came after the run ended: what happens then (reading
+ * writes back, tearing down) is not the nodes' behaviour under test. A
+ * node's record at the very millisecond run.json says the run ended came
+ * after it: the runner stops the nodes once it has ended, and in virtual
+ * time that takes no time (regression: every final state of a virtual run
+ * read "maintenance", hanode's stop on SIGTERM). */
+bool hs_timeline_after_end(const struct hs_check_result *result,
+			   const struct hs_timeline_event *event);
 /* failover_ms from a given anchor time; fills metric (known or note). */
 void hs_metrics_failover(const struct hs_check_result *result, int64_t anchor_ms,
 			 const char *anchor_name, struct hs_check_metric *metric);

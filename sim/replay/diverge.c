@@ -118,17 +118,28 @@ static void compare_node(const struct hs_replay_incident *field, uint32_t field_
 	}
 }
 
-/* The run's failed expectations, from its result.json. */
+/* The run's metrics (what a customer's "calls dropped for 4 seconds" is
+ * compared with), then its failed expectations, from its result.json. */
 static uint32_t print_failed(const char *run_dir, FILE *out)
 {
 	char path[HS_PATH_MAX + 32];
 	json_error_t error;
-	json_t *result, *expectation;
+	json_t *result, *expectation, *value;
 	uint32_t failed = 0;
+	const char *name;
 	size_t index;
 
 	snprintf(path, sizeof(path), "%s/result.json", run_dir);
 	result = json_load_file(path, 0, &error);
+	fprintf(out, "the replay measured:");
+	index = 0;
+	json_object_foreach(json_object_get(result, "metrics"), name, value)
+	{
+		if (json_is_integer(value))
+			fprintf(out, "%s %s %" PRId64 "%s", index++ ? "," : "", name,
+				(int64_t)json_integer_value(value), strstr(name, "_ms") ? " ms" : "");
+	}
+	fprintf(out, "%s\n", index ? "" : " nothing (no result.json)");
 	json_array_foreach(json_object_get(result, "expectations"), index, expectation)
 	{
 		if (json_is_true(json_object_get(expectation, "passed")) ||

@@ -1033,6 +1033,39 @@ static void test_client_resolution(void)
 	free(html);
 }
 
+/* Regression: on the virtual backend the nodes' stop records come at the
+ * very millisecond run.json says the run ended (stopping takes no virtual
+ * time), and hanode's stop hands over to maintenance: every final state read
+ * "maintenance". Such a record came after the end. */
+static void test_record_at_the_end(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("end");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_final(g_scenario, "node1", "active");
+	expect_transition(g_scenario, "node1", "active", "maintenance", "up", 0, 10000);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(strcpy(error, g_run_dir), "/nodes"), 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(error, "/node1"), 0755), 0);
+	write_run_file("run.json", "{\"scenario\":\"end\",\"t0_mono_ms\":1000,\"nodes\":[\"node1\","
+				   "\"node2\"],\"ended_mono_ms\":5000}\n");
+	write_run_file("nodes/node1/cluster.log",
+		       "{\"mono_ms\":1500,\"event\":\"transition\",\"from\":\"starting\","
+		       "\"to\":\"active\",\"reason\":\"peer not seen\"}\n"
+		       "{\"mono_ms\":5000,\"event\":\"transition\",\"from\":\"active\","
+		       "\"to\":\"maintenance\",\"reason\":\"maintenance set by the operator\"}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "active");
+	CU_ASSERT_TRUE(g_result->expects[0].passed);
+	CU_ASSERT_FALSE(g_result->expects[1].passed);
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->expects[1].message,
+	    "expected node1 active->maintenance within [0, 10000] ms after 'up', "
+	    "never saw it; node1's transitions after 'up': starting->active at 500 ms");
+}
+
 static void test_reproducer(void)
 {
 	char out[256];
@@ -1074,6 +1107,7 @@ int main(void)
 	    {"the reproducer is one shell line", test_reproducer},
 	    {"run.json alone is judged", test_run_json_alone},
 	    {"finer client records and the client's resolution", test_client_resolution},
+	    {"a node's record at the end's millisecond came after it", test_record_at_the_end},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("check", tests, test_setup, test_teardown);
