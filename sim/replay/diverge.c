@@ -137,7 +137,8 @@ static uint32_t print_failed(const char *run_dir, FILE *out)
 	{
 		if (json_is_integer(value))
 			fprintf(out, "%s %s %" PRId64 "%s", index++ ? "," : "", name,
-				(int64_t)json_integer_value(value), strstr(name, "_ms") ? " ms" : "");
+				(int64_t)json_integer_value(value),
+				strstr(name, "_ms") ? " ms" : "");
 	}
 	fprintf(out, "%s\n", index ? "" : " nothing (no result.json)");
 	json_array_foreach(json_object_get(result, "expectations"), index, expectation)
