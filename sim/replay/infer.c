@@ -31,6 +31,7 @@
 #include <string.h>
 
 #define HS_COMMAND_SPAN_MS 100	/* a command's records come this close together */
+#define HS_STOP_SPAN_MS	   5000 /* hanode stopping on a signal takes at most this */
 #define HS_FOLLOW_SPAN_MS  2000 /* an effect of a step comes within this */
 #define HS_BOOT_MS	   1000 /* what a power-on takes before the start record */
 #define HS_DEFAULT_DEAD	   1000
@@ -137,24 +138,41 @@ static const struct command *command_of(const struct hs_replay_record *record)
 	return NULL;
 }
 
-/* hanode's own maintenance mark: set when it stops (before a stop record)
- * and restored when it starts (right after a start record). */
+/* hanode's own maintenance mark: set when it stops on a signal (its mark
+ * and answer come together, then its stop, however long stopping took) and
+ * restored when it starts (right after a start record). */
 static bool own_mark(const struct hs_replay_log *log, uint32_t index)
 {
-	const struct hs_replay_record *record = &log->records[index];
+	int64_t previous_ms = log->records[index].t_ms;
 	for (uint32_t i = index + 1; i < log->record_count; i++) {
-		if (log->records[i].t_ms - record->t_ms > HS_COMMAND_SPAN_MS)
+		const struct hs_replay_record *next = &log->records[i];
+		if (next->cause == HS_CAUSE_STOP)
+			return next->t_ms - previous_ms <= HS_STOP_SPAN_MS;
+		if ((next->cause != HS_CAUSE_ADMIN && next->cause != HS_CAUSE_MAINTENANCE_ON) ||
+		    next->t_ms - previous_ms > HS_COMMAND_SPAN_MS)
 			break;
-		if (log->records[i].cause == HS_CAUSE_STOP)
-			return true;
+		previous_ms = next->t_ms;
 	}
 	for (uint32_t i = index; i-- > 0;) {
-		if (record->t_ms - log->records[i].t_ms > HS_COMMAND_SPAN_MS)
+		const struct hs_replay_record *before = &log->records[i];
+		if (log->records[index].t_ms - before->t_ms > HS_STOP_SPAN_MS)
 			break;
-		if (log->records[i].cause == HS_CAUSE_START)
+		if (before->cause == HS_CAUSE_START)
 			return true;
+		if (before->cause != HS_CAUSE_ADMIN && before->cause != HS_CAUSE_MAINTENANCE_ON)
+			break;
 	}
 	return false;
+}
+
+/* A command the node refused or that changed nothing ("already in
+ * maintenance"): staging it would only make the run's step fail. */
+static bool command_refused(const struct hs_replay_record *record)
+{
+	const char *answer = strchr(record->reason, ':');
+	return record->cause == HS_CAUSE_ADMIN && answer &&
+	       (strstr(answer, "already") || strstr(answer, "refused") ||
+		strncmp(answer, ": not ", 6) == 0 || strstr(answer, "needs "));
 }
 
 static void infer_commands(struct hs_replay_incident *incident)
@@ -166,8 +184,9 @@ static void infer_commands(struct hs_replay_incident *incident)
 			const struct command *command = command_of(record);
 			if (!command || record->explained)
 				continue;
-			if (command->action == HS_ACTION_MAINTENANCE_ON && own_mark(records, i)) {
-				record->explained = true; /* the stop's or the start's */
+			if ((command->action == HS_ACTION_MAINTENANCE_ON && own_mark(records, i)) ||
+			    command_refused(record)) {
+				record->explained = true; /* the stop's, the start's, a no-op */
 				continue;
 			}
 			struct hs_replay_step *step =
