@@ -293,7 +293,10 @@ static void infer_power_on(struct hs_replay_incident *incident, uint32_t log, ui
 		 "%s started again after its silence: powered on (a boot of about %d ms before "
 		 "its start record)",
 		 records->node, HS_BOOT_MS);
-	step->settle_ms = 4 * HS_BOOT_MS;
+	/* Boots take from tens of ms (native) to seconds (guests): what follows
+	 * may come that much earlier or later than in the field. */
+	step->uncertainty_ms = HS_BOOT_MS;
+	step->settle_ms = 3 * HS_BOOT_MS;
 }
 
 /* A stop at the end of one log while the other goes on. */
