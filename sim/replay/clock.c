@@ -28,7 +28,8 @@
  * at the end of the logs (teardown: a log's last record is a stop and the
  * other log has nothing much later; the collection ended, not part of the
  * incident), when the first node started (up), when the cluster formed
- * (one node active, the other standby) and the end of the incident.
+ * (one node active, the other standby), whether both were ever active at
+ * once, and the end of the incident.
  */
 #include "replay.h"
 
@@ -311,10 +312,11 @@ static void find_formation(struct hs_replay_incident *incident)
 			snprintf(state[log], sizeof(state[log]), "%s", record->to);
 		if (record->cause == HS_CAUSE_STOP)
 			state[log][0] = '\0';
-		if (incident->formed)
-			continue;
 		bool active0 = strcmp(state[0], "active") == 0,
 		     active1 = strcmp(state[1], "active") == 0;
+		incident->dual_active = incident->dual_active || (active0 && active1);
+		if (incident->formed)
+			continue;
 		if ((active0 && strcmp(state[1], "standby") == 0) ||
 		    (active1 && strcmp(state[0], "standby") == 0)) {
 			incident->formed = true;

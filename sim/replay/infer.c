@@ -74,7 +74,8 @@ static int step_compare(const void *left, const void *right)
 
 /* ------------------------------------------------------------- settings */
 
-/* Timers the records state, the tie-breaker they show, the client. */
+/* Timers the records state, the tie-breaker they show (fence records:
+ * fence; a split brain or two actives at once: none), the client. */
 static void infer_settings(struct hs_replay_incident *incident)
 {
 	bool fence = false, none = false;
@@ -104,6 +105,8 @@ static void infer_settings(struct hs_replay_incident *incident)
 		}
 	}
 	incident->client = incident->client || incident->highest_seq > 0;
+	/* Two actives at once: only the tie-breaker none lets that happen. */
+	none = none || incident->dual_active;
 	snprintf(incident->tiebreaker, sizeof(incident->tiebreaker), "%s",
 		 fence	? "fence"
 		 : none ? "none"

@@ -223,6 +223,7 @@ struct hs_replay_incident {
 	bool formed;	   /* one node active, the other standby, at some time */
 	int64_t formed_ms; /* when */
 	int64_t end_ms;	   /* the last record that is not the daemons' stop */
+	bool dual_active;  /* both nodes active at once at some time */
 
 	/* infer.c */
 	char tiebreaker[HS_NAME_MAX];

@@ -284,6 +284,27 @@ static void test_silent_but_alive(void)
 	CU_ASSERT_STRING_EQUAL(step(0)->name, "s1-partition");
 }
 
+/* Both active at once with no split-brain record (the logs end before the
+ * links came back): only the tie-breaker none allows it. */
+static void test_two_actives(void)
+{
+	FILE *one = log_open(0), *two = log_open(1);
+	formation(one, two, 0);
+	record(two, "node2", 4000, 8000, "transition", "standby", "active",
+	       "peer silent on sync and external links for 1000 ms");
+	record(one, "node1", 4001, 8001, "sync", "active", "active",
+	       "sync with node2 lost (peer silent): peer marked outdated, new generation 513 from "
+	       "seq 40");
+	fclose(one);
+	fclose(two);
+	replay();
+	CU_ASSERT_TRUE(g_incident->dual_active);
+	CU_ASSERT_STRING_EQUAL(g_incident->tiebreaker, "none");
+	CU_ASSERT_EQUAL_FATAL(g_incident->step_count, 1);
+	CU_ASSERT_EQUAL(step(0)->action, HS_ACTION_PARTITION);
+	CU_ASSERT_EQUAL(step(0)->evidence_count, 2);
+}
+
 /* The same take-over with a node that logs nothing after: it went down;
  * its peer's sync carrier on the direct cable went down with it. */
 static void test_silent_and_gone(void)
@@ -404,6 +425,7 @@ int main(void)
 	    {"an offset between the clocks, from record pairs", test_clock_offset},
 	    {"a reboot restarts mono; no pair: the wall clocks", test_clock_reboot},
 	    {"a silent peer that went on logging: the links were cut", test_silent_but_alive},
+	    {"two actives at once: the tie-breaker none", test_two_actives},
 	    {"a silent peer that logged nothing more: it went down", test_silent_and_gone},
 	    {"a stop and a start: a firmware update; stops at the end", test_update_and_teardown},
 	    {"a torn, rotated, gapped log with a stranger's record", test_flaws},
