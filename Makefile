@@ -87,6 +87,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+	$(MAKE) test-virtual-asan
 	$(MAKE) fuzz
 	$(MAKE) test-py
 	$(MAKE) test-vm

@@ -24,7 +24,7 @@ NAMESPACE_FIXTURES = {"lab", "cluster"}
 def pytest_addoption(parser):
     group = parser.getgroup("halab")
     group.addoption("--backend", action="store", default="native",
-                    help="hasim backend for scenario tests: native or libvirt (default native)")
+                    help="hasim backend for scenario tests: native, libvirt or virtual (default native)")
     group.addoption("--seed", action="store", default="1",
                     help="seed of the fabric's random choices (default 1)")
     group.addoption("--reports-dir", action="store", default="reports/pytest",

@@ -9,6 +9,10 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
   outage     client-seen outage of active-power-loss, median over >= 10 runs
   vm         boot-to-formed, guest RAM, library wall time on VMs
              (sim/guest/bench_vm.py; only with HALAB_BENCH_VM=1: it takes minutes)
+  virtual    the virtual backend: time acceleration (virtual ms of the run /
+             wall ms of the run, run.json's wall_run_ms) on active-power-loss
+             and on a 10-minute lossy-sync scenario (target >= 1000x), and the
+             whole library's wall time on it (target <= 10 s)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
 (default 10), HALAB_BENCH_PARTS (comma list, default all but vm).
 """
@@ -25,13 +29,13 @@ BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
 REPORTS = ROOT / "reports"
 
 
-def run_hasim(scenario, out, seed=1):
+def run_hasim(scenario, out, seed=1, backend="native"):
     if out.exists():
         subprocess.run(["rm", "-rf", "--", str(out)], check=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     completed = subprocess.run([str(BIN / "hasim"), "run", str(scenario), "--quiet",
-                                "--seed", str(seed), "--out", str(out)],
+                                "--seed", str(seed), "--out", str(out), "--backend", backend],
                                cwd=ROOT, capture_output=True, text=True, timeout=600)
     wall_s = time.monotonic() - started
     result = {}
@@ -110,12 +114,72 @@ def part_vm():
         return {"error": f"bench_vm.py exited {completed.returncode}"}
 
 
+# Ten minutes of lossy sync (the library's lossy-sync, held 600 s).
+VIRTUAL_LONG_SCENARIO = """# bench: lossy-sync held for 10 minutes (ci/bench.py, part virtual)
+name: lossy-sync-10min
+topology: rack1-pair
+timeout_ms: 700000
+client: {rate_per_s: 20}
+steps:
+  - {name: impair, after: formed, delay_ms: 2000, action: impair, port: "@active.LAN3",
+     loss_pct: 30, latency_ms: 20, jitter_ms: 10}
+  - {name: heal, after: impair, delay_ms: 600000, action: heal}
+expect:
+  - {final: {node: "@active", state: active}}
+  - {invariant: single_active}
+"""
+
+
+def virtual_acceleration(scenario, name, runs):
+    """Virtual ms of the run (up to its end) / wall ms of the same span."""
+    figures = []
+    for seed in range(1, runs + 1):
+        out = REPORTS / "bench" / f"virtual-{name}-seed{seed}"
+        code, wall_s, _ = run_hasim(scenario, out, seed, "virtual")
+        run = json.loads((out / "run.json").read_text())
+        virtual_ms = run["ended_mono_ms"] - run["t0_mono_ms"]
+        wall_ms = max(run.get("wall_run_ms") or 0, 0.001)
+        figures.append({"seed": seed, "passed": code == 0, "virtual_ms": virtual_ms,
+                        "wall_run_ms": round(wall_ms, 3), "process_wall_ms": round(wall_s * 1000),
+                        "acceleration": round(virtual_ms / wall_ms),
+                        "acceleration_process": round(virtual_ms / (wall_s * 1000))})
+        print(f"  virtual {name} seed {seed}: {virtual_ms} virtual ms in {wall_ms:.1f} ms of run "
+              f"({virtual_ms / wall_ms:.0f}x), {wall_s * 1000:.0f} ms with process start and "
+              f"checker", flush=True)
+    return {"runs": figures,
+            "acceleration_median": statistics.median(f["acceleration"] for f in figures),
+            "acceleration_process_median": statistics.median(
+                f["acceleration_process"] for f in figures),
+            "target_acceleration": 1000}
+
+
+def part_virtual():
+    long_scenario = REPORTS / "bench" / "lossy-sync-10min.yaml"
+    long_scenario.parent.mkdir(parents=True, exist_ok=True)
+    long_scenario.write_text(VIRTUAL_LONG_SCENARIO)
+    figure = {
+        "active_power_loss": virtual_acceleration(
+            ROOT / "scenarios" / "active-power-loss.yaml", "active-power-loss", 5),
+        "lossy_sync_10min": virtual_acceleration(long_scenario, "lossy-sync-10min", 3)}
+    total_s, failed = 0.0, []
+    for scenario in sorted((ROOT / "scenarios").glob("*.yaml")):
+        code, wall_s, _ = run_hasim(scenario, REPORTS / "bench" / f"virtual-{scenario.stem}",
+                                    1, "virtual")
+        total_s += wall_s
+        if code != 0:
+            failed.append(scenario.stem)
+    figure["library"] = {"wall_s": round(total_s, 2), "failed": failed, "target_wall_s": 10}
+    print(f"  virtual library: {total_s:.2f} s wall, {len(failed)} failed", flush=True)
+    return figure
+
+
 PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
-         "vm": part_vm}
+         "vm": part_vm, "virtual": part_virtual}
 
 
 def main():
-    default = "refimpl,scenarios,outage" + (",vm" if os.environ.get("HALAB_BENCH_VM") else "")
+    default = "refimpl,scenarios,outage,virtual" + (",vm" if os.environ.get("HALAB_BENCH_VM")
+                                                     else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)
     bench = {"machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",

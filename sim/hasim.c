@@ -2,16 +2,21 @@
  * hasim.c - the simulator's command line: run, lint, list, check, gc,
  * console, fence, version, help.
  *
- *   hasim run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] ...
- *       bring the scenario's topology up, run it, judge it, tear it down;
- *       exit 0 only if the scenario passed (1 failed, 2 bad input, 3 could
- *       not run). Ctrl-C tears down too.
+ *   hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR]
+ *       [--quiet] bring the scenario's topology up, run it, judge it, tear
+ *       it down; exit 0 only if the scenario passed (1 failed, 2 bad input,
+ *       3 could not run). Ctrl-C tears down too. The virtual backend runs
+ *       in virtual time as an ordinary user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim list              the library's scenarios and topologies
  *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
  *       (offline), printing the verdict or writing it into a new folder
  *   hasim replay NODE1.log NODE2.log [--run] ...   a field incident from two
  *       cluster logs, as a scenario (sim/replay)
+ *   hasim parity FILE... [--backends virtual,native] [--seed N] [--out DIR]
+ *       run each scenario on two or three backends and print each node's
+ *       transitions and the metrics side by side; exit 1 when the
+ *       transition sequences differ (sim/run/parity.c)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -79,10 +84,11 @@ struct command_usage {
 
 static const struct command_usage command_usages[] = {
     {"run",
-     "run SCENARIO [--backend native|libvirt] [--seed N] [--out DIR] [--quiet]\n"
+     "run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] [--quiet]\n"
      "           [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure] [--topology-dir DIR]\n"
      "    run one scenario and judge it; exit 0 passed, 1 failed, 2 bad input, 3 could\n"
-     "    not run (the native backend needs root: network namespaces, TAP devices).\n"
+     "    not run (the native backend needs root: network namespaces, TAP devices;\n"
+     "    virtual runs in virtual time as an ordinary user).\n"
      "    --seed N: 0..18446744073709551615 (default 1); --out DIR: the run folder\n"
      "    (default reports/<scenario>-<time>-<run id>); --topology-dir DIR: where a\n"
      "    bare topology name is looked up (default ./topologies)\n"},
@@ -95,6 +101,9 @@ static const struct command_usage command_usages[] = {
 	     "    (default ./scenarios and ./topologies)\n"},
     {"check", HS_CHECK_USAGE},
     {"replay", HS_REPLAY_USAGE},
+    {"parity", "parity FILE... [--backends virtual,native] [--seed N] [--out DIR]\n"
+	       "    run each scenario on two or three backends, print each node's transitions\n"
+	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -205,6 +214,8 @@ const struct hs_backend_ops *hs_backend_find(const char *name)
 		return &hs_backend_native;
 	if (strcmp(name, "libvirt") == 0)
 		return &hs_backend_libvirt;
+	if (strcmp(name, "virtual") == 0)
+		return &hs_backend_virtual;
 	return NULL;
 }
 
@@ -455,7 +466,7 @@ static int command_run(int argc, char **argv)
 	quiet = options.quiet;
 	run->backend = hs_backend_find(options.backend);
 	if (!run->backend) {
-		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt)\n",
+		fprintf(stderr, "hasim: unknown backend '%s' (known: native, libvirt, virtual)\n",
 			options.backend);
 		goto cleanup;
 	}
@@ -951,6 +962,11 @@ int main(int argc, char **argv)
 		return hs_replay_command(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gc") == 0)
 		return command_gc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "parity") == 0) {
+		char bin_dir[512], self[512];
+		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
+		return hs_parity_main(argc - 1, argv + 1, self);
+	}
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)

@@ -3,6 +3,7 @@
 -include sim/model/model.mk
 -include sim/check/check.mk
 -include sim/backend/libvirt.mk
+-include sim/virtual/virtual.mk
 -include sim/hasim.mk
 -include sim/replay/replay.mk
 

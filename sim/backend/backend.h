@@ -6,10 +6,10 @@
  * killing or restarting the daemon). Network faults do NOT belong here:
  * they happen in the fabric (sim/fabric), which every backend plugs its
  * NICs into. The runner (sim/run) decides what to do and when; the checker
- * (sim/check) never sees a backend. Today there are two backends: native
- * (hanode processes in network namespaces, TAP endpoints) and libvirt (QEMU
- * guests, UDP tunnel endpoints); a deterministic virtual-time backend will
- * be a third.
+ * (sim/check) never sees a backend. There are three backends: native
+ * (hanode processes in network namespaces, TAP endpoints), libvirt (QEMU
+ * guests, UDP tunnel endpoints) and virtual (the node's code in virtual
+ * time, in-memory endpoints: virtual*.c, sim/virtual).
  *
  * Every operation returns 0, or -1 with a sentence in error naming the
  * operation and the object. down() must be idempotent and must succeed on a
@@ -41,9 +41,29 @@ struct hs_node_plan {
 	char mdstat_path[512];	/* fake /proc/mdstat the native RAID check reads */
 };
 
+/* What a virtual-time backend adds: the runner's clock is then virtual
+ * (run->virtual_now_us) and the backend runs its own events between the
+ * runner's (frames reaching its nodes, its nodes' timers), brings the
+ * uplink (gateway, ping target, the client's point of attachment) and
+ * carries the client's requests. No poll, no fd, no state folder. */
+struct hs_backend_virtual_time {
+	/* Time (µs) of the backend's next event, or -1 if none waits. */
+	int64_t (*next_us)(struct hs_run *run);
+	/* Run every event due at or before now_us, in time order. */
+	void (*run_due)(struct hs_run *run, int64_t now_us);
+	/* One client request line ("PUT k1 v1\n") through the uplink to the
+	 * cluster IP at now_ms; its outcome comes back through
+	 * hs_client_reply/hs_client_closed with the same serial. */
+	void (*client_send)(struct hs_run *run, uint64_t serial, const char *line, int64_t now_ms);
+	/* The client gave up on request serial (it timed out). */
+	void (*client_abort)(struct hs_run *run, uint64_t serial, int64_t now_ms);
+};
+
 struct hs_backend_ops {
-	const char *name;  /* "native", "libvirt" */
+	const char *name;  /* "native", "libvirt", "virtual" */
 	double time_scale; /* factor applied to time windows (VMs are slower) */
+	/* NULL for a real-time backend. */
+	const struct hs_backend_virtual_time *virtual_time;
 
 	/* Create the nodes, wire every NIC into the run's fabric, start hanode. */
 	int (*up)(struct hs_run *run, char *error, size_t error_size);
@@ -86,6 +106,7 @@ struct hs_backend_ops {
 
 extern const struct hs_backend_ops hs_backend_native;
 extern const struct hs_backend_ops hs_backend_libvirt;
+extern const struct hs_backend_ops hs_backend_virtual;
 
 /* gc.c: what killed runs of any backend left behind (processes by PID,
  * namespaces, libvirt domains, QEMU guests, state folders); every backend's

@@ -12,6 +12,11 @@
  * Its carrier is only reported (carrier events), the VM backend sets the
  * guest NIC's link through libvirt.
  *
+ * An in-memory endpoint has no fd: the virtual backend injects its frames
+ * with hs_fabric_endpoint_send and receives through callbacks, which only
+ * queue (the fabric is never re-entered from them), so that the backend's
+ * loop decides when and in which order its nodes see what arrived.
+ *
  * Reads are non-blocking and bounded per wakeup so that one busy endpoint
  * cannot starve the others or hasim's own fds.
  */
@@ -128,7 +133,37 @@ int hs_fabric_endpoint_add_udp(struct hs_fabric *fabric, const char *name, uint1
 	return 0;
 }
 
-void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame, size_t length)
+int hs_fabric_endpoint_add_memory(struct hs_fabric *fabric, const char *name,
+				  const struct hs_fabric_memory_ops *ops)
+{
+	int ep;
+
+	if (ops == NULL || ops->deliver == NULL)
+		return hs_fabric_fail(fabric,
+				      "hs_fabric_endpoint_add_memory: endpoint '%s': no deliver "
+				      "callback",
+				      name ? name : "(null)");
+	ep = hs_endpoint_slot_add(fabric, "hs_fabric_endpoint_add_memory", name, HS_ENDPOINT_MEMORY,
+				  -1);
+	if (ep < 0)
+		return -1;
+	fabric->endpoints[ep].memory = *ops;
+	return ep;
+}
+
+int hs_fabric_endpoint_send(struct hs_fabric *fabric, int endpoint, const uint8_t *frame,
+			    size_t length, int64_t now_ms)
+{
+	if (endpoint < 0 || endpoint >= fabric->endpoint_count ||
+	    fabric->endpoints[endpoint].kind != HS_ENDPOINT_MEMORY)
+		return hs_fabric_fail(
+		    fabric, "hs_fabric_endpoint_send: %d is not an in-memory endpoint", endpoint);
+	hs_endpoint_input(fabric, endpoint, frame, length, now_ms);
+	return 0;
+}
+
+void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame, size_t length,
+			int64_t now_ms)
 {
 	struct hs_endpoint *ep = &fabric->endpoints[endpoint];
 	struct sockaddr_in addr = {.sin_family = AF_INET};
@@ -150,6 +185,9 @@ void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *f
 		break;
 	case HS_ENDPOINT_UPLINK:
 		hs_uplink_input(ep->uplink, frame, length);
+		break;
+	case HS_ENDPOINT_MEMORY:
+		ep->memory.deliver(ep->memory.context, endpoint, frame, length, now_ms);
 		break;
 	}
 }
@@ -222,4 +260,16 @@ void hs_endpoint_carrier_apply(struct hs_fabric *fabric, int endpoint)
 	if (ioctl(ep->fd, TUNSETCARRIER, &on) < 0)
 		fprintf(stderr, "hs_endpoint_carrier_apply: endpoint '%s': TUNSETCARRIER: %s\n",
 			ep->name, strerror(errno));
+}
+
+void hs_endpoint_carrier_changed(struct hs_fabric *fabric, int endpoint, int64_t now_ms)
+{
+	struct hs_endpoint *ep = &fabric->endpoints[endpoint];
+
+	if (ep->kind == HS_ENDPOINT_MEMORY) {
+		if (ep->memory.carrier != NULL)
+			ep->memory.carrier(ep->memory.context, endpoint, ep->carrier, now_ms);
+		return;
+	}
+	hs_endpoint_carrier_apply(fabric, endpoint);
 }

@@ -8,8 +8,10 @@
  * switches losing power. An endpoint is a TAP device (native backend, the
  * hanode processes run in namespaces that hold the TAP), a UDP tunnel on
  * loopback (VM backend, QEMU's "udp" netdev: one Ethernet frame per
- * datagram) or a libslirp uplink (the gateway 192.0.2.1, the first ping
- * target, and host port forwards to the cluster IP).
+ * datagram), a libslirp uplink (the gateway 192.0.2.1, the first ping
+ * target, and host port forwards to the cluster IP) or an in-memory
+ * endpoint (virtual backend: no fd; the caller injects frames with
+ * hs_fabric_endpoint_send and gets the frames for it through a callback).
  *
  * An endpoint with two cables is an active-backup bond: it transmits and
  * receives on the active cable only and fails over when that cable loses
@@ -127,6 +129,27 @@ int hs_fabric_endpoint_tap_fd_replace(struct hs_fabric *fabric, const char *name
  * remote_port. For QEMU's udp netdev, local_port is QEMU's remote port. */
 int hs_fabric_endpoint_add_udp(struct hs_fabric *fabric, const char *name, uint16_t local_port,
 			       uint16_t remote_port, uint16_t *local_port_out);
+/* An in-memory endpoint (the virtual backend's NICs and uplink): no fd.
+ * Frames for it go to ops->deliver, carrier changes (after a fault; the
+ * carrier at creation is up once cabled, as hs_fabric_endpoint_carrier_get
+ * says) to ops->carrier (may be NULL). Both are called from inside fabric
+ * calls and must not call back into the fabric: queue, and act later.
+ * Returns the endpoint's id (>= 0) for hs_fabric_endpoint_send, or -1. */
+struct hs_fabric_memory_ops {
+	void (*deliver)(void *context, int endpoint, const uint8_t *frame, size_t length,
+			int64_t now_ms);
+	void (*carrier)(void *context, int endpoint, bool up, int64_t now_ms);
+	void *context;
+};
+int hs_fabric_endpoint_add_memory(struct hs_fabric *fabric, const char *name,
+				  const struct hs_fabric_memory_ops *ops);
+/* A frame sent by in-memory endpoint `endpoint` at now_ms: it crosses the
+ * endpoint's active cable like a frame read from a TAP. Frames for other
+ * in-memory endpoints are handed to their deliver callbacks before this
+ * returns (delayed ones later, from hs_fabric_timers_run). Returns 0, or
+ * -1 for an id that is not an in-memory endpoint. */
+int hs_fabric_endpoint_send(struct hs_fabric *fabric, int endpoint, const uint8_t *frame,
+			    size_t length, int64_t now_ms);
 /* Cable from an endpoint to a switch. A second cable on the same endpoint
  * makes it an active-backup bond (the first cable starts active). */
 int hs_fabric_cable_add(struct hs_fabric *fabric, const char *cable, const char *endpoint,

@@ -42,3 +42,12 @@ UNIT_TESTS += $(BIN)/test_fabric
 fabric-test: $(BIN)/test_fabric $(BIN)/hsfabric
 	$(BIN)/test_fabric
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q sim/tests/test_fabric_net.py
+
+# The in-memory endpoints of the virtual backend (CUnit, no root).
+$(BUILD)/sim/tests/test_virtual_fabric.o: CPPFLAGS += -Isim/fabric -Irefimpl/tests -Irefimpl/core
+
+$(BIN)/test_virtual_fabric: $(BUILD)/sim/tests/test_virtual_fabric.o $(HSFABRIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HSFABRIC_LDLIBS) $(HSFABRIC_CUNIT_LIBS)
+
+UNIT_TESTS += $(BIN)/test_virtual_fabric

@@ -6,7 +6,7 @@
  *   switch.c    learning switches (MAC table with aging), the frame path
  *               across cables (link, partition, impairments) and bonds
  *   impair.c    the seeded PRNG and the bounded delay queue (a min-heap)
- *   endpoint.c  TAP and UDP endpoints: reading, writing, carrier
+ *   endpoint.c  TAP, UDP and in-memory endpoints: reading, writing, carrier
  *   uplink.c    the libslirp uplink
  *   faultlog.c  the JSON-lines fault log
  *   loop.c      pollfds fill/handle, deadlines
@@ -22,7 +22,12 @@
 
 #include <libslirp.h>
 
-enum hs_endpoint_kind { HS_ENDPOINT_TAP = 1, HS_ENDPOINT_UDP, HS_ENDPOINT_UPLINK };
+enum hs_endpoint_kind {
+	HS_ENDPOINT_TAP = 1,
+	HS_ENDPOINT_UDP,
+	HS_ENDPOINT_UPLINK,
+	HS_ENDPOINT_MEMORY
+};
 
 struct hs_mac_entry {
 	uint8_t mac[6];
@@ -65,6 +70,7 @@ struct hs_endpoint {
 	int active; /* index into cables[] */
 	bool carrier;
 	struct hs_uplink *uplink;
+	struct hs_fabric_memory_ops memory; /* HS_ENDPOINT_MEMORY */
 };
 
 struct hs_partition {
@@ -148,10 +154,12 @@ const struct hs_queued_frame *hs_queue_peek(const struct hs_fabric *fabric);
 void hs_queue_pop(struct hs_fabric *fabric, struct hs_queued_frame *out);
 
 /* endpoint.c */
-void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame,
-			size_t length);
+void hs_endpoint_output(struct hs_fabric *fabric, int endpoint, const uint8_t *frame, size_t length,
+			int64_t now_ms);
 void hs_endpoint_readable(struct hs_fabric *fabric, int endpoint, int64_t now_ms);
 void hs_endpoint_carrier_apply(struct hs_fabric *fabric, int endpoint);
+/* A carrier change after a fault: TAP carrier, in-memory callback. */
+void hs_endpoint_carrier_changed(struct hs_fabric *fabric, int endpoint, int64_t now_ms);
 
 /* uplink.c */
 void hs_uplink_free(struct hs_uplink *uplink);

@@ -215,7 +215,8 @@ void hs_cable_deliver(struct hs_fabric *fabric, int c, int dir, const struct hs_
 
 		/* A bond accepts frames from its active cable only. */
 		if (ep->cables[ep->active] == c)
-			hs_endpoint_output(fabric, cable->endpoint, frame->data, frame->length);
+			hs_endpoint_output(fabric, cable->endpoint, frame->data, frame->length,
+					   now_ms);
 	}
 }
 
@@ -291,6 +292,6 @@ void hs_carrier_update(struct hs_fabric *fabric, int64_t now_ms)
 				  fields,
 				  ep->carrier ? "a cable has link again" : "no cable has link");
 		hs_carrier_event_push(fabric, ep, now_ms);
-		hs_endpoint_carrier_apply(fabric, i);
+		hs_endpoint_carrier_changed(fabric, i, now_ms);
 	}
 }

@@ -294,6 +294,26 @@ static bool merged_next(const struct hs_replay_incident *incident, uint32_t curs
 	return true;
 }
 
+/* The node of log shows itself still active after t_ms (a later record of
+ * the same boot from the active state): it did not just go silent. */
+static bool still_active(const struct hs_replay_incident *incident, uint32_t log, int64_t t_ms)
+{
+	const struct hs_replay_log *records = &incident->logs[log];
+	uint32_t boot = 0;
+	for (uint32_t i = 0; i < records->record_count; i++) {
+		const struct hs_replay_record *record = &records->records[i];
+		if (record->t_ms < t_ms) {
+			boot = record->boot;
+			continue;
+		}
+		if (record->boot != boot || record->teardown)
+			return false;
+		if (strcmp(record->from, "active") == 0)
+			return true;
+	}
+	return false;
+}
+
 static void find_formation(struct hs_replay_incident *incident)
 {
 	char state[HS_REPLAY_LOGS][HS_NAME_MAX] = {"", ""};
@@ -314,7 +334,9 @@ static void find_formation(struct hs_replay_incident *incident)
 			state[log][0] = '\0';
 		bool active0 = strcmp(state[0], "active") == 0,
 		     active1 = strcmp(state[1], "active") == 0;
-		incident->dual_active = incident->dual_active || (active0 && active1);
+		incident->dual_active =
+		    incident->dual_active ||
+		    (active0 && active1 && still_active(incident, 1 - log, record->t_ms));
 		if (incident->formed)
 			continue;
 		if ((active0 && strcmp(state[1], "standby") == 0) ||

@@ -9,6 +9,13 @@
  * timeout), close. Every attempt is one line of client.jsonl, which the
  * checker turns into outage_ms.
  *
+ * On a virtual-time backend the same client runs without a socket: the
+ * backend carries each request line through its uplink model as frames to
+ * whichever node the uplink's ARP cache names for the cluster IP, with
+ * the costs of a TCP connection (virtual_uplink.c), and reports the reply
+ * or the closed connection. Rate, one request at a time, the request
+ * timeout, client.jsonl and the read-back are the same code.
+ *
  * At the end the client reads every key back. A key's expected value is
  * its latest acknowledged write; a later write that failed on the client's
  * side may still have landed, so any value written at or after the latest
@@ -274,9 +281,77 @@ void hs_client_handle(struct hs_run *run, short revents, int64_t now_ms)
 		client_read_reply(run, now_ms);
 }
 
+/* ------------------------------------------- the virtual transport */
+
+int64_t hs_client_next_ms(const struct hs_run *run)
+{
+	const struct hs_client *client = &run->client;
+
+	if (client->phase != HS_CLIENT_IDLE)
+		return client->request_started_ms + CLIENT_REQUEST_TIMEOUT_MS;
+	if (!client->running && !client->verifying)
+		return -1;
+	if (client->verifying && hs_client_verify_done(run))
+		return -1;
+	return client->next_request_ms;
+}
+
+/* Start the next request, or give up on the one in flight. */
+void hs_client_due(struct hs_run *run, int64_t now_ms)
+{
+	const struct hs_backend_virtual_time *transport = run->backend->virtual_time;
+	struct hs_client *client = &run->client;
+	char line[128];
+
+	if (client->phase != HS_CLIENT_IDLE) {
+		if (now_ms - client->request_started_ms < CLIENT_REQUEST_TIMEOUT_MS)
+			return;
+		transport->client_abort(run, client->request_serial, now_ms);
+		client_finish(run, now_ms, false, "timeout");
+		return;
+	}
+	if ((!client->running && !client->verifying) || now_ms < client->next_request_ms)
+		return;
+	if (!client_next_request(run, line, sizeof(line)))
+		return;
+	client->request_started_ms = now_ms;
+	client->phase = HS_CLIENT_WAITING;
+	client->request_serial++;
+	transport->client_send(run, client->request_serial, line, now_ms);
+}
+
+/* One reply line (without its newline) to request serial. */
+void hs_client_reply(struct hs_run *run, uint64_t serial, const char *reply, int64_t now_ms)
+{
+	struct hs_client *client = &run->client;
+
+	if (client->phase != HS_CLIENT_WAITING || serial != client->request_serial)
+		return; /* an answer to a request the client gave up */
+	if (client->current_is_get)
+		client_finish(run, now_ms,
+			      strncmp(reply, "VALUE ", 6) == 0 || strcmp(reply, "NOTFOUND") == 0,
+			      reply);
+	else
+		client_finish(run, now_ms, strncmp(reply, "OK ", 3) == 0, reply);
+}
+
+/* Request serial's connection ended without a reply ("connection closed"). */
+void hs_client_closed(struct hs_run *run, uint64_t serial, const char *detail, int64_t now_ms)
+{
+	struct hs_client *client = &run->client;
+
+	if (client->phase != HS_CLIENT_WAITING || serial != client->request_serial)
+		return;
+	client_finish(run, now_ms, false, detail);
+}
+
+/* ------------------------------------------------------- read-back */
+
 void hs_client_verify_start(struct hs_run *run, int64_t now_ms)
 {
 	run->client.running = false;
+	if (run->client.phase != HS_CLIENT_IDLE && run->backend->virtual_time)
+		run->backend->virtual_time->client_abort(run, run->client.request_serial, now_ms);
 	if (run->client.phase != HS_CLIENT_IDLE)
 		client_close_request(&run->client);
 	run->client.verifying = true;

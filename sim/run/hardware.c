@@ -9,7 +9,8 @@
  * lives here once. The fence device has two doors: the Unix socket
  * <state_dir>/hasim.sock that `hasim fence` (the native nodes'
  * fence_command) talks to, and the backends' own channels (a guest's agent
- * sends FENCE), which call hs_fence_power_off directly.
+ * sends FENCE, a virtual node's fence command), which call
+ * hs_fence_power_off directly.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ int hs_run_cables_set(struct hs_run *run, struct hs_node_runtime *node, bool pow
 		      size_t error_size)
 {
 	char cable[HS_NAME_MAX * 2 + 2];
-	int64_t now_ms = hs_now_ms();
+	int64_t now_ms = hs_run_now_ms(run);
 
 	for (int p = 0; p < HS_PORTS_MAX; p++) {
 		const struct hs_port *port = &node->model->ports[p];

@@ -9,6 +9,10 @@
  * folder, and the paths of the cluster log and control socket. Inside the
  * node the external bond is "bond0" and the sync bond "bond1", as on the
  * appliances.
+ *
+ * A virtual run has no state folder: its nodes get the same config text,
+ * naming the paths a native run would use (nothing reads them), and no
+ * file is written outside the run folder.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,9 +40,22 @@ static const struct hs_node_model *plan_peer(const struct hs_run *run,
 	return node;
 }
 
+/* The state folder the config names: the run's, or for a virtual run the
+ * one a native run would have. */
+static const char *plan_state_dir(const struct hs_run *run)
+{
+	static char nominal[sizeof(run->state_dir)];
+
+	if (run->state_dir[0])
+		return run->state_dir;
+	snprintf(nominal, sizeof(nominal), "/run/halab/%s", run->run_id);
+	return nominal;
+}
+
 int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 {
 	const struct hs_topology *topology = &run->scenario.topology;
+	const char *state_dir = plan_state_dir(run);
 	char path[600];
 
 	for (uint32_t i = 0; i < topology->node_count; i++) {
@@ -52,20 +69,24 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 		snprintf(path, sizeof(path), "%s/nodes/%s", run->run_dir, node->model->name);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			goto mkdir_failed;
-		snprintf(path, sizeof(path), "%s/%s", run->state_dir, node->model->name);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		snprintf(path, sizeof(path), "%s/%s", state_dir, node->model->name);
+		if (run->state_dir[0] && mkdir(path, 0755) < 0 && errno != EEXIST)
 			goto mkdir_failed;
 		snprintf(node->plan.config_path, sizeof(node->plan.config_path),
-			 "%s/%s/hanode.conf", run->state_dir, node->model->name);
+			 "%s/%s/hanode.conf", state_dir, node->model->name);
 		snprintf(node->plan.log_path, sizeof(node->plan.log_path),
 			 "%s/nodes/%s/cluster.log", run->run_dir, node->model->name);
 		snprintf(node->plan.control_path, sizeof(node->plan.control_path), "%s/%s.sock",
-			 run->state_dir, node->model->name);
+			 state_dir, node->model->name);
 		snprintf(node->plan.mdstat_path, sizeof(node->plan.mdstat_path), "%s/%s/mdstat",
-			 run->state_dir, node->model->name);
+			 state_dir, node->model->name);
 		node->plan.model = node->model;
-		if (hs_plan_write_mdstat(node, true) < 0 ||
-		    hs_plan_write_config(run, node, error, error_size) < 0)
+		if (run->state_dir[0] && hs_plan_write_mdstat(node, true) < 0) {
+			snprintf(error, error_size, "hs_plan_nodes: %s: %s", node->plan.mdstat_path,
+				 strerror(errno));
+			return -1;
+		}
+		if (hs_plan_write_config(run, node, error, error_size) < 0)
 			return -1;
 	}
 	return 0;
@@ -75,23 +96,26 @@ mkdir_failed:
 }
 
 /* The md array as /proc/mdstat shows it: healthy RAID1, or both disks gone. */
+void hs_plan_mdstat_text(bool ok, char *text, size_t size)
+{
+	snprintf(text, size, "Personalities : [raid1]\n%sunused devices: <none>\n",
+		 ok ? "md0 : active raid1 vdb[1] vda[0]\n"
+		      "      1046528 blocks super 1.0 [2/2] [UU]\n\n"
+		    : "md0 : active raid1 vdb[1](F) vda[0](F)\n"
+		      "      1046528 blocks super 1.0 [2/0] [__]\n\n");
+}
+
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok)
 {
-	char temporary[600];
+	char temporary[600], text[256];
 	FILE *file;
 
 	snprintf(temporary, sizeof(temporary), "%s.tmp", node->plan.mdstat_path);
 	file = fopen(temporary, "w");
 	if (!file)
 		return -1;
-	fprintf(file, "Personalities : [raid1]\n");
-	if (ok)
-		fprintf(file, "md0 : active raid1 vdb[1] vda[0]\n"
-			      "      1046528 blocks super 1.0 [2/2] [UU]\n\n");
-	else
-		fprintf(file, "md0 : active raid1 vdb[1](F) vda[0](F)\n"
-			      "      1046528 blocks super 1.0 [2/0] [__]\n\n");
-	fprintf(file, "unused devices: <none>\n");
+	hs_plan_mdstat_text(ok, text, sizeof(text));
+	fputs(text, file);
 	if (fclose(file) != 0)
 		return -1;
 	return rename(temporary, node->plan.mdstat_path);
@@ -133,14 +157,14 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "log_file = %s\ncontrol_socket = %s\ndata_dir = %s/%s/data\n",
 		 run->run_id, self->id, self->name, self->model, self->cpu_count, self->memory_mb,
 		 self->disk_gb, node->firmware, external, external_peer, sync, sync_peer,
-		 run->state_dir, topology->cluster_ip, topology->timers.heartbeat_interval_ms,
+		 plan_state_dir(run), topology->cluster_ip, topology->timers.heartbeat_interval_ms,
 		 topology->timers.dead_time_ms, topology->timers.wait_for_peer_ms,
 		 topology->timers.fence_delay_ms, topology->timers.health_interval_ms,
 		 topology->timers.health_interval_ms / 2, topology->tiebreaker,
 		 pings[0] ? "ping_targets = " : "", pings, pings[0] ? "\n" : "",
-		 node->plan.mdstat_path, run->run_dir, self->name, run->self_path, run->state_dir,
-		 peer->name, node->plan.log_path, node->plan.control_path, run->state_dir,
-		 self->name);
+		 node->plan.mdstat_path, run->run_dir, self->name, run->self_path,
+		 plan_state_dir(run), peer->name, node->plan.log_path, node->plan.control_path,
+		 plan_state_dir(run), self->name);
 }
 
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
@@ -149,6 +173,8 @@ int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char 
 	FILE *file;
 
 	plan_config_text(run, node, node->plan.config_text, sizeof(node->plan.config_text));
+	if (!run->state_dir[0])
+		return 0; /* a virtual node reads config_text */
 	file = fopen(node->plan.config_path, "w");
 	if (!file || fputs(node->plan.config_text, file) < 0) {
 		snprintf(error, error_size, "hs_plan_write_config: %s: %s", node->plan.config_path,

@@ -12,6 +12,11 @@
  *
  * Everything the run starts is recorded under /run/halab/<run_id>/ (owner
  * pid, started pids) so that `hasim gc` can clean up after a killed hasim.
+ *
+ * A virtual-time backend (backend->virtual_time) runs the same way with
+ * the virtual clock (clock.c) instead of poll(): it starts no process and
+ * needs no state folder, no fence socket and no libslirp uplink (it brings
+ * its own), and its cluster key comes from the seed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +47,24 @@ int64_t hs_now_ms(void)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* CLOCK_MONOTONIC in µs: run.json's wall_run_ms of a run that took 3 ms. */
+static int64_t run_wall_us(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+bool hs_run_virtual(const struct hs_run *run)
+{
+	return run->backend && run->backend->virtual_time;
+}
+
+int64_t hs_run_now_ms(const struct hs_run *run)
+{
+	return hs_run_virtual(run) ? run->virtual_now_us / 1000 : hs_now_ms();
 }
 
 void hs_run_error_add(struct hs_run *run, const char *fmt, ...)
@@ -102,7 +125,8 @@ static int run_fabric_build(struct hs_run *run, char *error, size_t error_size)
 					topology->switch_links[i][1]) < 0)
 			goto fabric_error;
 	}
-	if (topology->uplink_switch[0] == '\0')
+	/* A virtual backend cables its own uplink model in up(). */
+	if (topology->uplink_switch[0] == '\0' || hs_run_virtual(run))
 		return 0;
 	if (hs_fabric_uplink_add(run->fabric, "uplink", "uplink", topology->uplink_switch) < 0)
 		goto fabric_error;
@@ -133,7 +157,7 @@ static bool run_finished(const struct hs_run *run, int64_t now_ms)
 }
 
 /* One round: poll everything, then act on what is ready and what is due. */
-static void run_round(struct hs_run *run, int64_t deadline_ms)
+static void run_round_real(struct hs_run *run, int64_t deadline_ms)
 {
 	struct pollfd fds[RUN_POLL_FDS_MAX];
 	int64_t now_ms = hs_now_ms(), next_step_ms = hs_steps_next_ms(run);
@@ -173,6 +197,28 @@ static void run_round(struct hs_run *run, int64_t deadline_ms)
 	hs_steps_fire_due(run, now_ms);
 }
 
+/* One round of the run's clock, never past limit_ms; -1 with a sentence in
+ * error when the virtual clock stalled. */
+static int run_round(struct hs_run *run, int64_t limit_ms, char *error, size_t error_size)
+{
+	if (hs_run_virtual(run))
+		return hs_run_virtual_round(run, limit_ms, error, error_size);
+	run_round_real(run, limit_ms);
+	return 0;
+}
+
+/* When the run is over if nothing else happens: the settle time after the
+ * last step, or the scenario's timeout while steps are still waiting. */
+static int64_t run_end_ms(const struct hs_run *run, int64_t deadline_ms)
+{
+	int64_t settle_ms = (int64_t)((double)run->scenario.settle_ms * run->backend->time_scale);
+	int64_t since_ms = run->steps_fired > 0 ? run->last_step_ms : run->t0_ms;
+
+	if (!hs_steps_all_fired(run) || since_ms + settle_ms > deadline_ms)
+		return deadline_ms;
+	return since_ms + settle_ms;
+}
+
 static void run_client_anchor(struct hs_run *run, int64_t now_ms)
 {
 	const char *start = run->scenario.client.start;
@@ -192,7 +238,7 @@ static int run_loop(struct hs_run *run)
 	char error[512];
 
 	while (!hs_run_stop_requested) {
-		int64_t now_ms = hs_now_ms();
+		int64_t now_ms = hs_run_now_ms(run);
 		if (now_ms >= deadline_ms) {
 			hs_run_error_add(run, "scenario timed out after %u ms",
 					 run->scenario.timeout_ms);
@@ -204,8 +250,11 @@ static int run_loop(struct hs_run *run)
 		}
 		if (run_finished(run, now_ms))
 			break;
-		run_round(run, deadline_ms);
-		if (run->backend->watch(run, error, sizeof(error)) < 0) {
+		/* The real loop polls at least every RUN_TICK_MS anyway; the
+		 * virtual one must not jump past the end of the run. */
+		int64_t limit_ms = hs_run_virtual(run) ? run_end_ms(run, deadline_ms) : deadline_ms;
+		if (run_round(run, limit_ms, error, sizeof(error)) < 0 ||
+		    run->backend->watch(run, error, sizeof(error)) < 0) {
 			hs_run_error_add(run, "%s", error);
 			break;
 		}
@@ -216,13 +265,18 @@ static int run_loop(struct hs_run *run)
 /* Read back the acknowledged writes, still turning the fabric. */
 static void run_verify(struct hs_run *run)
 {
-	int64_t deadline_ms = hs_now_ms() + RUN_VERIFY_TIMEOUT_MS;
+	int64_t deadline_ms = hs_run_now_ms(run) + RUN_VERIFY_TIMEOUT_MS;
+	char error[512];
 
-	hs_client_verify_start(run, hs_now_ms());
-	while (!hs_client_verify_done(run) && !hs_run_stop_requested && hs_now_ms() < deadline_ms)
-		run_round(run, deadline_ms);
+	hs_client_verify_start(run, hs_run_now_ms(run));
+	while (!hs_client_verify_done(run) && !hs_run_stop_requested &&
+	       hs_run_now_ms(run) < deadline_ms)
+		if (run_round(run, deadline_ms, error, sizeof(error)) < 0) {
+			hs_run_error_add(run, "%s", error);
+			break;
+		}
 	if (!hs_client_verify_done(run))
-		hs_client_verify_abandon(run, hs_now_ms());
+		hs_client_verify_abandon(run, hs_run_now_ms(run));
 }
 
 /* --------------------------------------------------------- final state */
@@ -296,6 +350,12 @@ static void run_write_summary(struct hs_run *run)
 		json_array_append_new(errors, json_string(run->runner_errors[i]));
 	json_object_set_new(summary, "runner_errors", errors);
 	json_object_set_new(summary, "client_port", json_integer(run->client_port));
+	/* Wall-clock figures live here only: every other file of a virtual run
+	 * is the same for the same seed. */
+	json_object_set_new(summary, "wall_run_ms",
+			    run->wall_ended_us
+				? json_real((double)(run->wall_ended_us - run->wall_up_us) / 1000.0)
+				: json_null());
 	snprintf(path, sizeof(path), "%s/run.json", run->run_dir);
 	json_dump_file(summary, path, JSON_INDENT(2));
 	json_decref(summary);
@@ -321,12 +381,21 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 	char path[600];
 	FILE *owner;
 
+	snprintf(path, sizeof(path), "%s", run->run_dir);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto mkdir_failed;
 	snprintf(path, sizeof(path), "%s/nodes", run->run_dir);
-	if ((mkdir(run->run_dir, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(path, 0755) < 0 && errno != EEXIST)) {
-		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path,
-			 strerror(errno));
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto mkdir_failed;
+	snprintf(path, sizeof(path), "%s/steps.jsonl", run->run_dir);
+	run->steps_log = fopen(path, "w");
+	if (!run->steps_log) {
+		snprintf(error, error_size, "run_prepare_dirs: %s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (hs_run_virtual(run)) {
+		run->state_dir[0] = '\0'; /* nothing outside the run folder */
+		return 0;
 	}
 	if ((mkdir("/run/halab", 0755) < 0 && errno != EEXIST) || mkdir(run->state_dir, 0700) < 0) {
 		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
@@ -343,13 +412,14 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 	fclose(owner);
 	snprintf(path, sizeof(path), "%s/pids", run->state_dir);
 	run->pids = fopen(path, "a");
-	snprintf(path, sizeof(path), "%s/steps.jsonl", run->run_dir);
-	run->steps_log = fopen(path, "w");
-	if (!run->pids || !run->steps_log) {
+	if (!run->pids) {
 		snprintf(error, error_size, "run_prepare_dirs: %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
+mkdir_failed:
+	snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", path, strerror(errno));
+	return -1;
 }
 
 static int run_write_key(struct hs_run *run, char *error, size_t error_size)
@@ -358,6 +428,10 @@ static int run_write_key(struct hs_run *run, char *error, size_t error_size)
 	FILE *file;
 	int fd;
 
+	if (hs_run_virtual(run)) {
+		hs_run_virtual_key(run->seed, run->cluster_key);
+		return 0;
+	}
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, run->cluster_key, sizeof(run->cluster_key)) !=
 			  (ssize_t)sizeof(run->cluster_key)) {
@@ -409,9 +483,12 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	if (hs_plan_nodes(run, error, error_size) < 0 || hs_client_open(run) < 0)
 		goto cleanup;
 	if (run_fabric_build(run, error, error_size) < 0 ||
-	    hs_fence_listen(run, error, error_size) < 0)
+	    (!hs_run_virtual(run) && hs_fence_listen(run, error, error_size) < 0))
 		goto cleanup;
-	run->t0_ms = hs_now_ms();
+	if (hs_run_virtual(run))
+		run->virtual_now_us = (int64_t)HS_VIRTUAL_T0_MS * 1000;
+	run->t0_ms = hs_run_now_ms(run);
+	run->wall_up_us = run_wall_us();
 	hs_steps_log(run, run->t0_ms, "up", "up", "", "", true, "");
 	if (run->backend->up(run, error, error_size) < 0)
 		goto cleanup;
@@ -421,7 +498,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	}
 	/* The scenario ends here: what follows (reading writes back, asking
 	 * the nodes, tearing down) is not judged as the nodes' behaviour. */
-	run->ended_ms = hs_now_ms();
+	run->ended_ms = hs_run_now_ms(run);
+	run->wall_ended_us = run_wall_us();
 	hs_steps_log(run, run->ended_ms, "end", "end", "", "", true, "");
 	if (run->scenario.client.enabled)
 		run_verify(run);
@@ -433,7 +511,7 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	}
 cleanup:
 	if (run->ended_ms == 0)
-		run->ended_ms = hs_now_ms();
+		run->ended_ms = hs_run_now_ms(run);
 	/* What stopped the run goes into run.json, so that result.json and
 	 * junit.xml name it and not only its consequences (no cluster formed). */
 	if (result < 0 && !hs_run_stop_requested && error[0] != '\0')
@@ -446,7 +524,7 @@ cleanup:
 			"`hasim console %s NODE` opens a shell on a guest's console, `hasim gc` "
 			"removes everything\n",
 			run->run_dir);
-	else if (run->backend && run->state_dir[0])
+	else if (run->backend && (run->state_dir[0] || hs_run_virtual(run)))
 		run->backend->down(run);
 	if (run->fabric)
 		run_write_counters(run);

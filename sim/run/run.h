@@ -3,7 +3,9 @@
  * files (run.c, steps.c, client.c, nodelog.c, plan.c) and the backends.
  *
  * The runner owns the run folder, the fabric, the single-threaded poll
- * loop, the client workload and the clock. It turns the scenario's steps
+ * loop, the client workload and the clock: real (CLOCK_MONOTONIC + poll,
+ * native and libvirt) or virtual (a virtual-time backend: the loop jumps
+ * from deadline to deadline, nothing sleeps; clock.c). It turns the scenario's steps
  * into backend operations (power, port, disk, daemon, control) and fabric
  * faults (partitions, impairments, switch power), follows the nodes'
  * cluster logs to know when the cluster formed and who is active, and at
@@ -27,6 +29,16 @@
 #define HS_RUN_ID_MAX	 16
 #define HS_CLIENT_KEYS	 256 /* the client writes keys k0..k255, round robin */
 #define HS_NODE_LINE_MAX 2048
+
+/* The virtual clock: mono_ms at "up" (positive like a host's uptime, so
+ * that 0 keeps meaning "not yet" in the runner's times), and the wall
+ * clock it maps to (2026-01-01T00:00:00Z at "up"): the nodes' wall_ms is
+ * HS_VIRTUAL_WALL_AT_T0_MS + (mono_ms - HS_VIRTUAL_T0_MS). */
+#define HS_VIRTUAL_T0_MS	 1000000
+#define HS_VIRTUAL_WALL_AT_T0_MS 1767225600000LL
+/* Rounds of the virtual loop at one instant before the run is declared
+ * stalled (something due that never stops being due). */
+#define HS_VIRTUAL_SAME_TIME_ROUNDS_MAX 100000
 
 struct hs_fabric;
 
@@ -58,6 +70,7 @@ struct hs_client {
 	uint32_t next_number;
 	bool current_is_get;
 	uint32_t current_number;
+	uint64_t request_serial; /* virtual transport: which request a reply answers */
 	char reply[512];
 	size_t reply_length;
 	uint32_t verify_index;
@@ -81,6 +94,12 @@ struct hs_run {
 	char bin_dir[512];	    /* where hanode, hactl, hasim live */
 	char self_path[512];	    /* this hasim, for the fence command */
 	uint64_t seed;
+	/* Virtual clock (backend->virtual_time): the time now, in µs. */
+	int64_t virtual_now_us;
+	uint32_t virtual_rounds_same_time;
+	/* A node wrote to its cluster log since the runner last read them (set
+	 * by a virtual backend, which knows; real ones are read every round). */
+	bool logs_dirty;
 	bool verbose;
 	bool live;	      /* progress on a terminal */
 	char accel[8];	      /* VM backend: "tcg" (default), "kvm" or "auto" */
@@ -94,6 +113,9 @@ struct hs_run {
 	int64_t formed_ms; /* 0 until formed */
 	int64_t last_step_ms;
 	int64_t ended_ms;
+	/* Wall time (CLOCK_MONOTONIC, µs) the run took from "up" to its end,
+	 * for run.json's wall_run_ms (a virtual run's acceleration). */
+	int64_t wall_up_us, wall_ended_us;
 	char alias_active[HS_NAME_MAX];
 	char alias_standby[HS_NAME_MAX];
 	uint32_t steps_fired;
@@ -108,7 +130,11 @@ struct hs_run {
 };
 
 /* run.c */
-int64_t hs_now_ms(void);
+int64_t hs_now_ms(void); /* CLOCK_MONOTONIC in ms */
+/* The run's clock: hs_now_ms() for a real-time backend, the virtual time
+ * for a virtual one. Everything the runner logs is on this clock. */
+int64_t hs_run_now_ms(const struct hs_run *run);
+bool hs_run_virtual(const struct hs_run *run);
 int hs_run_execute(struct hs_run *run, char *error, size_t error_size);
 void hs_run_error_add(struct hs_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -125,11 +151,22 @@ void hs_fence_accept(struct hs_run *run, int64_t now_ms);
 int hs_fence_power_off(struct hs_run *run, const char *node, int64_t now_ms, char *error,
 		       size_t error_size);
 
+/* clock.c: one round of the virtual loop up to limit_ms at most; returns
+ * -1 with a sentence in error when virtual time stalled. */
+int hs_run_virtual_round(struct hs_run *run, int64_t limit_ms, char *error, size_t error_size);
+/* The key a virtual run's nodes share, derived from the seed. */
+void hs_run_virtual_key(uint64_t seed, uint8_t key[32]);
+
+/* parity.c: `hasim parity` (argv after "parity"); self is this hasim. */
+int hs_parity_main(int argc, char **argv, const char *self);
+
 /* plan.c: addresses, keys and hanode configs for every node */
 int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
 			 size_t error_size);
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok);
+/* The mdstat text of both: the native file, the virtual RAID check's input. */
+void hs_plan_mdstat_text(bool ok, char *text, size_t size);
 
 /* steps.c */
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms);
@@ -144,8 +181,17 @@ int hs_nodelog_open(struct hs_run *run, struct hs_node_runtime *node);
 void hs_nodelog_follow(struct hs_run *run, int64_t now_ms);
 void hs_nodelog_close(struct hs_node_runtime *node);
 
-/* client.c */
+/* client.c. Real-time backends: the client is a TCP connection to the
+ * uplink's port forward, driven by the poll loop (pollfd, handle). Virtual
+ * ones: the backend carries the request (backend->virtual_time->client_send)
+ * and reports its outcome (hs_client_reply, hs_client_closed); the loop
+ * calls hs_client_due at hs_client_next_ms. Both share the workload, the
+ * request timeout, client.jsonl and the read-back. */
 int hs_client_open(struct hs_run *run);
+int64_t hs_client_next_ms(const struct hs_run *run); /* -1: nothing to do */
+void hs_client_due(struct hs_run *run, int64_t now_ms);
+void hs_client_reply(struct hs_run *run, uint64_t serial, const char *reply, int64_t now_ms);
+void hs_client_closed(struct hs_run *run, uint64_t serial, const char *detail, int64_t now_ms);
 void hs_client_start(struct hs_run *run, int64_t now_ms);
 void hs_client_stop(struct hs_run *run);
 int hs_client_pollfd(struct hs_run *run, struct pollfd *fd, int64_t now_ms, int *timeout_ms);

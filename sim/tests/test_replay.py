@@ -57,10 +57,14 @@ def replay(*logs, extra=()):
 
 
 def transitions(run_dir):
-    """(node, from, to) of a run folder's transitions within the run."""
+    """Each node's (from, to) transitions within the run, in order. Per node:
+    two nodes' transitions a few ms apart may come in either order."""
     result = json.loads((run_dir / "result.json").read_text())
-    return [(t["node"], t["from"], t["to"]) for t in result["transitions"]
-            if t["t_ms"] < result["ended_ms"]]
+    nodes = {}
+    for t in result["transitions"]:
+        if t["t_ms"] < result["ended_ms"]:
+            nodes.setdefault(t["node"], []).append((t["from"], t["to"]))
+    return nodes
 
 
 # ------------------------------------------------------------- command line

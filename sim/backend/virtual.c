@@ -1,0 +1,407 @@
+/*
+ * virtual.c - the virtual backend: both nodes are the real node code
+ * (refimpl/host around refimpl/core) on modelled hardware, in virtual
+ * time, as an ordinary user: no process, no namespace, no root, no file
+ * outside the run folder.
+ *
+ * The runner drives it like the others (steps, aliases, the client, the
+ * fence device, the cluster logs, the checker), with its virtual clock
+ * (sim/run/clock.c): between two of the runner's instants this backend
+ * runs its own events in time order (sim/virtual/vnet): frames reaching a
+ * NIC, carrier changes, the nodes' timers, boots, commands. The network
+ * is the fabric, as for every backend: the nodes' bonds and the uplink are
+ * in-memory endpoints on the same switches, cables and bonds, so pulls,
+ * partitions, impairments and switch power act exactly where they act on
+ * native, and fabric.jsonl and fabric-counters.json come out the same.
+ *
+ * The uplink (endpoint and cable "uplink" on the topology's uplink switch)
+ * is the libslirp model (sim/virtual/vgateway): gateway and ping target,
+ * ARP cache for the cluster IP, the client's point of attachment. One node
+ * is virtual_node.c. The cluster key is derived from the seed, so the same
+ * seed gives the same bytes on every link.
+ *
+ * Hardware, as modelled:
+ *   power off  = the node stops at once: memory (the host) gone, disk kept,
+ *                every cable dark; power on = cables live, VIRTUAL_BOOT_MS
+ *                of boot, then hanode starts
+ *   port       = the cable's link in the fabric
+ *   RAID       = the disk model's array fails (the RAID check's verdict)
+ *   crash      = hanode's memory gone, nothing else (the kernel keeps the
+ *                cluster IP and refuses the store's connections)
+ *   restart    = hanode starts again after VIRTUAL_DAEMON_START_MS
+ *   firmware   = hanode stops gracefully and starts with the new version
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fabric/fabric.h"
+#include "../run/run.h"
+#include "virtual.h"
+
+static struct hs_virtual *virtual_of(struct hs_run *run)
+{
+	return run->backend_data;
+}
+
+static struct virtual_node *virtual_node_named(struct hs_run *run, const char *name,
+					       struct hs_node_runtime **runtime)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+
+	for (uint32_t i = 0; virtual && i < virtual->node_count; i++)
+		if (strcmp(virtual->nodes[i].runtime->model->name, name) == 0) {
+			if (runtime)
+				*runtime = virtual->nodes[i].runtime;
+			return &virtual->nodes[i];
+		}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- the uplink */
+
+static void gateway_output(void *context, const uint8_t *frame, size_t length, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+	hs_vnet_send(virtual->vnet, virtual->gateway_port, frame, length, now_us);
+}
+
+static void gateway_reply(void *context, uint64_t serial, const char *line, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+	hs_client_reply(virtual->run, serial, line, now_us / 1000);
+}
+
+static void gateway_closed(void *context, uint64_t serial, const char *detail, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+	hs_client_closed(virtual->run, serial, detail, now_us / 1000);
+}
+
+static void gateway_frame(void *context, const uint8_t *frame, size_t length, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+	hs_vgateway_input(&virtual->gateway, frame, length, now_us);
+}
+
+static int64_t gateway_next_us(void *context)
+{
+	struct hs_virtual *virtual = context;
+	return hs_vgateway_next_us(&virtual->gateway);
+}
+
+static void gateway_timers(void *context, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+	hs_vgateway_timers(&virtual->gateway, now_us);
+}
+
+static int virtual_uplink_up(struct hs_virtual *virtual, char *error, size_t error_size)
+{
+	const struct hs_topology *topology = &virtual->run->scenario.topology;
+	struct hs_vgateway_ops ops = {virtual, gateway_output, gateway_reply, gateway_closed};
+	struct hs_vnet_receiver receiver = {gateway_frame, NULL, virtual};
+	struct hs_vnet_timer timer = {gateway_next_us, gateway_timers, virtual};
+	struct hs_vgateway_config config = {0};
+	uint32_t prefix = 32;
+
+	virtual->gateway_port = -1;
+	if (topology->uplink_switch[0] == '\0')
+		return 0;
+	if (hs_vframe_ip_parse(topology->gateway, &config.address, &prefix) < 0 ||
+	    hs_vframe_ip_parse(topology->cluster_ip, &config.cluster_ip, &config.prefix) < 0) {
+		snprintf(error, error_size, "virtual_up: the uplink: bad gateway '%s' or IP '%s'",
+			 topology->gateway, topology->cluster_ip);
+		return -1;
+	}
+	hs_vgateway_init(&virtual->gateway, &config, &ops);
+	virtual->gateway_port = hs_vnet_port_add(virtual->vnet, "uplink", &receiver, error,
+						 error_size);
+	if (virtual->gateway_port < 0)
+		return -1;
+	if (hs_fabric_cable_add(virtual->run->fabric, "uplink", "uplink", topology->uplink_switch) <
+	    0) {
+		snprintf(error, error_size, "%s", hs_fabric_error(virtual->run->fabric));
+		return -1;
+	}
+	return hs_vnet_timer_add(virtual->vnet, &timer);
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void virtual_call(void *context, const struct hs_vevent *event, int64_t now_us)
+{
+	struct hs_virtual *virtual = context;
+
+	if (event->target >= 0 && (uint32_t)event->target < virtual->node_count)
+		virtual_node_call(&virtual->nodes[event->target], event, now_us);
+}
+
+static int virtual_up(struct hs_run *run, char *error, size_t error_size)
+{
+	struct hs_virtual *virtual = calloc(1, sizeof(*virtual));
+	int64_t now_us = run->virtual_now_us;
+
+	run->backend_data = virtual;
+	if (!virtual) {
+		snprintf(error, error_size, "virtual_up: out of memory");
+		return -1;
+	}
+	virtual->run = run;
+	virtual->vnet = hs_vnet_new(run->fabric, run->seed, virtual_call, virtual);
+	if (!virtual->vnet) {
+		snprintf(error, error_size, "virtual_up: out of memory");
+		return -1;
+	}
+	if (virtual_uplink_up(virtual, error, error_size) < 0)
+		return -1;
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+		if (virtual_node_setup(virtual, i, error, error_size) < 0)
+			return -1;
+		virtual->node_count++;
+	}
+	/* The lab starts with its nodes booted; hanode is started on each. */
+	for (uint32_t i = 0; i < virtual->node_count; i++) {
+		struct hs_node_runtime *runtime = virtual->nodes[i].runtime;
+		runtime->powered = runtime->daemon_running = true;
+		snprintf(runtime->display, sizeof(runtime->display), "starting");
+		virtual_node_power(&virtual->nodes[i], true, true, now_us);
+	}
+	return 0;
+}
+
+static void virtual_down(struct hs_run *run)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+
+	if (!virtual)
+		return;
+	/* As native's teardown: hanode stops on SIGTERM, one node after the
+	 * other, each as an operator's hand-over (its last records). */
+	for (uint32_t i = 0; i < virtual->node_count; i++)
+		virtual_node_stop(&virtual->nodes[i], run->virtual_now_us);
+	for (uint32_t i = 0; i < virtual->node_count; i++)
+		virtual_node_teardown(&virtual->nodes[i]);
+	hs_vnet_free(virtual->vnet);
+	free(virtual);
+	run->backend_data = NULL;
+}
+
+static int virtual_power(struct hs_run *run, const char *name, bool on, char *error,
+			 size_t error_size)
+{
+	struct hs_node_runtime *runtime;
+	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+
+	if (!node) {
+		snprintf(error, error_size, "power: unknown node '%s'", name);
+		return -1;
+	}
+	if (on == runtime->powered)
+		return 0;
+	runtime->powered = runtime->daemon_running = on;
+	snprintf(runtime->display, sizeof(runtime->display), on ? "starting" : "off");
+	if (!on)
+		virtual_node_power(node, false, false, run->virtual_now_us);
+	if (hs_run_cables_set(run, runtime, on, error, error_size) < 0)
+		return -1;
+	if (on)
+		virtual_node_power(node, true, false, run->virtual_now_us);
+	return 0;
+}
+
+static int virtual_port(struct hs_run *run, const char *name, const char *port, bool up,
+			char *error, size_t error_size)
+{
+	struct hs_node_runtime *runtime;
+	char cable[HS_NAME_MAX * 2 + 2];
+
+	if (!virtual_node_named(run, name, &runtime)) {
+		snprintf(error, error_size, "port: unknown node '%s'", name);
+		return -1;
+	}
+	for (int p = 0; p < HS_PORTS_MAX; p++) {
+		if (!runtime->model->ports[p].used ||
+		    strcmp(runtime->model->ports[p].name, port) != 0)
+			continue;
+		runtime->port_up[p] = up;
+		if (!runtime->powered)
+			return 0;
+		snprintf(cable, sizeof(cable), "%s.%s", name, port);
+		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, up,
+					     hs_run_now_ms(run),
+					     up ? "port plugged" : "port pulled") < 0) {
+			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(error, error_size, "port: node '%s' has no port '%s'", name, port);
+	return -1;
+}
+
+static int virtual_raid(struct hs_run *run, const char *name, bool ok, char *error,
+			size_t error_size)
+{
+	struct hs_node_runtime *runtime;
+	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+
+	if (!node) {
+		snprintf(error, error_size, "raid: unknown node '%s'", name);
+		return -1;
+	}
+	runtime->raid_ok = node->disk.raid_ok = ok;
+	return 0;
+}
+
+static int virtual_daemon(struct hs_run *run, const char *name, bool running, char *error,
+			  size_t error_size)
+{
+	struct hs_node_runtime *runtime;
+	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+
+	if (!node) {
+		snprintf(error, error_size, "daemon: unknown node '%s'", name);
+		return -1;
+	}
+	if (!runtime->powered) {
+		snprintf(error, error_size, "daemon: node '%s' is powered off", name);
+		return -1;
+	}
+	if (!running) {
+		virtual_node_crash(node, run->virtual_now_us);
+		runtime->daemon_running = false;
+		snprintf(runtime->display, sizeof(runtime->display), "off");
+		return 0;
+	}
+	if (runtime->daemon_running)
+		return 0;
+	runtime->daemon_running = true;
+	snprintf(runtime->display, sizeof(runtime->display), "starting");
+	virtual_node_start_later(node, run->virtual_now_us);
+	return 0;
+}
+
+static int virtual_firmware(struct hs_run *run, const char *name, const char *version, char *error,
+			    size_t error_size)
+{
+	struct hs_node_runtime *runtime;
+	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+
+	if (!node) {
+		snprintf(error, error_size, "firmware: unknown node '%s'", name);
+		return -1;
+	}
+	virtual_node_stop(node, run->virtual_now_us);
+	snprintf(runtime->firmware, sizeof(runtime->firmware), "%s", version);
+	if (hs_plan_write_config(run, runtime, error, error_size) < 0 ||
+	    virtual_node_reconfigure(node, error, error_size) < 0)
+		return -1;
+	runtime->daemon_running = true;
+	snprintf(runtime->display, sizeof(runtime->display), "starting");
+	virtual_node_start_later(node, run->virtual_now_us);
+	return 0;
+}
+
+static int virtual_control(struct hs_run *run, const char *name, const char *request, char *reply,
+			   size_t reply_size, char *error, size_t error_size)
+{
+	struct virtual_node *node = virtual_node_named(run, name, NULL);
+
+	if (!node) {
+		snprintf(error, error_size, "control: unknown node '%s'", name);
+		return -1;
+	}
+	return virtual_node_control(node, request, reply, reply_size, error, error_size);
+}
+
+static int virtual_watch(struct hs_run *run, char *error, size_t error_size)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+
+	if (!virtual || virtual->failure[0] == '\0')
+		return 0;
+	snprintf(error, error_size, "%s", virtual->failure);
+	virtual->failure[0] = '\0';
+	return -1;
+}
+
+static int virtual_endpoints(struct hs_run *run, const char *name, int network, char names[][32],
+			     int max)
+{
+	(void)run;
+	if (max < 1 || network < 0 || network >= HS_NETWORK_COUNT)
+		return 0;
+	snprintf(names[0], 32, "%s.%s", name, network == HS_NETWORK_SYNC ? "sync" : "external");
+	return 1;
+}
+
+/* A virtual run leaves nothing behind. */
+static int virtual_gc(char *error, size_t error_size)
+{
+	(void)error;
+	(void)error_size;
+	return 0;
+}
+
+/* ----------------------------------------------------------- virtual time */
+
+static int64_t virtual_next_us(struct hs_run *run)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+	return virtual ? hs_vnet_next_us(virtual->vnet) : -1;
+}
+
+static void virtual_run_due(struct hs_run *run, int64_t now_us)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+	char error[256];
+
+	if (virtual && hs_vnet_run_due(virtual->vnet, now_us, error, sizeof(error)) < 0)
+		snprintf(virtual->failure, sizeof(virtual->failure), "%s", error);
+}
+
+static void virtual_client_send(struct hs_run *run, uint64_t serial, const char *line,
+				int64_t now_ms)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+
+	if (!virtual || virtual->gateway_port < 0) {
+		hs_client_closed(run, serial, "connect failed", now_ms);
+		return;
+	}
+	hs_vgateway_client_send(&virtual->gateway, serial, line, run->virtual_now_us);
+}
+
+static void virtual_client_abort(struct hs_run *run, uint64_t serial, int64_t now_ms)
+{
+	struct hs_virtual *virtual = virtual_of(run);
+
+	(void)now_ms;
+	if (virtual && virtual->gateway_port >= 0)
+		hs_vgateway_client_abort(&virtual->gateway, serial, run->virtual_now_us);
+}
+
+static const struct hs_backend_virtual_time virtual_time = {
+    .next_us = virtual_next_us,
+    .run_due = virtual_run_due,
+    .client_send = virtual_client_send,
+    .client_abort = virtual_client_abort,
+};
+
+const struct hs_backend_ops hs_backend_virtual = {
+    .name = "virtual",
+    .time_scale = 1.0,
+    .virtual_time = &virtual_time,
+    .up = virtual_up,
+    .down = virtual_down,
+    .power = virtual_power,
+    .port = virtual_port,
+    .raid = virtual_raid,
+    .daemon = virtual_daemon,
+    .firmware = virtual_firmware,
+    .control = virtual_control,
+    .watch = virtual_watch,
+    .endpoints = virtual_endpoints,
+    .gc = virtual_gc,
+};

@@ -1,0 +1,300 @@
+/*
+ * test_virtual_loop.c - CUnit tests of the runner's virtual clock
+ * (sim/run/clock.c): hs_run_execute with a scripted virtual-time backend.
+ *
+ * The backend here has no node: it writes the two nodes' cluster-log
+ * lines at the virtual times a test scripts (so the runner sees the
+ * cluster form), answers the client's requests after a fixed delay or not
+ * at all, and records what the runner asked of it. Every time in the run
+ * folder is then exact: the cluster formed at t0 + 300 ms, a step after
+ * formed + 2000 ms fires at t0 + 2300 ms, a request nobody answers times
+ * out 500 ms after it started, the run ends at the settle time after the
+ * last step. Run from the repository's root (make test-unit does).
+ */
+#include "run/run.h"
+#include "test_main.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOOP_T0_US ((int64_t)HS_VIRTUAL_T0_MS * 1000)
+
+/* What the scripted backend does and saw. */
+struct loop_script {
+	int64_t formed_at_ms;	 /* relative to t0; the two transitions */
+	int64_t answer_after_us; /* client replies this long after the request */
+	int64_t silent_from_ms;	 /* from then on (relative to t0) nobody answers */
+	bool stall;		 /* next_us never moves: a stalled backend */
+	bool formed_written;
+	uint64_t pending_serial; /* the request to answer, 0 = none */
+	int64_t pending_due_us;
+	uint32_t requests, aborts, powers;
+};
+
+static struct loop_script loop_script;
+
+static void loop_log_transition(struct hs_run *run, uint32_t node, const char *to, int64_t now_ms)
+{
+	FILE *log = fopen(run->nodes[node].plan.log_path, "a");
+
+	CU_ASSERT_FATAL(log != NULL);
+	fprintf(log,
+		"{\"mono_ms\":%lld,\"wall_ms\":0,\"node\":\"%s\",\"event\":\"transition\","
+		"\"from\":\"starting\",\"to\":\"%s\",\"role\":\"%s\",\"reason\":\"scripted\","
+		"\"lost_writes\":0}\n",
+		(long long)now_ms, run->nodes[node].model->name, to, to);
+	fclose(log);
+	run->logs_dirty = true;
+}
+
+static int64_t loop_next_us(struct hs_run *run)
+{
+	int64_t formed_us = LOOP_T0_US + loop_script.formed_at_ms * 1000;
+
+	if (loop_script.stall)
+		return run->virtual_now_us;
+	if (!loop_script.formed_written)
+		return formed_us;
+	return loop_script.pending_serial ? loop_script.pending_due_us : -1;
+}
+
+static void loop_run_due(struct hs_run *run, int64_t now_us)
+{
+	if (!loop_script.formed_written && now_us >= LOOP_T0_US + loop_script.formed_at_ms * 1000) {
+		loop_script.formed_written = true;
+		loop_log_transition(run, 0, "active", now_us / 1000);
+		loop_log_transition(run, 1, "standby", now_us / 1000);
+	}
+	if (loop_script.pending_serial && now_us >= loop_script.pending_due_us) {
+		uint64_t serial = loop_script.pending_serial;
+		loop_script.pending_serial = 0;
+		hs_client_reply(run, serial, run->client.current_is_get ? "VALUE v1" : "OK 1",
+				now_us / 1000);
+	}
+}
+
+static void loop_client_send(struct hs_run *run, uint64_t serial, const char *line, int64_t now_ms)
+{
+	(void)line;
+	loop_script.requests++;
+	if (loop_script.silent_from_ms >= 0 && now_ms - run->t0_ms >= loop_script.silent_from_ms)
+		return;
+	loop_script.pending_serial = serial;
+	loop_script.pending_due_us = run->virtual_now_us + loop_script.answer_after_us;
+}
+
+static void loop_client_abort(struct hs_run *run, uint64_t serial, int64_t now_ms)
+{
+	(void)run;
+	(void)serial;
+	(void)now_ms;
+	loop_script.aborts++;
+}
+
+static int loop_up(struct hs_run *run, char *error, size_t error_size)
+{
+	(void)error;
+	(void)error_size;
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		run->nodes[i].powered = run->nodes[i].daemon_running = true;
+	return 0;
+}
+
+static void loop_down(struct hs_run *run)
+{
+	(void)run;
+}
+
+static int loop_power(struct hs_run *run, const char *node, bool on, char *error, size_t error_size)
+{
+	struct hs_node_runtime *runtime = hs_run_node(run, node);
+
+	(void)error;
+	(void)error_size;
+	loop_script.powers++;
+	runtime->powered = runtime->daemon_running = on;
+	return 0;
+}
+
+static int loop_control(struct hs_run *run, const char *node, const char *request, char *reply,
+			size_t reply_size, char *error, size_t error_size)
+{
+	(void)run;
+	(void)node;
+	(void)request;
+	(void)reply;
+	(void)reply_size;
+	snprintf(error, error_size, "no control");
+	return -1;
+}
+
+static int loop_watch(struct hs_run *run, char *error, size_t error_size)
+{
+	(void)run;
+	(void)error;
+	(void)error_size;
+	return 0;
+}
+
+static const struct hs_backend_virtual_time loop_virtual_time = {
+    loop_next_us, loop_run_due, loop_client_send, loop_client_abort};
+
+static const struct hs_backend_ops loop_backend = {
+    .name = "virtual",
+    .time_scale = 1.0,
+    .virtual_time = &loop_virtual_time,
+    .up = loop_up,
+    .down = loop_down,
+    .power = loop_power,
+    .control = loop_control,
+    .watch = loop_watch,
+};
+
+/* ------------------------------------------------------------- helpers */
+
+struct loop_run {
+	struct hs_run *run;
+	char dir[64];
+	int result;
+	char error[512];
+};
+
+static void loop_execute(struct loop_run *loop, const char *scenario_text)
+{
+	char path[128], error[HS_ERROR_MAX];
+	FILE *file;
+
+	snprintf(loop->dir, sizeof(loop->dir), "/tmp/hsv%d-loop.XXXXXX", (int)getpid());
+	CU_ASSERT_FATAL(mkdtemp(loop->dir) != NULL);
+	snprintf(path, sizeof(path), "%s/scenario.yaml", loop->dir);
+	file = fopen(path, "w");
+	CU_ASSERT_FATAL(file != NULL);
+	fputs(scenario_text, file);
+	fclose(file);
+	loop->run = calloc(1, sizeof(*loop->run));
+	CU_ASSERT_FATAL(loop->run != NULL);
+	if (hs_scenario_load(path, "topologies", &loop->run->scenario, error, sizeof(error)) < 0)
+		fprintf(stderr, "%s (run the test from the repository's root)\n", error);
+	CU_ASSERT_FATAL(loop->run->scenario.step_count > 0);
+	loop->run->backend = &loop_backend;
+	loop->run->seed = 1;
+	snprintf(loop->run->run_id, sizeof(loop->run->run_id), "hs00loop");
+	snprintf(loop->run->run_dir, sizeof(loop->run->run_dir), "%s/run", loop->dir);
+	loop->result = hs_run_execute(loop->run, loop->error, sizeof(loop->error));
+}
+
+static void loop_cleanup(struct loop_run *loop)
+{
+	char command[128];
+
+	snprintf(command, sizeof(command), "rm -rf -- '%s'", loop->dir);
+	CU_ASSERT(system(command) == 0);
+	free(loop->run);
+}
+
+/* The mono_ms of the first line of run_dir/name whose `key` is `value`. */
+static int64_t loop_line_ms(const struct loop_run *loop, const char *name, const char *key,
+			    const char *value, int nth)
+{
+	char path[160], line[1024];
+	FILE *file;
+	int64_t found = -1;
+
+	snprintf(path, sizeof(path), "%s/run/%s", loop->dir, name);
+	file = fopen(path, "r");
+	if (!file)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), file)) {
+		json_t *record = json_loads(line, 0, NULL);
+		const char *got = json_string_value(json_object_get(record, key));
+		if (got && strcmp(got, value) == 0 && nth-- == 0)
+			found = json_integer_value(json_object_get(record, "mono_ms"));
+		json_decref(record);
+	}
+	fclose(file);
+	return found;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static const char *loop_scenario =
+    "name: loop\n"
+    "topology: rack1-pair\n"
+    "timeout_ms: 60000\n"
+    "settle_ms: 1500\n"
+    "client: {rate_per_s: 20}\n"
+    "steps:\n"
+    "  - {name: cut, after: formed, delay_ms: 2000, action: power_off, node: \"@active\"}\n"
+    "expect:\n"
+    "  - {invariant: single_active}\n";
+
+static void test_loop_exact_times(void)
+{
+	struct loop_run loop;
+
+	memset(&loop_script, 0, sizeof(loop_script));
+	loop_script.formed_at_ms = 300;
+	loop_script.answer_after_us = 2500;
+	loop_script.silent_from_ms = 1000;
+	loop_execute(&loop, loop_scenario);
+	CU_ASSERT_EQUAL(loop.result, 0);
+	CU_ASSERT_EQUAL(loop.run->t0_ms, HS_VIRTUAL_T0_MS);
+	CU_ASSERT_EQUAL(loop.run->formed_ms, HS_VIRTUAL_T0_MS + 300);
+	CU_ASSERT_STRING_EQUAL(loop.run->alias_active, "node1");
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "steps.jsonl", "name", "cut", 0),
+			HS_VIRTUAL_T0_MS + 2300);
+	CU_ASSERT_EQUAL(loop_script.powers, 1);
+	/* The end: the settle time after the last step, to the ms. */
+	CU_ASSERT_EQUAL(loop.run->ended_ms, HS_VIRTUAL_T0_MS + 2300 + 1500);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "steps.jsonl", "event", "end", 0),
+			HS_VIRTUAL_T0_MS + 3800);
+	/* The client starts when the cluster formed; an answer 2.5 ms later is
+	 * logged in the ms it came; 20 requests per second. */
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "client.jsonl", "key", "k1", 0),
+			HS_VIRTUAL_T0_MS + 302);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "client.jsonl", "key", "k2", 0),
+			HS_VIRTUAL_T0_MS + 352);
+	/* From t0 + 1000 nobody answers: the request started at 1000 times out
+	 * at exactly 1500, the next one starts at once. */
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "client.jsonl", "key", "k15", 0),
+			HS_VIRTUAL_T0_MS + 1500);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "client.jsonl", "key", "k16", 0),
+			HS_VIRTUAL_T0_MS + 2000);
+	CU_ASSERT(loop_script.aborts >= 5);
+	loop_cleanup(&loop);
+}
+
+static void test_loop_stall_is_an_error(void)
+{
+	struct loop_run loop;
+	char path[160], text[4096] = "";
+	FILE *file;
+
+	memset(&loop_script, 0, sizeof(loop_script));
+	loop_script.stall = true;
+	loop_script.silent_from_ms = -1;
+	loop_execute(&loop, loop_scenario);
+	CU_ASSERT_EQUAL(loop.result, 0); /* judged: the error is in run.json */
+	/* The scenario's loop stalls, and so does the read-back after it. */
+	CU_ASSERT_EQUAL(loop.run->runner_error_count, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(loop.run->runner_errors[0], "virtual time stalled at 0 ms"));
+	snprintf(path, sizeof(path), "%s/run/run.json", loop.dir);
+	file = fopen(path, "r");
+	CU_ASSERT_FATAL(file != NULL);
+	CU_ASSERT(fread(text, 1, sizeof(text) - 1, file) > 0);
+	fclose(file);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "virtual time stalled"));
+	loop_cleanup(&loop);
+}
+
+int main(void)
+{
+	static const struct hn_test_case tests[] = {
+	    {"steps, client and end at exact virtual times", test_loop_exact_times},
+	    {"a backend that never moves is a runner error", test_loop_stall_is_an_error},
+	    {NULL, NULL},
+	};
+	return hn_test_run_suite("virtual loop", tests, NULL, NULL);
+}
