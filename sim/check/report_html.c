@@ -320,12 +320,15 @@ static void svg_latency_columns(FILE *file, const struct hs_check_result *result
 			slowest_ms[column] = event->latency_ms;
 	}
 	for (int c = 0; c < HS_HTML_PLOT_PX; c++) {
+		/* At least 2 px: a column of fast successes stays visible. */
+		double top = latency_y(layout, slowest_ms[c], top_ms);
+		int bottom = layout->latency_y + HS_HTML_LATENCY_PX;
 		if (slowest_ms[c] >= 0)
 			fprintf(
 			    file,
 			    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.1f\" class=\"reqcol\"/>\n",
-			    HS_HTML_LABEL_PX + c, layout->latency_y + HS_HTML_LATENCY_PX,
-			    HS_HTML_LABEL_PX + c, latency_y(layout, slowest_ms[c], top_ms));
+			    HS_HTML_LABEL_PX + c, bottom, HS_HTML_LABEL_PX + c,
+			    top < bottom - 2 ? top : bottom - 2);
 		if (failed[c])
 			fprintf(file,
 				"<path d=\"M%.1f %dl5 5m0 -5l-5 5\" class=\"reqfail\"><title>%u "

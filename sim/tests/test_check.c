@@ -1033,6 +1033,42 @@ static void test_client_resolution(void)
 	free(html);
 }
 
+/* More requests than the page draws one by one: one column per pixel,
+ * each with the slowest success (at least 2 px, so 0 ms shows) and a
+ * cross where any failed; the page stays small. */
+static void test_many_requests(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], path[HS_PATH_MAX * 2];
+	g_scenario = scenario_new("many");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 100000, "");
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	write_run_file("run.json", "{\"scenario\":\"many\",\"t0_mono_ms\":0,\"nodes\":[\"node1\","
+				   "\"node2\"],\"ended_mono_ms\":4000}\n");
+	snprintf(path, sizeof(path), "%s/client.jsonl", g_run_dir);
+	FILE *client = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(client);
+	for (int i = 0; i < 3500; i++)
+		fprintf(client,
+			"{\"mono_ms\":%d,\"op\":\"put\",\"key\":\"k%d\",\"ok\":%s,"
+			"\"latency_ms\":0}\n",
+			i + 1, i, i == 2000 ? "false" : "true");
+	CU_ASSERT_EQUAL_FATAL(fclose(client), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(path, sizeof(path), "%s/timeline.html", g_run_dir);
+	char *html = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "3500 requests</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "class=\"reqcol\""));
+	CU_ASSERT_PTR_NULL(strstr(html, "class=\"req\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>1 failed</title>"));
+	CU_ASSERT(strlen(html) < 200000);
+	free(html);
+}
+
 /* Regression: on the virtual backend the nodes' stop records come at the
  * very millisecond run.json says the run ended (stopping takes no virtual
  * time), and hanode's stop hands over to maintenance: every final state read
@@ -1108,6 +1144,7 @@ int main(void)
 	    {"run.json alone is judged", test_run_json_alone},
 	    {"finer client records and the client's resolution", test_client_resolution},
 	    {"a node's record at the end's millisecond came after it", test_record_at_the_end},
+	    {"many requests: one latency column per pixel", test_many_requests},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("check", tests, test_setup, test_teardown);
