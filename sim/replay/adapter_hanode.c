@@ -81,8 +81,8 @@ static int hanode_parse(const char *line, size_t length, struct hs_replay_record
 	copy(record->reason, sizeof(record->reason), text_of(object, "reason"));
 	if (!integer_of(object, "lost_writes", &record->lost_writes))
 		record->lost_writes = 0;
-	record->transition =
-	    strcmp(record->event, "transition") == 0 && strcmp(record->from, record->to) != 0;
+	record->transition = strcmp(record->event, "transition") == 0 && record->from[0] &&
+			     record->to[0] && strcmp(record->from, record->to) != 0;
 	status = 0;
 cleanup:
 	json_decref(object);

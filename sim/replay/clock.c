@@ -49,12 +49,21 @@
 static void local_times(struct hs_replay_incident *incident, uint32_t index)
 {
 	struct hs_replay_log *log = &incident->logs[index];
-	int64_t base = 0, last = 0;
+	int64_t base = 0, last = 0, last_mono = 0;
 	uint32_t boot = UINT32_MAX;
 
 	for (uint32_t i = 0; i < log->record_count; i++) {
 		struct hs_replay_record *record = &log->records[i];
-		if (record->boot != boot) {
+		/* A monotonic clock that goes back within a boot is no monotonic
+		 * clock (a log stitched together, a broken writer): start over
+		 * there, as at a boot, and say so. */
+		bool back = record->boot == boot && record->mono_ms < last_mono;
+		if (back)
+			hs_replay_note(incident, index, record->line,
+				       "mono_ms goes back by %" PRId64 " ms within one boot: the "
+				       "records from here are placed by their wall clock",
+				       last_mono - record->mono_ms);
+		if (record->boot != boot || back) {
 			boot = record->boot;
 			/* A boot without a wall clock continues where the last ended. */
 			base = record->wall_ms > 0 ? record->wall_ms - record->mono_ms
@@ -63,6 +72,7 @@ static void local_times(struct hs_replay_incident *incident, uint32_t index)
 		}
 		record->t_ms = record->mono_ms + base;
 		last = record->t_ms;
+		last_mono = record->mono_ms;
 	}
 }
 

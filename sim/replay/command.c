@@ -263,7 +263,12 @@ static int scenario_emit(const struct hs_replay_incident *incident,
 		goto cleanup;
 	}
 	out = path ? fopen(path, "w") : stdout;
-	if (!out || fwrite(text, 1, size, out) != size || (path && fclose(out) != 0)) {
+	if (!out) { /* the path given: bad input */
+		fprintf(stderr, "hasim replay: --out: %s: %s\n", path, strerror(errno));
+		status = HS_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (fwrite(text, 1, size, out) != size || (path && fclose(out) != 0)) {
 		fprintf(stderr, "hasim replay: %s: %s\n", path ? path : "stdout", strerror(errno));
 		out = NULL;
 		goto cleanup;
@@ -300,6 +305,10 @@ int hs_replay_command(int argc, char **argv)
 	}
 	hs_replay_clock(incident);
 	hs_replay_infer(incident);
+	if (hs_replay_span_check(incident, error, sizeof(error)) < 0) {
+		fprintf(stderr, "hasim replay: %s\n", error);
+		goto cleanup;
+	}
 	if (topology_choose(incident, &options, reference, sizeof(reference), topology) < 0)
 		goto cleanup;
 	paths_choose(&options, scenario, sizeof(scenario), run_dir, sizeof(run_dir));

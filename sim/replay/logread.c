@@ -187,7 +187,21 @@ cleanup:
 
 /* ------------------------------------------------------------- the node */
 
-/* The node most records name; records of another node are dropped. */
+/* The display states of the cluster log (docs/DEVELOPING.md); "" for the
+ * records that carry none (a stop). */
+static bool state_known(const char *state)
+{
+	static const char *const states[] = {
+	    "",	     "active",	 "standby",	 "starting",   "maintenance",
+	    "fault", "isolated", "disconnected", "standalone", NULL};
+	for (int i = 0; states[i]; i++)
+		if (strcmp(states[i], state) == 0)
+			return true;
+	return false;
+}
+
+/* The node most records name; records of another node, and records with a
+ * state no node has, are dropped with a note. */
 static void log_node(struct hs_replay_incident *incident, uint32_t index)
 {
 	struct hs_replay_log *log = &incident->logs[index];
@@ -205,13 +219,20 @@ static void log_node(struct hs_replay_incident *incident, uint32_t index)
 			break;
 	}
 	for (uint32_t i = 0; i < log->record_count; i++) {
-		if (strcmp(log->records[i].node, log->node) != 0) {
-			hs_replay_note(incident, index, log->records[i].line,
-				       "skipped a record of node '%s' in %s's log",
-				       log->records[i].node, log->node);
+		const struct hs_replay_record *record = &log->records[i];
+		if (strcmp(record->node, log->node) != 0) {
+			hs_replay_note(incident, index, record->line,
+				       "skipped a record of node '%s' in %s's log", record->node,
+				       log->node);
 			continue;
 		}
-		log->records[kept++] = log->records[i];
+		if (!state_known(record->from) || !state_known(record->to)) {
+			hs_replay_note(incident, index, record->line,
+				       "skipped a record with a state no node has ('%s' -> '%s')",
+				       record->from, record->to);
+			continue;
+		}
+		log->records[kept++] = *record;
 	}
 	log->record_count = kept;
 }

@@ -274,6 +274,11 @@ void hs_replay_where(const struct hs_replay_incident *incident, uint32_t log, ui
  * names and ports); topology_ref as the scenario writes it. */
 int hs_replay_write(const struct hs_replay_incident *incident, const struct hs_topology *topology,
 		    const char *topology_ref, FILE *out, char *error, size_t error_size);
+/* -1 with a FILE:LINE: sentence when the incident is longer than a
+ * scenario can stage (HS_REPLAY_SPAN_MAX_MS from the first start: the
+ * limit of a step's delay and of a run's timeout). */
+#define HS_REPLAY_SPAN_MAX_MS 3600000
+int hs_replay_span_check(const struct hs_replay_incident *incident, char *error, size_t error_size);
 /* The topology node a log's node is staged as. */
 const char *hs_replay_node_name(const struct hs_replay_incident *incident,
 				const struct hs_topology *topology, uint32_t log);

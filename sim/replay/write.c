@@ -256,6 +256,29 @@ static void header_unexplained(const struct writer *writer)
 			incident->note_total - incident->note_count);
 }
 
+/* ------------------------------------------------------------- span */
+
+int hs_replay_span_check(const struct hs_replay_incident *incident, char *error, size_t error_size)
+{
+	char at[HS_PATH_MAX + 16];
+	for (uint32_t log = 0; log < HS_REPLAY_LOGS; log++) {
+		const struct hs_replay_log *records = &incident->logs[log];
+		for (uint32_t i = 0; i < records->record_count; i++) {
+			int64_t since_ms = records->records[i].t_ms - incident->up_ms;
+			if (records->records[i].teardown || since_ms <= HS_REPLAY_SPAN_MAX_MS)
+				continue;
+			hs_replay_where(incident, log, i, at, sizeof(at));
+			snprintf(error, error_size,
+				 "%s: this record comes %" PRId64
+				 " ms after the first start, and a "
+				 "scenario stages at most %d ms: cut the logs to the incident",
+				 at, since_ms, HS_REPLAY_SPAN_MAX_MS);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- anchors */
 
 /* When a step runs: relative to formation, or to up when the cluster
@@ -351,6 +374,8 @@ static struct window window_of(const struct writer *writer, uint32_t log, uint32
 		window.low_ms = 0;
 		window.high_ms = record->t_ms - incident->up_ms + incident->wait_for_peer_ms +
 				 HS_FORMATION_SLACK_MS;
+		window.high_ms =
+		    window.high_ms > HS_REPLAY_SPAN_MAX_MS ? HS_REPLAY_SPAN_MAX_MS : window.high_ms;
 		return window;
 	}
 	window.anchor = step ? step->name : "formed";
@@ -358,6 +383,9 @@ static struct window window_of(const struct writer *writer, uint32_t log, uint32
 	u = step ? step->uncertainty_ms : incident->heartbeat_ms;
 	window.low_ms = d - u - HS_WINDOW_BELOW_MS > 0 ? d - u - HS_WINDOW_BELOW_MS : 0;
 	window.high_ms = (d > 0 ? d : 0) + u + HS_WINDOW_ABOVE_MS + (step ? step->settle_ms : 0);
+	window.high_ms =
+	    window.high_ms > HS_REPLAY_SPAN_MAX_MS ? HS_REPLAY_SPAN_MAX_MS : window.high_ms;
+	window.low_ms = window.low_ms > window.high_ms ? window.high_ms : window.low_ms;
 	return window;
 }
 
