@@ -4,8 +4,10 @@
  * A run folder is written by the runner. The checker merges it into one
  * timeline (timeline.c), derives each node's display state over time and
  * the metrics (metrics.c), judges the scenario's expectations and
- * invariants (expect.c, check.c), and writes result.json, junit.xml and
- * timeline.html into the same folder (report*.c). It reads nothing else and
+ * invariants (expect.c, expect_records.c, check.c), and writes result.json,
+ * junit.xml and timeline.html (report*.c): hasim run into the run folder,
+ * hasim check into a new folder or not at all (command.c: a run folder
+ * keeps the verdict it was given). It reads nothing else and
  * knows nothing of backends, so the same folder may come from native
  * processes, QEMU guests, a deterministic simulator or a cluster log from
  * the field. All times in a result are ms relative to run.json's t0_mono_ms.
