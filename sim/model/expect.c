@@ -3,7 +3,10 @@
  * key (transition, no_transition, final, log, metric, invariant) and the
  * modifiers that kind takes (after, within_ms, for_ms, min, max); a
  * modifier another kind would take is an error naming the kind, so a
- * misplaced `within_ms` on a final state cannot pass unnoticed.
+ * misplaced `within_ms` on a final state cannot pass unnoticed. The one
+ * invariant with modifiers is single_active: `after` + `within_ms` judge it
+ * in that window only (hasim swarm states "two active only during a cut"
+ * under tie-breaker none that way).
  */
 #include "yaml_walk.h"
 
@@ -18,12 +21,8 @@ static const char *const expect_keys[] = {"transition", "no_transition", "final"
 					  "for_ms",	"min",		 "max",	  NULL};
 /* Modifiers per kind (index = enum hs_expect_kind - 1). */
 static const char *const kind_modifiers[6][4] = {
-    {"after", "within_ms", NULL},
-    {"after", "for_ms", NULL},
-    {NULL},
-    {"after", NULL},
-    {"after", "min", "max", NULL},
-    {NULL},
+    {"after", "within_ms", NULL},  {"after", "for_ms", NULL},	 {NULL}, {"after", NULL},
+    {"after", "min", "max", NULL}, {"after", "within_ms", NULL},
 };
 static const char *const log_events[] = {"transition", "split_brain", "split_brain_resolved",
 					 "sync",       "refused",     "fence",
@@ -69,6 +68,27 @@ static int body_node(struct hs_yaml *yaml, yaml_node_t *value, const char *field
 	return hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node);
 }
 
+/* within_ms: [min, max] or max (ms after the anchor). */
+static int window_parse(struct hs_yaml *yaml, yaml_node_t *window, const char *path,
+			struct hs_expect *expect)
+{
+	uint32_t count;
+
+	if (window->type == YAML_SCALAR_NODE)
+		return hs_yaml_uint(yaml, window, path, 0, 3600000, &expect->within_max_ms);
+	if (hs_yaml_sequence(yaml, window, path, 2, 2, &count) < 0 ||
+	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 0), path, 0, 3600000,
+			 &expect->within_min_ms) < 0 ||
+	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 1), path, 0, 3600000,
+			 &expect->within_max_ms) < 0)
+		return -1;
+	if (expect->within_min_ms > expect->within_max_ms)
+		return hs_yaml_fail(yaml, window, path,
+				    "window [%" PRIu32 ", %" PRIu32 "] is empty",
+				    expect->within_min_ms, expect->within_max_ms);
+	return 0;
+}
+
 /* transition: {node, from?, to} + after + within_ms: [min, max] | max */
 static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
 			    const char *base, const struct hs_scenario *scenario,
@@ -77,7 +97,6 @@ static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t
 	static const char *const keys[] = {"node", "from", "to", NULL};
 	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *value, *window;
-	uint32_t count;
 
 	if (body_open(yaml, body, base, "transition", keys, "node", field, &value) < 0 ||
 	    body_node(yaml, value, field, scenario, expect) < 0)
@@ -93,18 +112,37 @@ static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t
 	HS_FIELD(path, "%s.within_ms", base);
 	if (hs_yaml_require(yaml, item, base, "within_ms", &window) < 0)
 		return -1;
-	if (window->type == YAML_SCALAR_NODE)
-		return hs_yaml_uint(yaml, window, path, 0, 3600000, &expect->within_max_ms);
-	if (hs_yaml_sequence(yaml, window, path, 2, 2, &count) < 0 ||
-	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 0), path, 0, 3600000,
-			 &expect->within_min_ms) < 0 ||
-	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 1), path, 0, 3600000,
-			 &expect->within_max_ms) < 0)
+	return window_parse(yaml, window, path, expect);
+}
+
+/* invariant: NAME, and for single_active optionally after + within_ms */
+static int invariant_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
+			   const char *base, struct hs_expect *expect)
+{
+	yaml_node_t *after = hs_yaml_get(yaml, item, "after"),
+		    *window = hs_yaml_get(yaml, item, "within_ms");
+	char path[HS_FIELD_MAX];
+	uint32_t invariant;
+
+	HS_FIELD(path, "%s.invariant", base);
+	if (hs_yaml_enum(yaml, body, path, hs_invariant_names + 1, &invariant) < 0)
 		return -1;
-	if (expect->within_min_ms > expect->within_max_ms)
-		return hs_yaml_fail(yaml, window, path,
-				    "window [%" PRIu32 ", %" PRIu32 "] is empty",
-				    expect->within_min_ms, expect->within_max_ms);
+	expect->invariant = (enum hs_invariant)(invariant + 1);
+	if (!after && !window)
+		return 0;
+	if (expect->invariant != HS_INVARIANT_SINGLE_ACTIVE)
+		return hs_yaml_fail(yaml, after ? after : window, base,
+				    "'%s' applies to invariant single_active only",
+				    after ? "after" : "within_ms");
+	if (!after || !window)
+		return hs_yaml_fail(yaml, item, base,
+				    "invariant single_active in a window needs both 'after' and "
+				    "'within_ms'");
+	HS_FIELD(path, "%s.within_ms", base);
+	if (window_parse(yaml, window, path, expect) < 0)
+		return -1;
+	if (expect->within_max_ms == 0)
+		return hs_yaml_fail(yaml, window, path, "window [0, 0] is empty");
 	return 0;
 }
 
@@ -222,7 +260,6 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 	struct hs_expect *expect = &scenario->expects[index];
 	char base[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *body, *value;
-	uint32_t invariant;
 
 	memset(expect, 0, sizeof(*expect));
 	HS_FIELD(base, "expect[%" PRIu32 "]", index);
@@ -259,10 +296,7 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 	case HS_EXPECT_METRIC:
 		return metric_parse(yaml, item, body, base, expect);
 	case HS_EXPECT_INVARIANT:
-		if (hs_yaml_enum(yaml, body, path, hs_invariant_names + 1, &invariant) < 0)
-			return -1;
-		expect->invariant = (enum hs_invariant)(invariant + 1);
-		return 0;
+		return invariant_parse(yaml, item, body, base, expect);
 	}
 	return -1;
 }
