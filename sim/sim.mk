@@ -4,6 +4,7 @@
 -include sim/check/check.mk
 -include sim/backend/libvirt.mk
 -include sim/virtual/virtual.mk
+-include sim/swarm/swarm.mk
 -include sim/hasim.mk
 
 # sim/tests' CUnit binaries run through the shared one-suite runner of
