@@ -53,8 +53,9 @@ static const struct hs_swarm_property_info properties[HS_SWARM_PROPERTY_COUNT] =
 	 "\"A write is acknowledged to a client only when both nodes have it durably\"; "
 	 "\"the writes it loses are reported by count. Nothing is silently merged.\"",
 	 "acknowledged writes that the read-back at the end misses <= the lost_writes of the "
-	 "split_brain records (judged when exactly one node ends active and the read-back "
-	 "reached it, before any disband)",
+	 "split_brain records (judged once every fault is repaired and the liveness bound has "
+	 "passed, so that both nodes met again, when exactly one node ends active and the "
+	 "read-back reached it)",
 	 "{invariant: no_silent_loss}"},
     [HS_SWARM_PROP_CLUSTER_IP] =
 	{"cluster_ip_unique", "all", "\"Exactly one node is active (M): it holds the cluster IP\"",
@@ -411,7 +412,9 @@ static void judge_no_silent_loss(struct judge_context *context, struct hs_swarm_
 	    &context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
 	char keys[HS_SWARM_MESSAGE_MAX / 2];
 
-	if (context->faults.disbanded || context->end_active != 1 || !lost->known ||
+	/* Only once both nodes met again after every repair: a loser that is
+	 * still off or cut off cannot have reported its split brain yet. */
+	if (!settled(context) || context->end_active != 1 || !lost->known ||
 	    lost->nothing_measured || lost->value <= reported->value ||
 	    verify_unreachable(context->result) > 0)
 		return;
