@@ -43,7 +43,7 @@ def run_finding(path):
 
 
 @pytest.mark.parametrize("path", FINDINGS, ids=lambda path: path.stem)
-@pytest.mark.xfail(strict=True, reason="a node bug of sim/tests/findings/README.md; once it "
+@pytest.mark.xfail(strict=True, reason="a bug of sim/tests/findings/README.md (node or simulator); once it "
                    "passes, move the file to scenarios/regressions/")
 def test_finding(path):
     completed = run_finding(path)
