@@ -138,6 +138,9 @@ static void facts_read_final(struct hs_swarm_facts *facts, const struct hs_check
 		final->reachable = json_is_true(json_object_get(entry, "reachable"));
 		final->holds_cluster_ip = json_is_true(json_object_get(entry, "holds_cluster_ip"));
 		final->outdated = json_is_true(json_object_get(self, "outdated"));
+		final->role_active =
+		    json_string_value(json_object_get(self, "role")) &&
+		    strcmp(json_string_value(json_object_get(self, "role")), "active") == 0;
 		snprintf(final->display, sizeof(final->display), "%s", display ? display : "");
 	}
 	json_decref(root);

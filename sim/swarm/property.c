@@ -68,8 +68,9 @@ static const struct hs_swarm_property_info properties[HS_SWARM_PROPERTY_COUNT] =
 	 "leaving maintenance ... becomes active if the peer is in maintenance or gone and its "
 	 "data is not outdated\"; \"waits up to 10 s at start for its peer ... before it may "
 	 "become active alone\"",
-	 "once every fault is repaired and the liveness bound has passed, a node is active if "
-	 "any node runs, is not in maintenance, disconnected or standalone, and is not outdated",
+	 "once every fault is repaired and the liveness bound has passed, a node is active (or "
+	 "disconnected with its role active: it keeps serving) if any node runs, is not in "
+	 "maintenance, disconnected or standalone, and is not outdated",
 	 "{final: {node: any, state: active}}"},
     [HS_SWARM_PROP_CLIENT_SERVED] =
 	{"client_served", "all",
@@ -481,6 +482,11 @@ static void judge_liveness(struct judge_context *context, struct hs_swarm_verdic
 
 	if (!settled(context) || context->end_active > 0)
 		return;
+	/* SPEC, disconnect: "the active keeps serving" with its role frozen. */
+	for (uint32_t n = 0; n < result->node_count && n < HS_NODES_MAX; n++)
+		if (strcmp(context->end_display[n], "disconnected") == 0 &&
+		    context->facts->final[n].role_active)
+			return;
 	for (uint32_t n = 0; n < result->node_count && n < HS_NODES_MAX; n++)
 		eligible = eligible || node_eligible(context, n);
 	if (!eligible)

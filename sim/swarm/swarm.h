@@ -163,6 +163,7 @@ struct hs_swarm_final_node {
 	bool reachable;
 	bool holds_cluster_ip;
 	bool outdated;
+	bool role_active; /* the role under the display (a disconnected active serves) */
 	char display[HS_NAME_MAX];
 };
 

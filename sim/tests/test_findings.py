@@ -43,8 +43,8 @@ def run_finding(path):
 
 
 @pytest.mark.parametrize("path", FINDINGS, ids=lambda path: path.stem)
-@pytest.mark.xfail(strict=True, reason="a bug of sim/tests/findings/README.md (node or simulator); once it "
-                   "passes, move the file to scenarios/regressions/")
+@pytest.mark.xfail(strict=True, reason="a bug of sim/tests/findings/README.md (node or "
+                   "simulator); once it passes, move the file to scenarios/regressions/")
 def test_finding(path):
     completed = run_finding(path)
     assert completed.returncode == 0, completed.stdout + completed.stderr

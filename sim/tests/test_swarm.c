@@ -595,7 +595,8 @@ static void test_liveness(void)
 }
 
 /* What SPEC allows: both in maintenance; the only candidate outdated; the
- * bound not yet passed; a node active. */
+ * bound not yet passed; a disconnected node that keeps its active role; a
+ * node active. */
 static void test_liveness_allowed(void)
 {
 	fx_begin_power();
@@ -615,6 +616,13 @@ static void test_liveness_allowed(void)
 	setup();
 	fx_begin_power();
 	fx_judge(18000, NULL);
+	CU_ASSERT_FALSE(violated(HS_SWARM_PROP_LIVENESS));
+	teardown();
+	setup();
+	fx_begin_power();
+	fx_final(1, "disconnected", true, false);
+	g_facts.final[1].role_active = true; /* "the active keeps serving" */
+	fx_judge(24000, NULL);
 	CU_ASSERT_FALSE(violated(HS_SWARM_PROP_LIVENESS));
 	teardown();
 	setup();
