@@ -239,30 +239,102 @@ static void firmware_version(struct gen_context *context, bool compatible, char 
 		snprintf(out, size, "%u.%u.0", major, minor + 1);
 }
 
+/* A fault on a target named by its text and its repair, both with that
+ * target: a port or a switch. */
+static void episode_pair(struct gen_raw *raw, enum hs_swarm_kind kind, enum hs_action fault_action,
+			 enum hs_action repair_action, const char *target, uint32_t start_ms,
+			 uint32_t end_ms)
+{
+	struct hs_step *fault = raw_add(raw, kind, false, fault_action, start_ms);
+	struct hs_step *repair = raw_add(raw, kind, true, repair_action, end_ms);
+
+	if (fault)
+		snprintf(fault->target, sizeof(fault->target), "%s", target);
+	if (repair)
+		snprintf(repair->target, sizeof(repair->target), "%s", target);
+}
+
+/* The actions of a kind that acts on one node: fault (and repair, or
+ * HS_ACTION_COUNT for a one-shot command). False for the other kinds. */
+static bool node_kind_actions(enum hs_swarm_kind kind, enum hs_action *fault,
+			      enum hs_action *repair)
+{
+	static const struct {
+		enum hs_swarm_kind kind;
+		enum hs_action fault, repair;
+	} kinds[] = {
+	    {HS_SWARM_POWER, HS_ACTION_POWER_OFF, HS_ACTION_POWER_ON},
+	    {HS_SWARM_PDU, HS_ACTION_POWER_OFF, HS_ACTION_POWER_ON},
+	    {HS_SWARM_RAID, HS_ACTION_RAID_FAIL, HS_ACTION_RAID_RESTORE},
+	    {HS_SWARM_CRASH, HS_ACTION_CRASH, HS_ACTION_RESTART},
+	    {HS_SWARM_MAINTENANCE, HS_ACTION_MAINTENANCE_ON, HS_ACTION_MAINTENANCE_OFF},
+	    {HS_SWARM_SWITCHOVER, HS_ACTION_SWITCHOVER, HS_ACTION_COUNT},
+	    {HS_SWARM_DISCONNECT, HS_ACTION_DISCONNECT, HS_ACTION_RECONNECT},
+	    {HS_SWARM_FIRMWARE, HS_ACTION_FIRMWARE_UPDATE, HS_ACTION_COUNT},
+	    {HS_SWARM_DISBAND, HS_ACTION_DISBAND, HS_ACTION_COUNT},
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind) {
+			*fault = kinds[i].fault;
+			*repair = kinds[i].repair;
+			return true;
+		}
+	return false;
+}
+
+/* A fault on one node ("@active" or "@standby") and its repair. */
+static void episode_node(struct gen_context *context, struct gen_raw *raw, enum hs_swarm_kind kind,
+			 uint32_t node, uint32_t start_ms, uint32_t end_ms)
+{
+	enum hs_action fault_action, repair_action;
+	struct hs_step *fault, *repair = NULL;
+
+	if (!node_kind_actions(kind, &fault_action, &repair_action))
+		return;
+	fault = raw_add(raw, kind, false, fault_action, start_ms);
+	if (repair_action != HS_ACTION_COUNT)
+		repair = raw_add(raw, kind, true, repair_action, end_ms);
+	if (fault) {
+		snprintf(fault->target, sizeof(fault->target), "%s", aliases[node]);
+		fault->target_power = kind == HS_SWARM_PDU;
+		if (kind == HS_SWARM_FIRMWARE)
+			firmware_version(context, hs_swarm_rng_below(&context->rng, 5) != 0,
+					 fault->version, sizeof(fault->version));
+	}
+	if (repair) {
+		snprintf(repair->target, sizeof(repair->target), "%s", aliases[node]);
+		repair->target_power = kind == HS_SWARM_PDU;
+	}
+}
+
 /* A fault and its repair (or one command), as raw steps. */
 static void episode_add(struct gen_context *context, struct gen_raw *raw, enum hs_swarm_kind kind,
 			uint32_t start_ms, uint32_t end_ms)
 {
 	struct hs_swarm_rng *rng = &context->rng;
 	uint32_t node = hs_swarm_rng_below(rng, GEN_ALIAS_COUNT);
-	struct hs_step *fault = NULL, *repair = NULL;
+	char target[HS_NAME_MAX * 2];
 
 	switch (kind) {
-	case HS_SWARM_POWER:
-	case HS_SWARM_PDU:
-		fault = raw_add(raw, kind, false, HS_ACTION_POWER_OFF, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_POWER_ON, end_ms);
-		break;
 	case HS_SWARM_PULL:
 		if (context->port_count == 0)
 			return;
-		fault = raw_add(raw, kind, false, HS_ACTION_PULL, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_PLUG, end_ms);
-		if (fault && repair) {
-			port_target(context, node, hs_swarm_rng_below(rng, context->port_count),
-				    fault->target, sizeof(fault->target));
-			memcpy(repair->target, fault->target, sizeof(repair->target));
-		}
+		port_target(context, node, hs_swarm_rng_below(rng, context->port_count), target,
+			    sizeof(target));
+		episode_pair(raw, kind, HS_ACTION_PULL, HS_ACTION_PLUG, target, start_ms, end_ms);
+		return;
+	case HS_SWARM_SWITCH:
+		if (context->switch_count == 0)
+			return;
+		snprintf(
+		    target, sizeof(target), "%s",
+		    context->topology
+			->switches[context
+				       ->switches[hs_swarm_rng_below(rng, context->switch_count)]]
+			.name);
+		episode_pair(raw, kind, HS_ACTION_SWITCH_FAIL, HS_ACTION_SWITCH_RESTORE, target,
+			     start_ms, end_ms);
 		return;
 	case HS_SWARM_IMPAIR:
 	case HS_SWARM_PARTITION:
@@ -272,62 +344,13 @@ static void episode_add(struct gen_context *context, struct gen_raw *raw, enum h
 			episode_partition(context, raw, start_ms);
 		raw_add(raw, kind, true, HS_ACTION_HEAL, end_ms);
 		return;
-	case HS_SWARM_SWITCH:
-		if (context->switch_count == 0)
-			return;
-		fault = raw_add(raw, kind, false, HS_ACTION_SWITCH_FAIL, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_SWITCH_RESTORE, end_ms);
-		if (fault && repair) {
-			snprintf(fault->target, sizeof(fault->target), "%s",
-				 context->topology
-				     ->switches[context->switches[hs_swarm_rng_below(
-					 rng, context->switch_count)]]
-				     .name);
-			memcpy(repair->target, fault->target, sizeof(repair->target));
-		}
-		return;
-	case HS_SWARM_RAID:
-		fault = raw_add(raw, kind, false, HS_ACTION_RAID_FAIL, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_RAID_RESTORE, end_ms);
-		break;
-	case HS_SWARM_CRASH:
-		fault = raw_add(raw, kind, false, HS_ACTION_CRASH, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_RESTART, end_ms);
-		break;
-	case HS_SWARM_MAINTENANCE:
-		fault = raw_add(raw, kind, false, HS_ACTION_MAINTENANCE_ON, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_MAINTENANCE_OFF, end_ms);
-		break;
-	case HS_SWARM_SWITCHOVER:
-		fault = raw_add(raw, kind, false, HS_ACTION_SWITCHOVER, start_ms);
-		break;
-	case HS_SWARM_DISCONNECT:
-		fault = raw_add(raw, kind, false, HS_ACTION_DISCONNECT, start_ms);
-		repair = raw_add(raw, kind, true, HS_ACTION_RECONNECT, end_ms);
-		break;
-	case HS_SWARM_FIRMWARE:
-		fault = raw_add(raw, kind, false, HS_ACTION_FIRMWARE_UPDATE, start_ms);
-		if (fault)
-			firmware_version(context, hs_swarm_rng_below(rng, 5) != 0, fault->version,
-					 sizeof(fault->version));
-		break;
 	case HS_SWARM_CLIENT:
 		raw_add(raw, kind, false, HS_ACTION_CLIENT_STOP, start_ms);
 		raw_add(raw, kind, true, HS_ACTION_CLIENT_START, end_ms);
 		return;
-	case HS_SWARM_DISBAND:
-		fault = raw_add(raw, kind, false, HS_ACTION_DISBAND, start_ms);
-		break;
-	case HS_SWARM_KIND_COUNT:
+	default:
+		episode_node(context, raw, kind, node, start_ms, end_ms);
 		return;
-	}
-	if (fault) {
-		snprintf(fault->target, sizeof(fault->target), "%s", aliases[node]);
-		fault->target_power = kind == HS_SWARM_PDU;
-	}
-	if (repair) {
-		snprintf(repair->target, sizeof(repair->target), "%s", aliases[node]);
-		repair->target_power = kind == HS_SWARM_PDU;
 	}
 }
 
@@ -398,12 +421,12 @@ static bool command_valid(const struct gen_model *model, enum hs_action action, 
 	}
 }
 
-/* Apply a step to the model; false if it could only fail as written. */
-static bool model_apply(struct gen_context *context, const struct hs_step *step)
+/* Power, ports and switches: 1 applied, 0 could only fail as written, -1
+ * not one of these. */
+static int model_apply_hardware(struct gen_context *context, const struct hs_step *step, int node)
 {
 	struct gen_model *model = &context->model;
-	int node = alias_index(step->target), port, sw;
-	int64_t at_ms = step->when.delay_ms;
+	int port, sw;
 
 	switch (step->action) {
 	case HS_ACTION_POWER_OFF:
@@ -411,70 +434,95 @@ static bool model_apply(struct gen_context *context, const struct hs_step *step)
 		if (step->target_power)
 			model->pdu_off[node] = step->action == HS_ACTION_POWER_OFF;
 		if (model->powered[node] != (step->action == HS_ACTION_POWER_ON))
-			model_power(model, node, step->action == HS_ACTION_POWER_ON, at_ms);
-		return true;
+			model_power(model, node, step->action == HS_ACTION_POWER_ON,
+				    step->when.delay_ms);
+		return 1;
 	case HS_ACTION_PULL:
 	case HS_ACTION_PLUG:
 		port = port_index(context, step->target);
 		if (port < 0 || model->pulled[node][port] == (step->action == HS_ACTION_PULL))
-			return false;
+			return 0;
 		model->pulled[node][port] = step->action == HS_ACTION_PULL;
-		return true;
+		return 1;
 	case HS_ACTION_SWITCH_FAIL:
 	case HS_ACTION_SWITCH_RESTORE:
 		sw = switch_index(context, step->target);
 		if (sw < 0 || model->switch_failed[sw] == (step->action == HS_ACTION_SWITCH_FAIL))
-			return false;
+			return 0;
 		model->switch_failed[sw] = step->action == HS_ACTION_SWITCH_FAIL;
-		return true;
-	case HS_ACTION_IMPAIR:
-	case HS_ACTION_PARTITION:
-		model->network_faults = true;
-		return true;
-	case HS_ACTION_HEAL:
-		if (!model->network_faults)
-			return false;
-		model->network_faults = false;
-		return true;
+		return 1;
 	case HS_ACTION_RAID_FAIL:
 	case HS_ACTION_RAID_RESTORE:
 		if (model->raid_failed[node] == (step->action == HS_ACTION_RAID_FAIL))
-			return false;
+			return 0;
 		model->raid_failed[node] = step->action == HS_ACTION_RAID_FAIL;
-		return true;
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/* hanode, the network faults and the client: as model_apply_hardware. */
+static int model_apply_software(struct gen_context *context, const struct hs_step *step, int node)
+{
+	struct gen_model *model = &context->model;
+	int64_t at_ms = step->when.delay_ms;
+
+	switch (step->action) {
+	case HS_ACTION_IMPAIR:
+	case HS_ACTION_PARTITION:
+		model->network_faults = true;
+		return 1;
+	case HS_ACTION_HEAL:
+		if (!model->network_faults)
+			return 0;
+		model->network_faults = false;
+		return 1;
 	case HS_ACTION_CRASH:
 		/* Not while it boots: the virtual backend loses a node crashed
-		 * during its boot for good (reported; a crash of hanode, not of
-		 * the boot, is what the action means). */
+		 * during its boot for good (findings/README.md, S4); a crash of
+		 * hanode, not of the boot, is what the action means. */
 		if (!node_commandable(model, node, at_ms))
-			return false;
+			return 0;
 		model->crashed[node] = true;
 		model->disconnect_origin[node] = false;
-		return true;
+		return 1;
 	case HS_ACTION_RESTART:
 		if (!model->powered[node] || !model->crashed[node])
-			return false;
+			return 0;
 		model->crashed[node] = false;
 		model->ready_ms[node] = at_ms + GEN_BOOT_MS;
-		return true;
+		return 1;
 	case HS_ACTION_FIRMWARE_UPDATE:
 		if (!node_commandable(model, node, at_ms) ||
 		    strcmp(model->firmware[node], step->version) == 0)
-			return false;
+			return 0;
 		snprintf(model->firmware[node], sizeof(model->firmware[node]), "%s", step->version);
 		model->ready_ms[node] = at_ms + GEN_BOOT_MS;
 		model->disconnect_origin[node] = false;
-		return true;
+		return 1;
 	case HS_ACTION_CLIENT_STOP:
 	case HS_ACTION_CLIENT_START:
 		if (model->client_stopped == (step->action == HS_ACTION_CLIENT_STOP))
-			return false;
+			return 0;
 		model->client_stopped = step->action == HS_ACTION_CLIENT_STOP;
-		return true;
+		return 1;
 	default:
-		break;
+		return -1;
 	}
-	if (!command_valid(model, step->action, node, at_ms))
+}
+
+/* Apply a step to the model; false if it could only fail as written. */
+static bool model_apply(struct gen_context *context, const struct hs_step *step)
+{
+	struct gen_model *model = &context->model;
+	int node = alias_index(step->target), applied;
+
+	if ((applied = model_apply_hardware(context, step, node)) >= 0 ||
+	    (applied = model_apply_software(context, step, node)) >= 0)
+		return applied == 1;
+	/* The operator's commands. */
+	if (!command_valid(model, step->action, node, step->when.delay_ms))
 		return false;
 	if (step->action == HS_ACTION_MAINTENANCE_ON || step->action == HS_ACTION_MAINTENANCE_OFF)
 		model->maintenance[node] = step->action == HS_ACTION_MAINTENANCE_ON;
