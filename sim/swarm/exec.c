@@ -356,6 +356,7 @@ int hs_swarm_run_text(struct hs_swarm_runner *runner, const char *path, const ch
 	}
 	if (pid == 0) {
 		close(fds[0]);
+		free(reply); /* the parent's; the child sends its own */
 		child_run(runner, fds[1], path, text, length, topology_dir, seed, keep_dir);
 	}
 	close(fds[1]);
