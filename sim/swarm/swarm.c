@@ -188,11 +188,17 @@ static void comment_add_verdict(const struct swarm_config *config,
 		used += (size_t)snprintf(schedule->comment + used, sizeof(schedule->comment) - used,
 					 "\nRun the schedule again: %s", reproduce);
 	if (used < sizeof(schedule->comment))
+		used +=
+		    (size_t)snprintf(schedule->comment + used, sizeof(schedule->comment) - used,
+				     "\nFails property %s (sim/swarm/README.md): %s\n"
+				     "Reproduce: hasim run %s --backend virtual --seed %" PRIu64,
+				     hs_swarm_property_info((enum hs_swarm_property)property)->name,
+				     message, file, schedule->seed);
+	/* hasim run has no bound on a run that never ends: say so. */
+	if (property == HS_SWARM_PROP_TIME_ADVANCES && used < sizeof(schedule->comment))
 		snprintf(schedule->comment + used, sizeof(schedule->comment) - used,
-			 "\nFails property %s (sim/swarm/README.md): %s\n"
-			 "Reproduce: hasim run %s --backend virtual --seed %" PRIu64,
-			 hs_swarm_property_info((enum hs_swarm_property)property)->name, message,
-			 file, schedule->seed);
+			 "\nCareful: that run may never end and write without end; bound it, e.g. "
+			 "(ulimit -f 262144; timeout 60 hasim run ...)");
 }
 
 /* ------------------------------------------------------------- a worker */
