@@ -242,7 +242,7 @@ def test_gc_after_killed_hasim(out_dir):
 
 # ------------------------------------------------------------- command line
 
-COMMANDS = ["run", "lint", "list", "check", "gc", "console", "fence", "version", "help"]
+COMMANDS = ["run", "lint", "list", "check", "swarm", "gc", "console", "fence", "version", "help"]
 SEED_SENTENCE = "hasim run: --seed takes an integer 0..18446744073709551615, not '{}'"
 
 
