@@ -45,8 +45,8 @@
 #include "swarm_int.h"
 
 #define EXEC_YAML_MAX	 32768
-#define EXEC_WALL_MAX_MS 30000			/* a run that takes longer is stuck */
-#define EXEC_FILE_MAX	 (256ull * 1024 * 1024) /* a run-folder file beyond this grows without end */
+#define EXEC_WALL_MAX_MS 30000		       /* a run that takes longer is stuck */
+#define EXEC_FILE_MAX	 (64ull * 1024 * 1024) /* a run-folder file beyond this grows without end */
 
 struct hs_swarm_runner {
 	char work_dir[HS_PATH_MAX];

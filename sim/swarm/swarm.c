@@ -198,7 +198,7 @@ static void comment_add_verdict(const struct swarm_config *config,
 	if (property == HS_SWARM_PROP_TIME_ADVANCES && used < sizeof(schedule->comment))
 		snprintf(schedule->comment + used, sizeof(schedule->comment) - used,
 			 "\nCareful: that run may never end and write without end; bound it, e.g. "
-			 "(ulimit -f 262144; timeout 60 hasim run ...)");
+			 "(ulimit -f 65536; timeout 60 hasim run ...)");
 }
 
 /* ------------------------------------------------------------- a worker */

@@ -56,7 +56,7 @@ swarm-smoke: $(BIN)/hasim
 	@status=0; for tiebreaker in none ping fence; do \
 		out=reports/swarm-smoke-$$tiebreaker; rm -rf $$out; \
 		$(BIN)/hasim swarm --tiebreaker $$tiebreaker --count $(SWARM_SMOKE_COUNT) --jobs 2 \
-			--seed $(SWARM_SMOKE_SEED) --out $$out; code=$$?; \
+			--seed $(SWARM_SMOKE_SEED) --shrink-runs 100 --out $$out; code=$$?; \
 		if [ $$code -gt 1 ] || [ ! -s $$out/summary.json ]; then status=1; fi; \
 		if [ $$code -eq 1 ] && [ "$(SWARM_STRICT)" = 1 ]; then status=1; fi; \
 	done; exit $$status
