@@ -88,6 +88,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-asan
 	$(MAKE) test-virtual-asan
+	$(MAKE) swarm-smoke
 	$(MAKE) fuzz
 	$(MAKE) test-py
 	$(MAKE) test-vm

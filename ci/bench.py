@@ -13,6 +13,9 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
              wall ms of the run, run.json's wall_run_ms) on active-power-loss
              and on a 10-minute lossy-sync scenario (target >= 1000x), and the
              whole library's wall time on it (target <= 10 s)
+  swarm      hasim swarm's schedules (about 60 virtual seconds each) per minute
+             with --jobs 2 and --jobs 1, seed 1, 2000 schedules each, no shrink
+             (target >= 1000 per minute with --jobs 2)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
 (default 10), HALAB_BENCH_PARTS (comma list, default all but vm).
 """
@@ -173,13 +176,39 @@ def part_virtual():
     return figure
 
 
+def part_swarm():
+    """Schedules per minute of hasim swarm (its own summary.json), exploring
+    only: the same 2000 seeds with two jobs and with one."""
+    figure = {"target_per_minute_jobs2": 1000}
+    for jobs in (2, 1):
+        out = REPORTS / "bench" / f"swarm-jobs{jobs}"
+        if out.exists():
+            subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+        completed = subprocess.run([str(BIN / "hasim"), "swarm", "--seed", "1", "--count",
+                                    "2000", "--jobs", str(jobs), "--shrink-runs", "0", "--out",
+                                    str(out)], cwd=ROOT, capture_output=True, text=True,
+                                   timeout=1800)
+        path = out / "summary.json"
+        if not path.exists():
+            figure[f"jobs{jobs}"] = {"error": f"hasim swarm exited {completed.returncode}",
+                                     "output": completed.stderr[-2000:]}
+            continue
+        summary = json.loads(path.read_text())
+        figure[f"jobs{jobs}"] = {key: summary[key] for key in (
+            "schedules", "failing", "explore_s", "schedules_per_minute")}
+        print(f"  swarm --jobs {jobs}: {summary['schedules']} schedules in "
+              f"{summary['explore_s']:.1f} s: {summary['schedules_per_minute']:.0f} per minute "
+              f"({summary['failing']} failing)", flush=True)
+    return figure
+
+
 PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
-         "vm": part_vm, "virtual": part_virtual}
+         "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm}
 
 
 def main():
-    default = "refimpl,scenarios,outage,virtual" + (",vm" if os.environ.get("HALAB_BENCH_VM")
-                                                     else "")
+    default = "refimpl,scenarios,outage,virtual,swarm" + (
+        ",vm" if os.environ.get("HALAB_BENCH_VM") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)
     bench = {"machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -1,4 +1,4 @@
-"""Collects every scenarios/*.yaml as one pytest test.
+"""Collects every scenarios/*.yaml (and scenarios/regressions/*.yaml) as one pytest test.
 
 Each test runs `hasim run FILE --backend B --seed S --out DIR --quiet` and
 passes only if hasim exits 0, i.e. the scenario's every expectation held on
@@ -30,8 +30,12 @@ SCENARIO_TIMEOUT_S = 300
 RUN_FOLDERS_MAX = 10000
 
 
+# The library, and the shrunk reproducers of fixed node bugs (regressions/).
+LIBRARY_FOLDERS = (pathlib.Path(__file__).parent, pathlib.Path(__file__).parent / "regressions")
+
+
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix == ".yaml" and file_path.parent == pathlib.Path(__file__).parent:
+    if file_path.suffix == ".yaml" and file_path.parent in LIBRARY_FOLDERS:
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

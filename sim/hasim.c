@@ -17,6 +17,10 @@
  *       run each scenario on two or three backends and print each node's
  *       transitions and the metrics side by side; exit 1 when the
  *       transition sequences differ (sim/run/parity.c)
+ *   hasim swarm [--topology T] [--tiebreaker none|ping|fence] [--count N |
+ *       --minutes M] [--seed S] [--jobs J] [--out DIR]   random fault
+ *       schedules on the virtual backend, judged by properties, failing
+ *       ones written as scenarios and shrunk (sim/swarm/)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -57,6 +61,7 @@
 #include "replay/replay.h"
 #include "model/model.h"
 #include "run/run.h"
+#include "swarm/swarm.h"
 
 #define EXIT_PASSED 0
 #define EXIT_FAILED 1
@@ -104,6 +109,7 @@ static const struct command_usage command_usages[] = {
     {"parity", "parity FILE... [--backends virtual,native] [--seed N] [--out DIR]\n"
 	       "    run each scenario on two or three backends, print each node's transitions\n"
 	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
+    {"swarm", HS_SWARM_USAGE},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -967,6 +973,8 @@ int main(int argc, char **argv)
 		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
 		return hs_parity_main(argc - 1, argv + 1, self);
 	}
+	if (strcmp(argv[1], "swarm") == 0)
+		return hs_swarm_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)

@@ -12,7 +12,7 @@ HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/n
 	sim/backend/gc.c sim/backend/vm.c sim/backend/virtual.c sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
 HASIM_NODE_OBJS := $(BUILD)/refimpl/daemon/clusterlog.o $(BUILD)/refimpl/daemon/checks.o
-HASIM_LIBS := $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) $(HSVIRTUAL_LIB) \
+HASIM_LIBS := $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) $(HSVIRTUAL_LIB) \
 	$(HASIM_NODE_OBJS) $(HNNODE_LIB) $(HNCORE_LIB)
 
 $(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \

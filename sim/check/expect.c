@@ -533,6 +533,54 @@ static void invariant_single_active(struct hs_expect_context *context,
 		       dual->value, first_dual_active_ms(context->result->timeline));
 }
 
+/* single_active in [anchor + min, anchor + max] only (the max scaled by the
+ * backend's time scale, as a transition's window is). */
+static void invariant_single_active_window(struct hs_expect_context *context,
+					   const struct hs_expect *expect,
+					   struct hs_check_expect_result *out)
+{
+	const struct hs_timeline *timeline = context->result->timeline;
+	int64_t anchor_ms, dual_ms = 0, first_ms = INT64_MAX;
+
+	snprintf(out->description, sizeof(out->description),
+		 "single_active within [%" PRIu32 ", %" PRIu32 "] ms after '%s'",
+		 expect->within_min_ms, expect->within_max_ms,
+		 hs_expect_anchor_label(expect->anchor));
+	if (!any_node_record(timeline)) {
+		hs_expect_skip(out, "no node wrote a cluster-log record: nothing to judge");
+		return;
+	}
+	if (!hs_expect_anchor_time(context, expect, out, &anchor_ms))
+		return;
+	int64_t low_ms = anchor_ms + (int64_t)expect->within_min_ms;
+	int64_t high_ms = anchor_ms + hs_expect_scaled_ms(context->result, expect->within_max_ms);
+	hs_expect_window(context->result, out, -1, low_ms, high_ms);
+	for (uint32_t i = 0; context->result->node_count == 2 && i < timeline->span_count[0]; i++)
+		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
+			const struct hs_display_span *left = &timeline->spans[0][i];
+			const struct hs_display_span *right = &timeline->spans[1][j];
+			int64_t start =
+			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
+			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
+			start = start > low_ms ? start : low_ms;
+			end = end < high_ms ? end : high_ms;
+			if (strcmp(left->state, "active") != 0 ||
+			    strcmp(right->state, "active") != 0 || end <= start)
+				continue;
+			dual_ms += end - start;
+			first_ms = start < first_ms ? start : first_ms;
+		}
+	if (dual_ms == 0)
+		hs_expect_pass(out, "never two active nodes in [%" PRId64 ", %" PRId64 "] ms",
+			       low_ms, high_ms);
+	else
+		hs_expect_fail(context, out,
+			       "invariant single_active failed in [%" PRId64 ", %" PRId64
+			       "] ms: both nodes were active for %" PRId64
+			       " ms there, first at %" PRId64 " ms",
+			       low_ms, high_ms, dual_ms, first_ms);
+}
+
 static void invariant_cluster_ip_unique(struct hs_expect_context *context,
 					struct hs_check_expect_result *out)
 {
@@ -646,6 +694,10 @@ static void judge_invariant(struct hs_expect_context *context, const struct hs_e
 {
 	snprintf(out->description, sizeof(out->description), "%s",
 		 hs_check_invariant_name(expect->invariant));
+	if (expect->invariant == HS_INVARIANT_SINGLE_ACTIVE && expect->within_max_ms > 0) {
+		invariant_single_active_window(context, expect, out);
+		return;
+	}
 	if ((unsigned)expect->invariant < HS_INVARIANT_COUNT &&
 	    invariant_judges[expect->invariant] != NULL)
 		invariant_judges[expect->invariant](context, out);
@@ -676,7 +728,8 @@ static void append_notes(const struct hs_check_result *result, const struct hs_e
 {
 	char notes[HS_TEXT_MAX] = "", node[HS_NAME_MAX * 2];
 	size_t used = 0, length = strlen(out->message);
-	bool scaled_window = expect->kind == HS_EXPECT_TRANSITION;
+	bool scaled_window = expect->kind == HS_EXPECT_TRANSITION ||
+			     (expect->kind == HS_EXPECT_INVARIANT && expect->within_max_ms > 0);
 	bool scaled_bound = expect->kind == HS_EXPECT_METRIC && expect->max != INT64_MAX &&
 			    metric_is_time(expect->metric);
 

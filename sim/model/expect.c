@@ -4,9 +4,12 @@
  * count, never, compare) and the modifiers that kind takes (after,
  * within_ms, for_ms, min, max); a modifier another kind would take is an
  * error naming the kind, so a misplaced `within_ms` on a final state cannot
- * pass unnoticed. order and count describe records with the same mapping
- * (record_parse: a cluster-log `event` or a step's `action`, narrowed by
- * node, from, to, text); compare is one line of text, "LEFT OP RIGHT".
+ * pass unnoticed. The one invariant with modifiers is single_active:
+ * `after` + `within_ms` judge it in that window only (hasim swarm states
+ * "two active only during a cut" under tie-breaker none that way). order
+ * and count describe records with the same mapping (record_parse: a
+ * cluster-log `event` or a step's `action`, narrowed by node, from, to,
+ * text); compare is one line of text, "LEFT OP RIGHT".
  */
 #include "yaml_walk.h"
 
@@ -27,7 +30,7 @@ static const char *const kind_modifiers[KIND_COUNT][5] = {
     {NULL},
     {"after", NULL},
     {"after", "min", "max", NULL},
-    {NULL},
+    {"after", "within_ms", NULL},
     {"after", NULL},
     {"after", "for_ms", "min", "max", NULL},
     {"after", "for_ms", NULL},
@@ -100,6 +103,27 @@ static int body_node(struct hs_yaml *yaml, yaml_node_t *value, const char *field
 	return hs_node_ref_check(yaml, value, path, &scenario->topology, true, expect->node);
 }
 
+/* within_ms: [min, max] or max (ms after the anchor). */
+static int window_parse(struct hs_yaml *yaml, yaml_node_t *window, const char *path,
+			struct hs_expect *expect)
+{
+	uint32_t count;
+
+	if (window->type == YAML_SCALAR_NODE)
+		return hs_yaml_uint(yaml, window, path, 0, 3600000, &expect->within_max_ms);
+	if (hs_yaml_sequence(yaml, window, path, 2, 2, &count) < 0 ||
+	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 0), path, 0, 3600000,
+			 &expect->within_min_ms) < 0 ||
+	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 1), path, 0, 3600000,
+			 &expect->within_max_ms) < 0)
+		return -1;
+	if (expect->within_min_ms > expect->within_max_ms)
+		return hs_yaml_fail(yaml, window, path,
+				    "window [%" PRIu32 ", %" PRIu32 "] is empty",
+				    expect->within_min_ms, expect->within_max_ms);
+	return 0;
+}
+
 /* transition: {node, from?, to} + after + within_ms: [min, max] | max */
 static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
 			    const char *base, const struct hs_scenario *scenario,
@@ -108,7 +132,6 @@ static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t
 	static const char *const keys[] = {"node", "from", "to", NULL};
 	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *value, *window;
-	uint32_t count;
 
 	if (body_open(yaml, body, base, "transition", keys, "node", field, &value) < 0 ||
 	    body_node(yaml, value, field, scenario, expect) < 0)
@@ -124,18 +147,37 @@ static int transition_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t
 	HS_FIELD(path, "%s.within_ms", base);
 	if (hs_yaml_require(yaml, item, base, "within_ms", &window) < 0)
 		return -1;
-	if (window->type == YAML_SCALAR_NODE)
-		return hs_yaml_uint(yaml, window, path, 0, 3600000, &expect->within_max_ms);
-	if (hs_yaml_sequence(yaml, window, path, 2, 2, &count) < 0 ||
-	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 0), path, 0, 3600000,
-			 &expect->within_min_ms) < 0 ||
-	    hs_yaml_uint(yaml, hs_yaml_item(yaml, window, 1), path, 0, 3600000,
-			 &expect->within_max_ms) < 0)
+	return window_parse(yaml, window, path, expect);
+}
+
+/* invariant: NAME, and for single_active optionally after + within_ms */
+static int invariant_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
+			   const char *base, struct hs_expect *expect)
+{
+	yaml_node_t *after = hs_yaml_get(yaml, item, "after"),
+		    *window = hs_yaml_get(yaml, item, "within_ms");
+	char path[HS_FIELD_MAX];
+	uint32_t invariant;
+
+	HS_FIELD(path, "%s.invariant", base);
+	if (hs_yaml_enum(yaml, body, path, hs_invariant_names + 1, &invariant) < 0)
 		return -1;
-	if (expect->within_min_ms > expect->within_max_ms)
-		return hs_yaml_fail(yaml, window, path,
-				    "window [%" PRIu32 ", %" PRIu32 "] is empty",
-				    expect->within_min_ms, expect->within_max_ms);
+	expect->invariant = (enum hs_invariant)(invariant + 1);
+	if (!after && !window)
+		return 0;
+	if (expect->invariant != HS_INVARIANT_SINGLE_ACTIVE)
+		return hs_yaml_fail(yaml, after ? after : window, base,
+				    "'%s' applies to invariant single_active only",
+				    after ? "after" : "within_ms");
+	if (!after || !window)
+		return hs_yaml_fail(yaml, item, base,
+				    "invariant single_active in a window needs both 'after' and "
+				    "'within_ms'");
+	HS_FIELD(path, "%s.within_ms", base);
+	if (window_parse(yaml, window, path, expect) < 0)
+		return -1;
+	if (expect->within_max_ms == 0)
+		return hs_yaml_fail(yaml, window, path, "window [0, 0] is empty");
 	return 0;
 }
 
@@ -456,7 +498,6 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 	struct hs_expect *expect = &scenario->expects[index];
 	char base[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *body, *value;
-	uint32_t invariant;
 
 	memset(expect, 0, sizeof(*expect));
 	HS_FIELD(base, "expect[%" PRIu32 "]", index);
@@ -493,10 +534,7 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 	case HS_EXPECT_METRIC:
 		return metric_parse(yaml, item, body, base, expect);
 	case HS_EXPECT_INVARIANT:
-		if (hs_yaml_enum(yaml, body, path, hs_invariant_names + 1, &invariant) < 0)
-			return -1;
-		expect->invariant = (enum hs_invariant)(invariant + 1);
-		return 0;
+		return invariant_parse(yaml, item, body, base, expect);
 	case HS_EXPECT_ORDER:
 		return order_parse(yaml, body, base, scenario, expect);
 	case HS_EXPECT_COUNT:

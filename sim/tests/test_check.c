@@ -500,6 +500,34 @@ static void test_dual_active(void)
 	check_reports("dual_active", 2);
 }
 
+/* single_active in a window (after + within_ms): the same run passes a
+ * window that ends before node2 went active (6400 ms) and fails one that
+ * overlaps it by 800 ms. */
+static void test_dual_active_window(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("dual_active");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	struct hs_expect *before = expect_add(g_scenario, HS_EXPECT_INVARIANT, "", "split");
+	before->invariant = HS_INVARIANT_SINGLE_ACTIVE;
+	before->within_max_ms = 1000;
+	struct hs_expect *across = expect_add(g_scenario, HS_EXPECT_INVARIANT, "", "split");
+	across->invariant = HS_INVARIANT_SINGLE_ACTIVE;
+	across->within_min_ms = 500;
+	across->within_max_ms = 2000;
+	CU_ASSERT_EQUAL_FATAL(judge_case("dual_active", error, sizeof(error)), 0);
+	CU_ASSERT_FALSE(g_result->passed);
+	CU_ASSERT_TRUE(g_result->expects[0].passed);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].description,
+			       "single_active within [0, 1000] ms after 'split'");
+	CU_ASSERT_STRING_EQUAL(g_result->expects[0].message,
+			       "never two active nodes in [5200, 6200] ms");
+	CU_ASSERT_FALSE(g_result->expects[1].passed);
+	CU_ASSERT_STRING_EQUAL(g_result->expects[1].message,
+			       "invariant single_active failed in [5700, 7200] ms: both nodes were "
+			       "active for 800 ms there, first at 6400 ms");
+}
+
 /* Tie-breaker none: both active for 3 s, node2 demoted on heal and reports
  * the 3 writes it discards; nothing was lost silently. */
 static void test_split_brain_none(void)
@@ -1132,6 +1160,7 @@ int main(void)
 	    {"wrong transition order fails", test_wrong_order},
 	    {"lost write fails no_lost_writes", test_lost_write},
 	    {"dual active fails single_active", test_dual_active},
+	    {"single_active in a window", test_dual_active_window},
 	    {"split brain under none passes no_silent_loss", test_split_brain_none},
 	    {"torn last line is tolerated", test_torn_line},
 	    {"missing run.json is an error", test_missing_run_json},

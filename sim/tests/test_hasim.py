@@ -242,7 +242,7 @@ def test_gc_after_killed_hasim(out_dir):
 
 # ------------------------------------------------------------- command line
 
-COMMANDS = ["run", "lint", "list", "check", "gc", "console", "fence", "version", "help"]
+COMMANDS = ["run", "lint", "list", "check", "swarm", "gc", "console", "fence", "version", "help"]
 SEED_SENTENCE = "hasim run: --seed takes an integer 0..18446744073709551615, not '{}'"
 
 
@@ -583,7 +583,7 @@ def collected(*args):
 def test_netns_marker_selects_the_tests_that_create_namespaces():
     """Native scenarios and refimpl's lab tests create namespaces; the
     command-line tests and the config tests do not."""
-    scenarios = len(list(SCENARIOS.glob("*.yaml")))
+    scenarios = len(list(SCENARIOS.glob("*.yaml"))) + len(list(SCENARIOS.glob("regressions/*.yaml")))
     assert len(collected("-m", "netns", "scenarios")) == scenarios
     assert collected("-m", "not netns", "scenarios") == []
     assert len(collected("-m", "vm", "scenarios", "--backend", "libvirt")) == scenarios

@@ -182,6 +182,10 @@ static const struct error_case error_cases[] = {
 	 FIX "s-failover-after.yaml:12: expect[2]: metric failover_ms needs 'after'"},
 	{"s-invariant.yaml",
 	 FIX "s-invariant.yaml:13: expect[3].invariant: 'nothing_bad' is not one of single_active, cluster_ip_unique, no_lost_writes, no_silent_loss"},
+	{"s-invariant-window.yaml",
+	 FIX "s-invariant-window.yaml:13: expect[3]: 'after' applies to invariant single_active only"},
+	{"s-invariant-window-half.yaml",
+	 FIX "s-invariant-window-half.yaml:13: expect[3]: invariant single_active in a window needs both 'after' and 'within_ms'"},
 	{"s-metric.yaml",
 	 FIX "s-metric.yaml:12: expect[2].metric: 'outage_s' is not one of failover_ms, outage_ms, dual_active_ms, lost_writes, reported_lost_writes"},
 	{"s-modifier.yaml",
@@ -575,6 +579,28 @@ static void test_scenario_fields(void)
 	CU_ASSERT_EQUAL(expects[3].invariant, HS_INVARIANT_SINGLE_ACTIVE);
 }
 
+/* single_active judged in a window (hasim swarm's rendering of "two active
+ * only during a cut"): after + within_ms, both required. */
+static void test_invariant_window(void)
+{
+	static const char text[] =
+	    "name: window\ntopology: rack1-pair\nsteps:\n"
+	    "  - {name: heal, after: formed, delay_ms: 2000, action: heal}\n"
+	    "expect:\n  - {invariant: single_active, after: heal, within_ms: [3000, 9000]}\n"
+	    "  - {invariant: single_active}\n";
+	char error[HS_ERROR_MAX];
+
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load_buffer("window.yaml", text, sizeof(text) - 1,
+						      TOPOLOGY_DIR, &scenario, error,
+						      sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(scenario.expects[0].invariant, HS_INVARIANT_SINGLE_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(scenario.expects[0].anchor, "heal");
+	CU_ASSERT_EQUAL(scenario.expects[0].within_min_ms, 3000);
+	CU_ASSERT_EQUAL(scenario.expects[0].within_max_ms, 9000);
+	CU_ASSERT_EQUAL(scenario.expects[1].within_max_ms, 0); /* the whole run */
+}
+
 static void test_scenario_overrides(void)
 {
 	char error[HS_ERROR_MAX];
@@ -717,6 +743,7 @@ int main(void)
 	    {"lint: findings with lines, staged overrides", test_lint_findings},
 	    {"topology defaults", test_topology_defaults},
 	    {"scenario defaults", test_scenario_defaults},
+	    {"invariant single_active in a window", test_invariant_window},
 	    {"scenario fields", test_scenario_fields},
 	    {"scenario overrides", test_scenario_overrides},
 	    {"role aliases", test_aliases},
