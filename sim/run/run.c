@@ -156,6 +156,22 @@ static bool run_finished(const struct hs_run *run, int64_t now_ms)
 	return hs_steps_all_fired(run) && now_ms >= since_ms + settle_ms;
 }
 
+/* How long the fabric went unturned since the previous round: a loop that
+ * blocks (a control request waiting for its reply, a power-on running
+ * `ip`) shows here as the longest gap. */
+static void run_loop_gap(struct hs_run *run, int64_t now_ms)
+{
+	int64_t now_us = run_wall_us();
+
+	if (run->ended_ms != 0)
+		return; /* reading back and asking for the final state are not the scenario */
+	if (run->loop_round_us > 0 && now_us - run->loop_round_us > run->loop_gap_max_us) {
+		run->loop_gap_max_us = now_us - run->loop_round_us;
+		run->loop_gap_at_ms = now_ms - run->t0_ms;
+	}
+	run->loop_round_us = now_us;
+}
+
 /* One round: poll everything, then act on what is ready and what is due. */
 static void run_round_real(struct hs_run *run, int64_t deadline_ms)
 {
@@ -186,6 +202,7 @@ static void run_round_real(struct hs_run *run, int64_t deadline_ms)
 	if (poll(fds, (nfds_t)(backend_index + backend_count), timeout_ms) < 0 && errno != EINTR)
 		return;
 	now_ms = hs_now_ms();
+	run_loop_gap(run, now_ms);
 	hs_fabric_pollfds_handle(run->fabric, fds, (size_t)fabric_count, now_ms);
 	if (fds[fence_index].revents & POLLIN)
 		hs_fence_accept(run, now_ms);
@@ -356,6 +373,11 @@ static void run_write_summary(struct hs_run *run)
 			    run->wall_ended_us
 				? json_real((double)(run->wall_ended_us - run->wall_up_us) / 1000.0)
 				: json_null());
+	json_object_set_new(summary, "loop_gap_max_ms",
+			    run->loop_gap_max_us ? json_real((double)run->loop_gap_max_us / 1000.0)
+						 : json_null());
+	json_object_set_new(summary, "loop_gap_at_ms",
+			    run->loop_gap_max_us ? json_integer(run->loop_gap_at_ms) : json_null());
 	snprintf(path, sizeof(path), "%s/run.json", run->run_dir);
 	json_dump_file(summary, path, JSON_INDENT(2));
 	json_decref(summary);
@@ -498,6 +520,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	}
 	/* The scenario ends here: what follows (reading writes back, asking
 	 * the nodes, tearing down) is not judged as the nodes' behaviour. */
+	if (!hs_run_virtual(run))
+		run_loop_gap(run, hs_now_ms()); /* a stall in the last round ends the run */
 	run->ended_ms = hs_run_now_ms(run);
 	run->wall_ended_us = run_wall_us();
 	hs_steps_log(run, run->ended_ms, "end", "end", "", "", true, "");

@@ -116,6 +116,10 @@ struct hs_run {
 	/* Wall time (CLOCK_MONOTONIC, µs) the run took from "up" to its end,
 	 * for run.json's wall_run_ms (a virtual run's acceleration). */
 	int64_t wall_up_us, wall_ended_us;
+	/* The real loop's longest stall: the longest wall time (µs) between two
+	 * rounds that turned the fabric, from "up" to the end, and when it
+	 * ended (the run's ms); run.json's loop_gap_max_ms (ci/bench.py). */
+	int64_t loop_round_us, loop_gap_max_us, loop_gap_at_ms;
 	char alias_active[HS_NAME_MAX];
 	char alias_standby[HS_NAME_MAX];
 	uint32_t steps_fired;
