@@ -593,6 +593,23 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 	vm_carrier_events(run);
 }
 
+/* run.json's backend_settings: what each guest was given. */
+static void vm_settings(struct hs_run *run, char *json, size_t size)
+{
+	struct vm_state *state = run->backend_data;
+	size_t used = 0;
+
+	used += (size_t)snprintf(json, size, "{\"kvm\":%s,\"guests\":{",
+				 state->accel_kvm ? "true" : "false");
+	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
+		used += (size_t)snprintf(json + used, size - used,
+					 "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u}", i ? "," : "",
+					 run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
+					 state->nodes[i].spec.vcpus);
+	if (used < size)
+		snprintf(json + used, size - used, "}}");
+}
+
 const struct hs_backend_ops hs_backend_libvirt = {
     .name = "libvirt",
     .time_scale = 3.0,
@@ -607,4 +624,5 @@ const struct hs_backend_ops hs_backend_libvirt = {
     .handle = vm_handle,
     .endpoints = vm_endpoints,
     .gc = hs_backend_gc,
+    .settings = vm_settings,
 };

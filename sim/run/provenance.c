@@ -228,16 +228,13 @@ static json_t *provenance_host_json(const struct hs_run *run)
 static json_t *provenance_settings(const struct hs_run *run)
 {
 	json_t *settings = json_object(), *more = NULL;
-	char text[2048] = "";
 
 	json_object_set_new(settings, "name", json_string(run->backend->name));
 	json_object_set_new(settings, "time_scale", json_real(run->backend->time_scale));
 	if (strcmp(run->backend->name, "libvirt") == 0)
 		json_object_set_new(settings, "accel", json_string(run->accel));
-	if (run->backend->settings && run->backend_data) {
-		run->backend->settings((struct hs_run *)run, text, sizeof(text));
-		more = json_loads(text, 0, NULL);
-	}
+	if (run->backend_settings[0])
+		more = json_loads(run->backend_settings, 0, NULL);
 	if (json_is_object(more))
 		json_object_update(settings, more);
 	json_decref(more);

@@ -575,6 +575,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	if (run->backend->up(run, error, error_size) < 0)
 		goto cleanup;
 	run_nodes_up(run);
+	if (run->backend->settings)
+		run->backend->settings(run, run->backend_settings, sizeof(run->backend_settings));
 	if (run_loop(run) < 0) {
 		snprintf(error, error_size, "interrupted");
 		goto cleanup;

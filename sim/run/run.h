@@ -1,18 +1,25 @@
 /*
  * run.h - one scenario run: the runner's state, shared by the runner's
- * files (run.c, steps.c, client.c, nodelog.c, plan.c) and the backends.
+ * files (run.c the loop, steps.c, client.c, nodelog.c, plan.c, hardware.c
+ * the nodes' state and cables, ops.c the backend's reports and operations
+ * under way, guard.c, provenance.c, clock.c) and read by the backends.
  *
  * The runner owns the run folder, the fabric, the single-threaded poll
- * loop, the client workload and the clock: real (CLOCK_MONOTONIC + poll,
+ * loop, the client workload, the clock: real (CLOCK_MONOTONIC + poll,
  * native and libvirt) or virtual (a virtual-time backend: the loop jumps
- * from deadline to deadline, nothing sleeps; clock.c). It turns the scenario's steps
- * into backend operations (power, port, disk, daemon, control) and fabric
- * faults (partitions, impairments, switch power), follows the nodes'
- * cluster logs to know when the cluster formed and who is active, and at
- * the end hands the run folder to the checker. The way of one run:
+ * from deadline to deadline, nothing sleeps; clock.c), and what it knows of
+ * every node (powered, daemon, RAID, ports, firmware, display) with the
+ * node's cables. It turns the scenario's steps into node operations
+ * (hardware.c: checked, booked, then asked of the backend, which acts and
+ * reports: backend.h) and fabric faults (partitions, impairments, switch
+ * power), follows the nodes' cluster logs to know when the cluster formed
+ * and who is active, and at the end hands the run folder to the checker.
+ * Nothing in the loop waits: what a backend cannot finish at once it
+ * reports later. The way of one run:
  *
- *   load + validate -> plan (addresses, configs) -> fabric + backend up
- *   -> loop { fabric I/O, fence requests, client, follow logs, fire due steps }
+ *   load + validate -> state folder + guardian -> plan (addresses, configs)
+ *   -> fabric + backend up -> loop { fabric I/O, fence requests, client,
+ *   backend's fds and reports, follow logs, fire due steps }
  *   -> settle -> verify writes, final.json -> backend down -> check -> reports
  */
 #ifndef HS_RUN_H
@@ -222,6 +229,7 @@ struct hs_run {
 	char reproduce[4096];
 	struct hs_run_host host;
 	int64_t t0_wall_ms;
+	char backend_settings[2048]; /* backend->settings once up, "" = none */
 	/* The run's guardian (guard.c); guard_pid 0 = none. */
 	int guard_fd;
 	int guard_pid;
