@@ -1,40 +1,25 @@
 /*
- * fsm.c - roles and states of the reference node: the transition table, the
- * one function that changes role or state, heartbeats, timers and status.
+ * fsm.c - hn_node_step(), the top layer of the core (node.h): one event in,
+ * its handler, then the transition table (rules.c) and the store at the
+ * step's time, then heartbeats; also init, status and the next deadline.
  *
  * The core is pure (see hn_core.h): hn_node_step() takes one event and the
- * time, updates what the node knows, then re-evaluates every rule at that
- * time (hn_fsm_evaluate). Rules are level-triggered: a standby that should be
- * active becomes active at the first step at which the rule holds, whichever
- * event caused it, and hn_node_next_deadline_ms() names the exact time at
- * which a rule can start to hold because of time alone (a link dies, the
- * wait-for-all ends, a fence delay ends, a heartbeat or a retransmission is
- * due). A simulator can therefore jump from deadline to deadline.
+ * time, updates what the node knows (the event table below picks the
+ * handler per state; an unexpected event is logged and ignored), then runs
+ * the rules at that time. Rules are level-triggered: a standby that should
+ * be active becomes active at the first step at which the rule holds,
+ * whichever event caused it, and hn_node_next_deadline_ms() names the exact
+ * time at which a rule can start to hold because of time alone (a link
+ * dies, the wait-for-all ends, a fence delay ends, a heartbeat or a
+ * retransmission is due). A simulator can therefore jump from deadline to
+ * deadline.
  *
- *                      START
- *                        |
- *                        v          peer seen (active -> standby;
- *                  +----------+     otherwise tie-break)
- *       +----------| starting |--------------------+
- *       | wait-for-all over,  +----------+         |
- *       | no peer, not outdated    |               v
- *       v                          |  fault/  +-----------+  takeover rule
- *  +--------+  release (fault,     |  isolated| standby   |-----------+
- *  | active |<---------------------+--------->| normal    |           |
- *  | normal |  maintenance, yield, split-brain +-----------+           |
- *  +--------+---------------------------------> ^  ^  |               |
- *     ^  | checks fail            checks pass   |  |  | admin         |
- *     |  v                                      |  |  v maintenance   |
- *     | +-------+ +---------+                   |  | +-------------+  |
- *     | | fault | | isolated|-------------------+  +-| maintenance |  |
- *     | +-------+ +---------+   (standby)          off+-------------+  |
- *     +--------------------------------------------------------------+
- *   disconnect (admin or peer's DISCONNECT): any role -> disconnected,
- *       role frozen; reconnect (either node) -> normal, same role.
- *   disband (admin or peer's DISBAND): any -> standalone (final); the
- *       active keeps its resources, a standby does not start them.
+ * Every role or state change is a row of the transition table in rules.c,
+ * applied by hn_transition() (transition.c); the diagram of the table is
+ * refimpl/core/transitions.txt, generated from it (make core-diagram).
  *
- * Decisions (SPEC plus the refinements documented here):
+ * Decisions (SPEC plus the refinements documented here; README.md in this
+ * folder has them with their bounds and what the host must do):
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
  *   and at once on every role/state change. A link is alive while a
  *   heartbeat came on it within dead_time_ms (carrier down kills it at
@@ -44,7 +29,14 @@
  *   its link alive but says nothing of the peer, whose newer word its flags
  *   and state would undo (seen: a heartbeat sent just before a disconnect
  *   came after it by the other link, and the peer looked reconnected).
- * - Takeover (fsm_checks.c): a standby in state normal, not outdated, with
+ * - Freshness: every START brings a boot nonce; a heartbeat is news only if
+ *   it echoes ours (so a capture of an earlier boot never is), a data
+ *   message is applied only if it does. A heartbeat that is not news still
+ *   names the peer's nonce, which we echo (answered at once when new), so a
+ *   restarted pair is joined within three packet delays. Heartbeats also
+ *   say how long ago the sender heard us (echo_age_ms: the one-way rules)
+ *   and how old its health verdict is (health_age_ms: network failover).
+ * - Takeover (rules.c): a standby in state normal, not outdated, with
  *   healthy checks takes over when (a) the peer is dead (tie-breaker), (b)
  *   the alive peer is a non-eligible standby or yields, (c) both are
  *   eligible standbys and we have newer data or the lower node id. (b) and
@@ -52,8 +44,24 @@
  *   heartbeat interval after our own last change, so that a peer that
  *   changed at the same moment (took over by (a), left maintenance) is seen
  *   first; under the ping tie-breaker they never act while the cluster IP
- *   answers. Two nodes starting together therefore settle the tie 200 ms
- *   after they see each other.
+ *   answers (unless that answer came before the peer said it released);
+ *   they also need the peer to hear us. Two nodes starting together
+ *   therefore settle the tie 200 ms after they see each other.
+ * - Network failover: the active hands over only when an eligible standby
+ *   reached a ping target in a health round between two failed rounds of
+ *   its own (bounds included); if neither reaches one, nothing moves (SPEC).
+ *   Under ping also when the peer is silent for two heartbeat intervals
+ *   and its last verdict reached a target (it may be cut off and take
+ *   over at its dead time).
+ * - One-way link: an active that keeps hearing its peer but, per the
+ *   peer's echo, is not heard for dead_time - heartbeat_interval hands over
+ *   before the peer declares it dead (never to a peer it marked outdated);
+ *   both active and not heard: it loses the split brain.
+ *   Needs dead_time >= 4 x heartbeat_interval (else these rules are off).
+ * - A failed action (HN_EVENT_ACTION_FAILED) is a fault: storage (the host
+ *   dropped the rest of the step), cluster IP, services; it lasts until the
+ *   next health verdict. A FENCE without result counts as failed after
+ *   fence_timeout_ms.
  * - A node answers a peer that comes back (dead -> alive) with heartbeats at
  *   once, so a returning node joins within two packet delays.
  * - Under the fence tie-breaker, a node whose wait-for-all ends without a
@@ -82,229 +90,26 @@
  *   it sees its peer leave the disconnected state.
  * - A switchover asked on the standby sets SWITCHOVER_REQUEST in its
  *   heartbeats for 2 x dead_time_ms; the active treats it as its own admin
- *   switchover (same checks).
+ *   switchover (same checks). With writes in flight a switchover waits up
+ *   to dead_time_ms for them (new writes refused meanwhile).
+ * - Shutdown (HN_ADMIN_SHUTDOWN) hands over like maintenance, with the
+ *   caller's reason; notify-only checks never move a role.
  * - The time before the first HN_EVENT_HEALTH counts as healthy with no
  *   ping targets.
  */
-#include "fsm.h"
+#include "rules.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ actions */
-
-struct hn_action *hn_actions_push(struct hn_node *node, struct hn_actions *actions,
-				  enum hn_action_kind kind)
-{
-	if (actions->count >= HN_ACTIONS_MAX) {
-		node->actions_dropped++;
-		return NULL;
-	}
-	struct hn_action *action = &actions->items[actions->count++];
-	memset(action, 0, sizeof(*action));
-	action->kind = kind;
-	action->link = HN_LINK_SYNC;
-	return action;
-}
-
-const char *hn_display_state(enum hn_role role, enum hn_state state)
-{
-	if (state == HN_STATE_NORMAL)
-		return hn_role_name(role);
-	return hn_state_name(state);
-}
-
-void hn_emit_log(struct hn_node *node, struct hn_actions *actions, const char *event,
-		 const char *reason, uint64_t lost_writes)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
-	if (action == NULL)
-		return;
-	const char *display = hn_display_state(node->role, node->state);
-	snprintf(action->u.log.event, sizeof(action->u.log.event), "%s", event);
-	snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", display);
-	snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", display);
-	snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
-	action->u.log.lost_writes = lost_writes;
-}
-
-void hn_emit_notify(struct hn_node *node, struct hn_actions *actions, enum hn_notify_kind kind,
-		    const char *text)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_NOTIFY);
-	if (action == NULL)
-		return;
-	action->u.notify.kind = kind;
-	snprintf(action->u.notify.text, sizeof(action->u.notify.text), "%s", text);
-}
-
-void hn_emit_admin_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
-			 bool ok, const char *text)
-{
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_ADMIN_REPLY);
-	if (action == NULL)
-		return;
-	action->u.reply.request_id = request_id;
-	action->u.reply.ok = ok;
-	snprintf(action->u.reply.text, sizeof(action->u.reply.text), "%s", text);
-}
-
-static uint32_t hn_heartbeat_flags(const struct hn_node *node)
-{
-	uint32_t flags = 0;
-	if (node->state == HN_STATE_MAINTENANCE)
-		flags |= HN_HB_MAINTENANCE;
-	if (node->store.outdated)
-		flags |= HN_HB_OUTDATED;
-	if (node->store.peer_outdated && node->role == HN_ROLE_ACTIVE)
-		flags |= HN_HB_PEER_OUTDATED;
-	if (node->yielding)
-		flags |= HN_HB_YIELD;
-	if (node->disconnect_origin)
-		flags |= HN_HB_DISCONNECT;
-	if (node->state == HN_STATE_STANDALONE)
-		flags |= HN_HB_DISBAND;
-	if (node->took_over && node->role == HN_ROLE_ACTIVE)
-		flags |= HN_HB_TOOK_OVER;
-	if (node->peer.refused)
-		flags |= HN_HB_INCOMPATIBLE;
-	if (node->switchover_requested)
-		flags |= HN_HB_SWITCHOVER_REQUEST;
-	return flags;
-}
-
-static void hn_heartbeat_fill(const struct hn_node *node, struct hn_heartbeat *heartbeat)
-{
-	memset(heartbeat, 0, sizeof(*heartbeat));
-	heartbeat->protocol_version = node->config.protocol_version;
-	heartbeat->sender = node->config.self;
-	heartbeat->role = node->role;
-	heartbeat->state = node->state;
-	heartbeat->flags = hn_heartbeat_flags(node);
-	heartbeat->health = node->health;
-	heartbeat->generation = node->store.generation;
-	heartbeat->last_seq = node->store.last_seq;
-	heartbeat->writes_in_generation = hn_store_writes_in_generation(&node->store);
-	if (node->role == HN_ROLE_ACTIVE)
-		heartbeat->active_for_ms = node->now_ms - node->active_since_ms;
-	heartbeat->split_brain_loser = node->split_brain_loser;
-}
-
-/* Send a heartbeat on every link whose carrier is up, and restart the
- * heartbeat interval so a change is followed by a regular beat. */
-void hn_emit_heartbeats(struct hn_node *node, struct hn_actions *actions)
-{
-	for (int link = 0; link < HN_LINKS; link++) {
-		if (!node->carrier[link])
-			continue;
-		struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_SEND_HEARTBEAT);
-		if (action == NULL)
-			return;
-		action->link = (enum hn_link)link;
-		hn_heartbeat_fill(node, &action->u.heartbeat);
-	}
-	node->next_heartbeat_ms = node->now_ms + node->config.timers.heartbeat_interval_ms;
-}
-
-/* ----------------------------------------------------- the one change */
-
-static void hn_transition_record_add(struct hn_node *node, const char *from, const char *to,
-				     const char *reason)
-{
-	if (node->transition_count == HN_TRANSITIONS_KEPT) {
-		memmove(&node->transitions[0], &node->transitions[1],
-			sizeof(node->transitions[0]) * (HN_TRANSITIONS_KEPT - 1));
-		node->transition_count--;
-	}
-	struct hn_transition_record *record = &node->transitions[node->transition_count++];
-	record->at_ms = node->now_ms;
-	snprintf(record->from, sizeof(record->from), "%s", from);
-	snprintf(record->to, sizeof(record->to), "%s", to);
-	snprintf(record->reason, sizeof(record->reason), "%s", reason);
-}
-
-/* Every role or state change goes through here: resources first (in the
- * order SPEC needs for a clean hand-over), then the log record, then an
- * immediate heartbeat so the peer reacts without waiting for the dead time. */
-void hn_set_role_state(struct hn_node *node, enum hn_role role, enum hn_state state,
-		       struct hn_actions *actions, const char *reason)
-{
-	if (role == node->role && state == node->state)
-		return;
-	char from[24];
-	snprintf(from, sizeof(from), "%s", hn_display_state(node->role, node->state));
-	const char *to = hn_display_state(role, state);
-	if (role == HN_ROLE_ACTIVE && node->role != HN_ROLE_ACTIVE) {
-		hn_actions_push(node, actions, HN_ACTION_IP_ADD);
-		hn_actions_push(node, actions, HN_ACTION_SERVICES_START);
-		node->active_since_ms = node->now_ms;
-	} else if (role != HN_ROLE_ACTIVE && node->role == HN_ROLE_ACTIVE) {
-		hn_actions_push(node, actions, HN_ACTION_IP_REMOVE);
-		hn_actions_push(node, actions, HN_ACTION_SERVICES_STOP);
-		node->took_over = false;
-		node->split_brain_loser = 0;
-		hn_store_on_release(node, actions);
-	}
-	node->role = role;
-	node->state = state;
-	struct hn_action *action = hn_actions_push(node, actions, HN_ACTION_LOG);
-	if (action != NULL) {
-		snprintf(action->u.log.event, sizeof(action->u.log.event), "transition");
-		snprintf(action->u.log.from, sizeof(action->u.log.from), "%s", from);
-		snprintf(action->u.log.to, sizeof(action->u.log.to), "%s", to);
-		snprintf(action->u.log.reason, sizeof(action->u.log.reason), "%s", reason);
-	}
-	hn_transition_record_add(node, from, to, reason);
-	node->changed_ms = node->now_ms;
-	hn_emit_heartbeats(node, actions);
-}
-
-/* Standby -> active in state normal: a new generation, then the change. */
-void hn_become_active(struct hn_node *node, struct hn_actions *actions, bool peer_dead, bool notify,
-		      const char *reason)
-{
-	hn_store_fork(node, node->store.last_seq);
-	hn_store_on_become_active(node);
-	node->took_over = peer_dead;
-	node->yielding = false;
-	node->switchover_requested = false;
-	node->fence_phase = HN_FENCE_IDLE;
-	hn_set_role_state(node, HN_ROLE_ACTIVE, HN_STATE_NORMAL, actions, reason);
-	if (notify)
-		hn_emit_notify(node, actions, HN_NOTIFY_FAILOVER, reason);
-}
-
-/* -------------------------------------------------------------- facts */
-
-bool hn_link_alive(const struct hn_node *node, enum hn_link link)
-{
-	return node->carrier[link] && node->peer.link_heard[link] &&
-	       node->now_ms < node->peer.link_heard_ms[link] + node->config.timers.dead_time_ms;
-}
-
-bool hn_peer_alive(const struct hn_node *node)
-{
-	return hn_link_alive(node, HN_LINK_SYNC) || hn_link_alive(node, HN_LINK_EXTERNAL);
-}
-
-bool hn_ping_ok(const struct hn_health *health)
-{
-	return health->ping_total == 0 || health->ping_reachable > 0;
-}
-
-bool hn_health_ok(const struct hn_health *health)
-{
-	return health->raid_ok && health->services_ok;
-}
 
 /* ------------------------------------------------------ event handlers */
 
 static void hn_fsm_on_start(struct hn_node *node, const struct hn_event *event,
 			    struct hn_actions *actions)
 {
-	(void)event;
 	char reason[HN_REASON_MAX];
+	node->boot_nonce = event->u.start.boot_nonce;
 	node->started = true;
 	node->start_ms = node->now_ms;
 	node->state = HN_STATE_STARTING;
@@ -333,19 +138,66 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	if (node->carrier[link] == up)
 		return;
 	node->carrier[link] = up;
-	if (!up)
+	if (!up) {
 		node->peer.link_heard[link] = false; /* carrier loss kills the link at once */
+		if (link == HN_LINK_SYNC)
+			node->peer.sync_data_heard = false;
+	}
 	char reason[HN_REASON_MAX];
 	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
 		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
 	hn_emit_log(node, actions, "health", reason, 0);
 }
 
+/* The host's notify-only checks that changed: each is logged and notified
+ * (never a role change); the core's own data-sync lag check is in store.c. */
+static void hn_fsm_notify_checks(struct hn_node *node, const struct hn_event *event,
+				 struct hn_actions *actions)
+{
+	static const enum hn_notify_check checks[] = {HN_CHECK_DISK_USAGE, HN_CHECK_TIME_OFFSET,
+						      HN_CHECK_SERVICE_HEALTH};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		bool failing = (event->checks.failing & checks[i]) != 0;
+		if (failing != ((node->notify_failing & checks[i]) != 0))
+			hn_emit_check(node, actions, checks[i], failing, event->checks.text);
+	}
+}
+
+/* A health round's verdict. The network failover of the active needs a
+ * verdict of its peer that reached a ping target between two of its own
+ * failed ones (rules.c), so the time of our verdicts goes into our
+ * heartbeats (health_age_ms) and a verdict that matters to the peer is sent
+ * at once: one that changed, and every one while the active peer reports
+ * no ping target. */
 static void hn_fsm_on_health(struct hn_node *node, const struct hn_event *event,
 			     struct hn_actions *actions)
 {
-	(void)actions;
-	node->health = event->u.health;
+	const struct hn_health *health = &event->u.health;
+	bool changed = hn_health_ok(&node->health) != hn_health_ok(health) ||
+		       hn_ping_ok(&node->health) != hn_ping_ok(health);
+	if (!hn_ping_ok(health)) {
+		/* the previous failed verdict, for the network failover rule */
+		node->ping_failed_prev_ms = node->ping_failing ? node->health_at_ms : 0;
+		node->ping_fail_count = node->ping_failing ? node->ping_fail_count + 1 : 1;
+		node->ping_failing = true;
+	} else {
+		node->ping_failing = false;
+		node->ping_fail_count = 0;
+	}
+	hn_fsm_notify_checks(node, event, actions);
+	node->health = *health;
+	node->health_seen = true;
+	node->health_at_ms = node->now_ms;
+	if (node->action_fault) {
+		node->action_fault = false; /* the rules decide from this verdict on */
+		if (health->raid_ok)
+			node->storage_failed = false;
+	}
+	const struct hn_heartbeat *peer = &node->peer.last;
+	bool peer_waits =
+	    hn_peer_alive(node) && peer->role == HN_ROLE_ACTIVE && !hn_ping_ok(&peer->health);
+	if (changed || peer_waits)
+		node->heartbeat_now = true; /* at the end of the step, once */
 }
 
 /* A refused peer is remembered apart from the cluster peer: it blocks us
@@ -399,11 +251,77 @@ static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat 
 	return true;
 }
 
+/* The peer's boot as its heartbeats tell it, news or not: the newest (by
+ * packet sequence) names the nonce we echo; every one of that boot counts
+ * as hearing it (echo_age_ms). Returns true if the nonce is new to us. */
+static bool hn_fsm_note_boot(struct hn_node *node, const struct hn_event *event)
+{
+	struct hn_peer *peer = &node->peer;
+	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
+	bool newest = event->seq == 0 || event->seq >= peer->nonce_seq;
+	bool changed = newest && (!peer->nonce_known || heartbeat->nonce != peer->nonce);
+	if (changed) {
+		peer->nonce_known = true;
+		peer->nonce = heartbeat->nonce;
+	}
+	if (newest)
+		peer->nonce_seq = event->seq;
+	if (heartbeat->nonce == peer->nonce)
+		peer->nonce_heard_ms = node->now_ms;
+	return changed;
+}
+
+/* What a heartbeat taken as news tells about freshness: since when the
+ * peer has not heard us (its echo; not before we started hearing it
+ * again) and since when it says so without a pause in its heartbeats (a
+ * peer whose loop stalled sends one heartbeat with an old echo before it
+ * reads what we sent meanwhile: that alone is no one-way link), when its
+ * last health verdict came, when it last said active. */
+static void hn_fsm_note_freshness(struct hn_node *node, const struct hn_heartbeat *heartbeat,
+				  bool was_alive, uint64_t previous_heard_ms)
+{
+	struct hn_peer *peer = &node->peer;
+	uint64_t now_ms = node->now_ms;
+	uint64_t interval_ms = node->config.timers.heartbeat_interval_ms;
+	if (!was_alive)
+		peer->alive_since_ms = now_ms;
+	uint64_t heard_us_ms = 0;
+	if (heartbeat->echo_age_ms != HN_AGE_NEVER)
+		heard_us_ms = now_ms > heartbeat->echo_age_ms ? now_ms - heartbeat->echo_age_ms : 0;
+	uint64_t silence_start_ms =
+	    heard_us_ms > peer->alive_since_ms ? heard_us_ms : peer->alive_since_ms;
+	bool same_silence = was_alive && now_ms <= previous_heard_ms + 2 * interval_ms &&
+			    silence_start_ms <= peer->silence_start_ms + interval_ms / 2;
+	if (!same_silence)
+		peer->silence_reported_ms = now_ms;
+	peer->silence_start_ms = silence_start_ms;
+	peer->health_round_known = heartbeat->health_age_ms != HN_AGE_NEVER;
+	if (peer->health_round_known)
+		peer->health_round_ms =
+		    now_ms > heartbeat->health_age_ms ? now_ms - heartbeat->health_age_ms : 0;
+	if (heartbeat->role == HN_ROLE_ACTIVE)
+		peer->active_heard_ms = now_ms;
+}
+
 static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *event,
 				struct hn_actions *actions)
 {
 	const struct hn_heartbeat *heartbeat = &event->u.heartbeat;
 	struct hn_peer *peer = &node->peer;
+	if (heartbeat->protocol_version != node->config.protocol_version) {
+		/* an older or newer peer knows no freshness handshake: refused
+		 * with its reason (compat.c), never news */
+		hn_fsm_check_compat(node, heartbeat, actions);
+		return;
+	}
+	bool new_boot = hn_fsm_note_boot(node, event);
+	if (heartbeat->echo_nonce != node->boot_nonce) {
+		/* it has not heard this boot of ours yet, or it is a capture of
+		 * an earlier one: not news; tell the peer who we are */
+		if (new_boot)
+			hn_emit_heartbeats(node, actions);
+		return;
+	}
 	if (event->seq != 0 && event->seq < peer->newest_seq) {
 		if (peer->heard && !peer->refused && node->carrier[event->link]) {
 			peer->link_heard[event->link] = true;
@@ -415,6 +333,8 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->newest_seq = event->seq;
 	if (!hn_fsm_check_compat(node, heartbeat, actions))
 		return;
+	bool was_alive = hn_peer_alive(node);
+	uint64_t previous_heard_ms = peer->last_heard_ms;
 	peer->previous_flags = peer->heard ? peer->last.flags : 0;
 	peer->previous_state = peer->heard ? peer->last.state : HN_STATE_STARTING;
 	peer->last = *heartbeat;
@@ -424,16 +344,40 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 		peer->link_heard[event->link] = true;
 		peer->link_heard_ms[event->link] = node->now_ms;
 	}
+	hn_fsm_note_freshness(node, heartbeat, was_alive, previous_heard_ms);
 	hn_store_note_peer_generation(node, &heartbeat->generation);
-	hn_fsm_check_peer_flags(node, actions);
+	if (node->yielding && heartbeat->role == HN_ROLE_ACTIVE)
+		node->yielding = false;
+	if (node->switchover_requested && heartbeat->role != HN_ROLE_ACTIVE)
+		node->switchover_requested = false;
+	hn_rules_run(node, HN_ON_PEER_HEARTBEAT, actions);
 }
 
+/* A data message that does not echo this boot's nonce was sent to an
+ * earlier boot (or is a capture of one): never applied. One that does,
+ * on the sync link, keeps replication going (hn_store_peer_reachable):
+ * under loss that silences five heartbeats in a row the REPLICATEs and
+ * ACKs still pass, and the pair does not fork a generation for nothing.
+ * Only heartbeats keep the peer alive (roles do not move on data). */
 static void hn_fsm_on_data(struct hn_node *node, const struct hn_event *event,
 			   struct hn_actions *actions)
 {
-	if (node->peer.refused)
+	struct hn_peer *peer = &node->peer;
+	if (peer->refused || event->u.data.echo_nonce != node->boot_nonce)
 		return;
+	if (event->link == HN_LINK_SYNC && node->carrier[HN_LINK_SYNC]) {
+		peer->sync_data_heard = true;
+		peer->sync_data_heard_ms = node->now_ms;
+	}
 	hn_store_on_data(node, &event->u.data, actions);
+}
+
+static void hn_fsm_on_action_failed(struct hn_node *node, const struct hn_event *event,
+				    struct hn_actions *actions)
+{
+	node->failure_kind = event->u.failure.kind;
+	snprintf(node->cause, sizeof(node->cause), "%s", event->u.failure.reason);
+	hn_rules_run(node, HN_ON_ACTION_FAILED, actions);
 }
 
 static bool hn_key_valid(const char *key)
@@ -484,6 +428,10 @@ static void hn_fsm_on_client_write(struct hn_node *node, const struct hn_event *
 		hn_client_reply(node, actions, request_id, "standby");
 		return;
 	}
+	if (node->switchover_waiting) {
+		hn_client_reply(node, actions, request_id, HN_SWITCHOVER_IN_PROGRESS_TEXT);
+		return;
+	}
 	hn_store_client_write(node, request_id, event->u.write.key, event->u.write.value, false,
 			      actions);
 }
@@ -491,13 +439,13 @@ static void hn_fsm_on_client_write(struct hn_node *node, const struct hn_event *
 static void hn_fsm_on_admin_event(struct hn_node *node, const struct hn_event *event,
 				  struct hn_actions *actions)
 {
-	hn_fsm_on_admin(node, event, actions);
+	hn_admin_on_event(node, event, actions);
 }
 
 static void hn_fsm_on_fence_event(struct hn_node *node, const struct hn_event *event,
 				  struct hn_actions *actions)
 {
-	hn_fsm_on_fence_result(node, event->u.fence_ok, actions);
+	hn_rules_on_fence_result(node, event->u.fence_ok, actions);
 }
 
 /* --------------------------------------------------- transition table */
@@ -513,7 +461,7 @@ typedef void hn_fsm_handler(struct hn_node *node, const struct hn_event *event,
 
 /* {states, event, handler}: the first row whose state set holds the
  * node's state handles the event. What the event leads to (the next role
- * and state) is decided by the rules of fsm_checks.c that run after every
+ * and state) is decided by the rules of rules.c that run after every
  * event, because most transitions depend on several facts at once (peer
  * silent AND not outdated AND tie-breaker allows). An event without a row is
  * logged and ignored. */
@@ -533,6 +481,7 @@ static const struct {
     {HN_S_STARTED, HN_EVENT_ADMIN, hn_fsm_on_admin_event},
     {HN_S_STARTED, HN_EVENT_CLIENT_WRITE, hn_fsm_on_client_write},
     {HN_S_STARTED, HN_EVENT_FENCE_RESULT, hn_fsm_on_fence_event},
+    {HN_S_STARTED, HN_EVENT_ACTION_FAILED, hn_fsm_on_action_failed},
 };
 
 static const char *hn_event_name(enum hn_event_kind kind)
@@ -547,6 +496,7 @@ static const char *hn_event_name(enum hn_event_kind kind)
 	    [HN_EVENT_DATA] = "data",
 	    [HN_EVENT_CLIENT_WRITE] = "client write",
 	    [HN_EVENT_FENCE_RESULT] = "fence result",
+	    [HN_EVENT_ACTION_FAILED] = "action failed",
 	};
 	return names[kind];
 }
@@ -574,7 +524,7 @@ static const char *hn_event_malformed(const struct hn_node *node, const struct h
 {
 	if (now_ms < node->now_ms)
 		return "time went backwards";
-	if (event->kind < HN_EVENT_START || event->kind > HN_EVENT_FENCE_RESULT)
+	if (event->kind < HN_EVENT_START || event->kind > HN_EVENT_ACTION_FAILED)
 		return "unknown event kind";
 	if ((unsigned)event->link >= HN_LINKS)
 		return "unknown link";
@@ -591,6 +541,14 @@ static const char *hn_event_malformed(const struct hn_node *node, const struct h
 	case HN_EVENT_HEALTH:
 		if (event->u.health.ping_reachable > event->u.health.ping_total)
 			return "health reports more ping targets reachable than configured";
+		if (!hn_string_terminated(event->checks.text, HN_NOTIFY_TEXT_MAX))
+			return "health with an unterminated notify text";
+		return NULL;
+	case HN_EVENT_ACTION_FAILED:
+		if (event->u.failure.kind < HN_FAILURE_STORAGE ||
+		    event->u.failure.kind > HN_FAILURE_SERVICES ||
+		    !hn_string_terminated(event->u.failure.reason, HN_REASON_MAX))
+			return "action failure with a field out of range";
 		return NULL;
 	case HN_EVENT_DATA:
 		if (event->u.data.kind < HN_DATA_REPLICATE ||
@@ -616,6 +574,9 @@ static void hn_fsm_expire(struct hn_node *node)
 		    node->now_ms >= node->peer.link_heard_ms[link] + dead_time_ms)
 			node->peer.link_heard[link] = false;
 	}
+	if (node->peer.sync_data_heard &&
+	    node->now_ms >= node->peer.sync_data_heard_ms + dead_time_ms)
+		node->peer.sync_data_heard = false;
 	if (node->peer.refused_alive && node->now_ms >= node->peer.refused_heard_ms + dead_time_ms)
 		node->peer.refused_alive = false;
 	if (node->switchover_requested && node->now_ms >= node->switchover_until_ms)
@@ -631,19 +592,18 @@ static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
 	if (!node->started)
 		return;
 	hn_fsm_expire(node);
-	if (node->state != HN_STATE_STANDALONE) {
-		hn_fsm_check_peer_death(node, actions);
-		hn_fsm_check_start(node, actions);
-		hn_fsm_check_health(node, actions);
-		hn_fsm_check_split_brain(node, actions);
-		hn_fsm_check_takeover(node, actions);
-	}
+	if (node->state != HN_STATE_STANDALONE)
+		hn_rules_step(node, actions);
 	hn_store_evaluate(node, actions);
 	bool alive = hn_peer_alive(node);
 	/* a peer that comes back hears from us at once, so it joins without
 	 * waiting for our next regular heartbeat */
-	if (node->now_ms >= node->next_heartbeat_ms || (alive && !node->peer.was_alive))
+	bool sent =
+	    node->next_heartbeat_ms == node->now_ms + node->config.timers.heartbeat_interval_ms;
+	if (node->now_ms >= node->next_heartbeat_ms || (alive && !node->peer.was_alive) ||
+	    (node->heartbeat_now && !sent))
 		hn_emit_heartbeats(node, actions);
+	node->heartbeat_now = false;
 	node->peer.was_alive = alive;
 }
 
@@ -773,6 +733,8 @@ uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
 			deadline =
 			    hn_min_ms(deadline, node->peer.link_heard_ms[link] + dead_time_ms);
 	}
+	if (node->peer.sync_data_heard)
+		deadline = hn_min_ms(deadline, node->peer.sync_data_heard_ms + dead_time_ms);
 	if (node->peer.refused_alive)
 		deadline = hn_min_ms(deadline, node->peer.refused_heard_ms + dead_time_ms);
 	if (node->state == HN_STATE_STARTING && !node->wait_over)
@@ -784,6 +746,7 @@ uint64_t hn_node_next_deadline_ms(const struct hn_node *node)
 		deadline = hn_min_ms(deadline, node->switchover_until_ms);
 	if (node->yielding)
 		deadline = hn_min_ms(deadline, node->yield_until_ms);
+	deadline = hn_min_ms(deadline, hn_rules_next_deadline_ms(node));
 	return hn_min_ms(deadline, hn_store_next_deadline_ms(node));
 }
 
@@ -816,6 +779,9 @@ void hn_node_status(const struct hn_node *node, uint64_t now_ms, struct hn_statu
 	memcpy(status->transitions, node->transitions, sizeof(status->transitions));
 	if (node->peer.refused)
 		snprintf(status->refusal, sizeof(status->refusal), "%s", node->peer.refusal);
+	status->notify_failing = node->notify_failing;
+	status->storage_failed = node->storage_failed;
+	status->switchover_waiting = node->switchover_waiting;
 }
 
 const struct hn_entry *hn_node_get(const struct hn_node *node, const char *key)

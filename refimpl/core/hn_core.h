@@ -14,14 +14,29 @@
  * before the SEND that acknowledges it, and IP_REMOVE/SERVICES_STOP always
  * come before the heartbeat that hands the role over.
  *
- * Files of the core:
- *   fsm.c     roles and states, timers, failover checks, tie-breakers,
- *             the transition table and its diagram
- *   store.c   the replicated key/value store: writes, generations,
- *             replication and resync messages, split-brain resolution
- *   compat.c  models and firmware versions: which pairs may form a cluster
- *   proto.c   wire codec of heartbeats and data messages, HMAC + replay
- *             window (libsodium; pure computation, no I/O)
+ * A failed action is fed back (HN_EVENT_ACTION_FAILED) before any other
+ * event. After a PERSIST or STORE_RESET that failed, the caller MUST drop
+ * the rest of that step's actions (they may acknowledge what is not on the
+ * disk: a client's OK, an ACK to the peer) and feed the failure; the node
+ * then goes to state fault, releases the role and forgets what its memory
+ * holds beyond the disk (full resync later). A failed IP_ADD or
+ * SERVICES_START is fed the same way (the rest of the step may be carried
+ * out): an active node goes to fault and hands over.
+ *
+ * Files of the core (in layers, see node.h):
+ *   emit.c        actions and facts (is the peer alive, ...)
+ *   store.c       the replicated key/value store: writes, generations,
+ *                 replication and resync messages, split-brain data
+ *   transition.c  the one function that changes role or state
+ *   rules.c       the transition table: every role/state change as a row
+ *                 {trigger, from, condition, to, effects, reason}
+ *   diagram.c     the table drawn as text (refimpl/core/transitions.txt)
+ *   admin.c       operator commands
+ *   fsm.c         hn_node_step: events in, rules run, status, deadlines
+ *   names.c       names and parsers of enums, versions, admin commands
+ *   compat.c      models and firmware versions: which pairs may form a cluster
+ *   proto.c       wire codec of heartbeats and data messages, HMAC + replay
+ *                 window (libsodium; pure computation, no I/O)
  */
 #ifndef HN_CORE_H
 #define HN_CORE_H
@@ -42,6 +57,7 @@
 #define HN_SYNC_BATCH_MAX     16 /* entries in one resync batch message */
 #define HN_LINKS	      2
 #define HN_TRANSITIONS_KEPT   16 /* last transitions kept for status */
+#define HN_NOTIFY_TEXT_MAX    96 /* text of a notify-only check, incl. NUL */
 
 enum hn_link { HN_LINK_SYNC = 0, HN_LINK_EXTERNAL = 1 };
 
@@ -89,7 +105,17 @@ struct hn_timers {
 	uint32_t wait_for_peer_ms;	/* default 10000 */
 	uint32_t fence_delay_ms;	/* default 500: delay before fencing an incumbent */
 	uint32_t retransmit_ms;		/* default 100: data message retransmission */
+	/* default 10000 (0 = default): a FENCE without a result for this long
+	 * counts as failed. Twice hanode's default command_timeout_ms, so the
+	 * host's own timeout of the fence command normally answers first. */
+	uint32_t fence_timeout_ms;
+	/* default 2000 (0 = default): the data-sync lag check (notify only)
+	 * fails while the oldest unacknowledged write is older than this. */
+	uint32_t sync_lag_ms;
 };
+
+#define HN_FENCE_TIMEOUT_DEFAULT_MS 10000
+#define HN_SYNC_LAG_DEFAULT_MS	    2000
 
 struct hn_config {
 	struct hn_identity self;
@@ -98,7 +124,9 @@ struct hn_config {
 	uint32_t protocol_version; /* HN_PROTOCOL_VERSION */
 };
 
-#define HN_PROTOCOL_VERSION 1
+/* 2: heartbeats carry the boot nonce handshake, the echo age and the
+ * health age; data messages echo the receiver's nonce (proto.c). */
+#define HN_PROTOCOL_VERSION 2
 
 void hn_config_defaults(struct hn_config *config);
 
@@ -112,6 +140,15 @@ struct hn_health {
 	uint32_t ping_reachable;  /* ping targets that answered in the last round */
 	uint32_t ping_total;	  /* ping targets configured; 0 = no network check */
 	bool cluster_ip_answered; /* someone else answers the cluster IP (ping tie-breaker) */
+};
+
+/* Notify-only checks (SPEC "notify checks"); HN_CHECK_SYNC_LAG is measured
+ * by the core itself (hn_timers.sync_lag_ms), the others by the host. */
+enum hn_notify_check {
+	HN_CHECK_DISK_USAGE = 1u << 0,
+	HN_CHECK_TIME_OFFSET = 1u << 1,
+	HN_CHECK_SERVICE_HEALTH = 1u << 2,
+	HN_CHECK_SYNC_LAG = 1u << 3,
 };
 
 /* Data generation: a new one starts when a node becomes active without its
@@ -134,7 +171,12 @@ enum hn_heartbeat_flag {
 	HN_HB_INCOMPATIBLE = 1u << 7, /* sender refuses the receiver (compat) */
 	HN_HB_SWITCHOVER_REQUEST =
 	    1u << 8, /* standby asks the active to yield (admin switchover on the standby) */
+	HN_HB_NO_STORAGE = 1u << 9, /* sender's storage failed: it stores no data now */
 };
+
+/* "Never": echo_age_ms of a node that has not heard the receiver's current
+ * boot, health_age_ms of a node without a health verdict yet. */
+#define HN_AGE_NEVER UINT32_MAX
 
 struct hn_heartbeat {
 	uint32_t protocol_version;
@@ -148,6 +190,14 @@ struct hn_heartbeat {
 	uint64_t writes_in_generation;
 	uint64_t active_for_ms;	    /* 0 unless active */
 	uint32_t split_brain_loser; /* node id the judge demoted, 0 = none */
+	/* Freshness (protocol 2, see fsm.c): the sender's boot nonce, the
+	 * receiver's nonce as the sender last heard it, how long ago the
+	 * sender last heard the receiver's boot (HN_AGE_NEVER), and how old
+	 * the sender's health verdict is (HN_AGE_NEVER). */
+	uint64_t nonce;
+	uint64_t echo_nonce;
+	uint32_t echo_age_ms;
+	uint32_t health_age_ms;
 };
 
 enum hn_data_kind {
@@ -173,20 +223,29 @@ struct hn_data_message {
 	bool complete;	   /* SYNC_BATCH: last batch, receiver is now in sync */
 	uint32_t entry_count;
 	struct hn_entry entries[HN_SYNC_BATCH_MAX]; /* REPLICATE uses entries[0] */
+	uint64_t echo_nonce; /* the receiver's boot nonce as the sender knows it */
 };
 
 /* ---------------------------------------------------------------- events */
 
 enum hn_event_kind {
-	HN_EVENT_START = 1,    /* daemon started; begins wait-for-all */
-	HN_EVENT_TICK,	       /* time passed; call at least every deadline */
-	HN_EVENT_HEARTBEAT,    /* authenticated heartbeat from the peer on a link */
-	HN_EVENT_LINK,	       /* carrier change of a link (a bond: up if any port is) */
-	HN_EVENT_HEALTH,       /* result of a round of health checks */
-	HN_EVENT_ADMIN,	       /* operator command */
-	HN_EVENT_DATA,	       /* data message from the peer (sync link) */
-	HN_EVENT_CLIENT_WRITE, /* PUT from a client of the store */
-	HN_EVENT_FENCE_RESULT, /* result of an HN_ACTION_FENCE */
+	HN_EVENT_START = 1,	/* daemon started; begins wait-for-all */
+	HN_EVENT_TICK,		/* time passed; call at least every deadline */
+	HN_EVENT_HEARTBEAT,	/* authenticated heartbeat from the peer on a link */
+	HN_EVENT_LINK,		/* carrier change of a link (a bond: up if any port is) */
+	HN_EVENT_HEALTH,	/* result of a round of health checks */
+	HN_EVENT_ADMIN,		/* operator command */
+	HN_EVENT_DATA,		/* data message from the peer (sync link) */
+	HN_EVENT_CLIENT_WRITE,	/* PUT from a client of the store */
+	HN_EVENT_FENCE_RESULT,	/* result of an HN_ACTION_FENCE */
+	HN_EVENT_ACTION_FAILED, /* an action could not be carried out (see the header) */
+};
+
+/* What kind of action failed (HN_EVENT_ACTION_FAILED). */
+enum hn_failure_kind {
+	HN_FAILURE_STORAGE = 1, /* PERSIST or STORE_RESET */
+	HN_FAILURE_CLUSTER_IP,	/* IP_ADD */
+	HN_FAILURE_SERVICES,	/* SERVICES_START */
 };
 
 enum hn_admin_command {
@@ -198,6 +257,10 @@ enum hn_admin_command {
 	HN_ADMIN_DISBAND,
 	HN_ADMIN_FORCE_START, /* stop waiting for the peer */
 	HN_ADMIN_SETTING_SET, /* cluster-wide setting: refused on the standby */
+	/* hanode stops (SIGTERM): hand over like maintenance, logged as
+	 * "hanode stopping: <value>" with the caller's reason in value; not an
+	 * operator's maintenance (the host persists no mark for it). */
+	HN_ADMIN_SHUTDOWN,
 };
 
 struct hn_event {
@@ -223,7 +286,26 @@ struct hn_event {
 			char value[HN_VALUE_MAX];
 		} write;
 		bool fence_ok;
+		struct {
+			/* A fresh random value per start (the host draws it, e.g.
+			 * randombytes_buf): a peer's heartbeat is news only once it
+			 * echoes it, so a capture of an earlier boot is never news.
+			 * 0 disables the check (both nodes must then send 0). */
+			uint64_t boot_nonce;
+		} start;
+		struct {
+			enum hn_failure_kind kind;
+			char reason[HN_REASON_MAX]; /* e.g. "store.log: No space left on device" */
+		} failure;
 	} u;
+	/* HEALTH: the notify-only checks of the round (they never move a role;
+	 * not carried in heartbeats): the failing ones as enum hn_notify_check
+	 * bits (HN_CHECK_SYNC_LAG is the core's own and ignored here), and a
+	 * short text from the host ("disk 91 % full"). */
+	struct {
+		uint32_t failing;
+		char text[HN_NOTIFY_TEXT_MAX];
+	} checks;
 };
 
 /* --------------------------------------------------------------- actions */
@@ -319,6 +401,9 @@ struct hn_status {
 	uint32_t transition_count; /* valid records in transitions[], newest last */
 	struct hn_transition_record transitions[HN_TRANSITIONS_KEPT];
 	char refusal[HN_REASON_MAX]; /* non-empty while the peer is refused (compat) */
+	uint32_t notify_failing;     /* notify-only checks failing (enum hn_notify_check) */
+	bool storage_failed;	     /* a PERSIST failed; fault until a health round passes */
+	bool switchover_waiting;     /* a switchover waits for the writes in flight */
 };
 
 /* ------------------------------------------------------------ operations */
@@ -358,6 +443,13 @@ int hn_model_parse(const char *text, enum hn_model *model);
 int hn_version_parse(const char *text, struct hn_version *version);
 const char *hn_tiebreaker_name(enum hn_tiebreaker tiebreaker);
 int hn_tiebreaker_parse(const char *text, enum hn_tiebreaker *tiebreaker);
+/* The one table of admin command names, for the daemon, hactl and hasim:
+ * "maintenance on", "maintenance off", "switchover", "disconnect",
+ * "reconnect", "disband", "force start", "setting set", "shutdown". The
+ * parser also takes the spelling "force-start" (hactl's). NULL / -1 if
+ * unknown. */
+const char *hn_admin_command_name(enum hn_admin_command command);
+int hn_admin_command_parse(const char *text, enum hn_admin_command *command);
 
 /* ------------------------------------------------------------ compat.c */
 

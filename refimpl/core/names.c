@@ -35,7 +35,46 @@ static const char *const hn_tiebreaker_names[] = {
     [HN_TIEBREAKER_FENCE] = "fence",
 };
 
+/* Admin commands: the name first, then other accepted spellings. */
+static const struct {
+	enum hn_admin_command command;
+	const char *name;
+	const char *alias;
+} hn_admin_commands[] = {
+    {HN_ADMIN_MAINTENANCE_ON, "maintenance on", NULL},
+    {HN_ADMIN_MAINTENANCE_OFF, "maintenance off", NULL},
+    {HN_ADMIN_SWITCHOVER, "switchover", NULL},
+    {HN_ADMIN_DISCONNECT, "disconnect", NULL},
+    {HN_ADMIN_RECONNECT, "reconnect", NULL},
+    {HN_ADMIN_DISBAND, "disband", NULL},
+    {HN_ADMIN_FORCE_START, "force start", "force-start"},
+    {HN_ADMIN_SETTING_SET, "setting set", NULL},
+    {HN_ADMIN_SHUTDOWN, "shutdown", NULL},
+};
+
 #define HN_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
+const char *hn_admin_command_name(enum hn_admin_command command)
+{
+	for (size_t i = 0; i < HN_COUNT_OF(hn_admin_commands); i++) {
+		if (hn_admin_commands[i].command == command)
+			return hn_admin_commands[i].name;
+	}
+	return NULL;
+}
+
+int hn_admin_command_parse(const char *text, enum hn_admin_command *command)
+{
+	for (size_t i = 0; text != NULL && i < HN_COUNT_OF(hn_admin_commands); i++) {
+		const char *alias = hn_admin_commands[i].alias;
+		if (strcmp(text, hn_admin_commands[i].name) == 0 ||
+		    (alias != NULL && strcmp(text, alias) == 0)) {
+			*command = hn_admin_commands[i].command;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 const char *hn_role_name(enum hn_role role)
 {

@@ -10,7 +10,12 @@
  *
  * Fields are written one by one with explicit widths (never a memcpy of a
  * struct), so the format does not depend on the compiler's padding or the
- * host's byte order. The node name is a fixed 32-byte NUL-terminated field;
+ * host's byte order. Protocol 2 appends to the protocol-1 bodies, so that a
+ * node still decodes an older peer's heartbeat far enough to refuse it with
+ * "protocol versions 2 and 1 differ": a heartbeat whose protocol_version is
+ * 2 or more carries nonce u64, echo_nonce u64, echo_age_ms u32 and
+ * health_age_ms u32 after split_brain_loser; a data message may end with
+ * echo_nonce u64 (absent in protocol 1: 0). The node name is a fixed 32-byte NUL-terminated field;
  * store keys and values are length-prefixed so that a resync batch of
  * ordinary entries fits into one HN_PACKET_MAX packet.
  *
@@ -167,6 +172,12 @@ static void hn_put_heartbeat(struct hn_cursor *cursor, const struct hn_heartbeat
 	hn_put_uint(cursor, heartbeat->writes_in_generation, 8);
 	hn_put_uint(cursor, heartbeat->active_for_ms, 8);
 	hn_put_uint(cursor, heartbeat->split_brain_loser, 4);
+	if (heartbeat->protocol_version < 2)
+		return;
+	hn_put_uint(cursor, heartbeat->nonce, 8);
+	hn_put_uint(cursor, heartbeat->echo_nonce, 8);
+	hn_put_uint(cursor, heartbeat->echo_age_ms, 4);
+	hn_put_uint(cursor, heartbeat->health_age_ms, 4);
 }
 
 static void hn_put_data(struct hn_cursor *cursor, const struct hn_data_message *data)
@@ -184,6 +195,7 @@ static void hn_put_data(struct hn_cursor *cursor, const struct hn_data_message *
 		hn_put_short_string(cursor, data->entries[i].value, HN_VALUE_MAX);
 		hn_put_uint(cursor, data->entries[i].seq, 8);
 	}
+	hn_put_uint(cursor, data->echo_nonce, 8);
 }
 
 /* Writes header, lets put_body write the body, patches the body length
@@ -281,6 +293,12 @@ static bool hn_get_heartbeat(struct hn_cursor *cursor, struct hn_heartbeat *hear
 	heartbeat->writes_in_generation = hn_get_uint(cursor, 8);
 	heartbeat->active_for_ms = hn_get_uint(cursor, 8);
 	heartbeat->split_brain_loser = (uint32_t)hn_get_uint(cursor, 4);
+	if (heartbeat->protocol_version >= 2) {
+		heartbeat->nonce = hn_get_uint(cursor, 8);
+		heartbeat->echo_nonce = hn_get_uint(cursor, 8);
+		heartbeat->echo_age_ms = (uint32_t)hn_get_uint(cursor, 4);
+		heartbeat->health_age_ms = (uint32_t)hn_get_uint(cursor, 4);
+	}
 	return ok && role <= HN_ROLE_ACTIVE && state < HN_STATE_COUNT &&
 	       heartbeat->health.ping_reachable <= heartbeat->health.ping_total;
 }
@@ -307,6 +325,8 @@ static bool hn_get_data(struct hn_cursor *cursor, struct hn_data_message *data)
 			return false;
 		data->entries[i].seq = hn_get_uint(cursor, 8);
 	}
+	if (!cursor->failed && cursor->used < cursor->size)
+		data->echo_nonce = hn_get_uint(cursor, 8);
 	return !cursor->failed;
 }
 

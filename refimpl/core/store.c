@@ -23,12 +23,14 @@
  * last_seq, or when its heartbeat shows our generation and last_seq.
  *
  * Standby side. A REPLICATE applies only on base_seq == last_seq (PERSIST,
- * then ACK); a duplicate is re-ACKed; a gap starts a resync. The standby
+ * then ACK); a duplicate is re-ACKed; one after a gap is kept until the
+ * gap fills (hn_store_on_replicate). The standby
  * compares its data with the active's heartbeat and resyncs when the
  * generation differs, when it is not in sync and lags, or when the active
  * marks it outdated. Generations decide how: same id, or our id is the
- * active's parent and last_seq <= its fork_seq -> incremental from our
- * last_seq; otherwise full (STORE_RESET, since 0). SYNC_REQUEST is re-sent
+ * active's parent -> incremental from our last_seq (the active answers
+ * "restart in full" past what it can serve); otherwise full (STORE_RESET,
+ * since 0). SYNC_REQUEST is re-sent
  * every retransmit_ms while the sync link is alive; each SYNC_BATCH (at most
  * HN_SYNC_BATCH_MAX entries in seq order) is applied and followed by the
  * next request, the complete one adopts the active's generation and ends
@@ -38,6 +40,14 @@
  * incremental request it cannot serve by answering a batch with
  * upto_seq < seq, which makes the standby restart in full.
  *
+ * Loss (README "Sync link liveness and resync under loss"): the peer's
+ * data messages on the sync link keep replication going like heartbeats
+ * there (hn_store_peer_reachable), but a new resync waits for heartbeats;
+ * the active serves an incremental resync from its parent up to its
+ * last_seq at the fork (fork_last_seq); an outdated peer that got a
+ * complete batch is replicated to (peer_catching_up) until it ACKs
+ * last_seq; sync restored is announced with heartbeats at once.
+ *
  * Writes that do not fit into one step's actions (a cumulative ACK or the
  * peer's death can release HN_PENDING_WRITES_MAX of them) are answered in
  * the following steps: hn_store_next_deadline_ms() is then "now".
@@ -45,20 +55,21 @@
  * writes_in_generation (heartbeats, split brain) is last_seq - fork_seq:
  * the writes this node has that its peer may not have.
  */
-#include "fsm.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* Actions kept free for what follows the deferred replies in a step. */
 #define HN_STORE_ACTIONS_RESERVE 16
-/* REPLICATEs re-sent per retransmission round. */
-#define HN_STORE_RETRANSMIT_MAX 4
-/* A SYNC_BATCH must fit into one HN_PACKET_MAX packet: proto.c spends 107
+/* REPLICATEs re-sent per retransmission round: the oldest unacknowledged
+ * ones, which a gap at the standby waits for. */
+#define HN_STORE_RETRANSMIT_MAX 8
+/* A SYNC_BATCH must fit into one HN_PACKET_MAX packet: proto.c spends 115
  * bytes on header, fixed fields and MAC, and 12 + key + value bytes per
  * entry (u16 lengths, u64 seq). Sixteen entries with long values do not
  * fit, so a batch also stops at this many bytes. */
-#define HN_STORE_BATCH_FIXED_BYTES 107
+#define HN_STORE_BATCH_FIXED_BYTES 115
 #define HN_STORE_BATCH_ENTRY_BYTES 12
 
 /* ----------------------------------------------------------- the table */
@@ -117,13 +128,6 @@ static int hn_store_apply(struct hn_node *node, const struct hn_entry *entry,
 	return 0;
 }
 
-uint64_t hn_store_writes_in_generation(const struct hn_store *store)
-{
-	if (store->last_seq <= store->generation.fork_seq)
-		return 0;
-	return store->last_seq - store->generation.fork_seq;
-}
-
 /* Generation ids are (counter << 8) | node id: unique per pair without a
  * clock or randomness, and a higher counter is newer. */
 void hn_store_fork(struct hn_node *node, uint64_t fork_seq)
@@ -136,6 +140,7 @@ void hn_store_fork(struct hn_node *node, uint64_t fork_seq)
 	store->generation.parent = store->generation.id;
 	store->generation.id = id;
 	store->generation.fork_seq = fork_seq;
+	store->fork_last_seq = store->last_seq;
 	store->highest_generation_id = id;
 }
 
@@ -159,6 +164,7 @@ static struct hn_data_message *hn_store_send(struct hn_node *node, struct hn_act
 	data->sender_id = node->config.self.node_id;
 	data->generation = node->store.generation;
 	data->seq = seq;
+	data->echo_nonce = node->peer.nonce_known ? node->peer.nonce : 0;
 	return data;
 }
 
@@ -173,11 +179,18 @@ static void hn_store_send_replicate(struct hn_node *node, const struct hn_entry 
 	data->entries[0] = *entry;
 }
 
-/* Replication needs a peer in the cluster that we hear on the sync link. */
+/* Replication needs a peer in the cluster that we hear on the sync link:
+ * its heartbeats there, or (while it is alive) its data messages there
+ * within the dead time (fsm.c, hn_fsm_on_data). */
 static bool hn_store_peer_reachable(const struct hn_node *node)
 {
-	return node->state != HN_STATE_STANDALONE && !node->peer.refused &&
-	       hn_link_alive(node, HN_LINK_SYNC);
+	const struct hn_peer *peer = &node->peer;
+	if (node->state == HN_STATE_STANDALONE || peer->refused)
+		return false;
+	if (hn_link_alive(node, HN_LINK_SYNC))
+		return true;
+	return hn_peer_alive(node) && node->carrier[HN_LINK_SYNC] && peer->sync_data_heard &&
+	       node->now_ms < peer->sync_data_heard_ms + node->config.timers.dead_time_ms;
 }
 
 static void hn_store_reply(struct hn_node *node, struct hn_actions *actions, uint64_t request_id,
@@ -233,7 +246,8 @@ void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char
 			   const char *value, bool admin, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	bool replicate = store->peer_in_sync && hn_store_peer_reachable(node);
+	bool replicate =
+	    (store->peer_in_sync || store->peer_catching_up) && hn_store_peer_reachable(node);
 	bool alone = !replicate && hn_store_may_answer_alone(node);
 	if (!alone && store->pending_count == HN_PENDING_WRITES_MAX) {
 		hn_store_reply(node, actions, request_id, admin, false,
@@ -241,7 +255,7 @@ void hn_store_client_write(struct hn_node *node, uint64_t request_id, const char
 		return;
 	}
 	struct hn_pending_write write = {
-	    .request_id = request_id, .admin = admin, .reply_ok = true};
+	    .request_id = request_id, .admin = admin, .reply_ok = true, .written_ms = node->now_ms};
 	snprintf(write.entry.key, sizeof(write.entry.key), "%s", key);
 	snprintf(write.entry.value, sizeof(write.entry.value), "%s", value);
 	write.entry.seq = store->last_seq + 1;
@@ -298,6 +312,7 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 {
 	struct hn_store *store = &node->store;
 	store->peer_acked_seq = store->last_seq;
+	store->peer_catching_up = false;
 	if (store->peer_in_sync)
 		return;
 	store->peer_in_sync = true;
@@ -307,8 +322,12 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 	snprintf(reason, sizeof(reason), "%s in sync at seq %llu", node->peer.last.sender.name,
 		 (unsigned long long)store->last_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
-	if (was_outdated)
+	if (was_outdated) {
 		hn_emit_notify(node, actions, HN_NOTIFY_SYNC_RESTORED, reason);
+		/* the peer stays outdated (may not take over) until it hears
+		 * that the mark is gone: at once, not with the next heartbeat */
+		hn_emit_heartbeats(node, actions);
+	}
 }
 
 static void hn_store_on_ack(struct hn_node *node, const struct hn_data_message *data,
@@ -320,7 +339,9 @@ static void hn_store_on_ack(struct hn_node *node, const struct hn_data_message *
 	if (data->seq > store->peer_acked_seq)
 		store->peer_acked_seq = data->seq;
 	hn_store_release_pending(store, data->seq, true);
-	if (data->seq == store->last_seq)
+	/* in sync only while the sync link is alive (its heartbeats), or the
+	 * next evaluation would declare it lost again at once */
+	if (data->seq == store->last_seq && hn_store_peer_reachable(node))
 		hn_store_mark_peer_in_sync(node, actions);
 }
 
@@ -337,15 +358,20 @@ static const struct hn_entry *hn_store_next_entry(const struct hn_store *store, 
 }
 
 /* Incremental resync is possible from our own generation, or from our
- * parent up to the fork; since 0 is always a full resync. */
+ * parent up to the fork: up to fork_seq, or up to our last_seq at the fork
+ * if we forked it (a generation has one writer, so every copy of the
+ * parent up to there is a prefix of ours: the writes a peer applied but
+ * whose ACK we never got need no full resync); since 0 is always full. */
 static bool hn_store_can_serve(const struct hn_store *store, const struct hn_data_message *request)
 {
 	if (request->seq == 0)
 		return true;
 	if (request->generation.id == store->generation.id)
 		return request->seq <= store->last_seq;
-	return request->generation.id == store->generation.parent &&
-	       request->seq <= store->generation.fork_seq;
+	uint64_t upto = store->generation.fork_seq > store->fork_last_seq
+			    ? store->generation.fork_seq
+			    : store->fork_last_seq;
+	return request->generation.id == store->generation.parent && request->seq <= upto;
 }
 
 static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_message *request,
@@ -373,6 +399,9 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 	}
 	batch->complete = entry == NULL;
 	batch->upto_seq = batch->complete ? store->last_seq : cursor;
+	/* the peer has (or will have) all we have: replicate what follows */
+	if (batch->complete && !store->peer_in_sync && hn_store_peer_reachable(node))
+		node->store.peer_catching_up = true;
 }
 
 /* -------------------------------------------------- standby: resync */
@@ -402,6 +431,7 @@ static void hn_store_drop_all(struct hn_node *node, struct hn_actions *actions)
 	store->last_seq = 0;
 	store->generation = (struct hn_generation){0};
 	store->outdated = true;
+	store->tainted = false;
 }
 
 /* Begin a resync towards the active whose generation and last_seq we know;
@@ -410,15 +440,19 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 				  uint64_t active_last_seq, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
+	/* from the active's parent even past its fork_seq: the active may
+	 * serve up to its last_seq at the fork, or answers "restart in full" */
 	bool incremental =
-	    (store->generation.id == active->id && store->last_seq <= active_last_seq) ||
-	    (store->generation.id == active->parent && store->last_seq <= active->fork_seq);
+	    !store->tainted &&
+	    ((store->generation.id == active->id && store->last_seq <= active_last_seq) ||
+	     store->generation.id == active->parent);
 	char reason[HN_REASON_MAX];
 	if (!incremental)
 		hn_store_drop_all(node, actions);
 	else if (active_last_seq > store->last_seq)
 		store->outdated = true; /* a half-applied resync is not a consistent copy */
 	store->resyncing = true;
+	store->reorder_count = 0;
 	store->resync_full = !incremental;
 	store->resync_target_known = false;
 	store->in_sync = false;
@@ -440,6 +474,7 @@ static void hn_store_finish_resync(struct hn_node *node, const struct hn_data_me
 {
 	struct hn_store *store = &node->store;
 	store->generation = batch->generation;
+	store->fork_last_seq = 0; /* the active's generation, not our fork */
 	store->resyncing = false;
 	store->in_sync = true; /* not "not outdated": see the header */
 	char reason[HN_REASON_MAX];
@@ -475,13 +510,55 @@ static void hn_store_on_sync_batch(struct hn_node *node, const struct hn_data_me
 		hn_store_send_sync_request(node, actions);
 }
 
+/* A REPLICATE ahead of a gap (an earlier one was lost): kept until the
+ * missing ones come (the active retransmits its oldest unacknowledged
+ * writes), and our last_seq ACKed again so the active knows where we are. */
+static void hn_store_keep_early(struct hn_node *node, const struct hn_entry *entry,
+				struct hn_actions *actions)
+{
+	struct hn_store *store = &node->store;
+	bool known = false;
+	for (uint32_t i = 0; i < store->reorder_count; i++)
+		known |= store->reorder[i].seq == entry->seq;
+	if (!known && store->reorder_count < HN_STORE_REORDER_MAX &&
+	    entry->seq <= store->last_seq + HN_STORE_REORDER_MAX)
+		store->reorder[store->reorder_count++] = *entry;
+	hn_store_send_ack(node, actions);
+}
+
+/* Applies the kept REPLICATEs that follow on last_seq, in seq order. */
+static void hn_store_apply_early(struct hn_node *node, struct hn_actions *actions)
+{
+	struct hn_store *store = &node->store;
+	for (uint32_t i = 0; i < store->reorder_count;) {
+		if (store->reorder[i].seq <= store->last_seq) {
+			store->reorder[i] = store->reorder[--store->reorder_count];
+			i = 0;
+		} else if (store->reorder[i].seq == store->last_seq + 1) {
+			struct hn_entry entry = store->reorder[i];
+			store->reorder[i] = store->reorder[--store->reorder_count];
+			if (hn_store_apply(node, &entry, actions) != 0)
+				return;
+			i = 0;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Same generation: apply in seq order (keeping what comes early) and ACK
+ * cumulatively; a gap is never a reason to resync, because every write of
+ * the generation after our ACK is still pending at the active, which
+ * retransmits it (a resync would ignore REPLICATEs and chase the active's
+ * moving last_seq over the same lossy link: the writes stalled for seconds
+ * under 30 % loss, issue 11). Another generation: resync. */
 static void hn_store_on_replicate(struct hn_node *node, const struct hn_data_message *data,
 				  struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	if (store->resyncing || data->entry_count != 1)
+	if (store->resyncing || data->entry_count != 1 || data->entries[0].seq != data->seq)
 		return;
-	if (data->generation.id != store->generation.id || data->base_seq > store->last_seq) {
+	if (data->generation.id != store->generation.id) {
 		hn_store_start_resync(node, &data->generation, data->seq, actions);
 		return;
 	}
@@ -489,15 +566,21 @@ static void hn_store_on_replicate(struct hn_node *node, const struct hn_data_mes
 		hn_store_send_ack(node, actions); /* duplicate: our ACK was lost */
 		return;
 	}
-	if (data->base_seq != store->last_seq || data->entries[0].seq != data->seq)
+	if (data->base_seq > store->last_seq) {
+		hn_store_keep_early(node, &data->entries[0], actions);
 		return;
-	if (hn_store_apply(node, &data->entries[0], actions) == 0)
-		hn_store_send_ack(node, actions);
+	}
+	if (hn_store_apply(node, &data->entries[0], actions) != 0)
+		return;
+	hn_store_apply_early(node, actions);
+	hn_store_send_ack(node, actions);
 }
 
 void hn_store_on_data(struct hn_node *node, const struct hn_data_message *data,
 		      struct hn_actions *actions)
 {
+	if (node->storage_failed)
+		return; /* nothing can be stored, so nothing is acknowledged */
 	bool active = node->role == HN_ROLE_ACTIVE;
 	switch (data->kind) {
 	case HN_DATA_REPLICATE:
@@ -521,22 +604,58 @@ void hn_store_on_data(struct hn_node *node, const struct hn_data_message *data,
 
 /* ------------------------------------------------------------ per step */
 
-/* Active: the in-sync peer became unreachable -> answer held writes, mark
- * the peer outdated, fork at what it acknowledged. */
+/* The peer says it can store nothing now (its storage failed). */
+static bool hn_store_peer_without_storage(const struct hn_node *node)
+{
+	return hn_peer_alive(node) && (node->peer.last.flags & HN_HB_NO_STORAGE);
+}
+
+/* When the oldest write still waiting for the peer's ACK has waited
+ * dead_time_ms (UINT64_MAX if none waits): then the peer is treated as out
+ * of sync, so that a lossy sync link delays a write by at most that (plus
+ * the peer's confirmation that it is outdated), never for seconds. */
+static uint64_t hn_store_stall_at_ms(const struct hn_node *node)
+{
+	const struct hn_store *store = &node->store;
+	if (!(store->peer_in_sync || store->peer_catching_up) || store->pending_count == 0 ||
+	    store->pending[0].released || store->pending[0].held)
+		return UINT64_MAX;
+	return store->pending[0].written_ms + node->config.timers.dead_time_ms;
+}
+
+/* Active: the in-sync peer became unreachable, or cannot store -> answer
+ * held writes, mark the peer outdated, fork at what it acknowledged. */
 static void hn_store_check_sync_lost(struct hn_node *node, struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	if (!store->peer_in_sync || hn_store_peer_reachable(node))
+	bool without_storage = hn_store_peer_without_storage(node);
+	bool stalled = node->now_ms >= hn_store_stall_at_ms(node);
+	if (hn_store_peer_reachable(node) && !without_storage && !stalled)
+		return;
+	if (store->peer_catching_up) {
+		/* still marked outdated: its writes wait like any held write */
+		store->peer_catching_up = false;
+		for (uint32_t i = 0; i < store->pending_count; i++)
+			store->pending[i].held = true;
+	}
+	if (!store->peer_in_sync)
 		return;
 	store->peer_in_sync = false;
 	for (uint32_t i = 0; i < store->pending_count; i++)
 		store->pending[i].held = true;
 	hn_store_fork(node, store->peer_acked_seq);
-	char reason[HN_REASON_MAX];
+	char why[48], reason[HN_REASON_MAX];
+	if (without_storage)
+		snprintf(why, sizeof(why), "its storage failed");
+	else if (stalled)
+		snprintf(why, sizeof(why), "a write unacknowledged for %u ms",
+			 node->config.timers.dead_time_ms);
+	else
+		snprintf(why, sizeof(why), "%s",
+			 hn_peer_alive(node) ? "sync link silent" : "peer silent");
 	snprintf(reason, sizeof(reason),
 		 "sync with %s lost (%s): peer marked outdated, new generation %llu from seq %llu",
-		 node->peer.heard ? node->peer.last.sender.name : "the peer",
-		 hn_peer_alive(node) ? "sync link silent" : "peer silent",
+		 node->peer.heard ? node->peer.last.sender.name : "the peer", why,
 		 (unsigned long long)store->generation.id,
 		 (unsigned long long)store->generation.fork_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
@@ -565,8 +684,9 @@ static void hn_store_evaluate_active(struct hn_node *node, struct hn_actions *ac
 	hn_store_release_held(node);
 	const struct hn_heartbeat *peer = &node->peer.last;
 	if (!store->peer_in_sync && hn_store_peer_reachable(node) &&
-	    peer->role == HN_ROLE_STANDBY && peer->generation.id == store->generation.id &&
-	    peer->last_seq == store->last_seq && store->pending_count == 0)
+	    !hn_store_peer_without_storage(node) && peer->role == HN_ROLE_STANDBY &&
+	    peer->generation.id == store->generation.id && peer->last_seq == store->last_seq &&
+	    store->pending_count == 0)
 		hn_store_mark_peer_in_sync(node, actions);
 	if (store->pending_count == 0 || store->retransmit_at_ms == 0 ||
 	    node->now_ms < store->retransmit_at_ms)
@@ -601,8 +721,9 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 		char reason[HN_REASON_MAX];
 		snprintf(reason, sizeof(reason), "%s marked this node outdated", peer->sender.name);
 		hn_emit_log(node, actions, "sync", reason, 0);
+		hn_emit_heartbeats(node, actions); /* the active answers held writes on it */
 	}
-	if (!hn_store_peer_reachable(node))
+	if (!hn_store_peer_reachable(node) || node->storage_failed)
 		return;
 	if (store->resyncing) {
 		if (node->now_ms >= store->resync_at_ms)
@@ -624,6 +745,11 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 	}
 	if (store->in_sync && same_generation && !marked)
 		return; /* a REPLICATE is on its way */
+	/* a new resync (a full one empties the store) waits for the sync
+	 * link's heartbeats: the active's data messages alone may be the
+	 * last ones before a cut */
+	if (!hn_link_alive(node, HN_LINK_SYNC))
+		return;
 	hn_store_start_resync(node, &peer->generation, peer->last_seq, actions);
 }
 
@@ -651,6 +777,31 @@ static void hn_store_check_peer_newer(struct hn_node *node, struct hn_actions *a
 		 peer->sender.name, (unsigned long long)peer->generation.id,
 		 (unsigned long long)peer->last_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
+	hn_emit_heartbeats(node, actions); /* an active waiting for it answers held writes */
+}
+
+const struct hn_pending_write *hn_store_oldest_waiting(const struct hn_store *store)
+{
+	for (uint32_t i = 0; i < store->pending_count; i++) {
+		if (!store->pending[i].released)
+			return &store->pending[i];
+	}
+	return NULL;
+}
+
+/* The data-sync lag check (notify only): the oldest unacknowledged write
+ * is older than sync_lag_ms. */
+static void hn_store_check_lag(struct hn_node *node, struct hn_actions *actions)
+{
+	const struct hn_pending_write *oldest = hn_store_oldest_waiting(&node->store);
+	uint64_t age_ms = oldest != NULL ? node->now_ms - oldest->written_ms : 0;
+	bool lagging = oldest != NULL && age_ms >= hn_sync_lag_ms(node);
+	if (lagging == ((node->notify_failing & HN_CHECK_SYNC_LAG) != 0))
+		return;
+	char text[HN_REASON_MAX];
+	snprintf(text, sizeof(text), "oldest unacknowledged write is %llu ms old",
+		 (unsigned long long)age_ms);
+	hn_emit_check(node, actions, HN_CHECK_SYNC_LAG, lagging, text);
 }
 
 void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions)
@@ -661,7 +812,21 @@ void hn_store_evaluate(struct hn_node *node, struct hn_actions *actions)
 		hn_store_check_peer_newer(node, actions);
 		hn_store_evaluate_standby(node, actions);
 	}
+	hn_store_check_lag(node, actions);
 	hn_store_flush_replies(node, actions);
+}
+
+/* The disk still holds every acknowledged write (the failed one and the
+ * rest of its step were never acknowledged), so the data is not outdated;
+ * but memory may hold what the disk lacks, so the next resync is full. A
+ * standby is marked outdated by its active when the active stops
+ * replicating to it (NO_STORAGE in our heartbeats). */
+void hn_store_on_storage_failed(struct hn_node *node)
+{
+	struct hn_store *store = &node->store;
+	store->tainted = true;
+	store->in_sync = false;
+	store->resyncing = false;
 }
 
 void hn_store_on_become_active(struct hn_node *node)
@@ -670,6 +835,7 @@ void hn_store_on_become_active(struct hn_node *node)
 	store->resyncing = false;
 	store->in_sync = false;
 	store->peer_in_sync = false;
+	store->peer_catching_up = false;
 	store->peer_outdated = false;
 	store->peer_acked_seq = store->generation.fork_seq;
 	store->retransmit_at_ms = 0;
@@ -683,6 +849,7 @@ void hn_store_on_release(struct hn_node *node, struct hn_actions *actions)
 	struct hn_store *store = &node->store;
 	hn_store_release_pending(store, UINT64_MAX, false);
 	store->peer_in_sync = false;
+	store->peer_catching_up = false;
 	store->peer_outdated = false;
 	store->in_sync = false;
 }
@@ -695,11 +862,19 @@ uint64_t hn_store_next_deadline_ms(const struct hn_node *node)
 		return node->now_ms;
 	if (store->pending_count > 0 && store->retransmit_at_ms != 0)
 		deadline = store->retransmit_at_ms;
+	if (hn_store_stall_at_ms(node) < deadline)
+		deadline = hn_store_stall_at_ms(node);
 	/* the same conditions as hn_store_evaluate_standby, so that a deadline
 	 * is never one that the next step would not act on */
 	bool standby_acts = node->role == HN_ROLE_STANDBY && hn_peer_alive(node) &&
 			    hn_store_peer_reachable(node) && node->peer.last.role == HN_ROLE_ACTIVE;
-	if (store->resyncing && standby_acts && store->resync_at_ms < deadline)
+	if (store->resyncing && standby_acts && !node->storage_failed &&
+	    store->resync_at_ms < deadline)
 		deadline = store->resync_at_ms;
+	const struct hn_pending_write *oldest = hn_store_oldest_waiting(store);
+	uint64_t lag_at_ms =
+	    oldest != NULL ? oldest->written_ms + hn_sync_lag_ms(node) : UINT64_MAX;
+	if (!(node->notify_failing & HN_CHECK_SYNC_LAG) && lag_at_ms < deadline)
+		deadline = lag_at_ms;
 	return deadline;
 }

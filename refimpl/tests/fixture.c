@@ -8,142 +8,22 @@
  * deadline does not move after its TICK would stall a simulator, so more
  * than HN_FIXTURE_SAME_TIME_STEPS_MAX steps at one time fail the run.
  *
- * Packets are really encoded and authenticated (proto.c) with a fixed
- * cluster key; the receiver's replay window restarts when it powers on,
- * while the sender's packet counter keeps growing across restarts (as a
- * daemon that persists it must).
+ * Packets are really encoded and authenticated (proto.c, fixture_net.c)
+ * with a fixed cluster key; the receiver's replay window restarts when it
+ * powers on, while the sender's packet counter keeps growing across
+ * restarts (as a daemon that persists it must).
+ *
+ * An injected action failure (hn_fixture_fail_action) is handled like the
+ * host must (hn_core.h): the failed action is not carried out, after a
+ * storage action the rest of the step is dropped, and the failure is fed
+ * back before anything else happens.
  */
-#include "fixture.h"
+#include "fixture_private.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HN_FIXTURE_LOCAL_EVENTS_MAX    16
-#define HN_FIXTURE_SAME_TIME_STEPS_MAX 20000
-#define HN_FIXTURE_DEFAULT_DELAY_MS    1
-
-struct hn_fixture_packet {
-	uint64_t deliver_at_ms;
-	uint64_t order; /* FIFO among packets due at the same time */
-	uint32_t to;
-	enum hn_link link;
-	size_t length;
-	uint8_t bytes[HN_PACKET_MAX];
-};
-
-/* What a node has on disk: PERSIST / STORE_RESET, generation, outdated. */
-struct hn_fixture_disk {
-	struct hn_entry entries[HN_STORE_ENTRIES_MAX];
-	uint32_t entry_count;
-	struct hn_generation generation;
-	bool outdated;
-};
-
-struct hn_fixture_write {
-	uint64_t request_id;
-	uint32_t node;
-	char key[HN_KEY_MAX];
-	char value[HN_VALUE_MAX];
-	int answer; /* -1 none yet, 0 error, 1 ok */
-	uint64_t seq;
-	bool excused; /* lost by a reported split brain */
-};
-
-struct hn_fixture_local_event {
-	uint32_t node;
-	struct hn_event event;
-};
-
-struct hn_fixture {
-	struct hn_fixture_options options;
-	uint64_t now_ms;
-	uint64_t random_state;
-	struct hn_node *nodes[HN_FIXTURE_NODES];
-	struct hn_config configs[HN_FIXTURE_NODES];
-	bool powered[HN_FIXTURE_NODES];
-	bool ever_powered[HN_FIXTURE_NODES];
-	struct hn_fixture_disk disks[HN_FIXTURE_NODES];
-	/* links */
-	bool partitioned[HN_LINKS];
-	bool carrier[HN_FIXTURE_NODES][HN_LINKS];
-	uint32_t drop_percent[HN_LINKS];
-	uint32_t delay_ms[HN_LINKS];
-	struct hn_fixture_packet *queue; /* HN_FIXTURE_QUEUE_MAX */
-	uint32_t queue_count;
-	uint64_t queue_order;
-	uint8_t key[HN_KEY_BYTES];
-	uint64_t packet_seq[HN_FIXTURE_NODES];
-	struct hn_replay_window windows[HN_FIXTURE_NODES];
-	struct hn_proto_counters counters[HN_FIXTURE_NODES];
-	/* health, fencing */
-	struct hn_health health[HN_FIXTURE_NODES];
-	struct hn_health health_sent[HN_FIXTURE_NODES];
-	bool cluster_ip_visible[HN_FIXTURE_NODES];
-	uint32_t fence_failures[HN_FIXTURE_NODES];
-	struct hn_fixture_local_event local[HN_FIXTURE_LOCAL_EVENTS_MAX];
-	uint32_t local_count;
-	/* observations */
-	struct hn_actions actions;
-	struct hn_fixture_write *writes; /* HN_FIXTURE_WRITES_MAX */
-	uint32_t write_count;
-	uint64_t next_request_id;
-	bool admin_answered;
-	bool admin_ok;
-	char admin_text[HN_REASON_MAX];
-	uint64_t admin_request_id;
-	struct hn_fixture_log logs[HN_FIXTURE_LOGS_MAX];
-	uint32_t log_count;
-	uint64_t lost_writes;
-	uint64_t same_time_steps;
-	uint64_t same_time_at_ms;
-	char failure[HN_FIXTURE_FAILURE_MAX];
-};
-
-/* ------------------------------------------------------------ helpers */
-
-static void hn_fixture_fail(struct hn_fixture *fixture, const char *format, ...)
-{
-	if (fixture->failure[0] != '\0')
-		return; /* keep the first failure */
-	char text[HN_FIXTURE_FAILURE_MAX - 96];
-	va_list arguments;
-	va_start(arguments, format);
-	vsnprintf(text, sizeof(text), format, arguments);
-	va_end(arguments);
-	snprintf(fixture->failure, sizeof(fixture->failure),
-		 "at %" PRIu64 " ms (seed %" PRIu64 "): %s", fixture->now_ms, fixture->options.seed,
-		 text);
-}
-
-/* xorshift64*: reproducible from the seed on every platform. */
-static uint32_t hn_fixture_random_percent(struct hn_fixture *fixture)
-{
-	uint64_t x = fixture->random_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	fixture->random_state = x;
-	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 33) % 100;
-}
-
-static const char *hn_fixture_name(const struct hn_fixture *fixture, uint32_t node)
-{
-	return fixture->configs[node].self.name;
-}
-
-static void hn_fixture_trace(struct hn_fixture *fixture, const char *format, ...)
-{
-	if (fixture->options.trace == NULL)
-		return;
-	va_list arguments;
-	va_start(arguments, format);
-	fprintf(fixture->options.trace, "%8" PRIu64 " ", fixture->now_ms);
-	vfprintf(fixture->options.trace, format, arguments);
-	fputc('\n', fixture->options.trace);
-	va_end(arguments);
-}
 
 static void hn_fixture_local_push(struct hn_fixture *fixture, uint32_t node,
 				  const struct hn_event *event)
@@ -161,6 +41,8 @@ static void hn_fixture_local_push(struct hn_fixture *fixture, uint32_t node,
 
 static void hn_fixture_disk_persist(struct hn_fixture_disk *disk, const struct hn_entry *entry)
 {
+	if (entry->seq > disk->max_seq)
+		disk->max_seq = entry->seq;
 	for (uint32_t i = 0; i < disk->entry_count; i++) {
 		if (strcmp(disk->entries[i].key, entry->key) == 0) {
 			disk->entries[i] = *entry;
@@ -171,65 +53,14 @@ static void hn_fixture_disk_persist(struct hn_fixture_disk *disk, const struct h
 		disk->entries[disk->entry_count++] = *entry;
 }
 
-/* --------------------------------------------------------- the network */
-
-static void hn_fixture_send(struct hn_fixture *fixture, uint32_t from,
-			    const struct hn_action *action)
+static const struct hn_entry *hn_fixture_disk_find(const struct hn_fixture_disk *disk,
+						   const char *key)
 {
-	uint32_t to = 1 - from;
-	enum hn_link link = action->link;
-	if (!fixture->carrier[from][link] || !fixture->carrier[to][link] ||
-	    fixture->partitioned[link])
-		return;
-	if (fixture->drop_percent[link] > 0 &&
-	    hn_fixture_random_percent(fixture) < fixture->drop_percent[link])
-		return;
-	if (fixture->queue_count == HN_FIXTURE_QUEUE_MAX) {
-		hn_fixture_fail(fixture, "hn_fixture_send: %u packets in flight, queue full",
-				fixture->queue_count);
-		return;
+	for (uint32_t i = 0; i < disk->entry_count; i++) {
+		if (strcmp(disk->entries[i].key, key) == 0)
+			return &disk->entries[i];
 	}
-	struct hn_fixture_packet *packet = &fixture->queue[fixture->queue_count];
-	uint64_t packet_seq = ++fixture->packet_seq[from];
-	int length;
-	if (action->kind == HN_ACTION_SEND_HEARTBEAT)
-		length = hn_proto_encode_heartbeat(&action->u.heartbeat, packet_seq, fixture->key,
-						   packet->bytes, sizeof(packet->bytes));
-	else
-		length = hn_proto_encode_data(&action->u.data, packet_seq, fixture->key,
-					      packet->bytes, sizeof(packet->bytes));
-	if (length < 0) {
-		hn_fixture_fail(fixture, "hn_fixture_send: %s could not encode a %s message",
-				hn_fixture_name(fixture, from),
-				action->kind == HN_ACTION_SEND_HEARTBEAT ? "heartbeat" : "data");
-		return;
-	}
-	packet->length = (size_t)length;
-	packet->to = to;
-	packet->link = link;
-	packet->deliver_at_ms = fixture->now_ms + fixture->delay_ms[link];
-	packet->order = fixture->queue_order++;
-	fixture->queue_count++;
-}
-
-/* Index of the packet to deliver next, or -1. */
-static int hn_fixture_next_packet(const struct hn_fixture *fixture)
-{
-	int best = -1;
-	for (uint32_t i = 0; i < fixture->queue_count; i++) {
-		const struct hn_fixture_packet *packet = &fixture->queue[i];
-		if (best < 0 || packet->deliver_at_ms < fixture->queue[best].deliver_at_ms ||
-		    (packet->deliver_at_ms == fixture->queue[best].deliver_at_ms &&
-		     packet->order < fixture->queue[best].order))
-			best = (int)i;
-	}
-	return best;
-}
-
-static void hn_fixture_queue_remove(struct hn_fixture *fixture, uint32_t index)
-{
-	fixture->queue[index] = fixture->queue[fixture->queue_count - 1];
-	fixture->queue_count--;
+	return NULL;
 }
 
 /* ------------------------------------------------- actions, invariants */
@@ -255,8 +86,68 @@ static void hn_fixture_on_client_reply(struct hn_fixture *fixture, uint32_t node
 	}
 	write->answer = action->u.reply.ok ? 1 : 0;
 	write->node = node;
-	if (action->u.reply.ok)
-		write->seq = strtoull(action->u.reply.text, NULL, 10);
+	write->answered_ms = fixture->now_ms;
+	if (!action->u.reply.ok)
+		return;
+	write->seq = strtoull(action->u.reply.text, NULL, 10);
+	const struct hn_entry *entry = hn_fixture_disk_find(&fixture->disks[node], write->key);
+	if (entry == NULL || entry->seq < write->seq)
+		hn_fixture_fail(
+		    fixture,
+		    "%s acknowledged write %s=%s (seq %" PRIu64 ") that its disk does not hold",
+		    hn_fixture_name(fixture, node), write->key, write->value, write->seq);
+}
+
+/* An ACK says that everything up to its seq is durable on the sender. */
+static void hn_fixture_on_data_sent(struct hn_fixture *fixture, uint32_t node,
+				    const struct hn_action *action)
+{
+	const struct hn_data_message *data = &action->u.data;
+	if (data->kind == HN_DATA_ACK && data->seq > fixture->disks[node].max_seq)
+		hn_fixture_fail(
+		    fixture,
+		    "%s acknowledged seq %" PRIu64 " to its peer, its disk holds up to %" PRIu64,
+		    hn_fixture_name(fixture, node), data->seq, fixture->disks[node].max_seq);
+}
+
+/* Whether this action is the one an injected failure hits: then the
+ * failure goes back to the node (before anything else), and the action is
+ * not carried out. */
+static bool hn_fixture_inject_failure(struct hn_fixture *fixture, uint32_t node,
+				      const struct hn_action *action)
+{
+	enum hn_failure_kind kind;
+	if (action->kind == HN_ACTION_PERSIST || action->kind == HN_ACTION_STORE_RESET)
+		kind = HN_FAILURE_STORAGE;
+	else if (action->kind == HN_ACTION_IP_ADD)
+		kind = HN_FAILURE_CLUSTER_IP;
+	else if (action->kind == HN_ACTION_SERVICES_START)
+		kind = HN_FAILURE_SERVICES;
+	else
+		return false;
+	uint32_t *countdown = &fixture->fail_countdown[node][kind];
+	if (*countdown == 0 || --*countdown > 0)
+		return false;
+	struct hn_event event = {.kind = HN_EVENT_ACTION_FAILED};
+	event.u.failure.kind = kind;
+	snprintf(event.u.failure.reason, sizeof(event.u.failure.reason), "%s",
+		 kind == HN_FAILURE_STORAGE	 ? "store.log: Input/output error (injected)"
+		 : kind == HN_FAILURE_CLUSTER_IP ? "RTNETLINK: File exists (injected)"
+						 : "services start exited with 1 (injected)");
+	fixture->failed_actions++;
+	hn_fixture_trace(fixture, "%s: action %d fails", hn_fixture_name(fixture, node),
+			 action->kind);
+	/* first in line: before any event that was waiting */
+	if (fixture->local_count == HN_FIXTURE_LOCAL_EVENTS_MAX) {
+		hn_fixture_fail(fixture, "hn_fixture_inject_failure: local event queue full");
+		return true;
+	}
+	memmove(&fixture->local[1], &fixture->local[0],
+		sizeof(fixture->local[0]) * fixture->local_count);
+	fixture->local[0].node = node;
+	fixture->local[0].event = event;
+	fixture->local_count++;
+	return true;
 }
 
 /* A reported split brain excuses the loser's acknowledged writes of its
@@ -315,13 +206,20 @@ static void hn_fixture_on_fence(struct hn_fixture *fixture, uint32_t node)
 	hn_fixture_local_push(fixture, node, &event);
 }
 
-static void hn_fixture_process_action(struct hn_fixture *fixture, uint32_t node,
+/* Carries out one action; returns false when the rest of the step must be
+ * dropped (a storage action failed). */
+static bool hn_fixture_process_action(struct hn_fixture *fixture, uint32_t node,
 				      const struct hn_action *action,
 				      const struct hn_status *before)
 {
+	if (hn_fixture_inject_failure(fixture, node, action))
+		return action->kind != HN_ACTION_PERSIST && action->kind != HN_ACTION_STORE_RESET;
 	switch (action->kind) {
 	case HN_ACTION_SEND_HEARTBEAT:
+		hn_fixture_send(fixture, node, action);
+		break;
 	case HN_ACTION_SEND_DATA:
+		hn_fixture_on_data_sent(fixture, node, action);
 		hn_fixture_send(fixture, node, action);
 		break;
 	case HN_ACTION_PERSIST:
@@ -329,6 +227,7 @@ static void hn_fixture_process_action(struct hn_fixture *fixture, uint32_t node,
 		break;
 	case HN_ACTION_STORE_RESET:
 		fixture->disks[node].entry_count = 0;
+		fixture->disks[node].max_seq = 0;
 		break;
 	case HN_ACTION_LOG:
 		hn_fixture_on_log(fixture, node, action, before);
@@ -350,6 +249,7 @@ static void hn_fixture_process_action(struct hn_fixture *fixture, uint32_t node,
 	default: /* IP, services, notify: nothing to simulate */
 		break;
 	}
+	return true;
 }
 
 static void hn_fixture_check_invariants(struct hn_fixture *fixture, uint32_t node,
@@ -373,7 +273,7 @@ static void hn_fixture_check_invariants(struct hn_fixture *fixture, uint32_t nod
 }
 
 /* One step of one node, its actions and the invariants. */
-static int hn_fixture_step(struct hn_fixture *fixture, uint32_t node, const struct hn_event *event)
+int hn_fixture_step(struct hn_fixture *fixture, uint32_t node, const struct hn_event *event)
 {
 	if (!fixture->powered[node])
 		return 0;
@@ -393,8 +293,13 @@ static int hn_fixture_step(struct hn_fixture *fixture, uint32_t node, const stru
 				hn_fixture_name(fixture, node), event->kind,
 				fixture->actions.count > 0 ? fixture->actions.items[0].u.log.reason
 							   : "");
-	for (size_t i = 0; i < fixture->actions.count; i++)
-		hn_fixture_process_action(fixture, node, &fixture->actions.items[i], &before);
+	if (fixture->options.observe != NULL)
+		fixture->options.observe(fixture->options.observe_context, fixture->now_ms, node,
+					 event, &fixture->actions);
+	for (size_t i = 0; i < fixture->actions.count; i++) {
+		if (!hn_fixture_process_action(fixture, node, &fixture->actions.items[i], &before))
+			break;
+	}
 	hn_fixture_check_invariants(fixture, node, &before);
 	return fixture->failure[0] != '\0' ? -1 : 0;
 }
@@ -422,6 +327,50 @@ static void hn_fixture_sync_health(struct hn_fixture *fixture)
 		event.u.health = health;
 		hn_fixture_local_push(fixture, node, &event);
 	}
+}
+
+/* A health round of every node whose round is due: its health is reported
+ * again, changed or not. Returns whether one was due. */
+static bool hn_fixture_health_rounds(struct hn_fixture *fixture)
+{
+	bool due = false;
+	uint32_t interval_ms = fixture->options.health_interval_ms;
+	for (uint32_t node = 0; interval_ms > 0 && node < HN_FIXTURE_NODES; node++) {
+		if (!fixture->powered[node] || fixture->next_round_ms[node] > fixture->now_ms)
+			continue;
+		due = true;
+		if (fixture->measured[node]) {
+			fixture->health[node] = fixture->measured_health[node];
+			fixture->measured[node] = false;
+		}
+		memset(&fixture->health_sent[node], 0xff, sizeof(fixture->health_sent[node]));
+		fixture->next_round_ms[node] += interval_ms;
+	}
+	return due;
+}
+
+/* The first round after now_ms at the node's phase. */
+static uint64_t hn_fixture_first_round_ms(const struct hn_fixture *fixture, uint32_t node)
+{
+	uint64_t interval_ms = fixture->options.health_interval_ms;
+	uint64_t phase_ms =
+	    fixture->options.health_phase_ms[node] % (interval_ms ? interval_ms : 1);
+	uint64_t round_ms = fixture->now_ms - fixture->now_ms % (interval_ms ? interval_ms : 1);
+	round_ms += phase_ms;
+	return round_ms > fixture->now_ms ? round_ms : round_ms + interval_ms;
+}
+
+/* splitmix64 of the seed, the node and its power count: a boot nonce that
+ * differs per start and is reproducible from the seed (never 0). */
+static uint64_t hn_fixture_boot_nonce(const struct hn_fixture *fixture, uint32_t node)
+{
+	uint64_t x = fixture->options.seed * 0x9E3779B97F4A7C15ULL +
+		     (node + 1) * 0xBF58476D1CE4E5B9ULL +
+		     fixture->power_count[node] * 0x94D049BB133111EBULL;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+	x ^= x >> 31;
+	return x != 0 ? x : 1;
 }
 
 /* Answer local events until none is left. */
@@ -470,6 +419,11 @@ int hn_fixture_run_until(struct hn_fixture *fixture, uint64_t until_ms)
 		int packet = hn_fixture_next_packet(fixture);
 		if (packet >= 0 && fixture->queue[packet].deliver_at_ms < next_ms)
 			next_ms = fixture->queue[packet].deliver_at_ms;
+		for (uint32_t node = 0; node < HN_FIXTURE_NODES; node++) {
+			if (fixture->powered[node] && fixture->options.health_interval_ms > 0 &&
+			    fixture->next_round_ms[node] < next_ms)
+				next_ms = fixture->next_round_ms[node];
+		}
 		if (next_ms > until_ms) {
 			fixture->now_ms = until_ms > fixture->now_ms ? until_ms : fixture->now_ms;
 			return 0;
@@ -481,6 +435,8 @@ int hn_fixture_run_until(struct hn_fixture *fixture, uint64_t until_ms)
 				return -1;
 			continue;
 		}
+		if (hn_fixture_health_rounds(fixture))
+			continue;
 		for (uint32_t node = 0; node < HN_FIXTURE_NODES; node++) {
 			struct hn_event tick = {.kind = HN_EVENT_TICK};
 			if (fixture->powered[node] &&
@@ -524,7 +480,8 @@ struct hn_fixture *hn_fixture_create(const struct hn_fixture_options *options, c
 	fixture->random_state = options->seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
 	fixture->queue = calloc(HN_FIXTURE_QUEUE_MAX, sizeof(*fixture->queue));
 	fixture->writes = calloc(HN_FIXTURE_WRITES_MAX, sizeof(*fixture->writes));
-	if (fixture->queue == NULL || fixture->writes == NULL)
+	fixture->capture = calloc(HN_FIXTURE_CAPTURE_MAX, sizeof(*fixture->capture));
+	if (fixture->queue == NULL || fixture->writes == NULL || fixture->capture == NULL)
 		goto cleanup;
 	memset(fixture->key, 0x5a, sizeof(fixture->key));
 	for (uint32_t node = 0; node < HN_FIXTURE_NODES; node++) {
@@ -558,6 +515,7 @@ void hn_fixture_free(struct hn_fixture *fixture)
 	for (uint32_t node = 0; node < HN_FIXTURE_NODES; node++)
 		free(fixture->nodes[node]);
 	free(fixture->queue);
+	free(fixture->capture);
 	free(fixture->writes);
 	free(fixture);
 }
@@ -593,8 +551,11 @@ int hn_fixture_power_on(struct hn_fixture *fixture, uint32_t node)
 	fixture->ever_powered[node] = true;
 	fixture->windows[node] = (struct hn_replay_window){0};
 	memset(&fixture->health_sent[node], 0xff, sizeof(fixture->health_sent[node]));
+	fixture->next_round_ms[node] = hn_fixture_first_round_ms(fixture, node);
+	fixture->power_count[node]++;
 	hn_fixture_trace(fixture, "%s powered on", hn_fixture_name(fixture, node));
 	struct hn_event event = {.kind = HN_EVENT_START};
+	event.u.start.boot_nonce = hn_fixture_boot_nonce(fixture, node);
 	if (hn_fixture_step(fixture, node, &event) != 0)
 		return -1;
 	for (int link = 0; link < HN_LINKS; link++) {
@@ -626,13 +587,6 @@ bool hn_fixture_powered(const struct hn_fixture *fixture, uint32_t node)
 
 /* ---------------------------------------------------- links, health */
 
-void hn_fixture_partition(struct hn_fixture *fixture, enum hn_link link, bool cut)
-{
-	fixture->partitioned[link] = cut;
-	hn_fixture_trace(fixture, "%s link %s", link == HN_LINK_SYNC ? "sync" : "external",
-			 cut ? "cut" : "repaired");
-}
-
 int hn_fixture_set_carrier(struct hn_fixture *fixture, uint32_t node, enum hn_link link, bool up)
 {
 	fixture->carrier[node][link] = up;
@@ -643,16 +597,6 @@ int hn_fixture_set_carrier(struct hn_fixture *fixture, uint32_t node, enum hn_li
 	if (hn_fixture_step(fixture, node, &event) != 0)
 		return -1;
 	return hn_fixture_run_local(fixture);
-}
-
-void hn_fixture_set_drop_percent(struct hn_fixture *fixture, enum hn_link link, uint32_t percent)
-{
-	fixture->drop_percent[link] = percent > 100 ? 100 : percent;
-}
-
-void hn_fixture_set_delay_ms(struct hn_fixture *fixture, enum hn_link link, uint32_t delay_ms)
-{
-	fixture->delay_ms[link] = delay_ms;
 }
 
 void hn_fixture_set_cluster_ip_visible(struct hn_fixture *fixture, uint32_t node, bool visible)
@@ -666,6 +610,13 @@ int hn_fixture_set_health(struct hn_fixture *fixture, uint32_t node, const struc
 	return hn_fixture_run_local(fixture);
 }
 
+void hn_fixture_set_health_next_round(struct hn_fixture *fixture, uint32_t node,
+				      const struct hn_health *health)
+{
+	fixture->measured[node] = true;
+	fixture->measured_health[node] = *health;
+}
+
 void hn_fixture_set_identity(struct hn_fixture *fixture, uint32_t node,
 			     const struct hn_identity *identity)
 {
@@ -675,6 +626,18 @@ void hn_fixture_set_identity(struct hn_fixture *fixture, uint32_t node,
 void hn_fixture_fail_fences(struct hn_fixture *fixture, uint32_t node, uint32_t count)
 {
 	fixture->fence_failures[node] = count;
+}
+
+void hn_fixture_fail_action(struct hn_fixture *fixture, uint32_t node, enum hn_failure_kind kind,
+			    uint32_t nth)
+{
+	if (node < HN_FIXTURE_NODES && (unsigned)kind < HN_FIXTURE_FAILURE_KINDS)
+		fixture->fail_countdown[node][kind] = nth;
+}
+
+uint32_t hn_fixture_failed_actions(const struct hn_fixture *fixture)
+{
+	return fixture->failed_actions;
 }
 
 /* ---------------------------------------------------- admin, clients */
@@ -712,6 +675,7 @@ int hn_fixture_write(struct hn_fixture *fixture, uint32_t node, const char *key,
 	memset(write, 0, sizeof(*write));
 	write->request_id = ++fixture->next_request_id;
 	write->node = node;
+	write->sent_ms = fixture->now_ms;
 	write->answer = -1;
 	snprintf(write->key, sizeof(write->key), "%s", key);
 	snprintf(write->value, sizeof(write->value), "%s", value);
@@ -810,6 +774,18 @@ uint64_t hn_fixture_lost_writes(const struct hn_fixture *fixture)
 	return fixture->lost_writes;
 }
 
+uint64_t hn_fixture_write_latency_max_ms(const struct hn_fixture *fixture, uint64_t now_ms)
+{
+	uint64_t latency_ms = 0;
+	for (uint32_t i = 0; i < fixture->write_count; i++) {
+		const struct hn_fixture_write *write = &fixture->writes[i];
+		uint64_t end_ms = write->answer >= 0 ? write->answered_ms : now_ms;
+		if (end_ms - write->sent_ms > latency_ms)
+			latency_ms = end_ms - write->sent_ms;
+	}
+	return latency_ms;
+}
+
 uint64_t hn_fixture_acked_writes(const struct hn_fixture *fixture)
 {
 	uint64_t count = 0;
@@ -841,7 +817,10 @@ int hn_fixture_check_writes(struct hn_fixture *fixture)
 		if (write->answer != 1 || write->excused)
 			continue;
 		const struct hn_entry *entry = hn_node_get(fixture->nodes[active], write->key);
-		if (entry == NULL || strcmp(entry->value, write->value) != 0) {
+		const struct hn_entry *durable =
+		    hn_fixture_disk_find(&fixture->disks[active], write->key);
+		if (entry == NULL || strcmp(entry->value, write->value) != 0 || durable == NULL ||
+		    strcmp(durable->value, write->value) != 0) {
 			hn_fixture_fail(fixture,
 					"acknowledged write %s=%s (seq %" PRIu64 " on %s) "
 					"missing on the active %s",

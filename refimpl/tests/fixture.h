@@ -21,9 +21,21 @@
  * The fixture also plays the daemon's part that the core leaves out: it
  * keeps each node's durable store from PERSIST / STORE_RESET (so a node can
  * be powered off and on again and restores what it persisted), answers
- * FENCE by powering the peer off, and feeds HEALTH events whenever a node's
- * health changes, including cluster_ip_answered (the other node is active,
- * powered and its cluster IP reachable).
+ * FENCE by powering the peer off, feeds HEALTH events whenever a node's
+ * health changes (and every health_interval_ms if set), including
+ * cluster_ip_answered (the other node is active, powered and its cluster IP
+ * reachable), and gives every START a fresh boot nonce (seeded).
+ *
+ * Faults it injects besides links and power: one-way partitions, the Nth
+ * storage action (PERSIST or STORE_RESET), IP_ADD or SERVICES_START of a
+ * node failing - done the way hn_core.h asks of a host: a failed storage
+ * action is not applied and the rest of its step is dropped, and the
+ * failure is fed back (HN_EVENT_ACTION_FAILED) before anything else - and a
+ * replay of packets recorded earlier (an attacker's capture).
+ *
+ * Durability is checked at once: a client's OK for a write the answering
+ * node's disk does not hold, or an ACK from a node whose disk does not
+ * reach the acknowledged seq, fails the run.
  *
  * Nothing here depends on refimpl/tests: hasim's deterministic simulator can
  * reuse it as is.
@@ -42,6 +54,7 @@
 #define HN_FIXTURE_WRITES_MAX  8192 /* acknowledged client writes tracked */
 #define HN_FIXTURE_LOGS_MAX    1024 /* cluster log records kept (oldest dropped) */
 #define HN_FIXTURE_FAILURE_MAX 512
+#define HN_FIXTURE_CAPTURE_MAX 512 /* packets recorded for a replay */
 
 struct hn_fixture_options {
 	enum hn_tiebreaker tiebreaker;
@@ -49,6 +62,16 @@ struct hn_fixture_options {
 	struct hn_timers timers;		       /* all zero = hn_config_defaults() */
 	struct hn_identity identity[HN_FIXTURE_NODES]; /* node_id 0 = defaults node1/node2 */
 	FILE *trace;				       /* every step and action, or NULL */
+	/* Health rounds: every node reports its health (an HN_EVENT_HEALTH,
+	 * changed or not) every health_interval_ms, at health_phase_ms[node]
+	 * plus multiples of it; 0 = only when it changes (and at once). */
+	uint32_t health_interval_ms;
+	uint32_t health_phase_ms[HN_FIXTURE_NODES];
+	/* Called after every step of a node with its event and actions, or
+	 * NULL (the golden-trace runner prints them). */
+	void (*observe)(void *context, uint64_t now_ms, uint32_t node, const struct hn_event *event,
+			const struct hn_actions *actions);
+	void *observe_context;
 };
 
 /* One cluster log record as the node emitted it, with time and node. */
@@ -71,8 +94,9 @@ int hn_fixture_power_on(struct hn_fixture *fixture, uint32_t node);
 void hn_fixture_power_off(struct hn_fixture *fixture, uint32_t node);
 bool hn_fixture_powered(const struct hn_fixture *fixture, uint32_t node);
 
-/* Links. A partition drops everything on the link in both directions; a
- * carrier change is an HN_EVENT_LINK to the node (and a dead link). */
+/* Links. A partition drops everything on the link in both directions (see
+ * also the one-way partition below); a carrier change is an HN_EVENT_LINK
+ * to the node (and a dead link). */
 void hn_fixture_partition(struct hn_fixture *fixture, enum hn_link link, bool cut);
 int hn_fixture_set_carrier(struct hn_fixture *fixture, uint32_t node, enum hn_link link, bool up);
 void hn_fixture_set_drop_percent(struct hn_fixture *fixture, enum hn_link link, uint32_t percent);
@@ -83,11 +107,32 @@ void hn_fixture_set_cluster_ip_visible(struct hn_fixture *fixture, uint32_t node
 /* Health as the node's own checks see it (cluster_ip_answered is computed). */
 int hn_fixture_set_health(struct hn_fixture *fixture, uint32_t node,
 			  const struct hn_health *health);
+/* Health that the node's checks measure from now on, reported at its next
+ * health round (options.health_interval_ms must be set): a switch dying
+ * between two rounds. */
+void hn_fixture_set_health_next_round(struct hn_fixture *fixture, uint32_t node,
+				      const struct hn_health *health);
 /* A new identity (e.g. updated firmware), effective at the next power on. */
 void hn_fixture_set_identity(struct hn_fixture *fixture, uint32_t node,
 			     const struct hn_identity *identity);
 /* Make the next FENCE of a node fail (count times). */
 void hn_fixture_fail_fences(struct hn_fixture *fixture, uint32_t node, uint32_t count);
+/* One direction of a link: packets sent by `from` are dropped (cut) or
+ * carried again. */
+void hn_fixture_partition_oneway(struct hn_fixture *fixture, enum hn_link link, uint32_t from,
+				 bool cut);
+/* The nth action of this kind of the node from now on fails (1 = the next
+ * one; 0 cancels): HN_FAILURE_STORAGE counts PERSIST and STORE_RESET,
+ * HN_FAILURE_CLUSTER_IP IP_ADD, HN_FAILURE_SERVICES SERVICES_START. */
+void hn_fixture_fail_action(struct hn_fixture *fixture, uint32_t node, enum hn_failure_kind kind,
+			    uint32_t nth);
+uint32_t hn_fixture_failed_actions(const struct hn_fixture *fixture); /* injected so far */
+/* Record the packets node sends from now on (at most HN_FIXTURE_CAPTURE_MAX),
+ * or stop; then inject them into `to` from now on with their original
+ * spacing (no link impairs an attacker). The receiver's replay window
+ * restarts with each power on, so after a restart it lets them through. */
+void hn_fixture_capture(struct hn_fixture *fixture, uint32_t node, bool on);
+int hn_fixture_replay(struct hn_fixture *fixture, uint32_t to);
 
 /* Run the clock to until_ms (steps on the way), or for duration_ms. Returns
  * -1 as soon as an invariant fails. */
@@ -122,6 +167,9 @@ const struct hn_fixture_log *hn_fixture_log_find(const struct hn_fixture *fixtur
 						 const char *event, uint32_t nth);
 uint64_t hn_fixture_lost_writes(const struct hn_fixture *fixture); /* reported by split brains */
 uint64_t hn_fixture_acked_writes(const struct hn_fixture *fixture);
+/* The longest a client waited for an answer (an unanswered write counts
+ * until now_ms). */
+uint64_t hn_fixture_write_latency_max_ms(const struct hn_fixture *fixture, uint64_t now_ms);
 
 /* End-of-run check of acknowledged writes (see the header). 0 or -1. */
 int hn_fixture_check_writes(struct hn_fixture *fixture);

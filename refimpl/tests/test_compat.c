@@ -123,6 +123,37 @@ static void test_names_roundtrip(void)
 	CU_ASSERT_STRING_EQUAL(hn_state_name(HN_STATE_COUNT), "unknown");
 }
 
+/* One table of admin command names: every command round-trips, and both
+ * spellings of force start are the same command. */
+static void test_admin_command_names(void)
+{
+	static const struct {
+		enum hn_admin_command command;
+		const char *name;
+	} cases[] = {
+	    {HN_ADMIN_MAINTENANCE_ON, "maintenance on"},
+	    {HN_ADMIN_MAINTENANCE_OFF, "maintenance off"},
+	    {HN_ADMIN_SWITCHOVER, "switchover"},
+	    {HN_ADMIN_DISCONNECT, "disconnect"},
+	    {HN_ADMIN_RECONNECT, "reconnect"},
+	    {HN_ADMIN_DISBAND, "disband"},
+	    {HN_ADMIN_FORCE_START, "force start"},
+	    {HN_ADMIN_SETTING_SET, "setting set"},
+	};
+	enum hn_admin_command command;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_STRING_EQUAL(hn_admin_command_name(cases[i].command), cases[i].name);
+		CU_ASSERT(hn_admin_command_parse(cases[i].name, &command) == 0);
+		CU_ASSERT_EQUAL(command, cases[i].command);
+	}
+	CU_ASSERT(hn_admin_command_parse("force-start", &command) == 0);
+	CU_ASSERT_EQUAL(command, HN_ADMIN_FORCE_START);
+	CU_ASSERT(hn_admin_command_parse("maintenance-on", &command) == -1);
+	CU_ASSERT(hn_admin_command_parse("", &command) == -1);
+	CU_ASSERT(hn_admin_command_parse(NULL, &command) == -1);
+	CU_ASSERT_PTR_NULL(hn_admin_command_name((enum hn_admin_command)99));
+}
+
 static void test_version_parse(void)
 {
 	struct hn_version version = {9, 9, 9};
@@ -148,6 +179,7 @@ int hn_test_register_compat(void)
 	    {"unknown model, NULL reason", test_compat_unknown_model_and_null_reason},
 	    {"names round trip", test_names_roundtrip},
 	    {"version parser", test_version_parse},
+	    {"admin command names", test_admin_command_names},
 	    {NULL, NULL},
 	};
 	return hn_test_add_suite("compat", cases);

@@ -2,10 +2,13 @@
  * test_core_main.c - main() of the core's CUnit binary test_core, and the
  * single-node helpers of test_main.h.
  *
- * Runs the suites fsm, store, compat and fixture; exits 1 if any assertion
- * failed (or CUnit itself failed), 0 otherwise. An optional argument runs
- * only the suite of that name (e.g. `test_core fixture`).
+ * Runs the suites fsm, store, compat, rules, fixture, defects and events; exits 1 if any
+ * assertion failed (or CUnit itself failed), 0 otherwise. An optional
+ * argument runs only the suite of that name (e.g. `test_core fixture`);
+ * `test_core --diagram` prints the transition table's diagram instead
+ * (make core-diagram writes it to refimpl/core/transitions.txt).
  */
+#include "rules.h"
 #include "test_main.h"
 
 #include <CUnit/Basic.h>
@@ -218,13 +221,28 @@ int hn_test_add_suite(const char *name, const struct hn_test_case *cases)
 	return 0;
 }
 
+static int hn_test_print_diagram(void)
+{
+	static char text[256 * 1024];
+	if (hn_rules_diagram(text, sizeof(text)) < 0) {
+		fprintf(stderr, "test_core: the diagram does not fit %zu bytes\n", sizeof(text));
+		return 1;
+	}
+	fputs(text, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int status = 1;
+	if (argc > 1 && strcmp(argv[1], "--diagram") == 0)
+		return hn_test_print_diagram();
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	if (hn_test_register_fsm() != 0 || hn_test_register_store() != 0 ||
-	    hn_test_register_compat() != 0 || hn_test_register_fixture() != 0) {
+	    hn_test_register_compat() != 0 || hn_test_register_rules() != 0 ||
+	    hn_test_register_fixture() != 0 || hn_test_register_defects() != 0 ||
+	    hn_test_register_events() != 0) {
 		fprintf(stderr, "test_core: cannot register suites: %s\n", CU_get_error_msg());
 		goto cleanup;
 	}

@@ -549,8 +549,10 @@ static void test_fsm_health_fault(void)
 }
 
 /* SPEC row "active's external ports pulled": the active goes isolated only
- * if the peer reaches a ping target; a standby without targets is isolated;
- * fault and isolated turn into each other as the checks change. */
+ * if the peer reached a ping target in a health round between two failed
+ * rounds of its own (issue 11: a verdict of the peer from before the failure
+ * may describe an uplink both share); a standby without targets is
+ * isolated; fault and isolated turn into each other as the checks change. */
 static void test_fsm_network_failover(void)
 {
 	struct hn_test_node test;
@@ -563,7 +565,9 @@ static void test_fsm_network_failover(void)
 	hn_test_health(&test, &unreachable, 260);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* neither reaches one */
 	peer.health.ping_reachable = 1;
-	hn_test_heartbeat_both(&test, &peer, 300);
+	hn_test_heartbeat_both(&test, &peer, 300); /* the peer's round at 300 reaches one */
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* our second round decides */
+	hn_test_health(&test, &unreachable, 310);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
 	struct hn_health broken = {false, true, 0, 1, false};
@@ -571,6 +575,22 @@ static void test_fsm_network_failover(void)
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_FAULT);
 	hn_test_health(&test, &unreachable, 450);
 	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_ISOLATED);
+	hn_test_node_free(&test);
+
+	/* the peer's good verdict is older than our failure: the switch both
+	 * share may have died since - two failed rounds of ours change nothing */
+	hn_make_active(&test, HN_TIEBREAKER_NONE);
+	hn_test_peer_heartbeat(&peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer.health_age_ms = 100; /* its round ended at 150 */
+	hn_test_heartbeat_both(&test, &peer, 250);
+	hn_test_health(&test, &unreachable, 260);
+	hn_test_health(&test, &unreachable, 760);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	/* a good verdict of the peer after our last failure is not enough
+	 * either (the switch may be back, our next round not yet done) */
+	peer.health_age_ms = 0;
+	hn_test_heartbeat_both(&test, &peer, 800);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	hn_test_node_free(&test);
 
 	hn_make_standby(&test, HN_TIEBREAKER_NONE);

@@ -74,6 +74,9 @@ int hn_test_register_fsm(void);
 int hn_test_register_store(void);
 int hn_test_register_compat(void);
 int hn_test_register_fixture(void);
+int hn_test_register_rules(void);
+int hn_test_register_defects(void);
+int hn_test_register_events(void);
 
 /* Add a suite from a NULL-terminated table; returns -1 on a CUnit error. */
 struct hn_test_case {

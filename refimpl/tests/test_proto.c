@@ -38,6 +38,10 @@ static struct hn_heartbeat test_heartbeat(void)
 	heartbeat.writes_in_generation = 17;
 	heartbeat.active_for_ms = 123456789;
 	heartbeat.split_brain_loser = 1;
+	heartbeat.nonce = 0xa1b2c3d4e5f60718ull;
+	heartbeat.echo_nonce = 0x1122334455667788ull;
+	heartbeat.echo_age_ms = 340;
+	heartbeat.health_age_ms = HN_AGE_NEVER;
 	return heartbeat;
 }
 
@@ -53,6 +57,7 @@ static struct hn_data_message test_data(enum hn_data_kind kind, uint32_t entry_c
 	data.upto_seq = 58;
 	data.complete = true;
 	data.entry_count = entry_count;
+	data.echo_nonce = 0xfeedfacecafebeefull;
 	for (uint32_t i = 0; i < entry_count; i++) {
 		snprintf(data.entries[i].key, HN_KEY_MAX, "key/%u", i);
 		snprintf(data.entries[i].value, HN_VALUE_MAX, "value number %u", i * 7);
@@ -74,9 +79,11 @@ static struct hn_data_message test_data(enum hn_data_kind kind, uint32_t entry_c
 	X(health.raid_ok) X(health.services_ok) X(health.ping_reachable) X(health.ping_total)      \
 	X(health.cluster_ip_answered)                                                              \
 	HN_GENERATION_FIELDS(X)                                                                    \
-	X(last_seq) X(writes_in_generation) X(active_for_ms) X(split_brain_loser)
+	X(last_seq) X(writes_in_generation) X(active_for_ms) X(split_brain_loser)                  \
+	X(nonce) X(echo_nonce) X(echo_age_ms) X(health_age_ms)
 #define HN_DATA_FIELDS(X)                                                                          \
-	X(kind) X(sender_id) HN_GENERATION_FIELDS(X) X(seq) X(base_seq) X(upto_seq) X(complete)
+	X(kind) X(sender_id) HN_GENERATION_FIELDS(X) X(seq) X(base_seq) X(upto_seq) X(complete)  \
+	X(echo_nonce)
 /* clang-format on */
 #define HN_ASSERT_FIELD_EQUAL(field) CU_ASSERT_EQUAL(a->field, b->field);
 
@@ -317,6 +324,42 @@ static int decode_sealed(uint8_t kind, uint64_t packet_seq, const uint8_t *body,
 	return hn_proto_decode(packet, size, test_key, window, counters, &heartbeat, &data);
 }
 
+/* Protocol 1 bodies (before the freshness fields) still decode, so that a
+ * node refuses an older peer with "protocol versions 2 and 1 differ"
+ * instead of hearing nothing; the freshness fields read as absent. A
+ * protocol-2 heartbeat without them is malformed. */
+static void test_protocol_1_bodies(void)
+{
+	struct hn_heartbeat sent = test_heartbeat(), received;
+	struct hn_replay_window window = {0};
+	struct hn_proto_counters counters = {0};
+	uint8_t packet[HN_PACKET_MAX];
+	sent.protocol_version = 1;
+	int length = hn_proto_encode_heartbeat(&sent, 1, test_key, packet, sizeof(packet));
+	struct hn_heartbeat current = test_heartbeat();
+	int current_length = hn_proto_encode_heartbeat(&current, 2, test_key, packet + 2048, 2048);
+	CU_ASSERT_EQUAL(current_length - length, 8 + 8 + 4 + 4);
+	CU_ASSERT_EQUAL(
+	    hn_proto_decode(packet, (size_t)length, test_key, &window, &counters, &received, NULL),
+	    HN_PACKET_HEARTBEAT);
+	CU_ASSERT_EQUAL(received.protocol_version, 1);
+	CU_ASSERT_EQUAL(received.nonce, 0);
+	CU_ASSERT_EQUAL(received.echo_age_ms, 0);
+	CU_ASSERT_EQUAL(received.split_brain_loser, sent.split_brain_loser);
+	/* a data message without echo_nonce (protocol 1): echo 0 */
+	struct hn_data_message data = test_data(HN_DATA_ACK, 0), back;
+	length = hn_proto_encode_data(&data, 3, test_key, packet, sizeof(packet));
+	uint8_t body[HN_PACKET_MAX];
+	size_t body_bytes = (size_t)length - 20 - crypto_auth_BYTES - 8;
+	memcpy(body, packet + 20, body_bytes);
+	size_t sealed = seal_body(HN_PACKET_DATA, 4, body, body_bytes, packet);
+	CU_ASSERT_EQUAL(hn_proto_decode(packet, sealed, test_key, &window, &counters, NULL, &back),
+			HN_PACKET_DATA);
+	CU_ASSERT_EQUAL(back.echo_nonce, 0);
+	CU_ASSERT_EQUAL(back.seq, data.seq);
+	CU_ASSERT_EQUAL(counters.accepted, 2);
+}
+
 static void test_authenticated_malformed_rejected(void)
 {
 	uint8_t good[HN_PACKET_MAX], body[HN_PACKET_MAX];
@@ -333,7 +376,11 @@ static void test_authenticated_malformed_rejected(void)
 	body[40] = HN_MODEL_COUNT;
 	CU_ASSERT_EQUAL(decode_sealed(HN_PACKET_HEARTBEAT, 3, body, body_bytes, &window, &counters),
 			-1);
-	/* a body one byte short, an unknown packet kind */
+	/* a protocol-2 body without its freshness fields, a body one byte
+	 * short, an unknown packet kind */
+	CU_ASSERT_EQUAL(
+	    decode_sealed(HN_PACKET_HEARTBEAT, 8, good + 20, body_bytes - 24, &window, &counters),
+	    -1);
 	CU_ASSERT_EQUAL(
 	    decode_sealed(HN_PACKET_HEARTBEAT, 4, good + 20, body_bytes - 1, &window, &counters),
 	    -1);
@@ -345,7 +392,7 @@ static void test_authenticated_malformed_rejected(void)
 	memcpy(body, good + 20, body_bytes);
 	body[1 + 4 + 24 + 24 + 1] = HN_SYNC_BATCH_MAX + 1;
 	CU_ASSERT_EQUAL(decode_sealed(HN_PACKET_DATA, 7, body, body_bytes, &window, &counters), -1);
-	CU_ASSERT_EQUAL(counters.malformed, 5);
+	CU_ASSERT_EQUAL(counters.malformed, 6);
 	CU_ASSERT_EQUAL(counters.accepted, 0);
 	CU_ASSERT_FALSE(window.started);
 }
@@ -356,6 +403,7 @@ int main(void)
 	    {"heartbeat round trip", test_heartbeat_round_trip},
 	    {"data round trip, every kind", test_data_round_trip_every_kind},
 	    {"data with longest strings", test_data_longest_strings},
+	    {"protocol 1 bodies", test_protocol_1_bodies},
 	    {"encode refuses what does not fit", test_encode_refuses_what_does_not_fit},
 	    {"wrong key rejected", test_wrong_key_rejected},
 	    {"every flipped bit rejected", test_every_flipped_bit_rejected},
