@@ -86,6 +86,9 @@ enum hs_report_kind {
 	HS_REPORT_DAEMON_ENDED,
 	/* The backend cannot go on (the run stops); text = why. */
 	HS_REPORT_FAILURE,
+	/* Something the verdict must name went wrong, the run goes on (a
+	 * guest's NIC link that could not follow its cable); text = what. */
+	HS_REPORT_ERROR,
 };
 
 #define HS_REPORT_TEXT_MAX 16384 /* a status reply fits */

@@ -193,7 +193,8 @@ static void gc_namespaces(struct gc_scope *scope)
 
 	while (netns && (entry = readdir(netns)) != NULL) {
 		const char *argv[] = {"ip", "netns", "del", entry->d_name, NULL};
-		if (entry->d_name[8] != '-' || !gc_wanted(scope, entry->d_name))
+		if (strlen(entry->d_name) <= 9 || entry->d_name[8] != '-' ||
+		    !gc_wanted(scope, entry->d_name))
 			continue;
 		if (gc_exec(argv) == 0)
 			gc_say(scope, "gc: deleted namespace %s\n", entry->d_name);
@@ -227,8 +228,8 @@ static void gc_guests(struct gc_scope *scope)
 			command[i] = command[i] ? command[i] : ' ';
 		command[got] = '\0';
 		guest = strstr(command, "guest=hs");
-		if (!strstr(command, "qemu-system") || !guest || guest[14] != '-' ||
-		    !gc_wanted(scope, guest + 6))
+		if (!strstr(command, "qemu-system") || !guest || strlen(guest) <= 15 ||
+		    guest[14] != '-' || !gc_wanted(scope, guest + 6))
 			continue;
 		if (kill(pid, SIGKILL) == 0)
 			gc_say(scope, "gc: killed QEMU guest %.40s (pid %d)\n", guest + 6, pid);
@@ -293,7 +294,7 @@ static void gc_states(struct gc_scope *scope, bool folders)
 	char path[300];
 
 	while (root && (entry = readdir(root)) != NULL) {
-		if (entry->d_name[8] != '\0' || !gc_wanted(scope, entry->d_name))
+		if (strlen(entry->d_name) != 8 || !gc_wanted(scope, entry->d_name))
 			continue;
 		if (!folders) {
 			gc_kill_recorded(scope, entry->d_name);

@@ -65,6 +65,13 @@ static void vm_report(struct hs_run *run, uint32_t node, uint64_t op, bool ok, c
 	hs_run_report(run, &report);
 }
 
+/* A runner error the verdict names; the run goes on. */
+static void vm_report_error(struct hs_run *run, const char *text)
+{
+	struct hs_report report = {.kind = HS_REPORT_ERROR, .text = text};
+	hs_run_report(run, &report);
+}
+
 /* A job for the worker; -1 with a sentence when its queue is full. */
 static int vm_submit(struct hs_run *run, struct vm_node *vm, enum hs_vm_job_kind kind, int device,
 		     bool on, uint64_t tag, char *error, size_t error_size)
@@ -523,7 +530,7 @@ static void vm_carrier_events(struct hs_run *run)
 					continue;
 				if (vm_submit(run, vm, HS_VM_JOB_NIC, n, event.up, 0, error,
 					      sizeof(error)) < 0)
-					hs_run_error_add(run, "%s", error);
+					vm_report_error(run, error);
 				else
 					vm->link_up[n] = event.up;
 			}
@@ -549,7 +556,7 @@ static void vm_jobs_done(struct hs_run *run)
 			 job.tag == vm->raid_op)
 			vm_raid_progress(run, vm, job.result == 0, job.error);
 		else if (job.kind == HS_VM_JOB_NIC && job.result < 0)
-			hs_run_error_add(run, "%s", job.error);
+			vm_report_error(run, job.error);
 	}
 }
 
@@ -574,9 +581,11 @@ static void vm_fence_requests(struct hs_run *run, int64_t now_ms)
 		snprintf(request, sizeof(request), result == 0 ? "FENCED OK" : "FENCED ERR %s",
 			 failure);
 		if (vm_agent_submit(run, vm, VM_AGENT_QUIET, 0, request, ignored, sizeof(ignored)) <
-		    0)
-			hs_run_error_add(run, "fence: could not answer %s: %s", vm->spec.name,
-					 ignored);
+		    0) {
+			snprintf(request, sizeof(request), "fence: could not answer %s: %.200s",
+				 vm->spec.name, ignored);
+			vm_report_error(run, request);
+		}
 	}
 }
 

@@ -16,6 +16,7 @@
  *     stops with the backend's sentence (a crash nobody asked for is a
  *     finding).
  *   - HS_REPORT_FAILURE: the run stops with the backend's sentence.
+ *   - HS_REPORT_ERROR: the sentence is a runner error; the run goes on.
  * An operation whose outcome never comes ends as a failure after
  * HS_RUN_OP_TIMEOUT_MS (times the backend's time scale).
  */
@@ -190,6 +191,9 @@ static void reports_take_one(struct hs_run *run, const struct hs_run_report *rep
 	case HS_REPORT_FAILURE:
 		hs_run_error_add(run, "%s", text);
 		run->backend_failed = true;
+		break;
+	case HS_REPORT_ERROR:
+		hs_run_error_add(run, "%s", text);
 		break;
 	}
 }
