@@ -16,11 +16,18 @@
  *     one is correct; anything else is a lost write;
  *   - the probes: "GET probe" every resolution_ms on a connection of its
  *     own, whether or not earlier ones have answered, each bounded by
- *     timeout_ms or HS_CLIENT_PROBES_MAX * resolution_ms, whichever is
+ *     timeout_ms or HS_CLIENT_PROBE_WINDOW * resolution_ms, whichever is
  *     shorter (so that HS_CLIENT_PROBES_MAX in flight are enough and none
- *     is skipped): the last success before a gap and the first after it
- *     are known to resolution_ms, so outage_ms no longer depends on how
- *     long a failing request takes to fail;
+ *     is skipped, run.json's probes_skipped): the last success before a
+ *     gap is known to resolution_ms, so outage_ms no longer depends on how
+ *     long a failing request takes to fail. Once a probe timed out, and
+ *     until one answers, probes go every HS_CLIENT_SEARCH_MS (50 ms): the
+ *     first success after a gap of silence is known to that. libslirp
+ *     retries the SYN of every connection the client gave up on (its host
+ *     side is not looked at before the guest answers) and delivers it
+ *     seconds later, once the cluster IP answers again; a probe every 10 ms
+ *     through a second of silence would reach the node as bursts of ghost
+ *     connections that fill its store's slots (and close the session);
  *   - the session: one long-lived connection, a "GET session" on it every
  *     HS_CLIENT_SESSION_EVERY_MS; a session that answered and then failed
  *     (closed, reset, refused, silent past timeout_ms) is broken: counted,
@@ -270,6 +277,15 @@ static void client_finish(struct hs_run *run, struct hs_client_request *request,
 		break;
 	case HS_CLIENT_PROBE:
 		client_log_request(run, request, now_ms, ok, detail);
+		/* Nothing answers: probe less often until something does (a
+		 * probe sent before the last that answered says nothing new). */
+		if (ok && request->sent_ms >= run->client.probe_ok_sent_ms) {
+			run->client.probe_ok_sent_ms = request->sent_ms;
+			run->client.searching = false;
+		} else if (!ok && strcmp(detail, "timeout") == 0 &&
+			   request->sent_ms > run->client.probe_ok_sent_ms) {
+			run->client.searching = true;
+		}
 		break;
 	case HS_CLIENT_SESSION:
 		client_finish_session(run, request->sent_ms, now_ms, ok, detail);
@@ -336,6 +352,7 @@ static void client_start_probes(struct hs_run *run, int64_t now_ms)
 	int64_t behind_ms;
 
 	struct hs_client_request *probe = NULL;
+	int64_t step_ms;
 
 	if (!client->running || now_ms < client->next_probe_ms)
 		return;
@@ -349,10 +366,13 @@ static void client_start_probes(struct hs_run *run, int64_t now_ms)
 		if (!client_send(run, probe, now_ms))
 			client_finish(run, probe, now_ms, false, "connect failed");
 	} else {
-		client->probes_skipped++; /* never: the deadline fits the slots */
+		client->probes_skipped++; /* the loop came 4 probes late or more */
 	}
 	behind_ms = now_ms - client->next_probe_ms;
-	client->next_probe_ms += client->resolution_ms * (behind_ms / client->resolution_ms + 1);
+	step_ms = client->searching && HS_CLIENT_SEARCH_MS > client->resolution_ms
+		      ? HS_CLIENT_SEARCH_MS
+		      : client->resolution_ms;
+	client->next_probe_ms += step_ms * (behind_ms / step_ms + 1);
 }
 
 static void client_start_session(struct hs_run *run, int64_t now_ms)
@@ -621,7 +641,7 @@ int hs_client_open(struct hs_run *run)
 	client->next_number = 1;
 	client->resolution_ms = model->resolution_ms ? model->resolution_ms : 10;
 	client->timeout_ms = model->timeout_ms ? model->timeout_ms : 500;
-	client->probe_timeout_ms = HS_CLIENT_PROBES_MAX * client->resolution_ms;
+	client->probe_timeout_ms = HS_CLIENT_PROBE_WINDOW * client->resolution_ms;
 	if (client->probe_timeout_ms > client->timeout_ms)
 		client->probe_timeout_ms = client->timeout_ms;
 	client->interval_ms = model->rate_per_s ? 1000 / model->rate_per_s : 50;
@@ -647,6 +667,7 @@ void hs_client_start(struct hs_run *run, int64_t now_ms)
 	if (run->scenario.client.rate_per_s == 0)
 		return;
 	client->running = true;
+	client->searching = false;
 	client->next_request_ms = now_ms;
 	client->next_probe_ms = now_ms;
 	client->session.next_ms = now_ms;

@@ -125,10 +125,15 @@ struct hs_node_runtime {
  * one at a time; probes of the cluster IP every resolution_ms, each on a
  * connection of its own, several in flight; a long-lived session. */
 /* Probes in flight at most; a probe's deadline is the client's timeout_ms,
- * or HS_CLIENT_PROBES_MAX * resolution_ms if that is shorter, so that one
- * is never skipped. With the write and the session, the client keeps at
- * most 26 connections to the node (it has 32 slots for them: plan.c). */
-#define HS_CLIENT_PROBES_MAX	   24
+ * or HS_CLIENT_PROBE_WINDOW * resolution_ms if that is shorter (200 ms at
+ * 10 ms), so that none is skipped: the spare slots take the probes of a
+ * round that came late (a real loop's). With the write and the session,
+ * the client keeps at most 26 connections to the node (it has 32 slots for
+ * them: plan.c). */
+#define HS_CLIENT_PROBES_MAX   24
+#define HS_CLIENT_PROBE_WINDOW 20
+/* Probes while nothing answers (client.c says why). */
+#define HS_CLIENT_SEARCH_MS	   50
 #define HS_CLIENT_FDS_MAX	   (HS_CLIENT_PROBES_MAX + 2)
 #define HS_CLIENT_SESSION_EVERY_MS 100 /* a request on the session this often */
 
@@ -166,9 +171,11 @@ struct hs_client {
 	bool running;
 	bool verifying;
 	uint32_t resolution_ms, timeout_ms, interval_ms;
-	uint32_t probe_timeout_ms; /* min(timeout_ms, HS_CLIENT_PROBES_MAX * resolution_ms) */
+	uint32_t probe_timeout_ms; /* min(timeout_ms, HS_CLIENT_PROBE_WINDOW * resolution_ms) */
 	int64_t next_request_ms;   /* the next write (or read-back) */
 	int64_t next_probe_ms;
+	bool searching;		  /* a probe timed out, none answered since: HS_CLIENT_SEARCH_MS */
+	int64_t probe_ok_sent_ms; /* the latest-sent probe that answered */
 	struct hs_client_request put; /* the write or read-back in flight (phase IDLE: none) */
 	struct hs_client_request probes[HS_CLIENT_PROBES_MAX];
 	struct hs_client_session session;

@@ -333,12 +333,15 @@ static void test_loop_exact_times(void)
 
 /* The probes: one every resolution_ms (10) from the client's start,
  * whatever the earlier ones do, each line with its send time and latency,
- * each failing after HS_CLIENT_PROBES_MAX * 10 ms (shorter than timeout_ms,
- * so none is skipped); nobody answers in [1000, 1500): the last success
- * before the gap and the first after it are 10 ms from its edges, not a
- * request timeout. The
- * session answered, went silent past its deadline (broken once) and was
- * opened again. */
+ * each failing after HS_CLIENT_PROBE_WINDOW * 10 ms (shorter than
+ * timeout_ms, so none is skipped). Nobody answers in [1000, 1500): the
+ * probes of [1000, 1190] time out from 1200 on; from then until one
+ * answers they go every HS_CLIENT_SEARCH_MS (1200, 1250, ... 1500), the one
+ * of 1500 answers, and from 1550 they go every 10 ms again. So the last
+ * success before the gap is 10 ms from its start, the first after it
+ * 50 ms at most from its end, never a request timeout. The session
+ * answered, went silent past its deadline (broken once) and was opened
+ * again. */
 static void test_loop_probes_and_session(void)
 {
 	struct loop_run loop;
@@ -352,11 +355,12 @@ static void test_loop_probes_and_session(void)
 	loop_script.silent_until_ms = 1500;
 	loop_execute(&loop, loop_scenario);
 	CU_ASSERT_EQUAL(loop.result, 0);
-	/* Probes from 300 to the end (3800, that one too), one every 10 ms;
-	 * those still in flight at the end are not logged. */
+	/* Sent: 300..1190 every 10 ms (90), 1200..1500 every 50 ms (7),
+	 * 1550..3800 every 10 ms (226); the one of 3800 is in flight at the end
+	 * and not logged. */
 	probes = loop_line_count(&loop, "client.jsonl", "op", "probe");
-	CU_ASSERT_EQUAL(loop_script.probes, (3800 - 300) / 10 + 1);
-	CU_ASSERT_EQUAL(probes, (3800 - 300) / 10);
+	CU_ASSERT_EQUAL(loop_script.probes, 90 + 7 + 226);
+	CU_ASSERT_EQUAL(probes, 90 + 7 + 226 - 1);
 	CU_ASSERT_EQUAL(loop.run->client.probes_skipped, 0);
 	CU_ASSERT_EQUAL(loop_line_field(&loop, "client.jsonl", "op", "probe", 1, "sent_ms"),
 			HS_VIRTUAL_T0_MS + 310);
@@ -369,8 +373,8 @@ static void test_loop_probes_and_session(void)
 		    HS_VIRTUAL_T0_MS;
 		int64_t latency_ms =
 		    loop_line_field(&loop, "client.jsonl", "op", "probe", i, "latency_ms");
-		if (latency_ms >= 240) { /* a probe's deadline: 24 in flight * 10 ms */
-			CU_ASSERT_EQUAL(latency_ms, 240);
+		if (latency_ms >= 200) { /* a probe's deadline: 20 * 10 ms */
+			CU_ASSERT_EQUAL(latency_ms, 200);
 			failed++;
 			CU_ASSERT(sent_ms >= 1000 && sent_ms < 1500);
 			continue;
@@ -380,7 +384,7 @@ static void test_loop_probes_and_session(void)
 		else if (first_ok_ms < 0)
 			first_ok_ms = sent_ms;
 	}
-	CU_ASSERT_EQUAL(failed, 50);
+	CU_ASSERT_EQUAL(failed, 20 + 6);
 	CU_ASSERT_EQUAL(last_ok_ms, 990);
 	CU_ASSERT_EQUAL(first_ok_ms, 1500);
 	/* The session: a request every 100 ms from 300; opened at 302, silent
