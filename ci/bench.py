@@ -9,6 +9,12 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
   outage     client-seen outage of active-power-loss, median over >= 10 runs
   vm         boot-to-formed, guest RAM, library wall time on VMs
              (sim/guest/bench_vm.py; only with HALAB_BENCH_VM=1: it takes minutes)
+  loop       the runner's loop never waits: the longest wall time between two
+             rounds that turned the fabric (run.json's loop_gap_max_ms) during
+             a scenario of power cycles, admin commands, a firmware update and
+             a crash (loop-stall), and while a control request waits on a node
+             whose daemon is stopped (silent-peer: SIGSTOP); native, and the
+             VM backend with HALAB_BENCH_VM=1
   virtual    the virtual backend: time acceleration (virtual ms of the run /
              wall ms of the run, run.json's wall_run_ms) on active-power-loss
              and on a 10-minute lossy-sync scenario (target >= 1000x), and the
@@ -100,6 +106,105 @@ def part_outage():
         figure["target_outage_ms"] = 1500
     if failovers:
         figure["failover_median_ms"] = statistics.median(failovers)
+    return figure
+
+
+# Power cycles and admin steps on the standby: what used to stop the loop.
+LOOP_STALL_SCENARIO = """# bench: power cycles and admin steps (ci/bench.py, part loop)
+name: loop-stall
+topology: rack1-pair
+timeout_ms: 120000
+settle_ms: 3000
+client: {rate_per_s: 20}
+steps:
+  - {name: m-on, after: formed, delay_ms: 1000, action: maintenance_on, node: "@standby"}
+  - {name: m-off, after: m-on, delay_ms: 1000, action: maintenance_off, node: "@standby"}
+  - {name: off, after: m-off, delay_ms: 1500, action: power_off, node: "@standby"}
+  - {name: on, after: off, delay_ms: 1500, action: power_on, node: "@standby"}
+  - {name: fw, after: on, delay_ms: 4000, action: firmware_update, node: "@standby", version: 2.3.2}
+  - {name: crash, after: fw, delay_ms: 3000, action: crash, node: "@standby"}
+  - {name: restart, after: crash, delay_ms: 1000, action: restart, node: "@standby"}
+  - {name: swo, after: restart, delay_ms: 4000, action: switchover, node: "@active"}
+expect:
+  - {invariant: single_active}
+"""
+
+# A control request to a node whose hanode is stopped (the bench sends it
+# SIGSTOP once the cluster formed): the request waits for its bound.
+SILENT_PEER_SCENARIO = """# bench: a control request nobody answers (ci/bench.py, part loop)
+name: silent-peer
+topology: rack1-pair
+timeout_ms: 60000
+settle_ms: 2000
+steps:
+  - {name: ask, after: formed, delay_ms: 2000, action: maintenance_on, node: node1}
+expect:
+  - {invariant: single_active}
+"""
+
+
+def loop_gap(run_dir):
+    """(loop_gap_max_ms, the step fired last before it) of a run folder."""
+    run = json.loads((run_dir / "run.json").read_text())
+    gap_ms, at_ms = run.get("loop_gap_max_ms"), run.get("loop_gap_at_ms")
+    step = None
+    if at_ms is not None and (run_dir / "steps.jsonl").exists():
+        for line in (run_dir / "steps.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            if record["mono_ms"] - run["t0_mono_ms"] <= at_ms and record["event"] == "step":
+                step = record["name"]
+    return gap_ms, at_ms, step
+
+
+def silent_peer_run(scenario, out, backend):
+    """Run scenario, SIGSTOP node1's daemon (native) once formed."""
+    if out.exists():
+        subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+    process = subprocess.Popen([str(BIN / "hasim"), "run", str(scenario), "--quiet", "--out",
+                                str(out), "--backend", backend, "--topology-dir",
+                                str(ROOT / "topologies")], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None:
+        steps = out / "steps.jsonl"
+        if steps.exists() and '"formed"' in steps.read_text():
+            for owner in pathlib.Path("/run/halab").glob("hs*/owner"):
+                if owner.read_text().split()[2:3] == [str(out)]:
+                    pids = (owner.parent / "pids").read_text().split("\n")
+                    os.kill(int(pids[0].split()[0]), 19)  # SIGSTOP node1's hanode
+            break
+        time.sleep(0.02)
+    process.communicate(timeout=600)
+
+
+def part_loop():
+    backends = ["native"] + (["libvirt"] if os.environ.get("HALAB_BENCH_VM") else [])
+    folder = REPORTS / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    stall, silent = folder / "loop-stall.yaml", folder / "silent-peer.yaml"
+    stall.write_text(LOOP_STALL_SCENARIO)
+    silent.write_text(SILENT_PEER_SCENARIO)
+    figure = {"target_ms": "well below the bounds the loop waits for (3000 ms native, 8000 VM)"}
+    with open("/proc/loadavg") as load:
+        figure["load_average"] = float(load.read().split()[0])
+    for backend in backends:
+        runs = []
+        for seed in (1, 2, 3):
+            out = folder / f"loop-stall-{backend}-{seed}"
+            run_hasim(stall, out, seed, backend)
+            gap_ms, at_ms, step = loop_gap(out)
+            runs.append({"seed": seed, "loop_gap_max_ms": gap_ms, "at_ms": at_ms,
+                         "after_step": step})
+            print(f"  loop-stall {backend} seed {seed}: longest gap {gap_ms} ms at {at_ms} ms "
+                  f"(after step {step})", flush=True)
+        figure[f"loop_stall_{backend}"] = {
+            "runs": runs, "max_ms": max(r["loop_gap_max_ms"] or 0 for r in runs)}
+    out = folder / "silent-peer-native"
+    silent_peer_run(silent, out, "native")
+    gap_ms, at_ms, step = loop_gap(out)
+    figure["silent_peer_native"] = {"loop_gap_max_ms": gap_ms, "at_ms": at_ms,
+                                    "after_step": step}
+    print(f"  silent-peer native: longest gap {gap_ms} ms (the request waited 3000 ms)",
+          flush=True)
     return figure
 
 
@@ -203,11 +308,11 @@ def part_swarm():
 
 
 PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
-         "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm}
+         "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm}
 
 
 def main():
-    default = "refimpl,scenarios,outage,virtual,swarm" + (
+    default = "refimpl,scenarios,outage,loop,virtual,swarm" + (
         ",vm" if os.environ.get("HALAB_BENCH_VM") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)

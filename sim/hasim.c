@@ -244,7 +244,10 @@ static void find_bin_dir(char *bin_dir, size_t size, char *self, size_t self_siz
 		snprintf(bin_dir, size, "%s", path);
 }
 
-static int judge(const struct hs_scenario *scenario, const char *run_dir, bool quiet)
+/* reproduce: the run's own line (run.json's, exact), or NULL for the
+ * checker's. */
+static int judge(const struct hs_scenario *scenario, const char *run_dir, bool quiet,
+		 const char *reproduce_line)
 {
 	struct hs_check_result *result = calloc(1, sizeof(*result));
 	char error[512], reproduce[HS_PATH_MAX + 96], verdict[96];
@@ -267,6 +270,8 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 				result->expects[i].description, result->expects[i].message);
 	skipped = hs_check_skipped_count(result);
 	hs_check_reproducer(result, reproduce, sizeof(reproduce));
+	if (reproduce_line && reproduce_line[0])
+		snprintf(reproduce, sizeof(reproduce), "%s", reproduce_line);
 	if (!result->passed)
 		snprintf(verdict, sizeof(verdict), "see failures above");
 	else if (skipped)
@@ -455,7 +460,7 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 	return 0;
 }
 
-static int command_run(int argc, char **argv)
+static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 {
 	struct run_options options = {.backend = "native", .topology_dir = DEFAULT_TOPOLOGY_DIR};
 	struct hs_run *run = calloc(1, sizeof(*run));
@@ -498,6 +503,15 @@ static int command_run(int argc, char **argv)
 		goto cleanup;
 	}
 	find_bin_dir(run->bin_dir, sizeof(run->bin_dir), run->self_path, sizeof(run->self_path));
+	snprintf(run->halab_version, sizeof(run->halab_version), "%s", HALAB_VERSION);
+	hs_provenance_command(run, argc_all, argv_all);
+	/* What runs killed before their guardians could act left behind. */
+	if (!run->backend->virtual_time) {
+		int collected = hs_backend_gc_dead(true);
+		if (collected > 0)
+			fprintf(stderr, "hasim: removed %d object%s that killed runs left behind\n",
+				collected, collected == 1 ? "" : "s");
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -512,11 +526,11 @@ static int command_run(int argc, char **argv)
 			exit_code = 130;
 			goto cleanup;
 		}
-		judge(&run->scenario, run->run_dir, quiet); /* the reports, naming the error */
+		judge(&run->scenario, run->run_dir, quiet, run->reproduce); /* the reports */
 		exit_code = EXIT_INFRA;
 		goto cleanup;
 	}
-	exit_code = judge(&run->scenario, run->run_dir, quiet);
+	exit_code = judge(&run->scenario, run->run_dir, quiet, run->reproduce);
 cleanup:
 	free(run);
 	return exit_code;
@@ -949,6 +963,11 @@ static int command_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* The command line as typed, for run.json (getopt reorders argv). */
+	char *typed[HS_RUN_ARGV_MAX];
+	int typed_count = argc < HS_RUN_ARGV_MAX ? argc : HS_RUN_ARGV_MAX;
+
+	memcpy(typed, argv, (size_t)typed_count * sizeof(*typed));
 	/* Error messages are ours (usage_error, option_error). */
 	opterr = 0;
 	if (argc < 2) {
@@ -957,7 +976,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "run") == 0)
-		return command_run(argc - 1, argv + 1);
+		return command_run(argc - 1, argv + 1, typed_count, typed);
 	if (strcmp(argv[1], "lint") == 0)
 		return command_lint(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)

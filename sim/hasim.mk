@@ -8,8 +8,10 @@
 # (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
-	sim/run/client.c sim/run/hardware.c sim/run/clock.c sim/run/parity.c sim/backend/native.c \
-	sim/backend/gc.c sim/backend/vm.c sim/backend/virtual.c sim/backend/virtual_node.c
+	sim/run/client.c sim/run/hardware.c sim/run/ops.c sim/run/guard.c sim/run/provenance.c \
+	sim/run/clock.c sim/run/parity.c \
+	sim/backend/native.c sim/backend/gc.c sim/backend/vm.c sim/backend/vm_agent.c \
+	sim/backend/vm_worker.c sim/backend/virtual.c sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
 HASIM_NODE_OBJS := $(BUILD)/refimpl/daemon/clusterlog.o $(BUILD)/refimpl/daemon/checks.o
 HASIM_LIBS := $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) $(HSVIRTUAL_LIB) \
@@ -33,8 +35,6 @@ hasim-test: all
 
 # The runner's virtual clock with a scripted backend (CUnit, no root; run
 # from the repository's root, as make test-unit does).
-HASIM_RUN_OBJS := $(addprefix $(BUILD)/sim/run/, run.o plan.o steps.o nodelog.o client.o \
-	hardware.o clock.o)
 $(BUILD)/sim/tests/test_virtual_loop.o: CPPFLAGS += -Isim -Isim/model -Isim/fabric \
 	-Irefimpl/tests -Irefimpl/core $(shell pkg-config --cflags jansson 2>/dev/null)
 
@@ -42,9 +42,22 @@ $(BIN)/test_virtual_loop: $(BUILD)/sim/tests/test_virtual_loop.o $(HASIM_RUN_OBJ
 		$(HSFABRIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HSMODEL_LIBS) $(HSFABRIC_LDLIBS) $(HN_SODIUM_LIBS) -ljansson \
-		$(HSFABRIC_CUNIT_LIBS)
+		$(HS_LIBVIRT_LIBS) $(HSFABRIC_CUNIT_LIBS)
 
 UNIT_TESTS += $(BIN)/test_virtual_loop
+
+# The runner's real-time loop with a scripted backend whose control
+# requests never end (CUnit, no root, UDP on loopback).
+$(BUILD)/sim/tests/test_run_async.o: CPPFLAGS += -Isim -Isim/model -Isim/fabric \
+	-Irefimpl/tests -Irefimpl/core $(shell pkg-config --cflags jansson 2>/dev/null)
+
+$(BIN)/test_run_async: $(BUILD)/sim/tests/test_run_async.o $(HASIM_RUN_OBJS) $(HSMODEL_LIB) \
+		$(HSFABRIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HSMODEL_LIBS) $(HSFABRIC_LDLIBS) $(HN_SODIUM_LIBS) -ljansson \
+		$(HS_LIBVIRT_LIBS) $(HSFABRIC_CUNIT_LIBS)
+
+UNIT_TESTS += $(BIN)/test_run_async
 
 # The virtual backend as a user meets it (sim/tests/test_virtual.py): an
 # ordinary user's run, the whole library, the same library twice with one

@@ -4,6 +4,7 @@
 -include sim/check/check.mk
 -include sim/backend/libvirt.mk
 -include sim/virtual/virtual.mk
+-include sim/run/run.mk
 -include sim/swarm/swarm.mk
 -include sim/hasim.mk
 -include sim/replay/replay.mk

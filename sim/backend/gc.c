@@ -1,21 +1,30 @@
 /*
- * gc.c - `hasim gc` for every backend: removes what killed runs
- * left behind.
+ * gc.c - what killed runs left behind, for every backend: `hasim gc`, the
+ * collection of dead runs when `hasim run` starts, and a run's guardian
+ * (sim/run/guard.c), which removes its run when hasim died.
  *
  * A run records itself in /run/halab/<run_id>/: "owner" (hasim's pid,
  * backend, run folder) and "pids" (every process it started, with the
  * program's name). A run whose owner is no longer a living hasim is dead:
- * its processes are ended by PID (only if that PID still runs the program
- * recorded, so a reused PID is never hit), its namespaces "<run_id>-*" are
- * deleted, its libvirt domains destroyed and undefined (and libvirt's logs
- * of their QEMUs removed), its QEMU guests ended, and its state folder
- * removed. Namespaces, domains and guests that look like a run's but have
- * no state folder at all are removed too. Runs that are still alive are
- * never touched.
+ * its libvirt domains are destroyed and undefined (and libvirt's logs of
+ * their QEMUs removed), its QEMU guests ended, its processes ended by PID
+ * (only if that PID still runs the program recorded, so a reused PID is
+ * never hit), its namespaces "<run_id>-*" deleted and its state folder
+ * removed. `hasim gc` also removes namespaces, domains and guests that look
+ * like a run's ("hs" + 6 hex digits + "-") but have no state folder at
+ * all; the collection at a run's start only takes dead runs with a state
+ * folder. Runs that are still alive are never touched.
+ *
+ * No shell is involved: `ip netns del NAME` is executed with its
+ * arguments, domains are handled through libvirt's API, folders removed
+ * with nftw.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,9 +34,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include <libvirt/libvirt.h>
 
-#define GC_STATE_ROOT "/run/halab"
+#include "backend.h"
+#include "libvirt_conn.h"
+
+#define GC_STATE_ROOT	"/run/halab"
+#define GC_EXEC_WAIT_MS 10000
+
+/* Which runs to collect: one (run_id), every dead one with a state folder
+ * (start of a run), or every dead one and the orphans (hasim gc). */
+struct gc_scope {
+	const char *run_id; /* NULL: by the rules below */
+	bool orphans;	    /* names of runs without a state folder too */
+	bool quiet;
+	int removed;
+};
 
 static bool gc_is_run_id(const char *name)
 {
@@ -59,6 +81,14 @@ static bool gc_pid_runs(int pid, const char *program)
 	return strcmp(base, program) == 0;
 }
 
+static bool gc_has_state(const char *run_id)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), GC_STATE_ROOT "/%s", run_id);
+	return access(path, F_OK) == 0;
+}
+
 static bool gc_run_alive(const char *run_id)
 {
 	char path[256];
@@ -75,67 +105,113 @@ static bool gc_run_alive(const char *run_id)
 	return pid > 0 && pid != getpid() && gc_pid_runs(pid, "hasim");
 }
 
-static int gc_kill_recorded(const char *run_id)
+/* Whether the object named name (a run id, then "-..." or nothing) is in
+ * scope: its run is the one asked for, or dead (and known, or an orphan). */
+static bool gc_wanted(const struct gc_scope *scope, const char *name)
+{
+	char run_id[16];
+
+	if (!gc_is_run_id(name))
+		return false;
+	snprintf(run_id, sizeof(run_id), "%.8s", name);
+	if (scope->run_id)
+		return strcmp(run_id, scope->run_id) == 0;
+	if (gc_run_alive(run_id))
+		return false;
+	return scope->orphans || gc_has_state(run_id);
+}
+
+static void gc_say(struct gc_scope *scope, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One object removed: counted, and said unless quiet. */
+static void gc_say(struct gc_scope *scope, const char *format, ...)
+{
+	va_list arguments;
+
+	scope->removed++;
+	if (scope->quiet)
+		return;
+	va_start(arguments, format);
+	vprintf(format, arguments);
+	va_end(arguments);
+	fflush(stdout);
+}
+
+/* Execute argv (no shell) and wait, bounded; 0 when it exited 0. */
+static int gc_exec(const char *const *argv)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execvp(argv[0], (char *const *)argv);
+		exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	for (int waited_ms = 0; waited_ms < GC_EXEC_WAIT_MS; waited_ms += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/* ------------------------------------------------------------- objects */
+
+static void gc_kill_recorded(struct gc_scope *scope, const char *run_id)
 {
 	char path[256], program[64];
-	int pid, removed = 0;
+	int pid;
 	FILE *pids;
 
 	snprintf(path, sizeof(path), GC_STATE_ROOT "/%s/pids", run_id);
 	pids = fopen(path, "r");
 	if (!pids)
-		return 0;
+		return;
 	while (fscanf(pids, "%d %63s", &pid, program) == 2)
-		if (pid > 1 && gc_pid_runs(pid, program) && kill(pid, SIGKILL) == 0) {
-			printf("gc: killed %s (pid %d) of run %s\n", program, pid, run_id);
-			removed++;
-		}
+		if (pid > 1 && pid != getpid() && gc_pid_runs(pid, program) &&
+		    kill(pid, SIGKILL) == 0)
+			gc_say(scope, "gc: killed %s (pid %d)\n", program, pid);
 	fclose(pids);
-	return removed;
 }
 
-static int gc_run_command(const char *command)
-{
-	int status = system(command);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-/* Namespaces of dead runs. */
-static int gc_namespaces(void)
+static void gc_namespaces(struct gc_scope *scope)
 {
 	DIR *netns = opendir("/run/netns");
 	struct dirent *entry;
-	char run_id[16], command[320];
-	int removed = 0;
 
-	if (!netns)
-		return 0;
-	while ((entry = readdir(netns)) != NULL) {
-		if (!gc_is_run_id(entry->d_name) || entry->d_name[8] != '-')
+	while (netns && (entry = readdir(netns)) != NULL) {
+		const char *argv[] = {"ip", "netns", "del", entry->d_name, NULL};
+		if (strlen(entry->d_name) <= 9 || entry->d_name[8] != '-' ||
+		    !gc_wanted(scope, entry->d_name))
 			continue;
-		snprintf(run_id, sizeof(run_id), "%.8s", entry->d_name);
-		if (gc_run_alive(run_id))
-			continue;
-		snprintf(command, sizeof(command), "ip netns del '%s'", entry->d_name);
-		if (gc_run_command(command) == 0) {
-			printf("gc: deleted namespace %s\n", entry->d_name);
-			removed++;
-		}
+		if (gc_exec(argv) == 0)
+			gc_say(scope, "gc: deleted namespace %s\n", entry->d_name);
 	}
-	closedir(netns);
-	return removed;
+	if (netns)
+		closedir(netns);
 }
 
-/* QEMU guests of dead runs ("-name guest=<run_id>-<node>,..."): QEMU
- * outlives a libvirtd that stopped or lost its client. */
-static int gc_guests(void)
+/* QEMU guests ("-name guest=<run_id>-<node>,..."): QEMU outlives a
+ * libvirtd that stopped or lost its client. */
+static void gc_guests(struct gc_scope *scope)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *entry;
-	int removed = 0;
 
 	while (proc && (entry = readdir(proc)) != NULL) {
-		char path[300], command[4096], run_id[16];
+		char path[300], command[4096];
 		const char *guest;
 		size_t got;
 		FILE *file;
@@ -152,86 +228,118 @@ static int gc_guests(void)
 			command[i] = command[i] ? command[i] : ' ';
 		command[got] = '\0';
 		guest = strstr(command, "guest=hs");
-		if (!strstr(command, "qemu-system") || !guest)
+		if (!strstr(command, "qemu-system") || !guest || strlen(guest) <= 15 ||
+		    guest[14] != '-' || !gc_wanted(scope, guest + 6))
 			continue;
-		snprintf(run_id, sizeof(run_id), "%.8s", guest + 6);
-		if (!gc_is_run_id(run_id) || guest[14] != '-' || gc_run_alive(run_id))
-			continue;
-		if (kill(pid, SIGKILL) == 0) {
-			printf("gc: killed QEMU guest %.40s (pid %d)\n", guest + 6, pid);
-			removed++;
-		}
+		if (kill(pid, SIGKILL) == 0)
+			gc_say(scope, "gc: killed QEMU guest %.40s (pid %d)\n", guest + 6, pid);
 	}
 	if (proc)
 		closedir(proc);
-	return removed;
 }
 
-/* Domains of dead runs still defined in a libvirtd that answers. */
-static int gc_domains(void)
+/* Domains still defined in a libvirtd that answers (never one started for
+ * this: the URI's daemon runs or there is nothing to collect there). */
+static void gc_domains(struct gc_scope *scope)
 {
-	FILE *list = popen("timeout 5 virsh -c qemu:///system list --all --name 2>/dev/null", "r");
-	char name[128], command[300], run_id[16];
-	int removed = 0;
+	const char *uri = getenv("HALAB_LIBVIRT_URI");
+	virConnectPtr connection;
+	virDomainPtr *domains = NULL;
+	char log[600];
+	int count;
 
-	while (list && fgets(name, sizeof(name), list)) {
-		name[strcspn(name, "\n")] = '\0';
-		snprintf(run_id, sizeof(run_id), "%.8s", name);
-		if (!gc_is_run_id(run_id) || name[8] != '-' || gc_run_alive(run_id))
-			continue;
-		snprintf(command, sizeof(command),
-			 "timeout 10 virsh -c qemu:///system destroy '%s' >/dev/null 2>&1; "
-			 "timeout 10 virsh -c qemu:///system undefine '%s' >/dev/null 2>&1",
-			 name, name);
-		if (system(command) != -1) {
-			printf("gc: removed domain %s\n", name);
-			removed++;
+	hs_libvirt_errors_silence();
+	connection = virConnectOpen(uri && uri[0] ? uri : HS_LIBVIRT_DEFAULT_URI);
+	if (!connection)
+		return;
+	count = virConnectListAllDomains(connection, &domains, 0);
+	for (int i = 0; i < count; i++) {
+		const char *name = virDomainGetName(domains[i]);
+		if (name && strlen(name) > 8 && name[8] == '-' && gc_wanted(scope, name)) {
+			if (virDomainIsActive(domains[i]) == 1)
+				virDomainDestroy(domains[i]);
+			if (virDomainIsPersistent(domains[i]) != 1 ||
+			    virDomainUndefine(domains[i]) == 0)
+				gc_say(scope, "gc: removed domain %s\n", name);
+			/* libvirt's log of its QEMU: a finished run moves it into
+			 * its run folder (vm.c), a dead one cannot. */
+			snprintf(log, sizeof(log), HS_BACKEND_QEMU_LOG_DIR "/%s.log", name);
+			if (unlink(log) == 0 && !scope->quiet)
+				printf("gc: removed %s\n", log);
 		}
-		/* libvirt's log of its QEMU: a finished run moves it into its
-		 * run folder (vm.c), a dead one cannot. */
-		snprintf(command, sizeof(command), HS_BACKEND_QEMU_LOG_DIR "/%s.log", name);
-		if (unlink(command) == 0)
-			printf("gc: removed %s\n", command);
+		virDomainFree(domains[i]);
 	}
-	if (list)
-		pclose(list);
-	return removed;
+	free(domains);
+	virConnectClose(connection);
+}
+
+static int gc_remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
+{
+	(void)status;
+	(void)walk;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int hs_backend_remove_tree(const char *path)
+{
+	return nftw(path, gc_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* What the state folders say: the recorded processes of every run in
+ * scope, and (after everything else) the folders themselves. */
+static void gc_states(struct gc_scope *scope, bool folders)
+{
+	DIR *root = opendir(GC_STATE_ROOT);
+	struct dirent *entry;
+	char path[300];
+
+	while (root && (entry = readdir(root)) != NULL) {
+		if (strlen(entry->d_name) != 8 || !gc_wanted(scope, entry->d_name))
+			continue;
+		if (!folders) {
+			gc_kill_recorded(scope, entry->d_name);
+			continue;
+		}
+		snprintf(path, sizeof(path), GC_STATE_ROOT "/%s", entry->d_name);
+		if (hs_backend_remove_tree(path) == 0)
+			gc_say(scope, "gc: removed state of run %s\n", entry->d_name);
+	}
+	if (root)
+		closedir(root);
+}
+
+static int gc_collect(struct gc_scope *scope)
+{
+	gc_domains(scope);
+	gc_guests(scope);
+	gc_states(scope, false);
+	usleep(100000); /* killed processes leave their namespaces */
+	gc_namespaces(scope);
+	gc_states(scope, true);
+	return scope->removed;
 }
 
 int hs_backend_gc(char *error, size_t error_size)
 {
-	DIR *root = opendir(GC_STATE_ROOT);
-	struct dirent *entry;
-	char command[320];
-	int removed = 0;
+	struct gc_scope scope = {.orphans = true};
 
 	(void)error;
 	(void)error_size;
-	while (root && (entry = readdir(root)) != NULL) {
-		if (!gc_is_run_id(entry->d_name) || entry->d_name[8] != '\0' ||
-		    gc_run_alive(entry->d_name))
-			continue;
-		removed += gc_kill_recorded(entry->d_name);
-	}
-	if (root)
-		closedir(root);
-	removed += gc_domains();
-	removed += gc_guests();
-	usleep(100000); /* killed processes leave their namespaces */
-	removed += gc_namespaces();
-	root = opendir(GC_STATE_ROOT);
-	while (root && (entry = readdir(root)) != NULL) {
-		if (!gc_is_run_id(entry->d_name) || entry->d_name[8] != '\0' ||
-		    gc_run_alive(entry->d_name))
-			continue;
-		snprintf(command, sizeof(command), "rm -rf -- '" GC_STATE_ROOT "/%s'",
-			 entry->d_name);
-		if (gc_run_command(command) == 0) {
-			printf("gc: removed state of run %s\n", entry->d_name);
-			removed++;
-		}
-	}
-	if (root)
-		closedir(root);
-	return removed;
+	return gc_collect(&scope);
+}
+
+int hs_backend_gc_dead(bool quiet)
+{
+	struct gc_scope scope = {.quiet = quiet};
+
+	return gc_collect(&scope);
+}
+
+int hs_backend_gc_run(const char *run_id, bool quiet)
+{
+	struct gc_scope scope = {.run_id = run_id, .quiet = quiet};
+
+	if (!gc_is_run_id(run_id) || run_id[8] != '\0')
+		return 0;
+	return gc_collect(&scope);
 }

@@ -466,7 +466,8 @@ int hs_domain_up(virConnectPtr connection, const struct hs_domain_spec *spec, ch
 			 hs_libvirt_error_text());
 		goto cleanup;
 	}
-	if (virDomainCreate(domain) != 0) {
+	if (virDomainCreateWithFlags(domain,
+				     spec->autodestroy ? VIR_DOMAIN_START_AUTODESTROY : 0) != 0) {
 		snprintf(error, error_size, "hs_domain_up: start '%s': %s", spec->name,
 			 hs_libvirt_error_text());
 		virDomainUndefine(domain);

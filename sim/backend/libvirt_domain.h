@@ -47,6 +47,7 @@ struct hs_domain_spec {
 	uint32_t vcpus;
 	uint32_t tb_cache_mib; /* TCG translation cache; 0 = QEMU's own (1 GiB) */
 	bool accel_kvm;	       /* <domain type='kvm'>; default TCG */
+	bool autodestroy;      /* hs_domain_up: destroyed when the connection closes */
 	bool test_driver;      /* for test:///default: type 'test', arch i686 (unit tests) */
 	char kernel_path[HS_DOMAIN_PATH_MAX];
 	char initrd_path[HS_DOMAIN_PATH_MAX];

@@ -9,14 +9,27 @@
  * runner planned; its control socket and cluster log live on the host's
  * file system, reachable from both sides.
  *
- * Hardware, as the native backend fakes it:
- *   power off  = SIGKILL hanode + every cable of the node dead (carrier
- *                drops); power on = fresh interfaces (addresses flushed, so
- *                a stale cluster IP is gone, as after a reboot) + hanode
- *   port       = the cable's link in the fabric
+ * Hardware, as the native backend fakes it (the runner switches the node's
+ * cables in the fabric, hardware.c):
+ *   power off  = SIGKILL hanode, and what the node's memory held is gone:
+ *                the cluster IP it may have added leaves bond0 (a netlink
+ *                message into the node's namespace, before the cables are
+ *                lit again, so the node never answers ARP for it after a
+ *                cut); power on = hanode
  *   RAID       = the fake /proc/mdstat hanode reads shows md0 failed
  *   crash      = SIGKILL hanode, nothing else (the cluster IP stays, as it
  *                would after a real crash)
+ *   firmware   = SIGTERM, hanode's own shutdown (up to NATIVE_STOP_WAIT_MS,
+ *                then SIGKILL), then hanode with the new hanode.conf
+ *
+ * Nothing here blocks the runner's loop: a daemon is started by one fork
+ * whose child enters the namespace and executes hanode, while the runner
+ * goes on; a killed daemon is reaped in a later round; a graceful stop and a control request (the
+ * node's control socket, non-blocking) are followed through handle(),
+ * which reports their outcome, and a daemon that ended by itself.
+ * hanode dies with hasim (PR_SET_PDEATHSIG), unless the run keeps its
+ * nodes on failure (then the run's guardian, sim/run/guard.c, removes them
+ * if hasim is killed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +39,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -39,26 +57,80 @@
 #define NATIVE_ARGS_MAX		  16
 #define NATIVE_STOP_WAIT_MS	  3000
 #define NATIVE_CONTROL_TIMEOUT_MS 3000
+#define NATIVE_CONTROLS_MAX	  8 /* control requests in flight */
+#define NATIVE_DYING_MAX	  8 /* killed daemons not reaped yet, per node */
 
 struct native_node {
 	char netns[64];
-	int daemon_pid;
+	int netlink_fd;		  /* NETLINK_ROUTE inside the node's namespace */
+	unsigned bond0_index;	  /* bond0's ifindex there */
+	int daemon_pid;		  /* the running hanode; 0 = none */
+	bool stopping;		  /* SIGTERM sent (firmware update), waiting */
+	int64_t stop_deadline_ms; /* then SIGKILL */
+	uint64_t stop_op;	  /* reported once the new daemon started */
+	int dying[NATIVE_DYING_MAX];
+};
+
+struct native_control {
+	bool used;
+	int fd;
+	uint32_t node;
+	uint64_t op;
+	int64_t deadline_ms;
+	char request[256];
+	size_t length;
+	char reply[HS_REPORT_TEXT_MAX];
 };
 
 struct native_state {
 	struct native_node nodes[HS_NODES_MAX];
+	struct native_control controls[NATIVE_CONTROLS_MAX];
 };
 
 static const char *native_bond_name[HS_NETWORK_COUNT] = {"bond0", "bond1"};
 static const char *native_network_name[HS_NETWORK_COUNT] = {"external", "sync"};
 
-/* Run `ip ARGS...` without a shell; its stderr lands in error. */
+/* Run `ip ARGS...` without a shell; its output lands in output (when not
+ * NULL, one line). Returns its exit status, or -1. Used while the runner
+ * does not loop (up, down) and by a daemon's own child. */
+static int native_run_ip(const char *const *argv, char *output, size_t output_size)
+{
+	int pipe_fds[2], status = 0;
+	pid_t pid;
+
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipe_fds[1], STDERR_FILENO);
+		dup2(pipe_fds[1], STDOUT_FILENO);
+		execvp("ip", (char *const *)argv);
+		exit(127);
+	}
+	close(pipe_fds[1]);
+	if (pid < 0) {
+		close(pipe_fds[0]);
+		return -1;
+	}
+	if (output && output_size > 0) {
+		ssize_t got = read(pipe_fds[0], output, output_size - 1);
+		output[got > 0 ? got : 0] = '\0';
+		output[strcspn(output, "\n")] = '\0';
+	}
+	close(pipe_fds[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* `ip ARGS...` with its stderr in error. */
 static int native_ip(char *error, size_t error_size, const char *first, ...)
 {
 	const char *argv[NATIVE_ARGS_MAX + 2] = {"ip"};
-	int pipe_fds[2], status = 0, argc = 1;
+	char output[256] = "";
 	va_list arguments;
-	pid_t pid;
+	int argc = 1;
 
 	va_start(arguments, first);
 	for (const char *arg = first; arg && argc < NATIVE_ARGS_MAX;
@@ -66,123 +138,176 @@ static int native_ip(char *error, size_t error_size, const char *first, ...)
 		argv[argc++] = arg;
 	va_end(arguments);
 	argv[argc] = NULL;
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipe_fds[1], STDERR_FILENO);
-		dup2(pipe_fds[1], STDOUT_FILENO);
-		execvp("ip", (char *const *)argv);
-		_exit(127);
-	}
-	close(pipe_fds[1]);
-	if (pid > 0) {
-		char output[256] = "";
-		ssize_t got = read(pipe_fds[0], output, sizeof(output) - 1);
-		output[got > 0 ? got : 0] = '\0';
-		output[strcspn(output, "\n")] = '\0';
-		waitpid(pid, &status, 0);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			close(pipe_fds[0]);
-			return 0;
-		}
-		snprintf(error, error_size, "ip %s %s %s: %s", argv[1], argv[2] ? argv[2] : "",
-			 argv[3] ? argv[3] : "", output[0] ? output : "failed");
-	}
-	close(pipe_fds[0]);
+	if (native_run_ip(argv, output, sizeof(output)) == 0)
+		return 0;
+	snprintf(error, error_size, "ip %s %s %s: %s", argv[1], argv[2] ? argv[2] : "",
+		 argv[3] ? argv[3] : "", output[0] ? output : "failed");
 	return -1;
 }
 
-static struct native_node *native_node(struct hs_run *run, const char *name,
-				       struct hs_node_runtime **runtime)
+static struct native_node *native_node_at(struct hs_run *run, uint32_t index)
 {
 	struct native_state *state = run->backend_data;
 
-	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-		if (strcmp(run->nodes[i].model->name, name) == 0) {
-			if (runtime)
-				*runtime = &run->nodes[i];
-			return state ? &state->nodes[i] : NULL;
-		}
-	return NULL;
+	return state && index < run->scenario.topology.node_count ? &state->nodes[index] : NULL;
 }
 
 /* ---------------------------------------------------------------- daemon */
 
-static int native_daemon_start(struct hs_run *run, struct hs_node_runtime *node,
-			       struct native_node *native, char *error, size_t error_size)
+static void native_child(struct hs_run *run, struct hs_node_runtime *node,
+			 struct native_node *native, pid_t parent)
 {
-	char hanode[600], output[600];
-	pid_t pid;
+	char path[128], hanode[600], output[600];
+	int netns_fd, out_fd;
 
+	/* hanode dies with hasim, unless a failed run keeps its nodes. */
+	if (!run->keep_on_failure && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		exit(126);
 	snprintf(hanode, sizeof(hanode), "%s/hanode", run->bin_dir);
 	snprintf(output, sizeof(output), "%s/nodes/%s/hanode.out", run->run_dir, node->model->name);
+	snprintf(path, sizeof(path), "/run/netns/%s", native->netns);
+	out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (out_fd < 0)
+		exit(126);
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns_fd < 0 || setns(netns_fd, CLONE_NEWNET) < 0) {
+		printf("hasim: cannot enter %s: %s\n", path, strerror(errno));
+		exit(126);
+	}
+	fflush(stdout);
+	setpgid(0, 0);
+	execl(hanode, "hanode", "-c", node->plan.config_path, "-f", (char *)NULL);
+	printf("hasim: cannot execute %s: %s\n", hanode, strerror(errno));
+	exit(127);
+}
+
+/* Start hanode; the runner does not wait for it (see native_child). */
+static int native_daemon_start(struct hs_run *run, uint32_t index, char *error, size_t error_size)
+{
+	struct hs_node_runtime *node = &run->nodes[index];
+	struct native_node *native = native_node_at(run, index);
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL); /* the child exits with exit(): nothing buffered twice */
 	pid = fork();
 	if (pid < 0) {
 		snprintf(error, error_size, "native_daemon_start %s: fork: %s", node->model->name,
 			 strerror(errno));
 		return -1;
 	}
-	if (pid == 0) {
-		char path[128];
-		int netns_fd, out_fd;
-		snprintf(path, sizeof(path), "/run/netns/%s", native->netns);
-		netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (netns_fd < 0 || setns(netns_fd, CLONE_NEWNET) < 0 || out_fd < 0)
-			_exit(126);
-		dup2(out_fd, STDOUT_FILENO);
-		dup2(out_fd, STDERR_FILENO);
-		setpgid(0, 0);
-		execl(hanode, "hanode", "-c", node->plan.config_path, "-f", (char *)NULL);
-		_exit(127);
-	}
+	if (pid == 0)
+		native_child(run, node, native, parent);
 	native->daemon_pid = pid;
-	node->daemon_running = true;
-	snprintf(node->display, sizeof(node->display), "starting");
 	hs_run_pid_add(run, pid, "hanode");
 	return 0;
 }
 
-/* Stop hanode: SIGKILL at once (crash, power loss) or SIGTERM first. */
-static void native_daemon_stop(struct hs_node_runtime *node, struct native_node *native,
-			       bool graceful)
+/* SIGKILL hanode; it is reaped in a later round (native_reap). */
+static void native_daemon_kill(struct native_node *native)
+{
+	if (native->daemon_pid <= 0)
+		return;
+	kill(native->daemon_pid, SIGKILL);
+	for (int i = 0; i < NATIVE_DYING_MAX; i++)
+		if (native->dying[i] == 0) {
+			native->dying[i] = native->daemon_pid;
+			native->daemon_pid = 0;
+			return;
+		}
+	waitpid(native->daemon_pid, NULL, 0); /* bounded: it was SIGKILLed */
+	native->daemon_pid = 0;
+}
+
+/* Stop hanode and wait (teardown only: the loop is over). */
+static void native_daemon_stop_now(struct native_node *native)
 {
 	int status;
 
-	if (native->daemon_pid <= 0)
-		return;
-	if (graceful) {
+	if (native->daemon_pid > 0) {
 		kill(native->daemon_pid, SIGTERM);
 		for (int waited_ms = 0; waited_ms < NATIVE_STOP_WAIT_MS; waited_ms += 10) {
-			if (waitpid(native->daemon_pid, &status, WNOHANG) == native->daemon_pid)
-				goto stopped;
+			if (waitpid(native->daemon_pid, &status, WNOHANG) == native->daemon_pid) {
+				native->daemon_pid = 0;
+				break;
+			}
 			usleep(10000);
 		}
 	}
-	kill(native->daemon_pid, SIGKILL);
-	waitpid(native->daemon_pid, &status, 0);
-stopped:
-	native->daemon_pid = 0;
-	node->daemon_running = false;
+	native_daemon_kill(native);
+	for (int i = 0; i < NATIVE_DYING_MAX; i++)
+		if (native->dying[i] > 0) {
+			waitpid(native->dying[i], &status, 0);
+			native->dying[i] = 0;
+		}
 }
 
 /* ------------------------------------------------------------ interfaces */
 
-/* Give the node's bonds their own addresses only (after a power cycle). */
-static int native_addresses_reset(struct native_node *native, struct hs_node_runtime *node,
-				  bool flush, char *error, size_t error_size)
+/* A NETLINK_ROUTE socket inside the node's namespace, and bond0's index
+ * there: hasim enters the namespace for a moment (it has one thread; the
+ * loop does not run yet) and comes back; the socket stays where it was
+ * made. */
+static int native_netlink_open(struct native_node *native, char *error, size_t error_size)
 {
-	for (int network = 0; network < HS_NETWORK_COUNT; network++) {
-		const char *bond = native_bond_name[network];
-		if (flush && native_ip(error, error_size, "-n", native->netns, "addr", "flush",
-				       "dev", bond, NULL) < 0)
-			return -1;
-		if (native_ip(error, error_size, "-n", native->netns, "addr", "add",
-			      node->model->interfaces[network].address, "dev", bond, NULL) < 0)
-			return -1;
+	char path[128];
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), there;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", native->netns);
+	there = open(path, O_RDONLY | O_CLOEXEC);
+	if (home < 0 || there < 0 || setns(there, CLONE_NEWNET) < 0) {
+		snprintf(error, error_size, "native: cannot enter %s: %s", path, strerror(errno));
+		goto cleanup;
 	}
-	return 0;
+	native->netlink_fd =
+	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	native->bond0_index = if_nametoindex(native_bond_name[HS_NETWORK_EXTERNAL]);
+	if (setns(home, CLONE_NEWNET) < 0) {
+		/* Not back home: nothing of this run can go on. */
+		fprintf(stderr, "hasim: cannot leave %s: %s\n", path, strerror(errno));
+		abort();
+	}
+	if (native->netlink_fd < 0 || native->bond0_index == 0)
+		snprintf(error, error_size, "native: %s: netlink or bond0: %s", native->netns,
+			 strerror(errno));
+cleanup:
+	if (home >= 0)
+		close(home);
+	if (there >= 0)
+		close(there);
+	return native->netlink_fd >= 0 && native->bond0_index ? 0 : -1;
+}
+
+/* The cluster IP leaves bond0 (a power cut: the kernel's memory is gone).
+ * One message, no answer awaited; what the kernel says (nothing held it)
+ * is drained and ignored. */
+static void native_cluster_ip_forget(struct hs_run *run, struct native_node *native)
+{
+	struct {
+		struct nlmsghdr header;
+		struct ifaddrmsg address;
+		struct rtattr local;
+		struct in_addr ip;
+	} message = {0};
+	char cluster_ip[HS_ADDRESS_MAX], drain[1024];
+
+	snprintf(cluster_ip, sizeof(cluster_ip), "%s", run->scenario.topology.cluster_ip);
+	cluster_ip[strcspn(cluster_ip, "/")] = '\0';
+	if (native->netlink_fd < 0 || inet_pton(AF_INET, cluster_ip, &message.ip) != 1)
+		return;
+	while (recv(native->netlink_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+		;
+	message.header.nlmsg_len = sizeof(message);
+	message.header.nlmsg_type = RTM_DELADDR;
+	message.header.nlmsg_flags = NLM_F_REQUEST;
+	message.address.ifa_family = AF_INET;
+	message.address.ifa_index = native->bond0_index;
+	message.local.rta_type = IFA_LOCAL;
+	message.local.rta_len = RTA_LENGTH(sizeof(struct in_addr));
+	if (send(native->netlink_fd, &message, sizeof(message), MSG_DONTWAIT) < 0)
+		fprintf(stderr, "hasim: %s: cannot remove the cluster IP: %s\n", native->netns,
+			strerror(errno));
 }
 
 static int native_node_up(struct hs_run *run, uint32_t index, char *error, size_t error_size)
@@ -221,13 +346,12 @@ static int native_node_up(struct hs_run *run, uint32_t index, char *error, size_
 		    native_ip(error, error_size, "-n", native->netns, "link", "set", tap, "name",
 			      native_bond_name[network], NULL) < 0 ||
 		    native_ip(error, error_size, "-n", native->netns, "link", "set",
-			      native_bond_name[network], "up", NULL) < 0)
+			      native_bond_name[network], "up", NULL) < 0 ||
+		    native_ip(error, error_size, "-n", native->netns, "addr", "add",
+			      interface->address, "dev", native_bond_name[network], NULL) < 0)
 			return -1;
 	}
-	if (native_addresses_reset(native, node, false, error, error_size) < 0)
-		return -1;
-	node->powered = true;
-	return 0;
+	return native_netlink_open(native, error, error_size);
 fabric_error:
 	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
 	return -1;
@@ -237,23 +361,33 @@ fabric_error:
 
 static int native_up(struct hs_run *run, char *error, size_t error_size)
 {
-	run->backend_data = calloc(1, sizeof(struct native_state));
-	if (!run->backend_data) {
+	struct native_state *state = calloc(1, sizeof(struct native_state));
+
+	run->backend_data = state;
+	if (!state) {
 		snprintf(error, error_size, "native_up: out of memory");
 		return -1;
 	}
-	struct native_state *state = run->backend_data;
-
-	/* Every network first, then every daemon: while up() runs, nobody turns
-	 * the fabric, so a daemon started early would see a dead network. */
+	for (uint32_t i = 0; i < HS_NODES_MAX; i++)
+		state->nodes[i].netlink_fd = -1;
+	/* Every network with its addresses first, then every daemon: a daemon
+	 * whose peer has no address yet would find its neighbour unresolved
+	 * and back off (the loop is not running yet: waiting is allowed). */
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
 		if (native_node_up(run, i, error, error_size) < 0)
 			return -1;
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-		if (native_daemon_start(run, &run->nodes[i], &state->nodes[i], error, error_size) <
-		    0)
+		if (native_daemon_start(run, i, error, error_size) < 0)
 			return -1;
 	return 0;
+}
+
+static void native_control_end(struct native_control *control)
+{
+	if (control->fd >= 0)
+		close(control->fd);
+	control->fd = -1;
+	control->used = false;
 }
 
 static void native_down(struct hs_run *run)
@@ -263,9 +397,15 @@ static void native_down(struct hs_run *run)
 
 	if (!state)
 		return;
+	for (int c = 0; c < NATIVE_CONTROLS_MAX; c++)
+		if (state->controls[c].used)
+			native_control_end(&state->controls[c]);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct native_node *native = &state->nodes[i];
-		native_daemon_stop(&run->nodes[i], native, true);
+		native_daemon_stop_now(native);
+		if (native->netlink_fd >= 0)
+			close(native->netlink_fd);
+		native->netlink_fd = -1;
 		if (native->netns[0] &&
 		    native_ip(error, sizeof(error), "netns", "del", native->netns, NULL) < 0)
 			fprintf(stderr, "hasim: %s\n", error);
@@ -275,70 +415,44 @@ static void native_down(struct hs_run *run)
 	run->backend_data = NULL;
 }
 
-static int native_power(struct hs_run *run, const char *name, bool on, char *error,
+static void native_report(struct hs_run *run, enum hs_report_kind kind, uint32_t node, uint64_t op,
+			  bool ok, const char *text);
+
+/* A firmware update's graceful stop that another step overtook: it ends. */
+static void native_stop_interrupted(struct hs_run *run, uint32_t index, const char *by)
+{
+	struct native_node *native = native_node_at(run, index);
+	char text[160];
+
+	if (!native->stopping)
+		return;
+	native->stopping = false;
+	snprintf(text, sizeof(text), "firmware update of %s: interrupted by %s",
+		 run->nodes[index].model->name, by);
+	native_report(run, HS_REPORT_DONE, index, native->stop_op, false, text);
+}
+
+static int native_power(struct hs_run *run, uint32_t index, bool on, uint64_t op, char *error,
 			size_t error_size)
 {
-	struct hs_node_runtime *node;
-	struct native_node *native = native_node(run, name, &node);
+	struct native_node *native = native_node_at(run, index);
 
-	if (!native) {
-		snprintf(error, error_size, "power: unknown node '%s'", name);
-		return -1;
-	}
-	if (on == node->powered)
-		return 0;
+	(void)op;
+	native_stop_interrupted(run, index, "a power step");
+	native_daemon_kill(native);
 	if (!on) {
-		native_daemon_stop(node, native, false);
-		node->powered = false;
-		snprintf(node->display, sizeof(node->display), "off");
-		return hs_run_cables_set(run, node, false, error, error_size);
-	}
-	if (native_addresses_reset(native, node, true, error, error_size) < 0)
-		return -1;
-	node->powered = true;
-	if (hs_run_cables_set(run, node, true, error, error_size) < 0)
-		return -1;
-	return native_daemon_start(run, node, native, error, error_size);
-}
-
-static int native_port(struct hs_run *run, const char *name, const char *port, bool up, char *error,
-		       size_t error_size)
-{
-	struct hs_node_runtime *node;
-	char cable[HS_NAME_MAX * 2 + 2];
-
-	if (!native_node(run, name, &node)) {
-		snprintf(error, error_size, "port: unknown node '%s'", name);
-		return -1;
-	}
-	for (int p = 0; p < HS_PORTS_MAX; p++) {
-		if (!node->model->ports[p].used || strcmp(node->model->ports[p].name, port) != 0)
-			continue;
-		node->port_up[p] = up;
-		if (!node->powered)
-			return 0;
-		snprintf(cable, sizeof(cable), "%s.%s", name, port);
-		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, up, hs_now_ms(),
-					     up ? "port plugged" : "port pulled") < 0) {
-			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
-			return -1;
-		}
+		native_cluster_ip_forget(run, native);
 		return 0;
 	}
-	snprintf(error, error_size, "port: node '%s' has no port '%s'", name, port);
-	return -1;
+	return native_daemon_start(run, index, error, error_size);
 }
 
-static int native_raid(struct hs_run *run, const char *name, bool ok, char *error,
+static int native_raid(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
 		       size_t error_size)
 {
-	struct hs_node_runtime *node;
+	struct hs_node_runtime *node = &run->nodes[index];
 
-	if (!native_node(run, name, &node)) {
-		snprintf(error, error_size, "raid: unknown node '%s'", name);
-		return -1;
-	}
-	node->raid_ok = ok;
+	(void)op;
 	if (hs_plan_write_mdstat(node, ok) < 0) {
 		snprintf(error, error_size, "raid: cannot write %s: %s", node->plan.mdstat_path,
 			 strerror(errno));
@@ -347,91 +461,141 @@ static int native_raid(struct hs_run *run, const char *name, bool ok, char *erro
 	return 0;
 }
 
-static int native_daemon(struct hs_run *run, const char *name, bool running, char *error,
+static int native_daemon(struct hs_run *run, uint32_t index, bool running, uint64_t op, char *error,
 			 size_t error_size)
 {
-	struct hs_node_runtime *node;
-	struct native_node *native = native_node(run, name, &node);
+	struct native_node *native = native_node_at(run, index);
 
-	if (!native) {
-		snprintf(error, error_size, "daemon: unknown node '%s'", name);
-		return -1;
-	}
-	if (!node->powered) {
-		snprintf(error, error_size, "daemon: node '%s' is powered off", name);
-		return -1;
-	}
-	if (!running) {
-		native_daemon_stop(node, native, false);
-		snprintf(node->display, sizeof(node->display), "off");
-		return 0;
-	}
-	if (native->daemon_pid > 0)
-		return 0;
-	return native_daemon_start(run, node, native, error, error_size);
+	(void)op;
+	native_stop_interrupted(run, index, "a crash or restart step");
+	native_daemon_kill(native);
+	return running ? native_daemon_start(run, index, error, error_size) : 0;
 }
 
-static int native_firmware(struct hs_run *run, const char *name, const char *version, char *error,
+/* SIGTERM now; handle() starts the new daemon once the old one is gone. */
+static int native_firmware(struct hs_run *run, uint32_t index, uint64_t op, char *error,
 			   size_t error_size)
 {
-	struct hs_node_runtime *node;
-	struct native_node *native = native_node(run, name, &node);
+	struct native_node *native = native_node_at(run, index);
 
-	if (!native) {
-		snprintf(error, error_size, "firmware: unknown node '%s'", name);
-		return -1;
-	}
-	native_daemon_stop(node, native, true);
-	snprintf(node->firmware, sizeof(node->firmware), "%s", version);
-	if (hs_plan_write_config(run, node, error, error_size) < 0)
-		return -1;
-	return native_daemon_start(run, node, native, error, error_size);
+	if (native->daemon_pid <= 0)
+		return native_daemon_start(run, index, error, error_size);
+	kill(native->daemon_pid, SIGTERM);
+	native->stopping = true;
+	native->stop_deadline_ms = hs_now_ms() + NATIVE_STOP_WAIT_MS;
+	native->stop_op = op;
+	return HS_BACKEND_PENDING;
 }
 
-static int native_control(struct hs_run *run, const char *name, const char *request, char *reply,
-			  size_t reply_size, char *error, size_t error_size)
+/* Connect and send at once (a Unix socket's connect does not wait); the
+ * reply is read by handle(). */
+static int native_control(struct hs_run *run, uint32_t index, const char *request, uint64_t op,
+			  char *error, size_t error_size)
 {
-	struct hs_node_runtime *node;
+	struct native_state *state = run->backend_data;
+	struct hs_node_runtime *node = &run->nodes[index];
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	struct timeval timeout = {.tv_sec = NATIVE_CONTROL_TIMEOUT_MS / 1000};
-	size_t used = 0;
-	int fd;
+	struct native_control *control = NULL;
+	int length;
 
-	if (!native_node(run, name, &node)) {
-		snprintf(error, error_size, "control: unknown node '%s'", name);
+	for (int c = 0; c < NATIVE_CONTROLS_MAX && !control; c++)
+		if (!state->controls[c].used)
+			control = &state->controls[c];
+	if (!control) {
+		snprintf(error, error_size, "control %s '%s': %d requests under way already",
+			 node->model->name, request, NATIVE_CONTROLS_MAX);
 		return -1;
 	}
+	memset(control, 0, sizeof(*control));
+	control->node = index;
+	control->op = op;
+	control->deadline_ms = hs_now_ms() + NATIVE_CONTROL_TIMEOUT_MS;
+	snprintf(control->request, sizeof(control->request), "%s", request);
 	snprintf(address.sun_path, sizeof(address.sun_path), "%s", node->plan.control_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto failed;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-	if (connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	    dprintf(fd, "%s\n", request) < 0)
-		goto failed;
-	while (used < reply_size - 1) {
-		ssize_t got = recv(fd, reply + used, reply_size - 1 - used, 0);
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-		if (memchr(reply, '\n', used))
-			break;
-	}
-	reply[used] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
-	close(fd);
-	if (used == 0) {
-		snprintf(error, error_size, "control %s '%s': no reply", name, request);
+	length = snprintf(control->reply, sizeof(control->reply), "%s\n", request);
+	control->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (control->fd < 0 ||
+	    connect(control->fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    send(control->fd, control->reply, (size_t)length, MSG_NOSIGNAL) != length) {
+		snprintf(error, error_size, "control %s '%s': %s: %s", node->model->name, request,
+			 address.sun_path, strerror(errno));
+		native_control_end(control);
 		return -1;
 	}
-	return 0;
-failed:
-	snprintf(error, error_size, "control %s '%s': %s: %s", name, request, address.sun_path,
-		 strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	control->used = true;
+	control->reply[0] = '\0';
+	return HS_BACKEND_PENDING;
+}
+
+static int native_endpoints(struct hs_run *run, uint32_t index, int network, char names[][32],
+			    int max)
+{
+	if (max < 1 || network < 0 || network >= HS_NETWORK_COUNT ||
+	    index >= run->scenario.topology.node_count)
+		return 0;
+	snprintf(names[0], 32, "%s.%s", run->scenario.topology.nodes[index].name,
+		 native_network_name[network]);
+	return 1;
+}
+
+/* -------------------------------------------------------- in the loop */
+
+static void native_report(struct hs_run *run, enum hs_report_kind kind, uint32_t node, uint64_t op,
+			  bool ok, const char *text)
+{
+	struct hs_report report = {.kind = kind, .node = node, .op = op, .ok = ok, .text = text};
+	hs_run_report(run, &report);
+}
+
+static int native_pollfds(struct hs_run *run, struct pollfd *fds, int cap, int *timeout_ms)
+{
+	struct native_state *state = run->backend_data;
+	int64_t now_ms = hs_now_ms();
+	int count = 0;
+
+	for (int c = 0; state && c < NATIVE_CONTROLS_MAX && count < cap; c++) {
+		struct native_control *control = &state->controls[c];
+		int64_t wait_ms = control->deadline_ms - now_ms;
+		if (!control->used)
+			continue;
+		fds[count++] = (struct pollfd){.fd = control->fd, .events = POLLIN};
+		if (*timeout_ms < 0 || wait_ms < *timeout_ms)
+			*timeout_ms = wait_ms > 0 ? (int)wait_ms : 0;
+	}
+	return count;
+}
+
+/* A control socket is readable (or its deadline passed). */
+static void native_control_read(struct hs_run *run, struct native_control *control, int64_t now_ms)
+{
+	const char *name = run->nodes[control->node].model->name;
+	char error[HS_TEXT_MAX * 2];
+
+	while (control->length < sizeof(control->reply) - 1) {
+		ssize_t got = recv(control->fd, control->reply + control->length,
+				   sizeof(control->reply) - 1 - control->length, MSG_DONTWAIT);
+		if (got <= 0) {
+			if (got < 0 && (errno == EAGAIN || errno == EINTR) &&
+			    now_ms < control->deadline_ms)
+				return; /* more later */
+			break;
+		}
+		control->length += (size_t)got;
+		control->reply[control->length] = '\0';
+		if (memchr(control->reply, '\n', control->length))
+			break;
+	}
+	control->reply[control->length] = '\0';
+	control->reply[strcspn(control->reply, "\n")] = '\0';
+	if (control->reply[0]) {
+		native_report(run, HS_REPORT_DONE, control->node, control->op, true,
+			      control->reply);
+	} else {
+		snprintf(error, sizeof(error), "control %s '%s': %s", name, control->request,
+			 now_ms >= control->deadline_ms ? "no reply within 3000 ms" : "no reply");
+		native_report(run, HS_REPORT_DONE, control->node, control->op, false, error);
+	}
+	native_control_end(control);
 }
 
 /* The first line hanode printed before it ended, for the error message. */
@@ -452,39 +616,69 @@ static void native_daemon_last_words(struct hs_run *run, struct hs_node_runtime 
 	fclose(file);
 }
 
-static int native_watch(struct hs_run *run, char *error, size_t error_size)
+/* A graceful stop under way: once hanode is gone (or its time is up, then
+ * SIGKILL), the new daemon starts and the firmware update is done. */
+static void native_stopping(struct hs_run *run, uint32_t index, int64_t now_ms)
 {
-	struct native_state *state = run->backend_data;
+	struct native_node *native = native_node_at(run, index);
+	char error[256] = "";
 	int status;
 
-	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++) {
-		struct native_node *native = &state->nodes[i];
-		struct hs_node_runtime *node = &run->nodes[i];
-		char words[300];
-		if (native->daemon_pid <= 0 ||
-		    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
-			continue;
-		native->daemon_pid = 0;
-		node->daemon_running = false;
-		snprintf(node->display, sizeof(node->display), "off");
-		native_daemon_last_words(run, node, words, sizeof(words));
-		snprintf(error, error_size, "hanode of %s ended by itself (%s %d)%s%s",
-			 node->model->name, WIFEXITED(status) ? "exit status" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-			 words[0] ? ": " : "", words);
-		return -1;
+	if (waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid) {
+		if (now_ms < native->stop_deadline_ms)
+			return;
+		native_daemon_kill(native);
 	}
-	return 0;
+	native->daemon_pid = 0;
+	native->stopping = false;
+	if (native_daemon_start(run, index, error, sizeof(error)) < 0)
+		native_report(run, HS_REPORT_DONE, index, native->stop_op, false, error);
+	else
+		native_report(run, HS_REPORT_DONE, index, native->stop_op, true, "");
 }
 
-static int native_endpoints(struct hs_run *run, const char *name, int network, char names[][32],
-			    int max)
+/* Reap what was killed; a daemon that ended by itself is a finding. */
+static void native_reap(struct hs_run *run, uint32_t index)
 {
-	(void)run;
-	if (max < 1 || network < 0 || network >= HS_NETWORK_COUNT)
-		return 0;
-	snprintf(names[0], 32, "%s.%s", name, native_network_name[network]);
-	return 1;
+	struct native_node *native = native_node_at(run, index);
+	struct hs_node_runtime *node = &run->nodes[index];
+	char words[300], text[512];
+	int status;
+
+	for (int i = 0; i < NATIVE_DYING_MAX; i++)
+		if (native->dying[i] > 0 && waitpid(native->dying[i], &status, WNOHANG) != 0)
+			native->dying[i] = 0;
+	if (native->stopping || native->daemon_pid <= 0 ||
+	    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
+		return;
+	native->daemon_pid = 0;
+	native_daemon_last_words(run, node, words, sizeof(words));
+	snprintf(text, sizeof(text), "hanode of %s ended by itself (%s %d)%s%s", node->model->name,
+		 WIFEXITED(status) ? "exit status" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), words[0] ? ": " : "",
+		 words);
+	native_report(run, HS_REPORT_DAEMON_ENDED, index, 0, false, text);
+}
+
+static void native_handle(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms)
+{
+	struct native_state *state = run->backend_data;
+
+	if (!state)
+		return;
+	for (int c = 0; c < NATIVE_CONTROLS_MAX; c++) {
+		struct native_control *control = &state->controls[c];
+		bool ready = now_ms >= control->deadline_ms;
+		for (int f = 0; f < count && control->used && !ready; f++)
+			ready = fds[f].fd == control->fd && fds[f].revents;
+		if (control->used && ready)
+			native_control_read(run, control, now_ms);
+	}
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+		if (state->nodes[i].stopping)
+			native_stopping(run, i, now_ms);
+		native_reap(run, i);
+	}
 }
 
 const struct hs_backend_ops hs_backend_native = {
@@ -493,12 +687,12 @@ const struct hs_backend_ops hs_backend_native = {
     .up = native_up,
     .down = native_down,
     .power = native_power,
-    .port = native_port,
     .raid = native_raid,
     .daemon = native_daemon,
     .firmware = native_firmware,
     .control = native_control,
-    .watch = native_watch,
+    .pollfds = native_pollfds,
+    .handle = native_handle,
     .endpoints = native_endpoints,
     .gc = hs_backend_gc,
 };

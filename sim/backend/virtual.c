@@ -20,6 +20,10 @@
  * is virtual_node.c. The cluster key is derived from the seed, so the same
  * seed gives the same bytes on every link.
  *
+ * The runner owns the nodes' state and cables (sim/run/hardware.c): this
+ * backend only acts on its models, and reports what the runner must know
+ * (a hanode that could not start, a full event queue) with hs_run_report.
+ *
  * Hardware, as modelled:
  *   power off  = the node stops at once: memory (the host) gone, disk kept,
  *                every cable dark; power on = cables live, VIRTUAL_BOOT_MS
@@ -44,18 +48,11 @@ static struct hs_virtual *virtual_of(struct hs_run *run)
 	return run->backend_data;
 }
 
-static struct virtual_node *virtual_node_named(struct hs_run *run, const char *name,
-					       struct hs_node_runtime **runtime)
+static struct virtual_node *virtual_node_at(struct hs_run *run, uint32_t index)
 {
 	struct hs_virtual *virtual = virtual_of(run);
 
-	for (uint32_t i = 0; virtual && i < virtual->node_count; i++)
-		if (strcmp(virtual->nodes[i].runtime->model->name, name) == 0) {
-			if (runtime)
-				*runtime = virtual->nodes[i].runtime;
-			return &virtual->nodes[i];
-		}
-	return NULL;
+	return virtual && index < virtual->node_count ? &virtual->nodes[index] : NULL;
 }
 
 /* ------------------------------------------------------------- the uplink */
@@ -161,12 +158,8 @@ static int virtual_up(struct hs_run *run, char *error, size_t error_size)
 		virtual->node_count++;
 	}
 	/* The lab starts with its nodes booted; hanode is started on each. */
-	for (uint32_t i = 0; i < virtual->node_count; i++) {
-		struct hs_node_runtime *runtime = virtual->nodes[i].runtime;
-		runtime->powered = runtime->daemon_running = true;
-		snprintf(runtime->display, sizeof(runtime->display), "starting");
+	for (uint32_t i = 0; i < virtual->node_count; i++)
 		virtual_node_power(&virtual->nodes[i], true, true, now_us);
-	}
 	return 0;
 }
 
@@ -187,152 +180,98 @@ static void virtual_down(struct hs_run *run)
 	run->backend_data = NULL;
 }
 
-static int virtual_power(struct hs_run *run, const char *name, bool on, char *error,
+/* The runner lights the cables before a power-on and darkens them right
+ * after a power-off (hardware.c). */
+static int virtual_power(struct hs_run *run, uint32_t index, bool on, uint64_t op, char *error,
 			 size_t error_size)
 {
-	struct hs_node_runtime *runtime;
-	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+	struct virtual_node *node = virtual_node_at(run, index);
 
+	(void)op;
 	if (!node) {
-		snprintf(error, error_size, "power: unknown node '%s'", name);
+		snprintf(error, error_size, "power: no virtual node %u", index);
 		return -1;
 	}
-	if (on == runtime->powered)
-		return 0;
-	runtime->powered = runtime->daemon_running = on;
-	snprintf(runtime->display, sizeof(runtime->display), on ? "starting" : "off");
-	if (!on)
-		virtual_node_power(node, false, false, run->virtual_now_us);
-	if (hs_run_cables_set(run, runtime, on, error, error_size) < 0)
-		return -1;
-	if (on)
-		virtual_node_power(node, true, false, run->virtual_now_us);
+	virtual_node_power(node, on, false, run->virtual_now_us);
 	return 0;
 }
 
-static int virtual_port(struct hs_run *run, const char *name, const char *port, bool up,
-			char *error, size_t error_size)
-{
-	struct hs_node_runtime *runtime;
-	char cable[HS_NAME_MAX * 2 + 2];
-
-	if (!virtual_node_named(run, name, &runtime)) {
-		snprintf(error, error_size, "port: unknown node '%s'", name);
-		return -1;
-	}
-	for (int p = 0; p < HS_PORTS_MAX; p++) {
-		if (!runtime->model->ports[p].used ||
-		    strcmp(runtime->model->ports[p].name, port) != 0)
-			continue;
-		runtime->port_up[p] = up;
-		if (!runtime->powered)
-			return 0;
-		snprintf(cable, sizeof(cable), "%s.%s", name, port);
-		if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, up,
-					     hs_run_now_ms(run),
-					     up ? "port plugged" : "port pulled") < 0) {
-			snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(error, error_size, "port: node '%s' has no port '%s'", name, port);
-	return -1;
-}
-
-static int virtual_raid(struct hs_run *run, const char *name, bool ok, char *error,
+static int virtual_raid(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
 			size_t error_size)
 {
-	struct hs_node_runtime *runtime;
-	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+	struct virtual_node *node = virtual_node_at(run, index);
 
+	(void)op;
 	if (!node) {
-		snprintf(error, error_size, "raid: unknown node '%s'", name);
+		snprintf(error, error_size, "raid: no virtual node %u", index);
 		return -1;
 	}
-	runtime->raid_ok = node->disk.raid_ok = ok;
+	node->disk.raid_ok = ok;
 	return 0;
 }
 
-static int virtual_daemon(struct hs_run *run, const char *name, bool running, char *error,
-			  size_t error_size)
+static int virtual_daemon(struct hs_run *run, uint32_t index, bool running, uint64_t op,
+			  char *error, size_t error_size)
 {
-	struct hs_node_runtime *runtime;
-	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+	struct virtual_node *node = virtual_node_at(run, index);
 
+	(void)op;
 	if (!node) {
-		snprintf(error, error_size, "daemon: unknown node '%s'", name);
+		snprintf(error, error_size, "daemon: no virtual node %u", index);
 		return -1;
 	}
-	if (!runtime->powered) {
-		snprintf(error, error_size, "daemon: node '%s' is powered off", name);
-		return -1;
-	}
-	if (!running) {
+	if (running)
+		virtual_node_start_later(node, run->virtual_now_us);
+	else
 		virtual_node_crash(node, run->virtual_now_us);
-		runtime->daemon_running = false;
-		snprintf(runtime->display, sizeof(runtime->display), "off");
-		return 0;
-	}
-	if (runtime->daemon_running)
-		return 0;
-	runtime->daemon_running = true;
-	snprintf(runtime->display, sizeof(runtime->display), "starting");
-	virtual_node_start_later(node, run->virtual_now_us);
 	return 0;
 }
 
-static int virtual_firmware(struct hs_run *run, const char *name, const char *version, char *error,
+/* The runner regenerated the node's hanode.conf text with its new firmware. */
+static int virtual_firmware(struct hs_run *run, uint32_t index, uint64_t op, char *error,
 			    size_t error_size)
 {
-	struct hs_node_runtime *runtime;
-	struct virtual_node *node = virtual_node_named(run, name, &runtime);
+	struct virtual_node *node = virtual_node_at(run, index);
 
+	(void)op;
 	if (!node) {
-		snprintf(error, error_size, "firmware: unknown node '%s'", name);
+		snprintf(error, error_size, "firmware: no virtual node %u", index);
 		return -1;
 	}
 	virtual_node_stop(node, run->virtual_now_us);
-	snprintf(runtime->firmware, sizeof(runtime->firmware), "%s", version);
-	if (hs_plan_write_config(run, runtime, error, error_size) < 0 ||
-	    virtual_node_reconfigure(node, error, error_size) < 0)
+	if (virtual_node_reconfigure(node, error, error_size) < 0)
 		return -1;
-	runtime->daemon_running = true;
-	snprintf(runtime->display, sizeof(runtime->display), "starting");
 	virtual_node_start_later(node, run->virtual_now_us);
 	return 0;
 }
 
-static int virtual_control(struct hs_run *run, const char *name, const char *request, char *reply,
-			   size_t reply_size, char *error, size_t error_size)
+/* hanode's control socket answers at once (in the same virtual instant). */
+static int virtual_control(struct hs_run *run, uint32_t index, const char *request, uint64_t op,
+			   char *error, size_t error_size)
 {
-	struct virtual_node *node = virtual_node_named(run, name, NULL);
+	struct virtual_node *node = virtual_node_at(run, index);
+	static char reply[HS_REPORT_TEXT_MAX];
+	struct hs_report report = {.kind = HS_REPORT_DONE, .node = index, .op = op};
 
 	if (!node) {
-		snprintf(error, error_size, "control: unknown node '%s'", name);
+		snprintf(error, error_size, "control: no virtual node %u", index);
 		return -1;
 	}
-	return virtual_node_control(node, request, reply, reply_size, error, error_size);
+	report.ok =
+	    virtual_node_control(node, request, reply, sizeof(reply), error, error_size) == 0;
+	report.text = report.ok ? reply : error;
+	hs_run_report(run, &report);
+	return HS_BACKEND_PENDING;
 }
 
-static int virtual_watch(struct hs_run *run, char *error, size_t error_size)
-{
-	struct hs_virtual *virtual = virtual_of(run);
-
-	if (!virtual || virtual->failure[0] == '\0')
-		return 0;
-	snprintf(error, error_size, "%s", virtual->failure);
-	virtual->failure[0] = '\0';
-	return -1;
-}
-
-static int virtual_endpoints(struct hs_run *run, const char *name, int network, char names[][32],
+static int virtual_endpoints(struct hs_run *run, uint32_t index, int network, char names[][32],
 			     int max)
 {
-	(void)run;
-	if (max < 1 || network < 0 || network >= HS_NETWORK_COUNT)
+	if (max < 1 || network < 0 || network >= HS_NETWORK_COUNT ||
+	    index >= run->scenario.topology.node_count)
 		return 0;
-	snprintf(names[0], 32, "%s.%s", name, network == HS_NETWORK_SYNC ? "sync" : "external");
+	snprintf(names[0], 32, "%s.%s", run->scenario.topology.nodes[index].name,
+		 network == HS_NETWORK_SYNC ? "sync" : "external");
 	return 1;
 }
 
@@ -358,10 +297,10 @@ static void virtual_run_due(struct hs_run *run, int64_t now_us)
 	char error[256];
 
 	if (virtual && hs_vnet_run_due(virtual->vnet, now_us, error, sizeof(error)) < 0)
-		snprintf(virtual->failure, sizeof(virtual->failure), "%s", error);
+		hs_run_report(run, &(struct hs_report){.kind = HS_REPORT_FAILURE, .text = error});
 }
 
-static void virtual_client_send(struct hs_run *run, uint64_t serial, const char *line,
+static void virtual_client_send(struct hs_run *run, uint64_t serial, const char *line, bool session,
 				int64_t now_ms)
 {
 	struct hs_virtual *virtual = virtual_of(run);
@@ -370,7 +309,7 @@ static void virtual_client_send(struct hs_run *run, uint64_t serial, const char 
 		hs_client_closed(run, serial, "connect failed", now_ms);
 		return;
 	}
-	hs_vgateway_client_send(&virtual->gateway, serial, line, run->virtual_now_us);
+	hs_vgateway_client_send(&virtual->gateway, serial, line, session, run->virtual_now_us);
 }
 
 static void virtual_client_abort(struct hs_run *run, uint64_t serial, int64_t now_ms)
@@ -396,12 +335,10 @@ const struct hs_backend_ops hs_backend_virtual = {
     .up = virtual_up,
     .down = virtual_down,
     .power = virtual_power,
-    .port = virtual_port,
     .raid = virtual_raid,
     .daemon = virtual_daemon,
     .firmware = virtual_firmware,
     .control = virtual_control,
-    .watch = virtual_watch,
     .endpoints = virtual_endpoints,
     .gc = virtual_gc,
 };

@@ -81,7 +81,6 @@ struct hs_virtual {
 	struct virtual_node nodes[HS_NODES_MAX];
 	struct hs_vgateway gateway;
 	int gateway_port; /* -1: the topology has no uplink */
-	char failure[512];
 };
 
 /* virtual_node.c */

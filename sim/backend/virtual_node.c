@@ -70,9 +70,11 @@ static struct hs_vevent *node_call(struct virtual_node *node, int64_t due_us,
 	struct hs_vevent *event = hs_vnet_call(node->virtual->vnet, due_us);
 
 	if (!event) {
-		snprintf(node->virtual->failure, sizeof(node->virtual->failure),
-			 "virtual backend: the event queue is full (%d events)",
+		char text[96];
+		snprintf(text, sizeof(text), "virtual backend: the event queue is full (%d events)",
 			 HS_VSCHED_EVENTS_MAX);
+		hs_run_report(node->virtual->run,
+			      &(struct hs_report){.kind = HS_REPORT_FAILURE, .text = text});
 		return NULL;
 	}
 	event->target = (int)node->index;
@@ -469,8 +471,13 @@ static void node_start(struct virtual_node *node, int64_t now_us)
 	memset(node->host, 0, hn_host_size());
 	if (hn_host_init(node->host, &node->host_config, node->virtual->run->cluster_key, &platform,
 			 first, error, sizeof(error)) < 0) {
-		snprintf(node->virtual->failure, sizeof(node->virtual->failure),
-			 "hanode of %s ended by itself: %s", node->runtime->model->name, error);
+		char text[HN_HOST_ERROR_MAX + 64];
+		snprintf(text, sizeof(text), "hanode of %s ended by itself: %s",
+			 node->runtime->model->name, error);
+		hs_run_report(node->virtual->run,
+			      &(struct hs_report){.kind = HS_REPORT_DAEMON_ENDED,
+						  .node = node->index,
+						  .text = text});
 		return;
 	}
 	for (uint32_t i = 0; i < node->disk.entry_count; i++)

@@ -9,19 +9,22 @@
  * log of the guest's QEMU moves into the run folder (nodes/NODE/qemu.log).
  * The node's hanode.conf and the cluster key reach the guest through
  * fw_cfg; its addresses through the kernel command line. A virtio-serial
- * channel connects hasim to the guest's agent (hnagent): control requests,
- * daemon crash/restart, firmware updates, and the cluster log, which the
- * agent streams line by line. Each line's guest time is mapped onto the
- * host's monotonic clock (guest_clock.h, from SYNC samples every
- * VM_CLOCK_SYNC_MS; the guest's own time is kept as guest_mono_ms and the
- * arrival as arrived_ms, the mapping's uncertainty as clock_error_ms), so
- * one clock orders every event of the run by when it happened, not by when
- * its line crossed its channel.
+ * channel connects hasim to the guest's agent (hnagent, vm_agent.c):
+ * control requests, daemon crash/restart, firmware updates, and the
+ * cluster log, which the agent streams line by line.
+ *
+ * Nothing waits for a guest: libvirt's calls (power, disks, NIC links) go
+ * to a worker thread (vm_worker.h) and agent requests into a queue per
+ * guest (vm_agent.c); both report their outcome to the runner, which owns
+ * the nodes' state and cables (sim/run/hardware.c).
  *
  * Hardware, as real as libvirt makes it:
- *   power     virDomainDestroy / virDomainCreate of the domain
- *   port      the fabric cable dies; the carrier change it reports sets the
- *             guest NIC's link down through libvirt (as a switch port would)
+ *   power     virDomainDestroy / virDomainCreate of the domain (with
+ *             AUTODESTROY: a guest ends with hasim's connection, also when
+ *             hasim is killed, unless the run keeps its nodes on failure)
+ *   port      the runner's fabric cable dies; the carrier change it reports
+ *             sets the guest NIC's link down through libvirt (as a switch
+ *             port would)
  *   RAID      both disks hot-unplugged through libvirt: md fails the array
  *   crash     SIGKILL of hanode by the agent
  *   fence     the guest's fence_command (hnagent -F) asks over the agent's
@@ -32,7 +35,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -40,229 +42,53 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../fabric/fabric.h"
-#include "../run/run.h"
-#include "backend.h"
-#include "guest_clock.h"
-#include "libvirt_conn.h"
-#include "libvirt_domain.h"
-#include "tunnel_port.h"
+#include "vm.h"
 
-#define VM_DISK_BYTES	    (64ull << 20)
-#define VM_LINE_MAX	    8192
-#define VM_REPLY_TIMEOUT_MS 8000
-#define VM_CONNECT_RETRY_MS 200
-#define VM_CLOCK_SYNC_MS    250 /* a clock sample from each guest's agent */
+#define VM_DISK_BYTES (64ull << 20)
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
-struct vm_node {
-	struct hs_domain_spec spec;
-	bool defined;
-	int agent_fd;
-	int64_t next_connect_ms;
-	char line[VM_LINE_MAX];
-	size_t line_length;
-	FILE *log;
-	bool link_up[HS_DOMAIN_NICS];
-	char fence_peer[HS_NAME_MAX]; /* a FENCE request from the guest, not yet served */
-	struct hs_guest_clock clock;  /* of the guest's current boot */
-	int64_t next_sync_ms;
-	struct hs_tunnel_port tunnel_ports[HS_DOMAIN_NICS]; /* held until QEMU binds them */
-};
-
-struct vm_state {
-	struct hs_libvirt_conn conn;
-	bool accel_kvm;
-	struct vm_node nodes[HS_NODES_MAX];
-};
-
-static struct vm_node *vm_node(struct hs_run *run, const char *name,
-			       struct hs_node_runtime **runtime)
+static struct vm_node *vm_node_at(struct hs_run *run, uint32_t index)
 {
 	struct vm_state *state = run->backend_data;
 
-	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++)
-		if (strcmp(run->nodes[i].model->name, name) == 0) {
-			if (runtime)
-				*runtime = &run->nodes[i];
-			return &state->nodes[i];
-		}
-	return NULL;
+	return state && index < run->scenario.topology.node_count ? &state->nodes[index] : NULL;
 }
 
-/* ---------------------------------------------------------- the agent */
-
-static void vm_agent_close(struct vm_node *vm)
+static void vm_report(struct hs_run *run, uint32_t node, uint64_t op, bool ok, const char *text)
 {
-	if (vm->agent_fd >= 0)
-		close(vm->agent_fd);
-	vm->agent_fd = -1;
-	vm->line_length = 0;
-	hs_guest_clock_reset(&vm->clock); /* a new connection may be a new boot */
-	vm->next_sync_ms = 0;
+	struct hs_report report = {
+	    .kind = HS_REPORT_DONE, .node = node, .op = op, .ok = ok, .text = text};
+	hs_run_report(run, &report);
 }
 
-static void vm_agent_connect(struct vm_node *vm, int64_t now_ms)
+/* A runner error the verdict names; the run goes on. */
+static void vm_report_error(struct hs_run *run, const char *text)
 {
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
-
-	if (vm->agent_fd >= 0 || now_ms < vm->next_connect_ms)
-		return;
-	vm->next_connect_ms = now_ms + VM_CONNECT_RETRY_MS;
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s", vm->spec.agent_socket_path);
-	vm->agent_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (vm->agent_fd >= 0 &&
-	    connect(vm->agent_fd, (struct sockaddr *)&address, sizeof(address)) < 0)
-		vm_agent_close(vm);
+	struct hs_report report = {.kind = HS_REPORT_ERROR, .text = text};
+	hs_run_report(run, &report);
 }
 
-/* A cluster-log line from the guest: its time mapped onto the host's clock. */
-static void vm_log_line(struct vm_node *vm, const char *text, int64_t now_ms)
+/* A job for the worker; -1 with a sentence when its queue is full. */
+static int vm_submit(struct hs_run *run, struct vm_node *vm, enum hs_vm_job_kind kind, int device,
+		     bool on, uint64_t tag, char *error, size_t error_size)
 {
-	json_t *record = json_loads(text, 0, NULL);
-	json_t *guest_mono;
-	char *dumped;
+	struct vm_state *state = run->backend_data;
+	struct hs_vm_job job = {.kind = kind,
+				.spec = &vm->spec,
+				.device = device,
+				.on = on,
+				.autodestroy = !run->keep_on_failure,
+				.tag = tag};
 
-	if (!vm->log)
-		return;
-	if (!record) {
-		fprintf(vm->log, "%s\n", text); /* the checker reports it with file:line */
-		fflush(vm->log);
-		return;
-	}
-	guest_mono = json_object_get(record, "mono_ms");
-	json_object_set(record, "guest_mono_ms", guest_mono);
-	json_object_set_new(
-	    record, "mono_ms",
-	    json_integer(
-		json_is_integer(guest_mono)
-		    ? hs_guest_clock_map(&vm->clock, json_integer_value(guest_mono), now_ms)
-		    : now_ms));
-	json_object_set_new(record, "arrived_ms", json_integer(now_ms));
-	if (vm->clock.valid) /* the mapped time is known to +- this */
-		json_object_set_new(record, "clock_error_ms",
-				    json_integer((vm->clock.round_trip_ms + 1) / 2));
-	dumped = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (dumped) {
-		fprintf(vm->log, "%s\n", dumped);
-		fflush(vm->log);
-		free(dumped);
-	}
-	json_decref(record);
-}
-
-/* Read what the agent sent; LOG lines go to the log, the others are handed
- * to reply (when not NULL) one by one. Returns 1 when a line was handed. */
-static int vm_agent_read_line(struct vm_node *vm, char *reply, size_t reply_size, int64_t now_ms)
-{
-	for (;;) {
-		char *newline = memchr(vm->line, '\n', vm->line_length);
-		if (newline) {
-			size_t length = (size_t)(newline - vm->line);
-			*newline = '\0';
-			int handed = 0;
-			long long sent_ms, guest_ms;
-			if (strncmp(vm->line, "LOG ", 4) == 0)
-				vm_log_line(vm, vm->line + 4, now_ms);
-			else if (sscanf(vm->line, "SYNC %lld mono_ms=%lld", &sent_ms, &guest_ms) ==
-				 2)
-				hs_guest_clock_sample(&vm->clock, sent_ms, guest_ms, hs_now_ms());
-			else if (strncmp(vm->line, "FENCE ", 6) == 0)
-				snprintf(vm->fence_peer, sizeof(vm->fence_peer), "%s",
-					 vm->line + 6);
-			else if (reply) {
-				snprintf(reply, reply_size, "%s", vm->line);
-				handed = 1;
-			}
-			memmove(vm->line, newline + 1, vm->line_length - length - 1);
-			vm->line_length -= length + 1;
-			if (handed)
-				return 1;
-			continue;
-		}
-		if (vm->line_length == sizeof(vm->line))
-			vm->line_length = 0; /* an endless line: drop it, bounded */
-		ssize_t got = recv(vm->agent_fd, vm->line + vm->line_length,
-				   sizeof(vm->line) - vm->line_length, MSG_DONTWAIT);
-		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-			vm_agent_close(vm);
-			return -1;
-		}
-		if (got < 0)
-			return 0;
-		vm->line_length += (size_t)got;
-	}
-}
-
-/* One request; the reply is "OK ..."/"ERR ..." or OUT lines up to "END n".
- * out gets the OUT lines joined by newlines (or the OK/ERR line). */
-static int vm_agent_exchange(struct hs_run *run, struct vm_node *vm, const char *request, char *out,
-			     size_t out_size, char *error, size_t error_size)
-{
-	int64_t deadline_ms = hs_now_ms() + VM_REPLY_TIMEOUT_MS;
-	char line[VM_LINE_MAX];
-	size_t used = 0;
-
-	(void)run;
-	out[0] = '\0';
-	while (vm->agent_fd < 0 && hs_now_ms() < deadline_ms) {
-		vm->next_connect_ms = 0;
-		vm_agent_connect(vm, hs_now_ms());
-		if (vm->agent_fd < 0)
-			usleep(100000);
-	}
-	if (vm->agent_fd < 0 || dprintf(vm->agent_fd, "%s\n", request) < 0) {
-		snprintf(error, error_size, "agent of %s: not reachable for '%s'", vm->spec.name,
-			 request);
-		return -1;
-	}
-	while (hs_now_ms() < deadline_ms) {
-		struct pollfd fd = {.fd = vm->agent_fd, .events = POLLIN};
-		int got = vm_agent_read_line(vm, line, sizeof(line), hs_now_ms());
-		if (got < 0)
-			break;
-		if (got == 0) {
-			poll(&fd, 1, 50);
-			continue;
-		}
-		if (strncmp(line, "OUT ", 4) == 0) {
-			used += (size_t)snprintf(out + used, out_size > used ? out_size - used : 0,
-						 "%s%s", used ? "\n" : "", line + 4);
-			if (used >= out_size)
-				used = out_size - 1;
-			continue;
-		}
-		if (strncmp(line, "END ", 4) == 0)
-			return atoi(line + 4) == 0
-				   ? 0
-				   : (snprintf(error, error_size, "agent of %s: '%s' ended %s: %s",
-					       vm->spec.name, request, line + 4, out),
-				      -1);
-		snprintf(out, out_size, "%s", line);
-		if (strncmp(line, "OK", 2) == 0)
-			return 0;
-		snprintf(error, error_size, "agent of %s: '%s': %s", vm->spec.name, request, line);
-		return -1;
-	}
-	snprintf(error, error_size, "agent of %s: no answer to '%s' within %d ms", vm->spec.name,
-		 request, VM_REPLY_TIMEOUT_MS);
+	if (hs_vm_worker_submit(state->worker, &job) == 0)
+		return 0;
+	snprintf(error, error_size, "%s: %d libvirt calls wait already", vm->spec.name,
+		 HS_VM_WORKER_QUEUE_MAX);
 	return -1;
-}
-
-/* A request, then whatever the agent sent behind its reply (LOG lines must
- * reach the log now, not at the next request). */
-static int vm_agent_request(struct hs_run *run, struct vm_node *vm, const char *request, char *out,
-			    size_t out_size, char *error, size_t error_size)
-{
-	int result = vm_agent_exchange(run, vm, request, out, out_size, error, error_size);
-
-	if (vm->agent_fd >= 0)
-		vm_agent_read_line(vm, NULL, 0, hs_now_ms());
-	return result;
 }
 
 /* ---------------------------------------------------------- bring-up */
@@ -431,6 +257,7 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		return -1;
 	}
 	for (uint32_t i = 0; i < HS_NODES_MAX; i++) {
+		state->nodes[i].index = i;
 		state->nodes[i].agent_fd = -1;
 		for (int n = 0; n < HS_DOMAIN_NICS; n++)
 			state->nodes[i].tunnel_ports[n].fd = -1;
@@ -449,16 +276,15 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		if (i == 0 && vm_accel_choose(run, state, &vm->spec, error, error_size) < 0)
 			return -1;
 		vm->spec.accel_kvm = state->accel_kvm;
+		vm->spec.autodestroy = !run->keep_on_failure;
 		vm->log = fopen(run->nodes[i].plan.log_path, "a");
 		vm_tunnel_ports_release(vm);
 		if (hs_domain_up(state->conn.connection, &vm->spec, error, error_size) < 0)
 			return -1;
 		vm->defined = true;
-		run->nodes[i].powered = true;
-		run->nodes[i].daemon_running = true;
-		snprintf(run->nodes[i].display, sizeof(run->nodes[i].display), "starting");
 	}
-	return 0;
+	/* From here on libvirt is called by the worker only. */
+	return hs_vm_worker_start(&state->worker, state->conn.connection, error, error_size);
 }
 
 /* libvirt's log of a domain's QEMU (its command line, and why it stopped
@@ -503,6 +329,8 @@ static void vm_down(struct hs_run *run)
 
 	if (!state)
 		return;
+	hs_vm_worker_stop(state->worker); /* its jobs end first: one caller of libvirt */
+	state->worker = NULL;
 	/* A connection that broke (libvirtd restarted) is opened again: the
 	 * domains must go whatever happened. */
 	if (state->conn.connection && virConnectIsAlive(state->conn.connection) != 1) {
@@ -513,7 +341,8 @@ static void vm_down(struct hs_run *run)
 	}
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
-		vm_agent_close(vm);
+		vm_agent_close(run, vm, "the run ended");
+		vm_agent_fail_all(run, vm, "the run ended");
 		vm_tunnel_ports_release(vm);
 		if (vm->defined && state->conn.connection &&
 		    hs_domain_down(state->conn.connection, vm->spec.name, error, sizeof(error)) <
@@ -536,146 +365,132 @@ static void vm_down(struct hs_run *run)
 	free(state);
 	run->backend_data = NULL;
 	if (lost) /* last resort: end this run's QEMU processes by PID */
-		hs_backend_gc(error, sizeof(error));
+		hs_backend_gc_run(run->run_id, false);
 }
 
 /* --------------------------------------------------------- operations */
 
-static int vm_power(struct hs_run *run, const char *name, bool on, char *error, size_t error_size)
+/* The runner lights the cables before a power-on and darkens them as soon
+ * as this returns (the network sees the cut at once, while destroying the
+ * guest takes a second); the worker destroys or starts the domain, and
+ * its outcome is the operation's. */
+static int vm_power(struct hs_run *run, uint32_t index, bool on, uint64_t op, char *error,
+		    size_t error_size)
 {
-	struct vm_state *state = run->backend_data;
-	struct hs_node_runtime *node;
-	struct vm_node *vm = vm_node(run, name, &node);
+	struct vm_node *vm = vm_node_at(run, index);
 
-	if (!vm) {
-		snprintf(error, error_size, "power: unknown node '%s'", name);
-		return -1;
+	if (!on) {
+		vm_agent_close(run, vm, "the node lost power");
+		vm_agent_fail_all(run, vm, "the node lost power");
 	}
-	if (on == node->powered)
-		return 0;
-	if (!on)
-		vm_agent_close(vm);
-	/* Cables first: the network sees the power cut at once; QEMU goes (or
-	 * comes) in a thread, without stalling the runner's loop for seconds. */
-	node->powered = on;
-	node->daemon_running = on;
-	snprintf(node->display, sizeof(node->display), on ? "starting" : "off");
-	if (hs_run_cables_set(run, node, on, error, error_size) < 0)
+	if (vm_submit(run, vm, HS_VM_JOB_POWER, 0, on, op, error, error_size) < 0)
 		return -1;
-	return hs_domain_power_set_async(state->conn.connection, vm->spec.name, on, error,
-					 error_size);
+	return HS_BACKEND_PENDING;
 }
 
-static int vm_port(struct hs_run *run, const char *name, const char *port, bool up, char *error,
+/* Both disks go (md fails the array) or come back: the worker hot-plugs
+ * them, then (restore) the agent puts them back into md0. */
+static int vm_raid(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
 		   size_t error_size)
 {
-	char cable[HS_NAME_MAX * 2 + 2];
-	struct hs_node_runtime *node;
+	struct vm_node *vm = vm_node_at(run, index);
 
-	if (!vm_node(run, name, &node)) {
-		snprintf(error, error_size, "port: unknown node '%s'", name);
+	if (vm->raid_stage != 0) {
+		snprintf(error, error_size, "raid: %s: a RAID change is still under way",
+			 vm->spec.name);
 		return -1;
 	}
-	for (int p = 0; p < HS_PORTS_MAX; p++)
-		if (node->model->ports[p].used && strcmp(node->model->ports[p].name, port) == 0)
-			node->port_up[p] = up;
-	/* The fabric's carrier event sets the guest NIC's link (vm_handle). */
-	snprintf(cable, sizeof(cable), "%s.%s", name, port);
-	if (hs_fabric_cable_link_set(run->fabric, cable, HS_DIR_BOTH, up, hs_now_ms(),
-				     up ? "port plugged" : "port pulled") < 0) {
-		snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
-		return -1;
-	}
-	return 0;
+	for (int d = 0; d < HS_DOMAIN_DISKS; d++)
+		if (vm_submit(run, vm, HS_VM_JOB_DISK, d, ok, op, error, error_size) < 0)
+			return -1; /* the ones queued still end; their outcome is dropped */
+	vm->raid_op = op;
+	vm->raid_ok = ok;
+	vm->raid_stage = 1;
+	vm->raid_left = HS_DOMAIN_DISKS;
+	vm->raid_error[0] = '\0';
+	return HS_BACKEND_PENDING;
 }
 
-static int vm_raid(struct hs_run *run, const char *name, bool ok, char *error, size_t error_size)
+/* One step of the RAID change ended (a disk job, or the agent's DISK
+ * RESTORE); the last one reports. */
+static void vm_raid_progress(struct hs_run *run, struct vm_node *vm, bool ok, const char *text)
 {
-	struct vm_state *state = run->backend_data;
-	struct hs_node_runtime *node;
-	struct vm_node *vm = vm_node(run, name, &node);
-	char out[1024], request[64];
+	char request[64];
 
-	if (!vm) {
-		snprintf(error, error_size, "raid: unknown node '%s'", name);
-		return -1;
+	if (vm->raid_stage == 0)
+		return;
+	if (!ok && !vm->raid_error[0])
+		snprintf(vm->raid_error, sizeof(vm->raid_error), "%s", text);
+	if (--vm->raid_left > 0)
+		return;
+	if (vm->raid_stage == 1 && vm->raid_ok && !vm->raid_error[0]) {
+		vm->raid_stage = 2;
+		vm->raid_left = HS_DOMAIN_DISKS;
+		for (int d = 0; d < HS_DOMAIN_DISKS; d++) {
+			snprintf(request, sizeof(request), "DISK RESTORE vd%c", 'a' + d);
+			if (vm_agent_submit(run, vm, VM_AGENT_RAID, 0, request, vm->raid_error,
+					    sizeof(vm->raid_error)) < 0)
+				vm->raid_left--;
+		}
+		if (vm->raid_left > 0)
+			return;
 	}
-	for (int d = 0; d < HS_DOMAIN_DISKS; d++) {
-		if (hs_domain_disk_set(state->conn.connection, &vm->spec, d, ok, error,
-				       error_size) < 0)
-			return -1;
-		if (!ok)
-			continue;
-		snprintf(request, sizeof(request), "DISK RESTORE vd%c", 'a' + d);
-		if (vm_agent_request(run, vm, request, out, sizeof(out), error, error_size) < 0)
-			return -1;
-	}
-	node->raid_ok = ok;
-	return 0;
+	vm->raid_stage = 0;
+	vm_report(run, vm->index, vm->raid_op, vm->raid_error[0] == '\0', vm->raid_error);
 }
 
-static int vm_daemon(struct hs_run *run, const char *name, bool running, char *error,
+void vm_raid_step_done(struct hs_run *run, struct vm_node *vm, bool ok, const char *text)
+{
+	vm_raid_progress(run, vm, ok, text);
+}
+
+static int vm_agent_ask(struct hs_run *run, uint32_t index, uint64_t op, const char *line,
+			char *error, size_t error_size)
+{
+	struct vm_node *vm = vm_node_at(run, index);
+
+	if (vm_agent_submit(run, vm, VM_AGENT_REPORT, op, line, error, error_size) < 0)
+		return -1;
+	return HS_BACKEND_PENDING;
+}
+
+static int vm_daemon(struct hs_run *run, uint32_t index, bool running, uint64_t op, char *error,
 		     size_t error_size)
 {
-	struct hs_node_runtime *node;
-	struct vm_node *vm = vm_node(run, name, &node);
-	char out[256];
-
-	if (!vm) {
-		snprintf(error, error_size, "daemon: unknown node '%s'", name);
-		return -1;
-	}
-	if (vm_agent_request(run, vm, running ? "START" : "KILL", out, sizeof(out), error,
-			     error_size) < 0)
-		return -1;
-	node->daemon_running = running;
-	snprintf(node->display, sizeof(node->display), running ? "starting" : "off");
-	return 0;
+	return vm_agent_ask(run, index, op, running ? "START" : "KILL", error, error_size);
 }
 
-static int vm_firmware(struct hs_run *run, const char *name, const char *version, char *error,
+/* The agent restarts hanode with the firmware the runner now books. */
+static int vm_firmware(struct hs_run *run, uint32_t index, uint64_t op, char *error,
 		       size_t error_size)
 {
-	struct hs_node_runtime *node;
-	struct vm_node *vm = vm_node(run, name, &node);
-	char out[256], request[96];
+	char request[96];
 
-	if (!vm) {
-		snprintf(error, error_size, "firmware: unknown node '%s'", name);
-		return -1;
-	}
-	snprintf(request, sizeof(request), "RESTART %s", version);
-	if (vm_agent_request(run, vm, request, out, sizeof(out), error, error_size) < 0)
-		return -1;
-	snprintf(node->firmware, sizeof(node->firmware), "%s", version);
-	return 0;
+	snprintf(request, sizeof(request), "RESTART %s", run->nodes[index].firmware);
+	return vm_agent_ask(run, index, op, request, error, error_size);
 }
 
-static int vm_control(struct hs_run *run, const char *name, const char *request, char *reply,
-		      size_t reply_size, char *error, size_t error_size)
+static int vm_control(struct hs_run *run, uint32_t index, const char *request, uint64_t op,
+		      char *error, size_t error_size)
 {
-	char line[1100];
-	struct vm_node *vm = vm_node(run, name, NULL);
+	char line[VM_AGENT_REQUEST_MAX];
 
-	if (!vm) {
-		snprintf(error, error_size, "control: unknown node '%s'", name);
-		return -1;
-	}
 	snprintf(line, sizeof(line), "CONTROL %s", request);
-	return vm_agent_request(run, vm, line, reply, reply_size, error, error_size);
+	return vm_agent_ask(run, index, op, line, error, error_size);
 }
 
-static int vm_endpoints(struct hs_run *run, const char *name, int network, char names[][32],
-			int max)
+static int vm_endpoints(struct hs_run *run, uint32_t index, int network, char names[][32], int max)
 {
-	struct hs_node_runtime *node;
+	const struct hs_node_model *model;
 	int count = 0;
 
-	if (!vm_node(run, name, &node) || network < 0 || network >= HS_NETWORK_COUNT)
+	if (index >= run->scenario.topology.node_count || network < 0 ||
+	    network >= HS_NETWORK_COUNT)
 		return 0;
-	for (uint32_t p = 0; p < node->model->interfaces[network].port_count && count < max; p++)
-		snprintf(names[count++], 32, "%s.%s", name,
-			 node->model->interfaces[network].ports[p]);
+	model = &run->scenario.topology.nodes[index];
+	for (uint32_t p = 0; p < model->interfaces[network].port_count && count < max; p++)
+		snprintf(names[count++], 32, "%s.%s", model->name,
+			 model->interfaces[network].ports[p]);
 	return count;
 }
 
@@ -687,29 +502,16 @@ static int vm_pollfds(struct hs_run *run, struct pollfd *fds, int cap, int *time
 	int64_t now_ms = hs_now_ms();
 	int count = 0;
 
-	for (uint32_t i = 0; state && i < run->scenario.topology.node_count && count < cap; i++) {
-		struct vm_node *vm = &state->nodes[i];
-		if (!run->nodes[i].powered)
-			continue;
-		vm_agent_connect(vm, now_ms);
-		if (vm->agent_fd < 0) {
-			if (*timeout_ms < 0 || *timeout_ms > VM_CONNECT_RETRY_MS)
-				*timeout_ms = VM_CONNECT_RETRY_MS;
-			continue;
-		}
-		/* A clock sample: the answer comes back as a SYNC line. */
-		if (now_ms >= vm->next_sync_ms) {
-			vm->next_sync_ms = now_ms + VM_CLOCK_SYNC_MS;
-			dprintf(vm->agent_fd, "SYNC %lld\n", (long long)hs_now_ms());
-		}
-		if (*timeout_ms < 0 || *timeout_ms > vm->next_sync_ms - now_ms)
-			*timeout_ms = (int)(vm->next_sync_ms - now_ms);
-		fds[count++] = (struct pollfd){.fd = vm->agent_fd, .events = POLLIN};
-	}
+	if (!state || cap < 1)
+		return 0;
+	fds[count++] = (struct pollfd){.fd = hs_vm_worker_fd(state->worker), .events = POLLIN};
+	for (uint32_t i = 0; i < run->scenario.topology.node_count && count < cap; i++)
+		count += vm_agent_pollfds(run, &state->nodes[i], &fds[count], cap - count, now_ms,
+					  timeout_ms);
 	return count;
 }
 
-/* Mirror the fabric's carrier onto the guests' NICs. */
+/* Mirror the fabric's carrier onto the guests' NICs (through the worker). */
 static void vm_carrier_events(struct hs_run *run)
 {
 	struct vm_state *state = run->backend_data;
@@ -726,53 +528,95 @@ static void vm_carrier_events(struct hs_run *run)
 				if (strcmp(endpoint, event.endpoint) != 0 ||
 				    vm->link_up[n] == event.up || !run->nodes[i].powered)
 					continue;
-				if (hs_domain_nic_link_set(state->conn.connection, &vm->spec, n,
-							   event.up, error, sizeof(error)) < 0)
-					hs_run_error_add(run, "%s", error);
+				if (vm_submit(run, vm, HS_VM_JOB_NIC, n, event.up, 0, error,
+					      sizeof(error)) < 0)
+					vm_report_error(run, error);
 				else
 					vm->link_up[n] = event.up;
 			}
 }
 
-static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms)
+/* What the worker finished: a power operation's outcome, a RAID step, a
+ * NIC link that could not be set. */
+static void vm_jobs_done(struct hs_run *run)
 {
 	struct vm_state *state = run->backend_data;
+	struct hs_vm_job job;
 
-	for (int f = 0; f < count; f++) {
-		if (!fds[f].revents)
-			continue;
+	while (hs_vm_worker_take(state->worker, &job) == 1) {
+		struct vm_node *vm = NULL;
 		for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-			if (state->nodes[i].agent_fd == fds[f].fd)
-				vm_agent_read_line(&state->nodes[i], NULL, 0, now_ms);
+			if (job.spec == &state->nodes[i].spec)
+				vm = &state->nodes[i];
+		if (!vm)
+			continue;
+		if (job.kind == HS_VM_JOB_POWER)
+			vm_report(run, vm->index, job.tag, job.result == 0, job.error);
+		else if (job.kind == HS_VM_JOB_DISK && vm->raid_stage == 1 &&
+			 job.tag == vm->raid_op)
+			vm_raid_progress(run, vm, job.result == 0, job.error);
+		else if (job.kind == HS_VM_JOB_NIC && job.result < 0)
+			vm_report_error(run, job.error);
 	}
-	vm_carrier_events(run);
 }
 
 /* A guest's hanode asked to fence its peer (fence_command = hnagent -F, a
  * FENCE line on the agent's channel): the runner's fence device powers the
- * peer off (sim/run/hardware.c), then answer the guest, which takes the
- * fence as done only on FENCED OK. Served here, between requests. */
-static int vm_watch(struct hs_run *run, char *error, size_t error_size)
+ * peer off (sim/run/hardware.c), then the guest is answered; it takes the
+ * fence as done only on FENCED OK. */
+static void vm_fence_requests(struct hs_run *run, int64_t now_ms)
 {
 	struct vm_state *state = run->backend_data;
 
-	(void)error;
-	(void)error_size;
-	for (uint32_t i = 0; state && i < run->scenario.topology.node_count; i++) {
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
-		char peer[HS_NAME_MAX], failure[256] = "", request[320], out[128], ignored[256];
+		char peer[HS_NAME_MAX], failure[256] = "", request[320], ignored[256];
 		int result;
 
 		if (vm->fence_peer[0] == '\0')
 			continue;
 		snprintf(peer, sizeof(peer), "%s", vm->fence_peer);
 		vm->fence_peer[0] = '\0';
-		result = hs_fence_power_off(run, peer, hs_now_ms(), failure, sizeof(failure));
+		result = hs_fence_power_off(run, peer, now_ms, failure, sizeof(failure));
 		snprintf(request, sizeof(request), result == 0 ? "FENCED OK" : "FENCED ERR %s",
 			 failure);
-		vm_agent_request(run, vm, request, out, sizeof(out), ignored, sizeof(ignored));
+		if (vm_agent_submit(run, vm, VM_AGENT_QUIET, 0, request, ignored, sizeof(ignored)) <
+		    0) {
+			snprintf(request, sizeof(request), "fence: could not answer %s: %.200s",
+				 vm->spec.name, ignored);
+			vm_report_error(run, request);
+		}
 	}
-	return 0;
+}
+
+static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, int64_t now_ms)
+{
+	struct vm_state *state = run->backend_data;
+
+	if (!state)
+		return;
+	vm_jobs_done(run);
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
+		vm_agent_handle(run, &state->nodes[i], fds, count, now_ms);
+	vm_fence_requests(run, now_ms);
+	vm_carrier_events(run);
+}
+
+/* run.json's backend_settings: what each guest was given. */
+static void vm_settings(struct hs_run *run, char *json, size_t size)
+{
+	struct vm_state *state = run->backend_data;
+	size_t used = 0;
+
+	used += (size_t)snprintf(json, size, "{\"kvm\":%s,\"guests\":{",
+				 state->accel_kvm ? "true" : "false");
+	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
+		used += (size_t)snprintf(json + used, size - used,
+					 "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u}", i ? "," : "",
+					 run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
+					 state->nodes[i].spec.vcpus);
+	if (used < size)
+		snprintf(json + used, size - used, "}}");
 }
 
 const struct hs_backend_ops hs_backend_libvirt = {
@@ -781,14 +625,13 @@ const struct hs_backend_ops hs_backend_libvirt = {
     .up = vm_up,
     .down = vm_down,
     .power = vm_power,
-    .port = vm_port,
     .raid = vm_raid,
     .daemon = vm_daemon,
     .firmware = vm_firmware,
     .control = vm_control,
     .pollfds = vm_pollfds,
     .handle = vm_handle,
-    .watch = vm_watch,
     .endpoints = vm_endpoints,
     .gc = hs_backend_gc,
+    .settings = vm_settings,
 };

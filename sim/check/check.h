@@ -48,6 +48,29 @@
  *   fabric.jsonl  {"mono_ms":6200,"event":"link_down","cable":"node1.LAN1","reason":"step cut"}
  *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
  *   final.json {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
+ *   sessions.jsonl {"mono_ms":6400,"event":"open","session":1,"detail":""}
+ *                 the client's long-lived connection through the cluster IP:
+ *                 "open" (it answered), "broken" (it failed after answering;
+ *                 detail says how), "closed" (the client stopped); optional
+ *
+ * What the runner writes besides (sim/run; read by whoever wants it):
+ *   client.jsonl  probe lines, one every run.json's resolution_ms while the
+ *                 client runs: {"mono_ms":6310,"op":"probe","key":"probe","ok":true,
+ *                 "reply":"NOTFOUND","latency_ms":1,"sent_ms":6309}; every put
+ *                 and probe line carries sent_ms and latency_ms
+ *   run.json      resolution_ms (the probes' interval; null without a client),
+ *                 client_timeout_ms, probes_sent, probes_skipped,
+ *                 sessions_opened, sessions_broken (null without a client);
+ *                 loop_gap_max_ms, loop_gap_at_ms (the real loop's longest
+ *                 stall, ms from t0; null on virtual); provenance:
+ *                 halab_version, argv, command_line, reproduce (a line that
+ *                 runs the run again), host {hostname, kernel, machine, cpus,
+ *                 load_average [1, 5, 15 min], wall_ms}, hostname, t0_wall_ms
+ *                 (virtual: the nodes' virtual wall clock), builds {hasim,
+ *                 hanode, hactl: GNU build ids; libvirt: guest_kernel,
+ *                 guest_initramfs: BLAKE2b-128}, backend_settings {name,
+ *                 time_scale, accel, kvm, guests {NODE: {memory_mib, vcpus}}}
+ *   scenario.yaml, topologies/<file name>   the texts as run
  *
  * result.json (an example per case in sim/tests/check_fixtures/<case>/
  * expected_result.json), keys in this order:

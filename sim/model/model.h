@@ -185,6 +185,8 @@ struct hs_step {
 struct hs_client_model {
 	bool enabled;
 	uint32_t rate_per_s;	 /* PUTs per second through the cluster IP */
+	uint32_t resolution_ms;	 /* a probe (GET) every resolution_ms: outage_ms's resolution */
+	uint32_t timeout_ms;	 /* every request's deadline */
 	char start[HS_NAME_MAX]; /* anchor: "formed" (default) */
 };
 

@@ -23,6 +23,8 @@ static void scenario_defaults(struct hs_scenario *scenario)
 	scenario->settle_ms = 3000;
 	scenario->timeout_ms = 120000;
 	scenario->client.rate_per_s = 20;
+	scenario->client.resolution_ms = 10;
+	scenario->client.timeout_ms = 500;
 	snprintf(scenario->client.start, sizeof(scenario->client.start), "formed");
 }
 
@@ -148,7 +150,8 @@ static int overrides_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_to
 
 static int client_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario)
 {
-	static const char *const keys[] = {"enabled", "rate_per_s", "start", NULL};
+	static const char *const keys[] = {"enabled",	 "rate_per_s", "resolution_ms",
+					   "timeout_ms", "start",      NULL};
 	yaml_node_t *value;
 
 	if (hs_yaml_mapping(yaml, node, "client", keys) < 0)
@@ -160,6 +163,14 @@ static int client_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scena
 	value = hs_yaml_get(yaml, node, "rate_per_s");
 	if (value && hs_yaml_uint(yaml, value, "client.rate_per_s", 1, 1000,
 				  &scenario->client.rate_per_s) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "resolution_ms");
+	if (value && hs_yaml_uint(yaml, value, "client.resolution_ms", 1, 1000,
+				  &scenario->client.resolution_ms) < 0)
+		return -1;
+	value = hs_yaml_get(yaml, node, "timeout_ms");
+	if (value && hs_yaml_uint(yaml, value, "client.timeout_ms", 10, 10000,
+				  &scenario->client.timeout_ms) < 0)
 		return -1;
 	value = hs_yaml_get(yaml, node, "start");
 	if (value && hs_anchor_check(yaml, value, "client.start", scenario, scenario->step_count,

@@ -8,10 +8,12 @@
  *   - the client (next request, or the timeout of the one in flight),
  *   - the fabric (a delayed frame),
  *   - the backend (a frame reaching a node, a node's timer),
+ *   - an operation's deadline (a backend that never reported),
  *   - the round's limit (the end of the run, the scenario's timeout),
  * and runs what is due there, always in this order: the fabric's delayed
- * frames, the backend's events, the client, the nodes' cluster logs (when
- * a node wrote), the steps. Nothing sleeps, so a run takes as long as its
+ * frames, the backend's events, the backend's reports, the client, the
+ * nodes' cluster logs (when a node wrote), the steps (and the reports of
+ * what they asked). Nothing sleeps, so a run takes as long as its
  * computation; the same seed gives the same order, hence the same files.
  *
  * The clock counts microseconds (run->virtual_now_us): the backend spreads
@@ -39,12 +41,13 @@ static int64_t clock_earliest(int64_t a_us, int64_t b_us)
 static int64_t clock_next_us(struct hs_run *run, int64_t limit_ms)
 {
 	int64_t step_ms = hs_steps_next_ms(run), client_ms = hs_client_next_ms(run);
-	int64_t fabric_ms = hs_fabric_deadline_ms(run->fabric);
+	int64_t fabric_ms = hs_fabric_deadline_ms(run->fabric), op_ms = hs_run_ops_next_ms(run);
 	int64_t next_us = limit_ms * 1000;
 
 	next_us = clock_earliest(next_us, step_ms >= 0 ? step_ms * 1000 : -1);
 	next_us = clock_earliest(next_us, client_ms >= 0 ? client_ms * 1000 : -1);
 	next_us = clock_earliest(next_us, fabric_ms >= 0 ? fabric_ms * 1000 : -1);
+	next_us = clock_earliest(next_us, op_ms >= 0 ? op_ms * 1000 : -1);
 	next_us = clock_earliest(next_us, run->backend->virtual_time->next_us(run));
 	return next_us;
 }
@@ -69,12 +72,14 @@ int hs_run_virtual_round(struct hs_run *run, int64_t limit_ms, char *error, size
 	now_ms = run->virtual_now_us / 1000;
 	hs_fabric_timers_run(run->fabric, now_ms);
 	run->backend->virtual_time->run_due(run, run->virtual_now_us);
+	hs_run_reports_take(run, now_ms);
 	hs_client_due(run, now_ms);
 	if (run->logs_dirty) {
 		run->logs_dirty = false;
 		hs_nodelog_follow(run, now_ms);
 	}
 	hs_steps_fire_due(run, now_ms);
+	hs_run_reports_take(run, now_ms);
 	return 0;
 }
 

@@ -10,6 +10,12 @@
  * node the external bond is "bond0" and the sync bond "bond1", as on the
  * appliances.
  *
+ * The store lets the lab's client keep as many connections as it has
+ * slots (store_clients_per_source = 32, hanode's maximum): every request
+ * of the client comes from one address (libslirp's, as many customers
+ * behind one NAT would), and its probes of the cluster IP must not evict
+ * its own session (client.c).
+ *
  * A virtual run has no state folder: its nodes get the same config text,
  * naming the paths a native run would use (nothing reads them), and no
  * file is written outside the run folder.
@@ -149,7 +155,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "cluster_ip = %s\ncluster_ip_interface = bond0\n"
 		 "heartbeat_interval_ms = %u\ndead_time_ms = %u\nwait_for_peer_ms = %u\n"
 		 "fence_delay_ms = %u\nhealth_interval_ms = %u\nping_timeout_ms = %u\n"
-		 "tiebreaker = %s\n"
+		 "tiebreaker = %s\nstore_clients_per_source = 32\n"
 		 "%s%s%s"
 		 "raid_mdstat = %s\nraid_array = md0\n"
 		 "notify_command = cat >> %s/nodes/%s/notify.jsonl\n"

@@ -35,9 +35,11 @@
 #include "../fabric/fabric.h"
 #include "run.h"
 
-#define RUN_POLL_FDS_MAX      64
+#define RUN_POLL_FDS_MAX      192
+#define RUN_OWN_FDS_MAX	      (1 + HS_FENCE_CLIENTS_MAX + HS_CLIENT_FDS_MAX + 16)
 #define RUN_TICK_MS	      10 /* how often logs are followed */
 #define RUN_VERIFY_TIMEOUT_MS 15000
+#define RUN_FINAL_TIMEOUT_MS  10000 /* every node's status for final.json */
 #define RUN_STORE_PORT	      7000
 
 volatile sig_atomic_t hs_run_stop_requested;
@@ -145,35 +147,56 @@ fabric_error:
 
 /* ------------------------------------------------------------- the loop */
 
-/* Over once every step fired and the settle time passed since the last one
- * (or since "up" for a scenario without steps). The settle time stretches by
- * the backend's time scale: a guest that was powered on needs to boot. */
+/* Over once every step fired and ended and the settle time passed since the
+ * last one fired (or since "up" for a scenario without steps). The settle
+ * time stretches by the backend's time scale: a guest that was powered on
+ * needs to boot. */
 static bool run_finished(const struct hs_run *run, int64_t now_ms)
 {
 	int64_t settle_ms = (int64_t)((double)run->scenario.settle_ms * run->backend->time_scale);
 	int64_t since_ms = run->steps_fired > 0 ? run->last_step_ms : run->t0_ms;
 
-	return hs_steps_all_fired(run) && now_ms >= since_ms + settle_ms;
+	return hs_steps_all_fired(run) && !hs_run_ops_pending(run, HS_OP_STEP) &&
+	       now_ms >= since_ms + settle_ms;
 }
 
-/* One round: poll everything, then act on what is ready and what is due. */
+/* How long the fabric went unturned since the previous round: a loop that
+ * blocks (a control request waiting for its reply, a power-on running
+ * `ip`) shows here as the longest gap. */
+static void run_loop_gap(struct hs_run *run, int64_t now_ms)
+{
+	int64_t now_us = run_wall_us();
+
+	if (run->ended_ms != 0)
+		return; /* reading back and asking for the final state are not the scenario */
+	if (run->loop_round_us > 0 && now_us - run->loop_round_us > run->loop_gap_max_us) {
+		run->loop_gap_max_us = now_us - run->loop_round_us;
+		run->loop_gap_at_ms = now_ms - run->t0_ms;
+	}
+	run->loop_round_us = now_us;
+}
+
+/* One round: poll everything, then act on what is ready and what is due.
+ * Nothing here waits but poll(): the fence device, the client, the backend's
+ * requests and operations are all followed through their fds. */
 static void run_round_real(struct hs_run *run, int64_t deadline_ms)
 {
 	struct pollfd fds[RUN_POLL_FDS_MAX];
 	int64_t now_ms = hs_now_ms(), next_step_ms = hs_steps_next_ms(run);
-	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, fence_index, backend_index;
-	int backend_count = 0;
+	int timeout_ms = RUN_TICK_MS, fabric_count, client_index, client_count, fence_index,
+	    fence_count, backend_index, backend_count = 0;
 
-	fabric_count =
-	    hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - 18, now_ms, &timeout_ms);
+	fabric_count = hs_fabric_pollfds_fill(run->fabric, fds, RUN_POLL_FDS_MAX - RUN_OWN_FDS_MAX,
+					      now_ms, &timeout_ms);
 	if (fabric_count < 0)
 		fabric_count = 0;
 	fence_index = fabric_count;
-	fds[fence_index] = (struct pollfd){.fd = run->fence_listen_fd, .events = POLLIN};
-	client_index = fence_index + 1;
-	if (hs_client_pollfd(run, &fds[client_index], now_ms, &timeout_ms) == 0)
-		fds[client_index] = (struct pollfd){.fd = -1};
-	backend_index = client_index + 1;
+	fence_count =
+	    hs_fence_pollfds(run, &fds[fence_index], 1 + HS_FENCE_CLIENTS_MAX, now_ms, &timeout_ms);
+	client_index = fence_index + fence_count;
+	client_count =
+	    hs_client_pollfds(run, &fds[client_index], HS_CLIENT_FDS_MAX, now_ms, &timeout_ms);
+	backend_index = client_index + client_count;
 	if (run->backend->pollfds)
 		backend_count = run->backend->pollfds(
 		    run, &fds[backend_index], RUN_POLL_FDS_MAX - backend_index, &timeout_ms);
@@ -186,15 +209,16 @@ static void run_round_real(struct hs_run *run, int64_t deadline_ms)
 	if (poll(fds, (nfds_t)(backend_index + backend_count), timeout_ms) < 0 && errno != EINTR)
 		return;
 	now_ms = hs_now_ms();
+	run_loop_gap(run, now_ms);
 	hs_fabric_pollfds_handle(run->fabric, fds, (size_t)fabric_count, now_ms);
-	if (fds[fence_index].revents & POLLIN)
-		hs_fence_accept(run, now_ms);
-	if (fds[client_index].fd >= 0 && fds[client_index].revents)
-		hs_client_handle(run, fds[client_index].revents, now_ms);
-	if (backend_count > 0)
+	hs_fence_handle(run, &fds[fence_index], fence_count, now_ms);
+	hs_client_handle(run, &fds[client_index], client_count, now_ms);
+	if (run->backend->handle)
 		run->backend->handle(run, &fds[backend_index], backend_count, now_ms);
+	hs_run_reports_take(run, now_ms);
 	hs_nodelog_follow(run, now_ms);
 	hs_steps_fire_due(run, now_ms);
+	hs_run_reports_take(run, now_ms);
 }
 
 /* One round of the run's clock, never past limit_ms; -1 with a sentence in
@@ -253,11 +277,12 @@ static int run_loop(struct hs_run *run)
 		/* The real loop polls at least every RUN_TICK_MS anyway; the
 		 * virtual one must not jump past the end of the run. */
 		int64_t limit_ms = hs_run_virtual(run) ? run_end_ms(run, deadline_ms) : deadline_ms;
-		if (run_round(run, limit_ms, error, sizeof(error)) < 0 ||
-		    run->backend->watch(run, error, sizeof(error)) < 0) {
+		if (run_round(run, limit_ms, error, sizeof(error)) < 0) {
 			hs_run_error_add(run, "%s", error);
 			break;
 		}
+		if (run->backend_failed) /* the report said why (ops.c) */
+			break;
 	}
 	return hs_run_stop_requested ? -1 : 0;
 }
@@ -281,18 +306,40 @@ static void run_verify(struct hs_run *run)
 
 /* --------------------------------------------------------- final state */
 
-static void run_final_node(struct hs_run *run, struct hs_node_runtime *node, json_t *nodes)
+/* Ask every node that runs for its status at once, and turn the loop until
+ * every answer came (or RUN_FINAL_TIMEOUT_MS): the fabric keeps moving
+ * while the nodes answer. */
+static void run_final_ask(struct hs_run *run)
 {
-	char reply[8192] = "", error[256] = "";
+	struct hs_op_owner owner = {.purpose = HS_OP_FINAL};
+	int64_t deadline_ms =
+	    hs_run_now_ms(run) + (int64_t)(RUN_FINAL_TIMEOUT_MS * run->backend->time_scale);
+	char error[512];
+
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+		const struct hs_node_runtime *node = &run->nodes[i];
+		run->final_asked[i] =
+		    node->powered && node->daemon_running &&
+		    hs_run_node_control(run, node->model->name, "status", owner, error,
+					sizeof(error)) == HS_BACKEND_PENDING;
+	}
+	hs_run_reports_take(run, hs_run_now_ms(run));
+	while (hs_run_ops_pending(run, HS_OP_FINAL) && !hs_run_stop_requested &&
+	       hs_run_now_ms(run) < deadline_ms)
+		if (run_round(run, deadline_ms, error, sizeof(error)) < 0)
+			break;
+}
+
+static void run_final_node(struct hs_run *run, uint32_t index, json_t *nodes)
+{
+	struct hs_node_runtime *node = &run->nodes[index];
 	json_t *entry = json_object(), *status = NULL;
 	const char *display = node->powered && node->daemon_running ? node->display : "off";
 	bool holds_ip = false, reachable = false;
 
-	if (node->powered && node->daemon_running &&
-	    run->backend->control(run, node->model->name, "status", reply, sizeof(reply), error,
-				  sizeof(error)) == 0) {
+	if (run->final_reply[index]) {
 		json_t *self;
-		status = json_loads(reply, 0, NULL);
+		status = json_loads(run->final_reply[index], 0, NULL);
 		self = json_object_get(status, "node");
 		reachable = self != NULL;
 		holds_ip = json_is_true(json_object_get(self, "ip_held"));
@@ -313,8 +360,9 @@ static void run_write_final(struct hs_run *run)
 	json_t *final = json_object(), *nodes = json_object();
 	char path[600];
 
+	run_final_ask(run);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-		run_final_node(run, &run->nodes[i], nodes);
+		run_final_node(run, i, nodes);
 	json_object_set_new(final, "nodes", nodes);
 	snprintf(path, sizeof(path), "%s/final.json", run->run_dir);
 	json_dump_file(final, path, JSON_INDENT(2));
@@ -356,6 +404,24 @@ static void run_write_summary(struct hs_run *run)
 			    run->wall_ended_us
 				? json_real((double)(run->wall_ended_us - run->wall_up_us) / 1000.0)
 				: json_null());
+	json_object_set_new(summary, "resolution_ms",
+			    run->scenario.client.enabled ? json_integer(run->client.resolution_ms)
+							 : json_null());
+	json_object_set_new(summary, "client_timeout_ms",
+			    run->scenario.client.enabled ? json_integer(run->client.timeout_ms)
+							 : json_null());
+	json_object_set_new(summary, "probes_sent", json_integer(run->client.probes_sent));
+	json_object_set_new(summary, "probes_skipped", json_integer(run->client.probes_skipped));
+	json_object_set_new(summary, "sessions_opened", json_integer(run->client.session.opened));
+	json_object_set_new(summary, "sessions_broken",
+			    run->scenario.client.enabled ? json_integer(run->client.session.broken)
+							 : json_null());
+	hs_provenance_add(run, summary);
+	json_object_set_new(summary, "loop_gap_max_ms",
+			    run->loop_gap_max_us ? json_real((double)run->loop_gap_max_us / 1000.0)
+						 : json_null());
+	json_object_set_new(summary, "loop_gap_at_ms",
+			    run->loop_gap_max_us ? json_integer(run->loop_gap_at_ms) : json_null());
 	snprintf(path, sizeof(path), "%s/run.json", run->run_dir);
 	json_dump_file(summary, path, JSON_INDENT(2));
 	json_decref(summary);
@@ -397,7 +463,10 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 		run->state_dir[0] = '\0'; /* nothing outside the run folder */
 		return 0;
 	}
-	if ((mkdir("/run/halab", 0755) < 0 && errno != EEXIST) || mkdir(run->state_dir, 0700) < 0) {
+	/* /run/halab/<run_id> (hasim), or a folder the caller chose (tests). */
+	if ((strncmp(run->state_dir, "/run/halab/", 11) == 0 && mkdir("/run/halab", 0755) < 0 &&
+	     errno != EEXIST) ||
+	    mkdir(run->state_dir, 0700) < 0) {
 		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
 			 strerror(errno));
 		return -1;
@@ -410,6 +479,10 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 	}
 	fprintf(owner, "%d %s %s\n", (int)getpid(), run->backend->name, run->run_dir);
 	fclose(owner);
+	/* From here on something of the run lives outside its folder: should
+	 * hasim die, the guardian removes it. */
+	if (hs_guard_start(run, error, error_size) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/pids", run->state_dir);
 	run->pids = fopen(path, "a");
 	if (!run->pids) {
@@ -458,16 +531,20 @@ static int run_write_key(struct hs_run *run, char *error, size_t error_size)
 /* Remove the state folder once nothing of the run is left. */
 static void run_remove_state(struct hs_run *run)
 {
-	char path[600];
-	const char *names[] = {"owner", "pids", "cluster.key", "hasim.sock"};
+	if (strncmp(run->state_dir, "/run/halab/hs", 13) == 0 &&
+	    hs_backend_remove_tree(run->state_dir) < 0 && errno != ENOENT)
+		fprintf(stderr, "hasim: could not remove %s: %s\n", run->state_dir,
+			strerror(errno));
+}
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", run->state_dir, names[i]);
-		unlink(path);
+/* Every node is up, powered, its daemon starting: the runner's books. */
+static void run_nodes_up(struct hs_run *run)
+{
+	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+		run->nodes[i].powered = true;
+		run->nodes[i].daemon_running = true;
+		snprintf(run->nodes[i].display, sizeof(run->nodes[i].display), "starting");
 	}
-	snprintf(path, sizeof(path), "rm -rf -- '%s'", run->state_dir);
-	if (strncmp(run->state_dir, "/run/halab/hs", 13) == 0 && system(path) != 0)
-		fprintf(stderr, "hasim: could not remove %s\n", run->state_dir);
 }
 
 int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
@@ -477,7 +554,11 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	if (error_size > 0)
 		error[0] = '\0';
 	run->fence_listen_fd = -1;
+	run->guard_fd = -1;
+	for (int i = 0; i < HS_FENCE_CLIENTS_MAX; i++)
+		run->fence_clients[i].fd = -1;
 	if (run_prepare_dirs(run, error, error_size) < 0 ||
+	    hs_provenance_copy_inputs(run, error, error_size) < 0 ||
 	    run_write_key(run, error, error_size) < 0)
 		goto cleanup;
 	if (hs_plan_nodes(run, error, error_size) < 0 || hs_client_open(run) < 0)
@@ -489,15 +570,21 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 		run->virtual_now_us = (int64_t)HS_VIRTUAL_T0_MS * 1000;
 	run->t0_ms = hs_run_now_ms(run);
 	run->wall_up_us = run_wall_us();
+	hs_provenance_start(run);
 	hs_steps_log(run, run->t0_ms, "up", "up", "", "", true, "");
 	if (run->backend->up(run, error, error_size) < 0)
 		goto cleanup;
+	run_nodes_up(run);
+	if (run->backend->settings)
+		run->backend->settings(run, run->backend_settings, sizeof(run->backend_settings));
 	if (run_loop(run) < 0) {
 		snprintf(error, error_size, "interrupted");
 		goto cleanup;
 	}
 	/* The scenario ends here: what follows (reading writes back, asking
 	 * the nodes, tearing down) is not judged as the nodes' behaviour. */
+	if (!hs_run_virtual(run))
+		run_loop_gap(run, hs_now_ms()); /* a stall in the last round ends the run */
 	run->ended_ms = hs_run_now_ms(run);
 	run->wall_ended_us = run_wall_us();
 	hs_steps_log(run, run->ended_ms, "end", "end", "", "", true, "");
@@ -533,8 +620,8 @@ cleanup:
 	hs_client_close(run);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
 		hs_nodelog_close(&run->nodes[i]);
-	if (run->fence_listen_fd >= 0)
-		close(run->fence_listen_fd);
+	hs_fence_close(run);
+	hs_run_ops_release(run);
 	if (run->steps_log)
 		fclose(run->steps_log);
 	run->steps_log = NULL;
@@ -545,5 +632,6 @@ cleanup:
 		run_write_summary(run);
 	if (run->state_dir[0] && !run->kept)
 		run_remove_state(run);
+	hs_guard_release(run); /* everything is gone, or kept on purpose */
 	return result;
 }

@@ -2,18 +2,23 @@
  * steps.c - fires the scenario's steps when their time comes.
  *
  * A step is due when its anchor happened ("up", "formed" or an earlier
- * step) and its delay has passed. Each step becomes either a backend
- * operation (power, NIC link, RAID, daemon, control request, firmware) or a
- * fabric fault (switch power, impairment, partition, heal): the one place
- * that maps the scenario vocabulary onto the two. Every step fired is one
- * line of steps.jsonl with its outcome; a step that fails is a runner error
- * (the checker fails the run), never silently dropped.
+ * step) and its delay has passed. Each step becomes either a node
+ * operation (power, NIC link, RAID, daemon, control request, firmware:
+ * hardware.c, which books it and asks the backend) or a fabric fault
+ * (switch power, impairment, partition, heal): the one place that maps the
+ * scenario vocabulary onto the two. Every step fired is one line of
+ * steps.jsonl with its outcome, stamped with the time it fired; a step
+ * whose operations the backend finishes later (a guest's power, a control
+ * request's reply) writes its line when the last of them ended, and the
+ * run does not end before. A step that fails is a runner error (the
+ * checker fails the run), never silently dropped.
  *
  * Role aliases ("@active", "@standby", "@active.LAN1") resolve to the roles
  * the nodes had when the cluster formed.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../fabric/fabric.h"
@@ -87,31 +92,35 @@ static int64_t steps_due_ms(const struct hs_run *run, uint32_t index)
 }
 
 /* Power a node's outlet, or every feed of a power domain. */
-static int steps_power(struct hs_run *run, const char *target, bool on, int64_t now_ms,
-		       const char *reason, char *error, size_t error_size)
+static int steps_power(struct hs_run *run, uint32_t index, const char *target, bool on,
+		       int64_t now_ms, const char *reason, char *error, size_t error_size)
 {
 	const struct hs_topology *topology = &run->scenario.topology;
+	struct hs_op_owner owner = {.purpose = HS_OP_STEP, .step = index};
+	int pending = 0;
 
 	for (uint32_t p = 0; p < topology->power_count; p++) {
 		const struct hs_power_model *pdu = &topology->power[p];
 		if (strcmp(pdu->name, target) != 0)
 			continue;
 		for (uint32_t f = 0; f < pdu->feed_count; f++) {
-			int result =
-			    hs_topology_node(topology, pdu->feeds[f])
-				? run->backend->power(run, pdu->feeds[f], on, error, error_size)
-				: hs_fabric_switch_power_set(run->fabric, pdu->feeds[f], on, now_ms,
-							     reason);
+			int result = hs_topology_node(topology, pdu->feeds[f])
+					 ? hs_run_node_power(run, pdu->feeds[f], on, owner, error,
+							     error_size)
+					 : hs_fabric_switch_power_set(run->fabric, pdu->feeds[f],
+								      on, now_ms, reason);
 			if (result < 0) {
 				if (!hs_topology_node(topology, pdu->feeds[f]))
 					snprintf(error, error_size, "%s",
 						 hs_fabric_error(run->fabric));
 				return -1;
 			}
+			if (result == HS_BACKEND_PENDING)
+				pending = HS_BACKEND_PENDING;
 		}
-		return 0;
+		return pending;
 	}
-	return run->backend->power(run, target, on, error, error_size);
+	return hs_run_node_power(run, target, on, owner, error, error_size);
 }
 
 /* Clear every impairment of every cable of the nodes. */
@@ -162,9 +171,9 @@ static int steps_partition(struct hs_run *run, const struct hs_step *step, int64
 			    (network == HS_NETWORK_SYNC && strcmp(step->network, "sync") == 0);
 			if (!wanted)
 				continue;
-			counts[side] += run->backend->endpoints(
-			    run, topology->nodes[side ^ sender].name, network,
-			    &names[side][counts[side]], 8 - counts[side]);
+			counts[side] +=
+			    run->backend->endpoints(run, (uint32_t)(side ^ sender), network,
+						    &names[side][counts[side]], 8 - counts[side]);
 		}
 	for (int side = 0; side < 2; side++)
 		for (int i = 0; i < counts[side]; i++)
@@ -179,20 +188,6 @@ static int steps_partition(struct hs_run *run, const struct hs_step *step, int64
 	return 0;
 }
 
-static int steps_control(struct hs_run *run, const char *node, const char *request, char *error,
-			 size_t error_size)
-{
-	char reply[1024];
-
-	if (run->backend->control(run, node, request, reply, sizeof(reply), error, error_size) < 0)
-		return -1;
-	if (strstr(reply, "\"ok\":false")) {
-		snprintf(error, error_size, "%s refused '%s': %s", node, request, reply);
-		return -1;
-	}
-	return 0;
-}
-
 static enum hs_dir steps_direction(enum hs_direction direction)
 {
 	return direction == HS_DIRECTION_OUT  ? HS_DIR_TO_SWITCH
@@ -200,27 +195,54 @@ static enum hs_dir steps_direction(enum hs_direction direction)
 					      : HS_DIR_BOTH;
 }
 
-/* Carry one step out. Fabric faults report through hs_fabric_error. */
-static int steps_execute(struct hs_run *run, const struct hs_step *step, const char *target,
-			 int64_t now_ms, char *error, size_t error_size)
+/* The admin command of a control action ("maintenance on"), NULL if none. */
+static const char *steps_admin_request(enum hs_action action)
 {
+	switch (action) {
+	case HS_ACTION_MAINTENANCE_ON:
+		return "maintenance on";
+	case HS_ACTION_MAINTENANCE_OFF:
+		return "maintenance off";
+	case HS_ACTION_SWITCHOVER:
+		return "switchover";
+	case HS_ACTION_DISCONNECT:
+		return "disconnect";
+	case HS_ACTION_RECONNECT:
+		return "reconnect";
+	case HS_ACTION_DISBAND:
+		return "disband";
+	default:
+		return NULL;
+	}
+}
+
+/* Carry step index out: 0 done, HS_BACKEND_PENDING (its line waits for the
+ * backend), -1 failed. Fabric faults report through hs_fabric_error. */
+static int steps_execute(struct hs_run *run, uint32_t index, const char *target, int64_t now_ms,
+			 char *error, size_t error_size)
+{
+	const struct hs_step *step = &run->scenario.steps[index];
+	struct hs_op_owner owner = {.purpose = HS_OP_STEP, .step = index};
+	const char *request = steps_admin_request(step->action);
 	char node[HS_NAME_MAX], port[HS_NAME_MAX], reason[96], cable[HS_NAME_MAX * 2 + 2];
 	struct hs_impair impair = {step->loss_pct, step->delay_ms, step->jitter_ms,
 				   step->duplicate_pct};
 	int result = 0;
 
 	snprintf(reason, sizeof(reason), "step %s", step->name);
+	if (request)
+		return hs_run_node_control(run, target, request, owner, error, error_size);
 	switch (step->action) {
 	case HS_ACTION_POWER_OFF:
 	case HS_ACTION_POWER_ON:
-		return steps_power(run, target, step->action == HS_ACTION_POWER_ON, now_ms, reason,
-				   error, error_size);
+		return steps_power(run, index, target, step->action == HS_ACTION_POWER_ON, now_ms,
+				   reason, error, error_size);
 	case HS_ACTION_PULL:
 	case HS_ACTION_PLUG:
 		if (steps_split_port(run, step->target, node, sizeof(node), port, sizeof(port)) < 0)
 			goto bad_target;
-		return run->backend->port(run, node, port, step->action == HS_ACTION_PLUG, error,
-					  error_size);
+		return hs_run_node_port(run, node, port, step->action == HS_ACTION_PLUG, error,
+					error_size);
 	case HS_ACTION_SWITCH_FAIL:
 	case HS_ACTION_SWITCH_RESTORE:
 		result = hs_fabric_switch_power_set(
@@ -241,33 +263,21 @@ static int steps_execute(struct hs_run *run, const struct hs_step *step, const c
 		break;
 	case HS_ACTION_RAID_FAIL:
 	case HS_ACTION_RAID_RESTORE:
-		return run->backend->raid(run, target, step->action == HS_ACTION_RAID_RESTORE,
-					  error, error_size);
+		return hs_run_node_raid(run, target, step->action == HS_ACTION_RAID_RESTORE, owner,
+					error, error_size);
 	case HS_ACTION_CRASH:
 	case HS_ACTION_RESTART:
-		return run->backend->daemon(run, target, step->action == HS_ACTION_RESTART, error,
-					    error_size);
-	case HS_ACTION_MAINTENANCE_ON:
-		return steps_control(run, target, "maintenance on", error, error_size);
-	case HS_ACTION_MAINTENANCE_OFF:
-		return steps_control(run, target, "maintenance off", error, error_size);
-	case HS_ACTION_SWITCHOVER:
-		return steps_control(run, target, "switchover", error, error_size);
-	case HS_ACTION_DISCONNECT:
-		return steps_control(run, target, "disconnect", error, error_size);
-	case HS_ACTION_RECONNECT:
-		return steps_control(run, target, "reconnect", error, error_size);
-	case HS_ACTION_DISBAND:
-		return steps_control(run, target, "disband", error, error_size);
+		return hs_run_node_daemon(run, target, step->action == HS_ACTION_RESTART, owner,
+					  error, error_size);
 	case HS_ACTION_FIRMWARE_UPDATE:
-		return run->backend->firmware(run, target, step->version, error, error_size);
+		return hs_run_node_firmware(run, target, step->version, owner, error, error_size);
 	case HS_ACTION_CLIENT_START:
 		hs_client_start(run, now_ms);
 		return 0;
 	case HS_ACTION_CLIENT_STOP:
-		hs_client_stop(run);
+		hs_client_stop(run, now_ms);
 		return 0;
-	case HS_ACTION_COUNT:
+	default: /* the admin commands, above */
 		break;
 	}
 	if (result < 0)
@@ -278,20 +288,46 @@ bad_target:
 	return -1;
 }
 
+/* The step's line in steps.jsonl (stamped with the time it fired), and a
+ * runner error if it failed. */
+static void steps_report(struct hs_run *run, uint32_t index, const char *target, bool ok,
+			 const char *error)
+{
+	const struct hs_step *step = &run->scenario.steps[index];
+	int64_t fired_ms = run->step_fired_ms[index];
+
+	hs_steps_log(run, fired_ms, "step", step->name, hs_action_name(step->action), target, ok,
+		     ok ? "" : error);
+	if (!ok)
+		hs_run_error_add(run, "step '%s' (%s %s) failed: %s", step->name,
+				 hs_action_name(step->action), step->target, error);
+	if (run->verbose || run->live)
+		fprintf(stderr, "[%6lld ms] step %s: %s %s%s%s\n",
+			(long long)(fired_ms - run->t0_ms), step->name,
+			hs_action_name(step->action), target,
+			ok ? "" : " FAILED: ", ok ? "" : error);
+}
+
+/* The target a step resolved to when it fired (aliases, power domains). */
+static const char *steps_target(struct hs_run *run, const struct hs_step *step, char *power_domain,
+				size_t power_domain_size)
+{
+	/* `pdu: "@active"` names the power domain feeding the active node. */
+	if (step->target_power)
+		return hs_scenario_resolve_power(&run->scenario.topology, step->target,
+						 run->alias_active[0] ? run->alias_active : NULL,
+						 power_domain, power_domain_size) == 0
+			   ? power_domain
+			   : NULL;
+	return step->target[0] ? hs_alias_resolve(run, step->target) : "";
+}
+
 static void steps_fire(struct hs_run *run, uint32_t index, int64_t now_ms)
 {
 	const struct hs_step *step = &run->scenario.steps[index];
-	const char *target = step->target[0] ? hs_alias_resolve(run, step->target) : "";
 	char error[512] = "", power_domain[HS_NAME_MAX];
+	const char *target = steps_target(run, step, power_domain, sizeof(power_domain));
 	int result;
-
-	/* `pdu: "@active"` names the power domain feeding the active node. */
-	if (step->target_power)
-		target = hs_scenario_resolve_power(&run->scenario.topology, step->target,
-						   run->alias_active[0] ? run->alias_active : NULL,
-						   power_domain, sizeof(power_domain)) == 0
-			     ? power_domain
-			     : NULL;
 
 	run->step_fired_ms[index] = now_ms;
 	run->steps_fired++;
@@ -303,17 +339,32 @@ static void steps_fire(struct hs_run *run, uint32_t index, int64_t now_ms)
 			 step->target);
 		result = -1;
 	} else {
-		result = steps_execute(run, step, target, now_ms, error, sizeof(error));
+		result = steps_execute(run, index, target, now_ms, error, sizeof(error));
 	}
-	hs_steps_log(run, now_ms, "step", step->name, hs_action_name(step->action),
-		     target ? target : step->target, result == 0, error);
-	if (result < 0)
-		hs_run_error_add(run, "step '%s' (%s %s) failed: %s", step->name,
-				 hs_action_name(step->action), step->target, error);
-	if (run->verbose || run->live)
-		fprintf(stderr, "[%6lld ms] step %s: %s %s%s%s\n", (long long)(now_ms - run->t0_ms),
-			step->name, hs_action_name(step->action), target ? target : step->target,
-			result == 0 ? "" : " FAILED: ", error);
+	if (run->step_ops[index] > 0) {
+		/* Under way: the line waits for the backend. A failure of
+		 * another part of the step (a switch of the power domain) is
+		 * kept for it. */
+		if (result < 0 && !run->step_error[index])
+			run->step_error[index] = strdup(error);
+		hs_run_reports_take(run, now_ms); /* an answer given at once */
+		return;
+	}
+	steps_report(run, index, target ? target : step->target, result == 0, error);
+}
+
+void hs_steps_op_done(struct hs_run *run, uint32_t index, bool ok, const char *error)
+{
+	const struct hs_step *step = &run->scenario.steps[index];
+	char power_domain[HS_NAME_MAX];
+	const char *target = steps_target(run, step, power_domain, sizeof(power_domain));
+
+	if (!ok && !run->step_error[index])
+		run->step_error[index] = strdup(error ? error : "failed");
+	if (run->step_ops[index] > 0)
+		return; /* another operation of the step is still under way */
+	steps_report(run, index, target ? target : step->target, run->step_error[index] == NULL,
+		     run->step_error[index] ? run->step_error[index] : "");
 }
 
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms)

@@ -205,6 +205,22 @@ static void run_prepare(struct hs_swarm_runner *runner, const char *run_dir, uin
 	snprintf(run->accel, sizeof(run->accel), "tcg");
 }
 
+/* The schedule's text at path, so that the run folder's provenance copy
+ * (scenario.yaml) has a file to copy, as for any other run. */
+static int scenario_file_write(const char *path, const char *text, size_t length, char *error,
+			       size_t error_size)
+{
+	FILE *file = fopen(path, "w");
+	int result = file && fwrite(text, 1, length, file) == length ? 0 : -1;
+
+	if (file && fclose(file) != 0)
+		result = -1;
+	if (result < 0)
+		snprintf(error, error_size, "hs_swarm_run_text: cannot write %s: %s", path,
+			 strerror(errno));
+	return result;
+}
+
 /* The run itself, in the child. */
 static int run_text_here(struct hs_swarm_runner *runner, const char *path, const char *text,
 			 size_t length, const char *topology_dir, uint64_t seed,
@@ -401,6 +417,10 @@ int hs_swarm_run_schedule(struct hs_swarm_runner *runner, const struct hs_swarm_
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s.yaml", runner->work_dir, schedule->name);
-	return hs_swarm_run_text(runner, path, runner->text, (size_t)length, topology_dir,
-				 schedule->seed, NULL, verdict, error, error_size);
+	if (scenario_file_write(path, runner->text, (size_t)length, error, error_size) < 0)
+		return -1;
+	int result = hs_swarm_run_text(runner, path, runner->text, (size_t)length, topology_dir,
+				       schedule->seed, NULL, verdict, error, error_size);
+	unlink(path);
+	return result;
 }

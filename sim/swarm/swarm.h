@@ -18,6 +18,7 @@
  * the same YAML text, hence the same run and the same verdict.
  */
 #ifndef HS_SWARM_H
+#define HS_SWARM_CLIENT_RESOLUTION_MS 100 /* the schedules' client probes (yaml.c) */
 #define HS_SWARM_H
 
 #include <stdbool.h>

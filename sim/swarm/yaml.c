@@ -162,7 +162,11 @@ int hs_swarm_yaml_write(const struct hs_swarm_schedule *schedule, char *text, si
 		out_printf(&out, "overrides: {tiebreaker: %s}\n", schedule->tiebreaker);
 	out_printf(&out, "settle_ms: %" PRIu32 "\ntimeout_ms: %" PRIu32 "\n", schedule->settle_ms,
 		   schedule->timeout_ms);
-	out_printf(&out, "client: {rate_per_s: %" PRIu32 "}\n", schedule->rate_per_s);
+	/* Probes every 100 ms, not the client's default 10: swarm's properties
+	 * judge who serves and what was lost, not outages to the 10 ms, and
+	 * ten times fewer probes keep a schedule within its budget. */
+	out_printf(&out, "client: {rate_per_s: %" PRIu32 ", resolution_ms: %u}\n",
+		   schedule->rate_per_s, HS_SWARM_CLIENT_RESOLUTION_MS);
 	if (schedule->step_count == 0)
 		out_printf(&out, "steps: []\n");
 	else

@@ -10,7 +10,7 @@ sim/fabric/hsfabric.c):
     host forward 127.0.0.1:<picked> -> 192.0.2.10:7000
 
 hsfabric creates the TAP devices in the host; the test moves them into
-namespaces named hsf<pid>-n1/-n2 (the fds stay attached). Everything is
+namespaces named hst<pid>-n1/-n2 (the fds stay attached). Everything is
 removed in the fixture's finally, also when a test fails: the hsfabric
 process and servers started here are ended by their PID, the namespaces
 deleted; the TAP devices vanish with hsfabric's fds.
@@ -34,7 +34,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
-PREFIX = f"hsf{os.getpid()}"
+PREFIX = f"hst{os.getpid()}"  # not "hs" + hex: never a hasim run id for `hasim gc`
 PY = "/usr/bin/python3"
 
 pytestmark = [pytest.mark.netns,

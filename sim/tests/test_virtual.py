@@ -34,7 +34,9 @@ NEGATIVE = ROOT / "sim" / "tests" / "negative"
 RUN_FILES = ["run.json", "steps.jsonl", "client.jsonl", "fabric.jsonl", "fabric-counters.json",
              "final.json", "result.json", "junit.xml", "timeline.html"]
 # run.json's members that differ between two runs of the same seed.
-RUN_JSON_UNSTABLE = {"run_id", "wall_run_ms"}
+# What differs between two runs of one seed: the run's id and wall time, and
+# its provenance of the host and the command (the run folder's path).
+RUN_JSON_UNSTABLE = {"run_id", "wall_run_ms", "argv", "command_line", "host"}
 
 
 def hasim_virtual(scenario, out, *extra, user=None, timeout=120):

@@ -11,6 +11,7 @@
  * out 500 ms after it started, the run ends at the settle time after the
  * last step. Run from the repository's root (make test-unit does).
  */
+#include "fabric/fabric.h"
 #include "run/run.h"
 #include "test_main.h"
 
@@ -19,18 +20,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOOP_T0_US ((int64_t)HS_VIRTUAL_T0_MS * 1000)
+#define LOOP_T0_US	 ((int64_t)HS_VIRTUAL_T0_MS * 1000)
+#define LOOP_PENDING_MAX 128
 
 /* What the scripted backend does and saw. */
 struct loop_script {
 	int64_t formed_at_ms;	 /* relative to t0; the two transitions */
 	int64_t answer_after_us; /* client replies this long after the request */
 	int64_t silent_from_ms;	 /* from then on (relative to t0) nobody answers */
+	int64_t silent_until_ms; /* ... until then (-1: to the end) */
 	bool stall;		 /* next_us never moves: a stalled backend */
 	bool formed_written;
-	uint64_t pending_serial; /* the request to answer, 0 = none */
-	int64_t pending_due_us;
-	uint32_t requests, aborts, powers;
+	/* Requests to answer (serial 0 = free slot), in any order. */
+	struct {
+		uint64_t serial;
+		int64_t due_us;
+		char reply[32];
+	} pending[LOOP_PENDING_MAX];
+	uint32_t requests, probes, sessions, aborts, powers;
 };
 
 static struct loop_script loop_script;
@@ -55,9 +62,15 @@ static int64_t loop_next_us(struct hs_run *run)
 
 	if (loop_script.stall)
 		return run->virtual_now_us;
+	int64_t next_us = -1;
+
 	if (!loop_script.formed_written)
 		return formed_us;
-	return loop_script.pending_serial ? loop_script.pending_due_us : -1;
+	for (int i = 0; i < LOOP_PENDING_MAX; i++)
+		if (loop_script.pending[i].serial &&
+		    (next_us < 0 || loop_script.pending[i].due_us < next_us))
+			next_us = loop_script.pending[i].due_us;
+	return next_us;
 }
 
 static void loop_run_due(struct hs_run *run, int64_t now_us)
@@ -67,38 +80,80 @@ static void loop_run_due(struct hs_run *run, int64_t now_us)
 		loop_log_transition(run, 0, "active", now_us / 1000);
 		loop_log_transition(run, 1, "standby", now_us / 1000);
 	}
-	if (loop_script.pending_serial && now_us >= loop_script.pending_due_us) {
-		uint64_t serial = loop_script.pending_serial;
-		loop_script.pending_serial = 0;
-		hs_client_reply(run, serial, run->client.current_is_get ? "VALUE v1" : "OK 1",
-				now_us / 1000);
-	}
+	for (int i = 0; i < LOOP_PENDING_MAX; i++)
+		if (loop_script.pending[i].serial && now_us >= loop_script.pending[i].due_us) {
+			uint64_t serial = loop_script.pending[i].serial;
+			loop_script.pending[i].serial = 0;
+			hs_client_reply(run, serial, loop_script.pending[i].reply, now_us / 1000);
+		}
 }
 
-static void loop_client_send(struct hs_run *run, uint64_t serial, const char *line, int64_t now_ms)
+static void loop_client_send(struct hs_run *run, uint64_t serial, const char *line, bool session,
+			     int64_t now_ms)
 {
-	(void)line;
+	const char *reply = strncmp(line, "PUT", 3) == 0     ? "OK 1"
+			    : strncmp(line, "GET k", 5) == 0 ? "VALUE v1"
+							     : "NOTFOUND";
+
 	loop_script.requests++;
-	if (loop_script.silent_from_ms >= 0 && now_ms - run->t0_ms >= loop_script.silent_from_ms)
+	loop_script.probes += strcmp(line, "GET probe\n") == 0;
+	loop_script.sessions += session;
+	if (loop_script.silent_from_ms >= 0 && now_ms - run->t0_ms >= loop_script.silent_from_ms &&
+	    (loop_script.silent_until_ms < 0 || now_ms - run->t0_ms < loop_script.silent_until_ms))
 		return;
-	loop_script.pending_serial = serial;
-	loop_script.pending_due_us = run->virtual_now_us + loop_script.answer_after_us;
+	for (int i = 0; i < LOOP_PENDING_MAX; i++)
+		if (loop_script.pending[i].serial == 0) {
+			loop_script.pending[i].serial = serial;
+			loop_script.pending[i].due_us =
+			    run->virtual_now_us + loop_script.answer_after_us;
+			snprintf(loop_script.pending[i].reply, sizeof(loop_script.pending[i].reply),
+				 "%s", reply);
+			return;
+		}
+	CU_FAIL("more requests in flight than the script holds");
 }
 
 static void loop_client_abort(struct hs_run *run, uint64_t serial, int64_t now_ms)
 {
 	(void)run;
-	(void)serial;
 	(void)now_ms;
 	loop_script.aborts++;
+	for (int i = 0; i < LOOP_PENDING_MAX; i++)
+		if (loop_script.pending[i].serial == serial)
+			loop_script.pending[i].serial = 0;
 }
 
+static void loop_deliver(void *context, int endpoint, const uint8_t *frame, size_t length,
+			 int64_t now_ms)
+{
+	(void)context;
+	(void)endpoint;
+	(void)frame;
+	(void)length;
+	(void)now_ms;
+}
+
+/* Every port of every node cabled to its switch (an endpoint each): the
+ * runner switches the cables of a node it powers. */
 static int loop_up(struct hs_run *run, char *error, size_t error_size)
 {
+	struct hs_fabric_memory_ops ops = {loop_deliver, NULL, NULL};
+	char name[HS_NAME_MAX * 2 + 2];
+
 	(void)error;
 	(void)error_size;
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
-		run->nodes[i].powered = run->nodes[i].daemon_running = true;
+		for (int p = 0; p < HS_PORTS_MAX; p++) {
+			const struct hs_port *port = &run->nodes[i].model->ports[p];
+			if (!port->used)
+				continue;
+			snprintf(name, sizeof(name), "%s.%s", run->nodes[i].model->name,
+				 port->name);
+			CU_ASSERT_FATAL(hs_fabric_endpoint_add_memory(run->fabric, name, &ops) >=
+					0);
+			CU_ASSERT_FATAL(
+			    hs_fabric_cable_add(run->fabric, name, name, port->switch_name) == 0);
+		}
 	return 0;
 }
 
@@ -107,35 +162,27 @@ static void loop_down(struct hs_run *run)
 	(void)run;
 }
 
-static int loop_power(struct hs_run *run, const char *node, bool on, char *error, size_t error_size)
+/* The backend only acts: the runner books the power (hardware.c). */
+static int loop_power(struct hs_run *run, uint32_t node, bool on, uint64_t op, char *error,
+		      size_t error_size)
 {
-	struct hs_node_runtime *runtime = hs_run_node(run, node);
-
 	(void)error;
 	(void)error_size;
+	(void)op;
+	CU_ASSERT_EQUAL(run->nodes[node].powered, on);
 	loop_script.powers++;
-	runtime->powered = runtime->daemon_running = on;
 	return 0;
 }
 
-static int loop_control(struct hs_run *run, const char *node, const char *request, char *reply,
-			size_t reply_size, char *error, size_t error_size)
+static int loop_control(struct hs_run *run, uint32_t node, const char *request, uint64_t op,
+			char *error, size_t error_size)
 {
 	(void)run;
 	(void)node;
 	(void)request;
-	(void)reply;
-	(void)reply_size;
+	(void)op;
 	snprintf(error, error_size, "no control");
 	return -1;
-}
-
-static int loop_watch(struct hs_run *run, char *error, size_t error_size)
-{
-	(void)run;
-	(void)error;
-	(void)error_size;
-	return 0;
 }
 
 static const struct hs_backend_virtual_time loop_virtual_time = {
@@ -149,7 +196,6 @@ static const struct hs_backend_ops loop_backend = {
     .down = loop_down,
     .power = loop_power,
     .control = loop_control,
-    .watch = loop_watch,
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -194,9 +240,10 @@ static void loop_cleanup(struct loop_run *loop)
 	free(loop->run);
 }
 
-/* The mono_ms of the first line of run_dir/name whose `key` is `value`. */
-static int64_t loop_line_ms(const struct loop_run *loop, const char *name, const char *key,
-			    const char *value, int nth)
+/* Field `field` (an integer) of the nth line of run_dir/name whose `key` is
+ * `value`; -1 if there is none. */
+static int64_t loop_line_field(const struct loop_run *loop, const char *name, const char *key,
+			       const char *value, int nth, const char *field)
 {
 	char path[160], line[1024];
 	FILE *file;
@@ -210,11 +257,28 @@ static int64_t loop_line_ms(const struct loop_run *loop, const char *name, const
 		json_t *record = json_loads(line, 0, NULL);
 		const char *got = json_string_value(json_object_get(record, key));
 		if (got && strcmp(got, value) == 0 && nth-- == 0)
-			found = json_integer_value(json_object_get(record, "mono_ms"));
+			found = json_integer_value(json_object_get(record, field));
 		json_decref(record);
 	}
 	fclose(file);
 	return found;
+}
+
+static int64_t loop_line_ms(const struct loop_run *loop, const char *name, const char *key,
+			    const char *value, int nth)
+{
+	return loop_line_field(loop, name, key, value, nth, "mono_ms");
+}
+
+/* How many lines of run_dir/name have `key` equal to `value`. */
+static int loop_line_count(const struct loop_run *loop, const char *name, const char *key,
+			   const char *value)
+{
+	int count = 0;
+
+	while (loop_line_ms(loop, name, key, value, count) >= 0)
+		count++;
+	return count;
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -238,6 +302,7 @@ static void test_loop_exact_times(void)
 	loop_script.formed_at_ms = 300;
 	loop_script.answer_after_us = 2500;
 	loop_script.silent_from_ms = 1000;
+	loop_script.silent_until_ms = -1;
 	loop_execute(&loop, loop_scenario);
 	CU_ASSERT_EQUAL(loop.result, 0);
 	CU_ASSERT_EQUAL(loop.run->t0_ms, HS_VIRTUAL_T0_MS);
@@ -266,6 +331,77 @@ static void test_loop_exact_times(void)
 	loop_cleanup(&loop);
 }
 
+/* The probes: one every resolution_ms (10) from the client's start,
+ * whatever the earlier ones do, each line with its send time and latency,
+ * each failing after HS_CLIENT_PROBE_WINDOW * 10 ms (shorter than
+ * timeout_ms, so none is skipped). Nobody answers in [1000, 1500): the
+ * probes of [1000, 1190] time out from 1200 on; from then until one
+ * answers they go every HS_CLIENT_SEARCH_MS (1200, 1250, ... 1500), the one
+ * of 1500 answers, and from 1550 they go every 10 ms again. So the last
+ * success before the gap is 10 ms from its start, the first after it
+ * 50 ms at most from its end, never a request timeout. The session
+ * answered, went silent past its deadline (broken once) and was opened
+ * again. */
+static void test_loop_probes_and_session(void)
+{
+	struct loop_run loop;
+	int probes, failed = 0;
+	int64_t last_ok_ms = -1, first_ok_ms = -1;
+
+	memset(&loop_script, 0, sizeof(loop_script));
+	loop_script.formed_at_ms = 300;
+	loop_script.answer_after_us = 2500;
+	loop_script.silent_from_ms = 1000;
+	loop_script.silent_until_ms = 1500;
+	loop_execute(&loop, loop_scenario);
+	CU_ASSERT_EQUAL(loop.result, 0);
+	/* Sent: 300..1190 every 10 ms (90), 1200..1500 every 50 ms (7),
+	 * 1550..3800 every 10 ms (226); the one of 3800 is in flight at the end
+	 * and not logged. */
+	probes = loop_line_count(&loop, "client.jsonl", "op", "probe");
+	CU_ASSERT_EQUAL(loop_script.probes, 90 + 7 + 226);
+	CU_ASSERT_EQUAL(probes, 90 + 7 + 226 - 1);
+	CU_ASSERT_EQUAL(loop.run->client.probes_skipped, 0);
+	CU_ASSERT_EQUAL(loop_line_field(&loop, "client.jsonl", "op", "probe", 1, "sent_ms"),
+			HS_VIRTUAL_T0_MS + 310);
+	CU_ASSERT_EQUAL(loop_line_field(&loop, "client.jsonl", "op", "probe", 1, "mono_ms"),
+			HS_VIRTUAL_T0_MS + 312);
+	CU_ASSERT_EQUAL(loop_line_field(&loop, "client.jsonl", "op", "probe", 1, "latency_ms"), 2);
+	for (int i = 0; i < probes; i++) {
+		int64_t sent_ms =
+		    loop_line_field(&loop, "client.jsonl", "op", "probe", i, "sent_ms") -
+		    HS_VIRTUAL_T0_MS;
+		int64_t latency_ms =
+		    loop_line_field(&loop, "client.jsonl", "op", "probe", i, "latency_ms");
+		if (latency_ms >= 200) { /* a probe's deadline: 20 * 10 ms */
+			CU_ASSERT_EQUAL(latency_ms, 200);
+			failed++;
+			CU_ASSERT(sent_ms >= 1000 && sent_ms < 1500);
+			continue;
+		}
+		if (sent_ms < 1000)
+			last_ok_ms = sent_ms;
+		else if (first_ok_ms < 0)
+			first_ok_ms = sent_ms;
+	}
+	CU_ASSERT_EQUAL(failed, 20 + 6);
+	CU_ASSERT_EQUAL(last_ok_ms, 990);
+	CU_ASSERT_EQUAL(first_ok_ms, 1500);
+	/* The session: a request every 100 ms from 300; opened at 302, silent
+	 * from 1000 (its request at 1000 times out at 1500: broken), open again
+	 * with the request sent then. */
+	CU_ASSERT_EQUAL(loop.run->client.session.broken, 1);
+	CU_ASSERT_EQUAL(loop.run->client.session.opened, 2);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "sessions.jsonl", "event", "open", 0),
+			HS_VIRTUAL_T0_MS + 302);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "sessions.jsonl", "event", "broken", 0),
+			HS_VIRTUAL_T0_MS + 1500);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "sessions.jsonl", "event", "open", 1),
+			HS_VIRTUAL_T0_MS + 1502);
+	CU_ASSERT(loop_script.sessions >= 30);
+	loop_cleanup(&loop);
+}
+
 static void test_loop_stall_is_an_error(void)
 {
 	struct loop_run loop;
@@ -275,6 +411,7 @@ static void test_loop_stall_is_an_error(void)
 	memset(&loop_script, 0, sizeof(loop_script));
 	loop_script.stall = true;
 	loop_script.silent_from_ms = -1;
+	loop_script.silent_until_ms = -1;
 	loop_execute(&loop, loop_scenario);
 	CU_ASSERT_EQUAL(loop.result, 0); /* judged: the error is in run.json */
 	/* The scenario's loop stalls, and so does the read-back after it. */
@@ -293,6 +430,7 @@ int main(void)
 {
 	static const struct hn_test_case tests[] = {
 	    {"steps, client and end at exact virtual times", test_loop_exact_times},
+	    {"probes every resolution_ms, a session broken once", test_loop_probes_and_session},
 	    {"a backend that never moves is a runner error", test_loop_stall_is_an_error},
 	    {NULL, NULL},
 	};

@@ -380,7 +380,7 @@ static void test_client_follows_announcements(void)
 	hs_vkernel_cluster_ip(&lab->nodes[0].kernel, true);
 	hs_vkernel_garp(&lab->nodes[0].kernel, LAB_T0_US);
 	lab_run_until(lab, LAB_T0_US + 1000);
-	hs_vgateway_client_send(&lab->gateway, 1, "PUT k1 v1\n", lab->now_us);
+	hs_vgateway_client_send(&lab->gateway, 1, "PUT k1 v1\n", false, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 3000);
 	CU_ASSERT_EQUAL_FATAL(lab->nodes[0].store_count, 1);
 	CU_ASSERT_STRING_EQUAL(lab->nodes[0].store[0].text, "PUT k1 v1");
@@ -392,7 +392,7 @@ static void test_client_follows_announcements(void)
 	lab->nodes[1].answer = "OK 7";
 	hs_vkernel_garp(&lab->nodes[1].kernel, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 4000);
-	hs_vgateway_client_send(&lab->gateway, 2, "PUT k2 v2\n", lab->now_us);
+	hs_vgateway_client_send(&lab->gateway, 2, "PUT k2 v2\n", false, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 6000);
 	CU_ASSERT_EQUAL(lab->nodes[0].store_count, 1);
 	CU_ASSERT_EQUAL(lab->nodes[1].store_count, 1);
@@ -400,7 +400,7 @@ static void test_client_follows_announcements(void)
 	CU_ASSERT_STRING_EQUAL(lab->replies[1].text, "OK 7");
 	/* node2 drops the IP without a word: the client's SYN goes nowhere. */
 	hs_vkernel_cluster_ip(&lab->nodes[1].kernel, false);
-	hs_vgateway_client_send(&lab->gateway, 3, "PUT k3 v3\n", lab->now_us);
+	hs_vgateway_client_send(&lab->gateway, 3, "PUT k3 v3\n", false, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 600000);
 	CU_ASSERT_EQUAL(lab->reply_count, 2);
 	CU_ASSERT_EQUAL(lab->closed_count, 0);
@@ -415,7 +415,7 @@ static void test_client_resolves(void)
 
 	hs_vkernel_cluster_ip(&lab->nodes[1].kernel, true);
 	CU_ASSERT_FALSE(hs_vgateway_arp_lookup(&lab->gateway, lab_cluster_ip, mac));
-	hs_vgateway_client_send(&lab->gateway, 9, "GET k1\n", LAB_T0_US);
+	hs_vgateway_client_send(&lab->gateway, 9, "GET k1\n", false, LAB_T0_US);
 	lab_run_until(lab, LAB_T0_US + 3000);
 	CU_ASSERT_TRUE(hs_vgateway_arp_lookup(&lab->gateway, lab_cluster_ip, mac));
 	CU_ASSERT_EQUAL(mac[4], 2);
@@ -433,14 +433,14 @@ static void test_client_refused_and_crash(void)
 	hs_vkernel_garp(&lab->nodes[0].kernel, LAB_T0_US);
 	hs_vkernel_hanode(&lab->nodes[0].kernel, false, LAB_T0_US);
 	lab_run_until(lab, LAB_T0_US + 1000);
-	hs_vgateway_client_send(&lab->gateway, 1, "PUT k1 v1\n", lab->now_us);
+	hs_vgateway_client_send(&lab->gateway, 1, "PUT k1 v1\n", false, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 3000);
 	CU_ASSERT_EQUAL(lab->reply_count, 0);
 	CU_ASSERT_EQUAL_FATAL(lab->closed_count, 1);
 	CU_ASSERT_STRING_EQUAL(lab->closed[0].text, "connection closed");
 	hs_vkernel_hanode(&lab->nodes[0].kernel, true, lab->now_us);
 	lab->nodes[0].answer = NULL; /* the PUT waits for the peer */
-	hs_vgateway_client_send(&lab->gateway, 2, "PUT k2 v2\n", lab->now_us);
+	hs_vgateway_client_send(&lab->gateway, 2, "PUT k2 v2\n", false, lab->now_us);
 	lab_run_until(lab, LAB_T0_US + 5000);
 	CU_ASSERT_EQUAL(lab->nodes[0].store_count, 1);
 	CU_ASSERT_EQUAL(lab->closed_count, 1);

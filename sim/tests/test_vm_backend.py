@@ -6,8 +6,12 @@
   with --keep-on-failure its guests stay for `hasim console`, and `hasim gc`
   removes them.
 - Nothing is left after Ctrl-C (SIGINT) of hasim, nor after SIGKILL of hasim
-  followed by `hasim gc`: no QEMU process, no domain, no state folder with
-  its disks.
+  at random moments (its guests die with its libvirt connection, its
+  guardian undefines them and removes the rest), nor after SIGKILL of hasim
+  and its guardian followed by `hasim gc`: no QEMU process, no domain, no
+  state folder with its disks.
+- A control request to a guest that does not answer (its QEMU stopped)
+  does not stop the runner's loop.
 
 Marked vm: each test boots QEMU guests (TCG), half a minute or more.
 `make test-vm` runs them with one libvirtd for the session (ci/libvirtd.sh).
@@ -15,6 +19,7 @@ Marked vm: each test boots QEMU guests (TCG), half a minute or more.
 import json
 import os
 import pathlib
+import random
 import select
 import signal
 import subprocess
@@ -240,12 +245,98 @@ def test_interrupt_tears_the_guests_down(tmp_path, background):
     assert_nothing_left(run_id, stderr)
 
 
-def test_gc_after_killed_hasim_removes_the_guests(tmp_path, background):
+def children_of(pid):
+    children = pathlib.Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+def test_gc_after_hasim_and_its_guardian_killed_removes_the_guests(tmp_path, background):
     process, run_id = start_until_guests_run("switchover.yaml", tmp_path / "run")
     background.append(process)
+    recorded = [int(line.split()[0]) for line in
+                (STATE / run_id / "pids").read_text().splitlines()]
+    for child in children_of(process.pid):
+        if child not in recorded:
+            os.kill(child, signal.SIGKILL)  # the guardian, hasim's own child
     process.kill()
-    process.communicate(timeout=10)
-    assert qemu_guests(run_id), "a killed hasim takes nothing with it: gc must"
+    process.communicate(timeout=60)
+    assert domains(run_id), "hasim and its guardian killed leave the domains defined"
     gc = hasim("gc", timeout=120)
     assert gc.returncode == 0, gc.stderr
     assert_nothing_left(run_id, gc.stdout)
+
+
+VM_KILLS = 3
+VM_KILL_SEED = 2026
+
+
+def test_sigkill_at_random_moments_leaves_no_guest(tmp_path, background):
+    """hasim killed (alone) at random moments from bring-up to its steps:
+    nothing is left, without `hasim gc`."""
+    moments = random.Random(VM_KILL_SEED)
+    for attempt in range(VM_KILLS):
+        out = tmp_path / f"run{attempt}"
+        delay_s = moments.uniform(2.0, 40.0)
+        process = subprocess.Popen([HASIM, "run", ROOT / "scenarios" / "switchover.yaml",
+                                    "--backend", "libvirt", "--out", out, "--quiet"], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=ENV)
+        background.append(process)
+        run_id, started = None, time.monotonic()
+        while time.monotonic() - started < delay_s and process.poll() is None:
+            for owner in STATE.glob("hs*/owner"):
+                if owner.read_text().split()[:1] == [str(process.pid)]:
+                    run_id = owner.parent.name
+            time.sleep(0.1)
+        process.kill()
+        process.communicate(timeout=120)  # the guardian holds stderr until it is done
+        assert run_id, f"kill {attempt} at {delay_s:.1f} s: the run never started"
+        assert_nothing_left(run_id, f"kill {attempt} at {delay_s:.1f} s")
+
+
+def test_control_request_to_a_stopped_guest_does_not_stall_the_loop(tmp_path, background):
+    """node1's QEMU stopped (SIGSTOP): its agent never answers the
+    maintenance request, which fails after 8000 ms; the loop turned all
+    along (its longest stall far below that)."""
+    scenario = tmp_path / "silent-guest.yaml"
+    scenario.write_text(
+        "name: silent-guest\n"
+        "topology: rack1-pair\n"
+        "timeout_ms: 120000\n"
+        "settle_ms: 1000\n"
+        "steps:\n"
+        "  - {name: ask, after: formed, delay_ms: 2000, action: maintenance_on, node: node1}\n"
+        "expect:\n"
+        "  - {invariant: single_active}\n")
+    out = tmp_path / "run"
+    process = subprocess.Popen([HASIM, "run", scenario, "--backend", "libvirt", "--out", out,
+                                "--quiet", "--topology-dir", ROOT / "topologies"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    background.append(process)
+    stopped = []
+    steps = out / "steps.jsonl"
+    deadline = time.monotonic() + 300
+    while process.poll() is None and not stopped and time.monotonic() < deadline:
+        if steps.exists() and '"formed"' in steps.read_text():
+            run_id = next(o.parent.name for o in STATE.glob("hs*/owner")
+                          if o.read_text().split()[:1] == [str(process.pid)])
+            for pid in qemu_guests(run_id):
+                command = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+                if f"guest={run_id}-node1".encode() in command:
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
+        time.sleep(0.05)
+    try:
+        process.communicate(timeout=300)
+    finally:
+        for pid in stopped:
+            try:
+                os.kill(pid, signal.SIGCONT)  # if teardown left it (it must not)
+            except ProcessLookupError:
+                pass
+    assert stopped, "the cluster never formed"
+    run = json.loads((out / "run.json").read_text())
+    ask = [json.loads(line) for line in steps.read_text().splitlines() if '"ask"' in line][0]
+    assert ask["ok"] is False
+    assert "no answer to 'CONTROL maintenance on' within 8000 ms" in ask["error"], ask
+    assert 0 < run["loop_gap_max_ms"] < 2000, run["loop_gap_max_ms"]

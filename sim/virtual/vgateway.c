@@ -184,15 +184,51 @@ static void vgateway_tcp_send(struct hs_vgateway *gateway, uint32_t connection, 
 			   HS_VFRAME_TCP_BYTES + length, now_us);
 }
 
-void hs_vgateway_client_send(struct hs_vgateway *gateway, uint64_t serial, const char *line,
-			     int64_t now_us)
+static struct hs_vgateway_client *vgateway_client_by_serial(struct hs_vgateway *gateway,
+							    uint64_t serial)
 {
-	struct hs_vgateway_client *client = &gateway->client;
+	for (int i = 0; i < HS_VGATEWAY_CLIENTS_MAX; i++)
+		if (gateway->clients[i].state != HS_VGW_IDLE &&
+		    gateway->clients[i].serial == serial)
+			return &gateway->clients[i];
+	return NULL;
+}
 
-	if (client->state != HS_VGW_IDLE)
+static struct hs_vgateway_client *vgateway_client_session(struct hs_vgateway *gateway)
+{
+	for (int i = 0; i < HS_VGATEWAY_CLIENTS_MAX; i++)
+		if (gateway->clients[i].state != HS_VGW_IDLE && gateway->clients[i].session)
+			return &gateway->clients[i];
+	return NULL;
+}
+
+void hs_vgateway_client_send(struct hs_vgateway *gateway, uint64_t serial, const char *line,
+			     bool session, int64_t now_us)
+{
+	struct hs_vgateway_client *client = session ? vgateway_client_session(gateway) : NULL;
+
+	if (client && client->state == HS_VGW_ESTABLISHED && !client->busy) {
+		client->serial = serial;
+		client->busy = true;
+		client->reply_length = 0;
+		strncpy(client->request, line, sizeof(client->request) - 1);
+		vgateway_tcp_send(gateway, client->connection, HS_VTCP_ACK | HS_VTCP_PSH,
+				  client->request, now_us);
+		return;
+	}
+	if (client) /* a session still opening or busy: the client gave up on it */
 		hs_vgateway_client_abort(gateway, client->serial, now_us);
+	for (int i = 0; !client && i < HS_VGATEWAY_CLIENTS_MAX; i++)
+		if (gateway->clients[i].state == HS_VGW_IDLE)
+			client = &gateway->clients[i];
+	if (!client) {
+		gateway->ops.client_closed(gateway->ops.context, serial, "connect failed", now_us);
+		return;
+	}
 	memset(client, 0, sizeof(*client));
 	client->state = HS_VGW_SYN_SENT;
+	client->session = session;
+	client->busy = true;
 	client->serial = serial;
 	client->connection = ++gateway->next_connection;
 	strncpy(client->request, line, sizeof(client->request) - 1);
@@ -201,9 +237,9 @@ void hs_vgateway_client_send(struct hs_vgateway *gateway, uint64_t serial, const
 
 void hs_vgateway_client_abort(struct hs_vgateway *gateway, uint64_t serial, int64_t now_us)
 {
-	struct hs_vgateway_client *client = &gateway->client;
+	struct hs_vgateway_client *client = vgateway_client_by_serial(gateway, serial);
 
-	if (client->state == HS_VGW_IDLE || client->serial != serial)
+	if (!client)
 		return;
 	if (client->state == HS_VGW_ESTABLISHED)
 		vgateway_tcp_send(gateway, client->connection, HS_VTCP_FIN | HS_VTCP_ACK, NULL,
@@ -211,26 +247,62 @@ void hs_vgateway_client_abort(struct hs_vgateway *gateway, uint64_t serial, int6
 	client->state = HS_VGW_IDLE;
 }
 
-/* The request ended without a reply. */
-static void vgateway_client_closed(struct hs_vgateway *gateway, int64_t now_us)
+/* The connection ended: its request (or the idle session) is told. */
+static void vgateway_client_closed(struct hs_vgateway *gateway, struct hs_vgateway_client *client,
+				   int64_t now_us)
 {
-	struct hs_vgateway_client *client = &gateway->client;
-
 	client->state = HS_VGW_IDLE;
 	gateway->ops.client_closed(gateway->ops.context, client->serial, "connection closed",
 				   now_us);
 }
 
+static struct hs_vgateway_client *vgateway_client_by_connection(struct hs_vgateway *gateway,
+								uint32_t connection)
+{
+	for (int i = 0; i < HS_VGATEWAY_CLIENTS_MAX; i++)
+		if (gateway->clients[i].state != HS_VGW_IDLE &&
+		    gateway->clients[i].connection == connection)
+			return &gateway->clients[i];
+	return NULL;
+}
+
+/* Reply bytes of an established connection; a full line is the answer. */
+static void vgateway_client_data(struct hs_vgateway *gateway, struct hs_vgateway_client *client,
+				 const uint8_t *data, size_t length, int64_t now_us)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (data[i] != '\n') {
+			if (client->reply_length < HS_VGATEWAY_LINE_MAX - 1)
+				client->reply[client->reply_length++] = (char)data[i];
+			continue;
+		}
+		client->reply[client->reply_length] = '\0';
+		client->reply_length = 0;
+		if (!client->busy)
+			continue; /* nobody asked: dropped, as a client not reading */
+		client->busy = false;
+		if (!client->session) {
+			client->state = HS_VGW_IDLE;
+			vgateway_tcp_send(gateway, client->connection, HS_VTCP_FIN | HS_VTCP_ACK,
+					  NULL, now_us);
+		}
+		gateway->ops.client_reply(gateway->ops.context, client->serial, client->reply,
+					  now_us);
+		return;
+	}
+}
+
 static void vgateway_tcp_input(struct hs_vgateway *gateway, const uint8_t *data, size_t length,
 			       int64_t now_us)
 {
-	struct hs_vgateway_client *client = &gateway->client;
+	struct hs_vgateway_client *client;
 	uint8_t flags;
 
 	if (length < HS_VFRAME_TCP_BYTES)
 		return;
 	flags = data[8];
-	if (client->state == HS_VGW_IDLE || hs_vframe_get32(data + 4) != client->connection) {
+	client = vgateway_client_by_connection(gateway, hs_vframe_get32(data + 4));
+	if (!client) {
 		/* A connection libslirp has closed: a real stack resets it. */
 		if (!(flags & HS_VTCP_RST))
 			vgateway_tcp_send(gateway, hs_vframe_get32(data + 4), HS_VTCP_RST, NULL,
@@ -238,7 +310,7 @@ static void vgateway_tcp_input(struct hs_vgateway *gateway, const uint8_t *data,
 		return;
 	}
 	if (flags & HS_VTCP_RST) {
-		vgateway_client_closed(gateway, now_us);
+		vgateway_client_closed(gateway, client, now_us);
 		return;
 	}
 	if (client->state == HS_VGW_SYN_SENT) {
@@ -249,21 +321,10 @@ static void vgateway_tcp_input(struct hs_vgateway *gateway, const uint8_t *data,
 				  client->request, now_us);
 		return;
 	}
-	for (size_t i = HS_VFRAME_TCP_BYTES; i < length; i++) {
-		if (data[i] == '\n') {
-			client->reply[client->reply_length] = '\0';
-			client->state = HS_VGW_IDLE;
-			vgateway_tcp_send(gateway, client->connection, HS_VTCP_FIN | HS_VTCP_ACK,
-					  NULL, now_us);
-			gateway->ops.client_reply(gateway->ops.context, client->serial,
-						  client->reply, now_us);
-			return;
-		}
-		if (client->reply_length < HS_VGATEWAY_LINE_MAX - 1)
-			client->reply[client->reply_length++] = (char)data[i];
-	}
-	if (flags & HS_VTCP_FIN)
-		vgateway_client_closed(gateway, now_us);
+	vgateway_client_data(gateway, client, data + HS_VFRAME_TCP_BYTES,
+			     length - HS_VFRAME_TCP_BYTES, now_us);
+	if ((flags & HS_VTCP_FIN) && client->state != HS_VGW_IDLE)
+		vgateway_client_closed(gateway, client, now_us);
 }
 
 /* -------------------------------------------------------------- IP input */

@@ -21,11 +21,14 @@
  *     1 s); a datagram that can go goes at once;
  *   - the client's store requests, as libslirp's TCP forwards them: per
  *     request SYN to the cluster IP, then (SYN+ACK) the request line, then
- *     the reply line, then FIN. A RST or a FIN before the reply ends the
- *     request as "connection closed" (the client's socket is closed by
- *     libslirp). Lost segments are not retransmitted: libslirp's and the
- *     node's retransmission timers (>= 200 ms, a SYN 1 s) exceed what is
- *     left of the client's 500 ms request timeout.
+ *     the reply line, then FIN; several requests at once, each on its own
+ *     connection (the client's probes), and one long-lived connection (the
+ *     client's session) that stays open after a reply and carries the next
+ *     request. A RST or a FIN before the reply (or, on the session, at any
+ *     time) ends the request as "connection closed" (the client's socket
+ *     is closed by libslirp). Lost segments are not retransmitted:
+ *     libslirp's and the node's retransmission timers (>= 200 ms, a SYN
+ *     1 s) exceed what is left of the client's 500 ms request timeout.
  *
  * Pure: every call takes now_us; frames leave through ops->output, the
  * client's outcomes through ops->client_reply / client_closed.
@@ -45,6 +48,7 @@
 #define HS_VGATEWAY_LINE_MAX	   512
 #define HS_VGATEWAY_STORE_PORT	   7000
 #define HS_VGATEWAY_CLIENT_PORT_LO 40000
+#define HS_VGATEWAY_CLIENTS_MAX	   32 /* connections at once (the client's: 24 probes + 2) */
 
 struct hs_vgateway_ops {
 	void *context;
@@ -77,6 +81,8 @@ enum hs_vgateway_client_state { HS_VGW_IDLE = 0, HS_VGW_SYN_SENT, HS_VGW_ESTABLI
 
 struct hs_vgateway_client {
 	enum hs_vgateway_client_state state;
+	bool session; /* stays open after a reply */
+	bool busy;    /* a request waits for its reply */
 	uint64_t serial;
 	uint32_t connection;
 	char request[HS_VGATEWAY_LINE_MAX];
@@ -91,7 +97,7 @@ struct hs_vgateway {
 	struct hs_varp_entry arp_table[HS_VGATEWAY_ARP_TABLE];
 	uint32_t arp_next_victim;
 	struct hs_vgateway_pending pending[HS_VGATEWAY_PENDING_MAX];
-	struct hs_vgateway_client client;
+	struct hs_vgateway_client clients[HS_VGATEWAY_CLIENTS_MAX];
 	uint32_t next_connection;
 	uint16_t next_id;
 	uint64_t echo_replies, dropped_unresolved;
@@ -106,9 +112,11 @@ int64_t hs_vgateway_next_us(const struct hs_vgateway *gateway); /* -1: none */
 void hs_vgateway_timers(struct hs_vgateway *gateway, int64_t now_us);
 
 /* The client's request `line` (with its newline); the outcome comes
- * through ops with this serial. A request still open is dropped first. */
+ * through ops with this serial. A request of its own opens a connection;
+ * a session's goes on the session's open connection, or opens one. With
+ * every connection taken the request ends at once as "connect failed". */
 void hs_vgateway_client_send(struct hs_vgateway *gateway, uint64_t serial, const char *line,
-			     int64_t now_us);
+			     bool session, int64_t now_us);
 void hs_vgateway_client_abort(struct hs_vgateway *gateway, uint64_t serial, int64_t now_us);
 
 /* The MAC the ARP table names for ip; false if none. */
