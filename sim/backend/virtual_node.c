@@ -143,7 +143,12 @@ static int platform_check(void *context, enum hn_host_check check, bool *done, b
 	*done = true;
 	*ok = true;
 	if (check != HN_HOST_CHECK_RAID) {
-		snprintf(reason, reason_size, "services ok");
+		/* services and the notify-only checks: modelled as healthy */
+		snprintf(reason, reason_size, "%s ok",
+			 check == HN_HOST_CHECK_SERVICES      ? "services"
+			 : check == HN_HOST_CHECK_DISK_USAGE  ? "disk usage"
+			 : check == HN_HOST_CHECK_TIME_OFFSET ? "time offset"
+							      : "service health");
 		return 0;
 	}
 	hs_plan_mdstat_text(node->disk.raid_ok, mdstat, sizeof(mdstat));
@@ -454,6 +459,20 @@ static void node_lost_hanode(struct virtual_node *node, int64_t now_us)
 	hs_vkernel_hanode(&node->kernel, false, now_us);
 }
 
+/* A boot nonce as hanode draws one at every start, but from the run's seed
+ * (splitmix64 of seed, node and life): the same run gives the same nonces,
+ * and the seeded jitter's stream is left as it was. Never 0 (that turns
+ * the freshness check off). */
+static uint64_t node_boot_nonce(const struct virtual_node *node)
+{
+	uint64_t z = node->virtual->run->seed + 0x9e3779b97f4a7c15ull * (node->index + 1) +
+		     (node->life << 32);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
 /* hanode starts: the host around a fresh core, what the disk holds, the
  * links' carrier, then the first health round. */
 static void node_start(struct virtual_node *node, int64_t now_us)
@@ -485,7 +504,7 @@ static void node_start(struct virtual_node *node, int64_t now_us)
 		if (node->daemon_config.links[link].interface[0])
 			hn_host_carrier(node->host, (enum hn_link)link,
 					node->kernel.ifaces[link].carrier, now_ms);
-	hn_host_start(node->host, now_ms);
+	hn_host_start(node->host, node_boot_nonce(node), now_ms);
 }
 
 /* The kernel comes up (with the links' carrier as the fabric has it), and
