@@ -16,9 +16,11 @@
  * it (join.c); then the host starts.
  *
  * Signal handlers only set flags. SIGTERM/SIGINT stop cleanly: the host
- * first hands over like an operator's maintenance (so the peer takes over
- * at once instead of after the dead time), then releases the cluster IP
- * and logs "stop"; hanode waits briefly for the services to stop.
+ * first hands over (the core's shutdown: the peer takes over at once
+ * instead of after the dead time, and the log says "hanode stopping:
+ * hanode stopped by SIGTERM"; nothing is remembered as the operator's
+ * maintenance), then releases the cluster IP and logs "stop"; hanode
+ * waits briefly for the services to stop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +58,16 @@ static uint64_t hn_daemon_packet_seq_first(struct hn_daemon *daemon)
 		hn_daemon_log(daemon, "health", reason);
 	}
 	return hn_loop_wall_ms() * 1000u + 1;
+}
+
+/* A fresh random boot nonce for every start of the core (host.h): a
+ * capture of the peer's packets from an earlier boot is never news. */
+static uint64_t hn_daemon_boot_nonce(void)
+{
+	uint64_t nonce = 0;
+	while (nonce == 0) /* 0 would turn the freshness check off */
+		randombytes_buf(&nonce, sizeof(nonce));
+	return nonce;
 }
 
 static void hn_daemon_restore(struct hn_daemon *daemon)
@@ -96,7 +108,7 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 			carrier_up = false;
 		hn_host_carrier(daemon->host, (enum hn_link)link, carrier_up, hn_loop_now_ms());
 	}
-	hn_host_start(daemon->host, hn_loop_now_ms());
+	hn_host_start(daemon->host, hn_daemon_boot_nonce(), hn_loop_now_ms());
 	return 0;
 }
 
