@@ -277,16 +277,13 @@ static void platform_client_reply(void *context, uint64_t request_id, const char
 	hs_vkernel_store_reply(&node->kernel, (uint32_t)request_id, answer, node_now_us(node));
 }
 
-/* hanode's control answer to an admin command (admin.c). */
+/* hanode's control answer to an admin command (status.c renders both). */
 static void platform_admin_reply(void *context, uint64_t request_id, bool ok, const char *text)
 {
 	struct virtual_node *node = context;
-	char escaped[2 * HN_REASON_MAX + 96];
 
 	(void)request_id;
-	hn_json_escape(text, escaped, sizeof(escaped));
-	snprintf(node->admin_reply, sizeof(node->admin_reply), "{\"ok\":%s,\"%s\":\"%s\"}",
-		 ok ? "true" : "false", ok ? "message" : "error", escaped);
+	hn_control_answer_render(ok, text, node->admin_reply, sizeof(node->admin_reply));
 	node->admin_answered = true;
 }
 
@@ -607,18 +604,6 @@ void virtual_node_call(struct virtual_node *node, const struct hs_vevent *event,
 
 /* ------------------------------------------------------------- control */
 
-struct virtual_admin_word {
-	const char *request;
-	enum hn_admin_command command;
-};
-
-static const struct virtual_admin_word virtual_admin_words[] = {
-    {"maintenance on", HN_ADMIN_MAINTENANCE_ON}, {"maintenance off", HN_ADMIN_MAINTENANCE_OFF},
-    {"switchover", HN_ADMIN_SWITCHOVER},	 {"disconnect", HN_ADMIN_DISCONNECT},
-    {"reconnect", HN_ADMIN_RECONNECT},		 {"disband", HN_ADMIN_DISBAND},
-    {"force-start", HN_ADMIN_FORCE_START},
-};
-
 static int node_status(struct virtual_node *node, char *reply, size_t reply_size, char *error,
 		       size_t error_size)
 {
@@ -653,22 +638,20 @@ int virtual_node_control(struct virtual_node *node, const char *request, char *r
 	}
 	if (strcmp(request, "status") == 0 || strcmp(request, "status --json") == 0)
 		return node_status(node, reply, reply_size, error, error_size);
-	for (size_t i = 0; i < sizeof(virtual_admin_words) / sizeof(virtual_admin_words[0]); i++) {
-		if (strcmp(request, virtual_admin_words[i].request) != 0)
-			continue;
-		node->admin_answered = false;
-		hn_host_admin(node->host, ++node->next_admin_id, virtual_admin_words[i].command, "",
-			      "", node_now_ms(node));
-		if (!node->admin_answered) {
-			snprintf(reply, reply_size,
-				 "{\"ok\":false,\"error\":\"no answer from the node's core in "
-				 "time\"}");
-			return 0;
-		}
-		snprintf(reply, reply_size, "%s", node->admin_reply);
+	/* The admin commands by the core's one table of names, as hanode's. */
+	enum hn_admin_command command;
+	if (hn_admin_command_parse(request, &command) != 0 || command == HN_ADMIN_SETTING_SET ||
+	    command == HN_ADMIN_SHUTDOWN) {
+		hn_control_answer_render(false, "unknown request", reply, reply_size);
 		return 0;
 	}
-	snprintf(reply, reply_size, "{\"ok\":false,\"error\":\"unknown request\"}");
+	node->admin_answered = false;
+	hn_host_admin(node->host, ++node->next_admin_id, command, "", "", node_now_ms(node));
+	if (!node->admin_answered)
+		hn_control_answer_render(false, "no answer from the node's core in time", reply,
+					 reply_size);
+	else
+		snprintf(reply, reply_size, "%s", node->admin_reply);
 	return 0;
 }
 
