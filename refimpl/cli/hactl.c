@@ -6,6 +6,7 @@
  *
  *   hactl [-s SOCKET] status [--json]
  *   hactl maintenance on|off | switchover | disconnect | reconnect | disband | force-start
+ *         (the admin commands, named by the core's one table: hn_admin_command_parse)
  *   hactl setting get KEY | setting set KEY VALUE
  *   hactl log [N]
  *   hactl create
@@ -30,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hn_core.h"
 #include "pairing.h"
 #include "version.h"
 
@@ -290,21 +292,23 @@ static void hactl_usage(FILE *out)
 		"exit status: 0 ok, 1 refused by the node, 2 usage error\n");
 }
 
-/* Commands that map one to one onto a request line. */
+/* The admin commands: their words joined ("maintenance on", "force-start"
+ * or "force start"), named by the core's one table, sent by its name.
+ * "setting set" has its own syntax and "shutdown" is not the operator's. */
 static int hactl_fixed(const char *socket_path, int argc, char **argv)
 {
-	static const char *const fixed[] = {"maintenance on", "maintenance off", "switchover",
-					    "disconnect",     "reconnect",	 "disband",
-					    "force-start"};
+	enum hn_admin_command command;
 	char line[64] = "";
-	for (int i = 0; i < argc && strlen(line) + strlen(argv[i]) + 2 < sizeof(line); i++) {
+	for (int i = 0; i < argc; i++) {
+		if (strlen(line) + strlen(argv[i]) + 2 > sizeof(line))
+			return -1;
 		strcat(line, i ? " " : "");
 		strcat(line, argv[i]);
 	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (strcmp(line, fixed[i]) == 0)
-			return hactl_simple(socket_path, line, NULL);
-	return -1;
+	if (hn_admin_command_parse(line, &command) != 0 || command == HN_ADMIN_SETTING_SET ||
+	    command == HN_ADMIN_SHUTDOWN)
+		return -1;
+	return hactl_simple(socket_path, hn_admin_command_name(command), NULL);
 }
 
 static int hactl_dispatch(const char *socket_path, int argc, char **argv)

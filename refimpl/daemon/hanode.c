@@ -34,7 +34,8 @@
 
 #include "hanode.h"
 
-#define HN_STOP_WAIT_MS 3000
+#define HN_STOP_WAIT_MS	   3000
+#define HN_DAEMON_NTP_PORT 123
 
 static volatile sig_atomic_t hn_stop_requested; /* the signal's number, 0 = none */
 
@@ -170,6 +171,25 @@ static int hn_daemon_open_ping(struct hn_daemon *daemon, char *error, size_t err
 				 error, error_size);
 }
 
+/* The notify-only time check's socket and the remote syslog, if configured. */
+static int hn_daemon_open_extras(struct hn_daemon *daemon, char *error, size_t error_size)
+{
+	const struct hn_daemon_config *config = &daemon->config;
+	enum hn_syslog_format format = HN_SYSLOG_RFC5424;
+	if (config->time_server_count > 0 &&
+	    (hn_timecheck_open(&daemon->timecheck, config->time_servers, config->time_server_count,
+			       HN_DAEMON_NTP_PORT, config->time_offset_max_ms, error,
+			       error_size) != 0 ||
+	     hn_loop_watch_add(&daemon->loop, daemon->timecheck.fd, POLLIN, hn_daemon_on_timecheck,
+			       daemon, error, error_size) != 0))
+		return -1;
+	if (!config->syslog_server[0])
+		return 0;
+	hn_syslog_format_parse(config->syslog_format, &format);
+	return hn_syslogfwd_open(&daemon->syslogfwd, config->syslog_server, config->syslog_port,
+				 format, config->core.self.name, error, error_size);
+}
+
 /* Opens everything in order; on failure main closes what was opened. */
 static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_size)
 {
@@ -189,6 +209,7 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	    hn_netif_monitor_open(&daemon->monitor, error, error_size) != 0 ||
 	    hn_daemon_watch_links(daemon, error, error_size) != 0 ||
 	    hn_daemon_open_ping(daemon, error, error_size) != 0 ||
+	    hn_daemon_open_extras(daemon, error, error_size) != 0 ||
 	    hn_control_open(&daemon->control, &daemon->loop, config->control_socket,
 			    hn_daemon_on_control, daemon, error, error_size) != 0 ||
 	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, &store_limits,
@@ -230,6 +251,8 @@ static void hn_daemon_close(struct hn_daemon *daemon)
 	hn_pairing_server_close(&daemon->pairing);
 	hn_netif_arp_probe_close(&daemon->probe);
 	hn_checks_ping_close(&daemon->ping);
+	hn_timecheck_close(&daemon->timecheck);
+	hn_syslogfwd_close(&daemon->syslogfwd);
 	hn_netif_monitor_close(&daemon->monitor);
 	hn_links_close(&daemon->links);
 	hn_runner_close(&daemon->runner);
@@ -248,6 +271,7 @@ static void hn_daemon_prepare(struct hn_daemon *daemon)
 		daemon->links.sockets[link].fd = -1;
 	daemon->monitor.fd = -1;
 	daemon->ping.fd = daemon->probe.fd = -1;
+	daemon->timecheck.fd = daemon->syslogfwd.fd = -1;
 	daemon->control.listen_fd = -1;
 	daemon->kvserver.listen_fd = -1;
 	daemon->host_timer = daemon->house_timer = -1;

@@ -27,10 +27,14 @@
  *   control.c      the Unix control socket
  *   links.c        one UDP socket per link (bytes only)
  *   netif.c        netlink addresses, carrier monitor, ARP send/receive
- *   checks.c       the mdstat parser and the raw ICMP socket
+ *   request.c      one control request line (pure, also in libhnnode.a)
+ *   checks.c       the raw ICMP socket (mdstat.c: the mdstat parser, pure,
+ *                  also in libhnnode.a)
+ *   timecheck.c    the SNTP client of the time offset check
  *   runner.c       commands: fork/exec, timeouts, reaping
  *   persist.c      store.log, generation, maintenance mark, packet_seq
- *   clusterlog.c   the cluster log file and syslog
+ *   clusterlog.c   the cluster log file and local syslog (also in libhnnode.a)
+ *   syslogfwd.c    the cluster log forwarded to a remote syslog over UDP
  *   pairing.c      the create/join exchange and the key file
  *   loop.c         poll loop and timers
  *
@@ -57,6 +61,8 @@
 #include "pairing.h"
 #include "persist.h"
 #include "runner.h"
+#include "syslogfwd.h"
+#include "timecheck.h"
 #include "version.h"
 
 #define HN_ADMIN_PENDING_MAX 8
@@ -79,9 +85,12 @@ struct hn_daemon {
 	struct hn_control control;
 	struct hn_kvserver kvserver;
 	struct hn_clusterlog log;
+	struct hn_syslogfwd syslogfwd; /* opened when syslog_server is set */
 	struct hn_persist persist;
 	struct hn_runner runner;
 	struct hn_checks_ping ping;	 /* opened when ping targets are configured */
+	struct hn_timecheck timecheck;	 /* opened when time servers are configured */
+	uint64_t next_check_id;		 /* ids of checks that are not commands */
 	struct hn_netif_arp_probe probe; /* opened at the first probe */
 	struct hn_netif_monitor monitor;
 	struct hn_pairing_server pairing;
@@ -100,6 +109,9 @@ struct hn_daemon {
 void hn_daemon_platform(struct hn_daemon *daemon, struct hn_host_platform *platform);
 /* A record of the daemon's own (start without a key, create, join). */
 void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *reason);
+/* One record into the cluster log, and to the remote syslog if configured. */
+void hn_daemon_record(struct hn_daemon *daemon, uint64_t now_ms, const struct hn_log_record *record,
+		      const char *role);
 
 /* ------------------------------------------------------------- inputs.c */
 
@@ -108,6 +120,7 @@ void hn_daemon_on_monitor(void *arg, int fd, short revents);
 void hn_daemon_on_runner(void *arg, int fd, short revents);
 void hn_daemon_on_ping(void *arg, int fd, short revents);
 void hn_daemon_on_probe(void *arg, int fd, short revents);
+void hn_daemon_on_timecheck(void *arg, int fd, short revents);
 void hn_daemon_on_host_timer(void *arg, uint64_t now_ms);
 void hn_daemon_on_house_timer(void *arg, uint64_t now_ms);
 void hn_daemon_arm_timers(struct hn_daemon *daemon);
