@@ -34,7 +34,6 @@
 
 #include "hanode.h"
 
-#define HN_STOP_WAIT_MS	   3000
 #define HN_DAEMON_NTP_PORT 123
 
 static volatile sig_atomic_t hn_stop_requested; /* the signal's number, 0 = none */
@@ -97,6 +96,9 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 			 hn_daemon_packet_seq_first(daemon), error, error_size) != 0)
 		return -1;
 	hn_daemon_restore(daemon);
+	if (daemon->recreate_force_start)
+		hn_host_restore_force_start(daemon->host);
+	daemon->recreate_force_start = false;
 	memcpy(daemon->key, key, HN_KEY_BYTES);
 	daemon->paired = true;
 	for (int link = 0; link < HN_LINKS; link++) {

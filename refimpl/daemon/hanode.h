@@ -67,6 +67,7 @@
 
 #define HN_ADMIN_PENDING_MAX 8
 #define HN_ERROR_MAX	     512
+#define HN_STOP_WAIT_MS	     3000 /* for the services_stop of a stopped host */
 
 struct hn_admin_pending {
 	bool used;
@@ -98,6 +99,11 @@ struct hn_daemon {
 	int host_timer;
 	int house_timer;
 	struct hn_admin_pending admin_pending[HN_ADMIN_PENDING_MAX];
+	/* hactl create on a standalone node (join.c): the host stopped, the new
+	 * one starts with the new key once the old one's commands ended */
+	bool recreate_pending;
+	bool recreate_force_start; /* it was active: it keeps serving */
+	uint64_t recreate_deadline_ms;
 	uint64_t next_admin_id;
 	struct hn_host_status host_status; /* scratch */
 	uint8_t packet[HN_PACKET_MAX + 1]; /* scratch: one datagram */
@@ -144,13 +150,17 @@ void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control_ticket
 void hn_daemon_join_request(struct hn_daemon *daemon, struct hn_control_ticket ticket);
 void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket ticket,
 			 const char *words);
+/* A re-created cluster's host starts once the old host's commands ended
+ * (or HN_STOP_WAIT_MS passed); called from the runner and the house timer. */
+void hn_daemon_recreate_poll(struct hn_daemon *daemon, uint64_t now_ms);
 
 /* ------------------------------------------------------------- hanode.c */
 
 /* Pairs the daemon with key: the host is set up with what data_dir holds
  * (store, generation, maintenance mark, packet counter), hears the links'
  * carrier, and starts: its first health round begins now, and the core
- * starts when that round's verdict is in (host.h). */
+ * starts when that round's verdict is in (host.h), forced to start alone
+ * if recreate_force_start is set (then cleared). */
 int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTES], char *error,
 			 size_t error_size);
 

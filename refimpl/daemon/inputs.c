@@ -75,6 +75,7 @@ void hn_daemon_on_runner(void *arg, int fd, short revents)
 	for (int i = 0; i < count && daemon->paired; i++)
 		hn_host_command_done(daemon->host, results[i].id, results[i].exit_status,
 				     results[i].timed_out, hn_loop_now_ms());
+	hn_daemon_recreate_poll(daemon, hn_loop_now_ms());
 }
 
 void hn_daemon_on_ping(void *arg, int fd, short revents)
@@ -141,6 +142,7 @@ void hn_daemon_on_house_timer(void *arg, uint64_t now_ms)
 		hn_host_check_done(daemon->host, id, false, reason, now_ms);
 	hn_kvserver_on_deadline(&daemon->kvserver, now_ms);
 	hn_daemon_admin_expire(daemon, now_ms);
+	hn_daemon_recreate_poll(daemon, now_ms);
 	if (daemon->secret.valid && !hn_pairing_secret_usable(&daemon->secret, now_ms)) {
 		daemon->secret.valid = false;
 		hn_loop_watch_remove(&daemon->loop, daemon->pairing.client_fd);
@@ -164,6 +166,8 @@ void hn_daemon_arm_timers(struct hn_daemon *daemon)
 			house = hn_min_ms(house, daemon->admin_pending[i].deadline_ms);
 	if (daemon->secret.valid)
 		house = hn_min_ms(house, daemon->secret.expires_ms);
+	if (daemon->recreate_pending)
+		house = hn_min_ms(house, daemon->recreate_deadline_ms);
 	hn_loop_timer_arm(&daemon->loop, daemon->house_timer, house);
 	hn_loop_timer_arm(&daemon->loop, daemon->host_timer,
 			  daemon->paired ? hn_host_next_deadline_ms(daemon->host) : HN_LOOP_NEVER);

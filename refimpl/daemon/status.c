@@ -64,7 +64,8 @@ static void hn_status_node_json(struct hn_text *json, const struct hn_identity *
 		    (unsigned long long)generation->fork_seq);
 }
 
-/* The notify-only checks (enum hn_notify_check), by name. */
+/* The notify-only checks (enum hn_notify_check), by name; the host's first
+ * (their reasons in hn_host_status.check_reasons, in this order). */
 static const struct {
 	uint32_t check;
 	const char *name;
@@ -74,14 +75,30 @@ static const struct {
     {HN_CHECK_SERVICE_HEALTH, "service_health"},
     {HN_CHECK_SYNC_LAG, "sync_lag"},
 };
+_Static_assert(HN_HOST_NOTIFY_CHECKS == 3, "hn_status_checks lists the host's checks first");
 
-/* "checks":{"failing":[...],"text":"..."},"keys":{...},"actions_failed":{...}, */
+/* The reasons of the failing notify-only checks joined by "; " into text. */
+static void hn_status_checks_text(const struct hn_host_status *host, char *text, size_t text_size)
+{
+	struct hn_text joined = {text, text_size, 0};
+	text[0] = '\0';
+	for (int i = 0; i < HN_HOST_NOTIFY_CHECKS; i++)
+		if (host->checks_failing & hn_status_checks[i].check)
+			hn_text_add(&joined, "%s%s", joined.used ? "; " : "",
+				    host->check_reasons[i]);
+	if ((host->core.notify_failing & HN_CHECK_SYNC_LAG) != 0)
+		hn_text_add(&joined, "%sdata-sync lag", joined.used ? "; " : "");
+}
+
+/* "checks":{"failing":[...],"summary":"..."} (not "text": hactl reads the top-level
+ * one),"keys":{...},"actions_failed":{...}, */
 static void hn_status_checks_json(const struct hn_control_status_view *view, struct hn_text *json)
 {
 	const struct hn_host_status *host = view->host;
-	char text[2 * HN_NOTIFY_TEXT_MAX];
+	char joined[HN_HOST_NOTIFY_CHECKS * HN_REASON_MAX], text[2 * sizeof(joined)];
 	uint32_t failing = host->core.notify_failing | host->checks_failing;
-	hn_json_escape(host->checks_text, text, sizeof(text));
+	hn_status_checks_text(host, joined, sizeof(joined));
+	hn_json_escape(joined, text, sizeof(text));
 	hn_text_add(json, "\"checks\":{\"failing\":[");
 	for (size_t i = 0, listed = 0; i < sizeof(hn_status_checks) / sizeof(hn_status_checks[0]);
 	     i++)
@@ -89,7 +106,7 @@ static void hn_status_checks_json(const struct hn_control_status_view *view, str
 			hn_text_add(json, "%s\"%s\"", listed++ ? "," : "",
 				    hn_status_checks[i].name);
 	hn_text_add(json,
-		    "],\"text\":\"%s\"},\"keys\":{\"client\":%u,\"settings\":%u},"
+		    "],\"summary\":\"%s\"},\"keys\":{\"client\":%u,\"settings\":%u},"
 		    "\"actions_failed\":{\"storage\":%llu,\"cluster_ip\":%llu,\"services\":%llu},"
 		    "\"syslog\":{\"forwarding\":%s,\"sent\":%llu,\"dropped\":%llu},",
 		    text, host->client_keys, host->setting_keys,
@@ -234,9 +251,11 @@ static void hn_status_text(const struct hn_control_status_view *view, struct hn_
 	}
 	if (status->refusal[0])
 		hn_text_add(text, "peer refused: %s\n", status->refusal);
-	if (status->notify_failing | view->host->checks_failing)
-		hn_text_add(text, "notify checks failing: %s\n",
-			    view->host->checks_text[0] ? view->host->checks_text : "data-sync lag");
+	if (status->notify_failing | view->host->checks_failing) {
+		char joined[HN_HOST_NOTIFY_CHECKS * HN_REASON_MAX];
+		hn_status_checks_text(view->host, joined, sizeof(joined));
+		hn_text_add(text, "notify checks failing: %s\n", joined);
+	}
 	hn_text_add(text, "last transitions:\n");
 	for (uint32_t i = 0; i < status->transition_count && i < HN_TRANSITIONS_KEPT; i++)
 		hn_text_add(text, "  %10llu ms  %s -> %s: %s\n",

@@ -243,24 +243,32 @@ static bool health_round_over(const struct hn_host_round *round)
 	return !round->ping_running && !round->probe_running;
 }
 
-/* The notify-only checks of the round: failing bits, reasons joined. */
-static void health_round_notify(const struct hn_host_round *round, struct hn_host_verdict *verdict)
+/* Appends reason to text ("; " between), bounded. */
+static void health_text_join(char *text, size_t text_size, const char *reason)
 {
-	size_t used = 0;
+	size_t used = strlen(text);
+	if (used + 3 < text_size)
+		snprintf(text + used, text_size - used, "%s%s", used ? "; " : "", reason);
+}
+
+/* The notify-only checks of the round: failing bits and every check's
+ * reason; the core's one text names the checks that start failing in this
+ * round (the core logs each changed check with it), or else those failing. */
+static void health_round_notify(const struct hn_host *host, struct hn_host_verdict *verdict)
+{
+	const struct hn_host_round *round = &host->round;
 	for (int index = HN_HOST_PART_DISK_USAGE; index < HN_HOST_PARTS; index++) {
 		const struct hn_host_part_state *part = &round->parts[index];
-		if (part->ok)
-			continue;
-		verdict->checks_failing |= health_parts[index].notify;
-		if (used + 3 >= sizeof(verdict->checks_text))
-			continue;
-		int written =
-		    snprintf(verdict->checks_text + used, sizeof(verdict->checks_text) - used,
-			     "%s%s", used ? "; " : "", part->reason);
-		used += written > 0 ? (size_t)written : 0;
-		if (used >= sizeof(verdict->checks_text))
-			used = sizeof(verdict->checks_text) - 1;
+		snprintf(verdict->check_reasons[index - HN_HOST_PART_DISK_USAGE], HN_REASON_MAX,
+			 "%s", part->reason);
+		if (!part->ok)
+			verdict->checks_failing |= health_parts[index].notify;
 	}
+	uint32_t newly = verdict->checks_failing & ~host->verdict.checks_failing;
+	for (int index = HN_HOST_PART_DISK_USAGE; index < HN_HOST_PARTS; index++)
+		if (health_parts[index].notify & (newly ? newly : verdict->checks_failing))
+			health_text_join(verdict->checks_text, sizeof(verdict->checks_text),
+					 round->parts[index].reason);
 }
 
 static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
@@ -277,7 +285,7 @@ static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
 		 round->parts[HN_HOST_PART_RAID].reason);
 	snprintf(verdict.services_reason, sizeof(verdict.services_reason), "%s",
 		 round->parts[HN_HOST_PART_SERVICES].reason);
-	health_round_notify(round, &verdict);
+	health_round_notify(host, &verdict);
 	round->running = false;
 	hn_host_verdict(host, &verdict, now_ms);
 }

@@ -354,7 +354,7 @@ static void host_drop(struct hn_host *host, const struct hn_action *action, uint
 		hn_host_admin_answer(host, &answer, now_ms);
 }
 
-static void host_step_once(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
+void hn_host_step_once(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
 {
 	hn_node_step(host->node, event, now_ms, &host->actions);
 	/* LOG records carry the role after the step. */
@@ -369,9 +369,8 @@ static void host_step_once(struct hn_host *host, const struct hn_event *event, u
 	host_generation_sync(host, now_ms);
 }
 
-void hn_host_step(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
+void hn_host_drain(struct hn_host *host, uint64_t now_ms)
 {
-	host_step_once(host, event, now_ms);
 	/* Bounded: a deferred step may defer again (a storage failure feeds
 	 * one failure event, the core's fault its own actions). */
 	for (size_t round = 0; host->deferred_count > 0 && round < 2 * HN_HOST_DEFERRED_MAX;
@@ -382,9 +381,16 @@ void hn_host_step(struct hn_host *host, const struct hn_event *event, uint64_t n
 			host->deferred_failures--;
 		memmove(host->deferred, host->deferred + 1,
 			host->deferred_count * sizeof(host->deferred[0]));
-		host_step_once(host, &deferred, now_ms);
+		hn_host_step_once(host, &deferred, now_ms);
 	}
 	host->deferred_count = host->deferred_failures = 0;
+}
+
+void hn_host_step(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
+{
+	hn_host_drain(host, now_ms); /* what an earlier step left comes first */
+	hn_host_step_once(host, event, now_ms);
+	hn_host_drain(host, now_ms);
 }
 
 static void host_step_kind(struct hn_host *host, enum hn_event_kind kind, uint64_t now_ms)
@@ -667,6 +673,7 @@ void hn_host_tick(struct hn_host *host, uint64_t now_ms)
 {
 	if (!host_running(host))
 		return;
+	hn_host_drain(host, now_ms);
 	if (host->started && now_ms >= hn_node_next_deadline_ms(host->node))
 		host_step_kind(host, HN_EVENT_TICK, now_ms);
 	host_garp_tick(host, now_ms);
@@ -682,6 +689,8 @@ uint64_t hn_host_next_deadline_ms(const struct hn_host *host)
 {
 	if (!host_running(host))
 		return UINT64_MAX;
+	if (host->deferred_count > 0)
+		return 0; /* a failure a PUT's answer went ahead of: at once */
 	uint64_t next_ms = hn_host_health_next_deadline_ms(host);
 	if (host->started)
 		next_ms = host_min_ms(next_ms, hn_node_next_deadline_ms(host->node));

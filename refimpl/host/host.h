@@ -94,6 +94,9 @@
 #define HN_HOST_ADMIN_PENDING_MAX 16
 /* The packet counter is reserved in blocks (platform->persist_packet_seq). */
 #define HN_HOST_PACKET_SEQ_BLOCK (UINT64_C(1) << 20)
+/* The notify-only checks the host runs: disk usage, time offset, service
+ * health (in this order in hn_host_status.check_reasons). */
+#define HN_HOST_NOTIFY_CHECKS 3
 /* The store's keys: settings ("setting/<key>") have room of their own. */
 #define HN_HOST_SETTINGS_MAX	64
 #define HN_HOST_CLIENT_KEYS_MAX (HN_STORE_ENTRIES_MAX - HN_HOST_SETTINGS_MAX)
@@ -339,9 +342,10 @@ struct hn_host_status {
 	uint64_t health_rounds;			/* verdicts delivered */
 	uint64_t packet_seq_limit;		/* reserved up to (persist_packet_seq), 0 = none */
 	/* the notify-only checks of the last finished round: the failing ones
-	 * (enum hn_notify_check) and their reasons joined by "; " */
+	 * (enum hn_notify_check) and each one's reason (disk usage, time
+	 * offset, service health; "no ... check" when not configured) */
 	uint32_t checks_failing;
-	char checks_text[HN_NOTIFY_TEXT_MAX];
+	char check_reasons[HN_HOST_NOTIFY_CHECKS][HN_REASON_MAX];
 	/* the store's keys (client keys + settings = the core's entries) */
 	uint32_t client_keys, setting_keys;
 	/* actions that failed and were fed back to the core, by kind */

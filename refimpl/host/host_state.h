@@ -64,8 +64,9 @@ struct hn_host_verdict {
 	struct hn_health health;
 	char raid_reason[HN_REASON_MAX];
 	char services_reason[HN_REASON_MAX];
-	uint32_t checks_failing; /* enum hn_notify_check */
-	char checks_text[HN_NOTIFY_TEXT_MAX];
+	uint32_t checks_failing;				  /* enum hn_notify_check */
+	char checks_text[HN_NOTIFY_TEXT_MAX];			  /* for the core */
+	char check_reasons[HN_HOST_NOTIFY_CHECKS][HN_REASON_MAX]; /* for status */
 };
 
 /* The store's keys, mirrored from what the host restores and persists: a
@@ -131,6 +132,7 @@ struct hn_host {
 	bool put_answered;
 	char put_answer[HN_REASON_MAX + 16];
 	char put_failure[HN_REASON_MAX]; /* a store write of this PUT's step failed */
+	uint64_t put_early_id; /* answered before the core released it: its reply is dropped */
 	/* the step: failed actions first (deferred_failures of them), then
 	 * the other events the step produced */
 	size_t deferred_count, deferred_failures;
@@ -144,8 +146,12 @@ struct hn_host {
 
 /* ------------------------------------------------------------ host.c */
 
-/* Feed one event and carry out its actions, then the deferred events. */
+/* Feed one event and carry out its actions, with the deferred events before
+ * (left by an earlier step) and after (its own). */
 void hn_host_step(struct hn_host *host, const struct hn_event *event, uint64_t now_ms);
+/* The parts: one event and its actions; the deferred events. */
+void hn_host_step_once(struct hn_host *host, const struct hn_event *event, uint64_t now_ms);
+void hn_host_drain(struct hn_host *host, uint64_t now_ms);
 /* A record of the host's own (event "health", "stop", ...). */
 void hn_host_log(struct hn_host *host, uint64_t now_ms, const char *event, const char *reason);
 /* A round's verdict: HN_EVENT_HEALTH, and the core's start after the first. */

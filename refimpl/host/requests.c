@@ -81,7 +81,19 @@ int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *ke
 	host->put_current_id = request_id;
 	host->put_answered = false;
 	host->put_failure[0] = '\0';
-	hn_host_step(host, event, now_ms);
+	hn_host_drain(host, now_ms);
+	hn_host_step_once(host, event, now_ms);
+	/* Its store write failed: answered now, while this node still holds
+	 * the cluster IP the client came through; the failure goes to the core
+	 * at the next entry point, before anything else (hn_host_drain). */
+	if (host->put_failure[0] && !host->put_answered) {
+		snprintf(host->put_answer, sizeof(host->put_answer), "ERR storage failed: %.120s",
+			 host->put_failure);
+		host->put_answered = true;
+		host->put_early_id = request_id;
+	}
+	if (!host->put_failure[0])
+		hn_host_drain(host, now_ms);
 	host->put_current = false;
 	if (!host->put_answered)
 		return 1;
@@ -105,6 +117,10 @@ void hn_host_client_answer(struct hn_host *host, const struct hn_action *action)
 			 HN_HOST_CLIENT_KEYS_MAX);
 	else
 		snprintf(answer, sizeof(answer), "ERR %s", text[0] ? text : "write failed");
+	if (host->put_early_id != 0 && action->u.reply.request_id == host->put_early_id) {
+		host->put_early_id = 0; /* answered already (hn_host_client_put) */
+		return;
+	}
 	if (host->put_current && action->u.reply.request_id == host->put_current_id) {
 		/* Answered within the step that fed it: the caller gets it back,
 		 * a failure with the store write that failed in it (the core
@@ -283,7 +299,7 @@ void hn_host_status(const struct hn_host *host, uint64_t now_ms, struct hn_host_
 	status->health_rounds = host->health_rounds;
 	status->packet_seq_limit = host->packet_seq_limit;
 	status->checks_failing = host->verdict.checks_failing;
-	snprintf(status->checks_text, sizeof(status->checks_text), "%s", host->verdict.checks_text);
+	memcpy(status->check_reasons, host->verdict.check_reasons, sizeof(status->check_reasons));
 	status->setting_keys = host->keys.settings;
 	status->client_keys = host->keys.count - host->keys.settings;
 	memcpy(status->actions_failed, host->actions_failed, sizeof(status->actions_failed));

@@ -73,8 +73,10 @@ static int test_acknowledged_missing(void)
 /* ------------------------------------------------------- failed actions */
 
 /* The active's store write fails: its REPLICATE (after the PERSIST in the
- * same step) is never sent, the client hears the failure, the node goes
- * to fault and the standby, which has every acknowledged write, takes over. */
+ * same step) is never sent, the client hears the failure at once (while
+ * the node still holds the cluster IP it came through), then the node goes
+ * to fault (the failure is fed at the next entry point, before anything
+ * else) and the standby, which has every acknowledged write, takes over. */
 static void test_storage_failure_drops_the_rest(void)
 {
 	char answer[HN_REASON_MAX + 16];
@@ -90,6 +92,9 @@ static void test_storage_failure_drops_the_rest(void)
 	CU_ASSERT_STRING_EQUAL(answer,
 			       "ERR storage failed: fake: store.log: No space left on device");
 	CU_ASSERT_EQUAL(fake_count(node1, "send data kind 1"), sent_before);
+	CU_ASSERT_EQUAL(fake_count(node1, "ip remove"), 0);
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node1->host), 0);
+	hn_host_tick(node1->host, 2100);
 	int fault = fake_find(node1,
 			      "log transition active->fault role standby: storage failed: fake: "
 			      "store.log: No space left on device@2100",
@@ -434,9 +439,10 @@ static void test_notify_only_checks(void)
 			 "failing: ") != NULL);
 	test_status(node1, &status);
 	CU_ASSERT_EQUAL(status.checks_failing, HN_CHECK_DISK_USAGE | HN_CHECK_TIME_OFFSET);
-	CU_ASSERT_STRING_EQUAL(status.checks_text,
-			       "fake disk usage failed; time offset 2300 ms against 192.0.2.1 (at "
-			       "most 500 ms)");
+	CU_ASSERT_STRING_EQUAL(status.check_reasons[0], "fake disk usage failed");
+	CU_ASSERT_STRING_EQUAL(status.check_reasons[1],
+			       "time offset 2300 ms against 192.0.2.1 (at most 500 ms)");
+	CU_ASSERT_STRING_EQUAL(status.check_reasons[2], "fake service health ok");
 	node1->disk_mode = 0;
 	run_until(3001);
 	hn_host_check_done(node1->host, test_time_check_id(node1), true,
