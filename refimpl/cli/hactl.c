@@ -9,7 +9,8 @@
  *         (the admin commands, named by the core's one table: hn_admin_command_parse)
  *   hactl setting get KEY | setting set KEY VALUE
  *   hactl log [N]
- *   hactl create
+ *   hactl create        (unpaired or standalone: a new cluster key; in a
+ *                        cluster: a secret for a new node in place of its peer)
  *   hactl join --peer ADDRESS --secret SECRET [--port PORT] --yes
  *
  * Exit status: 0 success, 1 the node refused (or cannot be reached), 2 a
@@ -277,19 +278,22 @@ static int hactl_join(const char *socket_path, int argc, char **argv)
 
 static void hactl_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: hactl [-s SOCKET] COMMAND | --help | --version\n"
-		"  status [--json]                 roles, links, data sync, health, transitions\n"
-		"  maintenance on|off              hand over / rejoin after maintenance\n"
-		"  switchover                      move the active role to the standby\n"
-		"  disconnect | reconnect          freeze roles while the cluster link is cut\n"
-		"  disband                         dissolve the cluster (both nodes standalone)\n"
-		"  force-start                     stop waiting for the peer at start\n"
-		"  setting get KEY | setting set KEY VALUE   cluster-wide settings (active only)\n"
-		"  log [N]                         the last N cluster log records\n"
-		"  create                          draw a one-time pairing secret\n"
-		"  join --peer ADDR --secret S --yes   join the cluster of ADDR\n"
-		"exit status: 0 ok, 1 refused by the node, 2 usage error\n");
+	fprintf(
+	    out,
+	    "usage: hactl [-s SOCKET] COMMAND | --help | --version\n"
+	    "  status [--json]                 roles, links, data sync, health, transitions\n"
+	    "  maintenance on|off              hand over / rejoin after maintenance\n"
+	    "  switchover                      move the active role to the standby\n"
+	    "  disconnect | reconnect          freeze roles while the cluster link is cut\n"
+	    "  disband                         dissolve the cluster (both nodes standalone)\n"
+	    "  force-start                     stop waiting for the peer at start\n"
+	    "  setting get KEY | setting set KEY VALUE   cluster-wide settings (active only)\n"
+	    "  log [N]                         the last N cluster log records\n"
+	    "  create                          draw a one-time pairing secret (a node without a\n"
+	    "                                  key, or a standalone one: a new cluster key;\n"
+	    "                                  the node keeps its data)\n"
+	    "  join --peer ADDR --secret S --yes   join the cluster of ADDR\n"
+	    "exit status: 0 ok, 1 refused by the node, 2 usage error\n");
 }
 
 /* The admin commands: their words joined ("maintenance on", "force-start"
