@@ -356,6 +356,7 @@ static void host_drop(struct hn_host *host, const struct hn_action *action, uint
 
 void hn_host_step_once(struct hn_host *host, const struct hn_event *event, uint64_t now_ms)
 {
+	host->step_ms = now_ms;
 	hn_node_step(host->node, event, now_ms, &host->actions);
 	/* LOG records carry the role after the step. */
 	hn_node_status(host->node, now_ms, &host->status);
@@ -690,7 +691,7 @@ uint64_t hn_host_next_deadline_ms(const struct hn_host *host)
 	if (!host_running(host))
 		return UINT64_MAX;
 	if (host->deferred_count > 0)
-		return 0; /* a failure a PUT's answer went ahead of: at once */
+		return host->step_ms; /* a failure a PUT's answer went ahead of: at once */
 	uint64_t next_ms = hn_host_health_next_deadline_ms(host);
 	if (host->started)
 		next_ms = host_min_ms(next_ms, hn_node_next_deadline_ms(host->node));

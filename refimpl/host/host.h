@@ -295,6 +295,7 @@ void hn_host_check_done(struct hn_host *host, uint64_t check_id, bool ok, const 
 			uint64_t now_ms);
 /* Time passed: call at hn_host_next_deadline_ms() (earlier is harmless). */
 void hn_host_tick(struct hn_host *host, uint64_t now_ms);
+/* UINT64_MAX when stopped or not begun. */
 uint64_t hn_host_next_deadline_ms(const struct hn_host *host);
 
 /* A client's PUT: returns 0 with the answer in answer ("OK 42", "ERR
@@ -303,7 +304,11 @@ uint64_t hn_host_next_deadline_ms(const struct hn_host *host);
  * among requests in flight. Keys under "setting/" are the operator's
  * (hn_host_admin's HN_ADMIN_SETTING_SET) and refused here; a new key when
  * the store holds HN_HOST_CLIENT_KEYS_MAX client keys is refused ("ERR
- * store full: ..."). */
+ * store full: ..."). A write whose store write failed is answered at once
+ * ("ERR storage failed: ..."), while the node still holds the cluster IP the
+ * client came through; the failure is fed to the core at the next entry
+ * point, before anything else (hn_host_next_deadline_ms() is then the time
+ * of this call). */
 int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *key,
 		       const char *value, uint64_t now_ms, char *answer, size_t answer_size);
 /* A client's GET, served by the active node: "VALUE v", "NOTFOUND", "ERR

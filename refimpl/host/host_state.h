@@ -138,6 +138,7 @@ struct hn_host {
 	size_t deferred_count, deferred_failures;
 	struct hn_event deferred[HN_HOST_DEFERRED_MAX];
 	bool step_failed; /* a PERSIST or STORE_RESET failed: drop the rest */
+	uint64_t step_ms; /* the time of the last step: deferred events are due then */
 	char step_failure[HN_REASON_MAX];
 	struct hn_event event;	   /* scratch: large, so not on the stack */
 	struct hn_actions actions; /* of the current step */

@@ -397,7 +397,7 @@ static void test_put_answered_now(void)
 	CU_ASSERT_STRING_EQUAL(answer, "ERR storage failed: fake: store.log: No space left on "
 				       "device");
 	/* The core hears of it at the next entry point, before anything else. */
-	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 0);
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 1000);
 	hn_host_tick(node->host, 1000);
 	CU_ASSERT(fake_find(node,
 			    "log transition active->fault role standby: storage failed: fake: "

@@ -93,7 +93,7 @@ static void test_storage_failure_drops_the_rest(void)
 			       "ERR storage failed: fake: store.log: No space left on device");
 	CU_ASSERT_EQUAL(fake_count(node1, "send data kind 1"), sent_before);
 	CU_ASSERT_EQUAL(fake_count(node1, "ip remove"), 0);
-	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node1->host), 0);
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node1->host), 2100);
 	hn_host_tick(node1->host, 2100);
 	int fault = fake_find(node1,
 			      "log transition active->fault role standby: storage failed: fake: "
