@@ -9,7 +9,10 @@
  *       in virtual time as an ordinary user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim list              the library's scenarios and topologies
- *   hasim check RUN_DIR SCENARIO   judge a run folder again (offline)
+ *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
+ *       (offline), printing the verdict or writing it into a new folder
+ *   hasim replay NODE1.log NODE2.log [--run] ...   a field incident from two
+ *       cluster logs, as a scenario (sim/replay)
  *   hasim parity FILE... [--backends virtual,native] [--seed N] [--out DIR]
  *       run each scenario on two or three backends and print each node's
  *       transitions and the metrics side by side; exit 1 when the
@@ -50,6 +53,8 @@
 #include "backend/backend.h"
 #include "backend/libvirt_console.h"
 #include "check/check.h"
+#include "check/command.h"
+#include "replay/replay.h"
 #include "model/model.h"
 #include "run/run.h"
 
@@ -94,8 +99,8 @@ static const struct command_usage command_usages[] = {
     {"list", "list [--scenario-dir DIR] [--topology-dir DIR]\n"
 	     "    the scenarios and topologies of a library with their descriptions\n"
 	     "    (default ./scenarios and ./topologies)\n"},
-    {"check", "check [--topology-dir DIR] RUN_DIR SCENARIO\n"
-	      "    judge a run folder again and rewrite its reports; exit as run\n"},
+    {"check", HS_CHECK_USAGE},
+    {"replay", HS_REPLAY_USAGE},
     {"parity", "parity FILE... [--backends virtual,native] [--seed N] [--out DIR]\n"
 	       "    run each scenario on two or three backends, print each node's transitions\n"
 	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
@@ -715,35 +720,10 @@ static int command_list(int argc, char **argv)
 
 /* --------------------------------------------------------------- check */
 
+/* sim/check/command.c: judged again, the run folder never written. */
 static int command_check(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-	    {"topology-dir", required_argument, NULL, 't'}, HELP_OPTION, {NULL, 0, NULL, 0}};
-	const char *topology_dir = DEFAULT_TOPOLOGY_DIR;
-	struct hs_scenario *scenario;
-	int option, exit_code;
-
-	while ((option = getopt_long(argc, argv, ":t:h", long_options, NULL)) != -1) {
-		if (option == 't') {
-			topology_dir = optarg;
-			continue;
-		}
-		if (option == 'h') {
-			usage(stdout, "check");
-			return EXIT_PASSED;
-		}
-		return option_error("check", option, argv);
-	}
-	if (!argument_count_ok("check", argc, argv, 2, 2, &exit_code))
-		return exit_code;
-	scenario = calloc(1, sizeof(*scenario));
-	if (!scenario)
-		return EXIT_INFRA;
-	exit_code = load_scenario(argv[optind + 1], topology_dir, scenario) < 0
-			? EXIT_USAGE
-			: judge(scenario, argv[optind], false);
-	free(scenario);
-	return exit_code;
+	return hs_check_command(argc, argv);
 }
 
 /* A command whose only option is --help: parse it and check that min..max
@@ -978,6 +958,8 @@ int main(int argc, char **argv)
 		return command_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return command_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return hs_replay_command(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gc") == 0)
 		return command_gc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "parity") == 0) {

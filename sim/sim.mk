@@ -5,6 +5,7 @@
 -include sim/backend/libvirt.mk
 -include sim/virtual/virtual.mk
 -include sim/hasim.mk
+-include sim/replay/replay.mk
 
 # sim/tests' CUnit binaries run through the shared one-suite runner of
 # refimpl/tests/test_main.h (hn_test_run_suite), which includes hn_core.h.

@@ -69,6 +69,14 @@ const char *hs_check_expect_kind_name(enum hs_expect_kind kind)
 		return "metric";
 	case HS_EXPECT_INVARIANT:
 		return "invariant";
+	case HS_EXPECT_ORDER:
+		return "order";
+	case HS_EXPECT_COUNT:
+		return "count";
+	case HS_EXPECT_NEVER:
+		return "never";
+	case HS_EXPECT_COMPARE:
+		return "compare";
 	}
 	return "unknown";
 }

@@ -4,8 +4,10 @@
  * A run folder is written by the runner. The checker merges it into one
  * timeline (timeline.c), derives each node's display state over time and
  * the metrics (metrics.c), judges the scenario's expectations and
- * invariants (expect.c, check.c), and writes result.json, junit.xml and
- * timeline.html into the same folder (report*.c). It reads nothing else and
+ * invariants (expect.c, expect_records.c, check.c), and writes result.json,
+ * junit.xml and timeline.html (report*.c): hasim run into the run folder,
+ * hasim check into a new folder or not at all (command.c: a run folder
+ * keeps the verdict it was given). It reads nothing else and
  * knows nothing of backends, so the same folder may come from native
  * processes, QEMU guests, a deterministic simulator or a cluster log from
  * the field. All times in a result are ms relative to run.json's t0_mono_ms.
@@ -20,16 +22,27 @@
  *                  "t0_mono_ms":1000,"formed_mono_ms":4200,"ended_mono_ms":20000,
  *                  "aliases":{"@active":"node1","@standby":"node2"},
  *                  "nodes":["node1","node2"],"runner_errors":[],
- *                  "t0_wall_ms":1795430400000,"hostname":"ci-runner-3"}
+ *                  "t0_wall_ms":1795430400000,"hostname":"ci-runner-3",
+ *                  "resolution_ms":10}
  *                 (no ended_mono_ms: the last event ends the run; no
  *                 formed_mono_ms: anchor "formed" never happened; no
  *                 t0_wall_ms: derived from the first cluster-log record's
  *                 wall_ms and mono_ms, else from run.json's modification
- *                 time and ended_mono_ms; no hostname: this host's)
+ *                 time and ended_mono_ms; no hostname: this host's;
+ *                 resolution_ms: how finely the client probes the cluster
+ *                 IP, reported with outage_ms; absent: unknown)
+ *   scenario.yaml the scenario text as run, and topologies/NAME.yaml its
+ *                 topology (optional: `hasim check RUN_DIR` judges with them
+ *                 when no scenario is given, else with run.json's
+ *                 scenario_path)
  *   steps.jsonl   {"mono_ms":6200,"event":"step","name":"cut","action":"power_off",
  *                  "target":"node1","ok":true,"error":""}
  *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
- *                  "error":"connection refused","latency_ms":0}
+ *                  "error":"connection refused","latency_ms":0,"sent_ms":6300}
+ *                 mono_ms is when the request completed (outage_ms is measured on
+ *                 it); optional: latency_ms (how long it took) and sent_ms (when it
+ *                 was sent, mono; default mono_ms - latency_ms), which place it in
+ *                 timeline.html's latency plot
  *                 then one verify line per acknowledged write:
  *                 {"mono_ms":19000,"op":"verify","key":"k43","expected":"v43","got":"v43","ok":true}
  *   fabric.jsonl  {"mono_ms":6200,"event":"link_down","cable":"node1.LAN1","reason":"step cut"}
@@ -45,7 +58,9 @@
  *   final {node: display state at the end},
  *   metrics {failover_ms, outage_ms, dual_active_ms, lost_writes,
  *            reported_lost_writes: integer or null},
- *   metric_notes {metric: why it is null}, transitions [{t_ms, node, from,
+ *   metric_notes {metric: why it is null}, resolution_ms (run.json's, the
+ *   client's resolution that outage_ms is reported with; null unknown),
+ *   transitions [{t_ms, node, from,
  *   to, reason}], transitions_truncated, expectations [{index, line, kind,
  *   description, passed, skipped, message}].
  *
@@ -105,6 +120,13 @@ struct hs_check_expect_result {
 	bool passed;
 	bool skipped;			    /* judged nothing; passed is false, message says why */
 	char message[HS_CHECK_MESSAGE_MAX]; /* "ok", or the failure as one sentence */
+	/* The time the expectation is about, for timeline.html: a transition's
+	 * window, a quiet or never span, a count's span (relative to t0, scaled
+	 * as judged; node "" = every node). has_window false when it has none
+	 * or its anchor never happened. */
+	bool has_window;
+	int64_t window_start_ms, window_end_ms;
+	char window_node[HS_NAME_MAX];
 };
 
 struct hs_check_alias {
@@ -125,6 +147,7 @@ struct hs_check_result {
 	int64_t formed_ms;		/* relative to t0; valid when formed */
 	int64_t ended_ms;		/* relative to t0 */
 	int64_t t0_wall_ms;		/* wall clock of t0 (ms since 1970), 0 unknown */
+	int64_t resolution_ms;		/* run.json's: how finely the client probes, 0 unknown */
 	char hostname[HS_NAME_MAX * 2]; /* where the run ran */
 	uint32_t alias_count;
 	struct hs_check_alias aliases[HS_CHECK_ALIASES_MAX];

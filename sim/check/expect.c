@@ -23,7 +23,7 @@
  * end with what this run resolved ("@standby is node2", the scaled
  * window). An expectation with nothing to judge is skipped (check.h).
  */
-#include "timeline.h"
+#include "expect.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -32,16 +32,6 @@
 #include <string.h>
 
 #define HS_EXPECT_LISTED_MAX 8 /* transitions listed in a "never saw it" message */
-#define HS_NODE_ANY	     (-1)
-#define HS_NODE_UNKNOWN	     (-2)
-
-struct hs_expect_context {
-	const struct hs_scenario *scenario;
-	struct hs_check_result *result;
-	/* Index of the last event a TRANSITION expectation matched, per node;
-	 * the slot HS_NODES_MAX is for "any". -1 = none yet. */
-	int64_t cursors[HS_NODES_MAX + 1];
-};
 
 /* ------------------------------------------------------------- helpers */
 
@@ -61,15 +51,25 @@ static bool anchor_time(const struct hs_check_result *result, const char *anchor
 	return step != NULL;
 }
 
-static const char *anchor_label(const char *anchor)
+void hs_expect_window(const struct hs_check_result *result, struct hs_check_expect_result *out,
+		      int node, int64_t start_ms, int64_t end_ms)
+{
+	out->has_window = true;
+	out->window_start_ms = start_ms;
+	out->window_end_ms = end_ms;
+	snprintf(out->window_node, sizeof(out->window_node), "%s",
+		 node >= 0 ? result->nodes[node] : "");
+}
+
+const char *hs_expect_anchor_label(const char *anchor)
 {
 	return anchor[0] ? anchor : "up";
 }
 
 /* The index of the node an expectation names, HS_NODE_ANY or
  * HS_NODE_UNKNOWN; label gets the name to print. */
-static int expect_node(const struct hs_check_result *result, const char *name, char *label,
-		       size_t label_size)
+int hs_expect_node(const struct hs_check_result *result, const char *name, char *label,
+		   size_t label_size)
 {
 	if (name[0] == '\0' || strcmp(name, "any") == 0) {
 		snprintf(label, label_size, "any node");
@@ -83,12 +83,12 @@ static int expect_node(const struct hs_check_result *result, const char *name, c
 }
 
 /* The node as the scenario writes it, for descriptions. */
-static const char *written_node(const char *name)
+const char *hs_expect_written_node(const char *name)
 {
 	return name[0] == '\0' || strcmp(name, "any") == 0 ? "any node" : name;
 }
 
-static int64_t scaled_ms(const struct hs_check_result *result, int64_t ms)
+int64_t hs_expect_scaled_ms(const struct hs_check_result *result, int64_t ms)
 {
 	return (int64_t)llround((double)ms * result->time_scale);
 }
@@ -97,6 +97,7 @@ static bool is_transition_of(const struct hs_check_result *result,
 			     const struct hs_timeline_event *event, int node)
 {
 	return event->source_kind == HS_SOURCE_NODE && strcmp(event->kind, "transition") == 0 &&
+	       !hs_timeline_after_end(result, event) &&
 	       (node == HS_NODE_ANY || strcmp(event->node, result->nodes[node]) == 0);
 }
 
@@ -135,13 +136,10 @@ static void list_transitions(const struct hs_check_result *result, int node, int
 		snprintf(out, out_size, "none");
 }
 
-static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
-			const char *format, ...) __attribute__((format(printf, 3, 4)));
-
 /* The run's failure list gets the message once its notes are added
  * (hs_expect_judge_all). */
-static void expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
-			const char *format, ...)
+void hs_expect_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
+		    const char *format, ...)
 {
 	va_list arguments;
 	(void)context;
@@ -151,10 +149,7 @@ static void expect_fail(struct hs_expect_context *context, struct hs_check_expec
 	out->passed = false;
 }
 
-static void expect_skip(struct hs_check_expect_result *out, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void expect_skip(struct hs_check_expect_result *out, const char *format, ...)
+void hs_expect_skip(struct hs_check_expect_result *out, const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
@@ -164,10 +159,7 @@ static void expect_skip(struct hs_check_expect_result *out, const char *format, 
 	out->skipped = true;
 }
 
-static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void expect_pass(struct hs_check_expect_result *out, const char *format, ...)
+void hs_expect_pass(struct hs_check_expect_result *out, const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
@@ -178,43 +170,44 @@ static void expect_pass(struct hs_check_expect_result *out, const char *format, 
 
 /* A role alias is only known once the cluster formed; say so rather than
  * calling it an unknown node. */
-static void unknown_node_fail(struct hs_expect_context *context, struct hs_check_expect_result *out,
-			      const char *node_label)
+void hs_expect_unknown_node_fail(struct hs_expect_context *context,
+				 struct hs_check_expect_result *out, const char *node_label)
 {
 	if (node_label[0] == '@')
-		expect_fail(
+		hs_expect_fail(
 		    context, out,
 		    "expected %s, but alias '%s' was never resolved (the cluster did not form)",
 		    out->description, node_label);
 	else
-		expect_fail(context, out, "expected %s, but the run has no node '%s'",
-			    out->description, node_label);
+		hs_expect_fail(context, out, "expected %s, but the run has no node '%s'",
+			       out->description, node_label);
 }
 
 /* The time of the expectation's anchor; false, and the expectation failed,
  * if the anchor never happened. */
-static bool expect_anchor_time(struct hs_expect_context *context, const struct hs_expect *expect,
-			       struct hs_check_expect_result *out, int64_t *anchor_ms)
+bool hs_expect_anchor_time(struct hs_expect_context *context, const struct hs_expect *expect,
+			   struct hs_check_expect_result *out, int64_t *anchor_ms)
 {
 	if (anchor_time(context->result, expect->anchor, anchor_ms))
 		return true;
-	expect_fail(context, out, "expected %s, but anchor '%s' never happened", out->description,
-		    expect->anchor);
+	hs_expect_fail(context, out, "expected %s, but anchor '%s' never happened",
+		       out->description, expect->anchor);
 	return false;
 }
 
 /* Whether an expectation about `node` after its anchor can be judged: the
  * node is known and the anchor happened (at *anchor_ms). If not, the
  * expectation has failed saying which. */
-static bool node_and_anchor_known(struct hs_expect_context *context, const struct hs_expect *expect,
-				  int node, const char *node_label,
-				  struct hs_check_expect_result *out, int64_t *anchor_ms)
+bool hs_expect_node_and_anchor_known(struct hs_expect_context *context,
+				     const struct hs_expect *expect, int node,
+				     const char *node_label, struct hs_check_expect_result *out,
+				     int64_t *anchor_ms)
 {
 	if (node == HS_NODE_UNKNOWN) {
-		unknown_node_fail(context, out, node_label);
+		hs_expect_unknown_node_fail(context, out, node_label);
 		return false;
 	}
-	return expect_anchor_time(context, expect, out, anchor_ms);
+	return hs_expect_anchor_time(context, expect, out, anchor_ms);
 }
 
 /* ------------------------------------------------------------- transitions */
@@ -223,9 +216,9 @@ static void describe_transition(const struct hs_expect *expect, struct hs_check_
 {
 	snprintf(out->description, sizeof(out->description),
 		 "%s %s->%s within [%" PRId64 ", %" PRId64 "] ms after '%s'",
-		 written_node(expect->node), expect->from[0] ? expect->from : "any", expect->to,
-		 (int64_t)expect->within_min_ms, (int64_t)expect->within_max_ms,
-		 anchor_label(expect->anchor));
+		 hs_expect_written_node(expect->node), expect->from[0] ? expect->from : "any",
+		 expect->to, (int64_t)expect->within_min_ms, (int64_t)expect->within_max_ms,
+		 hs_expect_anchor_label(expect->anchor));
 }
 
 /* No transition in the window after the cursor: say the nearest thing that
@@ -237,25 +230,25 @@ static void transition_missed(struct hs_expect_context *context, int node, const
 {
 	const struct hs_check_result *result = context->result;
 	if (outside) {
-		expect_fail(context, out, "expected %s, saw it at %" PRId64 " ms", out->description,
-			    outside->t_ms - anchor_ms);
+		hs_expect_fail(context, out, "expected %s, saw it at %" PRId64 " ms",
+			       out->description, outside->t_ms - anchor_ms);
 		return;
 	}
 	if (consumed) {
 		int64_t cursor = context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
 		const struct hs_timeline_event *previous = &result->timeline->events[cursor];
-		expect_fail(context, out,
-			    "expected %s, saw it at %" PRId64
-			    " ms, but before %s %s->%s at %" PRId64
-			    " ms, which an earlier expectation matched",
-			    out->description, consumed->t_ms - anchor_ms, previous->node,
-			    previous->from, previous->to, previous->t_ms - anchor_ms);
+		hs_expect_fail(context, out,
+			       "expected %s, saw it at %" PRId64
+			       " ms, but before %s %s->%s at %" PRId64
+			       " ms, which an earlier expectation matched",
+			       out->description, consumed->t_ms - anchor_ms, previous->node,
+			       previous->from, previous->to, previous->t_ms - anchor_ms);
 		return;
 	}
 	char seen[HS_CHECK_MESSAGE_MAX / 2];
 	list_transitions(result, node, anchor_ms, seen, sizeof(seen));
-	expect_fail(context, out, "expected %s, never saw it; %s's transitions after '%s': %s",
-		    out->description, node_label, anchor_label(expect->anchor), seen);
+	hs_expect_fail(context, out, "expected %s, never saw it; %s's transitions after '%s': %s",
+		       out->description, node_label, hs_expect_anchor_label(expect->anchor), seen);
 }
 
 static void judge_transition(struct hs_expect_context *context, const struct hs_expect *expect,
@@ -263,13 +256,14 @@ static void judge_transition(struct hs_expect_context *context, const struct hs_
 {
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
-	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	int node = hs_expect_node(result, expect->node, node_label, sizeof(node_label));
 	describe_transition(expect, out);
 	int64_t anchor_ms;
-	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
+	if (!hs_expect_node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
 	int64_t low_ms = anchor_ms + (int64_t)expect->within_min_ms;
-	int64_t high_ms = anchor_ms + scaled_ms(result, expect->within_max_ms);
+	int64_t high_ms = anchor_ms + hs_expect_scaled_ms(result, expect->within_max_ms);
+	hs_expect_window(result, out, node, low_ms, high_ms);
 	int64_t *cursor = &context->cursors[node == HS_NODE_ANY ? HS_NODES_MAX : node];
 	const struct hs_timeline_event *outside = NULL, *consumed = NULL;
 	const struct hs_timeline *timeline = result->timeline;
@@ -282,7 +276,7 @@ static void judge_transition(struct hs_expect_context *context, const struct hs_
 		bool later = (int64_t)i > *cursor;
 		if (later && inside) {
 			*cursor = i;
-			expect_pass(out, "saw it at %" PRId64 " ms", event->t_ms - anchor_ms);
+			hs_expect_pass(out, "saw it at %" PRId64 " ms", event->t_ms - anchor_ms);
 			return;
 		}
 		if (later && !outside)
@@ -298,18 +292,21 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 {
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
-	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	int node = hs_expect_node(result, expect->node, node_label, sizeof(node_label));
 	int64_t for_ms = expect->for_ms, anchor_ms;
 	snprintf(out->description, sizeof(out->description),
-		 "no transition of %s for %" PRId64 " ms after '%s'", written_node(expect->node),
-		 for_ms, anchor_label(expect->anchor));
-	if (!node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
+		 "no transition of %s for %" PRId64 " ms after '%s'",
+		 hs_expect_written_node(expect->node), for_ms,
+		 hs_expect_anchor_label(expect->anchor));
+	if (!hs_expect_node_and_anchor_known(context, expect, node, node_label, out, &anchor_ms))
 		return;
+	hs_expect_window(result, out, node, anchor_ms, anchor_ms + for_ms);
 	if (anchor_ms > result->ended_ms) {
-		expect_skip(out,
-			    "the run ended at %" PRId64 " ms, before the quiet period after '%s' "
-			    "began at %" PRId64 " ms",
-			    result->ended_ms, anchor_label(expect->anchor), anchor_ms);
+		hs_expect_skip(out,
+			       "the run ended at %" PRId64
+			       " ms, before the quiet period after '%s' "
+			       "began at %" PRId64 " ms",
+			       result->ended_ms, hs_expect_anchor_label(expect->anchor), anchor_ms);
 		return;
 	}
 	const struct hs_timeline *timeline = result->timeline;
@@ -318,20 +315,20 @@ static void judge_no_transition(struct hs_expect_context *context, const struct 
 		if (!is_transition_of(result, event, node) || event->t_ms < anchor_ms ||
 		    event->t_ms > anchor_ms + for_ms)
 			continue;
-		expect_fail(context, out, "expected %s, saw %s%s%s->%s at %" PRId64 " ms",
-			    out->description, node == HS_NODE_ANY ? event->node : "",
-			    node == HS_NODE_ANY ? " " : "", event->from, event->to,
-			    event->t_ms - anchor_ms);
+		hs_expect_fail(context, out, "expected %s, saw %s%s%s->%s at %" PRId64 " ms",
+			       out->description, node == HS_NODE_ANY ? event->node : "",
+			       node == HS_NODE_ANY ? " " : "", event->from, event->to,
+			       event->t_ms - anchor_ms);
 		return;
 	}
 	if (anchor_ms + for_ms > result->ended_ms) {
-		expect_pass(out, "saw none in the %" PRId64 " ms the run lasted of the %" PRId64,
-			    result->ended_ms - anchor_ms, for_ms);
+		hs_expect_pass(out, "saw none in the %" PRId64 " ms the run lasted of the %" PRId64,
+			       result->ended_ms - anchor_ms, for_ms);
 		hs_check_warn(result, "%s: judged only the first %" PRId64 " ms (the run ended)",
 			      out->description, result->ended_ms - anchor_ms);
 		return;
 	}
-	expect_pass(out, "saw none");
+	hs_expect_pass(out, "saw none");
 }
 
 /* ------------------------------------------------------------- final, log */
@@ -341,33 +338,33 @@ static void judge_final(struct hs_expect_context *context, const struct hs_expec
 {
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
-	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	int node = hs_expect_node(result, expect->node, node_label, sizeof(node_label));
 	snprintf(out->description, sizeof(out->description), "%s ends %s",
-		 written_node(expect->node), expect->to);
+		 hs_expect_written_node(expect->node), expect->to);
 	if (node == HS_NODE_UNKNOWN) {
-		unknown_node_fail(context, out, node_label);
+		hs_expect_unknown_node_fail(context, out, node_label);
 		return;
 	}
 	if (node >= 0) {
 		if (strcmp(result->final_display[node], expect->to) == 0)
-			expect_pass(out, "ended %s", expect->to);
+			hs_expect_pass(out, "ended %s", expect->to);
 		else
-			expect_fail(context, out, "expected %s to end %s, it ended %s", node_label,
-				    expect->to, result->final_display[node]);
+			hs_expect_fail(context, out, "expected %s to end %s, it ended %s",
+				       node_label, expect->to, result->final_display[node]);
 		return;
 	}
 	char ended[HS_TEXT_MAX] = "";
 	size_t used = 0;
 	for (uint32_t i = 0; i < result->node_count; i++) {
 		if (strcmp(result->final_display[i], expect->to) == 0) {
-			expect_pass(out, "%s ended %s", result->nodes[i], expect->to);
+			hs_expect_pass(out, "%s ended %s", result->nodes[i], expect->to);
 			return;
 		}
 		int written = snprintf(ended + used, sizeof(ended) - used, "%s%s %s", i ? ", " : "",
 				       result->nodes[i], result->final_display[i]);
 		used += written > 0 && (size_t)written < sizeof(ended) - used ? (size_t)written : 0;
 	}
-	expect_fail(context, out, "expected a node to end %s, they ended %s", expect->to, ended);
+	hs_expect_fail(context, out, "expected a node to end %s, they ended %s", expect->to, ended);
 }
 
 static void describe_log(const struct hs_expect *expect, struct hs_check_expect_result *out)
@@ -378,7 +375,7 @@ static void describe_log(const struct hs_expect *expect, struct hs_check_expect_
 	if (expect->anchor[0])
 		snprintf(anchor, sizeof(anchor), " after '%s'", expect->anchor);
 	snprintf(out->description, sizeof(out->description), "a '%s' record%s from %s%s",
-		 expect->log_event, text, written_node(expect->node), anchor);
+		 expect->log_event, text, hs_expect_written_node(expect->node), anchor);
 }
 
 static void judge_log(struct hs_expect_context *context, const struct hs_expect *expect,
@@ -386,14 +383,14 @@ static void judge_log(struct hs_expect_context *context, const struct hs_expect 
 {
 	struct hs_check_result *result = context->result;
 	char node_label[HS_NAME_MAX * 2];
-	int node = expect_node(result, expect->node, node_label, sizeof(node_label));
+	int node = hs_expect_node(result, expect->node, node_label, sizeof(node_label));
 	describe_log(expect, out);
 	int64_t anchor_ms = INT64_MIN;
 	if (node == HS_NODE_UNKNOWN) {
-		unknown_node_fail(context, out, node_label);
+		hs_expect_unknown_node_fail(context, out, node_label);
 		return;
 	}
-	if (expect->anchor[0] && !expect_anchor_time(context, expect, out, &anchor_ms))
+	if (expect->anchor[0] && !hs_expect_anchor_time(context, expect, out, &anchor_ms))
 		return;
 	uint32_t same_kind = 0;
 	const struct hs_timeline *timeline = result->timeline;
@@ -405,18 +402,18 @@ static void judge_log(struct hs_expect_context *context, const struct hs_expect 
 			continue;
 		same_kind++;
 		if (strstr(event->detail, expect->log_text)) {
-			expect_pass(out, "%s logged it at %" PRId64 " ms", event->node,
-				    event->t_ms);
+			hs_expect_pass(out, "%s logged it at %" PRId64 " ms", event->node,
+				       event->t_ms);
 			return;
 		}
 	}
 	if (same_kind == 0)
-		expect_fail(context, out, "expected %s, saw none", out->description);
+		hs_expect_fail(context, out, "expected %s, saw none", out->description);
 	else
-		expect_fail(context, out,
-			    "expected %s, saw %u '%s' record%s, none whose reason contains '%s'",
-			    out->description, same_kind, expect->log_event,
-			    same_kind == 1 ? "" : "s", expect->log_text);
+		hs_expect_fail(context, out,
+			       "expected %s, saw %u '%s' record%s, none whose reason contains '%s'",
+			       out->description, same_kind, expect->log_event,
+			       same_kind == 1 ? "" : "s", expect->log_text);
 }
 
 /* ------------------------------------------------------------- metrics */
@@ -445,37 +442,48 @@ static void describe_metric(const struct hs_expect *expect, int64_t min, int64_t
 		 hs_check_metric_name(expect->metric), anchor, bounds);
 }
 
+bool hs_expect_metric_value(struct hs_expect_context *context, const struct hs_expect *expect,
+			    enum hs_metric metric, struct hs_check_expect_result *out,
+			    struct hs_check_metric *value)
+{
+	const struct hs_check_result *result = context->result;
+	*value = result->metrics[metric];
+	if (metric == HS_METRIC_FAILOVER_MS && expect->anchor[0]) {
+		int64_t anchor_ms;
+		if (!hs_expect_anchor_time(context, expect, out, &anchor_ms))
+			return false;
+		hs_metrics_failover(result, anchor_ms, expect->anchor, value);
+	}
+	return true;
+}
+
 static void judge_metric(struct hs_expect_context *context, const struct hs_expect *expect,
 			 struct hs_check_expect_result *out)
 {
 	struct hs_check_result *result = context->result;
 	bool time = metric_is_time(expect->metric);
 	int64_t min = expect->min;
-	int64_t max =
-	    expect->max != INT64_MAX && time ? scaled_ms(result, expect->max) : expect->max;
+	int64_t max = expect->max != INT64_MAX && time ? hs_expect_scaled_ms(result, expect->max)
+						       : expect->max;
 	describe_metric(expect, min, expect->max, out);
 	if (expect->metric < HS_METRIC_FAILOVER_MS || expect->metric >= HS_METRIC_COUNT) {
-		expect_fail(context, out, "expected %s, but metric %d is unknown", out->description,
-			    (int)expect->metric);
+		hs_expect_fail(context, out, "expected %s, but metric %d is unknown",
+			       out->description, (int)expect->metric);
 		return;
 	}
-	struct hs_check_metric value = result->metrics[expect->metric];
-	if (expect->metric == HS_METRIC_FAILOVER_MS && expect->anchor[0]) {
-		int64_t anchor_ms;
-		if (!expect_anchor_time(context, expect, out, &anchor_ms))
-			return;
-		hs_metrics_failover(result, anchor_ms, expect->anchor, &value);
-	}
+	struct hs_check_metric value;
+	if (!hs_expect_metric_value(context, expect, expect->metric, out, &value))
+		return;
 	if (value.nothing_measured)
-		expect_skip(out, "nothing to measure: %s", value.note);
+		hs_expect_skip(out, "nothing to measure: %s", value.note);
 	else if (!value.known)
-		expect_fail(context, out, "expected %s, could not compute it: %s", out->description,
-			    value.note);
+		hs_expect_fail(context, out, "expected %s, could not compute it: %s",
+			       out->description, value.note);
 	else if (value.value < min || value.value > max)
-		expect_fail(context, out, "expected %s, got %" PRId64, out->description,
-			    value.value);
+		hs_expect_fail(context, out, "expected %s, got %" PRId64, out->description,
+			       value.value);
 	else
-		expect_pass(out, "got %" PRId64, value.value);
+		hs_expect_pass(out, "got %" PRId64, value.value);
 }
 
 /* ------------------------------------------------------------- invariants */
@@ -512,17 +520,17 @@ static void invariant_single_active(struct hs_expect_context *context,
 {
 	const struct hs_check_metric *dual = &context->result->metrics[HS_METRIC_DUAL_ACTIVE_MS];
 	if (!any_node_record(context->result->timeline)) {
-		expect_skip(out, "no node wrote a cluster-log record: nothing to judge");
+		hs_expect_skip(out, "no node wrote a cluster-log record: nothing to judge");
 		return;
 	}
 	if (dual->value == 0) {
-		expect_pass(out, "never two active nodes");
+		hs_expect_pass(out, "never two active nodes");
 		return;
 	}
-	expect_fail(context, out,
-		    "invariant single_active failed: both nodes were active for %" PRId64
-		    " ms in total, first at %" PRId64 " ms",
-		    dual->value, first_dual_active_ms(context->result->timeline));
+	hs_expect_fail(context, out,
+		       "invariant single_active failed: both nodes were active for %" PRId64
+		       " ms in total, first at %" PRId64 " ms",
+		       dual->value, first_dual_active_ms(context->result->timeline));
 }
 
 static void invariant_cluster_ip_unique(struct hs_expect_context *context,
@@ -530,7 +538,7 @@ static void invariant_cluster_ip_unique(struct hs_expect_context *context,
 {
 	const struct hs_check_result *result = context->result;
 	if (!result->timeline->final_loaded) {
-		expect_fail(
+		hs_expect_fail(
 		    context, out,
 		    "invariant cluster_ip_unique failed: final.json is missing or lists no nodes");
 		return;
@@ -546,16 +554,17 @@ static void invariant_cluster_ip_unique(struct hs_expect_context *context,
 		count++;
 	}
 	if (count == 1)
-		expect_pass(out, "%s holds the cluster IP", holders);
+		hs_expect_pass(out, "%s holds the cluster IP", holders);
 	else if (count == 0)
-		expect_fail(
+		hs_expect_fail(
 		    context, out,
 		    "invariant cluster_ip_unique failed: no node holds the cluster IP at the end");
 	else
-		expect_fail(context, out,
-			    "invariant cluster_ip_unique failed: %u nodes hold the cluster IP at "
-			    "the end (%s)",
-			    count, holders);
+		hs_expect_fail(
+		    context, out,
+		    "invariant cluster_ip_unique failed: %u nodes hold the cluster IP at "
+		    "the end (%s)",
+		    count, holders);
 }
 
 static void lost_keys(const struct hs_timeline *timeline, char *out, size_t out_size)
@@ -583,19 +592,19 @@ static void invariant_no_lost_writes(struct hs_expect_context *context,
 	const struct hs_check_metric *lost = &context->result->metrics[HS_METRIC_LOST_WRITES];
 	char keys[HS_TEXT_MAX];
 	if (lost->nothing_measured) {
-		expect_skip(out, "nothing to judge: %s", lost->note);
+		hs_expect_skip(out, "nothing to judge: %s", lost->note);
 	} else if (!lost->known) {
-		expect_fail(context, out,
-			    "invariant no_lost_writes failed: could not compute lost_writes: %s",
-			    lost->note);
+		hs_expect_fail(context, out,
+			       "invariant no_lost_writes failed: could not compute lost_writes: %s",
+			       lost->note);
 	} else if (lost->value == 0) {
-		expect_pass(out, "every acknowledged write was read back");
+		hs_expect_pass(out, "every acknowledged write was read back");
 	} else {
 		lost_keys(context->result->timeline, keys, sizeof(keys));
-		expect_fail(context, out,
-			    "invariant no_lost_writes failed: %" PRId64
-			    " acknowledged write%s lost: %s",
-			    lost->value, lost->value == 1 ? " was" : "s were", keys);
+		hs_expect_fail(context, out,
+			       "invariant no_lost_writes failed: %" PRId64
+			       " acknowledged write%s lost: %s",
+			       lost->value, lost->value == 1 ? " was" : "s were", keys);
 	}
 }
 
@@ -606,19 +615,19 @@ static void invariant_no_silent_loss(struct hs_expect_context *context,
 	const struct hs_check_metric *reported =
 	    &context->result->metrics[HS_METRIC_REPORTED_LOST_WRITES];
 	if (lost->nothing_measured)
-		expect_skip(out, "nothing to judge: %s", lost->note);
+		hs_expect_skip(out, "nothing to judge: %s", lost->note);
 	else if (!lost->known)
-		expect_fail(context, out,
-			    "invariant no_silent_loss failed: could not compute lost_writes: %s",
-			    lost->note);
+		hs_expect_fail(context, out,
+			       "invariant no_silent_loss failed: could not compute lost_writes: %s",
+			       lost->note);
 	else if (lost->value <= reported->value)
-		expect_pass(out, "%" PRId64 " lost, %" PRId64 " reported", lost->value,
-			    reported->value);
+		hs_expect_pass(out, "%" PRId64 " lost, %" PRId64 " reported", lost->value,
+			       reported->value);
 	else
-		expect_fail(context, out,
-			    "invariant no_silent_loss failed: %" PRId64
-			    " acknowledged write%s lost but the nodes reported only %" PRId64,
-			    lost->value, lost->value == 1 ? " was" : "s were", reported->value);
+		hs_expect_fail(context, out,
+			       "invariant no_silent_loss failed: %" PRId64
+			       " acknowledged write%s lost but the nodes reported only %" PRId64,
+			       lost->value, lost->value == 1 ? " was" : "s were", reported->value);
 }
 
 typedef void hs_invariant_judge(struct hs_expect_context *context,
@@ -641,7 +650,7 @@ static void judge_invariant(struct hs_expect_context *context, const struct hs_e
 	    invariant_judges[expect->invariant] != NULL)
 		invariant_judges[expect->invariant](context, out);
 	else
-		expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
+		hs_expect_fail(context, out, "invariant %d is unknown", (int)expect->invariant);
 }
 
 /* ------------------------------------------------------------- all */
@@ -649,12 +658,15 @@ static void judge_invariant(struct hs_expect_context *context, const struct hs_e
 typedef void hs_expect_judge(struct hs_expect_context *context, const struct hs_expect *expect,
 			     struct hs_check_expect_result *out);
 
-/* One judge per enum hs_expect_kind (which starts at 1). */
-#define HS_EXPECT_KINDS (HS_EXPECT_INVARIANT + 1)
+/* One judge per enum hs_expect_kind (which starts at 1); the record kinds
+ * are in expect_records.c. */
+#define HS_EXPECT_KINDS (HS_EXPECT_COMPARE + 1)
 static hs_expect_judge *const expect_judges[HS_EXPECT_KINDS] = {
     [HS_EXPECT_TRANSITION] = judge_transition, [HS_EXPECT_NO_TRANSITION] = judge_no_transition,
     [HS_EXPECT_FINAL] = judge_final,	       [HS_EXPECT_LOG] = judge_log,
     [HS_EXPECT_METRIC] = judge_metric,	       [HS_EXPECT_INVARIANT] = judge_invariant,
+    [HS_EXPECT_ORDER] = hs_expect_judge_order, [HS_EXPECT_COUNT] = hs_expect_judge_count,
+    [HS_EXPECT_NEVER] = hs_expect_judge_never, [HS_EXPECT_COMPARE] = hs_expect_judge_compare,
 };
 
 /* What this run made of the text as written, appended to the message:
@@ -668,23 +680,28 @@ static void append_notes(const struct hs_check_result *result, const struct hs_e
 	bool scaled_bound = expect->kind == HS_EXPECT_METRIC && expect->max != INT64_MAX &&
 			    metric_is_time(expect->metric);
 
-	if (expect->node[0] == '@') {
-		hs_timeline_resolve_node(result, expect->node, node, sizeof(node));
+	/* Each alias once, whether the expectation or one of its records names it. */
+	for (uint32_t i = 0; i <= expect->match_count && i <= HS_EXPECT_MATCHES_MAX; i++) {
+		const char *alias = i == 0 ? expect->node : expect->matches[i - 1].node;
+		char head[HS_NAME_MAX + 4];
+		snprintf(head, sizeof(head), "%.*s is ", (int)strcspn(alias, "."), alias);
+		if (alias[0] != '@' || strstr(notes, head) || used >= sizeof(notes))
+			continue;
+		hs_timeline_resolve_node(result, alias, node, sizeof(node));
 		if (node[0] != '@')
-			used +=
-			    (size_t)snprintf(notes, sizeof(notes), "%.*s is %s",
-					     (int)strcspn(expect->node, "."), expect->node, node);
+			used += (size_t)snprintf(notes + used, sizeof(notes) - used, "%s%s%s",
+						 used ? "; " : "", head, node);
 	}
 	if (result->time_scale != 1.0 && scaled_window && used < sizeof(notes))
 		used +=
 		    (size_t)snprintf(notes + used, sizeof(notes) - used,
 				     "%stime scale %g: window [%" PRIu32 ", %" PRId64 "] ms",
 				     used ? "; " : "", result->time_scale, expect->within_min_ms,
-				     scaled_ms(result, expect->within_max_ms));
+				     hs_expect_scaled_ms(result, expect->within_max_ms));
 	else if (result->time_scale != 1.0 && scaled_bound && used < sizeof(notes))
-		used += (size_t)snprintf(notes + used, sizeof(notes) - used,
-					 "%stime scale %g: at most %" PRId64, used ? "; " : "",
-					 result->time_scale, scaled_ms(result, expect->max));
+		used += (size_t)snprintf(
+		    notes + used, sizeof(notes) - used, "%stime scale %g: at most %" PRId64,
+		    used ? "; " : "", result->time_scale, hs_expect_scaled_ms(result, expect->max));
 	if (used && length + 4 < sizeof(out->message))
 		snprintf(out->message + length, sizeof(out->message) - length, " (%s)", notes);
 }
@@ -708,8 +725,8 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 			append_notes(result, expect, out);
 		} else {
 			snprintf(out->description, sizeof(out->description), "expectation %u", i);
-			expect_fail(&context, out, "expectation %u has unknown kind %d", i,
-				    (int)expect->kind);
+			hs_expect_fail(&context, out, "expectation %u has unknown kind %d", i,
+				       (int)expect->kind);
 		}
 		if (out->skipped)
 			hs_check_warn(result, "expectation [%u] %s: judged nothing: %s", i,

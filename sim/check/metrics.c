@@ -12,7 +12,9 @@
  * Metrics (names as in model.h):
  *   failover_ms          anchor -> first transition to active at or after it, any node
  *   outage_ms            longest stretch from the last successful client request before
- *                        a failure to the first success after it (to the end if none)
+ *                        a failure to the first success after it (to the end if none),
+ *                        on the requests' completion times; every such stretch is kept
+ *                        in the timeline (outages[]) for the HTML report
  *   dual_active_ms       total time both nodes' display states are active
  *   lost_writes          verify lines with ok=false
  *   reported_lost_writes sum of lost_writes in split_brain records
@@ -69,6 +71,14 @@ static const char *event_new_state(const struct hs_scenario *scenario,
 	return NULL;
 }
 
+bool hs_timeline_after_end(const struct hs_check_result *result,
+			   const struct hs_timeline_event *event)
+{
+	return event->t_ms > result->ended_ms ||
+	       (event->t_ms == result->ended_ms && event->source_kind == HS_SOURCE_NODE &&
+		result->timeline->ended_given);
+}
+
 static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_result *result,
 			    uint32_t node_index, char *error, size_t error_size)
 {
@@ -85,7 +95,7 @@ static int spans_build_node(const struct hs_scenario *scenario, struct hs_check_
 		const struct hs_timeline_event *event = &timeline->events[i];
 		/* What happens after the scenario ended (reading writes back,
 		 * tearing down) is not the nodes' behaviour under test. */
-		if (event->t_ms > result->ended_ms)
+		if (hs_timeline_after_end(result, event))
 			break;
 		const char *state = event_new_state(scenario, event, node);
 		struct hs_display_span *last = &spans[count - 1];
@@ -178,11 +188,34 @@ static bool is_request(const struct hs_timeline_event *event)
 	return event->source_kind == HS_SOURCE_CLIENT && strcmp(event->kind, "verify") != 0;
 }
 
+/* Record one outage; the longest (the first of equal ones) is outage_ms. */
+static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t end_ms,
+		       uint32_t failures, bool to_the_end, int64_t *longest_ms)
+{
+	bool longest = end_ms - start_ms > *longest_ms;
+	if (longest)
+		*longest_ms = end_ms - start_ms;
+	timeline->outage_total++;
+	if (timeline->outage_count == HS_TIMELINE_OUTAGES_MAX) {
+		/* The list is full: the longest still gets the last slot. */
+		if (!longest)
+			return;
+		timeline->outage_count--;
+	}
+	if (longest)
+		timeline->longest_outage = (int32_t)timeline->outage_count;
+	timeline->outages[timeline->outage_count++] = (struct hs_outage){
+	    .start_ms = start_ms, .end_ms = end_ms, .failures = failures, .to_the_end = to_the_end};
+}
+
 static void metric_outage(const struct hs_check_result *result, struct hs_check_metric *metric)
 {
-	const struct hs_timeline *timeline = result->timeline;
+	struct hs_timeline *timeline = result->timeline;
 	bool seen = false, in_outage = false;
 	int64_t last_success_ms = 0, outage_start_ms = 0, longest_ms = 0;
+	uint32_t failures = 0;
+	timeline->outage_count = timeline->outage_total = 0;
+	timeline->longest_outage = -1;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		if (!is_request(event))
@@ -194,15 +227,21 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 		if (!event->ok && !in_outage) {
 			in_outage = true;
 			outage_start_ms = last_success_ms;
-		} else if (event->ok) {
-			if (in_outage && event->t_ms - outage_start_ms > longest_ms)
-				longest_ms = event->t_ms - outage_start_ms;
+			failures = 0;
+		}
+		if (!event->ok) {
+			failures++;
+		} else {
+			if (in_outage)
+				outage_add(timeline, outage_start_ms, event->t_ms, failures, false,
+					   &longest_ms);
 			in_outage = false;
 			last_success_ms = event->t_ms;
 		}
 	}
-	if (in_outage && result->ended_ms - outage_start_ms > longest_ms)
-		longest_ms = result->ended_ms - outage_start_ms;
+	if (in_outage)
+		outage_add(timeline, outage_start_ms, result->ended_ms, failures, true,
+			   &longest_ms);
 	if (!seen) {
 		metric->known = false;
 		metric->nothing_measured = true;

@@ -83,6 +83,9 @@ static void metrics_json(struct hs_json_builder *builder, const struct hs_check_
 	}
 	put(builder, root, "metrics", metrics);
 	put(builder, root, "metric_notes", notes);
+	/* How finely outage_ms could see (run.json's resolution_ms). */
+	put(builder, root, "resolution_ms",
+	    result->resolution_ms > 0 ? json_integer(result->resolution_ms) : json_null());
 }
 
 static json_t *final_json(struct hs_json_builder *builder, const struct hs_check_result *result)

@@ -189,6 +189,8 @@ static int run_load(const struct hs_scenario *scenario, const char *run_dir,
 	if (!json_int64(root, "ended_mono_ms", ended_mono_ms))
 		*ended_mono_ms = INT64_MIN; /* the last event ends the run */
 	json_int64(root, "t0_wall_ms", &result->t0_wall_ms);
+	if (!json_int64(root, "resolution_ms", &result->resolution_ms) || result->resolution_ms < 0)
+		result->resolution_ms = 0;
 	copy_text(result->hostname, sizeof(result->hostname), json_text(root, "hostname"));
 	run_read_aliases(root, result);
 	run_read_nodes(root, scenario, result);
@@ -266,8 +268,14 @@ static void parse_fabric(const json_t *line, const struct hs_check_result *resul
 static void parse_client(const json_t *line, const struct hs_check_result *result,
 			 struct hs_timeline_event *event)
 {
-	(void)result;
+	int64_t sent_mono_ms;
 	copy_text(event->kind, sizeof(event->kind), json_text(line, "op"));
+	if (!json_int64(line, "latency_ms", &event->latency_ms) || event->latency_ms < 0)
+		event->latency_ms = -1;
+	if (json_int64(line, "sent_ms", &sent_mono_ms))
+		event->sent_ms = sent_mono_ms - result->t0_mono_ms;
+	else
+		event->sent_ms = event->t_ms - (event->latency_ms > 0 ? event->latency_ms : 0);
 	copy_text(event->name, sizeof(event->name), json_text(line, "key"));
 	event->ok = json_is_true(json_object_get(line, "ok"));
 	if (strcmp(event->kind, "verify") == 0)
@@ -539,6 +547,7 @@ void hs_timeline_finish(struct hs_check_result *result, int64_t ended_mono_ms)
 	if (timeline->event_count > 0)
 		qsort(timeline->events, timeline->event_count, sizeof(*timeline->events),
 		      event_compare);
+	timeline->ended_given = ended_mono_ms != INT64_MIN;
 	if (ended_mono_ms != INT64_MIN)
 		result->ended_ms = ended_mono_ms - result->t0_mono_ms;
 	else if (timeline->event_count > 0)

@@ -42,6 +42,22 @@ struct hs_timeline_event {
 	bool ok;		      /* steps and client requests */
 	int64_t lost_writes;	      /* split_brain */
 	int64_t wall_ms;	      /* node records: the wall clock, 0 = absent */
+	/* Client requests: when the request was sent (relative to t0; the
+	 * line's sent_ms, else its time minus latency_ms) and how long it took;
+	 * latency_ms < 0 when the line does not say. */
+	int64_t sent_ms;
+	int64_t latency_ms;
+};
+
+/* A stretch without a successful client request: from the last success
+ * before a failure to the first success after it (or the end of the run),
+ * as outage_ms measures it. */
+#define HS_TIMELINE_OUTAGES_MAX 64
+struct hs_outage {
+	int64_t start_ms;
+	int64_t end_ms;
+	uint32_t failures;
+	bool to_the_end; /* no success after it */
 };
 
 struct hs_display_span {
@@ -64,7 +80,14 @@ struct hs_timeline {
 	uint32_t span_count[HS_NODES_MAX];
 	struct hs_display_span spans[HS_NODES_MAX][HS_TIMELINE_SPANS_MAX];
 	bool final_loaded; /* final.json was read */
+	bool ended_given;  /* run.json said when the run ended (else: its last event) */
 	struct hs_final_node final_nodes[HS_NODES_MAX];
+	/* The client's outages in time order (the first HS_TIMELINE_OUTAGES_MAX;
+	 * outage_total counts all) and the index of the longest (outage_ms),
+	 * -1 when there was none. */
+	uint32_t outage_count, outage_total;
+	struct hs_outage outages[HS_TIMELINE_OUTAGES_MAX];
+	int32_t longest_outage;
 };
 
 /* check.c: record a failure sentence (runner errors, failed steps,
@@ -96,6 +119,14 @@ int hs_timeline_node_index(const struct hs_check_result *result, const char *nod
 int hs_timeline_build_spans(const struct hs_scenario *scenario, struct hs_check_result *result,
 			    char *error, size_t error_size);
 void hs_metrics_compute(struct hs_check_result *result);
+/* Whether event came after the run ended: what happens then (reading
+ * writes back, tearing down) is not the nodes' behaviour under test. A
+ * node's record at the very millisecond run.json says the run ended came
+ * after it: the runner stops the nodes once it has ended, and in virtual
+ * time that takes no time (regression: every final state of a virtual run
+ * read "maintenance", hanode's stop on SIGTERM). */
+bool hs_timeline_after_end(const struct hs_check_result *result,
+			   const struct hs_timeline_event *event);
 /* failover_ms from a given anchor time; fills metric (known or note). */
 void hs_metrics_failover(const struct hs_check_result *result, int64_t anchor_ms,
 			 const char *anchor_name, struct hs_check_metric *metric);

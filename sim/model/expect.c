@@ -1,34 +1,48 @@
 /*
  * expect.c - a scenario's `expect:` list. Each entry has exactly one kind
- * key (transition, no_transition, final, log, metric, invariant) and the
- * modifiers that kind takes (after, within_ms, for_ms, min, max); a
- * modifier another kind would take is an error naming the kind, so a
- * misplaced `within_ms` on a final state cannot pass unnoticed.
+ * key (transition, no_transition, final, log, metric, invariant, order,
+ * count, never, compare) and the modifiers that kind takes (after,
+ * within_ms, for_ms, min, max); a modifier another kind would take is an
+ * error naming the kind, so a misplaced `within_ms` on a final state cannot
+ * pass unnoticed. order and count describe records with the same mapping
+ * (record_parse: a cluster-log `event` or a step's `action`, narrowed by
+ * node, from, to, text); compare is one line of text, "LEFT OP RIGHT".
  */
 #include "yaml_walk.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const kind_keys[] = {"transition", "no_transition", "final", "log",
-					"metric",     "invariant",     NULL};
-static const char *const expect_keys[] = {"transition", "no_transition", "final", "log",
-					  "metric",	"invariant",	 "after", "within_ms",
-					  "for_ms",	"min",		 "max",	  NULL};
+					"metric",     "invariant",     "order", "count",
+					"never",      "compare",       NULL};
+#define KIND_COUNT 10
 /* Modifiers per kind (index = enum hs_expect_kind - 1). */
-static const char *const kind_modifiers[6][4] = {
+static const char *const kind_modifiers[KIND_COUNT][5] = {
     {"after", "within_ms", NULL},
     {"after", "for_ms", NULL},
     {NULL},
     {"after", NULL},
     {"after", "min", "max", NULL},
     {NULL},
+    {"after", NULL},
+    {"after", "for_ms", "min", "max", NULL},
+    {"after", "for_ms", NULL},
+    {"after", NULL},
 };
 static const char *const log_events[] = {"transition", "split_brain", "split_brain_resolved",
 					 "sync",       "refused",     "fence",
 					 "ignored",    "admin",	      "health",
 					 "start",      "stop",	      NULL};
+static const char *const compare_ops[] = {"==", "!=", "<", "<=", ">", ">=", NULL};
+#define COUNT_BOUND_MAX 100000
+
+static const char *const expect_keys[] = {
+    "transition", "no_transition", "final", "log",	 "metric", "invariant", "order", "count",
+    "never",	  "compare",	   "after", "within_ms", "for_ms", "min",	"max",	 NULL};
 
 static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out)
 {
@@ -39,6 +53,23 @@ static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *fiel
 				    "'%s' is not a display state (active, standby, starting, "
 				    "maintenance, fault, isolated, disconnected, standalone)",
 				    out);
+	return 0;
+}
+
+/* A state a node can be in at the end or at any time: a display state or
+ * "off" (powered off or crashed, which no node logs; the checker takes it
+ * from the steps). Transitions never lead to "off", so state_check stays
+ * for them. */
+static int held_state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out)
+{
+	if (hs_yaml_string(yaml, node, field, out, HS_NAME_MAX) < 0)
+		return -1;
+	if (!hs_display_state_valid(out) && strcmp(out, "off") != 0)
+		return hs_yaml_fail(
+		    yaml, node, field,
+		    "'%s' is not a display state (active, standby, starting, "
+		    "maintenance, fault, isolated, disconnected, standalone) or off",
+		    out);
 	return 0;
 }
 
@@ -122,7 +153,7 @@ static int final_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base
 	HS_FIELD(path, "%s.state", field);
 	if (hs_yaml_require(yaml, body, field, "state", &value) < 0)
 		return -1;
-	return state_check(yaml, value, path, expect->to);
+	return held_state_check(yaml, value, path, expect->to);
 }
 
 /* log: {event, node?, text?} */
@@ -199,10 +230,10 @@ static int kind_find(struct hs_yaml *yaml, yaml_node_t *item, const char *base,
 	}
 	if (found < 0)
 		return hs_yaml_fail(yaml, item, base,
-				    "needs one of transition, no_transition, "
-				    "final, log, metric, invariant");
+				    "needs one of transition, no_transition, final, log, metric, "
+				    "invariant, order, count, never, compare");
 	*kind = (enum hs_expect_kind)(found + 1);
-	for (int m = 6; expect_keys[m]; m++) {
+	for (int m = KIND_COUNT; expect_keys[m]; m++) {
 		yaml_node_t *value = hs_yaml_get(yaml, item, expect_keys[m]);
 		bool allowed = false;
 
@@ -213,6 +244,209 @@ static int kind_find(struct hs_yaml *yaml, yaml_node_t *item, const char *base,
 			return hs_yaml_fail(yaml, value, path, "'%s' does not apply to %s",
 					    expect_keys[m], kind_keys[found]);
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------ order, count */
+
+/* A record: {event | action, node?, from?, to?, text?}; from and to only
+ * with event transition. */
+static int record_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *field,
+			const struct hs_scenario *scenario, struct hs_record_match *match)
+{
+	static const char *const keys[] = {"event", "action", "node", "from", "to", "text", NULL};
+	yaml_node_t *event, *action, *value;
+	char path[HS_FIELD_MAX];
+	uint32_t index;
+
+	memset(match, 0, sizeof(*match));
+	if (hs_yaml_mapping(yaml, body, field, keys) < 0)
+		return -1;
+	event = hs_yaml_get(yaml, body, "event");
+	action = hs_yaml_get(yaml, body, "action");
+	if (!event == !action)
+		return hs_yaml_fail(yaml, body, field,
+				    "a record needs exactly one of 'event' (a cluster-log record) "
+				    "and 'action' (a step's record)");
+	HS_FIELD(path, "%s.%s", field, event ? "event" : "action");
+	if (event && hs_yaml_enum(yaml, event, path, log_events, &index) < 0)
+		return -1;
+	if (event)
+		snprintf(match->event, sizeof(match->event), "%s", log_events[index]);
+	if (action && hs_yaml_enum(yaml, action, path, hs_action_names + 1, &index) < 0)
+		return -1;
+	if (action)
+		snprintf(match->action, sizeof(match->action), "%s", hs_action_names[index + 1]);
+	snprintf(match->node, sizeof(match->node), "any");
+	value = hs_yaml_get(yaml, body, "node");
+	HS_FIELD(path, "%s.node", field);
+	if (value &&
+	    hs_node_ref_check(yaml, value, path, &scenario->topology, true, match->node) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? "to" : "from";
+		value = hs_yaml_get(yaml, body, key);
+		HS_FIELD(path, "%s.%s", field, key);
+		if (value && strcmp(match->event, "transition") != 0)
+			return hs_yaml_fail(yaml, value, path,
+					    "'%s' applies only to event transition", key);
+		if (value && state_check(yaml, value, path, i ? match->to : match->from) < 0)
+			return -1;
+	}
+	value = hs_yaml_get(yaml, body, "text");
+	HS_FIELD(path, "%s.text", field);
+	if (value && hs_yaml_string(yaml, value, path, match->text, sizeof(match->text)) < 0)
+		return -1;
+	return 0;
+}
+
+/* order: [RECORD, RECORD, ...] (2..HS_EXPECT_MATCHES_MAX) */
+static int order_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base,
+		       const struct hs_scenario *scenario, struct hs_expect *expect)
+{
+	char field[HS_FIELD_MAX];
+	uint32_t count;
+
+	HS_FIELD(field, "%s.order", base);
+	if (hs_yaml_sequence(yaml, body, field, 2, HS_EXPECT_MATCHES_MAX, &count) < 0)
+		return -1;
+	for (uint32_t i = 0; i < count; i++) {
+		HS_FIELD(field, "%s.order[%" PRIu32 "]", base, i);
+		if (record_parse(yaml, hs_yaml_item(yaml, body, i), field, scenario,
+				 &expect->matches[i]) < 0)
+			return -1;
+		expect->match_count = i + 1;
+	}
+	return 0;
+}
+
+/* A count's bound: 0..COUNT_BOUND_MAX. */
+static int count_bound(struct hs_yaml *yaml, yaml_node_t *node, const char *field, int64_t *out)
+{
+	uint32_t value;
+
+	if (hs_yaml_uint(yaml, node, field, 0, COUNT_BOUND_MAX, &value) < 0)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+/* count: RECORD + min? max? (at least one) + after? for_ms? */
+static int count_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body, const char *base,
+		       const struct hs_scenario *scenario, struct hs_expect *expect)
+{
+	yaml_node_t *min = hs_yaml_get(yaml, item, "min"), *max = hs_yaml_get(yaml, item, "max");
+	yaml_node_t *span = hs_yaml_get(yaml, item, "for_ms");
+	char field[HS_FIELD_MAX];
+
+	HS_FIELD(field, "%s.count", base);
+	if (record_parse(yaml, body, field, scenario, &expect->matches[0]) < 0)
+		return -1;
+	expect->match_count = 1;
+	if (!min && !max)
+		return hs_yaml_fail(yaml, item, base, "count needs min or max");
+	expect->min = INT64_MIN;
+	expect->max = INT64_MAX;
+	HS_FIELD(field, "%s.min", base);
+	if (min && count_bound(yaml, min, field, &expect->min) < 0)
+		return -1;
+	HS_FIELD(field, "%s.max", base);
+	if (max && count_bound(yaml, max, field, &expect->max) < 0)
+		return -1;
+	if (expect->min > expect->max)
+		return hs_yaml_fail(yaml, max, field, "max %" PRId64 " is below min %" PRId64,
+				    expect->max, expect->min);
+	HS_FIELD(field, "%s.for_ms", base);
+	return span ? hs_yaml_uint(yaml, span, field, 1, 3600000, &expect->for_ms) : 0;
+}
+
+/* never: {node, state} + after? for_ms? */
+static int never_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body, const char *base,
+		       const struct hs_scenario *scenario, struct hs_expect *expect)
+{
+	static const char *const keys[] = {"node", "state", NULL};
+	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
+	yaml_node_t *value, *span = hs_yaml_get(yaml, item, "for_ms");
+
+	if (body_open(yaml, body, base, "never", keys, "node", field, &value) < 0 ||
+	    body_node(yaml, value, field, scenario, expect) < 0)
+		return -1;
+	HS_FIELD(path, "%s.state", field);
+	if (hs_yaml_require(yaml, body, field, "state", &value) < 0 ||
+	    held_state_check(yaml, value, path, expect->to) < 0)
+		return -1;
+	HS_FIELD(path, "%s.for_ms", base);
+	return span ? hs_yaml_uint(yaml, span, path, 1, 3600000, &expect->for_ms) : 0;
+}
+
+/* ------------------------------------------------------------ compare */
+
+/* One side: a metric name or a plain integer ("0", "-3"). */
+static bool operand_parse(const char *text, struct hs_compare_operand *operand)
+{
+	char *end = NULL;
+	long long value;
+
+	for (int i = HS_METRIC_FAILOVER_MS; i < HS_METRIC_COUNT; i++) {
+		if (strcmp(text, hs_metric_names[i]) == 0) {
+			operand->metric = (enum hs_metric)i;
+			return true;
+		}
+	}
+	const char *digits = text[0] == '-' ? text + 1 : text;
+	/* Plain decimal, as every integer of a scenario: no '+', no leading 0. */
+	if (!digits[0] || strspn(digits, "0123456789") != strlen(digits) ||
+	    (digits[0] == '0' && digits[1]))
+		return false;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || *end)
+		return false;
+	operand->metric = (enum hs_metric)0;
+	operand->value = value;
+	return true;
+}
+
+/* compare: "LEFT OP RIGHT", each side a metric or an integer; failover_ms
+ * needs `after`. */
+static int compare_parse(struct hs_yaml *yaml, yaml_node_t *item, yaml_node_t *body,
+			 const char *base, struct hs_expect *expect)
+{
+	char field[HS_FIELD_MAX], left[HS_NAME_MAX + 1], op[4], right[HS_NAME_MAX + 1], extra[2];
+	int found = -1;
+
+	HS_FIELD(field, "%s.compare", base);
+	if (hs_yaml_string(yaml, body, field, expect->compare_text, sizeof(expect->compare_text)) <
+	    0)
+		return -1;
+	if (sscanf(expect->compare_text, "%32s %3s %32s %1s", left, op, right, extra) != 3)
+		return hs_yaml_fail(yaml, body, field,
+				    "'%s' is not LEFT OP RIGHT (e.g. 'lost_writes <= "
+				    "reported_lost_writes')",
+				    expect->compare_text);
+	for (int i = 0; compare_ops[i]; i++)
+		found = strcmp(compare_ops[i], op) == 0 ? i : found;
+	if (found < 0)
+		return hs_yaml_fail(yaml, body, field,
+				    "'%s' is not an operator (==, !=, <, <=, >, >=)", op);
+	expect->compare_op = (enum hs_compare_op)(found + 1);
+	for (int i = 0; i < 2; i++) {
+		const char *side = i ? right : left;
+		struct hs_compare_operand *operand = i ? &expect->right : &expect->left;
+
+		if (!operand_parse(side, operand))
+			return hs_yaml_fail(yaml, body, field,
+					    "'%s' is neither a metric (failover_ms, outage_ms, "
+					    "dual_active_ms, lost_writes, reported_lost_writes) "
+					    "nor an integer",
+					    side);
+		if (operand->metric == HS_METRIC_FAILOVER_MS && !hs_yaml_get(yaml, item, "after"))
+			return hs_yaml_fail(yaml, body, field, "failover_ms needs 'after'");
+	}
+	if (!expect->left.metric && !expect->right.metric)
+		return hs_yaml_fail(yaml, body, field,
+				    "'%s' compares two integers; name a metric on one side",
+				    expect->compare_text);
 	return 0;
 }
 
@@ -263,6 +497,14 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 			return -1;
 		expect->invariant = (enum hs_invariant)(invariant + 1);
 		return 0;
+	case HS_EXPECT_ORDER:
+		return order_parse(yaml, body, base, scenario, expect);
+	case HS_EXPECT_COUNT:
+		return count_parse(yaml, item, body, base, scenario, expect);
+	case HS_EXPECT_NEVER:
+		return never_parse(yaml, item, body, base, scenario, expect);
+	case HS_EXPECT_COMPARE:
+		return compare_parse(yaml, item, body, base, expect);
 	}
 	return -1;
 }

@@ -195,6 +195,10 @@ enum hs_expect_kind {
 	HS_EXPECT_LOG,		  /* a cluster-log record of event kind (with text) appears */
 	HS_EXPECT_METRIC,	  /* metric within [min, max] */
 	HS_EXPECT_INVARIANT,	  /* named invariant holds over the whole run */
+	HS_EXPECT_ORDER,	  /* records (matches[]) happen in this order after the anchor */
+	HS_EXPECT_COUNT,	  /* records like matches[0]: min..max of them after the anchor */
+	HS_EXPECT_NEVER,	  /* node (or "any") is never in state `to` after the anchor */
+	HS_EXPECT_COMPARE,	  /* left op right: metrics or integers */
 };
 
 enum hs_metric {
@@ -214,19 +218,57 @@ enum hs_invariant {
 	HS_INVARIANT_COUNT
 };
 
+/* A record a run leaves, for order and count: a node's cluster-log record
+ * (event: "transition", "fence", ...) or a record of the runner's steps
+ * (action: "power_off", ...; steps.jsonl), so that every step's record can
+ * be asserted, also of actions added later. Exactly one of event and
+ * action is set; every other field narrows the match ("" = any). */
+#define HS_EXPECT_MATCHES_MAX 4
+struct hs_record_match {
+	char event[HS_NAME_MAX];  /* cluster-log event kind */
+	char action[HS_NAME_MAX]; /* step action */
+	char node[HS_NAME_MAX];	  /* name, alias, or "any" */
+	char from[HS_NAME_MAX];	  /* event transition only: display states */
+	char to[HS_NAME_MAX];
+	char text[HS_TEXT_MAX]; /* substring of the record's reason (a step's: "ACTION TARGET") */
+};
+
+enum hs_compare_op {
+	HS_COMPARE_EQ = 1, /* == */
+	HS_COMPARE_NE,	   /* != */
+	HS_COMPARE_LT,	   /* < */
+	HS_COMPARE_LE,	   /* <= */
+	HS_COMPARE_GT,	   /* > */
+	HS_COMPARE_GE,	   /* >= */
+};
+
+/* One side of a compare: a metric, or an integer when metric is 0. */
+struct hs_compare_operand {
+	enum hs_metric metric;
+	int64_t value;
+};
+
 struct hs_expect {
 	enum hs_expect_kind kind;
 	char node[HS_NAME_MAX];		       /* name, alias, or "any" */
 	char from[HS_NAME_MAX];		       /* display state; "" = any */
-	char to[HS_NAME_MAX];		       /* TRANSITION, FINAL: display state */
+	char to[HS_NAME_MAX];		       /* TRANSITION, FINAL, NEVER: display state */
 	char anchor[HS_NAME_MAX];	       /* "up" | "formed" | step name */
 	uint32_t within_min_ms, within_max_ms; /* TRANSITION window after anchor */
-	uint32_t for_ms;		       /* NO_TRANSITION */
+	uint32_t for_ms;		       /* NO_TRANSITION; COUNT, NEVER: 0 = to the end */
 	char log_event[HS_NAME_MAX];	       /* LOG: event kind */
 	char log_text[HS_TEXT_MAX];	       /* LOG: substring of the reason, "" = any */
 	enum hs_metric metric;
-	int64_t min, max; /* METRIC bounds, inclusive; INT64_MIN/MAX = open */
+	int64_t min, max; /* METRIC, COUNT bounds, inclusive; INT64_MIN/MAX = open */
 	enum hs_invariant invariant;
+	/* ORDER: 2..HS_EXPECT_MATCHES_MAX records in order; COUNT: one, with
+	 * min/max as bounds of the count and for_ms the span (0 = to the end). */
+	uint32_t match_count;
+	struct hs_record_match matches[HS_EXPECT_MATCHES_MAX];
+	/* COMPARE: as written ("lost_writes == reported_lost_writes"). */
+	struct hs_compare_operand left, right;
+	enum hs_compare_op compare_op;
+	char compare_text[HS_TEXT_MAX];
 	uint32_t line;
 };
 

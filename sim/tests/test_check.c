@@ -354,8 +354,17 @@ static void test_clean_failover(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node1 off from 5200 to 9000 ms</title>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>node2 active from 6400 to 9000 ms</title>"));
-	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(html, "<title>13 failed client requests from 5200 to 6400 ms</title>"));
+	/* The outage where outage_ms puts it: from the last success before the
+	 * failures to the first success after them. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>outage_ms: 1400 ms without a successful "
+					    "request (13 failed) from 5100 to 6500 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "outage 1400 ms</text>"));
+	/* The expected window over node2's lane, and every request's latency. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "class=\"window held\"><title>[0] @standby "
+					    "standby-&gt;active within [900, 1600] ms after "
+					    "&#39;cut&#39;: held from 6100 to 6800 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "54 requests</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>put k1, sent at 3396 ms, 4 ms</title>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>power_off @active at 5200 ms</title>cut"));
 	free(html);
 }
@@ -967,6 +976,132 @@ static void test_run_json_alone(void)
 	CU_ASSERT_TRUE(g_result->passed);
 }
 
+/* The client's finer records (issue 14 §2): a request's send time and
+ * latency place it in the latency plot; run.json's resolution_ms goes with
+ * outage_ms into result.json and the page. Lines without them keep working
+ * (sent = completion - latency). */
+static void test_client_resolution(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], path[HS_PATH_MAX * 2];
+	g_scenario = scenario_new("fine");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 100, "");
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	write_run_file("run.json",
+		       "{\"scenario\":\"fine\",\"t0_mono_ms\":1000,\"nodes\":[\"node1\","
+		       "\"node2\"],\"ended_mono_ms\":2000,\"resolution_ms\":10}\n");
+	write_run_file("client.jsonl",
+		       "{\"mono_ms\":1103,\"op\":\"put\",\"key\":\"k1\",\"ok\":true,"
+		       "\"sent_ms\":1100,\"latency_ms\":3}\n"
+		       "{\"mono_ms\":1123,\"op\":\"put\",\"key\":\"k2\",\"ok\":false,"
+		       "\"sent_ms\":1110,\"latency_ms\":10,\"error\":\"timed out\"}\n"
+		       "{\"mono_ms\":1160,\"op\":\"put\",\"key\":\"k3\",\"ok\":true,"
+		       "\"latency_ms\":2}\n");
+	/* Two steps at one millisecond: their labels go to two rows. */
+	write_run_file("steps.jsonl",
+		       "{\"mono_ms\":1500,\"event\":\"step\",\"name\":\"cut3\",\"action\":\"pull\","
+		       "\"target\":\"node1.LAN3\",\"ok\":true}\n"
+		       "{\"mono_ms\":1500,\"event\":\"step\",\"name\":\"cut4\",\"action\":\"pull\","
+		       "\"target\":\"node1.LAN4\",\"ok\":true}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(g_result->resolution_ms, 10);
+	assert_metric(HS_METRIC_OUTAGE_MS, 57);
+	const struct hs_timeline *timeline = g_result->timeline;
+	CU_ASSERT_EQUAL_FATAL(timeline->event_count, 5);
+	CU_ASSERT_EQUAL(timeline->events[1].sent_ms, 110); /* sent before it completed */
+	CU_ASSERT_EQUAL(timeline->events[1].latency_ms, 10);
+	CU_ASSERT_EQUAL(timeline->events[2].sent_ms, 158); /* 1160 - 2 - t0 */
+	CU_ASSERT_EQUAL(timeline->outage_count, 1);
+	CU_ASSERT_EQUAL(timeline->outages[0].start_ms, 103);
+	CU_ASSERT_EQUAL(timeline->outages[0].end_ms, 160);
+	CU_ASSERT_EQUAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(path, sizeof(path), "%s/result.json", g_run_dir);
+	char *json = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"resolution_ms\": 10,"));
+	free(json);
+	snprintf(path, sizeof(path), "%s/timeline.html", g_run_dir);
+	char *html = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>57 (the client&#39;s resolution: 10 ms)</td>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>failed: put k2: timed out, sent at 110 ms, "
+					    "10 ms</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "y=\"14\" class=\"steplabel\"><title>pull node1.LAN3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "y=\"28\" class=\"steplabel\"><title>pull node1.LAN4"));
+	free(html);
+}
+
+/* More requests than the page draws one by one: one column per pixel,
+ * each with the slowest success (at least 2 px, so 0 ms shows) and a
+ * cross where any failed; the page stays small. */
+static void test_many_requests(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX], path[HS_PATH_MAX * 2];
+	g_scenario = scenario_new("many");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_metric(g_scenario, HS_METRIC_OUTAGE_MS, INT64_MIN, 100000, "");
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	write_run_file("run.json", "{\"scenario\":\"many\",\"t0_mono_ms\":0,\"nodes\":[\"node1\","
+				   "\"node2\"],\"ended_mono_ms\":4000}\n");
+	snprintf(path, sizeof(path), "%s/client.jsonl", g_run_dir);
+	FILE *client = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(client);
+	for (int i = 0; i < 3500; i++)
+		fprintf(client,
+			"{\"mono_ms\":%d,\"op\":\"put\",\"key\":\"k%d\",\"ok\":%s,"
+			"\"latency_ms\":0}\n",
+			i + 1, i, i == 2000 ? "false" : "true");
+	CU_ASSERT_EQUAL_FATAL(fclose(client), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(hs_report_write(g_result, g_run_dir, error, sizeof(error)), 0);
+	snprintf(path, sizeof(path), "%s/timeline.html", g_run_dir);
+	char *html = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "3500 requests</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "class=\"reqcol\""));
+	CU_ASSERT_PTR_NULL(strstr(html, "class=\"req\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<title>1 failed</title>"));
+	CU_ASSERT(strlen(html) < 200000);
+	free(html);
+}
+
+/* Regression: on the virtual backend the nodes' stop records come at the
+ * very millisecond run.json says the run ended (stopping takes no virtual
+ * time), and hanode's stop hands over to maintenance: every final state read
+ * "maintenance". Such a record came after the end. */
+static void test_record_at_the_end(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("end");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_final(g_scenario, "node1", "active");
+	expect_transition(g_scenario, "node1", "active", "maintenance", "up", 0, 10000);
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(strcpy(error, g_run_dir), "/nodes"), 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(error, "/node1"), 0755), 0);
+	write_run_file("run.json", "{\"scenario\":\"end\",\"t0_mono_ms\":1000,\"nodes\":[\"node1\","
+				   "\"node2\"],\"ended_mono_ms\":5000}\n");
+	write_run_file("nodes/node1/cluster.log",
+		       "{\"mono_ms\":1500,\"event\":\"transition\",\"from\":\"starting\","
+		       "\"to\":\"active\",\"reason\":\"peer not seen\"}\n"
+		       "{\"mono_ms\":5000,\"event\":\"transition\",\"from\":\"active\","
+		       "\"to\":\"maintenance\",\"reason\":\"maintenance set by the operator\"}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "active");
+	CU_ASSERT_TRUE(g_result->expects[0].passed);
+	CU_ASSERT_FALSE(g_result->expects[1].passed);
+	CU_ASSERT_STRING_EQUAL(
+	    g_result->expects[1].message,
+	    "expected node1 active->maintenance within [0, 10000] ms after 'up', "
+	    "never saw it; node1's transitions after 'up': starting->active at 500 ms");
+}
+
 static void test_reproducer(void)
 {
 	char out[256];
@@ -1007,6 +1142,9 @@ int main(void)
 	    {"test case names are the scenario's text", test_stable_names},
 	    {"the reproducer is one shell line", test_reproducer},
 	    {"run.json alone is judged", test_run_json_alone},
+	    {"finer client records and the client's resolution", test_client_resolution},
+	    {"a node's record at the end's millisecond came after it", test_record_at_the_end},
+	    {"many requests: one latency column per pixel", test_many_requests},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("check", tests, test_setup, test_teardown);

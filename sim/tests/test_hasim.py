@@ -281,7 +281,8 @@ def test_help_lists_every_command(args):
     (["run", "a.yaml", "--accel", "fast"], "hasim run: --accel takes tcg, kvm or auto, not 'fast'"),
     (["lint"], "hasim lint: missing argument"),
     (["list", "extra"], "hasim list: unexpected argument 'extra'"),
-    (["check", "run-dir"], "hasim check: missing argument"),
+    (["check"], "hasim check: missing argument"),
+    (["check", "a", "b", "c"], "hasim check: unexpected argument 'c'"),
     (["gc", "--force"], "hasim gc: unknown option '--force'"),
     (["console", "--bogus", "a", "b"], "hasim console: unknown option '--bogus'"),
     (["fence", "node1"], "hasim fence: --socket PATH is required (at most 107 bytes)"),
@@ -628,7 +629,8 @@ def xmllint(path):
 
 
 def checked_junit(tmp_path, case, runner_error=None):
-    """hasim check of a golden run folder (a copy), and its junit.xml."""
+    """hasim check of a golden run folder (a copy), and the junit.xml it
+    writes into a new folder (--out: the run folder keeps its verdict)."""
     run_dir = tmp_path / case
     shutil.copytree(CHECK_FIXTURES / case, run_dir)
     if runner_error:
@@ -637,9 +639,9 @@ def checked_junit(tmp_path, case, runner_error=None):
         (run_dir / "run.json").write_text(json.dumps(run))
     scenario = tmp_path / f"{case}.yaml"
     scenario.write_text(FAILOVER_SCENARIO.format(name=case))
-    completed = hasim("check", run_dir, scenario)
+    completed = hasim("check", run_dir, scenario, "--out", tmp_path / "judged")
     assert completed.returncode in (0, 1), completed.stderr
-    return run_dir / "junit.xml", completed
+    return tmp_path / "judged" / "junit.xml", completed
 
 
 @pytest.mark.parametrize("case, runner_error, counts", [

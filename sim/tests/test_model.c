@@ -205,7 +205,7 @@ static const struct error_case error_cases[] = {
 	{"s-reserved-step.yaml",
 	 FIX "s-reserved-step.yaml:8: steps[2].name: 'formed' is reserved for an anchor"},
 	{"s-state.yaml",
-	 FIX "s-state.yaml:11: expect[1].final.state: 'primary' is not a display state (active, standby, starting, maintenance, fault, isolated, disconnected, standalone)"},
+	 FIX "s-state.yaml:11: expect[1].final.state: 'primary' is not a display state (active, standby, starting, maintenance, fault, isolated, disconnected, standalone) or off"},
 	{"s-target-missing.yaml",
 	 FIX "s-target-missing.yaml:8: steps[2]: action 'raid_fail' needs a node"},
 	{"s-topology-error.yaml",
