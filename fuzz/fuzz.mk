@@ -23,7 +23,8 @@ FUZZ_CPPFLAGS := -Irefimpl/core -Isim/model -Isim/check \
 
 FUZZ_MODEL_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(HSMODEL_SRCS))
 FUZZ_CHECK_OBJS := $(patsubst %,$(FUZZ_DIR)/obj/sim/check/%.o,$(HSCHECK_SOURCES))
-FUZZ_TARGETS := proto topology scenario run_lines
+FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(HN_CORE_SOURCES))
+FUZZ_TARGETS := proto topology scenario run_lines request kvline config
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -33,6 +34,26 @@ $(FUZZ_DIR)/obj/%.o: %.c
 $(FUZZ_DIR)/obj/fuzz/fuzz_scenario.o: fuzz/fuzz_model.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -DFUZZ_SCENARIO -MMD -MP -c $< -o $@
+
+# hanode's text inputs: one source, three targets (fuzz_node_lines.c).
+FUZZ_NODE_CPPFLAGS := -Irefimpl/daemon -Irefimpl/host
+$(FUZZ_DIR)/obj/refimpl/daemon/%.o: FUZZ_CPPFLAGS += $(FUZZ_NODE_CPPFLAGS)
+$(FUZZ_DIR)/obj/fuzz/fuzz_%_line.o: fuzz/fuzz_node_lines.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) $(FUZZ_NODE_CPPFLAGS) \
+		-DFUZZ_$(shell echo $* | tr a-z A-Z) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_request: $(FUZZ_DIR)/obj/fuzz/fuzz_request_line.o \
+		$(FUZZ_DIR)/obj/refimpl/daemon/request.o $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
+
+$(FUZZ_DIR)/fuzz_kvline: $(FUZZ_DIR)/obj/fuzz/fuzz_kvline_line.o \
+		$(FUZZ_DIR)/obj/refimpl/daemon/kvline.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^
+
+$(FUZZ_DIR)/fuzz_config: $(FUZZ_DIR)/obj/fuzz/fuzz_config_line.o \
+		$(FUZZ_DIR)/obj/refimpl/daemon/config.o $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 
 $(FUZZ_DIR)/fuzz_proto: $(FUZZ_DIR)/obj/fuzz/fuzz_proto.o $(FUZZ_DIR)/obj/refimpl/core/proto.o
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
@@ -56,10 +77,16 @@ FUZZ_SEEDS_proto := fuzz/corpus/proto
 FUZZ_SEEDS_topology := fuzz/corpus/topology topologies sim/tests/model_fixtures
 FUZZ_SEEDS_scenario := fuzz/corpus/scenario scenarios sim/tests/negative
 FUZZ_SEEDS_run_lines := fuzz/corpus/run_lines
+FUZZ_SEEDS_request := fuzz/corpus/request
+FUZZ_SEEDS_kvline := fuzz/corpus/kvline
+FUZZ_SEEDS_config := fuzz/corpus/config
 FUZZ_DICT_proto :=
 FUZZ_DICT_topology := -dict=fuzz/yaml.dict
 FUZZ_DICT_scenario := -dict=fuzz/yaml.dict
 FUZZ_DICT_run_lines := -dict=fuzz/jsonl.dict
+FUZZ_DICT_request :=
+FUZZ_DICT_kvline :=
+FUZZ_DICT_config := -dict=fuzz/config.dict
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
@@ -73,6 +100,9 @@ fuzz: fuzz-build
 		topology) seeds="$(FUZZ_SEEDS_topology)" dict="$(FUZZ_DICT_topology)";; \
 		scenario) seeds="$(FUZZ_SEEDS_scenario)" dict="$(FUZZ_DICT_scenario)";; \
 		run_lines) seeds="$(FUZZ_SEEDS_run_lines)" dict="$(FUZZ_DICT_run_lines)";; \
+		request) seeds="$(FUZZ_SEEDS_request)" dict="$(FUZZ_DICT_request)";; \
+		kvline) seeds="$(FUZZ_SEEDS_kvline)" dict="$(FUZZ_DICT_kvline)";; \
+		config) seeds="$(FUZZ_SEEDS_config)" dict="$(FUZZ_DICT_config)";; \
 		esac; \
 		if $(FUZZ_DIR)/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 $$dict \

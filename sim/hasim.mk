@@ -1,10 +1,10 @@
 # sim/hasim.mk - the hasim binary: command line, runner, backends.
 #
 # hasim links the model (YAML), the fabric (switches, libslirp), the checker
-# (jansson) and the backends; the virtual backend also the node's pure code
-# (libhnnode.a: hanode's host, config parser, status renderer, store line
-# parser; the core) and two of hanode's files it writes with (clusterlog.o,
-# checks.o's mdstat parser), and its models (libhsvirtual.a). Targets: $(BIN)/hasim (in ALL_BINS), hasim-test
+# (jansson) and the backends; the virtual backend also the node's code that
+# needs no socket (libhnnode.a: hanode's host, config parser, status
+# renderer, store line parser, mdstat parser, cluster-log writer; the core),
+# and its models (libhsvirtual.a). Targets: $(BIN)/hasim (in ALL_BINS), hasim-test
 # (pytest of the runner's own behaviour: sim/tests/test_hasim.py).
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
@@ -13,9 +13,8 @@ HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/n
 	sim/backend/native.c sim/backend/gc.c sim/backend/vm.c sim/backend/vm_agent.c \
 	sim/backend/vm_worker.c sim/backend/virtual.c sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
-HASIM_NODE_OBJS := $(BUILD)/refimpl/daemon/clusterlog.o $(BUILD)/refimpl/daemon/checks.o
-HASIM_LIBS := $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) $(HSVIRTUAL_LIB) \
-	$(HASIM_NODE_OBJS) $(HNNODE_LIB) $(HNCORE_LIB)
+HASIM_LIBS := $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) \
+	$(HSVIRTUAL_LIB) $(HNNODE_LIB) $(HNCORE_LIB)
 
 $(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \
 	$(shell pkg-config --cflags jansson libsodium 2>/dev/null)

@@ -6,9 +6,11 @@
  *
  *   hactl [-s SOCKET] status [--json]
  *   hactl maintenance on|off | switchover | disconnect | reconnect | disband | force-start
+ *         (the admin commands, named by the core's one table: hn_admin_command_parse)
  *   hactl setting get KEY | setting set KEY VALUE
  *   hactl log [N]
- *   hactl create
+ *   hactl create        (unpaired or standalone: a new cluster key; in a
+ *                        cluster: a secret for a new node in place of its peer)
  *   hactl join --peer ADDRESS --secret SECRET [--port PORT] --yes
  *
  * Exit status: 0 success, 1 the node refused (or cannot be reached), 2 a
@@ -30,6 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hn_core.h"
 #include "pairing.h"
 #include "version.h"
 
@@ -275,36 +278,41 @@ static int hactl_join(const char *socket_path, int argc, char **argv)
 
 static void hactl_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: hactl [-s SOCKET] COMMAND | --help | --version\n"
-		"  status [--json]                 roles, links, data sync, health, transitions\n"
-		"  maintenance on|off              hand over / rejoin after maintenance\n"
-		"  switchover                      move the active role to the standby\n"
-		"  disconnect | reconnect          freeze roles while the cluster link is cut\n"
-		"  disband                         dissolve the cluster (both nodes standalone)\n"
-		"  force-start                     stop waiting for the peer at start\n"
-		"  setting get KEY | setting set KEY VALUE   cluster-wide settings (active only)\n"
-		"  log [N]                         the last N cluster log records\n"
-		"  create                          draw a one-time pairing secret\n"
-		"  join --peer ADDR --secret S --yes   join the cluster of ADDR\n"
-		"exit status: 0 ok, 1 refused by the node, 2 usage error\n");
+	fprintf(
+	    out,
+	    "usage: hactl [-s SOCKET] COMMAND | --help | --version\n"
+	    "  status [--json]                 roles, links, data sync, health, transitions\n"
+	    "  maintenance on|off              hand over / rejoin after maintenance\n"
+	    "  switchover                      move the active role to the standby\n"
+	    "  disconnect | reconnect          freeze roles while the cluster link is cut\n"
+	    "  disband                         dissolve the cluster (both nodes standalone)\n"
+	    "  force-start                     stop waiting for the peer at start\n"
+	    "  setting get KEY | setting set KEY VALUE   cluster-wide settings (active only)\n"
+	    "  log [N]                         the last N cluster log records\n"
+	    "  create                          draw a one-time pairing secret (a node without a\n"
+	    "                                  key, or a standalone one: a new cluster key;\n"
+	    "                                  the node keeps its data)\n"
+	    "  join --peer ADDR --secret S --yes   join the cluster of ADDR\n"
+	    "exit status: 0 ok, 1 refused by the node, 2 usage error\n");
 }
 
-/* Commands that map one to one onto a request line. */
+/* The admin commands: their words joined ("maintenance on", "force-start"
+ * or "force start"), named by the core's one table, sent by its name.
+ * "setting set" has its own syntax and "shutdown" is not the operator's. */
 static int hactl_fixed(const char *socket_path, int argc, char **argv)
 {
-	static const char *const fixed[] = {"maintenance on", "maintenance off", "switchover",
-					    "disconnect",     "reconnect",	 "disband",
-					    "force-start"};
+	enum hn_admin_command command;
 	char line[64] = "";
-	for (int i = 0; i < argc && strlen(line) + strlen(argv[i]) + 2 < sizeof(line); i++) {
+	for (int i = 0; i < argc; i++) {
+		if (strlen(line) + strlen(argv[i]) + 2 > sizeof(line))
+			return -1;
 		strcat(line, i ? " " : "");
 		strcat(line, argv[i]);
 	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (strcmp(line, fixed[i]) == 0)
-			return hactl_simple(socket_path, line, NULL);
-	return -1;
+	if (hn_admin_command_parse(line, &command) != 0 || command == HN_ADMIN_SETTING_SET ||
+	    command == HN_ADMIN_SHUTDOWN)
+		return -1;
+	return hactl_simple(socket_path, hn_admin_command_name(command), NULL);
 }
 
 static int hactl_dispatch(const char *socket_path, int argc, char **argv)

@@ -11,13 +11,29 @@
  * Each function is short and never calls back into the host: what it
  * learns later (a reply, a command's end) comes back through inputs.c.
  * A failure returns -1 with one sentence naming what failed.
+ *
+ * The notify-only checks: disk usage is statvfs() of data_dir, at once;
+ * the time offset asks the time servers over SNTP (timecheck.c; its
+ * answer comes through inputs.c) or runs time_check_command; service
+ * health runs services_health_command.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "hanode.h"
 
 /* --------------------------------------------------------------- logging */
+
+void hn_daemon_record(struct hn_daemon *daemon, uint64_t now_ms, const struct hn_log_record *record,
+		      const char *role)
+{
+	const char *line = NULL;
+	uint64_t wall_ms = hn_loop_wall_ms();
+	hn_clusterlog_write(&daemon->log, now_ms, wall_ms, record, role);
+	if (daemon->syslogfwd.opened && hn_clusterlog_recent(&daemon->log, 1, &line) == 1)
+		hn_syslogfwd_send(&daemon->syslogfwd, wall_ms, record->event, line);
+}
 
 void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *reason)
 {
@@ -31,14 +47,13 @@ void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *reas
 			       &daemon->host_status.core);
 		role = hn_role_name(daemon->host_status.core.role);
 	}
-	hn_clusterlog_write(&daemon->log, hn_loop_now_ms(), hn_loop_wall_ms(), &record, role);
+	hn_daemon_record(daemon, hn_loop_now_ms(), &record, role);
 }
 
 static void hn_platform_log(void *context, uint64_t now_ms, const struct hn_log_record *record,
 			    const char *role)
 {
-	struct hn_daemon *daemon = context;
-	hn_clusterlog_write(&daemon->log, now_ms, hn_loop_wall_ms(), record, role);
+	hn_daemon_record(context, now_ms, record, role);
 }
 
 static uint64_t hn_platform_wall_ms(void *context, uint64_t now_ms)
@@ -122,6 +137,39 @@ static int hn_daemon_run(struct hn_daemon *daemon, const char *command, const ch
 			       error, error_size);
 }
 
+/* Disk usage of data_dir's file system as df counts it (the blocks root
+ * keeps in reserve are not the node's). */
+static void hn_daemon_disk_usage(const struct hn_daemon_config *config, bool *ok, char *reason,
+				 size_t reason_size)
+{
+	struct statvfs disk;
+	if (statvfs(config->data_dir, &disk) != 0 || disk.f_blocks == 0) {
+		*ok = false;
+		snprintf(reason, reason_size, "disk usage of %.100s unknown: statvfs failed",
+			 config->data_dir);
+		return;
+	}
+	uint64_t used = (uint64_t)(disk.f_blocks - disk.f_bfree);
+	uint64_t usable = used + (uint64_t)disk.f_bavail;
+	unsigned percent = usable ? (unsigned)((used * 100 + usable - 1) / usable) : 100;
+	*ok = percent <= config->disk_usage_max_percent;
+	if (*ok)
+		snprintf(reason, reason_size, "%.100s is %u %% full", config->data_dir, percent);
+	else
+		snprintf(reason, reason_size, "%.100s is %u %% full (at most %u %%)",
+			 config->data_dir, percent, config->disk_usage_max_percent);
+}
+
+/* The time servers, asked now; their answer comes through inputs.c. Ids
+ * of such checks have the top bit set: never a runner's. */
+static int hn_daemon_time_check(struct hn_daemon *daemon, uint64_t *check_id, char *error,
+				size_t error_size)
+{
+	*check_id = (UINT64_C(1) << 63) | ++daemon->next_check_id;
+	return hn_timecheck_start(&daemon->timecheck, *check_id, hn_loop_now_ms(),
+				  daemon->config.ping_timeout_ms, error, error_size);
+}
+
 static int hn_platform_check(void *context, enum hn_host_check check, bool *done, bool *ok,
 			     char *reason, size_t reason_size, uint64_t *command_id, char *error,
 			     size_t error_size)
@@ -135,8 +183,18 @@ static int hn_platform_check(void *context, enum hn_host_check check, bool *done
 				      reason_size);
 		return 0;
 	}
-	const char *command =
-	    check == HN_HOST_CHECK_RAID ? config->raid_command : config->services_status;
+	if (check == HN_HOST_CHECK_DISK_USAGE) {
+		*done = true;
+		hn_daemon_disk_usage(config, ok, reason, reason_size);
+		return 0;
+	}
+	if (check == HN_HOST_CHECK_TIME_OFFSET && daemon->timecheck.opened)
+		return hn_daemon_time_check(daemon, command_id, error, error_size);
+	const char *command = check == HN_HOST_CHECK_RAID	? config->raid_command
+			      : check == HN_HOST_CHECK_SERVICES ? config->services_status
+			      : check == HN_HOST_CHECK_TIME_OFFSET
+				  ? config->time_check_command
+				  : config->services_health_command;
 	return hn_daemon_run(daemon, command, NULL, NULL, command_id, error, error_size);
 }
 

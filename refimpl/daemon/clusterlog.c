@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Creates the log's folder (one level) so a fresh node can log at once. */
@@ -95,4 +96,54 @@ size_t hn_clusterlog_recent(const struct hn_clusterlog *log, size_t n, const cha
 	for (size_t i = 0; i < n; i++)
 		lines[i] = log->lines[(first + i) % HN_CLUSTERLOG_KEPT];
 	return n;
+}
+
+/* ------------------------------------------------------- remote syslog */
+
+int hn_syslog_format_parse(const char *text, enum hn_syslog_format *format)
+{
+	if (strcmp(text, "rfc5424") == 0)
+		*format = HN_SYSLOG_RFC5424;
+	else if (strcmp(text, "rfc3164") == 0)
+		*format = HN_SYSLOG_RFC3164;
+	else
+		return -1;
+	return 0;
+}
+
+/* A header field: printable ASCII without blanks, bounded, "-" if empty. */
+static void hn_syslog_field(const char *text, size_t bound, char *out)
+{
+	size_t used = 0;
+	for (const unsigned char *c = (const unsigned char *)text; *c && used < bound; c++)
+		out[used++] = (*c > 32 && *c < 127) ? (char)*c : '_';
+	if (used == 0)
+		out[used++] = '-';
+	out[used] = '\0';
+}
+
+int hn_clusterlog_syslog_format(enum hn_syslog_format format, uint64_t wall_ms,
+				const char *hostname, int pid, const char *msgid, const char *line,
+				char *out, size_t out_size)
+{
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	char host[256], id[33];
+	struct tm utc;
+	time_t seconds = (time_t)(wall_ms / 1000);
+	int written;
+	hn_syslog_field(hostname, 255, host);
+	hn_syslog_field(msgid, 32, id);
+	if (!gmtime_r(&seconds, &utc))
+		memset(&utc, 0, sizeof(utc));
+	if (format == HN_SYSLOG_RFC3164)
+		written = snprintf(out, out_size, "<29>%s %2d %02d:%02d:%02d %s hanode[%d]: %s",
+				   months[utc.tm_mon % 12], utc.tm_mday, utc.tm_hour, utc.tm_min,
+				   utc.tm_sec, host, pid, line);
+	else
+		written = snprintf(
+		    out, out_size, "<29>1 %04d-%02d-%02dT%02d:%02d:%02d.%03uZ %s hanode %d %s - %s",
+		    utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+		    utc.tm_sec, (unsigned)(wall_ms % 1000), host, pid, id, line);
+	return written < 0 || (size_t)written >= out_size ? -1 : written;
 }

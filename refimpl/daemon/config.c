@@ -33,7 +33,9 @@ enum hn_config_kind {
 	HN_KIND_TIEBREAKER,
 	HN_KIND_BOOL,
 	HN_KIND_TARGETS,
-	HN_KIND_ARRAY, /* md array name or "none" */
+	HN_KIND_ARRAY,	      /* md array name or "none" */
+	HN_KIND_TIME_SERVERS, /* like TARGETS, into time_servers */
+	HN_KIND_SYSLOG_FORMAT,
 };
 
 struct hn_config_key {
@@ -46,9 +48,10 @@ struct hn_config_key {
 	bool cluster_wide;
 };
 
-#define HN_CONFIG_GARP_COUNT	    3	/* announcements after taking the cluster IP */
-#define HN_CONFIG_GARP_INTERVAL_MS  100 /* between them */
-#define HN_CONFIG_PROBE_INTERVAL_MS 100 /* between ARP probes of one round */
+#define HN_CONFIG_GARP_COUNT		 3   /* announcements after taking the cluster IP */
+#define HN_CONFIG_GARP_INTERVAL_MS	 100 /* between them */
+#define HN_CONFIG_PROBE_INTERVAL_MS	 100 /* between ARP probes of one round */
+#define HN_CONFIG_TIME_OFFSET_DEFAULT_MS 1000
 
 #define HN_FIELD(member)                                                                           \
 	offsetof(struct hn_daemon_config, member), sizeof(((struct hn_daemon_config *)0)->member)
@@ -100,8 +103,17 @@ static const struct hn_config_key hn_config_keys[] = {
     {"notify_command", HN_KIND_TEXT, HN_FIELD(notify_command), 0, 0, false, false},
     {"fence_command", HN_KIND_TEXT, HN_FIELD(fence_command), 0, 0, false, false},
     {"command_timeout_ms", HN_KIND_U32, HN_FIELD(command_timeout_ms), 10, 3600000, false, false},
+    {"disk_usage_max_percent", HN_KIND_U32, HN_FIELD(disk_usage_max_percent), 1, 100, false, false},
+    {"time_servers", HN_KIND_TIME_SERVERS, HN_FIELD(time_servers), 0, 0, false, false},
+    {"time_offset_max_ms", HN_KIND_U32, HN_FIELD(time_offset_max_ms), 1, 3600000, false, false},
+    {"time_check_command", HN_KIND_TEXT, HN_FIELD(time_check_command), 0, 0, false, false},
+    {"services_health_command", HN_KIND_TEXT, HN_FIELD(services_health_command), 0, 0, false,
+     false},
     {"log_file", HN_KIND_TEXT, HN_FIELD(log_file), 0, 0, false, false},
     {"syslog", HN_KIND_BOOL, HN_FIELD(syslog), 0, 0, false, false},
+    {"syslog_server", HN_KIND_IPV4, HN_FIELD(syslog_server), 0, 0, false, false},
+    {"syslog_port", HN_KIND_U32, HN_FIELD(syslog_port), 1, 65535, false, false},
+    {"syslog_format", HN_KIND_SYSLOG_FORMAT, HN_FIELD(syslog_format), 0, 0, false, false},
     {"control_socket", HN_KIND_TEXT, HN_FIELD(control_socket), 0, 0, false, false},
     {"data_dir", HN_KIND_TEXT, HN_FIELD(data_dir), 0, 0, false, false},
 };
@@ -145,12 +157,15 @@ static int hn_config_parse_u32(const char *text, uint32_t min, uint32_t max, uin
 	return 0;
 }
 
-static int hn_config_parse_targets(const char *text, struct hn_daemon_config *config, char *reason,
-				   size_t reason_size)
+/* A list of IPv4 addresses (blanks or commas between them) into
+ * addresses[max][INET_ADDRSTRLEN]; what names them in a message. */
+static int hn_config_parse_addresses(const char *text, char (*addresses)[INET_ADDRSTRLEN],
+				     uint32_t *count, uint32_t max, const char *what, char *reason,
+				     size_t reason_size)
 {
 	char copy[HN_CONFIG_LINE_MAX];
 	snprintf(copy, sizeof(copy), "%s", text);
-	config->ping_target_count = 0;
+	*count = 0;
 	char *save = NULL;
 	for (char *word = strtok_r(copy, " \t,", &save); word;
 	     word = strtok_r(NULL, " \t,", &save)) {
@@ -159,13 +174,11 @@ static int hn_config_parse_targets(const char *text, struct hn_daemon_config *co
 			snprintf(reason, reason_size, "'%s' is not an IPv4 address", word);
 			return -1;
 		}
-		if (config->ping_target_count == HN_HOST_PING_TARGETS_MAX) {
-			snprintf(reason, reason_size, "more than %d targets",
-				 HN_HOST_PING_TARGETS_MAX);
+		if (*count == max) {
+			snprintf(reason, reason_size, "more than %u %s", max, what);
 			return -1;
 		}
-		snprintf(config->ping_targets[config->ping_target_count++], INET_ADDRSTRLEN, "%s",
-			 word);
+		snprintf(addresses[(*count)++], INET_ADDRSTRLEN, "%s", word);
 	}
 	return 0;
 }
@@ -220,7 +233,13 @@ static int hn_config_set_value(struct hn_daemon_config *config, const struct hn_
 	case HN_KIND_U32:
 		return hn_config_parse_u32(text, key->min, key->max, field, reason, reason_size);
 	case HN_KIND_TARGETS:
-		return hn_config_parse_targets(text, config, reason, reason_size);
+		return hn_config_parse_addresses(
+		    text, config->ping_targets, &config->ping_target_count,
+		    HN_HOST_PING_TARGETS_MAX, "targets", reason, reason_size);
+	case HN_KIND_TIME_SERVERS:
+		return hn_config_parse_addresses(
+		    text, config->time_servers, &config->time_server_count,
+		    HN_CONFIG_TIME_SERVERS_MAX, "time servers", reason, reason_size);
 	case HN_KIND_MODEL:
 		if (hn_model_parse(text, field) != 0)
 			expected = "rack1, rack4 or virt1";
@@ -273,6 +292,11 @@ static int hn_config_check_text(enum hn_config_kind kind, const char *text, char
 		return -1;
 	case HN_KIND_CIDR:
 		return hn_config_parse_cidr(text, reason, reason_size);
+	case HN_KIND_SYSLOG_FORMAT:
+		if (strcmp(text, "rfc5424") == 0 || strcmp(text, "rfc3164") == 0)
+			return 0;
+		snprintf(reason, reason_size, "expected rfc5424 or rfc3164, got '%s'", text);
+		return -1;
 	default: /* HN_KIND_TEXT: any printable text */
 		return 0;
 	}
@@ -281,7 +305,8 @@ static int hn_config_check_text(enum hn_config_kind kind, const char *text, char
 static bool hn_config_kind_is_text(enum hn_config_kind kind)
 {
 	return kind == HN_KIND_NAME || kind == HN_KIND_TEXT || kind == HN_KIND_IFNAME ||
-	       kind == HN_KIND_IPV4 || kind == HN_KIND_CIDR || kind == HN_KIND_ARRAY;
+	       kind == HN_KIND_IPV4 || kind == HN_KIND_CIDR || kind == HN_KIND_ARRAY ||
+	       kind == HN_KIND_SYSLOG_FORMAT;
 }
 
 /* Converts text into the field of key; the reason says what was expected. */
@@ -420,6 +445,12 @@ static unsigned hn_config_line_of(const struct hn_config_lines *lines, const cha
 	return lines->line[index];
 }
 
+static bool lines_set(const struct hn_config_lines *lines, const char *name)
+{
+	size_t index;
+	return hn_config_key_find(name, &index) && lines->line[index] != 0;
+}
+
 #define HN_CONFIG_FAIL(name, ...)                                                                  \
 	do {                                                                                       \
 		int written = snprintf(error, error_size, "%s:%u: key '%s': ", config->path,       \
@@ -428,6 +459,24 @@ static unsigned hn_config_line_of(const struct hn_config_lines *lines, const cha
 			snprintf(error + written, error_size - (size_t)written, __VA_ARGS__);      \
 		return -1;                                                                         \
 	} while (0)
+
+/* The notify-only checks and the syslog forwarding. */
+static int hn_config_check_notify(struct hn_daemon_config *config,
+				  const struct hn_config_lines *lines, char *error,
+				  size_t error_size)
+{
+	if (config->time_server_count > 0 && config->time_check_command[0])
+		HN_CONFIG_FAIL("time_check_command", "time_servers is set too: use one of them");
+	if (config->time_offset_max_ms && !config->time_server_count)
+		HN_CONFIG_FAIL("time_offset_max_ms", "needs time_servers");
+	if (config->time_server_count && !config->time_offset_max_ms)
+		config->time_offset_max_ms = HN_CONFIG_TIME_OFFSET_DEFAULT_MS;
+	if (!config->syslog_server[0] && lines_set(lines, "syslog_port"))
+		HN_CONFIG_FAIL("syslog_port", "needs syslog_server");
+	if (!config->syslog_server[0] && lines_set(lines, "syslog_format"))
+		HN_CONFIG_FAIL("syslog_format", "needs syslog_server");
+	return 0;
+}
 
 static int hn_config_check(struct hn_daemon_config *config, const struct hn_config_lines *lines,
 			   char *error, size_t error_size)
@@ -461,7 +510,7 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 	if (config->ping_timeout_ms >= config->health_interval_ms)
 		HN_CONFIG_FAIL("ping_timeout_ms", "must be shorter than health_interval_ms (%u)",
 			       config->health_interval_ms);
-	return 0;
+	return hn_config_check_notify(config, lines, error, error_size);
 }
 
 /* --------------------------------------------------------------- public */
@@ -483,6 +532,8 @@ static void hn_daemon_config_defaults(struct hn_daemon_config *config, const cha
 	snprintf(config->raid_mdstat_path, sizeof(config->raid_mdstat_path), "/proc/mdstat");
 	config->command_timeout_ms = 5000;
 	snprintf(config->log_file, sizeof(config->log_file), "/var/log/hanode/cluster.log");
+	config->syslog_port = 514;
+	snprintf(config->syslog_format, sizeof(config->syslog_format), "rfc5424");
 	snprintf(config->control_socket, sizeof(config->control_socket),
 		 "/run/hanode/control.sock");
 	snprintf(config->data_dir, sizeof(config->data_dir), "/var/lib/hanode");
@@ -530,6 +581,10 @@ void hn_daemon_config_to_host(const struct hn_daemon_config *config,
 	    config->core.tiebreaker == HN_TIEBREAKER_PING && host_config->has_cluster_ip;
 	host_config->probe_timeout_ms = config->ping_timeout_ms;
 	host_config->probe_interval_ms = HN_CONFIG_PROBE_INTERVAL_MS;
+	host_config->disk_usage_check = config->disk_usage_max_percent > 0;
+	host_config->time_offset_check =
+	    config->time_server_count > 0 || config->time_check_command[0] != '\0';
+	host_config->service_health_check = config->services_health_command[0] != '\0';
 	host_config->has_services_start = config->services_start[0] != '\0';
 	host_config->has_services_stop = config->services_stop[0] != '\0';
 	host_config->has_notify = config->notify_command[0] != '\0';

@@ -27,14 +27,15 @@
 #include "hn_core.h"
 #include "host.h"
 
-#define HN_CONFIG_PATH_MAX	  256
-#define HN_CONFIG_LINE_MAX	  1200
-#define HN_CONFIG_TEXT_MAX	  (256 * 1024) /* a configuration file's bytes */
-#define HN_CONFIG_CIDR_MAX	  24	       /* "255.255.255.255/32" + NUL */
-#define HN_CONFIG_COMMAND_MAX	  1024
-#define HN_CONFIG_ARRAY_MAX	  32
-#define HN_CONFIG_KEYS_MAX	  64  /* keys the table may hold */
-#define HN_CONFIG_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define HN_CONFIG_PATH_MAX	   256
+#define HN_CONFIG_LINE_MAX	   1200
+#define HN_CONFIG_TEXT_MAX	   (256 * 1024) /* a configuration file's bytes */
+#define HN_CONFIG_CIDR_MAX	   24		/* "255.255.255.255/32" + NUL */
+#define HN_CONFIG_COMMAND_MAX	   1024
+#define HN_CONFIG_ARRAY_MAX	   32
+#define HN_CONFIG_KEYS_MAX	   64  /* keys the table may hold */
+#define HN_CONFIG_SOCKET_PATH_MAX  108 /* sizeof(sockaddr_un.sun_path) */
+#define HN_CONFIG_TIME_SERVERS_MAX 4
 
 struct hn_link_config {
 	char interface[IF_NAMESIZE]; /* "" = link not configured */
@@ -74,8 +75,19 @@ struct hn_daemon_config {
 	char notify_command[HN_CONFIG_COMMAND_MAX];
 	char fence_command[HN_CONFIG_COMMAND_MAX];
 	uint32_t command_timeout_ms;
+	/* notify-only checks (never move a role): 0 / "" = off */
+	uint32_t disk_usage_max_percent; /* of data_dir's file system */
+	uint32_t time_server_count;	 /* SNTP servers asked each round */
+	char time_servers[HN_CONFIG_TIME_SERVERS_MAX][INET_ADDRSTRLEN];
+	uint32_t time_offset_max_ms;
+	char time_check_command[HN_CONFIG_COMMAND_MAX];	     /* exit 0 = time ok */
+	char services_health_command[HN_CONFIG_COMMAND_MAX]; /* exit 0 = healthy */
 	char log_file[HN_CONFIG_PATH_MAX];
 	bool syslog;
+	/* the cluster log forwarded to a remote syslog over UDP ("" = not) */
+	char syslog_server[INET_ADDRSTRLEN];
+	uint32_t syslog_port;
+	char syslog_format[16]; /* "rfc5424" or "rfc3164" */
 	char control_socket[HN_CONFIG_PATH_MAX];
 	char data_dir[HN_CONFIG_PATH_MAX];
 	struct hn_config_lines lines; /* of the main file */

@@ -7,11 +7,13 @@
 # and $(BUILD)/static/hactl (fully static, for the busybox guest),
 # daemon-static.
 #
-# $(HNNODE_LIB) = $(BUILD)/lib/libhnnode.a is hanode's pure part, for hasim's
+# $(HNNODE_LIB) = $(BUILD)/lib/libhnnode.a is what hanode shares with hasim's
 # virtual backend: the host (refimpl/host, the same objects as libhnhost.a),
 # hanode.conf parsing from text and its host configuration (config.c), the
-# status JSON (status.c) and the store's line parsing (kvline.c). No
-# socket, file or clock in it. Link it with
+# status JSON and admin answers (status.c), the store's line parsing
+# (kvline.c), the control request line (request.c), the mdstat parser
+# (mdstat.c) and the cluster-log writer (clusterlog.c: a file and, when
+# asked, the local syslog). No socket, no clock. Link it with
 #   $(HNNODE_LIB) $(HNCORE_LIB) $$(pkg-config --libs libsodium)
 # and compile with -Irefimpl/daemon -Irefimpl/host -Irefimpl/core.
 #
@@ -26,10 +28,11 @@ HN_SODIUM_LIBS := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodi
 HN_CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
 HNNODE_LIB := $(BUILD)/lib/libhnnode.a
-HN_NODE_OBJS := $(HN_HOST_OBJS) $(addprefix $(BUILD)/refimpl/daemon/, config.o status.o kvline.o)
+HN_NODE_OBJS := $(HN_HOST_OBJS) $(addprefix $(BUILD)/refimpl/daemon/, config.o status.o kvline.o \
+	request.o mdstat.o clusterlog.o)
 HN_DAEMON_OBJS := $(addprefix $(BUILD)/refimpl/daemon/, \
 	hanode.o actions.o inputs.o admin.o join.o \
-	loop.o config_file.o links.o control.o clusterlog.o kvserver.o pairing.o)
+	loop.o config_file.o links.o control.o kvserver.o pairing.o syslogfwd.o timecheck.o)
 # proto.o is linked as an object so the binaries do not depend on whether
 # core.mk puts it into the archive too (an archive member is only pulled in
 # for symbols still undefined, so there is no duplicate).

@@ -16,9 +16,11 @@
  * it (join.c); then the host starts.
  *
  * Signal handlers only set flags. SIGTERM/SIGINT stop cleanly: the host
- * first hands over like an operator's maintenance (so the peer takes over
- * at once instead of after the dead time), then releases the cluster IP
- * and logs "stop"; hanode waits briefly for the services to stop.
+ * first hands over (the core's shutdown: the peer takes over at once
+ * instead of after the dead time, and the log says "hanode stopping:
+ * hanode stopped by SIGTERM"; nothing is remembered as the operator's
+ * maintenance), then releases the cluster IP and logs "stop"; hanode
+ * waits briefly for the services to stop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +34,7 @@
 
 #include "hanode.h"
 
-#define HN_STOP_WAIT_MS 3000
+#define HN_DAEMON_NTP_PORT 123
 
 static volatile sig_atomic_t hn_stop_requested; /* the signal's number, 0 = none */
 
@@ -56,6 +58,16 @@ static uint64_t hn_daemon_packet_seq_first(struct hn_daemon *daemon)
 		hn_daemon_log(daemon, "health", reason);
 	}
 	return hn_loop_wall_ms() * 1000u + 1;
+}
+
+/* A fresh random boot nonce for every start of the core (host.h): a
+ * capture of the peer's packets from an earlier boot is never news. */
+static uint64_t hn_daemon_boot_nonce(void)
+{
+	uint64_t nonce = 0;
+	while (nonce == 0) /* 0 would turn the freshness check off */
+		randombytes_buf(&nonce, sizeof(nonce));
+	return nonce;
 }
 
 static void hn_daemon_restore(struct hn_daemon *daemon)
@@ -84,6 +96,9 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 			 hn_daemon_packet_seq_first(daemon), error, error_size) != 0)
 		return -1;
 	hn_daemon_restore(daemon);
+	if (daemon->recreate_force_start)
+		hn_host_restore_force_start(daemon->host);
+	daemon->recreate_force_start = false;
 	memcpy(daemon->key, key, HN_KEY_BYTES);
 	daemon->paired = true;
 	for (int link = 0; link < HN_LINKS; link++) {
@@ -96,7 +111,7 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 			carrier_up = false;
 		hn_host_carrier(daemon->host, (enum hn_link)link, carrier_up, hn_loop_now_ms());
 	}
-	hn_host_start(daemon->host, hn_loop_now_ms());
+	hn_host_start(daemon->host, hn_daemon_boot_nonce(), hn_loop_now_ms());
 	return 0;
 }
 
@@ -158,6 +173,25 @@ static int hn_daemon_open_ping(struct hn_daemon *daemon, char *error, size_t err
 				 error, error_size);
 }
 
+/* The notify-only time check's socket and the remote syslog, if configured. */
+static int hn_daemon_open_extras(struct hn_daemon *daemon, char *error, size_t error_size)
+{
+	const struct hn_daemon_config *config = &daemon->config;
+	enum hn_syslog_format format = HN_SYSLOG_RFC5424;
+	if (config->time_server_count > 0 &&
+	    (hn_timecheck_open(&daemon->timecheck, config->time_servers, config->time_server_count,
+			       HN_DAEMON_NTP_PORT, config->time_offset_max_ms, error,
+			       error_size) != 0 ||
+	     hn_loop_watch_add(&daemon->loop, daemon->timecheck.fd, POLLIN, hn_daemon_on_timecheck,
+			       daemon, error, error_size) != 0))
+		return -1;
+	if (!config->syslog_server[0])
+		return 0;
+	hn_syslog_format_parse(config->syslog_format, &format);
+	return hn_syslogfwd_open(&daemon->syslogfwd, config->syslog_server, config->syslog_port,
+				 format, config->core.self.name, error, error_size);
+}
+
 /* Opens everything in order; on failure main closes what was opened. */
 static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_size)
 {
@@ -177,6 +211,7 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	    hn_netif_monitor_open(&daemon->monitor, error, error_size) != 0 ||
 	    hn_daemon_watch_links(daemon, error, error_size) != 0 ||
 	    hn_daemon_open_ping(daemon, error, error_size) != 0 ||
+	    hn_daemon_open_extras(daemon, error, error_size) != 0 ||
 	    hn_control_open(&daemon->control, &daemon->loop, config->control_socket,
 			    hn_daemon_on_control, daemon, error, error_size) != 0 ||
 	    hn_kvserver_open(&daemon->kvserver, &daemon->loop, config->store_port, &store_limits,
@@ -218,6 +253,8 @@ static void hn_daemon_close(struct hn_daemon *daemon)
 	hn_pairing_server_close(&daemon->pairing);
 	hn_netif_arp_probe_close(&daemon->probe);
 	hn_checks_ping_close(&daemon->ping);
+	hn_timecheck_close(&daemon->timecheck);
+	hn_syslogfwd_close(&daemon->syslogfwd);
 	hn_netif_monitor_close(&daemon->monitor);
 	hn_links_close(&daemon->links);
 	hn_runner_close(&daemon->runner);
@@ -236,6 +273,7 @@ static void hn_daemon_prepare(struct hn_daemon *daemon)
 		daemon->links.sockets[link].fd = -1;
 	daemon->monitor.fd = -1;
 	daemon->ping.fd = daemon->probe.fd = -1;
+	daemon->timecheck.fd = daemon->syslogfwd.fd = -1;
 	daemon->control.listen_fd = -1;
 	daemon->kvserver.listen_fd = -1;
 	daemon->host_timer = daemon->house_timer = -1;

@@ -27,10 +27,14 @@
  *   control.c      the Unix control socket
  *   links.c        one UDP socket per link (bytes only)
  *   netif.c        netlink addresses, carrier monitor, ARP send/receive
- *   checks.c       the mdstat parser and the raw ICMP socket
+ *   request.c      one control request line (pure, also in libhnnode.a)
+ *   checks.c       the raw ICMP socket (mdstat.c: the mdstat parser, pure,
+ *                  also in libhnnode.a)
+ *   timecheck.c    the SNTP client of the time offset check
  *   runner.c       commands: fork/exec, timeouts, reaping
  *   persist.c      store.log, generation, maintenance mark, packet_seq
- *   clusterlog.c   the cluster log file and syslog
+ *   clusterlog.c   the cluster log file and local syslog (also in libhnnode.a)
+ *   syslogfwd.c    the cluster log forwarded to a remote syslog over UDP
  *   pairing.c      the create/join exchange and the key file
  *   loop.c         poll loop and timers
  *
@@ -57,10 +61,13 @@
 #include "pairing.h"
 #include "persist.h"
 #include "runner.h"
+#include "syslogfwd.h"
+#include "timecheck.h"
 #include "version.h"
 
 #define HN_ADMIN_PENDING_MAX 8
 #define HN_ERROR_MAX	     512
+#define HN_STOP_WAIT_MS	     3000 /* for the services_stop of a stopped host */
 
 struct hn_admin_pending {
 	bool used;
@@ -79,9 +86,12 @@ struct hn_daemon {
 	struct hn_control control;
 	struct hn_kvserver kvserver;
 	struct hn_clusterlog log;
+	struct hn_syslogfwd syslogfwd; /* opened when syslog_server is set */
 	struct hn_persist persist;
 	struct hn_runner runner;
 	struct hn_checks_ping ping;	 /* opened when ping targets are configured */
+	struct hn_timecheck timecheck;	 /* opened when time servers are configured */
+	uint64_t next_check_id;		 /* ids of checks that are not commands */
 	struct hn_netif_arp_probe probe; /* opened at the first probe */
 	struct hn_netif_monitor monitor;
 	struct hn_pairing_server pairing;
@@ -89,6 +99,11 @@ struct hn_daemon {
 	int host_timer;
 	int house_timer;
 	struct hn_admin_pending admin_pending[HN_ADMIN_PENDING_MAX];
+	/* hactl create on a standalone node (join.c): the host stopped, the new
+	 * one starts with the new key once the old one's commands ended */
+	bool recreate_pending;
+	bool recreate_force_start; /* it was active: it keeps serving */
+	uint64_t recreate_deadline_ms;
 	uint64_t next_admin_id;
 	struct hn_host_status host_status; /* scratch */
 	uint8_t packet[HN_PACKET_MAX + 1]; /* scratch: one datagram */
@@ -100,6 +115,9 @@ struct hn_daemon {
 void hn_daemon_platform(struct hn_daemon *daemon, struct hn_host_platform *platform);
 /* A record of the daemon's own (start without a key, create, join). */
 void hn_daemon_log(struct hn_daemon *daemon, const char *event, const char *reason);
+/* One record into the cluster log, and to the remote syslog if configured. */
+void hn_daemon_record(struct hn_daemon *daemon, uint64_t now_ms, const struct hn_log_record *record,
+		      const char *role);
 
 /* ------------------------------------------------------------- inputs.c */
 
@@ -108,6 +126,7 @@ void hn_daemon_on_monitor(void *arg, int fd, short revents);
 void hn_daemon_on_runner(void *arg, int fd, short revents);
 void hn_daemon_on_ping(void *arg, int fd, short revents);
 void hn_daemon_on_probe(void *arg, int fd, short revents);
+void hn_daemon_on_timecheck(void *arg, int fd, short revents);
 void hn_daemon_on_host_timer(void *arg, uint64_t now_ms);
 void hn_daemon_on_house_timer(void *arg, uint64_t now_ms);
 void hn_daemon_arm_timers(struct hn_daemon *daemon);
@@ -131,13 +150,17 @@ void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control_ticket
 void hn_daemon_join_request(struct hn_daemon *daemon, struct hn_control_ticket ticket);
 void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket ticket,
 			 const char *words);
+/* A re-created cluster's host starts once the old host's commands ended
+ * (or HN_STOP_WAIT_MS passed); called from the runner and the house timer. */
+void hn_daemon_recreate_poll(struct hn_daemon *daemon, uint64_t now_ms);
 
 /* ------------------------------------------------------------- hanode.c */
 
 /* Pairs the daemon with key: the host is set up with what data_dir holds
  * (store, generation, maintenance mark, packet counter), hears the links'
  * carrier, and starts: its first health round begins now, and the core
- * starts when that round's verdict is in (host.h). */
+ * starts when that round's verdict is in (host.h), forced to start alone
+ * if recreate_force_start is set (then cleared). */
 int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTES], char *error,
 			 size_t error_size);
 

@@ -75,6 +75,7 @@ void hn_daemon_on_runner(void *arg, int fd, short revents)
 	for (int i = 0; i < count && daemon->paired; i++)
 		hn_host_command_done(daemon->host, results[i].id, results[i].exit_status,
 				     results[i].timed_out, hn_loop_now_ms());
+	hn_daemon_recreate_poll(daemon, hn_loop_now_ms());
 }
 
 void hn_daemon_on_ping(void *arg, int fd, short revents)
@@ -86,6 +87,20 @@ void hn_daemon_on_ping(void *arg, int fd, short revents)
 	size_t count = hn_checks_ping_read(&daemon->ping, sequences, HN_CHECKS_REPLIES_MAX);
 	for (size_t i = 0; i < count && daemon->paired; i++)
 		hn_host_ping_reply(daemon->host, sequences[i], hn_loop_now_ms());
+}
+
+/* An answer of a time server: the verdict of the round's time check. */
+void hn_daemon_on_timecheck(void *arg, int fd, short revents)
+{
+	struct hn_daemon *daemon = arg;
+	char reason[HN_REASON_MAX];
+	uint64_t id = 0;
+	bool ok = false;
+	(void)fd;
+	(void)revents;
+	if (hn_timecheck_read(&daemon->timecheck, &id, &ok, reason, sizeof(reason)) &&
+	    daemon->paired)
+		hn_host_check_done(daemon->host, id, ok, reason, hn_loop_now_ms());
 }
 
 void hn_daemon_on_probe(void *arg, int fd, short revents)
@@ -111,15 +126,23 @@ void hn_daemon_on_host_timer(void *arg, uint64_t now_ms)
 		hn_daemon_on_ping(daemon, daemon->ping.fd, POLLIN);
 	if (daemon->probe.opened)
 		hn_daemon_on_probe(daemon, daemon->probe.fd, POLLIN);
+	if (daemon->timecheck.opened)
+		hn_daemon_on_timecheck(daemon, daemon->timecheck.fd, POLLIN);
 	hn_host_tick(daemon->host, now_ms);
 }
 
 void hn_daemon_on_house_timer(void *arg, uint64_t now_ms)
 {
 	struct hn_daemon *daemon = arg;
+	char reason[HN_REASON_MAX];
+	uint64_t id = 0;
 	hn_runner_on_deadline(&daemon->runner, now_ms);
+	if (hn_timecheck_expire(&daemon->timecheck, now_ms, &id, reason, sizeof(reason)) &&
+	    daemon->paired)
+		hn_host_check_done(daemon->host, id, false, reason, now_ms);
 	hn_kvserver_on_deadline(&daemon->kvserver, now_ms);
 	hn_daemon_admin_expire(daemon, now_ms);
+	hn_daemon_recreate_poll(daemon, now_ms);
 	if (daemon->secret.valid && !hn_pairing_secret_usable(&daemon->secret, now_ms)) {
 		daemon->secret.valid = false;
 		hn_loop_watch_remove(&daemon->loop, daemon->pairing.client_fd);
@@ -137,11 +160,14 @@ void hn_daemon_arm_timers(struct hn_daemon *daemon)
 {
 	uint64_t house = hn_min_ms(hn_runner_next_deadline_ms(&daemon->runner),
 				   hn_kvserver_next_deadline_ms(&daemon->kvserver));
+	house = hn_min_ms(house, hn_timecheck_next_deadline_ms(&daemon->timecheck));
 	for (size_t i = 0; i < HN_ADMIN_PENDING_MAX; i++)
 		if (daemon->admin_pending[i].used)
 			house = hn_min_ms(house, daemon->admin_pending[i].deadline_ms);
 	if (daemon->secret.valid)
 		house = hn_min_ms(house, daemon->secret.expires_ms);
+	if (daemon->recreate_pending)
+		house = hn_min_ms(house, daemon->recreate_deadline_ms);
 	hn_loop_timer_arm(&daemon->loop, daemon->house_timer, house);
 	hn_loop_timer_arm(&daemon->loop, daemon->host_timer,
 			  daemon->paired ? hn_host_next_deadline_ms(daemon->host) : HN_LOOP_NEVER);

@@ -8,7 +8,23 @@
  * for a join request, carries it to the first node's pairing server, and
  * hands the answer back as join-data: the key and the cluster-wide
  * settings, which are written to cluster.conf before the core starts. The
- * joining node's local store is dropped: it resyncs from the first node.
+ * joining node's local data is dropped (store, generation: it starts
+ * outdated, with nothing, and resyncs in full from the first node; a
+ * maintenance mark of an earlier life goes too).
+ *
+ * Replacing a node (issue 11; Checkmk's two ways):
+ *   - new hardware with the old disks: the node boots with its data_dir and
+ *     key_file and rejoins by itself, like any restart;
+ *   - a new pair around the node that keeps the data: `hactl disband` on it
+ *     (standalone: it keeps its data and, if it was active, keeps serving),
+ *     then `hactl create` on it: a NEW cluster key (the old peer, whatever
+ *     it still knows, is shut out), the host restarted on what data_dir
+ *     holds once the old host's services_stop ended (a short outage), and
+ *     if it was active it starts alone at once (no wait for a peer that is
+ *     not there yet). The new node then joins as above.
+ *   `hactl create` on a node in a cluster (not standalone) draws a new
+ *   pairing secret for the same key: a new node can join in place of a
+ *   dead peer without a disband.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -85,12 +101,65 @@ static void hn_daemon_on_pairing_client(void *arg, int fd, short revents)
 	}
 }
 
-/* hactl create: a node without a key draws one and starts alone. */
+/* A standalone node's new cluster: a new key, the host stopped now and
+ * started again by hn_daemon_recreate_poll (see the top of this file). */
+static int hn_daemon_recreate(struct hn_daemon *daemon, char *error, size_t error_size)
+{
+	struct hn_status status;
+	uint8_t key[HN_KEY_BYTES];
+	uint64_t now_ms = hn_loop_now_ms();
+	hn_node_status(hn_host_node(daemon->host), now_ms, &status);
+	randombytes_buf(key, sizeof(key));
+	if (hn_pairing_key_write(daemon->config.key_file, key, error, error_size) != 0) {
+		sodium_memzero(key, sizeof(key));
+		return -1;
+	}
+	hn_host_stop(daemon->host, "cluster re-created by hactl create: a new cluster key", now_ms);
+	daemon->paired = false;
+	memcpy(daemon->key, key, HN_KEY_BYTES);
+	sodium_memzero(key, sizeof(key));
+	daemon->recreate_pending = true;
+	daemon->recreate_force_start = status.role == HN_ROLE_ACTIVE;
+	daemon->recreate_deadline_ms = now_ms + HN_STOP_WAIT_MS;
+	hn_daemon_log(daemon, "admin",
+		      status.role == HN_ROLE_ACTIVE
+			  ? "cluster re-created: new cluster key, this node keeps its data and "
+			    "stays active"
+			  : "cluster re-created: new cluster key, this node keeps its data");
+	return 0;
+}
+
+void hn_daemon_recreate_poll(struct hn_daemon *daemon, uint64_t now_ms)
+{
+	char error[HN_ERROR_MAX];
+	if (!daemon->recreate_pending ||
+	    (hn_runner_running(&daemon->runner) > 0 && now_ms < daemon->recreate_deadline_ms))
+		return;
+	daemon->recreate_pending = false;
+	if (hn_daemon_core_start(daemon, daemon->key, error, sizeof(error)) != 0)
+		hn_daemon_log(daemon, "health", error);
+}
+
+/* hactl create: a node without a key draws one and starts alone; a
+ * standalone node starts a new cluster with a new key, keeping its data. */
 void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control_ticket ticket)
 {
 	char error[HN_ERROR_MAX], hex[HN_PAIRING_SECRET_HEX], json[256];
 	const struct hn_link_config *sync = &daemon->config.links[HN_LINK_SYNC];
-	if (!daemon->paired) {
+	struct hn_status status;
+	if (daemon->recreate_pending) {
+		hn_daemon_reply_error(daemon, ticket,
+				      "the cluster is being re-created: try again in a moment");
+		return;
+	}
+	if (daemon->paired) {
+		hn_node_status(hn_host_node(daemon->host), hn_loop_now_ms(), &status);
+		if (status.state == HN_STATE_STANDALONE &&
+		    hn_daemon_recreate(daemon, error, sizeof(error)) != 0) {
+			hn_daemon_reply_error(daemon, ticket, error);
+			return;
+		}
+	} else {
 		uint8_t key[HN_KEY_BYTES];
 		randombytes_buf(key, sizeof(key));
 		if (hn_pairing_key_write(daemon->config.key_file, key, error, sizeof(error)) != 0 ||
@@ -120,7 +189,7 @@ void hn_daemon_pairing_secret(struct hn_daemon *daemon, struct hn_control_ticket
 void hn_daemon_join_request(struct hn_daemon *daemon, struct hn_control_ticket ticket)
 {
 	char request[HN_PAIRING_TEXT_MAX], json[HN_PAIRING_TEXT_MAX + 64];
-	if (daemon->paired) {
+	if (daemon->paired || daemon->recreate_pending) {
 		hn_daemon_reply_error(daemon, ticket,
 				      "this node already has a cluster key; remove key_file and "
 				      "data_dir before joining another cluster");
@@ -164,15 +233,29 @@ static int hn_daemon_write_cluster_conf(struct hn_daemon *daemon, const char *wo
 	return 0;
 }
 
+/* The joiner's data, dropped for the first node's: an empty store, no
+ * generation and outdated (so it never takes over before its full resync),
+ * no maintenance mark. */
+static int hn_daemon_drop_local_data(struct hn_daemon *daemon, char *error, size_t error_size)
+{
+	static const struct hn_generation none;
+	return hn_persist_reset(&daemon->persist, error, error_size) != 0 ||
+		       hn_persist_generation_write(&daemon->persist, &none, true, error,
+						   error_size) != 0 ||
+		       hn_persist_maintenance_write(&daemon->persist, false, error, error_size) != 0
+		   ? -1
+		   : 0;
+}
+
 /* hactl join: the answer of the first node, passed on by hactl. The local
- * store is dropped: the first node's data overwrites it (resync). */
+ * data is dropped: the first node's data overwrites it (resync). */
 void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket ticket,
 			 const char *words)
 {
 	static struct hn_daemon_config joined;
 	char error[HN_ERROR_MAX], key_hex[2 * HN_KEY_BYTES + 2];
 	uint8_t key[HN_KEY_BYTES];
-	if (daemon->paired) {
+	if (daemon->paired || daemon->recreate_pending) {
 		hn_daemon_reply_error(daemon, ticket, "this node already has a cluster key");
 		return;
 	}
@@ -189,7 +272,7 @@ void hn_daemon_join_data(struct hn_daemon *daemon, struct hn_control_ticket tick
 		 joined.cluster_ip);
 	snprintf(daemon->config.cluster_ip_interface, sizeof(daemon->config.cluster_ip_interface),
 		 "%s", joined.cluster_ip_interface);
-	if (hn_persist_reset(&daemon->persist, error, sizeof(error)) != 0 ||
+	if (hn_daemon_drop_local_data(daemon, error, sizeof(error)) != 0 ||
 	    hn_pairing_key_write(daemon->config.key_file, key, error, sizeof(error)) != 0 ||
 	    hn_daemon_core_start(daemon, key, error, sizeof(error)) != 0)
 		goto fail;

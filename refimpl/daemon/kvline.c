@@ -57,9 +57,14 @@ int hn_kv_parse(const char *line, size_t length, struct hn_kv_request *request, 
 	}
 	const char *value = rest < end ? rest + 1 : rest;
 	size_t value_length = (size_t)(end - value);
-	for (size_t i = 0; i < value_length; i++)
-		if (!isprint((unsigned char)value[i]))
+	/* (Regression, fuzz_kvline: the loop once went on with the bound it
+	 * had just raised, reading up to 255 bytes past the line.) */
+	for (size_t i = 0; i < value_length; i++) {
+		if (!isprint((unsigned char)value[i])) {
 			value_length = HN_VALUE_MAX;
+			break;
+		}
+	}
 	if (value_length == 0 || value_length >= HN_VALUE_MAX) {
 		snprintf(reason, reason_size, "bad value (1..%d printable bytes)",
 			 HN_VALUE_MAX - 1);

@@ -1,5 +1,6 @@
 # refimpl/daemon/platform.mk - hanode's platform modules (network interfaces,
-# the raw ICMP socket and mdstat parser, command runner, durable store) and
+# the raw ICMP socket, command runner, durable store; the mdstat parser they
+# are tested with is in libhnnode.a) and
 # their tests. Included by refimpl/daemon/daemon.mk, which links
 # $(HN_PLATFORM_OBJS) into hanode.
 #   make platform-test      CUnit (build/tests/test_platform) + pytest with
@@ -16,7 +17,8 @@ HN_PLATFORM_TEST_OBJS := $(BUILD)/refimpl/tests/test_platform.o \
 $(HN_PLATFORM_OBJS) $(HN_PLATFORM_TEST_OBJS): CPPFLAGS += -Irefimpl/core -Irefimpl/daemon \
 	-Irefimpl/host
 
-$(HN_PLATFORM_TEST): $(HN_PLATFORM_TEST_OBJS) $(HN_PLATFORM_OBJS) $(HNHOST_LIB) $(HNCORE_LIB)
+$(HN_PLATFORM_TEST): $(HN_PLATFORM_TEST_OBJS) $(HN_PLATFORM_OBJS) $(BUILD)/refimpl/daemon/mdstat.o \
+		$(HNHOST_LIB) $(HNCORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(shell pkg-config --libs cunit) \
 		$(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)

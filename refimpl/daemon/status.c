@@ -6,7 +6,9 @@
  *
  * Pure: it renders what the caller gathered (struct hn_host_status and the
  * node's identity and interfaces), so hanode's control socket and hasim's
- * virtual backend (final.json) give the same answer for the same node.
+ * virtual backend (final.json) give the same answer for the same node. The
+ * one-line answer to an admin command or a refused request is rendered
+ * here too (hn_control_answer_render), for the same reason.
  */
 #include "status.h"
 
@@ -62,6 +64,59 @@ static void hn_status_node_json(struct hn_text *json, const struct hn_identity *
 		    (unsigned long long)generation->fork_seq);
 }
 
+/* The notify-only checks (enum hn_notify_check), by name; the host's first
+ * (their reasons in hn_host_status.check_reasons, in this order). */
+static const struct {
+	uint32_t check;
+	const char *name;
+} hn_status_checks[] = {
+    {HN_CHECK_DISK_USAGE, "disk_usage"},
+    {HN_CHECK_TIME_OFFSET, "time_offset"},
+    {HN_CHECK_SERVICE_HEALTH, "service_health"},
+    {HN_CHECK_SYNC_LAG, "sync_lag"},
+};
+_Static_assert(HN_HOST_NOTIFY_CHECKS == 3, "hn_status_checks lists the host's checks first");
+
+/* The reasons of the failing notify-only checks joined by "; " into text. */
+static void hn_status_checks_text(const struct hn_host_status *host, char *text, size_t text_size)
+{
+	struct hn_text joined = {text, text_size, 0};
+	text[0] = '\0';
+	for (int i = 0; i < HN_HOST_NOTIFY_CHECKS; i++)
+		if (host->checks_failing & hn_status_checks[i].check)
+			hn_text_add(&joined, "%s%s", joined.used ? "; " : "",
+				    host->check_reasons[i]);
+	if ((host->core.notify_failing & HN_CHECK_SYNC_LAG) != 0)
+		hn_text_add(&joined, "%sdata-sync lag", joined.used ? "; " : "");
+}
+
+/* "checks":{"failing":[...],"summary":"..."} (not "text": hactl reads the top-level
+ * one),"keys":{...},"actions_failed":{...}, */
+static void hn_status_checks_json(const struct hn_control_status_view *view, struct hn_text *json)
+{
+	const struct hn_host_status *host = view->host;
+	char joined[HN_HOST_NOTIFY_CHECKS * HN_REASON_MAX], text[2 * sizeof(joined)];
+	uint32_t failing = host->core.notify_failing | host->checks_failing;
+	hn_status_checks_text(host, joined, sizeof(joined));
+	hn_json_escape(joined, text, sizeof(text));
+	hn_text_add(json, "\"checks\":{\"failing\":[");
+	for (size_t i = 0, listed = 0; i < sizeof(hn_status_checks) / sizeof(hn_status_checks[0]);
+	     i++)
+		if (failing & hn_status_checks[i].check)
+			hn_text_add(json, "%s\"%s\"", listed++ ? "," : "",
+				    hn_status_checks[i].name);
+	hn_text_add(json,
+		    "],\"summary\":\"%s\"},\"keys\":{\"client\":%u,\"settings\":%u},"
+		    "\"actions_failed\":{\"storage\":%llu,\"cluster_ip\":%llu,\"services\":%llu},"
+		    "\"syslog\":{\"forwarding\":%s,\"sent\":%llu,\"dropped\":%llu},",
+		    text, host->client_keys, host->setting_keys,
+		    (unsigned long long)host->actions_failed[HN_FAILURE_STORAGE],
+		    (unsigned long long)host->actions_failed[HN_FAILURE_CLUSTER_IP],
+		    (unsigned long long)host->actions_failed[HN_FAILURE_SERVICES],
+		    hn_bool_json(view->syslog_forwarding), (unsigned long long)view->syslog_sent,
+		    (unsigned long long)view->syslog_dropped);
+}
+
 static void hn_status_local_json(const struct hn_control_status_view *view, struct hn_text *json)
 {
 	const struct hn_status *status = &view->host->core;
@@ -82,7 +137,10 @@ static void hn_status_local_json(const struct hn_control_status_view *view, stru
 		    (unsigned long long)status->lost_writes_total,
 		    hn_bool_json(view->host->ip_held), raid_reason, services_reason);
 	hn_status_health_json(json, &status->health);
-	hn_text_add(json, "},\"links\":[");
+	hn_text_add(json, ",");
+	hn_status_checks_json(view, json);
+	hn_text_add(json, "\"storage_failed\":%s},\"links\":[",
+		    hn_bool_json(status->storage_failed));
 	for (int link = 0; link < HN_LINKS; link++)
 		hn_text_add(
 		    json, "%s{\"name\":\"%s\",\"interface\":\"%s\",\"carrier\":%s,\"alive\":%s}",
@@ -107,7 +165,10 @@ static void hn_status_peer_json(const struct hn_control_status_view *view, struc
 		    &heartbeat->generation);
 		hn_text_add(json, "\"health\":");
 		hn_status_health_json(json, &heartbeat->health);
-		hn_text_add(json, ",");
+		/* what the peer says of itself in its newest heartbeat */
+		hn_text_add(json, ",\"outdated\":%s,\"no_storage\":%s,",
+			    hn_bool_json(heartbeat->flags & HN_HB_OUTDATED),
+			    hn_bool_json(heartbeat->flags & HN_HB_NO_STORAGE));
 	}
 	const struct hn_proto_counters *counters = &host->counters;
 	hn_text_add(json,
@@ -190,6 +251,11 @@ static void hn_status_text(const struct hn_control_status_view *view, struct hn_
 	}
 	if (status->refusal[0])
 		hn_text_add(text, "peer refused: %s\n", status->refusal);
+	if (status->notify_failing | view->host->checks_failing) {
+		char joined[HN_HOST_NOTIFY_CHECKS * HN_REASON_MAX];
+		hn_status_checks_text(view->host, joined, sizeof(joined));
+		hn_text_add(text, "notify checks failing: %s\n", joined);
+	}
 	hn_text_add(text, "last transitions:\n");
 	for (uint32_t i = 0; i < status->transition_count && i < HN_TRANSITIONS_KEPT; i++)
 		hn_text_add(text, "  %10llu ms  %s -> %s: %s\n",
@@ -226,4 +292,13 @@ int hn_control_status_render(const struct hn_control_status_view *view_in, char 
 	hn_text_add(&json, ",\"text\":\"%s\"}", escaped);
 	/* A cut answer would not be JSON: say so instead of sending half. */
 	return json.used + 1 < json_size ? 0 : -1;
+}
+
+int hn_control_answer_render(bool ok, const char *text, char *json, size_t json_size)
+{
+	char escaped[2 * (HN_REASON_MAX + 64)];
+	hn_json_escape(text, escaped, sizeof(escaped));
+	int written = snprintf(json, json_size, "{\"ok\":%s,\"%s\":\"%s\"}", ok ? "true" : "false",
+			       ok ? "message" : "error", escaped);
+	return written < 0 || (size_t)written >= json_size ? -1 : 0;
 }

@@ -24,10 +24,19 @@ struct hn_control_status_view {
 	const struct hn_identity *self;
 	const struct hn_link_config *link_configs; /* HN_LINKS of them: interface names */
 	const struct hn_host_status *host;	   /* hn_host_status(), or NULL */
+	/* the cluster log's forwarding to a remote syslog (hanode only) */
+	bool syslog_forwarding;
+	uint64_t syslog_sent, syslog_dropped;
 };
 
 /* The status answer into json. Returns -1 if it does not fit json_size. */
 int hn_control_status_render(const struct hn_control_status_view *view, char *json,
 			     size_t json_size);
+
+/* The answer to an admin command, or a request's refusal, as one JSON
+ * line: {"ok":true,"message":"TEXT"} or {"ok":false,"error":"TEXT"}
+ * (hanode's control socket and hasim's virtual backend alike). Returns -1
+ * if it does not fit json_size (text is cut at HN_REASON_MAX + 64). */
+int hn_control_answer_render(bool ok, const char *text, char *json, size_t json_size);
 
 #endif

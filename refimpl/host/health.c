@@ -1,9 +1,13 @@
 /*
  * health.c - the host's health rounds (host.h): every health_interval_ms a
  * round asks for a RAID verdict and a services verdict (platform->check:
- * known at once, or a command whose end comes later), ICMP echoes to every
- * ping target and, under the ping tie-breaker, ARP probes of the cluster
- * IP; its verdict is one HN_EVENT_HEALTH.
+ * known at once, or a command whose end comes later), the notify-only
+ * checks that are configured (disk usage, time offset, service health: the
+ * same way), ICMP echoes to every ping target and, under the ping
+ * tie-breaker, ARP probes of the cluster IP; its verdict is one
+ * HN_EVENT_HEALTH. The notify-only checks go into its checks member (the
+ * failing ones as bits, their reasons joined by "; " as its text): the core
+ * notifies on them and never moves a role for them.
  *
  * Ping: a round sends one echo to every target, then ping_attempts - 1 more
  * to those that have not answered, every ping_timeout_ms / ping_attempts
@@ -19,7 +23,7 @@
  * timeout of its own it shares the ping timeout, so a round's network
  * parts end together.
  *
- * A round ends by itself when its commands have reported and its ping and
+ * A round ends by itself when its checks have reported and its ping and
  * probe parts are over. One still running when the next is due ends first
  * with what it has: a command that has not reported is killed and counts
  * as failed, a silent target as unreachable, an unanswered probe as no
@@ -36,55 +40,96 @@
 
 /* ------------------------------------------------------------- checks */
 
-static void health_check_start(struct hn_host *host, enum hn_host_check check, const char *what,
-			       bool *ok, char *reason, uint64_t *command_id)
+/* The checks platform->check answers, by part: what status and the cluster
+ * log call them, and the notify-only check bit (0: a failover check). */
+static const struct {
+	enum hn_host_check check;
+	const char *what;
+	uint32_t notify;
+} health_parts[HN_HOST_PARTS] = {
+    [HN_HOST_PART_RAID] = {HN_HOST_CHECK_RAID, "RAID", 0},
+    [HN_HOST_PART_SERVICES] = {HN_HOST_CHECK_SERVICES, "services", 0},
+    [HN_HOST_PART_DISK_USAGE] = {HN_HOST_CHECK_DISK_USAGE, "disk usage", HN_CHECK_DISK_USAGE},
+    [HN_HOST_PART_TIME_OFFSET] = {HN_HOST_CHECK_TIME_OFFSET, "time offset", HN_CHECK_TIME_OFFSET},
+    [HN_HOST_PART_SERVICE_HEALTH] = {HN_HOST_CHECK_SERVICE_HEALTH, "service health",
+				     HN_CHECK_SERVICE_HEALTH},
+};
+
+static bool health_part_configured(const struct hn_host_config *config, enum hn_host_part part)
+{
+	switch (part) {
+	case HN_HOST_PART_RAID:
+		return config->raid_check;
+	case HN_HOST_PART_SERVICES:
+		return config->services_check;
+	case HN_HOST_PART_DISK_USAGE:
+		return config->disk_usage_check;
+	case HN_HOST_PART_TIME_OFFSET:
+		return config->time_offset_check;
+	default: /* HN_HOST_PART_SERVICE_HEALTH */
+		return config->service_health_check;
+	}
+}
+
+static void health_check_start(struct hn_host *host, enum hn_host_part index)
 {
 	const struct hn_host_platform *platform = &host->platform;
+	struct hn_host_part_state *part = &host->round.parts[index];
+	const char *what = health_parts[index].what;
 	char error[HN_HOST_ERROR_MAX];
 	bool done = true;
-	*ok = false;
-	reason[0] = '\0';
-	*command_id = 0;
-	if (platform->check(platform->context, check, &done, ok, reason, HN_REASON_MAX, command_id,
-			    error, sizeof(error)) != 0) {
-		*ok = false;
-		*command_id = 0;
-		snprintf(reason, HN_REASON_MAX, "%s command not started: %.100s", what, error);
+	part->ok = false;
+	part->reason[0] = '\0';
+	part->command_id = 0;
+	if (platform->check(platform->context, health_parts[index].check, &done, &part->ok,
+			    part->reason, HN_REASON_MAX, &part->command_id, error,
+			    sizeof(error)) != 0) {
+		part->ok = false;
+		part->command_id = 0;
+		snprintf(part->reason, HN_REASON_MAX, "%s command not started: %.100s", what,
+			 error);
 		return;
 	}
 	if (done)
-		*command_id = 0;
-	else if (*command_id == 0) {
-		*ok = false;
-		snprintf(reason, HN_REASON_MAX, "%s check started without a command id", what);
+		part->command_id = 0;
+	else if (part->command_id == 0) {
+		part->ok = false;
+		snprintf(part->reason, HN_REASON_MAX, "%s check started without a command id",
+			 what);
 	}
 }
 
-static void health_check_judge(int exit_status, bool timed_out, const char *what, bool *ok,
-			       char *reason)
+static void health_check_judge(int exit_status, bool timed_out, const char *what,
+			       struct hn_host_part_state *part)
 {
-	*ok = exit_status == 0 && !timed_out;
+	part->ok = exit_status == 0 && !timed_out;
 	if (timed_out)
-		snprintf(reason, HN_REASON_MAX, "%s command timed out", what);
+		snprintf(part->reason, HN_REASON_MAX, "%s command timed out", what);
 	else if (exit_status != 0)
-		snprintf(reason, HN_REASON_MAX, "%s command exited with status %d", what,
+		snprintf(part->reason, HN_REASON_MAX, "%s command exited with status %d", what,
 			 exit_status);
 	else
-		snprintf(reason, HN_REASON_MAX, "%s command ok", what);
+		snprintf(part->reason, HN_REASON_MAX, "%s command ok", what);
 }
 
 /* A check that has not reported when its round is cut: killed, failed. */
-static void health_check_cut(struct hn_host *host, uint64_t *command_id, const char *what, bool *ok,
-			     char *reason)
+static void health_check_cut(struct hn_host *host, enum hn_host_part index)
 {
-	if (*command_id == 0)
+	struct hn_host_part_state *part = &host->round.parts[index];
+	if (part->command_id == 0)
 		return;
 	if (host->platform.command_kill)
-		host->platform.command_kill(host->platform.context, *command_id);
-	*command_id = 0;
-	*ok = false;
-	snprintf(reason, HN_REASON_MAX, "%s command still running when the next round was due",
-		 what);
+		host->platform.command_kill(host->platform.context, part->command_id);
+	part->command_id = 0;
+	part->ok = false;
+	snprintf(part->reason, HN_REASON_MAX,
+		 "%s command still running when the next round was due", health_parts[index].what);
+}
+
+static void health_checks_cut(struct hn_host *host)
+{
+	for (int index = 0; index < HN_HOST_PARTS; index++)
+		health_check_cut(host, (enum hn_host_part)index);
 }
 
 /* --------------------------------------------------------------- ping */
@@ -192,26 +237,55 @@ static void health_probe_tick(struct hn_host *host, uint64_t now_ms)
 
 static bool health_round_over(const struct hn_host_round *round)
 {
-	return round->raid_command_id == 0 && round->services_command_id == 0 &&
-	       !round->ping_running && !round->probe_running;
+	for (int index = 0; index < HN_HOST_PARTS; index++)
+		if (round->parts[index].command_id != 0)
+			return false;
+	return !round->ping_running && !round->probe_running;
 }
 
-/* The verdict of the round. Notify-only checks (disk usage, time offset,
- * sync lag: issue 11) belong here too, as parts of a round whose result
- * goes to the core as a notification rather than as health. */
+/* Appends reason to text ("; " between), bounded. */
+static void health_text_join(char *text, size_t text_size, const char *reason)
+{
+	size_t used = strlen(text);
+	if (used + 3 < text_size)
+		snprintf(text + used, text_size - used, "%s%s", used ? "; " : "", reason);
+}
+
+/* The notify-only checks of the round: failing bits and every check's
+ * reason; the core's one text names the checks that start failing in this
+ * round (the core logs each changed check with it), or else those failing. */
+static void health_round_notify(const struct hn_host *host, struct hn_host_verdict *verdict)
+{
+	const struct hn_host_round *round = &host->round;
+	for (int index = HN_HOST_PART_DISK_USAGE; index < HN_HOST_PARTS; index++) {
+		const struct hn_host_part_state *part = &round->parts[index];
+		snprintf(verdict->check_reasons[index - HN_HOST_PART_DISK_USAGE], HN_REASON_MAX,
+			 "%s", part->reason);
+		if (!part->ok)
+			verdict->checks_failing |= health_parts[index].notify;
+	}
+	uint32_t newly = verdict->checks_failing & ~host->verdict.checks_failing;
+	for (int index = HN_HOST_PART_DISK_USAGE; index < HN_HOST_PARTS; index++)
+		if (health_parts[index].notify & (newly ? newly : verdict->checks_failing))
+			health_text_join(verdict->checks_text, sizeof(verdict->checks_text),
+					 round->parts[index].reason);
+}
+
 static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
 {
 	struct hn_host_round *round = &host->round;
 	struct hn_host_verdict verdict;
 	memset(&verdict, 0, sizeof(verdict));
-	verdict.health.raid_ok = round->raid_ok;
-	verdict.health.services_ok = round->services_ok;
+	verdict.health.raid_ok = round->parts[HN_HOST_PART_RAID].ok;
+	verdict.health.services_ok = round->parts[HN_HOST_PART_SERVICES].ok;
 	verdict.health.ping_reachable = health_ping_reachable(host);
 	verdict.health.ping_total = host->config.ping_target_count;
 	verdict.health.cluster_ip_answered = round->probe_answered;
-	snprintf(verdict.raid_reason, sizeof(verdict.raid_reason), "%s", round->raid_reason);
+	snprintf(verdict.raid_reason, sizeof(verdict.raid_reason), "%s",
+		 round->parts[HN_HOST_PART_RAID].reason);
 	snprintf(verdict.services_reason, sizeof(verdict.services_reason), "%s",
-		 round->services_reason);
+		 round->parts[HN_HOST_PART_SERVICES].reason);
+	health_round_notify(host, &verdict);
 	round->running = false;
 	hn_host_verdict(host, &verdict, now_ms);
 }
@@ -227,10 +301,7 @@ static void health_round_check(struct hn_host *host, uint64_t now_ms)
 static void health_round_cut(struct hn_host *host, uint64_t now_ms)
 {
 	struct hn_host_round *round = &host->round;
-	health_check_cut(host, &round->raid_command_id, "RAID", &round->raid_ok,
-			 round->raid_reason);
-	health_check_cut(host, &round->services_command_id, "services", &round->services_ok,
-			 round->services_reason);
+	health_checks_cut(host);
 	round->ping_running = false;
 	round->probe_running = false;
 	health_round_deliver(host, now_ms);
@@ -244,15 +315,14 @@ static void health_round_start(struct hn_host *host, uint64_t now_ms)
 	memset(round, 0, sizeof(*round));
 	round->number = number;
 	round->running = true;
-	round->raid_ok = round->services_ok = true;
-	snprintf(round->raid_reason, sizeof(round->raid_reason), "no RAID check");
-	snprintf(round->services_reason, sizeof(round->services_reason), "no services check");
-	if (config->raid_check)
-		health_check_start(host, HN_HOST_CHECK_RAID, "RAID", &round->raid_ok,
-				   round->raid_reason, &round->raid_command_id);
-	if (config->services_check)
-		health_check_start(host, HN_HOST_CHECK_SERVICES, "services", &round->services_ok,
-				   round->services_reason, &round->services_command_id);
+	for (int index = 0; index < HN_HOST_PARTS; index++) {
+		struct hn_host_part_state *part = &round->parts[index];
+		part->ok = true;
+		snprintf(part->reason, sizeof(part->reason), "no %s check",
+			 health_parts[index].what);
+		if (health_part_configured(config, (enum hn_host_part)index))
+			health_check_start(host, (enum hn_host_part)index);
+	}
 	health_ping_start(host, now_ms);
 	health_probe_start(host, now_ms);
 	health_round_check(host, now_ms);
@@ -296,23 +366,44 @@ uint64_t hn_host_health_next_deadline_ms(const struct hn_host *host)
 	return next_ms;
 }
 
+/* The part of the running round waiting for id, or NULL. */
+static struct hn_host_part_state *health_part_of(struct hn_host *host, uint64_t id,
+						 enum hn_host_part *index)
+{
+	if (id == 0 || !host->round.running)
+		return NULL;
+	for (int i = 0; i < HN_HOST_PARTS; i++) {
+		if (host->round.parts[i].command_id == id) {
+			*index = (enum hn_host_part)i;
+			return &host->round.parts[i];
+		}
+	}
+	return NULL;
+}
+
 bool hn_host_health_command_done(struct hn_host *host, uint64_t command_id, int exit_status,
 				 bool timed_out, uint64_t now_ms)
 {
-	struct hn_host_round *round = &host->round;
-	if (command_id == 0 || !round->running)
+	enum hn_host_part index;
+	struct hn_host_part_state *part = health_part_of(host, command_id, &index);
+	if (!part)
 		return false;
-	if (command_id == round->raid_command_id) {
-		health_check_judge(exit_status, timed_out, "RAID", &round->raid_ok,
-				   round->raid_reason);
-		round->raid_command_id = 0;
-	} else if (command_id == round->services_command_id) {
-		health_check_judge(exit_status, timed_out, "services", &round->services_ok,
-				   round->services_reason);
-		round->services_command_id = 0;
-	} else {
+	health_check_judge(exit_status, timed_out, health_parts[index].what, part);
+	part->command_id = 0;
+	health_round_check(host, now_ms);
+	return true;
+}
+
+bool hn_host_health_check_done(struct hn_host *host, uint64_t check_id, bool ok, const char *reason,
+			       uint64_t now_ms)
+{
+	enum hn_host_part index;
+	struct hn_host_part_state *part = health_part_of(host, check_id, &index);
+	if (!part)
 		return false;
-	}
+	part->ok = ok;
+	snprintf(part->reason, sizeof(part->reason), "%s", reason);
+	part->command_id = 0;
 	health_round_check(host, now_ms);
 	return true;
 }
@@ -344,9 +435,6 @@ void hn_host_health_probe_answered(struct hn_host *host, uint64_t now_ms)
 void hn_host_health_abandon(struct hn_host *host)
 {
 	struct hn_host_round *round = &host->round;
-	health_check_cut(host, &round->raid_command_id, "RAID", &round->raid_ok,
-			 round->raid_reason);
-	health_check_cut(host, &round->services_command_id, "services", &round->services_ok,
-			 round->services_reason);
+	health_checks_cut(host);
 	round->running = round->ping_running = round->probe_running = false;
 }

@@ -13,13 +13,15 @@
  *   - measures health in rounds: every health_interval_ms a round asks for
  *     a RAID verdict, a services verdict, ICMP echoes to every ping target
  *     (ping_attempts echoes spread over ping_timeout_ms; any reply counts)
- *     and, under the ping tie-breaker, ARP probes of the cluster IP; a round
- *     ends when every part has answered or its time is up, and a round still
- *     running when the next one is due ends first with what it has
- *     (unanswered = failed, its commands killed); each verdict is one
- *     HN_EVENT_HEALTH;
+ *     and, under the ping tie-breaker, ARP probes of the cluster IP, and
+ *     the notify-only checks (disk usage, time offset, service health); a
+ *     round ends when every part has answered or its time is up, and a
+ *     round still running when the next one is due ends first with what it
+ *     has (unanswered = failed, its commands killed); each verdict is one
+ *     HN_EVENT_HEALTH (the notify-only checks in its checks member);
  *   - starts the core only once the first round has a verdict: then
- *     HN_EVENT_START, a remembered maintenance, and the links' carrier as
+ *     HN_EVENT_START with the boot nonce given to hn_host_start, a
+ *     remembered maintenance or force start, and the links' carrier as
  *     last reported; until then the peer's packets are dropped (it sends
  *     them again);
  *   - holds the cluster IP: adds it and announces it by gratuitous ARP
@@ -33,8 +35,19 @@
  *     and HN_ACTION_STORE_RESET in the order the core gives, the generation
  *     and outdated flag after every step, the operator's maintenance mark
  *     when the core accepted "maintenance on"/"off";
+ *   - tells the core what failed (HN_EVENT_ACTION_FAILED, before any other
+ *     event): a PERSIST or STORE_RESET that failed ends the step - the rest
+ *     of its actions is dropped, and the requests they would have answered
+ *     get an error instead ("ERR storage failed: ...") - as does a failed
+ *     generation write (storage); a failed cluster IP add (cluster IP); a
+ *     services start command that could not start, exited non-zero or timed
+ *     out (services);
  *   - answers the store's clients (PUT through the core, GET locally) and
- *     the operator's admin commands (through the core).
+ *     the operator's admin commands (through the core). Keys under
+ *     "setting/" are the operator's: refused on the data port (PUT and
+ *     GET); the store's HN_STORE_ENTRIES_MAX keys are shared as at most
+ *     HN_HOST_CLIENT_KEYS_MAX client keys and HN_HOST_SETTINGS_MAX settings,
+ *     so that a client that fills the store never blocks the operator.
  *
  * It does all of this through struct hn_host_platform: hanode fills it
  * with real I/O (sockets, netlink, fork/exec, fsync), the virtual backend
@@ -72,7 +85,7 @@
 #include "hn_core.h"
 
 #define HN_HOST_PING_TARGETS_MAX 8
-#define HN_HOST_DEFERRED_MAX	 4
+#define HN_HOST_DEFERRED_MAX	 8
 #define HN_HOST_ERROR_MAX	 256
 /* Admin commands whose answer the host still has to post-process (a
  * maintenance mark to write, a setting's text); with more in flight, one
@@ -81,6 +94,12 @@
 #define HN_HOST_ADMIN_PENDING_MAX 16
 /* The packet counter is reserved in blocks (platform->persist_packet_seq). */
 #define HN_HOST_PACKET_SEQ_BLOCK (UINT64_C(1) << 20)
+/* The notify-only checks the host runs: disk usage, time offset, service
+ * health (in this order in hn_host_status.check_reasons). */
+#define HN_HOST_NOTIFY_CHECKS 3
+/* The store's keys: settings ("setting/<key>") have room of their own. */
+#define HN_HOST_SETTINGS_MAX	64
+#define HN_HOST_CLIENT_KEYS_MAX (HN_STORE_ENTRIES_MAX - HN_HOST_SETTINGS_MAX)
 
 /* ---------------------------------------------------------------- config */
 
@@ -98,6 +117,9 @@ struct hn_host_config {
 	uint32_t ping_attempts;	  /* echoes per target and round, 1..10 */
 	bool raid_check;	  /* a RAID verdict per round (platform->check) */
 	bool services_check;	  /* a services verdict per round (platform->check) */
+	/* notify-only checks, a verdict per round each (platform->check):
+	 * they go to the core as HN_EVENT_HEALTH's checks, never as health */
+	bool disk_usage_check, time_offset_check, service_health_check;
 	/* cluster IP: none when has_cluster_ip is false */
 	bool has_cluster_ip;
 	uint32_t garp_count;	   /* announcements after adding it (>= 1) */
@@ -117,7 +139,15 @@ struct hn_host_config {
 
 /* --------------------------------------------------------------- platform */
 
-enum hn_host_check { HN_HOST_CHECK_RAID = 1, HN_HOST_CHECK_SERVICES };
+enum hn_host_check {
+	HN_HOST_CHECK_RAID = 1,
+	HN_HOST_CHECK_SERVICES,
+	/* notify-only (HN_CHECK_DISK_USAGE, HN_CHECK_TIME_OFFSET,
+	 * HN_CHECK_SERVICE_HEALTH) */
+	HN_HOST_CHECK_DISK_USAGE,
+	HN_HOST_CHECK_TIME_OFFSET,
+	HN_HOST_CHECK_SERVICE_HEALTH,
+};
 
 enum hn_host_command {
 	HN_HOST_COMMAND_SERVICES_START = 1,
@@ -151,11 +181,13 @@ struct hn_host_platform {
 	 * back through hn_host_probe_answered(). NULL = no probe. */
 	int (*probe)(void *context, char *error, size_t error_size);
 
-	/* Start a RAID or services check. Either the verdict is known at once
-	 * (an mdstat file, a disk model): *done = true with *ok and reason; or
-	 * a command was started: *done = false and *command_id names it, and
-	 * its end comes through hn_host_command_done(). Command ids are never
-	 * 0 (0 means "none" to the host). */
+	/* Start a check of a round. Either the verdict is known at once (an
+	 * mdstat file, a disk model, statvfs): *done = true with *ok and
+	 * reason; or it runs on: *done = false and *command_id names it, and
+	 * its end comes through hn_host_command_done() (a command: its exit
+	 * status is the verdict) or hn_host_check_done() (a verdict with a
+	 * reason of its own, e.g. time servers asked over the network). Ids
+	 * are never 0 (0 means "none" to the host). */
 	int (*check)(void *context, enum hn_host_check check, bool *done, bool *ok, char *reason,
 		     size_t reason_size, uint64_t *command_id, char *error, size_t error_size);
 
@@ -217,15 +249,26 @@ void hn_host_restore_generation(struct hn_host *host, const struct hn_generation
 				bool outdated);
 void hn_host_restore_maintenance(struct hn_host *host, bool on);
 
+/* The core is told "force start" right after its start (the host's own
+ * command): a node whose cluster was re-created from a standalone active
+ * keeps serving instead of waiting for a peer that is not there yet. */
+void hn_host_restore_force_start(struct hn_host *host);
+
 /* Begin: the first health round starts at now_ms, and the core starts
- * when its verdict is in (at once if no check is configured). */
-void hn_host_start(struct hn_host *host, uint64_t now_ms);
-/* Stop like an operator's hand-over (the peer takes over at once; an
- * active node's services are stopped by it), not remembered as the
- * operator's maintenance; kill the running round's checks, drop the
- * cluster IP whatever the core did, and log "stop" with reason (e.g.
- * "hanode stopped by SIGTERM"). Every later call is ignored. The caller
- * may wait for commands to end. */
+ * when its verdict is in (at once if no check is configured), with
+ * boot_nonce in its HN_EVENT_START: a fresh random value for every start
+ * (hanode: randombytes_buf; the virtual backend derives it from its seed),
+ * never 0 except on both nodes of a pair that disables the freshness check
+ * (hn_core.h). A capture of the peer's packets from an earlier boot of
+ * this node is then never news to it. */
+void hn_host_start(struct hn_host *host, uint64_t boot_nonce, uint64_t now_ms);
+/* Stop: the core hands over (HN_ADMIN_SHUTDOWN with reason: the peer takes
+ * over at once; an active node's services are stopped; the cluster log
+ * says "hanode stopping: <reason>"), not remembered as the operator's
+ * maintenance; kill the running round's checks, drop the cluster IP
+ * whatever the core did, and log "stop" with reason (e.g. "hanode stopped
+ * by SIGTERM"). Every later call is ignored. The caller may wait for
+ * commands to end. */
 void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 
 /* ---------------------------------------------------------------- inputs */
@@ -244,18 +287,33 @@ void hn_host_probe_answered(struct hn_host *host, uint64_t now_ms);
  * exit_status 0..255 (128 + signal), timed_out if it was killed for it. */
 void hn_host_command_done(struct hn_host *host, uint64_t command_id, int exit_status,
 			  bool timed_out, uint64_t now_ms);
+/* A check that platform->check left running ended with a verdict of its
+ * own (not a command's exit status): ok, and a reason for status and the
+ * cluster log ("time offset 2300 ms against 192.0.2.1 (at most 500 ms)").
+ * An id that is not a check of the running round is ignored. */
+void hn_host_check_done(struct hn_host *host, uint64_t check_id, bool ok, const char *reason,
+			uint64_t now_ms);
 /* Time passed: call at hn_host_next_deadline_ms() (earlier is harmless). */
 void hn_host_tick(struct hn_host *host, uint64_t now_ms);
+/* UINT64_MAX when stopped or not begun. */
 uint64_t hn_host_next_deadline_ms(const struct hn_host *host);
 
 /* A client's PUT: returns 0 with the answer in answer ("OK 42", "ERR
  * standby", "ERR bad key"), or 1 when the answer comes later through
  * platform->client_reply(request_id). request_id is the caller's, unique
  * among requests in flight. Keys under "setting/" are the operator's
- * (hn_host_admin's HN_ADMIN_SETTING_SET) and refused here. */
+ * (hn_host_admin's HN_ADMIN_SETTING_SET) and refused here; a new key when
+ * the store holds HN_HOST_CLIENT_KEYS_MAX client keys is refused ("ERR
+ * store full: ..."). A write whose store write failed is answered at once
+ * ("ERR storage failed: ..."), while the node still holds the cluster IP the
+ * client came through; the failure is fed to the core at the next entry
+ * point, before anything else (hn_host_next_deadline_ms() is then the time
+ * of this call). */
 int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *key,
 		       const char *value, uint64_t now_ms, char *answer, size_t answer_size);
-/* A client's GET, served by the active node: "VALUE v", "NOTFOUND", "ERR standby". */
+/* A client's GET, served by the active node: "VALUE v", "NOTFOUND", "ERR
+ * standby"; "setting/" keys are refused (read them with the operator's
+ * channel: hactl setting get). */
 void hn_host_client_get(const struct hn_host *host, const char *key, char *answer,
 			size_t answer_size);
 /* An operator's command; the answer comes through platform->admin_reply
@@ -288,6 +346,15 @@ struct hn_host_status {
 	uint64_t oversize;			/* messages too large to encode */
 	uint64_t health_rounds;			/* verdicts delivered */
 	uint64_t packet_seq_limit;		/* reserved up to (persist_packet_seq), 0 = none */
+	/* the notify-only checks of the last finished round: the failing ones
+	 * (enum hn_notify_check) and each one's reason (disk usage, time
+	 * offset, service health; "no ... check" when not configured) */
+	uint32_t checks_failing;
+	char check_reasons[HN_HOST_NOTIFY_CHECKS][HN_REASON_MAX];
+	/* the store's keys (client keys + settings = the core's entries) */
+	uint32_t client_keys, setting_keys;
+	/* actions that failed and were fed back to the core, by kind */
+	uint64_t actions_failed[HN_FAILURE_SERVICES + 1];
 };
 
 void hn_host_status(const struct hn_host *host, uint64_t now_ms, struct hn_host_status *status);

@@ -128,9 +128,9 @@ void hn_host_send_data(struct hn_host *host, enum hn_link link, const struct hn_
 
 /* ----------------------------------------------------------- receiving */
 
-/* The replay window starts empty at every start (issue 11: a restarted
- * node accepts a capture of its peer's older packets); once the core can
- * judge freshness, what is remembered across restarts is loaded here. */
+/* The replay window starts empty at every start: a restarted node accepts
+ * a capture of its peer's older packets here, and the core refuses them as
+ * news (they do not echo this start's boot nonce, hn_host_start). */
 int hn_host_decode(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length)
 {
 	struct hn_event *event = &host->event;

@@ -6,9 +6,12 @@
  * A PUT is answered in the step that fed it when the core can (refused,
  * or acknowledged alone), otherwise later, when the standby has it durably
  * (platform->client_reply). Keys under "setting/" are the cluster-wide
- * settings: only the operator's channel writes them (hactl setting set,
- * which the core refuses on the standby as locked), never the data port
- * (issue 11: an unauthenticated PUT overwrote an operator's setting).
+ * settings: only the operator's channel writes and reads them (hactl
+ * setting set/get, which the core refuses on the standby as locked), never
+ * the data port (issue 11: an unauthenticated PUT overwrote an operator's
+ * setting). The store's keys are shared: at most HN_HOST_CLIENT_KEYS_MAX
+ * client keys and HN_HOST_SETTINGS_MAX settings (keys.c counts them), so a
+ * client that fills the store never blocks the operator (issue 11).
  *
  * An admin command's answer may need work of the host's own: the
  * operator's maintenance mark is made durable when the core accepted
@@ -20,8 +23,6 @@
 #include <string.h>
 
 #include "host_state.h"
-
-#define HN_HOST_SETTING_PREFIX "setting/"
 
 /* --------------------------------------------------------------- clients */
 
@@ -35,7 +36,7 @@ static const char *host_put_refusal(const char *key, const char *value)
 	for (size_t i = 0; i < key_length; i++)
 		if (!isalnum((unsigned char)key[i]) && !strchr("_./-", key[i]))
 			return "bad key (1..63 of [A-Za-z0-9_./-])";
-	if (strncmp(key, HN_HOST_SETTING_PREFIX, strlen(HN_HOST_SETTING_PREFIX)) == 0)
+	if (hn_host_key_is_setting(key))
 		return "setting/ keys are the operator's: use hactl setting set";
 	if (value_length == 0 || value_length >= HN_VALUE_MAX)
 		return "bad value (1..255 printable bytes)";
@@ -62,6 +63,14 @@ int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *ke
 		snprintf(answer, answer_size, "ERR %s", refusal);
 		return 0;
 	}
+	if (!hn_host_keys_has(&host->keys, key) &&
+	    host->keys.count - host->keys.settings >= HN_HOST_CLIENT_KEYS_MAX) {
+		snprintf(answer, answer_size,
+			 "ERR store full: it holds %d keys; a new key is refused, "
+			 "existing keys can be written",
+			 HN_HOST_CLIENT_KEYS_MAX);
+		return 0;
+	}
 	struct hn_event *event = &host->event;
 	memset(event, 0, sizeof(*event));
 	event->kind = HN_EVENT_CLIENT_WRITE;
@@ -71,7 +80,20 @@ int hn_host_client_put(struct hn_host *host, uint64_t request_id, const char *ke
 	host->put_current = true;
 	host->put_current_id = request_id;
 	host->put_answered = false;
-	hn_host_step(host, event, now_ms);
+	host->put_failure[0] = '\0';
+	hn_host_drain(host, now_ms);
+	hn_host_step_once(host, event, now_ms);
+	/* Its store write failed: answered now, while this node still holds
+	 * the cluster IP the client came through; the failure goes to the core
+	 * at the next entry point, before anything else (hn_host_drain). */
+	if (host->put_failure[0] && !host->put_answered) {
+		snprintf(host->put_answer, sizeof(host->put_answer), "ERR storage failed: %.120s",
+			 host->put_failure);
+		host->put_answered = true;
+		host->put_early_id = request_id;
+	}
+	if (!host->put_failure[0])
+		hn_host_drain(host, now_ms);
 	host->put_current = false;
 	if (!host->put_answered)
 		return 1;
@@ -87,15 +109,25 @@ void hn_host_client_answer(struct hn_host *host, const struct hn_action *action)
 	if (action->u.reply.ok)
 		snprintf(answer, sizeof(answer), text[0] ? "OK %s" : "OK", text);
 	else if (strcmp(text, "store full") == 0)
-		/* Say what full means to whoever holds the client (issue 11). */
+		/* Say what full means to whoever holds the client (issue 11); the
+		 * host's own bound normally refuses first. */
 		snprintf(answer, sizeof(answer),
 			 "ERR store full: it holds %d keys; a new key is refused, existing keys "
 			 "can be written",
-			 HN_STORE_ENTRIES_MAX);
+			 HN_HOST_CLIENT_KEYS_MAX);
 	else
 		snprintf(answer, sizeof(answer), "ERR %s", text[0] ? text : "write failed");
+	if (host->put_early_id != 0 && action->u.reply.request_id == host->put_early_id) {
+		host->put_early_id = 0; /* answered already (hn_host_client_put) */
+		return;
+	}
 	if (host->put_current && action->u.reply.request_id == host->put_current_id) {
-		/* Answered within the step that fed it: the caller gets it back. */
+		/* Answered within the step that fed it: the caller gets it back,
+		 * a failure with the store write that failed in it (the core
+		 * releases such a write as "standby"). */
+		if (!action->u.reply.ok && host->put_failure[0])
+			snprintf(answer, sizeof(answer), "ERR storage failed: %.120s",
+				 host->put_failure);
 		memcpy(host->put_answer, answer, sizeof(answer));
 		host->put_answered = true;
 		return;
@@ -108,6 +140,11 @@ void hn_host_client_get(const struct hn_host *host, const char *key, char *answe
 {
 	if (!host_serves(host)) {
 		snprintf(answer, answer_size, "ERR standby");
+		return;
+	}
+	if (hn_host_key_is_setting(key)) {
+		snprintf(answer, answer_size,
+			 "ERR setting/ keys are the operator's: use hactl setting get");
 		return;
 	}
 	const struct hn_entry *entry = hn_node_get(host->node, key);
@@ -144,6 +181,18 @@ static void host_admin_refuse(struct hn_host *host, uint64_t request_id, const c
 	host->platform.admin_reply(host->platform.context, request_id, false, text);
 }
 
+#define HN_HOST_SETTINGS_MAX_TEXT "64"
+_Static_assert(HN_HOST_SETTINGS_MAX == 64, "HN_HOST_SETTINGS_MAX_TEXT says 64");
+
+/* A new setting when HN_HOST_SETTINGS_MAX are stored ("setting/<key>"). */
+static bool host_setting_full(const struct hn_host *host, const char *key)
+{
+	char stored[HN_KEY_MAX + 16];
+	snprintf(stored, sizeof(stored), "setting/%s", key);
+	return host->keys.settings >= HN_HOST_SETTINGS_MAX &&
+	       !hn_host_keys_has(&host->keys, stored);
+}
+
 void hn_host_admin(struct hn_host *host, uint64_t request_id, enum hn_admin_command command,
 		   const char *key, const char *value, uint64_t now_ms)
 {
@@ -159,6 +208,13 @@ void hn_host_admin(struct hn_host *host, uint64_t request_id, enum hn_admin_comm
 	if (command == HN_ADMIN_SETTING_SET &&
 	    (strlen(key) >= HN_KEY_MAX || strlen(value) >= HN_VALUE_MAX)) {
 		host_admin_refuse(host, request_id, "setting: key or value too long");
+		return;
+	}
+	if (command == HN_ADMIN_SETTING_SET && host_setting_full(host, key)) {
+		host_admin_refuse(host, request_id,
+				  "setting: " HN_HOST_SETTINGS_MAX_TEXT
+				  " settings are stored; a new "
+				  "one is refused, existing ones can be changed");
 		return;
 	}
 	if (request_id != 0 && host_admin_remembered(command))
@@ -242,4 +298,9 @@ void hn_host_status(const struct hn_host *host, uint64_t now_ms, struct hn_host_
 	status->oversize = host->oversize;
 	status->health_rounds = host->health_rounds;
 	status->packet_seq_limit = host->packet_seq_limit;
+	status->checks_failing = host->verdict.checks_failing;
+	memcpy(status->check_reasons, host->verdict.check_reasons, sizeof(status->check_reasons));
+	status->setting_keys = host->keys.settings;
+	status->client_keys = host->keys.count - host->keys.settings;
+	memcpy(status->actions_failed, host->actions_failed, sizeof(status->actions_failed));
 }

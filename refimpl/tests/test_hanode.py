@@ -241,9 +241,12 @@ def test_maintenance_survives_a_restart_until_cleared(cluster):
 def test_switchover_swaps_roles(cluster):
     active, standby = active_and_standby(cluster)
     # Right after forming, the standby may still be confirming its resync;
-    # SPEC allows a switchover only with the data in sync, so wait for that.
+    # SPEC allows a switchover only with the data in sync, so wait for that,
+    # as the active sees it: the standby's newest heartbeat no longer says
+    # outdated (regression: the test raced that heartbeat, 1 run in 2).
     wait_until(lambda: standby.status()["node"]["in_sync"] and
-               not active.status()["node"]["peer_outdated"], 3, message="data in sync")
+               not active.status()["node"]["peer_outdated"] and
+               active.status()["peer"]["outdated"] is False, 3, message="data in sync")
     result = active.hactl("switchover")
     assert result.returncode == 0, result.stderr
     wait_until(lambda: standby.role() == "M" and active.role() == "S", 3,
@@ -375,19 +378,26 @@ def test_store_port_refusals(cluster):
 
 
 def test_store_full_answers_a_clear_error(cluster):
-    """A store that holds 1024 keys refuses a new key with a clear error and
-    still takes writes to the keys it has."""
+    """A store whose clients hold 960 keys refuses a new key with a clear error
+    and still takes writes to the keys it has; the 64 keys left are the
+    operator's settings. Regression (issue 11): client data filling the 1,024
+    keys blocked `hactl setting set`, and GET setting/... answered anyone."""
     active, standby = active_and_standby(cluster)
     wait_until(lambda: cluster_ip_answers(cluster), 3, message="cluster IP")
     result = run("ip", "netns", "exec", cluster.switch, "/usr/bin/python3", "-c", FILL_CLIENT,
-                 CLUSTER_IP, "1024", timeout=120)
+                 CLUSTER_IP, "960", timeout=120)
     filled = json.loads(result.stdout)
-    assert filled == {"ok": 1024, "other": []}
+    assert filled == {"ok": 960, "other": []}
     assert store_request(cluster.switch, CLUSTER_IP, "PUT one/more v") == \
-        "ERR store full: it holds 1024 keys; a new key is refused, existing keys can be " \
+        "ERR store full: it holds 960 keys; a new key is refused, existing keys can be " \
         "written"
     assert store_request(cluster.switch, CLUSTER_IP, "PUT fill/7 again").startswith("OK ")
     assert store_request(cluster.switch, CLUSTER_IP, "GET fill/7") == "VALUE again"
+    accepted = active.hactl("setting", "set", "ntp_server", "192.0.2.1")
+    assert accepted.returncode == 0, accepted.stderr
+    assert store_request(cluster.switch, CLUSTER_IP, "GET setting/ntp_server") == \
+        "ERR setting/ keys are the operator's: use hactl setting get"
+    assert active.status()["node"]["keys"] == {"client": 960, "settings": 1}
 
 
 FLOOD_CLIENT = r"""
@@ -573,7 +583,7 @@ def test_version_and_help_exit_0():
         version = run(os.path.join(BIN, binary), "--version", check=False)
         assert version.returncode == 0, version.stderr
         assert version.stdout.startswith("%s (halab) " % binary), version.stdout
-        assert "protocol 1" in version.stdout
+        assert "protocol 2" in version.stdout
         usage = run(os.path.join(BIN, binary), "--help", check=False)
         assert usage.returncode == 0 and usage.stdout.startswith("usage: %s" % binary)
     assert run(os.path.join(BIN, "hactl"), "status", "--help", check=False).returncode == 0

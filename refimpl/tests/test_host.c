@@ -1,445 +1,16 @@
 /*
- * test_host.c - CUnit tests of the node's host (refimpl/host/host.h).
- *
- * Each node's platform is a fake that records every call it gets as one
- * line of text ("ip add@500", "ping 0 seq 8@100", "persist k1=v1 seq 1",
- * "log transition standby->active role active: ...") with the test's
- * virtual time, keeps the packets the host sends in an outbox, and fails
- * what a test tells it to (a store write, the fence command, the packet
- * counter's reservation). A test asserts on those lines, in order.
- *
- * Two nodes form a cluster through their outboxes: deliver() hands each
- * node's packets to the other host (never from inside a platform call, so
- * no host is re-entered), run_until() moves the virtual clock from deadline
- * to deadline. Times are exact virtual milliseconds.
+ * test_host.c - CUnit tests of the node's host (refimpl/host/host.h): start
+ * gating, health rounds, the cluster IP, commands, durability, admin
+ * answers, the packet counter. The fake platform and the two-node driver
+ * are host_fake.c; failed actions, shutdown, boot nonces, notify-only
+ * checks and the store's key bounds are test_host_failures.c.
  */
-#include "host.h"
-#include "test_main.h"
+#include "host_fake.h"
 
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FAKE_CALLS_MAX	 2048
-#define FAKE_CALL_LENGTH 200
-#define FAKE_OUTBOX_MAX	 64
-
-struct fake_packet {
-	enum hn_link link;
-	size_t length;
-	uint8_t bytes[HN_PACKET_MAX];
-};
-
-struct fake {
-	struct hn_host *host;
-	struct fake *peer;
-	size_t call_count;
-	char calls[FAKE_CALLS_MAX][FAKE_CALL_LENGTH];
-	size_t out_count;
-	struct fake_packet outbox[FAKE_OUTBOX_MAX];
-	uint64_t sent[HN_LINKS];
-	/* behaviour */
-	bool cut; /* packets to and from this node are lost */
-	bool fail_persist, fail_fence, fail_reserve, fail_ip;
-	int raid_mode;	   /* 0 known ok, 1 known failed, 2 a command */
-	int services_mode; /* the same */
-	uint64_t next_command_id;
-	char last_client_reply[64];
-	char last_admin_reply[HN_REASON_MAX + 64];
-};
-
-static const uint8_t test_key[HN_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-static uint64_t test_now_ms;
-static struct fake fakes[2];
-
-/* ------------------------------------------------------------ the fake */
-
-__attribute__((format(printf, 2, 3))) static void fake_call(struct fake *fake, const char *format,
-							    ...)
-{
-	va_list arguments;
-	if (fake->call_count >= FAKE_CALLS_MAX)
-		return;
-	char *line = fake->calls[fake->call_count++];
-	va_start(arguments, format);
-	vsnprintf(line, FAKE_CALL_LENGTH, format, arguments);
-	va_end(arguments);
-}
-
-/* Index of the nth call starting with prefix, or -1. */
-static int fake_find(const struct fake *fake, const char *prefix, size_t nth)
-{
-	for (size_t i = 0; i < fake->call_count; i++)
-		if (strncmp(fake->calls[i], prefix, strlen(prefix)) == 0 && nth-- == 0)
-			return (int)i;
-	return -1;
-}
-
-static size_t fake_count(const struct fake *fake, const char *prefix)
-{
-	size_t count = 0;
-	while (fake_find(fake, prefix, count) >= 0)
-		count++;
-	return count;
-}
-
-static const char *fake_line(const struct fake *fake, const char *prefix, size_t nth)
-{
-	int index = fake_find(fake, prefix, nth);
-	return index >= 0 ? fake->calls[index] : "(none)";
-}
-
-static int fake_send(void *context, enum hn_link link, const uint8_t *packet, size_t length,
-		     char *error, size_t error_size)
-{
-	struct fake *fake = context;
-	struct hn_replay_window window = {0};
-	struct hn_proto_counters counters = {0};
-	static struct hn_heartbeat heartbeat;
-	static struct hn_data_message data;
-	(void)error;
-	(void)error_size;
-	fake->sent[link]++;
-	/* Data messages are worth a line: a persist must come before its ack. */
-	if (hn_proto_decode(packet, length, test_key, &window, &counters, &heartbeat, &data) ==
-	    HN_PACKET_DATA)
-		fake_call(fake, "send data kind %d seq %llu@%llu", data.kind,
-			  (unsigned long long)data.seq, (unsigned long long)test_now_ms);
-	if (fake->out_count < FAKE_OUTBOX_MAX) {
-		struct fake_packet *out = &fake->outbox[fake->out_count++];
-		out->link = link;
-		out->length = length;
-		memcpy(out->bytes, packet, length);
-	}
-	return 0;
-}
-
-static int fake_cluster_ip(void *context, bool add, char *error, size_t error_size)
-{
-	struct fake *fake = context;
-	fake_call(fake, "ip %s@%llu", add ? "add" : "remove", (unsigned long long)test_now_ms);
-	if (fake->fail_ip) {
-		snprintf(error, error_size, "fake: cluster IP: Operation not permitted");
-		return -1;
-	}
-	return 0;
-}
-
-static int fake_garp(void *context, char *error, size_t error_size)
-{
-	(void)error;
-	(void)error_size;
-	fake_call(context, "garp@%llu", (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static int fake_ping(void *context, uint32_t target, uint16_t sequence, char *error,
-		     size_t error_size)
-{
-	(void)error;
-	(void)error_size;
-	fake_call(context, "ping %u seq %u@%llu", target, sequence,
-		  (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static int fake_probe(void *context, char *error, size_t error_size)
-{
-	(void)error;
-	(void)error_size;
-	fake_call(context, "probe@%llu", (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static int fake_check(void *context, enum hn_host_check check, bool *done, bool *ok, char *reason,
-		      size_t reason_size, uint64_t *command_id, char *error, size_t error_size)
-{
-	struct fake *fake = context;
-	int mode = check == HN_HOST_CHECK_RAID ? fake->raid_mode : fake->services_mode;
-	const char *what = check == HN_HOST_CHECK_RAID ? "raid" : "services";
-	(void)error;
-	(void)error_size;
-	*done = mode != 2;
-	*ok = mode == 0;
-	snprintf(reason, reason_size, "fake %s %s", what, *ok ? "ok" : "failed");
-	if (mode == 2)
-		*command_id = ++fake->next_command_id;
-	fake_call(fake, "check %s id %llu@%llu", what,
-		  mode == 2 ? (unsigned long long)*command_id : 0, (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static const char *fake_command_name(enum hn_host_command command)
-{
-	static const char *const names[] = {"",	      "services_start", "services_stop",
-					    "notify", "fence",		"check"};
-	return names[command];
-}
-
-static int fake_command(void *context, enum hn_host_command command, const char *input,
-			const char *const *environment, uint64_t *command_id, char *error,
-			size_t error_size)
-{
-	struct fake *fake = context;
-	char env[160] = "";
-	for (size_t i = 0; environment && environment[i]; i++)
-		snprintf(env + strlen(env), sizeof(env) - strlen(env), " %s", environment[i]);
-	fake_call(fake, "command %s%s%s%s@%llu", fake_command_name(command), env,
-		  input ? " stdin " : "", input ? input : "", (unsigned long long)test_now_ms);
-	if (command == HN_HOST_COMMAND_FENCE && fake->fail_fence) {
-		snprintf(error, error_size, "fake: fence command: No such file or directory");
-		return -1;
-	}
-	*command_id = ++fake->next_command_id;
-	return 0;
-}
-
-static void fake_command_kill(void *context, uint64_t command_id)
-{
-	fake_call(context, "kill %llu@%llu", (unsigned long long)command_id,
-		  (unsigned long long)test_now_ms);
-}
-
-static int fake_persist(void *context, const struct hn_entry *entry, char *error, size_t error_size)
-{
-	struct fake *fake = context;
-	if (entry)
-		fake_call(fake, "persist %s=%s seq %llu@%llu", entry->key, entry->value,
-			  (unsigned long long)entry->seq, (unsigned long long)test_now_ms);
-	else
-		fake_call(fake, "persist reset@%llu", (unsigned long long)test_now_ms);
-	if (fake->fail_persist) {
-		snprintf(error, error_size, "fake: store.log: No space left on device");
-		return -1;
-	}
-	return 0;
-}
-
-static int fake_persist_generation(void *context, const struct hn_generation *generation,
-				   bool outdated, char *error, size_t error_size)
-{
-	(void)error;
-	(void)error_size;
-	fake_call(context, "generation %llu outdated %d@%llu", (unsigned long long)generation->id,
-		  outdated, (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static int fake_persist_maintenance(void *context, bool on, char *error, size_t error_size)
-{
-	(void)error;
-	(void)error_size;
-	fake_call(context, "maintenance %s@%llu", on ? "on" : "off",
-		  (unsigned long long)test_now_ms);
-	return 0;
-}
-
-static int fake_persist_packet_seq(void *context, uint64_t limit, char *error, size_t error_size)
-{
-	struct fake *fake = context;
-	fake_call(fake, "reserve %llu%s", (unsigned long long)limit,
-		  fake->fail_reserve ? " failed" : "");
-	if (fake->fail_reserve) {
-		snprintf(error, error_size, "fake: packet_seq: Input/output error");
-		return -1;
-	}
-	return 0;
-}
-
-static void fake_log(void *context, uint64_t now_ms, const struct hn_log_record *record,
-		     const char *role)
-{
-	fake_call(context, "log %s %s->%s role %s: %s@%llu", record->event, record->from,
-		  record->to, role, record->reason, (unsigned long long)now_ms);
-}
-
-static void fake_client_reply(void *context, uint64_t request_id, const char *answer)
-{
-	struct fake *fake = context;
-	fake_call(fake, "client_reply %llu %s@%llu", (unsigned long long)request_id, answer,
-		  (unsigned long long)test_now_ms);
-	snprintf(fake->last_client_reply, sizeof(fake->last_client_reply), "%s", answer);
-}
-
-static void fake_admin_reply(void *context, uint64_t request_id, bool ok, const char *text)
-{
-	struct fake *fake = context;
-	fake_call(fake, "admin_reply %llu %s %s@%llu", (unsigned long long)request_id,
-		  ok ? "ok" : "refused", text, (unsigned long long)test_now_ms);
-	snprintf(fake->last_admin_reply, sizeof(fake->last_admin_reply), "%s %s",
-		 ok ? "ok" : "refused", text);
-}
-
-static uint64_t fake_wall_ms(void *context, uint64_t now_ms)
-{
-	(void)context;
-	return 1700000000000ull + now_ms;
-}
-
-/* ------------------------------------------------------------ the nodes */
-
-static struct hn_host_config test_config(uint32_t node_id, enum hn_tiebreaker tiebreaker)
-{
-	struct hn_host_config config;
-	memset(&config, 0, sizeof(config));
-	hn_config_defaults(&config.core);
-	config.core.self.node_id = node_id;
-	snprintf(config.core.self.name, sizeof(config.core.self.name), "node%u", node_id);
-	config.core.tiebreaker = tiebreaker;
-	config.core.timers.heartbeat_interval_ms = 100;
-	config.core.timers.dead_time_ms = 300;
-	config.core.timers.wait_for_peer_ms = 500;
-	config.core.timers.fence_delay_ms = 200;
-	config.health_interval_ms = 1000;
-	config.ping_timeout_ms = 300;
-	config.ping_attempts = 3;
-	config.has_cluster_ip = true;
-	config.garp_count = 3;
-	config.garp_interval_ms = 100;
-	config.probe_timeout_ms = 300;
-	config.probe_interval_ms = 100;
-	config.has_services_start = config.has_services_stop = true;
-	config.has_notify = config.has_fence = true;
-	return config;
-}
-
-static struct hn_host_platform test_platform(struct fake *fake)
-{
-	struct hn_host_platform platform = {
-	    .context = fake,
-	    .send = fake_send,
-	    .cluster_ip = fake_cluster_ip,
-	    .garp = fake_garp,
-	    .ping = fake_ping,
-	    .probe = fake_probe,
-	    .check = fake_check,
-	    .command = fake_command,
-	    .command_kill = fake_command_kill,
-	    .persist = fake_persist,
-	    .persist_generation = fake_persist_generation,
-	    .persist_maintenance = fake_persist_maintenance,
-	    .persist_packet_seq = fake_persist_packet_seq,
-	    .log = fake_log,
-	    .client_reply = fake_client_reply,
-	    .admin_reply = fake_admin_reply,
-	    .wall_ms = fake_wall_ms,
-	};
-	return platform;
-}
-
-/* Node index 0 or 1 (node1, node2) with config; its fake is reset. */
-static struct fake *test_node(int index, const struct hn_host_config *config)
-{
-	struct fake *fake = &fakes[index];
-	char error[HN_HOST_ERROR_MAX];
-	free(fake->host);
-	memset(fake, 0, sizeof(*fake));
-	fake->peer = &fakes[1 - index];
-	fake->host = calloc(1, hn_host_size());
-	CU_ASSERT_FATAL(fake->host != NULL);
-	struct hn_host_platform platform = test_platform(fake);
-	CU_ASSERT_FATAL(
-	    hn_host_init(fake->host, config, test_key, &platform, 1000, error, sizeof(error)) == 0);
-	hn_host_carrier(fake->host, HN_LINK_SYNC, true, test_now_ms);
-	hn_host_carrier(fake->host, HN_LINK_EXTERNAL, true, test_now_ms);
-	return fake;
-}
-
-static void test_setup_nodes(void)
-{
-	test_now_ms = 0;
-	memset(fakes, 0, sizeof(fakes));
-}
-
-static void test_teardown_nodes(void)
-{
-	/* HOST_TEST_DUMP=1 prints every call of both nodes (debugging a test). */
-	for (int i = 0; getenv("HOST_TEST_DUMP") && i < 2; i++)
-		for (size_t c = 0; c < fakes[i].call_count; c++)
-			printf("node%d %s\n", i + 1, fakes[i].calls[c]);
-	for (int i = 0; i < 2; i++) {
-		free(fakes[i].host);
-		fakes[i].host = NULL;
-	}
-}
-
-/* Hands every queued packet to the other node (lost when either is cut). */
-static void deliver(void)
-{
-	for (int rounds = 0; rounds < 100; rounds++) {
-		bool moved = false;
-		for (int i = 0; i < 2; i++) {
-			struct fake *fake = &fakes[i];
-			size_t count = fake->out_count;
-			static struct fake_packet queue[FAKE_OUTBOX_MAX];
-			memcpy(queue, fake->outbox, count * sizeof(queue[0]));
-			fake->out_count = 0;
-			for (size_t p = 0; p < count; p++) {
-				if (fake->cut || fake->peer->cut || !fake->peer->host)
-					continue;
-				hn_host_packet(fake->peer->host, queue[p].link, queue[p].bytes,
-					       queue[p].length, test_now_ms);
-				moved = true;
-			}
-		}
-		if (!moved)
-			return;
-	}
-}
-
-static uint64_t host_deadline(int index)
-{
-	return fakes[index].host ? hn_host_next_deadline_ms(fakes[index].host) : UINT64_MAX;
-}
-
-/* Virtual time up to until_ms: packets delivered, hosts ticked at their deadlines. */
-static void run_until(uint64_t until_ms)
-{
-	deliver();
-	for (int steps = 0; steps < 100000; steps++) {
-		uint64_t next_ms =
-		    host_deadline(0) < host_deadline(1) ? host_deadline(0) : host_deadline(1);
-		if (next_ms > until_ms)
-			break;
-		if (next_ms > test_now_ms)
-			test_now_ms = next_ms;
-		for (int i = 0; i < 2; i++)
-			if (fakes[i].host && host_deadline(i) <= test_now_ms)
-				hn_host_tick(fakes[i].host, test_now_ms);
-		deliver();
-	}
-	test_now_ms = until_ms;
-}
-
-static void test_status(const struct fake *fake, struct hn_host_status *status)
-{
-	hn_host_status(fake->host, test_now_ms, status);
-}
-
-static const char *test_display(const struct fake *fake)
-{
-	struct hn_host_status status;
-	test_status(fake, &status);
-	return status.core.state == HN_STATE_NORMAL ? hn_role_name(status.core.role)
-						    : hn_state_name(status.core.state);
-}
-
-/* Both nodes started at 0 without checks: node1 wins the tie by its lower
- * id and is active, node2 standby and in sync, by 1000. */
-static void test_form_pair(enum hn_tiebreaker tiebreaker)
-{
-	struct hn_host_config config1 = test_config(1, tiebreaker);
-	struct hn_host_config config2 = test_config(2, tiebreaker);
-	test_node(0, &config1);
-	test_node(1, &config2);
-	hn_host_start(fakes[0].host, 0);
-	hn_host_start(fakes[1].host, 0);
-	run_until(1000);
-	CU_ASSERT_STRING_EQUAL(test_display(&fakes[0]), "active");
-	CU_ASSERT_STRING_EQUAL(test_display(&fakes[1]), "standby");
-}
 
 /* ----------------------------------------------------------- start gating */
 
@@ -452,8 +23,8 @@ static void test_start_waits_for_the_first_verdict(void)
 	struct hn_host_status status;
 	config1.ping_target_count = 1;
 	struct fake *node1 = test_node(0, &config1), *node2 = test_node(1, &config2);
-	hn_host_start(node2->host, 0);
-	hn_host_start(node1->host, 0);
+	test_start(node2->host, 0);
+	test_start(node1->host, 0);
 	CU_ASSERT_EQUAL(fake_count(node2, "log start"), 1); /* no check: at once */
 	CU_ASSERT_EQUAL(fake_count(node1, "log start"), 0);
 	CU_ASSERT_STRING_EQUAL(fake_line(node1, "ping", 0), "ping 0 seq 8@0");
@@ -502,7 +73,7 @@ static void test_remembered_maintenance(void)
 	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
 	struct fake *node = test_node(1, &config);
 	hn_host_restore_maintenance(node->host, true);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(2000);
 	CU_ASSERT_STRING_EQUAL(test_display(node), "maintenance");
 	CU_ASSERT_EQUAL(fake_count(node, "admin_reply"), 0);
@@ -522,7 +93,7 @@ static void test_round_answered(void)
 	struct fake *node = test_node(0, &config);
 	node->raid_mode = 0;
 	node->services_mode = 1;
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping", 0), "ping 0 seq 8@0");
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping", 1), "ping 1 seq 9@0");
 	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 100); /* first resend */
@@ -551,7 +122,7 @@ static void test_round_timed_out_with_resends(void)
 	struct hn_host_status status;
 	config.ping_target_count = 2;
 	struct fake *node = test_node(0, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	test_now_ms = 10;
 	hn_host_ping_reply(node->host, 8, 10);
 	run_until(299);
@@ -585,7 +156,7 @@ static void test_round_ended_by_the_next(void)
 	config.ping_timeout_ms = 150;
 	struct fake *node = test_node(0, &config);
 	node->services_mode = 2;
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "check services", 0), "check services id 1@0");
 	run_until(199);
 	test_status(node, &status);
@@ -621,7 +192,7 @@ static void test_round_command_verdicts(void)
 	config.raid_check = config.services_check = true;
 	struct fake *node = test_node(0, &config);
 	node->raid_mode = node->services_mode = 2;
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	hn_host_command_done(node->host, 1, 3, false, 10);
 	test_status(node, &status);
 	CU_ASSERT_EQUAL(status.health_rounds, 0);
@@ -643,7 +214,7 @@ static void test_round_probe(void)
 	config.ping_target_count = 1;
 	config.cluster_ip_probe = true;
 	struct fake *node = test_node(0, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	test_now_ms = 5;
 	hn_host_ping_reply(node->host, 8, 5);
 	run_until(250);
@@ -669,7 +240,7 @@ static void test_garp_schedule(void)
 {
 	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
 	struct fake *node = test_node(1, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(499);
 	CU_ASSERT_EQUAL(fake_count(node, "ip add"), 0);
 	run_until(650);
@@ -693,22 +264,31 @@ static void test_garp_schedule(void)
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "garp", 3), "garp@2000");
 }
 
-/* A failed IP add is logged and the IP is not held. */
+/* A failed IP add goes to the core: the node goes to fault (logged with
+ * what failed, notified), the rest of its step (services) is carried out
+ * and undone by the fault, and there is no IP to remove. */
 static void test_cluster_ip_failure(void)
 {
 	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
 	struct hn_host_status status;
 	struct fake *node = test_node(1, &config);
 	node->fail_ip = true;
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(600);
 	test_status(node, &status);
 	CU_ASSERT_FALSE(status.ip_held);
 	CU_ASSERT_EQUAL(fake_count(node, "garp"), 0);
-	CU_ASSERT(fake_find(node,
-			    "log health -> role active: fake: cluster IP: Operation not "
-			    "permitted@500",
-			    0) >= 0);
+	CU_ASSERT_EQUAL(fake_count(node, "ip remove"), 0);
+	CU_ASSERT_EQUAL(status.actions_failed[HN_FAILURE_CLUSTER_IP], 1);
+	CU_ASSERT_STRING_EQUAL(test_display(node), "fault");
+	int fault = fake_find(node,
+			      "log transition active->fault role standby: cluster IP could not be "
+			      "added: fake: cluster IP: Operation not permitted@500",
+			      0);
+	CU_ASSERT(fault > fake_find(node, "command services_start", 0));
+	CU_ASSERT(fault > fake_find(node, "command services_stop", 0));
+	CU_ASSERT(fake_find(node, "command notify HANODE_EVENT=fault", 0) > fault);
+	CU_ASSERT_EQUAL(fake_count(node, "log health"), 0);
 }
 
 /* -------------------------------------------------------------- commands */
@@ -792,7 +372,7 @@ static void test_put_answered_now(void)
 	char answer[64];
 	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
 	struct fake *node = test_node(1, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(1000);
 	CU_ASSERT_EQUAL(hn_host_client_put(node->host, 3, "a", "b", 1000, answer, sizeof(answer)),
 			0);
@@ -809,12 +389,19 @@ static void test_put_answered_now(void)
 	hn_host_client_put(node->host, 6, "k", "tab\there", 1000, answer, sizeof(answer));
 	CU_ASSERT_STRING_EQUAL(answer, "ERR bad value (1..255 printable bytes)");
 	CU_ASSERT_EQUAL(fake_count(node, "persist"), 1);
-	/* A failed store write is logged, naming what failed. */
+	/* A failed store write: the client hears it failed, the node goes to
+	 * fault naming what failed. */
 	node->fail_persist = true;
-	hn_host_client_put(node->host, 9, "c", "d", 1000, answer, sizeof(answer));
+	CU_ASSERT_EQUAL(hn_host_client_put(node->host, 9, "c", "d", 1000, answer, sizeof(answer)),
+			0);
+	CU_ASSERT_STRING_EQUAL(answer, "ERR storage failed: fake: store.log: No space left on "
+				       "device");
+	/* The core hears of it at the next entry point, before anything else. */
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 1000);
+	hn_host_tick(node->host, 1000);
 	CU_ASSERT(fake_find(node,
-			    "log health -> role active: fake: store.log: No space left on "
-			    "device@1000",
+			    "log transition active->fault role standby: storage failed: fake: "
+			    "store.log: No space left on device@1000",
 			    0) > fake_find(node, "persist c=d", 0));
 }
 
@@ -826,7 +413,7 @@ static void test_generation_written_after_a_step(void)
 	struct fake *node = test_node(1, &config);
 	struct hn_generation restored = {.id = 5, .parent = 0, .fork_seq = 0};
 	hn_host_restore_generation(node->host, &restored, false);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(499);
 	CU_ASSERT_EQUAL(fake_count(node, "generation"), 0);
 	run_until(3000);
@@ -845,7 +432,7 @@ static void test_maintenance_mark_and_stop(void)
 	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
 	struct hn_host_status status;
 	struct fake *node = test_node(1, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(1000);
 	hn_host_admin(node->host, 11, HN_ADMIN_MAINTENANCE_ON, "", "", 1000);
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "maintenance", 0), "maintenance on@1000");
@@ -903,7 +490,7 @@ static void test_packet_counter_reserved(void)
 	struct hn_host_status status;
 	struct fake *node = test_node(1, &config);
 	node->fail_reserve = true;
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(450);
 	test_status(node, &status);
 	CU_ASSERT_EQUAL(status.packets_sent[HN_LINK_SYNC], 0);
@@ -931,7 +518,7 @@ static void test_absent_link_and_bad_config(void)
 	char error[HN_HOST_ERROR_MAX];
 	config.link_absent[HN_LINK_EXTERNAL] = true;
 	struct fake *node = test_node(1, &config);
-	hn_host_start(node->host, 0);
+	test_start(node->host, 0);
 	run_until(1000);
 	test_status(node, &status);
 	CU_ASSERT(status.packets_sent[HN_LINK_SYNC] > 0);

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "clusterlog.h"
 #include "kvline.h"
+#include "request.h"
 #include "status.h"
 #include "test_main.h"
 
@@ -187,6 +189,83 @@ static void test_kv_lines(void)
 	CU_ASSERT_STRING_EQUAL(reason, "unknown command (expected GET or PUT)");
 	CU_ASSERT_EQUAL(hn_kv_parse("PUT b@d v", 9, &request, reason, sizeof(reason)), -1);
 	CU_ASSERT_STRING_EQUAL(reason, "bad key (1..63 of [A-Za-z0-9_./-])");
+	/* Regression (fuzz_kvline): a byte that is not printable in a value made
+	 * the check read on past the line (caught by ASan: make test-asan). */
+	const char bad[] = "PUT orddr/42 \x9b"
+			   "aid in full";
+	char *exact = malloc(sizeof(bad) - 1);
+	CU_ASSERT_FATAL(exact != NULL);
+	memcpy(exact, bad, sizeof(bad) - 1);
+	CU_ASSERT_EQUAL(hn_kv_parse(exact, sizeof(bad) - 1, &request, reason, sizeof(reason)), -1);
+	CU_ASSERT_STRING_EQUAL(reason, "bad value (1..255 printable bytes)");
+	free(exact);
+}
+
+/* ------------------------------------------------------ control requests */
+
+static void test_control_requests(void)
+{
+	struct hn_request request;
+	char error[HN_REASON_MAX];
+	CU_ASSERT_EQUAL(hn_request_parse("status --json", &request, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(request.kind, HN_REQUEST_STATUS);
+	CU_ASSERT_EQUAL(hn_request_parse("log", &request, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(request.log_count, 20);
+	CU_ASSERT_EQUAL(hn_request_parse("log 0", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "log: N must be a positive integer");
+	/* The core's one table: both spellings of force start. */
+	CU_ASSERT_EQUAL(hn_request_parse("force-start", &request, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(request.command, HN_ADMIN_FORCE_START);
+	CU_ASSERT_EQUAL(hn_request_parse("force start", &request, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(request.command, HN_ADMIN_FORCE_START);
+	CU_ASSERT_EQUAL(hn_request_parse("maintenance on", &request, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(request.kind, HN_REQUEST_ADMIN);
+	CU_ASSERT_EQUAL(request.command, HN_ADMIN_MAINTENANCE_ON);
+	CU_ASSERT_EQUAL(hn_request_parse("shutdown", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(
+	    error, "shutdown: stop hanode itself (SIGTERM, e.g. systemctl stop hanode)");
+	CU_ASSERT_EQUAL(hn_request_parse("setting set", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "unknown request");
+	CU_ASSERT_EQUAL(hn_request_parse("setting set ntp", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "usage: setting set KEY VALUE");
+	CU_ASSERT_EQUAL(
+	    hn_request_parse("setting set ntp 192.0.2.1 192.0.2.2", &request, error, sizeof(error)),
+	    0);
+	CU_ASSERT_EQUAL(request.command, HN_ADMIN_SETTING_SET);
+	CU_ASSERT_STRING_EQUAL(request.key, "ntp");
+	CU_ASSERT_STRING_EQUAL(request.value, "192.0.2.1 192.0.2.2");
+	CU_ASSERT_EQUAL(hn_request_parse("setting get ntp x", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "usage: setting get KEY");
+	CU_ASSERT_EQUAL(hn_request_parse("frobnicate", &request, error, sizeof(error)), -1);
+	CU_ASSERT_STRING_EQUAL(error, "unknown request");
+}
+
+/* ---------------------------------------------------- syslog and answers */
+
+static void test_syslog_format_and_answers(void)
+{
+	char out[HN_SYSLOG_DATAGRAM_MAX], json[64];
+	const char *line = "{\"event\":\"start\"}";
+	enum hn_syslog_format format;
+	/* 2026-12-01 10:00:00.123 UTC */
+	CU_ASSERT(hn_clusterlog_syslog_format(HN_SYSLOG_RFC5424, 1796119200123ull, "node 1", 42,
+					      "transition", line, out, sizeof(out)) > 0);
+	CU_ASSERT_STRING_EQUAL(out, "<29>1 2026-12-01T10:00:00.123Z node_1 hanode 42 transition - "
+				    "{\"event\":\"start\"}");
+	CU_ASSERT(hn_clusterlog_syslog_format(HN_SYSLOG_RFC3164, 1796119200123ull, "node1", 42,
+					      "transition", line, out, sizeof(out)) > 0);
+	CU_ASSERT_STRING_EQUAL(out, "<29>Dec  1 10:00:00 node1 hanode[42]: {\"event\":\"start\"}");
+	CU_ASSERT_EQUAL(
+	    hn_clusterlog_syslog_format(HN_SYSLOG_RFC5424, 0, "n", 1, "", line, out, 20), -1);
+	CU_ASSERT_EQUAL(hn_syslog_format_parse("rfc3164", &format), 0);
+	CU_ASSERT_EQUAL(format, HN_SYSLOG_RFC3164);
+	CU_ASSERT_EQUAL(hn_syslog_format_parse("json", &format), -1);
+	CU_ASSERT_EQUAL(hn_control_answer_render(true, "maintenance \"on\"", json, sizeof(json)),
+			0);
+	CU_ASSERT_STRING_EQUAL(json, "{\"ok\":true,\"message\":\"maintenance \\\"on\\\"\"}");
+	CU_ASSERT_EQUAL(hn_control_answer_render(false, "unknown request", json, sizeof(json)), 0);
+	CU_ASSERT_STRING_EQUAL(json, "{\"ok\":false,\"error\":\"unknown request\"}");
+	CU_ASSERT_EQUAL(hn_control_answer_render(false, "unknown request", json, 10), -1);
 }
 
 int main(void)
@@ -197,6 +276,8 @@ int main(void)
 	    {"config overlay", test_config_overlay},
 	    {"status render", test_status_render},
 	    {"kv lines", test_kv_lines},
+	    {"control requests", test_control_requests},
+	    {"syslog format and answers", test_syslog_format_and_answers},
 	    {NULL, NULL},
 	};
 	if (sodium_init() < 0)

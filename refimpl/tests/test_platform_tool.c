@@ -324,7 +324,7 @@ static void tool_node_step(struct tool_node *node)
 /* Runs the first round to its verdict; 0, or 1 if it never came. */
 static int tool_node_round(struct tool_node *node, struct hn_host_status *status)
 {
-	hn_host_start(node->host, tool_now_ms());
+	hn_host_start(node->host, 1, tool_now_ms());
 	/* The first echoes are out: a test may now change what answers. */
 	printf("started\n");
 	fflush(stdout);

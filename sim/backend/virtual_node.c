@@ -145,7 +145,12 @@ static int platform_check(void *context, enum hn_host_check check, bool *done, b
 	*done = true;
 	*ok = true;
 	if (check != HN_HOST_CHECK_RAID) {
-		snprintf(reason, reason_size, "services ok");
+		/* services and the notify-only checks: modelled as healthy */
+		snprintf(reason, reason_size, "%s ok",
+			 check == HN_HOST_CHECK_SERVICES      ? "services"
+			 : check == HN_HOST_CHECK_DISK_USAGE  ? "disk usage"
+			 : check == HN_HOST_CHECK_TIME_OFFSET ? "time offset"
+							      : "service health");
 		return 0;
 	}
 	hs_plan_mdstat_text(node->disk.raid_ok, mdstat, sizeof(mdstat));
@@ -274,16 +279,13 @@ static void platform_client_reply(void *context, uint64_t request_id, const char
 	hs_vkernel_store_reply(&node->kernel, (uint32_t)request_id, answer, node_now_us(node));
 }
 
-/* hanode's control answer to an admin command (admin.c). */
+/* hanode's control answer to an admin command (status.c renders both). */
 static void platform_admin_reply(void *context, uint64_t request_id, bool ok, const char *text)
 {
 	struct virtual_node *node = context;
-	char escaped[2 * HN_REASON_MAX + 96];
 
 	(void)request_id;
-	hn_json_escape(text, escaped, sizeof(escaped));
-	snprintf(node->admin_reply, sizeof(node->admin_reply), "{\"ok\":%s,\"%s\":\"%s\"}",
-		 ok ? "true" : "false", ok ? "message" : "error", escaped);
+	hn_control_answer_render(ok, text, node->admin_reply, sizeof(node->admin_reply));
 	node->admin_answered = true;
 }
 
@@ -456,6 +458,20 @@ static void node_lost_hanode(struct virtual_node *node, int64_t now_us)
 	hs_vkernel_hanode(&node->kernel, false, now_us);
 }
 
+/* A boot nonce as hanode draws one at every start, but from the run's seed
+ * (splitmix64 of seed, node and life): the same run gives the same nonces,
+ * and the seeded jitter's stream is left as it was. Never 0 (that turns
+ * the freshness check off). */
+static uint64_t node_boot_nonce(const struct virtual_node *node)
+{
+	uint64_t z = node->virtual->run->seed + 0x9e3779b97f4a7c15ull * (node->index + 1) +
+		     (node->life << 32);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
 /* hanode starts: the host around a fresh core, what the disk holds, the
  * links' carrier, then the first health round. */
 static void node_start(struct virtual_node *node, int64_t now_us)
@@ -492,7 +508,7 @@ static void node_start(struct virtual_node *node, int64_t now_us)
 		if (node->daemon_config.links[link].interface[0])
 			hn_host_carrier(node->host, (enum hn_link)link,
 					node->kernel.ifaces[link].carrier, now_ms);
-	hn_host_start(node->host, now_ms);
+	hn_host_start(node->host, node_boot_nonce(node), now_ms);
 }
 
 /* The kernel comes up (with the links' carrier as the fabric has it), and
@@ -595,18 +611,6 @@ void virtual_node_call(struct virtual_node *node, const struct hs_vevent *event,
 
 /* ------------------------------------------------------------- control */
 
-struct virtual_admin_word {
-	const char *request;
-	enum hn_admin_command command;
-};
-
-static const struct virtual_admin_word virtual_admin_words[] = {
-    {"maintenance on", HN_ADMIN_MAINTENANCE_ON}, {"maintenance off", HN_ADMIN_MAINTENANCE_OFF},
-    {"switchover", HN_ADMIN_SWITCHOVER},	 {"disconnect", HN_ADMIN_DISCONNECT},
-    {"reconnect", HN_ADMIN_RECONNECT},		 {"disband", HN_ADMIN_DISBAND},
-    {"force-start", HN_ADMIN_FORCE_START},
-};
-
 static int node_status(struct virtual_node *node, char *reply, size_t reply_size, char *error,
 		       size_t error_size)
 {
@@ -641,22 +645,20 @@ int virtual_node_control(struct virtual_node *node, const char *request, char *r
 	}
 	if (strcmp(request, "status") == 0 || strcmp(request, "status --json") == 0)
 		return node_status(node, reply, reply_size, error, error_size);
-	for (size_t i = 0; i < sizeof(virtual_admin_words) / sizeof(virtual_admin_words[0]); i++) {
-		if (strcmp(request, virtual_admin_words[i].request) != 0)
-			continue;
-		node->admin_answered = false;
-		hn_host_admin(node->host, ++node->next_admin_id, virtual_admin_words[i].command, "",
-			      "", node_now_ms(node));
-		if (!node->admin_answered) {
-			snprintf(reply, reply_size,
-				 "{\"ok\":false,\"error\":\"no answer from the node's core in "
-				 "time\"}");
-			return 0;
-		}
-		snprintf(reply, reply_size, "%s", node->admin_reply);
+	/* The admin commands by the core's one table of names, as hanode's. */
+	enum hn_admin_command command;
+	if (hn_admin_command_parse(request, &command) != 0 || command == HN_ADMIN_SETTING_SET ||
+	    command == HN_ADMIN_SHUTDOWN) {
+		hn_control_answer_render(false, "unknown request", reply, reply_size);
 		return 0;
 	}
-	snprintf(reply, reply_size, "{\"ok\":false,\"error\":\"unknown request\"}");
+	node->admin_answered = false;
+	hn_host_admin(node->host, ++node->next_admin_id, command, "", "", node_now_ms(node));
+	if (!node->admin_answered)
+		hn_control_answer_render(false, "no answer from the node's core in time", reply,
+					 reply_size);
+	else
+		snprintf(reply, reply_size, "%s", node->admin_reply);
 	return 0;
 }
 

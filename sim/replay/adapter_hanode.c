@@ -177,6 +177,9 @@ static bool classify_command(struct hs_replay_record *record)
 		enum hs_replay_cause cause;
 	} commands[] = {
 	    {"maintenance set by the operator", false, HS_CAUSE_MAINTENANCE_ON},
+	    /* hanode's hand-over when it stops on a signal (HN_ADMIN_SHUTDOWN):
+	     * staged, like the mark older hanodes set then, as maintenance on */
+	    {"hanode stopping: ", false, HS_CAUSE_MAINTENANCE_ON},
 	    {"maintenance cleared by the operator", false, HS_CAUSE_MAINTENANCE_OFF},
 	    {"switchover by the operator", false, HS_CAUSE_SWITCHOVER},
 	    {"cluster link disconnected by the operator", false, HS_CAUSE_DISCONNECT},

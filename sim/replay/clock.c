@@ -283,7 +283,8 @@ static void mark_teardown(struct hs_replay_incident *incident)
 			bool own = record->cause == HS_CAUSE_STOP ||
 				   record->cause == HS_CAUSE_MAINTENANCE_ON ||
 				   (record->cause == HS_CAUSE_ADMIN &&
-				    strcmp(record->admin, "maintenance on") == 0);
+				    (strcmp(record->admin, "maintenance on") == 0 ||
+				     strcmp(record->admin, "shutdown") == 0));
 			if (!own || ends[i] - record->t_ms > HS_TEARDOWN_STOP_MS)
 				break;
 			record->teardown = record->explained = true;

@@ -30,8 +30,7 @@ HSSWARM_TEST_OBJS := $(BUILD)/sim/tests/test_swarm.o $(HASIM_RUN_OBJS) \
 	$(BUILD)/sim/backend/virtual.o $(BUILD)/sim/backend/virtual_node.o
 
 $(BIN)/test_swarm: $(HSSWARM_TEST_OBJS) $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) \
-		$(HSFABRIC_LIB) $(HSVIRTUAL_LIB) $(BUILD)/refimpl/daemon/clusterlog.o \
-		$(BUILD)/refimpl/daemon/checks.o $(HNNODE_LIB) $(HNCORE_LIB)
+		$(HSFABRIC_LIB) $(HSVIRTUAL_LIB) $(HNNODE_LIB) $(HNCORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HSCHECK_LIBS) $(HSMODEL_LIBS) $(HSFABRIC_LDLIBS) \
 		$(HN_SODIUM_LIBS) $(HS_LIBVIRT_LIBS) $(HSFABRIC_CUNIT_LIBS)
