@@ -350,7 +350,7 @@ def test_version_is_the_git_description_of_the_build(args):
 def make_version(folder):
     """HALAB_VERSION as ci/version.mk sets it when make runs in folder."""
     completed = subprocess.run(
-        ["make", "-s", "-C", str(folder), "-f", str(ROOT / "ci" / "version.mk"),
+        ["make", "-s", "--no-print-directory", "-C", str(folder), "-f", str(ROOT / "ci" / "version.mk"),
          "--eval", "print-version: ; @echo '$(HALAB_VERSION)'", "BUILD=" + str(folder / "b"),
          "print-version"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
