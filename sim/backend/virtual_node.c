@@ -508,6 +508,7 @@ static void node_start(struct virtual_node *node, int64_t now_us)
 		if (node->daemon_config.links[link].interface[0])
 			hn_host_carrier(node->host, (enum hn_link)link,
 					node->kernel.ifaces[link].carrier, now_ms);
+	hn_host_release_leftover_ip(node->host);
 	hn_host_start(node->host, node_boot_nonce(node), now_ms);
 }
 
