@@ -16,8 +16,9 @@
  *                 native backend writes, from the disk model's state
  *   commands      notify hook: the event line appended to
  *                 nodes/NODE/notify.jsonl; fence: the runner's fence
- *                 device powers the peer off; both end after a modelled
- *                 delay (virtual.h)
+ *                 device powers off the node that hanode.conf's
+ *                 fence_command names (as native's); both end after a
+ *                 modelled delay (virtual.h)
  *   persistence   the disk model (sim/virtual/vdisk): survives power
  *                 loss and crashes, memory does not
  *   cluster log   nodes/NODE/cluster.log written by hanode's own writer
@@ -177,14 +178,29 @@ static void platform_notify(struct virtual_node *node, const char *input)
 	fclose(file);
 }
 
-static const char *platform_environment(const char *const *environment, const char *name)
+/* The node the fence command names, as native runs it: hanode.conf's
+ * fence_command is "<hasim> fence --socket <sock> <peer>" (sim/run/plan.c),
+ * the peer's name from the runner's config, not from what the host heard
+ * (HANODE_PEER is empty for a peer never heard since the start). */
+static int fence_target(const struct virtual_node *node, char *peer, size_t peer_size, char *error,
+			size_t error_size)
 {
-	size_t length = strlen(name);
+	const char *command = node->daemon_config.fence_command;
+	const char *verb = strstr(command, " fence ");
+	size_t end = strlen(command), start;
 
-	for (size_t i = 0; environment && environment[i] && i < HN_HOST_ENV_MAX; i++)
-		if (strncmp(environment[i], name, length) == 0 && environment[i][length] == '=')
-			return environment[i] + length + 1;
-	return NULL;
+	while (end > 0 && (command[end - 1] == ' ' || command[end - 1] == '\t'))
+		end--;
+	start = end;
+	while (start > 0 && command[start - 1] != ' ' && command[start - 1] != '\t')
+		start--;
+	if (!verb || start <= (size_t)(verb - command) + 6 || end - start >= peer_size ||
+	    end - start >= HS_VSCHED_DATA_MAX) {
+		snprintf(error, error_size, "fence: fence_command '%s' names no node", command);
+		return -1;
+	}
+	snprintf(peer, peer_size, "%.*s", (int)(end - start), command + start);
+	return 0;
 }
 
 static int platform_command(void *context, enum hn_host_command command, const char *input,
@@ -193,15 +209,14 @@ static int platform_command(void *context, enum hn_host_command command, const c
 {
 	struct virtual_node *node = context;
 	int64_t now_us = node_now_us(node);
-	const char *peer = platform_environment(environment, "HANODE_PEER");
+	char peer[HS_NAME_MAX];
 	struct hs_vevent *event;
 
+	(void)environment;
 	*command_id = ++node->next_command_id;
 	if (command == HN_HOST_COMMAND_FENCE) {
-		if (!peer || strlen(peer) >= HS_VSCHED_DATA_MAX) {
-			snprintf(error, error_size, "fence: no HANODE_PEER");
+		if (fence_target(node, peer, sizeof(peer), error, error_size) < 0)
 			return -1;
-		}
 		event = node_call(node, now_us + VIRTUAL_FENCE_MS * 1000, VIRTUAL_CALL_FENCE);
 		if (!event)
 			goto full;
