@@ -575,9 +575,15 @@ static void judge_no_stuck_state(struct judge_context *context, struct hs_swarm_
 static void judge_runner(struct judge_context *context, struct hs_swarm_verdict *verdict)
 {
 	const struct hs_check_result *result = context->result;
+	bool stalled = false;
 
-	/* A node the lab powered and whose hanode it started must answer. */
-	for (uint32_t n = 0; n < result->node_count && n < HS_NODES_MAX; n++) {
+	for (uint32_t i = 0; i < context->facts->runner_error_count; i++)
+		stalled =
+		    stalled || strstr(context->facts->runner_errors[i], "virtual time stalled");
+	/* A node the lab powered and whose hanode it started must answer;
+	 * after a stall the lab stood still (README-virtual.md), so a node
+	 * that does not answer is the stall's consequence, not a finding. */
+	for (uint32_t n = 0; !stalled && n < result->node_count && n < HS_NODES_MAX; n++) {
 		const struct hs_swarm_final_node *final = &context->facts->final[n];
 		if (final->known && !final->reachable && strcmp(final->display, "off") != 0)
 			violate(verdict, HS_SWARM_PROP_RUN_COMPLETES, result->ended_ms,
