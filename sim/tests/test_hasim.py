@@ -496,7 +496,8 @@ def test_list_of_another_library(tmp_path):
     assert completed.stdout.splitlines() == [
         f"scenarios in {scenarios}/ (2):",
         f"  {'broken':<30} does not load: {scenarios}/broken.yaml:2: topology: no topology "
-        f"'nowhere' ({topologies}/nowhere.yaml not readable)",
+        f"'nowhere' (looked for nowhere.yaml in: {tmp_path}/topologies, {topologies}, {ROOT}/topologies; "
+        "--topology-dir DIR and HALAB_TOPOLOGY_PATH add folders)",
         f"  {'mine':<30} my scenario",
         f"topologies in {topologies}/ (1):",
         f"  {'pair':<30} two rack1 appliances, separate switches and PDUs, direct sync cable"]

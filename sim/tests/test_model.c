@@ -215,7 +215,9 @@ static const struct error_case error_cases[] = {
 	{"s-topology-error.yaml",
 	 FIX "t-port-switch.yaml:40: nodes[1].ports.LAN3: unknown switch 'nowhere'"},
 	{"s-topology-missing.yaml",
-	 FIX "s-topology-missing.yaml:3: topology: no topology 'nosuch' (topologies/nosuch.yaml not readable)"},
+	 FIX "s-topology-missing.yaml:3: topology: no topology 'nosuch' (looked for nosuch.yaml in: "
+	     "sim/tests/topologies, topologies; --topology-dir DIR and HALAB_TOPOLOGY_PATH add "
+	     "folders)"},
 	{"s-two-kinds.yaml",
 	 FIX "s-two-kinds.yaml:13: expect[3]: both 'metric' and 'invariant': one expectation per entry"},
 	{"s-unknown-key.yaml",
