@@ -290,9 +290,18 @@ struct hs_scenario {
 	uint32_t overrides_line; /* line of `overrides`, 0 = none */
 	/* --topology NAME|PATH that replaced the scenario's `topology:`; "" = none */
 	char topology_override[HS_PATH_MAX];
+	/* Why the topology does not meet the scenario's `requires:` (requires.c);
+	 * "" = it does (or the scenario requires nothing). */
+	char not_applicable[HS_TEXT_MAX];
 };
 
-/* Load and validate. On error return -1 and write "FILE:LINE: FIELD: reason"
+/* What the loaders return when the file is sound but its `requires:` is
+ * not met by the topology (scenario->not_applicable says why): `hasim
+ * matrix` skips such a cell. Any other failure is -1. */
+#define HS_LOAD_NOT_APPLICABLE (-2)
+
+/* Load and validate. On error return -1 (HS_LOAD_NOT_APPLICABLE: a
+ * scenario whose `requires:` the topology does not meet) and write "FILE:LINE: FIELD: reason"
  * into error. topology_dir is where a bare topology name is looked up. */
 int hs_topology_load(const char *path, struct hs_topology *topology, char *error,
 		     size_t error_size);

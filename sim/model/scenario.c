@@ -299,10 +299,11 @@ static int header_parse(struct hs_yaml *yaml, yaml_node_t *root, struct hs_scena
 static int scenario_parse(struct hs_yaml *yaml, const struct hs_load_options *options,
 			  struct hs_scenario *scenario)
 {
-	static const char *const keys[] = {"name",	"description", "topology", "overrides",
-					   "settle_ms", "timeout_ms",  "client",   "steps",
-					   "expect",	NULL};
+	static const char *const keys[] = {"name",     "description", "topology", "requires",
+					   "overrides", "settle_ms",  "timeout_ms", "client",
+					   "steps",    "expect",      NULL};
 	yaml_node_t *root = hs_yaml_root(yaml), *value, *heartbeat;
+	int met;
 
 	if (hs_yaml_mapping(yaml, root, "scenario", keys) < 0 ||
 	    header_parse(yaml, root, scenario) < 0 ||
@@ -311,6 +312,12 @@ static int scenario_parse(struct hs_yaml *yaml, const struct hs_load_options *op
 	    hs_topology_load(scenario->topology_path, &scenario->topology, yaml->error,
 			     yaml->error_size) < 0)
 		return -1;
+	/* On the topology as loaded (before the overrides, which may stage
+	 * another model), and before the steps: they may name ports the
+	 * topology lacks. */
+	value = hs_yaml_get(yaml, root, "requires");
+	if (value && (met = hs_requires_parse(yaml, value, scenario)) != 0)
+		return met;
 	value = hs_yaml_get(yaml, root, "overrides");
 	if (value && overrides_parse(yaml, value, &scenario->topology) < 0)
 		return -1;
