@@ -21,6 +21,9 @@
  *       --minutes M] [--seed S] [--jobs J] [--out DIR]   random fault
  *       schedules on the virtual backend, judged by properties, failing
  *       ones written as scenarios and shrunk (sim/swarm/)
+ *   hasim matrix [--topologies A,B] [--scenarios F]... [--repeat N] [--jobs J]
+ *       [--shard I/N] [--out DIR] ...   the library over many topologies, as
+ *       a certification report; hasim matrix merge OUT DIR... (sim/matrix/)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -62,6 +65,7 @@
 #include "model/model.h"
 #include "run/run.h"
 #include "swarm/swarm.h"
+#include "matrix/matrix.h"
 
 #define EXIT_PASSED 0
 #define EXIT_FAILED 1
@@ -113,6 +117,7 @@ static const struct command_usage command_usages[] = {
 	       "    run each scenario on two or three backends, print each node's transitions\n"
 	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
     {"swarm", HS_SWARM_USAGE},
+    {"matrix", HS_MATRIX_USAGE},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -1021,6 +1026,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "swarm") == 0)
 		return hs_swarm_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "matrix") == 0) {
+		char bin_dir[512], self[512];
+		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
+		return hs_matrix_main(argc - 1, argv + 1, self, HALAB_VERSION);
+	}
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)

@@ -105,7 +105,8 @@ void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsi
 
 void hs_domain_spec_size(struct hs_domain_spec *spec, unsigned cpu_count, unsigned memory_mb)
 {
-	unsigned memory_mib = memory_mb / HS_GUEST_MEMORY_SCALE, vcpus = cpu_count / HS_GUEST_CPU_SCALE;
+	unsigned memory_mib = memory_mb / HS_GUEST_MEMORY_SCALE,
+		 vcpus = cpu_count / HS_GUEST_CPU_SCALE;
 
 	spec->memory_mib = memory_mib < HS_GUEST_MEMORY_MIN   ? HS_GUEST_MEMORY_MIN
 			   : memory_mib > HS_GUEST_MEMORY_MAX ? HS_GUEST_MEMORY_MAX

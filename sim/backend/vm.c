@@ -612,13 +612,13 @@ static void vm_settings(struct hs_run *run, char *json, size_t size)
 	used += (size_t)snprintf(json, size, "{\"kvm\":%s,\"guests\":{",
 				 state->accel_kvm ? "true" : "false");
 	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
-		used += (size_t)snprintf(json + used, size - used,
-					 "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u,\"model\":\"%s\","
-					 "\"model_cpu_count\":%u,\"model_memory_mb\":%u}",
-					 i ? "," : "", run->nodes[i].model->name,
-					 state->nodes[i].spec.memory_mib, state->nodes[i].spec.vcpus,
-					 run->nodes[i].model->model, run->nodes[i].model->cpu_count,
-					 run->nodes[i].model->memory_mb);
+		used += (size_t)snprintf(
+		    json + used, size - used,
+		    "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u,\"model\":\"%s\","
+		    "\"model_cpu_count\":%u,\"model_memory_mb\":%u}",
+		    i ? "," : "", run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
+		    state->nodes[i].spec.vcpus, run->nodes[i].model->model,
+		    run->nodes[i].model->cpu_count, run->nodes[i].model->memory_mb);
 	if (used < size)
 		snprintf(json + used, size - used, "}}");
 }

@@ -36,7 +36,8 @@ static bool topology_is_path(const char *reference)
 {
 	size_t length = strlen(reference);
 
-	return strchr(reference, '/') || (length > 5 && strcmp(reference + length - 5, ".yaml") == 0);
+	return strchr(reference, '/') ||
+	       (length > 5 && strcmp(reference + length - 5, ".yaml") == 0);
 }
 
 /* folder/../topologies, spelled short: "scenarios" gives "topologies",
@@ -73,14 +74,15 @@ static int topology_search(const char *reference, const char *folder, const char
 	tried[0] = '\0';
 	scenario_side_folder(folder, directory, sizeof(directory));
 	for (;;) {
-		written = snprintf(candidate, sizeof(candidate), "%s/%s.yaml", directory, reference);
+		written =
+		    snprintf(candidate, sizeof(candidate), "%s/%s.yaml", directory, reference);
 		if (written > 0 && (size_t)written < sizeof(candidate) &&
 		    access(candidate, R_OK) == 0) {
 			snprintf(out, out_size, "%s", candidate);
 			return 0;
 		}
-		written = snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "",
-				   directory);
+		written =
+		    snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "", directory);
 		if (written > 0)
 			used = used + (size_t)written < tried_size ? used + (size_t)written
 								   : tried_size - 1;
@@ -119,7 +121,8 @@ static int topology_path(struct hs_yaml *yaml, yaml_node_t *value,
 			if (written < 0 || written >= HS_PATH_MAX || access(override, R_OK) != 0) {
 				snprintf(yaml->error, yaml->error_size,
 					 "--topology %s: no such topology file (%s)", override,
-					 written >= HS_PATH_MAX ? "path too long" : strerror(errno));
+					 written >= HS_PATH_MAX ? "path too long"
+								: strerror(errno));
 				return -1;
 			}
 			return 0;
@@ -299,9 +302,9 @@ static int header_parse(struct hs_yaml *yaml, yaml_node_t *root, struct hs_scena
 static int scenario_parse(struct hs_yaml *yaml, const struct hs_load_options *options,
 			  struct hs_scenario *scenario)
 {
-	static const char *const keys[] = {"name",     "description", "topology", "requires",
-					   "overrides", "settle_ms",  "timeout_ms", "client",
-					   "steps",    "expect",      NULL};
+	static const char *const keys[] = {"name",	"description", "topology",   "requires",
+					   "overrides", "settle_ms",   "timeout_ms", "client",
+					   "steps",	"expect",      NULL};
 	yaml_node_t *root = hs_yaml_root(yaml), *value, *heartbeat;
 	int met;
 

@@ -96,7 +96,8 @@ static bool port_role(const struct hs_node_model *model, const char *role, char 
 
 		if (strcmp(role, roles[r]) != 0)
 			continue;
-		snprintf(lan, size, "%s", r % 2 < interface->port_count ? interface->ports[r % 2] : "");
+		snprintf(lan, size, "%s",
+			 r % 2 < interface->port_count ? interface->ports[r % 2] : "");
 		return true;
 	}
 	return false;
@@ -122,14 +123,12 @@ static int port_role_rewrite(struct hs_yaml *yaml, yaml_node_t *node, const char
 		if (!port_role(model, role, lan, sizeof(lan)))
 			return 0; /* a LAN name, checked by the caller */
 		if (!lan[0])
-			return hs_yaml_fail(yaml, node, field,
-					    "'%s' has no port %s (its %s interface has %" PRIu32
-					    " port%s)",
-					    model->name, role, role[0] == 'e' ? "external" : "sync",
-					    model->interfaces[role[0] == 'e' ? 0 : 1].port_count,
-					    model->interfaces[role[0] == 'e' ? 0 : 1].port_count == 1
-						? ""
-						: "s");
+			return hs_yaml_fail(
+			    yaml, node, field,
+			    "'%s' has no port %s (its %s interface has %" PRIu32 " port%s)",
+			    model->name, role, role[0] == 'e' ? "external" : "sync",
+			    model->interfaces[role[0] == 'e' ? 0 : 1].port_count,
+			    model->interfaces[role[0] == 'e' ? 0 : 1].port_count == 1 ? "" : "s");
 		if (any && strcmp(first, lan) != 0)
 			return hs_yaml_fail(yaml, node, field,
 					    "port role %s is %s on one node and %s on the other: "

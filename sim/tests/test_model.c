@@ -84,9 +84,9 @@ static void shipped_topology_check(const char *path, const char *base)
 
 static void test_shipped_topologies(void)
 {
-	static const char *const required[] = {"rack1-pair",  "rack4-pair",  "virt1-pair",
-					       "rack1-virt1", "rack4-virt1", "rack1-rack4",
-					       "rack4-virt1-small", "spof-shared-switch"};
+	static const char *const required[] = {
+	    "rack1-pair",  "rack4-pair",  "virt1-pair",	       "rack1-virt1",
+	    "rack4-virt1", "rack1-rack4", "rack4-virt1-small", "spof-shared-switch"};
 	char path[HS_PATH_MAX], error[HS_ERROR_MAX];
 
 	CU_ASSERT_EQUAL(folder_each(TOPOLOGY_DIR, shipped_topology_check), 10);
