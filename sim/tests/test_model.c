@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hn_models.h"
 #include "model.h"
 #include "test_main.h"
 
@@ -735,6 +736,61 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(hs_invariant_name((enum hs_invariant)0), "unknown");
 }
 
+/* ------------------------------------- topology override, requires, roles */
+
+static void test_topology_override_and_requires(void)
+{
+	struct hs_load_options load = {.search_path = TOPOLOGY_DIR, .topology = "virt1-pair"};
+	char error[HS_ERROR_MAX];
+
+	/* The override replaces the topology; the tie-breaker override stays. */
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load_with("scenarios/fence-active-power-loss.yaml", &load,
+						    &scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(scenario.topology.name, "virt1-pair");
+	CU_ASSERT_STRING_EQUAL(scenario.topology.tiebreaker, "fence");
+	CU_ASSERT_STRING_EQUAL(scenario.topology_override, "virt1-pair");
+	/* A requirement the topology does not meet: not applicable, with why. */
+	CU_ASSERT_EQUAL(hs_scenario_load_with("scenarios/bond-port-pulled.yaml", &load, &scenario,
+					      error, sizeof(error)),
+			HS_LOAD_NOT_APPLICABLE);
+	CU_ASSERT_STRING_EQUAL(scenario.not_applicable,
+			       "needs >= 4 LAN ports per node; 'node1' (virt1) has 2");
+	/* Met on its own topology; port roles became LAN ports. */
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/bond-port-pulled.yaml", TOPOLOGY_DIR,
+					       &scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(scenario.not_applicable, "");
+	CU_ASSERT_STRING_EQUAL(scenario.steps[0].target, "@active.LAN1");
+	CU_ASSERT_STRING_EQUAL(scenario.steps[1].target, "@standby.LAN3");
+	load.topology = "nosuch";
+	CU_ASSERT_EQUAL(hs_scenario_load_with("scenarios/active-power-loss.yaml", &load, &scenario,
+					      error, sizeof(error)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "--topology nosuch: no topology 'nosuch'"));
+}
+
+/* The loader's defaults are the model table's (refimpl/core/hn_models.h). */
+static void test_model_table(void)
+{
+	const struct hn_model_spec *rack1 = hn_model_spec_find("rack1");
+	char error[HS_ERROR_MAX];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rack1);
+	CU_ASSERT_PTR_NULL(hn_model_spec_find("rack9"));
+	CU_ASSERT_PTR_NULL(hn_model_spec_at(HN_MODEL_ROWS));
+	/* spof-shared-switch states no sizes: its nodes get rack1's row. */
+	CU_ASSERT_EQUAL_FATAL(hs_topology_load(TOPOLOGY_DIR "/spof-shared-switch.yaml", &topology,
+					       error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(topology.nodes[0].cpu_count, rack1->cpu_count);
+	CU_ASSERT_EQUAL(topology.nodes[0].memory_mb, rack1->memory_mb);
+	CU_ASSERT_EQUAL(topology.nodes[0].disk_gb, rack1->disk_gb);
+	/* A port the model does not have is refused. */
+	CU_ASSERT_EQUAL(hs_topology_load(FIX "t-virt1-ports.yaml", &topology, error, sizeof(error)),
+			-1);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(void)
@@ -757,6 +813,8 @@ int main(void)
 	    {"role aliases", test_aliases},
 	    {"anchors", test_anchors},
 	    {"enum names", test_names},
+	    {"topology override, requires, port roles", test_topology_override_and_requires},
+	    {"the model table", test_model_table},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("model", tests, NULL, NULL);
