@@ -59,6 +59,18 @@ static void scenario_side_folder(const char *folder, char *out, size_t out_size)
 		snprintf(out, out_size, "%s/topologies", copy);
 }
 
+/* Whether folder is one of the ", "-separated folders of list. */
+static bool folder_listed(const char *list, const char *folder)
+{
+	size_t length = strlen(folder);
+
+	for (const char *at = strstr(list, folder); at; at = strstr(at + 1, folder))
+		if ((at == list || (at >= list + 2 && at[-2] == ',' && at[-1] == ' ')) &&
+		    (at[length] == '\0' || at[length] == ','))
+			return true;
+	return false;
+}
+
 /* A bare name is looked up, in order, in the scenario's folder/../topologies
  * (a library keeps scenarios/ and topologies/ side by side), then in each
  * folder of search_path (separated by ':'). Into out the first NAME.yaml
@@ -81,8 +93,10 @@ static int topology_search(const char *reference, const char *folder, const char
 			snprintf(out, out_size, "%s", candidate);
 			return 0;
 		}
-		written =
-		    snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "", directory);
+		written = folder_listed(tried, directory)
+			      ? 0
+			      : snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "",
+					 directory);
 		if (written > 0)
 			used = used + (size_t)written < tried_size ? used + (size_t)written
 								   : tried_size - 1;
