@@ -359,3 +359,28 @@ def test_matrix_failure_counts_and_exit(tmp_path):
                        SCENARIOS / "active-power-loss.yaml", "--out", tmp_path / "s", "--quiet")
     assert only_skips.returncode == 1
     assert json.loads((tmp_path / "s" / "matrix.json").read_text())["passed"] is False
+
+
+# ------------------------------------------------------------ CI templates
+
+def test_ci_templates_for_shards():
+    """The shard templates pass their platforms' linters (ci/lint-templates.sh),
+    name as many shards as HALAB_SHARDS says, and their matrix options are
+    accepted by hasim; the shard and merge commands are the ones tested
+    above."""
+    yaml = pytest.importorskip("yaml")
+    github, gitlab = ROOT / "ci" / "matrix-github-workflow.yml", ROOT / "ci" / "matrix-gitlab-ci.yml"
+    linted = subprocess.run([str(ROOT / "ci" / "lint-templates.sh"), str(github), str(gitlab)],
+                            capture_output=True, text=True, timeout=600)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    workflow, pipeline = yaml.safe_load(github.read_text()), yaml.safe_load(gitlab.read_text())
+    shards = workflow["jobs"]["shard"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(workflow["env"]["HALAB_SHARDS"]) + 1))
+    entries = pipeline["halab-matrix-shard"]["parallel"]["matrix"][0]["SHARD"]
+    assert entries == [str(i) for i in range(1, int(pipeline["variables"]["HALAB_SHARDS"]) + 1)]
+    assert "hasim matrix merge" in " ".join(pipeline["halab-matrix-report"]["script"])
+    for options in (workflow["env"]["HALAB_MATRIX_OPTIONS"],
+                    pipeline["variables"]["HALAB_MATRIX_OPTIONS"]):
+        listed = hasim("matrix", *options.split(), "--shard", f"1/{len(shards)}", "--list")
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout
