@@ -82,7 +82,10 @@
  * - A refused (incompatible) peer is not part of the cluster: its
  *   heartbeats do not keep it alive. It still blocks us from becoming active
  *   while it is active or has the lower node id, so two refusing nodes that
- *   start together do not both go active alone.
+ *   start together do not both go active alone. A node advertises
+ *   HN_HB_INCOMPATIBLE only when its own check refuses the peer; a peer that
+ *   says so is refused without reflecting the flag, so the refusal ends once
+ *   neither side's own check refuses (a firmware rolled back).
  * - Disconnect propagation uses edges: the admin's node (origin) sets
  *   DISCONNECT; a peer freezes on the rising edge of that flag. Reconnect on
  *   the origin clears the flag (falling edge resumes the peer); reconnect on
@@ -230,6 +233,11 @@ static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat 
 	enum hn_compat_verdict verdict =
 	    hn_compat_check(&node->config.self, &heartbeat->sender, node->config.protocol_version,
 			    heartbeat->protocol_version, reason, sizeof(reason));
+	/* A peer that refuses us is refused too, but only our own check's
+	 * refusal is advertised (HN_HB_INCOMPATIBLE, emit.c): a reflected one
+	 * would be reflected back forever, also after a rollback to a
+	 * compatible firmware (swarm's firmware-rollback-refusal-loop). */
+	peer->refuses_peer = verdict == HN_COMPAT_REFUSED;
 	if (verdict != HN_COMPAT_REFUSED && (heartbeat->flags & HN_HB_INCOMPATIBLE)) {
 		snprintf(reason, sizeof(reason), "%s refuses this node", heartbeat->sender.name);
 		verdict = HN_COMPAT_REFUSED;

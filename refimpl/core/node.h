@@ -52,6 +52,7 @@ struct hn_peer {
 	bool was_alive; /* peer alive at the end of the last step */
 	/* compatibility */
 	bool refused;
+	bool refuses_peer; /* refused by our own check, not only its flag: advertised */
 	bool refusal_logged;
 	bool warning_logged;
 	char refusal[HN_REASON_MAX];

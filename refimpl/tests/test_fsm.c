@@ -1016,12 +1016,19 @@ static void test_fsm_refused_peer(void)
 	CU_ASSERT(hn_sent_flags(&test) & HN_HB_INCOMPATIBLE);
 	hn_test_node_free(&test);
 
-	/* a compatible peer that says we are incompatible; then accepted again */
+	/* a compatible peer that says we are incompatible: refused, but the
+	 * refusal is not reflected in our heartbeats (else each side's
+	 * refusal keeps the other's alive forever); then accepted again */
 	hn_start_with_peer(&test, 1, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_STARTING);
 	peer.flags = HN_HB_INCOMPATIBLE;
 	hn_test_heartbeat_both(&test, &peer, 100);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "refused"),
 			       "node2 refused: node2 refuses this node");
+	hn_test_status(&test, &status);
+	CU_ASSERT_STRING_EQUAL(status.refusal, "node2 refuses this node");
+	hn_test_run_until(&test, 199);
+	hn_test_tick(&test, 200); /* the next heartbeat */
+	CU_ASSERT_FALSE(hn_sent_flags(&test) & HN_HB_INCOMPATIBLE);
 	peer.flags = 0;
 	hn_test_heartbeat_both(&test, &peer, 200);
 	hn_test_run_until(&test, 400);
