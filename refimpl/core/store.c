@@ -477,8 +477,7 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 	if (!incremental) {
 		hn_store_report_diverged(node, active, actions);
 		hn_store_drop_all(node, actions);
-	}
-	else if (active_last_seq > store->last_seq)
+	} else if (active_last_seq > store->last_seq)
 		store->outdated = true; /* a half-applied resync is not a consistent copy */
 	store->resyncing = true;
 	store->reorder_count = 0;
