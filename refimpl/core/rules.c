@@ -24,7 +24,9 @@
  *                  answers the cluster IP; fence: fence_delay_ms after the
  *                  dead time fence the peer, take over when that worked);
  *              (b) the peer is a standby that yields or may not be active
- *                  -> take over at once (graceful hand-over);
+ *                  -> take over at once (graceful hand-over), but never
+ *                  from a peer in a newer generation (it has writes we
+ *                  lack: we are outdated, store.c);
  *              (c) both are eligible standbys -> newer data, then the lower
  *                  node id.
  *              (b) and (c) wait one heartbeat interval after our own last
@@ -543,10 +545,16 @@ static bool hn_takeover_settled(const struct hn_node *node)
 	       !node->yielding && settled && !cluster_ip_taken && hn_peer_hears_us(node);
 }
 
+/* (b) never takes over from a peer whose generation is newer than ours
+ * (the order of rule (c) and of store.c's "has newer data"): it holds
+ * writes we lack, e.g. a standby fenced during a cut that never learned it
+ * is outdated (swarm's fenced-standby-takes-over-stale); we mark ourselves
+ * outdated instead (store.c) and wait for the peer. */
 static bool hn_cond_peer_ineligible(const struct hn_node *node, struct hn_reason_args *args)
 {
 	const char *why = hn_peer_ineligible(&node->peer.last);
-	if (why == NULL || !hn_takeover_settled(node))
+	if (why == NULL || !hn_takeover_settled(node) ||
+	    node->peer.last.generation.id > node->store.generation.id)
 		return false;
 	snprintf(args->why, sizeof(args->why), "%s", why);
 	return true;

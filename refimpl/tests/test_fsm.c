@@ -1054,6 +1054,38 @@ static void test_fsm_refused_peer(void)
 	hn_test_node_free(&test);
 }
 
+/* Takeover (b) never from a peer with a newer generation: a standby that
+ * never learned it is outdated (fenced during a cut, restarted alone, its
+ * wait over) meets its peer in maintenance, whose generation forked from
+ * ours; it marks itself outdated instead of taking over with old data
+ * (swarm's fenced-standby-takes-over-stale). The same peer with our
+ * generation is handed over to. */
+static void test_fsm_no_takeover_from_newer(void)
+{
+	for (int newer = 1; newer >= 0; newer--) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		struct hn_status status;
+		struct hn_generation ours = {.id = 0x101};
+		struct hn_entry entry = {.key = "a", .value = "1", .seq = 1};
+		hn_test_node_create(&test, 2, HN_TIEBREAKER_FENCE);
+		CU_ASSERT(hn_node_restore_entry(test.node, &entry) == 0);
+		hn_node_restore_generation(test.node, &ours, false);
+		hn_test_start(&test, 0);
+		hn_test_run_until(&test, 10000); /* wait over: standby, fencing */
+		CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_STANDBY, HN_STATE_MAINTENANCE);
+		peer.generation = newer ? (struct hn_generation){0x201, 0x101, 1} : ours;
+		peer.last_seq = newer ? 5 : 1;
+		for (uint64_t t = 10300; t <= 11000; t += 100)
+			hn_test_heartbeat_both(&test, &peer, t);
+		hn_test_status(&test, &status);
+		CU_ASSERT_EQUAL(status.role, newer ? HN_ROLE_STANDBY : HN_ROLE_ACTIVE);
+		CU_ASSERT_EQUAL(status.outdated, newer ? true : false);
+		hn_test_node_free(&test);
+	}
+}
+
 /* Client writes: validated, refused on a standby with "standby". */
 static void test_fsm_client_write_checks(void)
 {
@@ -1239,6 +1271,7 @@ int hn_test_register_fsm(void)
 	    {"malformed and unexpected events", test_fsm_malformed_and_unexpected},
 	    {"invalid configuration", test_fsm_config_invalid},
 	    {"refused peer", test_fsm_refused_peer},
+	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
 	    {"client write checks", test_fsm_client_write_checks},
 	    {"status keeps transitions", test_fsm_status_transitions},
 	    {"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
