@@ -404,6 +404,20 @@ static bool hn_cond_peer_stepped_down(const struct hn_node *node, struct hn_reas
 
 /* Both active, and the peer has not heard us for long: it cannot hear a
  * verdict, so this node steps down (and reports what it drops). */
+/* The peer comes back (alive now, not at the end of the last step) and is
+ * not active: it may have announced the cluster IP while it was cut off
+ * from us (took over, then lost the split brain or crashed) and the network
+ * still sends to its MAC; we cannot tell, and announcing again is harmless
+ * (swarm's split-brain-loser-judge-no-garp: the lower-id judge stepped down
+ * on the first heartbeat it heard, so the winner never saw it active). A
+ * peer that comes back active is the split-brain rows' case. */
+static bool hn_cond_peer_returned(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_peer_alive(node) && !node->peer.was_alive &&
+	       node->peer.last.role != HN_ROLE_ACTIVE;
+}
+
 static bool hn_cond_split_unheard(const struct hn_node *node, struct hn_reason_args *args)
 {
 	snprintf(args->why, sizeof(args->why), "the peer does not hear this node");
@@ -781,6 +795,8 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_stepped_down, "split-brain peer stepped down",
 	   HN_STAY, HN_FX_ANNOUNCE_IP, "split_brain_resolved",
 	   "split brain resolved: the peer stepped down, cluster IP announced again"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_returned, "the peer is back, not active", HN_STAY,
+	   HN_FX_ANNOUNCE_IP, NULL, NULL},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_split_unheard, "split brain, the peer does not hear us",
 	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judged_loser, "split brain, the judge's verdict",

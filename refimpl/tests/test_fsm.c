@@ -1086,6 +1086,30 @@ static void test_fsm_no_takeover_from_newer(void)
 	}
 }
 
+/* An active node announces the cluster IP again (IP_ADD) when its peer
+ * comes back not active: the peer may have announced it while cut off and
+ * lost a split brain or crashed before we saw it active (swarm's
+ * split-brain-loser-judge-no-garp). Once per return; a peer still heard
+ * gets none. */
+static void test_fsm_announce_on_peer_return(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	hn_start_with_peer(&test, 2, HN_TIEBREAKER_NONE, &peer, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	hn_test_run_until(&test, 10000);
+	CU_ASSERT_EQUAL_FATAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* alone after the wait */
+	hn_test_heartbeat_both(&test, &peer, 12000);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 1);
+	hn_test_heartbeat_both(&test, &peer, 12200);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
+	hn_test_run_until(&test, 13300); /* silent for the dead time: dead */
+	hn_test_heartbeat_both(&test, &peer, 13400);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 1);
+	CU_ASSERT_PTR_NULL(hn_test_find_log(&test.actions, "split_brain_resolved"));
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_node_free(&test);
+}
+
 /* Client writes: validated, refused on a standby with "standby". */
 static void test_fsm_client_write_checks(void)
 {
@@ -1272,6 +1296,7 @@ int hn_test_register_fsm(void)
 	    {"invalid configuration", test_fsm_config_invalid},
 	    {"refused peer", test_fsm_refused_peer},
 	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
+	    {"cluster IP announced when the peer returns", test_fsm_announce_on_peer_return},
 	    {"client write checks", test_fsm_client_write_checks},
 	    {"status keeps transitions", test_fsm_status_transitions},
 	    {"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
