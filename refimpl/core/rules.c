@@ -402,8 +402,6 @@ static bool hn_cond_peer_stepped_down(const struct hn_node *node, struct hn_reas
 	       node->split_brain_active_peer;
 }
 
-/* Both active, and the peer has not heard us for long: it cannot hear a
- * verdict, so this node steps down (and reports what it drops). */
 /* The peer comes back (alive now, not at the end of the last step) and is
  * not active: it may have announced the cluster IP while it was cut off
  * from us (took over, then lost the split brain or crashed) and the network
@@ -418,6 +416,8 @@ static bool hn_cond_peer_returned(const struct hn_node *node, struct hn_reason_a
 	       node->peer.last.role != HN_ROLE_ACTIVE;
 }
 
+/* Both active, and the peer has not heard us for long: it cannot hear a
+ * verdict, so this node steps down (and reports what it drops). */
 static bool hn_cond_split_unheard(const struct hn_node *node, struct hn_reason_args *args)
 {
 	snprintf(args->why, sizeof(args->why), "the peer does not hear this node");
