@@ -150,6 +150,8 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
 		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
 	hn_emit_log(node, actions, "health", reason, 0);
+	if (up && link == HN_LINK_EXTERNAL)
+		hn_rules_run(node, HN_ON_EXTERNAL_UP, actions);
 }
 
 /* The host's notify-only checks that changed: each is logged and notified

@@ -904,6 +904,10 @@ static const struct hn_rule hn_rules[] = {
 	   NULL, "hanode stopping: {why}"},
     {HN_ON_SHUTDOWN, HN_ACTIVE_OUTSIDE, hn_cond_shutdown, "hanode stops", HN_ROLE_STANDBY,
 	   HN_KEEP, HN_FX_CLEAR_REQUESTS, NULL, "hanode stopping: {why}"},
+    /* an announcement made while the external carrier was down was lost
+     * (swarm's external-switches-lost-together): announce again */
+    {HN_ON_EXTERNAL_UP, HN_ACTIVE | HN_ACTIVE_OUTSIDE, hn_cond_always, "external carrier back", HN_STAY,
+	   HN_FX_ANNOUNCE_IP, NULL, NULL},
 };
 /* clang-format on */
 
@@ -931,6 +935,7 @@ const char *hn_trigger_name(enum hn_trigger trigger)
 	    [HN_ON_DISBAND] = "admin disband",
 	    [HN_ON_ACTION_FAILED] = "action failed",
 	    [HN_ON_SHUTDOWN] = "admin shutdown",
+	    [HN_ON_EXTERNAL_UP] = "external carrier up",
 	};
 	return (unsigned)trigger < HN_ON_TRIGGER_COUNT ? names[trigger] : "unknown";
 }

@@ -1110,6 +1110,44 @@ static void test_fsm_announce_on_peer_return(void)
 	hn_test_node_free(&test);
 }
 
+/* The external carrier comes back: an active node announces the cluster IP
+ * again (an announcement while it was down was lost: swarm's
+ * external-switches-lost-together); a standby does not, nor does a
+ * carrier that was not down or the sync link's. */
+static void test_fsm_announce_on_external_up(void)
+{
+	for (int active = 1; active >= 0; active--) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		hn_start_with_peer(&test, 2, HN_TIEBREAKER_NONE, &peer, HN_ROLE_ACTIVE,
+				   HN_STATE_NORMAL);
+		uint64_t t = 50;
+		if (active)
+			t = 10000, hn_test_run_until(&test, t); /* alone after the wait */
+		else
+			hn_test_heartbeat_both(&test, &peer, t); /* standby of an active peer */
+		CU_ASSERT_EQUAL_FATAL(hn_test_role(&test),
+				      active ? HN_ROLE_ACTIVE : HN_ROLE_STANDBY);
+		struct hn_event link = {.kind = HN_EVENT_LINK, .link = HN_LINK_EXTERNAL};
+		link.u.carrier_up = true; /* already up: nothing */
+		CU_ASSERT(hn_test_step(&test, &link, t + 10) == 0);
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
+		link.u.carrier_up = false;
+		CU_ASSERT(hn_test_step(&test, &link, t + 20) == 0);
+		link.u.carrier_up = true;
+		CU_ASSERT(hn_test_step(&test, &link, t + 30) == 0);
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), active ? 1 : 0);
+		CU_ASSERT_EQUAL(hn_test_role(&test), active ? HN_ROLE_ACTIVE : HN_ROLE_STANDBY);
+		link.link = HN_LINK_SYNC;
+		link.u.carrier_up = false;
+		CU_ASSERT(hn_test_step(&test, &link, t + 40) == 0);
+		link.u.carrier_up = true;
+		CU_ASSERT(hn_test_step(&test, &link, t + 50) == 0);
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
+		hn_test_node_free(&test);
+	}
+}
+
 /* Client writes: validated, refused on a standby with "standby". */
 static void test_fsm_client_write_checks(void)
 {
@@ -1297,6 +1335,8 @@ int hn_test_register_fsm(void)
 	    {"refused peer", test_fsm_refused_peer},
 	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
 	    {"cluster IP announced when the peer returns", test_fsm_announce_on_peer_return},
+	    {"cluster IP announced when the external carrier returns",
+	     test_fsm_announce_on_external_up},
 	    {"client write checks", test_fsm_client_write_checks},
 	    {"status keeps transitions", test_fsm_status_transitions},
 	    {"start alone per tie-breaker", test_fsm_start_alone_tiebreakers},
