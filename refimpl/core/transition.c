@@ -258,6 +258,13 @@ void hn_transition(struct hn_node *node, const struct hn_rule *rule,
 		node->switchover_requested = false;
 		node->fence_phase = HN_FENCE_IDLE;
 	}
+	/* the active's fence (it answered writes alone) is not the standby's:
+	 * a standby fences the dead peer itself before it takes over again,
+	 * else a fenced peer left an active that stepped down (maintenance)
+	 * standby for good (swarm's fenced-standby-takes-over-stale, native) */
+	if (role != HN_ROLE_ACTIVE && node->role == HN_ROLE_ACTIVE &&
+	    node->fence_phase == HN_FENCE_DONE)
+		node->fence_phase = HN_FENCE_IDLE;
 	if (role != node->role || state != node->state)
 		hn_change(node, role, state, reason, actions);
 	else if (rule->log_event != NULL)

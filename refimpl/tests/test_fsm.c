@@ -467,6 +467,29 @@ static void test_fsm_tiebreaker_fence_standby(void)
 	hn_test_node_free(&test);
 }
 
+/* fence: an active that fenced its dead peer and then left the role
+ * (maintenance on/off) fences again as a standby and takes over; the
+ * active's old fence left it standby for good (swarm's
+ * fenced-standby-takes-over-stale, native). */
+static void test_fsm_fence_again_after_stepping_down(void)
+{
+	struct hn_test_node test;
+	hn_make_active(&test, HN_TIEBREAKER_FENCE);
+	hn_test_run_until(&test, 1000);
+	CU_ASSERT_EQUAL_FATAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	struct hn_event result = {.kind = HN_EVENT_FENCE_RESULT};
+	result.u.fence_ok = true;
+	CU_ASSERT(hn_test_step(&test, &result, 1100) == 0);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_ON, 2000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_MAINTENANCE);
+	hn_test_admin(&test, HN_ADMIN_MAINTENANCE_OFF, 3000); /* the peer is long dead */
+	CU_ASSERT_EQUAL_FATAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	CU_ASSERT(hn_test_step(&test, &result, 3100) == 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+	hn_test_node_free(&test);
+}
+
 /* fence: the active fences a dead standby at once; a failed fence keeps it
  * active; a peer that speaks again during the delay cancels the fence. */
 static void test_fsm_tiebreaker_fence_active(void)
@@ -1334,6 +1357,7 @@ int hn_test_register_fsm(void)
 	    {"invalid configuration", test_fsm_config_invalid},
 	    {"refused peer", test_fsm_refused_peer},
 	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
+	    {"fence again after stepping down", test_fsm_fence_again_after_stepping_down},
 	    {"cluster IP announced when the peer returns", test_fsm_announce_on_peer_return},
 	    {"cluster IP announced when the external carrier returns",
 	     test_fsm_announce_on_external_up},
