@@ -217,6 +217,7 @@ static void hn_fsm_note_refused(struct hn_node *node, const struct hn_heartbeat 
 	peer->refused_heard_ms = node->now_ms;
 	peer->refused_role = heartbeat->role;
 	peer->refused_node_id = heartbeat->sender.node_id;
+	peer->refused_active_for_ms = heartbeat->active_for_ms;
 	if (peer->refusal_logged)
 		return;
 	peer->refusal_logged = true;
@@ -615,6 +616,7 @@ static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
 		hn_emit_heartbeats(node, actions);
 	node->heartbeat_now = false;
 	node->peer.was_alive = alive;
+	node->peer.refused_was_alive = node->peer.refused_alive;
 }
 
 int hn_node_step(struct hn_node *node, const struct hn_event *event, uint64_t now_ms,

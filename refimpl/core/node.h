@@ -60,6 +60,9 @@ struct hn_peer {
 	uint64_t refused_heard_ms;
 	enum hn_role refused_role;
 	uint32_t refused_node_id;
+	uint64_t refused_active_for_ms; /* its active period when last heard */
+	bool refused_active_seen;	/* saw it active while active ourselves */
+	bool refused_was_alive;		/* refused_alive at the end of the last step */
 	/* freshness (fsm.c's header) */
 	bool nonce_known;	      /* heard a heartbeat of the peer's current boot */
 	uint64_t nonce;		      /* its boot nonce, echoed in our heartbeats */

@@ -416,6 +416,37 @@ static bool hn_cond_peer_returned(const struct hn_node *node, struct hn_reason_a
 	       node->peer.last.role != HN_ROLE_ACTIVE;
 }
 
+/* Two actives that refuse each other (an incompatible node became active
+ * alone during a cut: swarm's incompatible-pair-both-active): SPEC's
+ * incompatible join changes nothing on the running node, so the node with
+ * the younger active period steps down (the higher node id on a tie),
+ * as a split brain under none would judge; its writes stay on its disk
+ * until the pair forms again (then reported by count, store.c). A refused
+ * peer's heartbeat carries its role and active period like any other. */
+static bool hn_cond_refused_active_younger(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const struct hn_peer *peer = &node->peer;
+	if (!peer->refused_alive || peer->refused_role != HN_ROLE_ACTIVE)
+		return false;
+	uint64_t own_ms = node->now_ms - node->active_since_ms;
+	uint64_t peer_ms = peer->refused_active_for_ms + (node->now_ms - peer->refused_heard_ms);
+	snprintf(args->why, sizeof(args->why), "%s", peer->refusal);
+	if (own_ms != peer_ms)
+		return own_ms < peer_ms;
+	return node->config.self.node_id > peer->refused_node_id;
+}
+
+/* A refused peer not active that we saw active, or that is heard again
+ * (it may have stepped down before we heard it active, as the row above
+ * makes it do): the network may still send to the MAC it announced. */
+static bool hn_cond_refused_stepped_down(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	const struct hn_peer *peer = &node->peer;
+	return peer->refused_alive && peer->refused_role != HN_ROLE_ACTIVE &&
+	       (peer->refused_active_seen || !peer->refused_was_alive);
+}
+
 /* Both active, and the peer has not heard us for long: it cannot hear a
  * verdict, so this node steps down (and reports what it drops). */
 static bool hn_cond_split_unheard(const struct hn_node *node, struct hn_reason_args *args)
@@ -797,6 +828,11 @@ static const struct hn_rule hn_rules[] = {
 	   "split brain resolved: the peer stepped down, cluster IP announced again"},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_returned, "the peer is back, not active", HN_STAY,
 	   HN_FX_ANNOUNCE_IP, NULL, NULL},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_refused_active_younger,
+	   "a refused peer is active too, ours is younger", HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "an active peer refuses this node ({why}): the younger active steps down"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_refused_stepped_down, "a refused peer back or stepped down",
+	   HN_STAY, HN_FX_ANNOUNCE_IP, NULL, NULL},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_split_unheard, "split brain, the peer does not hear us",
 	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judged_loser, "split brain, the judge's verdict",
@@ -971,6 +1007,9 @@ static void hn_rules_observe(struct hn_node *node)
 	if (node->state == HN_STATE_STARTING && !node->wait_over &&
 	    node->now_ms >= node->start_ms + node->config.timers.wait_for_peer_ms)
 		node->wait_over = true;
+	if (node->role == HN_ROLE_ACTIVE && node->peer.refused_alive &&
+	    node->peer.refused_role == HN_ROLE_ACTIVE)
+		node->peer.refused_active_seen = true;
 	if (node->role == HN_ROLE_ACTIVE && alive) {
 		if (node->peer.last.role == HN_ROLE_ACTIVE)
 			node->split_brain_active_peer = true;

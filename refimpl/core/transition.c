@@ -175,6 +175,7 @@ static void hn_effects_before(struct hn_node *node, uint32_t effects, struct hn_
 		/* the loser released the cluster IP, but the network still sends
 		 * to the MAC it announced last */
 		node->split_brain_active_peer = false;
+		node->peer.refused_active_seen = false;
 		hn_actions_push(node, actions, HN_ACTION_IP_ADD);
 	}
 	if (effects & HN_FX_FENCE_DELAY) {

@@ -1171,6 +1171,38 @@ static void test_fsm_announce_on_external_up(void)
 	}
 }
 
+/* Two actives that refuse each other: the younger active period steps down
+ * (swarm's incompatible-pair-both-active); the older one stays and
+ * announces the cluster IP again once the refused peer is no longer active. */
+static void test_fsm_refused_active_pair(void)
+{
+	for (int younger = 1; younger >= 0; younger--) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		hn_start_with_peer(&test, 1, HN_TIEBREAKER_NONE, &peer, HN_ROLE_ACTIVE,
+				   HN_STATE_NORMAL);
+		hn_test_run_until(&test, 10000);
+		CU_ASSERT_EQUAL_FATAL(hn_test_role(&test), HN_ROLE_ACTIVE); /* since 10000 */
+		peer.sender.model = HN_MODEL_RACK4;			    /* refused */
+		peer.active_for_ms = younger ? 5000 : 100;
+		hn_test_heartbeat_both(&test, &peer, 12000);
+		CU_ASSERT_EQUAL(hn_test_role(&test), younger ? HN_ROLE_STANDBY : HN_ROLE_ACTIVE);
+		if (younger) {
+			CU_ASSERT_PTR_NOT_NULL(strstr(hn_test_last_transition(&test),
+						      "the younger active steps down"));
+		} else {
+			peer.role = HN_ROLE_STANDBY;
+			peer.active_for_ms = 0;
+			hn_test_heartbeat_both(&test, &peer, 12200);
+			CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 1);
+			hn_test_heartbeat_both(&test, &peer, 12400);
+			CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_IP_ADD), 0);
+			CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
+		}
+		hn_test_node_free(&test);
+	}
+}
+
 /* Client writes: validated, refused on a standby with "standby". */
 static void test_fsm_client_write_checks(void)
 {
@@ -1356,6 +1388,7 @@ int hn_test_register_fsm(void)
 	    {"malformed and unexpected events", test_fsm_malformed_and_unexpected},
 	    {"invalid configuration", test_fsm_config_invalid},
 	    {"refused peer", test_fsm_refused_peer},
+	    {"two actives that refuse each other", test_fsm_refused_active_pair},
 	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
 	    {"fence again after stepping down", test_fsm_fence_again_after_stepping_down},
 	    {"cluster IP announced when the peer returns", test_fsm_announce_on_peer_return},
