@@ -95,7 +95,9 @@ static const struct hs_swarm_property_info properties[HS_SWARM_PROPERTY_COUNT] =
 	{"time_advances", "all",
 	 "\"heartbeat every 200 ms per link\": a node's timers keep firing as time goes on",
 	 "the virtual loop never stays at one instant (the runner's stall detection: "
-	 "a deadline that stays due)",
+	 "a deadline that stays due; the virtual lab's: a source due again and again without "
+	 "virtual time moving on, \"virtual time stalled ... in the virtual lab: node2's host "
+	 "deadline stays due\")",
 	 "none needed: the runner's error fails the run"},
     [HS_SWARM_PROP_RUN_COMPLETES] =
 	{"run_completes", "all",
