@@ -111,6 +111,7 @@ int hn_daemon_core_start(struct hn_daemon *daemon, const uint8_t key[HN_KEY_BYTE
 			carrier_up = false;
 		hn_host_carrier(daemon->host, (enum hn_link)link, carrier_up, hn_loop_now_ms());
 	}
+	hn_host_release_leftover_ip(daemon->host);
 	hn_host_start(daemon->host, hn_daemon_boot_nonce(), hn_loop_now_ms());
 	return 0;
 }
@@ -198,7 +199,6 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 	const struct hn_daemon_config *config = &daemon->config;
 	const struct hn_kvserver_limits store_limits = {config->store_idle_timeout_ms,
 							config->store_clients_per_source};
-	char leftover[HN_ERROR_MAX];
 	mkdir(config->data_dir, 0700);
 	if (hn_daemon_signals(daemon, error, error_size) != 0 ||
 	    hn_clusterlog_open(&daemon->log, config->log_file, config->core.self.name,
@@ -219,10 +219,6 @@ static int hn_daemon_open(struct hn_daemon *daemon, char *error, size_t error_si
 		return -1;
 	daemon->host_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_host_timer, daemon);
 	daemon->house_timer = hn_loop_timer_add(&daemon->loop, hn_daemon_on_house_timer, daemon);
-	/* A cluster IP left behind by a crash must not answer for a standby. */
-	if (config->cluster_ip[0])
-		hn_netif_address_remove(config->cluster_ip_interface, config->cluster_ip, leftover,
-					sizeof(leftover));
 	return 0;
 }
 

@@ -523,6 +523,14 @@ void hn_host_restore_force_start(struct hn_host *host)
 	host->force_start = true;
 }
 
+void hn_host_release_leftover_ip(struct hn_host *host)
+{
+	char error[HN_HOST_ERROR_MAX];
+	if (host->config.has_cluster_ip && !host->begun)
+		(void)host->platform.cluster_ip(host->platform.context, false, error,
+						sizeof(error));
+}
+
 void hn_host_start(struct hn_host *host, uint64_t boot_nonce, uint64_t now_ms)
 {
 	if (host->begun)

@@ -254,6 +254,12 @@ void hn_host_restore_maintenance(struct hn_host *host, bool on);
  * keeps serving instead of waiting for a peer that is not there yet. */
 void hn_host_restore_force_start(struct hn_host *host);
 
+/* A cluster IP left behind by a crash (the kernel keeps it when hanode
+ * dies) must not answer for a standby: removed once before
+ * hn_host_start(), whatever the platform answers (an address that is not
+ * there is the usual case). hanode and the virtual backend both call it. */
+void hn_host_release_leftover_ip(struct hn_host *host);
+
 /* Begin: the first health round starts at now_ms, and the core starts
  * when its verdict is in (at once if no check is configured), with
  * boot_nonce in its HN_EVENT_START: a fresh random value for every start

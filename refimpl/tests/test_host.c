@@ -291,6 +291,29 @@ static void test_cluster_ip_failure(void)
 	CU_ASSERT_EQUAL(fake_count(node, "log health"), 0);
 }
 
+/* A cluster IP left behind by a crash is removed once before the start,
+ * quietly when the platform has none to remove; never after the start, and
+ * not at all without a cluster IP (hanode and the virtual backend both
+ * call it: sim/tests/findings/README.md, S1). */
+static void test_leftover_ip_released(void)
+{
+	struct hn_host_config config = test_config(2, HN_TIEBREAKER_NONE);
+	struct fake *node = test_node(1, &config);
+	node->fail_ip = true; /* "no such address" */
+	hn_host_release_leftover_ip(node->host);
+	CU_ASSERT_EQUAL(fake_count(node, "ip remove"), 1);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ip remove", 0), "ip remove@0");
+	CU_ASSERT_EQUAL(fake_count(node, "log"), 0);
+	node->fail_ip = false;
+	test_start(node->host, 0);
+	hn_host_release_leftover_ip(node->host);
+	CU_ASSERT_EQUAL(fake_count(node, "ip remove"), 1);
+	config.has_cluster_ip = false;
+	node = test_node(1, &config);
+	hn_host_release_leftover_ip(node->host);
+	CU_ASSERT_EQUAL(fake_count(node, "ip"), 0);
+}
+
 /* -------------------------------------------------------------- commands */
 
 /* A fence command that cannot start is a failed fence: FENCE_RESULT false,
@@ -552,6 +575,7 @@ int main(void)
 	    {"round probe", test_round_probe},
 	    {"garp schedule", test_garp_schedule},
 	    {"cluster IP failure", test_cluster_ip_failure},
+	    {"leftover IP released", test_leftover_ip_released},
 	    {"fence command failure", test_fence_command_failure},
 	    {"notify input", test_notify_input},
 	    {"put answered later after persist", test_put_answered_later_after_persist},

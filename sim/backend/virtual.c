@@ -98,7 +98,7 @@ static int virtual_uplink_up(struct hs_virtual *virtual, char *error, size_t err
 	const struct hs_topology *topology = &virtual->run->scenario.topology;
 	struct hs_vgateway_ops ops = {virtual, gateway_output, gateway_reply, gateway_closed};
 	struct hs_vnet_receiver receiver = {gateway_frame, NULL, virtual};
-	struct hs_vnet_timer timer = {gateway_next_us, gateway_timers, virtual};
+	struct hs_vnet_timer timer = {gateway_next_us, gateway_timers, virtual, "the uplink"};
 	struct hs_vgateway_config config = {0};
 	uint32_t prefix = 32;
 
@@ -238,6 +238,11 @@ static int virtual_firmware(struct hs_run *run, uint32_t index, uint64_t op, cha
 		snprintf(error, error_size, "firmware: no virtual node %u", index);
 		return -1;
 	}
+	if (!run->nodes[index].powered) { /* the runner refuses it first (hardware.c) */
+		snprintf(error, error_size, "firmware: node '%s' is powered off",
+			 run->nodes[index].model->name);
+		return -1;
+	}
 	virtual_node_stop(node, run->virtual_now_us);
 	if (virtual_node_reconfigure(node, error, error_size) < 0)
 		return -1;
@@ -285,19 +290,28 @@ static int virtual_gc(char *error, size_t error_size)
 
 /* ----------------------------------------------------------- virtual time */
 
+/* After a stall the lab stands still: nothing of it runs again (the run
+ * ends with the report; the read-back and the final status see the lab as
+ * the stall left it). */
 static int64_t virtual_next_us(struct hs_run *run)
 {
 	struct hs_virtual *virtual = virtual_of(run);
-	return virtual ? hs_vnet_next_us(virtual->vnet) : -1;
+	return virtual && !virtual->stalled ? hs_vnet_next_us(virtual->vnet) : -1;
 }
 
 static void virtual_run_due(struct hs_run *run, int64_t now_us)
 {
 	struct hs_virtual *virtual = virtual_of(run);
-	char error[256];
+	char error[256], text[HS_REPORT_TEXT_MAX];
 
-	if (virtual && hs_vnet_run_due(virtual->vnet, now_us, error, sizeof(error)) < 0)
-		hs_run_report(run, &(struct hs_report){.kind = HS_REPORT_FAILURE, .text = error});
+	if (!virtual || virtual->stalled ||
+	    hs_vnet_run_due(virtual->vnet, now_us, error, sizeof(error)) == 0)
+		return;
+	virtual->stalled = true;
+	/* "virtual time stalled": swarm's time_advances, as the clock's own. */
+	snprintf(text, sizeof(text), "virtual time stalled at %lld ms in the virtual lab: %s",
+		 (long long)(now_us / 1000 - run->t0_ms), error);
+	hs_run_report(run, &(struct hs_report){.kind = HS_REPORT_FAILURE, .text = text});
 }
 
 static void virtual_client_send(struct hs_run *run, uint64_t serial, const char *line, bool session,

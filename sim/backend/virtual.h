@@ -55,9 +55,11 @@ struct virtual_node {
 	struct hs_node_runtime *runtime;
 	int ports[HN_LINKS]; /* vnet ports, by enum hn_link */
 	char endpoints[HN_LINKS][32];
-	uint64_t life; /* bumped by power and daemon changes: stale calls drop */
-	bool booted;   /* the kernel runs */
-	bool hanode;   /* the host runs (started) */
+	uint64_t life;	      /* bumped by power and daemon changes: stale calls drop */
+	uint64_t power_epoch; /* bumped by power changes: a stale boot drops */
+	bool daemon_wanted;   /* hanode runs, or starts at the end of the boot */
+	bool booted;	      /* the kernel runs */
+	bool hanode;	      /* the host runs (started) */
 	struct hs_vkernel kernel;
 	struct hn_host *host; /* hn_host_size() bytes, reused at each start */
 	struct hn_daemon_config daemon_config;
@@ -65,7 +67,8 @@ struct virtual_node {
 	uint32_t ping_addresses[HN_HOST_PING_TARGETS_MAX];
 	uint32_t peer_addresses[HN_LINKS];
 	struct hs_vdisk disk;
-	uint64_t tick_deadline_ms; /* the host's deadline the tick is drawn for */
+	char timer_names[2][HS_NAME_MAX + 16]; /* the host's, the kernel's: a stall's sentence */
+	uint64_t tick_deadline_ms;	       /* the host's deadline the tick is drawn for */
 	int64_t tick_us;
 	struct hn_clusterlog log;
 	uint64_t next_command_id;
@@ -81,6 +84,7 @@ struct hs_virtual {
 	struct virtual_node nodes[HS_NODES_MAX];
 	struct hs_vgateway gateway;
 	int gateway_port; /* -1: the topology has no uplink */
+	bool stalled;	  /* the virtual lab stalled: it runs no more (virtual.c) */
 };
 
 /* virtual_node.c */

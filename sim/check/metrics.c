@@ -65,8 +65,12 @@ static const char *event_new_state(const struct hs_scenario *scenario,
 {
 	if (event->source_kind == HS_SOURCE_RUNNER)
 		return step_forced_state(scenario, event, node);
+	/* A start record ("starting" -> "starting") is a state too: after a
+	 * graceful stop (a firmware update), whose last transition is to
+	 * maintenance, it is the only record of the new start. */
 	if (event->source_kind == HS_SOURCE_NODE && strcmp(event->node, node) == 0 &&
-	    strcmp(event->kind, "transition") == 0 && event->to[0])
+	    (strcmp(event->kind, "transition") == 0 || strcmp(event->kind, "start") == 0) &&
+	    event->to[0])
 		return event->to;
 	return NULL;
 }

@@ -1130,6 +1130,39 @@ static void test_record_at_the_end(void)
 	    "never saw it; node1's transitions after 'up': starting->active at 500 ms");
 }
 
+/* Regression (sim/tests/findings/README.md, C1): a firmware update stops
+ * hanode gracefully (its last transition is to maintenance) and starts it
+ * again, which logs only a `start` record: the display is `starting` from
+ * that record on, not maintenance to the end. */
+static void test_start_after_a_graceful_stop(void)
+{
+	char error[HS_CHECK_MESSAGE_MAX];
+	g_scenario = scenario_new("restart");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_scenario);
+	expect_final(g_scenario, "node1", "starting");
+	snprintf(g_run_dir, sizeof(g_run_dir), "/tmp/hscheck-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_run_dir));
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(strcpy(error, g_run_dir), "/nodes"), 0755), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(strcat(error, "/node1"), 0755), 0);
+	write_run_file("run.json", "{\"scenario\":\"restart\",\"t0_mono_ms\":1000,\"nodes\":"
+				   "[\"node1\",\"node2\"],\"ended_mono_ms\":9000}\n");
+	write_run_file("nodes/node1/cluster.log",
+		       "{\"mono_ms\":1500,\"event\":\"transition\",\"from\":\"starting\","
+		       "\"to\":\"standby\",\"reason\":\"peer node2 seen\"}\n"
+		       "{\"mono_ms\":3000,\"event\":\"transition\",\"from\":\"standby\","
+		       "\"to\":\"maintenance\",\"reason\":\"hanode stopping: hanode stopped by "
+		       "SIGTERM\"}\n"
+		       "{\"mono_ms\":3000,\"event\":\"stop\",\"from\":\"\",\"to\":\"\","
+		       "\"reason\":\"hanode stopped by SIGTERM\"}\n"
+		       "{\"mono_ms\":3300,\"event\":\"start\",\"from\":\"starting\","
+		       "\"to\":\"starting\",\"reason\":\"node1 starting\"}\n");
+	CU_ASSERT_EQUAL_FATAL(hs_check_run(g_scenario, g_run_dir, g_result, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(g_result->final_display[0], "starting");
+	CU_ASSERT_TRUE(g_result->expects[0].passed);
+	CU_ASSERT_EQUAL(g_result->timeline->span_count[0], 4); /* starting standby maint. start. */
+}
+
 static void test_reproducer(void)
 {
 	char out[256];
@@ -1173,6 +1206,7 @@ int main(void)
 	    {"run.json alone is judged", test_run_json_alone},
 	    {"finer client records and the client's resolution", test_client_resolution},
 	    {"a node's record at the end's millisecond came after it", test_record_at_the_end},
+	    {"a start record after a graceful stop is starting", test_start_after_a_graceful_stop},
 	    {"many requests: one latency column per pixel", test_many_requests},
 	    {NULL, NULL},
 	};

@@ -684,7 +684,8 @@ static void test_stuck_state_unrepaired(void)
 
 /* Runner errors: a stall is time_advances, a node ending by itself
  * run_completes, a refused step nothing; a node that does not answer at
- * the end is run_completes. */
+ * the end is run_completes, unless the lab stalled (it stood still from
+ * then on: a node restarted after the stall never started). */
 static void test_runner_errors(void)
 {
 	fx_begin_power();
@@ -712,6 +713,18 @@ static void test_runner_errors(void)
 	fx_judge(24000, NULL);
 	CU_ASSERT_TRUE(violated(HS_SWARM_PROP_RUN_COMPLETES));
 	CU_ASSERT_FALSE(violated(HS_SWARM_PROP_NO_STUCK_STATE));
+	teardown();
+	setup();
+	fx_begin_power();
+	fx_runner_error(
+	    "virtual time stalled at 17152 ms in the virtual lab: node2's host deadline "
+	    "stays due at 1017152000 us: 100001 runs without virtual time moving on");
+	fx_final(1, "active", true, false);
+	g_facts.final[0].reachable = false;
+	fx_final(0, "starting", false, false);
+	fx_judge(24000, NULL);
+	CU_ASSERT_TRUE(violated(HS_SWARM_PROP_TIME_ADVANCES));
+	CU_ASSERT_FALSE(violated(HS_SWARM_PROP_RUN_COMPLETES));
 }
 
 /* The test switch: the planted property fails when its action ran. */

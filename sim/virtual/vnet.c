@@ -234,31 +234,48 @@ static void vnet_event_run(struct hs_vnet *vnet, const struct hs_vevent *event)
 		port->receiver.carrier(port->receiver.context, event->code != 0, event->due_us);
 }
 
+static void vnet_stall(const struct hs_vnet *vnet, int timer, bool fabric, int64_t due_us,
+		       uint32_t runs, char *error, size_t error_size)
+{
+	const char *name = fabric ? "the fabric's delayed frames"
+			   : timer >= 0
+			       ? (vnet->timers[timer].name ? vnet->timers[timer].name : "a timer")
+			       : "a queued event";
+
+	snprintf(error, error_size,
+		 "%s stays due at %lld us: %u runs without virtual time moving on", name,
+		 (long long)due_us, runs);
+}
+
 int hs_vnet_run_due(struct hs_vnet *vnet, int64_t now_us, char *error, size_t error_size)
 {
-	uint32_t steps_at_same_time = 0;
-	int64_t last_us = -1;
+	uint32_t runs_without_progress = 0;
+	int64_t latest_us = -1; /* the latest instant run in this call */
 
 	for (;;) {
 		int64_t event_us = hs_vsched_next_us(vnet->sched), timer_us, fabric_ms, due_us;
 		int timer = vnet_first_timer(vnet, &timer_us);
+		bool fabric;
 
 		fabric_ms = hs_fabric_deadline_ms(vnet->fabric);
 		due_us = vnet_earliest(vnet_earliest(event_us, timer_us),
 				       fabric_ms >= 0 ? fabric_ms * 1000 : -1);
 		if (due_us < 0 || due_us > now_us)
 			return 0;
-		steps_at_same_time = due_us == last_us ? steps_at_same_time + 1 : 0;
-		last_us = due_us;
-		if (steps_at_same_time > HS_VNET_SAME_TIME_STEPS_MAX) {
-			snprintf(error, error_size,
-				 "virtual network stalled at %lld us: a timer or event stays due",
-				 (long long)due_us);
+		fabric = fabric_ms >= 0 && fabric_ms * 1000 == due_us && due_us != event_us &&
+			 due_us != timer_us;
+		/* A source due again and again at an instant already run (or
+		 * before it) makes no progress: a stall, whatever its times. */
+		if (due_us > latest_us) {
+			latest_us = due_us;
+			runs_without_progress = 0;
+		} else if (++runs_without_progress > HS_VNET_NO_PROGRESS_STEPS_MAX) {
+			vnet_stall(vnet, event_us == due_us ? -1 : timer, fabric, due_us,
+				   runs_without_progress, error, error_size);
 			return -1;
 		}
 		vnet->now_us = due_us;
-		if (fabric_ms >= 0 && fabric_ms * 1000 == due_us && due_us != event_us &&
-		    due_us != timer_us) {
+		if (fabric) {
 			hs_fabric_timers_run(vnet->fabric, fabric_ms);
 		} else if (event_us == due_us) {
 			struct hs_vevent *event = hs_vsched_pop_due(vnet->sched, due_us);

@@ -28,11 +28,14 @@
 
 #include "vsched.h"
 
-#define HS_VNET_PORTS_MAX	    8
-#define HS_VNET_TIMERS_MAX	    16
-#define HS_VNET_DELIVERY_MIN_US	    20
-#define HS_VNET_DELIVERY_JITTER_US  200
-#define HS_VNET_SAME_TIME_STEPS_MAX 100000 /* events at one instant before a stall */
+#define HS_VNET_PORTS_MAX	   8
+#define HS_VNET_TIMERS_MAX	   16
+#define HS_VNET_DELIVERY_MIN_US	   20
+#define HS_VNET_DELIVERY_JITTER_US 200
+/* Runs in one hs_vnet_run_due without virtual time moving past the latest
+ * instant already run (at one instant, or back and forth before it)
+ * before it is a stall. */
+#define HS_VNET_NO_PROGRESS_STEPS_MAX 100000
 
 struct hs_fabric;
 
@@ -46,6 +49,7 @@ struct hs_vnet_timer {
 	int64_t (*next_us)(void *context); /* -1: nothing */
 	void (*run)(void *context, int64_t now_us);
 	void *context;
+	const char *name; /* for a stall's sentence ("node2's host"); NULL: "a timer" */
 };
 
 /* The backend's own events (HS_VEVENT_CALL). */
@@ -74,7 +78,9 @@ int64_t hs_vnet_jitter_us(struct hs_vnet *vnet, uint32_t bound_us);
 
 int64_t hs_vnet_next_us(const struct hs_vnet *vnet); /* -1: nothing waits */
 /* Run everything due up to now_us; -1 with a sentence in error when
- * something stays due (a stall), else 0. */
+ * something stays due (a stall: HS_VNET_NO_PROGRESS_STEPS_MAX runs without
+ * virtual time moving on; the sentence names the source and its time),
+ * else 0. */
 int hs_vnet_run_due(struct hs_vnet *vnet, int64_t now_us, char *error, size_t error_size);
 /* Frames that found the queue full (counted, as a NIC's full ring). */
 uint64_t hs_vnet_dropped(const struct hs_vnet *vnet);
