@@ -61,6 +61,7 @@
 #include "backend/libvirt_console.h"
 #include "check/check.h"
 #include "check/command.h"
+#include "fence/fence_client.h"
 #include "replay/replay.h"
 #include "model/model.h"
 #include "run/run.h"
@@ -924,16 +925,16 @@ static int command_console(int argc, char **argv)
 	return console_print_log(path);
 }
 
-/* Ask the running hasim to power a node off; used as a node's fence_command. */
+/* Ask the running hasim to power a node off (what hsfence, the nodes'
+ * fence_command, does without hasim's libraries: sim/fence). */
 static int command_fence(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 	    {"socket", required_argument, NULL, 's'}, HELP_OPTION, {NULL, 0, NULL, 0}};
-	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	struct sockaddr_un address;
 	const char *socket_path = NULL, *node;
-	char reply[256] = "";
-	ssize_t got;
-	int fd, option, exit_code;
+	char error[320];
+	int option, exit_code;
 
 	while ((option = getopt_long(argc, argv, ":s:h", long_options, NULL)) != -1) {
 		if (option == 's') {
@@ -952,20 +953,8 @@ static int command_fence(int argc, char **argv)
 		return usage_error("fence", "--socket PATH is required (at most %zu bytes)",
 				   sizeof(address.sun_path) - 1);
 	node = argv[optind];
-	snprintf(address.sun_path, sizeof(address.sun_path), "%s", socket_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
-	    dprintf(fd, "fence %s\n", node) < 0) {
-		fprintf(stderr, "hasim fence: %s: %s\n", socket_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return EXIT_FAILED;
-	}
-	got = recv(fd, reply, sizeof(reply) - 1, 0);
-	close(fd);
-	reply[got > 0 ? got : 0] = '\0';
-	if (strncmp(reply, "ok", 2) != 0) {
-		fprintf(stderr, "hasim fence %s: %s", node, reply[0] ? reply : "no reply\n");
+	if (hs_fence_request(socket_path, node, error, sizeof(error)) < 0) {
+		fprintf(stderr, "hasim fence %s: %s\n", node, error);
 		return EXIT_FAILED;
 	}
 	return EXIT_PASSED;

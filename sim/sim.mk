@@ -5,6 +5,7 @@
 -include sim/backend/libvirt.mk
 -include sim/virtual/virtual.mk
 -include sim/run/run.mk
+-include sim/fence/fence.mk
 -include sim/swarm/swarm.mk
 -include sim/matrix/matrix.mk
 -include sim/hasim.mk

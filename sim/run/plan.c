@@ -19,11 +19,17 @@
  * A virtual run has no state folder: its nodes get the same config text,
  * naming the paths a native run would use (nothing reads them), and no
  * file is written outside the run folder.
+ *
+ * The fence command is hsfence from hanode's folder (libc only: it starts
+ * in a few ms, where hasim's ~60 shared libraries took 100..360 ms with load
+ * 5 on 2 cores, all of it inside the fenced take-over a scenario times),
+ * or `hasim fence` where that folder has no hsfence.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -127,12 +133,25 @@ int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok)
 	return rename(temporary, node->plan.mdstat_path);
 }
 
+/* What the node runs to fence its peer (hasim's fence device, hardware.c). */
+static void plan_fence_command(const struct hs_run *run, char *text, size_t size)
+{
+	char hsfence[sizeof(run->bin_dir) + 16];
+
+	snprintf(hsfence, sizeof(hsfence), "%s/hsfence", run->bin_dir);
+	if (run->bin_dir[0] && access(hsfence, X_OK) == 0)
+		snprintf(text, size, "%s", hsfence);
+	else
+		snprintf(text, size, "%s fence", run->self_path);
+}
+
 static void plan_config_text(const struct hs_run *run, const struct hs_node_runtime *node,
 			     char *text, size_t size)
 {
 	const struct hs_topology *topology = &run->scenario.topology;
 	const struct hs_node_model *self = node->model, *peer = plan_peer(run, self);
 	char external[HS_ADDRESS_MAX], external_peer[HS_ADDRESS_MAX];
+	char fence[sizeof(run->bin_dir) + sizeof(run->self_path) + 16];
 	char sync[HS_ADDRESS_MAX], sync_peer[HS_ADDRESS_MAX], pings[256] = "";
 	size_t used = 0;
 
@@ -142,6 +161,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 			  sizeof(external_peer));
 	plan_address_only(self->interfaces[HS_NETWORK_SYNC].address, sync, sizeof(sync));
 	plan_address_only(peer->interfaces[HS_NETWORK_SYNC].address, sync_peer, sizeof(sync_peer));
+	plan_fence_command(run, fence, sizeof(fence));
 	for (uint32_t i = 0; i < topology->ping_target_count; i++)
 		used += (size_t)snprintf(pings + used, sizeof(pings) - used, "%s%s", i ? " " : "",
 					 topology->ping_targets[i]);
@@ -159,7 +179,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "%s%s%s"
 		 "raid_mdstat = %s\nraid_array = md0\n"
 		 "notify_command = cat >> %s/nodes/%s/notify.jsonl\n"
-		 "fence_command = %s fence --socket %s/hasim.sock %s\n"
+		 "fence_command = %s --socket %s/hasim.sock %s\n"
 		 "log_file = %s\ncontrol_socket = %s\ndata_dir = %s/%s/data\n",
 		 run->run_id, self->id, self->name, self->model, self->cpu_count, self->memory_mb,
 		 self->disk_gb, node->firmware, external, external_peer, sync, sync_peer,
@@ -168,9 +188,9 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 topology->timers.fence_delay_ms, topology->timers.health_interval_ms,
 		 topology->timers.health_interval_ms / 2, topology->tiebreaker,
 		 pings[0] ? "ping_targets = " : "", pings, pings[0] ? "\n" : "",
-		 node->plan.mdstat_path, run->run_dir, self->name, run->self_path,
-		 plan_state_dir(run), peer->name, node->plan.log_path, node->plan.control_path,
-		 plan_state_dir(run), self->name);
+		 node->plan.mdstat_path, run->run_dir, self->name, fence, plan_state_dir(run),
+		 peer->name, node->plan.log_path, node->plan.control_path, plan_state_dir(run),
+		 self->name);
 }
 
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
