@@ -63,10 +63,11 @@
 #include "run/run.h"
 #include "swarm/swarm.h"
 
-#define EXIT_PASSED 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE  2
-#define EXIT_INFRA  3
+#define EXIT_PASSED  0
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define EXIT_INFRA   3
+#define EXIT_SKIPPED 4 /* the node adapter lacks what the scenario needs */
 
 /* make passes the halab version (git describe --always --dirty at build
  * time; ci/version.mk). */
@@ -76,6 +77,7 @@
 
 #define DEFAULT_SCENARIO_DIR "scenarios"
 #define DEFAULT_TOPOLOGY_DIR "topologies"
+#define DEFAULT_NODES_DIR    "nodes"
 #define LINT_FILES_MAX	     1024 /* topology files remembered, to print their findings once */
 
 extern volatile sig_atomic_t hs_run_stop_requested;
@@ -91,9 +93,13 @@ static const struct command_usage command_usages[] = {
     {"run",
      "run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] [--quiet]\n"
      "           [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure] [--topology-dir DIR]\n"
+     "           [--node NAME[:PROFILE]] [--nodes-dir DIR]\n"
      "    run one scenario and judge it; exit 0 passed, 1 failed, 2 bad input, 3 could\n"
      "    not run (the native backend needs root: network namespaces, TAP devices;\n"
-     "    virtual runs in virtual time as an ordinary user).\n"
+     "    virtual runs in virtual time as an ordinary user), 4 skipped (the node\n"
+     "    adapter lacks what the scenario's steps or topology need).\n"
+     "    --node: the node implementation, nodes/NAME/adapter.yaml or a folder with\n"
+     "    one (default hanode; others on the native backend only)\n"
      "    --seed N: 0..18446744073709551615 (default 1); --out DIR: the run folder\n"
      "    (default reports/<scenario>-<time>-<run id>); --topology-dir DIR: where a\n"
      "    bare topology name is looked up (default ./topologies)\n"},
@@ -272,7 +278,9 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 	hs_check_reproducer(result, reproduce, sizeof(reproduce));
 	if (reproduce_line && reproduce_line[0])
 		snprintf(reproduce, sizeof(reproduce), "%s", reproduce_line);
-	if (!result->passed)
+	if (result->skipped)
+		snprintf(verdict, sizeof(verdict), "skipped: %.80s", result->skip_reason);
+	else if (!result->passed)
 		snprintf(verdict, sizeof(verdict), "see failures above");
 	else if (skipped)
 		snprintf(verdict, sizeof(verdict),
@@ -281,11 +289,14 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 		snprintf(verdict, sizeof(verdict), "every expectation held");
 	if (!quiet || !result->passed || skipped)
 		printf("%s %s (%s backend, seed %llu): %s\n  report: %s/result.json\n",
-		       result->passed ? "PASS" : "FAIL", scenario->name, result->backend,
-		       (unsigned long long)result->seed, verdict, run_dir);
-	if (!result->passed)
+		       result->skipped	? "SKIP"
+		       : result->passed ? "PASS"
+					: "FAIL",
+		       scenario->name, result->backend, (unsigned long long)result->seed, verdict,
+		       run_dir);
+	if (!result->passed && !result->skipped)
 		printf("  reproduce: %s\n", reproduce);
-	exit_code = result->passed ? EXIT_PASSED : EXIT_FAILED;
+	exit_code = result->skipped ? EXIT_SKIPPED : result->passed ? EXIT_PASSED : EXIT_FAILED;
 cleanup:
 	hs_check_result_release(result);
 	free(result);
@@ -382,7 +393,7 @@ static bool native_privileges(void)
 }
 
 struct run_options {
-	const char *backend, *out, *topology_dir;
+	const char *backend, *out, *topology_dir, *node, *nodes_dir;
 	bool quiet;
 };
 
@@ -399,11 +410,14 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 						     {"accel", required_argument, NULL, 'a'},
 						     {"keep-on-failure", no_argument, NULL, 'k'},
 						     {"topology-dir", required_argument, NULL, 't'},
+						     {"node", required_argument, NULL, 'n'},
+						     {"nodes-dir", required_argument, NULL, 'N'},
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	int option;
 
-	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:h", long_options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:n:N:h", long_options, NULL)) !=
+	       -1) {
 		switch (option) {
 		case 'b':
 			options->backend = optarg;
@@ -442,6 +456,12 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 		case 't':
 			options->topology_dir = optarg;
 			break;
+		case 'n':
+			options->node = optarg;
+			break;
+		case 'N':
+			options->nodes_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout, "run");
 			*exit_code = EXIT_PASSED;
@@ -460,9 +480,60 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 	return 0;
 }
 
+/* The node adapter (--node NAME[:PROFILE]): loaded for the native
+ * backend (hanode is one adapter among others); the others run hanode
+ * only. A scenario that needs what the adapter lacks is not run: its run
+ * folder says skipped. EXIT_PASSED to go on, else the exit code. */
+static int run_adapter(struct hs_run *run, const struct run_options *options, bool quiet)
+{
+	char name[HS_PATH_MAX], error[HS_ERROR_MAX * 2], *profile;
+
+	snprintf(name, sizeof(name), "%s", options->node);
+	profile = strrchr(name, ':');
+	if (profile)
+		*profile++ = '\0';
+	if (run->backend != &hs_backend_native) {
+		if (strcmp(name, "hanode") == 0 && !profile)
+			return EXIT_PASSED;
+		fprintf(stderr,
+			"hasim run: --node %s: the %s backend runs hanode only (other "
+			"adapters: --backend native)\n",
+			options->node, run->backend->name);
+		return EXIT_USAGE;
+	}
+	if (hs_adapter_load(options->nodes_dir, name, profile, &run->adapter, error,
+			    sizeof(error)) < 0) {
+		fprintf(stderr, "hasim run: %s\n", error);
+		return EXIT_USAGE;
+	}
+	if (hs_adapter_scenario_gap(&run->scenario, run->adapter.capabilities, error,
+				    sizeof(error))) {
+		char reason[HS_ERROR_MAX * 3], names[256];
+		hs_capability_list(hs_adapter_scenario_gap(&run->scenario,
+							   run->adapter.capabilities, error,
+							   sizeof(error)),
+				   names, sizeof(names));
+		snprintf(reason, sizeof(reason), "node adapter %s lacks %s: %s", run->adapter.name,
+			 names, error);
+		if (hs_adapter_write_skipped(run, reason, error, sizeof(error)) < 0) {
+			fprintf(stderr, "hasim: %s\n", error);
+			return EXIT_INFRA;
+		}
+		return judge(&run->scenario, run->run_dir, quiet, NULL);
+	}
+	if (hs_adapter_check_binaries(run, error, sizeof(error)) < 0) {
+		fprintf(stderr, "hasim run: %s\n", error);
+		return EXIT_INFRA;
+	}
+	return EXIT_PASSED;
+}
+
 static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 {
-	struct run_options options = {.backend = "native", .topology_dir = DEFAULT_TOPOLOGY_DIR};
+	struct run_options options = {.backend = "native",
+				      .topology_dir = DEFAULT_TOPOLOGY_DIR,
+				      .node = "hanode",
+				      .nodes_dir = DEFAULT_NODES_DIR};
 	struct hs_run *run = calloc(1, sizeof(*run));
 	char error[1024] = "";
 	bool quiet;
@@ -505,6 +576,10 @@ static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 	find_bin_dir(run->bin_dir, sizeof(run->bin_dir), run->self_path, sizeof(run->self_path));
 	snprintf(run->halab_version, sizeof(run->halab_version), "%s", HALAB_VERSION);
 	hs_provenance_command(run, argc_all, argv_all);
+	exit_code = run_adapter(run, &options, quiet);
+	if (exit_code != EXIT_PASSED)
+		goto cleanup;
+	exit_code = EXIT_USAGE;
 	/* What runs killed before their guardians could act left behind. */
 	if (!run->backend->virtual_time) {
 		int collected = hs_backend_gc_dead(true);
@@ -708,6 +783,8 @@ static int command_list(int argc, char **argv)
 {
 	static const struct option long_options[] = {{"scenario-dir", required_argument, NULL, 's'},
 						     {"topology-dir", required_argument, NULL, 't'},
+						     {"node", required_argument, NULL, 'n'},
+						     {"nodes-dir", required_argument, NULL, 'N'},
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	const char *scenario_dir = DEFAULT_SCENARIO_DIR, *topology_dir = DEFAULT_TOPOLOGY_DIR;

@@ -177,6 +177,16 @@ struct hs_check_result {
 	uint32_t node_count;
 	char nodes[HS_NODES_MAX][HS_NAME_MAX];
 
+	/* The node implementation (run.json's node_adapter; capability.c):
+	 * adapter "" = unknown (every capability, as hanode). A run that was
+	 * not carried out because the scenario needs what the adapter lacks
+	 * is skipped: skip_reason says why, passed stays false. */
+	char node_adapter[HS_NAME_MAX];
+	char node_profile[HS_NAME_MAX];
+	uint32_t capabilities;
+	bool skipped;
+	char skip_reason[HS_TEXT_MAX * 2];
+
 	/* The verdict. */
 	bool passed;
 	char final_display[HS_NODES_MAX][HS_NAME_MAX];	 /* display state at the end */

@@ -775,7 +775,8 @@ void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_res
 		if ((unsigned)expect->kind < HS_EXPECT_KINDS &&
 		    expect_judges[expect->kind] != NULL) {
 			expect_judges[expect->kind](&context, expect, out);
-			append_notes(result, expect, out);
+			if (!hs_check_capability_skip(expect, result, out))
+				append_notes(result, expect, out);
 		} else {
 			snprintf(out->description, sizeof(out->description), "expectation %u", i);
 			hs_expect_fail(&context, out, "expectation %u has unknown kind %d", i,

@@ -417,6 +417,7 @@ static void run_write_summary(struct hs_run *run)
 			    run->scenario.client.enabled ? json_integer(run->client.session.broken)
 							 : json_null());
 	hs_provenance_add(run, summary);
+	hs_adapter_summary(run, summary);
 	json_object_set_new(summary, "loop_gap_max_ms",
 			    run->loop_gap_max_us ? json_real((double)run->loop_gap_max_us / 1000.0)
 						 : json_null());
