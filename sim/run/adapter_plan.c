@@ -22,6 +22,7 @@ struct adapter_vars {
 	const struct hs_run *run;
 	const struct hs_node_runtime *node;
 	char buffer[HS_PATH_MAX * 2];
+	char profile_value[HS_TEXT_MAX * 2];
 };
 
 static void vars_address(const char *cidr, char *out, size_t size, bool prefix)
@@ -91,6 +92,14 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 		return out;
 	}
 	VAR_TEXT("cluster_ip_cidr", topology->cluster_ip);
+	if (strcmp(name, "heartbeat_interval_s") == 0 || strcmp(name, "dead_time_s") == 0 ||
+	    strcmp(name, "dead_time_third_s") == 0) {
+		uint32_t ms = name[0] == 'h'	? timers->heartbeat_interval_ms
+			      : name[10] == 't' ? timers->dead_time_ms / 3
+						: timers->dead_time_ms;
+		snprintf(out, size, "%u.%03u", ms / 1000, ms % 1000);
+		return out;
+	}
 	VAR_UINT("heartbeat_interval_ms", timers->heartbeat_interval_ms);
 	VAR_UINT("dead_time_ms", timers->dead_time_ms);
 	VAR_UINT("wait_for_peer_ms", timers->wait_for_peer_ms);
@@ -139,17 +148,31 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	return NULL;
 }
 
+static const char *vars_hasim_lookup(void *context, const char *name)
+{
+	return vars_hasim(context, name);
+}
+
+/* hasim's variables, then the profile's; a profile's value may use
+ * hasim's ({{dead_time_third_s}}), not another profile variable. */
 static const char *vars_lookup(void *context, const char *name)
 {
 	struct adapter_vars *vars = context;
 	const struct hs_adapter_profile *profile = vars->run->adapter.profile;
 	const char *value = vars_hasim(vars, name);
+	char error[HS_TEXT_MAX];
 
 	if (value)
 		return value;
 	for (uint32_t i = 0; profile && i < profile->var_count; i++)
-		if (strcmp(profile->var_names[i], name) == 0)
-			return profile->var_values[i];
+		if (strcmp(profile->var_names[i], name) == 0) {
+			if (hs_template_render(vars->run->adapter.path, profile->var_values[i],
+					       vars_hasim_lookup, vars, vars->profile_value,
+					       sizeof(vars->profile_value), error,
+					       sizeof(error)) < 0)
+				return NULL; /* named as unknown, with the template's line */
+			return vars->profile_value;
+		}
 	if (strcmp(name, "profile") == 0)
 		return profile ? profile->name : "";
 	return NULL;
