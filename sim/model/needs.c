@@ -61,12 +61,13 @@ static uint32_t needs_step(const struct hs_topology *topology, const struct hs_s
 	}
 }
 
-/* Steps that split the two nodes, where the tie-breaker decides. */
+/* Steps that split the two nodes, where the tie-breaker decides: a
+ * partition, or a crashed daemon whose node keeps the cluster IP. (A failed
+ * switch does not: every bond has a port on another switch.) */
 static bool needs_split(const struct hs_scenario *scenario)
 {
 	for (uint32_t i = 0; i < scenario->step_count; i++)
 		if (scenario->steps[i].action == HS_ACTION_PARTITION ||
-		    scenario->steps[i].action == HS_ACTION_SWITCH_FAIL ||
 		    scenario->steps[i].action == HS_ACTION_CRASH)
 			return true;
 	return false;

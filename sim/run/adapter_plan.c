@@ -71,6 +71,7 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	VAR_TEXT("adapter_dir", run->adapter.dir);
 	VAR_TEXT("node", self->name);
 	VAR_UINT("node_id", self->id);
+	VAR_UINT("node_number", (uint32_t)(self - topology->nodes) + 1);
 	VAR_TEXT("peer", peer->name);
 	VAR_UINT("peer_id", peer->id);
 	VAR_TEXT("model", self->model);
