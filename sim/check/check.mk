@@ -11,7 +11,7 @@
 # model too); `make check-test` runs both from the repository's root.
 # HALAB_REGENERATE=1 rewrites the expected result.json files (review the diff).
 
-HSCHECK_SOURCES := timeline metrics expect expect_records capability check command report report_json report_junit report_html
+HSCHECK_SOURCES := timeline metrics expect expect_records capability observe check command report report_json report_junit report_html
 HSCHECK_OBJS := $(addprefix $(BUILD)/sim/check/,$(addsuffix .o,$(HSCHECK_SOURCES)))
 HSCHECK_LIB := $(BUILD)/lib/libhscheck.a
 HSCHECK_CPPFLAGS := -Isim/check -Isim/model

@@ -149,4 +149,12 @@ void hs_check_read_adapter(const struct json_t *root, struct hs_check_result *re
 bool hs_check_capability_skip(const struct hs_expect *expect, struct hs_check_result *result,
 			      struct hs_check_expect_result *out);
 
+/* observe.c: the invariants as the fabric saw the cluster IP answer
+ * (cluster_ip_seen lines); false, with the failure in message, when the
+ * wire contradicts them. A folder without sightings passes. */
+bool hs_observe_cluster_ip_unique(const struct hs_check_result *result, char *message,
+				  size_t message_size);
+bool hs_observe_single_active(const struct hs_check_result *result, char *message,
+			      size_t message_size);
+
 #endif

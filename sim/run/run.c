@@ -127,15 +127,18 @@ static int run_fabric_build(struct hs_run *run, char *error, size_t error_size)
 					topology->switch_links[i][1]) < 0)
 			goto fabric_error;
 	}
+	/* Who answers for the cluster IP, whatever the nodes' logs say. */
+	snprintf(cluster_ip, sizeof(cluster_ip), "%s", topology->cluster_ip);
+	slash = strchr(cluster_ip, '/');
+	if (slash)
+		*slash = '\0';
+	if (hs_fabric_observe_ip(run->fabric, cluster_ip, hs_run_now_ms(run)) < 0)
+		goto fabric_error;
 	/* A virtual backend cables its own uplink model in up(). */
 	if (topology->uplink_switch[0] == '\0' || hs_run_virtual(run))
 		return 0;
 	if (hs_fabric_uplink_add(run->fabric, "uplink", "uplink", topology->uplink_switch) < 0)
 		goto fabric_error;
-	snprintf(cluster_ip, sizeof(cluster_ip), "%s", topology->cluster_ip);
-	slash = strchr(cluster_ip, '/');
-	if (slash)
-		*slash = '\0';
 	if (hs_fabric_uplink_forward_add(run->fabric, "uplink", 0, cluster_ip, RUN_STORE_PORT,
 					 &run->client_port) < 0)
 		goto fabric_error;
