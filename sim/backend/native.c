@@ -278,7 +278,7 @@ static void native_daemon_kill(struct native_node *native)
 /* Stop the node and wait (teardown only: the loop is over). */
 static void native_daemon_stop_now(struct native_node *native, int stop_signal)
 {
-	int status;
+	int status, group = native->daemon_pid;
 
 	if (native->daemon_pid > 0) {
 		kill(native->daemon_pid, stop_signal);
@@ -291,6 +291,8 @@ static void native_daemon_stop_now(struct native_node *native, int stop_signal)
 		}
 	}
 	native_daemon_kill(native);
+	if (group > 0) /* what the node left running in its group goes too */
+		kill(-group, SIGKILL);
 	native_group_kill(native, &native->service_pid);
 	for (int i = 0; i < NATIVE_DYING_MAX; i++)
 		if (native->dying[i] > 0) {
@@ -729,6 +731,8 @@ static void native_stopping(struct hs_run *run, uint32_t index, int64_t now_ms)
 		if (now_ms < native->stop_deadline_ms)
 			return;
 		native_daemon_kill(native);
+	} else {
+		kill(-native->daemon_pid, SIGKILL); /* what it left in its group */
 	}
 	native->daemon_pid = 0;
 	native->stopping = false;
@@ -752,6 +756,7 @@ static void native_reap(struct hs_run *run, uint32_t index)
 	if (native->stopping || native->daemon_pid <= 0 ||
 	    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
 		return;
+	kill(-native->daemon_pid, SIGKILL); /* what it left in its group */
 	native->daemon_pid = 0;
 	native_daemon_last_words(run, node, words, sizeof(words));
 	snprintf(text, sizeof(text), "%s of %s ended by itself (%s %d)%s%s", run->adapter.name,

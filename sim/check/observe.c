@@ -9,7 +9,9 @@
  * it, sightings closer than HS_OBSERVE_GAP_MS join. The invariants then
  * hold on the wire too (expect.c asks once the logs' verdict passed):
  *   cluster_ip_unique  no two nodes were seen answering at the same time
- *                      for more than HS_OBSERVE_SLACK_MS in total;
+ *                      for more than HS_OBSERVE_SLACK_MS in total, unless
+ *                      both logs said active then (a declared split brain,
+ *                      for single_active and dual_active_ms to judge);
  *   single_active      no node answered while its log said it was not
  *                      active and the other's said active, for more than
  *                      HS_OBSERVE_SLACK_MS in total
@@ -17,7 +19,9 @@
  *                      address moved; a handover's last replies trail
  *                      it), and no node's log said it was
  *                      active while the client's requests found it silent,
- *                      for more than HS_OBSERVE_SLACK_MS in total.
+ *                      for more than HS_OBSERVE_SLACK_MS in total, before
+ *                      the network's first fault (after one, an active
+ *                      node cut off may not know it yet).
  * A run folder whose fabric did not watch (no "cluster_ip_watch" line, no
  * sightings: older runs) is judged from the logs only.
  */
@@ -55,6 +59,9 @@ static bool observe_spans(const struct hs_check_result *result,
 		const struct hs_timeline_event *event = &timeline->events[i];
 		int node;
 		struct observe_node *observed;
+		if (event->source_kind == HS_SOURCE_FABRIC &&
+		    strcmp(event->kind, "cluster_ip_watch") == 0)
+			any = true;
 		if (event->source_kind != HS_SOURCE_FABRIC ||
 		    strcmp(event->kind, "cluster_ip_seen") != 0 ||
 		    hs_timeline_after_end(result, event))
@@ -132,15 +139,36 @@ static bool observe_covered(const struct observe_node *observed, int64_t t_ms)
 	return false;
 }
 
+/* When the run's network was first broken (a link down, a partition, an
+ * impairment, a switch off): from then on a silent active node may just
+ * not know yet that it was cut off. INT64_MAX when never. */
+static int64_t observe_first_fault_ms(const struct hs_timeline *timeline)
+{
+	static const char *const benign[] = {"cluster_ip_watch", "cluster_ip_seen", "carrier_up",
+					     "link_up",		 "switch_power_on", NULL};
+	for (uint32_t i = 0; i < timeline->event_count; i++) {
+		const struct hs_timeline_event *event = &timeline->events[i];
+		bool is_benign = false;
+		if (event->source_kind != HS_SOURCE_FABRIC)
+			continue;
+		for (int b = 0; benign[b]; b++)
+			is_benign = is_benign || strcmp(event->kind, benign[b]) == 0;
+		if (!is_benign)
+			return event->t_ms;
+	}
+	return INT64_MAX;
+}
+
 /* How long node's log said active while the client's requests found the
  * node silent for the cluster IP: stretches between the first and the
  * last request sent (inside a log-active span, after HS_OBSERVE_SLACK_MS
- * of it) that no sighting of the node covers. */
+ * of it, before the network's first fault) that no sighting of the node
+ * covers. */
 static int64_t observe_claimed_ms(const struct hs_check_result *result,
 				  const struct observe_node *self, int node, int64_t *first_ms)
 {
 	const struct hs_timeline *timeline = result->timeline;
-	int64_t total = 0;
+	int64_t total = 0, fault_ms = observe_first_fault_ms(timeline);
 	for (uint32_t d = 0; d < timeline->span_count[node]; d++) {
 		const struct hs_display_span *span = &timeline->spans[node][d];
 		int64_t stretch_start = -1, stretch_end = -1;
@@ -152,7 +180,7 @@ static int64_t observe_claimed_ms(const struct hs_check_result *result,
 			bool unheard;
 			if (event && (event->source_kind != HS_SOURCE_CLIENT ||
 				      event->sent_ms < span->start_ms + HS_OBSERVE_SLACK_MS ||
-				      event->sent_ms > span->end_ms))
+				      event->sent_ms > span->end_ms || event->sent_ms >= fault_ms))
 				continue;
 			unheard = event && !observe_covered(self, event->sent_ms);
 			if (unheard) {
@@ -172,6 +200,28 @@ static int64_t observe_claimed_ms(const struct hs_check_result *result,
 	return total;
 }
 
+/* How much of [start_ms, end_ms) both nodes' logs said active: a split
+ * brain the nodes declare, which single_active and dual_active_ms judge;
+ * two holders there are no lie. */
+static int64_t log_both_active_ms(const struct hs_timeline *timeline, int64_t start_ms,
+				  int64_t end_ms)
+{
+	int64_t total = 0, ignored = INT64_MAX;
+	for (uint32_t i = 0; i < timeline->span_count[0]; i++)
+		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
+			const struct hs_display_span *left = &timeline->spans[0][i];
+			const struct hs_display_span *right = &timeline->spans[1][j];
+			int64_t start =
+			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
+			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
+			if (strcmp(left->state, "active") != 0 ||
+			    strcmp(right->state, "active") != 0 || end <= start)
+				continue;
+			total += overlap_ms(start, end, start_ms, end_ms, &ignored);
+		}
+	return total;
+}
+
 bool hs_observe_cluster_ip_unique(const struct hs_check_result *result, char *message,
 				  size_t message_size)
 {
@@ -181,10 +231,17 @@ bool hs_observe_cluster_ip_unique(const struct hs_check_result *result, char *me
 	if (result->node_count != 2 || !observe_spans(result, nodes))
 		return true;
 	for (uint32_t a = 0; a < nodes[0].count; a++)
-		for (uint32_t b = 0; b < nodes[1].count; b++)
-			total += overlap_ms(nodes[0].spans[a].start_ms, nodes[0].spans[a].end_ms,
-					    nodes[1].spans[b].start_ms, nodes[1].spans[b].end_ms,
-					    &first_ms);
+		for (uint32_t b = 0; b < nodes[1].count; b++) {
+			int64_t start = INT64_MAX, both;
+			both = overlap_ms(nodes[0].spans[a].start_ms, nodes[0].spans[a].end_ms,
+					  nodes[1].spans[b].start_ms, nodes[1].spans[b].end_ms,
+					  &start);
+			both -=
+			    both ? log_both_active_ms(result->timeline, start, start + both) : 0;
+			if (both > 0 && start < first_ms)
+				first_ms = start;
+			total += both;
+		}
 	if (total <= HS_OBSERVE_SLACK_MS)
 		return true;
 	snprintf(message, message_size,

@@ -127,23 +127,34 @@ static int run_fabric_build(struct hs_run *run, char *error, size_t error_size)
 					topology->switch_links[i][1]) < 0)
 			goto fabric_error;
 	}
-	/* Who answers for the cluster IP, whatever the nodes' logs say. */
-	snprintf(cluster_ip, sizeof(cluster_ip), "%s", topology->cluster_ip);
-	slash = strchr(cluster_ip, '/');
-	if (slash)
-		*slash = '\0';
-	if (hs_fabric_observe_ip(run->fabric, cluster_ip, hs_run_now_ms(run)) < 0)
-		goto fabric_error;
 	/* A virtual backend cables its own uplink model in up(). */
 	if (topology->uplink_switch[0] == '\0' || hs_run_virtual(run))
 		return 0;
 	if (hs_fabric_uplink_add(run->fabric, "uplink", "uplink", topology->uplink_switch) < 0)
 		goto fabric_error;
+	snprintf(cluster_ip, sizeof(cluster_ip), "%s", topology->cluster_ip);
+	slash = strchr(cluster_ip, '/');
+	if (slash)
+		*slash = '\0';
 	if (hs_fabric_uplink_forward_add(run->fabric, "uplink", 0, cluster_ip, RUN_STORE_PORT,
 					 &run->client_port) < 0)
 		goto fabric_error;
 	return 0;
 fabric_error:
+	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
+	return -1;
+}
+
+/* Who answers for the cluster IP, whatever the nodes' logs say: the
+ * fabric watches from "up" on (sim/fabric/observe.c). */
+static int run_fabric_observe(struct hs_run *run, char *error, size_t error_size)
+{
+	char cluster_ip[HS_ADDRESS_MAX];
+
+	snprintf(cluster_ip, sizeof(cluster_ip), "%s", run->scenario.topology.cluster_ip);
+	cluster_ip[strcspn(cluster_ip, "/")] = '\0';
+	if (hs_fabric_observe_ip(run->fabric, cluster_ip, run->t0_ms) == 0)
+		return 0;
 	snprintf(error, error_size, "%s", hs_fabric_error(run->fabric));
 	return -1;
 }
@@ -576,7 +587,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	run->wall_up_us = run_wall_us();
 	hs_provenance_start(run);
 	hs_steps_log(run, run->t0_ms, "up", "up", "", "", true, "");
-	if (run->backend->up(run, error, error_size) < 0)
+	if (run_fabric_observe(run, error, error_size) < 0 ||
+	    run->backend->up(run, error, error_size) < 0)
 		goto cleanup;
 	run_nodes_up(run);
 	if (run->backend->settings)
