@@ -3,10 +3,12 @@
  * console, fence, version, help.
  *
  *   hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR]
- *       [--quiet] bring the scenario's topology up, run it, judge it, tear
- *       it down; exit 0 only if the scenario passed (1 failed, 2 bad input,
- *       3 could not run). Ctrl-C tears down too. The virtual backend runs
- *       in virtual time as an ordinary user (sim/backend/virtual.c).
+ *       [--quiet] [--node NAME[:PROFILE]] bring the scenario's topology up,
+ *       run it, judge it, tear it down; exit 0 only if the scenario passed
+ *       (1 failed, 2 bad input, 3 could not run, 4 skipped: the node adapter,
+ *       nodes/NAME/adapter.yaml, lacks what its steps need). Ctrl-C tears
+ *       down too. The virtual backend runs in virtual time as an ordinary
+ *       user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim list              the library's scenarios and topologies
  *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
