@@ -37,7 +37,7 @@ enum hs_capability {
 	HS_CAP_FENCING = 1u << 3,	  /* tie-breaker fence: powers the peer off */
 	HS_CAP_PING_TIEBREAKER = 1u << 4, /* tie-breaker ping: the isolated side yields */
 	HS_CAP_SYNC_LINK = 1u << 5,	  /* a second (sync) link besides the external one */
-	HS_CAP_FIRMWARE = 1u << 6,	  /* firmware versions and their compatibility */
+	HS_CAP_FIRMWARE = 1u << 6,	  /* firmware and model compatibility checks */
 	HS_CAP_CLUSTER_ADMIN = 1u << 7,	  /* disconnect, reconnect, disband */
 	HS_CAP_RAID_CHECK = 1u << 8,	  /* a failed RAID hands over */
 };

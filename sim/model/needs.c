@@ -3,7 +3,8 @@
  *
  * Two levels. Running the scenario at all: its topology's tie-breaker
  * (fence needs fencing; ping needs ping_tiebreaker when a step splits the
- * nodes) and its steps (maintenance needs maintenance, a fault on a sync
+ * nodes), nodes that differ in model or firmware (the compatibility checks
+ * need firmware) and its steps (maintenance needs maintenance, a fault on a sync
  * port needs a sync link, ...): a gap there skips the whole scenario,
  * since its steps would not test what it says. Judging one expectation:
  * data invariants and metrics need replicated data, a fence record needs
@@ -89,6 +90,16 @@ uint32_t hs_adapter_scenario_gap(const struct hs_scenario *scenario, uint32_t ca
 			 "topology %s uses the ping tie-breaker and a step splits the nodes",
 			 topology->name);
 		return HS_CAP_PING_TIEBREAKER;
+	}
+	if (topology->node_count == 2 && !(capabilities & HS_CAP_FIRMWARE) &&
+	    (strcmp(topology->nodes[0].model, topology->nodes[1].model) != 0 ||
+	     strcmp(topology->nodes[0].firmware, topology->nodes[1].firmware) != 0)) {
+		snprintf(reason, reason_size,
+			 "%s and %s differ in model or firmware (%s %s, %s %s)",
+			 topology->nodes[0].name, topology->nodes[1].name, topology->nodes[0].model,
+			 topology->nodes[0].firmware, topology->nodes[1].model,
+			 topology->nodes[1].firmware);
+		return HS_CAP_FIRMWARE;
 	}
 	for (uint32_t i = 0; i < scenario->step_count; i++) {
 		const struct hs_step *step = &scenario->steps[i];

@@ -179,6 +179,13 @@ static void test_scenario_needs(void)
 			      0);
 	CU_ASSERT_EQUAL(hs_adapter_scenario_gap(scenario, keepalived, reason, sizeof(reason)),
 			HS_CAP_SYNC_LINK);
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/incompatible-firmware.yaml", "topologies",
+					       scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(hs_adapter_scenario_gap(scenario, keepalived, reason, sizeof(reason)),
+			HS_CAP_FIRMWARE);
+	CU_ASSERT_STRING_EQUAL(reason, "node1 and node2 differ in model or firmware (rack1 2.3.1, "
+				       "rack1 2.4.0)");
 	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/active-power-loss.yaml", "topologies",
 					       scenario, error, sizeof(error)),
 			      0);
