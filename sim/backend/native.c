@@ -195,6 +195,29 @@ static void native_child(struct hs_run *run, struct hs_node_runtime *node,
 	exit(127);
 }
 
+/* The program a command ends up running, for the run's pids file (gc
+ * checks a recorded PID still runs it): the word after its last "exec ",
+ * without its folder ("sh" when it does not exec). */
+static void native_program(const char *command, char *program, size_t size)
+{
+	const char *exec = NULL, *at = command, *base;
+	char word[256];
+
+	while ((at = strstr(at, "exec ")) != NULL) {
+		if (at == command || at[-1] == ' ' || at[-1] == ';' || at[-1] == '&')
+			exec = at;
+		at += 5;
+	}
+	if (!exec) {
+		snprintf(program, size, "sh");
+		return;
+	}
+	exec += 5 + strspn(exec + 5, " ");
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(exec, " ;&|"), exec);
+	base = strrchr(word, '/');
+	snprintf(program, size, "%s", base ? base + 1 : word);
+}
+
 /* Fork a child running one of the adapter's commands (rendered for the
  * node) in the node's namespace; its pid, or -1. */
 static int native_spawn(struct hs_run *run, uint32_t index, const char *what,
@@ -219,7 +242,12 @@ static int native_spawn(struct hs_run *run, uint32_t index, const char *what,
 	}
 	if (pid == 0)
 		native_child(run, node, native, parent, command, out_name, stdout_fd);
-	setpgid(pid, pid); /* also here: a kill right after the fork finds the group */
+	setpgid(pid, pid);   /* also here: a kill right after the fork finds the group */
+	if (stdout_fd < 0) { /* a daemon or service (not a short admin command) */
+		char program[64];
+		native_program(command, program, sizeof(program));
+		hs_run_pid_add(run, pid, program);
+	}
 	return pid;
 }
 
@@ -241,7 +269,6 @@ static int native_daemon_start(struct hs_run *run, uint32_t index, char *error, 
 		if (pid < 0)
 			return -1;
 		native->service_pid = pid;
-		hs_run_pid_add(run, pid, "service");
 	}
 	snprintf(out_name, sizeof(out_name), "%s.out", run->adapter.name);
 	pid =
@@ -249,7 +276,6 @@ static int native_daemon_start(struct hs_run *run, uint32_t index, char *error, 
 	if (pid < 0)
 		return -1;
 	native->daemon_pid = pid;
-	hs_run_pid_add(run, pid, run->adapter.name);
 	return 0;
 }
 

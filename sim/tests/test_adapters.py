@@ -15,11 +15,15 @@
   they fail the library's failover window by design.
 - Other adapters run on the native backend only; a missing binary stops a
   run before it starts, naming the adapter and how to install it.
+- A SIGKILLed hasim that keeps its nodes (--keep-on-failure) leaves no
+  keepalived, hskv or child of theirs: its guardian ends the recorded PIDs
+  and their process groups.
 """
 import json
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
@@ -155,3 +159,52 @@ def test_a_missing_binary_stops_the_run_before_it_starts(tmp_path):
         f"hasim run: {adapter}/adapter.yaml: binaries: 'no-such-halab-binary' is neither in "
         f"{BIN} nor on PATH; install: apt-get install -y ghost\n")
     assert result is None
+
+
+def alive(pid):
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def group_of(pid):
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def test_a_killed_hasim_leaves_no_keepalived_behind(tmp_path):
+    # --keep-on-failure: the nodes do not die with hasim; its guardian must
+    # end them by the PIDs the run recorded (keepalived, hskv) and their
+    # process groups (keepalived's VRRP child, its scripts).
+    needs_root()
+    out_dir = tmp_path / "run"
+    process = subprocess.Popen([HASIM, "run", "scenarios/active-power-loss.yaml", "--node",
+                                "keepalived", "--keep-on-failure", "--out", str(out_dir),
+                                "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    recorded, groups = [], []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(recorded) < 4:
+            for owner in pathlib.Path("/run/halab").glob("hs*/owner"):
+                if str(out_dir) in owner.read_text():
+                    pids = (owner.parent / "pids").read_text().split("\n")
+                    recorded = [int(line.split()[0]) for line in pids
+                                if line.endswith((" keepalived", " hskv"))]
+            time.sleep(0.1)
+        assert len(recorded) == 4, recorded  # keepalived and hskv on each node
+        time.sleep(1)  # keepalived has forked its VRRP child by now
+        groups = [int(p.name) for p in pathlib.Path("/proc").iterdir()
+                  if p.name.isdigit() and group_of(int(p.name)) in recorded]
+        assert len(groups) > len(recorded)  # children in the nodes' groups
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(alive(pid) for pid in recorded + groups):
+        time.sleep(0.1)
+    assert not [pid for pid in recorded + groups if alive(pid)]
