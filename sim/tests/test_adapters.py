@@ -22,6 +22,7 @@
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import time
 
@@ -208,3 +209,29 @@ def test_a_killed_hasim_leaves_no_keepalived_behind(tmp_path):
     while time.monotonic() < deadline and any(alive(pid) for pid in recorded + groups):
         time.sleep(0.1)
     assert not [pid for pid in recorded + groups if alive(pid)]
+
+
+def needs_pacemaker():
+    missing = [b for b in ("corosync", "pacemakerd", "cibadmin") if not shutil.which(b)]
+    if missing:
+        pytest.skip(f"Pacemaker is not installed ({', '.join(missing)} missing: ci/deps.sh)")
+
+
+def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path):
+    # Corosync runs over both networks (knet links 0 and 1): one sync port of
+    # a bond changes nothing; the cluster forms (ClusterIP started on one
+    # node: its alert is its active record) and the client is served.
+    needs_root()
+    needs_pacemaker()
+    process, result = run(ROOT / "scenarios" / "bond-port-pulled.yaml", tmp_path / "run",
+                          "--node", "pacemaker")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    assert result["node_adapter"] == "pacemaker"
+    assert [e["description"] for e in result["expectations"] if e["skipped"]] == \
+        ["no_lost_writes"]
+    records = [json.loads(line) for node in ("node1", "node2")
+               for line in (tmp_path / "run" / "nodes" / node / "cluster.log").open()]
+    assert any(r["event"] == "transition" and r["to"] == "active" and
+               r["reason"].startswith("pacemaker: ClusterIP start on ") for r in records)
+    # The nodes' mount namespaces kept Pacemaker's state off the host's folders.
+    assert not list(pathlib.Path("/var/lib/pacemaker/cib").glob("cib*.xml"))
