@@ -505,8 +505,16 @@ static int run_adapter(struct hs_run *run, const struct run_options *options, bo
 	}
 	if (hs_adapter_load(options->nodes_dir, name, profile, &run->adapter, error,
 			    sizeof(error)) < 0) {
-		fprintf(stderr, "hasim run: %s\n", error);
-		return EXIT_USAGE;
+		/* Run from elsewhere than the tree: the nodes/ of hasim's tree
+		 * (build/bin/hasim -> nodes/), as long as the default was asked. */
+		char beside[HS_PATH_MAX + 16], other[HS_ERROR_MAX];
+		snprintf(beside, sizeof(beside), "%s/../../nodes", run->bin_dir);
+		if (strcmp(options->nodes_dir, DEFAULT_NODES_DIR) != 0 || strchr(name, '/') ||
+		    hs_adapter_load(beside, name, profile, &run->adapter, other, sizeof(other)) <
+			0) {
+			fprintf(stderr, "hasim run: %s\n", error);
+			return EXIT_USAGE;
+		}
 	}
 	if (hs_adapter_scenario_gap(&run->scenario, run->adapter.capabilities, error,
 				    sizeof(error))) {
