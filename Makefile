@@ -91,6 +91,7 @@ test: deps
 	$(MAKE) test-asan
 	$(MAKE) test-virtual-asan
 	$(MAKE) swarm-smoke
+	$(MAKE) matrix-smoke
 	$(MAKE) fuzz
 	$(MAKE) test-py
 	$(MAKE) test-vm

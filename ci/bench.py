@@ -22,6 +22,9 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
   swarm      hasim swarm's schedules (about 60 virtual seconds each) per minute
              with --jobs 2 and --jobs 1, seed 1, 2000 schedules each, no shrink
              (target >= 1000 per minute with --jobs 2)
+  matrix     hasim matrix of the whole library over the shipped model pairings
+             with --jobs 2: runs (cells x seeds that apply) per minute on the
+             virtual backend, and on the native backend (root; minutes)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
 (default 10), HALAB_BENCH_PARTS (comma list, default all but vm).
 """
@@ -307,12 +310,44 @@ def part_swarm():
     return figure
 
 
+def part_matrix():
+    """Runs per minute of `hasim matrix` (the whole library, every shipped
+    pairing, seed 1, --jobs 2): virtual, then native when root."""
+    figure = {}
+    backends = ["virtual"] + (["native"] if os.geteuid() == 0 else [])
+    for backend in backends:
+        out = REPORTS / "bench" / f"matrix-{backend}"
+        if out.exists():
+            subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+        started = time.monotonic()
+        completed = subprocess.run([str(BIN / "hasim"), "matrix", "--backend", backend,
+                                    "--jobs", "2", "--quiet", "--out", str(out)], cwd=ROOT,
+                                   capture_output=True, text=True, timeout=7200)
+        wall_s = time.monotonic() - started
+        path = out / "matrix.json"
+        if not path.exists():
+            figure[backend] = {"error": f"hasim matrix exited {completed.returncode}",
+                               "output": completed.stderr[-2000:]}
+            continue
+        totals = json.loads(path.read_text())["totals"]
+        ran = totals["runs"] - totals["skip"]
+        figure[backend] = {"wall_s": round(wall_s, 1), "runs": ran, "skipped": totals["skip"],
+                           "passed": totals["pass"], "runs_per_minute": round(ran / wall_s * 60, 1)}
+        print(f"  matrix {backend} --jobs 2: {ran} runs ({totals['pass']} passed, "
+              f"{totals['skip']} skipped) in {wall_s:.1f} s: {ran / wall_s * 60:.1f} per minute",
+              flush=True)
+    if os.geteuid() != 0:
+        figure["native"] = {"skipped": "not root (network namespaces)"}
+    return figure
+
+
 PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
-         "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm}
+         "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm,
+         "matrix": part_matrix}
 
 
 def main():
-    default = "refimpl,scenarios,outage,loop,virtual,swarm" + (
+    default = "refimpl,scenarios,outage,loop,virtual,swarm,matrix" + (
         ",vm" if os.environ.get("HALAB_BENCH_VM") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)

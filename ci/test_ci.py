@@ -155,8 +155,10 @@ def test_run_scenarios_refuses_bad_input(tmp_path):
     completed = run(CI / "run-scenarios.sh", "scenarios/broken.yaml",
                     "scenarios/my-switchover.yaml", cwd=repository)
     assert completed.returncode == 2
-    assert completed.stdout.startswith("scenarios/broken.yaml:2: topology: no topology "
-                                       "'nowhere' (topologies/nowhere.yaml not readable)\n")
+    assert completed.stdout.startswith(
+        "scenarios/broken.yaml:2: topology: no topology 'nowhere' (looked for nowhere.yaml in: "
+        f"topologies, {ROOT}/topologies; --topology-dir DIR and HALAB_TOPOLOGY_PATH add "
+        "folders)\n")
     assert not (repository / "reports").exists(), "nothing runs when a file does not load"
     assert run(CI / "run-scenarios.sh", cwd=repository).returncode == 2
     assert run(CI / "run-scenarios.sh", "--seed", cwd=repository).returncode == 2

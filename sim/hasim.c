@@ -23,6 +23,9 @@
  *       --minutes M] [--seed S] [--jobs J] [--out DIR]   random fault
  *       schedules on the virtual backend, judged by properties, failing
  *       ones written as scenarios and shrunk (sim/swarm/)
+ *   hasim matrix [--topologies A,B] [--scenarios F]... [--repeat N] [--jobs J]
+ *       [--shard I/N] [--out DIR] ...   the library over many topologies, as
+ *       a certification report; hasim matrix merge OUT DIR... (sim/matrix/)
  *   hasim gc                remove what killed runs left behind
  *   hasim console [--log] RUN_DIR NODE   a terminal on a kept guest's serial
  *       console (Ctrl-] leaves); --log, or a guest that no longer runs: what
@@ -64,6 +67,7 @@
 #include "model/model.h"
 #include "run/run.h"
 #include "swarm/swarm.h"
+#include "matrix/matrix.h"
 
 #define EXIT_PASSED  0
 #define EXIT_FAILED  1
@@ -78,7 +82,7 @@
 #endif
 
 #define DEFAULT_SCENARIO_DIR "scenarios"
-#define DEFAULT_TOPOLOGY_DIR "topologies"
+#define DEFAULT_TOPOLOGY_DIR "topologies" /* what `hasim list` lists */
 #define DEFAULT_NODES_DIR    "nodes"
 #define LINT_FILES_MAX	     1024 /* topology files remembered, to print their findings once */
 
@@ -95,7 +99,7 @@ static const struct command_usage command_usages[] = {
     {"run",
      "run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] [--quiet]\n"
      "           [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure] [--topology-dir DIR]\n"
-     "           [--node NAME[:PROFILE]] [--nodes-dir DIR]\n"
+     "           [--topology NAME|PATH] [--node NAME[:PROFILE]] [--nodes-dir DIR]\n"
      "    run one scenario and judge it; exit 0 passed, 1 failed, 2 bad input, 3 could\n"
      "    not run (the native backend needs root: network namespaces, TAP devices;\n"
      "    virtual runs in virtual time as an ordinary user), 4 skipped (the node\n"
@@ -103,9 +107,11 @@ static const struct command_usage command_usages[] = {
      "    --node: the node implementation, nodes/NAME/adapter.yaml or a folder with\n"
      "    one (default hanode; others on the native backend only)\n"
      "    --seed N: 0..18446744073709551615 (default 1); --out DIR: the run folder\n"
-     "    (default reports/<scenario>-<time>-<run id>); --topology-dir DIR: where a\n"
-     "    bare topology name is looked up (default ./topologies)\n"},
-    {"lint", "lint [--topology-dir DIR] FILE...\n"
+     "    (default reports/<scenario>-<time>-<run id>); --topology NAME|PATH: run on this\n"
+     "    topology instead of the scenario's (its overrides still apply); a bare name is\n"
+     "    looked up in the scenario's ../topologies, each --topology-dir DIR (repeatable,\n"
+     "    DIR:DIR...), $HALAB_TOPOLOGY_PATH, then halab's shipped topologies\n"},
+    {"lint", "lint [--topology-dir DIR]... FILE...\n"
 	     "    load each topology or scenario and lint it (compatibility, single points of\n"
 	     "    failure); one line per problem, FILE:LINE: FIELD: reason; exit 0 clean or\n"
 	     "    warnings only, 1 lint errors, 2 a file that does not load\n"},
@@ -118,6 +124,7 @@ static const struct command_usage command_usages[] = {
 	       "    run each scenario on two or three backends, print each node's transitions\n"
 	       "    and the metrics side by side; exit 1 when the transition sequences differ\n"},
     {"swarm", HS_SWARM_USAGE},
+    {"matrix", HS_MATRIX_USAGE},
     {"gc", "gc\n    remove the namespaces, processes and state that killed runs left behind\n"},
     {"console", "console [--log] RUN_DIR NODE\n"
 		"    a terminal on a kept guest's serial console (Ctrl-] leaves); --log: what it\n"
@@ -305,11 +312,12 @@ cleanup:
 	return exit_code;
 }
 
-static int load_scenario(const char *path, const char *topology_dir, struct hs_scenario *scenario)
+static int load_scenario(const char *path, const struct hs_load_options *load,
+			 struct hs_scenario *scenario)
 {
 	char error[HS_ERROR_MAX];
 
-	if (hs_scenario_load(path, topology_dir, scenario, error, sizeof(error)) < 0) {
+	if (hs_scenario_load_with(path, load, scenario, error, sizeof(error)) < 0) {
 		fprintf(stderr, "%s\n", error);
 		return -1;
 	}
@@ -395,7 +403,8 @@ static bool native_privileges(void)
 }
 
 struct run_options {
-	const char *backend, *out, *topology_dir, *node, *nodes_dir;
+	const char *backend, *out, *topology, *node, *nodes_dir;
+	char search_path[HS_SEARCH_PATH_MAX]; /* every --topology-dir, then the defaults */
 	bool quiet;
 };
 
@@ -412,13 +421,14 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 						     {"accel", required_argument, NULL, 'a'},
 						     {"keep-on-failure", no_argument, NULL, 'k'},
 						     {"topology-dir", required_argument, NULL, 't'},
+						     {"topology", required_argument, NULL, 'T'},
 						     {"node", required_argument, NULL, 'n'},
 						     {"nodes-dir", required_argument, NULL, 'N'},
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	int option;
 
-	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:n:N:h", long_options, NULL)) !=
+	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:T:n:N:h", long_options, NULL)) !=
 	       -1) {
 		switch (option) {
 		case 'b':
@@ -456,7 +466,20 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 			run->passed = run_passed;
 			break;
 		case 't':
-			options->topology_dir = optarg;
+			if (!optarg[0]) {
+				*exit_code = usage_error("run", "--topology-dir needs a folder");
+				return -1;
+			}
+			hs_search_path_add(options->search_path, sizeof(options->search_path),
+					   optarg);
+			break;
+		case 'T':
+			if (!optarg[0]) {
+				*exit_code =
+				    usage_error("run", "--topology needs a topology name or file");
+				return -1;
+			}
+			options->topology = optarg;
 			break;
 		case 'n':
 			options->node = optarg;
@@ -479,6 +502,7 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 		*exit_code = usage_error("run", "--out needs a folder");
 		return -1;
 	}
+	hs_search_path_defaults(options->search_path, sizeof(options->search_path));
 	return 0;
 }
 
@@ -540,10 +564,9 @@ static int run_adapter(struct hs_run *run, const struct run_options *options, bo
 
 static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 {
-	struct run_options options = {.backend = "native",
-				      .topology_dir = DEFAULT_TOPOLOGY_DIR,
-				      .node = "hanode",
-				      .nodes_dir = DEFAULT_NODES_DIR};
+	struct run_options options = {
+	    .backend = "native", .node = "hanode", .nodes_dir = DEFAULT_NODES_DIR};
+	struct hs_load_options load;
 	struct hs_run *run = calloc(1, sizeof(*run));
 	char error[1024] = "";
 	bool quiet;
@@ -562,7 +585,9 @@ static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 			options.backend);
 		goto cleanup;
 	}
-	if (load_scenario(argv[optind], options.topology_dir, &run->scenario) < 0)
+	load = (struct hs_load_options){.search_path = options.search_path,
+					.topology = options.topology};
+	if (load_scenario(argv[optind], &load, &run->scenario) < 0)
 		goto cleanup;
 	if (run->backend == &hs_backend_native && !native_privileges()) {
 		fprintf(stderr,
@@ -626,7 +651,7 @@ cleanup:
 #define LINT_TOPOLOGIES_MAX 64
 
 struct lint_state {
-	const char *topology_dir;
+	char search_path[HS_SEARCH_PATH_MAX];
 	/* Topology files whose findings were printed, so that 25 scenarios on
 	 * one topology print its findings once. */
 	char (*seen)[PATH_MAX];
@@ -665,7 +690,7 @@ static int lint_load(struct lint_state *state, const char *path, struct hs_scena
 					  count);
 		return 0;
 	}
-	if (hs_scenario_load(path, state->topology_dir, scenario, error, sizeof(error)) < 0 ||
+	if (hs_scenario_load(path, state->search_path, scenario, error, sizeof(error)) < 0 ||
 	    hs_scenario_lint_findings(scenario, findings, HS_LINT_FINDINGS_MAX, count, error,
 				      sizeof(error)) < 0)
 		goto invalid;
@@ -708,7 +733,7 @@ static int command_lint(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 	    {"topology-dir", required_argument, NULL, 't'}, HELP_OPTION, {NULL, 0, NULL, 0}};
-	struct lint_state state = {.topology_dir = DEFAULT_TOPOLOGY_DIR};
+	struct lint_state state = {.search_path = ""};
 	struct hs_scenario *scenario = calloc(1, sizeof(*scenario));
 	struct hs_lint_finding *findings = calloc(HS_LINT_FINDINGS_MAX, sizeof(*findings));
 	int option, exit_code = EXIT_INFRA;
@@ -718,7 +743,7 @@ static int command_lint(int argc, char **argv)
 		goto cleanup;
 	while ((option = getopt_long(argc, argv, ":t:h", long_options, NULL)) != -1) {
 		if (option == 't') {
-			state.topology_dir = optarg;
+			hs_search_path_add(state.search_path, sizeof(state.search_path), optarg);
 			continue;
 		}
 		if (option == 'h')
@@ -728,6 +753,7 @@ static int command_lint(int argc, char **argv)
 	}
 	if (!argument_count_ok("lint", argc, argv, 1, INT_MAX, &exit_code))
 		goto cleanup;
+	hs_search_path_defaults(state.search_path, sizeof(state.search_path));
 	for (int i = optind; i < argc; i++)
 		lint_file(&state, argv[i], scenario, findings);
 	fprintf(stderr, "hasim lint: %u file%s: %u not loaded, %u error%s, %u warning%s\n",
@@ -798,6 +824,7 @@ static int command_list(int argc, char **argv)
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	const char *scenario_dir = DEFAULT_SCENARIO_DIR, *topology_dir = DEFAULT_TOPOLOGY_DIR;
+	char search_path[HS_SEARCH_PATH_MAX] = "";
 	struct hs_scenario *scenario;
 	int option, exit_code = EXIT_PASSED, scenarios, topologies;
 
@@ -817,7 +844,9 @@ static int command_list(int argc, char **argv)
 	scenario = calloc(1, sizeof(*scenario));
 	if (!scenario)
 		return EXIT_INFRA;
-	scenarios = list_folder(scenario_dir, "scenarios", topology_dir, scenario);
+	hs_search_path_add(search_path, sizeof(search_path), topology_dir);
+	hs_search_path_defaults(search_path, sizeof(search_path));
+	scenarios = list_folder(scenario_dir, "scenarios", search_path, scenario);
 	topologies = list_folder(topology_dir, "topologies", NULL, scenario);
 	free(scenario);
 	if (scenarios < 0 || topologies < 0 || scenarios + topologies > 0)
@@ -1081,6 +1110,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "swarm") == 0)
 		return hs_swarm_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "matrix") == 0) {
+		char bin_dir[512], self[512];
+		find_bin_dir(bin_dir, sizeof(bin_dir), self, sizeof(self));
+		return hs_matrix_main(argc - 1, argv + 1, self, HALAB_VERSION);
+	}
 	if (strcmp(argv[1], "fence") == 0)
 		return command_fence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "console") == 0)

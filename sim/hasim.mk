@@ -13,10 +13,10 @@ HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/n
 	sim/backend/native.c sim/backend/gc.c sim/backend/vm.c sim/backend/vm_agent.c \
 	sim/backend/vm_worker.c sim/backend/virtual.c sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
-HASIM_LIBS := $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) \
+HASIM_LIBS := $(HSMATRIX_LIB) $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) \
 	$(HSVIRTUAL_LIB) $(HNNODE_LIB) $(HNCORE_LIB)
 
-$(HASIM_OBJS): CPPFLAGS += -Isim -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \
+$(HASIM_OBJS): CPPFLAGS += -Isim -Isim/matrix -Isim/model -Isim/check -Isim/fabric $(HS_LIBVIRT_CFLAGS) \
 	$(shell pkg-config --cflags jansson libsodium 2>/dev/null)
 $(BUILD)/sim/backend/virtual.o $(BUILD)/sim/backend/virtual_node.o: CPPFLAGS += \
 	-Irefimpl/daemon -Irefimpl/host -Irefimpl/core

@@ -6,6 +6,7 @@
 -include sim/virtual/virtual.mk
 -include sim/run/run.mk
 -include sim/swarm/swarm.mk
+-include sim/matrix/matrix.mk
 -include sim/hasim.mk
 -include sim/replay/replay.mk
 

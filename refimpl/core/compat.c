@@ -11,12 +11,21 @@
  * count the other as part of the cluster.
  */
 #include "hn_core.h"
+#include "hn_models.h"
 
 #include <stdio.h>
 
+_Static_assert(HN_MODEL_COUNT == HN_MODEL_ROWS, "hn_models.h has a row per enum hn_model");
+
+/* Racks and virtual machines, as the model table (hn_models.h) says. */
 static bool hn_model_is_rack(enum hn_model model)
 {
-	return model == HN_MODEL_RACK1 || model == HN_MODEL_RACK4;
+	return (unsigned)model < HN_MODEL_COUNT && !hn_model_spec_at(model)->is_virtual;
+}
+
+static bool hn_model_is_virtual(enum hn_model model)
+{
+	return (unsigned)model < HN_MODEL_COUNT && hn_model_spec_at(model)->is_virtual;
 }
 
 /* A rack node paired with a virt1: the virt1 must be at least as large. */
@@ -51,15 +60,15 @@ static enum hn_compat_verdict hn_compat_check_models(const struct hn_identity *a
 		snprintf(reason, reason_size, "unknown model");
 		return HN_COMPAT_REFUSED;
 	}
-	if (a->model == HN_MODEL_VIRT1 && b->model == HN_MODEL_VIRT1) {
+	if (hn_model_is_virtual(a->model) && hn_model_is_virtual(b->model)) {
 		snprintf(reason, reason_size, "virt1+virt1 is not supported in production");
 		return HN_COMPAT_WARN;
 	}
 	if (a->model == b->model)
 		return HN_COMPAT_OK;
-	if (hn_model_is_rack(a->model) && b->model == HN_MODEL_VIRT1)
+	if (hn_model_is_rack(a->model) && hn_model_is_virtual(b->model))
 		return hn_compat_check_virt(a, b, reason, reason_size);
-	if (hn_model_is_rack(b->model) && a->model == HN_MODEL_VIRT1)
+	if (hn_model_is_rack(b->model) && hn_model_is_virtual(a->model))
 		return hn_compat_check_virt(b, a, reason, reason_size);
 	snprintf(reason, reason_size, "models %s and %s cannot form a cluster",
 		 hn_model_name(a->model), hn_model_name(b->model));

@@ -93,8 +93,8 @@ static uint32_t hn_heartbeat_flags(const struct hn_node *node)
 		flags |= HN_HB_DISBAND;
 	if (node->took_over && node->role == HN_ROLE_ACTIVE)
 		flags |= HN_HB_TOOK_OVER;
-	if (node->peer.refused)
-		flags |= HN_HB_INCOMPATIBLE;
+	if (node->peer.refused && node->peer.refuses_peer)
+		flags |= HN_HB_INCOMPATIBLE; /* our own verdict only, never reflected */
 	if (node->switchover_requested)
 		flags |= HN_HB_SWITCHOVER_REQUEST;
 	if (node->storage_failed)

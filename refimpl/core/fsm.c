@@ -82,7 +82,10 @@
  * - A refused (incompatible) peer is not part of the cluster: its
  *   heartbeats do not keep it alive. It still blocks us from becoming active
  *   while it is active or has the lower node id, so two refusing nodes that
- *   start together do not both go active alone.
+ *   start together do not both go active alone. A node advertises
+ *   HN_HB_INCOMPATIBLE only when its own check refuses the peer; a peer that
+ *   says so is refused without reflecting the flag, so the refusal ends once
+ *   neither side's own check refuses (a firmware rolled back).
  * - Disconnect propagation uses edges: the admin's node (origin) sets
  *   DISCONNECT; a peer freezes on the rising edge of that flag. Reconnect on
  *   the origin clears the flag (falling edge resumes the peer); reconnect on
@@ -147,6 +150,8 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
 		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
 	hn_emit_log(node, actions, "health", reason, 0);
+	if (up && link == HN_LINK_EXTERNAL)
+		hn_rules_run(node, HN_ON_EXTERNAL_UP, actions);
 }
 
 /* The host's notify-only checks that changed: each is logged and notified
@@ -212,6 +217,7 @@ static void hn_fsm_note_refused(struct hn_node *node, const struct hn_heartbeat 
 	peer->refused_heard_ms = node->now_ms;
 	peer->refused_role = heartbeat->role;
 	peer->refused_node_id = heartbeat->sender.node_id;
+	peer->refused_active_for_ms = heartbeat->active_for_ms;
 	if (peer->refusal_logged)
 		return;
 	peer->refusal_logged = true;
@@ -230,6 +236,11 @@ static bool hn_fsm_check_compat(struct hn_node *node, const struct hn_heartbeat 
 	enum hn_compat_verdict verdict =
 	    hn_compat_check(&node->config.self, &heartbeat->sender, node->config.protocol_version,
 			    heartbeat->protocol_version, reason, sizeof(reason));
+	/* A peer that refuses us is refused too, but only our own check's
+	 * refusal is advertised (HN_HB_INCOMPATIBLE, emit.c): a reflected one
+	 * would be reflected back forever, also after a rollback to a
+	 * compatible firmware (swarm's firmware-rollback-refusal-loop). */
+	peer->refuses_peer = verdict == HN_COMPAT_REFUSED;
 	if (verdict != HN_COMPAT_REFUSED && (heartbeat->flags & HN_HB_INCOMPATIBLE)) {
 		snprintf(reason, sizeof(reason), "%s refuses this node", heartbeat->sender.name);
 		verdict = HN_COMPAT_REFUSED;
@@ -605,6 +616,7 @@ static void hn_fsm_evaluate(struct hn_node *node, struct hn_actions *actions)
 		hn_emit_heartbeats(node, actions);
 	node->heartbeat_now = false;
 	node->peer.was_alive = alive;
+	node->peer.refused_was_alive = node->peer.refused_alive;
 }
 
 int hn_node_step(struct hn_node *node, const struct hn_event *event, uint64_t now_ms,

@@ -7,6 +7,7 @@
  * spellings (no case folding, no abbreviations) and return -1 otherwise.
  */
 #include "hn_core.h"
+#include "hn_models.h" /* model names: the model table */
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,6 @@ static const char *const hn_state_names[HN_STATE_COUNT] = {
     [HN_STATE_MAINTENANCE] = "maintenance", [HN_STATE_FAULT] = "fault",
     [HN_STATE_ISOLATED] = "isolated",	    [HN_STATE_DISCONNECTED] = "disconnected",
     [HN_STATE_STANDALONE] = "standalone",
-};
-
-static const char *const hn_model_names[HN_MODEL_COUNT] = {
-    [HN_MODEL_RACK1] = "rack1",
-    [HN_MODEL_RACK4] = "rack4",
-    [HN_MODEL_VIRT1] = "virt1",
 };
 
 static const char *const hn_tiebreaker_names[] = {
@@ -94,7 +89,7 @@ const char *hn_model_name(enum hn_model model)
 {
 	if ((unsigned)model >= HN_MODEL_COUNT)
 		return "unknown";
-	return hn_model_names[model];
+	return hn_model_spec_at(model)->name;
 }
 
 const char *hn_tiebreaker_name(enum hn_tiebreaker tiebreaker)
@@ -107,7 +102,7 @@ const char *hn_tiebreaker_name(enum hn_tiebreaker tiebreaker)
 int hn_model_parse(const char *text, enum hn_model *model)
 {
 	for (unsigned i = 0; text != NULL && i < HN_MODEL_COUNT; i++) {
-		if (strcmp(text, hn_model_names[i]) == 0) {
+		if (strcmp(text, hn_model_spec_at(i)->name) == 0) {
 			*model = (enum hn_model)i;
 			return 0;
 		}

@@ -52,6 +52,7 @@ struct hn_peer {
 	bool was_alive; /* peer alive at the end of the last step */
 	/* compatibility */
 	bool refused;
+	bool refuses_peer; /* refused by our own check, not only its flag: advertised */
 	bool refusal_logged;
 	bool warning_logged;
 	char refusal[HN_REASON_MAX];
@@ -59,6 +60,9 @@ struct hn_peer {
 	uint64_t refused_heard_ms;
 	enum hn_role refused_role;
 	uint32_t refused_node_id;
+	uint64_t refused_active_for_ms; /* its active period when last heard */
+	bool refused_active_seen;	/* saw it active while active ourselves */
+	bool refused_was_alive;		/* refused_alive at the end of the last step */
 	/* freshness (fsm.c's header) */
 	bool nonce_known;	      /* heard a heartbeat of the peer's current boot */
 	uint64_t nonce;		      /* its boot nonce, echoed in our heartbeats */

@@ -24,7 +24,9 @@
  *                  answers the cluster IP; fence: fence_delay_ms after the
  *                  dead time fence the peer, take over when that worked);
  *              (b) the peer is a standby that yields or may not be active
- *                  -> take over at once (graceful hand-over);
+ *                  -> take over at once (graceful hand-over), but never
+ *                  from a peer in a newer generation (it has writes we
+ *                  lack: we are outdated, store.c);
  *              (c) both are eligible standbys -> newer data, then the lower
  *                  node id.
  *              (b) and (c) wait one heartbeat interval after our own last
@@ -400,6 +402,51 @@ static bool hn_cond_peer_stepped_down(const struct hn_node *node, struct hn_reas
 	       node->split_brain_active_peer;
 }
 
+/* The peer comes back (alive now, not at the end of the last step) and is
+ * not active: it may have announced the cluster IP while it was cut off
+ * from us (took over, then lost the split brain or crashed) and the network
+ * still sends to its MAC; we cannot tell, and announcing again is harmless
+ * (swarm's split-brain-loser-judge-no-garp: the lower-id judge stepped down
+ * on the first heartbeat it heard, so the winner never saw it active). A
+ * peer that comes back active is the split-brain rows' case. */
+static bool hn_cond_peer_returned(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	return hn_peer_alive(node) && !node->peer.was_alive &&
+	       node->peer.last.role != HN_ROLE_ACTIVE;
+}
+
+/* Two actives that refuse each other (an incompatible node became active
+ * alone during a cut: swarm's incompatible-pair-both-active): SPEC's
+ * incompatible join changes nothing on the running node, so the node with
+ * the younger active period steps down (the higher node id on a tie),
+ * as a split brain under none would judge; its writes stay on its disk
+ * until the pair forms again (then reported by count, store.c). A refused
+ * peer's heartbeat carries its role and active period like any other. */
+static bool hn_cond_refused_active_younger(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const struct hn_peer *peer = &node->peer;
+	if (!peer->refused_alive || peer->refused_role != HN_ROLE_ACTIVE)
+		return false;
+	uint64_t own_ms = node->now_ms - node->active_since_ms;
+	uint64_t peer_ms = peer->refused_active_for_ms + (node->now_ms - peer->refused_heard_ms);
+	snprintf(args->why, sizeof(args->why), "%s", peer->refusal);
+	if (own_ms != peer_ms)
+		return own_ms < peer_ms;
+	return node->config.self.node_id > peer->refused_node_id;
+}
+
+/* A refused peer not active that we saw active, or that is heard again
+ * (it may have stepped down before we heard it active, as the row above
+ * makes it do): the network may still send to the MAC it announced. */
+static bool hn_cond_refused_stepped_down(const struct hn_node *node, struct hn_reason_args *args)
+{
+	(void)args;
+	const struct hn_peer *peer = &node->peer;
+	return peer->refused_alive && peer->refused_role != HN_ROLE_ACTIVE &&
+	       (peer->refused_active_seen || !peer->refused_was_alive);
+}
+
 /* Both active, and the peer has not heard us for long: it cannot hear a
  * verdict, so this node steps down (and reports what it drops). */
 static bool hn_cond_split_unheard(const struct hn_node *node, struct hn_reason_args *args)
@@ -543,10 +590,16 @@ static bool hn_takeover_settled(const struct hn_node *node)
 	       !node->yielding && settled && !cluster_ip_taken && hn_peer_hears_us(node);
 }
 
+/* (b) never takes over from a peer whose generation is newer than ours
+ * (the order of rule (c) and of store.c's "has newer data"): it holds
+ * writes we lack, e.g. a standby fenced during a cut that never learned it
+ * is outdated (swarm's fenced-standby-takes-over-stale); we mark ourselves
+ * outdated instead (store.c) and wait for the peer. */
 static bool hn_cond_peer_ineligible(const struct hn_node *node, struct hn_reason_args *args)
 {
 	const char *why = hn_peer_ineligible(&node->peer.last);
-	if (why == NULL || !hn_takeover_settled(node))
+	if (why == NULL || !hn_takeover_settled(node) ||
+	    node->peer.last.generation.id > node->store.generation.id)
 		return false;
 	snprintf(args->why, sizeof(args->why), "%s", why);
 	return true;
@@ -773,6 +826,13 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_stepped_down, "split-brain peer stepped down",
 	   HN_STAY, HN_FX_ANNOUNCE_IP, "split_brain_resolved",
 	   "split brain resolved: the peer stepped down, cluster IP announced again"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_peer_returned, "the peer is back, not active", HN_STAY,
+	   HN_FX_ANNOUNCE_IP, NULL, NULL},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_refused_active_younger,
+	   "a refused peer is active too, ours is younger", HN_TO(STANDBY, NORMAL), 0, NULL,
+	   "an active peer refuses this node ({why}): the younger active steps down"},
+    {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_refused_stepped_down, "a refused peer back or stepped down",
+	   HN_STAY, HN_FX_ANNOUNCE_IP, NULL, NULL},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_split_unheard, "split brain, the peer does not hear us",
 	   HN_TO(STANDBY, NORMAL), HN_FX_SPLIT_BRAIN_LOSS, NULL, HN_SPLIT_REASON},
     {HN_ON_STEP, HN_ACTIVE_ANY, hn_cond_judged_loser, "split brain, the judge's verdict",
@@ -880,6 +940,10 @@ static const struct hn_rule hn_rules[] = {
 	   NULL, "hanode stopping: {why}"},
     {HN_ON_SHUTDOWN, HN_ACTIVE_OUTSIDE, hn_cond_shutdown, "hanode stops", HN_ROLE_STANDBY,
 	   HN_KEEP, HN_FX_CLEAR_REQUESTS, NULL, "hanode stopping: {why}"},
+    /* an announcement made while the external carrier was down was lost
+     * (swarm's external-switches-lost-together): announce again */
+    {HN_ON_EXTERNAL_UP, HN_ACTIVE | HN_ACTIVE_OUTSIDE, hn_cond_always, "external carrier back", HN_STAY,
+	   HN_FX_ANNOUNCE_IP, NULL, NULL},
 };
 /* clang-format on */
 
@@ -907,6 +971,7 @@ const char *hn_trigger_name(enum hn_trigger trigger)
 	    [HN_ON_DISBAND] = "admin disband",
 	    [HN_ON_ACTION_FAILED] = "action failed",
 	    [HN_ON_SHUTDOWN] = "admin shutdown",
+	    [HN_ON_EXTERNAL_UP] = "external carrier up",
 	};
 	return (unsigned)trigger < HN_ON_TRIGGER_COUNT ? names[trigger] : "unknown";
 }
@@ -942,6 +1007,9 @@ static void hn_rules_observe(struct hn_node *node)
 	if (node->state == HN_STATE_STARTING && !node->wait_over &&
 	    node->now_ms >= node->start_ms + node->config.timers.wait_for_peer_ms)
 		node->wait_over = true;
+	if (node->role == HN_ROLE_ACTIVE && node->peer.refused_alive &&
+	    node->peer.refused_role == HN_ROLE_ACTIVE)
+		node->peer.refused_active_seen = true;
 	if (node->role == HN_ROLE_ACTIVE && alive) {
 		if (node->peer.last.role == HN_ROLE_ACTIVE)
 			node->split_brain_active_peer = true;

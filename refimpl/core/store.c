@@ -434,6 +434,33 @@ static void hn_store_drop_all(struct hn_node *node, struct hn_actions *actions)
 	store->tainted = false;
 }
 
+/* A full resync that drops a generation this node wrote (its id carries
+ * our node id, hn_store_fork), which is neither the active's nor its
+ * parent: both forked on their own side (became active without each
+ * other), a split brain found only now that we meet as standby. SPEC: "the
+ * writes it loses are reported by count. Nothing is silently merged." The
+ * count is writes_in_generation (the split-brain rules' count): the
+ * writes after our fork, which the peer's generation cannot hold. */
+static void hn_store_report_diverged(struct hn_node *node, const struct hn_generation *active,
+				     struct hn_actions *actions)
+{
+	const struct hn_store *store = &node->store;
+	uint64_t lost = hn_store_writes_in_generation(store);
+	bool ours = (store->generation.id & 0xff) == (node->config.self.node_id & 0xff);
+	if (!ours || lost == 0 || active->id == UINT64_MAX || store->generation.id == active->id ||
+	    store->generation.id == active->parent)
+		return;
+	char reason[HN_REASON_MAX];
+	snprintf(reason, sizeof(reason),
+		 "split brain with %.31s found at resync: generations %llu (this node) and %llu "
+		 "diverged, drops %llu writes and resyncs",
+		 node->peer.last.sender.name, (unsigned long long)store->generation.id,
+		 (unsigned long long)active->id, (unsigned long long)lost);
+	hn_emit_log(node, actions, "split_brain", reason, lost);
+	hn_emit_notify(node, actions, HN_NOTIFY_SPLIT_BRAIN, reason);
+	node->lost_writes_total += lost;
+}
+
 /* Begin a resync towards the active whose generation and last_seq we know;
  * full when the generations say our data cannot be continued. */
 static void hn_store_start_resync(struct hn_node *node, const struct hn_generation *active,
@@ -447,9 +474,10 @@ static void hn_store_start_resync(struct hn_node *node, const struct hn_generati
 	    ((store->generation.id == active->id && store->last_seq <= active_last_seq) ||
 	     store->generation.id == active->parent);
 	char reason[HN_REASON_MAX];
-	if (!incremental)
+	if (!incremental) {
+		hn_store_report_diverged(node, active, actions);
 		hn_store_drop_all(node, actions);
-	else if (active_last_seq > store->last_seq)
+	} else if (active_last_seq > store->last_seq)
 		store->outdated = true; /* a half-applied resync is not a consistent copy */
 	store->resyncing = true;
 	store->reorder_count = 0;

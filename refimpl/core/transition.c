@@ -175,6 +175,7 @@ static void hn_effects_before(struct hn_node *node, uint32_t effects, struct hn_
 		/* the loser released the cluster IP, but the network still sends
 		 * to the MAC it announced last */
 		node->split_brain_active_peer = false;
+		node->peer.refused_active_seen = false;
 		hn_actions_push(node, actions, HN_ACTION_IP_ADD);
 	}
 	if (effects & HN_FX_FENCE_DELAY) {
@@ -258,6 +259,13 @@ void hn_transition(struct hn_node *node, const struct hn_rule *rule,
 		node->switchover_requested = false;
 		node->fence_phase = HN_FENCE_IDLE;
 	}
+	/* the active's fence (it answered writes alone) is not the standby's:
+	 * a standby fences the dead peer itself before it takes over again,
+	 * else a fenced peer left an active that stepped down (maintenance)
+	 * standby for good (swarm's fenced-standby-takes-over-stale, native) */
+	if (role != HN_ROLE_ACTIVE && node->role == HN_ROLE_ACTIVE &&
+	    node->fence_phase == HN_FENCE_DONE)
+		node->fence_phase = HN_FENCE_IDLE;
 	if (role != node->role || state != node->state)
 		hn_change(node, role, state, reason, actions);
 	else if (rule->log_event != NULL)

@@ -29,6 +29,7 @@ enum hn_trigger {
 	HN_ON_DISBAND,
 	HN_ON_ACTION_FAILED, /* HN_EVENT_ACTION_FAILED (node->failure_kind, node->cause) */
 	HN_ON_SHUTDOWN,	     /* admin shutdown (node->cause: the caller's reason) */
+	HN_ON_EXTERNAL_UP,   /* the external link's carrier came back */
 	HN_ON_TRIGGER_COUNT
 };
 

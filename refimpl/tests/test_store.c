@@ -345,6 +345,49 @@ static void test_store_resync_decision(void)
 	}
 }
 
+/* A full resync that drops a generation this node wrote, which is neither
+ * the active's nor its parent (both forked without each other: swarm's
+ * diverged-generation-silent-loss), reports the writes after our fork as a
+ * split brain by count; a generation of the peer's, the active's parent,
+ * or one without writes of ours is no loss. */
+static void test_store_diverged_generation(void)
+{
+	static const struct {
+		struct hn_generation standby, active;
+		uint64_t lost;
+	} cases[] = {
+	    {{0x302, 0x202, 1}, {0x401, 0x301, 1}, 2}, /* ours, diverged: 2 lost */
+	    {{0x302, 0x202, 1}, {0x401, 0x202, 1}, 2}, /* same parent */
+	    {{0x301, 0x202, 1}, {0x402, 0x202, 1}, 0}, /* the peer's generation */
+	    {{0x302, 0x202, 3}, {0x401, 0x202, 1}, 0}, /* no write of ours in it */
+	    {{0x302, 0x202, 1}, {0x401, 0x302, 3}, 0}, /* the active's parent */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hn_test_node test;
+		struct hn_heartbeat peer;
+		struct hn_status status;
+		hn_make_standby_with(&test, 3, &cases[i].standby);
+		hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+		peer.generation = cases[i].active;
+		peer.last_seq = 1;
+		hn_test_heartbeat_both(&test, &peer, 10);
+		const struct hn_log_record *log = hn_test_find_log(&test.actions, "split_brain");
+		hn_test_status(&test, &status);
+		CU_ASSERT_EQUAL(status.lost_writes_total, cases[i].lost);
+		if (cases[i].lost == 0) {
+			CU_ASSERT_PTR_NULL(log);
+			hn_test_node_free(&test);
+			continue;
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+		CU_ASSERT_EQUAL(log->lost_writes, cases[i].lost);
+		CU_ASSERT_PTR_NOT_NULL(strstr(log->reason, "drops 2 writes"));
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_STORE_RESET), 1);
+		CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_NOTIFY), 1);
+		hn_test_node_free(&test);
+	}
+}
+
 /* The active answers in seq order, at most HN_SYNC_BATCH_MAX entries and
  * one packet per batch; the standby applies, asks on, adopts the
  * generation when complete. */
@@ -620,6 +663,7 @@ int hn_test_register_store(void)
 	    {"standby applies: PERSIST before ACK", test_store_standby_apply},
 	    {"resync: incremental or full", test_store_resync_decision},
 	    {"resync in batches", test_store_resync_batches},
+	    {"diverged generation: loss reported", test_store_diverged_generation},
 	    {"batch fits a packet", test_store_batch_fits_packet},
 	    {"split brain: the judge", test_store_split_brain_judge},
 	    {"split brain: the verdict", test_store_split_brain_verdict},

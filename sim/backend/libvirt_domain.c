@@ -103,6 +103,17 @@ void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsi
 			 node_index & 0xffu, (unsigned)n + 1);
 }
 
+void hs_domain_spec_size(struct hs_domain_spec *spec, unsigned cpu_count, unsigned memory_mb)
+{
+	unsigned memory_mib = memory_mb / HS_GUEST_MEMORY_SCALE,
+		 vcpus = cpu_count / HS_GUEST_CPU_SCALE;
+
+	spec->memory_mib = memory_mib < HS_GUEST_MEMORY_MIN   ? HS_GUEST_MEMORY_MIN
+			   : memory_mib > HS_GUEST_MEMORY_MAX ? HS_GUEST_MEMORY_MAX
+							      : memory_mib;
+	spec->vcpus = vcpus < 1 ? 1 : vcpus > HS_GUEST_VCPUS_MAX ? HS_GUEST_VCPUS_MAX : vcpus;
+}
+
 /* Copy value into a fixed field; -1 if it does not fit. */
 static int hs_domain_field_copy(char *field, size_t field_size, const char *key, const char *value,
 				char *error, size_t error_size)

@@ -65,6 +65,22 @@ struct hs_domain_spec {
  * cache, raw disks, LAN MACs 52:54:00:00:<node>:<n>. */
 void hs_domain_spec_defaults(struct hs_domain_spec *spec, const char *name, unsigned node_index);
 
+/* A guest sized by its node's model (the node's cpu_count and memory_mb,
+ * which default to the model table's, refimpl/core/hn_models.h), scaled
+ * down for the lab so that two guests fit this 2-core machine: memory
+ * memory_mb / HS_GUEST_MEMORY_SCALE MiB, at least HS_GUEST_MEMORY_MIN
+ * (what the guest needs to boot) and at most HS_GUEST_MEMORY_MAX; vCPUs
+ * cpu_count / HS_GUEST_CPU_SCALE, 1..HS_GUEST_VCPUS_MAX. Both are monotone,
+ * so a virt1 at least the rack's size stays at least the rack guest's size.
+ * rack1 (4 CPUs, 8192 MB): 1 vCPU, 128 MiB; rack4 (16, 65536): 2 vCPUs,
+ * 256 MiB. */
+#define HS_GUEST_MEMORY_SCALE 64
+#define HS_GUEST_MEMORY_MIN   128
+#define HS_GUEST_MEMORY_MAX   256
+#define HS_GUEST_CPU_SCALE    8
+#define HS_GUEST_VCPUS_MAX    2
+void hs_domain_spec_size(struct hs_domain_spec *spec, unsigned cpu_count, unsigned memory_mb);
+
 /* Set one field from text, as in a spec file of `key = value` lines:
  * name, memory_mib, vcpus, tb_cache_mib, accel (tcg|kvm), kernel, initrd, cmdline, disk1,
  * disk2, disk_format, lanN_mac, lanN_local_port, lanN_remote_port,

@@ -156,6 +156,7 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 
 	snprintf(name, sizeof(name), "%s-%s", run->run_id, model->name);
 	hs_domain_spec_defaults(&vm->spec, name, index + 1);
+	hs_domain_spec_size(&vm->spec, model->cpu_count, model->memory_mb); /* by its model */
 	vm->agent_fd = -1;
 	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s/guest/vmlinuz", build);
 	snprintf(vm->spec.initrd_path, sizeof(vm->spec.initrd_path), "%s/guest/initramfs.cpio.gz",
@@ -611,10 +612,13 @@ static void vm_settings(struct hs_run *run, char *json, size_t size)
 	used += (size_t)snprintf(json, size, "{\"kvm\":%s,\"guests\":{",
 				 state->accel_kvm ? "true" : "false");
 	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
-		used += (size_t)snprintf(json + used, size - used,
-					 "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u}", i ? "," : "",
-					 run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
-					 state->nodes[i].spec.vcpus);
+		used += (size_t)snprintf(
+		    json + used, size - used,
+		    "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u,\"model\":\"%s\","
+		    "\"model_cpu_count\":%u,\"model_memory_mb\":%u}",
+		    i ? "," : "", run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
+		    state->nodes[i].spec.vcpus, run->nodes[i].model->model,
+		    run->nodes[i].model->cpu_count, run->nodes[i].model->memory_mb);
 	if (used < size)
 		snprintf(json + used, size - used, "}}");
 }

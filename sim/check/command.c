@@ -104,6 +104,26 @@ static void run_scenario_path(const char *run_dir, char *path, size_t path_size)
 	json_decref(root);
 }
 
+/* A run made with --topology: its run.json's topology_override, and the
+ * run folder's copy of that topology into path; "" otherwise. */
+static void run_topology_override(const char *run_dir, char *path, size_t path_size)
+{
+	char file[HS_PATH_MAX + 32];
+	const char *topology, *base;
+	json_error_t json_error;
+	json_t *root;
+
+	path[0] = '\0';
+	snprintf(file, sizeof(file), "%s/run.json", run_dir);
+	root = json_load_file(file, 0, &json_error);
+	topology = json_string_value(json_object_get(root, "topology_path"));
+	if (json_is_string(json_object_get(root, "topology_override")) && topology) {
+		base = strrchr(topology, '/');
+		snprintf(path, path_size, "%s/topologies/%s", run_dir, base ? base + 1 : topology);
+	}
+	json_decref(root);
+}
+
 /* The scenario to judge with (see the top of the file); prints where it
  * came from when it was not given, and the loader's error when it does not
  * load. */
@@ -111,6 +131,8 @@ static int scenario_find(const char *run_dir, const char *given, const char *top
 			 struct hs_scenario *scenario)
 {
 	char path[HS_PATH_MAX + 32], topologies[HS_PATH_MAX + 32], error[HS_ERROR_MAX];
+	char override[HS_PATH_MAX + 64];
+	struct hs_load_options load = {.search_path = topologies};
 	struct stat info;
 
 	snprintf(path, sizeof(path), "%s", given ? given : "");
@@ -140,7 +162,11 @@ static int scenario_find(const char *run_dir, const char *given, const char *top
 				path);
 		}
 	}
-	if (hs_scenario_load(path, topologies, scenario, error, sizeof(error)) < 0) {
+	/* A run on another topology than its scenario's (--topology) is
+	 * judged on the topology it ran on. */
+	run_topology_override(run_dir, override, sizeof(override));
+	load.topology = override[0] ? override : NULL;
+	if (hs_scenario_load_with(path, &load, scenario, error, sizeof(error)) < 0) {
 		fprintf(stderr, "%s\n", error);
 		return -1;
 	}

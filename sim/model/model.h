@@ -288,14 +288,47 @@ struct hs_scenario {
 	uint32_t expect_count;
 	struct hs_expect expects[HS_EXPECTS_MAX];
 	uint32_t overrides_line; /* line of `overrides`, 0 = none */
+	/* --topology NAME|PATH that replaced the scenario's `topology:`; "" = none */
+	char topology_override[HS_PATH_MAX];
+	/* Why the topology does not meet the scenario's `requires:` (requires.c);
+	 * "" = it does (or the scenario requires nothing). */
+	char not_applicable[HS_TEXT_MAX];
 };
 
-/* Load and validate. On error return -1 and write "FILE:LINE: FIELD: reason"
+/* What the loaders return when the file is sound but its `requires:` is
+ * not met by the topology (scenario->not_applicable says why): `hasim
+ * matrix` skips such a cell. Any other failure is -1. */
+#define HS_LOAD_NOT_APPLICABLE (-2)
+
+/* Load and validate. On error return -1 (HS_LOAD_NOT_APPLICABLE: a
+ * scenario whose `requires:` the topology does not meet) and write "FILE:LINE: FIELD: reason"
  * into error. topology_dir is where a bare topology name is looked up. */
 int hs_topology_load(const char *path, struct hs_topology *topology, char *error,
 		     size_t error_size);
 int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scenario *scenario,
 		     char *error, size_t error_size);
+
+/* Where a scenario's topology comes from. A bare name (the scenario's
+ * `topology: NAME`, or topology when it is a name) is looked up in the
+ * scenario's folder/../topologies, then in each folder of search_path
+ * (folders separated by ':'; NULL = none). topology (NULL or "" = the
+ * scenario's own) replaces the scenario's `topology:`: a name, or a path
+ * (it has a '/' or ends in ".yaml") relative to the current folder; the
+ * scenario's overrides (tie-breaker, timers, nodes) still apply to it.
+ * hs_scenario_load(path, dir, ...) is options {.search_path = dir}. */
+struct hs_load_options {
+	const char *search_path;
+	const char *topology;
+};
+int hs_scenario_load_with(const char *path, const struct hs_load_options *options,
+			  struct hs_scenario *scenario, char *error, size_t error_size);
+
+/* The search path (search.c): hs_search_path_add appends folders (one, or
+ * several separated by ':') to path; hs_search_path_defaults appends
+ * $HALAB_TOPOLOGY_PATH and halab's shipped topologies folder. */
+#define HS_SEARCH_PATH_MAX 4096
+void hs_search_path_add(char *path, size_t size, const char *folders);
+void hs_search_path_defaults(char *path, size_t size);
 
 /* The same from memory: size bytes at data, named path in messages (and,
  * for a scenario, the folder a relative topology path starts from). */

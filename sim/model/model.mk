@@ -2,16 +2,17 @@
 #
 # Targets: $(BUILD)/lib/libhsmodel.a (exported as HSMODEL_LIB, with
 # HSMODEL_CFLAGS/HSMODEL_LIBS for whoever links it: -Isim/model and
-# libyaml), $(BUILD)/tests/test_model and test_model_limits (in
+# libyaml; -Irefimpl/core for the model table hn_models.h),
+# $(BUILD)/tests/test_model and test_model_limits (in
 # UNIT_TESTS), model-test (builds and runs them from the top of the tree:
 # they read topologies/, scenarios/ and sim/tests/model_fixtures/).
 
 HSMODEL_SRCS := $(addprefix sim/model/, yaml_read.c yaml_walk.c topology.c node.c scenario.c step.c \
 	adapter.c needs.c template.c \
-	expect.c lint.c names.c)
+	expect.c lint.c names.c search.c requires.c)
 HSMODEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HSMODEL_SRCS))
 HSMODEL_LIB := $(BUILD)/lib/libhsmodel.a
-HSMODEL_CFLAGS := -Isim/model $(shell pkg-config --cflags yaml-0.1 2>/dev/null)
+HSMODEL_CFLAGS := -Isim/model -Irefimpl/core $(shell pkg-config --cflags yaml-0.1 2>/dev/null)
 HSMODEL_LIBS := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
 HSMODEL_CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 

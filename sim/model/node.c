@@ -13,6 +13,8 @@
  */
 #include "yaml_walk.h"
 
+#include "hn_models.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,11 +121,25 @@ static int fence_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *base
 			    node->name);
 }
 
+/* "LAN1, LAN3": the LAN ports of a model. */
+static const char *model_ports(const struct hn_model_spec *spec, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned int i = 0; i < HS_PORTS_MAX; i++)
+		if (spec->lan_port_mask & (1u << i) && used < size)
+			used += (size_t)snprintf(out + used, size - used, "%sLAN%u",
+						 used ? ", " : "", i + 1);
+	return out;
+}
+
 static int ports_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *base,
 		       const struct hs_topology *topology, struct hs_node_model *node)
 {
 	static const char *const port_names[] = {"LAN1", "LAN2", "LAN3", "LAN4", NULL};
-	char path[HS_FIELD_MAX];
+	const struct hn_model_spec *spec = hn_model_spec_find(node->model);
+	char path[HS_FIELD_MAX], ports_text[32];
 	yaml_node_t *ports;
 	uint32_t index;
 
@@ -148,6 +164,12 @@ static int ports_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *base
 		if (hs_switch_index(topology, port->switch_name) < 0)
 			return hs_yaml_fail(yaml, value, path, "unknown switch '%s'",
 					    port->switch_name);
+		if (spec && !(spec->lan_port_mask & (1u << index)))
+			return hs_yaml_fail(yaml, key, path,
+					    "a %s has no %s (its %u LAN ports: %s; "
+					    "refimpl/core/hn_models.h)",
+					    spec->name, port->name, spec->lan_ports,
+					    model_ports(spec, ports_text, sizeof(ports_text)));
 		port->used = true;
 	}
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * scenario.c - load a scenario file (scenarios/README.md): its header
  * (name, description, run bounds), the topology it runs on (by name from
- * topology_dir, or by a path relative to the scenario), the overrides it
+ * the scenario's ../topologies or a search path, by a path relative to the
+ * scenario, or replaced by the caller's --topology), the overrides it
  * applies to that topology, the client workload, and then the steps
  * (step.c) and the expectations (expect.c).
  *
@@ -11,6 +12,7 @@
  */
 #include "yaml_walk.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -28,14 +30,96 @@ static void scenario_defaults(struct hs_scenario *scenario)
 	snprintf(scenario->client.start, sizeof(scenario->client.start), "formed");
 }
 
-/* A bare name is looked up as topology_dir/NAME.yaml (topology_dir NULL:
- * the scenario's folder/../topologies); anything with a '/' or ending in
- * ".yaml" is a path, relative to the scenario's folder unless absolute. */
-static int topology_path(struct hs_yaml *yaml, yaml_node_t *value, const char *topology_dir,
-			 struct hs_scenario *scenario)
+/* A reference with a '/' or ending in ".yaml" is a path; anything else is
+ * a name. */
+static bool topology_is_path(const char *reference)
 {
-	char reference[HS_PATH_MAX], copy[HS_PATH_MAX], folder[HS_PATH_MAX];
-	size_t length;
+	size_t length = strlen(reference);
+
+	return strchr(reference, '/') ||
+	       (length > 5 && strcmp(reference + length - 5, ".yaml") == 0);
+}
+
+/* folder/../topologies, spelled short: "scenarios" gives "topologies",
+ * "lib/scenarios" "lib/topologies", "." "../topologies". */
+static void scenario_side_folder(const char *folder, char *out, size_t out_size)
+{
+	char copy[HS_PATH_MAX];
+	const char *last = strrchr(folder, '/');
+	const char *tail = last ? last + 1 : folder;
+
+	if (strcmp(tail, ".") == 0 || strcmp(tail, "..") == 0) {
+		snprintf(out, out_size, "%s/../topologies", folder);
+		return;
+	}
+	snprintf(copy, sizeof(copy), "%s", folder);
+	if (strcmp(dirname(copy), ".") == 0 && folder[0] != '.')
+		snprintf(out, out_size, "topologies");
+	else
+		snprintf(out, out_size, "%s/topologies", copy);
+}
+
+/* Whether folder is one of the ", "-separated folders of list. */
+static bool folder_listed(const char *list, const char *folder)
+{
+	size_t length = strlen(folder);
+
+	for (const char *at = strstr(list, folder); at; at = strstr(at + 1, folder))
+		if ((at == list || (at >= list + 2 && at[-2] == ',' && at[-1] == ' ')) &&
+		    (at[length] == '\0' || at[length] == ','))
+			return true;
+	return false;
+}
+
+/* A bare name is looked up, in order, in the scenario's folder/../topologies
+ * (a library keeps scenarios/ and topologies/ side by side), then in each
+ * folder of search_path (separated by ':'). Into out the first NAME.yaml
+ * that is readable; -1 with the folders tried, comma-separated, in tried. */
+static int topology_search(const char *reference, const char *folder, const char *search_path,
+			   char *out, size_t out_size, char *tried, size_t tried_size)
+{
+	char candidate[HS_PATH_MAX], directory[HS_PATH_MAX];
+	const char *next = search_path, *colon;
+	size_t used = 0, length;
+	int written;
+
+	tried[0] = '\0';
+	scenario_side_folder(folder, directory, sizeof(directory));
+	for (;;) {
+		written =
+		    snprintf(candidate, sizeof(candidate), "%s/%s.yaml", directory, reference);
+		if (written > 0 && (size_t)written < sizeof(candidate) &&
+		    access(candidate, R_OK) == 0) {
+			snprintf(out, out_size, "%s", candidate);
+			return 0;
+		}
+		written = folder_listed(tried, directory)
+			      ? 0
+			      : snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "",
+					 directory);
+		if (written > 0)
+			used = used + (size_t)written < tried_size ? used + (size_t)written
+								   : tried_size - 1;
+		while (next && *next == ':')
+			next++;
+		if (!next || !*next)
+			return -1;
+		colon = strchr(next, ':');
+		length = colon ? (size_t)(colon - next) : strlen(next);
+		snprintf(directory, sizeof(directory), "%.*s", (int)length, next);
+		next = colon ? colon + 1 : NULL;
+	}
+}
+
+/* The scenario's `topology:`, or options->topology when it replaces it.
+ * A path in the scenario is relative to the scenario's folder; a path
+ * given as --topology is relative to the current folder. */
+static int topology_path(struct hs_yaml *yaml, yaml_node_t *value,
+			 const struct hs_load_options *options, struct hs_scenario *scenario)
+{
+	char reference[HS_PATH_MAX], copy[HS_PATH_MAX], folder[HS_PATH_MAX], tried[1024];
+	const char *override = options ? options->topology : NULL;
+	const char *search_path = options ? options->search_path : NULL;
 	int written;
 
 	if (hs_yaml_string(yaml, value, "topology", reference, sizeof(reference)) < 0)
@@ -43,23 +127,50 @@ static int topology_path(struct hs_yaml *yaml, yaml_node_t *value, const char *t
 	/* dirname() may modify its argument and return a pointer into it. */
 	snprintf(copy, sizeof(copy), "%s", scenario->path);
 	snprintf(folder, sizeof(folder), "%s", dirname(copy));
-	length = strlen(reference);
-	if (strchr(reference, '/') || (length > 5 && strcmp(reference + length - 5, ".yaml") == 0))
+	if (override && override[0]) {
+		snprintf(scenario->topology_override, sizeof(scenario->topology_override), "%s",
+			 override);
+		if (topology_is_path(override)) {
+			written = snprintf(scenario->topology_path, HS_PATH_MAX, "%s", override);
+			if (written < 0 || written >= HS_PATH_MAX || access(override, R_OK) != 0) {
+				snprintf(yaml->error, yaml->error_size,
+					 "--topology %s: no such topology file (%s)", override,
+					 written >= HS_PATH_MAX ? "path too long"
+								: strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		if (topology_search(override, folder, search_path, scenario->topology_path,
+				    HS_PATH_MAX, tried, sizeof(tried)) < 0) {
+			snprintf(yaml->error, yaml->error_size,
+				 "--topology %s: no topology '%s' (looked for %s.yaml in: %s; "
+				 "--topology-dir DIR and HALAB_TOPOLOGY_PATH add folders)",
+				 override, override, override, tried);
+			return -1;
+		}
+		return 0;
+	}
+	if (topology_is_path(reference)) {
 		written = reference[0] == '/'
 			      ? snprintf(scenario->topology_path, HS_PATH_MAX, "%s", reference)
 			      : snprintf(scenario->topology_path, HS_PATH_MAX, "%s/%s", folder,
 					 reference);
-	else if (topology_dir)
-		written = snprintf(scenario->topology_path, HS_PATH_MAX, "%s/%s.yaml", topology_dir,
-				   reference);
-	else
-		written = snprintf(scenario->topology_path, HS_PATH_MAX, "%s/../topologies/%s.yaml",
-				   folder, reference);
-	if (written < 0 || written >= HS_PATH_MAX)
-		return hs_yaml_fail(yaml, value, "topology", "path of '%s' is too long", reference);
-	if (access(scenario->topology_path, R_OK) != 0)
-		return hs_yaml_fail(yaml, value, "topology", "no topology '%s' (%s not readable)",
-				    reference, scenario->topology_path);
+		if (written < 0 || written >= HS_PATH_MAX)
+			return hs_yaml_fail(yaml, value, "topology", "path of '%s' is too long",
+					    reference);
+		if (access(scenario->topology_path, R_OK) != 0)
+			return hs_yaml_fail(yaml, value, "topology",
+					    "no topology '%s' (%s not readable)", reference,
+					    scenario->topology_path);
+		return 0;
+	}
+	if (topology_search(reference, folder, search_path, scenario->topology_path, HS_PATH_MAX,
+			    tried, sizeof(tried)) < 0)
+		return hs_yaml_fail(yaml, value, "topology",
+				    "no topology '%s' (looked for %s.yaml in: %s; --topology-dir "
+				    "DIR and HALAB_TOPOLOGY_PATH add folders)",
+				    reference, reference, tried);
 	return 0;
 }
 
@@ -202,21 +313,28 @@ static int header_parse(struct hs_yaml *yaml, yaml_node_t *root, struct hs_scena
 	return 0;
 }
 
-static int scenario_parse(struct hs_yaml *yaml, const char *topology_dir,
+static int scenario_parse(struct hs_yaml *yaml, const struct hs_load_options *options,
 			  struct hs_scenario *scenario)
 {
-	static const char *const keys[] = {"name",	"description", "topology", "overrides",
-					   "settle_ms", "timeout_ms",  "client",   "steps",
-					   "expect",	NULL};
+	static const char *const keys[] = {"name",	"description", "topology",   "requires",
+					   "overrides", "settle_ms",   "timeout_ms", "client",
+					   "steps",	"expect",      NULL};
 	yaml_node_t *root = hs_yaml_root(yaml), *value, *heartbeat;
+	int met;
 
 	if (hs_yaml_mapping(yaml, root, "scenario", keys) < 0 ||
 	    header_parse(yaml, root, scenario) < 0 ||
 	    hs_yaml_require(yaml, root, "scenario", "topology", &value) < 0 ||
-	    topology_path(yaml, value, topology_dir, scenario) < 0 ||
+	    topology_path(yaml, value, options, scenario) < 0 ||
 	    hs_topology_load(scenario->topology_path, &scenario->topology, yaml->error,
 			     yaml->error_size) < 0)
 		return -1;
+	/* On the topology as loaded (before the overrides, which may stage
+	 * another model), and before the steps: they may name ports the
+	 * topology lacks. */
+	value = hs_yaml_get(yaml, root, "requires");
+	if (value && (met = hs_requires_parse(yaml, value, scenario)) != 0)
+		return met;
 	value = hs_yaml_get(yaml, root, "overrides");
 	if (value && overrides_parse(yaml, value, &scenario->topology) < 0)
 		return -1;
@@ -238,8 +356,8 @@ static int scenario_parse(struct hs_yaml *yaml, const char *topology_dir,
 	return hs_expects_parse(yaml, value, scenario);
 }
 
-int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scenario *scenario,
-		     char *error, size_t error_size)
+int hs_scenario_load_with(const char *path, const struct hs_load_options *options,
+			  struct hs_scenario *scenario, char *error, size_t error_size)
 {
 	struct hs_yaml yaml;
 	int result = -1;
@@ -248,16 +366,25 @@ int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scena
 	snprintf(scenario->path, sizeof(scenario->path), "%s", path);
 	if (hs_yaml_open(&yaml, path, error, error_size) < 0)
 		goto cleanup;
-	result = scenario_parse(&yaml, topology_dir, scenario);
+	result = scenario_parse(&yaml, options, scenario);
 cleanup:
 	hs_yaml_close(&yaml);
 	return result;
+}
+
+int hs_scenario_load(const char *path, const char *topology_dir, struct hs_scenario *scenario,
+		     char *error, size_t error_size)
+{
+	struct hs_load_options options = {.search_path = topology_dir};
+
+	return hs_scenario_load_with(path, &options, scenario, error, error_size);
 }
 
 int hs_scenario_load_buffer(const char *path, const void *data, size_t size,
 			    const char *topology_dir, struct hs_scenario *scenario, char *error,
 			    size_t error_size)
 {
+	struct hs_load_options options = {.search_path = topology_dir};
 	struct hs_yaml yaml;
 	int result = -1;
 
@@ -265,7 +392,7 @@ int hs_scenario_load_buffer(const char *path, const void *data, size_t size,
 	snprintf(scenario->path, sizeof(scenario->path), "%s", path);
 	if (hs_yaml_open_buffer(&yaml, path, data, size, error, error_size) < 0)
 		goto cleanup;
-	result = scenario_parse(&yaml, topology_dir, scenario);
+	result = scenario_parse(&yaml, &options, scenario);
 cleanup:
 	hs_yaml_close(&yaml);
 	return result;

@@ -82,7 +82,67 @@ int hs_node_ref_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field
 			    out, known, allow_any ? ", any" : "");
 }
 
-/* "<node>.<port>"; with an alias the port must exist on every node,
+/* A port role: "external1"/"external2" (the first/second port of the
+ * node's external interface), "sync1"/"sync2" (of its sync interface).
+ * The LAN port it stands for (or "" when the node's interface has no such
+ * port) into lan. */
+static bool port_role(const struct hs_node_model *model, const char *role, char *lan, size_t size)
+{
+	static const char *const roles[] = {"external1", "external2", "sync1", "sync2"};
+
+	for (uint32_t r = 0; r < 4; r++) {
+		const struct hs_interface *interface =
+		    &model->interfaces[r < 2 ? HS_NETWORK_EXTERNAL : HS_NETWORK_SYNC];
+
+		if (strcmp(role, roles[r]) != 0)
+			continue;
+		snprintf(lan, size, "%s",
+			 r % 2 < interface->port_count ? interface->ports[r % 2] : "");
+		return true;
+	}
+	return false;
+}
+
+/* "@active.sync1" becomes "@active.LAN3": the runner and the backends see
+ * LAN ports only. With an alias the role must be the same LAN port on
+ * every node (it is on every shipped topology: the model table keeps LAN1
+ * external and LAN3 sync). */
+static int port_role_rewrite(struct hs_yaml *yaml, yaml_node_t *node, const char *field,
+			     const struct hs_topology *topology, const char *name, bool alias,
+			     char *out)
+{
+	const char *role = strchr(out, '.') + 1;
+	char lan[HS_NAME_MAX], first[HS_NAME_MAX] = "";
+	bool any = false;
+
+	for (uint32_t i = 0; i < topology->node_count; i++) {
+		const struct hs_node_model *model = &topology->nodes[i];
+
+		if (!(alias || strcmp(model->name, name) == 0))
+			continue;
+		if (!port_role(model, role, lan, sizeof(lan)))
+			return 0; /* a LAN name, checked by the caller */
+		if (!lan[0])
+			return hs_yaml_fail(
+			    yaml, node, field,
+			    "'%s' has no port %s (its %s interface has %" PRIu32 " port%s)",
+			    model->name, role, role[0] == 'e' ? "external" : "sync",
+			    model->interfaces[role[0] == 'e' ? 0 : 1].port_count,
+			    model->interfaces[role[0] == 'e' ? 0 : 1].port_count == 1 ? "" : "s");
+		if (any && strcmp(first, lan) != 0)
+			return hs_yaml_fail(yaml, node, field,
+					    "port role %s is %s on one node and %s on the other: "
+					    "name the node instead of an alias",
+					    role, first, lan);
+		snprintf(first, sizeof(first), "%s", lan);
+		any = true;
+	}
+	if (any)
+		snprintf(strchr(out, '.') + 1, HS_NAME_MAX, "%s", first);
+	return 0;
+}
+
+/* "<node>.<port>" (a LAN port or a port role); with an alias the port must exist on every node,
  * since either node may hold the role. */
 static int port_ref_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field,
 			  const struct hs_topology *topology, char *out)
@@ -105,6 +165,9 @@ static int port_ref_check(struct hs_yaml *yaml, yaml_node_t *node, const char *f
 				    "unknown node '%s' in port '%s' (known: %s, @active, @standby)",
 				    name, out, known);
 	}
+	if (port_role_rewrite(yaml, node, field, topology, name, alias, out) < 0)
+		return -1;
+	dot = strchr(out, '.');
 	for (uint32_t i = 0; i < topology->node_count; i++) {
 		const struct hs_node_model *model = &topology->nodes[i];
 

@@ -13,16 +13,13 @@
  */
 #include "yaml_walk.h"
 
+#include "hn_models.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const tiebreaker_names[] = {"none", "ping", "fence", NULL};
-static const char *const model_names[] = {"rack1", "rack4", "virt1", NULL};
-/* Identity defaults per model when a node does not state its size. */
-static const uint32_t model_cpu_count[] = {4, 16, 4};
-static const uint32_t model_memory_mb[] = {8192, 65536, 8192};
-static const uint32_t model_disk_gb[] = {480, 1920, 480};
 
 static void topology_defaults(struct hs_topology *topology)
 {
@@ -442,17 +439,25 @@ cleanup:
 	return result;
 }
 
-/* The model's defaults, for node.c. */
+/* The model's size when a node does not state one, for node.c: the
+ * model table's (refimpl/core/hn_models.h). */
 void hs_model_identity_defaults(uint32_t model_index, struct hs_node_model *node)
 {
-	node->cpu_count = model_cpu_count[model_index];
-	node->memory_mb = model_memory_mb[model_index];
-	node->disk_gb = model_disk_gb[model_index];
+	const struct hn_model_spec *spec = hn_model_spec_at(model_index);
+
+	node->cpu_count = spec->cpu_count;
+	node->memory_mb = spec->memory_mb;
+	node->disk_gb = spec->disk_gb;
 }
 
+/* The model table's names, NULL-terminated, for hs_yaml_enum. */
 const char *const *hs_model_names(void)
 {
-	return model_names;
+	static const char *names[HN_MODEL_ROWS + 1];
+
+	for (unsigned int i = 0; i < HN_MODEL_ROWS; i++)
+		names[i] = hn_model_spec_at(i)->name;
+	return names;
 }
 
 int hs_power_index(const struct hs_topology *topology, const char *name)

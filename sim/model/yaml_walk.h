@@ -131,6 +131,7 @@ extern const char *const hs_metric_names[HS_METRIC_COUNT + 1];
 extern const char *const hs_invariant_names[HS_INVARIANT_COUNT + 1];
 
 /* Scenario parts (step.c, expect.c). known: the scenario as far as parsed. */
+int hs_requires_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario);
 int hs_steps_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario);
 int hs_expects_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario);
 /* Node reference: a node name or a role alias; allow_any also takes "any". */

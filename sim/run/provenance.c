@@ -19,6 +19,8 @@
  *                   BLAKE2b-128 of a guest's kernel and initramfs (libvirt)
  *   backend_settings name, time_scale, accel (libvirt), and what the backend
  *                   adds (backend->settings: a guest's memory and vCPUs)
+ *   topology, topology_path  the topology run on (name, file), and
+ *                   topology_override: the --topology that chose it, if any
  */
 #include <elf.h>
 #include <errno.h>
@@ -257,6 +259,11 @@ void hs_provenance_add(const struct hs_run *run, json_t *summary)
 	provenance_builds(run, builds);
 	json_object_set_new(summary, "builds", builds);
 	json_object_set_new(summary, "backend_settings", provenance_settings(run));
+	json_object_set_new(summary, "topology", json_string(run->scenario.topology.name));
+	json_object_set_new(summary, "topology_path", json_string(run->scenario.topology_path));
+	if (run->scenario.topology_override[0])
+		json_object_set_new(summary, "topology_override",
+				    json_string(run->scenario.topology_override));
 }
 
 /* ------------------------------------------------------- command lines */

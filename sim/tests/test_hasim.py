@@ -410,7 +410,7 @@ def test_lint_of_the_library_exits_0():
         "scenarios/incompatible-firmware.yaml:15: overrides.nodes.node2: warning: firmware "
         "2.3.1 of 'node1' and 2.4.0 of 'node2' differ in major.minor (staged by the "
         "scenario's overrides: a refused join is what it tests)",
-        "scenarios/incompatible-model.yaml:10: overrides.nodes.node2: warning: models rack1 "
+        "scenarios/incompatible-model.yaml:11: overrides.nodes.node2: warning: models rack1 "
         "('node1') and rack4 ('node2') cannot form a cluster (allowed: rack1+rack1, "
         "rack4+rack4, rack1/rack4+virt1, virt1+virt1) (staged by the scenario's overrides: a "
         "refused join is what it tests)"]
@@ -476,7 +476,7 @@ def test_list_shows_the_library_with_descriptions():
     assert completed.stdout.splitlines() == (
         [f"scenarios in scenarios/ ({len(scenarios)}):", *scenarios,
          f"topologies in topologies/ ({len(topologies)}):", *topologies])
-    assert len(scenarios) == 25 and len(topologies) == 7
+    assert len(scenarios) == 25 and len(topologies) == 10
 
 
 def test_list_of_another_library(tmp_path):
@@ -496,7 +496,8 @@ def test_list_of_another_library(tmp_path):
     assert completed.stdout.splitlines() == [
         f"scenarios in {scenarios}/ (2):",
         f"  {'broken':<30} does not load: {scenarios}/broken.yaml:2: topology: no topology "
-        f"'nowhere' ({topologies}/nowhere.yaml not readable)",
+        f"'nowhere' (looked for nowhere.yaml in: {tmp_path}/topologies, {topologies}, {ROOT}/topologies; "
+        "--topology-dir DIR and HALAB_TOPOLOGY_PATH add folders)",
         f"  {'mine':<30} my scenario",
         f"topologies in {topologies}/ (1):",
         f"  {'pair':<30} two rack1 appliances, separate switches and PDUs, direct sync cable"]

@@ -243,6 +243,26 @@ static void test_spec_set(void)
 
 /* ------------------------------------------------- lifecycle (test driver) */
 
+/* Guests sized by model, scaled for the lab (hs_domain_spec_size). */
+static void test_spec_size_by_model(void)
+{
+	struct hs_domain_spec spec;
+
+	hs_domain_spec_defaults(&spec, "n", 1);
+	hs_domain_spec_size(&spec, 4, 8192); /* rack1 */
+	CU_ASSERT_EQUAL(spec.memory_mib, 128);
+	CU_ASSERT_EQUAL(spec.vcpus, 1);
+	hs_domain_spec_size(&spec, 16, 65536); /* rack4: capped */
+	CU_ASSERT_EQUAL(spec.memory_mib, HS_GUEST_MEMORY_MAX);
+	CU_ASSERT_EQUAL(spec.vcpus, 2);
+	hs_domain_spec_size(&spec, 4, 12288); /* a virt1 larger than a rack1 */
+	CU_ASSERT_EQUAL(spec.memory_mib, 192);
+	CU_ASSERT_EQUAL(spec.vcpus, 1);
+	hs_domain_spec_size(&spec, 1, 1024); /* below the floor */
+	CU_ASSERT_EQUAL(spec.memory_mib, HS_GUEST_MEMORY_MIN);
+	CU_ASSERT_EQUAL(spec.vcpus, 1);
+}
+
 static void test_conn_bad_uri(void)
 {
 	struct hs_libvirt_conn conn;
@@ -494,6 +514,7 @@ int main(void)
 	if (xml_suite == NULL || driver_suite == NULL)
 		goto fail;
 	if (CU_add_test(xml_suite, "golden XML", test_xml_golden) == NULL ||
+	    CU_add_test(xml_suite, "guests sized by model", test_spec_size_by_model) == NULL ||
 	    CU_add_test(xml_suite, "user text is escaped", test_xml_escapes_user_text) == NULL ||
 	    CU_add_test(xml_suite, "TCG cache bounded, none under KVM",
 			test_xml_tcg_cache_only_under_tcg) == NULL ||

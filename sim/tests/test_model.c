@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hn_models.h"
 #include "model.h"
 #include "test_main.h"
 
@@ -71,8 +72,10 @@ static void shipped_topology_check(const char *path, const char *base)
 	CU_ASSERT_EQUAL_FATAL(hs_topology_load(path, &topology, error, sizeof(error)), 0);
 	CU_ASSERT_STRING_EQUAL(topology.name, base);
 	errors = hs_topology_lint(&topology, lint, sizeof(lint));
-	if (strcmp(base, "spof-shared-switch") == 0) {
+	if (strcmp(base, "spof-shared-switch") == 0 || strcmp(base, "rack4-virt1-small") == 0) {
 		CU_ASSERT_EQUAL(errors, 2);
+	} else if (strcmp(base, "rack1-rack4") == 0) {
+		CU_ASSERT_EQUAL(errors, 1); /* refused by SPEC: the model pair */
 	} else {
 		if (errors != 0)
 			fprintf(stderr, "\n%s: %s", path, lint);
@@ -82,11 +85,12 @@ static void shipped_topology_check(const char *path, const char *base)
 
 static void test_shipped_topologies(void)
 {
-	static const char *const required[] = {"rack1-pair", "rack4-pair", "virt1-pair",
-					       "rack1-virt1", "spof-shared-switch"};
+	static const char *const required[] = {
+	    "rack1-pair",  "rack4-pair",  "virt1-pair",	       "rack1-virt1",
+	    "rack4-virt1", "rack1-rack4", "rack4-virt1-small", "spof-shared-switch"};
 	char path[HS_PATH_MAX], error[HS_ERROR_MAX];
 
-	CU_ASSERT_EQUAL(folder_each(TOPOLOGY_DIR, shipped_topology_check), 7);
+	CU_ASSERT_EQUAL(folder_each(TOPOLOGY_DIR, shipped_topology_check), 10);
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.yaml", TOPOLOGY_DIR, required[i]);
 		CU_ASSERT_EQUAL(hs_topology_load(path, &topology, error, sizeof(error)), 0);
@@ -215,11 +219,13 @@ static const struct error_case error_cases[] = {
 	{"s-topology-error.yaml",
 	 FIX "t-port-switch.yaml:40: nodes[1].ports.LAN3: unknown switch 'nowhere'"},
 	{"s-topology-missing.yaml",
-	 FIX "s-topology-missing.yaml:3: topology: no topology 'nosuch' (topologies/nosuch.yaml not readable)"},
+	 FIX "s-topology-missing.yaml:3: topology: no topology 'nosuch' (looked for nosuch.yaml in: "
+	     "sim/tests/topologies, topologies; --topology-dir DIR and HALAB_TOPOLOGY_PATH add "
+	     "folders)"},
 	{"s-two-kinds.yaml",
 	 FIX "s-two-kinds.yaml:13: expect[3]: both 'metric' and 'invariant': one expectation per entry"},
 	{"s-unknown-key.yaml",
-	 FIX "s-unknown-key.yaml:5: scenario: unknown key 'clients' (known: name, description, topology, overrides, settle_ms, timeout_ms, client, steps, expect)"},
+	 FIX "s-unknown-key.yaml:5: scenario: unknown key 'clients' (known: name, description, topology, requires, overrides, settle_ms, timeout_ms, client, steps, expect)"},
 	{"s-unknown-node.yaml",
 	 FIX "s-unknown-node.yaml:8: steps[2].node: unknown node 'node3' (known: node1, node2, @active, @standby)"},
 	{"s-window.yaml",
@@ -244,6 +250,9 @@ static const struct error_case error_cases[] = {
 	 FIX "t-external-subnet.yaml:41: nodes[1].external.address: 203.0.113.12/24 is not in the cluster network of 192.0.2.10/24"},
 	{"t-fence.yaml",
 	 FIX "t-fence.yaml:28: nodes[0].fence: power domain 'pdu-b' does not feed 'node1'"},
+	{"t-virt1-ports.yaml",
+	 FIX "t-virt1-ports.yaml:40: nodes[1].ports.LAN2: a virt1 has no LAN2 (its 2 LAN ports: LAN1, "
+	     "LAN3; refimpl/core/hn_models.h)"},
 	{"t-missing-key.yaml",
 	 FIX "t-missing-key.yaml:21: nodes[0]: missing required key 'external'"},
 	{"t-one-node.yaml",
@@ -727,6 +736,61 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(hs_invariant_name((enum hs_invariant)0), "unknown");
 }
 
+/* ------------------------------------- topology override, requires, roles */
+
+static void test_topology_override_and_requires(void)
+{
+	struct hs_load_options load = {.search_path = TOPOLOGY_DIR, .topology = "virt1-pair"};
+	char error[HS_ERROR_MAX];
+
+	/* The override replaces the topology; the tie-breaker override stays. */
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load_with("scenarios/fence-active-power-loss.yaml", &load,
+						    &scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(scenario.topology.name, "virt1-pair");
+	CU_ASSERT_STRING_EQUAL(scenario.topology.tiebreaker, "fence");
+	CU_ASSERT_STRING_EQUAL(scenario.topology_override, "virt1-pair");
+	/* A requirement the topology does not meet: not applicable, with why. */
+	CU_ASSERT_EQUAL(hs_scenario_load_with("scenarios/bond-port-pulled.yaml", &load, &scenario,
+					      error, sizeof(error)),
+			HS_LOAD_NOT_APPLICABLE);
+	CU_ASSERT_STRING_EQUAL(scenario.not_applicable,
+			       "needs >= 4 LAN ports per node; 'node1' (virt1) has 2");
+	/* Met on its own topology; port roles became LAN ports. */
+	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/bond-port-pulled.yaml", TOPOLOGY_DIR,
+					       &scenario, error, sizeof(error)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(scenario.not_applicable, "");
+	CU_ASSERT_STRING_EQUAL(scenario.steps[0].target, "@active.LAN1");
+	CU_ASSERT_STRING_EQUAL(scenario.steps[1].target, "@standby.LAN3");
+	load.topology = "nosuch";
+	CU_ASSERT_EQUAL(hs_scenario_load_with("scenarios/active-power-loss.yaml", &load, &scenario,
+					      error, sizeof(error)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "--topology nosuch: no topology 'nosuch'"));
+}
+
+/* The loader's defaults are the model table's (refimpl/core/hn_models.h). */
+static void test_model_table(void)
+{
+	const struct hn_model_spec *rack1 = hn_model_spec_find("rack1");
+	char error[HS_ERROR_MAX];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rack1);
+	CU_ASSERT_PTR_NULL(hn_model_spec_find("rack9"));
+	CU_ASSERT_PTR_NULL(hn_model_spec_at(HN_MODEL_ROWS));
+	/* spof-shared-switch states no sizes: its nodes get rack1's row. */
+	CU_ASSERT_EQUAL_FATAL(hs_topology_load(TOPOLOGY_DIR "/spof-shared-switch.yaml", &topology,
+					       error, sizeof(error)),
+			      0);
+	CU_ASSERT_EQUAL(topology.nodes[0].cpu_count, rack1->cpu_count);
+	CU_ASSERT_EQUAL(topology.nodes[0].memory_mb, rack1->memory_mb);
+	CU_ASSERT_EQUAL(topology.nodes[0].disk_gb, rack1->disk_gb);
+	/* A port the model does not have is refused. */
+	CU_ASSERT_EQUAL(hs_topology_load(FIX "t-virt1-ports.yaml", &topology, error, sizeof(error)),
+			-1);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(void)
@@ -749,6 +813,8 @@ int main(void)
 	    {"role aliases", test_aliases},
 	    {"anchors", test_anchors},
 	    {"enum names", test_names},
+	    {"topology override, requires, port roles", test_topology_override_and_requires},
+	    {"the model table", test_model_table},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("model", tests, NULL, NULL);

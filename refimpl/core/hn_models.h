@@ -1,0 +1,60 @@
+/*
+ * hn_models.h - the model table: what each appliance model is, in one
+ * place. The compatibility rules (refimpl/core/compat.c: which models are
+ * racks and which a virtual machine), hasim's topology loader and lint
+ * (sim/model: model names, the size of a node that does not state one, the
+ * LAN ports a node may use), the guests of the libvirt backend (vCPUs and
+ * memory, scaled for the lab: sim/backend/libvirt_domain.c) and the
+ * certification matrix (sim/matrix: the firmware line) all read it.
+ * Header only, no dependency: the core and the simulator link no common
+ * object for it.
+ *
+ * Rows are in the order of enum hn_model (hn_core.h): rack1, rack4, virt1.
+ * A virt1 is a virtual machine: its size is what its host gives it, so its
+ * row is the smallest it ships with, and a pairing with a rack needs it at
+ * least as large as the rack (SPEC "Compatibility"). It has one virtual NIC
+ * per network (LAN1 external, LAN3 sync: no bonds) and one virtual disk (no
+ * hardware RAID).
+ */
+#ifndef HN_MODELS_H
+#define HN_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define HN_MODEL_ROWS 3
+
+struct hn_model_spec {
+	const char *name;	   /* "rack1" */
+	bool is_virtual;	   /* a virtual machine (virt1), not a rack appliance */
+	uint32_t cpu_count;	   /* CPUs */
+	uint32_t memory_mb;	   /* memory, MiB */
+	uint32_t disk_gb;	   /* usable disk, GB */
+	uint32_t lan_ports;	   /* how many LAN ports */
+	uint32_t lan_port_mask;	   /* which: bit n-1 = LANn */
+	bool hardware_raid;	   /* two disks in RAID1 (a virt1 has one virtual disk) */
+	const char *firmware_line; /* major.minor it ships with */
+};
+
+static inline const struct hn_model_spec *hn_model_spec_at(unsigned int index)
+{
+	static const struct hn_model_spec rows[HN_MODEL_ROWS] = {
+	    {"rack1", false, 4, 8192, 480, 4, 0xf, true, "2.3"},
+	    {"rack4", false, 16, 65536, 1920, 4, 0xf, true, "2.3"},
+	    {"virt1", true, 4, 8192, 480, 2, 0x5, false, "2.3"},
+	};
+	return index < HN_MODEL_ROWS ? &rows[index] : NULL;
+}
+
+/* The row called name, or NULL. */
+static inline const struct hn_model_spec *hn_model_spec_find(const char *name)
+{
+	for (unsigned int i = 0; i < HN_MODEL_ROWS; i++)
+		if (name && strcmp(hn_model_spec_at(i)->name, name) == 0)
+			return hn_model_spec_at(i);
+	return NULL;
+}
+
+#endif

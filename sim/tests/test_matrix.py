@@ -1,0 +1,386 @@
+"""`hasim run --topology`, the topology search path, `requires:` and
+`hasim matrix` as a user meets them.
+
+- --topology NAME|PATH replaces a scenario's topology (its overrides, such
+  as the tie-breaker, still apply); run.json says so and `hasim check`
+  judges the run on that topology; bad values name the option.
+- A bare topology name is found beside the scenario (../topologies), then
+  along --topology-dir and $HALAB_TOPOLOGY_PATH, then in halab's shipped
+  topologies, never in the current folder: a vendor's own library runs from
+  anywhere.
+- `requires:` a topology does not meet: `hasim run` and `hasim lint` say
+  so with FILE:LINE; a malformed one is an error with FILE:LINE.
+- `hasim matrix`: --list, skips with reasons (never counted as passed),
+  shards that together are the whole matrix and merge into the same report,
+  matrix.json's schema, junit.xml valid against sim/tests/junit.xsd, the
+  HTML report's grid and plots.
+
+Virtual backend only (no root, virtual time): a few seconds in all.
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+BIN = pathlib.Path(os.environ.get("HALAB_BIN", ROOT / "build" / "bin"))
+HASIM = str(BIN / "hasim")
+JUNIT_XSD = ROOT / "sim" / "tests" / "junit.xsd"
+SCENARIOS = ROOT / "scenarios"
+TOPOLOGIES = ROOT / "topologies"
+# A small matrix: a failover, a bond case that needs four ports, a
+# tie-breaker override.
+SMALL = ["active-power-loss", "bond-port-pulled", "fence-active-power-loss"]
+PAIRINGS = ["rack1-pair", "rack4-pair", "virt1-pair", "rack1-virt1", "rack4-virt1",
+            "rack1-rack4", "rack4-virt1-small"]
+
+
+def hasim(*args, cwd=ROOT, env=None, timeout=300):
+    environment = dict(os.environ, HALAB_BIN=str(BIN))
+    environment.pop("HALAB_TOPOLOGY_PATH", None)
+    environment.update(env or {})
+    return subprocess.run([HASIM, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=environment)
+
+
+def small_scenarios():
+    args = []
+    for name in SMALL:
+        args += ["--scenarios", SCENARIOS / f"{name}.yaml"]
+    return args
+
+
+# ------------------------------------------------------------- --topology
+
+def test_topology_override_runs_and_is_recorded(tmp_path):
+    out = tmp_path / "run"
+    done = hasim("run", SCENARIOS / "fence-active-power-loss.yaml", "--backend", "virtual",
+                 "--topology", "rack1-virt1", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads((out / "run.json").read_text())
+    result = json.loads((out / "result.json").read_text())
+    assert run["topology"] == "rack1-virt1"
+    assert run["topology_override"] == "rack1-virt1"
+    assert result["topology"] == "rack1-virt1"
+    assert "--topology rack1-virt1" in run["reproduce"]
+    # The scenario's tie-breaker override applies on the other topology.
+    assert any(record.get("event") == "fence"
+               for line in (out / "nodes").glob("*/cluster.log")
+               for record in map(json.loads, line.read_text().splitlines()))
+    # Judged again offline, on the topology it ran on (the run's copy).
+    assert (out / "topologies" / "rack1-virt1.yaml").exists()
+    checked = hasim("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_topology_override_by_path(tmp_path):
+    copy = tmp_path / "mine.yaml"
+    copy.write_text((TOPOLOGIES / "rack4-pair.yaml").read_text())
+    done = hasim("run", SCENARIOS / "active-power-loss.yaml", "--backend", "virtual",
+                 "--topology", copy, "--out", tmp_path / "run", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["topology"] == "rack4-pair"
+
+
+def test_topology_override_errors_name_the_option(tmp_path):
+    missing = hasim("run", SCENARIOS / "active-power-loss.yaml", "--backend", "virtual",
+                    "--topology", "nosuch", "--out", tmp_path / "a")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("--topology nosuch: no topology 'nosuch' (looked for "
+                                     "nosuch.yaml in: ")
+    assert str(TOPOLOGIES) in missing.stderr
+    file = hasim("run", SCENARIOS / "active-power-loss.yaml", "--backend", "virtual",
+                 "--topology", tmp_path / "none.yaml", "--out", tmp_path / "b")
+    assert file.returncode == 2
+    assert f"--topology {tmp_path}/none.yaml: no such topology file" in file.stderr
+    empty = hasim("run", SCENARIOS / "active-power-loss.yaml", "--topology", "")
+    assert empty.returncode == 2
+    assert "--topology needs a topology name or file" in empty.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+# ------------------------------------------------------------ search path
+
+def vendor_library(tmp_path):
+    """A vendor's repository: its own scenarios/ and topologies/."""
+    (tmp_path / "scenarios").mkdir(parents=True)
+    (tmp_path / "topologies").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    text = (TOPOLOGIES / "rack1-pair.yaml").read_text()
+    (tmp_path / "topologies" / "our-pair.yaml").write_text(
+        text.replace("name: rack1-pair", "name: our-pair"))
+    (tmp_path / "elsewhere" / "far-pair.yaml").write_text(
+        text.replace("name: rack1-pair", "name: far-pair"))
+    scenario = (SCENARIOS / "active-power-loss.yaml").read_text()
+    (tmp_path / "scenarios" / "ours.yaml").write_text(
+        scenario.replace("topology: rack1-pair", "topology: our-pair"))
+    (tmp_path / "scenarios" / "far.yaml").write_text(
+        scenario.replace("topology: rack1-pair", "topology: far-pair"))
+    (tmp_path / "scenarios" / "shipped.yaml").write_text(scenario)
+    return tmp_path
+
+
+def test_search_path(tmp_path):
+    library = vendor_library(tmp_path / "vendor")
+    anywhere = tmp_path / "cwd"
+    anywhere.mkdir()
+    # Beside the scenario, from any folder.
+    ours = hasim("run", library / "scenarios" / "ours.yaml", "--backend", "virtual",
+                 "--out", tmp_path / "r1", "--quiet", cwd=anywhere)
+    assert ours.returncode == 0, ours.stderr
+    # halab's shipped topologies last.
+    shipped = hasim("run", library / "scenarios" / "shipped.yaml", "--backend", "virtual",
+                    "--out", tmp_path / "r2", "--quiet", cwd=anywhere)
+    assert shipped.returncode == 0, shipped.stderr
+    # Another folder: not found until named by --topology-dir or the variable.
+    far = library / "scenarios" / "far.yaml"
+    line = next(number for number, text in enumerate(far.read_text().splitlines(), 1)
+                if text.startswith("topology:"))
+    lost = hasim("lint", far, cwd=anywhere)
+    assert lost.returncode == 2
+    assert (f"{far}:{line}: topology: no topology 'far-pair' (looked for far-pair.yaml in: "
+            f"{library}/topologies, {TOPOLOGIES}; ") in lost.stdout
+    by_option = hasim("lint", "--topology-dir", library / "elsewhere", far, cwd=anywhere)
+    assert by_option.returncode == 0, by_option.stdout
+    by_variable = hasim("run", far, "--backend", "virtual", "--out", tmp_path / "r3", "--quiet",
+                        cwd=anywhere, env={"HALAB_TOPOLOGY_PATH": f"/nonexistent:{library}/elsewhere"})
+    assert by_variable.returncode == 0, by_variable.stderr
+    # The current folder is not searched.
+    (anywhere / "topologies").mkdir()
+    shutil.copy(library / "elsewhere" / "far-pair.yaml", anywhere / "topologies")
+    assert hasim("lint", far, cwd=anywhere).returncode == 2
+
+
+# --------------------------------------------------------------- requires
+
+def test_requires_not_met(tmp_path):
+    scenario = SCENARIOS / "bond-port-pulled.yaml"
+    line = next(number for number, text in enumerate(scenario.read_text().splitlines(), 1)
+                if text.startswith("requires:"))
+    expected = (f"{scenario}:{line}: requires.ports: does not apply to topology 'virt1-pair': "
+                "needs >= 4 LAN ports per node; 'node1' (virt1) has 2")
+    done = hasim("run", scenario, "--backend", "virtual", "--topology", "virt1-pair",
+                 "--out", tmp_path / "run")
+    assert done.returncode == 2
+    assert done.stderr.strip() == expected
+    assert not (tmp_path / "run").exists()
+
+
+def test_requires_errors_in_lint(tmp_path):
+    text = (SCENARIOS / "bond-port-pulled.yaml").read_text()
+    (tmp_path / "scenarios").mkdir()
+    cases = {
+        "ports-range": ("requires: {ports: 4}", "requires: {ports: 9}",
+                        "requires.ports: 9 is out of range 1..4"),
+        "unknown-key": ("requires: {ports: 4}", "requires: {port: 4}",
+                        "requires: unknown key 'port' (known: ports, models, fence)"),
+        "model": ("requires: {ports: 4}", "requires: {models: [rack9]}",
+                  "requires.models[0]: 'rack9' is not one of"),
+        "not-met": ("requires: {ports: 4}", "requires: {models: [virt1]}",
+                    "requires.models: does not apply to topology 'rack1-pair': 'node1' is a "
+                    "rack1, not one of virt1"),
+    }
+    for name, (old, new, message) in cases.items():
+        path = tmp_path / "scenarios" / f"{name}.yaml"
+        path.write_text(text.replace(old, new))
+        line = next(number for number, row in enumerate(path.read_text().splitlines(), 1)
+                    if row.startswith("requires:"))
+        linted = hasim("lint", path)
+        assert linted.returncode == 2, (name, linted.stdout)
+        assert linted.stdout.startswith(f"{path}:{line}: {message}"), (name, linted.stdout)
+
+
+def test_port_roles_resolve_to_lan_ports(tmp_path):
+    text = (SCENARIOS / "lossy-sync.yaml").read_text()
+    assert '"@active.sync1"' in text
+    out = tmp_path / "run"
+    done = hasim("run", SCENARIOS / "lossy-sync.yaml", "--backend", "virtual",
+                 "--topology", "virt1-pair", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+    assert any(step.get("target", "").endswith(".LAN3") for step in steps), steps
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace('"@active.sync1"', '"@active.sync2"').replace(
+        "topology: rack1-pair", f"topology: {TOPOLOGIES}/virt1-pair.yaml"))
+    linted = hasim("lint", bad)
+    assert linted.returncode == 2
+    assert "steps[0].port: 'node1' has no port sync2 (its sync interface has 1 port)" in linted.stdout
+
+
+# ----------------------------------------------------------------- matrix
+
+def run_keys(document):
+    return [f"{run['topology']}/{run['scenario']}/{run['seed']}" for run in document["runs"]]
+
+
+def comparable(document):
+    """What a matrix says, without where and when it ran."""
+    runs = [{key: value for key, value in run.items() if key not in ("run_dir", "wall_ms")}
+            for run in document["runs"]]
+    return runs, document["cells"], document["totals"], document["passed"]
+
+
+def test_matrix_list_and_skips():
+    listed = hasim("matrix", "--list", "--repeat", "2", *small_scenarios())
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[:2] == ["rack1-pair/active-power-loss/1", "rack1-pair/active-power-loss/2"]
+    assert "virt1-pair/bond-port-pulled/1" not in lines
+    assert "rack1-rack4/active-power-loss/1" not in lines
+    assert len(lines) == len(set(lines))
+    assert ("skip virt1-pair/bond-port-pulled/1: requires: needs >= 4 LAN ports per node; "
+            "'node1' (virt1) has 2") in listed.stderr
+    assert ("skip rack1-rack4/active-power-loss/1: topology refused by lint: models rack1 "
+            "('node1') and rack4 ('node2') cannot form a cluster") in listed.stderr
+    # 7 pairings x 3 scenarios x 2 seeds, each either listed or skipped.
+    assert len(lines) + listed.stderr.count("\nskip ") + listed.stderr.startswith("skip ") == 42
+
+
+def test_matrix_usage_errors(tmp_path):
+    for args, message in [
+            (["--shard", "3/2"], "--shard takes I/N with 1 <= I <= N, not '3/2'"),
+            (["--repeat", "0"], "--repeat takes 1..10000, not '0'"),
+            (["--seeds", "5..2"], "--seeds takes A..B"),
+            (["--backend", "qemu"], "--backend takes virtual, native or libvirt, not 'qemu'"),
+            (["--repeat", "2", "--seeds", "1..2"], "--repeat and --seeds exclude each other"),
+            (["--topologies", "nosuch"], "--topologies: no topology 'nosuch'"),
+            (["--scenarios", tmp_path / "none*.yaml"], "no such file")]:
+        done = hasim("matrix", "--list", *args)
+        assert done.returncode == 2, args
+        assert message in done.stderr, (args, done.stderr)
+
+
+def test_matrix_shards_merge_to_the_whole(tmp_path):
+    common = ["--topologies", "rack1-pair,virt1-pair,rack1-virt1,rack1-rack4", "--repeat", "2",
+              "--quiet", *small_scenarios()]
+    whole = hasim("matrix", *common, "--jobs", "2", "--out", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    shards = []
+    for index in (1, 2, 3):
+        shard = tmp_path / f"shard{index}"
+        done = hasim("matrix", *common, "--shard", f"{index}/3", "--out", shard)
+        assert done.returncode == 0, done.stdout + done.stderr
+        shards.append(shard)
+    documents = [json.loads((shard / "matrix.json").read_text()) for shard in shards]
+    whole_document = json.loads((tmp_path / "whole" / "matrix.json").read_text())
+    # Every run in exactly one shard.
+    keys = [key for document in documents for key in run_keys(document)]
+    assert sorted(keys) == sorted(run_keys(whole_document))
+    assert len(keys) == len(set(keys)) == 4 * 3 * 2
+    merged = hasim("matrix", "merge", tmp_path / "merged", *shards)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    merged_document = json.loads((tmp_path / "merged" / "matrix.json").read_text())
+    assert comparable(merged_document) == comparable(whole_document)
+    # The merged report links to the shards' run folders.
+    for run in merged_document["runs"]:
+        if run["status"] != "skip":
+            assert (tmp_path / "merged" / run["run_dir"] / "result.json").exists()
+    # A shard given twice is refused.
+    twice = hasim("matrix", "merge", tmp_path / "twice", shards[0], shards[0])
+    assert twice.returncode == 2
+    assert "is in both" in twice.stderr
+
+
+def test_matrix_report(tmp_path):
+    out = tmp_path / "m"
+    done = hasim("matrix", "--topologies", "rack1-pair,rack1-virt1,rack4-virt1-small",
+                 "--repeat", "2", "--out", out, *small_scenarios())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("PASS: 18 runs, 10 passed, 0 failed, 0 errors, 8 skipped")
+    document = json.loads((out / "matrix.json").read_text())
+    assert document["format"] == "halab-matrix/1"
+    assert document["backend"] == "virtual" and document["shard"] == "1/1"
+    assert document["passed"] is True
+    assert document["totals"] == {"pass": 10, "fail": 0, "error": 0, "skip": 8, "runs": 18}
+    assert [topology["name"] for topology in document["topologies"]] == [
+        "rack1-pair", "rack1-virt1", "rack4-virt1-small"]
+    assert document["topologies"][1]["models"] == ["rack1", "virt1"]
+    assert document["topologies"][1]["firmware"] == ["2.3.1", "2.3.4"]
+    assert "refused" in document["topologies"][2]
+    cells = {(cell["topology"], cell["scenario"]): cell for cell in document["cells"]}
+    assert len(cells) == 9
+    cell = cells[("rack1-virt1", "active-power-loss")]
+    assert (cell["runs"], cell["pass"], cell["fail"], cell["skip"]) == (2, 2, 0, 0)
+    assert cell["pass_rate"] == 1.0
+    for metric in ("failover_ms", "outage_ms"):
+        spread = cell[metric]
+        assert spread["count"] == 2
+        assert spread["min"] <= spread["median"] <= spread["p95"] <= spread["max"]
+        assert spread["max"] <= 1500  # SPEC: client outage <= 1.5 s on power loss
+    skipped = cells[("rack1-virt1", "bond-port-pulled")]
+    assert (skipped["skip"], skipped["pass"], skipped["pass_rate"]) == (2, 0, None)
+    assert skipped["reason"].startswith("requires: needs >= 4 LAN ports per node")
+    for run in document["runs"]:
+        assert run["status"] in ("pass", "skip")
+        if run["status"] == "pass":
+            assert (out / run["run_dir"] / "timeline.html").exists()
+    # JUnit: valid, one case per run with stable names, skips as <skipped>.
+    junit = out / "junit.xml"
+    valid = subprocess.run(["xmllint", "--noout", "--schema", str(JUNIT_XSD), str(junit)],
+                           capture_output=True, text=True, timeout=60)
+    assert valid.returncode == 0, valid.stderr
+    text = junit.read_text()
+    assert text.count("<testcase ") == 18
+    assert 'name="rack1-virt1/active-power-loss/2"' in text
+    assert text.count("<skipped ") == 8
+    # HTML: the grid (a row per scenario, a column per topology), the
+    # links to timelines, a plot per topology, the models and firmware.
+    html = (out / "report.html").read_text()
+    assert 'id="grid"' in html and html.count("<svg ") == 3
+    assert html.count('<td class="pass"') == 5 and html.count('<td class="skip"') == 4
+    assert 'href="runs/rack1-virt1/active-power-loss/1/timeline.html"' in html
+    assert "rack1 + virt1" in html and "2.3.1 + 2.3.4" in html
+    # Output folders are not overwritten.
+    again = hasim("matrix", "--topologies", "rack1-pair", "--out", out, *small_scenarios())
+    assert again.returncode == 2
+    assert "holds a matrix already" in again.stderr
+
+
+def test_matrix_failure_counts_and_exit(tmp_path):
+    """A scenario that fails on one topology fails the matrix; a skip never passes it."""
+    failing = tmp_path / "scenarios" / "too-strict.yaml"
+    failing.parent.mkdir()
+    failing.write_text((SCENARIOS / "active-power-loss.yaml").read_text()
+                       .replace("name: active-power-loss", "name: too-strict")
+                       .replace("metric: failover_ms, after: cut, min: 700, max: 1600",
+                                "metric: failover_ms, after: cut, min: 0, max: 10"))
+    assert "max: 10}" in failing.read_text()
+    done = hasim("matrix", "--topologies", "rack1-pair", "--scenarios", failing,
+                 "--out", tmp_path / "m", "--quiet")
+    assert done.returncode == 1
+    document = json.loads((tmp_path / "m" / "matrix.json").read_text())
+    assert document["passed"] is False
+    assert document["runs"][0]["status"] == "fail"
+    assert "failover_ms" in document["runs"][0]["reason"]
+    only_skips = hasim("matrix", "--topologies", "rack1-rack4", "--scenarios",
+                       SCENARIOS / "active-power-loss.yaml", "--out", tmp_path / "s", "--quiet")
+    assert only_skips.returncode == 1
+    assert json.loads((tmp_path / "s" / "matrix.json").read_text())["passed"] is False
+
+
+# ------------------------------------------------------------ CI templates
+
+def test_ci_templates_for_shards():
+    """The shard templates pass their platforms' linters (ci/lint-templates.sh),
+    name as many shards as HALAB_SHARDS says, and their matrix options are
+    accepted by hasim; the shard and merge commands are the ones tested
+    above."""
+    yaml = pytest.importorskip("yaml")
+    github, gitlab = ROOT / "ci" / "matrix-github-workflow.yml", ROOT / "ci" / "matrix-gitlab-ci.yml"
+    linted = subprocess.run([str(ROOT / "ci" / "lint-templates.sh"), str(github), str(gitlab)],
+                            capture_output=True, text=True, timeout=600)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    workflow, pipeline = yaml.safe_load(github.read_text()), yaml.safe_load(gitlab.read_text())
+    shards = workflow["jobs"]["shard"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(workflow["env"]["HALAB_SHARDS"]) + 1))
+    entries = pipeline["halab-matrix-shard"]["parallel"]["matrix"][0]["SHARD"]
+    assert entries == [str(i) for i in range(1, int(pipeline["variables"]["HALAB_SHARDS"]) + 1)]
+    assert "hasim matrix merge" in " ".join(pipeline["halab-matrix-report"]["script"])
+    for options in (workflow["env"]["HALAB_MATRIX_OPTIONS"],
+                    pipeline["variables"]["HALAB_MATRIX_OPTIONS"]):
+        listed = hasim("matrix", *options.split(), "--shard", f"1/{len(shards)}", "--list")
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout
