@@ -80,15 +80,17 @@ uint32_t hs_adapter_scenario_gap(const struct hs_scenario *scenario, uint32_t ca
 	const struct hs_topology *topology = &scenario->topology;
 
 	if (strcmp(topology->tiebreaker, "fence") == 0 && !(capabilities & HS_CAP_FENCING)) {
-		snprintf(reason, reason_size, "topology %s uses the fence tie-breaker",
-			 topology->name);
+		snprintf(reason, reason_size, "topology %s%s uses the fence tie-breaker",
+			 topology->name,
+			 scenario->overrides_line ? " (with the scenario's overrides)" : "");
 		return HS_CAP_FENCING;
 	}
 	if (strcmp(topology->tiebreaker, "ping") == 0 && needs_split(scenario) &&
 	    !(capabilities & HS_CAP_PING_TIEBREAKER)) {
 		snprintf(reason, reason_size,
-			 "topology %s uses the ping tie-breaker and a step splits the nodes",
-			 topology->name);
+			 "topology %s%s uses the ping tie-breaker and a step splits the nodes",
+			 topology->name,
+			 scenario->overrides_line ? " (with the scenario's overrides)" : "");
 		return HS_CAP_PING_TIEBREAKER;
 	}
 	if (topology->node_count == 2 && !(capabilities & HS_CAP_FIRMWARE) &&

@@ -173,7 +173,9 @@ static void test_scenario_needs(void)
 			      0);
 	CU_ASSERT_EQUAL(hs_adapter_scenario_gap(scenario, keepalived, reason, sizeof(reason)),
 			HS_CAP_FENCING);
-	CU_ASSERT_STRING_EQUAL(reason, "topology rack1-pair-fence uses the fence tie-breaker");
+	CU_ASSERT_STRING_EQUAL(reason,
+			       "topology rack1-pair (with the scenario's overrides) uses the "
+			       "fence tie-breaker");
 	CU_ASSERT_EQUAL_FATAL(hs_scenario_load("scenarios/bond-port-pulled.yaml", "topologies",
 					       scenario, error, sizeof(error)),
 			      0);
