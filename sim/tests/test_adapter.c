@@ -77,10 +77,11 @@ static void test_shipped_adapters_load(void)
 	CU_ASSERT_EQUAL_FATAL(
 	    hs_adapter_load("nodes", "keepalived", "fast", adapter, error, sizeof(error)), 0);
 	CU_ASSERT_FALSE(adapter->control_socket);
-	CU_ASSERT_EQUAL(adapter->capabilities, HS_CAP_RAID_CHECK);
+	CU_ASSERT_EQUAL(adapter->capabilities, HS_CAP_RAID_CHECK | HS_CAP_MAINTENANCE);
 	CU_ASSERT_STRING_EQUAL(adapter->profile->name, "fast");
 	CU_ASSERT_PTR_NOT_NULL(hs_adapter_admin_find(adapter, "status"));
-	CU_ASSERT_PTR_NULL(hs_adapter_admin_find(adapter, "maintenance on"));
+	CU_ASSERT_PTR_NOT_NULL(hs_adapter_admin_find(adapter, "maintenance on"));
+	CU_ASSERT_PTR_NULL(hs_adapter_admin_find(adapter, "switchover"));
 	CU_ASSERT_EQUAL(
 	    hs_adapter_load("nodes", "keepalived", "slow", adapter, error, sizeof(error)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "nodes/keepalived/adapter.yaml:"));

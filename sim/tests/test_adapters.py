@@ -9,8 +9,9 @@
   the nodes' own claim, names one holder); an honest pair passes.
 - keepalived (nodes/keepalived, profile topology) passes library scenarios
   it can express; the data checks it cannot (no replication) are skipped
-  with the reason, never passed; a scenario whose steps need what it lacks
-  (maintenance) is not run: exit 4, its verdict says skipped.
+  with the reason, never passed (maintenance too: a tracked file puts the
+  instance in FAULT, recorded as maintenance); a scenario whose steps need
+  what it lacks (switchover) is not run: exit 4, its verdict says skipped.
 - keepalived's own defaults (advert_int 1 s) take over in 3 s or more, so
   they fail the library's failover window by design.
 - Other adapters run on the native backend only; a missing binary stops a
@@ -91,7 +92,7 @@ def test_the_fabric_catches_a_node_whose_log_lies(tmp_path, profile, single_acti
 
 
 @pytest.mark.parametrize("scenario", ["active-power-loss", "active-raid-loss",
-                                      "external-loss-active"])
+                                      "external-loss-active", "maintenance-active"])
 def test_keepalived_passes_what_it_can_express(tmp_path, scenario):
     needs_root()
     process, result = run(ROOT / "scenarios" / f"{scenario}.yaml", tmp_path / "run",
@@ -113,16 +114,16 @@ def test_keepalived_passes_what_it_can_express(tmp_path, scenario):
 
 def test_keepalived_skips_a_scenario_whose_steps_it_cannot_do(tmp_path):
     needs_root()
-    process, result = run(ROOT / "scenarios" / "maintenance-active.yaml", tmp_path / "run",
+    process, result = run(ROOT / "scenarios" / "switchover.yaml", tmp_path / "run",
                           "--node", "keepalived")
     assert process.returncode == EXIT_SKIPPED, process.stdout + process.stderr
-    reason = ("node adapter keepalived lacks maintenance: step 'maint-on' (line 18) is "
-              "maintenance_on @active")
+    reason = ("node adapter keepalived lacks switchover: step 'swap' (line 15) is "
+              "switchover @active")
     assert result["skipped"] == reason
     assert result["passed"] is False and result["failures"] == []
     assert all(e["skipped"] and not e["passed"] and e["message"] == f"not run: {reason}"
                for e in result["expectations"])
-    assert process.stdout.startswith("SKIP maintenance-active (native backend, seed 1)")
+    assert process.stdout.startswith("SKIP switchover (native backend, seed 1)")
     assert not (tmp_path / "run" / "nodes").exists()  # nothing was started
 
 
