@@ -214,13 +214,39 @@ def test_a_killed_hasim_leaves_no_keepalived_behind(tmp_path):
     assert not [pid for pid in recorded + groups if alive(pid)]
 
 
+def pacemaker_processes():
+    """PIDs of Pacemaker's and Corosync's daemons on this host (any namespace)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            name = (entry / "comm").read_text().strip()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and (name.startswith("pacemaker") or name == "corosync"):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.fixture
+def no_pacemaker_left():
+    """Nothing of Pacemaker outlives its run (regression: pacemaker-execd and
+    -schedulerd left the run's process group and outlived it)."""
+    before = pacemaker_processes()
+    yield
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and set(pacemaker_processes()) - set(before):
+        time.sleep(0.1)
+    assert set(pacemaker_processes()) - set(before) == set()
+
+
 def needs_pacemaker():
     missing = [b for b in ("corosync", "pacemakerd", "cibadmin") if not shutil.which(b)]
     if missing:
         pytest.skip(f"Pacemaker is not installed ({', '.join(missing)} missing: ci/deps.sh)")
 
 
-def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path):
+def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path, no_pacemaker_left):
     # Corosync runs over both networks (knet links 0 and 1): one sync port of
     # a bond changes nothing; the cluster forms (ClusterIP started on one
     # node: its alert is its active record) and the client is served.
@@ -240,7 +266,7 @@ def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path):
     assert not list(pathlib.Path("/var/lib/pacemaker/cib").glob("cib*.xml"))
 
 
-def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path):
+def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pacemaker_left):
     # The library's windows are hanode's (active-power-loss fails by design:
     # nodes/README.md); with room for it, the standby takes over, recorded by
     # its own alert, and the fabric sees one holder at a time.
