@@ -2,6 +2,7 @@
 #   refimpl/refimpl.mk  hanode, hactl, the core and its CUnit tests
 #   sim/sim.mk          hasim, the fabric, model, backends, checker and their tests
 #   sim/guest/guest.mk  the QEMU guest (kernel + initramfs)
+#   nodes/nodes.mk      the tools node adapters use (hsrecord, hskv)
 # Targets: deps (Debian packages, idempotent), all (default), test, coverage, bench, guest.
 # Variants build into their own folder: BUILD=build (default), build/asan, build/cov.
 
@@ -27,6 +28,7 @@ all:
 
 include refimpl/refimpl.mk
 include sim/sim.mk
+include nodes/nodes.mk
 include ci/version.mk
 -include sim/guest/guest.mk
 -include fuzz/fuzz.mk

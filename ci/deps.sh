@@ -5,7 +5,8 @@ set -eu
 packages="build-essential pkg-config clang-format libsodium-dev libyaml-dev libcunit1-dev libslirp-dev
 libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils lcov
 libjansson-dev python3-pytest python3-yaml busybox-static cpio mdadm linux-image-amd64 iproute2 kmod
-python3-pytest-xdist libxml2-utils clang git"
+python3-pytest-xdist libxml2-utils clang git keepalived iputils-ping pacemaker
+pacemaker-cli-utils corosync resource-agents"
 # The CI templates' linters run on node (ci/lint-templates.sh); a node from
 # elsewhere (nodesource) already brings npm, and Debian's npm would fight it.
 command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"

@@ -3,10 +3,12 @@
  * console, fence, version, help.
  *
  *   hasim run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR]
- *       [--quiet] bring the scenario's topology up, run it, judge it, tear
- *       it down; exit 0 only if the scenario passed (1 failed, 2 bad input,
- *       3 could not run). Ctrl-C tears down too. The virtual backend runs
- *       in virtual time as an ordinary user (sim/backend/virtual.c).
+ *       [--quiet] [--node NAME[:PROFILE]] bring the scenario's topology up,
+ *       run it, judge it, tear it down; exit 0 only if the scenario passed
+ *       (1 failed, 2 bad input, 3 could not run, 4 skipped: the node adapter,
+ *       nodes/NAME/adapter.yaml, lacks what its steps need). Ctrl-C tears
+ *       down too. The virtual backend runs in virtual time as an ordinary
+ *       user (sim/backend/virtual.c).
  *   hasim lint FILE...      validate topologies/scenarios, report SPOFs
  *   hasim list              the library's scenarios and topologies
  *   hasim check RUN_DIR [SCENARIO] [--out DIR]   judge a run folder again
@@ -68,10 +70,11 @@
 #include "swarm/swarm.h"
 #include "matrix/matrix.h"
 
-#define EXIT_PASSED 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE  2
-#define EXIT_INFRA  3
+#define EXIT_PASSED  0
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define EXIT_INFRA   3
+#define EXIT_SKIPPED 4 /* the node adapter lacks what the scenario needs */
 
 /* make passes the halab version (git describe --always --dirty at build
  * time; ci/version.mk). */
@@ -81,6 +84,7 @@
 
 #define DEFAULT_SCENARIO_DIR "scenarios"
 #define DEFAULT_TOPOLOGY_DIR "topologies" /* what `hasim list` lists */
+#define DEFAULT_NODES_DIR    "nodes"
 #define LINT_FILES_MAX	     1024 /* topology files remembered, to print their findings once */
 
 extern volatile sig_atomic_t hs_run_stop_requested;
@@ -96,10 +100,13 @@ static const struct command_usage command_usages[] = {
     {"run",
      "run SCENARIO [--backend native|libvirt|virtual] [--seed N] [--out DIR] [--quiet]\n"
      "           [--verbose] [--accel tcg|kvm|auto] [--keep-on-failure] [--topology-dir DIR]\n"
-     "           [--topology NAME|PATH]\n"
+     "           [--topology NAME|PATH] [--node NAME[:PROFILE]] [--nodes-dir DIR]\n"
      "    run one scenario and judge it; exit 0 passed, 1 failed, 2 bad input, 3 could\n"
      "    not run (the native backend needs root: network namespaces, TAP devices;\n"
-     "    virtual runs in virtual time as an ordinary user).\n"
+     "    virtual runs in virtual time as an ordinary user), 4 skipped (the node\n"
+     "    adapter lacks what the scenario's steps or topology need).\n"
+     "    --node: the node implementation, nodes/NAME/adapter.yaml or a folder with\n"
+     "    one (default hanode; others on the native backend only)\n"
      "    --seed N: 0..18446744073709551615 (default 1); --out DIR: the run folder\n"
      "    (default reports/<scenario>-<time>-<run id>); --topology NAME|PATH: run on this\n"
      "    topology instead of the scenario's (its overrides still apply); a bare name is\n"
@@ -281,7 +288,9 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 	hs_check_reproducer(result, reproduce, sizeof(reproduce));
 	if (reproduce_line && reproduce_line[0])
 		snprintf(reproduce, sizeof(reproduce), "%s", reproduce_line);
-	if (!result->passed)
+	if (result->skipped)
+		snprintf(verdict, sizeof(verdict), "skipped: %.80s", result->skip_reason);
+	else if (!result->passed)
 		snprintf(verdict, sizeof(verdict), "see failures above");
 	else if (skipped)
 		snprintf(verdict, sizeof(verdict),
@@ -290,11 +299,14 @@ static int judge(const struct hs_scenario *scenario, const char *run_dir, bool q
 		snprintf(verdict, sizeof(verdict), "every expectation held");
 	if (!quiet || !result->passed || skipped)
 		printf("%s %s (%s backend, seed %llu): %s\n  report: %s/result.json\n",
-		       result->passed ? "PASS" : "FAIL", scenario->name, result->backend,
-		       (unsigned long long)result->seed, verdict, run_dir);
-	if (!result->passed)
+		       result->skipped	? "SKIP"
+		       : result->passed ? "PASS"
+					: "FAIL",
+		       scenario->name, result->backend, (unsigned long long)result->seed, verdict,
+		       run_dir);
+	if (!result->passed && !result->skipped)
 		printf("  reproduce: %s\n", reproduce);
-	exit_code = result->passed ? EXIT_PASSED : EXIT_FAILED;
+	exit_code = result->skipped ? EXIT_SKIPPED : result->passed ? EXIT_PASSED : EXIT_FAILED;
 cleanup:
 	hs_check_result_release(result);
 	free(result);
@@ -392,7 +404,7 @@ static bool native_privileges(void)
 }
 
 struct run_options {
-	const char *backend, *out, *topology;
+	const char *backend, *out, *topology, *node, *nodes_dir;
 	char search_path[HS_SEARCH_PATH_MAX]; /* every --topology-dir, then the defaults */
 	bool quiet;
 };
@@ -411,11 +423,14 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 						     {"keep-on-failure", no_argument, NULL, 'k'},
 						     {"topology-dir", required_argument, NULL, 't'},
 						     {"topology", required_argument, NULL, 'T'},
+						     {"node", required_argument, NULL, 'n'},
+						     {"nodes-dir", required_argument, NULL, 'N'},
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	int option;
 
-	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:T:h", long_options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, ":b:s:o:qva:kt:T:n:N:h", long_options, NULL)) !=
+	       -1) {
 		switch (option) {
 		case 'b':
 			options->backend = optarg;
@@ -467,6 +482,12 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 			}
 			options->topology = optarg;
 			break;
+		case 'n':
+			options->node = optarg;
+			break;
+		case 'N':
+			options->nodes_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout, "run");
 			*exit_code = EXIT_PASSED;
@@ -486,9 +507,66 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 	return 0;
 }
 
+/* The node adapter (--node NAME[:PROFILE]): loaded for the native
+ * backend (hanode is one adapter among others); the others run hanode
+ * only. A scenario that needs what the adapter lacks is not run: its run
+ * folder says skipped. EXIT_PASSED to go on, else the exit code. */
+static int run_adapter(struct hs_run *run, const struct run_options *options, bool quiet)
+{
+	char name[HS_PATH_MAX], error[HS_ERROR_MAX * 2], *profile;
+
+	snprintf(name, sizeof(name), "%s", options->node);
+	profile = strrchr(name, ':');
+	if (profile)
+		*profile++ = '\0';
+	if (run->backend != &hs_backend_native) {
+		if (strcmp(name, "hanode") == 0 && !profile)
+			return EXIT_PASSED;
+		fprintf(stderr,
+			"hasim run: --node %s: the %s backend runs hanode only (other "
+			"adapters: --backend native)\n",
+			options->node, run->backend->name);
+		return EXIT_USAGE;
+	}
+	if (hs_adapter_load(options->nodes_dir, name, profile, &run->adapter, error,
+			    sizeof(error)) < 0) {
+		/* Run from elsewhere than the tree: the nodes/ of hasim's tree
+		 * (build/bin/hasim -> nodes/), as long as the default was asked. */
+		char beside[HS_PATH_MAX + 16], other[HS_ERROR_MAX];
+		snprintf(beside, sizeof(beside), "%s/../../nodes", run->bin_dir);
+		if (strcmp(options->nodes_dir, DEFAULT_NODES_DIR) != 0 || strchr(name, '/') ||
+		    hs_adapter_load(beside, name, profile, &run->adapter, other, sizeof(other)) <
+			0) {
+			fprintf(stderr, "hasim run: %s\n", error);
+			return EXIT_USAGE;
+		}
+	}
+	if (hs_adapter_scenario_gap(&run->scenario, run->adapter.capabilities, error,
+				    sizeof(error))) {
+		char reason[HS_ERROR_MAX * 3], names[256];
+		hs_capability_list(hs_adapter_scenario_gap(&run->scenario,
+							   run->adapter.capabilities, error,
+							   sizeof(error)),
+				   names, sizeof(names));
+		snprintf(reason, sizeof(reason), "node adapter %s lacks %s: %s", run->adapter.name,
+			 names, error);
+		if (hs_adapter_write_skipped(run, reason, error, sizeof(error)) < 0) {
+			fprintf(stderr, "hasim: %s\n", error);
+			return EXIT_INFRA;
+		}
+		return judge(&run->scenario, run->run_dir, quiet, NULL);
+	}
+	if (hs_adapter_check_binaries(run, error, sizeof(error)) < 0) {
+		fprintf(stderr, "hasim run: %s\n", error);
+		return EXIT_INFRA;
+	}
+	return EXIT_PASSED;
+}
+
 static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 {
-	struct run_options options = {.backend = "native"};
+	struct run_options options = {
+	    .backend = "native", .node = "hanode", .nodes_dir = DEFAULT_NODES_DIR};
 	struct hs_load_options load;
 	struct hs_run *run = calloc(1, sizeof(*run));
 	char error[1024] = "";
@@ -534,6 +612,10 @@ static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 	find_bin_dir(run->bin_dir, sizeof(run->bin_dir), run->self_path, sizeof(run->self_path));
 	snprintf(run->halab_version, sizeof(run->halab_version), "%s", HALAB_VERSION);
 	hs_provenance_command(run, argc_all, argv_all);
+	exit_code = run_adapter(run, &options, quiet);
+	if (exit_code != EXIT_PASSED)
+		goto cleanup;
+	exit_code = EXIT_USAGE;
 	/* What runs killed before their guardians could act left behind. */
 	if (!run->backend->virtual_time) {
 		int collected = hs_backend_gc_dead(true);
@@ -738,6 +820,8 @@ static int command_list(int argc, char **argv)
 {
 	static const struct option long_options[] = {{"scenario-dir", required_argument, NULL, 's'},
 						     {"topology-dir", required_argument, NULL, 't'},
+						     {"node", required_argument, NULL, 'n'},
+						     {"nodes-dir", required_argument, NULL, 'N'},
 						     HELP_OPTION,
 						     {NULL, 0, NULL, 0}};
 	const char *scenario_dir = DEFAULT_SCENARIO_DIR, *topology_dir = DEFAULT_TOPOLOGY_DIR;

@@ -9,7 +9,7 @@
 
 HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/nodelog.c \
 	sim/run/client.c sim/run/hardware.c sim/run/ops.c sim/run/guard.c sim/run/provenance.c \
-	sim/run/clock.c sim/run/parity.c \
+	sim/run/clock.c sim/run/parity.c sim/run/adapter_plan.c \
 	sim/backend/native.c sim/backend/gc.c sim/backend/vm.c sim/backend/vm_agent.c \
 	sim/backend/vm_worker.c sim/backend/virtual.c sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
@@ -73,3 +73,16 @@ test-virtual-asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$(HASIM_SANITIZE)" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build/asan/bin/hasim
 	HALAB_BIN=$(abspath build/asan/bin) $(PYTEST) -q -m "not netns" sim/tests/test_virtual.py
+
+# Node adapters (sim/tests/test_adapter.c, CUnit, no root): nodes/*/adapter.yaml,
+# templates, what scenarios need, nodes/hanode's hanode.conf against plan.c's.
+$(BUILD)/sim/tests/test_adapter.o: CPPFLAGS += -Isim -Isim/model -Isim/fabric \
+	-Irefimpl/tests -Irefimpl/core $(shell pkg-config --cflags jansson 2>/dev/null)
+
+$(BIN)/test_adapter: $(BUILD)/sim/tests/test_adapter.o $(HASIM_RUN_OBJS) $(HSMODEL_LIB) \
+		$(HSFABRIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HSMODEL_LIBS) $(HSFABRIC_LDLIBS) $(HN_SODIUM_LIBS) -ljansson \
+		$(HS_LIBVIRT_LIBS) $(HSFABRIC_CUNIT_LIBS)
+
+UNIT_TESTS += $(BIN)/test_adapter

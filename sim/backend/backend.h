@@ -11,8 +11,9 @@
  * (sim/fabric), which every backend plugs its NICs into; a pulled port is
  * the runner's cable in the fabric (the libvirt backend mirrors the
  * fabric's carrier changes onto its guests' NICs). The checker (sim/check)
- * never sees a backend. There are three backends: native (hanode processes
- * in network namespaces, TAP endpoints), libvirt (QEMU guests, UDP tunnel
+ * never sees a backend. There are three backends: native (node processes
+ * in network namespaces, started as their adapter says: run->adapter,
+ * nodes/<name>/adapter.yaml; TAP endpoints), libvirt (QEMU guests, UDP tunnel
  * endpoints) and virtual (the node's code in virtual time, in-memory
  * endpoints: virtual*.c, sim/virtual).
  *

@@ -181,8 +181,13 @@ static void gc_kill_recorded(struct gc_scope *scope, const char *run_id)
 		return;
 	while (fscanf(pids, "%d %63s", &pid, program) == 2)
 		if (pid > 1 && pid != getpid() && gc_pid_runs(pid, program) &&
-		    kill(pid, SIGKILL) == 0)
+		    kill(pid, SIGKILL) == 0) {
+			/* A native node leads a process group (its daemon's children,
+			 * its scripts): they go too. */
+			if (getpgid(pid) == pid)
+				kill(-pid, SIGKILL);
 			gc_say(scope, "gc: killed %s (pid %d)\n", program, pid);
+		}
 	fclose(pids);
 }
 

@@ -1,35 +1,42 @@
 /*
- * native.c - the native backend: hanode processes in network namespaces.
+ * native.c - the native backend: node processes in network namespaces.
  *
  * Each node is a network namespace "<run_id>-<node>" holding two TAP
  * devices that the fabric created and keeps open: "bond0" (external) and
  * "bond1" (sync). The host kernel has no bonding driver, so a bond is the
  * fabric's: one TAP with a cable per port (LAN1+LAN2, LAN3+LAN4),
- * active-backup. hanode runs inside the namespace with the config the
- * runner planned; its control socket and cluster log live on the host's
- * file system, reachable from both sides.
+ * active-backup. The node runs inside the namespace as its adapter says
+ * (run->adapter, nodes/<name>/adapter.yaml): its start command through
+ * /bin/sh, in a process group of its own, with the files the runner
+ * rendered in its state folder; beside it the adapter's service, if any
+ * (a store on the cluster IP for nodes without one). Its control socket
+ * (hanode) or admin commands, and its cluster log, live on the host's file
+ * system, reachable from both sides.
  *
  * Hardware, as the native backend fakes it (the runner switches the node's
  * cables in the fabric, hardware.c):
- *   power off  = SIGKILL hanode, and what the node's memory held is gone:
- *                the cluster IP it may have added leaves bond0 (a netlink
- *                message into the node's namespace, before the cables are
- *                lit again, so the node never answers ARP for it after a
- *                cut); power on = hanode
- *   RAID       = the fake /proc/mdstat hanode reads shows md0 failed
- *   crash      = SIGKILL hanode, nothing else (the cluster IP stays, as it
- *                would after a real crash)
- *   firmware   = SIGTERM, hanode's own shutdown (up to NATIVE_STOP_WAIT_MS,
- *                then SIGKILL), then hanode with the new hanode.conf
+ *   power off  = SIGKILL the node's process group and its service, and
+ *                what the node's memory held is gone: the cluster IP it
+ *                may have added leaves bond0 (a netlink message into the
+ *                node's namespace, before the cables are lit again, so the
+ *                node never answers ARP for it after a cut); power on =
+ *                the service, then the node
+ *   RAID       = the fake /proc/mdstat the node reads shows md0 failed
+ *   crash      = SIGKILL the node's process group, nothing else (the
+ *                cluster IP and the service stay, as after a real crash)
+ *   firmware   = the adapter's stop signal (SIGTERM), the node's own
+ *                shutdown (up to NATIVE_STOP_WAIT_MS, then SIGKILL), then
+ *                the node with its files rendered again
  *
  * Nothing here blocks the runner's loop: a daemon is started by one fork
- * whose child enters the namespace and executes hanode, while the runner
- * goes on; a killed daemon is reaped in a later round; a graceful stop and a control request (the
- * node's control socket, non-blocking) are followed through handle(),
- * which reports their outcome, and a daemon that ended by itself.
- * hanode dies with hasim (PR_SET_PDEATHSIG), unless the run keeps its
- * nodes on failure (then the run's guardian, sim/run/guard.c, removes them
- * if hasim is killed).
+ * whose child enters the namespace and executes the start command, while
+ * the runner goes on; a killed daemon is reaped in a later round; a
+ * graceful stop and a control request (the node's control socket,
+ * non-blocking, or an admin command's output pipe) are followed through
+ * handle(), which reports their outcome, and a daemon that ended by
+ * itself. Nodes die with hasim (PR_SET_PDEATHSIG), unless the run keeps
+ * its nodes on failure (then the run's guardian, sim/run/guard.c, removes
+ * them if hasim is killed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,7 +71,8 @@ struct native_node {
 	char netns[64];
 	int netlink_fd;		  /* NETLINK_ROUTE inside the node's namespace */
 	unsigned bond0_index;	  /* bond0's ifindex there */
-	int daemon_pid;		  /* the running hanode; 0 = none */
+	int daemon_pid;		  /* the running node (its process group); 0 = none */
+	int service_pid;	  /* the adapter's service; 0 = none */
 	bool stopping;		  /* SIGTERM sent (firmware update), waiting */
 	int64_t stop_deadline_ms; /* then SIGKILL */
 	uint64_t stop_op;	  /* reported once the new daemon started */
@@ -74,6 +82,7 @@ struct native_node {
 struct native_control {
 	bool used;
 	int fd;
+	int pid; /* an admin command's process (its reply is its output); 0 = socket */
 	uint32_t node;
 	uint64_t op;
 	int64_t deadline_ms;
@@ -154,79 +163,151 @@ static struct native_node *native_node_at(struct hs_run *run, uint32_t index)
 
 /* ---------------------------------------------------------------- daemon */
 
+/* The forked child: into the node's namespace, output to out_name in the
+ * node's run folder, then /bin/sh -c command (never returns). */
 static void native_child(struct hs_run *run, struct hs_node_runtime *node,
-			 struct native_node *native, pid_t parent)
+			 struct native_node *native, pid_t parent, const char *command,
+			 const char *out_name, int stdout_fd)
 {
-	char path[128], hanode[600], output[600];
+	char path[128], output[600];
 	int netns_fd, out_fd;
 
-	/* hanode dies with hasim, unless a failed run keeps its nodes. */
+	/* The node dies with hasim, unless a failed run keeps its nodes. */
 	if (!run->keep_on_failure && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
 		exit(126);
-	snprintf(hanode, sizeof(hanode), "%s/hanode", run->bin_dir);
-	snprintf(output, sizeof(output), "%s/nodes/%s/hanode.out", run->run_dir, node->model->name);
+	snprintf(output, sizeof(output), "%s/nodes/%s/%s", run->run_dir, node->model->name,
+		 out_name);
 	snprintf(path, sizeof(path), "/run/netns/%s", native->netns);
 	out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (out_fd < 0)
 		exit(126);
-	dup2(out_fd, STDOUT_FILENO);
+	dup2(stdout_fd >= 0 ? stdout_fd : out_fd, STDOUT_FILENO);
 	dup2(out_fd, STDERR_FILENO);
 	netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (netns_fd < 0 || setns(netns_fd, CLONE_NEWNET) < 0) {
-		printf("hasim: cannot enter %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "hasim: cannot enter %s: %s\n", path, strerror(errno));
 		exit(126);
 	}
 	fflush(stdout);
 	setpgid(0, 0);
-	execl(hanode, "hanode", "-c", node->plan.config_path, "-f", (char *)NULL);
-	printf("hasim: cannot execute %s: %s\n", hanode, strerror(errno));
+	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	fprintf(stderr, "hasim: cannot execute /bin/sh: %s\n", strerror(errno));
 	exit(127);
 }
 
-/* Start hanode; the runner does not wait for it (see native_child). */
-static int native_daemon_start(struct hs_run *run, uint32_t index, char *error, size_t error_size)
+/* The program a command ends up running, for the run's pids file (gc
+ * checks a recorded PID still runs it): the word after its last "exec ",
+ * without its folder ("sh" when it does not exec). */
+static void native_program(const char *command, char *program, size_t size)
+{
+	const char *exec = NULL, *at = command, *base;
+	char word[256];
+
+	while ((at = strstr(at, "exec ")) != NULL) {
+		if (at == command || at[-1] == ' ' || at[-1] == ';' || at[-1] == '&')
+			exec = at;
+		at += 5;
+	}
+	if (!exec) {
+		snprintf(program, size, "sh");
+		return;
+	}
+	exec += 5 + strspn(exec + 5, " ");
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(exec, " ;&|"), exec);
+	base = strrchr(word, '/');
+	snprintf(program, size, "%s", base ? base + 1 : word);
+}
+
+/* Fork a child running one of the adapter's commands (rendered for the
+ * node) in the node's namespace; its pid, or -1. */
+static int native_spawn(struct hs_run *run, uint32_t index, const char *what,
+			const char *template_text, const char *out_name, int stdout_fd, char *error,
+			size_t error_size)
 {
 	struct hs_node_runtime *node = &run->nodes[index];
 	struct native_node *native = native_node_at(run, index);
+	char command[HS_ADAPTER_COMMAND_MAX * 2], label[HS_NAME_MAX * 4];
 	pid_t parent = getpid(), pid;
 
+	snprintf(label, sizeof(label), "%s (%s)", run->adapter.path, what);
+	if (hs_adapter_render(run, node, label, template_text, command, sizeof(command), error,
+			      error_size) < 0)
+		return -1;
 	fflush(NULL); /* the child exits with exit(): nothing buffered twice */
 	pid = fork();
 	if (pid < 0) {
-		snprintf(error, error_size, "native_daemon_start %s: fork: %s", node->model->name,
+		snprintf(error, error_size, "native_spawn %s %s: fork: %s", node->model->name, what,
 			 strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
-		native_child(run, node, native, parent);
+		native_child(run, node, native, parent, command, out_name, stdout_fd);
+	setpgid(pid, pid);   /* also here: a kill right after the fork finds the group */
+	if (stdout_fd < 0) { /* a daemon or service (not a short admin command) */
+		char program[64];
+		native_program(command, program, sizeof(program));
+		hs_run_pid_add(run, pid, program);
+	}
+	return pid;
+}
+
+/* Start the node (and its service, if not running); the runner does not
+ * wait for them (see native_child). */
+static int native_daemon_start(struct hs_run *run, uint32_t index, char *error, size_t error_size)
+{
+	struct native_node *native = native_node_at(run, index);
+	char out_name[HS_NAME_MAX + 8];
+	int pid;
+
+	if (!run->adapter.name[0]) {
+		snprintf(error, error_size, "native: no node adapter loaded (hasim run --node)");
+		return -1;
+	}
+	if (run->adapter.service[0] && native->service_pid <= 0) {
+		pid = native_spawn(run, index, "service", run->adapter.service, "service.out", -1,
+				   error, error_size);
+		if (pid < 0)
+			return -1;
+		native->service_pid = pid;
+	}
+	snprintf(out_name, sizeof(out_name), "%s.out", run->adapter.name);
+	pid =
+	    native_spawn(run, index, "start", run->adapter.start, out_name, -1, error, error_size);
+	if (pid < 0)
+		return -1;
 	native->daemon_pid = pid;
-	hs_run_pid_add(run, pid, "hanode");
 	return 0;
 }
 
-/* SIGKILL hanode; it is reaped in a later round (native_reap). */
-static void native_daemon_kill(struct native_node *native)
+/* SIGKILL a process group; its leader is reaped in a later round (native_reap). */
+static void native_group_kill(struct native_node *native, int *pid)
 {
-	if (native->daemon_pid <= 0)
+	if (*pid <= 0)
 		return;
-	kill(native->daemon_pid, SIGKILL);
+	kill(-*pid, SIGKILL);
+	kill(*pid, SIGKILL);
 	for (int i = 0; i < NATIVE_DYING_MAX; i++)
 		if (native->dying[i] == 0) {
-			native->dying[i] = native->daemon_pid;
-			native->daemon_pid = 0;
+			native->dying[i] = *pid;
+			*pid = 0;
 			return;
 		}
-	waitpid(native->daemon_pid, NULL, 0); /* bounded: it was SIGKILLed */
-	native->daemon_pid = 0;
+	waitpid(*pid, NULL, 0); /* bounded: it was SIGKILLed */
+	*pid = 0;
 }
 
-/* Stop hanode and wait (teardown only: the loop is over). */
-static void native_daemon_stop_now(struct native_node *native)
+static void native_daemon_kill(struct native_node *native)
 {
-	int status;
+	native_group_kill(native, &native->daemon_pid);
+}
+
+/* Stop the node and wait (teardown only: the loop is over). */
+static void native_daemon_stop_now(struct native_node *native, int stop_signal)
+{
+	int status, group = native->daemon_pid;
 
 	if (native->daemon_pid > 0) {
-		kill(native->daemon_pid, SIGTERM);
+		kill(native->daemon_pid, stop_signal);
 		for (int waited_ms = 0; waited_ms < NATIVE_STOP_WAIT_MS; waited_ms += 10) {
 			if (waitpid(native->daemon_pid, &status, WNOHANG) == native->daemon_pid) {
 				native->daemon_pid = 0;
@@ -236,6 +317,9 @@ static void native_daemon_stop_now(struct native_node *native)
 		}
 	}
 	native_daemon_kill(native);
+	if (group > 0) /* what the node left running in its group goes too */
+		kill(-group, SIGKILL);
+	native_group_kill(native, &native->service_pid);
 	for (int i = 0; i < NATIVE_DYING_MAX; i++)
 		if (native->dying[i] > 0) {
 			waitpid(native->dying[i], &status, 0);
@@ -382,11 +466,16 @@ static int native_up(struct hs_run *run, char *error, size_t error_size)
 	return 0;
 }
 
-static void native_control_end(struct native_control *control)
+static void native_control_end(struct hs_run *run, struct native_control *control)
 {
+	struct native_node *native = native_node_at(run, control->node);
+
 	if (control->fd >= 0)
 		close(control->fd);
 	control->fd = -1;
+	if (control->pid > 0 && native) /* an admin command: its group goes, reaped later */
+		native_group_kill(native, &control->pid);
+	control->pid = 0;
 	control->used = false;
 }
 
@@ -399,10 +488,11 @@ static void native_down(struct hs_run *run)
 		return;
 	for (int c = 0; c < NATIVE_CONTROLS_MAX; c++)
 		if (state->controls[c].used)
-			native_control_end(&state->controls[c]);
+			native_control_end(run, &state->controls[c]);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct native_node *native = &state->nodes[i];
-		native_daemon_stop_now(native);
+		native_daemon_stop_now(native, run->adapter.stop_signal ? run->adapter.stop_signal
+									: SIGTERM);
 		if (native->netlink_fd >= 0)
 			close(native->netlink_fd);
 		native->netlink_fd = -1;
@@ -441,6 +531,7 @@ static int native_power(struct hs_run *run, uint32_t index, bool on, uint64_t op
 	native_stop_interrupted(run, index, "a power step");
 	native_daemon_kill(native);
 	if (!on) {
+		native_group_kill(native, &native->service_pid);
 		native_cluster_ip_forget(run, native);
 		return 0;
 	}
@@ -480,10 +571,45 @@ static int native_firmware(struct hs_run *run, uint32_t index, uint64_t op, char
 
 	if (native->daemon_pid <= 0)
 		return native_daemon_start(run, index, error, error_size);
-	kill(native->daemon_pid, SIGTERM);
+	kill(native->daemon_pid, run->adapter.stop_signal);
 	native->stopping = true;
 	native->stop_deadline_ms = hs_now_ms() + NATIVE_STOP_WAIT_MS;
 	native->stop_op = op;
+	return HS_BACKEND_PENDING;
+}
+
+/* An adapter without a control socket: the request's admin command, its
+ * first output line the reply (read by handle() as a socket's). */
+static int native_admin_command(struct hs_run *run, struct native_control *control, char *error,
+				size_t error_size)
+{
+	const struct hs_adapter_admin *admin =
+	    hs_adapter_admin_find(&run->adapter, control->request);
+	int pipe_fds[2], pid;
+
+	if (!admin) {
+		snprintf(error, error_size,
+			 "control %s '%s': adapter %s has no admin command for it (%s)",
+			 run->nodes[control->node].model->name, control->request, run->adapter.name,
+			 run->adapter.path);
+		return -1;
+	}
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+		snprintf(error, error_size, "control %s '%s': pipe: %s",
+			 run->nodes[control->node].model->name, control->request, strerror(errno));
+		return -1;
+	}
+	pid = native_spawn(run, control->node, control->request, admin->command, "admin.out",
+			   pipe_fds[1], error, error_size);
+	close(pipe_fds[1]);
+	if (pid < 0) {
+		close(pipe_fds[0]);
+		return -1;
+	}
+	fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+	control->fd = pipe_fds[0];
+	control->pid = pid;
+	control->used = true;
 	return HS_BACKEND_PENDING;
 }
 
@@ -511,6 +637,8 @@ static int native_control(struct hs_run *run, uint32_t index, const char *reques
 	control->op = op;
 	control->deadline_ms = hs_now_ms() + NATIVE_CONTROL_TIMEOUT_MS;
 	snprintf(control->request, sizeof(control->request), "%s", request);
+	if (!run->adapter.control_socket)
+		return native_admin_command(run, control, error, error_size);
 	snprintf(address.sun_path, sizeof(address.sun_path), "%s", node->plan.control_path);
 	length = snprintf(control->reply, sizeof(control->reply), "%s\n", request);
 	control->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -519,7 +647,7 @@ static int native_control(struct hs_run *run, uint32_t index, const char *reques
 	    send(control->fd, control->reply, (size_t)length, MSG_NOSIGNAL) != length) {
 		snprintf(error, error_size, "control %s '%s': %s: %s", node->model->name, request,
 			 address.sun_path, strerror(errno));
-		native_control_end(control);
+		native_control_end(run, control);
 		return -1;
 	}
 	control->used = true;
@@ -572,8 +700,8 @@ static void native_control_read(struct hs_run *run, struct native_control *contr
 	char error[HS_TEXT_MAX * 2];
 
 	while (control->length < sizeof(control->reply) - 1) {
-		ssize_t got = recv(control->fd, control->reply + control->length,
-				   sizeof(control->reply) - 1 - control->length, MSG_DONTWAIT);
+		ssize_t got = read(control->fd, control->reply + control->length,
+				   sizeof(control->reply) - 1 - control->length);
 		if (got <= 0) {
 			if (got < 0 && (errno == EAGAIN || errno == EINTR) &&
 			    now_ms < control->deadline_ms)
@@ -595,17 +723,18 @@ static void native_control_read(struct hs_run *run, struct native_control *contr
 			 now_ms >= control->deadline_ms ? "no reply within 3000 ms" : "no reply");
 		native_report(run, HS_REPORT_DONE, control->node, control->op, false, error);
 	}
-	native_control_end(control);
+	native_control_end(run, control);
 }
 
-/* The first line hanode printed before it ended, for the error message. */
+/* The first line the node printed before it ended, for the error message. */
 static void native_daemon_last_words(struct hs_run *run, struct hs_node_runtime *node, char *text,
 				     size_t size)
 {
 	char path[600];
 	FILE *file;
 
-	snprintf(path, sizeof(path), "%s/nodes/%s/hanode.out", run->run_dir, node->model->name);
+	snprintf(path, sizeof(path), "%s/nodes/%s/%s.out", run->run_dir, node->model->name,
+		 run->adapter.name);
 	text[0] = '\0';
 	file = fopen(path, "r");
 	if (!file)
@@ -616,7 +745,7 @@ static void native_daemon_last_words(struct hs_run *run, struct hs_node_runtime 
 	fclose(file);
 }
 
-/* A graceful stop under way: once hanode is gone (or its time is up, then
+/* A graceful stop under way: once the node is gone (or its time is up, then
  * SIGKILL), the new daemon starts and the firmware update is done. */
 static void native_stopping(struct hs_run *run, uint32_t index, int64_t now_ms)
 {
@@ -628,6 +757,8 @@ static void native_stopping(struct hs_run *run, uint32_t index, int64_t now_ms)
 		if (now_ms < native->stop_deadline_ms)
 			return;
 		native_daemon_kill(native);
+	} else {
+		kill(-native->daemon_pid, SIGKILL); /* what it left in its group */
 	}
 	native->daemon_pid = 0;
 	native->stopping = false;
@@ -651,10 +782,11 @@ static void native_reap(struct hs_run *run, uint32_t index)
 	if (native->stopping || native->daemon_pid <= 0 ||
 	    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
 		return;
+	kill(-native->daemon_pid, SIGKILL); /* what it left in its group */
 	native->daemon_pid = 0;
 	native_daemon_last_words(run, node, words, sizeof(words));
-	snprintf(text, sizeof(text), "hanode of %s ended by itself (%s %d)%s%s", node->model->name,
-		 WIFEXITED(status) ? "exit status" : "signal",
+	snprintf(text, sizeof(text), "%s of %s ended by itself (%s %d)%s%s", run->adapter.name,
+		 node->model->name, WIFEXITED(status) ? "exit status" : "signal",
 		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), words[0] ? ": " : "",
 		 words);
 	native_report(run, HS_REPORT_DAEMON_ENDED, index, 0, false, text);

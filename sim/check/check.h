@@ -23,14 +23,20 @@
  *                  "aliases":{"@active":"node1","@standby":"node2"},
  *                  "nodes":["node1","node2"],"runner_errors":[],
  *                  "t0_wall_ms":1795430400000,"hostname":"ci-runner-3",
- *                  "resolution_ms":10}
+ *                  "resolution_ms":10,
+ *                  "node_adapter":{"name":"keepalived","profile":"topology",
+ *                   "capabilities":["raid_check"]}}
  *                 (no ended_mono_ms: the last event ends the run; no
  *                 formed_mono_ms: anchor "formed" never happened; no
  *                 t0_wall_ms: derived from the first cluster-log record's
  *                 wall_ms and mono_ms, else from run.json's modification
  *                 time and ended_mono_ms; no hostname: this host's;
  *                 resolution_ms: how finely the client probes the cluster
- *                 IP, reported with outage_ms; absent: unknown)
+ *                 IP, reported with outage_ms; absent: unknown;
+ *                 node_adapter: the node implementation and what it can
+ *                 do, absent: everything (capability.c); "skipped": a
+ *                 reason, for a run hasim did not carry out because its
+ *                 steps need what the adapter lacks)
  *   scenario.yaml the scenario text as run, and topologies/NAME.yaml its
  *                 topology (optional: `hasim check RUN_DIR` judges with them
  *                 when no scenario is given, else with run.json's
@@ -46,6 +52,8 @@
  *                 then one verify line per acknowledged write:
  *                 {"mono_ms":19000,"op":"verify","key":"k43","expected":"v43","got":"v43","ok":true}
  *   fabric.jsonl  {"mono_ms":6200,"event":"link_down","cable":"node1.LAN1","reason":"step cut"}
+ *                 and who answered for the cluster IP on the wire
+ *                 (cluster_ip_watch, cluster_ip_seen: observe.c)
  *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
  *   final.json {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
  *   sessions.jsonl {"mono_ms":6400,"event":"open","session":1,"detail":""}
@@ -75,7 +83,8 @@
  * result.json (an example per case in sim/tests/check_fixtures/<case>/
  * expected_result.json), keys in this order:
  *   scenario, scenario_path, topology, backend, seed, time_scale, passed,
- *   reproduce ("hasim run FILE --seed N --backend B"),
+ *   node_adapter (only when run.json names one), skipped (the reason; only
+ *   for a run not carried out), reproduce ("hasim run FILE --seed N --backend B"),
  *   failures [sentence], warnings [sentence] (first HS_CHECK_WARNINGS_MAX),
  *   warning_total, formed_ms (null if never formed), ended_ms,
  *   final {node: display state at the end},
@@ -176,6 +185,16 @@ struct hs_check_result {
 	struct hs_check_alias aliases[HS_CHECK_ALIASES_MAX];
 	uint32_t node_count;
 	char nodes[HS_NODES_MAX][HS_NAME_MAX];
+
+	/* The node implementation (run.json's node_adapter; capability.c):
+	 * adapter "" = unknown (every capability, as hanode). A run that was
+	 * not carried out because the scenario needs what the adapter lacks
+	 * is skipped: skip_reason says why, passed stays false. */
+	char node_adapter[HS_NAME_MAX];
+	char node_profile[HS_NAME_MAX];
+	uint32_t capabilities;
+	bool skipped;
+	char skip_reason[HS_TEXT_MAX * 2];
 
 	/* The verdict. */
 	bool passed;

@@ -11,7 +11,7 @@
 # model too); `make check-test` runs both from the repository's root.
 # HALAB_REGENERATE=1 rewrites the expected result.json files (review the diff).
 
-HSCHECK_SOURCES := timeline metrics expect expect_records check command report report_json report_junit report_html
+HSCHECK_SOURCES := timeline metrics expect expect_records capability observe check command report report_json report_junit report_html
 HSCHECK_OBJS := $(addprefix $(BUILD)/sim/check/,$(addsuffix .o,$(HSCHECK_SOURCES)))
 HSCHECK_LIB := $(BUILD)/lib/libhscheck.a
 HSCHECK_CPPFLAGS := -Isim/check -Isim/model
@@ -29,9 +29,9 @@ $(HSCHECK_LIB): $(HSCHECK_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(HSCHECK_TEST): $(BUILD)/sim/tests/test_check.o $(HSCHECK_LIB)
+$(HSCHECK_TEST): $(BUILD)/sim/tests/test_check.o $(HSCHECK_LIB) $(HSMODEL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(HSCHECK_LIBS) \
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(HSCHECK_LIBS) $(HSMODEL_LIBS) \
 		$(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
 $(HSCHECK_EXPECT_TEST): $(BUILD)/sim/tests/test_check_expect.o $(HSCHECK_LIB) $(HSMODEL_LIB)

@@ -130,6 +130,10 @@ static json_t *result_json(struct hs_json_builder *builder, const struct hs_chec
 	put(builder, root, "seed", json_integer((json_int_t)result->seed));
 	put(builder, root, "time_scale", json_real(result->time_scale));
 	put(builder, root, "passed", json_boolean(result->passed));
+	if (result->node_adapter[0])
+		put(builder, root, "node_adapter", json_string(result->node_adapter));
+	if (result->skipped)
+		put(builder, root, "skipped", json_string(result->skip_reason));
 	char reproduce[HS_PATH_MAX + 96];
 	hs_check_reproducer(result, reproduce, sizeof(reproduce));
 	put(builder, root, "reproduce", json_string(reproduce));

@@ -195,6 +195,7 @@ static int run_load(const struct hs_scenario *scenario, const char *run_dir,
 	run_read_aliases(root, result);
 	run_read_nodes(root, scenario, result);
 	run_read_errors(root, result);
+	hs_check_read_adapter(root, result);
 	status = 0;
 cleanup:
 	json_decref(root);

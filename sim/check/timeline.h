@@ -140,4 +140,21 @@ const struct hs_timeline_event *hs_timeline_find_step(const struct hs_timeline *
  * and add a failure for each that fails. */
 void hs_expect_judge_all(const struct hs_scenario *scenario, struct hs_check_result *result);
 
+/* capability.c: run.json's node_adapter and skipped into result; whether
+ * an expectation (judged already: out has its description) is skipped
+ * for a capability the adapter lacks, or because the run was not carried
+ * out (then out says why). */
+struct json_t;
+void hs_check_read_adapter(const struct json_t *root, struct hs_check_result *result);
+bool hs_check_capability_skip(const struct hs_expect *expect, struct hs_check_result *result,
+			      struct hs_check_expect_result *out);
+
+/* observe.c: the invariants as the fabric saw the cluster IP answer
+ * (cluster_ip_seen lines); false, with the failure in message, when the
+ * wire contradicts them. A folder without sightings passes. */
+bool hs_observe_cluster_ip_unique(const struct hs_check_result *result, char *message,
+				  size_t message_size);
+bool hs_observe_single_active(const struct hs_check_result *result, char *message,
+			      size_t message_size);
+
 #endif

@@ -189,6 +189,12 @@ int hs_fabric_switch_power_set(struct hs_fabric *fabric, const char *switch_name
 
 /* ----------------------------------------------------------------- state */
 
+/* Watch who speaks for address ("192.0.2.10": ARP replies, gratuitous ARP,
+ * IPv4 from it) as frames reach their first switch: a "cluster_ip_watch"
+ * line at now_ms, then "cluster_ip_seen" lines in the fault log, at most one per endpoint every
+ * HS_OBSERVE_SAMPLE_MS (observe.c). */
+#define HS_OBSERVE_SAMPLE_MS 100
+int hs_fabric_observe_ip(struct hs_fabric *fabric, const char *address, int64_t now_ms);
 int hs_fabric_endpoint_carrier_get(const struct hs_fabric *fabric, const char *endpoint, bool *up);
 /* The bond's active cable name (the only cable for a plain endpoint). */
 int hs_fabric_endpoint_active_cable(const struct hs_fabric *fabric, const char *endpoint,

@@ -17,7 +17,7 @@ HSFABRIC_LIB := $(BUILD)/lib/libhsfabric.a
 HSFABRIC_LDLIBS := -lslirp
 
 HSFABRIC_OBJS := $(addprefix $(BUILD)/sim/fabric/, \
-	fabric.o faults.o switch.o impair.o endpoint.o uplink.o faultlog.o loop.o)
+	fabric.o faults.o switch.o impair.o endpoint.o uplink.o faultlog.o observe.o loop.o)
 
 $(BUILD)/sim/fabric/%.o: CPPFLAGS += $(HSFABRIC_SLIRP_CFLAGS)
 $(BUILD)/sim/tests/test_fabric.o: CPPFLAGS += -Isim/fabric $(HSFABRIC_SLIRP_CFLAGS)

@@ -9,6 +9,7 @@
  *   endpoint.c  TAP, UDP and in-memory endpoints: reading, writing, carrier
  *   uplink.c    the libslirp uplink
  *   faultlog.c  the JSON-lines fault log
+ *   observe.c   who answers for the cluster IP (lines in the fault log)
  *   loop.c      pollfds fill/handle, deadlines
  *
  * A frame enters at an endpoint, crosses the endpoint's active cable
@@ -121,6 +122,11 @@ struct hs_fabric {
 	struct hs_uplink *uplinks[HS_FABRIC_UPLINKS_MAX];
 	int uplink_count;
 	uint64_t dropped_loop;
+	/* observe.c: the watched address (network order) and, per endpoint,
+	 * when it was last logged as speaking for it. */
+	bool observing;
+	uint8_t observe_ip[4];
+	int64_t observe_last_ms[HS_FABRIC_ENDPOINTS_MAX];
 	uint8_t scratch[65536];		       /* one read from a TAP or socket */
 	struct hs_queued_frame scratch_queued; /* a frame being queued or popped */
 };
@@ -169,6 +175,10 @@ int hs_uplink_pollfds_fill(struct hs_uplink *uplink, struct pollfd *fds, size_t 
 void hs_uplink_pollfds_handle(struct hs_uplink *uplink, const struct pollfd *fds, size_t count);
 int64_t hs_uplink_deadline_ms(const struct hs_uplink *uplink);
 void hs_uplink_timers_run(struct hs_uplink *uplink, int64_t now_ms);
+
+/* observe.c: a frame from endpoint reached its first switch. */
+void hs_observe_frame(struct hs_fabric *fabric, int endpoint, const uint8_t *data, size_t length,
+		      int64_t now_ms);
 
 /* faultlog.c */
 int hs_faultlog_open(struct hs_fabric *fabric, const char *path);

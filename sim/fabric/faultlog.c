@@ -5,7 +5,8 @@
  * 3"}
  *
  * Events: link_down, link_up, impair, partition, heal, switch_power_off,
- * switch_power_on, bond_failover, carrier_down, carrier_up. mono_ms is the
+ * switch_power_on, bond_failover, carrier_down, carrier_up, cluster_ip_watch,
+ * cluster_ip_seen (observe.c). mono_ms is the
  * time the caller passed with the fault (CLOCK_MONOTONIC in ms, the clock
  * of the nodes' cluster logs). Each line is flushed at once so that
  * hasim's checker can read the log while a run goes on. Names are limited

@@ -180,6 +180,8 @@ static void hs_switch_input(struct hs_fabric *fabric, int s, int in_port,
 		return;
 	}
 	out.hops = frame->hops + 1;
+	if (frame->hops == 0)
+		hs_observe_frame(fabric, frame->origin, frame->data, frame->length, now_ms);
 	hs_switch_learn(fabric, sw, frame->data + 6, in_port, now_ms);
 	target = hs_switch_lookup(fabric, sw, frame->data, now_ms);
 	for (int port = 0; port < sw->port_count; port++) {

@@ -201,6 +201,8 @@ int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char 
 	plan_config_text(run, node, node->plan.config_text, sizeof(node->plan.config_text));
 	if (!run->state_dir[0])
 		return 0; /* a virtual node reads config_text */
+	if (run->adapter.name[0])
+		return hs_adapter_write_files(run, node, error, error_size);
 	file = fopen(node->plan.config_path, "w");
 	if (!file || fputs(node->plan.config_text, file) < 0) {
 		snprintf(error, error_size, "hs_plan_write_config: %s: %s", node->plan.config_path,

@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include "../backend/backend.h"
+#include "../model/adapter.h"
 #include "../model/model.h"
 
 #define HS_RUN_ID_MAX	 16
@@ -204,6 +205,9 @@ struct hs_run_host {
 
 struct hs_run {
 	struct hs_scenario scenario;
+	/* The node implementation (nodes/<name>/adapter.yaml); name "" = none
+	 * loaded: hanode with the runner's own hanode.conf (virtual, libvirt). */
+	struct hs_adapter adapter;
 	const struct hs_backend_ops *backend;
 	void *backend_data;
 	struct hs_fabric *fabric;
@@ -379,6 +383,23 @@ int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char 
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok);
 /* The mdstat text of both: the native file, the virtual RAID check's input. */
 void hs_plan_mdstat_text(bool ok, char *text, size_t size);
+
+/* adapter_plan.c: an adapter's files and commands for a node (the
+ * variables are listed there and in nodes/README.md). */
+#define HS_ADAPTER_TEXT_MAX 16384
+int hs_adapter_render(const struct hs_run *run, const struct hs_node_runtime *node,
+		      const char *what, const char *text, char *out, size_t out_size, char *error,
+		      size_t error_size);
+int hs_adapter_write_files(struct hs_run *run, struct hs_node_runtime *node, char *error,
+			   size_t error_size);
+const struct hs_adapter_admin *hs_adapter_admin_find(const struct hs_adapter *adapter,
+						     const char *request);
+/* run.json's node_adapter; its binaries found (bin_dir, PATH); a run not
+ * carried out, with the reason, as a run folder the checker judges skipped. */
+void hs_adapter_summary(const struct hs_run *run, struct json_t *summary);
+int hs_adapter_check_binaries(const struct hs_run *run, char *error, size_t error_size);
+int hs_adapter_write_skipped(const struct hs_run *run, const char *reason, char *error,
+			     size_t error_size);
 
 /* steps.c */
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms);

@@ -5,5 +5,5 @@
 # Link with -ljansson and libvirt (gc.o collects dead runs' domains).
 
 HASIM_RUN_OBJS := $(addprefix $(BUILD)/sim/run/, run.o plan.o steps.o nodelog.o client.o \
-	hardware.o ops.o guard.o provenance.o clock.o) $(BUILD)/sim/backend/gc.o \
+	hardware.o ops.o guard.o provenance.o clock.o adapter_plan.o) $(BUILD)/sim/backend/gc.o \
 	$(BUILD)/sim/backend/libvirt_conn.o
