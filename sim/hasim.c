@@ -39,7 +39,6 @@
  * Parsing and judging live in sim/model and sim/check, bring-up in
  * sim/run and sim/backend; this file only wires them to argv.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -206,22 +205,6 @@ static bool argument_count_ok(const char *command, int argc, char **argv, int mi
 	else if (given > max)
 		*exit_code = usage_error(command, "unexpected argument '%s'", argv[optind + max]);
 	return given >= min && given <= max;
-}
-
-/* A seed is decimal digits (no sign, no spaces) that fit 64 bits: a typo
- * must not silently run seed 0 and pass. */
-static bool seed_parse(const char *text, uint64_t *seed)
-{
-	char *end = NULL;
-
-	if (!text[0] || strlen(text) > 20)
-		return false;
-	for (const char *c = text; *c; c++)
-		if (!isdigit((unsigned char)*c))
-			return false;
-	errno = 0;
-	*seed = strtoull(text, &end, 10);
-	return errno == 0 && *end == '\0';
 }
 
 static void on_signal(int signal_number)
@@ -436,7 +419,7 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 			options->backend = optarg;
 			break;
 		case 's':
-			if (!seed_parse(optarg, &run->seed)) {
+			if (!hs_decimal_parse(optarg, UINT64_MAX, &run->seed)) {
 				*exit_code = usage_error(
 				    "run",
 				    "--seed takes an integer 0..18446744073709551615, not '%s'",
@@ -507,6 +490,17 @@ static int run_options_parse(int argc, char **argv, struct hs_run *run, struct r
 	return 0;
 }
 
+/* An adapter of the nodes/ folder of the tree this hasim was built in. */
+static int adapter_load_shipped(const char *name, const char *profile, struct hs_adapter *adapter)
+{
+	char tree[HS_PATH_MAX], nodes[HS_PATH_MAX + 16], error[HS_ERROR_MAX];
+
+	if (hs_source_tree(tree, sizeof(tree)) < 0)
+		return -1;
+	snprintf(nodes, sizeof(nodes), "%s/nodes", tree);
+	return hs_adapter_load(nodes, name, profile, adapter, error, sizeof(error));
+}
+
 /* The node adapter (--node NAME[:PROFILE]): loaded for the native
  * backend (hanode is one adapter among others); the others run hanode
  * only. A scenario that needs what the adapter lacks is not run: its run
@@ -532,11 +526,8 @@ static int run_adapter(struct hs_run *run, const struct run_options *options, bo
 			    sizeof(error)) < 0) {
 		/* Run from elsewhere than the tree: the nodes/ of hasim's tree
 		 * (build/bin/hasim -> nodes/), as long as the default was asked. */
-		char beside[HS_PATH_MAX + 16], other[HS_ERROR_MAX];
-		snprintf(beside, sizeof(beside), "%s/../../nodes", run->bin_dir);
 		if (strcmp(options->nodes_dir, DEFAULT_NODES_DIR) != 0 || strchr(name, '/') ||
-		    hs_adapter_load(beside, name, profile, &run->adapter, other, sizeof(other)) <
-			0) {
+		    adapter_load_shipped(name, profile, &run->adapter) < 0) {
 			fprintf(stderr, "hasim run: %s\n", error);
 			return EXIT_USAGE;
 		}

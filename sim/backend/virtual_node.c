@@ -179,22 +179,31 @@ static void platform_notify(struct virtual_node *node, const char *input)
 }
 
 /* The node the fence command names, as native runs it: hanode.conf's
- * fence_command is "<hasim> fence --socket <sock> <peer>" (sim/run/plan.c),
+ * fence_command is "<hsfence> --socket <sock> <peer>" or "<hasim> fence
+ * --socket <sock> <peer>" (sim/run/plan.c): the word after the socket's,
  * the peer's name from the runner's config, not from what the host heard
  * (HANODE_PEER is empty for a peer never heard since the start). */
 static int fence_target(const struct virtual_node *node, char *peer, size_t peer_size, char *error,
 			size_t error_size)
 {
 	const char *command = node->daemon_config.fence_command;
-	const char *verb = strstr(command, " fence ");
-	size_t end = strlen(command), start;
+	const char *option = strstr(command, "--socket ");
+	size_t end = strlen(command), start, socket_end = 0;
 
+	if (option) { /* past the option and the socket's path */
+		socket_end = (size_t)(option - command) + strlen("--socket ");
+		while (command[socket_end] == ' ')
+			socket_end++;
+		while (command[socket_end] && command[socket_end] != ' ' &&
+		       command[socket_end] != '\t')
+			socket_end++;
+	}
 	while (end > 0 && (command[end - 1] == ' ' || command[end - 1] == '\t'))
 		end--;
 	start = end;
 	while (start > 0 && command[start - 1] != ' ' && command[start - 1] != '\t')
 		start--;
-	if (!verb || start <= (size_t)(verb - command) + 6 || end - start >= peer_size ||
+	if (!option || start <= socket_end || end - start >= peer_size ||
 	    end - start >= HS_VSCHED_DATA_MAX) {
 		snprintf(error, error_size, "fence: fence_command '%s' names no node", command);
 		return -1;

@@ -11,6 +11,7 @@
  * scripts, no external resources.
  */
 #include "matrix.h"
+#include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +19,7 @@
 
 static void html_escaped(FILE *out, const char *text)
 {
-	for (const char *c = text ? text : ""; *c; c++) {
-		if (*c == '<')
-			fputs("&lt;", out);
-		else if (*c == '>')
-			fputs("&gt;", out);
-		else if (*c == '&')
-			fputs("&amp;", out);
-		else if (*c == '"')
-			fputs("&quot;", out);
-		else
-			fputc(*c, out);
-	}
+	hs_report_escape(out, text ? text : "");
 }
 
 static const char *str(json_t *object, const char *key)

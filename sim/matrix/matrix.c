@@ -9,7 +9,6 @@
  */
 #include "matrix.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,16 +32,7 @@ static int usage_error(const char *format, const char *value)
 
 static bool number_parse(const char *text, uint64_t *value)
 {
-	char *end = NULL;
-
-	if (!text[0] || strlen(text) > 20)
-		return false;
-	for (const char *c = text; *c; c++)
-		if (!isdigit((unsigned char)*c))
-			return false;
-	errno = 0;
-	*value = strtoull(text, &end, 10);
-	return errno == 0 && *end == '\0';
+	return hs_decimal_parse(text, UINT64_MAX, value);
 }
 
 /* "A..B" */

@@ -10,7 +10,7 @@ HSMATRIX_SOURCES := plan exec report html matrix
 HSMATRIX_OBJS := $(addprefix $(BUILD)/sim/matrix/,$(addsuffix .o,$(HSMATRIX_SOURCES)))
 HSMATRIX_LIB := $(BUILD)/lib/libhsmatrix.a
 
-$(HSMATRIX_OBJS): CPPFLAGS += -Isim -Isim/matrix -Isim/model \
+$(HSMATRIX_OBJS): CPPFLAGS += -Isim -Isim/matrix -Isim/model -Isim/check \
 	$(shell pkg-config --cflags jansson 2>/dev/null)
 
 $(HSMATRIX_LIB): $(HSMATRIX_OBJS)

@@ -15,6 +15,7 @@
  * <failure>, an error <error>.
  */
 #include "matrix.h"
+#include "report.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,20 +164,7 @@ json_t *hs_matrix_document(const char *halab_version, const char *backend, const
 
 static void xml_escaped(FILE *out, const char *text)
 {
-	for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c; c++) {
-		if (*c == '<')
-			fputs("&lt;", out);
-		else if (*c == '>')
-			fputs("&gt;", out);
-		else if (*c == '&')
-			fputs("&amp;", out);
-		else if (*c == '"')
-			fputs("&quot;", out);
-		else if (*c < 0x20 && *c != '\t')
-			fputc(' ', out);
-		else
-			fputc(*c, out);
-	}
+	hs_report_escape(out, text ? text : "");
 }
 
 static void junit_suite(FILE *out, json_t *document, json_t *topology)

@@ -378,6 +378,15 @@ int hs_scenario_lint_findings(const struct hs_scenario *scenario, struct hs_lint
 			      uint32_t max, uint32_t *count, char *error, size_t error_size);
 
 const char *hs_action_name(enum hs_action action);
+
+/* Decimal digits only (no sign, spaces or prefix) of a value <= max, for
+ * command-line numbers; false leaves *value alone (decimal.c). */
+bool hs_decimal_parse(const char *text, uint64_t max, uint64_t *value);
+
+/* The halab source tree this executable was built in (<tree>/build/.../NAME,
+ * a tree with topologies/), for its shipped topologies and nodes; -1 when it
+ * runs from elsewhere (search.c). */
+int hs_source_tree(char *out, size_t size);
 const char *hs_metric_name(enum hs_metric metric);
 const char *hs_invariant_name(enum hs_invariant invariant);
 const struct hs_node_model *hs_topology_node(const struct hs_topology *topology, const char *name);

@@ -8,7 +8,7 @@
 # they read topologies/, scenarios/ and sim/tests/model_fixtures/).
 
 HSMODEL_SRCS := $(addprefix sim/model/, yaml_read.c yaml_walk.c topology.c node.c scenario.c step.c \
-	adapter.c needs.c template.c \
+	adapter.c needs.c template.c decimal.c \
 	expect.c lint.c names.c search.c requires.c)
 HSMODEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HSMODEL_SRCS))
 HSMODEL_LIB := $(BUILD)/lib/libhsmodel.a

@@ -5,8 +5,8 @@
  * (each may hold several folders separated by ':'), then the folders of
  * $HALAB_TOPOLOGY_PATH, then halab's shipped topologies (the folder
  * `topologies` of the source tree this hasim was built in: the executable
- * is <tree>/build/bin/hasim). The current folder is not searched: a
- * vendor's scenarios find their topologies wherever hasim runs from.
+ * is <tree>/build/bin/hasim, or <tree>/build/asan/bin/hasim for a variant). The current folder is
+ * not searched: a vendor's scenarios find their topologies wherever hasim runs from.
  */
 #include "model.h"
 
@@ -26,27 +26,38 @@ void hs_search_path_add(char *path, size_t size, const char *folders)
 	snprintf(path + used, size - used, "%s%s", used ? ":" : "", folders);
 }
 
-/* <tree>/topologies when this executable is <tree>/build/bin/NAME. */
-static void shipped_folder(char *out, size_t size)
+int hs_source_tree(char *out, size_t size)
 {
 	char self[PATH_MAX], candidate[PATH_MAX + 32];
 	ssize_t got = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	struct stat info;
-	char *slash;
+	char *build = NULL;
 
 	out[0] = '\0';
 	if (got <= 0)
-		return;
+		return -1;
 	self[got] = '\0';
-	for (int i = 0; i < 3; i++) { /* hasim, bin, build */
-		slash = strrchr(self, '/');
-		if (!slash)
-			return;
-		*slash = '\0';
-	}
+	/* The last "/build/": build/bin/hasim and build/asan/bin/hasim alike. */
+	for (char *at = strstr(self, "/build/"); at; at = strstr(at + 1, "/build/"))
+		build = at;
+	if (!build)
+		return -1;
+	*build = '\0';
 	snprintf(candidate, sizeof(candidate), "%s/topologies", self);
-	if (stat(candidate, &info) == 0 && S_ISDIR(info.st_mode))
-		snprintf(out, size, "%s", candidate);
+	if (stat(candidate, &info) != 0 || !S_ISDIR(info.st_mode))
+		return -1;
+	snprintf(out, size, "%s", self);
+	return 0;
+}
+
+/* <tree>/topologies of the tree this executable was built in. */
+static void shipped_folder(char *out, size_t size)
+{
+	char tree[PATH_MAX];
+
+	out[0] = '\0';
+	if (hs_source_tree(tree, sizeof(tree)) == 0)
+		snprintf(out, size, "%s/topologies", tree);
 }
 
 void hs_search_path_defaults(char *path, size_t size)

@@ -696,18 +696,6 @@ static int usage_error(const char *format, const char *value)
 	return SWARM_EXIT_USAGE;
 }
 
-/* Decimal digits that fit 64 bits (no sign, no spaces). */
-static bool number_parse(const char *text, uint64_t max, uint64_t *value)
-{
-	char *end = NULL;
-
-	if (!text[0] || strlen(text) > 20 || strspn(text, "0123456789") != strlen(text))
-		return false;
-	errno = 0;
-	*value = strtoull(text, &end, 10);
-	return errno == 0 && *end == '\0' && *value <= max;
-}
-
 static uint64_t seed_random(void)
 {
 	uint64_t seed = 0;
@@ -742,24 +730,24 @@ static int option_set(struct swarm_config *config, int option, const char *value
 			 value);
 		return 0;
 	case 'c':
-		if (!number_parse(value, UINT32_MAX, &number) || number == 0)
+		if (!hs_decimal_parse(value, UINT32_MAX, &number) || number == 0)
 			return usage_error("--count takes an integer 1..4294967295, not '%s'",
 					   value);
 		config->count = number;
 		return 0;
 	case 'm':
-		if (!number_parse(value, 10080, &number) || number == 0)
+		if (!hs_decimal_parse(value, 10080, &number) || number == 0)
 			return usage_error("--minutes takes an integer 1..10080, not '%s'", value);
 		config->minutes = (double)number;
 		return 0;
 	case 's':
-		if (!number_parse(value, UINT64_MAX, &config->seed))
+		if (!hs_decimal_parse(value, UINT64_MAX, &config->seed))
 			return usage_error(
 			    "--seed takes an integer 0..18446744073709551615, not '%s'", value);
 		*seeded = true;
 		return 0;
 	case 'j':
-		if (!number_parse(value, SWARM_JOBS_MAX, &number) || number == 0)
+		if (!hs_decimal_parse(value, SWARM_JOBS_MAX, &number) || number == 0)
 			return usage_error("--jobs takes an integer 1..64, not '%s'", value);
 		config->jobs = (uint32_t)number;
 		return 0;
@@ -770,7 +758,7 @@ static int option_set(struct swarm_config *config, int option, const char *value
 		snprintf(config->out, sizeof(config->out), "%s", value);
 		return 0;
 	case 'r':
-		if (!number_parse(value, 100000, &number))
+		if (!hs_decimal_parse(value, 100000, &number))
 			return usage_error("--shrink-runs takes an integer 0..100000, not '%s'",
 					   value);
 		config->shrink_runs = (uint32_t)number;
