@@ -376,6 +376,28 @@ static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct h
 	return hn_cond_ping_fails(node, args) && hn_active_should_isolate(node);
 }
 
+/* Carrier loss on the cluster-IP interface (its whole bond: the host
+ * reports a bond down only when every port is): hand over at once, as a
+ * switchover does, to a peer whose heartbeat says its external side is up
+ * and that is an eligible standby with our data (hn_rules_switchover: in
+ * sync; writes in flight are waited for, the row holds again once they
+ * are acknowledged). Safe: our carrier is a local fact, and the peer's
+ * external state comes over the sync link in its heartbeat. That
+ * heartbeat must be fresh (the peer alive) and taken after our carrier
+ * fell (heard_since_external_down, causal, not by time): the peer answers our carrier-down
+ * heartbeat at once (fsm.c), so an uplink switch that died under both is normally seen in that
+ * answer and nothing moves (SPEC: if neither reaches the network, nothing moves). A peer that is
+ * stale, outdated, not in sync or whose external side is down too does not take it: the active
+ * stays, and the ping rows decide as before. */
+static bool hn_cond_external_carrier_lost(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *refusal;
+	(void)args;
+	return !node->carrier[HN_LINK_EXTERNAL] && hn_peer_alive(node) &&
+	       (node->peer.last.flags & HN_HB_EXTERNAL_UP) && node->heard_since_external_down &&
+	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
+}
+
 /* A fault from a failed action lasts until the next health verdict. */
 static bool hn_cond_checks_pass(const struct hn_node *node, struct hn_reason_args *args)
 {
@@ -813,6 +835,11 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_STEP, HN_ACTIVE, hn_cond_ping_fails_peer_reaches,
 	   "no ping target; a fresh verdict of the peer reaches one (ping: or it is dead or silent)",
 	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_external_carrier_lost,
+	   "external carrier lost; the peer's is up, an eligible standby in sync",
+	   HN_TO(STANDBY, NORMAL), HN_FX_YIELD | HN_FX_SWITCHOVER_DONE, NULL,
+	   "carrier lost on the external link (every port down); {peer}'s external link is up:"
+	   " handing over"},
     {HN_ON_STEP, HN_FAULTY, hn_cond_checks_pass, "checks pass again",
 	   HN_TO(STANDBY, NORMAL), 0, NULL, "local checks pass again"},
     {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_FAULT), hn_cond_only_ping_fails,
