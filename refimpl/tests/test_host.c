@@ -117,6 +117,45 @@ static void test_round_answered(void)
 	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host) <= 1000, true);
 }
 
+/* A carrier change of the external link starts a round at once (issue 16
+ * §2): due now, pinging at the next tick; the same carrier again, or the
+ * sync link's, does not. */
+static void test_round_on_external_carrier(void)
+{
+	struct hn_host_config config = test_config(1, HN_TIEBREAKER_NONE);
+	struct hn_host_status status;
+	config.ping_target_count = 1;
+	struct fake *node = test_node(0, &config);
+	test_start(node->host, 0);
+	test_now_ms = 20;
+	hn_host_ping_reply(node->host, 8, 20);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 1);
+	CU_ASSERT(config.health_interval_ms > 300);
+	test_now_ms = 300;
+	hn_host_carrier(node->host, HN_LINK_SYNC, false, 300);
+	hn_host_tick(node->host, 300);
+	CU_ASSERT_EQUAL(fake_count(node, "ping"), 1);
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 300);
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 300);
+	hn_host_tick(node->host, 300);
+	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping", 1), "ping 0 seq 16@300");
+	/* the same carrier again: no new round */
+	test_now_ms = 310;
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 310);
+	hn_host_tick(node->host, 310);
+	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2);
+	/* back up: a round at once again (the running one is cut) */
+	test_now_ms = 320;
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 320);
+	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 320);
+	hn_host_tick(node->host, 320);
+	CU_ASSERT_EQUAL(fake_count(node, "ping"), 3);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 2); /* the cut one's verdict */
+}
+
 /* A silent target is asked again every timeout / attempts ms (only it), and
  * the round ends at its timeout with what answered. */
 static void test_round_timed_out_with_resends(void)
@@ -549,6 +588,7 @@ int main(void)
 	    {"start waits for the first verdict", test_start_waits_for_the_first_verdict},
 	    {"remembered maintenance", test_remembered_maintenance},
 	    {"round answered", test_round_answered},
+	    {"round at once on an external carrier change", test_round_on_external_carrier},
 	    {"round timed out with resends", test_round_timed_out_with_resends},
 	    {"round ended by the next", test_round_ended_by_the_next},
 	    {"round command verdicts", test_round_command_verdicts},
