@@ -15,6 +15,8 @@
  *              or fence first;
  *   health     failover checks: RAID or services fail -> fault; no ping
  *              target -> isolated (an active only if its peer reaches one);
+ *              the active's external carrier lost -> hand over at once to a
+ *              peer whose heartbeat says its external side is up;
  *              checks pass again -> standby;
  *   split      split brain (both active, the lower node id judges): the
  *              loser steps down, drops its generation's writes and resyncs;
