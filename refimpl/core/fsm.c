@@ -153,8 +153,10 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	hn_emit_log(node, actions, "health", reason, 0);
 	if (link != HN_LINK_EXTERNAL)
 		return;
-	if (!up)
+	if (!up) {
 		node->heard_since_external_down = false;
+		node->external_down_ms = node->now_ms;
+	}
 	/* the peer learns our external side at once (HN_HB_EXTERNAL_UP): it
 	 * answers at once, and the carrier rule (rules.c) acts on its answer */
 	hn_emit_heartbeats(node, actions);

@@ -378,25 +378,42 @@ static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct h
 	return hn_cond_ping_fails(node, args) && hn_active_should_isolate(node);
 }
 
+/* How long the carrier rule waits after our external carrier fell: one
+ * link monitor interval of a bond (miimon 100 ms, as the guests' bonds),
+ * the most two nodes behind one dying switch notice it apart. */
+#define HN_CARRIER_SETTLE_MS 100
+
 /* Carrier loss on the cluster-IP interface (its whole bond: the host
- * reports a bond down only when every port is): hand over at once, as a
- * switchover does, to a peer whose heartbeat says its external side is up
- * and that is an eligible standby with our data (hn_rules_switchover: in
- * sync; writes in flight are waited for, the row holds again once they
- * are acknowledged). Safe: our carrier is a local fact, and the peer's
- * external state comes over the sync link in its heartbeat. That
- * heartbeat must be fresh (the peer alive) and taken after our carrier
- * fell (heard_since_external_down, causal, not by time): the peer answers our carrier-down
- * heartbeat at once (fsm.c), so an uplink switch that died under both is normally seen in that
- * answer and nothing moves (SPEC: if neither reaches the network, nothing moves). A peer that is
- * stale, outdated, not in sync or whose external side is down too does not take it: the active
- * stays, and the ping rows decide as before. */
+ * reports a bond down only when every port is): hand over, as a switchover
+ * does, to a peer whose heartbeat says its external side is up and that is
+ * an eligible standby with our data (hn_rules_switchover: in sync; writes
+ * in flight are waited for, the row holds again once they are
+ * acknowledged). Safe: our carrier is a local fact, and the peer's
+ * external state comes over the sync link in its heartbeat. That heartbeat
+ * must be fresh (the peer alive) and taken after our carrier fell
+ * (heard_since_external_down: causal, not by time; the peer answers our
+ * carrier-down heartbeat at once, fsm.c), and the rule waits
+ * HN_CARRIER_SETTLE_MS after our loss: two nodes behind one dying switch
+ * notice it at different times (each bond's link monitor, each host's
+ * scheduling; on the virtual backend the peer answered in the same ms
+ * before its own carrier event, external-switches-lost-together seeds 14
+ * and 25), and a peer whose carrier fell meanwhile has said so at once, so
+ * nothing moves (SPEC: if neither reaches the network, nothing moves). A
+ * peer that is stale, outdated, not in sync or whose external side is down
+ * too does not take it: the active stays, and the ping rows decide as
+ * before. */
+static uint64_t hn_carrier_settled_ms(const struct hn_node *node)
+{
+	return node->external_down_ms + HN_CARRIER_SETTLE_MS;
+}
+
 static bool hn_cond_external_carrier_lost(const struct hn_node *node, struct hn_reason_args *args)
 {
 	const char *refusal;
 	(void)args;
-	return !node->carrier[HN_LINK_EXTERNAL] && hn_peer_alive(node) &&
-	       (node->peer.last.flags & HN_HB_EXTERNAL_UP) && node->heard_since_external_down &&
+	return !node->carrier[HN_LINK_EXTERNAL] && node->now_ms >= hn_carrier_settled_ms(node) &&
+	       hn_peer_alive(node) && (node->peer.last.flags & HN_HB_EXTERNAL_UP) &&
+	       node->heard_since_external_down &&
 	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
 }
 
@@ -1091,6 +1108,10 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 	if ((one_way || (active && hn_split_brain(node))) && hn_one_way_rules_on(node) &&
 	    deaf_ms <= talking_until_ms && deaf_ms > node->now_ms)
 		deadline = hn_min_ms(deadline, deaf_ms);
+	/* the carrier rule, once our carrier loss has settled */
+	if (node->role == HN_ROLE_ACTIVE && node->state == HN_STATE_NORMAL &&
+	    !node->carrier[HN_LINK_EXTERNAL] && hn_carrier_settled_ms(node) > node->now_ms)
+		deadline = hn_min_ms(deadline, hn_carrier_settled_ms(node));
 	/* the silent-peer rule of an active that reaches no ping target */
 	if (active && node->config.tiebreaker == HN_TIEBREAKER_PING &&
 	    hn_health_ok(&node->health) && !hn_ping_ok(&node->health) &&
