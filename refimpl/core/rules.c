@@ -401,7 +401,14 @@ static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct h
  * nothing moves (SPEC: if neither reaches the network, nothing moves). A
  * peer that is stale, outdated, not in sync or whose external side is down
  * too does not take it: the active stays, and the ping rows decide as
- * before. */
+ * before.
+ * Only without ping targets (ping_total 0: the rule is then the only
+ * network failover): with targets, the ping rows measure what the peer
+ * really reaches, and a peer whose host missed its own carrier event
+ * (seen once on native, external-switches-lost-together: the peer's
+ * heartbeat said "up" behind a dead switch, and the role moved to a node
+ * without network) is not trusted on its word alone. The host's round at
+ * once on the carrier change still speeds the ping path. */
 static uint64_t hn_carrier_settled_ms(const struct hn_node *node)
 {
 	return node->external_down_ms + HN_CARRIER_SETTLE_MS;
@@ -411,9 +418,9 @@ static bool hn_cond_external_carrier_lost(const struct hn_node *node, struct hn_
 {
 	const char *refusal;
 	(void)args;
-	return !node->carrier[HN_LINK_EXTERNAL] && node->now_ms >= hn_carrier_settled_ms(node) &&
-	       hn_peer_alive(node) && (node->peer.last.flags & HN_HB_EXTERNAL_UP) &&
-	       node->heard_since_external_down &&
+	return node->health.ping_total == 0 && !node->carrier[HN_LINK_EXTERNAL] &&
+	       node->now_ms >= hn_carrier_settled_ms(node) && hn_peer_alive(node) &&
+	       (node->peer.last.flags & HN_HB_EXTERNAL_UP) && node->heard_since_external_down &&
 	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
 }
 
@@ -1110,7 +1117,8 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 		deadline = hn_min_ms(deadline, deaf_ms);
 	/* the carrier rule, once our carrier loss has settled */
 	if (node->role == HN_ROLE_ACTIVE && node->state == HN_STATE_NORMAL &&
-	    !node->carrier[HN_LINK_EXTERNAL] && hn_carrier_settled_ms(node) > node->now_ms)
+	    node->health.ping_total == 0 && !node->carrier[HN_LINK_EXTERNAL] &&
+	    hn_carrier_settled_ms(node) > node->now_ms)
 		deadline = hn_min_ms(deadline, hn_carrier_settled_ms(node));
 	/* the silent-peer rule of an active that reaches no ping target */
 	if (active && node->config.tiebreaker == HN_TIEBREAKER_PING &&
