@@ -30,11 +30,6 @@
  * answer - exactly what their timeouts would have said - so that a hanging
  * check neither keeps the core from hearing a verdict nor piles up
  * commands. Its verdict is delivered before anything of the new round.
- *
- * A carrier change of the external link (hn_host_carrier) asks for a round
- * at once: it starts at the next tick, or, while one runs, as soon as that
- * one ends by itself (cutting it would count the echoes in flight across
- * the change as lost: a failed verdict right after the carrier came back).
  */
 #include <stdio.h>
 #include <string.h>
@@ -292,9 +287,6 @@ static void health_round_deliver(struct hn_host *host, uint64_t now_ms)
 		 round->parts[HN_HOST_PART_SERVICES].reason);
 	health_round_notify(host, &verdict);
 	round->running = false;
-	if (host->round_again && host->next_round_ms > now_ms)
-		host->next_round_ms = now_ms;
-	host->round_again = false;
 	hn_host_verdict(host, &verdict, now_ms);
 }
 
@@ -348,7 +340,6 @@ void hn_host_health_tick(struct hn_host *host, uint64_t now_ms)
 	if (now_ms < host->next_round_ms)
 		return;
 	host->next_round_ms = now_ms + host->config.health_interval_ms;
-	host->round_again = false; /* this new round is the one asked for */
 	if (host->round.running)
 		health_round_cut(host, now_ms);
 	health_round_start(host, now_ms);

@@ -608,23 +608,10 @@ void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t 
 {
 	if ((unsigned)link >= HN_LINKS || host->stopped)
 		return;
-	bool changed = host->carrier_known[link] && host->carrier_up[link] != up;
 	host->carrier_known[link] = true;
 	host->carrier_up[link] = up;
 	if (host->started)
 		host_step_link(host, link, now_ms);
-	/* A carrier change of the external link starts a health round at the
-	 * next tick (hn_host_next_deadline_ms says now), or as soon as the
-	 * running one ends (health.c): the ping verdict comes within a ping
-	 * timeout or two of the change, not up to a health interval later.
-	 * Before the core's start the first round goes on (its verdict starts
-	 * the core). */
-	if (changed && link == HN_LINK_EXTERNAL && host->started && host_running(host)) {
-		if (host->round.running)
-			host->round_again = true;
-		else
-			host->next_round_ms = now_ms;
-	}
 }
 
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms)

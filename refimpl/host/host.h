@@ -277,10 +277,7 @@ void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
 		    uint64_t now_ms);
 /* Carrier of a link's interface (a bond: up while any port is). Before the
- * core's start it is only noted (the start feeds the last one). A change of
- * the external link's carrier starts a health round at once (at the next
- * hn_host_tick, which hn_host_next_deadline_ms makes due now), or when the
- * running round ends. */
+ * core's start it is only noted (the start feeds the last one). */
 void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms);
 /* An echo reply carrying sequence (any target). */
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);

@@ -107,8 +107,6 @@ struct hn_host {
 	/* health */
 	struct hn_host_round round;
 	uint64_t next_round_ms;
-	bool round_again; /* the external carrier changed during the running round:
-			     the next starts when it ends (health.c) */
 	struct hn_host_verdict verdict;
 	uint64_t health_rounds;
 	/* links: carrier as last reported */

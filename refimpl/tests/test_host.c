@@ -59,9 +59,7 @@ static void test_start_waits_for_the_first_verdict(void)
 			       "external link is down@60");
 	CU_ASSERT_FALSE(status.core.link_carrier[HN_LINK_EXTERNAL]);
 	CU_ASSERT_TRUE(status.core.link_carrier[HN_LINK_SYNC]);
-	/* node2's next heartbeat is fed: node1 wins the tie (lower id); it
-	 * keeps the role although its external carrier is down, as it has a
-	 * ping target (the core's carrier rule is for nodes without one). */
+	/* node2's next heartbeat is fed: node1 wins the tie (lower id). */
 	run_until(300);
 	test_status(node1, &status);
 	CU_ASSERT_TRUE(status.core.peer_seen);
@@ -114,54 +112,6 @@ static void test_round_answered(void)
 	CU_ASSERT_STRING_EQUAL(status.services_reason, "fake services failed");
 	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2); /* no resend */
 	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host) <= 1000, true);
-}
-
-/* A carrier change of the external link starts a round at once (issue 16
- * §2): due now, pinging at the next tick; the same carrier again, or the
- * sync link's, does not. */
-static void test_round_on_external_carrier(void)
-{
-	struct hn_host_config config = test_config(1, HN_TIEBREAKER_NONE);
-	struct hn_host_status status;
-	config.ping_target_count = 1;
-	struct fake *node = test_node(0, &config);
-	test_start(node->host, 0);
-	test_now_ms = 20;
-	hn_host_ping_reply(node->host, 8, 20);
-	test_status(node, &status);
-	CU_ASSERT_EQUAL(status.health_rounds, 1);
-	CU_ASSERT(config.health_interval_ms > 300);
-	test_now_ms = 300;
-	hn_host_carrier(node->host, HN_LINK_SYNC, false, 300);
-	hn_host_tick(node->host, 300);
-	CU_ASSERT_EQUAL(fake_count(node, "ping"), 1);
-	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 300);
-	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 300);
-	hn_host_tick(node->host, 300);
-	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2);
-	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping", 1), "ping 0 seq 16@300");
-	/* the same carrier again: no new round */
-	test_now_ms = 310;
-	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 310);
-	hn_host_tick(node->host, 310);
-	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2);
-	/* back up while that round runs: it is not cut (its echo may still
-	 * come); the next round starts as soon as it ends */
-	test_now_ms = 320;
-	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 320);
-	hn_host_tick(node->host, 320);
-	CU_ASSERT_EQUAL(fake_count(node, "ping"), 2);
-	test_status(node, &status);
-	CU_ASSERT_EQUAL(status.health_rounds, 1);
-	test_now_ms = 330;
-	hn_host_ping_reply(node->host, 16, 330);
-	test_status(node, &status);
-	CU_ASSERT_EQUAL(status.health_rounds, 2);
-	CU_ASSERT_EQUAL(status.ping_reachable, 1);
-	CU_ASSERT_EQUAL(hn_host_next_deadline_ms(node->host), 330);
-	hn_host_tick(node->host, 330);
-	CU_ASSERT_EQUAL(fake_count(node, "ping"), 3);
-	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping", 2), "ping 0 seq 24@330");
 }
 
 /* A silent target is asked again every timeout / attempts ms (only it), and
@@ -596,7 +546,6 @@ int main(void)
 	    {"start waits for the first verdict", test_start_waits_for_the_first_verdict},
 	    {"remembered maintenance", test_remembered_maintenance},
 	    {"round answered", test_round_answered},
-	    {"round at once on an external carrier change", test_round_on_external_carrier},
 	    {"round timed out with resends", test_round_timed_out_with_resends},
 	    {"round ended by the next", test_round_ended_by_the_next},
 	    {"round command verdicts", test_round_command_verdicts},
