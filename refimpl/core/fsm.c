@@ -158,8 +158,10 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 		node->external_down_ms = node->now_ms;
 	}
 	/* the peer learns our external side at once (HN_HB_EXTERNAL_UP): it
-	 * answers at once, and the carrier rule (rules.c) acts on its answer */
-	hn_emit_heartbeats(node, actions);
+	 * answers at once, and the carrier rule (rules.c, only without ping
+	 * targets) acts on its answer */
+	if (node->health.ping_total == 0)
+		hn_emit_heartbeats(node, actions);
 	if (up)
 		hn_rules_run(node, HN_ON_EXTERNAL_UP, actions);
 }
@@ -376,7 +378,8 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 	/* The peer's external carrier changed: answer at once, so that an
 	 * active that lost its own learns our external state (rules.c's
 	 * carrier rule) one packet delay later, not a heartbeat interval. */
-	if (was_alive && ((peer->previous_flags ^ heartbeat->flags) & HN_HB_EXTERNAL_UP))
+	if (was_alive && node->health.ping_total == 0 &&
+	    ((peer->previous_flags ^ heartbeat->flags) & HN_HB_EXTERNAL_UP))
 		hn_emit_heartbeats(node, actions);
 }
 
