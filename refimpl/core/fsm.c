@@ -22,7 +22,8 @@
  * folder has them with their bounds and what the host must do):
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
  *   and at once on every role/state change, on a change of our external
- *   carrier and on a change of the peer's (HN_HB_EXTERNAL_UP, rules.c). A link is alive while a
+ *   carrier and on a change of the peer's (HN_HB_EXTERNAL_UP, rules.c; both
+ *   only without ping targets). A link is alive while a
  *   heartbeat came on it within dead_time_ms (carrier down kills it at
  *   once); the peer is dead when no link is alive. A heartbeat older than
  *   one already taken (by the packet sequence, which counts over both
