@@ -99,6 +99,8 @@ static uint32_t hn_heartbeat_flags(const struct hn_node *node)
 		flags |= HN_HB_SWITCHOVER_REQUEST;
 	if (node->storage_failed)
 		flags |= HN_HB_NO_STORAGE;
+	if (node->carrier[HN_LINK_EXTERNAL])
+		flags |= HN_HB_EXTERNAL_UP;
 	return flags;
 }
 

@@ -21,7 +21,9 @@
  * Decisions (SPEC plus the refinements documented here; README.md in this
  * folder has them with their bounds and what the host must do):
  * - Heartbeats every heartbeat_interval_ms on each link whose carrier is up,
- *   and at once on every role/state change. A link is alive while a
+ *   and at once on every role/state change, on a change of our external
+ *   carrier and on a change of the peer's (HN_HB_EXTERNAL_UP, rules.c; both
+ *   only without ping targets). A link is alive while a
  *   heartbeat came on it within dead_time_ms (carrier down kills it at
  *   once); the peer is dead when no link is alive. A heartbeat older than
  *   one already taken (by the packet sequence, which counts over both
@@ -150,7 +152,18 @@ static void hn_fsm_on_link(struct hn_node *node, const struct hn_event *event,
 	snprintf(reason, sizeof(reason), "carrier of the %s link is %s",
 		 link == HN_LINK_SYNC ? "sync" : "external", up ? "up" : "down");
 	hn_emit_log(node, actions, "health", reason, 0);
-	if (up && link == HN_LINK_EXTERNAL)
+	if (link != HN_LINK_EXTERNAL)
+		return;
+	if (!up) {
+		node->heard_since_external_down = false;
+		node->external_down_ms = node->now_ms;
+	}
+	/* the peer learns our external side at once (HN_HB_EXTERNAL_UP): it
+	 * answers at once, and the carrier rule (rules.c, only without ping
+	 * targets) acts on its answer */
+	if (node->health.ping_total == 0)
+		hn_emit_heartbeats(node, actions);
+	if (up)
 		hn_rules_run(node, HN_ON_EXTERNAL_UP, actions);
 }
 
@@ -351,6 +364,7 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 	peer->last = *heartbeat;
 	peer->heard = true;
 	peer->last_heard_ms = node->now_ms;
+	node->heard_since_external_down = true;
 	if (node->carrier[event->link]) {
 		peer->link_heard[event->link] = true;
 		peer->link_heard_ms[event->link] = node->now_ms;
@@ -362,6 +376,12 @@ static void hn_fsm_on_heartbeat(struct hn_node *node, const struct hn_event *eve
 	if (node->switchover_requested && heartbeat->role != HN_ROLE_ACTIVE)
 		node->switchover_requested = false;
 	hn_rules_run(node, HN_ON_PEER_HEARTBEAT, actions);
+	/* The peer's external carrier changed: answer at once, so that an
+	 * active that lost its own learns our external state (rules.c's
+	 * carrier rule) one packet delay later, not a heartbeat interval. */
+	if (was_alive && node->health.ping_total == 0 &&
+	    ((peer->previous_flags ^ heartbeat->flags) & HN_HB_EXTERNAL_UP))
+		hn_emit_heartbeats(node, actions);
 }
 
 /* A data message that does not echo this boot's nonce was sent to an

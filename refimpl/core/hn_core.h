@@ -172,6 +172,9 @@ enum hn_heartbeat_flag {
 	HN_HB_SWITCHOVER_REQUEST =
 	    1u << 8, /* standby asks the active to yield (admin switchover on the standby) */
 	HN_HB_NO_STORAGE = 1u << 9, /* sender's storage failed: it stores no data now */
+	/* the sender's external link (its whole bond) has carrier; a peer that
+	 * never sets it is never handed the role for a carrier loss (rules.c) */
+	HN_HB_EXTERNAL_UP = 1u << 10,
 };
 
 /* "Never": echo_age_ms of a node that has not heard the receiver's current

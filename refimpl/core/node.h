@@ -95,6 +95,10 @@ struct hn_node {
 	enum hn_state state;
 	struct hn_health health;
 	bool carrier[HN_LINKS];
+	/* a heartbeat of the peer taken as news since our external carrier
+	 * last went down (the carrier rule, rules.c) */
+	bool heard_since_external_down;
+	uint64_t external_down_ms; /* when our external carrier last went down */
 	uint64_t next_heartbeat_ms;
 	uint64_t active_since_ms;
 	uint64_t changed_ms;	   /* time of our last role/state change */

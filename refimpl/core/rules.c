@@ -15,6 +15,8 @@
  *              or fence first;
  *   health     failover checks: RAID or services fail -> fault; no ping
  *              target -> isolated (an active only if its peer reaches one);
+ *              the active's external carrier lost -> hand over at once to a
+ *              peer whose heartbeat says its external side is up;
  *              checks pass again -> standby;
  *   split      split brain (both active, the lower node id judges): the
  *              loser steps down, drops its generation's writes and resyncs;
@@ -374,6 +376,52 @@ static bool hn_cond_ping_fails(const struct hn_node *node, struct hn_reason_args
 static bool hn_cond_ping_fails_peer_reaches(const struct hn_node *node, struct hn_reason_args *args)
 {
 	return hn_cond_ping_fails(node, args) && hn_active_should_isolate(node);
+}
+
+/* How long the carrier rule waits after our external carrier fell: one
+ * link monitor interval of a bond (miimon 100 ms, as the guests' bonds),
+ * the most two nodes behind one dying switch notice it apart. */
+#define HN_CARRIER_SETTLE_MS 100
+
+/* Carrier loss on the cluster-IP interface (its whole bond: the host
+ * reports a bond down only when every port is): hand over, as a switchover
+ * does, to a peer whose heartbeat says its external side is up and that is
+ * an eligible standby with our data (hn_rules_switchover: in sync; writes
+ * in flight are waited for, the row holds again once they are
+ * acknowledged). Safe: our carrier is a local fact, and the peer's
+ * external state comes over the sync link in its heartbeat. That heartbeat
+ * must be fresh (the peer alive) and taken after our carrier fell
+ * (heard_since_external_down: causal, not by time; the peer answers our
+ * carrier-down heartbeat at once, fsm.c), and the rule waits
+ * HN_CARRIER_SETTLE_MS after our loss: two nodes behind one dying switch
+ * notice it at different times (each bond's link monitor, each host's
+ * scheduling; on the virtual backend the peer answered in the same ms
+ * before its own carrier event, external-switches-lost-together seeds 14
+ * and 25), and a peer whose carrier fell meanwhile has said so at once, so
+ * nothing moves (SPEC: if neither reaches the network, nothing moves). A
+ * peer that is stale, outdated, not in sync or whose external side is down
+ * too does not take it: the active stays, and the ping rows decide as
+ * before.
+ * Only without ping targets (ping_total 0: the rule is then the only
+ * network failover): with targets, the ping rows measure what the peer
+ * really reaches, and a peer whose host missed its own carrier event
+ * (seen once on native, external-switches-lost-together: the peer's
+ * heartbeat said "up" behind a dead switch, and the role moved to a node
+ * without network) is not trusted on its word alone. The host's round at
+ * once on the carrier change still speeds the ping path. */
+static uint64_t hn_carrier_settled_ms(const struct hn_node *node)
+{
+	return node->external_down_ms + HN_CARRIER_SETTLE_MS;
+}
+
+static bool hn_cond_external_carrier_lost(const struct hn_node *node, struct hn_reason_args *args)
+{
+	const char *refusal;
+	(void)args;
+	return node->health.ping_total == 0 && !node->carrier[HN_LINK_EXTERNAL] &&
+	       node->now_ms >= hn_carrier_settled_ms(node) && hn_peer_alive(node) &&
+	       (node->peer.last.flags & HN_HB_EXTERNAL_UP) && node->heard_since_external_down &&
+	       hn_rules_switchover(node, &refusal) == HN_SWITCHOVER_NOW;
 }
 
 /* A fault from a failed action lasts until the next health verdict. */
@@ -813,6 +861,11 @@ static const struct hn_rule hn_rules[] = {
     {HN_ON_STEP, HN_ACTIVE, hn_cond_ping_fails_peer_reaches,
 	   "no ping target; a fresh verdict of the peer reaches one (ping: or it is dead or silent)",
 	   HN_TO(STANDBY, ISOLATED), 0, NULL, HN_NETWORK_REASON},
+    {HN_ON_STEP, HN_ACTIVE, hn_cond_external_carrier_lost,
+	   "external carrier lost; the peer's is up, an eligible standby in sync",
+	   HN_TO(STANDBY, NORMAL), HN_FX_YIELD | HN_FX_SWITCHOVER_DONE, NULL,
+	   "carrier lost on the external link (every port down); {peer}'s external link is up:"
+	   " handing over"},
     {HN_ON_STEP, HN_FAULTY, hn_cond_checks_pass, "checks pass again",
 	   HN_TO(STANDBY, NORMAL), 0, NULL, "local checks pass again"},
     {HN_ON_STEP, HN_STANDBY_IN(HN_STATE_FAULT), hn_cond_only_ping_fails,
@@ -1062,6 +1115,11 @@ uint64_t hn_rules_next_deadline_ms(const struct hn_node *node)
 	if ((one_way || (active && hn_split_brain(node))) && hn_one_way_rules_on(node) &&
 	    deaf_ms <= talking_until_ms && deaf_ms > node->now_ms)
 		deadline = hn_min_ms(deadline, deaf_ms);
+	/* the carrier rule, once our carrier loss has settled */
+	if (node->role == HN_ROLE_ACTIVE && node->state == HN_STATE_NORMAL &&
+	    node->health.ping_total == 0 && !node->carrier[HN_LINK_EXTERNAL] &&
+	    hn_carrier_settled_ms(node) > node->now_ms)
+		deadline = hn_min_ms(deadline, hn_carrier_settled_ms(node));
 	/* the silent-peer rule of an active that reaches no ping target */
 	if (active && node->config.tiebreaker == HN_TIEBREAKER_PING &&
 	    hn_health_ok(&node->health) && !hn_ping_ok(&node->health) &&

@@ -2,7 +2,8 @@
  * test_fixture.c - CUnit suite "fixture": two cores in virtual time
  * (fixture.h) through whole scenarios: start, power loss of the active,
  * sync link cut, both links cut under each tie-breaker, failed node
- * returning, rolling update, incompatible peer, and 30 % random drop for 60
+ * returning, rolling update, incompatible peer, the external carrier lost
+ * on the active (hand over at once, or nothing moves), and 30 % random drop for 60
  * virtual seconds with seeds 1..200.
  *
  * Every scenario ends with hn_fixture_check_writes (no acknowledged write
@@ -443,7 +444,9 @@ static void test_fixture_raid_and_network(void)
 	CU_ASSERT(hn_fixture_set_health(fixture, 0, &healthy) == 0);
 	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
 	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_STANDBY);
-	/* node2 active loses its external side; node1 still reaches its target */
+	/* node2 active loses its external side (carrier: every port pulled);
+	 * with ping targets the carrier rule stays off (rules.c): the ping
+	 * rows hand over at node2's second failed round */
 	uint64_t pull_ms = hn_fixture_now_ms(fixture);
 	struct hn_health unreachable = {true, true, 0, 1, false};
 	hn_fixture_set_cluster_ip_visible(fixture, 1, false);
@@ -455,6 +458,94 @@ static void test_fixture_raid_and_network(void)
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 1, "isolated", pull_ms), second_round_ms);
 	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "active", pull_ms),
 			second_round_ms + 1);
+	CU_ASSERT(hn_fixture_check_writes(fixture) == 0);
+	hn_scenario_report(fixture);
+	hn_fixture_free(fixture);
+}
+
+/* Issue 16 §2: the active's external carrier goes (every port of its
+ * bond pulled) under tie-breaker none and without ping targets (the rule
+ * is off with targets: RAID lost, external side lost): it hands
+ * over at once to the standby whose heartbeat says its external side is
+ * up (before: never, with no ping target). Carrier back: nothing moves. */
+static const struct hn_health hn_no_targets = {true, true, 0, 0, false};
+
+static void test_fixture_carrier_handover(void)
+{
+	struct hn_fixture *fixture = hn_scenario_pair(HN_TIEBREAKER_NONE);
+	uint32_t counter = 0;
+	CU_ASSERT(hn_fixture_set_health(fixture, 0, &hn_no_targets) == 0);
+	CU_ASSERT(hn_fixture_set_health(fixture, 1, &hn_no_targets) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
+	uint64_t pull_ms = hn_fixture_now_ms(fixture);
+	hn_fixture_set_cluster_ip_visible(fixture, 0, false);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 2000, 50, &counter) == 0);
+	uint64_t handed_ms = hn_fixture_transition_at(fixture, 0, "standby", pull_ms);
+	uint64_t taken_ms = hn_fixture_transition_at(fixture, 1, "active", pull_ms);
+	/* the settle time (100 ms: rules.c), by when the peer's answer to our
+	 * carrier-down heartbeat came (two packet delays of 1 ms); then one
+	 * packet delay for the YIELD */
+	CU_ASSERT(handed_ms >= pull_ms + 100 && handed_ms <= pull_ms + 101);
+	CU_ASSERT(taken_ms > handed_ms && taken_ms <= pull_ms + 102);
+	const struct hn_fixture_log *log = hn_fixture_log_find(fixture, 0, "transition", 0);
+	uint32_t nth = 0;
+	while (log != NULL && log->at_ms != handed_ms)
+		log = hn_fixture_log_find(fixture, 0, "transition", ++nth);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT(strstr(log->record.reason, "carrier lost on the external link") != NULL);
+	/* the carrier comes back: node1 stays active, node0 a standby */
+	uint64_t back_ms = hn_fixture_now_ms(fixture);
+	hn_fixture_set_cluster_ip_visible(fixture, 0, true);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, true) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 2000, 50, &counter) == 0);
+	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "active", back_ms), UINT64_MAX);
+	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 1), HN_ROLE_ACTIVE);
+	CU_ASSERT(hn_fixture_check_writes(fixture) == 0);
+	hn_scenario_report(fixture);
+	hn_fixture_free(fixture);
+}
+
+/* The carrier rule never hands over to a peer that cannot take it: the
+ * uplink switch dies under both (both carriers go in the same ms: the
+ * peer's answer says its side is down too), or the peer is in fault.
+ * SPEC: if neither reaches the network, nothing moves. */
+static void test_fixture_carrier_nothing_moves(void)
+{
+	struct hn_fixture *fixture = hn_scenario_pair(HN_TIEBREAKER_NONE);
+	uint32_t counter = 0;
+	CU_ASSERT(hn_fixture_set_health(fixture, 0, &hn_no_targets) == 0);
+	CU_ASSERT(hn_fixture_set_health(fixture, 1, &hn_no_targets) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
+	uint64_t switch_ms = hn_fixture_now_ms(fixture);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 1, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 2000, 50, &counter) == 0);
+	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "standby", switch_ms), UINT64_MAX);
+	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_ACTIVE);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, true) == 0);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 1, HN_LINK_EXTERNAL, true) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
+	/* the same, the peer noticing 60 ms later (its bond's link monitor):
+	 * within the settle time, nothing moves */
+	switch_ms = hn_fixture_now_ms(fixture);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_fixture_run_for(fixture, 60) == 0);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 1, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 2000, 50, &counter) == 0);
+	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "standby", switch_ms), UINT64_MAX);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, true) == 0);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 1, HN_LINK_EXTERNAL, true) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
+	/* the peer in fault (its RAID): the active keeps the role */
+	struct hn_health broken = {.raid_ok = false, .services_ok = true};
+	CU_ASSERT(hn_fixture_set_health(fixture, 1, &broken) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 1000, 50, &counter) == 0);
+	uint64_t pull_ms = hn_fixture_now_ms(fixture);
+	CU_ASSERT(hn_fixture_set_carrier(fixture, 0, HN_LINK_EXTERNAL, false) == 0);
+	CU_ASSERT(hn_scenario_clients(fixture, 2000, 50, &counter) == 0);
+	CU_ASSERT_EQUAL(hn_fixture_transition_at(fixture, 0, "standby", pull_ms), UINT64_MAX);
+	CU_ASSERT_EQUAL(hn_scenario_role_of(fixture, 0), HN_ROLE_ACTIVE);
 	CU_ASSERT(hn_fixture_check_writes(fixture) == 0);
 	hn_scenario_report(fixture);
 	hn_fixture_free(fixture);
@@ -646,6 +737,8 @@ int hn_test_register_fixture(void)
 	    {"maintenance on active, standby, both", test_fixture_maintenance},
 	    {"rolling firmware update", test_fixture_rolling_update},
 	    {"RAID lost, external side lost", test_fixture_raid_and_network},
+	    {"external carrier lost: hand over at once", test_fixture_carrier_handover},
+	    {"external carrier lost: nothing moves", test_fixture_carrier_nothing_moves},
 	    {"random drop 30 %, seeds 1..200", test_fixture_random_drop},
 	    {"chaos: power, cuts, drops, RAID, seeds 1..100", test_fixture_chaos},
 	    {NULL, NULL},

@@ -228,11 +228,15 @@ static void test_fsm_links_and_carrier(void)
 	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "health"),
 			       "carrier of the external link is down");
-	/* heartbeats now go on the sync link only */
-	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 1);
-	CU_ASSERT_EQUAL(
-	    test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, 0)].link,
-	    HN_LINK_SYNC);
+	/* heartbeats now go on the sync link only: one at once for the carrier
+	 * change (without HN_HB_EXTERNAL_UP), one for the takeover */
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT), 2);
+	for (int nth = 0; nth < 2; nth++) {
+		const struct hn_action *sent =
+		    &test.actions.items[hn_test_find(&test.actions, HN_ACTION_SEND_HEARTBEAT, nth)];
+		CU_ASSERT_EQUAL(sent->link, HN_LINK_SYNC);
+		CU_ASSERT_FALSE(sent->u.heartbeat.flags & HN_HB_EXTERNAL_UP);
+	}
 	hn_test_status(&test, &status);
 	CU_ASSERT_FALSE(status.link_carrier[HN_LINK_EXTERNAL]);
 	hn_test_node_free(&test);
@@ -256,7 +260,7 @@ static void test_fsm_heartbeat_schedule(void)
 	CU_ASSERT_STRING_EQUAL(heartbeat->sender.name, "node1");
 	CU_ASSERT_EQUAL(heartbeat->state, HN_STATE_STARTING);
 	CU_ASSERT_EQUAL(heartbeat->role, HN_ROLE_STANDBY);
-	CU_ASSERT_EQUAL(heartbeat->flags, 0);
+	CU_ASSERT_EQUAL(heartbeat->flags, HN_HB_EXTERNAL_UP);
 	CU_ASSERT(heartbeat->health.raid_ok && heartbeat->health.services_ok);
 	CU_ASSERT_EQUAL(hn_node_next_deadline_ms(test.node), 205);
 	hn_test_tick(&test, 204);

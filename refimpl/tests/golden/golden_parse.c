@@ -168,6 +168,7 @@ static const struct {
     {HN_HB_INCOMPATIBLE, "incompatible"},
     {HN_HB_SWITCHOVER_REQUEST, "switchover_request"},
     {HN_HB_NO_STORAGE, "no_storage"},
+    {HN_HB_EXTERNAL_UP, "external_up"},
 };
 
 #define GOLDEN_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
