@@ -34,6 +34,19 @@ RUN_FOLDERS_MAX = 10000
 LIBRARY_FOLDERS = (pathlib.Path(__file__).parent, pathlib.Path(__file__).parent / "regressions")
 
 
+# Known node bugs a library file shows on one backend only under CPU load,
+# with the finding that explains them (sim/tests/findings/README.md): marked
+# xfail, not strict (the run passes on an idle machine), so a failure is
+# reported as XFAIL and a pass as XPASS, never counted among the passes.
+KNOWN_UNDER_LOAD = {
+    ("external-switches-lost-together", "native"):
+        "node bug under CPU load: the active's health round that spans a short outage of both "
+        "switches fails after the outage ended and the active isolates; the standby, whose "
+        "round failed and recovered earlier, takes over (sim/tests/findings/README.md, "
+        "'switch outage ending during the active's health round')",
+}
+
+
 def pytest_collect_file(parent, file_path):
     if file_path.suffix == ".yaml" and file_path.parent in LIBRARY_FOLDERS:
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -45,6 +58,9 @@ class ScenarioFile(pytest.File):
         item = ScenarioItem.from_parent(self, name=self.path.stem)
         backend = self.config.getoption("--backend")
         item.add_marker(pytest.mark.vm if backend == "libvirt" else pytest.mark.netns)
+        known = KNOWN_UNDER_LOAD.get((self.path.stem, backend))
+        if known:
+            item.add_marker(pytest.mark.xfail(reason=known, strict=False))
         yield item
 
 
