@@ -94,6 +94,10 @@ static void infer_settings(struct hs_replay_incident *incident)
 				incident->dead_time_ms = (uint32_t)record->number;
 				incident->timers_seen[0] = true;
 			}
+			/* hanode hands over on carrier only without ping targets
+			 * (refimpl/core/README.md, the carrier rule). */
+			if (strncmp(record->reason, "carrier lost on the external link", 33) == 0)
+				incident->no_ping_targets = true;
 			fence = fence || record->cause == HS_CAUSE_FENCING ||
 				record->cause == HS_CAUSE_FENCED ||
 				record->cause == HS_CAUSE_FENCE_FAILED;

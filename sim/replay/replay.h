@@ -227,6 +227,7 @@ struct hs_replay_incident {
 
 	/* infer.c */
 	char tiebreaker[HS_NAME_MAX];
+	bool no_ping_targets; /* a carrier hand-over: hanode has it only without targets */
 	uint32_t dead_time_ms, heartbeat_ms, wait_for_peer_ms, health_interval_ms;
 	bool timers_seen[2]; /* dead time, wait for the peer: from the logs */
 	char firmware[HS_REPLAY_LOGS][HS_NAME_MAX];

@@ -485,7 +485,7 @@ static void write_overrides(const struct writer *writer)
 	     incident->wait_for_peer_ms != topology->timers.wait_for_peer_ms);
 	bool tiebreaker =
 	    incident->tiebreaker[0] && strcmp(incident->tiebreaker, topology->tiebreaker) != 0;
-	bool nodes = false;
+	bool nodes = false, no_ping = incident->no_ping_targets && topology->ping_target_count > 0;
 
 	for (uint32_t log = 0; log < HS_REPLAY_LOGS; log++) {
 		const struct hs_node_model *node = model_of(writer, incident->logs[log].node);
@@ -495,11 +495,15 @@ static void write_overrides(const struct writer *writer)
 			(node && incident->model[log][0] &&
 			 strcmp(node->model, incident->model[log]) != 0);
 	}
-	if (!timers && !tiebreaker && !nodes)
+	if (!timers && !tiebreaker && !nodes && !no_ping)
 		return;
 	fprintf(writer->out, "overrides:\n");
 	if (tiebreaker)
 		fprintf(writer->out, "  tiebreaker: %s\n", incident->tiebreaker);
+	else if (no_ping && strcmp(topology->tiebreaker, "ping") == 0)
+		fprintf(writer->out, "  tiebreaker: none\n"); /* ping needs targets */
+	if (no_ping) /* the field's nodes handed over on carrier */
+		fprintf(writer->out, "  ping_targets: []\n");
 	if (timers) {
 		fprintf(writer->out, "  timers: {");
 		if (incident->timers_seen[0] &&
