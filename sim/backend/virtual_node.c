@@ -178,37 +178,26 @@ static void platform_notify(struct virtual_node *node, const char *input)
 	fclose(file);
 }
 
-/* The node the fence command names, as native runs it: hanode.conf's
- * fence_command is "<hsfence> --socket <sock> <peer>" or "<hasim> fence
- * --socket <sock> <peer>" (sim/run/plan.c): the word after the socket's,
- * the peer's name from the runner's config, not from what the host heard
+/* The node a fence powers off: the run's other node, as the runner writes
+ * it into native's fence_command (sim/run/plan.c), not what the host heard
  * (HANODE_PEER is empty for a peer never heard since the start). */
 static int fence_target(const struct virtual_node *node, char *peer, size_t peer_size, char *error,
 			size_t error_size)
 {
-	const char *command = node->daemon_config.fence_command;
-	const char *option = strstr(command, "--socket ");
-	size_t end = strlen(command), start, socket_end = 0;
+	const struct hs_virtual *virtual = node->virtual;
+	const char *name;
 
-	if (option) { /* past the option and the socket's path */
-		socket_end = (size_t)(option - command) + strlen("--socket ");
-		while (command[socket_end] == ' ')
-			socket_end++;
-		while (command[socket_end] && command[socket_end] != ' ' &&
-		       command[socket_end] != '\t')
-			socket_end++;
-	}
-	while (end > 0 && (command[end - 1] == ' ' || command[end - 1] == '\t'))
-		end--;
-	start = end;
-	while (start > 0 && command[start - 1] != ' ' && command[start - 1] != '\t')
-		start--;
-	if (!option || start <= socket_end || end - start >= peer_size ||
-	    end - start >= HS_VSCHED_DATA_MAX) {
-		snprintf(error, error_size, "fence: fence_command '%s' names no node", command);
+	if (virtual->node_count != 2) {
+		snprintf(error, error_size, "fence: a run of %u nodes has no single peer",
+			 virtual->node_count);
 		return -1;
 	}
-	snprintf(peer, peer_size, "%.*s", (int)(end - start), command + start);
+	name = virtual->nodes[1 - node->index].runtime->model->name;
+	if (strlen(name) >= peer_size || strlen(name) >= HS_VSCHED_DATA_MAX) {
+		snprintf(error, error_size, "fence: peer name '%s' too long", name);
+		return -1;
+	}
+	snprintf(peer, peer_size, "%s", name);
 	return 0;
 }
 
