@@ -495,12 +495,9 @@ static int64_t first_dual_active_ms(const struct hs_timeline *timeline)
 	for (uint32_t i = 0; i < timeline->span_count[0]; i++) {
 		const struct hs_display_span *left = &timeline->spans[0][i];
 		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
-			const struct hs_display_span *right = &timeline->spans[1][j];
-			int64_t start =
-			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
-			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
-			if (strcmp(left->state, "active") == 0 &&
-			    strcmp(right->state, "active") == 0 && end > start && start < first_ms)
+			int64_t start, end;
+			if (hs_spans_both_active(left, &timeline->spans[1][j], &start, &end) &&
+			    start < first_ms)
 				first_ms = start;
 		}
 	}
@@ -561,15 +558,13 @@ static void invariant_single_active_window(struct hs_expect_context *context,
 	hs_expect_window(context->result, out, -1, low_ms, high_ms);
 	for (uint32_t i = 0; context->result->node_count == 2 && i < timeline->span_count[0]; i++)
 		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
-			const struct hs_display_span *left = &timeline->spans[0][i];
-			const struct hs_display_span *right = &timeline->spans[1][j];
-			int64_t start =
-			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
-			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
+			int64_t start, end;
+			if (!hs_spans_both_active(&timeline->spans[0][i], &timeline->spans[1][j],
+						  &start, &end))
+				continue;
 			start = start > low_ms ? start : low_ms;
 			end = end < high_ms ? end : high_ms;
-			if (strcmp(left->state, "active") != 0 ||
-			    strcmp(right->state, "active") != 0 || end <= start)
+			if (end <= start)
 				continue;
 			dual_ms += end - start;
 			first_ms = start < first_ms ? start : first_ms;

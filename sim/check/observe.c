@@ -209,13 +209,9 @@ static int64_t log_both_active_ms(const struct hs_timeline *timeline, int64_t st
 	int64_t total = 0, ignored = INT64_MAX;
 	for (uint32_t i = 0; i < timeline->span_count[0]; i++)
 		for (uint32_t j = 0; j < timeline->span_count[1]; j++) {
-			const struct hs_display_span *left = &timeline->spans[0][i];
-			const struct hs_display_span *right = &timeline->spans[1][j];
-			int64_t start =
-			    left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
-			int64_t end = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
-			if (strcmp(left->state, "active") != 0 ||
-			    strcmp(right->state, "active") != 0 || end <= start)
+			int64_t start, end;
+			if (!hs_spans_both_active(&timeline->spans[0][i], &timeline->spans[1][j],
+						  &start, &end))
 				continue;
 			total += overlap_ms(start, end, start_ms, end_ms, &ignored);
 		}

@@ -607,3 +607,12 @@ void hs_timeline_free(struct hs_timeline *timeline)
 	free(timeline->events);
 	free(timeline);
 }
+
+bool hs_spans_both_active(const struct hs_display_span *left, const struct hs_display_span *right,
+			  int64_t *start_ms, int64_t *end_ms)
+{
+	*start_ms = left->start_ms > right->start_ms ? left->start_ms : right->start_ms;
+	*end_ms = left->end_ms < right->end_ms ? left->end_ms : right->end_ms;
+	return strcmp(left->state, "active") == 0 && strcmp(right->state, "active") == 0 &&
+	       *end_ms > *start_ms;
+}

@@ -66,6 +66,11 @@ struct hs_display_span {
 	char state[HS_NAME_MAX];
 };
 
+/* True when both spans are `active` and overlap; [*start_ms, *end_ms) is
+ * the overlap (timeline.c). */
+bool hs_spans_both_active(const struct hs_display_span *left, const struct hs_display_span *right,
+			  int64_t *start_ms, int64_t *end_ms);
+
 struct hs_final_node {
 	bool known;
 	char display[HS_NAME_MAX];
