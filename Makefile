@@ -23,7 +23,7 @@ BIN := $(BUILD)/bin
 ALL_BINS :=
 UNIT_TESTS :=
 
-.PHONY: all deps test test-unit test-asan test-py test-vm library-vm coverage bench guest clean format-check
+.PHONY: all deps test test-load test-unit test-asan test-py test-vm library-vm coverage bench guest clean format-check
 all:
 
 include refimpl/refimpl.mk
@@ -92,6 +92,17 @@ library-vm: all
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt \
 		--junitxml=reports/pytest-library-vm-junit.xml || status=1; \
 	ci/libvirtd.sh stop; exit $$status
+
+# The native library under a CPU hog on every core, LOAD_ROUNDS times in a row
+# (ci/under-load.sh; default 5, about 10 min each): long, so not part of make
+# test; the CI templates run it as a nightly job.
+LOAD_ROUNDS ?= 5
+# Scenarios marked xfail (scenarios/conftest.py KNOWN_UNDER_LOAD) are judged
+# like any other there (--runxfail): under the hog nothing is excused.
+test-load: all
+	HALAB_BIN=$(abspath $(BIN)) ci/under-load.sh --rounds $(LOAD_ROUNDS) -- \
+		$(PYTEST) -q -p no:cacheprovider --runxfail scenarios --backend native \
+		--junitxml=reports/load-%ROUND%-junit.xml
 
 test: deps
 	$(MAKE) format-check
