@@ -199,6 +199,34 @@ static void test_round_carrier_back(void)
 	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 10);
 }
 
+/* The same for an unanswered probe of the cluster IP (ping tie-breaker): a
+ * probe sent while the carrier was down found nobody, which says nothing. */
+static void test_round_carrier_back_probe(void)
+{
+	struct hn_host_config config = test_config(1, HN_TIEBREAKER_PING);
+	struct hn_host_status status;
+	config.ping_target_count = 1;
+	config.cluster_ip_probe = true;
+	struct fake *node = test_node(0, &config);
+	test_start(node->host, 0);
+	test_now_ms = 5;
+	hn_host_ping_reply(node->host, 8, 5); /* the ping part is over */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 5);
+	run_until(250);
+	CU_ASSERT_EQUAL(fake_count(node, "probe"), 3); /* 0, 100, 200 */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 250);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "probe", 3), "probe@250");
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 1); /* the target answered: not asked */
+	run_until(549);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 0);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "probe", 4), "probe@350");
+	run_until(550);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 1);
+	CU_ASSERT_EQUAL(status.ping_reachable, 1);
+}
+
 /* A round still running when the next is due ends with what it has: the
  * hanging command is killed and failed, the silent target unreachable; its
  * verdict comes before the new round starts. Late answers of the old round
@@ -632,6 +660,7 @@ int main(void)
 	    {"round probe", test_round_probe},
 	    {"garp schedule", test_garp_schedule},
 	    {"round: external carrier back", test_round_carrier_back},
+	    {"round: external carrier back, probe", test_round_carrier_back_probe},
 	    {"cluster IP failure", test_cluster_ip_failure},
 	    {"leftover IP released", test_leftover_ip_released},
 	    {"fence command failure", test_fence_command_failure},
