@@ -137,9 +137,22 @@ struct hs_backend_ops {
 	/* Power the node on (boot, hanode starts) or off (at once, as a cut). */
 	int (*power)(struct hs_run *run, uint32_t node, bool on, uint64_t op, char *error,
 		     size_t error_size);
-	/* The node's storage array fails (both disks) or is restored. */
+	/* The node's storage array fails (both disks) or is restored
+	 * (run->nodes[node].disks_failed is already all or none). */
 	int (*raid)(struct hs_run *run, uint32_t node, bool ok, uint64_t op, char *error,
 		    size_t error_size);
+	/* Optional (NULL: the backend cannot, and the runner refuses a scenario
+	 * with such a step before anything starts, naming the backend; so for
+	 * services): one member of the node's RAID1 (0 or 1) is lost or comes
+	 * back; run->nodes[node].disks_failed (bit d: disk d lost) holds the
+	 * array as it is after the change: one disk lost is a degraded array,
+	 * both a failed one. */
+	int (*disk)(struct hs_run *run, uint32_t node, uint32_t disk, bool ok, uint64_t op,
+		    char *error, size_t error_size);
+	/* Optional: the node's services check (hanode.conf's services_status)
+	 * starts failing (ok false) or passes again. */
+	int (*services)(struct hs_run *run, uint32_t node, bool ok, uint64_t op, char *error,
+			size_t error_size);
 	/* SIGKILL the daemon (crash) or start it again (the node is powered). */
 	int (*daemon)(struct hs_run *run, uint32_t node, bool running, uint64_t op, char *error,
 		      size_t error_size);

@@ -538,15 +538,42 @@ static int native_power(struct hs_run *run, uint32_t index, bool on, uint64_t op
 	return native_daemon_start(run, index, error, error_size);
 }
 
+/* The array as the runner booked it (raid: every disk or none; disk: one). */
 static int native_raid(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
 		       size_t error_size)
 {
 	struct hs_node_runtime *node = &run->nodes[index];
 
 	(void)op;
-	if (hs_plan_write_mdstat(node, ok) < 0) {
+	(void)ok;
+	if (hs_plan_write_mdstat(node, node->disks_failed) < 0) {
 		snprintf(error, error_size, "raid: cannot write %s: %s", node->plan.mdstat_path,
 			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int native_disk(struct hs_run *run, uint32_t index, uint32_t disk, bool ok, uint64_t op,
+		       char *error, size_t error_size)
+{
+	(void)disk;
+	return native_raid(run, index, ok, op, error, error_size);
+}
+
+/* The node's services_status (plan.c) fails while the flag file exists. */
+static int native_services(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
+			   size_t error_size)
+{
+	char flag[600];
+	int fd;
+
+	(void)op;
+	hs_plan_services_flag(run, &run->nodes[index], flag, sizeof(flag));
+	if (ok ? unlink(flag) < 0 && errno != ENOENT
+	       : (fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || close(fd) < 0) {
+		snprintf(error, error_size, "services: cannot %s %s: %s",
+			 ok ? "remove" : "create", flag, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -820,6 +847,8 @@ const struct hs_backend_ops hs_backend_native = {
     .down = native_down,
     .power = native_power,
     .raid = native_raid,
+    .disk = native_disk,
+    .services = native_services,
     .daemon = native_daemon,
     .firmware = native_firmware,
     .control = native_control,

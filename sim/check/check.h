@@ -55,6 +55,9 @@
  *                 and who answered for the cluster IP on the wire
  *                 (cluster_ip_watch, cluster_ip_seen: observe.c)
  *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
+ *   nodes/<name>/notify.jsonl  the node's notify hook calls, one line each as
+ *                 hanode gives them to notify_command (optional):
+ *                 {"event":"fault","node":"node1","text":"...","mono_ms":6500}
  *   final.json {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
  *   sessions.jsonl {"mono_ms":6400,"event":"open","session":1,"detail":""}
  *                 the client's long-lived connection through the cluster IP:

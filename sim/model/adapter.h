@@ -40,8 +40,10 @@ enum hs_capability {
 	HS_CAP_FIRMWARE = 1u << 6,	  /* firmware and model compatibility checks */
 	HS_CAP_CLUSTER_ADMIN = 1u << 7,	  /* disconnect, reconnect, disband */
 	HS_CAP_RAID_CHECK = 1u << 8,	  /* a failed RAID hands over */
+	HS_CAP_SERVICES_CHECK = 1u << 9,  /* failing services hand over (services_fail) */
+	HS_CAP_NOTIFY_HOOK = 1u << 10,	  /* notifications to the hook (nodes/NODE/notify.jsonl) */
 };
-#define HS_CAP_COUNT 9
+#define HS_CAP_COUNT 11
 #define HS_CAP_ALL   ((1u << HS_CAP_COUNT) - 1)
 
 struct hs_adapter_file {

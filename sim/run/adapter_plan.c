@@ -134,6 +134,10 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	VAR_TEXT("log", vars->node->plan.log_path);
 	VAR_TEXT("control_socket", vars->node->plan.control_path);
 	VAR_TEXT("mdstat", vars->node->plan.mdstat_path);
+	if (strcmp(name, "services_status") == 0) {
+		hs_plan_services_command(run, vars->node, out, size);
+		return out;
+	}
 	if (strcmp(name, "notify_file") == 0) {
 		snprintf(out, size, "%s/nodes/%s/notify.jsonl", run->run_dir, self->name);
 		return out;

@@ -578,6 +578,8 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	run->guard_fd = -1;
 	for (int i = 0; i < HS_FENCE_CLIENTS_MAX; i++)
 		run->fence_clients[i].fd = -1;
+	if (hs_steps_supported(run, error, error_size) < 0)
+		return -1; /* nothing made yet */
 	if (run_prepare_dirs(run, error, error_size) < 0 ||
 	    hs_provenance_copy_inputs(run, error, error_size) < 0 ||
 	    run_write_key(run, error, error_size) < 0)
