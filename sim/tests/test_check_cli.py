@@ -151,6 +151,10 @@ RUNS = [] if VIRTUAL else [pytest.mark.netns]
     ("never-standby-active", "expected @standby never active after 'cut', node2 was active from "),
     ("compare-reported", "expected reported_lost_writes == 0, got reported_lost_writes "),
     ("final-off", "expected node2 to end off, it ended active"),
+    ("notify-never-sync-lost",
+     "expected a 'sync_lost' notification from @active at most 0 times after 'cut', saw 1 at "),
+    ("notify-missing-fault",
+     "expected a 'fault' notification from any node after 'cut', saw none"),
 ]])
 def test_negative_expectation_fails(name, message, tmp_path):
     if not VIRTUAL and os.geteuid() != 0:
