@@ -12,7 +12,8 @@
 # CI systems publish, REPORTS/*/junit.xml), result.json, timeline.html and
 # the nodes' logs. Exit status: 0 every scenario passed, else the highest of
 # hasim's (1 a scenario failed, 2 bad input, 3 a run could not be carried
-# out). halab is found beside this script (its build/bin/hasim; $HALAB_BIN
+# out); a scenario hasim did not run (exit 4: a step the backend cannot do,
+# e.g. disk_fail on libvirt) is counted as skipped, neither passed nor failed. halab is found beside this script (its build/bin/hasim; $HALAB_BIN
 # and $HALAB_BUILD override), so the script works from your repository with
 # halab checked out in a subfolder; a bare `topology: NAME` in your files
 # is looked up in --topology-dir (default ./topologies).
@@ -67,7 +68,7 @@ lint=0
 "$hasim" lint --topology-dir "$topology_dir" "$@" || lint=$?
 [ "$lint" -le 1 ] || exit 2
 mkdir -p "$reports"
-worst=0 passed=0 failed=0
+worst=0 passed=0 failed=0 skipped=0
 for file in "$@"; do
 	name=$(basename "$file" .yaml)
 	out="$reports/$name"
@@ -83,11 +84,17 @@ for file in "$@"; do
 	if [ "$status" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "PASS $name"
+	elif [ "$status" -eq 4 ]; then
+		# not run (a step the backend cannot do: hasim printed SKIP and why)
+		skipped=$((skipped + 1))
+		continue
 	else
 		failed=$((failed + 1))
 	fi
 	[ "$status" -le "$worst" ] || worst=$status
 done
-echo "run-scenarios: $passed passed, $failed failed ($backend backend, seed $seed; run" \
+skips=""
+[ "$skipped" -eq 0 ] || skips=", $skipped skipped (not run: hasim's SKIP lines say why)"
+echo "run-scenarios: $passed passed, $failed failed$skips ($backend backend, seed $seed; run" \
 	"folders in $reports/)"
 exit "$worst"

@@ -578,8 +578,16 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	run->guard_fd = -1;
 	for (int i = 0; i < HS_FENCE_CLIENTS_MAX; i++)
 		run->fence_clients[i].fd = -1;
-	if (hs_steps_supported(run, error, error_size) < 0)
-		return -1; /* nothing made yet */
+	/* A step the backend cannot carry out: not run, a skipped verdict
+	 * (exit 4, never a pass) naming the backend, as for an adapter's gap. */
+	if (hs_steps_supported(run, error, error_size) < 0) {
+		char reason[HS_ERROR_MAX * 2];
+		snprintf(reason, sizeof(reason), "%s", error);
+		if (hs_adapter_write_skipped(run, reason, error, error_size) < 0)
+			return -1;
+		error[0] = '\0';
+		return 0;
+	}
 	if (run_prepare_dirs(run, error, error_size) < 0 ||
 	    hs_provenance_copy_inputs(run, error, error_size) < 0 ||
 	    run_write_key(run, error, error_size) < 0)

@@ -422,9 +422,10 @@ int hs_adapter_write_skipped(const struct hs_run *run, const char *reason, char 
 			     size_t error_size);
 
 /* steps.c */
-/* 0, or -1 with a sentence naming the step and the backend when a step
+/* 0, or -1 with a sentence naming the backend and the step when a step
  * needs what the run's backend cannot do (disk_fail, services_fail on a
- * backend without those operations): refused before anything starts. */
+ * backend without those operations): hs_run_execute then runs nothing and
+ * writes a skipped run.json with that reason (exit 4, never a pass). */
 int hs_steps_supported(const struct hs_run *run, char *error, size_t error_size);
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms);
 /* One of step's operations ended (ops.c): once all have, the step's line. */

@@ -83,12 +83,12 @@ int hs_steps_supported(const struct hs_run *run, char *error, size_t error_size)
 
 		if ((disk && !run->backend->disk) || (services && !run->backend->services)) {
 			snprintf(error, error_size,
-				 "%s:%u: steps[%u].action: the %s backend cannot %s (step '%s'); "
-				 "run it on the native or virtual backend",
-				 run->scenario.path, step->line, i, run->backend->name,
+				 "the %s backend cannot %s (step '%s', %s:%u); run it on the "
+				 "native or virtual backend",
+				 run->backend->name,
 				 disk ? "fail or restore one disk of a RAID1"
 				      : "make a node's services fail or recover",
-				 step->name);
+				 step->name, run->scenario.path, step->line);
 			return -1;
 		}
 	}
