@@ -572,8 +572,8 @@ static int native_services(struct hs_run *run, uint32_t index, bool ok, uint64_t
 	hs_plan_services_flag(run, &run->nodes[index], flag, sizeof(flag));
 	if (ok ? unlink(flag) < 0 && errno != ENOENT
 	       : (fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || close(fd) < 0) {
-		snprintf(error, error_size, "services: cannot %s %s: %s",
-			 ok ? "remove" : "create", flag, strerror(errno));
+		snprintf(error, error_size, "services: cannot %s %s: %s", ok ? "remove" : "create",
+			 flag, strerror(errno));
 		return -1;
 	}
 	return 0;

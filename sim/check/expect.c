@@ -725,11 +725,16 @@ typedef void hs_expect_judge(struct hs_expect_context *context, const struct hs_
  * are in expect_records.c. */
 #define HS_EXPECT_KINDS (HS_EXPECT_NOTIFY + 1)
 static hs_expect_judge *const expect_judges[HS_EXPECT_KINDS] = {
-    [HS_EXPECT_TRANSITION] = judge_transition, [HS_EXPECT_NO_TRANSITION] = judge_no_transition,
-    [HS_EXPECT_FINAL] = judge_final,	       [HS_EXPECT_LOG] = judge_log,
-    [HS_EXPECT_METRIC] = judge_metric,	       [HS_EXPECT_INVARIANT] = judge_invariant,
-    [HS_EXPECT_ORDER] = hs_expect_judge_order, [HS_EXPECT_COUNT] = hs_expect_judge_count,
-    [HS_EXPECT_NEVER] = hs_expect_judge_never, [HS_EXPECT_COMPARE] = hs_expect_judge_compare,
+    [HS_EXPECT_TRANSITION] = judge_transition,
+    [HS_EXPECT_NO_TRANSITION] = judge_no_transition,
+    [HS_EXPECT_FINAL] = judge_final,
+    [HS_EXPECT_LOG] = judge_log,
+    [HS_EXPECT_METRIC] = judge_metric,
+    [HS_EXPECT_INVARIANT] = judge_invariant,
+    [HS_EXPECT_ORDER] = hs_expect_judge_order,
+    [HS_EXPECT_COUNT] = hs_expect_judge_count,
+    [HS_EXPECT_NEVER] = hs_expect_judge_never,
+    [HS_EXPECT_COMPARE] = hs_expect_judge_compare,
     [HS_EXPECT_NOTIFY] = judge_log,
 };
 

@@ -37,7 +37,9 @@ static void describe_match(const struct hs_record_match *match, char *out, size_
 
 	if (match->text[0])
 		snprintf(text, sizeof(text), " whose %s contains '%s'",
-			 match->action[0] ? "detail" : match->notify[0] ? "text" : "reason",
+			 match->action[0]   ? "detail"
+			 : match->notify[0] ? "text"
+					    : "reason",
 			 match->text);
 	if (match->notify[0])
 		snprintf(out, out_size, "a '%s' notification from %s%s", match->notify, node, text);

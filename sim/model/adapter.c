@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 static const char *const capability_names[HS_CAP_COUNT + 1] = {
-    "replicated_data", "maintenance", "switchover",    "fencing",    "ping_tiebreaker",
-    "sync_link",       "firmware",    "cluster_admin", "raid_check", "services_check",
-    "notify_hook",     NULL};
+    "replicated_data", "maintenance",	 "switchover",	"fencing",
+    "ping_tiebreaker", "sync_link",	 "firmware",	"cluster_admin",
+    "raid_check",      "services_check", "notify_hook", NULL};
 
 const char *hs_capability_name(uint32_t capability)
 {

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_keys[] = {"transition", "no_transition", "final", "log",
-					"metric",     "invariant",     "order", "count",
+static const char *const kind_keys[] = {"transition", "no_transition", "final",	 "log",
+					"metric",     "invariant",     "order",	 "count",
 					"never",      "compare",       "notify", NULL};
 #define KIND_COUNT 11
 /* Modifiers per kind (index = enum hs_expect_kind - 1). */
@@ -43,15 +43,16 @@ static const char *const log_events[] = {"transition", "split_brain", "split_bra
 					 "ignored",    "admin",	      "health",
 					 "start",      "stop",	      NULL};
 /* What hanode's notify hook gets (HANODE_EVENT, the line's "event"). */
-static const char *const notify_events[] = {"failover",	    "fault",	     "split_brain",
-					    "sync_lost",    "sync_restored", "join_refused",
-					    "health",	    NULL};
+static const char *const notify_events[] = {
+    "failover",	     "fault",	     "split_brain", "sync_lost",
+    "sync_restored", "join_refused", "health",	    NULL};
 static const char *const compare_ops[] = {"==", "!=", "<", "<=", ">", ">=", NULL};
 #define COUNT_BOUND_MAX 100000
 
 static const char *const expect_keys[] = {
-    "transition", "no_transition", "final", "log",	 "metric", "invariant", "order", "count",
-    "never",	  "compare",	   "notify", "after", "within_ms", "for_ms", "min", "max", NULL};
+    "transition", "no_transition", "final", "log",     "metric", "invariant",
+    "order",	  "count",	   "never", "compare", "notify", "after",
+    "within_ms",  "for_ms",	   "min",   "max",     NULL};
 
 static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out)
 {

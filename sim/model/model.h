@@ -269,7 +269,7 @@ struct hs_expect {
 	uint32_t within_min_ms, within_max_ms; /* TRANSITION window after anchor */
 	uint32_t for_ms;		       /* NO_TRANSITION; COUNT, NEVER: 0 = to the end */
 	char log_event[HS_NAME_MAX];	       /* LOG, NOTIFY: event kind */
-	char log_text[HS_TEXT_MAX];	       /* LOG, NOTIFY: substring of the reason/text, "" = any */
+	char log_text[HS_TEXT_MAX]; /* LOG, NOTIFY: substring of the reason/text, "" = any */
 	enum hs_metric metric;
 	int64_t min, max; /* METRIC, COUNT bounds, inclusive; INT64_MIN/MAX = open */
 	enum hs_invariant invariant;

@@ -61,13 +61,13 @@ static const struct action_spec action_specs[HS_ACTION_COUNT] = {
 };
 
 static const char *const step_keys[] = {
-    "name",	"at_ms",      "after",	   "delay_ms",	    "action",  "node",
-    "port",	"switch",     "pdu",	   "network",	    "oneway",  "direction",
-    "loss_pct", "latency_ms", "jitter_ms", "duplicate_pct", "version", "disk", NULL};
+    "name",	 "at_ms",	  "after",   "delay_ms", "action",    "node",	  "port",
+    "switch",	 "pdu",		  "network", "oneway",	 "direction", "loss_pct", "latency_ms",
+    "jitter_ms", "duplicate_pct", "version", "disk",	 NULL};
 static const char *const target_keys[] = {"node", "port", "switch", "pdu", NULL};
-static const char *const param_keys[] = {"network",	  "oneway",	"direction",
-					 "loss_pct",	  "latency_ms", "jitter_ms",
-					 "duplicate_pct", "version",	"disk", NULL};
+static const char *const param_keys[] = {"network",    "oneway",    "direction",     "loss_pct",
+					 "latency_ms", "jitter_ms", "duplicate_pct", "version",
+					 "disk",       NULL};
 
 /* ---------------------------------------------------------- references */
 

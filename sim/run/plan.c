@@ -141,8 +141,8 @@ int hs_plan_write_mdstat(const struct hs_node_runtime *node, uint32_t disks_fail
 	return rename(temporary, node->plan.mdstat_path);
 }
 
-void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node,
-			   char *path, size_t size)
+void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node, char *path,
+			   size_t size)
 {
 	snprintf(path, size, "%s/%s/services-failed", plan_state_dir(run), node->model->name);
 }

@@ -114,9 +114,9 @@ struct hs_node_runtime {
 	 * backends report (backend.h). */
 	bool powered;
 	bool daemon_running;
-	bool raid_ok;		/* the array works: disks_failed is not every disk */
-	uint32_t disks_failed;	/* bit d: member d of the RAID1 lost (disk_fail, raid_fail) */
-	bool services_failed;	/* services_fail until services_restore */
+	bool raid_ok;	       /* the array works: disks_failed is not every disk */
+	uint32_t disks_failed; /* bit d: member d of the RAID1 lost (disk_fail, raid_fail) */
+	bool services_failed;  /* services_fail until services_restore */
 	bool port_up[HS_PORTS_MAX];
 	char firmware[HS_NAME_MAX];
 	/* Following the cluster log. */
@@ -401,8 +401,8 @@ void hs_plan_mdstat_text(uint32_t disks_failed, char *text, size_t size);
 void hs_plan_services_command(const struct hs_run *run, const struct hs_node_runtime *node,
 			      char *text, size_t size);
 /* The file the native services check looks at. */
-void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node,
-			   char *path, size_t size);
+void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node, char *path,
+			   size_t size);
 
 /* adapter_plan.c: an adapter's files and commands for a node (the
  * variables are listed there and in nodes/README.md). */

@@ -76,8 +76,8 @@ int hs_steps_supported(const struct hs_run *run, char *error, size_t error_size)
 {
 	for (uint32_t i = 0; i < run->scenario.step_count; i++) {
 		const struct hs_step *step = &run->scenario.steps[i];
-		bool disk = step->action == HS_ACTION_DISK_FAIL ||
-			    step->action == HS_ACTION_DISK_RESTORE;
+		bool disk =
+		    step->action == HS_ACTION_DISK_FAIL || step->action == HS_ACTION_DISK_RESTORE;
 		bool services = step->action == HS_ACTION_SERVICES_FAIL ||
 				step->action == HS_ACTION_SERVICES_RESTORE;
 

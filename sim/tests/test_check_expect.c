@@ -203,14 +203,15 @@ static void test_compare(void)
 
 static void test_notify(void)
 {
-	judge("  - {notify: {event: failover, node: \"@standby\", text: fenced}, after: kill}\n"
-	      "  - {notify: {event: fault}}\n"
-	      "  - {notify: {event: health, text: time offset}}\n"
-	      "  - {count: {notify: failover, node: \"@active\"}, max: 0}\n"
-	      "  - {count: {notify: health}, max: 0}\n"
-	      "  - {order: [{event: fence, node: \"@standby\", text: fenced}, {notify: failover}]}\n"
-	      "  - {order: [{notify: failover}, {event: fence, node: \"@standby\"}], after: kill}\n"
-	      "  - {count: {event: health}, max: 0}\n");
+	judge(
+	    "  - {notify: {event: failover, node: \"@standby\", text: fenced}, after: kill}\n"
+	    "  - {notify: {event: fault}}\n"
+	    "  - {notify: {event: health, text: time offset}}\n"
+	    "  - {count: {notify: failover, node: \"@active\"}, max: 0}\n"
+	    "  - {count: {notify: health}, max: 0}\n"
+	    "  - {order: [{event: fence, node: \"@standby\", text: fenced}, {notify: failover}]}\n"
+	    "  - {order: [{notify: failover}, {event: fence, node: \"@standby\"}], after: kill}\n"
+	    "  - {count: {event: health}, max: 0}\n");
 	CU_ASSERT_EQUAL(g_scenario->expects[0].kind, HS_EXPECT_NOTIFY);
 	CU_ASSERT_STRING_EQUAL(g_scenario->expects[0].log_event, "failover");
 	CU_ASSERT_STRING_EQUAL(g_scenario->expects[3].matches[0].notify, "failover");

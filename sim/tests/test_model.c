@@ -153,7 +153,7 @@ static void shipped_scenario_check(const char *path, const char *base)
 
 static void test_shipped_scenarios(void)
 {
-	CU_ASSERT_EQUAL(folder_each("scenarios", shipped_scenario_check), 26);
+	CU_ASSERT_EQUAL(folder_each("scenarios", shipped_scenario_check), 32);
 }
 
 /* ------------------------------------------------------------- errors */

@@ -198,7 +198,8 @@ static int loop_disk(struct hs_run *run, uint32_t node, uint32_t disk, bool ok, 
 	(void)error_size;
 	CU_ASSERT_EQUAL((run->nodes[node].disks_failed >> disk & 1u) != 0, !ok);
 	if (loop_script.disk_calls < 8) {
-		loop_script.disks_failed_seen[loop_script.disk_calls] = run->nodes[node].disks_failed;
+		loop_script.disks_failed_seen[loop_script.disk_calls] =
+		    run->nodes[node].disks_failed;
 		loop_script.raid_ok_seen[loop_script.disk_calls] = run->nodes[node].raid_ok;
 	}
 	loop_script.disk_calls++;
@@ -557,8 +558,7 @@ int main(void)
 	    {"probes every resolution_ms, a session broken once", test_loop_probes_and_session},
 	    {"a backend that never moves is a runner error", test_loop_stall_is_an_error},
 	    {"disks and services: the runner's books, in order", test_loop_disks_and_services},
-	    {"a backend without them: not run, skipped with the reason",
-	     test_loop_disks_refused},
+	    {"a backend without them: not run, skipped with the reason", test_loop_disks_refused},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("virtual loop", tests, NULL, NULL);
