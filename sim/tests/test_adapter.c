@@ -232,6 +232,9 @@ static void hanode_config_matches(const char *scenario_path)
 		text[length] = '\0';
 		fclose(file);
 		CU_ASSERT_STRING_EQUAL(text, run->nodes[i].plan.config_text);
+		/* A services check only where a step makes services fail. */
+		CU_ASSERT_EQUAL(strstr(text, "\nservices_status = test ! -e ") != NULL,
+				strstr(scenario_path, "services-fail") != NULL);
 	}
 	snprintf(command, sizeof(command), "rm -rf %s %s", run->run_dir, run->state_dir);
 	CU_ASSERT_EQUAL(system(command), 0);
@@ -245,6 +248,7 @@ static void test_hanode_adapter_renders_the_planned_config(void)
 	hanode_config_matches("scenarios/split-brain-none.yaml");	 /* none */
 	hanode_config_matches("scenarios/failed-node-returns.yaml");	 /* timer overrides */
 	hanode_config_matches("scenarios/rolling-firmware-update.yaml"); /* firmware */
+	hanode_config_matches("scenarios/services-fail-active.yaml");	 /* services_status */
 }
 
 int main(void)
