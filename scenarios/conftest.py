@@ -14,9 +14,14 @@ first number whose folder could be created (mkdir is atomic), so repeated
 and parallel runs (`-n 2`) never erase each other. The folder of a passing
 run is removed unless --keep-reports; a failing run's folder is always kept.
 
+A run hasim did not carry out (exit 4: a step the backend cannot do, such as
+disk_fail or services_fail on libvirt) is reported as skipped with hasim's
+reason, never as passed.
+
 Markers: on the native backend each scenario creates network namespaces
 (marker netns); on libvirt it boots guests (marker vm).
 """
+import json
 import os
 import pathlib
 import shutil
@@ -99,10 +104,12 @@ class ScenarioItem(pytest.Item):
         if completed.returncode == 4:
             # Not run: a step this backend cannot carry out (per-disk and
             # services faults on libvirt); a skip with hasim's reason, never a pass.
-            reason = next((line for line in completed.stdout.splitlines()
-                           if line.startswith("SKIP ")), completed.stdout.strip())
+            try:
+                reason = json.loads((out / "result.json").read_text())["skipped"]
+            except (OSError, ValueError, KeyError):
+                reason = completed.stdout.strip()
             shutil.rmtree(out, ignore_errors=True)
-            pytest.skip(reason)
+            pytest.skip(f"{self.name} not run on {backend}: {reason}")
         if completed.returncode != 0:
             raise ScenarioFailed(f"hasim exited {completed.returncode} (run folder {out})\n"
                                  + completed.stdout)

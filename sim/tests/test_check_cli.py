@@ -155,6 +155,13 @@ RUNS = [] if VIRTUAL else [pytest.mark.netns]
      "expected a 'sync_lost' notification from @active at most 0 times after 'cut', saw 1 at "),
     ("notify-missing-fault",
      "expected a 'fault' notification from any node after 'cut', saw none"),
+    # The steps of issue 11: each acts (the checker sees what it did).
+    ("services-fail-nothing-moves", "expected @active never fault after 'broken', node1 was "
+     "fault from "),
+    ("disk-both-lost-no-fault", "expected @active never fault after 'first', node1 was fault "
+     "from "),
+    ("disk-degraded-fault", "expected @active active->fault within [0, 2000] ms after 'lose', "
+     "never saw it"),
 ]])
 def test_negative_expectation_fails(name, message, tmp_path):
     if not VIRTUAL and os.geteuid() != 0:
