@@ -540,7 +540,13 @@ static void write_events(FILE *file, const struct hs_check_result *result)
 		fprintf(file, "<tr%s><td>%" PRId64 "</td>", event->ok ? "" : " class=\"fail\"",
 			event->t_ms);
 		write_cell(file, event->source);
-		write_cell(file, event->kind);
+		if (event->source_kind == HS_SOURCE_NOTIFY) { /* not a cluster-log record */
+			char kind[HS_NAME_MAX + 16];
+			snprintf(kind, sizeof(kind), "notify %s", event->kind);
+			write_cell(file, kind);
+		} else {
+			write_cell(file, event->kind);
+		}
 		write_cell(file, event->node);
 		write_cell(file, event->from);
 		write_cell(file, event->to);
