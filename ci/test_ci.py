@@ -224,6 +224,20 @@ def test_run_scenarios_refuses_bad_input(tmp_path):
     assert f"run-scenarios: no {tmp_path}/nowhere/hasim: build halab first" in no_build.stderr
 
 
+def test_run_scenarios_counts_a_scenario_not_run_as_skipped(tmp_path):
+    """A step the backend cannot do (disk_fail on libvirt): hasim runs
+    nothing and exits 4; the job counts it as skipped, neither passed nor
+    failed, and the run's own summary says why (no guest is booted)."""
+    completed = run(CI / "run-scenarios.sh", "--backend", "libvirt", "--reports",
+                    tmp_path / "reports", "scenarios/disk-degraded.yaml", timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "SKIP disk-degraded (libvirt backend, seed 1): skipped: the libvirt backend " \
+        "cannot fail or restore one disk" in completed.stdout
+    assert completed.stdout.endswith(
+        "run-scenarios: 0 passed, 0 failed, 1 skipped (not run: hasim's SKIP lines say why) "
+        f"(libvirt backend, seed 1; run folders in {tmp_path}/reports/)\n")
+
+
 # ------------------------------------------------------------- summary
 
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
