@@ -125,6 +125,10 @@ struct hs_backend_ops {
 	double time_scale; /* factor applied to time windows (VMs are slower) */
 	/* NULL for a real-time backend. */
 	const struct hs_backend_virtual_time *virtual_time;
+	/* The nodes' notify hook lands in the run folder (nodes/NODE/notify.jsonl).
+	 * False (a guest without a notify_command: libvirt): run.json says
+	 * "notify_hook": false and the checker skips what needs notifications. */
+	bool notify_hook;
 
 	/* Create the nodes, wire every NIC into the run's fabric, start hanode
 	 * on each; the runner then counts every node powered with its daemon

@@ -843,6 +843,7 @@ static void native_handle(struct hs_run *run, const struct pollfd *fds, int coun
 const struct hs_backend_ops hs_backend_native = {
     .name = "native",
     .time_scale = 1.0,
+    .notify_hook = true,
     .up = native_up,
     .down = native_down,
     .power = native_power,

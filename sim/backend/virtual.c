@@ -377,6 +377,7 @@ static const struct hs_backend_virtual_time virtual_time = {
 const struct hs_backend_ops hs_backend_virtual = {
     .name = "virtual",
     .time_scale = 1.0,
+    .notify_hook = true,
     .virtual_time = &virtual_time,
     .up = virtual_up,
     .down = virtual_down,

@@ -36,7 +36,9 @@
  *                 node_adapter: the node implementation and what it can
  *                 do, absent: everything (capability.c); "skipped": a
  *                 reason, for a run hasim did not carry out because its
- *                 steps need what the adapter lacks)
+ *                 steps need what the adapter or the backend lacks;
+ *                 "notify_hook": false: the backend's nodes leave no
+ *                 notify.jsonl, so notify expectations are skipped)
  *   scenario.yaml the scenario text as run, and topologies/NAME.yaml its
  *                 topology (optional: `hasim check RUN_DIR` judges with them
  *                 when no scenario is given, else with run.json's
@@ -196,6 +198,10 @@ struct hs_check_result {
 	char node_adapter[HS_NAME_MAX];
 	char node_profile[HS_NAME_MAX];
 	uint32_t capabilities;
+	/* run.json's "notify_hook": false: the backend's nodes notify nowhere
+	 * the checker reads (libvirt guests), so notify_hook is not in
+	 * capabilities whatever the adapter says. */
+	bool backend_without_notify;
 	bool skipped;
 	char skip_reason[HS_TEXT_MAX * 2];
 

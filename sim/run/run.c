@@ -401,6 +401,8 @@ static void run_write_summary(struct hs_run *run)
 	json_object_set_new(summary, "backend", json_string(run->backend->name));
 	json_object_set_new(summary, "seed", json_integer((json_int_t)run->seed));
 	json_object_set_new(summary, "time_scale", json_real(run->backend->time_scale));
+	if (!run->backend->notify_hook) /* capability.c: notify expectations judge nothing */
+		json_object_set_new(summary, "notify_hook", json_false());
 	json_object_set_new(summary, "run_id", json_string(run->run_id));
 	json_object_set_new(summary, "t0_mono_ms", json_integer(run->t0_ms));
 	json_object_set_new(summary, "formed_mono_ms",
