@@ -455,7 +455,8 @@ def test_lint_bad_files_name_file_line_and_field(tmp_path):
         f"{flow}:1: steps[0].action: 'explode' is not one of power_off, power_on, pull, plug, "
         "switch_fail, switch_restore, impair, partition, heal, raid_fail, raid_restore, crash, "
         "restart, maintenance_on, maintenance_off, switchover, disconnect, reconnect, disband, "
-        "firmware_update, client_start, client_stop",
+        "firmware_update, client_start, client_stop, services_fail, services_restore, "
+        "disk_fail, disk_restore",
         f"{utf16}:1: file: UTF-16 text (byte-order mark FF FE); halab reads UTF-8: save it as "
         "UTF-8",
         f"{empty}:1: file: no YAML document (the file is empty or holds only comments)",
