@@ -458,23 +458,23 @@ int hn_netif_garp_send(const char *ifname, const char *ip, char *error, size_t e
 
 /* ----------------------------------------------------------- carrier monitor */
 
-int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size)
+/* The carrier of ifname through fd (an AF_INET datagram socket). */
+static int netif_carrier_read(int fd, const char *ifname, bool *carrier_up, char *error,
+			      size_t error_size)
 {
 	struct ifreq request;
-	int result = -1;
 	*carrier_up = false;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || strlen(ifname) >= IF_NAMESIZE) {
 		snprintf(error, error_size, "hn_netif_carrier_get: %s: bad name or no socket",
 			 ifname);
-		goto cleanup;
+		return -1;
 	}
 	memset(&request, 0, sizeof(request));
 	snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) {
 		snprintf(error, error_size, "hn_netif_carrier_get: %s: %s", ifname,
 			 strerror(errno));
-		goto cleanup;
+		return -1;
 	}
 	bool up = request.ifr_flags & IFF_UP;
 	bool running = request.ifr_flags & IFF_RUNNING;
@@ -487,8 +487,13 @@ int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size
 		*carrier_up = up && link.data != 0;
 	else
 		*carrier_up = up && running;
-	result = 0;
-cleanup:
+	return 0;
+}
+
+int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int result = netif_carrier_read(fd, ifname, carrier_up, error, error_size);
 	if (fd >= 0)
 		close(fd);
 	return result;
@@ -499,8 +504,10 @@ int hn_netif_monitor_open(struct hn_netif_monitor *monitor, char *error, size_t 
 	memset(monitor, 0, sizeof(*monitor));
 	monitor->opened = true;
 	monitor->fd = netif_netlink_open(RTMGRP_LINK, SOCK_NONBLOCK);
-	if (monitor->fd < 0) {
-		snprintf(error, error_size, "hn_netif_monitor_open: netlink: %s", strerror(errno));
+	monitor->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (monitor->fd < 0 || monitor->ioctl_fd < 0) {
+		snprintf(error, error_size, "hn_netif_monitor_open: %s: %s",
+			 monitor->fd < 0 ? "netlink" : "socket", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -512,7 +519,9 @@ void hn_netif_monitor_close(struct hn_netif_monitor *monitor)
 		return;
 	if (monitor->fd >= 0)
 		close(monitor->fd);
-	monitor->fd = -1;
+	if (monitor->ioctl_fd >= 0)
+		close(monitor->ioctl_fd);
+	monitor->fd = monitor->ioctl_fd = -1;
 	monitor->watch_count = 0;
 	monitor->opened = false;
 }
@@ -615,8 +624,8 @@ int hn_netif_monitor_poll(struct hn_netif_monitor *monitor, struct hn_netif_carr
 	for (size_t i = 0; monitor->opened && i < monitor->watch_count; i++) {
 		bool carrier_up = false;
 		if (monitor->watched[i].ifindex == 0 ||
-		    hn_netif_carrier_get(monitor->watched[i].ifname, &carrier_up, ignored,
-					 sizeof(ignored)) != 0)
+		    netif_carrier_read(monitor->ioctl_fd, monitor->watched[i].ifname, &carrier_up,
+				       ignored, sizeof(ignored)) != 0)
 			continue;
 		netif_monitor_update(monitor, i, carrier_up, changes, changes_max, &count);
 	}

@@ -69,7 +69,8 @@ struct hn_netif_carrier_change {
 
 struct hn_netif_monitor {
 	bool opened;
-	int fd;
+	int fd;	      /* the netlink subscription */
+	int ioctl_fd; /* for the poll's carrier reads */
 	size_t watch_count;
 	struct {
 		char ifname[IF_NAMESIZE];
