@@ -10,8 +10,10 @@
  * asks every node for its final state and tears everything down: always,
  * also after an error or a signal (the caller's flag hs_run_stop_requested).
  *
- * Everything the run starts is recorded under /run/halab/<run_id>/ (owner
- * pid, started pids) so that `hasim gc` can clean up after a killed hasim.
+ * Everything the run starts is recorded under <state root>/<run_id>/
+ * (hs_state_root: /run/halab for root, $XDG_RUNTIME_DIR/halab for a user;
+ * owner pid, started pids) so that `hasim gc` can clean up after a killed
+ * hasim.
  *
  * A virtual-time backend (backend->virtual_time) runs the same way with
  * the virtual clock (clock.c) instead of poll(): it starts no process and
@@ -463,6 +465,27 @@ static void run_write_counters(struct hs_run *run)
 
 /* ------------------------------------------------------ set up, tear down */
 
+/* hs_state_root(), or "" when there is none. */
+static const char *run_state_root(void)
+{
+	char ignored[256];
+	const char *root = hs_state_root(ignored, sizeof(ignored));
+
+	return root ? root : "";
+}
+
+/* Whether state_dir is <state root>/<run_id>, made (and so removed) by
+ * hasim, not a folder a test chose. */
+static bool run_state_dir_is_hasims(const struct hs_run *run)
+{
+	const char *root = run_state_root();
+	size_t length = strlen(root);
+
+	return root[0] && strncmp(run->state_dir, root, length) == 0 &&
+	       run->state_dir[length] == '/' &&
+	       strcmp(run->state_dir + length + 1, run->run_id) == 0;
+}
+
 static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 {
 	char path[600];
@@ -484,9 +507,11 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 		run->state_dir[0] = '\0'; /* nothing outside the run folder */
 		return 0;
 	}
-	/* /run/halab/<run_id> (hasim), or a folder the caller chose (tests). */
-	if ((strncmp(run->state_dir, "/run/halab/", 11) == 0 && mkdir("/run/halab", 0755) < 0 &&
-	     errno != EEXIST) ||
+	/* <state root>/<run_id> (hasim), or a folder the caller chose (tests).
+	 * The root is shared by the user's runs: /run/halab is readable by
+	 * all (gc looks at it as root), a user's root by the user only. */
+	if ((run_state_dir_is_hasims(run) &&
+	     mkdir(run_state_root(), geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST) ||
 	    mkdir(run->state_dir, 0700) < 0) {
 		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
 			 strerror(errno));
@@ -552,8 +577,8 @@ static int run_write_key(struct hs_run *run, char *error, size_t error_size)
 /* Remove the state folder once nothing of the run is left. */
 static void run_remove_state(struct hs_run *run)
 {
-	if (strncmp(run->state_dir, "/run/halab/hs", 13) == 0 &&
-	    hs_backend_remove_tree(run->state_dir) < 0 && errno != ENOENT)
+	if (run_state_dir_is_hasims(run) && hs_backend_remove_tree(run->state_dir) < 0 &&
+	    errno != ENOENT)
 		fprintf(stderr, "hasim: could not remove %s: %s\n", run->state_dir,
 			strerror(errno));
 }
