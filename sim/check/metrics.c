@@ -11,10 +11,16 @@
  *
  * Metrics (names as in model.h):
  *   failover_ms          anchor -> first transition to active at or after it, any node
- *   outage_ms            longest stretch from the last successful client request before
- *                        a failure to the first success after it (to the end if none),
- *                        on the requests' completion times; every such stretch is kept
- *                        in the timeline (outages[]) for the HTML report
+ *   outage_ms            longest gap: from the last successful client request before it
+ *                        to the first success after it (to the end if none), on the
+ *                        requests' completion times. A stretch between two successes is
+ *                        a gap when a request in it failed, or when it lasted longer than
+ *                        two of the client's probe intervals (run.json's resolution_ms):
+ *                        requests that were only slow (held while the cluster IP moved)
+ *                        are a gap too. Before the first success the gap starts with the
+ *                        client's first request; a client_stop step ends the client's
+ *                        stretch (its pause is no outage). Every gap is kept in the
+ *                        timeline (outages[]) for the HTML report
  *   dual_active_ms       total time both nodes' display states are active
  *   lost_writes          verify lines with ok=false
  *   reported_lost_writes sum of lost_writes in split_brain records
@@ -212,41 +218,61 @@ static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t e
 	    .start_ms = start_ms, .end_ms = end_ms, .failures = failures, .to_the_end = to_the_end};
 }
 
+/* A stretch of this many ms between two successes, none failed, is a
+ * gap: the probes' cadence explains up to two intervals (one probe late);
+ * 0 when run.json does not say (older run folders): then only failures
+ * make a gap. */
+static int64_t outage_quiet_limit_ms(const struct hs_check_result *result)
+{
+	return result->resolution_ms > 0 ? 2 * result->resolution_ms : 0;
+}
+
+static bool is_client_stop(const struct hs_timeline_event *event)
+{
+	return event->source_kind == HS_SOURCE_RUNNER && event->ok &&
+	       strcmp(event->kind, "step") == 0 && strcmp(event->action, "client_stop") == 0;
+}
+
 static void metric_outage(const struct hs_check_result *result, struct hs_check_metric *metric)
 {
 	struct hs_timeline *timeline = result->timeline;
-	bool seen = false, in_outage = false;
-	int64_t last_success_ms = 0, outage_start_ms = 0, longest_ms = 0;
+	const int64_t quiet_limit_ms = outage_quiet_limit_ms(result);
+	bool running = false, any_request = false;
+	int64_t last_success_ms = 0, longest_ms = 0;
 	uint32_t failures = 0;
 	timeline->outage_count = timeline->outage_total = 0;
 	timeline->longest_outage = -1;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
+		if (is_client_stop(event)) {
+			if (running && failures > 0)
+				outage_add(timeline, last_success_ms, event->t_ms, failures, true,
+					   &longest_ms);
+			running = false;
+			continue;
+		}
 		if (!is_request(event))
 			continue;
-		if (!seen) /* no success before the first failure: the outage began with the client
-			    */
+		if (!running) { /* no success yet: a gap begins with the client */
+			running = any_request = true;
 			last_success_ms = event->t_ms;
-		seen = true;
-		if (!event->ok && !in_outage) {
-			in_outage = true;
-			outage_start_ms = last_success_ms;
 			failures = 0;
 		}
 		if (!event->ok) {
 			failures++;
-		} else {
-			if (in_outage)
-				outage_add(timeline, outage_start_ms, event->t_ms, failures, false,
-					   &longest_ms);
-			in_outage = false;
-			last_success_ms = event->t_ms;
+			continue;
 		}
+		if (failures > 0 ||
+		    (quiet_limit_ms > 0 && event->t_ms - last_success_ms > quiet_limit_ms))
+			outage_add(timeline, last_success_ms, event->t_ms, failures, false,
+				   &longest_ms);
+		last_success_ms = event->t_ms;
+		failures = 0;
 	}
-	if (in_outage)
-		outage_add(timeline, outage_start_ms, result->ended_ms, failures, true,
+	if (running && failures > 0)
+		outage_add(timeline, last_success_ms, result->ended_ms, failures, true,
 			   &longest_ms);
-	if (!seen) {
+	if (!any_request) {
 		metric->known = false;
 		metric->nothing_measured = true;
 		snprintf(metric->note, sizeof(metric->note), "the client made no request");
