@@ -180,6 +180,9 @@ extern const struct hs_backend_ops hs_backend_virtual;
  * gc. Returns the number of objects removed, or -1. Never through a shell:
  * programs are executed with their arguments, libvirt through its API. */
 int hs_backend_gc(char *error, size_t error_size);
+/* (With $HALAB_STATE_DIR set, hs_backend_gc takes only dead runs with a
+ * state folder there, no orphans: every run under the default root would
+ * look like one.) */
 /* Dead runs with a state folder only (no orphans): what `hasim run`
  * collects when it starts. quiet: print nothing. Returns how many objects. */
 int hs_backend_gc_dead(bool quiet);

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -42,7 +43,8 @@
 #include "backend.h"
 #include "libvirt_conn.h"
 
-#define GC_EXEC_WAIT_MS 10000
+#define GC_EXEC_WAIT_MS	 10000
+#define GC_SETUP_GRACE_S 60 /* a state folder without owner this young is being set up */
 
 /* Which runs to collect: one (run_id), every dead one with a state folder
  * (start of a run), or every dead one and the orphans (hasim gc). */
@@ -138,6 +140,23 @@ static bool gc_has_state(const char *run_id)
 	return path[0] && access(path, F_OK) == 0;
 }
 
+/* Whether run_id's state folder was made less than GC_SETUP_GRACE_S ago. */
+static bool gc_state_young(const char *run_id)
+{
+	char path[256];
+	struct stat status;
+
+	gc_state_path(path, sizeof(path), run_id, NULL);
+	return path[0] && stat(path, &status) == 0 &&
+	       time(NULL) - status.st_mtime < GC_SETUP_GRACE_S;
+}
+
+/* A run is alive while its owner is a living hasim, and while its state
+ * folder is being set up: a run makes the folder, then writes the owner
+ * file into it, and another hasim's collection at its start that looked in
+ * between took a folder without an owner for a dead run's and removed it
+ * under the new run ("run_prepare_dirs: .../pids: No such file or
+ * directory", seen with parallel runs). */
 static bool gc_run_alive(const char *run_id)
 {
 	char path[256];
@@ -146,12 +165,13 @@ static bool gc_run_alive(const char *run_id)
 
 	gc_state_path(path, sizeof(path), run_id, "owner");
 	owner = path[0] ? fopen(path, "r") : NULL;
-	if (!owner)
-		return false;
-	if (fscanf(owner, "%d", &pid) != 1)
+	if (owner && fscanf(owner, "%d", &pid) != 1)
 		pid = 0;
-	fclose(owner);
-	return pid > 0 && pid != getpid() && gc_pid_runs(pid, "hasim");
+	if (owner)
+		fclose(owner);
+	if (pid <= 0)
+		return gc_state_young(run_id);
+	return pid != getpid() && gc_pid_runs(pid, "hasim");
 }
 
 /* Whether the object named name (a run id, then "-..." or nothing) is in
@@ -397,7 +417,11 @@ static int gc_collect(struct gc_scope *scope)
 
 int hs_backend_gc(char *error, size_t error_size)
 {
-	struct gc_scope scope = {.orphans = true};
+	/* Orphans are objects of no state folder in this root: with a root of
+	 * the caller's choosing, those of every run under the default root
+	 * (/run/halab) would look so, alive or not. */
+	const char *chosen = getenv("HALAB_STATE_DIR");
+	struct gc_scope scope = {.orphans = !(chosen && chosen[0])};
 
 	(void)error;
 	(void)error_size;
