@@ -245,8 +245,8 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		if (is_client_stop(event)) {
-			if (running && failures > 0)
-				outage_add(timeline, last_success_ms, event->t_ms, failures, true,
+			if (running && failures > 0) /* cut short by the stop, not the end */
+				outage_add(timeline, last_success_ms, event->t_ms, failures, false,
 					   &longest_ms);
 			running = false;
 			continue;
