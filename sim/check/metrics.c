@@ -19,8 +19,10 @@
  *                        requests that were only slow (held while the cluster IP moved)
  *                        are a gap too. Before the first success the gap starts with the
  *                        client's first request; a client_stop step ends the client's
- *                        stretch (its pause is no outage). Every gap is kept in the
- *                        timeline (outages[]) for the HTML report
+ *                        stretch (its pause is no outage). Time the runner's loop stood
+ *                        still (steps.jsonl's loop_stall: no frame moved, no request was
+ *                        sent) is left out of a gap: the lab's, not the cluster's. Every
+ *                        gap is kept in the timeline (outages[]) for the HTML report
  *   dual_active_ms       total time both nodes' display states are active
  *   lost_writes          verify lines with ok=false
  *   reported_lost_writes sum of lost_writes in split_brain records
@@ -198,13 +200,18 @@ static bool is_request(const struct hs_timeline_event *event)
 	return event->source_kind == HS_SOURCE_CLIENT && strcmp(event->kind, "verify") != 0;
 }
 
-/* Record one outage; the longest (the first of equal ones) is outage_ms. */
-static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t end_ms,
-		       uint32_t failures, bool to_the_end, int64_t *longest_ms)
+int64_t hs_outage_ms(const struct hs_outage *outage)
 {
-	bool longest = end_ms - start_ms > *longest_ms;
+	return outage->end_ms - outage->start_ms - outage->stalled_ms;
+}
+
+/* Record one outage; the longest (the first of equal ones) is outage_ms. */
+static void outage_add(struct hs_timeline *timeline, const struct hs_outage *outage,
+		       int64_t *longest_ms)
+{
+	bool longest = hs_outage_ms(outage) > *longest_ms;
 	if (longest)
-		*longest_ms = end_ms - start_ms;
+		*longest_ms = hs_outage_ms(outage);
 	timeline->outage_total++;
 	if (timeline->outage_count == HS_TIMELINE_OUTAGES_MAX) {
 		/* The list is full: the longest still gets the last slot. */
@@ -214,8 +221,7 @@ static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t e
 	}
 	if (longest)
 		timeline->longest_outage = (int32_t)timeline->outage_count;
-	timeline->outages[timeline->outage_count++] = (struct hs_outage){
-	    .start_ms = start_ms, .end_ms = end_ms, .failures = failures, .to_the_end = to_the_end};
+	timeline->outages[timeline->outage_count++] = *outage;
 }
 
 /* A stretch of this many ms between two successes, none failed, is a
@@ -233,45 +239,73 @@ static bool is_client_stop(const struct hs_timeline_event *event)
 	       strcmp(event->kind, "step") == 0 && strcmp(event->action, "client_stop") == 0;
 }
 
+static bool is_loop_stall(const struct hs_timeline_event *event)
+{
+	return event->source_kind == HS_SOURCE_RUNNER && strcmp(event->kind, "loop_stall") == 0;
+}
+
+/* The client's stretch since its last success (or its start). */
+struct outage_scan {
+	bool running; /* the client runs and made a request */
+	struct hs_outage open;
+};
+
+static void outage_scan_success(struct hs_timeline *timeline, struct outage_scan *scan,
+				int64_t t_ms, int64_t quiet_limit_ms, int64_t *longest_ms)
+{
+	scan->open.end_ms = t_ms;
+	if (scan->open.failures > 0 ||
+	    (quiet_limit_ms > 0 && hs_outage_ms(&scan->open) > quiet_limit_ms))
+		outage_add(timeline, &scan->open, longest_ms);
+	scan->open = (struct hs_outage){.start_ms = t_ms};
+}
+
 static void metric_outage(const struct hs_check_result *result, struct hs_check_metric *metric)
 {
 	struct hs_timeline *timeline = result->timeline;
 	const int64_t quiet_limit_ms = outage_quiet_limit_ms(result);
-	bool running = false, any_request = false;
-	int64_t last_success_ms = 0, longest_ms = 0;
-	uint32_t failures = 0;
+	struct outage_scan scan = {0};
+	bool any_request = false;
+	int64_t longest_ms = 0;
 	timeline->outage_count = timeline->outage_total = 0;
 	timeline->longest_outage = -1;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
+		if (is_loop_stall(event) && scan.running) {
+			/* The part of the stall [t - stalled, t] inside the stretch:
+			 * no frame moved and no request went out, the lab's time. */
+			int64_t from_ms = event->t_ms - event->latency_ms;
+			if (from_ms < scan.open.start_ms)
+				from_ms = scan.open.start_ms;
+			if (event->t_ms > from_ms)
+				scan.open.stalled_ms += event->t_ms - from_ms;
+			continue;
+		}
 		if (is_client_stop(event)) {
-			if (running && failures > 0) /* cut short by the stop, not the end */
-				outage_add(timeline, last_success_ms, event->t_ms, failures, false,
-					   &longest_ms);
-			running = false;
+			if (scan.running && scan.open.failures > 0) { /* cut short by the stop */
+				scan.open.end_ms = event->t_ms;
+				outage_add(timeline, &scan.open, &longest_ms);
+			}
+			scan.running = false;
 			continue;
 		}
 		if (!is_request(event))
 			continue;
-		if (!running) { /* no success yet: a gap begins with the client */
-			running = any_request = true;
-			last_success_ms = event->t_ms;
-			failures = 0;
+		if (!scan.running) { /* no success yet: a gap begins with the client */
+			scan.running = any_request = true;
+			scan.open = (struct hs_outage){.start_ms = event->t_ms};
 		}
-		if (!event->ok) {
-			failures++;
-			continue;
-		}
-		if (failures > 0 ||
-		    (quiet_limit_ms > 0 && event->t_ms - last_success_ms > quiet_limit_ms))
-			outage_add(timeline, last_success_ms, event->t_ms, failures, false,
-				   &longest_ms);
-		last_success_ms = event->t_ms;
-		failures = 0;
+		if (!event->ok)
+			scan.open.failures++;
+		else
+			outage_scan_success(timeline, &scan, event->t_ms, quiet_limit_ms,
+					    &longest_ms);
 	}
-	if (running && failures > 0)
-		outage_add(timeline, last_success_ms, result->ended_ms, failures, true,
-			   &longest_ms);
+	if (scan.running && scan.open.failures > 0) {
+		scan.open.end_ms = result->ended_ms;
+		scan.open.to_the_end = true;
+		outage_add(timeline, &scan.open, &longest_ms);
+	}
 	if (!any_request) {
 		metric->known = false;
 		metric->nothing_measured = true;

@@ -43,6 +43,7 @@
 #define RUN_VERIFY_TIMEOUT_MS 15000
 #define RUN_FINAL_TIMEOUT_MS  10000 /* every node's status for final.json */
 #define RUN_STORE_PORT	      7000
+#define RUN_STALL_LOG_MS      (2 * RUN_TICK_MS) /* a longer stall is written down */
 
 volatile sig_atomic_t hs_run_stop_requested;
 
@@ -184,13 +185,24 @@ static bool run_finished(const struct hs_run *run, int64_t now_ms)
 
 /* How long the fabric went unturned since the previous round: a loop that
  * blocks (a control request waiting for its reply, a power-on running
- * `ip`) shows here as the longest gap. */
+ * `ip`) or a runner the host did not schedule shows here as the longest
+ * gap. Every stall longer than RUN_STALL_LOG_MS is a steps.jsonl line
+ * ("loop_stall", stalled_ms, at its end): while the loop stands the fabric
+ * carries no frame and the client sends nothing, so the checker does not
+ * count that time as the cluster's outage (sim/check/metrics.c). */
 static void run_loop_gap(struct hs_run *run, int64_t now_ms)
 {
 	int64_t now_us = run_wall_us();
 
 	if (run->ended_ms != 0)
 		return; /* reading back and asking for the final state are not the scenario */
+	if (run->loop_round_us > 0 && run->steps_log &&
+	    now_us - run->loop_round_us > RUN_STALL_LOG_MS * 1000) {
+		fprintf(run->steps_log,
+			"{\"mono_ms\":%lld,\"event\":\"loop_stall\",\"stalled_ms\":%lld}\n",
+			(long long)now_ms, (long long)((now_us - run->loop_round_us) / 1000));
+		fflush(run->steps_log);
+	}
 	if (run->loop_round_us > 0 && now_us - run->loop_round_us > run->loop_gap_max_us) {
 		run->loop_gap_max_us = now_us - run->loop_round_us;
 		run->loop_gap_at_ms = now_ms - run->t0_ms;
