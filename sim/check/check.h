@@ -45,7 +45,7 @@
  *                  "target":"node1","ok":true,"error":""}
  *                 also {"mono_ms":6480,"event":"loop_stall","stalled_ms":35}: the
  *                 runner's loop stood still that long up to mono_ms (no frame moved,
- *                 no request was sent); outage_ms leaves that time out
+ *                 no request was sent); said with the outage it falls in
  *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
  *                  "error":"connection refused","latency_ms":0,"sent_ms":6300}
  *                 mono_ms is when the request completed (outage_ms is measured on

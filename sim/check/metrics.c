@@ -19,9 +19,12 @@
  *                        requests that were only slow (held while the cluster IP moved)
  *                        are a gap too. Before the first success the gap starts with the
  *                        client's first request; a client_stop step ends the client's
- *                        stretch (its pause is no outage). Time the runner's loop stood
- *                        still (steps.jsonl's loop_stall: no frame moved, no request was
- *                        sent) is left out of a gap: the lab's, not the cluster's. Every
+ *                        stretch (its pause is no outage). How much of a gap the runner's
+ *                        loop stood still (steps.jsonl's loop_stall: no frame moved, no
+ *                        request went out) is kept with it and said, but still counted:
+ *                        the lab did not look then, which is no proof that the cluster
+ *                        answered, so the cluster's own outage lies between the gap less
+ *                        its stalls and the gap, and a bound is judged on the gap. Every
  *                        gap is kept in the timeline (outages[]) for the HTML report
  *   dual_active_ms       total time both nodes' display states are active
  *   lost_writes          verify lines with ok=false
@@ -202,7 +205,7 @@ static bool is_request(const struct hs_timeline_event *event)
 
 int64_t hs_outage_ms(const struct hs_outage *outage)
 {
-	return outage->end_ms - outage->start_ms - outage->stalled_ms;
+	return outage->end_ms - outage->start_ms;
 }
 
 /* Record one outage; the longest (the first of equal ones) is outage_ms. */
@@ -273,7 +276,7 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 		const struct hs_timeline_event *event = &timeline->events[i];
 		if (is_loop_stall(event) && scan.running) {
 			/* The part of the stall [t - stalled, t] inside the stretch:
-			 * no frame moved and no request went out, the lab's time. */
+			 * no frame moved and no request went out. */
 			int64_t from_ms = event->t_ms - event->latency_ms;
 			if (from_ms < scan.open.start_ms)
 				from_ms = scan.open.start_ms;

@@ -240,12 +240,15 @@ static void svg_client_lane(FILE *file, const struct hs_check_result *result,
 		fprintf(file,
 			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			"class=\"clientfail\"><title>%s%" PRId64 " ms without a successful request "
-			"(%u failed) from %" PRId64 " to %" PRId64 " ms%s%s</title></rect>\n",
+			"(%u failed) from %" PRId64 " to %" PRId64 " ms%s",
 			x, y + 8, width > 2 ? width : 2, HS_HTML_LANE_PX - 16,
 			longest ? "outage_ms: " : "", hs_outage_ms(outage), outage->failures,
 			outage->start_ms, outage->end_ms,
-			outage->to_the_end ? " (the end of the run)" : "",
-			outage->stalled_ms > 0 ? " (less the runner's loop stalls)" : "");
+			outage->to_the_end ? " (the end of the run)" : "");
+		if (outage->stalled_ms > 0)
+			fprintf(file, "; the runner's loop stood still %" PRId64 " ms of it",
+				outage->stalled_ms);
+		fputs("</title></rect>\n", file);
 		if (longest)
 			fprintf(file,
 				"<text x=\"%.1f\" y=\"%d\" class=\"outage\">outage %" PRId64

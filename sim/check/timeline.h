@@ -58,11 +58,11 @@ struct hs_outage {
 	int64_t start_ms;
 	int64_t end_ms;
 	uint32_t failures;
-	int64_t stalled_ms; /* of it, the runner's loop stood still: not counted */
+	int64_t stalled_ms; /* of it, the runner's loop stood still (said, still counted) */
 	bool to_the_end;    /* no success after it */
 };
 
-/* An outage's length as outage_ms counts it: end - start - stalled_ms. */
+/* An outage's length as outage_ms counts it: end - start. */
 int64_t hs_outage_ms(const struct hs_outage *outage);
 
 struct hs_display_span {

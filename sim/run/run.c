@@ -188,8 +188,8 @@ static bool run_finished(const struct hs_run *run, int64_t now_ms)
  * `ip`) or a runner the host did not schedule shows here as the longest
  * gap. Every stall longer than RUN_STALL_LOG_MS is a steps.jsonl line
  * ("loop_stall", stalled_ms, at its end): while the loop stands the fabric
- * carries no frame and the client sends nothing, so the checker does not
- * count that time as the cluster's outage (sim/check/metrics.c). */
+ * carries no frame and the client sends nothing, and the checker says how
+ * much of an outage that was (sim/check/metrics.c). */
 static void run_loop_gap(struct hs_run *run, int64_t now_ms)
 {
 	int64_t now_us = run_wall_us();
