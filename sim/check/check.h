@@ -144,6 +144,11 @@ struct hs_check_metric {
 	/* Nothing was there to measure (no client request, no acknowledged
 	 * write): an expectation on it is skipped, not judged. note says why. */
 	bool nothing_measured;
+	/* outage_ms: the longest gap less the runner's loop stalls in it (the
+	 * largest over all gaps). The lab did not look while its loop stood, so
+	 * the cluster's own outage lies in [lower, value]; a bound between the
+	 * two is not judged. Other metrics: lower == value. */
+	int64_t lower;
 };
 
 struct hs_check_expect_result {

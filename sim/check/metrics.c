@@ -178,6 +178,7 @@ static void metric_set(struct hs_check_metric *metric, int64_t value)
 	metric->known = true;
 	metric->nothing_measured = false;
 	metric->value = value;
+	metric->lower = value;
 	metric->note[0] = '\0';
 }
 
@@ -213,6 +214,8 @@ static void outage_add(struct hs_timeline *timeline, const struct hs_outage *out
 		       int64_t *longest_ms)
 {
 	bool longest = hs_outage_ms(outage) > *longest_ms;
+	if (hs_outage_ms(outage) - outage->stalled_ms > timeline->outage_lower_ms)
+		timeline->outage_lower_ms = hs_outage_ms(outage) - outage->stalled_ms;
 	if (longest)
 		*longest_ms = hs_outage_ms(outage);
 	timeline->outage_total++;
@@ -271,6 +274,7 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 	bool any_request = false;
 	int64_t longest_ms = 0;
 	timeline->outage_count = timeline->outage_total = 0;
+	timeline->outage_lower_ms = 0;
 	timeline->longest_outage = -1;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
@@ -316,6 +320,7 @@ static void metric_outage(const struct hs_check_result *result, struct hs_check_
 		return;
 	}
 	metric_set(metric, longest_ms);
+	metric->lower = timeline->outage_lower_ms;
 }
 
 static void metric_lost_writes(const struct hs_check_result *result, struct hs_check_metric *lost,

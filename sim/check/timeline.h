@@ -98,6 +98,7 @@ struct hs_timeline {
 	uint32_t outage_count, outage_total;
 	struct hs_outage outages[HS_TIMELINE_OUTAGES_MAX];
 	int32_t longest_outage;
+	int64_t outage_lower_ms; /* the largest outage less its loop stalls */
 };
 
 /* check.c: record a failure sentence (runner errors, failed steps,
