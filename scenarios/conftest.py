@@ -39,13 +39,7 @@ LIBRARY_FOLDERS = (pathlib.Path(__file__).parent, pathlib.Path(__file__).parent 
 # with the finding that explains them (sim/tests/findings/README.md): marked
 # xfail, not strict (the run passes on an idle machine), so a failure is
 # reported as XFAIL and a pass as XPASS, never counted among the passes.
-KNOWN_UNDER_LOAD = {
-    ("external-switches-lost-together", "native"):
-        "node bug under CPU load: the active's health round that spans a short outage of both "
-        "switches fails after the outage ended and the active isolates; the standby, whose "
-        "round failed and recovered earlier, takes over (sim/tests/findings/README.md, "
-        "'switch outage ending during the active's health round')",
-}
+KNOWN_UNDER_LOAD = {}
 
 
 def pytest_collect_file(parent, file_path):

@@ -59,9 +59,17 @@ void hn_daemon_on_monitor(void *arg, int fd, short revents)
 					  sizeof(error));
 	for (int i = 0; i < count; i++) {
 		int link = hn_daemon_link_of(daemon, changes[i].ifname);
-		if (link >= 0 && daemon->paired)
-			hn_host_carrier(daemon->host, (enum hn_link)link, changes[i].carrier_up,
-					hn_loop_now_ms());
+		if (link < 0 || !daemon->paired)
+			continue;
+		/* The ping check's echoes must not wait behind an ARP resolution
+		 * begun while the external carrier was down (netif.h): dropped
+		 * before the host hears the carrier and pings again. */
+		if (link == HN_LINK_EXTERNAL && changes[i].carrier_up &&
+		    hn_netif_neighbours_flush_unresolved(changes[i].ifname, error, sizeof(error)) <
+			0)
+			hn_daemon_log(daemon, "health", error);
+		hn_host_carrier(daemon->host, (enum hn_link)link, changes[i].carrier_up,
+				hn_loop_now_ms());
 	}
 }
 

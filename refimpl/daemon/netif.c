@@ -295,6 +295,99 @@ int hn_netif_address_present(const char *ifname, const char *cidr, char *error, 
 	return result;
 }
 
+/* ----------------------------------------------------------- neighbours */
+
+#define NETIF_NEIGHBOURS_FLUSH_MAX 64 /* unresolved entries dropped per call */
+
+/* The IPv4 address of an RTM_NEWNEIGH of a dump if it is an unresolved
+ * entry (INCOMPLETE or FAILED) on ifindex. */
+static bool netif_neighbour_unresolved(struct nlmsghdr *message, int ifindex,
+				       struct in_addr *address)
+{
+	struct ndmsg *info = NLMSG_DATA(message);
+	if (message->nlmsg_type != RTM_NEWNEIGH || info->ndm_family != AF_INET ||
+	    info->ndm_ifindex != ifindex || !(info->ndm_state & (NUD_INCOMPLETE | NUD_FAILED)))
+		return false;
+	int length = (int)RTM_PAYLOAD(message);
+	for (struct rtattr *attribute =
+		 (struct rtattr *)((char *)info + NLMSG_ALIGN(sizeof(*info)));
+	     RTA_OK(attribute, length); attribute = RTA_NEXT(attribute, length))
+		if (attribute->rta_type == NDA_DST && RTA_PAYLOAD(attribute) == 4) {
+			memcpy(address, RTA_DATA(attribute), 4);
+			return true;
+		}
+	return false;
+}
+
+/* Read a RTM_GETNEIGH dump to its end, keeping up to max unresolved
+ * addresses of ifindex; their count, or -1 on a socket error. */
+static int netif_neighbour_dump(int fd, int ifindex, struct in_addr *addresses, int max)
+{
+	char buffer[NETIF_NETLINK_BUFFER_BYTES] __attribute__((aligned(4)));
+	int count = 0;
+	for (int i = 0; i < NETIF_NETLINK_MESSAGES_MAX; i++) {
+		ssize_t length = recv(fd, buffer, sizeof(buffer), 0);
+		if (length < 0)
+			return -1;
+		for (struct nlmsghdr *reply = (struct nlmsghdr *)buffer; NLMSG_OK(reply, length);
+		     reply = NLMSG_NEXT(reply, length)) {
+			if (reply->nlmsg_type == NLMSG_DONE || reply->nlmsg_type == NLMSG_ERROR)
+				return count;
+			if (count < max &&
+			    netif_neighbour_unresolved(reply, ifindex, &addresses[count]))
+				count++;
+		}
+	}
+	return count;
+}
+
+int hn_netif_neighbours_flush_unresolved(const char *ifname, char *error, size_t error_size)
+{
+	const char *caller = "hn_netif_neighbours_flush_unresolved";
+	struct in_addr addresses[NETIF_NEIGHBOURS_FLUSH_MAX];
+	int ifindex = 0, count = -1;
+	if (netif_link_info(ifname, &ifindex, NULL, error, error_size, caller) < 0)
+		return -1;
+	struct {
+		struct nlmsghdr header;
+		struct ndmsg message;
+	} dump = {.header = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+			     .nlmsg_type = RTM_GETNEIGH,
+			     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			     .nlmsg_seq = 1},
+		  .message = {.ndm_family = AF_INET}};
+	int fd = netif_netlink_open(0, 0);
+	if (fd >= 0 && send(fd, &dump, dump.header.nlmsg_len, 0) >= 0)
+		count = netif_neighbour_dump(fd, ifindex, addresses, NETIF_NEIGHBOURS_FLUSH_MAX);
+	if (count < 0)
+		snprintf(error, error_size, "%s: %s: netlink: %s", caller, ifname, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < count; i++) {
+		struct {
+			struct nlmsghdr header;
+			struct ndmsg message;
+			char attributes[16];
+		} request;
+		memset(&request, 0, sizeof(request));
+		request.header.nlmsg_len = NLMSG_LENGTH(sizeof(request.message));
+		request.header.nlmsg_type = RTM_DELNEIGH;
+		request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		request.message.ndm_family = AF_INET;
+		request.message.ndm_ifindex = ifindex;
+		netif_attribute_add(&request.header, sizeof(request), NDA_DST, &addresses[i], 4);
+		int status = netif_netlink_transact(&request.header);
+		if (status != 0 && status != -ENOENT) { /* ENOENT: resolved or gone meanwhile */
+			char text[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &addresses[i], text, sizeof(text));
+			snprintf(error, error_size, "%s: %s on %s: %s", caller, text, ifname,
+				 strerror(-status));
+			return -1;
+		}
+	}
+	return count;
+}
+
 /* ------------------------------------------------------------------ ARP */
 
 /* A socket that sends ARP on ifindex and, if receive is set, gets every ARP

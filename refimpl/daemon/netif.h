@@ -9,6 +9,12 @@
  *   monitor   carrier of the watched interfaces, from an RTMGRP_LINK
  *             netlink subscription (one fd to poll); a carrier is up when
  *             the interface is IFF_UP and IFF_RUNNING.
+ *   neighbours drop the unresolved IPv4 neighbour entries of an interface
+ *             (INCOMPLETE, FAILED) when its carrier comes back: a
+ *             resolution begun while it was down (its ARP requests went
+ *             nowhere) retries only after retrans_time (1 s), and every
+ *             packet to that neighbour - the ping check's echoes - waits
+ *             in its queue until then.
  *   arp probe "does someone else answer IP X on this interface": one ARP
  *             who-has per send (sender IP 0.0.0.0, as RFC 5227 probes do,
  *             so no neighbour cache is touched); reads tell whether a frame
@@ -78,6 +84,13 @@ int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carr
 			  size_t changes_max, char *error, size_t error_size);
 /* One-shot read of a carrier (through SIOCGIFFLAGS). */
 int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size);
+
+/* ---------------------------------------------------------------- neighbours */
+
+/* Delete ifname's IPv4 neighbour entries that are INCOMPLETE or FAILED (at
+ * most 64 per call), so that the next packet to one resolves it at once.
+ * Returns how many were deleted, or -1 with a message. */
+int hn_netif_neighbours_flush_unresolved(const char *ifname, char *error, size_t error_size);
 
 /* ----------------------------------------------------------------- ARP probe */
 
