@@ -55,6 +55,8 @@ static int tool_garp(char **argv)
 	return 0;
 }
 
+#define TOOL_CARRIER_POLL_MS 20
+
 static int tool_carrier_watch(char **argv)
 {
 	struct hn_netif_monitor monitor;
@@ -70,11 +72,16 @@ static int tool_carrier_watch(char **argv)
 	printf("initial %s %s\n", argv[0], carrier_up ? "up" : "down");
 	fflush(stdout);
 	while (tool_now_ms() < end_ms) {
+		/* As hanode: netlink when it speaks, a poll of the drivers'
+		 * carrier on a timer (here every TOOL_CARRIER_POLL_MS). */
 		struct pollfd pfd = {.fd = hn_netif_monitor_fd(&monitor), .events = POLLIN};
-		if (poll(&pfd, 1, (int)(end_ms - tool_now_ms())) <= 0)
-			continue;
-		int count = hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
-						  sizeof(error));
+		uint64_t left_ms = end_ms - tool_now_ms();
+		int count =
+		    poll(&pfd, 1,
+			 (int)(left_ms < TOOL_CARRIER_POLL_MS ? left_ms : TOOL_CARRIER_POLL_MS)) > 0
+			? hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
+						sizeof(error))
+			: hn_netif_monitor_poll(&monitor, changes, HN_NETIF_CHANGES_MAX);
 		for (int i = 0; i < count; i++)
 			printf("change %s %s\n", changes[i].ifname,
 			       changes[i].carrier_up ? "up" : "down");

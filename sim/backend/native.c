@@ -37,6 +37,15 @@
  * itself. Nodes die with hasim (PR_SET_PDEATHSIG), unless the run keeps
  * its nodes on failure (then the run's guardian, sim/run/guard.c, removes
  * them if hasim is killed).
+ *
+ * Priority: the runner's loop is the lab's switches and cables (the
+ * fabric forwards every frame) and its measuring instruments (the client,
+ * the clock of every record), none of which a loaded host slows down in a
+ * real rack. So hasim runs at nice NATIVE_RUNNER_NICE once the native lab
+ * is up (needs root, as the backend does; if refused, the run goes on and
+ * run.json says so), and every node process is started at nice 0: on a
+ * busy host (a CI runner, `make test-load`) the nodes compete for the CPU
+ * as they would on their own loaded hardware, the fabric does not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +60,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -91,9 +101,14 @@ struct native_control {
 	char reply[HS_REPORT_TEXT_MAX];
 };
 
+/* hasim's nice value while a native lab runs (see the top of this file). */
+#define NATIVE_RUNNER_NICE -10
+
 struct native_state {
 	struct native_node nodes[HS_NODES_MAX];
 	struct native_control controls[NATIVE_CONTROLS_MAX];
+	int runner_nice;	   /* what hasim runs at */
+	char runner_nice_why[128]; /* why not NATIVE_RUNNER_NICE, "" if it is */
 };
 
 static const char *native_bond_name[HS_NETWORK_COUNT] = {"bond0", "bond1"};
@@ -190,6 +205,7 @@ static void native_child(struct hs_run *run, struct hs_node_runtime *node,
 	}
 	fflush(stdout);
 	setpgid(0, 0);
+	setpriority(PRIO_PROCESS, 0, 0); /* the node's own priority, not the runner's */
 	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 	fprintf(stderr, "hasim: cannot execute /bin/sh: %s\n", strerror(errno));
 	exit(127);
@@ -443,6 +459,18 @@ fabric_error:
 
 /* ------------------------------------------------------------ operations */
 
+/* hasim at NATIVE_RUNNER_NICE (see the top of this file); the threads and
+ * processes it starts afterwards inherit it, the nodes drop it. */
+static void native_runner_priority(struct native_state *state)
+{
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, NATIVE_RUNNER_NICE) < 0)
+		snprintf(state->runner_nice_why, sizeof(state->runner_nice_why), "setpriority: %s",
+			 strerror(errno));
+	errno = 0;
+	state->runner_nice = getpriority(PRIO_PROCESS, 0);
+}
+
 static int native_up(struct hs_run *run, char *error, size_t error_size)
 {
 	struct native_state *state = calloc(1, sizeof(struct native_state));
@@ -460,10 +488,25 @@ static int native_up(struct hs_run *run, char *error, size_t error_size)
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
 		if (native_node_up(run, i, error, error_size) < 0)
 			return -1;
+	native_runner_priority(state);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++)
 		if (native_daemon_start(run, i, error, error_size) < 0)
 			return -1;
 	return 0;
+}
+
+/* run.json's backend_settings: the runner's nice value (and why not
+ * NATIVE_RUNNER_NICE, if it could not be had). */
+static void native_settings(struct hs_run *run, char *json, size_t size)
+{
+	const struct native_state *state = run->backend_data;
+	if (state == NULL) {
+		json[0] = '\0';
+		return;
+	}
+	snprintf(json, size, "{\"runner_nice\":%d%s%s%s}", state->runner_nice,
+		 state->runner_nice_why[0] ? ",\"runner_nice_refused\":\"" : "",
+		 state->runner_nice_why, state->runner_nice_why[0] ? "\"" : "");
 }
 
 static void native_control_end(struct hs_run *run, struct native_control *control)
@@ -857,4 +900,5 @@ const struct hs_backend_ops hs_backend_native = {
     .handle = native_handle,
     .endpoints = native_endpoints,
     .gc = hs_backend_gc,
+    .settings = native_settings,
 };

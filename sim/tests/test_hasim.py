@@ -226,6 +226,27 @@ def test_interrupt_tears_everything_down(out_dir):
             assert pid_gone(pid), f"hanode {pid} survived the interrupt"
 
 
+def nice_of(pid):
+    """A process's nice value (/proc/PID/stat, field 19)."""
+    stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.netns
+def test_native_runner_runs_above_its_nodes(out_dir):
+    """The runner's loop is the lab's switches and its client: it runs at
+    nice -10, the nodes at 0, so a loaded host slows the nodes as their own
+    hardware would and never the fabric (a CI runner under load: the
+    runner's loop stood up to 430 ms and nodes went unanswered)."""
+    with started_run(out_dir) as (process, run_id, pids):
+        assert nice_of(process.pid) == -10
+        assert pids and all(nice_of(pid) == 0 for pid in pids), [nice_of(p) for p in pids]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    settings = json.loads((out_dir / "run.json").read_text())["backend_settings"]
+    assert settings["runner_nice"] == -10 and "runner_nice_refused" not in settings, settings
+
+
 def children_of(pid):
     """The PIDs of pid's children (its run's guardian among them)."""
     children = pathlib.Path(f"/proc/{pid}/task/{pid}/children")
