@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -366,11 +367,19 @@ static void gc_domains(struct gc_scope *scope)
 	virConnectClose(connection);
 }
 
+/* A folder that is a mount point (a native node's data tmpfs a killed run
+ * left mounted) is detached, then removed. */
 static int gc_remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
 {
 	(void)status;
 	(void)walk;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
+	if (flag != FTW_DP)
+		return unlink(path);
+	if (rmdir(path) == 0)
+		return 0;
+	if (errno != EBUSY || umount2(path, MNT_DETACH) < 0)
+		return -1;
+	return rmdir(path);
 }
 
 int hs_backend_remove_tree(const char *path)
