@@ -98,7 +98,9 @@ struct native_node {
 	int64_t stop_deadline_ms; /* then SIGKILL */
 	uint64_t stop_op;	  /* reported once the new daemon started */
 	int dying[NATIVE_DYING_MAX];
-	bool data_mounted; /* its data folder's tmpfs (native_data_mount) */
+	bool data_mounted;  /* its data folder's tmpfs (native_data_mount) */
+	bool start_pending; /* a restart or power-on waits for the killed node to be gone */
+	uint64_t start_op;  /* reported once it started */
 };
 
 struct native_control {
@@ -599,18 +601,47 @@ static void native_down(struct hs_run *run)
 static void native_report(struct hs_run *run, enum hs_report_kind kind, uint32_t node, uint64_t op,
 			  bool ok, const char *text);
 
-/* A firmware update's graceful stop that another step overtook: it ends. */
+/* A firmware update's graceful stop, or a start waiting for the old node
+ * to be gone, that another step overtook: it ends. */
 static void native_stop_interrupted(struct hs_run *run, uint32_t index, const char *by)
 {
 	struct native_node *native = native_node_at(run, index);
 	char text[160];
 
+	if (native->start_pending) {
+		native->start_pending = false;
+		snprintf(text, sizeof(text), "start of %s: interrupted by %s",
+			 run->nodes[index].model->name, by);
+		native_report(run, HS_REPORT_DONE, index, native->start_op, false, text);
+	}
 	if (!native->stopping)
 		return;
 	native->stopping = false;
 	snprintf(text, sizeof(text), "firmware update of %s: interrupted by %s",
 		 run->nodes[index].model->name, by);
 	native_report(run, HS_REPORT_DONE, index, native->stop_op, false, text);
+}
+
+/* Start the node once the processes of the one just killed are gone: a
+ * SIGKILLed process still holds its sockets until it has exited (under
+ * load that took longer than a restart 34 ms after a crash: the new hanode
+ * failed with "Address already in use"), while a real machine's reboot
+ * never overlaps the old run. Now if nothing is dying, else PENDING and
+ * native_reap starts it and reports op. */
+static int native_start_when_gone(struct hs_run *run, uint32_t index, uint64_t op, char *error,
+				  size_t error_size)
+{
+	struct native_node *native = native_node_at(run, index);
+	for (int i = 0; i < NATIVE_DYING_MAX; i++)
+		if (native->dying[i] > 0 && waitpid(native->dying[i], NULL, WNOHANG) != 0)
+			native->dying[i] = 0;
+	for (int i = 0; i < NATIVE_DYING_MAX; i++)
+		if (native->dying[i] > 0) {
+			native->start_pending = true;
+			native->start_op = op;
+			return HS_BACKEND_PENDING;
+		}
+	return native_daemon_start(run, index, error, error_size);
 }
 
 static int native_power(struct hs_run *run, uint32_t index, bool on, uint64_t op, char *error,
@@ -626,7 +657,7 @@ static int native_power(struct hs_run *run, uint32_t index, bool on, uint64_t op
 		native_cluster_ip_forget(run, native);
 		return 0;
 	}
-	return native_daemon_start(run, index, error, error_size);
+	return native_start_when_gone(run, index, op, error, error_size);
 }
 
 /* The array as the runner booked it (raid: every disk or none; disk: one). */
@@ -675,10 +706,9 @@ static int native_daemon(struct hs_run *run, uint32_t index, bool running, uint6
 {
 	struct native_node *native = native_node_at(run, index);
 
-	(void)op;
 	native_stop_interrupted(run, index, "a crash or restart step");
 	native_daemon_kill(native);
-	return running ? native_daemon_start(run, index, error, error_size) : 0;
+	return running ? native_start_when_gone(run, index, op, error, error_size) : 0;
 }
 
 /* SIGTERM now; handle() starts the new daemon once the old one is gone. */
@@ -897,6 +927,16 @@ static void native_reap(struct hs_run *run, uint32_t index)
 	for (int i = 0; i < NATIVE_DYING_MAX; i++)
 		if (native->dying[i] > 0 && waitpid(native->dying[i], &status, WNOHANG) != 0)
 			native->dying[i] = 0;
+	if (native->start_pending) {
+		char error[256] = "";
+		int result =
+		    native_start_when_gone(run, index, native->start_op, error, sizeof(error));
+		if (result != HS_BACKEND_PENDING) {
+			native->start_pending = false;
+			native_report(run, HS_REPORT_DONE, index, native->start_op, result == 0,
+				      error);
+		}
+	}
 	if (native->stopping || native->daemon_pid <= 0 ||
 	    waitpid(native->daemon_pid, &status, WNOHANG) != native->daemon_pid)
 		return;
