@@ -164,7 +164,7 @@ def test_under_load_refuses_bad_arguments(tmp_path):
 def test_job_runner_refuses_what_it_does_not_know(tmp_path):
     completed = run(CI / "ci-jobs.py", "run", CI / "github-workflow.yml", "deploy")
     assert completed.returncode == 2
-    assert "no job 'deploy' in" in completed.stderr and "(jobs: native, vm)" in completed.stderr
+    assert "no job 'deploy' in" in completed.stderr and "(jobs: native, vm, load)" in completed.stderr
     workflow = tmp_path / "expr-workflow.yml"
     workflow.write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
                         "      - run: echo ${{ secrets.TOKEN }}\n")
