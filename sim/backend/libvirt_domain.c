@@ -397,12 +397,11 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 			    "    <controller type='usb' model='none'/>\n"
 			    /* boot path (sim/guest/init): the host's entropy, so
 			     * getrandom() in the guest does not wait ~1-2 s at
-			     * boot; free page reporting gives the guest's free
-			     * memory back (QEMU's RSS; bench_vm.py measures it) */
+			     * boot for the kernel's own */
 			    "    <rng model='virtio'>\n"
 			    "      <backend model='random'>/dev/urandom</backend>\n"
 			    "    </rng>\n"
-			    "    <memballoon model='virtio' freePageReporting='on'/>\n"
+			    "    <memballoon model='none'/>\n"
 			    "  </devices>\n"
 			    "  <seclabel type='static' model='dac' relabel='no'>\n"
 			    "    <label>+0:+0</label>\n"

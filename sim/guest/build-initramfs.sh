@@ -34,10 +34,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # Modules the guest loads; the closure is computed below.
 # virtio_rng: the host's entropy, so that getrandom() (mdadm, mke2fs, hanode's
-# libsodium) does not block ~1-2 s for the kernel's jitter entropy under TCG.
-# virtio_balloon: free page reporting hands the guest's free memory back to
-# the host (QEMU's RSS). Both devices are in the domain XML.
-guest_modules="virtio_pci virtio_net virtio_blk virtio_console virtio_rng virtio_balloon bonding raid1 ext4 qemu_fw_cfg"
+# libsodium) does not block ~1-2 s for the kernel's jitter entropy under TCG
+# (the device is in the domain XML).
+guest_modules="virtio_pci virtio_net virtio_blk virtio_console virtio_rng bonding raid1 ext4 qemu_fw_cfg"
 
 if [ -z "$kver" ]; then
 	# Newest installed Debian kernel: the host's running kernel may differ.
