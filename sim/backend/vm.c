@@ -64,11 +64,14 @@
  *                       hardening; costly in TCG, useless in a lab guest)
  *   mitigations=off     no CPU-bug mitigations (none apply to an emulated CPU)
  *   cryptomgr.notests   no crypto self-tests at boot
+ *   pci=noacpi          PCI interrupt routing from the BIOS table, not by
+ *                       interpreting ACPI's AML per device (slow in TCG; the
+ *                       virtio devices use MSI-X anyway)
  *   nowatchdog          no soft-lockup watchdog timer (idle wakeups; TCG
  *                       starved by a loaded host would trip it anyway) */
 #define HS_VM_KERNEL_CMDLINE                                                                       \
 	"console=ttyS0 loglevel=5 clocksource=hpet init_on_alloc=0 mitigations=off "               \
-	"cryptomgr.notests nowatchdog"
+	"cryptomgr.notests pci=noacpi nowatchdog"
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
