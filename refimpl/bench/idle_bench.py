@@ -14,7 +14,8 @@ measured at once:
                      each is one sleep in ppoll that ended)
   rss_kib            VmRSS at the end
 With --ping, the lab's client address is the ping target (one ICMP round a
-second). Target: <= 0.1 % CPU per node at defaults (issue 16 section 4).
+second); --timers H/D sets heartbeat_interval_ms H and dead_time_ms D (what
+faster defaults would cost idle). Target: <= 0.1 % CPU per node at defaults (issue 16 section 4).
 Prints one JSON object. Needs root.
 """
 
@@ -47,13 +48,15 @@ def sample(pid):
             "switches": switches, "rss_kib": rss, "at": time.monotonic()}
 
 
-def measure(seconds, ping):
+def measure(seconds, ping, timers=None):
     """{node name: figures} of a formed pair idling for seconds."""
     overrides = {key: None for key in hnlab.FAST_TIMERS}  # hanode's own defaults
     overrides.update(services_start=None, services_stop=None, services_status=None,
                      notify_command=None)
     if not ping:
         overrides["ping_targets"] = None
+    if timers:
+        overrides["heartbeat_interval_ms"], overrides["dead_time_ms"] = timers
     lab = Lab()
     try:
         for node in lab.nodes.values():
@@ -84,14 +87,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--ping", action="store_true", help="one ping target (the lab's client)")
+    parser.add_argument("--timers", metavar="H/D", help="heartbeat and dead time, ms")
     arguments = parser.parse_args()
+    timers = None
+    if arguments.timers:
+        try:
+            timers = tuple(int(v) for v in arguments.timers.split("/"))
+            if len(timers) != 2:
+                raise ValueError
+        except ValueError:
+            parser.error(f"--timers {arguments.timers}: expected H/D, two numbers of ms")
     if os.geteuid() != 0:
         sys.exit("idle_bench: needs root (network namespaces)")
-    nodes = measure(arguments.seconds, arguments.ping)
+    nodes = measure(arguments.seconds, arguments.ping, timers)
     with open("/proc/loadavg") as load:
         load_average = float(load.read().split()[0])
     print(json.dumps({
         "seconds": arguments.seconds, "ping_targets": 1 if arguments.ping else 0,
+        "timers": arguments.timers or "defaults",
         "nodes": nodes,
         "max_cpu_percent": max(n["cpu_percent"] for n in nodes.values()),
         "max_cpu_percent_exact": max(n["cpu_percent_exact"] for n in nodes.values()),
