@@ -394,6 +394,13 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 			    "'/>\n");
 	hs_xml_append(&xml, "      <target type='virtio' name='" HS_DOMAIN_AGENT_PORT "'/>\n"
 			    "    </channel>\n"
+			    "    <controller type='usb' model='none'/>\n"
+			    /* boot path (sim/guest/init): the host's entropy, so
+			     * getrandom() in the guest does not wait ~1-2 s at
+			     * boot for the kernel's own */
+			    "    <rng model='virtio'>\n"
+			    "      <backend model='random'>/dev/urandom</backend>\n"
+			    "    </rng>\n"
 			    "    <memballoon model='none'/>\n"
 			    "  </devices>\n");
 	if (!spec->session_user)
@@ -466,7 +473,7 @@ static virDomainPtr hs_domain_lookup(virConnectPtr connection, const char *name,
 int hs_domain_up(virConnectPtr connection, const struct hs_domain_spec *spec, char *error,
 		 size_t error_size)
 {
-	static char xml[HS_DOMAIN_XML_MAX];
+	char xml[HS_DOMAIN_XML_MAX]; /* not static: vm_up starts domains in parallel */
 	virDomainPtr domain = NULL;
 	int result = -1;
 
