@@ -137,6 +137,63 @@ static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, struct 
 	return 0;
 }
 
+static const char *const backend_names[] = {"native", "libvirt", "virtual", NULL};
+
+static int adapter_backends(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
+{
+	char field[HS_FIELD_MAX];
+	uint32_t count, index;
+
+	if (hs_yaml_sequence(yaml, node, "backends", 1, 3, &count) < 0)
+		return -1;
+	adapter->backends = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		yaml_node_t *item = hs_yaml_item(yaml, node, i);
+		HS_FIELD(field, "backends[%u]", i);
+		if (hs_yaml_enum(yaml, item, field, backend_names, &index) < 0)
+			return -1;
+		if (adapter->backends & (1u << index))
+			return hs_yaml_fail(yaml, item, field, "'%s' listed twice",
+					    backend_names[index]);
+		adapter->backends |= 1u << index;
+	}
+	return 0;
+}
+
+bool hs_adapter_runs_on(const struct hs_adapter *adapter, const char *backend)
+{
+	for (int i = 0; backend_names[i]; i++)
+		if (strcmp(backend_names[i], backend) == 0)
+			return (adapter->backends & (1u << i)) != 0;
+	return false;
+}
+
+bool hs_adapter_skip_reason(const struct hs_scenario *scenario, const struct hs_adapter *adapter,
+			    const char *backend, char *reason, size_t reason_size)
+{
+	char why[HS_ERROR_MAX], names[256], runs_on[64] = "";
+	uint32_t gap;
+
+	reason[0] = '\0';
+	if (!hs_adapter_runs_on(adapter, backend)) {
+		for (int i = 0; backend_names[i]; i++)
+			if (adapter->backends & (1u << i))
+				snprintf(runs_on + strlen(runs_on),
+					 sizeof(runs_on) - strlen(runs_on), "%s%s",
+					 runs_on[0] ? ", " : "", backend_names[i]);
+		snprintf(reason, reason_size,
+			 "node adapter %s runs on the %s backend%s only, not %s", adapter->name,
+			 runs_on, strchr(runs_on, ',') ? "s" : "", backend);
+		return true;
+	}
+	gap = hs_adapter_scenario_gap(scenario, adapter->capabilities, why, sizeof(why));
+	if (!gap)
+		return false;
+	hs_capability_list(gap, names, sizeof(names));
+	snprintf(reason, reason_size, "node adapter %s lacks %s: %s", adapter->name, names, why);
+	return true;
+}
+
 static int adapter_profiles(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
 {
 	static const char *const keys[] = {"name", "vars", NULL};
@@ -184,7 +241,7 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 	static const char *const keys[] = {"name",     "description", "install", "binaries",
 					   "files",    "start",	      "service", "stop_signal",
 					   "control",  "admin",	      "records", "capabilities",
-					   "profiles", NULL};
+					   "profiles", "backends",    NULL};
 	static const char *const controls[] = {"socket", "commands", NULL};
 	static const char *const records[] = {"node", "notify", NULL};
 	static const char *const signals[] = {"TERM", "INT", "QUIT", "HUP", NULL};
@@ -245,6 +302,10 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 				    "control: commands");
 	if ((value = hs_yaml_get(yaml, root, "capabilities")) &&
 	    adapter_capabilities(yaml, value, adapter) < 0)
+		return -1;
+	adapter->backends = HS_ADAPTER_NATIVE;
+	if ((value = hs_yaml_get(yaml, root, "backends")) &&
+	    adapter_backends(yaml, value, adapter) < 0)
 		return -1;
 	if ((value = hs_yaml_get(yaml, root, "profiles")) &&
 	    adapter_profiles(yaml, value, adapter) < 0)

@@ -140,13 +140,14 @@ def test_keepalived_defaults_fail_the_failover_window_by_design(tmp_path):
                for f in result["failures"])
 
 
-def test_other_adapters_run_on_the_native_backend_only(tmp_path):
+def test_an_adapter_runs_on_the_backends_it_lists_only(tmp_path):
+    # Pacemaker's adapter lists no backends: native, the default.
     process = subprocess.run([HASIM, "run", "scenarios/active-power-loss.yaml", "--backend",
-                              "virtual", "--node", "keepalived", "--out", str(tmp_path / "r")],
+                              "virtual", "--node", "pacemaker", "--out", str(tmp_path / "r")],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert process.returncode == EXIT_USAGE
-    assert process.stderr == ("hasim run: --node keepalived: the virtual backend runs hanode "
-                              "only (other adapters: --backend native)\n")
+    assert process.stderr == ("hasim run: --node pacemaker: node adapter pacemaker runs on the "
+                              "native backend only, not virtual\n")
 
 
 def test_a_missing_binary_stops_the_run_before_it_starts(tmp_path):
@@ -276,3 +277,120 @@ def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pac
                           tmp_path / "run", "--node", "pacemaker")
     assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
     assert 2200 <= result["metrics"]["failover_ms"] <= 15000  # at least token + consensus
+
+
+# ------------------------------------------------------- hasim matrix --nodes
+
+def matrix(out_dir, *options):
+    return subprocess.run([HASIM, "matrix", "--out", str(out_dir), "--quiet", *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_matrix_nodes_plan_skips_what_each_node_cannot_do(tmp_path):
+    # Planned, not run (--list): the same runs per node, named
+    # node/topology/scenario/seed, and a skip with the same reason `hasim
+    # run` gives (exit 4) or a backend the adapter does not list.
+    process = subprocess.run([HASIM, "matrix", "--nodes", "hanode,keepalived:fast",
+                              "--topologies", "rack1-pair", "--scenarios",
+                              "scenarios/switchover.yaml", "--scenarios",
+                              "scenarios/active-power-loss.yaml", "--backend", "native",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == [
+        "hanode/rack1-pair/active-power-loss/1", "hanode/rack1-pair/switchover/1",
+        "keepalived:fast/rack1-pair/active-power-loss/1"]
+    assert process.stderr.splitlines() == [
+        "skip keepalived:fast/rack1-pair/switchover/1: node adapter keepalived lacks "
+        "switchover: step 'swap' (line 15) is switchover @active"]
+    process = subprocess.run([HASIM, "matrix", "--nodes", "hanode,pacemaker", "--topologies",
+                              "rack1-pair", "--scenarios", "scenarios/active-power-loss.yaml",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.stdout == "hanode/rack1-pair/active-power-loss/1\n"
+    assert process.stderr == ("skip pacemaker/rack1-pair/active-power-loss/1: node adapter "
+                              "pacemaker runs on the native backend only, not virtual\n")
+
+
+@pytest.mark.parametrize("nodes, message", [
+    ("nosuch", "hasim matrix: --nodes nosuch: "),
+    ("hanode,hanode", "hasim matrix: --nodes: 'hanode' given twice\n"),
+    ("keepalived:slow", "hasim matrix: --nodes keepalived:slow: "),
+])
+def test_matrix_nodes_bad_input(tmp_path, nodes, message):
+    process = matrix(tmp_path / "m", "--nodes", nodes, "--list")
+    assert process.returncode == EXIT_USAGE
+    assert process.stderr.startswith(message)
+    assert not (tmp_path / "m").exists()
+
+
+def test_matrix_nodes_shards_merge_to_the_whole(tmp_path):
+    # Virtual backend (no root): keepalived is skipped there (its adapter
+    # lists native only), hanode runs; the merged report keeps the node
+    # order, names and per-node totals of the one-machine matrix.
+    common = ["--nodes", "keepalived,hanode", "--topologies", "rack1-pair,rack4-pair",
+              "--scenarios", "scenarios/active-power-loss.yaml", "--scenarios",
+              "scenarios/switchover.yaml"]
+    whole = matrix(tmp_path / "whole", *common)
+    assert whole.returncode == EXIT_PASSED, whole.stderr
+    for i in (1, 2):
+        assert matrix(tmp_path / f"s{i}", *common, "--shard", f"{i}/2").returncode in (0, 1)
+    merged = subprocess.run([HASIM, "matrix", "merge", str(tmp_path / "merged"),
+                             str(tmp_path / "s2"), str(tmp_path / "s1")],
+                            capture_output=True, text=True, timeout=60)
+    assert merged.returncode == EXIT_PASSED, merged.stderr
+    documents = [json.loads((tmp_path / name / "matrix.json").read_text())
+                 for name in ("whole", "merged")]
+
+    def names(document):
+        return [(r.get("node"), r["topology"], r["scenario"], r["seed"], r["status"])
+                for r in document["runs"]]
+
+    assert names(documents[0]) == names(documents[1]) == [
+        ("keepalived", t, s, 1, "skip") for t in ("rack1-pair", "rack4-pair")
+        for s in ("active-power-loss", "switchover")] + [
+        ("hanode", t, s, 1, "pass") for t in ("rack1-pair", "rack4-pair")
+        for s in ("active-power-loss", "switchover")]
+    for document in documents:
+        nodes = {n["node"]: n for n in document["nodes"]}
+        assert list(nodes) == ["keepalived", "hanode"]
+        assert (nodes["keepalived"]["skip"], nodes["keepalived"]["pass"]) == (4, 0)
+        assert (nodes["hanode"]["pass"], nodes["hanode"]["runs"]) == (4, 4)
+        assert nodes["hanode"]["failover_ms"]["count"] == 4
+        assert nodes["keepalived"]["failover_ms"]["count"] == 0
+        assert [c.get("node") for c in document["cells"]] == ["keepalived"] * 4 + ["hanode"] * 4
+    skipped = documents[0]["runs"][0]
+    assert skipped["reason"] == ("node adapter keepalived runs on the native backend only, "
+                                 "not virtual")
+    junit = (tmp_path / "merged" / "junit.xml").read_text()
+    assert '<testsuite name="keepalived/rack1-pair"' in junit
+    assert 'name="hanode/rack4-pair/switchover/1"' in junit
+    assert (tmp_path / "whole" / "runs" / "hanode" / "rack1-pair" / "switchover" / "1" /
+            "result.json").exists()
+    html = (tmp_path / "whole" / "report.html").read_text()
+    assert '<table id="nodes">' in html and "<th>keepalived/rack4-pair</th>" in html
+
+
+def test_matrix_nodes_side_by_side_on_native(tmp_path):
+    # hanode and keepalived (its topology profile) on the same power cut:
+    # both pass, each with its own failover figure; what keepalived cannot
+    # do (switchover) is skipped with the reason, never passed.
+    needs_root()
+    process = matrix(tmp_path / "m", "--nodes", "hanode,keepalived", "--backend", "native",
+                     "--topologies", "rack1-pair", "--scenarios",
+                     "scenarios/active-power-loss.yaml", "--scenarios",
+                     "scenarios/switchover.yaml", "--jobs", "2")
+    document = json.loads((tmp_path / "m" / "matrix.json").read_text())
+    runs = {(r["node"], r["scenario"]): r for r in document["runs"]}
+    assert {key: r["status"] for key, r in runs.items()} == {
+        ("hanode", "active-power-loss"): "pass", ("hanode", "switchover"): "pass",
+        ("keepalived", "active-power-loss"): "pass", ("keepalived", "switchover"): "skip"}, \
+        process.stdout + process.stderr
+    assert process.returncode == EXIT_PASSED
+    for node in ("hanode", "keepalived"):
+        result = json.loads((tmp_path / "m" / runs[(node, "active-power-loss")]["run_dir"] /
+                             "result.json").read_text())
+        assert result["node_adapter"] == node
+        assert runs[(node, "active-power-loss")]["failover_ms"] == \
+            result["metrics"]["failover_ms"]
+    nodes = {n["node"]: n for n in document["nodes"]}
+    assert nodes["keepalived"]["failover_ms"]["count"] == 1
+    assert nodes["hanode"]["failover_ms"]["count"] == 2
