@@ -111,17 +111,20 @@ static int adapter_admin(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adap
 	return 0;
 }
 
-static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
+/* A list of capability names into *capabilities (bits); where names the
+ * field ("capabilities", "profiles[2].capabilities"). */
+static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, const char *where,
+				uint32_t *capabilities)
 {
 	char field[HS_FIELD_MAX], name[HS_NAME_MAX], known[256];
 	uint32_t count;
 
-	if (hs_yaml_sequence(yaml, node, "capabilities", 0, HS_CAP_COUNT, &count) < 0)
+	if (hs_yaml_sequence(yaml, node, where, 0, HS_CAP_COUNT, &count) < 0)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		yaml_node_t *item = hs_yaml_item(yaml, node, i);
 		uint32_t bit;
-		HS_FIELD(field, "capabilities[%u]", i);
+		HS_FIELD(field, "%s[%u]", where, i);
 		if (hs_yaml_name(yaml, item, field, name, sizeof(name)) < 0)
 			return -1;
 		bit = hs_capability_parse(name);
@@ -130,9 +133,9 @@ static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, struct 
 			return hs_yaml_fail(yaml, item, field,
 					    "unknown capability '%s' (known: %s)", name, known);
 		}
-		if (adapter->capabilities & bit)
+		if (*capabilities & bit)
 			return hs_yaml_fail(yaml, item, field, "'%s' listed twice", name);
-		adapter->capabilities |= bit;
+		*capabilities |= bit;
 	}
 	return 0;
 }
@@ -196,7 +199,7 @@ bool hs_adapter_skip_reason(const struct hs_scenario *scenario, const struct hs_
 
 static int adapter_profiles(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
 {
-	static const char *const keys[] = {"name", "vars", NULL};
+	static const char *const keys[] = {"name", "vars", "capabilities", NULL};
 	char field[HS_FIELD_MAX];
 	uint32_t count;
 
@@ -220,6 +223,10 @@ static int adapter_profiles(struct hs_yaml *yaml, yaml_node_t *node, struct hs_a
 			return hs_yaml_fail(yaml, vars, field,
 					    "vars must be a mapping of at most %d names",
 					    HS_ADAPTER_PROFILE_VARS_MAX);
+		value = hs_yaml_get(yaml, item, "capabilities");
+		HS_FIELD(field, "profiles[%u].capabilities", i);
+		if (value && adapter_capabilities(yaml, value, field, &profile->capabilities) < 0)
+			return -1;
 		profile->var_count = hs_yaml_pair_count(vars);
 		for (uint32_t v = 0; v < profile->var_count; v++) {
 			yaml_node_t *key, *text;
@@ -301,7 +308,7 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 				    "control: socket takes every request; admin commands are for "
 				    "control: commands");
 	if ((value = hs_yaml_get(yaml, root, "capabilities")) &&
-	    adapter_capabilities(yaml, value, adapter) < 0)
+	    adapter_capabilities(yaml, value, "capabilities", &adapter->capabilities) < 0)
 		return -1;
 	adapter->backends = HS_ADAPTER_NATIVE;
 	if ((value = hs_yaml_get(yaml, root, "backends")) &&
@@ -322,6 +329,9 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 					    "no profile '%s' in adapter %s", profile,
 					    adapter->name);
 	}
+	/* A profile may add capabilities (Pacemaker's fence profile: fencing). */
+	if (adapter->profile)
+		adapter->capabilities |= adapter->profile->capabilities;
 	return 0;
 }
 

@@ -64,6 +64,7 @@ struct hs_adapter_admin {
 
 struct hs_adapter_profile {
 	char name[HS_NAME_MAX];
+	uint32_t capabilities; /* added to the adapter's when chosen */
 	uint32_t var_count;
 	char var_names[HS_ADAPTER_PROFILE_VARS_MAX][HS_NAME_MAX];
 	char var_values[HS_ADAPTER_PROFILE_VARS_MAX][HS_TEXT_MAX];

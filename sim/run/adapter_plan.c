@@ -139,8 +139,11 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 		return out;
 	}
 	if (strcmp(name, "fence_command") == 0) {
-		snprintf(out, size, "%s fence --socket %s/hasim.sock %s", run->self_path, state_dir,
-			 peer->name);
+		char program[HS_PATH_MAX + 16];
+
+		/* The same command hanode's own config gets (plan.c). */
+		hs_plan_fence_command(run, program, sizeof(program));
+		snprintf(out, size, "%s --socket %s/hasim.sock %s", program, state_dir, peer->name);
 		return out;
 	}
 	VAR_UINT("store_port", 7000);

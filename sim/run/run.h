@@ -381,6 +381,10 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
 			 size_t error_size);
 int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok);
+/* The program a node runs to fence its peer: hsfence from hasim's folder
+ * (libc only), or `hasim fence` where there is none. Its arguments follow:
+ * --socket <state_dir>/hasim.sock PEER. */
+void hs_plan_fence_command(const struct hs_run *run, char *text, size_t size);
 /* The mdstat text of both: the native file, the virtual RAID check's input. */
 void hs_plan_mdstat_text(bool ok, char *text, size_t size);
 

@@ -251,11 +251,22 @@ def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path, no_pacemaker_
     # Corosync runs over both networks (knet links 0 and 1): one sync port of
     # a bond changes nothing; the cluster forms (ClusterIP started on one
     # node: its alert is its active record) and the client is served.
+    # hasim runs in a mount namespace with an empty /run: what the nodes
+    # leave in the host's /run shows (regression: an empty /run/corosync.pid,
+    # the bind-mount point of Corosync's lock file, and /run/crm were left).
     needs_root()
     needs_pacemaker()
-    process, result = run(ROOT / "scenarios" / "bond-port-pulled.yaml", tmp_path / "run",
-                          "--node", "pacemaker")
+    script = ('mount -t tmpfs halab-test-run /run && "$0" run "$1" --node pacemaker --out "$2" '
+              '--quiet; status=$?; echo "left in /run:" $(ls -A /run); exit $status')
+    process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                              script, HASIM, ROOT / "scenarios" / "bond-port-pulled.yaml",
+                              tmp_path / "run"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    left = process.stdout.rsplit("left in /run:", 1)[1].split()
+    # hasim's own state folder and network namespaces, util-linux's utab.
+    assert set(left) <= {"halab", "netns", "mount"}, left
     assert result["node_adapter"] == "pacemaker"
     assert [e["description"] for e in result["expectations"] if e["skipped"]] == \
         ["no_lost_writes"]
@@ -265,6 +276,27 @@ def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path, no_pacemaker_
                r["reason"].startswith("pacemaker: ClusterIP start on ") for r in records)
     # The nodes' mount namespaces kept Pacemaker's state off the host's folders.
     assert not list(pathlib.Path("/var/lib/pacemaker/cib").glob("cib*.xml"))
+
+
+def test_pacemaker_follows_connectivity_and_fences_through_the_pdu(tmp_path, no_pacemaker_left):
+    # Profile fence: the active loses its external link, ocf:pacemaker:ping
+    # moves ClusterIP to the standby (the cluster stays whole over the sync
+    # link); then that node loses power and the other fences it through
+    # hasim's PDU (fence_halab -> hsfence), recorded in its log and carried
+    # out by the runner, before taking ClusterIP back.
+    needs_root()
+    needs_pacemaker()
+    process, result = run(ROOT / "sim" / "tests" / "adapters" / "slow-ping-then-fence.yaml",
+                          tmp_path / "run", "--node", "pacemaker:fence")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    assert result["node_adapter"] == "pacemaker"
+    records = [json.loads(line) for line in
+               (tmp_path / "run" / "nodes" / "node1" / "cluster.log").open()]
+    assert [r["reason"] for r in records if r["event"] == "fence"] == [
+        "fencing node2: pacemaker-fenced asked (off)", "fenced node2"]
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").open()]
+    assert [(s["action"], s["target"], s["ok"]) for s in steps if s["event"] == "fence"] == [
+        ("power_off", "node2", True)]
 
 
 def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pacemaker_left):
@@ -308,6 +340,16 @@ def test_matrix_nodes_plan_skips_what_each_node_cannot_do(tmp_path):
     assert process.stdout == "hanode/rack1-pair/active-power-loss/1\n"
     assert process.stderr == ("skip pacemaker/rack1-pair/active-power-loss/1: node adapter "
                               "pacemaker runs on the native backend only, not virtual\n")
+    # A profile adds capabilities: Pacemaker's fence profile can fence.
+    process = subprocess.run([HASIM, "matrix", "--nodes", "pacemaker,pacemaker:fence",
+                              "--topologies", "rack1-pair", "--scenarios",
+                              "scenarios/fence-active-power-loss.yaml", "--backend", "native",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.stdout == "pacemaker:fence/rack1-pair/fence-active-power-loss/1\n"
+    assert process.stderr == (
+        "skip pacemaker/rack1-pair/fence-active-power-loss/1: node adapter pacemaker lacks "
+        "fencing: topology rack1-pair (with the scenario's overrides) uses the fence "
+        "tie-breaker\n")
 
 
 @pytest.mark.parametrize("nodes, message", [
