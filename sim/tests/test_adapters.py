@@ -17,7 +17,12 @@
 - Other adapters run on the native backend only; a missing binary stops a
   run before it starts, naming the adapter and how to install it.
 - Pacemaker (nodes/pacemaker, when installed) keeps serving with a sync port
-  pulled, and fails over after a power cut in its own time (4-6 s).
+  pulled and leaves nothing in the host's /run, fails over after a power cut
+  in its own time (3-6 s), moves ClusterIP to the node that reaches the ping
+  target, and in its fence profile fences through hasim's PDU (the active
+  wins a fence race).
+- hasim matrix --nodes: the same runs per node implementation, skips with
+  the reason hasim run gives, per-node report; shards merge to the whole.
 - A SIGKILLed hasim that keeps its nodes (--keep-on-failure) leaves no
   keepalived, hskv or child of theirs: its guardian ends the recorded PIDs
   and their process groups.
@@ -292,11 +297,30 @@ def test_pacemaker_follows_connectivity_and_fences_through_the_pdu(tmp_path, no_
     assert result["node_adapter"] == "pacemaker"
     records = [json.loads(line) for line in
                (tmp_path / "run" / "nodes" / "node1" / "cluster.log").open()]
+    # node1 does not hold the cluster IP when it fences (node2 took it): it
+    # waits fence_delay_ms first, as hanode's standby does.
     assert [r["reason"] for r in records if r["event"] == "fence"] == [
-        "fencing node2: pacemaker-fenced asked (off)", "fenced node2"]
+        "fencing node2: pacemaker-fenced asked (off); waiting 500 ms (this node does not hold "
+        "the cluster IP)", "fencing node2: pacemaker-fenced asked (off)", "fenced node2"]
     steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").open()]
     assert [(s["action"], s["target"], s["ok"]) for s in steps if s["event"] == "fence"] == [
         ("power_off", "node2", True)]
+
+
+def test_pacemaker_fence_race_goes_to_the_active(tmp_path, no_pacemaker_left):
+    # Both links cut (split-brain-fence, profile fence): each side fences the
+    # other; the one without the cluster IP waits fence_delay_ms (500 ms), so
+    # the active powers the standby off first and keeps ClusterIP (regression:
+    # priority-fencing-delay, which two_node's quorum never applies, let the
+    # standby win).
+    needs_root()
+    needs_pacemaker()
+    process, result = run(ROOT / "scenarios" / "split-brain-fence.yaml", tmp_path / "run",
+                          "--node", "pacemaker:fence")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").open()]
+    assert [(s["target"], s["ok"]) for s in steps if s["event"] == "fence"] == [
+        ("node2", True)]
 
 
 def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pacemaker_left):
