@@ -179,14 +179,23 @@ bool hs_adapter_skip_reason(const struct hs_scenario *scenario, const struct hs_
 
 	reason[0] = '\0';
 	if (!hs_adapter_runs_on(adapter, backend)) {
+		uint32_t listed = 0, count = 0;
+
 		for (int i = 0; backend_names[i]; i++)
-			if (adapter->backends & (1u << i))
+			count += (adapter->backends >> i) & 1u;
+		for (int i = 0; backend_names[i]; i++)
+			if (adapter->backends & (1u << i)) {
+				listed++;
 				snprintf(runs_on + strlen(runs_on),
 					 sizeof(runs_on) - strlen(runs_on), "%s%s",
-					 runs_on[0] ? ", " : "", backend_names[i]);
+					 listed == 1	   ? ""
+					 : listed == count ? " and "
+							   : ", ",
+					 backend_names[i]);
+			}
 		snprintf(reason, reason_size,
 			 "node adapter %s runs on the %s backend%s only, not %s", adapter->name,
-			 runs_on, strchr(runs_on, ',') ? "s" : "", backend);
+			 runs_on, count > 1 ? "s" : "", backend);
 		return true;
 	}
 	gap = hs_adapter_scenario_gap(scenario, adapter->capabilities, why, sizeof(why));

@@ -424,8 +424,8 @@ def test_matrix_nodes_shards_merge_to_the_whole(tmp_path):
         assert nodes["keepalived"]["failover_ms"]["count"] == 0
         assert [c.get("node") for c in document["cells"]] == ["keepalived"] * 4 + ["hanode"] * 4
     skipped = documents[0]["runs"][0]
-    assert skipped["reason"] == ("node adapter keepalived runs on the native backend only, "
-                                 "not virtual")
+    assert skipped["reason"] == ("node adapter keepalived runs on the native and libvirt "
+                                 "backends only, not virtual")
     junit = (tmp_path / "merged" / "junit.xml").read_text()
     assert '<testsuite name="keepalived/rack1-pair"' in junit
     assert 'name="hanode/rack4-pair/switchover/1"' in junit
