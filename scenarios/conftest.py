@@ -21,6 +21,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import warnings
 
 import pytest
 
@@ -38,13 +39,7 @@ LIBRARY_FOLDERS = (pathlib.Path(__file__).parent, pathlib.Path(__file__).parent 
 # with the finding that explains them (sim/tests/findings/README.md): marked
 # xfail, not strict (the run passes on an idle machine), so a failure is
 # reported as XFAIL and a pass as XPASS, never counted among the passes.
-KNOWN_UNDER_LOAD = {
-    ("external-switches-lost-together", "native"):
-        "node bug under CPU load: the active's health round that spans a short outage of both "
-        "switches fails after the outage ended and the active isolates; the standby, whose "
-        "round failed and recovered earlier, takes over (sim/tests/findings/README.md, "
-        "'switch outage ending during the active's health round')",
-}
+KNOWN_UNDER_LOAD = {}
 
 
 def pytest_collect_file(parent, file_path):
@@ -107,6 +102,12 @@ class ScenarioItem(pytest.Item):
                                  + completed.stdout)
         # Passed: shown with -rP; the folder goes unless asked to keep it.
         self.add_report_section("call", "hasim", completed.stdout)
+        # An expectation the run could not judge (hasim's SKIP lines: an
+        # outage bound the lab's own loop stalls straddle, nothing to
+        # measure) does not fail the run, and is said, never passed silently.
+        for line in completed.stdout.splitlines():
+            if line.startswith("SKIP"):
+                warnings.warn(f"{self.name} ({backend}): {line}", stacklevel=1)
         if not self.config.getoption("--keep-reports"):
             shutil.rmtree(out, ignore_errors=True)
 

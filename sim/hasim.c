@@ -333,7 +333,25 @@ static void make_run_id(struct hs_run *run)
 	if (urandom)
 		fclose(urandom);
 	snprintf(run->run_id, sizeof(run->run_id), "hs%06x", random_bits & 0xffffff);
-	snprintf(run->state_dir, sizeof(run->state_dir), "/run/halab/%s", run->run_id);
+}
+
+/* <state root>/<run_id> (hs_state_root: /run/halab for root,
+ * $XDG_RUNTIME_DIR/halab for a user, or $HALAB_STATE_DIR); a virtual run
+ * has none. -1 with the reason printed. */
+static int make_state_dir(struct hs_run *run)
+{
+	char error[256];
+	const char *root;
+
+	if (run->backend->virtual_time)
+		return 0;
+	root = hs_state_root(error, sizeof(error));
+	if (!root) {
+		fprintf(stderr, "hasim run: %s\n", error);
+		return -1;
+	}
+	snprintf(run->state_dir, sizeof(run->state_dir), "%s/%s", root, run->run_id);
+	return 0;
 }
 
 /* A run folder that does not exist yet, or an empty one made beforehand
@@ -585,6 +603,10 @@ static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 	run->live = !quiet && isatty(STDERR_FILENO);
 	run->verbose = run->verbose || !quiet;
 	make_run_id(run);
+	if (make_state_dir(run) < 0) {
+		exit_code = EXIT_INFRA;
+		goto cleanup;
+	}
 	make_run_dir(run, options.out);
 	if (!run_dir_usable(run->run_dir)) {
 		fprintf(stderr,

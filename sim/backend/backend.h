@@ -180,12 +180,23 @@ extern const struct hs_backend_ops hs_backend_virtual;
  * gc. Returns the number of objects removed, or -1. Never through a shell:
  * programs are executed with their arguments, libvirt through its API. */
 int hs_backend_gc(char *error, size_t error_size);
+/* (With $HALAB_STATE_DIR set, hs_backend_gc takes only dead runs with a
+ * state folder there, no orphans: every run under the default root would
+ * look like one.) */
 /* Dead runs with a state folder only (no orphans): what `hasim run`
  * collects when it starts. quiet: print nothing. Returns how many objects. */
 int hs_backend_gc_dead(bool quiet);
 /* The same for one run (run_id "hs" + 6 hex digits), dead or not: what its
  * guardian does when its hasim died (run/guard.c). quiet: print nothing. */
 int hs_backend_gc_run(const char *run_id, bool quiet);
+/* The folder that holds every run's state folder <run_id>/ (owner, pids,
+ * the cluster key, disks, sockets: what lives outside the run folder):
+ * $HALAB_STATE_DIR when set (an absolute path), else /run/halab for root,
+ * else $XDG_RUNTIME_DIR/halab, so that an unprivileged user's runs (the
+ * libvirt backend on qemu:///session) need no /run. NULL with a sentence in
+ * error when none applies (not root, no $XDG_RUNTIME_DIR). */
+const char *hs_state_root(char *error, size_t error_size);
+
 /* Remove a folder and everything in it (without a shell, without following
  * symbolic links); 0, or -1 with errno. */
 int hs_backend_remove_tree(const char *path);

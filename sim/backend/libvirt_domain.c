@@ -404,11 +404,12 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 	hs_xml_append(&xml, "      <target type='virtio' name='" HS_DOMAIN_AGENT_PORT "'/>\n"
 			    "    </channel>\n"
 			    "    <memballoon model='none'/>\n"
-			    "  </devices>\n"
-			    "  <seclabel type='static' model='dac' relabel='no'>\n"
-			    "    <label>+0:+0</label>\n"
-			    "  </seclabel>\n"
-			    "</domain>\n");
+			    "  </devices>\n");
+	if (!spec->session_user)
+		hs_xml_append(&xml, "  <seclabel type='static' model='dac' relabel='no'>\n"
+				    "    <label>+0:+0</label>\n"
+				    "  </seclabel>\n");
+	hs_xml_append(&xml, "</domain>\n");
 	if (xml.overflow) {
 		snprintf(error, error_size,
 			 "hs_domain_xml_format: domain '%s': XML exceeds %zu bytes", spec->name,

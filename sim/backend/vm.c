@@ -157,6 +157,7 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	snprintf(name, sizeof(name), "%s-%s", run->run_id, model->name);
 	hs_domain_spec_defaults(&vm->spec, name, index + 1);
 	hs_domain_spec_size(&vm->spec, model->cpu_count, model->memory_mb); /* by its model */
+	vm->spec.session_user = strstr(state->conn.uri, ":///session") != NULL;
 	vm->agent_fd = -1;
 	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s/guest/vmlinuz", build);
 	snprintf(vm->spec.initrd_path, sizeof(vm->spec.initrd_path), "%s/guest/initramfs.cpio.gz",
@@ -265,7 +266,7 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 			state->nodes[i].tunnel_ports[n].fd = -1;
 	}
 	hs_libvirt_errors_silence();
-	if (hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error, error_size) < 0)
+	if (hs_libvirt_conn_open(&state->conn, NULL, error, error_size) < 0)
 		return -1;
 	if (state->conn.libvirtd_pid > 0)
 		hs_run_pid_add(run, state->conn.libvirtd_pid, "libvirtd");
@@ -338,8 +339,7 @@ static void vm_down(struct hs_run *run)
 	if (state->conn.connection && virConnectIsAlive(state->conn.connection) != 1) {
 		virConnectClose(state->conn.connection);
 		state->conn.connection = NULL;
-		lost = hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error,
-					    sizeof(error)) < 0;
+		lost = hs_libvirt_conn_open(&state->conn, NULL, error, sizeof(error)) < 0;
 	}
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
@@ -610,13 +610,21 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 	vm_carrier_events(run);
 }
 
-/* run.json's backend_settings: what each guest was given. */
+/* run.json's backend_settings: libvirt's URI (qemu:///system or a user's
+ * qemu:///session) and what each guest was given. */
 static void vm_settings(struct hs_run *run, char *json, size_t size)
 {
 	struct vm_state *state = run->backend_data;
+	char uri[HS_LIBVIRT_URI_MAX];
 	size_t used = 0;
 
-	used += (size_t)snprintf(json, size, "{\"kvm\":%s,\"guests\":{",
+	/* $HALAB_LIBVIRT_URI is the user's text: nothing in it may end the
+	 * JSON string. */
+	snprintf(uri, sizeof(uri), "%s", state->conn.uri);
+	for (char *c = uri; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '?';
+	used += (size_t)snprintf(json, size, "{\"uri\":\"%s\",\"kvm\":%s,\"guests\":{", uri,
 				 state->accel_kvm ? "true" : "false");
 	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
 		used += (size_t)snprintf(

@@ -43,6 +43,9 @@
  *                 scenario_path)
  *   steps.jsonl   {"mono_ms":6200,"event":"step","name":"cut","action":"power_off",
  *                  "target":"node1","ok":true,"error":""}
+ *                 also {"mono_ms":6480,"event":"loop_stall","stalled_ms":35}: the
+ *                 runner's loop stood still that long up to mono_ms (no frame moved,
+ *                 no request was sent); said with the outage it falls in
  *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
  *                  "error":"connection refused","latency_ms":0,"sent_ms":6300}
  *                 mono_ms is when the request completed (outage_ms is measured on
@@ -141,6 +144,11 @@ struct hs_check_metric {
 	/* Nothing was there to measure (no client request, no acknowledged
 	 * write): an expectation on it is skipped, not judged. note says why. */
 	bool nothing_measured;
+	/* outage_ms: the longest gap less the runner's loop stalls in it (the
+	 * largest over all gaps). The lab did not look while its loop stood, so
+	 * the cluster's own outage lies in [lower, value]; a bound between the
+	 * two is not judged. Other metrics: lower == value. */
+	int64_t lower;
 };
 
 struct hs_check_expect_result {

@@ -479,9 +479,18 @@ static void judge_metric(struct hs_expect_context *context, const struct hs_expe
 	else if (!value.known)
 		hs_expect_fail(context, out, "expected %s, could not compute it: %s",
 			       out->description, value.note);
-	else if (value.value < min || value.value > max)
+	else if (value.value < min || value.lower > max)
 		hs_expect_fail(context, out, "expected %s, got %" PRId64, out->description,
 			       value.value);
+	else if (value.lower < min || value.value > max)
+		/* Only outage_ms has lower < value: the runner's loop stood
+		 * still during the gap, and the bound lies between. */
+		hs_expect_skip(
+		    out,
+		    "got %" PRId64 ", but the runner's loop stood still for part of it: "
+		    "the cluster's own outage lies in [%" PRId64 ", %" PRId64
+		    "], across the bound; the lab fell behind (steps.jsonl's loop_stall)",
+		    value.value, value.lower, value.value);
 	else
 		hs_expect_pass(out, "got %" PRId64, value.value);
 }

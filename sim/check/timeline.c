@@ -240,6 +240,14 @@ static void parse_step(const json_t *line, const struct hs_check_result *result,
 {
 	const char *kind = json_text(line, "event");
 	copy_text(event->kind, sizeof(event->kind), kind[0] ? kind : "step");
+	if (strcmp(event->kind, "loop_stall") == 0) { /* the runner's loop stood still */
+		if (!json_int64(line, "stalled_ms", &event->latency_ms) || event->latency_ms < 0)
+			event->latency_ms = 0;
+		event->ok = true;
+		snprintf(event->detail, sizeof(event->detail), "the runner's loop stalled %lld ms",
+			 (long long)event->latency_ms);
+		return;
+	}
 	copy_text(event->name, sizeof(event->name), json_text(line, "name"));
 	copy_text(event->action, sizeof(event->action), json_text(line, "action"));
 	copy_text(event->target, sizeof(event->target), json_text(line, "target"));

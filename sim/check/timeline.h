@@ -44,7 +44,8 @@ struct hs_timeline_event {
 	int64_t wall_ms;	      /* node records: the wall clock, 0 = absent */
 	/* Client requests: when the request was sent (relative to t0; the
 	 * line's sent_ms, else its time minus latency_ms) and how long it took;
-	 * latency_ms < 0 when the line does not say. */
+	 * latency_ms < 0 when the line does not say. A loop_stall (runner):
+	 * latency_ms is how long the loop stood still, up to t_ms. */
 	int64_t sent_ms;
 	int64_t latency_ms;
 };
@@ -57,8 +58,12 @@ struct hs_outage {
 	int64_t start_ms;
 	int64_t end_ms;
 	uint32_t failures;
-	bool to_the_end; /* no success after it */
+	int64_t stalled_ms; /* of it, the runner's loop stood still (said, still counted) */
+	bool to_the_end;    /* no success after it */
 };
+
+/* An outage's length as outage_ms counts it: end - start. */
+int64_t hs_outage_ms(const struct hs_outage *outage);
 
 struct hs_display_span {
 	int64_t start_ms;
@@ -93,6 +98,7 @@ struct hs_timeline {
 	uint32_t outage_count, outage_total;
 	struct hs_outage outages[HS_TIMELINE_OUTAGES_MAX];
 	int32_t longest_outage;
+	int64_t outage_lower_ms; /* the largest outage less its loop stalls */
 };
 
 /* check.c: record a failure sentence (runner errors, failed steps,

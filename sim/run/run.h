@@ -213,7 +213,7 @@ struct hs_run {
 	struct hs_fabric *fabric;
 	char run_id[HS_RUN_ID_MAX]; /* "hs" + 6 hex */
 	char run_dir[512];	    /* reports/<scenario>-<time> */
-	char state_dir[256];	    /* /run/halab/<run_id> */
+	char state_dir[256];	    /* <hs_state_root()>/<run_id> */
 	char bin_dir[512];	    /* where hanode, hactl, hasim live */
 	char self_path[512];	    /* this hasim, for the fence command */
 	uint64_t seed;

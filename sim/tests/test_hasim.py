@@ -72,6 +72,7 @@ def test_negative_scenario_fails(name, expected, out_dir):
     assert run_id not in run_ids_alive(), "the run left a namespace or state folder behind"
 
 
+@pytest.mark.serial
 def test_bad_scenario_is_refused_and_starts_nothing(out_dir):
     before = run_ids_alive()
     completed = hasim_run(NEGATIVE / "bad-field.yaml", out_dir)
@@ -98,6 +99,7 @@ def test_unknown_backend():
 
 
 @pytest.mark.root
+@pytest.mark.serial
 def test_a_run_that_cannot_start_exits_3_and_says_why(out_dir):
     """Regression: a bring-up error (a guest that did not start) was printed
     but not written into run.json, so result.json blamed its consequences
@@ -213,6 +215,7 @@ def started_run(out_dir):
 
 
 @pytest.mark.netns
+@pytest.mark.serial
 def test_interrupt_tears_everything_down(out_dir):
     with started_run(out_dir) as (process, run_id, pids):
         process.send_signal(signal.SIGINT)
@@ -230,6 +233,7 @@ def children_of(pid):
 
 
 @pytest.mark.netns
+@pytest.mark.serial
 def test_gc_after_killed_hasim(out_dir):
     """A hasim killed together with its run's guardian (a lost machine, a
     kill of everything) leaves its run to `hasim gc`; its hanode die with
