@@ -25,12 +25,23 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
   matrix     hasim matrix of the whole library over the shipped model pairings
              with --jobs 2: runs (cells x seeds that apply) per minute on the
              virtual backend, and on the native backend (root; minutes)
+  pacemaker  Pacemaker + Corosync (nodes/pacemaker, profiles topology and
+             defaults) on the wiring and faults of the hanode/keepalived
+             comparison: client outage and failover, median over
+             HALAB_BENCH_PACEMAKER_RUNS seeds (default 7) of a power cut
+             (sim/tests/adapters/slow-failover.yaml: active-power-loss with
+             room for Pacemaker), one external port pulled
+             (external-port-pulled.yaml) and the whole external bond pulled
+             with a ping target (external-loss-active), through `hasim matrix
+             --nodes`; keys pacemaker.<profile>.<scenario>. Only with
+             HALAB_BENCH_PACEMAKER=1 (root, Pacemaker installed; ~35 minutes)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
 (default 10), HALAB_BENCH_PARTS (comma list, default all but vm).
 """
 import json
 import os
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -341,14 +352,47 @@ def part_matrix():
     return figure
 
 
+def part_pacemaker():
+    runs = int(os.environ.get("HALAB_BENCH_PACEMAKER_RUNS", "7"))
+    if os.geteuid() != 0:
+        return {"skipped": "not root (network namespaces)"}
+    if not all(shutil.which(b) for b in ("corosync", "pacemakerd", "cibadmin")):
+        return {"skipped": "Pacemaker is not installed (ci/deps.sh)"}
+    out = REPORTS / "bench" / "pacemaker"
+    subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scenarios = [ROOT / "sim" / "tests" / "adapters" / "slow-failover.yaml",
+                 ROOT / "sim" / "tests" / "adapters" / "external-port-pulled.yaml",
+                 ROOT / "scenarios" / "external-loss-active.yaml"]
+    command = [str(BIN / "hasim"), "matrix", "--nodes", "pacemaker,pacemaker:defaults",
+               "--backend", "native", "--topologies", "rack1-pair", "--seeds", f"1..{runs}",
+               "--jobs", "1", "--quiet", "--out", str(out)]
+    for scenario in scenarios:
+        command += ["--scenarios", str(scenario)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    document = json.loads((out / "matrix.json").read_text())
+    figure = {"runs": runs, "command": " ".join(command[1:])}
+    for cell in document["cells"]:
+        profile = cell["node"].split(":")[1] if ":" in cell["node"] else "topology"
+        entry = {"pass": cell["pass"], "ran": cell["runs"] - cell["skip"],
+                 "outage_median_ms": cell["outage_ms"]["median"]}
+        # Nothing moves when one port is pulled: its failover_ms would be a
+        # transition of the nodes' shutdown after the run ended.
+        if cell["scenario"] != "external-port-pulled":
+            entry["failover_median_ms"] = cell["failover_ms"]["median"]
+        figure.setdefault(profile, {})[cell["scenario"]] = entry
+    return figure
+
+
 PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
          "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm,
-         "matrix": part_matrix}
+         "matrix": part_matrix, "pacemaker": part_pacemaker}
 
 
 def main():
     default = "refimpl,scenarios,outage,loop,virtual,swarm,matrix" + (
-        ",vm" if os.environ.get("HALAB_BENCH_VM") else "")
+        ",vm" if os.environ.get("HALAB_BENCH_VM") else "") + (
+        ",pacemaker" if os.environ.get("HALAB_BENCH_PACEMAKER") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)
     bench = {"machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
