@@ -122,7 +122,7 @@ def test_keepalived_skips_a_scenario_whose_steps_it_cannot_do(tmp_path):
     process, result = run(ROOT / "scenarios" / "switchover.yaml", tmp_path / "run",
                           "--node", "keepalived")
     assert process.returncode == EXIT_SKIPPED, process.stdout + process.stderr
-    reason = ("node adapter keepalived lacks switchover: step 'swap' (line 15) is "
+    reason = ("node adapter keepalived lacks switchover: step 'swap' (line 14) is "
               "switchover @active")
     assert result["skipped"] == reason
     assert result["passed"] is False and result["failures"] == []
@@ -357,7 +357,7 @@ def test_matrix_nodes_plan_skips_what_each_node_cannot_do(tmp_path):
         "keepalived:fast/rack1-pair/active-power-loss/1"]
     assert process.stderr.splitlines() == [
         "skip keepalived:fast/rack1-pair/switchover/1: node adapter keepalived lacks "
-        "switchover: step 'swap' (line 15) is switchover @active"]
+        "switchover: step 'swap' (line 14) is switchover @active"]
     process = subprocess.run([HASIM, "matrix", "--nodes", "hanode,pacemaker", "--topologies",
                               "rack1-pair", "--scenarios", "scenarios/active-power-loss.yaml",
                               "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
