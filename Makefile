@@ -74,7 +74,7 @@ VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or spl
 # One libvirtd for the session (ci/libvirtd.sh), stopped again whatever the tests did.
 test-vm: all
 	$(MAKE) daemon-static
-	$(MAKE) guest
+	$(MAKE) guest guest-keepalived
 	@mkdir -p reports
 	ci/libvirtd.sh start
 	status=0; \

@@ -38,6 +38,16 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
              random phase (1.5-2.5 s after formed, drawn from the seed), and
              the ratios keepalived / hanode; flat keys in bench.json such as
              hanode.outage_power_loss_median_ms
+  pacemaker  Pacemaker + Corosync (nodes/pacemaker, profiles topology and
+             defaults) on the wiring and faults of the hanode/keepalived
+             comparison: client outage and failover, median over
+             HALAB_BENCH_PACEMAKER_RUNS seeds (default 7) of a power cut
+             (sim/tests/adapters/slow-failover.yaml: active-power-loss with
+             room for Pacemaker), one external port pulled
+             (external-port-pulled.yaml) and the whole external bond pulled
+             with a ping target (external-loss-active), through `hasim matrix
+             --nodes`; keys pacemaker.<profile>.<scenario>. Only with
+             HALAB_BENCH_PACEMAKER=1 (root, Pacemaker installed; ~35 minutes)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
 (default 10), HALAB_BENCH_PARTS (comma list, default all but vm and compare).
 """
@@ -45,6 +55,7 @@ import json
 import os
 import pathlib
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -489,15 +500,48 @@ def part_compare():
     return figure
 
 
+def part_pacemaker():
+    runs = int(os.environ.get("HALAB_BENCH_PACEMAKER_RUNS", "7"))
+    if os.geteuid() != 0:
+        return {"skipped": "not root (network namespaces)"}
+    if not all(shutil.which(b) for b in ("corosync", "pacemakerd", "cibadmin")):
+        return {"skipped": "Pacemaker is not installed (ci/deps.sh)"}
+    out = REPORTS / "bench" / "pacemaker"
+    subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scenarios = [ROOT / "sim" / "tests" / "adapters" / "slow-failover.yaml",
+                 ROOT / "sim" / "tests" / "adapters" / "external-port-pulled.yaml",
+                 ROOT / "scenarios" / "external-loss-active.yaml"]
+    command = [str(BIN / "hasim"), "matrix", "--nodes", "pacemaker,pacemaker:defaults",
+               "--backend", "native", "--topologies", "rack1-pair", "--seeds", f"1..{runs}",
+               "--jobs", "1", "--quiet", "--out", str(out)]
+    for scenario in scenarios:
+        command += ["--scenarios", str(scenario)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    document = json.loads((out / "matrix.json").read_text())
+    figure = {"runs": runs, "command": " ".join(command[1:])}
+    for cell in document["cells"]:
+        profile = cell["node"].split(":")[1] if ":" in cell["node"] else "topology"
+        entry = {"pass": cell["pass"], "ran": cell["runs"] - cell["skip"],
+                 "outage_median_ms": cell["outage_ms"]["median"]}
+        # Nothing moves when one port is pulled: its failover_ms would be a
+        # transition of the nodes' shutdown after the run ended.
+        if cell["scenario"] != "external-port-pulled":
+            entry["failover_median_ms"] = cell["failover_ms"]["median"]
+        figure.setdefault(profile, {})[cell["scenario"]] = entry
+    return figure
+
+
 PARTS = {"refimpl": part_refimpl, "idle": part_idle, "compare": part_compare, "scenarios": part_scenarios, "outage": part_outage,
          "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm,
-         "matrix": part_matrix}
+         "matrix": part_matrix, "pacemaker": part_pacemaker}
 
 
 def main():
     default = "refimpl,idle,scenarios,outage,loop,virtual,swarm,matrix" + (
         ",vm" if os.environ.get("HALAB_BENCH_VM") else "") + (
-        ",compare" if os.environ.get("HALAB_BENCH_COMPARE") else "")
+        ",compare" if os.environ.get("HALAB_BENCH_COMPARE") else "") + (
+        ",pacemaker" if os.environ.get("HALAB_BENCH_PACEMAKER") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)
     bench = {"machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -205,6 +205,35 @@ def test_own_scenarios_from_another_repository(tmp_path):
     assert 'topology" value="pair"' in junit.read_text()
 
 
+@pytest.mark.netns
+def test_run_scenarios_counts_a_skip_as_skipped(tmp_path):
+    # keepalived lacks switchover: hasim exits 4 (skipped). That is neither a
+    # pass nor a failure; a job where every scenario was skipped exits 4
+    # (nothing was tested), one where the others passed exits 0.
+    if not shutil.which("keepalived"):
+        pytest.skip("keepalived is not installed (ci/deps.sh)")
+    repository = own_repository(tmp_path)
+    (repository / "scenarios" / "my-power-loss.yaml").write_text(
+        (ROOT / "scenarios" / "active-power-loss.yaml").read_text()
+        .replace("name: active-power-loss", "name: my-power-loss")
+        .replace("topology: rack1-pair", "topology: pair"))
+    completed = run(CI / "run-scenarios.sh", "--node", "keepalived",
+                    "scenarios/my-switchover.yaml", cwd=repository, timeout=300)
+    assert completed.returncode == 4, completed.stdout + completed.stderr
+    assert ("\nSKIP my-switchover (native backend, seed 1): skipped: node adapter keepalived "
+            "lacks switchover: ") in completed.stdout
+    assert completed.stdout.endswith(
+        "run-scenarios: 0 passed, 0 failed, 1 skipped (native backend, seed 1; run folders in "
+        "reports/halab/)\n")
+    completed = run(CI / "run-scenarios.sh", "--node", "keepalived",
+                    "scenarios/my-switchover.yaml", "scenarios/my-power-loss.yaml",
+                    cwd=repository, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.endswith(
+        "PASS my-power-loss\nrun-scenarios: 1 passed, 0 failed, 1 skipped (native backend, seed "
+        "1; run folders in reports/halab/)\n")
+
+
 def test_run_scenarios_refuses_bad_input(tmp_path):
     repository = own_repository(tmp_path)
     (repository / "scenarios" / "broken.yaml").write_text("name: broken\ntopology: nowhere\n")

@@ -192,6 +192,8 @@ int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char 
 	    HS_FIELD("console", console_path),
 	    HS_FIELD("config", config_path),
 	    HS_FIELD("key", key_path),
+	    HS_FIELD("node_script", node_script_path),
+	    HS_FIELD("service_script", service_script_path),
 #undef HS_FIELD
 	};
 	unsigned long number;
@@ -324,6 +326,13 @@ static void hs_domain_xml_fwcfg(struct hs_xml *xml, const struct hs_domain_spec 
 	if (spec->key_path[0] != '\0')
 		hs_xml_append_field(xml, "    <entry name='opt/org.halab/cluster.key' file='",
 				    spec->key_path, "'/>\n");
+	/* Another node implementation (vm.c, vm_adapter_scripts). */
+	if (spec->node_script_path[0] != '\0')
+		hs_xml_append_field(xml, "    <entry name='opt/org.halab/node.sh' file='",
+				    spec->node_script_path, "'/>\n");
+	if (spec->service_script_path[0] != '\0')
+		hs_xml_append_field(xml, "    <entry name='opt/org.halab/service.sh' file='",
+				    spec->service_script_path, "'/>\n");
 	hs_xml_append(xml, "  </sysinfo>\n");
 }
 

@@ -60,8 +60,10 @@ struct hs_domain_spec {
 	struct hs_domain_nic nics[HS_DOMAIN_NICS];
 	char agent_socket_path[HS_DOMAIN_PATH_MAX];
 	char console_path[HS_DOMAIN_PATH_MAX];
-	char config_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg opt/org.halab/hanode.conf; "" = none */
-	char key_path[HS_DOMAIN_PATH_MAX];    /* fw_cfg opt/org.halab/cluster.key; "" = none */
+	char config_path[HS_DOMAIN_PATH_MAX];	   /* fw_cfg opt/org.halab/hanode.conf; "" = none */
+	char key_path[HS_DOMAIN_PATH_MAX];	   /* fw_cfg opt/org.halab/cluster.key; "" = none */
+	char node_script_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg opt/org.halab/node.sh; "" = none */
+	char service_script_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg .../service.sh; "" = none */
 };
 
 /* Defaults: 128 MiB, 1 vCPU, TCG with a HS_DOMAIN_TB_CACHE_MIB translation

@@ -226,7 +226,8 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	snprintf(vm->spec.config_path, sizeof(vm->spec.config_path), "%s/%s/guest.conf",
 		 run->state_dir, model->name);
 	snprintf(vm->spec.key_path, sizeof(vm->spec.key_path), "%s/cluster.key", run->state_dir);
-	if (vm_guest_config(run, node, vm->spec.config_path, error, error_size) < 0)
+	if (vm_guest_config(run, node, vm->spec.config_path, error, error_size) < 0 ||
+	    vm_adapter_spec(run, node, &vm->spec, build, error, error_size) < 0)
 		return -1;
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
 		uint16_t fabric_port = 0;
@@ -547,7 +548,13 @@ static int vm_control(struct hs_run *run, uint32_t index, const char *request, u
 {
 	char line[VM_AGENT_REQUEST_MAX];
 
-	snprintf(line, sizeof(line), "CONTROL %s", request);
+	if (run->adapter.name[0] && !run->adapter.control_socket) {
+		if (vm_adapter_request(run, request, line, sizeof(line), &run->nodes[index], error,
+				       error_size) < 0)
+			return -1;
+	} else {
+		snprintf(line, sizeof(line), "CONTROL %s", request);
+	}
 	return vm_agent_ask(run, index, op, line, error, error_size);
 }
 

@@ -167,7 +167,7 @@ void hs_plan_services_command(const struct hs_run *run, const struct hs_node_run
 }
 
 /* What the node runs to fence its peer (hasim's fence device, hardware.c). */
-static void plan_fence_command(const struct hs_run *run, char *text, size_t size)
+void hs_plan_fence_command(const struct hs_run *run, char *text, size_t size)
 {
 	char hsfence[sizeof(run->bin_dir) + 16];
 
@@ -195,7 +195,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 			  sizeof(external_peer));
 	plan_address_only(self->interfaces[HS_NETWORK_SYNC].address, sync, sizeof(sync));
 	plan_address_only(peer->interfaces[HS_NETWORK_SYNC].address, sync_peer, sizeof(sync_peer));
-	plan_fence_command(run, fence, sizeof(fence));
+	hs_plan_fence_command(run, fence, sizeof(fence));
 	hs_plan_services_command(run, node, services, sizeof(services));
 	for (uint32_t i = 0; i < topology->ping_target_count; i++)
 		used += (size_t)snprintf(pings + used, sizeof(pings) - used, "%s%s", i ? " " : "",

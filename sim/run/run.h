@@ -403,6 +403,10 @@ void hs_plan_services_command(const struct hs_run *run, const struct hs_node_run
 /* The file the native services check looks at. */
 void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node, char *path,
 			   size_t size);
+/* The program a node runs to fence its peer: hsfence from hasim's folder
+ * (libc only), or `hasim fence` where there is none. Its arguments follow:
+ * --socket <state_dir>/hasim.sock PEER. */
+void hs_plan_fence_command(const struct hs_run *run, char *text, size_t size);
 
 /* adapter_plan.c: an adapter's files and commands for a node (the
  * variables are listed there and in nodes/README.md). */
