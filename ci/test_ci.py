@@ -39,7 +39,7 @@ def test_templates_pass_their_platforms_linters():
         f"{CI}/github-workflow.yml: actionlint and the GitHub workflow schema: valid",
         f"{CI}/gitlab-ci.yml: GitLab CI schema: valid; jobs:"]
     jobs = [line.split()[0] for line in completed.stdout.splitlines()[3:]]
-    assert jobs == ["halab-native", "halab-vm"]
+    assert jobs == ["halab-native", "halab-vm", "halab-load"]
 
 
 def test_the_linters_catch_mistakes(tmp_path):
@@ -256,14 +256,15 @@ def test_run_scenarios_refuses_bad_input(tmp_path):
 def test_run_scenarios_counts_a_scenario_not_run_as_skipped(tmp_path):
     """A step the backend cannot do (disk_fail on libvirt): hasim runs
     nothing and exits 4; the job counts it as skipped, neither passed nor
-    failed, and the run's own summary says why (no guest is booted)."""
+    failed, and the run's own summary says why (no guest is booted); with
+    nothing run at all, the job exits 4, not 0."""
     completed = run(CI / "run-scenarios.sh", "--backend", "libvirt", "--reports",
                     tmp_path / "reports", "scenarios/disk-degraded.yaml", timeout=120)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 4, completed.stdout + completed.stderr
     assert "SKIP disk-degraded (libvirt backend, seed 1): skipped: the libvirt backend " \
         "cannot fail or restore one disk" in completed.stdout
     assert completed.stdout.endswith(
-        "run-scenarios: 0 passed, 0 failed, 1 skipped (not run: hasim's SKIP lines say why) "
+        "run-scenarios: 0 passed, 0 failed, 1 skipped "
         f"(libvirt backend, seed 1; run folders in {tmp_path}/reports/)\n")
 
 
