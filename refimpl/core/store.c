@@ -20,7 +20,8 @@
  * If an in-sync peer dies or the sync link dies, its held writes wait the
  * same way, and a new generation starts (parent = old, fork_seq = the last
  * seq the peer acknowledged). The peer is in sync again when it ACKs our
- * last_seq, or when its heartbeat shows our generation and last_seq.
+ * last_seq, or when its heartbeat shows our generation and last_seq, or,
+ * catching up, when its ACK or heartbeat covers the complete resync batch.
  *
  * Standby side. A REPLICATE applies only on base_seq == last_seq (PERSIST,
  * then ACK); a duplicate is re-ACKed; one after a gap is kept until the
@@ -35,8 +36,9 @@
  * HN_SYNC_BATCH_MAX entries in seq order) is applied and followed by the
  * next request, the complete one adopts the active's generation and ends
  * the resync (in sync, ACK); the standby stays outdated until a heartbeat
- * of the active shows the same data without PEER_OUTDATED, because the
- * active may have answered writes alone meanwhile. The active refuses an
+ * of the active without PEER_OUTDATED shows its generation at or past the
+ * resync (writes may be in flight), because the active may have answered
+ * writes alone meanwhile. The active refuses an
  * incremental request it cannot serve by answering a batch with
  * upto_seq < seq, which makes the standby restart in full.
  *
