@@ -20,7 +20,8 @@
  * If an in-sync peer dies or the sync link dies, its held writes wait the
  * same way, and a new generation starts (parent = old, fork_seq = the last
  * seq the peer acknowledged). The peer is in sync again when it ACKs our
- * last_seq, or when its heartbeat shows our generation and last_seq.
+ * last_seq, or when its heartbeat shows our generation and last_seq, or,
+ * catching up, when its ACK or heartbeat covers the complete resync batch.
  *
  * Standby side. A REPLICATE applies only on base_seq == last_seq (PERSIST,
  * then ACK); a duplicate is re-ACKed; one after a gap is kept until the
@@ -35,8 +36,9 @@
  * HN_SYNC_BATCH_MAX entries in seq order) is applied and followed by the
  * next request, the complete one adopts the active's generation and ends
  * the resync (in sync, ACK); the standby stays outdated until a heartbeat
- * of the active shows the same data without PEER_OUTDATED, because the
- * active may have answered writes alone meanwhile. The active refuses an
+ * of the active without PEER_OUTDATED shows its generation at or past the
+ * resync (writes may be in flight), because the active may have answered
+ * writes alone meanwhile. The active refuses an
  * incremental request it cannot serve by answering a batch with
  * upto_seq < seq, which makes the standby restart in full.
  *
@@ -308,10 +310,14 @@ static void hn_store_release_pending(struct hn_store *store, uint64_t upto_seq, 
 	}
 }
 
-static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *actions)
+/* The peer holds our data up to acked_seq and every write after it is
+ * replicated to it and waits for its ACK (none is answered without it). */
+static void hn_store_mark_peer_in_sync(struct hn_node *node, uint64_t acked_seq,
+				       struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
-	store->peer_acked_seq = store->last_seq;
+	if (acked_seq > store->peer_acked_seq)
+		store->peer_acked_seq = acked_seq;
 	store->peer_catching_up = false;
 	if (store->peer_in_sync)
 		return;
@@ -320,7 +326,7 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 	store->peer_outdated = false;
 	char reason[HN_REASON_MAX];
 	snprintf(reason, sizeof(reason), "%s in sync at seq %llu", node->peer.last.sender.name,
-		 (unsigned long long)store->last_seq);
+		 (unsigned long long)acked_seq);
 	hn_emit_log(node, actions, "sync", reason, 0);
 	if (was_outdated) {
 		hn_emit_notify(node, actions, HN_NOTIFY_SYNC_RESTORED, reason);
@@ -330,19 +336,31 @@ static void hn_store_mark_peer_in_sync(struct hn_node *node, struct hn_actions *
 	}
 }
 
+/* The peer holds our generation up to seq (its ACK, or its heartbeat:
+ * a generation has one writer, so the same id and last_seq are the same
+ * data, stored before the heartbeat was sent). In sync when that covers
+ * last_seq, or, catching up, every write we answered without it. */
+static void hn_store_peer_has(struct hn_node *node, uint64_t seq, struct hn_actions *actions)
+{
+	struct hn_store *store = &node->store;
+	if (seq > store->peer_acked_seq)
+		store->peer_acked_seq = seq;
+	hn_store_release_pending(store, seq, true);
+	/* in sync only while the sync link is alive (its heartbeats), or the
+	 * next evaluation would declare it lost again at once */
+	bool covered =
+	    seq == store->last_seq || (store->peer_catching_up && seq >= store->peer_catch_up_seq);
+	if (covered && hn_store_peer_reachable(node))
+		hn_store_mark_peer_in_sync(node, seq, actions);
+}
+
 static void hn_store_on_ack(struct hn_node *node, const struct hn_data_message *data,
 			    struct hn_actions *actions)
 {
 	struct hn_store *store = &node->store;
 	if (data->generation.id != store->generation.id || data->seq > store->last_seq)
 		return; /* acknowledges another generation's data: stale */
-	if (data->seq > store->peer_acked_seq)
-		store->peer_acked_seq = data->seq;
-	hn_store_release_pending(store, data->seq, true);
-	/* in sync only while the sync link is alive (its heartbeats), or the
-	 * next evaluation would declare it lost again at once */
-	if (data->seq == store->last_seq && hn_store_peer_reachable(node))
-		hn_store_mark_peer_in_sync(node, actions);
+	hn_store_peer_has(node, data->seq, actions);
 }
 
 /* The next entry after after_seq in seq order, or NULL. */
@@ -400,8 +418,11 @@ static void hn_store_on_sync_request(struct hn_node *node, const struct hn_data_
 	batch->complete = entry == NULL;
 	batch->upto_seq = batch->complete ? store->last_seq : cursor;
 	/* the peer has (or will have) all we have: replicate what follows */
-	if (batch->complete && !store->peer_in_sync && hn_store_peer_reachable(node))
+	if (batch->complete && !store->peer_in_sync && !store->peer_catching_up &&
+	    hn_store_peer_reachable(node)) {
 		node->store.peer_catching_up = true;
+		node->store.peer_catch_up_seq = store->last_seq;
+	}
 }
 
 /* -------------------------------------------------- standby: resync */
@@ -505,6 +526,7 @@ static void hn_store_finish_resync(struct hn_node *node, const struct hn_data_me
 	store->fork_last_seq = 0; /* the active's generation, not our fork */
 	store->resyncing = false;
 	store->in_sync = true; /* not "not outdated": see the header */
+	store->resync_done_seq = store->last_seq;
 	char reason[HN_REASON_MAX];
 	snprintf(reason, sizeof(reason), "in sync with %s at seq %llu after %s resync",
 		 node->peer.last.sender.name, (unsigned long long)store->last_seq,
@@ -512,6 +534,11 @@ static void hn_store_finish_resync(struct hn_node *node, const struct hn_data_me
 	hn_emit_log(node, actions, "sync", reason, 0);
 	hn_emit_notify(node, actions, HN_NOTIFY_SYNC_RESTORED, reason);
 	hn_store_send_ack(node, actions);
+	/* an active that marked us waits for our catch-up: tell it on every
+	 * link (the ACK goes over the sync link only, which may be the lossy
+	 * one); it takes our heartbeat as an ACK */
+	if (node->peer.last.flags & HN_HB_PEER_OUTDATED)
+		hn_emit_heartbeats(node, actions);
 }
 
 static void hn_store_on_sync_batch(struct hn_node *node, const struct hn_data_message *batch,
@@ -711,11 +738,17 @@ static void hn_store_evaluate_active(struct hn_node *node, struct hn_actions *ac
 	hn_store_check_sync_lost(node, actions);
 	hn_store_release_held(node);
 	const struct hn_heartbeat *peer = &node->peer.last;
-	if (!store->peer_in_sync && hn_store_peer_reachable(node) &&
-	    !hn_store_peer_without_storage(node) && peer->role == HN_ROLE_STANDBY &&
-	    peer->generation.id == store->generation.id && peer->last_seq == store->last_seq &&
-	    store->pending_count == 0)
-		hn_store_mark_peer_in_sync(node, actions);
+	bool heard = hn_store_peer_reachable(node) && !hn_store_peer_without_storage(node) &&
+		     peer->role == HN_ROLE_STANDBY && peer->generation.id == store->generation.id &&
+		     peer->last_seq <= store->last_seq;
+	if (heard && !store->peer_in_sync && store->pending_count == 0 &&
+	    peer->last_seq == store->last_seq)
+		hn_store_mark_peer_in_sync(node, peer->last_seq, actions);
+	/* catching up, its heartbeat (every link, while the ACK crosses the
+	 * lossy sync link) covering every write we answered without it
+	 * makes it in sync with writes in flight */
+	if (heard && store->peer_catching_up && peer->last_seq >= store->peer_catch_up_seq)
+		hn_store_peer_has(node, peer->last_seq, actions);
 	if (store->pending_count == 0 || store->retransmit_at_ms == 0 ||
 	    node->now_ms < store->retransmit_at_ms)
 		return;
@@ -771,8 +804,21 @@ static void hn_store_evaluate_standby(struct hn_node *node, struct hn_actions *a
 		}
 		return;
 	}
-	if (store->in_sync && same_generation && !marked)
-		return; /* a REPLICATE is on its way */
+	if (store->in_sync && same_generation && !marked) {
+		/* the active is ahead (a REPLICATE is on its way) and no
+		 * longer marks us: every write it answered without us is in
+		 * our resync (later ones wait for our ACK). A heartbeat sent
+		 * before the mark shows less than that resync. */
+		if (store->outdated && peer->last_seq >= store->resync_done_seq) {
+			store->outdated = false;
+			char reason[HN_REASON_MAX];
+			snprintf(reason, sizeof(reason), "in sync with %s at seq %llu (%s at %llu)",
+				 peer->sender.name, (unsigned long long)store->last_seq,
+				 peer->sender.name, (unsigned long long)peer->last_seq);
+			hn_emit_log(node, actions, "sync", reason, 0);
+		}
+		return;
+	}
 	/* a new resync (a full one empties the store) waits for the sync
 	 * link's heartbeats: the active's data messages alone may be the
 	 * last ones before a cut */

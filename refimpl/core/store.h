@@ -53,6 +53,10 @@ struct hn_store {
 	 * replicated to it and wait for its ACK, until it ACKs last_seq (in
 	 * sync) or the link fails them (held, answered alone) */
 	bool peer_catching_up;
+	/* our last_seq when the catch-up began: every write we answered
+	 * without the peer is at or below it, so its ACK (or its heartbeat
+	 * in our generation) up to here makes it in sync */
+	uint64_t peer_catch_up_seq;
 	struct hn_pending_write pending[HN_PENDING_WRITES_MAX]; /* FIFO in seq order */
 	uint32_t pending_count;
 	uint64_t retransmit_at_ms; /* 0 = nothing to retransmit */
@@ -65,6 +69,9 @@ struct hn_store {
 	bool resync_target_known;		/* a batch told us the active's generation */
 	struct hn_generation resync_generation; /* named in follow-up SYNC_REQUESTs */
 	uint64_t resync_at_ms;			/* re-send the SYNC_REQUEST at this time */
+	/* last_seq when our last resync completed: an unmarked heartbeat of
+	 * the active's generation at or past it is newer than the mark */
+	uint64_t resync_done_seq;
 };
 
 void hn_store_init(struct hn_store *store);

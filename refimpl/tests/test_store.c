@@ -171,6 +171,75 @@ static void test_store_peer_lost(void)
 	hn_test_node_free(&test);
 }
 
+/* Issue 11, native lossy-sync-then-power-loss: a write unacknowledged
+ * for dead_time_ms forks and marks the standby outdated; it confirms,
+ * resyncs in one complete batch (up to 1), and the active is catching up:
+ * write 2 is replicated and waits. A steady client keeps such a write in
+ * flight, so the standby never showed exactly our last_seq and the mark
+ * stayed. Now its ACK (sync link) or its heartbeat in our generation
+ * (every link) covering the batch clears the mark: every write answered
+ * without it is at or below 1, later ones wait for its ACK. */
+static void hn_make_catching_up(struct hn_test_node *test, struct hn_heartbeat *peer)
+{
+	struct hn_status status;
+	hn_make_replicating(test);
+	hn_test_status(test, &status);
+	hn_test_peer_heartbeat(peer, 2, HN_ROLE_STANDBY, HN_STATE_NORMAL);
+	peer->generation = status.generation;
+	hn_test_write(test, 1, "a", "1", 300);
+	for (uint64_t t = 400; t <= 1200; t += 200)
+		hn_test_heartbeat_both(test, peer, t);
+	hn_test_run_until(test, 1300);
+	hn_test_status(test, &status);
+	CU_ASSERT(status.peer_outdated);
+	CU_ASSERT_EQUAL(status.generation.id, 0x201);
+	peer->flags |= HN_HB_OUTDATED;
+	hn_test_heartbeat_both(test, peer, 1301);
+	CU_ASSERT_PTR_NOT_NULL(hn_test_find_reply(&test->actions, HN_ACTION_CLIENT_REPLY));
+	struct hn_data_message request = {
+	    .kind = HN_DATA_SYNC_REQUEST, .sender_id = 2, .generation = peer->generation};
+	hn_test_data(test, &request, 1310);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hn_test_find_data(&test->actions, 0));
+	CU_ASSERT(hn_test_find_data(&test->actions, 0)->complete);
+	hn_test_write(test, 2, "b", "2", 1320);
+	CU_ASSERT_EQUAL(hn_test_find_data(&test->actions, 0)->kind, HN_DATA_REPLICATE);
+	hn_test_status(test, &status);
+	CU_ASSERT(status.peer_outdated);
+}
+
+static void test_store_catch_up_clears_mark(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_status status;
+	/* its ACK of the batch */
+	hn_make_catching_up(&test, &peer);
+	struct hn_data_message ack = hn_ack(&test, 1);
+	hn_test_data(&test, &ack, 1330);
+	hn_test_status(&test, &status);
+	CU_ASSERT_FALSE(status.peer_outdated);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "sync"), "node2 in sync at seq 1");
+	CU_ASSERT(hn_test_count(&test.actions, HN_ACTION_SEND_HEARTBEAT) > 0);
+	CU_ASSERT_PTR_NULL(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY));
+	ack = hn_ack(&test, 2); /* write 2 waited for the standby */
+	hn_test_data(&test, &ack, 1340);
+	CU_ASSERT_PTR_NOT_NULL(hn_test_find_reply(&test.actions, HN_ACTION_CLIENT_REPLY));
+	hn_test_node_free(&test);
+	/* or its heartbeat in our generation (the ACK lost on the sync link) */
+	hn_make_catching_up(&test, &peer);
+	hn_test_status(&test, &status);
+	peer.generation = status.generation;
+	peer.last_seq = 0; /* not yet past the batch */
+	hn_test_heartbeat_both(&test, &peer, 1330);
+	hn_test_status(&test, &status);
+	CU_ASSERT(status.peer_outdated);
+	peer.last_seq = 1;
+	hn_test_heartbeat_both(&test, &peer, 1340);
+	hn_test_status(&test, &status);
+	CU_ASSERT_FALSE(status.peer_outdated);
+	hn_test_node_free(&test);
+}
+
 /* Only the sync link dies (the peer still speaks on the external one). */
 static void test_store_sync_link_lost(void)
 {
@@ -300,6 +369,55 @@ struct hn_resync_case {
 	bool full;
 	uint64_t since;
 };
+
+/* Issue 11, native lossy-sync-then-power-loss: after a stall fork the
+ * standby resyncs (up to 1) and applies the next write (2) while the
+ * active, its mark cleared, is a write ahead (3 in flight). Its unmarked
+ * heartbeat of our generation past the resync clears our outdated flag;
+ * before, only one showing exactly our seq did, and a steady client rarely
+ * sends one, so the standby was still outdated when the active died. */
+static void test_store_catch_up_clears_outdated(void)
+{
+	struct hn_test_node test;
+	struct hn_heartbeat peer;
+	struct hn_status status;
+	struct hn_generation old = {.id = 0x101};
+	struct hn_generation forked = {.id = 0x201, .parent = 0x101, .fork_seq = 0};
+	hn_make_standby_with(&test, 1, &old);
+	hn_test_peer_heartbeat(&peer, 1, HN_ROLE_ACTIVE, HN_STATE_NORMAL);
+	peer.generation = forked;
+	peer.last_seq = 1;
+	peer.flags |= HN_HB_PEER_OUTDATED;
+	hn_test_heartbeat_both(&test, &peer, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hn_test_find_data(&test.actions, 0));
+	CU_ASSERT_EQUAL(hn_test_find_data(&test.actions, 0)->kind, HN_DATA_SYNC_REQUEST);
+	struct hn_data_message batch = {.kind = HN_DATA_SYNC_BATCH,
+					.sender_id = 1,
+					.generation = forked,
+					.seq = 1,
+					.upto_seq = 1,
+					.complete = true};
+	hn_test_data(&test, &batch, 30);
+	struct hn_data_message data = hn_replicate(0x201, 2, "b");
+	data.generation = forked;
+	hn_test_data(&test, &data, 40);
+	hn_test_status(&test, &status);
+	CU_ASSERT(status.outdated);
+	CU_ASSERT(status.in_sync);
+	/* a heartbeat sent before the mark shows less than the resync */
+	peer.flags &= ~(uint32_t)HN_HB_PEER_OUTDATED;
+	peer.last_seq = 0;
+	hn_test_heartbeat_both(&test, &peer, 50);
+	hn_test_status(&test, &status);
+	CU_ASSERT(status.outdated);
+	peer.last_seq = 3;
+	hn_test_heartbeat_both(&test, &peer, 60);
+	hn_test_status(&test, &status);
+	CU_ASSERT_FALSE(status.outdated);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "sync"),
+			       "in sync with node1 at seq 2 (node1 at 3)");
+	hn_test_node_free(&test);
+}
 
 /* Generations decide: same id or the active's parent -> incremental (from
  * the parent past its fork_seq the active decides: it may serve up to its
@@ -660,8 +778,12 @@ int hn_test_register_store(void)
 	    {"pending writes bound", test_store_pending_bound},
 	    {"peer lost: new generation", test_store_peer_lost},
 	    {"sync link lost", test_store_sync_link_lost},
+	    {"catch-up: an ACK or heartbeat past the batch clears the mark",
+	     test_store_catch_up_clears_mark},
 	    {"standby applies: PERSIST before ACK", test_store_standby_apply},
 	    {"resync: incremental or full", test_store_resync_decision},
+	    {"catch-up: an unmarked heartbeat clears outdated",
+	     test_store_catch_up_clears_outdated},
 	    {"resync in batches", test_store_resync_batches},
 	    {"diverged generation: loss reported", test_store_diverged_generation},
 	    {"batch fits a packet", test_store_batch_fits_packet},
