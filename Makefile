@@ -23,7 +23,7 @@ BIN := $(BUILD)/bin
 ALL_BINS :=
 UNIT_TESTS :=
 
-.PHONY: all deps test test-load test-unit test-asan test-py test-vm library-vm coverage bench guest clean format-check
+.PHONY: all deps test test-load test-vm-adapters test-unit test-asan test-py test-vm library-vm coverage bench guest clean format-check
 all:
 
 include refimpl/refimpl.mk
@@ -72,16 +72,29 @@ test-py: all
 VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or split-brain-none \
 	or maintenance-both
 # One libvirtd for the session (ci/libvirtd.sh), stopped again whatever the tests did.
+# keepalived on guests (sim/tests/test_adapters.py) is not part of it: it
+# passed 3 of 4 runs at load 3-6 and never formed at load 12-18 (keepalived's
+# own timers are not stretched by the guests' time scale, nodes/README.md);
+# `make test-vm-adapters` runs it.
+VM_NOT_IN_TEST := keepalived_on_guests
 test-vm: all
 	$(MAKE) daemon-static
-	$(MAKE) guest guest-keepalived
+	$(MAKE) guest
 	@mkdir -p reports
 	ci/libvirtd.sh start
 	status=0; \
-	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests \
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests -k "not $(VM_NOT_IN_TEST)" \
 		--junitxml=reports/pytest-vm-junit.xml || status=1; \
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q scenarios --backend libvirt -k "$(VM_SCENARIOS)" \
 		--junitxml=reports/pytest-vm-scenarios-junit.xml || status=1; \
+	ci/libvirtd.sh stop; exit $$status
+
+test-vm-adapters: all
+	$(MAKE) daemon-static
+	$(MAKE) guest guest-keepalived
+	ci/libvirtd.sh start
+	status=0; \
+	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m vm sim/tests -k "$(VM_NOT_IN_TEST)" || status=1; \
 	ci/libvirtd.sh stop; exit $$status
 
 library-vm: all
