@@ -110,7 +110,7 @@ library-vm: all
 # (ci/under-load.sh; default 5, about 10 min each): long, so not part of make
 # test; the CI templates run it as a nightly job.
 LOAD_ROUNDS ?= 5
-# Scenarios marked xfail (scenarios/conftest.py KNOWN_UNDER_LOAD) are judged
+# Scenarios marked xfail (scenarios/conftest.py KNOWN_NODE_BUGS) are judged
 # like any other there (--runxfail): under the hog nothing is excused.
 test-load: all
 	HALAB_BIN=$(abspath $(BIN)) ci/under-load.sh --rounds $(LOAD_ROUNDS) -- \

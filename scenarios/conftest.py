@@ -40,11 +40,18 @@ RUN_FOLDERS_MAX = 10000
 LIBRARY_FOLDERS = (pathlib.Path(__file__).parent, pathlib.Path(__file__).parent / "regressions")
 
 
-# Known node bugs a library file shows on one backend only under CPU load,
-# with the finding that explains them (sim/tests/findings/README.md): marked
-# xfail, not strict (the run passes on an idle machine), so a failure is
-# reported as XFAIL and a pass as XPASS, never counted among the passes.
-KNOWN_UNDER_LOAD = {}
+# Known node bugs a library file runs into on one backend only, by timing
+# (CPU load, the order of two events a few ms apart), with the finding that
+# explains them (sim/tests/findings/README.md): marked xfail, not strict (the
+# file passes when the timing goes the other way), so a failure is reported
+# as XFAIL and a pass as XPASS, never counted among the passes. `make
+# test-load` judges them like any other (--runxfail).
+KNOWN_NODE_BUGS = {
+    ("fenced-standby-takes-over-stale", "native"):
+        "node bug when node1's fence lands before s02's power_on: node2 boots into the "
+        "partition, fences node1 after its wait for the peer and takes over with old data "
+        "(sim/tests/findings/fenced-node-boots-partitioned.yaml)",
+}
 
 
 def pytest_collect_file(parent, file_path):
@@ -58,7 +65,7 @@ class ScenarioFile(pytest.File):
         item = ScenarioItem.from_parent(self, name=self.path.stem)
         backend = self.config.getoption("--backend")
         item.add_marker(pytest.mark.vm if backend == "libvirt" else pytest.mark.netns)
-        known = KNOWN_UNDER_LOAD.get((self.path.stem, backend))
+        known = KNOWN_NODE_BUGS.get((self.path.stem, backend))
         if known:
             item.add_marker(pytest.mark.xfail(reason=known, strict=False))
         yield item

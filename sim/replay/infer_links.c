@@ -273,6 +273,19 @@ static void infer_sync_lost(struct hs_replay_incident *incident, uint32_t log, u
 
 /* ------------------------------------------------------------- checks */
 
+/* Whether the local check that failed last before record index (of one
+ * log) was the services check (else RAID: a fault's two local causes). */
+static bool last_fault_was_services(const struct hs_replay_log *log, uint32_t index)
+{
+	while (index-- > 0) {
+		if (log->records[index].cause == HS_CAUSE_SERVICES_FAILED)
+			return true;
+		if (log->records[index].cause == HS_CAUSE_RAID_FAILED)
+			return false;
+	}
+	return false;
+}
+
 static void infer_check(struct hs_replay_incident *incident, uint32_t log, uint32_t index)
 {
 	struct hs_replay_record *record = &incident->logs[log].records[index];
@@ -298,14 +311,12 @@ static void infer_check(struct hs_replay_incident *incident, uint32_t log, uint3
 			record->explained = true;
 			return;
 		}
-		action =
-		    strcmp(record->from, "fault") == 0 ? HS_ACTION_RAID_RESTORE : HS_ACTION_HEAL;
+		action = strcmp(record->from, "fault") != 0 ? HS_ACTION_HEAL
+			 : last_fault_was_services(&incident->logs[log], index)
+			     ? HS_ACTION_SERVICES_RESTORE
+			     : HS_ACTION_RAID_RESTORE;
 	} else if (record->cause == HS_CAUSE_SERVICES_FAILED) {
-		hs_replay_note(incident, log, record->line,
-			       "%s's services failed: halab has no step that makes services fail "
-			       "yet, so the replay cannot stage it",
-			       node);
-		return;
+		action = HS_ACTION_SERVICES_FAIL;
 	} else {
 		return;
 	}
@@ -318,7 +329,9 @@ static void infer_check(struct hs_replay_incident *incident, uint32_t log, uint3
 	snprintf(step->ports, sizeof(step->ports), "%s",
 		 action == HS_ACTION_IMPAIR ? "external" : "");
 	snprintf(step->why, sizeof(step->why), "%s: %s (the check runs every %" PRIu32 " ms)", node,
-		 action == HS_ACTION_RAID_FAIL	    ? "its RAID check failed"
+		 action == HS_ACTION_RAID_FAIL		? "its RAID check failed"
+		 : action == HS_ACTION_SERVICES_FAIL	? "its services check failed"
+		 : action == HS_ACTION_SERVICES_RESTORE ? "its services check passes again"
 		 : action == HS_ACTION_IMPAIR	    ? "no ping target reachable while its external "
 						      "carrier stayed up: the external network lost"
 		 : action == HS_ACTION_RAID_RESTORE ? "its RAID check passes again"
