@@ -179,6 +179,14 @@ int hs_run_node_raid(struct hs_run *run, const char *name, bool ok, struct hs_op
 
 	if (hw_node(run, name, "raid", &index, error, error_size) < 0)
 		return -1;
+	if (!run->nodes[index].plan.raid) {
+		snprintf(error, error_size,
+			 "raid: node '%s' is a %s, which has no RAID (one virtual disk: "
+			 "refimpl/core/hn_models.h); a scenario that fails a RAID says "
+			 "`requires: {raid: true}`",
+			 name, run->nodes[index].model->model);
+		return -1;
+	}
 	run->nodes[index].raid_ok = ok;
 	op = hw_op_begin(run, owner, HS_NODE_OP_RAID, index, "", error, error_size);
 	if (!op)

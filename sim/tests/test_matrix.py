@@ -176,7 +176,7 @@ def test_requires_errors_in_lint(tmp_path):
         "ports-range": ("requires: {ports: 4}", "requires: {ports: 9}",
                         "requires.ports: 9 is out of range 1..4"),
         "unknown-key": ("requires: {ports: 4}", "requires: {port: 4}",
-                        "requires: unknown key 'port' (known: ports, models, fence)"),
+                        "requires: unknown key 'port' (known: ports, models, fence, raid)"),
         "model": ("requires: {ports: 4}", "requires: {models: [rack9]}",
                   "requires.models[0]: 'rack9' is not one of"),
         "not-met": ("requires: {ports: 4}", "requires: {models: [virt1]}",
@@ -208,6 +208,84 @@ def test_port_roles_resolve_to_lan_ports(tmp_path):
     linted = hasim("lint", bad)
     assert linted.returncode == 2
     assert "steps[0].port: 'node1' has no port sync2 (its sync interface has 1 port)" in linted.stdout
+
+
+# ------------------------------------------------------------ model table
+
+def test_a_virt1_has_no_raid(tmp_path):
+    """The model table says a virt1 has one virtual disk and no hardware
+    RAID: a scenario that fails a RAID does not apply to it (requires.raid),
+    and one that tries anyway is refused by name instead of failing a RAID
+    the node does not have."""
+    scenario = SCENARIOS / "active-raid-loss.yaml"
+    line = next(number for number, text in enumerate(scenario.read_text().splitlines(), 1)
+                if text.startswith("requires:"))
+    done = hasim("run", scenario, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "skip")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{scenario}:{line}: requires.raid: does not apply to topology 'rack1-virt1': 'node2' "
+        "is a virt1, which has no hardware RAID (1 virtual disk; refimpl/core/hn_models.h)")
+    staged = tmp_path / "raid-of-a-virt1.yaml"
+    staged.write_text(scenario.read_text()
+                      .replace("requires: {raid: true}", "")
+                      .replace('node: "@active"}', "node: node2}"))
+    done = hasim("run", staged, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "refused", "--quiet")
+    assert done.returncode != 0
+    assert ("raid: node 'node2' is a virt1, which has no RAID (one virtual disk: "
+            "refimpl/core/hn_models.h)") in done.stdout + done.stderr
+    # The rack in the same pair still has its RAID.
+    rack = tmp_path / "raid-of-the-rack.yaml"
+    rack.write_text(staged.read_text().replace("node: node2}", "node: node1}"))
+    done = hasim("run", rack, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "rack", "--quiet")
+    steps = [json.loads(line) for line in (tmp_path / "rack" / "steps.jsonl").read_text()
+             .splitlines()]
+    raid = [step for step in steps if step.get("action") == "raid_fail"]
+    assert [(step["target"], step["ok"]) for step in raid] == [("node1", True)], steps
+
+
+def test_swarm_fails_no_raid_a_virt1_has_not(tmp_path):
+    """The swarm draws RAID episodes only on topologies whose nodes have a
+    RAID. With a planted failure on every raid_fail step carried out, the
+    same seeds fail on rack1-pair; on virt1-pair no raid_fail is drawn, so
+    none is refused by the lab either (before, 8 of these 11 schedules'
+    refused steps were RAID steps on a virt1)."""
+    environment = {"HALAB_SWARM_PLANT": "no_stuck_state:raid_fail"}
+    summaries = {}
+    for topology in ("rack1-pair", "virt1-pair"):
+        out = tmp_path / topology
+        done = hasim("swarm", "--topology", topology, "--seed", "1", "--count", "11",
+                     "--shrink-runs", "0", "--out", out, env=environment)
+        assert done.returncode in (0, 1), done.stdout + done.stderr
+        summaries[topology] = json.loads((out / "summary.json").read_text())
+    rack = summaries["rack1-pair"]["failures"]
+    assert rack and all(failure["message"].endswith("(raid_fail) was carried out")
+                        for failure in rack), rack
+    assert summaries["virt1-pair"]["failures"] == []
+    assert summaries["virt1-pair"]["steps_refused"] <= 1, summaries["virt1-pair"]
+
+
+@pytest.mark.netns
+def test_native_applies_the_model_table(tmp_path):
+    """Native honours what it can of the model table (ports, bonds, disks and
+    RAID) and says in run.json what it cannot (CPUs, memory, disk size), why."""
+    out = tmp_path / "run"
+    done = hasim("run", SCENARIOS / "active-power-loss.yaml", "--backend", "native",
+                 "--topology", "rack1-virt1", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    settings = json.loads((out / "run.json").read_text())["backend_settings"]
+    assert settings["name"] == "native"
+    assert "shares the host's CPUs, memory and disk" in settings["not_applied_reason"]
+    rack, virt = settings["nodes"]["node1"], settings["nodes"]["node2"]
+    assert rack["applied"] == {"lan_ports": 4, "cabled": ["LAN1", "LAN2", "LAN3", "LAN4"],
+                               "bond0": ["LAN1", "LAN2"], "bond1": ["LAN3", "LAN4"],
+                               "disks": 2, "raid": "md0 RAID1 (the fake /proc/mdstat)"}
+    assert virt["applied"] == {"lan_ports": 2, "cabled": ["LAN1", "LAN3"], "bond0": ["LAN1"],
+                               "bond1": ["LAN3"], "disks": 1, "raid": None}
+    assert rack["not_applied"] == {"cpu_count": 4, "memory_mb": 8192, "disk_gb": 480}
+    assert virt["not_applied"] == {"cpu_count": 4, "memory_mb": 16384, "disk_gb": 500}
 
 
 # ----------------------------------------------------------------- matrix
