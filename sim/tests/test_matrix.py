@@ -15,13 +15,21 @@
   matrix.json's schema, junit.xml valid against sim/tests/junit.xsd, the
   HTML report's grid and plots.
 
-Virtual backend only (no root, virtual time): a few seconds in all.
+- The report in a real browser: headless Chromium renders report.html
+  (its DOM after parsing, and a screenshot whose pixels show the grid's
+  colours and the plots' dots).
+
+Virtual backend only (no root, virtual time): a few seconds in all, plus
+~5 s of Chromium.
 """
+import html.parser
 import json
 import os
 import pathlib
 import shutil
+import struct
 import subprocess
+import zlib
 
 import pytest
 
@@ -437,6 +445,134 @@ def test_matrix_failure_counts_and_exit(tmp_path):
                        SCENARIOS / "active-power-loss.yaml", "--out", tmp_path / "s", "--quiet")
     assert only_skips.returncode == 1
     assert json.loads((tmp_path / "s" / "matrix.json").read_text())["passed"] is False
+
+
+# ------------------------------------------------------- in a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Elements(html.parser.HTMLParser):
+    """Every element of a document as (tag, attributes, path of tags)."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements, self.stack = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes, tuple(self.stack)))
+        if tag not in ("meta", "br", "img", "input", "link", "hr"):
+            self.stack.append((tag, attributes.get("id", "")))
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs), tuple(self.stack)))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+
+def png_rgb(path):
+    """(width, height, pixels): an 8-bit RGB or RGBA PNG's pixels as (r, g, b)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, idat = 8, b""
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        chunk = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+        elif kind == b"IDAT":
+            idat += chunk
+        position += 12 + length
+    channels = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * channels
+    previous, pixels = bytearray(stride), []
+    for row in range(height):
+        kind = raw[row * (stride + 1)]
+        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xff
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xff
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xff
+            elif kind == 4:
+                corner = previous[i - channels] if i >= channels else 0
+                guess = left + up - corner
+                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                              (abs(guess - corner), 2, corner))[2]
+                line[i] = (line[i] + nearest) & 0xff
+        pixels.extend(tuple(line[i:i + 3]) for i in range(0, stride, channels))
+        previous = line
+    return width, height, pixels
+
+
+def near(pixel, colour, tolerance=8):
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+
+
+def test_report_in_a_real_browser(tmp_path):
+    """report.html as a browser shows it: Chromium's DOM has the grid (a
+    row per scenario, a column per topology, cells coloured by pass rate)
+    and a plot per topology with a dot per failover/outage figure; its
+    screenshot, of the window's size, shows the grid's green and grey and
+    the plots' dots."""
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (ci/deps.sh installs it): report.html was not "
+                    "checked in a browser")
+    out = tmp_path / "m"
+    done = hasim("matrix", "--topologies", "rack1-pair,rack1-virt1,virt1-pair", "--repeat", "2",
+                 "--out", out, "--quiet", *small_scenarios())
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads((out / "matrix.json").read_text())
+    url = (out / "report.html").as_uri()
+    width, height = 1000, 1100
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},{height}"]
+    dumped = subprocess.run([*browser, "--dump-dom", url], capture_output=True, text=True,
+                            timeout=180)
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    parser = Elements()
+    parser.feed(dumped.stdout)
+    grid = [(tag, attributes, path) for tag, attributes, path in parser.elements
+            if ("table", "grid") in path]
+    headers = [attributes for tag, attributes, _ in grid if tag == "th"]
+    rows = [element for element in grid if element[0] == "tr"]
+    cells = [attributes.get("class") for tag, attributes, _ in grid if tag == "td"]
+    assert len(rows) == 1 + len(SMALL), rows
+    assert len(headers) == (1 + 3) + len(SMALL)  # a header row, then a name per row
+    assert cells.count("pass") == 7 and cells.count("skip") == 2, cells
+    plots = [attributes for tag, attributes, _ in parser.elements
+             if tag == "svg" and attributes.get("class") == "plot"]
+    dots = [attributes for tag, attributes, path in parser.elements
+            if tag == "circle" and any(step[0] == "svg" for step in path)]
+    figures = sum(isinstance(run.get(metric), int) for run in document["runs"]
+                  for metric in ("failover_ms", "outage_ms"))
+    assert len(plots) == 3
+    assert figures > 0 and len(dots) == figures, (len(dots), figures)
+    # The screenshot: the window's size, not blank, the grid's colours
+    # (td.pass #9d9, td.skip #ddd) and the plots' dots (#393 at 0.7 over
+    # white) are on it.
+    shot = tmp_path / "report.png"
+    taken = subprocess.run([*browser, f"--screenshot={shot}", url], capture_output=True,
+                           text=True, timeout=180)
+    assert taken.returncode == 0 and shot.exists(), taken.stderr[-2000:]
+    shot_width, shot_height, pixels = png_rgb(shot)
+    assert (shot_width, shot_height) == (width, height)
+    white = sum(1 for pixel in pixels if pixel == (255, 255, 255))
+    assert white < 0.97 * len(pixels), "the screenshot is blank"
+    green = sum(1 for pixel in pixels if near(pixel, (0x99, 0xdd, 0x99)))
+    grey = sum(1 for pixel in pixels if near(pixel, (0xdd, 0xdd, 0xdd)))
+    dot = sum(1 for pixel in pixels if near(pixel, (112, 184, 112), 12))
+    assert green > 7 * 1000, green  # seven pass cells of ~75 x 38 px
+    assert grey > 2 * 1000, grey
+    assert dot > 3 * 20, dot  # dots of radius 4 in each of the 3 plots
 
 
 # ------------------------------------------------------------ CI templates
