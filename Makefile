@@ -58,8 +58,10 @@ test-py: all
 	HALAB_BIN=$(abspath $(BIN)) $(PYTEST) -q -m "not vm" refimpl/tests sim/tests scenarios ci \
 		--backend native --junitxml=reports/pytest-junit.xml
 
-# The QEMU guest's own tests and a representative set of scenarios on guests
-# (TCG). The whole library on guests is `make library-vm` (long).
+# The QEMU guest's own tests, a VM matrix (`hasim matrix --backend libvirt`
+# over virt1-pair and rack1-virt1: sim/tests/test_vm_backend.py, ~2 min) and
+# a representative set of scenarios on guests (TCG). The whole library on
+# guests is `make library-vm` (long).
 VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or split-brain-none \
 	or maintenance-both
 # One libvirtd for the session (ci/libvirtd.sh), stopped again whatever the tests did.
