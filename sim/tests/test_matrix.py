@@ -326,6 +326,23 @@ def test_matrix_list_and_skips():
     assert len(lines) + listed.stderr.count("\nskip ") + listed.stderr.startswith("skip ") == 42
 
 
+def test_matrix_finds_its_library_from_any_build_variant(tmp_path):
+    """A hasim built in <tree>/build/VARIANT/bin (make BUILD=build/asan ...)
+    runs <tree>/scenarios by default, as it finds <tree>/topologies (before,
+    it looked for <tree>/build/scenarios and found no scenario)."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TOPOLOGIES, tree / "topologies")
+    (tree / "scenarios").mkdir()
+    shutil.copy(SCENARIOS / "active-power-loss.yaml", tree / "scenarios")
+    (tree / "build" / "variant" / "bin").mkdir(parents=True)
+    shutil.copy(HASIM, tree / "build" / "variant" / "bin" / "hasim")
+    listed = subprocess.run([str(tree / "build" / "variant" / "bin" / "hasim"), "matrix",
+                             "--list", "--topologies", "rack1-pair"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == ["rack1-pair/active-power-loss/1"]
+
+
 def test_matrix_usage_errors(tmp_path):
     for args, message in [
             (["--shard", "3/2"], "--shard takes I/N with 1 <= I <= N, not '3/2'"),
