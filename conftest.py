@@ -13,12 +13,20 @@ vm"` runs everything an unprivileged user can:
          (marked here, since each builds a lab of namespaces), and the
          scenarios on the native backend (scenarios/conftest.py);
   root   needs root but creates no namespace;
-  vm     boots QEMU guests (slow: minutes).
+  vm     boots QEMU guests (slow: minutes);
+  serial observes state of the whole host (run state folders, namespaces,
+         Pacemaker's daemons) before and after, or collects dead runs: it
+         must not share the host with other runs. `make test-py` runs the
+         rest in parallel (pytest-xdist, -n) and these afterwards, alone.
+         Marked in their file, and every test that uses a fixture of
+         SERIAL_FIXTURES (marked here).
 """
 import pytest
 
 # Fixtures that build namespaces (refimpl/tests/hnlab.py).
 NAMESPACE_FIXTURES = {"lab", "cluster"}
+# Fixtures that compare host-wide state before and after (sim/tests/test_adapters.py).
+SERIAL_FIXTURES = {"no_pacemaker_left"}
 
 
 def pytest_addoption(parser):
@@ -39,11 +47,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "vm: boots QEMU guests (slow: minutes)")
     config.addinivalue_line("markers", "netns: creates network namespaces (needs root)")
     config.addinivalue_line("markers", "root: needs root, creates no namespace")
+    config.addinivalue_line("markers", "serial: observes host-wide state: runs alone, not "
+                                       "beside other runs (make test-py runs it after the rest)")
 
 
 # Before pytest's own -m selection, which runs in the same hook.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if NAMESPACE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if NAMESPACE_FIXTURES & fixtures:
             item.add_marker("netns")
+        if SERIAL_FIXTURES & fixtures:
+            item.add_marker("serial")

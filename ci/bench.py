@@ -25,12 +25,37 @@ Parts, each skipped with a stated reason when its prerequisite is missing:
   matrix     hasim matrix of the whole library over the shipped model pairings
              with --jobs 2: runs (cells x seeds that apply) per minute on the
              virtual backend, and on the native backend (root; minutes)
+  idle       a formed hanode pair at its defaults, idle for 60 s: CPU (from
+             /proc/PID/stat, and exact from schedstat), wakeups and RSS per
+             node, without and with one ping target (refimpl/bench/idle_bench.py;
+             target <= 0.1 % CPU)
+  compare    (only with HALAB_BENCH_COMPARE=1: ~15 minutes) hanode at its
+             defaults beside keepalived at its defaults (VRRPv2, advert_int 1)
+             and at advert_int 0.1 (VRRPv3), same wiring (native, rack1-pair,
+             client probing every 10 ms): outage when the active loses power
+             and when both its external ports are pulled, median/min/max
+             over HALAB_BENCH_COMPARE_RUNS (default 7) runs, the fault at a
+             random phase (1.5-2.5 s after formed, drawn from the seed), and
+             the ratios keepalived / hanode; flat keys in bench.json such as
+             hanode.outage_power_loss_median_ms
+  pacemaker  Pacemaker + Corosync (nodes/pacemaker, profiles topology and
+             defaults) on the wiring and faults of the hanode/keepalived
+             comparison: client outage and failover, median over
+             HALAB_BENCH_PACEMAKER_RUNS seeds (default 7) of a power cut
+             (sim/tests/adapters/slow-failover.yaml: active-power-loss with
+             room for Pacemaker), one external port pulled
+             (external-port-pulled.yaml) and the whole external bond pulled
+             with a ping target (external-loss-active), through `hasim matrix
+             --nodes`; keys pacemaker.<profile>.<scenario>. Only with
+             HALAB_BENCH_PACEMAKER=1 (root, Pacemaker installed; ~35 minutes)
 Environment: HALAB_BENCH_RUNS (failover runs, default 20), HALAB_BENCH_OUTAGE_RUNS
-(default 10), HALAB_BENCH_PARTS (comma list, default all but vm).
+(default 10), HALAB_BENCH_PARTS (comma list, default all but vm and compare).
 """
 import json
 import os
 import pathlib
+import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -341,21 +366,195 @@ def part_matrix():
     return figure
 
 
-PARTS = {"refimpl": part_refimpl, "scenarios": part_scenarios, "outage": part_outage,
+def part_idle():
+    script = ROOT / "refimpl" / "bench" / "idle_bench.py"
+    figure = {}
+    for name, extra in (("defaults", []), ("one_ping_target", ["--ping"])):
+        completed = subprocess.run([sys.executable, str(script), "--seconds",
+                                    os.environ.get("HALAB_BENCH_IDLE_S", "60")] + extra,
+                                   cwd=ROOT, text=True, capture_output=True, timeout=600,
+                                   env=dict(os.environ, HALAB_BIN=str(BIN)))
+        try:
+            figure[name] = json.loads(completed.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            figure[name] = {"error": f"idle_bench.py exited {completed.returncode}",
+                            "output": completed.stderr[-2000:]}
+            continue
+        for node, values in figure[name]["nodes"].items():
+            print(f"  idle {name} {node}: {values['cpu_percent']} % CPU (exact "
+                  f"{values['cpu_percent_exact']} %), {values['wakeups_per_s']} wakeups/s, "
+                  f"RSS {values['rss_kib']} KiB", flush=True)
+    return figure
+
+
+# The faults of the comparison; {delay} is the random phase, {extra} the
+# overrides line. No expectations of timing: keepalived at its defaults
+# is slower than hanode's windows by design; only the figures count.
+COMPARE_FAULTS = {
+    "power_loss": """# bench: the active loses power (ci/bench.py, part compare)
+name: compare-power-loss
+topology: rack1-pair
+timeout_ms: 60000
+settle_ms: 6000
+client: {{rate_per_s: 20}}
+steps:
+  - {{name: fault, after: formed, delay_ms: {delay}, action: power_off, node: "@active"}}
+expect:
+  - {{final: {{node: "@standby", state: active}}}}
+""",
+    "port_pulled": """# bench: both external ports of the active pulled (ci/bench.py, part compare)
+name: compare-port-pulled
+topology: rack1-pair
+requires: {{ports: 4}}
+overrides: {{tiebreaker: none, ping_targets: []}}
+timeout_ms: 60000
+settle_ms: 6000
+client: {{rate_per_s: 20}}
+steps:
+  - {{name: fault, after: formed, delay_ms: {delay}, action: pull, port: "@active.external1"}}
+  - {{name: fault2, after: fault, action: pull, port: "@active.external2"}}
+expect:
+  - {{final: {{node: "@standby", state: active}}}}
+"""}
+COMPARE_NODES = (("hanode", "hanode"), ("keepalived_defaults", "keepalived:defaults"),
+                 ("keepalived_fast", "keepalived:fast"))
+
+
+def success_gap_ms(run_dir):
+    """The longest time between two successful client requests (by when
+    they were sent; the client probes every 10 ms) from the fault on: what
+    a client saw, including a gap in which nothing failed but nothing
+    answered either (outage_ms counts from the first failure)."""
+    fault_ms = None
+    for line in (run_dir / "steps.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["event"] == "step" and record["name"] == "fault":
+            fault_ms = record["mono_ms"]
+    if fault_ms is None:
+        return None
+    sent = []
+    for line in (run_dir / "client.jsonl").read_text().splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if record.get("ok") and record.get("sent_ms") is not None:
+            sent.append(record["sent_ms"])
+    sent.sort()
+    before = [t for t in sent if t <= fault_ms]
+    after = [t for t in sent if t > fault_ms]
+    if not before or not after:
+        return None
+    points = [before[-1]] + after
+    return max(b - a for a, b in zip(points, points[1:]))
+
+
+def part_compare():
+    runs = int(os.environ.get("HALAB_BENCH_COMPARE_RUNS", "7"))
+    folder = REPORTS / "bench" / "compare"
+    folder.mkdir(parents=True, exist_ok=True)
+    figure, flat = {"runs": runs, "method": "longest time between two successful client "
+                    "requests from the fault on (client probes every 10 ms), native backend, "
+                    "rack1-pair"}, {}
+    for fault, template in COMPARE_FAULTS.items():
+        for name, node in COMPARE_NODES:
+            gaps, failovers, outages = [], [], []
+            for seed in range(1, runs + 1):
+                delay = 1500 + random.Random(f"{fault}-{seed}").randrange(1000)
+                scenario = folder / f"{fault}-{seed}.yaml"
+                scenario.write_text(template.format(delay=delay))
+                out = folder / f"{fault}-{name}-{seed}"
+                if out.exists():
+                    subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+                completed = subprocess.run([str(BIN / "hasim"), "run", str(scenario), "--quiet",
+                                            "--seed", str(seed), "--out", str(out), "--node",
+                                            node], cwd=ROOT, capture_output=True, text=True,
+                                           timeout=600)
+                gap = success_gap_ms(out) if (out / "steps.jsonl").exists() else None
+                metrics = {}
+                if (out / "result.json").exists():
+                    metrics = json.loads((out / "result.json").read_text()).get("metrics", {})
+                if gap is not None:
+                    gaps.append(gap)
+                if metrics.get("failover_ms") is not None:
+                    failovers.append(metrics["failover_ms"])
+                if metrics.get("outage_ms") is not None:
+                    outages.append(metrics["outage_ms"])
+                print(f"  compare {fault} {name} seed {seed} (fault {delay} ms after formed): "
+                      f"client gap {gap} ms, failover {metrics.get('failover_ms')} ms, "
+                      f"outage_ms {metrics.get('outage_ms')}, exit {completed.returncode}",
+                      flush=True)
+            entry = {"gap_ms": gaps, "failover_ms": failovers, "outage_ms": outages}
+            if gaps:
+                entry.update(median_ms=statistics.median(gaps), min_ms=min(gaps),
+                             max_ms=max(gaps))
+                for statistic in ("median", "min", "max"):
+                    flat[f"{name}.outage_{fault}_{statistic}_ms"] = entry[f"{statistic}_ms"]
+            figure[f"{name}.{fault}"] = entry
+        base = flat.get(f"hanode.outage_{fault}_median_ms")
+        for name, _ in COMPARE_NODES[1:]:
+            other = flat.get(f"{name}.outage_{fault}_median_ms")
+            if base and other:
+                flat[f"{name}.outage_{fault}_ratio_to_hanode"] = round(other / base, 2)
+        print(f"  compare {fault}: " + ", ".join(
+            f"{name} median {flat.get(f'{name}.outage_{fault}_median_ms')} ms"
+            for name, _ in COMPARE_NODES), flush=True)
+    figure["flat"] = flat
+    return figure
+
+
+def part_pacemaker():
+    runs = int(os.environ.get("HALAB_BENCH_PACEMAKER_RUNS", "7"))
+    if os.geteuid() != 0:
+        return {"skipped": "not root (network namespaces)"}
+    if not all(shutil.which(b) for b in ("corosync", "pacemakerd", "cibadmin")):
+        return {"skipped": "Pacemaker is not installed (ci/deps.sh)"}
+    out = REPORTS / "bench" / "pacemaker"
+    subprocess.run(["rm", "-rf", "--", str(out)], check=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scenarios = [ROOT / "sim" / "tests" / "adapters" / "slow-failover.yaml",
+                 ROOT / "sim" / "tests" / "adapters" / "external-port-pulled.yaml",
+                 ROOT / "scenarios" / "external-loss-active.yaml"]
+    command = [str(BIN / "hasim"), "matrix", "--nodes", "pacemaker,pacemaker:defaults",
+               "--backend", "native", "--topologies", "rack1-pair", "--seeds", f"1..{runs}",
+               "--jobs", "1", "--quiet", "--out", str(out)]
+    for scenario in scenarios:
+        command += ["--scenarios", str(scenario)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    document = json.loads((out / "matrix.json").read_text())
+    figure = {"runs": runs, "command": " ".join(command[1:])}
+    for cell in document["cells"]:
+        profile = cell["node"].split(":")[1] if ":" in cell["node"] else "topology"
+        entry = {"pass": cell["pass"], "ran": cell["runs"] - cell["skip"],
+                 "outage_median_ms": cell["outage_ms"]["median"]}
+        # Nothing moves when one port is pulled: its failover_ms would be a
+        # transition of the nodes' shutdown after the run ended.
+        if cell["scenario"] != "external-port-pulled":
+            entry["failover_median_ms"] = cell["failover_ms"]["median"]
+        figure.setdefault(profile, {})[cell["scenario"]] = entry
+    return figure
+
+
+PARTS = {"refimpl": part_refimpl, "idle": part_idle, "compare": part_compare, "scenarios": part_scenarios, "outage": part_outage,
          "loop": part_loop, "vm": part_vm, "virtual": part_virtual, "swarm": part_swarm,
-         "matrix": part_matrix}
+         "matrix": part_matrix, "pacemaker": part_pacemaker}
 
 
 def main():
-    default = "refimpl,scenarios,outage,loop,virtual,swarm,matrix" + (
-        ",vm" if os.environ.get("HALAB_BENCH_VM") else "")
+    default = "refimpl,idle,scenarios,outage,loop,virtual,swarm,matrix" + (
+        ",vm" if os.environ.get("HALAB_BENCH_VM") else "") + (
+        ",compare" if os.environ.get("HALAB_BENCH_COMPARE") else "") + (
+        ",pacemaker" if os.environ.get("HALAB_BENCH_PACEMAKER") else "")
     wanted = os.environ.get("HALAB_BENCH_PARTS", default).split(",")
     REPORTS.mkdir(exist_ok=True)
     bench = {"machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                           time.gmtime())}
     for name in wanted:
         print(f"== bench {name}", flush=True)
+        started = time.monotonic()
         bench[name] = PARTS[name]()
+        bench.setdefault("wall_s", {})[name] = round(time.monotonic() - started, 1)
+        # the comparison's figures also at the top, under names that say
+        # the implementation, the fault and the statistic
+        if name == "compare":
+            bench.update(bench[name]["flat"])
     subprocess.run([str(BIN / "hasim"), "gc"], cwd=ROOT, capture_output=True)
     path = REPORTS / "bench.json"
     path.write_text(json.dumps(bench, indent=2) + "\n")

@@ -105,10 +105,66 @@ def test_vm_job_lines(tmp_path, template, job):
     assert not (tmp_path / "workspace" / "halab").exists()
 
 
+@pytest.mark.parametrize("template, job", [("github-workflow.yml", "load"),
+                                           ("gitlab-ci.yml", "halab-load")])
+def test_load_job_lines(tmp_path, template, job):
+    """Listed, not run (its own run is `make test-load`): the user's scenarios
+    through run-scenarios.sh under ci/under-load.sh's hog, then cleanup."""
+    completed = run(CI / "ci-jobs.py", "run", CI / template, job, "--workspace", tmp_path,
+                    "--dry-run")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    out = completed.stdout
+    for line in ("make -C halab deps all", "halab/ci/under-load.sh --rounds 1 --",
+                 "halab/ci/run-scenarios.sh --backend native",
+                 "--reports reports/halab-load", "halab/build/bin/hasim gc || true"):
+        assert line in out, line
+
+
+def hog_processes():
+    return subprocess.run(["pgrep", "stress-ng"], capture_output=True,
+                          text=True).stdout.split()
+
+
+@pytest.mark.serial
+def test_under_load_runs_each_round_with_every_core_busy(tmp_path):
+    """ci/under-load.sh: one stress-ng worker per core while each round runs,
+    %ROUND% numbered, a failed round fails the whole and is named, and the
+    hog is gone afterwards (serial: it watches the host's stress-ng)."""
+    assert shutil.which("stress-ng"), "ci/deps.sh installs stress-ng"
+    before = set(hog_processes())
+    # Each round writes how many stress-ng processes run beside it (the
+    # parent and one worker per core), and round 2 fails.
+    command = ("n=$(pgrep stress-ng | wc -l); echo $n > %s/round-%%ROUND%%; "
+               "echo round %%ROUND%% saw $n; test %%ROUND%% -ne 2") % tmp_path
+    completed = run(CI / "under-load.sh", "--rounds", "3", "--", "sh", "-c", command,
+                    cwd=tmp_path, timeout=120)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    out = completed.stdout
+    assert f"busy on {os.cpu_count()} cores; 3 round(s)" in out
+    assert "round 1: passed" in out and "round 2: FAILED" in out and "round 3: passed" in out
+    assert "under-load: 2 of 3 round(s) passed under the hog" in out
+    for number in (1, 2, 3):
+        seen = int((tmp_path / f"round-{number}").read_text())
+        assert seen >= 1 + os.cpu_count(), (number, seen)
+        assert f"round {number} saw {seen}" in (tmp_path / "reports" / f"load-{number}.log").read_text()
+    assert set(hog_processes()) - before == set(), "the hog outlived the script"
+
+
+def test_under_load_refuses_bad_arguments(tmp_path):
+    for arguments, message in ((["--rounds", "0", "--", "true"], "positive number"),
+                               (["--rounds", "x", "--", "true"], "positive number"),
+                               (["--frobnicate"], "unknown argument '--frobnicate'"),
+                               (["--rounds", "1"], "no command")):
+        completed = run(CI / "under-load.sh", *arguments, cwd=tmp_path)
+        assert completed.returncode == 2, arguments
+        assert message in completed.stderr, (arguments, completed.stderr)
+    assert not (tmp_path / "reports").exists()
+
+
 def test_job_runner_refuses_what_it_does_not_know(tmp_path):
     completed = run(CI / "ci-jobs.py", "run", CI / "github-workflow.yml", "deploy")
     assert completed.returncode == 2
-    assert "no job 'deploy' in" in completed.stderr and "(jobs: native, vm)" in completed.stderr
+    assert "no job 'deploy' in" in completed.stderr and "(jobs: native, vm, load)" in completed.stderr
     workflow = tmp_path / "expr-workflow.yml"
     workflow.write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
                         "      - run: echo ${{ secrets.TOKEN }}\n")
@@ -149,6 +205,35 @@ def test_own_scenarios_from_another_repository(tmp_path):
     assert 'topology" value="pair"' in junit.read_text()
 
 
+@pytest.mark.netns
+def test_run_scenarios_counts_a_skip_as_skipped(tmp_path):
+    # keepalived lacks switchover: hasim exits 4 (skipped). That is neither a
+    # pass nor a failure; a job where every scenario was skipped exits 4
+    # (nothing was tested), one where the others passed exits 0.
+    if not shutil.which("keepalived"):
+        pytest.skip("keepalived is not installed (ci/deps.sh)")
+    repository = own_repository(tmp_path)
+    (repository / "scenarios" / "my-power-loss.yaml").write_text(
+        (ROOT / "scenarios" / "active-power-loss.yaml").read_text()
+        .replace("name: active-power-loss", "name: my-power-loss")
+        .replace("topology: rack1-pair", "topology: pair"))
+    completed = run(CI / "run-scenarios.sh", "--node", "keepalived",
+                    "scenarios/my-switchover.yaml", cwd=repository, timeout=300)
+    assert completed.returncode == 4, completed.stdout + completed.stderr
+    assert ("\nSKIP my-switchover (native backend, seed 1): skipped: node adapter keepalived "
+            "lacks switchover: ") in completed.stdout
+    assert completed.stdout.endswith(
+        "run-scenarios: 0 passed, 0 failed, 1 skipped (native backend, seed 1; run folders in "
+        "reports/halab/)\n")
+    completed = run(CI / "run-scenarios.sh", "--node", "keepalived",
+                    "scenarios/my-switchover.yaml", "scenarios/my-power-loss.yaml",
+                    cwd=repository, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.endswith(
+        "PASS my-power-loss\nrun-scenarios: 1 passed, 0 failed, 1 skipped (native backend, seed "
+        "1; run folders in reports/halab/)\n")
+
+
 def test_run_scenarios_refuses_bad_input(tmp_path):
     repository = own_repository(tmp_path)
     (repository / "scenarios" / "broken.yaml").write_text("name: broken\ntopology: nowhere\n")
@@ -166,6 +251,20 @@ def test_run_scenarios_refuses_bad_input(tmp_path):
                    env=dict(os.environ, HALAB_BIN=str(tmp_path / "nowhere")))
     assert no_build.returncode == 3
     assert f"run-scenarios: no {tmp_path}/nowhere/hasim: build halab first" in no_build.stderr
+
+
+def test_run_scenarios_counts_a_scenario_not_run_as_skipped(tmp_path):
+    """A step the backend cannot do (disk_fail on libvirt): hasim runs
+    nothing and exits 4; the job counts it as skipped, neither passed nor
+    failed, and the run's own summary says why (no guest is booted)."""
+    completed = run(CI / "run-scenarios.sh", "--backend", "libvirt", "--reports",
+                    tmp_path / "reports", "scenarios/disk-degraded.yaml", timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "SKIP disk-degraded (libvirt backend, seed 1): skipped: the libvirt backend " \
+        "cannot fail or restore one disk" in completed.stdout
+    assert completed.stdout.endswith(
+        "run-scenarios: 0 passed, 0 failed, 1 skipped (not run: hasim's SKIP lines say why) "
+        f"(libvirt backend, seed 1; run folders in {tmp_path}/reports/)\n")
 
 
 # ------------------------------------------------------------- summary
@@ -211,4 +310,6 @@ def test_scripts_are_executable_and_parse():
     for script in ("run-scenarios.sh", "lint-templates.sh", "deps.sh", "libvirtd.sh"):
         assert os.access(CI / script, os.X_OK), script
         assert run("sh", "-n", CI / script).returncode == 0, script
+    assert os.access(CI / "under-load.sh", os.X_OK)
+    assert run("bash", "-n", CI / "under-load.sh").returncode == 0
     assert shutil.which("xmllint"), "ci/deps.sh installs libxml2-utils"

@@ -5,7 +5,8 @@
 #   fuzz-build   the fuzzers, built with clang, libFuzzer, ASan and UBSan
 #                into $(BUILD)/fuzz (objects of their own, apart from the
 #                normal build)
-#   fuzz         fuzz-build, then each fuzzer for FUZZ_SECONDS (default 20)
+#   fuzz         fuzz-build, then each fuzzer for FUZZ_SECONDS (default 20;
+#                `make -j2 fuzz` runs two at a time, as make test does)
 #                on its seeds; new inputs go to $(BUILD)/fuzz/corpus/<target>,
 #                a crash to $(BUILD)/fuzz/crashes/ (and make fails, naming it)
 # FUZZ_SECONDS=600 make fuzz for a longer run; fuzz/README.md for more.
@@ -88,31 +89,24 @@ FUZZ_DICT_request :=
 FUZZ_DICT_kvline :=
 FUZZ_DICT_config := -dict=fuzz/config.dict
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: fuzz-build
-	@set -e; for target in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ_DIR)/corpus/$$target $(FUZZ_DIR)/crashes; \
-		log=$(FUZZ_DIR)/$$target.log; \
-		case $$target in \
-		proto) seeds="$(FUZZ_SEEDS_proto)" dict="$(FUZZ_DICT_proto)";; \
-		topology) seeds="$(FUZZ_SEEDS_topology)" dict="$(FUZZ_DICT_topology)";; \
-		scenario) seeds="$(FUZZ_SEEDS_scenario)" dict="$(FUZZ_DICT_scenario)";; \
-		run_lines) seeds="$(FUZZ_SEEDS_run_lines)" dict="$(FUZZ_DICT_run_lines)";; \
-		request) seeds="$(FUZZ_SEEDS_request)" dict="$(FUZZ_DICT_request)";; \
-		kvline) seeds="$(FUZZ_SEEDS_kvline)" dict="$(FUZZ_DICT_kvline)";; \
-		config) seeds="$(FUZZ_SEEDS_config)" dict="$(FUZZ_DICT_config)";; \
-		esac; \
-		if $(FUZZ_DIR)/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 $$dict \
-			-artifact_prefix=$(FUZZ_DIR)/crashes/$$target- \
-			$(FUZZ_DIR)/corpus/$$target $$seeds < /dev/null > $$log 2>&1; then \
-			echo "fuzz: $$target: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$log \
-				| grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS) s, no crash" \
-				"(corpus $$(ls $(FUZZ_DIR)/corpus/$$target | wc -l) new inputs)"; \
-		else \
-			tail -40 $$log; echo "fuzz: $$target crashed: see $$log and" \
-				"$(FUZZ_DIR)/crashes/$$target-*" >&2; exit 1; \
-		fi; \
-	done
+# One rule per target, so that `make -j2 fuzz` runs two fuzzers at a time
+# (make test does); each prints its line when it ends.
+fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+$(addprefix fuzz-run-,$(FUZZ_TARGETS)): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/crashes
+	@log=$(FUZZ_DIR)/$*.log; \
+	if $(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 $(FUZZ_DICT_$*) \
+		-artifact_prefix=$(FUZZ_DIR)/crashes/$*- \
+		$(FUZZ_DIR)/corpus/$* $(FUZZ_SEEDS_$*) < /dev/null > $$log 2>&1; then \
+		echo "fuzz: $*: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$log \
+			| grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS) s, no crash" \
+			"(corpus $$(ls $(FUZZ_DIR)/corpus/$* | wc -l) new inputs)"; \
+	else \
+		tail -40 $$log; echo "fuzz: $* crashed: see $$log and" \
+			"$(FUZZ_DIR)/crashes/$*-*" >&2; exit 1; \
+	fi

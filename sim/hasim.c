@@ -333,7 +333,25 @@ static void make_run_id(struct hs_run *run)
 	if (urandom)
 		fclose(urandom);
 	snprintf(run->run_id, sizeof(run->run_id), "hs%06x", random_bits & 0xffffff);
-	snprintf(run->state_dir, sizeof(run->state_dir), "/run/halab/%s", run->run_id);
+}
+
+/* <state root>/<run_id> (hs_state_root: /run/halab for root,
+ * $XDG_RUNTIME_DIR/halab for a user, or $HALAB_STATE_DIR); a virtual run
+ * has none. -1 with the reason printed. */
+static int make_state_dir(struct hs_run *run)
+{
+	char error[256];
+	const char *root;
+
+	if (run->backend->virtual_time)
+		return 0;
+	root = hs_state_root(error, sizeof(error));
+	if (!root) {
+		fprintf(stderr, "hasim run: %s\n", error);
+		return -1;
+	}
+	snprintf(run->state_dir, sizeof(run->state_dir), "%s/%s", root, run->run_id);
+	return 0;
 }
 
 /* A run folder that does not exist yet, or an empty one made beforehand
@@ -502,26 +520,20 @@ static int adapter_load_shipped(const char *name, const char *profile, struct hs
 }
 
 /* The node adapter (--node NAME[:PROFILE]): loaded for the native
- * backend (hanode is one adapter among others); the others run hanode
- * only. A scenario that needs what the adapter lacks is not run: its run
- * folder says skipped. EXIT_PASSED to go on, else the exit code. */
+ * backend (hanode is one adapter among others) and for any backend its
+ * `backends:` lists; hanode's own backends (virtual, libvirt) need no
+ * adapter. A scenario that needs what the adapter lacks is not run: its
+ * run folder says skipped. EXIT_PASSED to go on, else the exit code. */
 static int run_adapter(struct hs_run *run, const struct run_options *options, bool quiet)
 {
-	char name[HS_PATH_MAX], error[HS_ERROR_MAX * 2], *profile;
+	char name[HS_PATH_MAX], error[HS_ERROR_MAX * 2], reason[HS_ERROR_MAX * 3], *profile;
 
 	snprintf(name, sizeof(name), "%s", options->node);
 	profile = strrchr(name, ':');
 	if (profile)
 		*profile++ = '\0';
-	if (run->backend != &hs_backend_native) {
-		if (strcmp(name, "hanode") == 0 && !profile)
-			return EXIT_PASSED;
-		fprintf(stderr,
-			"hasim run: --node %s: the %s backend runs hanode only (other "
-			"adapters: --backend native)\n",
-			options->node, run->backend->name);
-		return EXIT_USAGE;
-	}
+	if (run->backend != &hs_backend_native && strcmp(name, "hanode") == 0 && !profile)
+		return EXIT_PASSED;
 	if (hs_adapter_load(options->nodes_dir, name, profile, &run->adapter, error,
 			    sizeof(error)) < 0) {
 		/* Run from elsewhere than the tree: the nodes/ of hasim's tree
@@ -532,15 +544,14 @@ static int run_adapter(struct hs_run *run, const struct run_options *options, bo
 			return EXIT_USAGE;
 		}
 	}
-	if (hs_adapter_scenario_gap(&run->scenario, run->adapter.capabilities, error,
-				    sizeof(error))) {
-		char reason[HS_ERROR_MAX * 3], names[256];
-		hs_capability_list(hs_adapter_scenario_gap(&run->scenario,
-							   run->adapter.capabilities, error,
-							   sizeof(error)),
-				   names, sizeof(names));
-		snprintf(reason, sizeof(reason), "node adapter %s lacks %s: %s", run->adapter.name,
-			 names, error);
+	if (!hs_adapter_runs_on(&run->adapter, run->backend->name)) {
+		hs_adapter_skip_reason(&run->scenario, &run->adapter, run->backend->name, reason,
+				       sizeof(reason));
+		fprintf(stderr, "hasim run: --node %s: %s\n", options->node, reason);
+		return EXIT_USAGE;
+	}
+	if (hs_adapter_skip_reason(&run->scenario, &run->adapter, run->backend->name, reason,
+				   sizeof(reason))) {
 		if (hs_adapter_write_skipped(run, reason, error, sizeof(error)) < 0) {
 			fprintf(stderr, "hasim: %s\n", error);
 			return EXIT_INFRA;
@@ -592,6 +603,10 @@ static int command_run(int argc, char **argv, int argc_all, char **argv_all)
 	run->live = !quiet && isatty(STDERR_FILENO);
 	run->verbose = run->verbose || !quiet;
 	make_run_id(run);
+	if (make_state_dir(run) < 0) {
+		exit_code = EXIT_INFRA;
+		goto cleanup;
+	}
 	make_run_dir(run, options.out);
 	if (!run_dir_usable(run->run_dir)) {
 		fprintf(stderr,

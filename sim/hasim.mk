@@ -11,7 +11,8 @@ HASIM_SRCS := sim/hasim.c sim/run/run.c sim/run/plan.c sim/run/steps.c sim/run/n
 	sim/run/client.c sim/run/hardware.c sim/run/ops.c sim/run/guard.c sim/run/provenance.c \
 	sim/run/clock.c sim/run/parity.c sim/run/adapter_plan.c \
 	sim/backend/native.c sim/backend/gc.c sim/backend/vm.c sim/backend/vm_agent.c \
-	sim/backend/vm_worker.c sim/backend/virtual.c sim/backend/virtual_node.c
+	sim/backend/vm_worker.c sim/backend/vm_adapter.c sim/backend/virtual.c \
+	sim/backend/virtual_node.c
 HASIM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HASIM_SRCS))
 HASIM_LIBS := $(HSFENCE_CLIENT_OBJ) $(HSMATRIX_LIB) $(HSSWARM_LIB) $(HSCHECK_LIB) $(HSMODEL_LIB) $(HSFABRIC_LIB) $(HS_LIBVIRT_OBJS) \
 	$(HSVIRTUAL_LIB) $(HNNODE_LIB) $(HNCORE_LIB)

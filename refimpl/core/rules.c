@@ -1057,6 +1057,15 @@ static void hn_rules_observe(struct hn_node *node)
 			node->fence_phase = HN_FENCE_IDLE;
 		node->ping_wait_logged = false;
 	}
+	/* A fence delay or retry is a standby's way to take over from a dead
+	 * peer: only the rows of a normal standby fire it. A node that left
+	 * that state meanwhile (disconnected, maintenance, fault, ...) drops
+	 * it, else its deadline stays due and never fires (swarm's
+	 * disconnect-during-fence-delay); back to normal, the dead-peer rows
+	 * start it again from the peer's last heartbeat. */
+	if ((node->fence_phase == HN_FENCE_DELAY || node->fence_phase == HN_FENCE_RETRY) &&
+	    (node->role != HN_ROLE_STANDBY || node->state != HN_STATE_NORMAL))
+		node->fence_phase = HN_FENCE_IDLE;
 	if (node->state == HN_STATE_STARTING && !node->wait_over &&
 	    node->now_ms >= node->start_ms + node->config.timers.wait_for_peer_ms)
 		node->wait_over = true;

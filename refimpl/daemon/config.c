@@ -89,6 +89,9 @@ static const struct hn_config_key hn_config_keys[] = {
      true},
     {"fence_delay_ms", HN_KIND_U32, HN_FIELD(core.timers.fence_delay_ms), 0, 60000, false, true},
     {"retransmit_ms", HN_KIND_U32, HN_FIELD(core.timers.retransmit_ms), 10, 60000, false, true},
+    {"fence_timeout_ms", HN_KIND_U32, HN_FIELD(core.timers.fence_timeout_ms), 100, 3600000, false,
+     false},
+    {"sync_lag_ms", HN_KIND_U32, HN_FIELD(core.timers.sync_lag_ms), 10, 3600000, false, false},
     {"health_interval_ms", HN_KIND_U32, HN_FIELD(health_interval_ms), 50, 3600000, false, false},
     {"tiebreaker", HN_KIND_TIEBREAKER, HN_FIELD(core.tiebreaker), 0, 0, false, true},
     {"ping_targets", HN_KIND_TARGETS, HN_FIELD(ping_targets), 0, 0, false, false},
@@ -507,6 +510,14 @@ static int hn_config_check(struct hn_daemon_config *config, const struct hn_conf
 	if (strlen(config->control_socket) >= HN_CONFIG_SOCKET_PATH_MAX)
 		HN_CONFIG_FAIL("control_socket", "longer than %d characters (a Unix socket path)",
 			       HN_CONFIG_SOCKET_PATH_MAX - 1);
+	/* the fence command's own timeout (command_timeout_ms) must answer
+	 * first: the core's bound is the last resort (refimpl/core/README.md) */
+	uint32_t fence_timeout_ms =
+	    timers->fence_timeout_ms ? timers->fence_timeout_ms : HN_FENCE_TIMEOUT_DEFAULT_MS;
+	if (config->fence_command[0] && fence_timeout_ms <= config->command_timeout_ms)
+		HN_CONFIG_FAIL(timers->fence_timeout_ms ? "fence_timeout_ms" : "command_timeout_ms",
+			       "fence_timeout_ms (%u) must be longer than command_timeout_ms (%u)",
+			       fence_timeout_ms, config->command_timeout_ms);
 	if (config->ping_timeout_ms >= config->health_interval_ms)
 		HN_CONFIG_FAIL("ping_timeout_ms", "must be shorter than health_interval_ms (%u)",
 			       config->health_interval_ms);

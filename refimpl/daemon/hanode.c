@@ -267,7 +267,7 @@ static void hn_daemon_prepare(struct hn_daemon *daemon)
 	daemon->runner.epoll_fd = -1;
 	for (int link = 0; link < HN_LINKS; link++)
 		daemon->links.sockets[link].fd = -1;
-	daemon->monitor.fd = -1;
+	daemon->monitor.fd = daemon->monitor.ioctl_fd = -1;
 	daemon->ping.fd = daemon->probe.fd = -1;
 	daemon->timecheck.fd = daemon->syslogfwd.fd = -1;
 	daemon->control.listen_fd = -1;

@@ -1,12 +1,11 @@
 /*
  * inputs.c - what hanode's host hears: datagrams from the link sockets,
- * carrier changes from netlink, finished commands from the runner (checks,
- * fence results), echo replies from the ICMP socket, answers to the ARP
- * probe, the store's clients, and the two timers: the host's own deadline
- * (hn_host_next_deadline_ms: the core, the health rounds, the cluster IP's
- * announcements) and the house timer for the daemon's plumbing (command
- * timeouts, idle store clients, admin answers that never came, the pairing
- * secret).
+ * carrier changes from netlink (and from a poll of the drivers' carrier on
+ * the host's timer, for the losses linkwatch delays: netif.h), finished commands from the runner
+ * (checks, fence results), echo replies from the ICMP socket, answers to the ARP probe, the store's
+ * clients, and the two timers: the host's own deadline (hn_host_next_deadline_ms: the core, the
+ * health rounds, the cluster IP's announcements) and the house timer for the daemon's plumbing
+ * (command timeouts, idle store clients, admin answers that never came, the pairing secret).
  *
  * Before the host's timer runs, what already arrived but was not
  * dispatched yet - commands that exited, replies queued on the check
@@ -48,6 +47,27 @@ static int hn_daemon_link_of(const struct hn_daemon *daemon, const char *ifname)
 	return -1;
 }
 
+/* Carrier changes, from netlink or from the poll, to the host. */
+static void hn_daemon_carrier_changes(struct hn_daemon *daemon,
+				      const struct hn_netif_carrier_change *changes, int count)
+{
+	char error[HN_ERROR_MAX];
+	for (int i = 0; i < count; i++) {
+		int link = hn_daemon_link_of(daemon, changes[i].ifname);
+		if (link < 0 || !daemon->paired)
+			continue;
+		/* The ping check's echoes must not wait behind an ARP resolution
+		 * begun while the external carrier was down (netif.h): dropped
+		 * before the host hears the carrier and pings again. */
+		if (link == HN_LINK_EXTERNAL && changes[i].carrier_up &&
+		    hn_netif_neighbours_flush_unresolved(changes[i].ifname, error, sizeof(error)) <
+			0)
+			hn_daemon_log(daemon, "health", error);
+		hn_host_carrier(daemon->host, (enum hn_link)link, changes[i].carrier_up,
+				hn_loop_now_ms());
+	}
+}
+
 void hn_daemon_on_monitor(void *arg, int fd, short revents)
 {
 	struct hn_daemon *daemon = arg;
@@ -57,12 +77,7 @@ void hn_daemon_on_monitor(void *arg, int fd, short revents)
 	(void)revents;
 	int count = hn_netif_monitor_read(&daemon->monitor, changes, HN_NETIF_CHANGES_MAX, error,
 					  sizeof(error));
-	for (int i = 0; i < count; i++) {
-		int link = hn_daemon_link_of(daemon, changes[i].ifname);
-		if (link >= 0 && daemon->paired)
-			hn_host_carrier(daemon->host, (enum hn_link)link, changes[i].carrier_up,
-					hn_loop_now_ms());
-	}
+	hn_daemon_carrier_changes(daemon, changes, count);
 }
 
 void hn_daemon_on_runner(void *arg, int fd, short revents)
@@ -128,6 +143,11 @@ void hn_daemon_on_host_timer(void *arg, uint64_t now_ms)
 		hn_daemon_on_probe(daemon, daemon->probe.fd, POLLIN);
 	if (daemon->timecheck.opened)
 		hn_daemon_on_timecheck(daemon, daemon->timecheck.fd, POLLIN);
+	/* A carrier loss whose netlink message linkwatch holds back (netif.h)
+	 * is seen here, within one timer period. */
+	struct hn_netif_carrier_change changes[HN_NETIF_CHANGES_MAX];
+	int count = hn_netif_monitor_poll(&daemon->monitor, changes, HN_NETIF_CHANGES_MAX);
+	hn_daemon_carrier_changes(daemon, changes, count);
 	hn_host_tick(daemon->host, now_ms);
 }
 

@@ -8,17 +8,21 @@
  * sockaddr_ll, we build the 28-byte ARP payload. The carrier monitor is an
  * rtnetlink socket subscribed to RTMGRP_LINK; link messages name the
  * interface, so a watched interface that is deleted and re-created (a veth
- * pair rebuilt by a test or a simulator) is still followed.
+ * pair rebuilt by a test or a simulator) is still followed. A carrier loss
+ * can reach it late (linkwatch, netif.h): the daemon also polls the
+ * drivers' carrier on its timer (hn_netif_monitor_poll).
  */
 #include "netif.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +299,99 @@ int hn_netif_address_present(const char *ifname, const char *cidr, char *error, 
 	return result;
 }
 
+/* ----------------------------------------------------------- neighbours */
+
+#define NETIF_NEIGHBOURS_FLUSH_MAX 64 /* unresolved entries dropped per call */
+
+/* The IPv4 address of an RTM_NEWNEIGH of a dump if it is an unresolved
+ * entry (INCOMPLETE or FAILED) on ifindex. */
+static bool netif_neighbour_unresolved(struct nlmsghdr *message, int ifindex,
+				       struct in_addr *address)
+{
+	struct ndmsg *info = NLMSG_DATA(message);
+	if (message->nlmsg_type != RTM_NEWNEIGH || info->ndm_family != AF_INET ||
+	    info->ndm_ifindex != ifindex || !(info->ndm_state & (NUD_INCOMPLETE | NUD_FAILED)))
+		return false;
+	int length = (int)RTM_PAYLOAD(message);
+	for (struct rtattr *attribute =
+		 (struct rtattr *)((char *)info + NLMSG_ALIGN(sizeof(*info)));
+	     RTA_OK(attribute, length); attribute = RTA_NEXT(attribute, length))
+		if (attribute->rta_type == NDA_DST && RTA_PAYLOAD(attribute) == 4) {
+			memcpy(address, RTA_DATA(attribute), 4);
+			return true;
+		}
+	return false;
+}
+
+/* Read a RTM_GETNEIGH dump to its end, keeping up to max unresolved
+ * addresses of ifindex; their count, or -1 on a socket error. */
+static int netif_neighbour_dump(int fd, int ifindex, struct in_addr *addresses, int max)
+{
+	char buffer[NETIF_NETLINK_BUFFER_BYTES] __attribute__((aligned(4)));
+	int count = 0;
+	for (int i = 0; i < NETIF_NETLINK_MESSAGES_MAX; i++) {
+		ssize_t length = recv(fd, buffer, sizeof(buffer), 0);
+		if (length < 0)
+			return -1;
+		for (struct nlmsghdr *reply = (struct nlmsghdr *)buffer; NLMSG_OK(reply, length);
+		     reply = NLMSG_NEXT(reply, length)) {
+			if (reply->nlmsg_type == NLMSG_DONE || reply->nlmsg_type == NLMSG_ERROR)
+				return count;
+			if (count < max &&
+			    netif_neighbour_unresolved(reply, ifindex, &addresses[count]))
+				count++;
+		}
+	}
+	return count;
+}
+
+int hn_netif_neighbours_flush_unresolved(const char *ifname, char *error, size_t error_size)
+{
+	const char *caller = "hn_netif_neighbours_flush_unresolved";
+	struct in_addr addresses[NETIF_NEIGHBOURS_FLUSH_MAX];
+	int ifindex = 0, count = -1;
+	if (netif_link_info(ifname, &ifindex, NULL, error, error_size, caller) < 0)
+		return -1;
+	struct {
+		struct nlmsghdr header;
+		struct ndmsg message;
+	} dump = {.header = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+			     .nlmsg_type = RTM_GETNEIGH,
+			     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			     .nlmsg_seq = 1},
+		  .message = {.ndm_family = AF_INET}};
+	int fd = netif_netlink_open(0, 0);
+	if (fd >= 0 && send(fd, &dump, dump.header.nlmsg_len, 0) >= 0)
+		count = netif_neighbour_dump(fd, ifindex, addresses, NETIF_NEIGHBOURS_FLUSH_MAX);
+	if (count < 0)
+		snprintf(error, error_size, "%s: %s: netlink: %s", caller, ifname, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < count; i++) {
+		struct {
+			struct nlmsghdr header;
+			struct ndmsg message;
+			char attributes[16];
+		} request;
+		memset(&request, 0, sizeof(request));
+		request.header.nlmsg_len = NLMSG_LENGTH(sizeof(request.message));
+		request.header.nlmsg_type = RTM_DELNEIGH;
+		request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		request.message.ndm_family = AF_INET;
+		request.message.ndm_ifindex = ifindex;
+		netif_attribute_add(&request.header, sizeof(request), NDA_DST, &addresses[i], 4);
+		int status = netif_netlink_transact(&request.header);
+		if (status != 0 && status != -ENOENT) { /* ENOENT: resolved or gone meanwhile */
+			char text[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &addresses[i], text, sizeof(text));
+			snprintf(error, error_size, "%s: %s on %s: %s", caller, text, ifname,
+				 strerror(-status));
+			return -1;
+		}
+	}
+	return count;
+}
+
 /* ------------------------------------------------------------------ ARP */
 
 /* A socket that sends ARP on ifindex and, if receive is set, gets every ARP
@@ -361,27 +458,42 @@ int hn_netif_garp_send(const char *ifname, const char *ip, char *error, size_t e
 
 /* ----------------------------------------------------------- carrier monitor */
 
-int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size)
+/* The carrier of ifname through fd (an AF_INET datagram socket). */
+static int netif_carrier_read(int fd, const char *ifname, bool *carrier_up, char *error,
+			      size_t error_size)
 {
 	struct ifreq request;
-	int result = -1;
 	*carrier_up = false;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || strlen(ifname) >= IF_NAMESIZE) {
 		snprintf(error, error_size, "hn_netif_carrier_get: %s: bad name or no socket",
 			 ifname);
-		goto cleanup;
+		return -1;
 	}
 	memset(&request, 0, sizeof(request));
 	snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) {
 		snprintf(error, error_size, "hn_netif_carrier_get: %s: %s", ifname,
 			 strerror(errno));
-		goto cleanup;
+		return -1;
 	}
-	*carrier_up = (request.ifr_flags & IFF_UP) && (request.ifr_flags & IFF_RUNNING);
-	result = 0;
-cleanup:
+	bool up = request.ifr_flags & IFF_UP;
+	bool running = request.ifr_flags & IFF_RUNNING;
+	/* The driver's carrier bit, not IFF_RUNNING: the operational state
+	 * behind IFF_RUNNING follows a carrier loss only through linkwatch's
+	 * delay (netif.h). */
+	struct ethtool_value link = {.cmd = ETHTOOL_GLINK};
+	request.ifr_data = (char *)&link;
+	if (ioctl(fd, SIOCETHTOOL, &request) == 0)
+		*carrier_up = up && link.data != 0;
+	else
+		*carrier_up = up && running;
+	return 0;
+}
+
+int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int result = netif_carrier_read(fd, ifname, carrier_up, error, error_size);
 	if (fd >= 0)
 		close(fd);
 	return result;
@@ -392,8 +504,10 @@ int hn_netif_monitor_open(struct hn_netif_monitor *monitor, char *error, size_t 
 	memset(monitor, 0, sizeof(*monitor));
 	monitor->opened = true;
 	monitor->fd = netif_netlink_open(RTMGRP_LINK, SOCK_NONBLOCK);
-	if (monitor->fd < 0) {
-		snprintf(error, error_size, "hn_netif_monitor_open: netlink: %s", strerror(errno));
+	monitor->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (monitor->fd < 0 || monitor->ioctl_fd < 0) {
+		snprintf(error, error_size, "hn_netif_monitor_open: %s: %s",
+			 monitor->fd < 0 ? "netlink" : "socket", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -405,7 +519,9 @@ void hn_netif_monitor_close(struct hn_netif_monitor *monitor)
 		return;
 	if (monitor->fd >= 0)
 		close(monitor->fd);
-	monitor->fd = -1;
+	if (monitor->ioctl_fd >= 0)
+		close(monitor->ioctl_fd);
+	monitor->fd = monitor->ioctl_fd = -1;
 	monitor->watch_count = 0;
 	monitor->opened = false;
 }
@@ -455,13 +571,20 @@ static void netif_monitor_message(struct hn_netif_monitor *monitor, struct nlmsg
 		return;
 	struct ifinfomsg *info = NLMSG_DATA(message);
 	const char *name = NULL;
+	int carrier = -1; /* IFLA_CARRIER: the driver's carrier when the message was made */
 	int length = (int)IFLA_PAYLOAD(message);
 	for (struct rtattr *attribute = IFLA_RTA(info); RTA_OK(attribute, length);
-	     attribute = RTA_NEXT(attribute, length))
+	     attribute = RTA_NEXT(attribute, length)) {
 		if (attribute->rta_type == IFLA_IFNAME)
 			name = RTA_DATA(attribute);
-	bool carrier_up = message->nlmsg_type == RTM_NEWLINK && (info->ifi_flags & IFF_UP) &&
-			  (info->ifi_flags & IFF_RUNNING);
+		else if (attribute->rta_type == IFLA_CARRIER &&
+			 RTA_PAYLOAD(attribute) >= sizeof(uint8_t))
+			carrier = *(uint8_t *)RTA_DATA(attribute);
+	}
+	/* IFF_RUNNING may still say up in a message made while linkwatch
+	 * holds back a carrier loss (netif.h); IFLA_CARRIER does not. */
+	bool link = carrier >= 0 ? carrier != 0 : (info->ifi_flags & IFF_RUNNING) != 0;
+	bool carrier_up = message->nlmsg_type == RTM_NEWLINK && (info->ifi_flags & IFF_UP) && link;
 	for (size_t i = 0; i < monitor->watch_count; i++) {
 		bool same_name = name != NULL && strcmp(name, monitor->watched[i].ifname) == 0;
 		if (!same_name && info->ifi_index != monitor->watched[i].ifindex)
@@ -491,6 +614,22 @@ static void netif_monitor_resync(struct hn_netif_monitor *monitor,
 		monitor->watched[i].ifindex = (int)if_nametoindex(monitor->watched[i].ifname);
 		netif_monitor_update(monitor, i, carrier_up, changes, changes_max, count);
 	}
+}
+
+int hn_netif_monitor_poll(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,
+			  size_t changes_max)
+{
+	char ignored[128];
+	size_t count = 0;
+	for (size_t i = 0; monitor->opened && i < monitor->watch_count; i++) {
+		bool carrier_up = false;
+		if (monitor->watched[i].ifindex == 0 ||
+		    netif_carrier_read(monitor->ioctl_fd, monitor->watched[i].ifname, &carrier_up,
+				       ignored, sizeof(ignored)) != 0)
+			continue;
+		netif_monitor_update(monitor, i, carrier_up, changes, changes_max, &count);
+	}
+	return (int)count;
 }
 
 int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,

@@ -7,8 +7,22 @@
  *   garp      one gratuitous ARP announcement of an address (the host
  *             schedules the burst after taking the cluster IP).
  *   monitor   carrier of the watched interfaces, from an RTMGRP_LINK
- *             netlink subscription (one fd to poll); a carrier is up when
- *             the interface is IFF_UP and IFF_RUNNING.
+ *             netlink subscription (one fd to poll) and from a poll of the
+ *             driver's own carrier on the daemon's timer; a carrier is up
+ *             when the interface is IFF_UP and its driver has a link
+ *             (ETHTOOL_GLINK, IFLA_CARRIER). The poll is needed because
+ *             the kernel's linkwatch delays the netlink message of a
+ *             carrier LOSS on a plain device (not a bond port, not a
+ *             stacked device: a physical NIC without bonding, a TAP) until
+ *             one second after the host's previous link event of any
+ *             interface - measured on a TAP: 0.4-0.96 s -, while the
+ *             driver's carrier bit changes at once.
+ *   neighbours drop the unresolved IPv4 neighbour entries of an interface
+ *             (INCOMPLETE, FAILED) when its carrier comes back: a
+ *             resolution begun while it was down (its ARP requests went
+ *             nowhere) retries only after retrans_time (1 s), and every
+ *             packet to that neighbour - the ping check's echoes - waits
+ *             in its queue until then.
  *   arp probe "does someone else answer IP X on this interface": one ARP
  *             who-has per send (sender IP 0.0.0.0, as RFC 5227 probes do,
  *             so no neighbour cache is touched); reads tell whether a frame
@@ -55,7 +69,8 @@ struct hn_netif_carrier_change {
 
 struct hn_netif_monitor {
 	bool opened;
-	int fd;
+	int fd;	      /* the netlink subscription */
+	int ioctl_fd; /* for the poll's carrier reads */
 	size_t watch_count;
 	struct {
 		char ifname[IF_NAMESIZE];
@@ -76,8 +91,22 @@ int hn_netif_monitor_fd(const struct hn_netif_monitor *monitor);
  * kernel dropped messages (ENOBUFS) every watched carrier is re-read. */
 int hn_netif_monitor_read(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,
 			  size_t changes_max, char *error, size_t error_size);
-/* One-shot read of a carrier (through SIOCGIFFLAGS). */
+/* Read every watched interface's carrier now (hn_netif_carrier_get) and
+ * store the real changes, as hn_netif_monitor_read does; an interface that
+ * does not exist or cannot be read is left to the netlink messages. Returns
+ * their count. No wakeup of its own: the daemon calls it on its timer. */
+int hn_netif_monitor_poll(struct hn_netif_monitor *monitor, struct hn_netif_carrier_change *changes,
+			  size_t changes_max);
+/* One-shot read of a carrier: IFF_UP (SIOCGIFFLAGS) and the driver's link
+ * (ETHTOOL_GLINK; IFF_RUNNING for a driver without it). */
 int hn_netif_carrier_get(const char *ifname, bool *carrier_up, char *error, size_t error_size);
+
+/* ---------------------------------------------------------------- neighbours */
+
+/* Delete ifname's IPv4 neighbour entries that are INCOMPLETE or FAILED (at
+ * most 64 per call), so that the next packet to one resolves it at once.
+ * Returns how many were deleted, or -1 with a message. */
+int hn_netif_neighbours_flush_unresolved(const char *ifname, char *error, size_t error_size);
 
 /* ----------------------------------------------------------------- ARP probe */
 

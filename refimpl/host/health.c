@@ -30,6 +30,18 @@
  * answer - exactly what their timeouts would have said - so that a hanging
  * check neither keeps the core from hearing a verdict nor piles up
  * commands. Its verdict is delivered before anything of the new round.
+ *
+ * The external carrier coming back during a round (hn_host_carrier) asks
+ * the targets that have not answered again at once, and gives them (and an
+ * unanswered cluster-IP probe) a full timeout from then, within the
+ * round's interval: echoes sent while the carrier was down went nowhere,
+ * and a verdict made of them alone said "no network" after the network
+ * was back (native external-switches-lost-together under load: the
+ * active's round failed after a 544 ms outage of both switches and it
+ * handed over to a peer whose round had already recovered; SPEC: if
+ * neither reaches a target, nothing moves). No round is started or cut
+ * for it: an extra round during the outage is an extra failed one (the
+ * attempt reverted in 179cbe2).
  */
 #include <stdio.h>
 #include <string.h>
@@ -213,6 +225,8 @@ static void health_probe_start(struct hn_host *host, uint64_t now_ms)
 							    : HN_HOST_PROBE_TIMEOUT_DEFAULT_MS;
 	round->probe_interval_ms =
 	    config->probe_interval_ms > 0 ? config->probe_interval_ms : timeout_ms;
+	round->probe_asked = true;
+	round->probe_timeout_ms = timeout_ms;
 	round->probe_deadline_ms = now_ms + timeout_ms;
 	round->probe_next_ms = now_ms + round->probe_interval_ms;
 	health_probe_send(host);
@@ -234,6 +248,11 @@ static void health_probe_tick(struct hn_host *host, uint64_t now_ms)
 }
 
 /* -------------------------------------------------------------- round */
+
+static uint64_t health_max_ms(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
 
 static bool health_round_over(const struct hn_host_round *round)
 {
@@ -329,6 +348,31 @@ static void health_round_start(struct hn_host *host, uint64_t now_ms)
 }
 
 /* ------------------------------------------------------------- public */
+
+void hn_host_health_carrier_up(struct hn_host *host, uint64_t now_ms)
+{
+	struct hn_host_round *round = &host->round;
+	const struct hn_host_config *config = &host->config;
+	if (!round->running)
+		return;
+	if (config->ping_target_count > 0 &&
+	    health_ping_reachable(host) < config->ping_target_count) {
+		uint32_t attempts = config->ping_attempts > 0 ? config->ping_attempts : 1;
+		round->ping_running = true;
+		round->ping_deadline_ms =
+		    health_max_ms(round->ping_deadline_ms, now_ms + config->ping_timeout_ms);
+		round->attempts_left = attempts - 1;
+		round->resend_ms = now_ms + round->resend_interval_ms;
+		health_ping_send_unanswered(host);
+	}
+	if (round->probe_asked && !round->probe_answered) {
+		round->probe_running = true;
+		round->probe_deadline_ms =
+		    health_max_ms(round->probe_deadline_ms, now_ms + round->probe_timeout_ms);
+		round->probe_next_ms = now_ms + round->probe_interval_ms;
+		health_probe_send(host);
+	}
+}
 
 void hn_host_health_tick(struct hn_host *host, uint64_t now_ms)
 {

@@ -616,10 +616,13 @@ void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t 
 {
 	if ((unsigned)link >= HN_LINKS || host->stopped)
 		return;
+	bool came_up = host->carrier_known[link] && !host->carrier_up[link] && up;
 	host->carrier_known[link] = true;
 	host->carrier_up[link] = up;
 	if (host->started)
 		host_step_link(host, link, now_ms);
+	if (came_up && link == HN_LINK_EXTERNAL && host_running(host))
+		hn_host_health_carrier_up(host, now_ms);
 }
 
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms)

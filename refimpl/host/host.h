@@ -283,7 +283,11 @@ void hn_host_stop(struct hn_host *host, const char *reason, uint64_t now_ms);
 void hn_host_packet(struct hn_host *host, enum hn_link link, const uint8_t *packet, size_t length,
 		    uint64_t now_ms);
 /* Carrier of a link's interface (a bond: up while any port is). Before the
- * core's start it is only noted (the start feeds the last one). */
+ * core's start it is only noted (the start feeds the last one). The
+ * external carrier coming back asks the running health round's silent ping
+ * targets again at once, with a full timeout from then (health.c); the
+ * caller drops what the network stack kept from while it was down first
+ * (hanode: unresolved neighbour entries, netif.h). */
 void hn_host_carrier(struct hn_host *host, enum hn_link link, bool up, uint64_t now_ms);
 /* An echo reply carrying sequence (any target). */
 void hn_host_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);

@@ -54,8 +54,8 @@ struct hn_host_round {
 	uint32_t resend_interval_ms;
 	uint64_t resend_ms, ping_deadline_ms;
 	/* ARP probe of the cluster IP */
-	bool probe_running, probe_answered;
-	uint32_t probe_interval_ms;
+	bool probe_asked, probe_running, probe_answered; /* asked: in this round at all */
+	uint32_t probe_interval_ms, probe_timeout_ms;
 	uint64_t probe_next_ms, probe_deadline_ms;
 };
 
@@ -182,6 +182,9 @@ bool hn_host_health_check_done(struct hn_host *host, uint64_t check_id, bool ok,
 			       uint64_t now_ms);
 void hn_host_health_ping_reply(struct hn_host *host, uint16_t sequence, uint64_t now_ms);
 void hn_host_health_probe_answered(struct hn_host *host, uint64_t now_ms);
+/* The external carrier came back (it was down): the running round asks its
+ * silent targets again now and waits a full timeout for them (health.c). */
+void hn_host_health_carrier_up(struct hn_host *host, uint64_t now_ms);
 /* Kills the checks of a running round (hn_host_stop). */
 void hn_host_health_abandon(struct hn_host *host);
 

@@ -494,6 +494,37 @@ static void test_fsm_fence_again_after_stepping_down(void)
 	hn_test_node_free(&test);
 }
 
+/* fence: a standby disconnected by the operator during its fence delay (or
+ * retry) drops it - its next deadline moves on, it never fences while
+ * disconnected - and fences at once when reconnected, the peer still dead
+ * (swarm's disconnect-during-fence-delay: the deadline stayed at the fence's
+ * time and a tick changed nothing). */
+static void test_fsm_fence_delay_dropped_on_disconnect(void)
+{
+	struct hn_test_node test;
+	hn_make_standby(&test, HN_TIEBREAKER_FENCE);
+	hn_test_run_until(&test, 1300); /* dead at 1000: fence due at 1500 */
+	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 1300);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_DISCONNECTED);
+	hn_test_run_until(&test, 5000); /* fails if the deadline stays at 1500 */
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	CU_ASSERT(hn_node_next_deadline_ms(test.node) > 5000);
+	hn_test_admin(&test, HN_ADMIN_RECONNECT, 5000);
+	CU_ASSERT_EQUAL(hn_test_state(&test), HN_STATE_NORMAL);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 1);
+	CU_ASSERT_STRING_EQUAL(hn_test_log_reason(&test.actions, "fence"),
+			       "fencing node1: peer silent on sync and external links for 1000 ms");
+	/* a failed fence's retry is dropped the same way */
+	struct hn_event result = {.kind = HN_EVENT_FENCE_RESULT};
+	result.u.fence_ok = false;
+	CU_ASSERT(hn_test_step(&test, &result, 5100) == 0); /* retry due at 6100 */
+	hn_test_admin(&test, HN_ADMIN_DISCONNECT, 5200);
+	hn_test_run_until(&test, 9000);
+	CU_ASSERT_EQUAL(hn_test_count(&test.actions, HN_ACTION_FENCE), 0);
+	CU_ASSERT_EQUAL(hn_test_role(&test), HN_ROLE_STANDBY);
+	hn_test_node_free(&test);
+}
+
 /* fence: the active fences a dead standby at once; a failed fence keeps it
  * active; a peer that speaks again during the delay cancels the fence. */
 static void test_fsm_tiebreaker_fence_active(void)
@@ -1395,6 +1426,7 @@ int hn_test_register_fsm(void)
 	    {"two actives that refuse each other", test_fsm_refused_active_pair},
 	    {"no takeover from a peer with newer data", test_fsm_no_takeover_from_newer},
 	    {"fence again after stepping down", test_fsm_fence_again_after_stepping_down},
+	    {"fence delay dropped on disconnect", test_fsm_fence_delay_dropped_on_disconnect},
 	    {"cluster IP announced when the peer returns", test_fsm_announce_on_peer_return},
 	    {"cluster IP announced when the external carrier returns",
 	     test_fsm_announce_on_external_up},

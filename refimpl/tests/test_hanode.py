@@ -635,6 +635,28 @@ def test_bad_value_names_file_line_and_key(tmp_path):
     assert "%s:8: key 'dead_time_ms': expected an integer" % path in result.stderr
 
 
+def test_fence_and_sync_lag_timers(tmp_path):
+    """fence_timeout_ms and sync_lag_ms are keys (SPEC: every timer configurable); a fence
+    timeout not longer than the fence command's own timeout is refused, naming the key."""
+    fence = GOOD_LINES + ["fence_command = /bin/true", "command_timeout_ms = 3000"]
+    assert check_config(bad_config(tmp_path, fence + ["fence_timeout_ms = 4000",
+                                                      "sync_lag_ms = 500"])).returncode == 0
+    path = bad_config(tmp_path, fence + ["fence_timeout_ms = 3000"])
+    result = check_config(path)
+    assert result.returncode == 2
+    assert ("%s:9: key 'fence_timeout_ms': fence_timeout_ms (3000) must be longer than "
+            "command_timeout_ms (3000)" % path) in result.stderr
+    path = bad_config(tmp_path, fence[:-1] + ["command_timeout_ms = 20000"])
+    result = check_config(path)
+    assert result.returncode == 2
+    assert ("%s:8: key 'command_timeout_ms': fence_timeout_ms (10000) must be longer than "
+            "command_timeout_ms (20000)" % path) in result.stderr
+    path = bad_config(tmp_path, GOOD_LINES + ["sync_lag_ms = 5"])
+    result = check_config(path)
+    assert result.returncode == 2
+    assert "%s:7: key 'sync_lag_ms'" % path in result.stderr
+
+
 def test_unknown_key_rejected(tmp_path):
     path = bad_config(tmp_path, ["node_id = 1", "colour = blue"] + GOOD_LINES[1:])
     result = check_config(path)

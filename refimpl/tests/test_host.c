@@ -142,6 +142,91 @@ static void test_round_timed_out_with_resends(void)
 	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 1), "ping 0 seq 16@1000");
 }
 
+/* The external carrier coming back during a round asks the silent targets
+ * again at once and gives them a full timeout from then: the echoes sent
+ * while it was down went nowhere (native external-switches-lost-together
+ * under load: a round of the active whose echoes all went out during a
+ * short outage of both switches failed after it ended, and the active
+ * handed over). No round is started or cut for it (179cbe2). */
+static void test_round_carrier_back(void)
+{
+	struct hn_host_config config = test_config(1, HN_TIEBREAKER_NONE);
+	struct hn_host_status status;
+	config.ping_target_count = 1;
+	struct fake *node = test_node(0, &config);
+	test_start(node->host, 0);
+	test_now_ms = 20;
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 20);
+	run_until(250); /* the echoes of 0, 100, 200 went nowhere */
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 3);
+	test_now_ms = 250;
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 250);
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 4);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 3), "ping 0 seq 8@250");
+	test_now_ms = 251;
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 251); /* no change: nothing */
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 4);
+	run_until(300); /* the old timeout passes: the round goes on */
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 0);
+	test_now_ms = 310;
+	hn_host_ping_reply(node->host, 8, 310);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 1);
+	CU_ASSERT_EQUAL(status.ping_reachable, 1);
+
+	/* A target still silent: asked every timeout / attempts ms from the
+	 * carrier's return, the round ends a full timeout after it. */
+	run_until(1020); /* round 2 from 1000 */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 1020);
+	run_until(1260);
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 1260);
+	run_until(1559);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 4), "ping 0 seq 16@1000");
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 7), "ping 0 seq 16@1260");
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 8), "ping 0 seq 16@1360");
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "ping 0", 9), "ping 0 seq 16@1460");
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 10);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 1);
+	run_until(1560);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 2);
+	CU_ASSERT_EQUAL(status.ping_reachable, 0);
+	/* a carrier back after the round ended asks nothing */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 1600);
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 1700);
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 10);
+}
+
+/* The same for an unanswered probe of the cluster IP (ping tie-breaker): a
+ * probe sent while the carrier was down found nobody, which says nothing. */
+static void test_round_carrier_back_probe(void)
+{
+	struct hn_host_config config = test_config(1, HN_TIEBREAKER_PING);
+	struct hn_host_status status;
+	config.ping_target_count = 1;
+	config.cluster_ip_probe = true;
+	struct fake *node = test_node(0, &config);
+	test_start(node->host, 0);
+	test_now_ms = 5;
+	hn_host_ping_reply(node->host, 8, 5); /* the ping part is over */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, false, 5);
+	run_until(250);
+	CU_ASSERT_EQUAL(fake_count(node, "probe"), 3); /* 0, 100, 200 */
+	hn_host_carrier(node->host, HN_LINK_EXTERNAL, true, 250);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "probe", 3), "probe@250");
+	CU_ASSERT_EQUAL(fake_count(node, "ping 0"), 1); /* the target answered: not asked */
+	run_until(549);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 0);
+	CU_ASSERT_STRING_EQUAL(fake_line(node, "probe", 4), "probe@350");
+	run_until(550);
+	test_status(node, &status);
+	CU_ASSERT_EQUAL(status.health_rounds, 1);
+	CU_ASSERT_EQUAL(status.ping_reachable, 1);
+}
+
 /* A round still running when the next is due ends with what it has: the
  * hanging command is killed and failed, the silent target unreachable; its
  * verdict comes before the new round starts. Late answers of the old round
@@ -574,6 +659,8 @@ int main(void)
 	    {"round command verdicts", test_round_command_verdicts},
 	    {"round probe", test_round_probe},
 	    {"garp schedule", test_garp_schedule},
+	    {"round: external carrier back", test_round_carrier_back},
+	    {"round: external carrier back, probe", test_round_carrier_back_probe},
 	    {"cluster IP failure", test_cluster_ip_failure},
 	    {"leftover IP released", test_leftover_ip_released},
 	    {"fence command failure", test_fence_command_failure},

@@ -7,6 +7,7 @@
  *   garp IF IP COUNT INTERVAL_MS              announcements, spaced
  *   carrier IF | carrier-watch IF DURATION_MS the carrier monitor
  *   arp-probe IF IP TIMEOUT_MS                who-has every 100 ms until answered
+ *   neigh-flush IF                            drop the unresolved neighbour entries
  *   ping TIMEOUT_MS ATTEMPTS TARGET...        one health round of a real host
  *   round TIMEOUT_MS PROBE_IF PROBE_IP [TARGET...]
  *                                             one health round: ping, ARP probe
@@ -54,6 +55,8 @@ static int tool_garp(char **argv)
 	return 0;
 }
 
+#define TOOL_CARRIER_POLL_MS 20
+
 static int tool_carrier_watch(char **argv)
 {
 	struct hn_netif_monitor monitor;
@@ -69,11 +72,16 @@ static int tool_carrier_watch(char **argv)
 	printf("initial %s %s\n", argv[0], carrier_up ? "up" : "down");
 	fflush(stdout);
 	while (tool_now_ms() < end_ms) {
+		/* As hanode: netlink when it speaks, a poll of the drivers'
+		 * carrier on a timer (here every TOOL_CARRIER_POLL_MS). */
 		struct pollfd pfd = {.fd = hn_netif_monitor_fd(&monitor), .events = POLLIN};
-		if (poll(&pfd, 1, (int)(end_ms - tool_now_ms())) <= 0)
-			continue;
-		int count = hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
-						  sizeof(error));
+		uint64_t left_ms = end_ms - tool_now_ms();
+		int count =
+		    poll(&pfd, 1,
+			 (int)(left_ms < TOOL_CARRIER_POLL_MS ? left_ms : TOOL_CARRIER_POLL_MS)) > 0
+			? hn_netif_monitor_read(&monitor, changes, HN_NETIF_CHANGES_MAX, error,
+						sizeof(error))
+			: hn_netif_monitor_poll(&monitor, changes, HN_NETIF_CHANGES_MAX);
 		for (int i = 0; i < count; i++)
 			printf("change %s %s\n", changes[i].ifname,
 			       changes[i].carrier_up ? "up" : "down");
@@ -133,6 +141,18 @@ static int tool_address(const char *command, char **argv)
 		printf("%s\n", result == 1 ? "present" : "absent");
 	else
 		printf("ok\n");
+	return 0;
+}
+
+static int tool_neighbours_flush(char **argv)
+{
+	char error[256];
+	int flushed = hn_netif_neighbours_flush_unresolved(argv[0], error, sizeof(error));
+	if (flushed < 0) {
+		printf("error %s\n", error);
+		return 1;
+	}
+	printf("flushed %d\n", flushed);
 	return 0;
 }
 
@@ -396,9 +416,9 @@ int hn_test_platform_tool(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int args; /* minimum */
-	} commands[] = {{"addr-add", 2},  {"addr-del", 2}, {"addr-present", 2},
-			{"garp", 4},	  {"carrier", 1},  {"carrier-watch", 2},
-			{"arp-probe", 3}, {"ping", 3},	   {"round", 3}};
+	} commands[] = {{"addr-add", 2}, {"addr-del", 2},      {"addr-present", 2}, {"garp", 4},
+			{"carrier", 1},	 {"carrier-watch", 2}, {"arp-probe", 3},    {"ping", 3},
+			{"round", 3},	 {"neigh-flush", 1}};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (argc < 1 || strcmp(argv[0], commands[i].name) != 0)
 			continue;
@@ -417,6 +437,8 @@ int hn_test_platform_tool(int argc, char **argv)
 			return tool_arp_probe(argv + 1);
 		if (strcmp(argv[0], "round") == 0)
 			return tool_round(argc - 1, argv + 1);
+		if (strcmp(argv[0], "neigh-flush") == 0)
+			return tool_neighbours_flush(argv + 1);
 		return tool_ping_round(argc - 1, argv + 1);
 	}
 	fprintf(stderr,
@@ -424,6 +446,7 @@ int hn_test_platform_tool(int argc, char **argv)
 		"       test_platform tool garp IF IP COUNT INTERVAL_MS\n"
 		"       test_platform tool carrier IF | carrier-watch IF DURATION_MS\n"
 		"       test_platform tool arp-probe IF IP TIMEOUT_MS\n"
+		"       test_platform tool neigh-flush IF\n"
 		"       test_platform tool ping TIMEOUT_MS ATTEMPTS TARGET...\n"
 		"       test_platform tool round TIMEOUT_MS PROBE_IF PROBE_IP [TARGET...]\n");
 	return 2;

@@ -126,6 +126,10 @@ struct hs_backend_ops {
 	double time_scale; /* factor applied to time windows (VMs are slower) */
 	/* NULL for a real-time backend. */
 	const struct hs_backend_virtual_time *virtual_time;
+	/* The nodes' notify hook lands in the run folder (nodes/NODE/notify.jsonl).
+	 * False (a guest without a notify_command: libvirt): run.json says
+	 * "notify_hook": false and the checker skips what needs notifications. */
+	bool notify_hook;
 
 	/* Create the nodes, wire every NIC into the run's fabric, start hanode
 	 * on each; the runner then counts every node powered with its daemon
@@ -138,9 +142,22 @@ struct hs_backend_ops {
 	/* Power the node on (boot, hanode starts) or off (at once, as a cut). */
 	int (*power)(struct hs_run *run, uint32_t node, bool on, uint64_t op, char *error,
 		     size_t error_size);
-	/* The node's storage array fails (both disks) or is restored. */
+	/* The node's storage array fails (both disks) or is restored
+	 * (run->nodes[node].disks_failed is already all or none). */
 	int (*raid)(struct hs_run *run, uint32_t node, bool ok, uint64_t op, char *error,
 		    size_t error_size);
+	/* Optional (NULL: the backend cannot, and the runner refuses a scenario
+	 * with such a step before anything starts, naming the backend; so for
+	 * services): one member of the node's RAID1 (0 or 1) is lost or comes
+	 * back; run->nodes[node].disks_failed (bit d: disk d lost) holds the
+	 * array as it is after the change: one disk lost is a degraded array,
+	 * both a failed one. */
+	int (*disk)(struct hs_run *run, uint32_t node, uint32_t disk, bool ok, uint64_t op,
+		    char *error, size_t error_size);
+	/* Optional: the node's services check (hanode.conf's services_status)
+	 * starts failing (ok false) or passes again. */
+	int (*services)(struct hs_run *run, uint32_t node, bool ok, uint64_t op, char *error,
+			size_t error_size);
 	/* SIGKILL the daemon (crash) or start it again (the node is powered). */
 	int (*daemon)(struct hs_run *run, uint32_t node, bool running, uint64_t op, char *error,
 		      size_t error_size);
@@ -181,12 +198,23 @@ extern const struct hs_backend_ops hs_backend_virtual;
  * gc. Returns the number of objects removed, or -1. Never through a shell:
  * programs are executed with their arguments, libvirt through its API. */
 int hs_backend_gc(char *error, size_t error_size);
+/* (With $HALAB_STATE_DIR set, hs_backend_gc takes only dead runs with a
+ * state folder there, no orphans: every run under the default root would
+ * look like one.) */
 /* Dead runs with a state folder only (no orphans): what `hasim run`
  * collects when it starts. quiet: print nothing. Returns how many objects. */
 int hs_backend_gc_dead(bool quiet);
 /* The same for one run (run_id "hs" + 6 hex digits), dead or not: what its
  * guardian does when its hasim died (run/guard.c). quiet: print nothing. */
 int hs_backend_gc_run(const char *run_id, bool quiet);
+/* The folder that holds every run's state folder <run_id>/ (owner, pids,
+ * the cluster key, disks, sockets: what lives outside the run folder):
+ * $HALAB_STATE_DIR when set (an absolute path), else /run/halab for root,
+ * else $XDG_RUNTIME_DIR/halab, so that an unprivileged user's runs (the
+ * libvirt backend on qemu:///session) need no /run. NULL with a sentence in
+ * error when none applies (not root, no $XDG_RUNTIME_DIR). */
+const char *hs_state_root(char *error, size_t error_size);
+
 /* Remove a folder and everything in it (without a shell, without following
  * symbolic links); 0, or -1 with errno. */
 int hs_backend_remove_tree(const char *path);

@@ -3,7 +3,8 @@
  * collection of dead runs when `hasim run` starts, and a run's guardian
  * (sim/run/guard.c), which removes its run when hasim died.
  *
- * A run records itself in /run/halab/<run_id>/: "owner" (hasim's pid,
+ * A run records itself in <state root>/<run_id>/ (hs_state_root:
+ * /run/halab for root, $XDG_RUNTIME_DIR/halab for a user): "owner" (hasim's pid,
  * backend, run folder) and "pids" (every process it started, with the
  * program's name). A run whose owner is no longer a living hasim is dead:
  * its libvirt domains are destroyed and undefined (and libvirt's logs of
@@ -24,14 +25,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -39,8 +44,8 @@
 #include "backend.h"
 #include "libvirt_conn.h"
 
-#define GC_STATE_ROOT	"/run/halab"
-#define GC_EXEC_WAIT_MS 10000
+#define GC_EXEC_WAIT_MS	 10000
+#define GC_SETUP_GRACE_S 60 /* a state folder without owner this young is being set up */
 
 /* Which runs to collect: one (run_id), every dead one with a state folder
  * (start of a run), or every dead one and the orphans (hasim gc). */
@@ -50,6 +55,53 @@ struct gc_scope {
 	bool quiet;
 	int removed;
 };
+
+const char *hs_state_root(char *error, size_t error_size)
+{
+	static char root[256];
+	const char *chosen = getenv("HALAB_STATE_DIR"), *runtime = getenv("XDG_RUNTIME_DIR");
+
+	if (chosen && chosen[0] && chosen[0] != '/') {
+		snprintf(error, error_size,
+			 "HALAB_STATE_DIR: '%.64s' is not an absolute path (QEMU and the nodes are "
+			 "given paths in it)",
+			 chosen);
+		return NULL;
+	}
+	if (chosen && chosen[0])
+		snprintf(root, sizeof(root), "%s", chosen);
+	else if (geteuid() == 0)
+		snprintf(root, sizeof(root), "/run/halab");
+	else if (runtime && runtime[0] == '/')
+		snprintf(root, sizeof(root), "%s/halab", runtime);
+	else {
+		snprintf(error, error_size,
+			 "no folder for the run's state: not root, and XDG_RUNTIME_DIR is not set; "
+			 "set HALAB_STATE_DIR to a folder of your own");
+		return NULL;
+	}
+	if (strlen(root) > 160) { /* room for <run_id>/<node>.agent in a socket address */
+		snprintf(error, error_size,
+			 "the state folder %.64s... is too long (160 bytes at most)", root);
+		return NULL;
+	}
+	return root;
+}
+
+/* The state folder of run_id (or of the root, run_id NULL); "" when there
+ * is no state root (then nothing of ours lives there). */
+static void gc_state_path(char *path, size_t size, const char *run_id, const char *file)
+{
+	char ignored[256];
+	const char *root = hs_state_root(ignored, sizeof(ignored));
+
+	if (!root) {
+		path[0] = '\0';
+		return;
+	}
+	snprintf(path, size, "%s%s%s%s%s", root, run_id ? "/" : "", run_id ? run_id : "",
+		 file ? "/" : "", file ? file : "");
+}
 
 static bool gc_is_run_id(const char *name)
 {
@@ -85,24 +137,42 @@ static bool gc_has_state(const char *run_id)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), GC_STATE_ROOT "/%s", run_id);
-	return access(path, F_OK) == 0;
+	gc_state_path(path, sizeof(path), run_id, NULL);
+	return path[0] && access(path, F_OK) == 0;
 }
 
+/* Whether run_id's state folder was made less than GC_SETUP_GRACE_S ago. */
+static bool gc_state_young(const char *run_id)
+{
+	char path[256];
+	struct stat status;
+
+	gc_state_path(path, sizeof(path), run_id, NULL);
+	return path[0] && stat(path, &status) == 0 &&
+	       time(NULL) - status.st_mtime < GC_SETUP_GRACE_S;
+}
+
+/* A run is alive while its owner is a living hasim, and while its state
+ * folder is being set up: a run makes the folder, then writes the owner
+ * file into it, and another hasim's collection at its start that looked in
+ * between took a folder without an owner for a dead run's and removed it
+ * under the new run ("run_prepare_dirs: .../pids: No such file or
+ * directory", seen with parallel runs). */
 static bool gc_run_alive(const char *run_id)
 {
 	char path[256];
 	int pid = 0;
 	FILE *owner;
 
-	snprintf(path, sizeof(path), GC_STATE_ROOT "/%s/owner", run_id);
-	owner = fopen(path, "r");
-	if (!owner)
-		return false;
-	if (fscanf(owner, "%d", &pid) != 1)
+	gc_state_path(path, sizeof(path), run_id, "owner");
+	owner = path[0] ? fopen(path, "r") : NULL;
+	if (owner && fscanf(owner, "%d", &pid) != 1)
 		pid = 0;
-	fclose(owner);
-	return pid > 0 && pid != getpid() && gc_pid_runs(pid, "hasim");
+	if (owner)
+		fclose(owner);
+	if (pid <= 0)
+		return gc_state_young(run_id);
+	return pid != getpid() && gc_pid_runs(pid, "hasim");
 }
 
 /* Whether the object named name (a run id, then "-..." or nothing) is in
@@ -175,8 +245,8 @@ static void gc_kill_recorded(struct gc_scope *scope, const char *run_id)
 	int pid;
 	FILE *pids;
 
-	snprintf(path, sizeof(path), GC_STATE_ROOT "/%s/pids", run_id);
-	pids = fopen(path, "r");
+	gc_state_path(path, sizeof(path), run_id, "pids");
+	pids = path[0] ? fopen(path, "r") : NULL;
 	if (!pids)
 		return;
 	while (fscanf(pids, "%d %63s", &pid, program) == 2)
@@ -208,6 +278,26 @@ static void gc_namespaces(struct gc_scope *scope)
 		closedir(netns);
 }
 
+/* Whether the QEMU process pid is one of our runs' by its owner: ours, or
+ * for root also the system daemon's QEMU user (libvirt-qemu). A QEMU of
+ * another user belongs to that user's qemu:///session and is accounted
+ * for in that user's state folder, which root's gc does not see: without
+ * this, root's `hasim gc` took a user's live run for an orphan. */
+static bool gc_guest_ours(int pid)
+{
+	char path[64];
+	struct stat status;
+	const struct passwd *qemu_user;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (stat(path, &status) < 0)
+		return false;
+	if (status.st_uid == geteuid())
+		return true;
+	qemu_user = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
+	return qemu_user && status.st_uid == qemu_user->pw_uid;
+}
+
 /* QEMU guests ("-name guest=<run_id>-<node>,..."): QEMU outlives a
  * libvirtd that stopped or lost its client. */
 static void gc_guests(struct gc_scope *scope)
@@ -234,7 +324,7 @@ static void gc_guests(struct gc_scope *scope)
 		command[got] = '\0';
 		guest = strstr(command, "guest=hs");
 		if (!strstr(command, "qemu-system") || !guest || strlen(guest) <= 15 ||
-		    guest[14] != '-' || !gc_wanted(scope, guest + 6))
+		    guest[14] != '-' || !gc_wanted(scope, guest + 6) || !gc_guest_ours(pid))
 			continue;
 		if (kill(pid, SIGKILL) == 0)
 			gc_say(scope, "gc: killed QEMU guest %.40s (pid %d)\n", guest + 6, pid);
@@ -247,14 +337,13 @@ static void gc_guests(struct gc_scope *scope)
  * this: the URI's daemon runs or there is nothing to collect there). */
 static void gc_domains(struct gc_scope *scope)
 {
-	const char *uri = getenv("HALAB_LIBVIRT_URI");
 	virConnectPtr connection;
 	virDomainPtr *domains = NULL;
 	char log[600];
 	int count;
 
 	hs_libvirt_errors_silence();
-	connection = virConnectOpen(uri && uri[0] ? uri : HS_LIBVIRT_DEFAULT_URI);
+	connection = virConnectOpen(hs_libvirt_uri());
 	if (!connection)
 		return;
 	count = virConnectListAllDomains(connection, &domains, 0);
@@ -278,11 +367,19 @@ static void gc_domains(struct gc_scope *scope)
 	virConnectClose(connection);
 }
 
+/* A folder that is a mount point (a native node's data tmpfs a killed run
+ * left mounted) is detached, then removed. */
 static int gc_remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
 {
 	(void)status;
 	(void)walk;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
+	if (flag != FTW_DP)
+		return unlink(path);
+	if (rmdir(path) == 0)
+		return 0;
+	if (errno != EBUSY || umount2(path, MNT_DETACH) < 0)
+		return -1;
+	return rmdir(path);
 }
 
 int hs_backend_remove_tree(const char *path)
@@ -294,9 +391,12 @@ int hs_backend_remove_tree(const char *path)
  * scope, and (after everything else) the folders themselves. */
 static void gc_states(struct gc_scope *scope, bool folders)
 {
-	DIR *root = opendir(GC_STATE_ROOT);
-	struct dirent *entry;
 	char path[300];
+	DIR *root;
+	struct dirent *entry;
+
+	gc_state_path(path, sizeof(path), NULL, NULL);
+	root = path[0] ? opendir(path) : NULL;
 
 	while (root && (entry = readdir(root)) != NULL) {
 		if (strlen(entry->d_name) != 8 || !gc_wanted(scope, entry->d_name))
@@ -305,7 +405,7 @@ static void gc_states(struct gc_scope *scope, bool folders)
 			gc_kill_recorded(scope, entry->d_name);
 			continue;
 		}
-		snprintf(path, sizeof(path), GC_STATE_ROOT "/%s", entry->d_name);
+		gc_state_path(path, sizeof(path), entry->d_name, NULL);
 		if (hs_backend_remove_tree(path) == 0)
 			gc_say(scope, "gc: removed state of run %s\n", entry->d_name);
 	}
@@ -326,7 +426,11 @@ static int gc_collect(struct gc_scope *scope)
 
 int hs_backend_gc(char *error, size_t error_size)
 {
-	struct gc_scope scope = {.orphans = true};
+	/* Orphans are objects of no state folder in this root: with a root of
+	 * the caller's choosing, those of every run under the default root
+	 * (/run/halab) would look so, alive or not. */
+	const char *chosen = getenv("HALAB_STATE_DIR");
+	struct gc_scope scope = {.orphans = !(chosen && chosen[0])};
 
 	(void)error;
 	(void)error_size;

@@ -1,6 +1,9 @@
 /*
  * libvirt_conn.c - connect to libvirt; for qemu:///system start virtlogd and
  * libvirtd ourselves when no daemon answers, and stop only those we started.
+ * An unprivileged user gets qemu:///session, whose daemon libvirt's client
+ * starts as that user (no root, no /run, no namespaces: the guests' NICs
+ * are UDP sockets on the loopback into hasim's fabric).
  *
  * Why we may have to start the daemons: halab runs in containers without
  * systemd, where nothing starts libvirtd (see /work/shared/VM-NOTES.md). The
@@ -150,12 +153,21 @@ fail:
 	return -1;
 }
 
+const char *hs_libvirt_uri(void)
+{
+	const char *uri = getenv("HALAB_LIBVIRT_URI");
+
+	if (uri != NULL && uri[0] != '\0')
+		return uri;
+	return geteuid() == 0 ? HS_LIBVIRT_SYSTEM_URI : HS_LIBVIRT_SESSION_URI;
+}
+
 int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *error,
 			 size_t error_size)
 {
 	memset(conn, 0, sizeof(*conn));
 	if (uri == NULL || uri[0] == '\0')
-		uri = HS_LIBVIRT_DEFAULT_URI;
+		uri = hs_libvirt_uri();
 	if (snprintf(conn->uri, sizeof(conn->uri), "%s", uri) >= (int)sizeof(conn->uri)) {
 		snprintf(error, error_size, "hs_libvirt_conn_open: URI '%.32s...' too long", uri);
 		return -1;
@@ -164,7 +176,7 @@ int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *er
 	conn->connection = virConnectOpen(uri);
 	if (conn->connection != NULL)
 		return 0;
-	if (strcmp(uri, HS_LIBVIRT_DEFAULT_URI) != 0) {
+	if (strcmp(uri, HS_LIBVIRT_SYSTEM_URI) != 0) {
 		snprintf(error, error_size, "hs_libvirt_conn_open: %s: %s", uri,
 			 hs_libvirt_error_text());
 		return -1;

@@ -2,14 +2,19 @@
  * libvirt_conn.h - a libvirt connection for hasim's libvirt backend, with
  * the daemons it needs.
  *
- * hs_libvirt_conn_open() connects to the URI it is given. For
- * qemu:///system, when nobody answers (a container without systemd: no
- * libvirtd runs), it starts virtlogd and libvirtd itself, in the foreground
- * as its own children, waits until the daemon answers, and records their
- * pids. hs_libvirt_conn_close() closes the connection and stops exactly the
- * daemons this connection started (SIGTERM, then SIGKILL after a bound),
- * never one that was already running. Any other URI (test:///default in the
- * unit tests) is only connected to.
+ * hs_libvirt_conn_open() connects to the URI it is given, by default
+ * hs_libvirt_uri(): $HALAB_LIBVIRT_URI, else qemu:///system for root and
+ * qemu:///session for anyone else. For qemu:///system, when nobody answers
+ * (a container without systemd: no libvirtd runs), it starts virtlogd and
+ * libvirtd itself, in the foreground as its own children, waits until the
+ * daemon answers, and records their pids. hs_libvirt_conn_close() closes
+ * the connection and stops exactly the daemons this connection started
+ * (SIGTERM, then SIGKILL after a bound), never one that was already
+ * running. qemu:///session needs nothing of the kind: libvirt's client
+ * starts the user's own session daemon (`libvirtd --timeout=120`, its
+ * sockets and pid file in $XDG_RUNTIME_DIR/libvirt), which ends by itself
+ * after two idle minutes. Any other URI (test:///default in the unit
+ * tests) is only connected to.
  */
 #ifndef HS_LIBVIRT_CONN_H
 #define HS_LIBVIRT_CONN_H
@@ -20,8 +25,10 @@
 
 #include <libvirt/libvirt.h>
 
-/* The URI when none is given ($HALAB_LIBVIRT_URI unset or empty). */
-#define HS_LIBVIRT_DEFAULT_URI "qemu:///system"
+/* The URIs when none is given ($HALAB_LIBVIRT_URI unset or empty): root's
+ * system daemon, or an unprivileged user's own session daemon. */
+#define HS_LIBVIRT_SYSTEM_URI  "qemu:///system"
+#define HS_LIBVIRT_SESSION_URI "qemu:///session"
 
 #define HS_LIBVIRT_URI_MAX	    128
 #define HS_LIBVIRT_START_TIMEOUT_MS 15000 /* libvirtd answering after start */
@@ -34,9 +41,14 @@ struct hs_libvirt_conn {
 	pid_t virtlogd_pid; /* 0 = not started by us */
 };
 
-/* Connect to uri ("qemu:///system", "test:///default"; NULL or "" means
- * qemu:///system), starting the
- * daemons for qemu:///system if needed. Returns 0, or -1 with a message. */
+/* The URI hasim's runs, gc and console use: $HALAB_LIBVIRT_URI when set
+ * and not empty, else HS_LIBVIRT_SYSTEM_URI for root (effective uid 0)
+ * and HS_LIBVIRT_SESSION_URI for anyone else. */
+const char *hs_libvirt_uri(void);
+
+/* Connect to uri ("qemu:///system", "qemu:///session", "test:///default";
+ * NULL or "" means hs_libvirt_uri()), starting the daemons for
+ * qemu:///system if needed. Returns 0, or -1 with a message. */
 int hs_libvirt_conn_open(struct hs_libvirt_conn *conn, const char *uri, char *error,
 			 size_t error_size);
 

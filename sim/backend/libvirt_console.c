@@ -130,7 +130,7 @@ static int console_domain_open(const char *uri, const char *domain_name, virConn
 	int state = VIR_DOMAIN_NOSTATE;
 
 	if (uri == NULL || uri[0] == '\0')
-		uri = HS_LIBVIRT_DEFAULT_URI;
+		uri = hs_libvirt_uri();
 	*connection = virConnectOpen(uri);
 	if (!*connection) {
 		snprintf(error, error_size, "%s does not answer: %s", uri, hs_libvirt_error_text());

@@ -14,7 +14,7 @@
 #define HS_CONSOLE_STOP_POLL_MS 200  /* how often *stop is looked at */
 
 /* Attach to the serial console of domain `domain_name` on `uri` (NULL or
- * "": HS_LIBVIRT_DEFAULT_URI, as for the runs): what is read from input_fd
+ * "": hs_libvirt_uri(), as for the runs): what is read from input_fd
  * goes to the guest, what the guest writes goes to output. A terminal on
  * input_fd is switched to raw mode and restored. It ends on the escape
  * byte in the input, when the console hangs up (the guest was powered

@@ -194,6 +194,8 @@ int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char 
 	    HS_FIELD("console", console_path),
 	    HS_FIELD("config", config_path),
 	    HS_FIELD("key", key_path),
+	    HS_FIELD("node_script", node_script_path),
+	    HS_FIELD("service_script", service_script_path),
 #undef HS_FIELD
 	};
 	unsigned long number;
@@ -328,6 +330,13 @@ static void hs_domain_xml_fwcfg(struct hs_xml *xml, const struct hs_domain_spec 
 	if (spec->key_path[0] != '\0')
 		hs_xml_append_field(xml, "    <entry name='opt/org.halab/cluster.key' file='",
 				    spec->key_path, "'/>\n");
+	/* Another node implementation (vm.c, vm_adapter_scripts). */
+	if (spec->node_script_path[0] != '\0')
+		hs_xml_append_field(xml, "    <entry name='opt/org.halab/node.sh' file='",
+				    spec->node_script_path, "'/>\n");
+	if (spec->service_script_path[0] != '\0')
+		hs_xml_append_field(xml, "    <entry name='opt/org.halab/service.sh' file='",
+				    spec->service_script_path, "'/>\n");
 	hs_xml_append(xml, "  </sysinfo>\n");
 }
 
@@ -399,12 +408,20 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 			    "'/>\n");
 	hs_xml_append(&xml, "      <target type='virtio' name='" HS_DOMAIN_AGENT_PORT "'/>\n"
 			    "    </channel>\n"
+			    "    <controller type='usb' model='none'/>\n"
+			    /* boot path (sim/guest/init): the host's entropy, so
+			     * getrandom() in the guest does not wait ~1-2 s at
+			     * boot for the kernel's own */
+			    "    <rng model='virtio'>\n"
+			    "      <backend model='random'>/dev/urandom</backend>\n"
+			    "    </rng>\n"
 			    "    <memballoon model='none'/>\n"
-			    "  </devices>\n"
-			    "  <seclabel type='static' model='dac' relabel='no'>\n"
-			    "    <label>+0:+0</label>\n"
-			    "  </seclabel>\n"
-			    "</domain>\n");
+			    "  </devices>\n");
+	if (!spec->session_user)
+		hs_xml_append(&xml, "  <seclabel type='static' model='dac' relabel='no'>\n"
+				    "    <label>+0:+0</label>\n"
+				    "  </seclabel>\n");
+	hs_xml_append(&xml, "</domain>\n");
 	if (xml.overflow) {
 		snprintf(error, error_size,
 			 "hs_domain_xml_format: domain '%s': XML exceeds %zu bytes", spec->name,
@@ -470,7 +487,7 @@ static virDomainPtr hs_domain_lookup(virConnectPtr connection, const char *name,
 int hs_domain_up(virConnectPtr connection, const struct hs_domain_spec *spec, char *error,
 		 size_t error_size)
 {
-	static char xml[HS_DOMAIN_XML_MAX];
+	char xml[HS_DOMAIN_XML_MAX]; /* not static: vm_up starts domains in parallel */
 	virDomainPtr domain = NULL;
 	int result = -1;
 

@@ -12,9 +12,11 @@
  * console on a pty (for `hasim console`) logged to a file, and optional
  * fw_cfg files (hanode.conf and the cluster key, read by sim/guest/init).
  * hs_domain_xml_format() turns it into domain XML; the other functions
- * define, start, destroy and undefine it and act on its devices. QEMU runs
- * as root without relabeling (static DAC label), so that run-directory
- * files need no ownership games.
+ * define, start, destroy and undefine it and act on its devices. Under a
+ * system daemon QEMU runs as root without relabeling (static DAC label),
+ * so that run-directory files need no ownership games; under a user's
+ * session daemon (session_user) it runs as that user, who owns them
+ * already, and has no security driver to name.
  * The domain type is 'qemu' (TCG) unless accel_kvm is set:
  * hs_domain_accel_probe() finds out whether KVM actually boots the guest.
  */
@@ -51,6 +53,7 @@ struct hs_domain_spec {
 	uint32_t tb_cache_mib; /* TCG translation cache; 0 = QEMU's own (1 GiB) */
 	bool accel_kvm;	       /* <domain type='kvm'>; default TCG */
 	bool autodestroy;      /* hs_domain_up: destroyed when the connection closes */
+	bool session_user;     /* qemu:///session: no seclabel (QEMU runs as the user) */
 	bool test_driver;      /* for test:///default: type 'test', arch i686 (unit tests) */
 	char kernel_path[HS_DOMAIN_PATH_MAX];
 	char initrd_path[HS_DOMAIN_PATH_MAX];
@@ -60,8 +63,10 @@ struct hs_domain_spec {
 	struct hs_domain_nic nics[HS_DOMAIN_NICS];
 	char agent_socket_path[HS_DOMAIN_PATH_MAX];
 	char console_path[HS_DOMAIN_PATH_MAX];
-	char config_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg opt/org.halab/hanode.conf; "" = none */
-	char key_path[HS_DOMAIN_PATH_MAX];    /* fw_cfg opt/org.halab/cluster.key; "" = none */
+	char config_path[HS_DOMAIN_PATH_MAX];	   /* fw_cfg opt/org.halab/hanode.conf; "" = none */
+	char key_path[HS_DOMAIN_PATH_MAX];	   /* fw_cfg opt/org.halab/cluster.key; "" = none */
+	char node_script_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg opt/org.halab/node.sh; "" = none */
+	char service_script_path[HS_DOMAIN_PATH_MAX]; /* fw_cfg .../service.sh; "" = none */
 };
 
 /* Defaults: 128 MiB, 1 vCPU, TCG with a HS_DOMAIN_TB_CACHE_MIB translation

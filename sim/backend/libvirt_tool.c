@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 {
 	static struct hs_domain_spec spec;
 	static char xml[HS_DOMAIN_XML_MAX];
-	const char *uri = HS_LIBVIRT_DEFAULT_URI;
+	const char *uri = hs_libvirt_uri();
 	virConnectPtr connection;
 	int status;
 

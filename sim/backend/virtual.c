@@ -207,6 +207,38 @@ static int virtual_raid(struct hs_run *run, uint32_t index, bool ok, uint64_t op
 		return -1;
 	}
 	node->disk.raid_ok = ok;
+	node->disks_failed = run->nodes[index].disks_failed;
+	return 0;
+}
+
+static int virtual_disk(struct hs_run *run, uint32_t index, uint32_t disk, bool ok, uint64_t op,
+			char *error, size_t error_size)
+{
+	struct virtual_node *node = virtual_node_at(run, index);
+
+	(void)op;
+	(void)disk;
+	(void)ok;
+	if (!node) {
+		snprintf(error, error_size, "disk: no virtual node %u", index);
+		return -1;
+	}
+	node->disks_failed = run->nodes[index].disks_failed;
+	node->disk.raid_ok = run->nodes[index].raid_ok;
+	return 0;
+}
+
+static int virtual_services(struct hs_run *run, uint32_t index, bool ok, uint64_t op, char *error,
+			    size_t error_size)
+{
+	struct virtual_node *node = virtual_node_at(run, index);
+
+	(void)op;
+	if (!node) {
+		snprintf(error, error_size, "services: no virtual node %u", index);
+		return -1;
+	}
+	node->services_failed = !ok;
 	return 0;
 }
 
@@ -345,11 +377,14 @@ static const struct hs_backend_virtual_time virtual_time = {
 const struct hs_backend_ops hs_backend_virtual = {
     .name = "virtual",
     .time_scale = 1.0,
+    .notify_hook = true,
     .virtual_time = &virtual_time,
     .up = virtual_up,
     .down = virtual_down,
     .power = virtual_power,
     .raid = virtual_raid,
+    .disk = virtual_disk,
+    .services = virtual_services,
     .daemon = virtual_daemon,
     .firmware = virtual_firmware,
     .control = virtual_control,

@@ -67,6 +67,8 @@ struct virtual_node {
 	uint32_t ping_addresses[HN_HOST_PING_TARGETS_MAX];
 	uint32_t peer_addresses[HN_LINKS];
 	struct hs_vdisk disk;
+	uint32_t disks_failed; /* the RAID1's lost members (bit d: disk d), as the runner books */
+	bool services_failed;  /* services_status fails (services_fail) */
 	char timer_names[2][HS_NAME_MAX + 16]; /* the host's, the kernel's: a stall's sentence */
 	uint64_t tick_deadline_ms;	       /* the host's deadline the tick is drawn for */
 	int64_t tick_us;

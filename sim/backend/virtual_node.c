@@ -14,6 +14,10 @@
  *   GARP, probe   ARP frames; ping: ICMP echo frames to the targets
  *   RAID check    the verdict of hanode's mdstat parser on the text the
  *                 native backend writes, from the disk model's state
+ *                 and the members lost (disk_fail: degraded, still ok)
+ *   services      services_status answered from the model: failing from
+ *                 services_fail to services_restore (the native node
+ *                 runs `test ! -e FILE`)
  *   commands      notify hook: the event line appended to
  *                 nodes/NODE/notify.jsonl; fence: the runner's fence
  *                 device powers off the node that hanode.conf's
@@ -145,8 +149,14 @@ static int platform_check(void *context, enum hn_host_check check, bool *done, b
 	(void)command_id;
 	*done = true;
 	*ok = true;
+	if (check == HN_HOST_CHECK_SERVICES && node->services_failed) {
+		/* what `test ! -e .../services-failed` says on a native node */
+		*ok = false;
+		snprintf(reason, reason_size, "services command exited with status 1");
+		return 0;
+	}
 	if (check != HN_HOST_CHECK_RAID) {
-		/* services and the notify-only checks: modelled as healthy */
+		/* healthy services and the notify-only checks: modelled as healthy */
 		snprintf(reason, reason_size, "%s ok",
 			 check == HN_HOST_CHECK_SERVICES      ? "services"
 			 : check == HN_HOST_CHECK_DISK_USAGE  ? "disk usage"
@@ -154,7 +164,8 @@ static int platform_check(void *context, enum hn_host_check check, bool *done, b
 							      : "service health");
 		return 0;
 	}
-	hs_plan_mdstat_text(node->disk.raid_ok, mdstat, sizeof(mdstat));
+	hs_plan_mdstat_text(node->disk.raid_ok ? node->disks_failed : (1u << HS_RAID_DISKS) - 1,
+			    mdstat, sizeof(mdstat));
 	if (hn_checks_mdstat_parse(mdstat, node->daemon_config.raid_array, ok, reason,
 				   reason_size) < 0) {
 		snprintf(error, error_size, "RAID check: %s", reason);

@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,29 @@
  * larger disk under TCG costs boot time. run.json says so (vm_settings). */
 #define VM_DISK_MIB   64u
 #define VM_DISK_BYTES ((unsigned long long)VM_DISK_MIB << 20)
+
+/* The guest kernel's command line before the halab.* parameters (boot time
+ * under TCG; each was measured with sim/guest/bench_vm.py):
+ *   loglevel=5          no boot messages on the emulated serial port (each
+ *                       character is an emulated port write) but warnings
+ *                       and errors (clocksource trouble shows up)
+ *   clocksource=hpet    the guest's clock from QEMU's HPET, which follows the
+ *                       host's clock: the TSC's boot-time calibration is
+ *                       wrong when the host is loaded (seen here: a guest
+ *                       whose CLOCK_MONOTONIC ran ~8x fast, so its hanode
+ *                       declared the peer silent every 100 host ms)
+ *   init_on_alloc=0     no zeroing of every allocated page (Debian's default
+ *                       hardening; costly in TCG, useless in a lab guest)
+ *   mitigations=off     no CPU-bug mitigations (none apply to an emulated CPU)
+ *   cryptomgr.notests   no crypto self-tests at boot
+ *   nowatchdog          no soft-lockup watchdog timer (idle wakeups; TCG
+ *                       starved by a loaded host would trip it anyway)
+ * Not pci=noacpi: it spares ~0.8 CPU s of AML per boot, but without ACPI
+ * the guest never ejects a hot-unplugged disk (raid_fail then does nothing:
+ * active-raid-loss failed with it). */
+#define HS_VM_KERNEL_CMDLINE                                                                       \
+	"console=ttyS0 loglevel=5 clocksource=hpet init_on_alloc=0 mitigations=off "               \
+	"cryptomgr.notests nowatchdog"
 
 static const char *vm_port_names[HS_DOMAIN_NICS] = {"LAN1", "LAN2", "LAN3", "LAN4"};
 
@@ -181,8 +205,15 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	snprintf(name, sizeof(name), "%s-%s", run->run_id, model->name);
 	hs_domain_spec_defaults(&vm->spec, name, index + 1);
 	hs_domain_spec_size(&vm->spec, model->cpu_count, model->memory_mb); /* by its model */
+	vm->spec.session_user = strstr(state->conn.uri, ":///session") != NULL;
 	vm->agent_fd = -1;
-	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s/guest/vmlinuz", build);
+	/* vmlinux: the kernel's ELF, started through its PVH entry without
+	 * decompressing in the guest (sim/guest/pvh-kernel.py); vmlinuz when
+	 * the image was built without it. */
+	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s/guest/vmlinux", build);
+	if (access(vm->spec.kernel_path, R_OK) != 0)
+		snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s/guest/vmlinuz",
+			 build);
 	snprintf(vm->spec.initrd_path, sizeof(vm->spec.initrd_path), "%s/guest/initramfs.cpio.gz",
 		 build);
 	char kernel[PATH_MAX], initrd[PATH_MAX];
@@ -207,12 +238,11 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	 * IO-APIC timer fails ("IO-APIC + timer doesn't work!": a panic, or a
 	 * guest stuck after "8254 timer not connected to IO-APIC"; seen with 4
 	 * guests booting at load 12), as on any slow hypervisor. */
-	snprintf(
-	    vm->spec.cmdline, sizeof(vm->spec.cmdline),
-	    "console=ttyS0 quiet no_timer_check halab.hostname=%s halab.bond0=%s halab.bond1=%s "
-	    "halab.lans=%s halab.raid=%d",
-	    model->name, model->interfaces[HS_NETWORK_EXTERNAL].address,
-	    model->interfaces[HS_NETWORK_SYNC].address, lans, node->plan.raid ? 1 : 0);
+	snprintf(vm->spec.cmdline, sizeof(vm->spec.cmdline),
+		 "%s no_timer_check halab.hostname=%s halab.bond0=%s halab.bond1=%s "
+		 "halab.lans=%s halab.raid=%d",
+		 HS_VM_KERNEL_CMDLINE, model->name, model->interfaces[HS_NETWORK_EXTERNAL].address,
+		 model->interfaces[HS_NETWORK_SYNC].address, lans, node->plan.raid ? 1 : 0);
 	for (int d = 0; d < (int)disks; d++) {
 		snprintf(vm->spec.disk_paths[d], sizeof(vm->spec.disk_paths[d]), "%s/%s/disk%d.raw",
 			 run->state_dir, model->name, d);
@@ -232,7 +262,8 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	snprintf(vm->spec.config_path, sizeof(vm->spec.config_path), "%s/%s/guest.conf",
 		 run->state_dir, model->name);
 	snprintf(vm->spec.key_path, sizeof(vm->spec.key_path), "%s/cluster.key", run->state_dir);
-	if (vm_guest_config(run, node, vm->spec.config_path, error, error_size) < 0)
+	if (vm_guest_config(run, node, vm->spec.config_path, error, error_size) < 0 ||
+	    vm_adapter_spec(run, node, &vm->spec, build, error, error_size) < 0)
 		return -1;
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
 		uint16_t fabric_port = 0;
@@ -289,6 +320,25 @@ static int vm_accel_choose(struct hs_run *run, struct vm_state *state,
 	return 0;
 }
 
+/* One domain's start, on a thread of its own (vm_up). */
+struct vm_start {
+	virConnectPtr connection;
+	struct vm_node *vm;
+	int result;
+	char error[512];
+	pthread_t thread;
+	bool started;
+};
+
+static void *vm_start_one(void *data)
+{
+	struct vm_start *start = data;
+
+	start->result =
+	    hs_domain_up(start->connection, &start->vm->spec, start->error, sizeof(start->error));
+	return NULL;
+}
+
 static int vm_up(struct hs_run *run, char *error, size_t error_size)
 {
 	struct vm_state *state = calloc(1, sizeof(*state));
@@ -305,13 +355,15 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 			state->nodes[i].tunnel_ports[n].fd = -1;
 	}
 	hs_libvirt_errors_silence();
-	if (hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error, error_size) < 0)
+	if (hs_libvirt_conn_open(&state->conn, NULL, error, error_size) < 0)
 		return -1;
 	if (state->conn.libvirtd_pid > 0)
 		hs_run_pid_add(run, state->conn.libvirtd_pid, "libvirtd");
 	if (state->conn.virtlogd_pid > 0)
 		hs_run_pid_add(run, state->conn.virtlogd_pid, "virtlogd");
-	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
+	uint32_t count = run->scenario.topology.node_count;
+	struct vm_start starts[HS_NODES_MAX] = {0};
+	for (uint32_t i = 0; i < count; i++) {
 		struct vm_node *vm = &state->nodes[i];
 		if (vm_node_spec(run, i, error, error_size) < 0)
 			return -1;
@@ -321,9 +373,29 @@ static int vm_up(struct hs_run *run, char *error, size_t error_size)
 		vm->spec.autodestroy = !run->keep_on_failure;
 		vm->log = fopen(run->nodes[i].plan.log_path, "a");
 		vm_tunnel_ports_release(vm);
-		if (hs_domain_up(state->conn.connection, &vm->spec, error, error_size) < 0)
-			return -1;
-		vm->defined = true;
+	}
+	/* All domains at once: starting one QEMU through libvirt takes ~1 s
+	 * (more on a loaded host), and the cluster forms when the last is up. */
+	for (uint32_t i = 0; i < count; i++) {
+		starts[i] = (struct vm_start){
+		    .connection = state->conn.connection, .vm = &state->nodes[i], .result = -1};
+		starts[i].started =
+		    pthread_create(&starts[i].thread, NULL, vm_start_one, &starts[i]) == 0;
+		if (!starts[i].started)
+			vm_start_one(&starts[i]);
+	}
+	int failed = -1;
+	for (uint32_t i = 0; i < count; i++) {
+		if (starts[i].started)
+			pthread_join(starts[i].thread, NULL);
+		if (starts[i].result == 0)
+			state->nodes[i].defined = true;
+		else if (failed < 0)
+			failed = (int)i;
+	}
+	if (failed >= 0) {
+		snprintf(error, error_size, "%s", starts[failed].error);
+		return -1;
 	}
 	/* From here on libvirt is called by the worker only. */
 	return hs_vm_worker_start(&state->worker, state->conn.connection, error, error_size);
@@ -378,8 +450,7 @@ static void vm_down(struct hs_run *run)
 	if (state->conn.connection && virConnectIsAlive(state->conn.connection) != 1) {
 		virConnectClose(state->conn.connection);
 		state->conn.connection = NULL;
-		lost = hs_libvirt_conn_open(&state->conn, getenv("HALAB_LIBVIRT_URI"), error,
-					    sizeof(error)) < 0;
+		lost = hs_libvirt_conn_open(&state->conn, NULL, error, sizeof(error)) < 0;
 	}
 	for (uint32_t i = 0; i < run->scenario.topology.node_count; i++) {
 		struct vm_node *vm = &state->nodes[i];
@@ -517,7 +588,13 @@ static int vm_control(struct hs_run *run, uint32_t index, const char *request, u
 {
 	char line[VM_AGENT_REQUEST_MAX];
 
-	snprintf(line, sizeof(line), "CONTROL %s", request);
+	if (run->adapter.name[0] && !run->adapter.control_socket) {
+		if (vm_adapter_request(run, request, line, sizeof(line), &run->nodes[index], error,
+				       error_size) < 0)
+			return -1;
+	} else {
+		snprintf(line, sizeof(line), "CONTROL %s", request);
+	}
 	return vm_agent_ask(run, index, op, line, error, error_size);
 }
 
@@ -645,19 +722,27 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 	vm_carrier_events(run);
 }
 
-/* run.json's backend_settings: what each guest was given, against what its
- * model declares, and the lab's scale factors (libvirt_domain.h). */
+/* run.json's backend_settings: libvirt's URI (qemu:///system or a user's
+ * qemu:///session), what each guest was given against what its model
+ * declares, and the lab's scale factors (libvirt_domain.h). */
 static void vm_settings(struct hs_run *run, char *json, size_t size)
 {
 	struct vm_state *state = run->backend_data;
+	char uri[HS_LIBVIRT_URI_MAX];
 	size_t used = 0;
 
+	/* $HALAB_LIBVIRT_URI is the user's text: nothing in it may end the
+	 * JSON string. */
+	snprintf(uri, sizeof(uri), "%s", state->conn.uri);
+	for (char *c = uri; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '?';
 	used += (size_t)snprintf(
 	    json, size,
-	    "{\"kvm\":%s,\"scale\":{\"memory_divisor\":%u,\"memory_mib_min\":%u,"
+	    "{\"uri\":\"%s\",\"kvm\":%s,\"scale\":{\"memory_divisor\":%u,\"memory_mib_min\":%u,"
 	    "\"memory_mib_max\":%u,\"cpu_divisor\":%u,\"vcpus_max\":%u,\"disk_mib\":%u},"
 	    "\"guests\":{",
-	    state->accel_kvm ? "true" : "false", HS_GUEST_MEMORY_SCALE, HS_GUEST_MEMORY_MIN,
+	    uri, state->accel_kvm ? "true" : "false", HS_GUEST_MEMORY_SCALE, HS_GUEST_MEMORY_MIN,
 	    HS_GUEST_MEMORY_MAX, HS_GUEST_CPU_SCALE, HS_GUEST_VCPUS_MAX, VM_DISK_MIB);
 	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++) {
 		const struct hs_domain_spec *spec = &state->nodes[i].spec;

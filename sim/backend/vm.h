@@ -95,4 +95,12 @@ void vm_agent_handle(struct hs_run *run, struct vm_node *vm, const struct pollfd
 /* vm.c: an agent step of a RAID change ended. */
 void vm_raid_step_done(struct hs_run *run, struct vm_node *vm, bool ok, const char *text);
 
+/* vm_adapter.c: another node implementation than hanode on the guest: its
+ * image layer and node.sh/service.sh (fw_cfg) in spec (0: nothing to do
+ * for hanode), and an admin request as the agent's "SH command" line. */
+int vm_adapter_spec(struct hs_run *run, struct hs_node_runtime *node, struct hs_domain_spec *spec,
+		    const char *build, char *error, size_t error_size);
+int vm_adapter_request(struct hs_run *run, const char *request, char *line, size_t size,
+		       struct hs_node_runtime *node, char *error, size_t error_size);
+
 #endif

@@ -11,7 +11,9 @@
  * is, and does not fail the run. run.json's "skipped" (a reason) marks a
  * run hasim did not carry out because its steps or topology need what the
  * adapter lacks: every expectation is skipped with that reason and the
- * verdict says skipped, never passed.
+ * verdict says skipped, never passed. run.json's "notify_hook": false (a
+ * backend whose nodes have no notify hook wired to the run folder: libvirt
+ * guests) takes notify_hook away whatever the adapter says.
  */
 #include "adapter.h"
 #include "expect.h"
@@ -29,13 +31,14 @@ void hs_check_read_adapter(const json_t *root, struct hs_check_result *result)
 	size_t index;
 
 	result->capabilities = HS_CAP_ALL;
+	result->backend_without_notify = json_is_false(json_object_get(root, "notify_hook"));
 	if (json_is_string(skipped)) {
 		result->skipped = true;
 		snprintf(result->skip_reason, sizeof(result->skip_reason), "%s",
 			 json_string_value(skipped));
 	}
 	if (!json_is_object(adapter))
-		return;
+		goto backend;
 	name = json_object_get(adapter, "name");
 	snprintf(result->node_adapter, sizeof(result->node_adapter), "%s",
 		 json_is_string(name) ? json_string_value(name) : "unknown");
@@ -52,6 +55,9 @@ void hs_check_read_adapter(const json_t *root, struct hs_check_result *result)
 				      index);
 		result->capabilities |= bit;
 	}
+backend:
+	if (result->backend_without_notify)
+		result->capabilities &= ~(uint32_t)HS_CAP_NOTIFY_HOOK;
 }
 
 bool hs_check_capability_skip(const struct hs_expect *expect, struct hs_check_result *result,
@@ -66,6 +72,13 @@ bool hs_check_capability_skip(const struct hs_expect *expect, struct hs_check_re
 	}
 	if (!missing)
 		return false;
+	if (missing == HS_CAP_NOTIFY_HOOK && result->backend_without_notify) {
+		hs_expect_skip(out,
+			       "needs notify_hook: the %s backend's nodes notify nowhere hasim "
+			       "reads (run.json notify_hook false)",
+			       result->backend);
+		return true;
+	}
 	hs_capability_list(missing, names, sizeof(names));
 	hs_expect_skip(out, "needs %s, which node adapter %s lacks", names, result->node_adapter);
 	return true;

@@ -77,6 +77,8 @@ const char *hs_check_expect_kind_name(enum hs_expect_kind kind)
 		return "never";
 	case HS_EXPECT_COMPARE:
 		return "compare";
+	case HS_EXPECT_NOTIFY:
+		return "notify";
 	}
 	return "unknown";
 }

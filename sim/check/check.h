@@ -36,13 +36,18 @@
  *                 node_adapter: the node implementation and what it can
  *                 do, absent: everything (capability.c); "skipped": a
  *                 reason, for a run hasim did not carry out because its
- *                 steps need what the adapter lacks)
+ *                 steps need what the adapter or the backend lacks;
+ *                 "notify_hook": false: the backend's nodes leave no
+ *                 notify.jsonl, so notify expectations are skipped)
  *   scenario.yaml the scenario text as run, and topologies/NAME.yaml its
  *                 topology (optional: `hasim check RUN_DIR` judges with them
  *                 when no scenario is given, else with run.json's
  *                 scenario_path)
  *   steps.jsonl   {"mono_ms":6200,"event":"step","name":"cut","action":"power_off",
  *                  "target":"node1","ok":true,"error":""}
+ *                 also {"mono_ms":6480,"event":"loop_stall","stalled_ms":35}: the
+ *                 runner's loop stood still that long up to mono_ms (no frame moved,
+ *                 no request was sent); said with the outage it falls in
  *   client.jsonl  {"mono_ms":6300,"op":"put","key":"k42","value":"v42","ok":false,
  *                  "error":"connection refused","latency_ms":0,"sent_ms":6300}
  *                 mono_ms is when the request completed (outage_ms is measured on
@@ -55,6 +60,9 @@
  *                 and who answered for the cluster IP on the wire
  *                 (cluster_ip_watch, cluster_ip_seen: observe.c)
  *   nodes/<name>/cluster.log   the node's cluster log (docs/DEVELOPING.md)
+ *   nodes/<name>/notify.jsonl  the node's notify hook calls, one line each as
+ *                 hanode gives them to notify_command (optional):
+ *                 {"event":"fault","node":"node1","text":"...","mono_ms":6500}
  *   final.json {"nodes":{"node1":{"display":"off","holds_cluster_ip":false,"reachable":false},...}}
  *   sessions.jsonl {"mono_ms":6400,"event":"open","session":1,"detail":""}
  *                 the client's long-lived connection through the cluster IP:
@@ -141,6 +149,11 @@ struct hs_check_metric {
 	/* Nothing was there to measure (no client request, no acknowledged
 	 * write): an expectation on it is skipped, not judged. note says why. */
 	bool nothing_measured;
+	/* outage_ms: the longest gap less the runner's loop stalls in it (the
+	 * largest over all gaps). The lab did not look while its loop stood, so
+	 * the cluster's own outage lies in [lower, value]; a bound between the
+	 * two is not judged. Other metrics: lower == value. */
+	int64_t lower;
 };
 
 struct hs_check_expect_result {
@@ -193,6 +206,10 @@ struct hs_check_result {
 	char node_adapter[HS_NAME_MAX];
 	char node_profile[HS_NAME_MAX];
 	uint32_t capabilities;
+	/* run.json's "notify_hook": false: the backend's nodes notify nowhere
+	 * the checker reads (libvirt guests), so notify_hook is not in
+	 * capabilities whatever the adapter says. */
+	bool backend_without_notify;
 	bool skipped;
 	char skip_reason[HS_TEXT_MAX * 2];
 

@@ -4,9 +4,10 @@
  * of a kind in a span), never (a state a node is never in) and compare (a
  * metric against another or an integer).
  *
- * A record is a node's cluster-log record (`event`) or a runner's step
+ * A record is a node's cluster-log record (`event`), a runner's step
  * record (`action`, steps.jsonl: the steps and the fences the runner
- * carried out for a node); model.h's struct hs_record_match says what
+ * carried out for a node) or a call of a node's notify hook (`notify`,
+ * nodes/NODE/notify.jsonl); model.h's struct hs_record_match says what
  * narrows it. Records are taken in the timeline's order (time, then the
  * source order of timeline.h), so "a fence before the take-over" holds
  * when the fence record comes first even within one millisecond.
@@ -36,8 +37,13 @@ static void describe_match(const struct hs_record_match *match, char *out, size_
 
 	if (match->text[0])
 		snprintf(text, sizeof(text), " whose %s contains '%s'",
-			 match->action[0] ? "detail" : "reason", match->text);
-	if (match->action[0])
+			 match->action[0]   ? "detail"
+			 : match->notify[0] ? "text"
+					    : "reason",
+			 match->text);
+	if (match->notify[0])
+		snprintf(out, out_size, "a '%s' notification from %s%s", match->notify, node, text);
+	else if (match->action[0])
 		snprintf(out, out_size, "step %s%s%s%s", match->action,
 			 strcmp(node, "any node") ? " on " : "",
 			 strcmp(node, "any node") ? node : "", text);
@@ -58,6 +64,9 @@ static bool match_event(const struct hs_check_result *result, const struct hs_re
 	if (match->action[0])
 		return event->source_kind == HS_SOURCE_RUNNER &&
 		       strcmp(event->action, match->action) == 0;
+	if (match->notify[0])
+		return event->source_kind == HS_SOURCE_NOTIFY &&
+		       strcmp(event->kind, match->notify) == 0;
 	return event->source_kind == HS_SOURCE_NODE && strcmp(event->kind, match->event) == 0 &&
 	       (!match->from[0] || strcmp(match->from, event->from) == 0) &&
 	       (!match->to[0] || strcmp(match->to, event->to) == 0);

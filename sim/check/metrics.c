@@ -11,10 +11,21 @@
  *
  * Metrics (names as in model.h):
  *   failover_ms          anchor -> first transition to active at or after it, any node
- *   outage_ms            longest stretch from the last successful client request before
- *                        a failure to the first success after it (to the end if none),
- *                        on the requests' completion times; every such stretch is kept
- *                        in the timeline (outages[]) for the HTML report
+ *   outage_ms            longest gap: from the last successful client request before it
+ *                        to the first success after it (to the end if none), on the
+ *                        requests' completion times. A stretch between two successes is
+ *                        a gap when a request in it failed, or when it lasted longer than
+ *                        two of the client's probe intervals (run.json's resolution_ms):
+ *                        requests that were only slow (held while the cluster IP moved)
+ *                        are a gap too. Before the first success the gap starts with the
+ *                        client's first request; a client_stop step ends the client's
+ *                        stretch (its pause is no outage). How much of a gap the runner's
+ *                        loop stood still (steps.jsonl's loop_stall: no frame moved, no
+ *                        request went out) is kept with it and said, but still counted:
+ *                        the lab did not look then, which is no proof that the cluster
+ *                        answered, so the cluster's own outage lies between the gap less
+ *                        its stalls and the gap, and a bound is judged on the gap. Every
+ *                        gap is kept in the timeline (outages[]) for the HTML report
  *   dual_active_ms       total time both nodes' display states are active
  *   lost_writes          verify lines with ok=false
  *   reported_lost_writes sum of lost_writes in split_brain records
@@ -167,6 +178,7 @@ static void metric_set(struct hs_check_metric *metric, int64_t value)
 	metric->known = true;
 	metric->nothing_measured = false;
 	metric->value = value;
+	metric->lower = value;
 	metric->note[0] = '\0';
 }
 
@@ -192,13 +204,20 @@ static bool is_request(const struct hs_timeline_event *event)
 	return event->source_kind == HS_SOURCE_CLIENT && strcmp(event->kind, "verify") != 0;
 }
 
-/* Record one outage; the longest (the first of equal ones) is outage_ms. */
-static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t end_ms,
-		       uint32_t failures, bool to_the_end, int64_t *longest_ms)
+int64_t hs_outage_ms(const struct hs_outage *outage)
 {
-	bool longest = end_ms - start_ms > *longest_ms;
+	return outage->end_ms - outage->start_ms;
+}
+
+/* Record one outage; the longest (the first of equal ones) is outage_ms. */
+static void outage_add(struct hs_timeline *timeline, const struct hs_outage *outage,
+		       int64_t *longest_ms)
+{
+	bool longest = hs_outage_ms(outage) > *longest_ms;
+	if (hs_outage_ms(outage) - outage->stalled_ms > timeline->outage_lower_ms)
+		timeline->outage_lower_ms = hs_outage_ms(outage) - outage->stalled_ms;
 	if (longest)
-		*longest_ms = end_ms - start_ms;
+		*longest_ms = hs_outage_ms(outage);
 	timeline->outage_total++;
 	if (timeline->outage_count == HS_TIMELINE_OUTAGES_MAX) {
 		/* The list is full: the longest still gets the last slot. */
@@ -208,51 +227,100 @@ static void outage_add(struct hs_timeline *timeline, int64_t start_ms, int64_t e
 	}
 	if (longest)
 		timeline->longest_outage = (int32_t)timeline->outage_count;
-	timeline->outages[timeline->outage_count++] = (struct hs_outage){
-	    .start_ms = start_ms, .end_ms = end_ms, .failures = failures, .to_the_end = to_the_end};
+	timeline->outages[timeline->outage_count++] = *outage;
+}
+
+/* A stretch of this many ms between two successes, none failed, is a
+ * gap: the probes' cadence explains up to two intervals (one probe late);
+ * 0 when run.json does not say (older run folders): then only failures
+ * make a gap. */
+static int64_t outage_quiet_limit_ms(const struct hs_check_result *result)
+{
+	return result->resolution_ms > 0 ? 2 * result->resolution_ms : 0;
+}
+
+static bool is_client_stop(const struct hs_timeline_event *event)
+{
+	return event->source_kind == HS_SOURCE_RUNNER && event->ok &&
+	       strcmp(event->kind, "step") == 0 && strcmp(event->action, "client_stop") == 0;
+}
+
+static bool is_loop_stall(const struct hs_timeline_event *event)
+{
+	return event->source_kind == HS_SOURCE_RUNNER && strcmp(event->kind, "loop_stall") == 0;
+}
+
+/* The client's stretch since its last success (or its start). */
+struct outage_scan {
+	bool running; /* the client runs and made a request */
+	struct hs_outage open;
+};
+
+static void outage_scan_success(struct hs_timeline *timeline, struct outage_scan *scan,
+				int64_t t_ms, int64_t quiet_limit_ms, int64_t *longest_ms)
+{
+	scan->open.end_ms = t_ms;
+	if (scan->open.failures > 0 ||
+	    (quiet_limit_ms > 0 && hs_outage_ms(&scan->open) > quiet_limit_ms))
+		outage_add(timeline, &scan->open, longest_ms);
+	scan->open = (struct hs_outage){.start_ms = t_ms};
 }
 
 static void metric_outage(const struct hs_check_result *result, struct hs_check_metric *metric)
 {
 	struct hs_timeline *timeline = result->timeline;
-	bool seen = false, in_outage = false;
-	int64_t last_success_ms = 0, outage_start_ms = 0, longest_ms = 0;
-	uint32_t failures = 0;
+	const int64_t quiet_limit_ms = outage_quiet_limit_ms(result);
+	struct outage_scan scan = {0};
+	bool any_request = false;
+	int64_t longest_ms = 0;
 	timeline->outage_count = timeline->outage_total = 0;
+	timeline->outage_lower_ms = 0;
 	timeline->longest_outage = -1;
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
+		if (is_loop_stall(event) && scan.running) {
+			/* The part of the stall [t - stalled, t] inside the stretch:
+			 * no frame moved and no request went out. */
+			int64_t from_ms = event->t_ms - event->latency_ms;
+			if (from_ms < scan.open.start_ms)
+				from_ms = scan.open.start_ms;
+			if (event->t_ms > from_ms)
+				scan.open.stalled_ms += event->t_ms - from_ms;
+			continue;
+		}
+		if (is_client_stop(event)) {
+			if (scan.running && scan.open.failures > 0) { /* cut short by the stop */
+				scan.open.end_ms = event->t_ms;
+				outage_add(timeline, &scan.open, &longest_ms);
+			}
+			scan.running = false;
+			continue;
+		}
 		if (!is_request(event))
 			continue;
-		if (!seen) /* no success before the first failure: the outage began with the client
-			    */
-			last_success_ms = event->t_ms;
-		seen = true;
-		if (!event->ok && !in_outage) {
-			in_outage = true;
-			outage_start_ms = last_success_ms;
-			failures = 0;
+		if (!scan.running) { /* no success yet: a gap begins with the client */
+			scan.running = any_request = true;
+			scan.open = (struct hs_outage){.start_ms = event->t_ms};
 		}
-		if (!event->ok) {
-			failures++;
-		} else {
-			if (in_outage)
-				outage_add(timeline, outage_start_ms, event->t_ms, failures, false,
-					   &longest_ms);
-			in_outage = false;
-			last_success_ms = event->t_ms;
-		}
+		if (!event->ok)
+			scan.open.failures++;
+		else
+			outage_scan_success(timeline, &scan, event->t_ms, quiet_limit_ms,
+					    &longest_ms);
 	}
-	if (in_outage)
-		outage_add(timeline, outage_start_ms, result->ended_ms, failures, true,
-			   &longest_ms);
-	if (!seen) {
+	if (scan.running && scan.open.failures > 0) {
+		scan.open.end_ms = result->ended_ms;
+		scan.open.to_the_end = true;
+		outage_add(timeline, &scan.open, &longest_ms);
+	}
+	if (!any_request) {
 		metric->known = false;
 		metric->nothing_measured = true;
 		snprintf(metric->note, sizeof(metric->note), "the client made no request");
 		return;
 	}
 	metric_set(metric, longest_ms);
+	metric->lower = timeline->outage_lower_ms;
 }
 
 static void metric_lost_writes(const struct hs_check_result *result, struct hs_check_metric *lost,

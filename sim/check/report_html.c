@@ -104,7 +104,10 @@ static int label_rows(const struct hs_timeline *timeline, const struct hs_html_s
 	for (uint32_t i = 0; i < timeline->event_count; i++) {
 		const struct hs_timeline_event *event = &timeline->events[i];
 		rows[i] = -1;
-		if (event->source_kind != HS_SOURCE_RUNNER)
+		/* A stall of the runner's loop is no step: it shows in the outage
+		 * it shortens, not as a label. */
+		if (event->source_kind != HS_SOURCE_RUNNER ||
+		    strcmp(event->kind, "loop_stall") == 0)
 			continue;
 		double x = x_of(scale, event->t_ms) + 2;
 		double width = (double)strlen(event->name) * HS_HTML_CHAR_PX + 6;
@@ -237,17 +240,21 @@ static void svg_client_lane(FILE *file, const struct hs_check_result *result,
 		fprintf(file,
 			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			"class=\"clientfail\"><title>%s%" PRId64 " ms without a successful request "
-			"(%u failed) from %" PRId64 " to %" PRId64 " ms%s</title></rect>\n",
+			"(%u failed) from %" PRId64 " to %" PRId64 " ms%s",
 			x, y + 8, width > 2 ? width : 2, HS_HTML_LANE_PX - 16,
-			longest ? "outage_ms: " : "", outage->end_ms - outage->start_ms,
-			outage->failures, outage->start_ms, outage->end_ms,
+			longest ? "outage_ms: " : "", hs_outage_ms(outage), outage->failures,
+			outage->start_ms, outage->end_ms,
 			outage->to_the_end ? " (the end of the run)" : "");
+		if (outage->stalled_ms > 0)
+			fprintf(file, "; the runner's loop stood still %" PRId64 " ms of it",
+				outage->stalled_ms);
+		fputs("</title></rect>\n", file);
 		if (longest)
 			fprintf(file,
 				"<text x=\"%.1f\" y=\"%d\" class=\"outage\">outage %" PRId64
 				" ms</text>\n",
 				x + (width > 2 ? width : 2) + 3, y + HS_HTML_LANE_PX / 2 + 4,
-				outage->end_ms - outage->start_ms);
+				hs_outage_ms(outage));
 	}
 }
 
@@ -540,7 +547,13 @@ static void write_events(FILE *file, const struct hs_check_result *result)
 		fprintf(file, "<tr%s><td>%" PRId64 "</td>", event->ok ? "" : " class=\"fail\"",
 			event->t_ms);
 		write_cell(file, event->source);
-		write_cell(file, event->kind);
+		if (event->source_kind == HS_SOURCE_NOTIFY) { /* not a cluster-log record */
+			char kind[HS_NAME_MAX + 16];
+			snprintf(kind, sizeof(kind), "notify %s", event->kind);
+			write_cell(file, kind);
+		} else {
+			write_cell(file, event->kind);
+		}
 		write_cell(file, event->node);
 		write_cell(file, event->from);
 		write_cell(file, event->to);

@@ -240,6 +240,14 @@ static void parse_step(const json_t *line, const struct hs_check_result *result,
 {
 	const char *kind = json_text(line, "event");
 	copy_text(event->kind, sizeof(event->kind), kind[0] ? kind : "step");
+	if (strcmp(event->kind, "loop_stall") == 0) { /* the runner's loop stood still */
+		if (!json_int64(line, "stalled_ms", &event->latency_ms) || event->latency_ms < 0)
+			event->latency_ms = 0;
+		event->ok = true;
+		snprintf(event->detail, sizeof(event->detail), "the runner's loop stalled %lld ms",
+			 (long long)event->latency_ms);
+		return;
+	}
 	copy_text(event->name, sizeof(event->name), json_text(line, "name"));
 	copy_text(event->action, sizeof(event->action), json_text(line, "action"));
 	copy_text(event->target, sizeof(event->target), json_text(line, "target"));
@@ -299,6 +307,20 @@ static void parse_node_log(const json_t *line, const struct hs_check_result *res
 	copy_text(event->to, sizeof(event->to), json_text(line, "to"));
 	copy_text(event->detail, sizeof(event->detail), json_text(line, "reason"));
 	json_int64(line, "lost_writes", &event->lost_writes);
+	json_int64(line, "wall_ms", &event->wall_ms);
+	event->ok = true;
+}
+
+/* A call of the node's notify hook, as hanode writes its stdin:
+ * {"event":"fault","node":"node1","text":"...","mono_ms":...,"wall_ms":...}.
+ * The folder names the node, as for its cluster log. */
+static void parse_notify(const json_t *line, const struct hs_check_result *result,
+			 struct hs_timeline_event *event)
+{
+	(void)result;
+	copy_text(event->node, sizeof(event->node), event->source);
+	copy_text(event->kind, sizeof(event->kind), json_text(line, "event"));
+	copy_text(event->detail, sizeof(event->detail), json_text(line, "text"));
 	json_int64(line, "wall_ms", &event->wall_ms);
 	event->ok = true;
 }
@@ -453,6 +475,17 @@ static int read_sources(const struct hs_scenario *scenario, const char *run_dir,
 		if (missing)
 			hs_check_warn(result, "%s: missing", name);
 	}
+	/* A node that never notified has no notify.jsonl: not worth a warning. */
+	for (uint32_t i = 0; i < result->node_count; i++) {
+		char name[HS_NAME_MAX + 32];
+		snprintf(name, sizeof(name), "nodes/%s/notify.jsonl", result->nodes[i]);
+		templ.source_kind = HS_SOURCE_NOTIFY;
+		templ.source_order = i;
+		copy_text(templ.source, sizeof(templ.source), result->nodes[i]);
+		if (read_jsonl(run_dir, name, &templ, parse_notify, result, &missing, error,
+			       error_size) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -463,24 +496,27 @@ int hs_timeline_add_line(struct hs_check_result *result, enum hs_source source, 
 	static const hs_line_parser parsers[] = {[HS_SOURCE_RUNNER] = parse_step,
 						 [HS_SOURCE_FABRIC] = parse_fabric,
 						 [HS_SOURCE_NODE] = parse_node_log,
-						 [HS_SOURCE_CLIENT] = parse_client};
+						 [HS_SOURCE_CLIENT] = parse_client,
+						 [HS_SOURCE_NOTIFY] = parse_notify};
 	static const char *const files[] = {[HS_SOURCE_RUNNER] = "steps.jsonl",
 					    [HS_SOURCE_FABRIC] = "fabric.jsonl",
 					    [HS_SOURCE_NODE] = "cluster.log",
-					    [HS_SOURCE_CLIENT] = "client.jsonl"};
+					    [HS_SOURCE_CLIENT] = "client.jsonl",
+					    [HS_SOURCE_NOTIFY] = "notify.jsonl"};
 	static const char *const sources[] = {[HS_SOURCE_RUNNER] = "runner",
 					      [HS_SOURCE_FABRIC] = "fabric",
 					      [HS_SOURCE_CLIENT] = "client"};
 	struct hs_timeline_event templ = {.source_kind = source};
 	char name[HS_NAME_MAX + 32];
 
-	if ((unsigned)source > HS_SOURCE_CLIENT ||
-	    (source == HS_SOURCE_NODE && node_index >= result->node_count)) {
+	bool per_node = source == HS_SOURCE_NODE || source == HS_SOURCE_NOTIFY;
+
+	if ((unsigned)source > HS_SOURCE_NOTIFY || (per_node && node_index >= result->node_count)) {
 		snprintf(error, error_size, "hs_timeline_add_line: no source %d/%u", (int)source,
 			 node_index);
 		return -1;
 	}
-	if (source == HS_SOURCE_NODE) {
+	if (per_node) {
 		templ.source_order = node_index;
 		copy_text(templ.source, sizeof(templ.source), result->nodes[node_index]);
 		snprintf(name, sizeof(name), "nodes/%s/%s", result->nodes[node_index],

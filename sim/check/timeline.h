@@ -2,9 +2,10 @@
  * timeline.h - one run folder as one timeline (internal to sim/check).
  *
  * timeline.c reads run.json into the result's run fields, then every line
- * of steps.jsonl, fabric.jsonl, client.jsonl and nodes/<name>/cluster.log
- * into events, and sorts them by time; events at the same millisecond keep
- * the order runner, fabric, nodes (in run.json order), client, and within a
+ * of steps.jsonl, fabric.jsonl, client.jsonl, nodes/<name>/cluster.log and
+ * nodes/<name>/notify.jsonl into events, and sorts them by time; events at
+ * the same millisecond keep the order runner, fabric, nodes (in run.json
+ * order), client, notifications (in run.json order), and within a
  * source their file order. metrics.c then derives each node's display
  * state over time as spans. The timeline is bounded: HS_TIMELINE_EVENTS_MAX
  * events, HS_TIMELINE_SPANS_MAX spans per node.
@@ -23,6 +24,7 @@ enum hs_source {
 	HS_SOURCE_FABRIC,     /* fabric.jsonl */
 	HS_SOURCE_NODE,	      /* nodes/<name>/cluster.log */
 	HS_SOURCE_CLIENT,     /* client.jsonl */
+	HS_SOURCE_NOTIFY,     /* nodes/<name>/notify.jsonl: the notify hook's calls */
 };
 
 struct hs_timeline_event {
@@ -31,7 +33,8 @@ struct hs_timeline_event {
 	uint32_t source_order;	  /* node index for HS_SOURCE_NODE, else 0 */
 	uint32_t sequence;	  /* reading order: keeps the sort stable */
 	char source[HS_NAME_MAX]; /* "runner", "fabric", "client" or the node name */
-	char kind[HS_NAME_MAX];	  /* step, transition, split_brain, link_down, put, verify ... */
+	char kind[HS_NAME_MAX];	  /* step, transition, split_brain, link_down, put, verify ...;
+				     a notification's event (fault, health ...) */
 	char node[HS_NAME_MAX];	  /* node concerned, aliases resolved; "" = none */
 	char from[HS_NAME_MAX];
 	char to[HS_NAME_MAX];
@@ -44,7 +47,8 @@ struct hs_timeline_event {
 	int64_t wall_ms;	      /* node records: the wall clock, 0 = absent */
 	/* Client requests: when the request was sent (relative to t0; the
 	 * line's sent_ms, else its time minus latency_ms) and how long it took;
-	 * latency_ms < 0 when the line does not say. */
+	 * latency_ms < 0 when the line does not say. A loop_stall (runner):
+	 * latency_ms is how long the loop stood still, up to t_ms. */
 	int64_t sent_ms;
 	int64_t latency_ms;
 };
@@ -57,8 +61,12 @@ struct hs_outage {
 	int64_t start_ms;
 	int64_t end_ms;
 	uint32_t failures;
-	bool to_the_end; /* no success after it */
+	int64_t stalled_ms; /* of it, the runner's loop stood still (said, still counted) */
+	bool to_the_end;    /* no success after it */
 };
+
+/* An outage's length as outage_ms counts it: end - start. */
+int64_t hs_outage_ms(const struct hs_outage *outage);
 
 struct hs_display_span {
 	int64_t start_ms;
@@ -93,6 +101,7 @@ struct hs_timeline {
 	uint32_t outage_count, outage_total;
 	struct hs_outage outages[HS_TIMELINE_OUTAGES_MAX];
 	int32_t longest_outage;
+	int64_t outage_lower_ms; /* the largest outage less its loop stalls */
 };
 
 /* check.c: record a failure sentence (runner errors, failed steps,

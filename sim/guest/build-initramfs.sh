@@ -3,7 +3,9 @@
 # busybox initramfs, from installed Debian packages only.
 #
 # What goes in (all from the host's Debian packages):
-#   - the kernel /boot/vmlinuz-KVER of linux-image-amd64 (copied as vmlinuz)
+#   - the kernel /boot/vmlinuz-KVER of linux-image-amd64 (copied as vmlinuz),
+#     and the ELF inside it as vmlinux, which QEMU starts through its PVH
+#     entry without decompressing in the guest (sim/guest/pvh-kernel.py)
 #   - the modules the guest needs, with their dependency closure as listed by
 #     `modprobe -S KVER --show-depends` (loading a fixed insmod order fails
 #     with "unknown symbol"; busybox modprobe after depmod does not)
@@ -15,7 +17,8 @@
 #   - sim/guest/init as /init
 #
 # Usage: build-initramfs.sh OUT_DIR HNAGENT STATIC_DIR [KVER]
-#   OUT_DIR     receives vmlinuz, initramfs.cpio.gz and a staging tree root/
+#   OUT_DIR     receives vmlinuz, vmlinux, initramfs.cpio.gz and a staging
+#               tree root/
 #   HNAGENT     the static agent binary
 #   STATIC_DIR  folder that may hold static hanode and hactl
 #   KVER        kernel version; default: the newest /boot/vmlinuz-*
@@ -30,7 +33,10 @@ kver=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 # Modules the guest loads; the closure is computed below.
-guest_modules="virtio_pci virtio_net virtio_blk virtio_console bonding raid1 ext4 qemu_fw_cfg"
+# virtio_rng: the host's entropy, so that getrandom() (mdadm, mke2fs, hanode's
+# libsodium) does not block ~1-2 s for the kernel's jitter entropy under TCG
+# (the device is in the domain XML).
+guest_modules="virtio_pci virtio_net virtio_blk virtio_console virtio_rng bonding raid1 ext4 qemu_fw_cfg"
 
 if [ -z "$kver" ]; then
 	# Newest installed Debian kernel: the host's running kernel may differ.
@@ -121,4 +127,12 @@ printf 'halab-guest kernel=%s built=%s\n' "$kver" "$(date -u +%Y-%m-%dT%H:%M:%SZ
 mv "$out_dir/initramfs.cpio.gz.tmp" "$out_dir/initramfs.cpio.gz"
 cp "/boot/vmlinuz-$kver" "$out_dir/vmlinuz.tmp"
 mv "$out_dir/vmlinuz.tmp" "$out_dir/vmlinuz"
+# Without a PVH entry (another kernel), no vmlinux: the guest boots vmlinuz.
+rm -f "$out_dir/vmlinux"
+if /usr/bin/python3 "$here/pvh-kernel.py" "/boot/vmlinuz-$kver" "$out_dir/vmlinux.tmp"; then
+	mv "$out_dir/vmlinux.tmp" "$out_dir/vmlinux"
+else
+	rm -f "$out_dir/vmlinux.tmp"
+	echo "build-initramfs: note: no PVH kernel; guests boot vmlinuz (slower under TCG)" >&2
+fi
 echo "build-initramfs: $out_dir/initramfs.cpio.gz ($(du -k "$out_dir/initramfs.cpio.gz" | cut -f1) KiB), kernel $kver"

@@ -2,7 +2,8 @@
 # busybox initramfs with mdadm, hnagent and (when built) static hanode/hactl.
 #
 # Targets:
-#   guest                  $(BUILD)/guest/vmlinuz + $(BUILD)/guest/initramfs.cpio.gz
+#   guest                  $(BUILD)/guest/vmlinuz (+ vmlinux, its PVH ELF) +
+#                          $(BUILD)/guest/initramfs.cpio.gz
 #   $(BUILD)/guest/hnagent the static management agent
 #   guest-test             pytest sim/tests/test_guest.py -m vm (boots QEMU
 #                          guests through libvirt; root, several minutes)
@@ -30,7 +31,7 @@ GUEST_STATIC := $(BUILD)/static/hanode $(BUILD)/static/hactl
 else
 GUEST_STATIC := $(wildcard $(BUILD)/static/hanode $(BUILD)/static/hactl)
 endif
-GUEST_INPUTS := sim/guest/init sim/guest/build-initramfs.sh $(GUEST_DIR)/hnagent \
+GUEST_INPUTS := sim/guest/init sim/guest/build-initramfs.sh sim/guest/pvh-kernel.py $(GUEST_DIR)/hnagent \
 	$(wildcard /boot/vmlinuz-$(GUEST_KVER) /bin/busybox /sbin/mdadm) $(GUEST_STATIC)
 
 .PHONY: guest guest-test

@@ -54,8 +54,13 @@
  * RAID: like udev's hot-remove rule on a real system, a member disk of md0
  * that vanishes (the host unplugged it) is marked faulty at once.
  *
- * Usage: hnagent -p PORT_NAME -c HANODE_CONF [-n] [-d DEVICE]
+ * Usage: hnagent -p PORT_NAME -c HANODE_CONF [-n] [-d DEVICE] [-e SCRIPT]
  *   -n  do not start hanode at boot;  -d  use DEVICE instead of the port
+ *   -e  run `/bin/sh SCRIPT` as the node's daemon instead of hanode (another
+ *       node implementation: its adapter's files and start command, written
+ *       by the host, nodes/README.md "On guests"); firmware is not passed.
+ * The daemon runs in a session of its own, and a signal to it goes to its
+ * whole process group (a crash kills its helpers too, as on native).
  *        hnagent -F [PEER]   (fence client; PEER defaults to $HANODE_PEER)
  */
 #include <dirent.h>
@@ -105,6 +110,7 @@ struct hn_agent {
 	int hanode_status; /* wait status of the last hanode that ended */
 	bool hanode_ended; /* hanode_status is meaningful */
 	bool hanode_start_at_boot;
+	const char *daemon_script; /* -e: /bin/sh SCRIPT instead of hanode */
 	bool log_stream;
 	off_t log_offset; /* first byte of the log not yet queued */
 	char in[HN_AGENT_LINE_MAX];
@@ -294,7 +300,7 @@ static int hn_agent_hanode_start(struct hn_agent *agent)
 {
 	pid_t pid;
 
-	if (access(HN_AGENT_HANODE, X_OK) != 0) {
+	if (!agent->daemon_script && access(HN_AGENT_HANODE, X_OK) != 0) {
 		fprintf(stderr, "hn_agent_hanode_start: %s missing\n", HN_AGENT_HANODE);
 		return -1;
 	}
@@ -313,7 +319,11 @@ static int hn_agent_hanode_start(struct hn_agent *agent)
 		}
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		execl(HN_AGENT_HANODE, "hanode", "-f", "-c", agent->config_path, (char *)NULL);
+		if (agent->daemon_script)
+			execl("/bin/sh", "sh", agent->daemon_script, (char *)NULL);
+		else
+			execl(HN_AGENT_HANODE, "hanode", "-f", "-c", agent->config_path,
+			      (char *)NULL);
 		exit(127);
 	}
 	agent->hanode_pid = pid;
@@ -329,7 +339,7 @@ static int hn_agent_hanode_signal(struct hn_agent *agent, int signal_number, lon
 
 	if (agent->hanode_pid == 0)
 		return 0;
-	kill(agent->hanode_pid, signal_number);
+	kill(-agent->hanode_pid, signal_number); /* its group: setsid() at start */
 	while (agent->hanode_pid != 0 && hn_agent_now_ms() < deadline_ms) {
 		hn_agent_sleep_ms(10);
 		hn_agent_children_reap(agent);
@@ -835,7 +845,7 @@ static int hn_agent_arguments_parse(struct hn_agent *agent, int argc, char **arg
 {
 	int option;
 
-	while ((option = getopt(argc, argv, "p:c:d:n")) != -1) {
+	while ((option = getopt(argc, argv, "p:c:d:ne:")) != -1) {
 		switch (option) {
 		case 'p':
 			agent->port_name = optarg;
@@ -848,6 +858,9 @@ static int hn_agent_arguments_parse(struct hn_agent *agent, int argc, char **arg
 			break;
 		case 'n':
 			agent->hanode_start_at_boot = false;
+			break;
+		case 'e':
+			agent->daemon_script = optarg;
 			break;
 		default:
 			return -1;
@@ -893,8 +906,9 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "-F") == 0)
 		return hn_agent_fence_client(argc >= 3 ? argv[2] : getenv("HANODE_PEER"));
 	if (hn_agent_arguments_parse(&agent, argc, argv) != 0) {
-		fprintf(stderr, "usage: hnagent -p PORT_NAME|-d DEVICE -c HANODE_CONF [-n]\n"
-				"       hnagent -F [PEER]\n");
+		fprintf(stderr,
+			"usage: hnagent -p PORT_NAME|-d DEVICE -c HANODE_CONF [-n] [-e SCRIPT]\n"
+			"       hnagent -F [PEER]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -1,15 +1,15 @@
 /*
  * exec.c - running a matrix's runs: each one a `hasim run SCENARIO
- * --topology FILE --seed S --backend B --out DIR --quiet` child process
+ * --topology FILE --seed S --backend B --out DIR --quiet [--node N]` child process
  * (so every run has its own run id, run folder, namespaces or guests, as
  * from the command line), --jobs at a time. Its output goes to DIR.log
  * beside its run folder; its verdict and metrics come from DIR/result.json.
  *
  * Exit codes of a run: 0 pass, 1 fail (the first failure is the reason),
- * anything else an error (bad input, could not run, interrupted; the log's
- * last line is the reason). Progress: one line per run on a pipe, a live
- * line (done, passed, failed, ETA) on a terminal. Ctrl-C stops launching,
- * passes SIGINT to the running children (which tear down) and waits.
+ * 4 skipped by the run (what its node lacks; run.json's reason), anything else an error (bad input,
+ * could not run, interrupted; the log's last line is the reason). Progress: one line per run on a
+ * pipe, a live line (done, passed, failed, ETA) on a terminal. Ctrl-C stops launching, passes
+ * SIGINT to the running children (which tear down) and waits.
  */
 #include "matrix.h"
 
@@ -76,10 +76,12 @@ static pid_t launch(const struct hs_matrix_options *options, json_t *run, const 
 		dup2(fileno(out), STDERR_FILENO);
 	}
 	signal(SIGINT, SIG_DFL);
+	const char *node = json_string_value(json_object_get(run, "node"));
 	execl(options->self, "hasim", "run",
 	      json_string_value(json_object_get(run, "scenario_path")), "--topology",
 	      json_string_value(json_object_get(run, "topology_path")), "--seed", seed, "--backend",
-	      options->backend, "--out", run_dir, "--quiet", (char *)NULL);
+	      options->backend, "--out", run_dir, "--quiet", node ? "--node" : (char *)NULL, node,
+	      (char *)NULL);
 	fprintf(stderr, "hasim matrix: cannot run %s: %s\n", options->self, strerror(errno));
 	_exit(3);
 }
@@ -112,7 +114,10 @@ static void collect(json_t *run, const char *run_dir, const char *log, int statu
 	char path[HS_PATH_MAX * 2], reason[1024] = "";
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	json_t *result;
-	const char *verdict = code == 0 ? "pass" : code == 1 ? "fail" : "error";
+	const char *verdict = code == 0	  ? "pass"
+			      : code == 1 ? "fail"
+			      : code == 4 ? "skip"
+					  : "error";
 
 	snprintf(path, sizeof(path), "%s/result.json", run_dir);
 	result = json_load_file(path, 0, NULL);
@@ -126,6 +131,16 @@ static void collect(json_t *run, const char *run_dir, const char *log, int statu
 				       ? json_string_value(first)
 				       : json_string_value(json_object_get(first, "text"));
 		snprintf(reason, sizeof(reason), "%s", text ? text : "an expectation failed");
+	} else if (code == 4) {
+		/* Skipped by the run itself (what the node lacks): run.json says why. */
+		json_t *summary;
+
+		snprintf(path, sizeof(path), "%s/run.json", run_dir);
+		summary = json_load_file(path, 0, NULL);
+		snprintf(reason, sizeof(reason), "%s",
+			 json_string_value(json_object_get(summary, "skipped"))
+			     ?: "skipped by hasim run (exit 4)");
+		json_decref(summary);
 	} else if (code != 0) {
 		log_last_line(log, reason, sizeof(reason));
 	}
@@ -140,6 +155,7 @@ static void progress(const struct hs_matrix_options *options, json_t *run, size_
 {
 	double elapsed = now_s() - started;
 	double eta = done ? elapsed / (double)done * (double)(total - done) : 0.0;
+	char name[HS_PATH_MAX];
 
 	if (options->quiet)
 		return;
@@ -150,12 +166,9 @@ static void progress(const struct hs_matrix_options *options, json_t *run, size_
 			fputc('\n', stderr);
 		return;
 	}
-	fprintf(stderr, "%s %s/%s/%" JSON_INTEGER_FORMAT " (%zu/%zu)%s%s\n",
-		json_string_value(json_object_get(run, "status")),
-		json_string_value(json_object_get(run, "topology")),
-		json_string_value(json_object_get(run, "scenario")),
-		json_integer_value(json_object_get(run, "seed")), done, total,
-		json_object_get(run, "reason") ? ": " : "",
+	hs_matrix_run_name(run, name, sizeof(name));
+	fprintf(stderr, "%s %s (%zu/%zu)%s%s\n", json_string_value(json_object_get(run, "status")),
+		name, done, total, json_object_get(run, "reason") ? ": " : "",
 		json_object_get(run, "reason") ? json_string_value(json_object_get(run, "reason"))
 					       : "");
 }
@@ -178,22 +191,16 @@ int hs_matrix_exec(const struct hs_matrix_options *options, json_t *runs)
 	sigaction(SIGTERM, &action, &previous_term);
 	for (;;) {
 		while (!matrix_stop && running < options->jobs && next < json_array_size(runs)) {
-			char run_dir[HS_PATH_MAX * 2], log[HS_PATH_MAX * 2 + 8];
+			char run_dir[HS_PATH_MAX * 2], log[HS_PATH_MAX * 2 + 8], name[HS_PATH_MAX];
 			json_t *candidate = json_array_get(runs, next++);
 
 			if (strcmp(json_string_value(json_object_get(candidate, "status")),
 				   "pending"))
 				continue;
-			snprintf(run_dir, sizeof(run_dir), "runs/%s/%s/%" JSON_INTEGER_FORMAT,
-				 json_string_value(json_object_get(candidate, "topology")),
-				 json_string_value(json_object_get(candidate, "scenario")),
-				 json_integer_value(json_object_get(candidate, "seed")));
+			hs_matrix_run_name(candidate, name, sizeof(name));
+			snprintf(run_dir, sizeof(run_dir), "runs/%s", name);
 			json_object_set_new(candidate, "run_dir", json_string(run_dir));
-			snprintf(run_dir, sizeof(run_dir), "%s/runs/%s/%s/%" JSON_INTEGER_FORMAT,
-				 options->out,
-				 json_string_value(json_object_get(candidate, "topology")),
-				 json_string_value(json_object_get(candidate, "scenario")),
-				 json_integer_value(json_object_get(candidate, "seed")));
+			snprintf(run_dir, sizeof(run_dir), "%s/runs/%s", options->out, name);
 			snprintf(log, sizeof(log), "%s.log", run_dir);
 			mkdir_parents(run_dir);
 			for (uint32_t j = 0; j < options->jobs; j++)
@@ -220,6 +227,7 @@ int hs_matrix_exec(const struct hs_matrix_options *options, json_t *runs)
 		}
 		for (uint32_t j = 0; j < options->jobs; j++) {
 			char run_dir[HS_PATH_MAX * 2], log[HS_PATH_MAX * 2 + 8];
+			const char *status_text;
 
 			if (children[j].pid != pid)
 				continue;
@@ -229,10 +237,10 @@ int hs_matrix_exec(const struct hs_matrix_options *options, json_t *runs)
 			collect(children[j].run, run_dir, log, status,
 				now_s() - children[j].started);
 			done++;
-			passed +=
-			    strcmp(json_string_value(json_object_get(children[j].run, "status")),
-				   "pass") == 0;
-			failed = done - passed;
+			status_text = json_string_value(json_object_get(children[j].run, "status"));
+			passed += strcmp(status_text, "pass") == 0;
+			failed +=
+			    strcmp(status_text, "pass") != 0 && strcmp(status_text, "skip") != 0;
 			progress(options, children[j].run, done, total, passed, failed, started);
 			children[j].pid = 0;
 			running--;

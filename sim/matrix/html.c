@@ -29,15 +29,48 @@ static const char *str(json_t *object, const char *key)
 	return value ? value : "";
 }
 
-static json_t *cell_find(json_t *document, const char *topology, const char *scenario)
+/* Whether object (a run, a cell) is of the column's node and topology. */
+static bool in_column(json_t *object, json_t *column)
+{
+	return strcmp(str(object, "node"), str(column, "node")) == 0 &&
+	       strcmp(str(object, "topology"), str(column, "topology")) == 0;
+}
+
+static json_t *cell_find(json_t *document, json_t *column, const char *scenario)
 {
 	json_t *cell;
 	size_t index;
 
 	json_array_foreach(json_object_get(document, "cells"), index,
-			   cell) if (strcmp(str(cell, "topology"), topology) == 0 &&
+			   cell) if (in_column(cell, column) &&
 				     strcmp(str(cell, "scenario"), scenario) == 0) return cell;
 	return NULL;
+}
+
+/* The grid's columns: each topology, or with --nodes each node x topology,
+ * as {node, topology, title}. */
+static json_t *columns_of(json_t *document)
+{
+	json_t *columns = json_array(), *nodes = json_object_get(document, "nodes"), *node,
+	       *topology;
+	size_t n, t;
+
+	if (json_array_size(nodes) == 0)
+		json_array_foreach(json_object_get(document, "topologies"), t, topology)
+		    json_array_append_new(columns,
+					  json_pack("{s:s,s:s}", "topology", str(topology, "name"),
+						    "title", str(topology, "name")));
+	json_array_foreach(nodes, n, node)
+	    json_array_foreach(json_object_get(document, "topologies"), t, topology)
+	{
+		char title[512];
+
+		snprintf(title, sizeof(title), "%s/%s", str(node, "node"), str(topology, "name"));
+		json_array_append_new(columns,
+				      json_pack("{s:s,s:s,s:s}", "node", str(node, "node"),
+						"topology", str(topology, "name"), "title", title));
+	}
+	return columns;
 }
 
 static void grid_cell(FILE *out, json_t *document, json_t *cell)
@@ -62,8 +95,8 @@ static void grid_cell(FILE *out, json_t *document, json_t *cell)
 		    json_integer_value(json_object_get(cell, "skip")));
 	json_array_foreach(json_object_get(document, "runs"), index, run)
 	{
-		if (strcmp(str(run, "topology"), str(cell, "topology")) ||
-		    strcmp(str(run, "scenario"), str(cell, "scenario")) || !str(run, "run_dir")[0])
+		if (!in_column(run, cell) || strcmp(str(run, "scenario"), str(cell, "scenario")) ||
+		    !str(run, "run_dir")[0])
 			continue;
 		fprintf(out, "<a class=\"%s\" href=\"", str(run, "status"));
 		html_escaped(out, str(run, "run_dir"));
@@ -76,9 +109,9 @@ static void grid_cell(FILE *out, json_t *document, json_t *cell)
 	fputs("</td>", out);
 }
 
-/* One strip: the values of metric over topology's runs, 0..scale ms. */
-static void strip(FILE *out, json_t *document, const char *topology, const char *metric,
-		  double scale, int y)
+/* One strip: the values of metric over the column's runs, 0..scale ms. */
+static void strip(FILE *out, json_t *document, json_t *column, const char *metric, double scale,
+		  int y)
 {
 	json_t *run;
 	size_t index;
@@ -89,7 +122,7 @@ static void strip(FILE *out, json_t *document, const char *topology, const char 
 	{
 		json_t *value = json_object_get(run, metric);
 
-		if (strcmp(str(run, "topology"), topology) != 0 || !json_is_integer(value))
+		if (!in_column(run, column) || !json_is_integer(value))
 			continue;
 		fprintf(out,
 			"<circle class=\"dot %s\" cx=\"%.1f\" cy=\"%d\" r=\"4\"><title>%s seed "
@@ -101,9 +134,9 @@ static void strip(FILE *out, json_t *document, const char *topology, const char 
 	}
 }
 
-static void plots(FILE *out, json_t *document)
+static void plots(FILE *out, json_t *document, json_t *columns)
 {
-	json_t *topology, *run;
+	json_t *column, *run;
 	size_t index, t;
 	double scale = 1.0;
 
@@ -114,15 +147,18 @@ static void plots(FILE *out, json_t *document)
 		if (json_is_integer(value) && (double)json_integer_value(value) > scale)
 			scale = (double)json_integer_value(value);
 	}
-	fputs("<h2>Failover and outage per topology</h2>\n", out);
-	json_array_foreach(json_object_get(document, "topologies"), t, topology)
+	fputs(json_array_size(json_object_get(document, "nodes"))
+		  ? "<h2>Failover and outage per node and topology</h2>\n"
+		  : "<h2>Failover and outage per topology</h2>\n",
+	      out);
+	json_array_foreach(columns, t, column)
 	{
 		fputs("<h3>", out);
-		html_escaped(out, str(topology, "name"));
+		html_escaped(out, str(column, "title"));
 		fprintf(out, "</h3>\n<svg class=\"plot\" width=\"740\" height=\"80\" "
 			     "xmlns=\"http://www.w3.org/2000/svg\">");
-		strip(out, document, str(topology, "name"), "failover_ms", scale, 25);
-		strip(out, document, str(topology, "name"), "outage_ms", scale, 55);
+		strip(out, document, column, "failover_ms", scale, 25);
+		strip(out, document, column, "outage_ms", scale, 55);
 		fprintf(out,
 			"<text x=\"110\" y=\"76\">0</text><text x=\"670\" y=\"76\">%.0f "
 			"ms</text></svg>\n",
@@ -191,13 +227,14 @@ static void header(FILE *out, json_t *document)
 
 int hs_matrix_html(const char *path, json_t *document)
 {
-	json_t *topologies = json_object_get(document, "topologies"), *cell, *topology;
+	json_t *columns = columns_of(document), *cell, *column;
 	json_t *scenarios = json_array();
 	FILE *out = fopen(path, "w");
 	size_t index, t, s;
 
 	if (!out) {
 		json_decref(scenarios);
+		json_decref(columns);
 		return -1;
 	}
 	/* Scenarios in the order of the cells. */
@@ -212,11 +249,12 @@ int hs_matrix_html(const char *path, json_t *document)
 			json_array_append_new(scenarios, json_string(str(cell, "scenario")));
 	}
 	header(out, document);
+	hs_matrix_html_nodes(out, document);
 	fputs("<h2>Topology x scenario</h2>\n<table id=\"grid\"><tr><th>scenario</th>", out);
-	json_array_foreach(topologies, t, topology)
+	json_array_foreach(columns, t, column)
 	{
 		fputs("<th>", out);
-		html_escaped(out, str(topology, "name"));
+		html_escaped(out, str(column, "title"));
 		fputs("</th>", out);
 	}
 	fputs("</tr>\n", out);
@@ -225,10 +263,9 @@ int hs_matrix_html(const char *path, json_t *document)
 		fputs("<tr><th>", out);
 		html_escaped(out, json_string_value(cell));
 		fputs("</th>", out);
-		json_array_foreach(topologies, t, topology)
+		json_array_foreach(columns, t, column)
 		{
-			json_t *found =
-			    cell_find(document, str(topology, "name"), json_string_value(cell));
+			json_t *found = cell_find(document, column, json_string_value(cell));
 
 			if (found)
 				grid_cell(out, document, found);
@@ -238,8 +275,9 @@ int hs_matrix_html(const char *path, json_t *document)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
-	plots(out, document);
+	plots(out, document, columns);
 	fputs("</body></html>\n", out);
 	json_decref(scenarios);
+	json_decref(columns);
 	return fclose(out) == 0 ? 0 : -1;
 }

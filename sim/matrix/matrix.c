@@ -86,6 +86,7 @@ static int options_parse(int argc, char **argv, struct hs_matrix_options *option
 						     {"topology-dir", required_argument, NULL, 't'},
 						     {"models", required_argument, NULL, 'm'},
 						     {"certify", no_argument, NULL, 'c'},
+						     {"nodes", required_argument, NULL, 'n'},
 						     {"list", no_argument, NULL, 'l'},
 						     {"quiet", no_argument, NULL, 'q'},
 						     {"help", no_argument, NULL, 'h'},
@@ -96,7 +97,7 @@ static int options_parse(int argc, char **argv, struct hs_matrix_options *option
 
 	opterr = 0;
 	optind = 1;
-	while ((option = getopt_long(argc, argv, ":T:S:r:s:b:j:x:o:t:m:clqh", long_options,
+	while ((option = getopt_long(argc, argv, ":T:S:r:s:b:j:x:o:t:m:n:clqh", long_options,
 				     NULL)) != -1) {
 		switch (option) {
 		case 'T':
@@ -155,6 +156,13 @@ static int options_parse(int argc, char **argv, struct hs_matrix_options *option
 		case 'c':
 			options->certify = true;
 			break;
+		case 'n':
+			if (!optarg[0] || strlen(optarg) >= sizeof(options->nodes))
+				return usage_error("--nodes takes NAME[:PROFILE],... (at most 1023 "
+						   "characters), not '%s'",
+						   optarg);
+			snprintf(options->nodes, sizeof(options->nodes), "%s", optarg);
+			break;
 		case 'l':
 			options->list = true;
 			break;
@@ -198,17 +206,13 @@ static void list_runs(json_t *runs)
 	json_array_foreach(runs, index, run)
 	{
 		const char *status = json_string_value(json_object_get(run, "status"));
+		char name[HS_PATH_MAX];
 
+		hs_matrix_run_name(run, name, sizeof(name));
 		if (strcmp(status, "pending") == 0)
-			printf("%s/%s/%" JSON_INTEGER_FORMAT "\n",
-			       json_string_value(json_object_get(run, "topology")),
-			       json_string_value(json_object_get(run, "scenario")),
-			       json_integer_value(json_object_get(run, "seed")));
+			printf("%s\n", name);
 		else
-			fprintf(stderr, "%s %s/%s/%" JSON_INTEGER_FORMAT ": %s\n", status,
-				json_string_value(json_object_get(run, "topology")),
-				json_string_value(json_object_get(run, "scenario")),
-				json_integer_value(json_object_get(run, "seed")),
+			fprintf(stderr, "%s %s: %s\n", status, name,
 				json_string_value(json_object_get(run, "reason")));
 	}
 }
@@ -254,9 +258,21 @@ static void relative_to(const char *folder, const char *target, char *out, size_
 		 to[common] == '/' ? to + common + 1 : to + common);
 }
 
+/* The canonical order: nodes as first given (order["node:NAME"]), then
+ * topologies (order["NAME"]), scenarios, seeds. */
+static json_int_t node_rank(json_t *order, json_t *run)
+{
+	char key[HS_PATH_MAX + 8];
+	const char *node = json_string_value(json_object_get(run, "node"));
+
+	snprintf(key, sizeof(key), "node:%s", node ? node : "");
+	return json_integer_value(json_object_get(order, key));
+}
+
 static int run_compare(const void *a, const void *b, void *order)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t nx = node_rank(order, x), ny = node_rank(order, y);
 	json_int_t tx = json_integer_value(
 		       json_object_get(order, json_string_value(json_object_get(x, "topology")))),
 		   ty = json_integer_value(
@@ -266,6 +282,8 @@ static int run_compare(const void *a, const void *b, void *order)
 	json_int_t sx = json_integer_value(json_object_get(x, "seed")),
 		   sy = json_integer_value(json_object_get(y, "seed"));
 
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
 	if (scenario)
@@ -276,7 +294,7 @@ static int run_compare(const void *a, const void *b, void *order)
 static int command_merge(int argc, char **argv, const char *halab_version)
 {
 	json_t *topologies = json_array(), *runs = json_array(), *seen = json_object(),
-	       *order = json_object(), *document = NULL;
+	       *order = json_object(), *document = NULL, *nodes = json_array();
 	const char *out, *backend = NULL;
 	json_t **items = NULL;
 	int exit_code = EXIT_USAGE;
@@ -324,15 +342,33 @@ static int command_merge(int argc, char **argv, const char *halab_version)
 				json_array_append(topologies, value);
 			}
 		}
+		json_array_foreach(json_object_get(shard, "nodes"), index, value)
+		{
+			char key[HS_PATH_MAX + 8];
+
+			snprintf(key, sizeof(key), "node:%s",
+				 json_string_value(json_object_get(value, "node")));
+			if (!json_object_get(order, key)) {
+				json_object_set_new(
+				    order, key, json_integer((json_int_t)json_array_size(nodes)));
+				/* Without the totals of one shard: computed again below. */
+				json_array_append_new(
+				    nodes,
+				    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "node",
+					      json_object_get(value, "node"), "adapter",
+					      json_object_get(value, "adapter"), "profile",
+					      json_object_get(value, "profile"), "description",
+					      json_object_get(value, "description"), "capabilities",
+					      json_object_get(value, "capabilities"), "backends",
+					      json_object_get(value, "backends")));
+			}
+		}
 		json_array_foreach(json_object_get(shard, "runs"), index, value)
 		{
 			char key[HS_PATH_MAX], relative[PATH_MAX], target[PATH_MAX];
 			json_t *run = json_deep_copy(value);
 
-			snprintf(key, sizeof(key), "%s/%s/%" JSON_INTEGER_FORMAT,
-				 json_string_value(json_object_get(run, "topology")),
-				 json_string_value(json_object_get(run, "scenario")),
-				 json_integer_value(json_object_get(run, "seed")));
+			hs_matrix_run_name(run, key, sizeof(key));
 			if (json_object_get(seen, key)) {
 				fprintf(stderr,
 					"hasim matrix merge: run %s is in both %s and %s: merge "
@@ -364,6 +400,8 @@ static int command_merge(int argc, char **argv, const char *halab_version)
 		json_array_append_new(runs, items[i]);
 	document = hs_matrix_document(halab_version, backend ? backend : "unknown", "merged",
 				      topologies, runs);
+	if (json_array_size(nodes))
+		hs_matrix_document_nodes(document, nodes);
 	if (hs_matrix_write(out, document) < 0) {
 		exit_code = 3;
 		goto cleanup;
@@ -376,6 +414,7 @@ cleanup:
 	json_decref(runs);
 	json_decref(seen);
 	json_decref(order);
+	json_decref(nodes);
 	return exit_code;
 }
 
@@ -384,7 +423,7 @@ cleanup:
 int hs_matrix_main(int argc, char **argv, const char *self, const char *halab_version)
 {
 	struct hs_matrix_options *options;
-	json_t *topologies = NULL, *runs = NULL, *document = NULL;
+	json_t *topologies = NULL, *runs = NULL, *document = NULL, *nodes = NULL;
 	char shard[32];
 	int exit_code, executed = 0;
 
@@ -427,6 +466,8 @@ int hs_matrix_main(int argc, char **argv, const char *self, const char *halab_ve
 	snprintf(shard, sizeof(shard), "%" PRIu32 "/%" PRIu32, options->shard_index,
 		 options->shard_count);
 	document = hs_matrix_document(halab_version, options->backend, shard, topologies, runs);
+	if (options->nodes[0] && hs_matrix_plan_nodes(options, &nodes) == 0)
+		hs_matrix_document_nodes(document, nodes);
 	if (hs_matrix_write(options->out, document) < 0) {
 		exit_code = 3;
 		goto cleanup;
@@ -436,6 +477,7 @@ cleanup:
 	json_decref(document);
 	json_decref(topologies);
 	json_decref(runs);
+	json_decref(nodes);
 	free(options);
 	return exit_code;
 }

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "model.h"
 
@@ -29,12 +30,15 @@
 	"matrix [--topologies A,B|all] [--scenarios GLOB|FILE]... [--repeat N | --seeds A..B]\n"   \
 	"             [--backend virtual|native|libvirt] [--jobs J] [--shard I/N] [--out DIR]\n"   \
 	"             [--topology-dir DIR]... [--models M,M] [--certify] [--list] [--quiet]\n"     \
+	"             [--nodes NODE[:PROFILE],...]\n"                                              \
 	"    every (topology, scenario, seed) that applies, run and judged; a cell that does\n"    \
 	"    not apply is skipped with the reason (never counted as passed). Writes\n"             \
 	"    matrix.json, junit.xml and report.html into --out (default\n"                         \
 	"    reports/matrix-<time>); exit 0 when every run passed, 1 otherwise, 2 bad input.\n"    \
 	"    Defaults: the shipped model pairings, scenarios/*.yaml, 1 repeat, virtual\n"          \
 	"    backend, 1 job. --certify: >= 5 repeats and only the pairings of --models.\n"         \
+	"    --nodes: the same runs on each node implementation (nodes/<name>/adapter.yaml),\n"    \
+	"    named node/topology/scenario/seed; what an adapter cannot do is skipped.\n"           \
 	"  hasim matrix merge OUT DIR...   join matrix folders (shards) into one report\n"
 
 #define HS_MATRIX_FORMAT "halab-matrix/1"
@@ -50,6 +54,7 @@ struct hs_matrix_options {
 	char out[HS_PATH_MAX];
 	char search_path[HS_SEARCH_PATH_MAX];
 	char models[256]; /* --models: comma-separated; "" = any */
+	char nodes[1024]; /* --nodes: comma-separated NAME[:PROFILE]; "" = hanode, unnamed */
 	bool certify, list, quiet;
 	char self[HS_PATH_MAX]; /* this hasim, for the child runs */
 	char halab_version[64];
@@ -61,6 +66,21 @@ struct hs_matrix_options {
  * -1 with a message on stderr for bad input. */
 int hs_matrix_plan(const struct hs_matrix_options *options, json_t **topologies, json_t **runs);
 
+/* nodes.c (--nodes): every run carries "node" (the adapter as given,
+ * NAME[:PROFILE]) and the matrix is repeated per node in the order given.
+ * hs_matrix_plan_nodes: the nodes as {node, adapter, description,
+ * capabilities[], backends[]} (an empty array without --nodes), -1 with a
+ * message for an adapter that does not load. hs_matrix_node_skip: why the
+ * node does not run the loaded scenario on the backend (the text of `hasim
+ * run`'s exit 4), false when it does. hs_matrix_run_name: a run's stable
+ * name, "[node/]topology/scenario/seed" (junit, --list, run folders,
+ * merge). hs_matrix_html_nodes: report.html's table of the nodes. */
+int hs_matrix_plan_nodes(const struct hs_matrix_options *options, json_t **nodes_out);
+bool hs_matrix_node_skip(const struct hs_matrix_options *options, const char *node,
+			 const struct hs_scenario *scenario, char *reason, size_t reason_size);
+void hs_matrix_run_name(json_t *run, char *out, size_t size);
+void hs_matrix_html_nodes(FILE *out, json_t *document);
+
 /* exec.c: run every pending run; fills status ("pass", "fail", "error"),
  * exit_code, failover_ms, outage_ms, wall_ms, run_dir. -1 if interrupted. */
 int hs_matrix_exec(const struct hs_matrix_options *options, json_t *runs);
@@ -70,6 +90,10 @@ int hs_matrix_exec(const struct hs_matrix_options *options, json_t *runs);
 json_t *hs_matrix_document(const char *halab_version, const char *backend, const char *shard,
 			   json_t *topologies, json_t *runs);
 int hs_matrix_write(const char *out, json_t *document);
+/* report.c: with --nodes, document["nodes"]: each node's descriptor from
+ * the plan with its totals and its failover_ms and outage_ms distributions
+ * over all its runs (one implementation against another). */
+void hs_matrix_document_nodes(json_t *document, json_t *nodes);
 /* html.c */
 int hs_matrix_html(const char *path, json_t *document);
 

@@ -6,7 +6,7 @@
 # Targets: matrix-test (pytest: sim/tests/test_matrix.py), matrix-smoke
 # (a small matrix on the virtual backend, part of make test).
 
-HSMATRIX_SOURCES := plan exec report html matrix
+HSMATRIX_SOURCES := plan exec report html matrix nodes
 HSMATRIX_OBJS := $(addprefix $(BUILD)/sim/matrix/,$(addsuffix .o,$(HSMATRIX_SOURCES)))
 HSMATRIX_LIB := $(BUILD)/lib/libhsmatrix.a
 

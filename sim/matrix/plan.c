@@ -309,30 +309,48 @@ int hs_matrix_plan(const struct hs_matrix_options *options, json_t **topologies_
 		   json_t **runs_out)
 {
 	struct hs_scenario *scratch = calloc(1, sizeof(*scratch));
-	json_t *topologies = NULL, *scenarios = NULL, *runs = json_array(), *topology, *file;
-	size_t t, s;
+	json_t *topologies = NULL, *scenarios = NULL, *runs = json_array(), *nodes = NULL;
+	json_t *topology, *file, *node;
+	size_t t, s, n;
 	uint64_t index = 0;
 
 	if (!scratch)
 		return -1;
-	topologies = topologies_plan(options, scratch);
+	if (hs_matrix_plan_nodes(options, &nodes) == 0)
+		topologies = topologies_plan(options, scratch);
 	scenarios = topologies ? scenarios_plan(options) : NULL;
 	if (!topologies || !scenarios) {
 		free(scratch);
+		json_decref(nodes);
 		json_decref(topologies);
 		json_decref(runs);
 		return -1;
 	}
-	json_array_foreach(topologies, t, topology) json_array_foreach(scenarios, s, file)
+	/* Without --nodes, one pass with no node named (hanode). */
+	if (json_array_size(nodes) == 0)
+		json_array_append_new(nodes, json_null());
+	json_array_foreach(nodes, n, node) json_array_foreach(topologies, t, topology)
+	    json_array_foreach(scenarios, s, file)
 	{
 		json_t *template = json_object();
+		const char *node_name = json_string_value(json_object_get(node, "node"));
+		char reason[HS_ERROR_MAX * 3];
 
+		if (node_name)
+			json_object_set_new(template, "node", json_string(node_name));
 		json_object_set_new(template, "topology",
 				    json_incref(json_object_get(topology, "name")));
 		json_object_set_new(template, "topology_path",
 				    json_incref(json_object_get(topology, "path")));
 		json_object_set_new(template, "scenario_path", json_incref(file));
 		pair_status(options, topology, json_string_value(file), scratch, template);
+		if (node_name &&
+		    strcmp(json_string_value(json_object_get(template, "status")), "pending") ==
+			0 &&
+		    hs_matrix_node_skip(options, node_name, scratch, reason, sizeof(reason))) {
+			json_object_set_new(template, "status", json_string("skip"));
+			json_object_set_new(template, "reason", json_string(reason));
+		}
 		for (uint64_t seed = options->seed_first; seed <= options->seed_last; seed++) {
 			if (index++ % options->shard_count == options->shard_index - 1) {
 				json_t *run = json_deep_copy(template);
@@ -345,6 +363,7 @@ int hs_matrix_plan(const struct hs_matrix_options *options, json_t **topologies_
 		}
 		json_decref(template);
 	}
+	json_decref(nodes);
 	json_decref(scenarios);
 	free(scratch);
 	*topologies_out = topologies;

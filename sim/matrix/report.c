@@ -1,6 +1,8 @@
 /*
  * report.c - matrix.json and junit.xml from a matrix's runs.
  *
+ * With --nodes every run and cell also carries its node (nodes.c).
+ *
  * matrix.json: format, halab_version, backend, shard, created, host, the
  * topologies (name, path, models, firmware, tiebreaker, refused), every
  * run (topology, scenario, seed, status pass|fail|skip|error, reason,
@@ -10,9 +12,9 @@
  * outage_ms as {count, min, median, p95, max}, nearest rank), totals and
  * passed (every run that applies passed, at least one ran).
  *
- * junit.xml: one test suite per topology, one test case per run named
- * topology/scenario/seed; a skip is <skipped> with its reason, a failure
- * <failure>, an error <error>.
+ * junit.xml: one test suite per topology (per node and topology with
+ * --nodes), one test case per run named [node/]topology/scenario/seed; a skip is <skipped> with its
+ * reason, a failure <failure>, an error <error>.
  */
 #include "matrix.h"
 #include "report.h"
@@ -41,8 +43,16 @@ static json_int_t rank(const json_int_t *values, size_t count, unsigned int perc
 	return values[index ? index - 1 : 0];
 }
 
-static json_t *distribution(json_t *runs, const char *topology, const char *scenario,
-			    const char *metric)
+/* Whether run belongs to the node named (NULL: a matrix without --nodes). */
+static bool same_node(json_t *run, const char *node)
+{
+	const char *name = json_string_value(json_object_get(run, "node"));
+
+	return node ? name && strcmp(name, node) == 0 : !name;
+}
+
+static json_t *distribution(json_t *runs, const char *node, const char *topology,
+			    const char *scenario, const char *metric)
 {
 	json_int_t *values = calloc(json_array_size(runs) + 1, sizeof(*values));
 	json_t *run, *out = json_object();
@@ -52,7 +62,8 @@ static json_t *distribution(json_t *runs, const char *topology, const char *scen
 	{
 		json_t *value = json_object_get(run, metric);
 
-		if (strcmp(json_string_value(json_object_get(run, "topology")), topology) == 0 &&
+		if (same_node(run, node) &&
+		    strcmp(json_string_value(json_object_get(run, "topology")), topology) == 0 &&
 		    strcmp(json_string_value(json_object_get(run, "scenario")), scenario) == 0 &&
 		    json_is_integer(value))
 			values[count++] = json_integer_value(value);
@@ -79,13 +90,17 @@ static json_t *cells(json_t *runs)
 		const char *topology = json_string_value(json_object_get(run, "topology"));
 		const char *scenario = json_string_value(json_object_get(run, "scenario"));
 		const char *status = json_string_value(json_object_get(run, "status"));
-		char key[HS_NAME_MAX * 2 + 2];
+		const char *node = json_string_value(json_object_get(run, "node"));
+		char key[HS_PATH_MAX + HS_NAME_MAX * 2 + 3];
 		json_t *cell;
 
-		snprintf(key, sizeof(key), "%s/%s", topology, scenario);
+		snprintf(key, sizeof(key), "%s%s%s/%s", node ? node : "", node ? "/" : "", topology,
+			 scenario);
 		cell = json_object_get(by_key, key);
 		if (!cell) {
 			cell = json_object();
+			if (node)
+				json_object_set_new(cell, "node", json_string(node));
 			json_object_set_new(cell, "topology", json_string(topology));
 			json_object_set_new(cell, "scenario", json_string(scenario));
 			json_object_set_new(cell, "runs", json_integer(0));
@@ -111,6 +126,7 @@ static json_t *cells(json_t *runs)
 	{
 		const char *topology = json_string_value(json_object_get(run, "topology"));
 		const char *scenario = json_string_value(json_object_get(run, "scenario"));
+		const char *node = json_string_value(json_object_get(run, "node"));
 		json_int_t ran = json_integer_value(json_object_get(run, "runs")) -
 				 json_integer_value(json_object_get(run, "skip"));
 
@@ -120,9 +136,9 @@ static json_t *cells(json_t *runs)
 				    (double)ran)
 			: json_null());
 		json_object_set_new(run, "failover_ms",
-				    distribution(runs, topology, scenario, "failover_ms"));
+				    distribution(runs, node, topology, scenario, "failover_ms"));
 		json_object_set_new(run, "outage_ms",
-				    distribution(runs, topology, scenario, "outage_ms"));
+				    distribution(runs, node, topology, scenario, "outage_ms"));
 	}
 	json_decref(by_key);
 	return out;
@@ -167,18 +183,23 @@ static void xml_escaped(FILE *out, const char *text)
 	hs_report_escape(out, text ? text : "");
 }
 
-static void junit_suite(FILE *out, json_t *document, json_t *topology)
+/* One suite: the runs of a topology (of one node with --nodes: the suite is
+ * named node/topology). */
+static void junit_suite(FILE *out, json_t *document, json_t *topology, const char *node)
 {
 	const char *name = json_string_value(json_object_get(topology, "name"));
 	json_int_t tests = 0, failures = 0, errors = 0, skipped = 0, wall_ms = 0;
 	json_t *runs = json_object_get(document, "runs"), *run;
+	char suite[HS_PATH_MAX + HS_NAME_MAX + 2], case_name[HS_PATH_MAX * 2];
 	size_t index;
 
+	snprintf(suite, sizeof(suite), "%s%s%s", node ? node : "", node ? "/" : "", name);
 	json_array_foreach(runs, index, run)
 	{
 		const char *status = json_string_value(json_object_get(run, "status"));
 
-		if (strcmp(json_string_value(json_object_get(run, "topology")), name) != 0)
+		if (!same_node(run, node) ||
+		    strcmp(json_string_value(json_object_get(run, "topology")), name) != 0)
 			continue;
 		tests++;
 		failures += strcmp(status, "fail") == 0;
@@ -187,7 +208,7 @@ static void junit_suite(FILE *out, json_t *document, json_t *topology)
 		wall_ms += json_integer_value(json_object_get(run, "wall_ms"));
 	}
 	fprintf(out, "  <testsuite name=\"");
-	xml_escaped(out, name);
+	xml_escaped(out, suite);
 	fprintf(out,
 		"\" tests=\"%" JSON_INTEGER_FORMAT "\" failures=\"%" JSON_INTEGER_FORMAT
 		"\" errors=\"%" JSON_INTEGER_FORMAT "\" skipped=\"%" JSON_INTEGER_FORMAT
@@ -201,6 +222,11 @@ static void junit_suite(FILE *out, json_t *document, json_t *topology)
 	fprintf(out, "\"/>\n      <property name=\"backend\" value=\"");
 	xml_escaped(out, json_string_value(json_object_get(document, "backend")));
 	fputs("\"/>\n", out);
+	if (node) {
+		fputs("      <property name=\"node\" value=\"", out);
+		xml_escaped(out, node);
+		fputs("\"/>\n", out);
+	}
 	for (size_t i = 0; i < json_array_size(json_object_get(topology, "models")); i++) {
 		fprintf(out, "      <property name=\"node%zu\" value=\"", i + 1);
 		xml_escaped(
@@ -220,16 +246,15 @@ static void junit_suite(FILE *out, json_t *document, json_t *topology)
 				      : strcmp(status, "error") == 0 ? "error"
 								     : NULL;
 
-		if (strcmp(json_string_value(json_object_get(run, "topology")), name) != 0)
+		if (!same_node(run, node) ||
+		    strcmp(json_string_value(json_object_get(run, "topology")), name) != 0)
 			continue;
+		hs_matrix_run_name(run, case_name, sizeof(case_name));
 		fputs("    <testcase classname=\"", out);
-		xml_escaped(out, name);
+		xml_escaped(out, suite);
 		fputs("\" name=\"", out);
-		xml_escaped(out, name);
-		fputc('/', out);
-		xml_escaped(out, json_string_value(json_object_get(run, "scenario")));
-		fprintf(out, "/%" JSON_INTEGER_FORMAT "\" time=\"%.3f\"",
-			json_integer_value(json_object_get(run, "seed")),
+		xml_escaped(out, case_name);
+		fprintf(out, "\" time=\"%.3f\"",
 			(double)json_integer_value(json_object_get(run, "wall_ms")) / 1000.0);
 		if (!element) {
 			fputs("/>\n", out);
@@ -245,8 +270,9 @@ static void junit_suite(FILE *out, json_t *document, json_t *topology)
 static int junit_write(const char *path, json_t *document)
 {
 	json_t *totals = json_object_get(document, "totals"), *topology;
+	json_t *nodes = json_object_get(document, "nodes"), *node;
 	FILE *out = fopen(path, "w");
-	size_t index;
+	size_t index, n;
 
 	if (!out)
 		return -1;
@@ -258,8 +284,12 @@ static int junit_write(const char *path, json_t *document)
 		json_integer_value(json_object_get(totals, "fail")),
 		json_integer_value(json_object_get(totals, "error")),
 		json_integer_value(json_object_get(totals, "skip")));
-	json_array_foreach(json_object_get(document, "topologies"), index, topology)
-	    junit_suite(out, document, topology);
+	if (json_array_size(nodes) == 0)
+		json_array_foreach(json_object_get(document, "topologies"), index, topology)
+		    junit_suite(out, document, topology, NULL);
+	json_array_foreach(nodes, n, node) json_array_foreach(
+	    json_object_get(document, "topologies"), index, topology)
+	    junit_suite(out, document, topology, json_string_value(json_object_get(node, "node")));
 	fputs("</testsuites>\n", out);
 	return fclose(out) == 0 ? 0 : -1;
 }

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 static const char *const capability_names[HS_CAP_COUNT + 1] = {
-    "replicated_data", "maintenance", "switchover",    "fencing",    "ping_tiebreaker",
-    "sync_link",       "firmware",    "cluster_admin", "raid_check", NULL};
+    "replicated_data", "maintenance",	 "switchover",	"fencing",
+    "ping_tiebreaker", "sync_link",	 "firmware",	"cluster_admin",
+    "raid_check",      "services_check", "notify_hook", NULL};
 
 const char *hs_capability_name(uint32_t capability)
 {
@@ -111,17 +112,20 @@ static int adapter_admin(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adap
 	return 0;
 }
 
-static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
+/* A list of capability names into *capabilities (bits); where names the
+ * field ("capabilities", "profiles[2].capabilities"). */
+static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, const char *where,
+				uint32_t *capabilities)
 {
 	char field[HS_FIELD_MAX], name[HS_NAME_MAX], known[256];
 	uint32_t count;
 
-	if (hs_yaml_sequence(yaml, node, "capabilities", 0, HS_CAP_COUNT, &count) < 0)
+	if (hs_yaml_sequence(yaml, node, where, 0, HS_CAP_COUNT, &count) < 0)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
 		yaml_node_t *item = hs_yaml_item(yaml, node, i);
 		uint32_t bit;
-		HS_FIELD(field, "capabilities[%u]", i);
+		HS_FIELD(field, "%s[%u]", where, i);
 		if (hs_yaml_name(yaml, item, field, name, sizeof(name)) < 0)
 			return -1;
 		bit = hs_capability_parse(name);
@@ -130,16 +134,82 @@ static int adapter_capabilities(struct hs_yaml *yaml, yaml_node_t *node, struct 
 			return hs_yaml_fail(yaml, item, field,
 					    "unknown capability '%s' (known: %s)", name, known);
 		}
-		if (adapter->capabilities & bit)
+		if (*capabilities & bit)
 			return hs_yaml_fail(yaml, item, field, "'%s' listed twice", name);
-		adapter->capabilities |= bit;
+		*capabilities |= bit;
 	}
 	return 0;
 }
 
+static const char *const backend_names[] = {"native", "libvirt", "virtual", NULL};
+
+static int adapter_backends(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
+{
+	char field[HS_FIELD_MAX];
+	uint32_t count, index;
+
+	if (hs_yaml_sequence(yaml, node, "backends", 1, 3, &count) < 0)
+		return -1;
+	adapter->backends = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		yaml_node_t *item = hs_yaml_item(yaml, node, i);
+		HS_FIELD(field, "backends[%u]", i);
+		if (hs_yaml_enum(yaml, item, field, backend_names, &index) < 0)
+			return -1;
+		if (adapter->backends & (1u << index))
+			return hs_yaml_fail(yaml, item, field, "'%s' listed twice",
+					    backend_names[index]);
+		adapter->backends |= 1u << index;
+	}
+	return 0;
+}
+
+bool hs_adapter_runs_on(const struct hs_adapter *adapter, const char *backend)
+{
+	for (int i = 0; backend_names[i]; i++)
+		if (strcmp(backend_names[i], backend) == 0)
+			return (adapter->backends & (1u << i)) != 0;
+	return false;
+}
+
+bool hs_adapter_skip_reason(const struct hs_scenario *scenario, const struct hs_adapter *adapter,
+			    const char *backend, char *reason, size_t reason_size)
+{
+	char why[HS_ERROR_MAX], names[256], runs_on[64] = "";
+	uint32_t gap;
+
+	reason[0] = '\0';
+	if (!hs_adapter_runs_on(adapter, backend)) {
+		uint32_t listed = 0, count = 0;
+
+		for (int i = 0; backend_names[i]; i++)
+			count += (adapter->backends >> i) & 1u;
+		for (int i = 0; backend_names[i]; i++)
+			if (adapter->backends & (1u << i)) {
+				listed++;
+				snprintf(runs_on + strlen(runs_on),
+					 sizeof(runs_on) - strlen(runs_on), "%s%s",
+					 listed == 1	   ? ""
+					 : listed == count ? " and "
+							   : ", ",
+					 backend_names[i]);
+			}
+		snprintf(reason, reason_size,
+			 "node adapter %s runs on the %s backend%s only, not %s", adapter->name,
+			 runs_on, count > 1 ? "s" : "", backend);
+		return true;
+	}
+	gap = hs_adapter_scenario_gap(scenario, adapter->capabilities, why, sizeof(why));
+	if (!gap)
+		return false;
+	hs_capability_list(gap, names, sizeof(names));
+	snprintf(reason, reason_size, "node adapter %s lacks %s: %s", adapter->name, names, why);
+	return true;
+}
+
 static int adapter_profiles(struct hs_yaml *yaml, yaml_node_t *node, struct hs_adapter *adapter)
 {
-	static const char *const keys[] = {"name", "vars", NULL};
+	static const char *const keys[] = {"name", "vars", "capabilities", NULL};
 	char field[HS_FIELD_MAX];
 	uint32_t count;
 
@@ -163,6 +233,10 @@ static int adapter_profiles(struct hs_yaml *yaml, yaml_node_t *node, struct hs_a
 			return hs_yaml_fail(yaml, vars, field,
 					    "vars must be a mapping of at most %d names",
 					    HS_ADAPTER_PROFILE_VARS_MAX);
+		value = hs_yaml_get(yaml, item, "capabilities");
+		HS_FIELD(field, "profiles[%u].capabilities", i);
+		if (value && adapter_capabilities(yaml, value, field, &profile->capabilities) < 0)
+			return -1;
 		profile->var_count = hs_yaml_pair_count(vars);
 		for (uint32_t v = 0; v < profile->var_count; v++) {
 			yaml_node_t *key, *text;
@@ -184,7 +258,7 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 	static const char *const keys[] = {"name",     "description", "install", "binaries",
 					   "files",    "start",	      "service", "stop_signal",
 					   "control",  "admin",	      "records", "capabilities",
-					   "profiles", NULL};
+					   "profiles", "backends",    NULL};
 	static const char *const controls[] = {"socket", "commands", NULL};
 	static const char *const records[] = {"node", "notify", NULL};
 	static const char *const signals[] = {"TERM", "INT", "QUIT", "HUP", NULL};
@@ -244,7 +318,11 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 				    "control: socket takes every request; admin commands are for "
 				    "control: commands");
 	if ((value = hs_yaml_get(yaml, root, "capabilities")) &&
-	    adapter_capabilities(yaml, value, adapter) < 0)
+	    adapter_capabilities(yaml, value, "capabilities", &adapter->capabilities) < 0)
+		return -1;
+	adapter->backends = HS_ADAPTER_NATIVE;
+	if ((value = hs_yaml_get(yaml, root, "backends")) &&
+	    adapter_backends(yaml, value, adapter) < 0)
 		return -1;
 	if ((value = hs_yaml_get(yaml, root, "profiles")) &&
 	    adapter_profiles(yaml, value, adapter) < 0)
@@ -261,6 +339,9 @@ static int adapter_parse(struct hs_yaml *yaml, struct hs_adapter *adapter, const
 					    "no profile '%s' in adapter %s", profile,
 					    adapter->name);
 	}
+	/* A profile may add capabilities (Pacemaker's fence profile: fencing). */
+	if (adapter->profile)
+		adapter->capabilities |= adapter->profile->capabilities;
 	return 0;
 }
 

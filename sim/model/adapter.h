@@ -40,9 +40,18 @@ enum hs_capability {
 	HS_CAP_FIRMWARE = 1u << 6,	  /* firmware and model compatibility checks */
 	HS_CAP_CLUSTER_ADMIN = 1u << 7,	  /* disconnect, reconnect, disband */
 	HS_CAP_RAID_CHECK = 1u << 8,	  /* a failed RAID hands over */
+	HS_CAP_SERVICES_CHECK = 1u << 9,  /* failing services hand over (services_fail) */
+	HS_CAP_NOTIFY_HOOK = 1u << 10,	  /* notifications to the hook (nodes/NODE/notify.jsonl) */
 };
-#define HS_CAP_COUNT 9
+#define HS_CAP_COUNT 11
 #define HS_CAP_ALL   ((1u << HS_CAP_COUNT) - 1)
+
+/* Where an adapter's node can run (`backends:`; bits). */
+enum hs_adapter_backend {
+	HS_ADAPTER_NATIVE = 1u << 0,
+	HS_ADAPTER_LIBVIRT = 1u << 1,
+	HS_ADAPTER_VIRTUAL = 1u << 2,
+};
 
 struct hs_adapter_file {
 	char template_path[HS_PATH_MAX]; /* resolved: <adapter dir>/<template> */
@@ -57,6 +66,7 @@ struct hs_adapter_admin {
 
 struct hs_adapter_profile {
 	char name[HS_NAME_MAX];
+	uint32_t capabilities; /* added to the adapter's when chosen */
 	uint32_t var_count;
 	char var_names[HS_ADAPTER_PROFILE_VARS_MAX][HS_NAME_MAX];
 	char var_values[HS_ADAPTER_PROFILE_VARS_MAX][HS_TEXT_MAX];
@@ -80,6 +90,7 @@ struct hs_adapter {
 	struct hs_adapter_admin admin[HS_ADAPTER_ADMIN_MAX];
 	char records[HS_NAME_MAX]; /* "node" | "notify" */
 	uint32_t capabilities;	   /* enum hs_capability bits */
+	uint32_t backends;	   /* enum hs_adapter_backend bits (default: native) */
 	uint32_t profile_count;
 	struct hs_adapter_profile profiles[HS_ADAPTER_PROFILES_MAX];
 	const struct hs_adapter_profile *profile; /* the chosen one, NULL = none */
@@ -90,6 +101,18 @@ struct hs_adapter {
  * first one listed (if any). Errors name FILE:LINE: FIELD. */
 int hs_adapter_load(const char *nodes_dir, const char *name, const char *profile,
 		    struct hs_adapter *adapter, char *error, size_t error_size);
+
+/* Whether the adapter's node runs on the backend named ("native",
+ * "libvirt", "virtual"). */
+bool hs_adapter_runs_on(const struct hs_adapter *adapter, const char *backend);
+
+/* Why the scenario is not run with this adapter on this backend, into
+ * reason ("node adapter keepalived lacks switchover: step 'swap' (line 9)
+ * is switchover", "node adapter pacemaker runs on the native backend only"):
+ * true when it is not, false (reason "") when it runs. One text for
+ * `hasim run` (exit 4) and `hasim matrix` (a skipped cell). */
+bool hs_adapter_skip_reason(const struct hs_scenario *scenario, const struct hs_adapter *adapter,
+			    const char *backend, char *reason, size_t reason_size);
 
 /* The capability's name as written ("replicated_data"); NULL if not one bit. */
 const char *hs_capability_name(uint32_t capability);

@@ -1,15 +1,16 @@
 /*
  * expect.c - a scenario's `expect:` list. Each entry has exactly one kind
  * key (transition, no_transition, final, log, metric, invariant, order,
- * count, never, compare) and the modifiers that kind takes (after,
+ * count, never, compare, notify) and the modifiers that kind takes (after,
  * within_ms, for_ms, min, max); a modifier another kind would take is an
  * error naming the kind, so a misplaced `within_ms` on a final state cannot
  * pass unnoticed. The one invariant with modifiers is single_active:
  * `after` + `within_ms` judge it in that window only (hasim swarm states
  * "two active only during a cut" under tie-breaker none that way). order
  * and count describe records with the same mapping (record_parse: a
- * cluster-log `event` or a step's `action`, narrowed by node, from, to,
- * text); compare is one line of text, "LEFT OP RIGHT".
+ * cluster-log `event`, a step's `action` or a `notify` hook call, narrowed
+ * by node, from, to, text); notify is log's twin for the notify hook;
+ * compare is one line of text, "LEFT OP RIGHT".
  */
 #include "yaml_walk.h"
 
@@ -19,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_keys[] = {"transition", "no_transition", "final", "log",
-					"metric",     "invariant",     "order", "count",
-					"never",      "compare",       NULL};
-#define KIND_COUNT 10
+static const char *const kind_keys[] = {"transition", "no_transition", "final",	 "log",
+					"metric",     "invariant",     "order",	 "count",
+					"never",      "compare",       "notify", NULL};
+#define KIND_COUNT 11
 /* Modifiers per kind (index = enum hs_expect_kind - 1). */
 static const char *const kind_modifiers[KIND_COUNT][5] = {
     {"after", "within_ms", NULL},
@@ -35,17 +36,23 @@ static const char *const kind_modifiers[KIND_COUNT][5] = {
     {"after", "for_ms", "min", "max", NULL},
     {"after", "for_ms", NULL},
     {"after", NULL},
+    {"after", NULL},
 };
 static const char *const log_events[] = {"transition", "split_brain", "split_brain_resolved",
 					 "sync",       "refused",     "fence",
 					 "ignored",    "admin",	      "health",
 					 "start",      "stop",	      NULL};
+/* What hanode's notify hook gets (HANODE_EVENT, the line's "event"). */
+static const char *const notify_events[] = {
+    "failover",	     "fault",	     "split_brain", "sync_lost",
+    "sync_restored", "join_refused", "health",	    NULL};
 static const char *const compare_ops[] = {"==", "!=", "<", "<=", ">", ">=", NULL};
 #define COUNT_BOUND_MAX 100000
 
 static const char *const expect_keys[] = {
-    "transition", "no_transition", "final", "log",	 "metric", "invariant", "order", "count",
-    "never",	  "compare",	   "after", "within_ms", "for_ms", "min",	"max",	 NULL};
+    "transition", "no_transition", "final", "log",     "metric", "invariant",
+    "order",	  "count",	   "never", "compare", "notify", "after",
+    "within_ms",  "for_ms",	   "min",   "max",     NULL};
 
 static int state_check(struct hs_yaml *yaml, yaml_node_t *node, const char *field, char *out)
 {
@@ -198,21 +205,23 @@ static int final_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base
 	return held_state_check(yaml, value, path, expect->to);
 }
 
-/* log: {event, node?, text?} */
-static int log_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base,
-		     const struct hs_scenario *scenario, struct hs_expect *expect)
+/* log: {event, node?, text?}; notify: the same, with a notification's
+ * event (events: log_events or notify_events). */
+static int log_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *base, const char *kind,
+		     const char *const *events, const struct hs_scenario *scenario,
+		     struct hs_expect *expect)
 {
 	static const char *const keys[] = {"event", "node", "text", NULL};
 	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *value;
 	uint32_t index;
 
-	if (body_open(yaml, body, base, "log", keys, "event", field, &value) < 0)
+	if (body_open(yaml, body, base, kind, keys, "event", field, &value) < 0)
 		return -1;
 	HS_FIELD(path, "%s.event", field);
-	if (hs_yaml_enum(yaml, value, path, log_events, &index) < 0)
+	if (hs_yaml_enum(yaml, value, path, events, &index) < 0)
 		return -1;
-	snprintf(expect->log_event, sizeof(expect->log_event), "%s", log_events[index]);
+	snprintf(expect->log_event, sizeof(expect->log_event), "%s", events[index]);
 	snprintf(expect->node, sizeof(expect->node), "any");
 	if (body_node(yaml, hs_yaml_get(yaml, body, "node"), field, scenario, expect) < 0)
 		return -1;
@@ -273,7 +282,7 @@ static int kind_find(struct hs_yaml *yaml, yaml_node_t *item, const char *base,
 	if (found < 0)
 		return hs_yaml_fail(yaml, item, base,
 				    "needs one of transition, no_transition, final, log, metric, "
-				    "invariant, order, count, never, compare");
+				    "invariant, order, count, never, compare, notify");
 	*kind = (enum hs_expect_kind)(found + 1);
 	for (int m = KIND_COUNT; expect_keys[m]; m++) {
 		yaml_node_t *value = hs_yaml_get(yaml, item, expect_keys[m]);
@@ -291,13 +300,14 @@ static int kind_find(struct hs_yaml *yaml, yaml_node_t *item, const char *base,
 
 /* ------------------------------------------------------ order, count */
 
-/* A record: {event | action, node?, from?, to?, text?}; from and to only
- * with event transition. */
+/* A record: {event | action | notify, node?, from?, to?, text?}; from and
+ * to only with event transition. */
 static int record_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *field,
 			const struct hs_scenario *scenario, struct hs_record_match *match)
 {
-	static const char *const keys[] = {"event", "action", "node", "from", "to", "text", NULL};
-	yaml_node_t *event, *action, *value;
+	static const char *const keys[] = {"event", "action", "notify", "node",
+					   "from",  "to",     "text",	NULL};
+	yaml_node_t *event, *action, *notify, *value;
 	char path[HS_FIELD_MAX];
 	uint32_t index;
 
@@ -306,11 +316,16 @@ static int record_parse(struct hs_yaml *yaml, yaml_node_t *body, const char *fie
 		return -1;
 	event = hs_yaml_get(yaml, body, "event");
 	action = hs_yaml_get(yaml, body, "action");
-	if (!event == !action)
+	notify = hs_yaml_get(yaml, body, "notify");
+	if ((event != NULL) + (action != NULL) + (notify != NULL) != 1)
 		return hs_yaml_fail(yaml, body, field,
-				    "a record needs exactly one of 'event' (a cluster-log record) "
-				    "and 'action' (a step's record)");
-	HS_FIELD(path, "%s.%s", field, event ? "event" : "action");
+				    "a record needs exactly one of 'event' (a cluster-log record), "
+				    "'action' (a step's record) and 'notify' (a notification)");
+	HS_FIELD(path, "%s.%s", field, event ? "event" : action ? "action" : "notify");
+	if (notify && hs_yaml_enum(yaml, notify, path, notify_events, &index) < 0)
+		return -1;
+	if (notify)
+		snprintf(match->notify, sizeof(match->notify), "%s", notify_events[index]);
 	if (event && hs_yaml_enum(yaml, event, path, log_events, &index) < 0)
 		return -1;
 	if (event)
@@ -530,7 +545,9 @@ static int expect_parse(struct hs_yaml *yaml, yaml_node_t *item, uint32_t index,
 	case HS_EXPECT_FINAL:
 		return final_parse(yaml, body, base, scenario, expect);
 	case HS_EXPECT_LOG:
-		return log_parse(yaml, body, base, scenario, expect);
+		return log_parse(yaml, body, base, "log", log_events, scenario, expect);
+	case HS_EXPECT_NOTIFY:
+		return log_parse(yaml, body, base, "notify", notify_events, scenario, expect);
 	case HS_EXPECT_METRIC:
 		return metric_parse(yaml, item, body, base, expect);
 	case HS_EXPECT_INVARIANT:

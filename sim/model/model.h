@@ -33,6 +33,7 @@
 #define HS_FEEDS_MAX	    8
 #define HS_PING_TARGETS_MAX 4
 #define HS_STEPS_MAX	    64
+#define HS_RAID_DISKS	    2 /* the members of a node's RAID1: disk 0 (vda), disk 1 (vdb) */
 #define HS_EXPECTS_MAX	    64
 #define HS_ERROR_MAX	    512
 
@@ -150,6 +151,10 @@ enum hs_action {
 	HS_ACTION_FIRMWARE_UPDATE, /* target: node; version */
 	HS_ACTION_CLIENT_START,
 	HS_ACTION_CLIENT_STOP,
+	HS_ACTION_SERVICES_FAIL, /* target: node; its services check fails until restored */
+	HS_ACTION_SERVICES_RESTORE,
+	HS_ACTION_DISK_FAIL, /* target: node; disk: one member of its RAID1 (0 or 1) */
+	HS_ACTION_DISK_RESTORE,
 	HS_ACTION_COUNT
 };
 
@@ -179,6 +184,7 @@ struct hs_step {
 	enum hs_direction direction; /* IMPAIR */
 	uint32_t loss_pct, delay_ms, jitter_ms, duplicate_pct; /* IMPAIR */
 	char version[HS_NAME_MAX];			       /* FIRMWARE_UPDATE */
+	uint32_t disk; /* DISK_FAIL, DISK_RESTORE: 0 or 1 (HS_RAID_DISKS) */
 	uint32_t line;
 };
 
@@ -201,6 +207,7 @@ enum hs_expect_kind {
 	HS_EXPECT_COUNT,	  /* records like matches[0]: min..max of them after the anchor */
 	HS_EXPECT_NEVER,	  /* node (or "any") is never in state `to` after the anchor */
 	HS_EXPECT_COMPARE,	  /* left op right: metrics or integers */
+	HS_EXPECT_NOTIFY,	  /* a notification (notify hook call) of event kind (with text) */
 };
 
 enum hs_metric {
@@ -223,12 +230,15 @@ enum hs_invariant {
 /* A record a run leaves, for order and count: a node's cluster-log record
  * (event: "transition", "fence", ...) or a record of the runner's steps
  * (action: "power_off", ...; steps.jsonl), so that every step's record can
- * be asserted, also of actions added later. Exactly one of event and
- * action is set; every other field narrows the match ("" = any). */
+ * be asserted, also of actions added later, or a notification the node's
+ * notify hook got (notify: "fault", ...; nodes/NODE/notify.jsonl). Exactly
+ * one of event, action and notify is set; every other field narrows the
+ * match ("" = any). */
 #define HS_EXPECT_MATCHES_MAX 4
 struct hs_record_match {
 	char event[HS_NAME_MAX];  /* cluster-log event kind */
 	char action[HS_NAME_MAX]; /* step action */
+	char notify[HS_NAME_MAX]; /* notification event (the node's notify hook) */
 	char node[HS_NAME_MAX];	  /* name, alias, or "any" */
 	char from[HS_NAME_MAX];	  /* event transition only: display states */
 	char to[HS_NAME_MAX];
@@ -258,8 +268,8 @@ struct hs_expect {
 	char anchor[HS_NAME_MAX];	       /* "up" | "formed" | step name */
 	uint32_t within_min_ms, within_max_ms; /* TRANSITION window after anchor */
 	uint32_t for_ms;		       /* NO_TRANSITION; COUNT, NEVER: 0 = to the end */
-	char log_event[HS_NAME_MAX];	       /* LOG: event kind */
-	char log_text[HS_TEXT_MAX];	       /* LOG: substring of the reason, "" = any */
+	char log_event[HS_NAME_MAX];	       /* LOG, NOTIFY: event kind */
+	char log_text[HS_TEXT_MAX]; /* LOG, NOTIFY: substring of the reason/text, "" = any */
 	enum hs_metric metric;
 	int64_t min, max; /* METRIC, COUNT bounds, inclusive; INT64_MIN/MAX = open */
 	enum hs_invariant invariant;

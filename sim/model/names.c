@@ -36,6 +36,10 @@ const char *const hs_action_names[HS_ACTION_COUNT + 1] = {
     [HS_ACTION_FIRMWARE_UPDATE] = "firmware_update",
     [HS_ACTION_CLIENT_START] = "client_start",
     [HS_ACTION_CLIENT_STOP] = "client_stop",
+    [HS_ACTION_SERVICES_FAIL] = "services_fail",
+    [HS_ACTION_SERVICES_RESTORE] = "services_restore",
+    [HS_ACTION_DISK_FAIL] = "disk_fail",
+    [HS_ACTION_DISK_RESTORE] = "disk_restore",
 };
 
 const char *const hs_metric_names[HS_METRIC_COUNT + 1] = {

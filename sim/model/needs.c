@@ -50,7 +50,12 @@ static uint32_t needs_step(const struct hs_topology *topology, const struct hs_s
 		return HS_CAP_FIRMWARE;
 	case HS_ACTION_RAID_FAIL:
 	case HS_ACTION_RAID_RESTORE:
+	case HS_ACTION_DISK_FAIL:
+	case HS_ACTION_DISK_RESTORE:
 		return HS_CAP_RAID_CHECK;
+	case HS_ACTION_SERVICES_FAIL:
+	case HS_ACTION_SERVICES_RESTORE:
+		return HS_CAP_SERVICES_CHECK;
 	case HS_ACTION_PARTITION:
 		return strcmp(step->network, "sync") == 0 ? HS_CAP_SYNC_LINK : 0;
 	case HS_ACTION_PULL:
@@ -161,11 +166,15 @@ uint32_t hs_expect_needs(const struct hs_expect *expect)
 	case HS_EXPECT_LOG:
 		needs |= needs_event(expect->log_event);
 		break;
+	case HS_EXPECT_NOTIFY:
+		needs |= HS_CAP_NOTIFY_HOOK;
+		break;
 	default:
 		break;
 	}
 	for (uint32_t i = 0; i < expect->match_count; i++)
-		needs |= needs_event(expect->matches[i].event) |
+		needs |= (expect->matches[i].notify[0] ? HS_CAP_NOTIFY_HOOK : 0) |
+			 needs_event(expect->matches[i].event) |
 			 needs_state(expect->matches[i].from) | needs_state(expect->matches[i].to);
 	return needs;
 }

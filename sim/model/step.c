@@ -54,16 +54,20 @@ static const struct action_spec action_specs[HS_ACTION_COUNT] = {
     [HS_ACTION_FIRMWARE_UPDATE] = {TARGET_NODE, {"version", NULL}},
     [HS_ACTION_CLIENT_START] = {TARGET_NONE, {NULL}},
     [HS_ACTION_CLIENT_STOP] = {TARGET_NONE, {NULL}},
+    [HS_ACTION_SERVICES_FAIL] = {TARGET_NODE, {NULL}},
+    [HS_ACTION_SERVICES_RESTORE] = {TARGET_NODE, {NULL}},
+    [HS_ACTION_DISK_FAIL] = {TARGET_NODE, {"disk", NULL}},
+    [HS_ACTION_DISK_RESTORE] = {TARGET_NODE, {"disk", NULL}},
 };
 
 static const char *const step_keys[] = {
-    "name",	"at_ms",      "after",	   "delay_ms",	    "action",  "node",
-    "port",	"switch",     "pdu",	   "network",	    "oneway",  "direction",
-    "loss_pct", "latency_ms", "jitter_ms", "duplicate_pct", "version", NULL};
+    "name",	 "at_ms",	  "after",   "delay_ms", "action",    "node",	  "port",
+    "switch",	 "pdu",		  "network", "oneway",	 "direction", "loss_pct", "latency_ms",
+    "jitter_ms", "duplicate_pct", "version", "disk",	 NULL};
 static const char *const target_keys[] = {"node", "port", "switch", "pdu", NULL};
-static const char *const param_keys[] = {"network",	  "oneway",	"direction",
-					 "loss_pct",	  "latency_ms", "jitter_ms",
-					 "duplicate_pct", "version",	NULL};
+static const char *const param_keys[] = {"network",    "oneway",    "direction",     "loss_pct",
+					 "latency_ms", "jitter_ms", "duplicate_pct", "version",
+					 "disk",       NULL};
 
 /* ---------------------------------------------------------- references */
 
@@ -355,6 +359,12 @@ static int params_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *bas
 			return hs_yaml_fail(yaml, hs_yaml_get(yaml, item, "node"), path,
 					    "a node names the sender of a one-way partition; "
 					    "add oneway: true");
+	}
+	if (step->action == HS_ACTION_DISK_FAIL || step->action == HS_ACTION_DISK_RESTORE) {
+		HS_FIELD(path, "%s.disk", base);
+		if (hs_yaml_require(yaml, item, base, "disk", &value) < 0 ||
+		    hs_yaml_uint(yaml, value, path, 0, HS_RAID_DISKS - 1, &step->disk) < 0)
+			return -1;
 	}
 	if (step->action == HS_ACTION_FIRMWARE_UPDATE) {
 		HS_FIELD(path, "%s.version", base);

@@ -372,7 +372,8 @@ int hs_yaml_bool(struct hs_yaml *yaml, yaml_node_t *node, const char *field, boo
 int hs_yaml_enum(struct hs_yaml *yaml, yaml_node_t *node, const char *field,
 		 const char *const *choices, uint32_t *index)
 {
-	char known[HS_TEXT_MAX];
+	/* The whole list fits an error: the 26 step actions are ~300 bytes. */
+	char known[HS_ERROR_MAX - 128];
 
 	if (scalar_check(yaml, node, field) < 0)
 		return -1;

@@ -18,6 +18,7 @@
 #include "../check/command.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -30,6 +31,11 @@
 struct replay_options {
 	const char *logs[HS_REPLAY_LOGS];
 	const char *topology, *out, *backend, *topology_dir, *run_dir;
+	/* Where a bare topology name is looked up: --topology-dir, then
+	 * $HALAB_TOPOLOGY_PATH and halab's shipped topologies (as for hasim
+	 * run), never the current folder: logs sit wherever the engineer put
+	 * them. */
+	char search_path[HS_SEARCH_PATH_MAX];
 	bool run;
 };
 
@@ -96,6 +102,24 @@ static int options_parse(int argc, char **argv, struct replay_options *options, 
 
 /* ------------------------------------------------------------- topology */
 
+/* The first FOLDER/NAME.yaml along search_path ("A:B"); -1 if none. */
+static int topology_find(const char *search_path, const char *name, char *path, size_t size)
+{
+	const char *folder = search_path;
+
+	while (folder && *folder) {
+		const char *end = strchr(folder, ':');
+		int length = end ? (int)(end - folder) : (int)strlen(folder);
+		if (length > 0) {
+			snprintf(path, size, "%.*s/%s.yaml", length, folder, name);
+			if (access(path, R_OK) == 0)
+				return 0;
+		}
+		folder = end ? end + 1 : NULL;
+	}
+	return -1;
+}
+
 /* The topology as the scenario names it, and loaded. */
 static int topology_choose(const struct hs_replay_incident *incident,
 			   const struct replay_options *options, char *reference,
@@ -114,8 +138,13 @@ static int topology_choose(const struct hs_replay_incident *incident,
 		/* The scenario may be written elsewhere: name the file absolutely. */
 		snprintf(reference, reference_size, "%s",
 			 realpath(chosen, absolute) ? absolute : chosen);
+	} else if (topology_find(options->search_path, chosen, path, sizeof(path)) < 0) {
+		fprintf(stderr,
+			"hasim replay: --topology: no topology '%s' in the search path (%s); "
+			"name a file, or add its folder with --topology-dir\n",
+			chosen, options->search_path[0] ? options->search_path : "empty");
+		return -1;
 	} else {
-		snprintf(path, sizeof(path), "%s/%s.yaml", options->topology_dir, chosen);
 		snprintf(reference, reference_size, "%s", chosen);
 	}
 	if (hs_topology_load(path, topology, error, sizeof(error)) < 0) {
@@ -133,8 +162,10 @@ static int topology_choose(const struct hs_replay_incident *incident,
 /* ------------------------------------------------------------- running */
 
 /* argv as a child of this hasim; its exit status, or -1. out_text gets
- * what it printed on stdout (when not NULL). */
-static int child_run(char *const argv[], char *out_text, size_t out_size)
+ * what it printed on stdout (when not NULL; with both_streams, on stderr
+ * too), as much as fits: the rest is read and dropped, so that a child
+ * never waits on a full pipe. */
+static int child_run(char *const argv[], char *out_text, size_t out_size, bool both_streams)
 {
 	int pipe_fds[2] = {-1, -1}, status;
 	pid_t pid;
@@ -147,6 +178,8 @@ static int child_run(char *const argv[], char *out_text, size_t out_size)
 	if (pid == 0) {
 		if (out_text) {
 			dup2(pipe_fds[1], STDOUT_FILENO);
+			if (both_streams)
+				dup2(pipe_fds[1], STDERR_FILENO);
 			close(pipe_fds[0]);
 			close(pipe_fds[1]);
 		}
@@ -156,9 +189,13 @@ static int child_run(char *const argv[], char *out_text, size_t out_size)
 	if (out_text) {
 		size_t used = 0;
 		ssize_t got;
+		char dropped[4096];
 		close(pipe_fds[1]);
-		while ((got = read(pipe_fds[0], out_text + used, out_size - 1 - used)) > 0)
-			used += (size_t)got;
+		while ((got = used + 1 < out_size
+				  ? read(pipe_fds[0], out_text + used, out_size - 1 - used)
+				  : read(pipe_fds[0], dropped, sizeof(dropped))) > 0)
+			if (used + 1 < out_size)
+				used += (size_t)got;
 		out_text[used] = '\0';
 		close(pipe_fds[0]);
 	}
@@ -172,8 +209,25 @@ static const char *default_backend(void)
 {
 	char *argv[] = {"hasim", "run", "--help", NULL};
 	char text[4096];
-	return child_run(argv, text, sizeof(text)) == 0 && strstr(text, "virtual") ? "virtual"
-										   : "native";
+	return child_run(argv, text, sizeof(text), false) == 0 && strstr(text, "virtual")
+		   ? "virtual"
+		   : "native";
+}
+
+/* The run's reproducer (run.json's "reproduce"), to stage it again. */
+static void reproducer_print(const char *run_dir)
+{
+	char path[HS_PATH_MAX + 16];
+	json_error_t ignored;
+	json_t *run;
+	const char *line;
+
+	snprintf(path, sizeof(path), "%s/run.json", run_dir);
+	run = json_load_file(path, 0, &ignored);
+	line = json_string_value(json_object_get(run, "reproduce"));
+	if (line)
+		printf("run it again: %s\n", line);
+	json_decref(run);
 }
 
 static int replay_run(const struct hs_replay_incident *incident, const struct hs_topology *topology,
@@ -182,6 +236,8 @@ static int replay_run(const struct hs_replay_incident *incident, const struct hs
 {
 	char error[HS_ERROR_MAX];
 	const char *backend = options->backend ? options->backend : default_backend();
+	/* hasim run looks along $HALAB_TOPOLOGY_PATH and the shipped folder
+	 * itself; only a --topology-dir given here is passed on. */
 	char *argv[] = {"hasim",
 			"run",
 			(char *)scenario_path,
@@ -190,16 +246,21 @@ static int replay_run(const struct hs_replay_incident *incident, const struct hs
 			"--out",
 			(char *)run_dir,
 			"--quiet",
-			"--topology-dir",
+			options->topology_dir ? "--topology-dir" : NULL,
 			(char *)options->topology_dir,
 			NULL};
+	static char child_output[65536];
 	int status, divergences;
 
 	fprintf(stderr, "hasim replay: running %s on the %s backend -> %s\n", scenario_path,
 		backend, run_dir);
 	fflush(NULL);
-	status = child_run(argv, NULL, 0);
+	/* What the run prints (its FAIL lines) is said again, in the field's
+	 * terms, by the divergence report: it is shown only when the run
+	 * could not be carried out. */
+	status = child_run(argv, child_output, sizeof(child_output), true);
 	if (status != 0 && status != 1) {
+		fputs(child_output, stderr);
 		fprintf(stderr,
 			"hasim replay: the run could not be carried out (hasim run exited "
 			"%d); see above\n",
@@ -211,6 +272,8 @@ static int replay_run(const struct hs_replay_incident *incident, const struct hs
 		fprintf(stderr, "hasim replay: %s\n", error);
 		return HS_EXIT_INFRA;
 	}
+	if (divergences || status != 0)
+		reproducer_print(run_dir);
 	return divergences ? HS_EXIT_FAILED : HS_EXIT_PASSED;
 }
 
@@ -254,7 +317,7 @@ static int scenario_emit(const struct hs_replay_incident *incident,
 	}
 	fclose(memory);
 	memory = NULL;
-	if (hs_scenario_load_buffer(path ? path : "replay.yaml", text, size, options->topology_dir,
+	if (hs_scenario_load_buffer(path ? path : "replay.yaml", text, size, options->search_path,
 				    check, error, sizeof(error)) < 0) {
 		fprintf(stderr,
 			"hasim replay: the scenario written does not load (a bug of "
@@ -287,7 +350,7 @@ cleanup:
 
 int hs_replay_command(int argc, char **argv)
 {
-	struct replay_options options = {.topology_dir = "topologies"};
+	struct replay_options options = {0};
 	struct hs_replay_incident *incident = calloc(1, sizeof(*incident));
 	struct hs_topology *topology = calloc(1, sizeof(*topology));
 	char error[HS_ERROR_MAX * 2], reference[HS_PATH_MAX], scenario[HS_PATH_MAX],
@@ -298,6 +361,8 @@ int hs_replay_command(int argc, char **argv)
 		goto cleanup;
 	if (options_parse(argc, argv, &options, &exit_code) < 0)
 		goto cleanup;
+	hs_search_path_add(options.search_path, sizeof(options.search_path), options.topology_dir);
+	hs_search_path_defaults(options.search_path, sizeof(options.search_path));
 	exit_code = HS_EXIT_USAGE;
 	if (hs_replay_read(incident, options.logs, error, sizeof(error)) < 0) {
 		fprintf(stderr, "hasim replay: %s\n", error);

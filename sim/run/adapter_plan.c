@@ -43,6 +43,36 @@ static const struct hs_node_model *vars_peer(const struct hs_run *run,
 	return self;
 }
 
+/* On guests (the libvirt backend) the paths are the guest's own
+ * (sim/guest/init): the adapter's files in /etc/halab/node, the cluster log
+ * that hnagent streams to the host, the real /proc/mdstat of md0, and the
+ * fence request through the agent. NULL: not a path that differs. */
+static const char *vars_guest(const char *name, const struct hs_node_model *peer, char *out,
+			      size_t size)
+{
+	static const char *const paths[][2] = {
+	    {"bin_dir", "/usr/sbin"},
+	    {"state_dir", "/etc/halab"},
+	    {"config_dir", "/etc/halab/node"},
+	    {"data_dir", "/data/node"},
+	    {"key_file", "/etc/halab/cluster.key"},
+	    {"log", "/var/log/halab/cluster.log"},
+	    {"control_socket", "/run/hanode/control.sock"},
+	    {"mdstat", "/proc/mdstat"},
+	    {"notify_file", "/var/log/halab/notify.jsonl"},
+	    {"run_dir", "/var/log/halab"},
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (strcmp(name, paths[i][0]) == 0)
+			return paths[i][1];
+	if (strcmp(name, "fence_command") == 0) {
+		snprintf(out, size, "/sbin/hnagent -F %s", peer->name);
+		return out;
+	}
+	return NULL;
+}
+
 /* The value of one of hasim's variables, or NULL. */
 static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 {
@@ -53,6 +83,12 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	char *out = vars->buffer;
 	size_t size = sizeof(vars->buffer);
 	const char *state_dir = run->state_dir[0] ? run->state_dir : "/run/halab/virtual";
+	const char *guest = run->backend && strcmp(run->backend->name, "libvirt") == 0
+				? vars_guest(name, peer, out, size)
+				: NULL;
+
+	if (guest)
+		return guest;
 
 #define VAR_TEXT(key, value)                                                                       \
 	if (strcmp(name, key) == 0) {                                                              \
@@ -135,13 +171,20 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	VAR_TEXT("control_socket", vars->node->plan.control_path);
 	VAR_TEXT("mdstat", vars->node->plan.mdstat_path);
 	VAR_TEXT("raid_array", vars->node->plan.raid ? "md0" : ""); /* "": the model has none */
+	if (strcmp(name, "services_status") == 0) {
+		hs_plan_services_command(run, vars->node, out, size);
+		return out;
+	}
 	if (strcmp(name, "notify_file") == 0) {
 		snprintf(out, size, "%s/nodes/%s/notify.jsonl", run->run_dir, self->name);
 		return out;
 	}
 	if (strcmp(name, "fence_command") == 0) {
-		snprintf(out, size, "%s fence --socket %s/hasim.sock %s", run->self_path, state_dir,
-			 peer->name);
+		char program[HS_PATH_MAX + 16];
+
+		/* The same command hanode's own config gets (plan.c). */
+		hs_plan_fence_command(run, program, sizeof(program));
+		snprintf(out, size, "%s --socket %s/hasim.sock %s", program, state_dir, peer->name);
 		return out;
 	}
 	VAR_UINT("store_port", 7000);

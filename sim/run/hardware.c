@@ -188,10 +188,74 @@ int hs_run_node_raid(struct hs_run *run, const char *name, bool ok, struct hs_op
 		return -1;
 	}
 	run->nodes[index].raid_ok = ok;
+	run->nodes[index].disks_failed = ok ? 0 : (1u << HS_RAID_DISKS) - 1;
 	op = hw_op_begin(run, owner, HS_NODE_OP_RAID, index, "", error, error_size);
 	if (!op)
 		return -1;
 	return hw_op_end(run, op, run->backend->raid(run, index, ok, op, error, error_size));
+}
+
+/* One member of the RAID1: lost, the array runs degraded on the other (the
+ * node's RAID check still passes); both lost, the array has failed. Like
+ * the RAID, a disk is not powered: it may fail while the node is off. */
+int hs_run_node_disk(struct hs_run *run, const char *name, uint32_t disk, bool ok,
+		     struct hs_op_owner owner, char *error, size_t error_size)
+{
+	struct hs_node_runtime *node;
+	uint32_t index;
+	uint64_t op;
+
+	if (hw_node(run, name, "disk", &index, error, error_size) < 0)
+		return -1;
+	if (!run->nodes[index].plan.raid) {
+		snprintf(error, error_size,
+			 "disk: node '%s' is a %s, which has no RAID member to fail (one virtual "
+			 "disk: refimpl/core/hn_models.h); a scenario that fails a disk says "
+			 "`requires: {raid: true}`",
+			 name, run->nodes[index].model->model);
+		return -1;
+	}
+	if (disk >= HS_RAID_DISKS || !run->backend->disk) {
+		snprintf(error, error_size,
+			 disk >= HS_RAID_DISKS ? "disk: %s has no disk %u (0..%d)"
+					       : "disk: the %s backend cannot fail one disk",
+			 disk >= HS_RAID_DISKS ? name : run->backend->name, disk,
+			 HS_RAID_DISKS - 1);
+		return -1;
+	}
+	node = &run->nodes[index];
+	if (ok)
+		node->disks_failed &= ~(1u << disk);
+	else
+		node->disks_failed |= 1u << disk;
+	node->raid_ok = node->disks_failed != (1u << HS_RAID_DISKS) - 1;
+	op = hw_op_begin(run, owner, HS_NODE_OP_RAID, index, "", error, error_size);
+	if (!op)
+		return -1;
+	return hw_op_end(run, op, run->backend->disk(run, index, disk, ok, op, error, error_size));
+}
+
+/* The node's services check fails until restored (hanode.conf's
+ * services_status, plan.c); it may change while the node is off, as a
+ * broken service stays broken across a reboot. */
+int hs_run_node_services(struct hs_run *run, const char *name, bool ok, struct hs_op_owner owner,
+			 char *error, size_t error_size)
+{
+	uint32_t index;
+	uint64_t op;
+
+	if (hw_node(run, name, "services", &index, error, error_size) < 0)
+		return -1;
+	if (!run->backend->services) {
+		snprintf(error, error_size, "services: the %s backend cannot make services fail",
+			 run->backend->name);
+		return -1;
+	}
+	run->nodes[index].services_failed = !ok;
+	op = hw_op_begin(run, owner, HS_NODE_OP_SERVICES, index, "", error, error_size);
+	if (!op)
+		return -1;
+	return hw_op_end(run, op, run->backend->services(run, index, ok, op, error, error_size));
 }
 
 int hs_run_node_daemon(struct hs_run *run, const char *name, bool running, struct hs_op_owner owner,

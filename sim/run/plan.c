@@ -7,10 +7,12 @@
  * file the native RAID check reads (only for a model whose row in the model
  * table, refimpl/core/hn_models.h, has a hardware RAID does hanode check
  * it: a virt1's hanode has no array to check, so its config has no raid_*
- * keys; the file is there for every node, for adapters that read it), the fence command that asks
- * this hasim to power the peer off, the notification hook that appends to the run folder, and the
- * paths of the cluster log and control socket. Inside the node the external bond is "bond0" and the
- * sync bond "bond1", as on the appliances.
+ * keys; the file is there for every node, for adapters that read it), the
+ * fence command that asks this hasim to power the peer off, the
+ * notification hook that appends to the run folder, a services check when
+ * a step makes services fail, and the paths of the cluster log and control
+ * socket. Inside the node the external bond is "bond0" and the sync bond
+ * "bond1", as on the appliances.
  *
  * The store lets the lab's client keep as many connections as it has
  * slots (store_clients_per_source = 32, hanode's maximum): every request
@@ -78,6 +80,8 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 		snprintf(node->display, sizeof(node->display), "off");
 		snprintf(node->firmware, sizeof(node->firmware), "%s", node->model->firmware);
 		node->raid_ok = true;
+		node->disks_failed = 0;
+		node->services_failed = false;
 		for (int p = 0; p < HS_PORTS_MAX; p++)
 			node->port_up[p] = true;
 		snprintf(path, sizeof(path), "%s/nodes/%s", run->run_dir, node->model->name);
@@ -96,7 +100,7 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 			 state_dir, node->model->name);
 		node->plan.model = node->model;
 		node->plan.raid = hs_model_has_raid(node->model->model);
-		if (run->state_dir[0] && hs_plan_write_mdstat(node, true) < 0) {
+		if (run->state_dir[0] && hs_plan_write_mdstat(node, 0) < 0) {
 			snprintf(error, error_size, "hs_plan_nodes: %s: %s", node->plan.mdstat_path,
 				 strerror(errno));
 			return -1;
@@ -110,17 +114,22 @@ mkdir_failed:
 	return -1;
 }
 
-/* The md array as /proc/mdstat shows it: healthy RAID1, or both disks gone. */
-void hs_plan_mdstat_text(bool ok, char *text, size_t size)
+/* The md array as /proc/mdstat shows it: a RAID1 of vda (disk 0, role 0)
+ * and vdb (disk 1, role 1), each lost one marked (F) and "_" in the map:
+ * healthy [2/2] [UU], degraded [2/1] [U_] or [_U], failed [2/0] [__]. */
+void hs_plan_mdstat_text(uint32_t disks_failed, char *text, size_t size)
 {
-	snprintf(text, size, "Personalities : [raid1]\n%sunused devices: <none>\n",
-		 ok ? "md0 : active raid1 vdb[1] vda[0]\n"
-		      "      1046528 blocks super 1.0 [2/2] [UU]\n\n"
-		    : "md0 : active raid1 vdb[1](F) vda[0](F)\n"
-		      "      1046528 blocks super 1.0 [2/0] [__]\n\n");
+	bool lost[HS_RAID_DISKS] = {(disks_failed & 1u) != 0, (disks_failed & 2u) != 0};
+	int working = !lost[0] + !lost[1];
+
+	snprintf(text, size,
+		 "Personalities : [raid1]\nmd0 : active raid1 vdb[1]%s vda[0]%s\n"
+		 "      1046528 blocks super 1.0 [2/%d] [%c%c]\n\nunused devices: <none>\n",
+		 lost[1] ? "(F)" : "", lost[0] ? "(F)" : "", working, lost[0] ? '_' : 'U',
+		 lost[1] ? '_' : 'U');
 }
 
-int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok)
+int hs_plan_write_mdstat(const struct hs_node_runtime *node, uint32_t disks_failed)
 {
 	char temporary[600], text[256];
 	FILE *file;
@@ -129,15 +138,40 @@ int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok)
 	file = fopen(temporary, "w");
 	if (!file)
 		return -1;
-	hs_plan_mdstat_text(ok, text, sizeof(text));
+	hs_plan_mdstat_text(disks_failed, text, sizeof(text));
 	fputs(text, file);
 	if (fclose(file) != 0)
 		return -1;
 	return rename(temporary, node->plan.mdstat_path);
 }
 
+void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node, char *path,
+			   size_t size)
+{
+	snprintf(path, size, "%s/%s/services-failed", plan_state_dir(run), node->model->name);
+}
+
+/* Only a scenario that makes services fail gets a services check: every
+ * other run keeps the node as it was (no command forked each health round,
+ * which under load could time out and hand over for nothing). The check
+ * is a shell builtin on a file the runner creates and removes (native);
+ * the virtual node answers it from its model without running anything. */
+void hs_plan_services_command(const struct hs_run *run, const struct hs_node_runtime *node,
+			      char *text, size_t size)
+{
+	char flag[600];
+
+	text[0] = '\0';
+	for (uint32_t i = 0; i < run->scenario.step_count; i++)
+		if (run->scenario.steps[i].action == HS_ACTION_SERVICES_FAIL) {
+			hs_plan_services_flag(run, node, flag, sizeof(flag));
+			snprintf(text, size, "test ! -e %s", flag);
+			return;
+		}
+}
+
 /* What the node runs to fence its peer (hasim's fence device, hardware.c). */
-static void plan_fence_command(const struct hs_run *run, char *text, size_t size)
+void hs_plan_fence_command(const struct hs_run *run, char *text, size_t size)
 {
 	char hsfence[sizeof(run->bin_dir) + 16];
 
@@ -156,6 +190,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 	char external[HS_ADDRESS_MAX], external_peer[HS_ADDRESS_MAX];
 	char fence[sizeof(run->bin_dir) + sizeof(run->self_path) + 16];
 	char sync[HS_ADDRESS_MAX], sync_peer[HS_ADDRESS_MAX], pings[256] = "";
+	char services[700];
 	size_t used = 0;
 
 	plan_address_only(self->interfaces[HS_NETWORK_EXTERNAL].address, external,
@@ -164,7 +199,8 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 			  sizeof(external_peer));
 	plan_address_only(self->interfaces[HS_NETWORK_SYNC].address, sync, sizeof(sync));
 	plan_address_only(peer->interfaces[HS_NETWORK_SYNC].address, sync_peer, sizeof(sync_peer));
-	plan_fence_command(run, fence, sizeof(fence));
+	hs_plan_fence_command(run, fence, sizeof(fence));
+	hs_plan_services_command(run, node, services, sizeof(services));
 	for (uint32_t i = 0; i < topology->ping_target_count; i++)
 		used += (size_t)snprintf(pings + used, sizeof(pings) - used, "%s%s", i ? " " : "",
 					 topology->ping_targets[i]);
@@ -181,6 +217,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "tiebreaker = %s\nstore_clients_per_source = 32\n"
 		 "%s%s%s"
 		 "%s%s%s"
+		 "%s%s%s"
 		 "notify_command = cat >> %s/nodes/%s/notify.jsonl\n"
 		 "fence_command = %s --socket %s/hasim.sock %s\n"
 		 "log_file = %s\ncontrol_socket = %s\ndata_dir = %s/%s/data\n",
@@ -193,9 +230,10 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 pings[0] ? "ping_targets = " : "", pings, pings[0] ? "\n" : "",
 		 node->plan.raid ? "raid_mdstat = " : "",
 		 node->plan.raid ? node->plan.mdstat_path : "",
-		 node->plan.raid ? "\nraid_array = md0\n" : "", run->run_dir, self->name, fence,
-		 plan_state_dir(run), peer->name, node->plan.log_path, node->plan.control_path,
-		 plan_state_dir(run), self->name);
+		 node->plan.raid ? "\nraid_array = md0\n" : "",
+		 services[0] ? "services_status = " : "", services, services[0] ? "\n" : "",
+		 run->run_dir, self->name, fence, plan_state_dir(run), peer->name,
+		 node->plan.log_path, node->plan.control_path, plan_state_dir(run), self->name);
 }
 
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,

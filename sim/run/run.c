@@ -10,8 +10,10 @@
  * asks every node for its final state and tears everything down: always,
  * also after an error or a signal (the caller's flag hs_run_stop_requested).
  *
- * Everything the run starts is recorded under /run/halab/<run_id>/ (owner
- * pid, started pids) so that `hasim gc` can clean up after a killed hasim.
+ * Everything the run starts is recorded under <state root>/<run_id>/
+ * (hs_state_root: /run/halab for root, $XDG_RUNTIME_DIR/halab for a user;
+ * owner pid, started pids) so that `hasim gc` can clean up after a killed
+ * hasim.
  *
  * A virtual-time backend (backend->virtual_time) runs the same way with
  * the virtual clock (clock.c) instead of poll(): it starts no process and
@@ -41,6 +43,7 @@
 #define RUN_VERIFY_TIMEOUT_MS 15000
 #define RUN_FINAL_TIMEOUT_MS  10000 /* every node's status for final.json */
 #define RUN_STORE_PORT	      7000
+#define RUN_STALL_LOG_MS      (2 * RUN_TICK_MS) /* a longer stall is written down */
 
 volatile sig_atomic_t hs_run_stop_requested;
 
@@ -182,13 +185,24 @@ static bool run_finished(const struct hs_run *run, int64_t now_ms)
 
 /* How long the fabric went unturned since the previous round: a loop that
  * blocks (a control request waiting for its reply, a power-on running
- * `ip`) shows here as the longest gap. */
+ * `ip`) or a runner the host did not schedule shows here as the longest
+ * gap. Every stall longer than RUN_STALL_LOG_MS is a steps.jsonl line
+ * ("loop_stall", stalled_ms, at its end): while the loop stands the fabric
+ * carries no frame and the client sends nothing, and the checker says how
+ * much of an outage that was (sim/check/metrics.c). */
 static void run_loop_gap(struct hs_run *run, int64_t now_ms)
 {
 	int64_t now_us = run_wall_us();
 
 	if (run->ended_ms != 0)
 		return; /* reading back and asking for the final state are not the scenario */
+	if (run->loop_round_us > 0 && run->steps_log &&
+	    now_us - run->loop_round_us > RUN_STALL_LOG_MS * 1000) {
+		fprintf(run->steps_log,
+			"{\"mono_ms\":%lld,\"event\":\"loop_stall\",\"stalled_ms\":%lld}\n",
+			(long long)now_ms, (long long)((now_us - run->loop_round_us) / 1000));
+		fflush(run->steps_log);
+	}
 	if (run->loop_round_us > 0 && now_us - run->loop_round_us > run->loop_gap_max_us) {
 		run->loop_gap_max_us = now_us - run->loop_round_us;
 		run->loop_gap_at_ms = now_ms - run->t0_ms;
@@ -414,6 +428,8 @@ static void run_write_summary(struct hs_run *run)
 	json_object_set_new(summary, "backend", json_string(run->backend->name));
 	json_object_set_new(summary, "seed", json_integer((json_int_t)run->seed));
 	json_object_set_new(summary, "time_scale", json_real(run->backend->time_scale));
+	if (!run->backend->notify_hook) /* capability.c: notify expectations judge nothing */
+		json_object_set_new(summary, "notify_hook", json_false());
 	json_object_set_new(summary, "run_id", json_string(run->run_id));
 	json_object_set_new(summary, "t0_mono_ms", json_integer(run->t0_ms));
 	json_object_set_new(summary, "formed_mono_ms",
@@ -476,6 +492,27 @@ static void run_write_counters(struct hs_run *run)
 
 /* ------------------------------------------------------ set up, tear down */
 
+/* hs_state_root(), or "" when there is none. */
+static const char *run_state_root(void)
+{
+	char ignored[256];
+	const char *root = hs_state_root(ignored, sizeof(ignored));
+
+	return root ? root : "";
+}
+
+/* Whether state_dir is <state root>/<run_id>, made (and so removed) by
+ * hasim, not a folder a test chose. */
+static bool run_state_dir_is_hasims(const struct hs_run *run)
+{
+	const char *root = run_state_root();
+	size_t length = strlen(root);
+
+	return root[0] && strncmp(run->state_dir, root, length) == 0 &&
+	       run->state_dir[length] == '/' &&
+	       strcmp(run->state_dir + length + 1, run->run_id) == 0;
+}
+
 static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 {
 	char path[600];
@@ -497,9 +534,11 @@ static int run_prepare_dirs(struct hs_run *run, char *error, size_t error_size)
 		run->state_dir[0] = '\0'; /* nothing outside the run folder */
 		return 0;
 	}
-	/* /run/halab/<run_id> (hasim), or a folder the caller chose (tests). */
-	if ((strncmp(run->state_dir, "/run/halab/", 11) == 0 && mkdir("/run/halab", 0755) < 0 &&
-	     errno != EEXIST) ||
+	/* <state root>/<run_id> (hasim), or a folder the caller chose (tests).
+	 * The root is shared by the user's runs: /run/halab is readable by
+	 * all (gc looks at it as root), a user's root by the user only. */
+	if ((run_state_dir_is_hasims(run) &&
+	     mkdir(run_state_root(), geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST) ||
 	    mkdir(run->state_dir, 0700) < 0) {
 		snprintf(error, error_size, "run_prepare_dirs: mkdir %s: %s", run->state_dir,
 			 strerror(errno));
@@ -565,8 +604,8 @@ static int run_write_key(struct hs_run *run, char *error, size_t error_size)
 /* Remove the state folder once nothing of the run is left. */
 static void run_remove_state(struct hs_run *run)
 {
-	if (strncmp(run->state_dir, "/run/halab/hs", 13) == 0 &&
-	    hs_backend_remove_tree(run->state_dir) < 0 && errno != ENOENT)
+	if (run_state_dir_is_hasims(run) && hs_backend_remove_tree(run->state_dir) < 0 &&
+	    errno != ENOENT)
 		fprintf(stderr, "hasim: could not remove %s: %s\n", run->state_dir,
 			strerror(errno));
 }
@@ -591,6 +630,16 @@ int hs_run_execute(struct hs_run *run, char *error, size_t error_size)
 	run->guard_fd = -1;
 	for (int i = 0; i < HS_FENCE_CLIENTS_MAX; i++)
 		run->fence_clients[i].fd = -1;
+	/* A step the backend cannot carry out: not run, a skipped verdict
+	 * (exit 4, never a pass) naming the backend, as for an adapter's gap. */
+	if (hs_steps_supported(run, error, error_size) < 0) {
+		char reason[HS_ERROR_MAX * 2];
+		snprintf(reason, sizeof(reason), "%s", error);
+		if (hs_adapter_write_skipped(run, reason, error, error_size) < 0)
+			return -1;
+		error[0] = '\0';
+		return 0;
+	}
 	if (run_prepare_dirs(run, error, error_size) < 0 ||
 	    hs_provenance_copy_inputs(run, error, error_size) < 0 ||
 	    run_write_key(run, error, error_size) < 0)

@@ -75,11 +75,12 @@ struct hs_run_report {
 enum hs_node_op {
 	HS_NODE_OP_POWER_ON = 1,
 	HS_NODE_OP_POWER_OFF,
-	HS_NODE_OP_RAID,
+	HS_NODE_OP_RAID, /* the whole array, or one of its disks */
 	HS_NODE_OP_DAEMON_START,
 	HS_NODE_OP_DAEMON_STOP,
 	HS_NODE_OP_FIRMWARE,
 	HS_NODE_OP_CONTROL,
+	HS_NODE_OP_SERVICES,
 };
 
 /* Who waits for an operation's outcome. */
@@ -113,7 +114,9 @@ struct hs_node_runtime {
 	 * backends report (backend.h). */
 	bool powered;
 	bool daemon_running;
-	bool raid_ok;
+	bool raid_ok;	       /* the array works: disks_failed is not every disk */
+	uint32_t disks_failed; /* bit d: member d of the RAID1 lost (disk_fail, raid_fail) */
+	bool services_failed;  /* services_fail until services_restore */
 	bool port_up[HS_PORTS_MAX];
 	char firmware[HS_NAME_MAX];
 	/* Following the cluster log. */
@@ -213,7 +216,7 @@ struct hs_run {
 	struct hs_fabric *fabric;
 	char run_id[HS_RUN_ID_MAX]; /* "hs" + 6 hex */
 	char run_dir[512];	    /* reports/<scenario>-<time> */
-	char state_dir[256];	    /* /run/halab/<run_id> */
+	char state_dir[256];	    /* <hs_state_root()>/<run_id> */
 	char bin_dir[512];	    /* where hanode, hactl, hasim live */
 	char self_path[512];	    /* this hasim, for the fence command */
 	uint64_t seed;
@@ -311,6 +314,13 @@ int hs_run_node_port(struct hs_run *run, const char *node, const char *port, boo
 		     size_t error_size);
 int hs_run_node_raid(struct hs_run *run, const char *node, bool ok, struct hs_op_owner owner,
 		     char *error, size_t error_size);
+/* One member (0 or 1) of the node's RAID1 lost or back; the node's
+ * services check failing or passing (backends without them: refused by
+ * hs_steps_supported before the run). */
+int hs_run_node_disk(struct hs_run *run, const char *node, uint32_t disk, bool ok,
+		     struct hs_op_owner owner, char *error, size_t error_size);
+int hs_run_node_services(struct hs_run *run, const char *node, bool ok, struct hs_op_owner owner,
+			 char *error, size_t error_size);
 int hs_run_node_daemon(struct hs_run *run, const char *node, bool running, struct hs_op_owner owner,
 		       char *error, size_t error_size);
 int hs_run_node_firmware(struct hs_run *run, const char *node, const char *version,
@@ -380,9 +390,23 @@ int hs_parity_main(int argc, char **argv, const char *self);
 int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size);
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,
 			 size_t error_size);
-int hs_plan_write_mdstat(const struct hs_node_runtime *node, bool ok);
-/* The mdstat text of both: the native file, the virtual RAID check's input. */
-void hs_plan_mdstat_text(bool ok, char *text, size_t size);
+/* The node's mdstat file for its disks (bit d of disks_failed: disk d lost). */
+int hs_plan_write_mdstat(const struct hs_node_runtime *node, uint32_t disks_failed);
+/* The mdstat text of both: the native file, the virtual RAID check's input:
+ * md0 a RAID1 of vda (disk 0) and vdb (disk 1), each lost one marked (F). */
+void hs_plan_mdstat_text(uint32_t disks_failed, char *text, size_t size);
+/* The services check the runner gives a node: a command that fails while
+ * the file <state dir>/<node>/services-failed exists, when a step of the
+ * scenario makes services fail; "" otherwise (no services check). */
+void hs_plan_services_command(const struct hs_run *run, const struct hs_node_runtime *node,
+			      char *text, size_t size);
+/* The file the native services check looks at. */
+void hs_plan_services_flag(const struct hs_run *run, const struct hs_node_runtime *node, char *path,
+			   size_t size);
+/* The program a node runs to fence its peer: hsfence from hasim's folder
+ * (libc only), or `hasim fence` where there is none. Its arguments follow:
+ * --socket <state_dir>/hasim.sock PEER. */
+void hs_plan_fence_command(const struct hs_run *run, char *text, size_t size);
 
 /* adapter_plan.c: an adapter's files and commands for a node (the
  * variables are listed there and in nodes/README.md). */
@@ -402,6 +426,11 @@ int hs_adapter_write_skipped(const struct hs_run *run, const char *reason, char 
 			     size_t error_size);
 
 /* steps.c */
+/* 0, or -1 with a sentence naming the backend and the step when a step
+ * needs what the run's backend cannot do (disk_fail, services_fail on a
+ * backend without those operations): hs_run_execute then runs nothing and
+ * writes a skipped run.json with that reason (exit 4, never a pass). */
+int hs_steps_supported(const struct hs_run *run, char *error, size_t error_size);
 int hs_steps_fire_due(struct hs_run *run, int64_t now_ms);
 /* One of step's operations ended (ops.c): once all have, the step's line. */
 void hs_steps_op_done(struct hs_run *run, uint32_t step, bool ok, const char *error);

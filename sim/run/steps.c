@@ -3,7 +3,8 @@
  *
  * A step is due when its anchor happened ("up", "formed" or an earlier
  * step) and its delay has passed. Each step becomes either a node
- * operation (power, NIC link, RAID, daemon, control request, firmware:
+ * operation (power, NIC link, RAID or one of its disks, services, daemon,
+ * control request, firmware:
  * hardware.c, which books it and asks the backend) or a fabric fault
  * (switch power, impairment, partition, heal): the one place that maps the
  * scenario vocabulary onto the two. Every step fired is one line of
@@ -68,6 +69,29 @@ static int steps_split_port(const struct hs_run *run, const char *target, char *
 		return -1;
 	snprintf(node, node_size, "%s", resolved);
 	snprintf(port, port_size, "%s", dot + 1);
+	return 0;
+}
+
+int hs_steps_supported(const struct hs_run *run, char *error, size_t error_size)
+{
+	for (uint32_t i = 0; i < run->scenario.step_count; i++) {
+		const struct hs_step *step = &run->scenario.steps[i];
+		bool disk =
+		    step->action == HS_ACTION_DISK_FAIL || step->action == HS_ACTION_DISK_RESTORE;
+		bool services = step->action == HS_ACTION_SERVICES_FAIL ||
+				step->action == HS_ACTION_SERVICES_RESTORE;
+
+		if ((disk && !run->backend->disk) || (services && !run->backend->services)) {
+			snprintf(error, error_size,
+				 "the %s backend cannot %s (step '%s', %s:%u); run it on the "
+				 "native or virtual backend",
+				 run->backend->name,
+				 disk ? "fail or restore one disk of a RAID1"
+				      : "make a node's services fail or recover",
+				 step->name, run->scenario.path, step->line);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -265,6 +289,15 @@ static int steps_execute(struct hs_run *run, uint32_t index, const char *target,
 	case HS_ACTION_RAID_RESTORE:
 		return hs_run_node_raid(run, target, step->action == HS_ACTION_RAID_RESTORE, owner,
 					error, error_size);
+	case HS_ACTION_DISK_FAIL:
+	case HS_ACTION_DISK_RESTORE:
+		return hs_run_node_disk(run, target, step->disk,
+					step->action == HS_ACTION_DISK_RESTORE, owner, error,
+					error_size);
+	case HS_ACTION_SERVICES_FAIL:
+	case HS_ACTION_SERVICES_RESTORE:
+		return hs_run_node_services(run, target, step->action == HS_ACTION_SERVICES_RESTORE,
+					    owner, error, error_size);
 	case HS_ACTION_CRASH:
 	case HS_ACTION_RESTART:
 		return hs_run_node_daemon(run, target, step->action == HS_ACTION_RESTART, owner,

@@ -86,6 +86,17 @@ static void test_shipped_adapters_load(void)
 	    hs_adapter_load("nodes", "keepalived", "slow", adapter, error, sizeof(error)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "nodes/keepalived/adapter.yaml:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "no profile 'slow' in adapter keepalived"));
+	/* backends: listed, or native only; a profile adds capabilities. */
+	CU_ASSERT_TRUE(hs_adapter_runs_on(adapter, "libvirt"));
+	CU_ASSERT_FALSE(hs_adapter_runs_on(adapter, "virtual"));
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_adapter_load("nodes", "pacemaker", NULL, adapter, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(adapter->capabilities, HS_CAP_SYNC_LINK);
+	CU_ASSERT_TRUE(hs_adapter_runs_on(adapter, "native"));
+	CU_ASSERT_FALSE(hs_adapter_runs_on(adapter, "libvirt"));
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_adapter_load("nodes", "pacemaker", "fence", adapter, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(adapter->capabilities, HS_CAP_SYNC_LINK | HS_CAP_FENCING);
 	CU_ASSERT_EQUAL(hs_adapter_load("nodes", "nosuch", NULL, adapter, error, sizeof(error)),
 			-1);
 	CU_ASSERT_STRING_EQUAL(
@@ -115,6 +126,13 @@ static void test_bad_adapters_are_refused_with_file_line_field(void)
 	assert_refused("name: x\nstart: run\nrecords: node\nprofiles:\n  - {name: a, vars: {}}\n"
 		       "  - {name: a, vars: {}}\n",
 		       "6: profiles[1]", "profile 'a' twice");
+	assert_refused("name: x\nstart: run\nrecords: node\nbackends: [native, qemu]\n",
+		       "4: backends[1]", "qemu");
+	assert_refused("name: x\nstart: run\nrecords: node\nbackends: [native, native]\n",
+		       "4: backends[1]", "'native' listed twice");
+	assert_refused("name: x\nstart: run\nrecords: node\nprofiles:\n"
+		       "  - {name: a, vars: {v: 1}, capabilities: [flying]}\n",
+		       "5: profiles[0].capabilities[0]", "unknown capability 'flying'");
 }
 
 static const char *test_lookup(void *context, const char *name)
@@ -232,6 +250,9 @@ static void hanode_config_matches(const char *scenario_path)
 		text[length] = '\0';
 		fclose(file);
 		CU_ASSERT_STRING_EQUAL(text, run->nodes[i].plan.config_text);
+		/* A services check only where a step makes services fail. */
+		CU_ASSERT_EQUAL(strstr(text, "\nservices_status = test ! -e ") != NULL,
+				strstr(scenario_path, "services-fail") != NULL);
 	}
 	snprintf(command, sizeof(command), "rm -rf %s %s", run->run_dir, run->state_dir);
 	CU_ASSERT_EQUAL(system(command), 0);
@@ -245,6 +266,7 @@ static void test_hanode_adapter_renders_the_planned_config(void)
 	hanode_config_matches("scenarios/split-brain-none.yaml");	 /* none */
 	hanode_config_matches("scenarios/failed-node-returns.yaml");	 /* timer overrides */
 	hanode_config_matches("scenarios/rolling-firmware-update.yaml"); /* firmware */
+	hanode_config_matches("scenarios/services-fail-active.yaml");	 /* services_status */
 }
 
 int main(void)

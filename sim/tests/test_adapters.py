@@ -17,7 +17,12 @@
 - Other adapters run on the native backend only; a missing binary stops a
   run before it starts, naming the adapter and how to install it.
 - Pacemaker (nodes/pacemaker, when installed) keeps serving with a sync port
-  pulled, and fails over after a power cut in its own time (4-6 s).
+  pulled and leaves nothing in the host's /run, fails over after a power cut
+  in its own time (3-6 s), moves ClusterIP to the node that reaches the ping
+  target, and in its fence profile fences through hasim's PDU (the active
+  wins a fence race).
+- hasim matrix --nodes: the same runs per node implementation, skips with
+  the reason hasim run gives, per-node report; shards merge to the whole.
 - A SIGKILLed hasim that keeps its nodes (--keep-on-failure) leaves no
   keepalived, hskv or child of theirs: its guardian ends the recorded PIDs
   and their process groups.
@@ -117,7 +122,7 @@ def test_keepalived_skips_a_scenario_whose_steps_it_cannot_do(tmp_path):
     process, result = run(ROOT / "scenarios" / "switchover.yaml", tmp_path / "run",
                           "--node", "keepalived")
     assert process.returncode == EXIT_SKIPPED, process.stdout + process.stderr
-    reason = ("node adapter keepalived lacks switchover: step 'swap' (line 15) is "
+    reason = ("node adapter keepalived lacks switchover: step 'swap' (line 14) is "
               "switchover @active")
     assert result["skipped"] == reason
     assert result["passed"] is False and result["failures"] == []
@@ -140,13 +145,14 @@ def test_keepalived_defaults_fail_the_failover_window_by_design(tmp_path):
                for f in result["failures"])
 
 
-def test_other_adapters_run_on_the_native_backend_only(tmp_path):
+def test_an_adapter_runs_on_the_backends_it_lists_only(tmp_path):
+    # Pacemaker's adapter lists no backends: native, the default.
     process = subprocess.run([HASIM, "run", "scenarios/active-power-loss.yaml", "--backend",
-                              "virtual", "--node", "keepalived", "--out", str(tmp_path / "r")],
+                              "virtual", "--node", "pacemaker", "--out", str(tmp_path / "r")],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert process.returncode == EXIT_USAGE
-    assert process.stderr == ("hasim run: --node keepalived: the virtual backend runs hanode "
-                              "only (other adapters: --backend native)\n")
+    assert process.stderr == ("hasim run: --node pacemaker: node adapter pacemaker runs on the "
+                              "native backend only, not virtual\n")
 
 
 def test_a_missing_binary_stops_the_run_before_it_starts(tmp_path):
@@ -250,11 +256,22 @@ def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path, no_pacemaker_
     # Corosync runs over both networks (knet links 0 and 1): one sync port of
     # a bond changes nothing; the cluster forms (ClusterIP started on one
     # node: its alert is its active record) and the client is served.
+    # hasim runs in a mount namespace with an empty /run: what the nodes
+    # leave in the host's /run shows (regression: an empty /run/corosync.pid,
+    # the bind-mount point of Corosync's lock file, and /run/crm were left).
     needs_root()
     needs_pacemaker()
-    process, result = run(ROOT / "scenarios" / "bond-port-pulled.yaml", tmp_path / "run",
-                          "--node", "pacemaker")
+    script = ('mount -t tmpfs halab-test-run /run && "$0" run "$1" --node pacemaker --out "$2" '
+              '--quiet; status=$?; echo "left in /run:" $(ls -A /run); exit $status')
+    process = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                              script, HASIM, ROOT / "scenarios" / "bond-port-pulled.yaml",
+                              tmp_path / "run"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    left = process.stdout.rsplit("left in /run:", 1)[1].split()
+    # hasim's own state folder and network namespaces, util-linux's utab.
+    assert set(left) <= {"halab", "netns", "mount"}, left
     assert result["node_adapter"] == "pacemaker"
     assert [e["description"] for e in result["expectations"] if e["skipped"]] == \
         ["no_lost_writes"]
@@ -264,6 +281,46 @@ def test_pacemaker_keeps_serving_with_a_sync_port_pulled(tmp_path, no_pacemaker_
                r["reason"].startswith("pacemaker: ClusterIP start on ") for r in records)
     # The nodes' mount namespaces kept Pacemaker's state off the host's folders.
     assert not list(pathlib.Path("/var/lib/pacemaker/cib").glob("cib*.xml"))
+
+
+def test_pacemaker_follows_connectivity_and_fences_through_the_pdu(tmp_path, no_pacemaker_left):
+    # Profile fence: the active loses its external link, ocf:pacemaker:ping
+    # moves ClusterIP to the standby (the cluster stays whole over the sync
+    # link); then that node loses power and the other fences it through
+    # hasim's PDU (fence_halab -> hsfence), recorded in its log and carried
+    # out by the runner, before taking ClusterIP back.
+    needs_root()
+    needs_pacemaker()
+    process, result = run(ROOT / "sim" / "tests" / "adapters" / "slow-ping-then-fence.yaml",
+                          tmp_path / "run", "--node", "pacemaker:fence")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    assert result["node_adapter"] == "pacemaker"
+    records = [json.loads(line) for line in
+               (tmp_path / "run" / "nodes" / "node1" / "cluster.log").open()]
+    # node1 does not hold the cluster IP when it fences (node2 took it): it
+    # waits fence_delay_ms first, as hanode's standby does.
+    assert [r["reason"] for r in records if r["event"] == "fence"] == [
+        "fencing node2: pacemaker-fenced asked (off); waiting 500 ms (this node does not hold "
+        "the cluster IP)", "fencing node2: pacemaker-fenced asked (off)", "fenced node2"]
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").open()]
+    assert [(s["action"], s["target"], s["ok"]) for s in steps if s["event"] == "fence"] == [
+        ("power_off", "node2", True)]
+
+
+def test_pacemaker_fence_race_goes_to_the_active(tmp_path, no_pacemaker_left):
+    # Both links cut (split-brain-fence, profile fence): each side fences the
+    # other; the one without the cluster IP waits fence_delay_ms (500 ms), so
+    # the active powers the standby off first and keeps ClusterIP (regression:
+    # priority-fencing-delay, which two_node's quorum never applies, let the
+    # standby win).
+    needs_root()
+    needs_pacemaker()
+    process, result = run(ROOT / "scenarios" / "split-brain-fence.yaml", tmp_path / "run",
+                          "--node", "pacemaker:fence")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").open()]
+    assert [(s["target"], s["ok"]) for s in steps if s["event"] == "fence"] == [
+        ("node2", True)]
 
 
 def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pacemaker_left):
@@ -276,3 +333,166 @@ def test_pacemaker_fails_over_after_a_power_cut_in_its_own_time(tmp_path, no_pac
                           tmp_path / "run", "--node", "pacemaker")
     assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
     assert 2200 <= result["metrics"]["failover_ms"] <= 15000  # at least token + consensus
+
+
+# ------------------------------------------------------- hasim matrix --nodes
+
+def matrix(out_dir, *options):
+    return subprocess.run([HASIM, "matrix", "--out", str(out_dir), "--quiet", *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_matrix_nodes_plan_skips_what_each_node_cannot_do(tmp_path):
+    # Planned, not run (--list): the same runs per node, named
+    # node/topology/scenario/seed, and a skip with the same reason `hasim
+    # run` gives (exit 4) or a backend the adapter does not list.
+    process = subprocess.run([HASIM, "matrix", "--nodes", "hanode,keepalived:fast",
+                              "--topologies", "rack1-pair", "--scenarios",
+                              "scenarios/switchover.yaml", "--scenarios",
+                              "scenarios/active-power-loss.yaml", "--backend", "native",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == [
+        "hanode/rack1-pair/active-power-loss/1", "hanode/rack1-pair/switchover/1",
+        "keepalived:fast/rack1-pair/active-power-loss/1"]
+    assert process.stderr.splitlines() == [
+        "skip keepalived:fast/rack1-pair/switchover/1: node adapter keepalived lacks "
+        "switchover: step 'swap' (line 14) is switchover @active"]
+    process = subprocess.run([HASIM, "matrix", "--nodes", "hanode,pacemaker", "--topologies",
+                              "rack1-pair", "--scenarios", "scenarios/active-power-loss.yaml",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.stdout == "hanode/rack1-pair/active-power-loss/1\n"
+    assert process.stderr == ("skip pacemaker/rack1-pair/active-power-loss/1: node adapter "
+                              "pacemaker runs on the native backend only, not virtual\n")
+    # A profile adds capabilities: Pacemaker's fence profile can fence.
+    process = subprocess.run([HASIM, "matrix", "--nodes", "pacemaker,pacemaker:fence",
+                              "--topologies", "rack1-pair", "--scenarios",
+                              "scenarios/fence-active-power-loss.yaml", "--backend", "native",
+                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert process.stdout == "pacemaker:fence/rack1-pair/fence-active-power-loss/1\n"
+    assert process.stderr == (
+        "skip pacemaker/rack1-pair/fence-active-power-loss/1: node adapter pacemaker lacks "
+        "fencing: topology rack1-pair (with the scenario's overrides) uses the fence "
+        "tie-breaker\n")
+
+
+@pytest.mark.parametrize("nodes, message", [
+    ("nosuch", "hasim matrix: --nodes nosuch: "),
+    ("hanode,hanode", "hasim matrix: --nodes: 'hanode' given twice\n"),
+    ("keepalived:slow", "hasim matrix: --nodes keepalived:slow: "),
+])
+def test_matrix_nodes_bad_input(tmp_path, nodes, message):
+    process = matrix(tmp_path / "m", "--nodes", nodes, "--list")
+    assert process.returncode == EXIT_USAGE
+    assert process.stderr.startswith(message)
+    assert not (tmp_path / "m").exists()
+
+
+def test_matrix_nodes_shards_merge_to_the_whole(tmp_path):
+    # Virtual backend (no root): keepalived is skipped there (its adapter
+    # lists native only), hanode runs; the merged report keeps the node
+    # order, names and per-node totals of the one-machine matrix.
+    common = ["--nodes", "keepalived,hanode", "--topologies", "rack1-pair,rack4-pair",
+              "--scenarios", "scenarios/active-power-loss.yaml", "--scenarios",
+              "scenarios/switchover.yaml"]
+    whole = matrix(tmp_path / "whole", *common)
+    assert whole.returncode == EXIT_PASSED, whole.stderr
+    for i in (1, 2):
+        assert matrix(tmp_path / f"s{i}", *common, "--shard", f"{i}/2").returncode in (0, 1)
+    merged = subprocess.run([HASIM, "matrix", "merge", str(tmp_path / "merged"),
+                             str(tmp_path / "s2"), str(tmp_path / "s1")],
+                            capture_output=True, text=True, timeout=60)
+    assert merged.returncode == EXIT_PASSED, merged.stderr
+    documents = [json.loads((tmp_path / name / "matrix.json").read_text())
+                 for name in ("whole", "merged")]
+
+    def names(document):
+        return [(r.get("node"), r["topology"], r["scenario"], r["seed"], r["status"])
+                for r in document["runs"]]
+
+    assert names(documents[0]) == names(documents[1]) == [
+        ("keepalived", t, s, 1, "skip") for t in ("rack1-pair", "rack4-pair")
+        for s in ("active-power-loss", "switchover")] + [
+        ("hanode", t, s, 1, "pass") for t in ("rack1-pair", "rack4-pair")
+        for s in ("active-power-loss", "switchover")]
+    for document in documents:
+        nodes = {n["node"]: n for n in document["nodes"]}
+        assert list(nodes) == ["keepalived", "hanode"]
+        assert (nodes["keepalived"]["skip"], nodes["keepalived"]["pass"]) == (4, 0)
+        assert (nodes["hanode"]["pass"], nodes["hanode"]["runs"]) == (4, 4)
+        assert nodes["hanode"]["failover_ms"]["count"] == 4
+        assert nodes["keepalived"]["failover_ms"]["count"] == 0
+        assert [c.get("node") for c in document["cells"]] == ["keepalived"] * 4 + ["hanode"] * 4
+    skipped = documents[0]["runs"][0]
+    assert skipped["reason"] == ("node adapter keepalived runs on the native and libvirt "
+                                 "backends only, not virtual")
+    junit = (tmp_path / "merged" / "junit.xml").read_text()
+    assert '<testsuite name="keepalived/rack1-pair"' in junit
+    assert 'name="hanode/rack4-pair/switchover/1"' in junit
+    assert (tmp_path / "whole" / "runs" / "hanode" / "rack1-pair" / "switchover" / "1" /
+            "result.json").exists()
+    html = (tmp_path / "whole" / "report.html").read_text()
+    assert '<table id="nodes">' in html and "<th>keepalived/rack4-pair</th>" in html
+
+
+def test_matrix_nodes_side_by_side_on_native(tmp_path):
+    # hanode and keepalived (its topology profile) on the same power cut:
+    # both pass, each with its own failover figure; what keepalived cannot
+    # do (switchover) is skipped with the reason, never passed.
+    needs_root()
+    process = matrix(tmp_path / "m", "--nodes", "hanode,keepalived", "--backend", "native",
+                     "--topologies", "rack1-pair", "--scenarios",
+                     "scenarios/active-power-loss.yaml", "--scenarios",
+                     "scenarios/switchover.yaml", "--jobs", "2")
+    document = json.loads((tmp_path / "m" / "matrix.json").read_text())
+    runs = {(r["node"], r["scenario"]): r for r in document["runs"]}
+    assert {key: r["status"] for key, r in runs.items()} == {
+        ("hanode", "active-power-loss"): "pass", ("hanode", "switchover"): "pass",
+        ("keepalived", "active-power-loss"): "pass", ("keepalived", "switchover"): "skip"}, \
+        process.stdout + process.stderr
+    assert process.returncode == EXIT_PASSED
+    for node in ("hanode", "keepalived"):
+        result = json.loads((tmp_path / "m" / runs[(node, "active-power-loss")]["run_dir"] /
+                             "result.json").read_text())
+        assert result["node_adapter"] == node
+        assert runs[(node, "active-power-loss")]["failover_ms"] == \
+            result["metrics"]["failover_ms"]
+    nodes = {n["node"]: n for n in document["nodes"]}
+    assert nodes["keepalived"]["failover_ms"]["count"] == 1
+    assert nodes["hanode"]["failover_ms"]["count"] == 2
+
+
+# ------------------------------------------------------------ on guests (vm)
+
+@pytest.mark.vm
+def test_keepalived_on_guests_fails_over_after_a_power_cut(tmp_path):
+    # The guest image with keepalived's layer (make guest-keepalived): the
+    # adapter's files by fw_cfg, keepalived under hnagent instead of hanode,
+    # its notify records streamed to the host; the fabric sees the cluster IP
+    # move from the active's ports to the standby's. Nothing is left after.
+    needs_root()
+    image = ROOT / "build" / "guest" / "nodes" / "keepalived" / "initramfs.cpio.gz"
+    assert image.exists(), "make guest-keepalived (make test-vm builds it)"
+    process, result = run(ROOT / "scenarios" / "active-power-loss.yaml", tmp_path / "run",
+                          "--node", "keepalived", "--backend", "libvirt")
+    assert process.returncode == EXIT_PASSED, process.stdout + process.stderr
+    assert (result["backend"], result["node_adapter"]) == ("libvirt", "keepalived")
+    assert [e["description"] for e in result["expectations"] if e["skipped"]] == \
+        ["no_lost_writes"]
+    records = [json.loads(line) for node in ("node1", "node2")
+               for line in (tmp_path / "run" / "nodes" / node / "cluster.log").open()]
+    assert any(r["event"] == "transition" and r["to"] == "active" and
+               r["reason"].startswith("keepalived: VRRP instance \"halab\" MASTER") and
+               "guest_mono_ms" in r for r in records)
+    run_info = json.loads((tmp_path / "run" / "run.json").read_text())
+    aliases = run_info["aliases"]
+    fabric = [json.loads(line) for line in (tmp_path / "run" / "fabric.jsonl").open()]
+    cut = next(json.loads(line)["mono_ms"] for line in (tmp_path / "run" / "steps.jsonl").open()
+               if json.loads(line)["name"] == "cut")
+    seen = [(f["mono_ms"], f["cable"].split(".")[0]) for f in fabric
+            if f["event"] == "cluster_ip_seen"]
+    assert {node for t, node in seen if t < cut} == {aliases["@active"]}
+    assert {node for t, node in seen if t > cut + 2000} == {aliases["@standby"]}
+    domains = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all", "--name"],
+                             capture_output=True, text=True, timeout=60).stdout.split()
+    assert not [d for d in domains if d.startswith(run_info["run_id"])]

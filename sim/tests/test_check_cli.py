@@ -131,6 +131,32 @@ def test_check_of_no_run_folder(tmp_path):
     assert completed.stderr == f"hasim check: {tmp_path / 'nothing'} is not a run folder\n"
 
 
+def test_notify_skipped_where_the_backend_has_no_hook(run_dir, tmp_path):
+    """A backend whose nodes notify nowhere hasim reads (libvirt guests:
+    run.json "notify_hook": false) makes a notify expectation judge nothing:
+    skipped with the reason, never passed nor failed; the same folder
+    without the flag judges it (node2's failover notification)."""
+    scenario = tmp_path / "notify.yaml"
+    scenario.write_text(SCENARIO.split("expect:")[0] + "expect:\n"
+                        "  - {notify: {event: failover, node: \"@standby\"}, after: kill}\n"
+                        "  - {count: {notify: fault}, max: 0}\n")
+    judged = hasim("check", run_dir, scenario)
+    assert judged.returncode == 0, judged.stdout + judged.stderr
+    assert judged.stdout.startswith("PASS [0] notify: a 'failover' notification from @standby "
+                                    "after 'kill': node2 notified it at 6400 ms")
+    run_json = json.loads((run_dir / "run.json").read_text())
+    run_json.update(backend="libvirt", notify_hook=False)
+    (run_dir / "run.json").write_text(json.dumps(run_json))
+    skipped = hasim("check", run_dir, scenario)
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    lines = skipped.stdout.splitlines()
+    reason = ("needs notify_hook: the libvirt backend's nodes notify nowhere hasim reads "
+              "(run.json notify_hook false)")
+    assert lines[0] == ("SKIP [0] notify: a 'failover' notification from @standby after "
+                        f"'kill': {reason}"), lines
+    assert lines[1] == f"SKIP [1] count: a 'fault' notification from any node at most 0 times: {reason}"
+
+
 # ------------------------------------------------------------- negative scenarios
 
 def has_virtual():
@@ -151,6 +177,17 @@ RUNS = [] if VIRTUAL else [pytest.mark.netns]
     ("never-standby-active", "expected @standby never active after 'cut', node2 was active from "),
     ("compare-reported", "expected reported_lost_writes == 0, got reported_lost_writes "),
     ("final-off", "expected node2 to end off, it ended active"),
+    ("notify-never-sync-lost",
+     "expected a 'sync_lost' notification from @active at most 0 times after 'cut', saw 1 at "),
+    ("notify-missing-fault",
+     "expected a 'fault' notification from any node after 'cut', saw none"),
+    # The steps of issue 11: each acts (the checker sees what it did).
+    ("services-fail-nothing-moves", "expected @active never fault after 'broken', node1 was "
+     "fault from "),
+    ("disk-both-lost-no-fault", "expected @active never fault after 'first', node1 was fault "
+     "from "),
+    ("disk-degraded-fault", "expected @active active->fault within [0, 2000] ms after 'lose', "
+     "never saw it"),
 ]])
 def test_negative_expectation_fails(name, message, tmp_path):
     if not VIRTUAL and os.geteuid() != 0:

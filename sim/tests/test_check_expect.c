@@ -1,6 +1,7 @@
 /*
  * test_check_expect.c - CUnit tests of the expectations about records and
- * comparisons (order, count, never, compare, and `off` as a state), from
+ * comparisons (order, count, never, compare, notify, and `off` as a
+ * state), from
  * the scenario text to the verdict.
  *
  * Each test writes a scenario as YAML, loads it through sim/model (so the
@@ -8,7 +9,8 @@
  * and judges the golden run folder sim/tests/check_fixtures/fence_records:
  * node1 (active) crashed at 5200 ms, node2 fenced it (its "fencing" record
  * at 6300 ms, the runner's fence at 6350, "fenced" at 6360) and took over at
- * 6400; one acknowledged write was lost and none reported. Every kind has a
+ * 6400 and notified failover (its notify.jsonl; a health notification at
+ * 7000); one acknowledged write was lost and none reported. Every kind has a
  * case that holds on that run and one that fails on it, with the exact
  * message. hs_check_run only reads the folder, so it is judged in place.
  * Run from the repository's root (make test-unit does): it reads
@@ -197,6 +199,54 @@ static void test_compare(void)
 	assert_verdict(3, true, "-1 != reported_lost_writes", "got -1, reported_lost_writes 0");
 }
 
+/* ------------------------------------------------------------- notify */
+
+static void test_notify(void)
+{
+	judge(
+	    "  - {notify: {event: failover, node: \"@standby\", text: fenced}, after: kill}\n"
+	    "  - {notify: {event: fault}}\n"
+	    "  - {notify: {event: health, text: time offset}}\n"
+	    "  - {count: {notify: failover, node: \"@active\"}, max: 0}\n"
+	    "  - {count: {notify: health}, max: 0}\n"
+	    "  - {order: [{event: fence, node: \"@standby\", text: fenced}, {notify: failover}]}\n"
+	    "  - {order: [{notify: failover}, {event: fence, node: \"@standby\"}], after: kill}\n"
+	    "  - {count: {event: health}, max: 0}\n");
+	CU_ASSERT_EQUAL(g_scenario->expects[0].kind, HS_EXPECT_NOTIFY);
+	CU_ASSERT_STRING_EQUAL(g_scenario->expects[0].log_event, "failover");
+	CU_ASSERT_STRING_EQUAL(g_scenario->expects[3].matches[0].notify, "failover");
+	assert_verdict(0, true,
+		       "a 'failover' notification whose text contains 'fenced' from @standby "
+		       "after 'kill'",
+		       "node2 notified it at 6400 ms (@standby is node2)");
+	assert_verdict(1, false, "a 'fault' notification from any node after 'up'",
+		       "expected a 'fault' notification from any node after 'up', saw none");
+	assert_verdict(2, false,
+		       "a 'health' notification whose text contains 'time offset' from any "
+		       "node after 'up'",
+		       "expected a 'health' notification whose text contains 'time offset' from "
+		       "any node after 'up', saw 1 'health' notification, none whose text "
+		       "contains 'time offset'");
+	assert_verdict(3, true, "a 'failover' notification from @active at most 0 times",
+		       "saw 0 (@active is node1)");
+	assert_verdict(4, false, "a 'health' notification from any node at most 0 times",
+		       "expected a 'health' notification from any node at most 0 times, saw 1 "
+		       "at 7000 ms");
+	assert_verdict(5, true,
+		       "in order: a 'fence' record from @standby whose reason contains 'fenced', "
+		       "then a 'failover' notification from any node",
+		       "saw the last at 6400 ms (@standby is node2)");
+	assert_verdict(6, false,
+		       "in order after 'kill': a 'failover' notification from any node, then a "
+		       "'fence' record from @standby",
+		       "expected in order after 'kill': a 'failover' notification from any node, "
+		       "then a 'fence' record from @standby, saw a 'fence' record from @standby "
+		       "at 1100 ms, before a 'failover' notification from any node at 1200 ms, "
+		       "and none after it (@standby is node2)");
+	/* A notification is not a cluster-log record of the same name. */
+	assert_verdict(7, true, "a 'health' record from any node at most 0 times", "saw 0");
+}
+
 /* ------------------------------------------------------------- parsing */
 
 static void test_parse_errors(void)
@@ -205,7 +255,23 @@ static void test_parse_errors(void)
 			  "t.yaml:7: expect[0].order: 1 items, expected 2..4");
 	assert_load_error("  - {order: [{event: fence}, {node: node1}]}\n",
 			  "t.yaml:7: expect[0].order[1]: a record needs exactly one of 'event' (a "
-			  "cluster-log record) and 'action' (a step's record)");
+			  "cluster-log record), 'action' (a step's record) and 'notify' (a "
+			  "notification)");
+	assert_load_error("  - {count: {event: fault, notify: fault}, max: 0}\n",
+			  "t.yaml:7: expect[0].count: a record needs exactly one of 'event' (a "
+			  "cluster-log record), 'action' (a step's record) and 'notify' (a "
+			  "notification)");
+	assert_load_error("  - {count: {notify: transition}, max: 0}\n",
+			  "t.yaml:7: expect[0].count.notify: 'transition' is not one of failover, "
+			  "fault, split_brain, sync_lost, sync_restored, join_refused, health");
+	assert_load_error("  - {notify: {event: fence}}\n",
+			  "t.yaml:7: expect[0].notify.event: 'fence' is not one of failover, "
+			  "fault, split_brain, sync_lost, sync_restored, join_refused, health");
+	assert_load_error("  - {notify: {event: fault, node: node3}}\n",
+			  "t.yaml:7: expect[0].notify.node: unknown node 'node3' (known: node1, "
+			  "node2, @active, @standby, any)");
+	assert_load_error("  - {notify: {event: fault}, for_ms: 10}\n",
+			  "t.yaml:7: expect[0].for_ms: 'for_ms' does not apply to notify");
 	assert_load_error("  - {order: [{event: fence, from: active}, {event: fence}]}\n",
 			  "t.yaml:7: expect[0].order[0].from: 'from' applies only to event "
 			  "transition");
@@ -214,7 +280,8 @@ static void test_parse_errors(void)
 			  "power_on, pull, plug, switch_fail, switch_restore, impair, partition, "
 			  "heal, raid_fail, raid_restore, crash, restart, maintenance_on, "
 			  "maintenance_off, switchover, disconnect, reconnect, disband, "
-			  "firmware_update, client_start, client_stop");
+			  "firmware_update, client_start, client_stop, services_fail, "
+			  "services_restore, disk_fail, disk_restore");
 	assert_load_error("  - {count: {event: transition, to: active}}\n",
 			  "t.yaml:7: expect[0]: count needs min or max");
 	assert_load_error("  - {count: {event: transition}, min: 2, max: 1}\n",
@@ -265,6 +332,7 @@ int main(void)
 	    {"count: at most, at least, exactly", test_count},
 	    {"never and off", test_never_and_off},
 	    {"compare: metrics and integers", test_compare},
+	    {"notify: the notify hook's calls, alone and as records", test_notify},
 	    {"parse errors name file, line and field", test_parse_errors},
 	    {NULL, NULL},
 	};

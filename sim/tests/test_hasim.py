@@ -72,6 +72,7 @@ def test_negative_scenario_fails(name, expected, out_dir):
     assert run_id not in run_ids_alive(), "the run left a namespace or state folder behind"
 
 
+@pytest.mark.serial
 def test_bad_scenario_is_refused_and_starts_nothing(out_dir):
     before = run_ids_alive()
     completed = hasim_run(NEGATIVE / "bad-field.yaml", out_dir)
@@ -98,6 +99,7 @@ def test_unknown_backend():
 
 
 @pytest.mark.root
+@pytest.mark.serial
 def test_a_run_that_cannot_start_exits_3_and_says_why(out_dir):
     """Regression: a bring-up error (a guest that did not start) was printed
     but not written into run.json, so result.json blamed its consequences
@@ -213,6 +215,7 @@ def started_run(out_dir):
 
 
 @pytest.mark.netns
+@pytest.mark.serial
 def test_interrupt_tears_everything_down(out_dir):
     with started_run(out_dir) as (process, run_id, pids):
         process.send_signal(signal.SIGINT)
@@ -223,6 +226,45 @@ def test_interrupt_tears_everything_down(out_dir):
             assert pid_gone(pid), f"hanode {pid} survived the interrupt"
 
 
+def nice_of(pid):
+    """A process's nice value (/proc/PID/stat, field 19)."""
+    stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.netns
+def test_native_runner_runs_above_its_nodes(out_dir):
+    """The runner's loop is the lab's switches and its client: it runs at
+    nice -10, the nodes at 0, so a loaded host slows the nodes as their own
+    hardware would and never the fabric (a CI runner under load: the
+    runner's loop stood up to 430 ms and nodes went unanswered)."""
+    with started_run(out_dir) as (process, run_id, pids):
+        assert nice_of(process.pid) == -10
+        assert pids and all(nice_of(pid) == 0 for pid in pids), [nice_of(p) for p in pids]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    settings = json.loads((out_dir / "run.json").read_text())["backend_settings"]
+    assert settings["runner_nice"] == -10 and "runner_nice_refused" not in settings, settings
+
+
+def tmpfs_mounts_under(folder):
+    return [line.split()[1] for line in pathlib.Path("/proc/mounts").read_text().splitlines()
+            if line.split()[1].startswith(str(folder) + "/") and line.split()[2] == "tmpfs"]
+
+
+@pytest.mark.netns
+def test_native_node_data_on_a_tmpfs_of_its_own(out_dir):
+    """Each native node's data folder is a tmpfs (a SIGKILL power cut keeps
+    the page cache anyway; the host disk's fsync latency only held writes,
+    389 ms once under load), detached when the run ends."""
+    with started_run(out_dir) as (process, run_id, pids):
+        state = pathlib.Path("/run/halab") / run_id
+        assert sorted(tmpfs_mounts_under(state)) == [f"{state}/node1/data", f"{state}/node2/data"]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert tmpfs_mounts_under(state) == [] and not state.exists()
+
+
 def children_of(pid):
     """The PIDs of pid's children (its run's guardian among them)."""
     children = pathlib.Path(f"/proc/{pid}/task/{pid}/children")
@@ -230,6 +272,7 @@ def children_of(pid):
 
 
 @pytest.mark.netns
+@pytest.mark.serial
 def test_gc_after_killed_hasim(out_dir):
     """A hasim killed together with its run's guardian (a lost machine, a
     kill of everything) leaves its run to `hasim gc`; its hanode die with
@@ -451,7 +494,8 @@ def test_lint_bad_files_name_file_line_and_field(tmp_path):
         f"{flow}:1: steps[0].action: 'explode' is not one of power_off, power_on, pull, plug, "
         "switch_fail, switch_restore, impair, partition, heal, raid_fail, raid_restore, crash, "
         "restart, maintenance_on, maintenance_off, switchover, disconnect, reconnect, disband, "
-        "firmware_update, client_start, client_stop",
+        "firmware_update, client_start, client_stop, services_fail, services_restore, "
+        "disk_fail, disk_restore",
         f"{utf16}:1: file: UTF-16 text (byte-order mark FF FE); halab reads UTF-8: save it as "
         "UTF-8",
         f"{empty}:1: file: no YAML document (the file is empty or holds only comments)",

@@ -145,6 +145,26 @@ static void test_xml_tcg_cache_only_under_tcg(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<domain type='kvm'>"));
 }
 
+/* Under a system daemon QEMU runs as root, unrelabelled; a user's
+ * qemu:///session has no DAC driver to name (starting such a domain fails
+ * with "Security driver model 'dac' is not available"). */
+static void test_xml_seclabel_only_for_a_system_daemon(void)
+{
+	static struct hs_domain_spec spec;
+
+	test_spec_fill(&spec, "hsvt-dac", 1);
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "<seclabel type='static' model='dac'"));
+	spec.session_user = true;
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, test_xml, sizeof(test_xml), test_error, sizeof(test_error)),
+	    0);
+	CU_ASSERT_PTR_NULL(strstr(test_xml, "<seclabel"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(test_xml, "</devices>\n</domain>\n"));
+}
+
 static void test_xml_missing_field(void)
 {
 	static struct hs_domain_spec spec;
@@ -551,6 +571,8 @@ int main(void)
 	    CU_add_test(xml_suite, "user text is escaped", test_xml_escapes_user_text) == NULL ||
 	    CU_add_test(xml_suite, "TCG cache bounded, none under KVM",
 			test_xml_tcg_cache_only_under_tcg) == NULL ||
+	    CU_add_test(xml_suite, "seclabel only for a system daemon",
+			test_xml_seclabel_only_for_a_system_daemon) == NULL ||
 	    CU_add_test(xml_suite, "missing field", test_xml_missing_field) == NULL ||
 	    CU_add_test(xml_suite, "overflow reported", test_xml_overflow_is_reported) == NULL ||
 	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||

@@ -153,7 +153,7 @@ static void shipped_scenario_check(const char *path, const char *base)
 
 static void test_shipped_scenarios(void)
 {
-	CU_ASSERT_EQUAL(folder_each("scenarios", shipped_scenario_check), 26);
+	CU_ASSERT_EQUAL(folder_each("scenarios", shipped_scenario_check), 32);
 }
 
 /* ------------------------------------------------------------- errors */
@@ -167,7 +167,13 @@ struct error_case {
 /* clang-format off */
 static const struct error_case error_cases[] = {
 	{"s-action.yaml",
-	 FIX "s-action.yaml:8: steps[2].action: 'raid_explode' is not one of power_off, power_on, pull, plug, switch_fail, switch_restore, impair, partition, heal, raid_fail, raid_restore, crash, restart, maintenance_on, maintenance_off, switchover, disconnect, reconnect, disband, firmware_update, client_start, client_stop"},
+	 FIX "s-action.yaml:8: steps[2].action: 'raid_explode' is not one of power_off, power_on, pull, plug, switch_fail, switch_restore, impair, partition, heal, raid_fail, raid_restore, crash, restart, maintenance_on, maintenance_off, switchover, disconnect, reconnect, disband, firmware_update, client_start, client_stop, services_fail, services_restore, disk_fail, disk_restore"},
+	{"s-disk-missing.yaml",
+	 FIX "s-disk-missing.yaml:5: steps[0]: missing required key 'disk'"},
+	{"s-disk-range.yaml",
+	 FIX "s-disk-range.yaml:6: steps[1].disk: 2 is out of range 0..1"},
+	{"s-disk-services.yaml",
+	 FIX "s-disk-services.yaml:5: steps[0].disk: action 'services_fail' takes no disk"},
 	{"s-alias.yaml",
 	 FIX "s-alias.yaml:6: steps[0].node: unknown node '@primary' (known: node1, node2, @active, @standby)"},
 	{"s-anchor-later.yaml",

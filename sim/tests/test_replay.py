@@ -198,6 +198,30 @@ def test_log_of_a_stack_without_adapter(tmp_path):
                                 "record hasim reads (adapters: hanode)\n")
 
 
+def test_replay_from_the_engineers_own_folder(tmp_path):
+    """Regression: the default topology was looked up in ./topologies, so
+    the README's worked example, run where the logs are, failed with
+    "--topology: topologies/rack1-pair.yaml: file: cannot open". Now a bare
+    name goes along --topology-dir, $HALAB_TOPOLOGY_PATH and the shipped
+    folder, as for hasim run."""
+    for log in ("pbx-a.log", "pbx-b.log"):
+        (tmp_path / log).write_bytes((ROOT / FIXTURES / "pbx" / log).read_bytes())
+    completed = subprocess.run([HASIM, "replay", "pbx-a.log", "pbx-b.log", "--out",
+                                "incident.yaml"], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == "hasim replay: wrote incident.yaml (2 steps)\n"
+    assert "topology: rack1-pair\n" in (tmp_path / "incident.yaml").read_text()
+    completed = subprocess.run([HASIM, "replay", "pbx-a.log", "pbx-b.log", "--topology",
+                                "no-such-pair"], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("hasim replay: --topology: no topology 'no-such-pair' "
+                                       "in the search path (")
+    assert completed.stderr.endswith("); name a file, or add its folder with "
+                                     "--topology-dir\n")
+
+
 # ------------------------------------------------------------- --run
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=RUNS) for n in ("pbx", "failback")])
@@ -222,6 +246,11 @@ def test_run(name, tmp_path):
         "(sim/tests/replay_fixtures/failback/pbx-a.log:11 'preferred node pbx-a takes the "
         "active role back'); the replay did not",
     ], completed.stdout
+    # The report reads on its own: the run's FAIL block is not repeated
+    # before it, and it ends with the line that stages the replay again.
+    assert "FAIL" not in completed.stderr, completed.stderr
+    assert lines[-1] == (f"run it again: hasim run {tmp_path / 'replay.yaml'} --quiet --seed 1 "
+                         f"--backend {BACKEND}"), completed.stdout
 
 
 # ------------------------------------------------------------- round trip

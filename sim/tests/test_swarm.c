@@ -104,7 +104,8 @@ static void test_generator_deterministic(void)
 
 /* 400 seeds: each schedule loads as a scenario, its steps are in time
  * order and anchored at formed, the quiet period is the liveness bound +
- * 2 s, and together they use every action of the vocabulary. */
+ * 2 s, and together they use every action of the vocabulary but the
+ * disk and services ones. */
 static void test_generator_valid_and_complete(void)
 {
 	struct hs_topology topology;
@@ -136,6 +137,11 @@ static void test_generator_valid_and_complete(void)
 		CU_ASSERT(g_scenario->step_count <= HS_STEPS_MAX);
 		g_scenario->topology = topology;
 	}
+	/* Not in the swarm's vocabulary (yet): the per-disk and services
+	 * faults came later (issue 11), and a new kind would change the
+	 * schedule of every seed that findings/README.md names. */
+	seen[HS_ACTION_SERVICES_FAIL] = seen[HS_ACTION_SERVICES_RESTORE] = true;
+	seen[HS_ACTION_DISK_FAIL] = seen[HS_ACTION_DISK_RESTORE] = true;
 	for (int action = 1; action < HS_ACTION_COUNT; action++) {
 		if (!seen[action])
 			fprintf(stderr, "\naction %s never generated\n",

@@ -71,6 +71,7 @@ def open_folder():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.serial
 def test_active_power_loss_as_an_ordinary_user(open_folder):
     """As `nobody` (when we are root) or as ourselves: it runs, passes, and
     leaves nothing outside its run folder."""

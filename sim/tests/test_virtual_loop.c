@@ -38,6 +38,10 @@ struct loop_script {
 		char reply[32];
 	} pending[LOOP_PENDING_MAX];
 	uint32_t requests, probes, sessions, aborts, powers;
+	/* The runner's books each disk and services call saw, in order. */
+	uint32_t disk_calls, services_calls;
+	uint32_t disks_failed_seen[8];
+	bool raid_ok_seen[8], services_failed_seen[8];
 };
 
 static struct loop_script loop_script;
@@ -185,11 +189,55 @@ static int loop_control(struct hs_run *run, uint32_t node, const char *request, 
 	return -1;
 }
 
+/* One disk or the services: the runner has booked the change already. */
+static int loop_disk(struct hs_run *run, uint32_t node, uint32_t disk, bool ok, uint64_t op,
+		     char *error, size_t error_size)
+{
+	(void)op;
+	(void)error;
+	(void)error_size;
+	CU_ASSERT_EQUAL((run->nodes[node].disks_failed >> disk & 1u) != 0, !ok);
+	if (loop_script.disk_calls < 8) {
+		loop_script.disks_failed_seen[loop_script.disk_calls] =
+		    run->nodes[node].disks_failed;
+		loop_script.raid_ok_seen[loop_script.disk_calls] = run->nodes[node].raid_ok;
+	}
+	loop_script.disk_calls++;
+	return 0;
+}
+
+static int loop_services(struct hs_run *run, uint32_t node, bool ok, uint64_t op, char *error,
+			 size_t error_size)
+{
+	(void)op;
+	(void)error;
+	(void)error_size;
+	if (loop_script.services_calls < 8)
+		loop_script.services_failed_seen[loop_script.services_calls] =
+		    run->nodes[node].services_failed;
+	CU_ASSERT_EQUAL(run->nodes[node].services_failed, !ok);
+	loop_script.services_calls++;
+	return 0;
+}
+
 static const struct hs_backend_virtual_time loop_virtual_time = {
     loop_next_us, loop_run_due, loop_client_send, loop_client_abort};
 
 static const struct hs_backend_ops loop_backend = {
     .name = "virtual",
+    .time_scale = 1.0,
+    .virtual_time = &loop_virtual_time,
+    .up = loop_up,
+    .down = loop_down,
+    .power = loop_power,
+    .disk = loop_disk,
+    .services = loop_services,
+    .control = loop_control,
+};
+
+/* The same without the optional disk and services operations. */
+static const struct hs_backend_ops loop_backend_plain = {
+    .name = "plain",
     .time_scale = 1.0,
     .virtual_time = &loop_virtual_time,
     .up = loop_up,
@@ -207,7 +255,8 @@ struct loop_run {
 	char error[512];
 };
 
-static void loop_execute(struct loop_run *loop, const char *scenario_text)
+static void loop_execute_on(struct loop_run *loop, const char *scenario_text,
+			    const struct hs_backend_ops *backend)
 {
 	char path[128], error[HS_ERROR_MAX];
 	FILE *file;
@@ -224,11 +273,16 @@ static void loop_execute(struct loop_run *loop, const char *scenario_text)
 	if (hs_scenario_load(path, "topologies", &loop->run->scenario, error, sizeof(error)) < 0)
 		fprintf(stderr, "%s (run the test from the repository's root)\n", error);
 	CU_ASSERT_FATAL(loop->run->scenario.step_count > 0);
-	loop->run->backend = &loop_backend;
+	loop->run->backend = backend;
 	loop->run->seed = 1;
 	snprintf(loop->run->run_id, sizeof(loop->run->run_id), "hs00loop");
 	snprintf(loop->run->run_dir, sizeof(loop->run->run_dir), "%s/run", loop->dir);
 	loop->result = hs_run_execute(loop->run, loop->error, sizeof(loop->error));
+}
+
+static void loop_execute(struct loop_run *loop, const char *scenario_text)
+{
+	loop_execute_on(loop, scenario_text, &loop_backend);
 }
 
 static void loop_cleanup(struct loop_run *loop)
@@ -426,12 +480,85 @@ static void test_loop_stall_is_an_error(void)
 	loop_cleanup(&loop);
 }
 
+/* ---------------------------------------------------- disks, services */
+
+static const char *loop_disk_scenario =
+    "name: loop\n"
+    "topology: rack1-pair\n"
+    "timeout_ms: 60000\n"
+    "settle_ms: 500\n"
+    "steps:\n"
+    "  - {name: d0, after: formed, delay_ms: 100, action: disk_fail, node: \"@active\", disk: 0}\n"
+    "  - {name: d1, action: disk_fail, node: \"@active\", disk: 1, delay_ms: 100}\n"
+    "  - {name: r0, action: disk_restore, node: \"@active\", disk: 0, delay_ms: 100}\n"
+    "  - {name: sf, action: services_fail, node: \"@standby\", delay_ms: 100}\n"
+    "  - {name: sr, action: services_restore, node: \"@standby\", delay_ms: 100}\n"
+    "expect:\n"
+    "  - {invariant: single_active}\n";
+
+/* One disk lost: degraded (raid_ok); both: failed; one back: degraded
+ * again. Each step's line is ok. */
+static void test_loop_disks_and_services(void)
+{
+	struct loop_run loop;
+
+	memset(&loop_script, 0, sizeof(loop_script));
+	loop_script.formed_at_ms = 300;
+	loop_script.silent_from_ms = -1;
+	loop_execute(&loop, loop_disk_scenario);
+	CU_ASSERT_EQUAL(loop.result, 0);
+	CU_ASSERT_EQUAL_FATAL(loop_script.disk_calls, 3);
+	CU_ASSERT_EQUAL(loop_script.disks_failed_seen[0], 1);
+	CU_ASSERT_TRUE(loop_script.raid_ok_seen[0]);
+	CU_ASSERT_EQUAL(loop_script.disks_failed_seen[1], 3);
+	CU_ASSERT_FALSE(loop_script.raid_ok_seen[1]);
+	CU_ASSERT_EQUAL(loop_script.disks_failed_seen[2], 2);
+	CU_ASSERT_TRUE(loop_script.raid_ok_seen[2]);
+	CU_ASSERT_EQUAL_FATAL(loop_script.services_calls, 2);
+	CU_ASSERT_TRUE(loop_script.services_failed_seen[0]);
+	CU_ASSERT_FALSE(loop_script.services_failed_seen[1]);
+	CU_ASSERT_EQUAL(loop_line_ms(&loop, "steps.jsonl", "name", "d1", 0),
+			HS_VIRTUAL_T0_MS + 500);
+	CU_ASSERT_EQUAL(loop_line_count(&loop, "steps.jsonl", "action", "disk_fail"), 2);
+	CU_ASSERT_EQUAL(loop_line_count(&loop, "steps.jsonl", "action", "services_restore"), 1);
+	CU_ASSERT_EQUAL(loop.run->runner_error_count, 0);
+	loop_cleanup(&loop);
+}
+
+/* A backend without disk and services: nothing runs, run.json says why. */
+static void test_loop_disks_refused(void)
+{
+	struct loop_run loop;
+	char path[160], expected[400];
+	json_t *summary;
+
+	memset(&loop_script, 0, sizeof(loop_script));
+	loop_script.formed_at_ms = 300;
+	loop_script.silent_from_ms = -1;
+	loop_execute_on(&loop, loop_disk_scenario, &loop_backend_plain);
+	CU_ASSERT_EQUAL(loop.result, 0);
+	CU_ASSERT_EQUAL(loop_script.disk_calls + loop_script.powers, 0);
+	snprintf(path, sizeof(path), "%s/run/run.json", loop.dir);
+	summary = json_load_file(path, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
+	snprintf(expected, sizeof(expected),
+		 "the plain backend cannot fail or restore one disk of a RAID1 (step 'd0', "
+		 "%s/scenario.yaml:6); run it on the native or virtual backend",
+		 loop.dir);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(summary, "skipped")), expected);
+	json_decref(summary);
+	CU_ASSERT_EQUAL(loop_line_count(&loop, "steps.jsonl", "event", "up"), 0);
+	loop_cleanup(&loop);
+}
+
 int main(void)
 {
 	static const struct hn_test_case tests[] = {
 	    {"steps, client and end at exact virtual times", test_loop_exact_times},
 	    {"probes every resolution_ms, a session broken once", test_loop_probes_and_session},
 	    {"a backend that never moves is a runner error", test_loop_stall_is_an_error},
+	    {"disks and services: the runner's books, in order", test_loop_disks_and_services},
+	    {"a backend without them: not run, skipped with the reason", test_loop_disks_refused},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("virtual loop", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 """The libvirt backend against the native one, and its cleanup.
 
 - Parity: one scenario on both backends, the same verdict and the same
-  role transitions (per role alias, times and reasons aside).
+  role transitions (per role alias, times and reasons aside); on guests
+  the fabric watched who spoke for the cluster IP (the active, then the
+  standby), as the checker's wire judgement needs.
 - A failing run on guests fails with the same expectation as on native;
   with --keep-on-failure its guests stay for `hasim console`, and `hasim gc`
   removes them.
@@ -132,6 +134,24 @@ def assert_qemu_logs_moved(out):
     assert list(QEMU_LOGS.glob(run_id + "-*")) == []
 
 
+def assert_fabric_watched_the_cluster_ip(out):
+    """The fabric watched who speaks for the cluster IP on guests too
+    (sim/fabric/observe.c; the checker judges cluster_ip_unique and
+    single_active from it): the active's external cables before the power
+    cut, the standby's after it, and no one else's."""
+    lines = [json.loads(line) for line in (out / "fabric.jsonl").open()]
+    cut = next(json.loads(line)["mono_ms"] for line in (out / "steps.jsonl").open()
+               if json.loads(line)["name"] == "cut")
+    aliases = json.loads((out / "run.json").read_text())["aliases"]
+    seen = [(line["mono_ms"], line["cable"]) for line in lines
+            if line["event"] == "cluster_ip_seen"]
+    assert [line["reason"] for line in lines if line["event"] == "cluster_ip_watch"] == \
+        ["192.0.2.10"]
+    # A guest's cables are its ports (LAN1, LAN2: its bond is its own).
+    assert {cable.split(".")[0] for t, cable in seen if t < cut} == {aliases["@active"]}
+    assert {cable.split(".")[0] for t, cable in seen if t > cut + 1000} == {aliases["@standby"]}
+
+
 def start_until_guests_run(scenario, out):
     """Start `hasim run` on guests in the background; return the process and
     the run id once both guests' QEMU processes exist."""
@@ -234,6 +254,7 @@ def test_same_scenario_same_verdict_on_both_backends(tmp_path):
         scale = result["time_scale"]
         if backend == "libvirt":
             assert_qemu_logs_moved(out)
+            assert_fabric_watched_the_cluster_ip(out)
     assert scale > 1.0  # the libvirt run's windows were stretched, and it says so
     assert sequences["native"] == sequences["libvirt"], sequences
     assert ("standby", "active") in sequences["libvirt"]["@standby"]
