@@ -67,8 +67,11 @@ test-py: all
 		--backend native --junitxml=reports/pytest-serial-junit.xml || status=1; \
 	exit $$status
 
-# The QEMU guest's own tests and a representative set of scenarios on guests
-# (TCG). The whole library on guests is `make library-vm` (long).
+# The QEMU guest's own tests, a VM matrix (`hasim matrix --backend libvirt`
+# over virt1-pair and rack1-virt1: sim/tests/test_vm_backend.py, 51-59 s
+# at load 2-3, 162-205 s at load 13-14) and
+# a representative set of scenarios on guests (TCG). The whole library on
+# guests is `make library-vm` (long).
 VM_SCENARIOS := active-power-loss or active-raid-loss or bond-port-pulled or split-brain-none \
 	or maintenance-both
 # One libvirtd for the session (ci/libvirtd.sh), stopped again whatever the tests did.

@@ -6,7 +6,9 @@ packages="build-essential pkg-config clang-format libsodium-dev libyaml-dev libc
 libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils lcov
 libjansson-dev python3-pytest python3-yaml busybox-static cpio mdadm linux-image-amd64 iproute2 kmod
 python3-pytest-xdist libxml2-utils clang git keepalived iputils-ping pacemaker
-pacemaker-cli-utils corosync resource-agents stress-ng"
+pacemaker-cli-utils corosync resource-agents stress-ng chromium"
+# chromium: sim/tests/test_matrix.py renders the matrix report (report.html)
+# headless and checks its screenshot.
 # The CI templates' linters run on node (ci/lint-templates.sh); a node from
 # elsewhere (nodesource) already brings npm, and Debian's npm would fight it.
 command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"

@@ -21,6 +21,8 @@ $(HASIM_OBJS): CPPFLAGS += -Isim -Isim/fence -Isim/matrix -Isim/model -Isim/chec
 	$(shell pkg-config --cflags jansson libsodium 2>/dev/null)
 $(BUILD)/sim/backend/virtual.o $(BUILD)/sim/backend/virtual_node.o: CPPFLAGS += \
 	-Irefimpl/daemon -Irefimpl/host -Irefimpl/core
+# The model table (refimpl/core/hn_models.h, header only).
+$(BUILD)/sim/backend/native.o $(BUILD)/sim/backend/vm.o: CPPFLAGS += -Irefimpl/core
 
 $(BIN)/hasim: $(HASIM_OBJS) $(HASIM_LIBS)
 	@mkdir -p $(dir $@)

@@ -48,6 +48,7 @@ struct hs_node_plan {
 	char log_path[512];	/* where the node's cluster log must end up on the host */
 	char control_path[512]; /* host path of the node's control socket (native) */
 	char mdstat_path[512];	/* fake /proc/mdstat the native RAID check reads */
+	bool raid;		/* the model has a hardware RAID hanode checks (hn_models.h) */
 };
 
 /* What a virtual-time backend adds: the runner's clock is then virtual

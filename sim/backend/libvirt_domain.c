@@ -156,8 +156,10 @@ static int hs_domain_spec_set_nic(struct hs_domain_spec *spec, const char *key, 
 		return hs_domain_field_copy(nic->mac, sizeof(nic->mac), key, value, error,
 					    error_size);
 	if (strcmp(key + 5, "link") == 0 &&
-	    (strcmp(value, "up") == 0 || strcmp(value, "down") == 0)) {
+	    (strcmp(value, "up") == 0 || strcmp(value, "down") == 0 ||
+	     strcmp(value, "absent") == 0)) {
 		nic->link_down = strcmp(value, "down") == 0;
+		nic->absent = strcmp(value, "absent") == 0;
 		return 0;
 	}
 	if (strcmp(key + 5, "local_port") == 0 || strcmp(key + 5, "remote_port") == 0) {
@@ -267,6 +269,8 @@ static int hs_domain_spec_check(const struct hs_domain_spec *spec, char *error, 
 		return -1;
 	}
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
+		if (spec->nics[n].absent)
+			continue;
 		if (!hs_domain_mac_valid(spec->nics[n].mac) || spec->nics[n].local_port == 0 ||
 		    spec->nics[n].remote_port == 0) {
 			snprintf(
@@ -390,7 +394,8 @@ int hs_domain_xml_format(const struct hs_domain_spec *spec, char *text, size_t t
 		if (spec->disk_paths[d][0] != '\0')
 			hs_domain_xml_disk(&xml, spec, d);
 	for (int n = 0; n < HS_DOMAIN_NICS; n++)
-		hs_domain_xml_nic(&xml, spec, n, !spec->nics[n].link_down);
+		if (!spec->nics[n].absent)
+			hs_domain_xml_nic(&xml, spec, n, !spec->nics[n].link_down);
 	/* The serial console is a pty (`hasim console` attaches to it through
 	 * virDomainOpenConsole) whose output is also logged to console_path,
 	 * appended across power cycles of the same run. */
@@ -431,7 +436,7 @@ int hs_domain_nic_xml_format(const struct hs_domain_spec *spec, int nic_index, b
 {
 	struct hs_xml xml = {text, text_size, 0, false};
 
-	if (nic_index < 0 || nic_index >= HS_DOMAIN_NICS) {
+	if (nic_index < 0 || nic_index >= HS_DOMAIN_NICS || spec->nics[nic_index].absent) {
 		snprintf(error, error_size, "hs_domain_nic_xml_format: domain '%s': no NIC %d",
 			 spec->name, nic_index);
 		return -1;

@@ -3,9 +3,11 @@
  * hardware actions a scenario needs (power, NIC link, disks).
  *
  * A node is described by a small struct (hs_domain_spec): name, memory,
- * vCPUs, direct kernel boot (kernel, initrd, command line), two data disks
- * for the guest's md RAID1 (vda, vdb), four NICs LAN1..LAN4 (eth0..eth3 in
- * the guest) as point-to-point UDP tunnels on 127.0.0.1, a virtio-serial
+ * vCPUs, direct kernel boot (kernel, initrd, command line), up to two data
+ * disks (vda, vdb: the guest's md RAID1; a disk path left empty is no
+ * disk), up to four NICs LAN1..LAN4 (a NIC marked absent is left out; the
+ * guest names the present ones eth0, eth1, ... in LAN order) as
+ * point-to-point UDP tunnels on 127.0.0.1, a virtio-serial
  * channel to the guest agent (a unix socket on the host), the serial
  * console on a pty (for `hasim console`) logged to a file, and optional
  * fw_cfg files (hanode.conf and the cluster key, read by sim/guest/init).
@@ -41,6 +43,7 @@ struct hs_domain_nic {
 	uint16_t local_port;  /* UDP port QEMU binds on 127.0.0.1 */
 	uint16_t remote_port; /* UDP port of the other end on 127.0.0.1 */
 	bool link_down;	      /* start with the carrier off */
+	bool absent;	      /* the model has no such port: no NIC in the domain */
 };
 
 struct hs_domain_spec {
@@ -89,7 +92,7 @@ void hs_domain_spec_size(struct hs_domain_spec *spec, unsigned cpu_count, unsign
 /* Set one field from text, as in a spec file of `key = value` lines:
  * name, memory_mib, vcpus, tb_cache_mib, accel (tcg|kvm), kernel, initrd, cmdline, disk1,
  * disk2, disk_format, lanN_mac, lanN_local_port, lanN_remote_port,
- * lanN_link (up|down) for N = 1..4, agent_socket, console, config, key.
+ * lanN_link (up|down|absent) for N = 1..4, agent_socket, console, config, key.
  * Returns -1 on an unknown key or a bad value. */
 int hs_domain_spec_set(struct hs_domain_spec *spec, const char *key, const char *value, char *error,
 		       size_t error_size);

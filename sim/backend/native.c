@@ -22,6 +22,9 @@
  *                node never answers ARP for it after a cut); power on =
  *                the service, then the node
  *   RAID       = the fake /proc/mdstat the node reads shows md0 failed
+ *                (only a model with a hardware RAID has one: the model
+ *                table, refimpl/core/hn_models.h; a virt1's hanode has no
+ *                RAID check)
  *   crash      = SIGKILL the node's process group, nothing else (the
  *                cluster IP and the service stay, as after a real crash)
  *   firmware   = the adapter's stop signal (SIGTERM), the node's own
@@ -37,6 +40,13 @@
  * itself. Nodes die with hasim (PR_SET_PDEATHSIG), unless the run keeps
  * its nodes on failure (then the run's guardian, sim/run/guard.c, removes
  * them if hasim is killed).
+ *
+ * The model table (refimpl/core/hn_models.h): native honours a model's LAN
+ * ports and bond members (a cable per port the topology cables, which the
+ * loader checked against the model's ports) and its disks and RAID (the
+ * fake mdstat, or none). It cannot honour CPUs, memory and disk size:
+ * every node is processes on the host. run.json's backend_settings says
+ * both, per node, with the reason (native_settings).
  *
  * Data: each node's data folder (<state_dir>/<node>/data, hanode's store) is
  * a tmpfs of its own, mounted at the node's bring-up and detached at the
@@ -79,6 +89,7 @@
 #include <unistd.h>
 
 #include "../fabric/fabric.h"
+#include "hn_models.h"
 #include "../run/run.h"
 #include "backend.h"
 
@@ -542,20 +553,6 @@ static int native_up(struct hs_run *run, char *error, size_t error_size)
 	return 0;
 }
 
-/* run.json's backend_settings: the runner's nice value (and why not
- * NATIVE_RUNNER_NICE, if it could not be had). */
-static void native_settings(struct hs_run *run, char *json, size_t size)
-{
-	const struct native_state *state = run->backend_data;
-	if (state == NULL) {
-		json[0] = '\0';
-		return;
-	}
-	snprintf(json, size, "{\"runner_nice\":%d%s%s%s}", state->runner_nice,
-		 state->runner_nice_why[0] ? ",\"runner_nice_refused\":\"" : "",
-		 state->runner_nice_why, state->runner_nice_why[0] ? "\"" : "");
-}
-
 static void native_control_end(struct hs_run *run, struct native_control *control)
 {
 	struct native_node *native = native_node_at(run, control->node);
@@ -969,6 +966,77 @@ static void native_handle(struct hs_run *run, const struct pollfd *fds, int coun
 			native_stopping(run, i, now_ms);
 		native_reap(run, i);
 	}
+}
+
+/* "LAN1","LAN2": a list of port names as JSON strings. */
+static size_t native_ports_json(char *json, size_t size, const char names[][HS_NAME_MAX],
+				uint32_t count)
+{
+	size_t used = 0;
+
+	for (uint32_t p = 0; p < count && used < size; p++)
+		used +=
+		    (size_t)snprintf(json + used, size - used, "%s\"%s\"", p ? "," : "", names[p]);
+	return used < size ? used : size;
+}
+
+/* run.json's backend_settings: the runner's nice value, and per node what
+ * the model table declares and native applied (ports, bonds, disks, RAID),
+ * and what it did not apply. */
+static void native_settings(struct hs_run *run, char *json, size_t size)
+{
+	const struct native_state *state = run->backend_data;
+	size_t used = 0;
+
+	if (state == NULL) {
+		json[0] = '\0';
+		return;
+	}
+	/* The runner's nice value (and why not NATIVE_RUNNER_NICE, if it could
+	 * not be had). */
+	used += (size_t)snprintf(json, size, "{\"runner_nice\":%d%s%s%s,", state->runner_nice,
+				 state->runner_nice_why[0] ? ",\"runner_nice_refused\":\"" : "",
+				 state->runner_nice_why, state->runner_nice_why[0] ? "\"" : "");
+	used += (size_t)snprintf(
+	    json + used, size - used,
+	    "\"not_applied_reason\":\"every native node is processes in a network namespace on "
+	    "the host: it shares the host's CPUs, memory and disk (use --backend libvirt for "
+	    "guests sized by model)\",\"nodes\":{");
+	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++) {
+		const struct hs_node_model *model = run->nodes[i].model;
+		const struct hn_model_spec *spec = hn_model_spec_find(model->model);
+		char cabled[HS_PORTS_MAX][HS_NAME_MAX];
+		uint32_t count = 0;
+
+		for (int p = 0; p < HS_PORTS_MAX; p++)
+			if (model->ports[p].used)
+				snprintf(cabled[count++], HS_NAME_MAX, "%s", model->ports[p].name);
+		used += (size_t)snprintf(json + used, size - used,
+					 "%s\"%s\":{\"model\":\"%s\",\"applied\":{\"lan_ports\":%u,"
+					 "\"cabled\":[",
+					 i ? "," : "", model->name, model->model,
+					 spec ? spec->lan_ports : 0);
+		used += native_ports_json(json + used, size - used,
+					  (const char(*)[HS_NAME_MAX])cabled, count);
+		for (int n = 0; n < HS_NETWORK_COUNT && used < size; n++) {
+			const struct hs_interface *interface = &model->interfaces[n];
+			used += (size_t)snprintf(json + used, size - used, "],\"%s\":[",
+						 native_bond_name[n]);
+			used += native_ports_json(json + used, size - used, interface->ports,
+						  interface->port_count);
+		}
+		if (used < size)
+			used += (size_t)snprintf(
+			    json + used, size - used,
+			    "],\"disks\":%u,\"raid\":%s},\"not_applied\":{\"cpu_count\":%u,"
+			    "\"memory_mb\":%u,\"disk_gb\":%u}}",
+			    spec ? spec->disk_count : 0,
+			    run->nodes[i].plan.raid ? "\"md0 RAID1 (the fake /proc/mdstat)\""
+						    : "null",
+			    model->cpu_count, model->memory_mb, model->disk_gb);
+	}
+	if (used < size)
+		snprintf(json + used, size - used, "}}");
 }
 
 const struct hs_backend_ops hs_backend_native = {

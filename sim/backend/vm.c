@@ -2,8 +2,13 @@
  * vm.c - the libvirt backend: every node is a QEMU guest (sim/guest).
  *
  * Each node is a libvirt domain "<run_id>-<node>" made from the guest's
- * kernel and initramfs (make guest), with two raw disks that md mirrors
- * (RAID1) and four NICs LAN1..LAN4, each a UDP tunnel into the run's fabric,
+ * kernel and initramfs (make guest), shaped and sized by its model (the
+ * model table, refimpl/core/hn_models.h; vm_node_spec): vCPUs and memory
+ * scaled down for the lab (libvirt_domain.h), its disks (a rack: two raw
+ * disks that md mirrors, RAID1; a virt1: one disk, ext2 on it, no RAID)
+ * and a NIC per LAN port it has (a rack LAN1..LAN4, a virt1 LAN1 and
+ * LAN3; the kernel command line's halab.lans tells the guest which NIC is
+ * which port), each a UDP tunnel into the run's fabric,
  * so network faults happen in the same place as for the native backend
  * (QEMU's ends of the tunnels: tunnel_port.h). When the run ends, libvirt's
  * log of the guest's QEMU moves into the run folder (nodes/NODE/qemu.log).
@@ -46,9 +51,14 @@
 #include <unistd.h>
 
 #include "../fabric/fabric.h"
+#include "hn_models.h"
 #include "vm.h"
 
-#define VM_DISK_BYTES (64ull << 20)
+/* Every guest disk is 64 MiB whatever the model's disk_gb (480 GB for a
+ * rack1): the guest's data is hanode's store, a few MB, and mke2fs of a
+ * larger disk under TCG costs boot time. run.json says so (vm_settings). */
+#define VM_DISK_MIB   64u
+#define VM_DISK_BYTES ((unsigned long long)VM_DISK_MIB << 20)
 
 /* The guest kernel's command line before the halab.* parameters (boot time
  * under TCG; each was measured with sim/guest/bench_vm.py):
@@ -169,14 +179,28 @@ static int vm_guest_config(struct hs_run *run, struct hs_node_runtime *node, con
 	return fclose(file) == 0 ? 0 : -1;
 }
 
+/* The shape of a node's model: which LAN ports (bit n = LANn+1) and how
+ * many disks (the model table; a rack's, for a model it does not know). */
+static void vm_model_shape(const struct hs_node_model *model, uint32_t *port_mask, uint32_t *disks)
+{
+	const struct hn_model_spec *shape = hn_model_spec_find(model->model);
+
+	*port_mask = shape ? shape->lan_port_mask : 0xfu;
+	*disks = shape ? shape->disk_count : HS_DOMAIN_DISKS;
+	if (*disks > HS_DOMAIN_DISKS)
+		*disks = HS_DOMAIN_DISKS;
+}
+
 static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t error_size)
 {
 	struct vm_state *state = run->backend_data;
 	struct vm_node *vm = &state->nodes[index];
 	struct hs_node_runtime *node = &run->nodes[index];
 	const struct hs_node_model *model = node->model;
-	char name[HS_DOMAIN_NAME_MAX], endpoint[HS_NAME_MAX * 2 + 2];
+	char name[HS_DOMAIN_NAME_MAX], endpoint[HS_NAME_MAX * 2 + 2], lans[16] = "";
 	const char *build = getenv("HALAB_BUILD") ? getenv("HALAB_BUILD") : "build";
+	uint32_t port_mask, disks;
+	size_t used = 0;
 
 	snprintf(name, sizeof(name), "%s-%s", run->run_id, model->name);
 	hs_domain_spec_defaults(&vm->spec, name, index + 1);
@@ -203,11 +227,23 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 	}
 	snprintf(vm->spec.kernel_path, sizeof(vm->spec.kernel_path), "%s", kernel);
 	snprintf(vm->spec.initrd_path, sizeof(vm->spec.initrd_path), "%s", initrd);
+	vm_model_shape(model, &port_mask, &disks);
+	for (int n = 0; n < HS_DOMAIN_NICS; n++)
+		if (port_mask & (1u << n))
+			used += (size_t)snprintf(lans + used, sizeof(lans) - used, "%s%d",
+						 used ? "," : "", n + 1);
+	/* halab.lans: the LAN port of each NIC in order (eth0, eth1, ...);
+	 * halab.raid: md RAID1 over the disks only for a model with one.
+	 * no_timer_check: under TCG on a loaded host the kernel's check of the
+	 * IO-APIC timer fails ("IO-APIC + timer doesn't work!": a panic, or a
+	 * guest stuck after "8254 timer not connected to IO-APIC"; seen with 4
+	 * guests booting at load 12), as on any slow hypervisor. */
 	snprintf(vm->spec.cmdline, sizeof(vm->spec.cmdline),
-		 "%s halab.hostname=%s halab.bond0=%s halab.bond1=%s", HS_VM_KERNEL_CMDLINE,
-		 model->name, model->interfaces[HS_NETWORK_EXTERNAL].address,
-		 model->interfaces[HS_NETWORK_SYNC].address);
-	for (int d = 0; d < HS_DOMAIN_DISKS; d++) {
+		 "%s no_timer_check halab.hostname=%s halab.bond0=%s halab.bond1=%s "
+		 "halab.lans=%s halab.raid=%d",
+		 HS_VM_KERNEL_CMDLINE, model->name, model->interfaces[HS_NETWORK_EXTERNAL].address,
+		 model->interfaces[HS_NETWORK_SYNC].address, lans, node->plan.raid ? 1 : 0);
+	for (int d = 0; d < (int)disks; d++) {
 		snprintf(vm->spec.disk_paths[d], sizeof(vm->spec.disk_paths[d]), "%s/%s/disk%d.raw",
 			 run->state_dir, model->name, d);
 		if (vm_disk_create(vm->spec.disk_paths[d], error, error_size) < 0)
@@ -231,6 +267,10 @@ static int vm_node_spec(struct hs_run *run, uint32_t index, char *error, size_t 
 		return -1;
 	for (int n = 0; n < HS_DOMAIN_NICS; n++) {
 		uint16_t fabric_port = 0;
+		if (!(port_mask & (1u << n))) {
+			vm->spec.nics[n].absent = true; /* the model has no such port */
+			continue;
+		}
 		if (hs_tunnel_port_reserve(&vm->tunnel_ports[n], error, error_size) < 0)
 			return -1;
 		vm->spec.nics[n].local_port = vm->tunnel_ports[n].port;
@@ -604,7 +644,8 @@ static void vm_carrier_events(struct hs_run *run)
 				char endpoint[HS_NAME_MAX * 2 + 2];
 				snprintf(endpoint, sizeof(endpoint), "%s.%s",
 					 run->nodes[i].model->name, vm_port_names[n]);
-				if (strcmp(endpoint, event.endpoint) != 0 ||
+				if (vm->spec.nics[n].absent ||
+				    strcmp(endpoint, event.endpoint) != 0 ||
 				    vm->link_up[n] == event.up || !run->nodes[i].powered)
 					continue;
 				if (vm_submit(run, vm, HS_VM_JOB_NIC, n, event.up, 0, error,
@@ -682,7 +723,8 @@ static void vm_handle(struct hs_run *run, const struct pollfd *fds, int count, i
 }
 
 /* run.json's backend_settings: libvirt's URI (qemu:///system or a user's
- * qemu:///session) and what each guest was given. */
+ * qemu:///session), what each guest was given against what its model
+ * declares, and the lab's scale factors (libvirt_domain.h). */
 static void vm_settings(struct hs_run *run, char *json, size_t size)
 {
 	struct vm_state *state = run->backend_data;
@@ -695,16 +737,37 @@ static void vm_settings(struct hs_run *run, char *json, size_t size)
 	for (char *c = uri; *c; c++)
 		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
 			*c = '?';
-	used += (size_t)snprintf(json, size, "{\"uri\":\"%s\",\"kvm\":%s,\"guests\":{", uri,
-				 state->accel_kvm ? "true" : "false");
-	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++)
+	used += (size_t)snprintf(
+	    json, size,
+	    "{\"uri\":\"%s\",\"kvm\":%s,\"scale\":{\"memory_divisor\":%u,\"memory_mib_min\":%u,"
+	    "\"memory_mib_max\":%u,\"cpu_divisor\":%u,\"vcpus_max\":%u,\"disk_mib\":%u},"
+	    "\"guests\":{",
+	    uri, state->accel_kvm ? "true" : "false", HS_GUEST_MEMORY_SCALE, HS_GUEST_MEMORY_MIN,
+	    HS_GUEST_MEMORY_MAX, HS_GUEST_CPU_SCALE, HS_GUEST_VCPUS_MAX, VM_DISK_MIB);
+	for (uint32_t i = 0; i < run->scenario.topology.node_count && used < size; i++) {
+		const struct hs_domain_spec *spec = &state->nodes[i].spec;
+		int disks = 0, nics = 0;
+
+		for (int d = 0; d < HS_DOMAIN_DISKS; d++)
+			disks += spec->disk_paths[d][0] ? 1 : 0;
 		used += (size_t)snprintf(
 		    json + used, size - used,
-		    "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u,\"model\":\"%s\","
-		    "\"model_cpu_count\":%u,\"model_memory_mb\":%u}",
-		    i ? "," : "", run->nodes[i].model->name, state->nodes[i].spec.memory_mib,
-		    state->nodes[i].spec.vcpus, run->nodes[i].model->model,
-		    run->nodes[i].model->cpu_count, run->nodes[i].model->memory_mb);
+		    "%s\"%s\":{\"memory_mib\":%u,\"vcpus\":%u,\"disks\":%d,\"raid\":%s,"
+		    "\"nics\":[",
+		    i ? "," : "", run->nodes[i].model->name, spec->memory_mib, spec->vcpus, disks,
+		    run->nodes[i].plan.raid ? "\"md0 RAID1\"" : "null");
+		for (int n = 0; n < HS_DOMAIN_NICS && used < size; n++)
+			if (!spec->nics[n].absent)
+				used += (size_t)snprintf(json + used, size - used, "%s\"%s\"",
+							 nics++ ? "," : "", vm_port_names[n]);
+		if (used < size)
+			used += (size_t)snprintf(
+			    json + used, size - used,
+			    "],\"model\":\"%s\",\"model_cpu_count\":%u,\"model_memory_mb\":%u,"
+			    "\"model_disk_gb\":%u}",
+			    run->nodes[i].model->model, run->nodes[i].model->cpu_count,
+			    run->nodes[i].model->memory_mb, run->nodes[i].model->disk_gb);
+	}
 	if (used < size)
 		snprintf(json + used, size - used, "}}");
 }

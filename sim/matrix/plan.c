@@ -195,12 +195,18 @@ static json_t *topologies_plan(const struct hs_matrix_options *options, struct h
 	return topologies;
 }
 
-/* halab's own library: <tree>/scenarios beside <tree>/build/bin/hasim. */
+/* halab's own library: <tree>/scenarios of the tree this hasim was built
+ * in (build/bin/hasim, build/asan/bin/hasim alike: hs_source_tree), or
+ * beside the folder of its bin/ when it runs from elsewhere. */
 static void shipped_scenarios(const char *self, char *out, size_t size)
 {
 	char path[PATH_MAX];
 	char *slash;
 
+	if (hs_source_tree(path, sizeof(path)) == 0) {
+		snprintf(out, size, "%s/scenarios", path);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s", self);
 	for (int i = 0; i < 3 && (slash = strrchr(path, '/')); i++)
 		*slash = '\0';

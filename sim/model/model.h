@@ -310,6 +310,11 @@ struct hs_scenario {
  * matrix` skips such a cell. Any other failure is -1. */
 #define HS_LOAD_NOT_APPLICABLE (-2)
 
+/* Whether a node of this model has a hardware RAID that its node checks
+ * (the model table, refimpl/core/hn_models.h: a rack's two disks in RAID1,
+ * not a virt1's one virtual disk); true for an unknown name. */
+bool hs_model_has_raid(const char *model);
+
 /* Load and validate. On error return -1 (HS_LOAD_NOT_APPLICABLE: a
  * scenario whose `requires:` the topology does not meet) and write "FILE:LINE: FIELD: reason"
  * into error. topology_dir is where a bare topology name is looked up. */

@@ -207,6 +207,7 @@ static int interface_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *
 	struct hs_interface *interface = &node->interfaces[network];
 	char field[HS_FIELD_MAX], path[HS_FIELD_MAX];
 	yaml_node_t *section, *value, *bond, *port;
+	const struct hn_model_spec *spec;
 	uint32_t count;
 
 	HS_FIELD(field, "%s.%s", base, network_keys[network]);
@@ -232,6 +233,13 @@ static int interface_parse(struct hs_yaml *yaml, yaml_node_t *item, const char *
 	HS_FIELD(path, "%s.bond", field);
 	if (hs_yaml_sequence(yaml, bond, path, 1, 2, &count) < 0)
 		return -1;
+	spec = hn_model_spec_find(node->model);
+	if (spec && count > spec->ports_per_bond)
+		return hs_yaml_fail(yaml, bond, path,
+				    "a %s bonds at most %u port%s per network, not %" PRIu32
+				    " (refimpl/core/hn_models.h)",
+				    spec->name, spec->ports_per_bond,
+				    spec->ports_per_bond == 1 ? "" : "s", count);
 	for (uint32_t i = 0; i < count; i++) {
 		HS_FIELD(path, "%s.bond[%" PRIu32 "]", field, i);
 		if (bond_port_add(yaml, hs_yaml_item(yaml, bond, i), path, node, interface) < 0)

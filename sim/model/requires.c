@@ -11,12 +11,15 @@
  *     ports: 4                # every node has >= 4 LAN ports (two bonds)
  *     models: [rack1, rack4]  # every node's model is one of these
  *     fence: true             # every node has a fence device
+ *     raid: true              # every node's model has a hardware RAID
+ *                             # (the model table, refimpl/core/hn_models.h)
  *
  * A malformed `requires` is an error like any other (FILE:LINE: FIELD:
  * reason, -1); one the topology does not meet returns HS_LOAD_NOT_APPLICABLE
  * with the reason, naming the requirement's line, the node and the
  * topology, and sets scenario->not_applicable.
  */
+#include "hn_models.h"
 #include "yaml_walk.h"
 
 #include <inttypes.h>
@@ -87,10 +90,10 @@ static int models_check(struct hs_yaml *yaml, yaml_node_t *value, struct hs_scen
 
 int hs_requires_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenario *scenario)
 {
-	static const char *const keys[] = {"ports", "models", "fence", NULL};
+	static const char *const keys[] = {"ports", "models", "fence", "raid", NULL};
 	yaml_node_t *value;
 	uint32_t ports;
-	bool fence;
+	bool fence, raid;
 
 	if (hs_yaml_mapping(yaml, node, "requires", keys) < 0)
 		return -1;
@@ -121,6 +124,21 @@ int hs_requires_parse(struct hs_yaml *yaml, yaml_node_t *node, struct hs_scenari
 				return not_met(yaml, value, "requires.fence", scenario,
 					       "'%s' has no fence device",
 					       scenario->topology.nodes[n].name);
+	}
+	value = hs_yaml_get(yaml, node, "raid");
+	if (value) {
+		if (hs_yaml_bool(yaml, value, "requires.raid", &raid) < 0)
+			return -1;
+		for (uint32_t n = 0; raid && n < scenario->topology.node_count; n++) {
+			const struct hs_node_model *model = &scenario->topology.nodes[n];
+			const struct hn_model_spec *spec = hn_model_spec_find(model->model);
+
+			if (spec && !spec->hardware_raid)
+				return not_met(yaml, value, "requires.raid", scenario,
+					       "'%s' is a %s, which has no hardware RAID (%u "
+					       "virtual disk; refimpl/core/hn_models.h)",
+					       model->name, model->model, spec->disk_count);
+		}
 	}
 	return 0;
 }

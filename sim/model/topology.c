@@ -450,6 +450,13 @@ void hs_model_identity_defaults(uint32_t model_index, struct hs_node_model *node
 	node->disk_gb = spec->disk_gb;
 }
 
+bool hs_model_has_raid(const char *model)
+{
+	const struct hn_model_spec *spec = hn_model_spec_find(model);
+
+	return spec ? spec->hardware_raid : true;
+}
+
 /* The model table's names, NULL-terminated, for hs_yaml_enum. */
 const char *const *hs_model_names(void)
 {

@@ -170,6 +170,7 @@ static const char *vars_hasim(struct adapter_vars *vars, const char *name)
 	VAR_TEXT("log", vars->node->plan.log_path);
 	VAR_TEXT("control_socket", vars->node->plan.control_path);
 	VAR_TEXT("mdstat", vars->node->plan.mdstat_path);
+	VAR_TEXT("raid_array", vars->node->plan.raid ? "md0" : ""); /* "": the model has none */
 	if (strcmp(name, "services_status") == 0) {
 		hs_plan_services_command(run, vars->node, out, size);
 		return out;

@@ -179,6 +179,14 @@ int hs_run_node_raid(struct hs_run *run, const char *name, bool ok, struct hs_op
 
 	if (hw_node(run, name, "raid", &index, error, error_size) < 0)
 		return -1;
+	if (!run->nodes[index].plan.raid) {
+		snprintf(error, error_size,
+			 "raid: node '%s' is a %s, which has no RAID (one virtual disk: "
+			 "refimpl/core/hn_models.h); a scenario that fails a RAID says "
+			 "`requires: {raid: true}`",
+			 name, run->nodes[index].model->model);
+		return -1;
+	}
 	run->nodes[index].raid_ok = ok;
 	run->nodes[index].disks_failed = ok ? 0 : (1u << HS_RAID_DISKS) - 1;
 	op = hw_op_begin(run, owner, HS_NODE_OP_RAID, index, "", error, error_size);
@@ -199,6 +207,14 @@ int hs_run_node_disk(struct hs_run *run, const char *name, uint32_t disk, bool o
 
 	if (hw_node(run, name, "disk", &index, error, error_size) < 0)
 		return -1;
+	if (!run->nodes[index].plan.raid) {
+		snprintf(error, error_size,
+			 "disk: node '%s' is a %s, which has no RAID member to fail (one virtual "
+			 "disk: refimpl/core/hn_models.h); a scenario that fails a disk says "
+			 "`requires: {raid: true}`",
+			 name, run->nodes[index].model->model);
+		return -1;
+	}
 	if (disk >= HS_RAID_DISKS || !run->backend->disk) {
 		snprintf(error, error_size,
 			 disk >= HS_RAID_DISKS ? "disk: %s has no disk %u (0..%d)"

@@ -4,12 +4,15 @@
  *
  * The config is generated from the topology (identity, addresses, timers,
  * tie-breaker, ping targets) plus the run's own plumbing: the fake mdstat
- * file the native RAID check reads, the fence command that asks this hasim
- * to power the peer off, the notification hook that appends to the run
- * folder, a services check when a step makes services fail, and the
- * paths of the cluster log and control socket. Inside the
- * node the external bond is "bond0" and the sync bond "bond1", as on the
- * appliances.
+ * file the native RAID check reads (only for a model whose row in the model
+ * table, refimpl/core/hn_models.h, has a hardware RAID does hanode check
+ * it: a virt1's hanode has no array to check, so its config has no raid_*
+ * keys; the file is there for every node, for adapters that read it), the
+ * fence command that asks this hasim to power the peer off, the
+ * notification hook that appends to the run folder, a services check when
+ * a step makes services fail, and the paths of the cluster log and control
+ * socket. Inside the node the external bond is "bond0" and the sync bond
+ * "bond1", as on the appliances.
  *
  * The store lets the lab's client keep as many connections as it has
  * slots (store_clients_per_source = 32, hanode's maximum): every request
@@ -96,6 +99,7 @@ int hs_plan_nodes(struct hs_run *run, char *error, size_t error_size)
 		snprintf(node->plan.mdstat_path, sizeof(node->plan.mdstat_path), "%s/%s/mdstat",
 			 state_dir, node->model->name);
 		node->plan.model = node->model;
+		node->plan.raid = hs_model_has_raid(node->model->model);
 		if (run->state_dir[0] && hs_plan_write_mdstat(node, 0) < 0) {
 			snprintf(error, error_size, "hs_plan_nodes: %s: %s", node->plan.mdstat_path,
 				 strerror(errno));
@@ -212,7 +216,7 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 "fence_delay_ms = %u\nhealth_interval_ms = %u\nping_timeout_ms = %u\n"
 		 "tiebreaker = %s\nstore_clients_per_source = 32\n"
 		 "%s%s%s"
-		 "raid_mdstat = %s\nraid_array = md0\n"
+		 "%s%s%s"
 		 "%s%s%s"
 		 "notify_command = cat >> %s/nodes/%s/notify.jsonl\n"
 		 "fence_command = %s --socket %s/hasim.sock %s\n"
@@ -224,10 +228,12 @@ static void plan_config_text(const struct hs_run *run, const struct hs_node_runt
 		 topology->timers.fence_delay_ms, topology->timers.health_interval_ms,
 		 topology->timers.health_interval_ms / 2, topology->tiebreaker,
 		 pings[0] ? "ping_targets = " : "", pings, pings[0] ? "\n" : "",
-		 node->plan.mdstat_path, services[0] ? "services_status = " : "", services,
-		 services[0] ? "\n" : "", run->run_dir, self->name, fence, plan_state_dir(run),
-		 peer->name, node->plan.log_path, node->plan.control_path, plan_state_dir(run),
-		 self->name);
+		 node->plan.raid ? "raid_mdstat = " : "",
+		 node->plan.raid ? node->plan.mdstat_path : "",
+		 node->plan.raid ? "\nraid_array = md0\n" : "",
+		 services[0] ? "services_status = " : "", services, services[0] ? "\n" : "",
+		 run->run_dir, self->name, fence, plan_state_dir(run), peer->name,
+		 node->plan.log_path, node->plan.control_path, plan_state_dir(run), self->name);
 }
 
 int hs_plan_write_config(struct hs_run *run, struct hs_node_runtime *node, char *error,

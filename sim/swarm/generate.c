@@ -317,6 +317,14 @@ static void episode_add(struct gen_context *context, struct gen_raw *raw, enum h
 	char target[HS_NAME_MAX * 2];
 
 	switch (kind) {
+	case HS_SWARM_RAID:
+		/* A RAID episode on an alias needs both nodes to have one (a
+		 * virt1 has one virtual disk: refimpl/core/hn_models.h). */
+		for (uint32_t n = 0; n < context->topology->node_count; n++)
+			if (!hs_model_has_raid(context->topology->nodes[n].model))
+				return;
+		episode_node(context, raw, kind, node, start_ms, end_ms);
+		return;
 	case HS_SWARM_PULL:
 		if (context->port_count == 0)
 			return;

@@ -226,6 +226,39 @@ static void test_xml_nic_and_disk(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "node2-disk2.raw"));
 }
 
+/* A virt1's shape (refimpl/core/hn_models.h): LAN1 and LAN3 only, one
+ * disk. The absent NICs and the empty disk path leave no device behind,
+ * and an absent NIC has no link to set. */
+static void test_xml_shaped_by_model(void)
+{
+	static struct hs_domain_spec spec;
+	char xml[HS_DOMAIN_XML_MAX];
+
+	test_spec_fill(&spec, "hsvt-v", 3);
+	spec.disk_paths[1][0] = '\0';
+	spec.nics[1].absent = true;
+	spec.nics[3].absent = true;
+	spec.nics[1].local_port = spec.nics[1].remote_port = 0; /* not needed when absent */
+	CU_ASSERT_EQUAL_FATAL(
+	    hs_domain_xml_format(&spec, xml, sizeof(xml), test_error, sizeof(test_error)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<alias name='ua-lan1'/>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<alias name='ua-lan3'/>"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "ua-lan2"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "ua-lan4"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<target dev='vda' bus='virtio'/>"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "vdb"));
+	CU_ASSERT_EQUAL(hs_domain_nic_xml_format(&spec, 1, true, xml, sizeof(xml), test_error,
+						 sizeof(test_error)),
+			-1);
+	CU_ASSERT_STRING_EQUAL(test_error, "hs_domain_nic_xml_format: domain 'hsvt-v': no NIC 1");
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "lan2_link", "up", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_FALSE(spec.nics[1].absent);
+	CU_ASSERT_EQUAL(
+	    hs_domain_spec_set(&spec, "lan4_link", "absent", test_error, sizeof(test_error)), 0);
+	CU_ASSERT_TRUE(spec.nics[3].absent);
+}
+
 static void test_spec_set(void)
 {
 	static struct hs_domain_spec spec;
@@ -543,6 +576,8 @@ int main(void)
 	    CU_add_test(xml_suite, "missing field", test_xml_missing_field) == NULL ||
 	    CU_add_test(xml_suite, "overflow reported", test_xml_overflow_is_reported) == NULL ||
 	    CU_add_test(xml_suite, "NIC and disk XML", test_xml_nic_and_disk) == NULL ||
+	    CU_add_test(xml_suite, "NICs and disks shaped by model", test_xml_shaped_by_model) ==
+		NULL ||
 	    CU_add_test(xml_suite, "spec keys", test_spec_set) == NULL ||
 	    CU_add_test(xml_suite, "bad URI", test_conn_bad_uri) == NULL ||
 	    CU_add_test(xml_suite, "tunnel ports outside the ephemeral range", test_tunnel_ports) ==

@@ -15,13 +15,22 @@
   matrix.json's schema, junit.xml valid against sim/tests/junit.xsd, the
   HTML report's grid and plots.
 
-Virtual backend only (no root, virtual time): a few seconds in all.
+- The report in a real browser: headless Chromium renders report.html
+  (its DOM after parsing, and a screenshot whose pixels show the grid's
+  colours and the plots' dots).
+
+Virtual backend only (no root, virtual time): a few seconds in all, plus
+~5 s of Chromium.
 """
+import collections
+import html.parser
 import json
 import os
 import pathlib
 import shutil
+import struct
 import subprocess
+import zlib
 
 import pytest
 
@@ -176,7 +185,7 @@ def test_requires_errors_in_lint(tmp_path):
         "ports-range": ("requires: {ports: 4}", "requires: {ports: 9}",
                         "requires.ports: 9 is out of range 1..4"),
         "unknown-key": ("requires: {ports: 4}", "requires: {port: 4}",
-                        "requires: unknown key 'port' (known: ports, models, fence)"),
+                        "requires: unknown key 'port' (known: ports, models, fence, raid)"),
         "model": ("requires: {ports: 4}", "requires: {models: [rack9]}",
                   "requires.models[0]: 'rack9' is not one of"),
         "not-met": ("requires: {ports: 4}", "requires: {models: [virt1]}",
@@ -210,6 +219,84 @@ def test_port_roles_resolve_to_lan_ports(tmp_path):
     assert "steps[0].port: 'node1' has no port sync2 (its sync interface has 1 port)" in linted.stdout
 
 
+# ------------------------------------------------------------ model table
+
+def test_a_virt1_has_no_raid(tmp_path):
+    """The model table says a virt1 has one virtual disk and no hardware
+    RAID: a scenario that fails a RAID does not apply to it (requires.raid),
+    and one that tries anyway is refused by name instead of failing a RAID
+    the node does not have."""
+    scenario = SCENARIOS / "active-raid-loss.yaml"
+    line = next(number for number, text in enumerate(scenario.read_text().splitlines(), 1)
+                if text.startswith("requires:"))
+    done = hasim("run", scenario, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "skip")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{scenario}:{line}: requires.raid: does not apply to topology 'rack1-virt1': 'node2' "
+        "is a virt1, which has no hardware RAID (1 virtual disk; refimpl/core/hn_models.h)")
+    staged = tmp_path / "raid-of-a-virt1.yaml"
+    staged.write_text(scenario.read_text()
+                      .replace("requires: {raid: true}", "")
+                      .replace('node: "@active"}', "node: node2}"))
+    done = hasim("run", staged, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "refused", "--quiet")
+    assert done.returncode != 0
+    assert ("raid: node 'node2' is a virt1, which has no RAID (one virtual disk: "
+            "refimpl/core/hn_models.h)") in done.stdout + done.stderr
+    # The rack in the same pair still has its RAID.
+    rack = tmp_path / "raid-of-the-rack.yaml"
+    rack.write_text(staged.read_text().replace("node: node2}", "node: node1}"))
+    done = hasim("run", rack, "--backend", "virtual", "--topology", "rack1-virt1",
+                 "--out", tmp_path / "rack", "--quiet")
+    steps = [json.loads(line) for line in (tmp_path / "rack" / "steps.jsonl").read_text()
+             .splitlines()]
+    raid = [step for step in steps if step.get("action") == "raid_fail"]
+    assert [(step["target"], step["ok"]) for step in raid] == [("node1", True)], steps
+
+
+def test_swarm_fails_no_raid_a_virt1_has_not(tmp_path):
+    """The swarm draws RAID episodes only on topologies whose nodes have a
+    RAID. With a planted failure on every raid_fail step carried out, the
+    same seeds fail on rack1-pair; on virt1-pair no raid_fail is drawn, so
+    none is refused by the lab either (before, 8 of these 11 schedules'
+    refused steps were RAID steps on a virt1)."""
+    environment = {"HALAB_SWARM_PLANT": "no_stuck_state:raid_fail"}
+    summaries = {}
+    for topology in ("rack1-pair", "virt1-pair"):
+        out = tmp_path / topology
+        done = hasim("swarm", "--topology", topology, "--seed", "1", "--count", "11",
+                     "--shrink-runs", "0", "--out", out, env=environment)
+        assert done.returncode in (0, 1), done.stdout + done.stderr
+        summaries[topology] = json.loads((out / "summary.json").read_text())
+    rack = summaries["rack1-pair"]["failures"]
+    assert rack and all(failure["message"].endswith("(raid_fail) was carried out")
+                        for failure in rack), rack
+    assert summaries["virt1-pair"]["failures"] == []
+    assert summaries["virt1-pair"]["steps_refused"] <= 1, summaries["virt1-pair"]
+
+
+@pytest.mark.netns
+def test_native_applies_the_model_table(tmp_path):
+    """Native honours what it can of the model table (ports, bonds, disks and
+    RAID) and says in run.json what it cannot (CPUs, memory, disk size), why."""
+    out = tmp_path / "run"
+    done = hasim("run", SCENARIOS / "active-power-loss.yaml", "--backend", "native",
+                 "--topology", "rack1-virt1", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    settings = json.loads((out / "run.json").read_text())["backend_settings"]
+    assert settings["name"] == "native"
+    assert "shares the host's CPUs, memory and disk" in settings["not_applied_reason"]
+    rack, virt = settings["nodes"]["node1"], settings["nodes"]["node2"]
+    assert rack["applied"] == {"lan_ports": 4, "cabled": ["LAN1", "LAN2", "LAN3", "LAN4"],
+                               "bond0": ["LAN1", "LAN2"], "bond1": ["LAN3", "LAN4"],
+                               "disks": 2, "raid": "md0 RAID1 (the fake /proc/mdstat)"}
+    assert virt["applied"] == {"lan_ports": 2, "cabled": ["LAN1", "LAN3"], "bond0": ["LAN1"],
+                               "bond1": ["LAN3"], "disks": 1, "raid": None}
+    assert rack["not_applied"] == {"cpu_count": 4, "memory_mb": 8192, "disk_gb": 480}
+    assert virt["not_applied"] == {"cpu_count": 4, "memory_mb": 16384, "disk_gb": 500}
+
+
 # ----------------------------------------------------------------- matrix
 
 def run_keys(document):
@@ -237,6 +324,23 @@ def test_matrix_list_and_skips():
             "('node1') and rack4 ('node2') cannot form a cluster") in listed.stderr
     # 7 pairings x 3 scenarios x 2 seeds, each either listed or skipped.
     assert len(lines) + listed.stderr.count("\nskip ") + listed.stderr.startswith("skip ") == 42
+
+
+def test_matrix_finds_its_library_from_any_build_variant(tmp_path):
+    """A hasim built in <tree>/build/VARIANT/bin (make BUILD=build/asan ...)
+    runs <tree>/scenarios by default, as it finds <tree>/topologies (before,
+    it looked for <tree>/build/scenarios and found no scenario)."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TOPOLOGIES, tree / "topologies")
+    (tree / "scenarios").mkdir()
+    shutil.copy(SCENARIOS / "active-power-loss.yaml", tree / "scenarios")
+    (tree / "build" / "variant" / "bin").mkdir(parents=True)
+    shutil.copy(HASIM, tree / "build" / "variant" / "bin" / "hasim")
+    listed = subprocess.run([str(tree / "build" / "variant" / "bin" / "hasim"), "matrix",
+                             "--list", "--topologies", "rack1-pair"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == ["rack1-pair/active-power-loss/1"]
 
 
 def test_matrix_usage_errors(tmp_path):
@@ -359,6 +463,133 @@ def test_matrix_failure_counts_and_exit(tmp_path):
                        SCENARIOS / "active-power-loss.yaml", "--out", tmp_path / "s", "--quiet")
     assert only_skips.returncode == 1
     assert json.loads((tmp_path / "s" / "matrix.json").read_text())["passed"] is False
+
+
+# ------------------------------------------------------- in a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Elements(html.parser.HTMLParser):
+    """Every element of a document as (tag, attributes, path of tags)."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements, self.stack = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes, tuple(self.stack)))
+        if tag not in ("meta", "br", "img", "input", "link", "hr"):
+            self.stack.append((tag, attributes.get("id", "")))
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs), tuple(self.stack)))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+
+def png_rgb(path):
+    """(width, height, pixels): an 8-bit RGB or RGBA PNG's pixels as (r, g, b)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, idat = 8, b""
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        chunk = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+        elif kind == b"IDAT":
+            idat += chunk
+        position += 12 + length
+    channels = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * channels
+    previous, pixels = bytearray(stride), []
+    for row in range(height):
+        kind = raw[row * (stride + 1)]
+        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xff
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xff
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xff
+            elif kind == 4:
+                corner = previous[i - channels] if i >= channels else 0
+                guess = left + up - corner
+                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                              (abs(guess - corner), 2, corner))[2]
+                line[i] = (line[i] + nearest) & 0xff
+        pixels.extend(tuple(line[i:i + 3]) for i in range(0, stride, channels))
+        previous = line
+    return width, height, pixels
+
+
+def near(pixel, colour, tolerance=8):
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+
+
+def test_report_in_a_real_browser(tmp_path):
+    """report.html as a browser shows it: Chromium's DOM has the grid (a
+    row per scenario, a column per topology, cells coloured by pass rate)
+    and a plot per topology with a dot per failover/outage figure; its
+    screenshot, of the window's size, shows the grid's green and grey and
+    the plots' dots."""
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (ci/deps.sh installs it): report.html was not "
+                    "checked in a browser")
+    out = tmp_path / "m"
+    done = hasim("matrix", "--topologies", "rack1-pair,rack1-virt1,virt1-pair", "--repeat", "2",
+                 "--jobs", "2", "--out", out, "--quiet", *small_scenarios())
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads((out / "matrix.json").read_text())
+    url = (out / "report.html").as_uri()
+    width, height = 1000, 1100
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},{height}"]
+    shot = tmp_path / "report.png"
+    # One browser: the DOM after parsing on stdout, the screenshot in shot.
+    dumped = subprocess.run([*browser, "--dump-dom", f"--screenshot={shot}", url],
+                            capture_output=True, text=True, timeout=180)
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    parser = Elements()
+    parser.feed(dumped.stdout)
+    grid = [(tag, attributes, path) for tag, attributes, path in parser.elements
+            if ("table", "grid") in path]
+    headers = [attributes for tag, attributes, _ in grid if tag == "th"]
+    rows = [element for element in grid if element[0] == "tr"]
+    cells = [attributes.get("class") for tag, attributes, _ in grid if tag == "td"]
+    assert len(rows) == 1 + len(SMALL), rows
+    assert len(headers) == (1 + 3) + len(SMALL)  # a header row, then a name per row
+    assert cells.count("pass") == 7 and cells.count("skip") == 2, cells
+    plots = [attributes for tag, attributes, _ in parser.elements
+             if tag == "svg" and attributes.get("class") == "plot"]
+    dots = [attributes for tag, attributes, path in parser.elements
+            if tag == "circle" and any(step[0] == "svg" for step in path)]
+    figures = sum(isinstance(run.get(metric), int) for run in document["runs"]
+                  for metric in ("failover_ms", "outage_ms"))
+    assert len(plots) == 3
+    assert figures > 0 and len(dots) == figures, (len(dots), figures)
+    # The screenshot: the window's size, not blank, the grid's colours
+    # (td.pass #9d9, td.skip #ddd) and the plots' dots (#393 at 0.7 over
+    # white) are on it.
+    assert shot.exists(), dumped.stderr[-2000:]
+    shot_width, shot_height, pixels = png_rgb(shot)
+    assert (shot_width, shot_height) == (width, height)
+    colours = collections.Counter(pixels)
+    assert colours[(255, 255, 255)] < 0.97 * len(pixels), "the screenshot is blank"
+    green = sum(n for colour, n in colours.items() if near(colour, (0x99, 0xdd, 0x99)))
+    grey = sum(n for colour, n in colours.items() if near(colour, (0xdd, 0xdd, 0xdd)))
+    dot = sum(n for colour, n in colours.items() if near(colour, (112, 184, 112), 12))
+    assert green > 7 * 1000, green  # seven pass cells of ~75 x 38 px
+    assert grey > 2 * 1000, grey
+    assert dot > 3 * 20, dot  # dots of radius 4 in each of the 3 plots
 
 
 # ------------------------------------------------------------ CI templates

@@ -256,6 +256,9 @@ static const struct error_case error_cases[] = {
 	 FIX "t-external-subnet.yaml:41: nodes[1].external.address: 203.0.113.12/24 is not in the cluster network of 192.0.2.10/24"},
 	{"t-fence.yaml",
 	 FIX "t-fence.yaml:28: nodes[0].fence: power domain 'pdu-b' does not feed 'node1'"},
+	{"t-virt1-bond.yaml",
+	 FIX "t-virt1-bond.yaml:41: nodes[1].external.bond: a virt1 bonds at most 1 port per network, "
+	     "not 2 (refimpl/core/hn_models.h)"},
 	{"t-virt1-ports.yaml",
 	 FIX "t-virt1-ports.yaml:40: nodes[1].ports.LAN2: a virt1 has no LAN2 (its 2 LAN ports: LAN1, "
 	     "LAN3; refimpl/core/hn_models.h)"},

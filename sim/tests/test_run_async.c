@@ -178,8 +178,8 @@ static const char *async_scenario =
     "expect:\n"
     "  - {invariant: single_active}\n";
 
-/* The step's line in steps.jsonl. */
-static json_t *async_step_line(const char *dir)
+/* The line of the step called step in steps.jsonl. */
+static json_t *async_step_line_named(const char *dir, const char *step)
 {
 	char path[160], line[1024];
 	json_t *found = NULL;
@@ -190,7 +190,7 @@ static json_t *async_step_line(const char *dir)
 	while (file && !found && fgets(line, sizeof(line), file)) {
 		json_t *record = json_loads(line, 0, NULL);
 		const char *name = json_string_value(json_object_get(record, "name"));
-		if (name && strcmp(name, "ask") == 0)
+		if (name && strcmp(name, step) == 0)
 			found = record;
 		else
 			json_decref(record);
@@ -198,6 +198,11 @@ static json_t *async_step_line(const char *dir)
 	if (file)
 		fclose(file);
 	return found;
+}
+
+static json_t *async_step_line(const char *dir)
+{
+	return async_step_line_named(dir, "ask");
 }
 
 static void test_pending_control_does_not_stop_the_fabric(void)
@@ -249,11 +254,77 @@ static void test_pending_control_does_not_stop_the_fabric(void)
 	free(run);
 }
 
+/* A daemon that is not there: every request fails at once. */
+static int async_control_refused(struct hs_run *run, uint32_t node, const char *request,
+				 uint64_t op, char *error, size_t error_size)
+{
+	(void)run;
+	(void)node;
+	(void)request;
+	(void)op;
+	snprintf(error, error_size, "no daemon");
+	return -1;
+}
+
+/* A backend slower than real time (the libvirt one: time scale 3) has its
+ * run's bound stretched as every upper bound: a step 1.5 s after up in a
+ * scenario of timeout_ms 1000 runs at time scale 2, and the run ends at
+ * 2000 ms naming both figures. */
+static void test_timeout_stretches_by_the_time_scale(void)
+{
+	static const char *scenario = "name: slow\n"
+				      "topology: rack1-pair\n"
+				      "timeout_ms: 1000\n"
+				      "steps:\n"
+				      "  - {name: late, after: up, delay_ms: 1500, action: heal}\n"
+				      "expect:\n"
+				      "  - {invariant: single_active}\n";
+	struct hs_backend_ops slow = async_backend;
+	struct hs_run *run = calloc(1, sizeof(*run));
+	char dir[64], path[128], error[HS_ERROR_MAX], command[128];
+	bool timed_out = false;
+	json_t *line;
+	FILE *file;
+
+	CU_ASSERT_FATAL(run != NULL);
+	memset(&async, 0, sizeof(async));
+	slow.time_scale = 2.0;
+	slow.control = async_control_refused; /* final.json's status requests end at once */
+	snprintf(dir, sizeof(dir), "/tmp/hst%d-slow.XXXXXX", (int)getpid());
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/scenario.yaml", dir);
+	file = fopen(path, "w");
+	CU_ASSERT_FATAL(file != NULL);
+	fputs(scenario, file);
+	fclose(file);
+	CU_ASSERT_FATAL(
+	    hs_scenario_load(path, "topologies", &run->scenario, error, sizeof(error)) == 0);
+	run->backend = &slow;
+	run->seed = 1;
+	snprintf(run->run_id, sizeof(run->run_id), "hs00slow");
+	snprintf(run->run_dir, sizeof(run->run_dir), "%s/run", dir);
+	snprintf(run->state_dir, sizeof(run->state_dir), "%s/state", dir);
+	hs_run_execute(run, error, sizeof(error));
+	for (uint32_t i = 0; i < run->runner_error_count; i++)
+		timed_out = timed_out ||
+			    strcmp(run->runner_errors[i], "scenario timed out after 2000 ms "
+							  "(timeout_ms 1000, time scale 2)") == 0;
+	CU_ASSERT(timed_out);
+	line = async_step_line_named(dir, "late");
+	CU_ASSERT_PTR_NOT_NULL(line);
+	json_decref(line);
+	snprintf(command, sizeof(command), "rm -rf -- '%s'", dir);
+	CU_ASSERT(system(command) == 0);
+	free(run);
+}
+
 int main(void)
 {
 	static const struct hn_test_case tests[] = {
 	    {"a control request nobody answers does not stop the fabric",
 	     test_pending_control_does_not_stop_the_fabric},
+	    {"the run's bound stretches by the backend's time scale",
+	     test_timeout_stretches_by_the_time_scale},
 	    {NULL, NULL},
 	};
 	return hn_test_run_suite("runner loop", tests, NULL, NULL);

@@ -14,6 +14,11 @@
   state folder with its disks.
 - A control request to a guest that does not answer (its QEMU stopped)
   does not stop the runner's loop.
+- A VM matrix of a representative subset (`hasim matrix --backend
+  libvirt`, two jobs): active-power-loss on virt1-pair and rack1-virt1,
+  guests shaped and sized by the model table (a virt1: LAN1 and LAN3, one
+  disk without RAID; a rack1: four NICs, md RAID1 over two disks), as
+  run.json and the guests' consoles say.
 
 Marked vm: each test boots QEMU guests (TCG), half a minute or more.
 `make test-vm` runs them with one libvirtd for the session (ci/libvirtd.sh).
@@ -180,6 +185,57 @@ def background():
             process.kill()
             process.communicate()
     hasim("gc", timeout=120)
+
+
+# Guests as the model table (refimpl/core/hn_models.h) shapes them, and
+# sized by libvirt_domain.h's scale (a rack1/virt1 of 4 CPUs and 8-16 GB:
+# 1 vCPU, 128..256 MiB).
+SHAPES = {
+    "rack1": {"disks": 2, "raid": "md0 RAID1", "nics": ["LAN1", "LAN2", "LAN3", "LAN4"]},
+    "virt1": {"disks": 1, "raid": None, "nics": ["LAN1", "LAN3"]},
+}
+
+
+def test_vm_matrix_guests_shaped_by_model(tmp_path):
+    """`hasim matrix --backend libvirt` over two cells passes, every guest
+    has the NICs, disks and RAID of its model and the size the scale
+    gives, and no domain is left."""
+    out = tmp_path / "matrix"
+    started = time.monotonic()
+    done = hasim("matrix", "--backend", "libvirt", "--topologies", "virt1-pair,rack1-virt1",
+                 "--scenarios", ROOT / "scenarios" / "active-power-loss.yaml", "--jobs", "1",
+                 "--out", out, "--quiet", timeout=900)
+    elapsed = time.monotonic() - started
+    document = json.loads((out / "matrix.json").read_text())
+    assert done.returncode == 0, (done.stdout + done.stderr,
+                                  [(run["topology"], run["reason"]) for run in document["runs"]])
+    assert document["totals"] == {"pass": 2, "fail": 0, "error": 0, "skip": 0, "runs": 2}
+    print(f"VM matrix: 2 runs, one at a time, in {elapsed:.0f} s")
+    for run in document["runs"]:
+        run_dir = out / run["run_dir"]
+        info = json.loads((run_dir / "run.json").read_text())
+        settings = info["backend_settings"]
+        assert settings["name"] == "libvirt"
+        scale = settings["scale"]
+        for node, guest in settings["guests"].items():
+            model = guest["model"]
+            assert {key: guest[key] for key in SHAPES[model]} == SHAPES[model], (node, guest)
+            memory = min(max(guest["model_memory_mb"] // scale["memory_divisor"],
+                             scale["memory_mib_min"]), scale["memory_mib_max"])
+            vcpus = min(max(guest["model_cpu_count"] // scale["cpu_divisor"], 1),
+                        scale["vcpus_max"])
+            assert (guest["memory_mib"], guest["vcpus"]) == (memory, vcpus), (node, guest)
+            console = (run_dir / "nodes" / node / "console.log").read_text(errors="replace")
+            if model == "virt1":
+                assert "halab-init: bond0 = eth0 " in console, console[-2000:]
+                assert "halab-init: bond1 = eth1 " in console
+                assert "halab-init: vda mounted on /data (no RAID)" in console
+                assert "md0" not in console
+            else:
+                assert "halab-init: bond0 = eth0+eth1 " in console, console[-2000:]
+                assert "halab-init: bond1 = eth2+eth3 " in console
+                assert "halab-init: md0 mounted on /data" in console
+        assert not domains(info["run_id"]), info["run_id"]
 
 
 def test_same_scenario_same_verdict_on_both_backends(tmp_path):
