@@ -173,5 +173,11 @@ def test_run_folder_carries_its_provenance(tmp_path):
         build_id = subprocess.run(["readelf", "-n", str(BIN / program)], capture_output=True,
                                   text=True).stdout.split("Build ID: ")[1].split()[0]
         assert run["builds"][program] == build_id
-    assert run["backend_settings"] == {"name": "native", "time_scale": 1.0}
+    settings = run["backend_settings"]
+    assert (settings["name"], settings["time_scale"], settings["runner_nice"]) == \
+        ("native", 1.0, -10)
+    assert sorted(settings["nodes"]) == ["node1", "node2"]
+    assert settings["nodes"]["node1"]["applied"]["bond0"] == ["LAN1", "LAN2"]
+    assert "cpu_count" in settings["nodes"]["node1"]["not_applied"]
+    assert settings["not_applied_reason"]
     assert run["resolution_ms"] == 10 and run["sessions_broken"] == 0
