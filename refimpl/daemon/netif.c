@@ -268,6 +268,35 @@ static int netif_address_dump_find(int fd, int ifindex, struct in_addr address)
 	return found;
 }
 
+/* A netlink socket that has sent a dump request of type for the family
+ * message (size bytes: an ifaddrmsg, an ndmsg); -1 with errno set if it
+ * cannot. The caller reads the dump to NLMSG_DONE and closes it. */
+static int netif_dump_start(uint16_t type, const void *message, size_t size)
+{
+	struct {
+		struct nlmsghdr header;
+		char message[32];
+	} request;
+	if (size > sizeof(request.message)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&request, 0, sizeof(request));
+	request.header.nlmsg_len = NLMSG_LENGTH(size);
+	request.header.nlmsg_type = type;
+	request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	request.header.nlmsg_seq = 1;
+	memcpy(request.message, message, size);
+	int fd = netif_netlink_open(0, 0);
+	if (fd >= 0 && send(fd, &request, request.header.nlmsg_len, 0) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int hn_netif_address_present(const char *ifname, const char *cidr, char *error, size_t error_size)
 {
 	struct in_addr address;
@@ -280,16 +309,9 @@ int hn_netif_address_present(const char *ifname, const char *cidr, char *error, 
 	if (netif_link_info(ifname, &ifindex, NULL, error, error_size, "hn_netif_address_present") <
 	    0)
 		return -1;
-	struct {
-		struct nlmsghdr header;
-		struct ifaddrmsg message;
-	} request = {.header = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
-				.nlmsg_type = RTM_GETADDR,
-				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-				.nlmsg_seq = 1},
-		     .message = {.ifa_family = AF_INET}};
-	int fd = netif_netlink_open(0, 0);
-	if (fd >= 0 && send(fd, &request, request.header.nlmsg_len, 0) >= 0)
+	struct ifaddrmsg family = {.ifa_family = AF_INET};
+	int fd = netif_dump_start(RTM_GETADDR, &family, sizeof(family));
+	if (fd >= 0)
 		result = netif_address_dump_find(fd, ifindex, address);
 	if (result < 0)
 		snprintf(error, error_size, "hn_netif_address_present: %s: netlink: %s", ifname,
@@ -352,16 +374,9 @@ int hn_netif_neighbours_flush_unresolved(const char *ifname, char *error, size_t
 	int ifindex = 0, count = -1;
 	if (netif_link_info(ifname, &ifindex, NULL, error, error_size, caller) < 0)
 		return -1;
-	struct {
-		struct nlmsghdr header;
-		struct ndmsg message;
-	} dump = {.header = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
-			     .nlmsg_type = RTM_GETNEIGH,
-			     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			     .nlmsg_seq = 1},
-		  .message = {.ndm_family = AF_INET}};
-	int fd = netif_netlink_open(0, 0);
-	if (fd >= 0 && send(fd, &dump, dump.header.nlmsg_len, 0) >= 0)
+	struct ndmsg family = {.ndm_family = AF_INET};
+	int fd = netif_dump_start(RTM_GETNEIGH, &family, sizeof(family));
+	if (fd >= 0)
 		count = netif_neighbour_dump(fd, ifindex, addresses, NETIF_NEIGHBOURS_FLUSH_MAX);
 	if (count < 0)
 		snprintf(error, error_size, "%s: %s: netlink: %s", caller, ifname, strerror(errno));
