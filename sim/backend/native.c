@@ -619,6 +619,19 @@ static void native_stop_interrupted(struct hs_run *run, uint32_t index, const ch
 	native_report(run, HS_REPORT_DONE, index, native->stop_op, false, text);
 }
 
+/* Reap what of the node's killed processes has exited; whether any is
+ * still dying. */
+static bool native_dying_reap(struct native_node *native)
+{
+	bool dying = false;
+	for (int i = 0; i < NATIVE_DYING_MAX; i++) {
+		if (native->dying[i] > 0 && waitpid(native->dying[i], NULL, WNOHANG) != 0)
+			native->dying[i] = 0;
+		dying = dying || native->dying[i] > 0;
+	}
+	return dying;
+}
+
 /* Start the node once the processes of the one just killed are gone: a
  * SIGKILLed process still holds its sockets until it has exited (under
  * load that took longer than a restart 34 ms after a crash: the new hanode
@@ -629,15 +642,11 @@ static int native_start_when_gone(struct hs_run *run, uint32_t index, uint64_t o
 				  size_t error_size)
 {
 	struct native_node *native = native_node_at(run, index);
-	for (int i = 0; i < NATIVE_DYING_MAX; i++)
-		if (native->dying[i] > 0 && waitpid(native->dying[i], NULL, WNOHANG) != 0)
-			native->dying[i] = 0;
-	for (int i = 0; i < NATIVE_DYING_MAX; i++)
-		if (native->dying[i] > 0) {
-			native->start_pending = true;
-			native->start_op = op;
-			return HS_BACKEND_PENDING;
-		}
+	if (native_dying_reap(native)) {
+		native->start_pending = true;
+		native->start_op = op;
+		return HS_BACKEND_PENDING;
+	}
 	return native_daemon_start(run, index, error, error_size);
 }
 
@@ -921,9 +930,7 @@ static void native_reap(struct hs_run *run, uint32_t index)
 	char words[300], text[512];
 	int status;
 
-	for (int i = 0; i < NATIVE_DYING_MAX; i++)
-		if (native->dying[i] > 0 && waitpid(native->dying[i], &status, WNOHANG) != 0)
-			native->dying[i] = 0;
+	native_dying_reap(native);
 	if (native->start_pending) {
 		char error[256] = "";
 		int result =
