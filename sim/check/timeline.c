@@ -463,29 +463,30 @@ static int read_sources(const struct hs_scenario *scenario, const char *run_dir,
 		return -1;
 	if (missing && scenario->client.enabled)
 		hs_check_warn(result, "client.jsonl: missing although the scenario runs a client");
-	for (uint32_t i = 0; i < result->node_count; i++) {
-		char name[HS_NAME_MAX + 32];
-		snprintf(name, sizeof(name), "nodes/%s/cluster.log", result->nodes[i]);
-		templ.source_kind = HS_SOURCE_NODE;
-		templ.source_order = i;
-		copy_text(templ.source, sizeof(templ.source), result->nodes[i]);
-		if (read_jsonl(run_dir, name, &templ, parse_node_log, result, &missing, error,
-			       error_size) < 0)
-			return -1;
-		if (missing)
-			hs_check_warn(result, "%s: missing", name);
-	}
-	/* A node that never notified has no notify.jsonl: not worth a warning. */
-	for (uint32_t i = 0; i < result->node_count; i++) {
-		char name[HS_NAME_MAX + 32];
-		snprintf(name, sizeof(name), "nodes/%s/notify.jsonl", result->nodes[i]);
-		templ.source_kind = HS_SOURCE_NOTIFY;
-		templ.source_order = i;
-		copy_text(templ.source, sizeof(templ.source), result->nodes[i]);
-		if (read_jsonl(run_dir, name, &templ, parse_notify, result, &missing, error,
-			       error_size) < 0)
-			return -1;
-	}
+	/* Each node's files: its cluster log (missing: a warning), then its
+	 * notifications (a node that never notified has no notify.jsonl: not
+	 * worth a warning). */
+	static const struct {
+		const char *file;
+		enum hs_source kind;
+		hs_line_parser parser;
+		bool warn_missing;
+	} node_files[] = {{"cluster.log", HS_SOURCE_NODE, parse_node_log, true},
+			  {"notify.jsonl", HS_SOURCE_NOTIFY, parse_notify, false}};
+	for (size_t f = 0; f < sizeof(node_files) / sizeof(node_files[0]); f++)
+		for (uint32_t i = 0; i < result->node_count; i++) {
+			char name[HS_NAME_MAX + 32];
+			snprintf(name, sizeof(name), "nodes/%s/%s", result->nodes[i],
+				 node_files[f].file);
+			templ.source_kind = node_files[f].kind;
+			templ.source_order = i;
+			copy_text(templ.source, sizeof(templ.source), result->nodes[i]);
+			if (read_jsonl(run_dir, name, &templ, node_files[f].parser, result,
+				       &missing, error, error_size) < 0)
+				return -1;
+			if (missing && node_files[f].warn_missing)
+				hs_check_warn(result, "%s: missing", name);
+		}
 	return 0;
 }
 
